@@ -1,0 +1,205 @@
+/**
+ * Keeping the source untouched, and proving it afterwards.
+ *
+ * Before the first read: refuse a source with a file system mounted
+ * read-write, refuse an output folder on the source's disk, set the kernel's
+ * read-only flag on the device (BLKROSET, as `blockdev --setro` does), and
+ * note the device's write counters. After the last read: note the flag and the
+ * counters again. The proof holds when the counters did not move.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
+import { decodeDev, devOfName, devString, readRoFlag, readWriteCounters, type WriteCounters } from './block-device.js';
+import { readMounts, type MountEntry } from './mounts.js';
+import type { SourceFacts } from './source.js';
+
+const run = promisify(execFile);
+
+export interface DeviceState {
+  device: string; // kernel name
+  ro_flag: boolean | undefined;
+  write_counters: WriteCounters | undefined;
+}
+
+export interface ReadOnlyProof {
+  opened_read_only: true;
+  method: string;
+  allow_mounted: boolean;
+  mounted?: MountEntry[]; // file systems of the source that were mounted (only with --allow-mounted)
+  ro_flag_before?: boolean;
+  ro_flag_set_by_exhibit?: boolean;
+  ro_flag_after?: boolean;
+  before?: DeviceState[];
+  after?: DeviceState[];
+  file_before?: { size: number; mtime: string };
+  file_after?: { size: number; mtime: string };
+  unchanged: boolean; // the verdict: no write counter moved, no file attribute changed
+  limits: string;
+}
+
+const LIMITS =
+  'Shows that nothing wrote to the device through this computer while exhibit read it. ' +
+  'It cannot show what the drive firmware did, and it is no substitute for a hardware write blocker.';
+
+/** Kernel names whose mounts or writes concern this source: the device, its partitions (for a disk) and what is built on it. */
+function concernedDevices(facts: SourceFacts): string[] {
+  const d = facts.device!;
+  return [...new Set([d.kernel_name, ...(d.is_partition ? [] : d.partitions), ...d.holders])];
+}
+
+/** Refuse a source whose file systems are mounted read-write, unless allowed; returns what is mounted. */
+export function checkMounts(facts: SourceFacts, allowMounted: boolean): MountEntry[] {
+  if (facts.kind !== 'block-device') return [];
+  const names = concernedDevices(facts);
+  const devs = new Set(names.map(devOfName).filter((x): x is string => !!x));
+  const real = new Set(names.map((n) => `/dev/${n}`));
+  const mounted = readMounts().filter((m) => devs.has(m.dev) || real.has(m.source));
+  const writable = mounted.filter((m) => m.writable);
+  if (writable.length > 0 && !allowMounted) {
+    const list = writable.map((m) => `${m.source} on ${m.mount_point}`).join(', ');
+    throw new ExhibitError('SOURCE_MOUNTED', `the source has a file system mounted read-write (${list}); acquiring it now would not be a stable copy`, {
+      hints: [`unmount it first (umount ${writable[0]!.mount_point}), or pass --allow-mounted to acquire anyway (recorded)`],
+    });
+  }
+  return mounted;
+}
+
+/** Every kernel name on the source's physical disk: the disk, all its partitions and what is built on them. */
+function diskFamily(facts: SourceFacts): Set<string> {
+  const d = facts.device!;
+  const names = new Set([d.whole_disk, d.kernel_name, ...d.partitions, ...d.holders]);
+  for (const p of d.partitions) {
+    try {
+      for (const h of fs.readdirSync(`/sys/class/block/${p}/holders`)) names.add(h);
+    } catch {
+      /* none */
+    }
+  }
+  return names;
+}
+
+/** Refuse an output folder that lies on the source: its disk, any of its partitions, or a volume built on them. */
+export async function checkOutputNotOnSource(facts: SourceFacts, outDir: string): Promise<void> {
+  let probe = path.resolve(outDir);
+  while (!fs.existsSync(probe)) probe = path.dirname(probe);
+  const real = await fsp.realpath(probe);
+  if (facts.kind === 'file') {
+    if (real === facts.resolved_path || real.startsWith(`${facts.resolved_path}/`)) {
+      throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is the source itself`);
+    }
+    return;
+  }
+  const family = diskFamily(facts);
+  const familyDevs = new Set([...family].map(devOfName).filter((x): x is string => !!x));
+  const st = await fsp.stat(real, { bigint: true });
+  const outDevs = new Set([devString(decodeDev(st.dev))]);
+  // Some file systems (btrfs) report an anonymous st_dev: also ask which device the mount comes from.
+  const mount = readMounts()
+    .filter((m) => real === m.mount_point || real.startsWith(m.mount_point.endsWith('/') ? m.mount_point : `${m.mount_point}/`))
+    .sort((a, b) => b.mount_point.length - a.mount_point.length)[0];
+  if (mount) {
+    outDevs.add(mount.dev);
+    if (mount.source.startsWith('/dev/')) {
+      try {
+        outDevs.add(devString(decodeDev((await fsp.stat(mount.source, { bigint: true })).rdev)));
+      } catch {
+        /* not a device node here */
+      }
+    }
+  }
+  for (const d of outDevs) {
+    if (familyDevs.has(d)) {
+      throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is on the source disk (/dev/${facts.device!.whole_disk}); exhibit never writes to evidence`, {
+        hints: ['write the image to another drive'],
+      });
+    }
+  }
+}
+
+function deviceStates(names: string[]): DeviceState[] {
+  return names.map((n) => ({ device: n, ro_flag: readRoFlag(n), write_counters: readWriteCounters(n) }));
+}
+
+async function setRoFlag(devPath: string): Promise<void> {
+  try {
+    await run('blockdev', ['--setro', devPath]);
+  } catch (err) {
+    const e = err as { code?: unknown; stderr?: string };
+    if (errnoOf(err) === 'ENOENT' && e.code === 'ENOENT') {
+      throw new ExhibitError('SOURCE_UNREADABLE', 'cannot set the read-only flag: the blockdev program (util-linux) is missing', { cause: err });
+    }
+    const why = (e.stderr ?? '').trim() || describeSystemError(err);
+    throw new ExhibitError('SOURCE_PERMISSION', `cannot set the kernel read-only flag on ${devPath}: ${why}`, {
+      cause: err,
+      hints: ['run exhibit as root so it can lock the device read-only before reading'],
+    });
+  }
+}
+
+export interface ProofSession {
+  finish(): Promise<ReadOnlyProof>;
+}
+
+/**
+ * Lock the source and take the "before" readings. `finish` takes the "after"
+ * readings and returns the proof; it never throws for a moved counter (the
+ * caller decides), so the proof is always recorded.
+ */
+export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHandle, allowMounted: boolean, mounted: MountEntry[]): Promise<ProofSession> {
+  if (facts.kind === 'file') {
+    const f0 = await handle.stat();
+    const before = { size: f0.size, mtime: f0.mtime.toISOString() };
+    return {
+      async finish() {
+        const f1 = await handle.stat();
+        const after = { size: f1.size, mtime: f1.mtime.toISOString() };
+        return {
+          opened_read_only: true,
+          method: `file opened O_RDONLY${facts.file?.atime_preserved ? '|O_NOATIME' : ''}; size and modification time compared before and after`,
+          allow_mounted: allowMounted,
+          file_before: before,
+          file_after: after,
+          unchanged: before.size === after.size && before.mtime === after.mtime,
+          limits: 'A file has no write counter: this shows only that its size and modification time did not change.',
+        };
+      },
+    };
+  }
+  const d = facts.device!;
+  const names = concernedDevices(facts);
+  const roBefore = readRoFlag(d.kernel_name);
+  const toLock = [d.kernel_name, ...(d.is_partition ? [] : d.partitions)];
+  for (const n of toLock) {
+    const devPath = n === d.kernel_name ? facts.path : `/dev/${n}`;
+    if (readRoFlag(n) !== true && (n === d.kernel_name || fs.existsSync(devPath))) await setRoFlag(devPath);
+  }
+  const before = deviceStates(names);
+  return {
+    async finish() {
+      const after = deviceStates(names);
+      const moved = before.some((b, i) => {
+        const a = after[i]!;
+        if (!b.write_counters || !a.write_counters) return true; // cannot prove what we cannot read
+        return a.write_counters.sectors_written !== b.write_counters.sectors_written || a.write_counters.write_requests !== b.write_counters.write_requests;
+      });
+      const proof: ReadOnlyProof = {
+        opened_read_only: true,
+        method: 'device opened O_RDONLY; kernel read-only flag set (BLKROSET) on the device and its partitions; write counters of /sys/class/block/<dev>/stat compared before and after',
+        allow_mounted: allowMounted,
+        ro_flag_before: roBefore ?? false,
+        ro_flag_set_by_exhibit: roBefore !== true,
+        ro_flag_after: readRoFlag(d.kernel_name) ?? false,
+        before,
+        after,
+        unchanged: !moved,
+        limits: LIMITS,
+      };
+      if (mounted.length > 0) proof.mounted = mounted;
+      return proof;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import fs from 'node:fs';
+import { acquireCommand } from './commands/acquire.js';
+import { EXIT } from './exit-codes.js';
+import { reportError } from './messages.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(version: string): Command {
+  const program = new Command('exhibit')
+    .description(
+      'Forensic disk acquisition: image a seized drive read-only, hash it while copying,\n' +
+        'and keep a record that anyone can check later.',
+    )
+    .version(version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      outputError: (str, write) => write(str.replace(/^error: /, 'exhibit: error: ')),
+    })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 failure, 2 usage, 3 complete but some sectors unreadable,\n' +
+        '4 verification failed, 130 interrupted.\n' +
+        'Run "exhibit <command> --help" for the options of a command.',
+    );
+  program.addCommand(acquireCommand(version));
+  program.exitOverride();
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram(packageVersion());
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+      if (err.code === 'commander.executeSubCommandAsync') return EXIT.FAILURE;
+      return EXIT.USAGE;
+    }
+    return reportError(err);
+  }
+  const sub = program.commands.find((c) => c.getOptionValue('exitCode') !== undefined);
+  return (sub?.getOptionValue('exitCode') as number | undefined) ?? EXIT.OK;
+}

@@ -1,0 +1,68 @@
+/**
+ * Every failure exhibit reports is an ExhibitError with a stable string code.
+ * The CLI maps codes to exit codes and prints `message` plus optional hints;
+ * `cause` keeps the original error (errno and all) for --json and debugging.
+ */
+export type ErrorCode =
+  | 'USAGE' // bad arguments or options
+  | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_PERMISSION'
+  | 'SOURCE_BUSY'
+  | 'SOURCE_UNREADABLE' // could not open or probe for another reason
+  | 'SOURCE_EMPTY'
+  | 'SOURCE_MOUNTED'
+  | 'SOURCE_WRITTEN' // the sectors-written counter moved during acquisition
+  | 'SOURCE_CHANGED' // the source changed size or vanished mid-run
+  | 'SOURCE_READ' // a read failed
+  | 'OUTPUT_ON_SOURCE'
+  | 'OUTPUT_EXISTS'
+  | 'OUTPUT_NO_ROOM'
+  | 'OUTPUT_NOT_DIRECTORY'
+  | 'OUTPUT_WRITE' // writing, flushing or syncing an output failed
+  | 'INTERRUPTED'
+  | 'INTERNAL';
+
+export class ExhibitError extends Error {
+  override readonly name = 'ExhibitError';
+  readonly code: ErrorCode;
+  readonly hints: readonly string[];
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; hints?: string[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hints = options.hints ?? [];
+  }
+}
+
+/** The errno code of a Node system error, if it is one. */
+export function errnoOf(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/** A short plain-words reason for a system error, e.g. "no space left on the device (ENOSPC)". */
+export function describeSystemError(err: unknown): string {
+  const code = errnoOf(err);
+  const words: Record<string, string> = {
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EBUSY: 'device or resource busy',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EIO: 'input/output error',
+    ENXIO: 'no such device or address',
+    ENODEV: 'no such device',
+    EROFS: 'read-only file system',
+    EISDIR: 'is a directory',
+    ENOTDIR: 'not a directory',
+    EEXIST: 'already exists',
+    EFBIG: 'file too large for the destination file system',
+  };
+  if (code && words[code]) return `${words[code]} (${code})`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,118 @@
+/**
+ * Multi-core hashing of a shared buffer ring. Each worker thread runs one group
+ * of hash jobs (see planHashGroups), so MD5 and SHA-256 run on different cores
+ * while every worker reads the same bytes from shared memory: no copies.
+ *
+ * Lives in core/ (not acquire/) because verify hashes images the same way and
+ * must not import acquire.
+ */
+import { Worker } from 'node:worker_threads';
+import os from 'node:os';
+import { ExhibitError } from './errors.js';
+import { planHashGroups, type HashJob } from './hash-plan.js';
+
+export type WorkerRequest = { t: 'data'; seq: number; offset: number; length: number } | { t: 'end' };
+export type WorkerReply =
+  | { t: 'done'; seq: number }
+  | { t: 'result'; results: Record<string, string[]> }
+  | { t: 'error'; message: string };
+
+interface Pending {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+class GroupWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private finishing: { resolve: (r: Record<string, string[]>) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  constructor(buffer: SharedArrayBuffer, jobs: HashJob[]) {
+    this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { buffer, jobs } });
+    this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => {
+      if (code !== 0 || this.pending.size > 0 || this.finishing) this.fail(new Error(`hash worker exited with code ${code}`));
+    });
+  }
+
+  private onMessage(msg: WorkerReply): void {
+    if (msg.t === 'done') {
+      const p = this.pending.get(msg.seq);
+      this.pending.delete(msg.seq);
+      p?.resolve();
+    } else if (msg.t === 'result') {
+      const f = this.finishing;
+      this.finishing = undefined;
+      f?.resolve(msg.results);
+    } else {
+      this.fail(new Error(msg.message));
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.finishing?.reject(err);
+    this.finishing = undefined;
+  }
+
+  update(seq: number, offset: number, length: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      this.worker.postMessage({ t: 'data', seq, offset, length } satisfies WorkerRequest);
+    });
+  }
+
+  finish(): Promise<Record<string, string[]>> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.finishing = { resolve, reject };
+      this.worker.postMessage({ t: 'end' } satisfies WorkerRequest);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.pending.clear();
+    this.finishing = undefined;
+    await this.worker.terminate();
+  }
+}
+
+export class HashPool {
+  private readonly groups: GroupWorker[];
+  private seq = 0;
+
+  /** Start one worker per group; `threads` defaults to the cores Node may use. */
+  constructor(buffer: SharedArrayBuffer, jobs: readonly HashJob[], threads = os.availableParallelism()) {
+    if (jobs.length === 0) throw new ExhibitError('INTERNAL', 'no hash jobs');
+    this.groups = planHashGroups(jobs, threads).map((g) => new GroupWorker(buffer, g));
+  }
+
+  get threadCount(): number {
+    return this.groups.length;
+  }
+
+  /** Digest `length` bytes at `offset` of the shared buffer; resolves when every worker is done with them. */
+  async update(offset: number, length: number): Promise<void> {
+    const seq = this.seq++;
+    await Promise.all(this.groups.map((g) => g.update(seq, offset, length)));
+  }
+
+  /** Finish every job: one hex digest per job, or one per segment for segmented jobs. */
+  async finish(): Promise<Map<string, string[]>> {
+    const parts = await Promise.all(this.groups.map((g) => g.finish()));
+    await this.terminate();
+    const out = new Map<string, string[]>();
+    for (const p of parts) for (const [id, d] of Object.entries(p)) out.set(id, d);
+    return out;
+  }
+
+  async terminate(): Promise<void> {
+    await Promise.all(this.groups.map((g) => g.terminate()));
+  }
+}

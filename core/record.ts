@@ -1,0 +1,107 @@
+/**
+ * The acquisition record: the YAML file written next to every image, and the
+ * single source of truth the verifier, the case store and the report read.
+ * Field names are snake_case and stable; `record_version` changes when a
+ * field changes meaning.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { Digests } from './crypto.js';
+import type { Timestamp } from './time.js';
+
+export const RECORD_VERSION = 1;
+
+export interface RecordImageFile {
+  name: string;
+  size: number;
+  sha256?: string; // absent when the image is incomplete
+}
+
+export interface AcquisitionRecord {
+  record: 'exhibit acquisition';
+  record_version: number;
+  result: 'complete' | 'incomplete';
+  incomplete_reason?: string;
+  tool: { name: 'exhibit'; version: string; node: string; openssl: string };
+  command_line: string[];
+  host: { hostname: string; user: string; os: string };
+  case: string;
+  evidence: string;
+  examiner: string;
+  description?: string;
+  notes?: string;
+  started: Timestamp;
+  finished: Timestamp;
+  duration_seconds: number;
+  source: Record<string, unknown>; // SourceFacts (acquire/source.ts)
+  read_only: Record<string, unknown>; // ReadOnlyProof (acquire/read-only.ts)
+  image: {
+    format: string;
+    segment_size?: number;
+    files: RecordImageFile[];
+  };
+  media: {
+    size_bytes: number; // bytes of the source, all of which the complete image holds
+    sector_size: number;
+    sectors: number; // whole sectors
+    trailing_bytes: number; // bytes after the last whole sector (odd-sized files)
+    bytes_acquired: number;
+    hashes?: Digests; // of exactly the image's media bytes; absent when incomplete
+  };
+}
+
+export function recordFileName(evidence: string): string {
+  return `${evidence}.acquisition.yaml`;
+}
+
+export function renderRecord(record: AcquisitionRecord): string {
+  const header = '# exhibit acquisition record. Check it with: exhibit verify <this file>\n';
+  return header + YAML.stringify(record, { lineWidth: 0 });
+}
+
+/**
+ * Write `text` to `target` atomically: a temporary file in the same folder,
+ * fsync, rename over nothing (refuses if `target` exists unless `replace`),
+ * then fsync the folder.
+ */
+export async function writeFileAtomic(target: string, text: string, replace = false): Promise<void> {
+  const dir = path.dirname(target);
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
+  const h = await fs.open(tmp, 'wx', 0o644);
+  try {
+    await h.writeFile(text, 'utf8');
+    await h.sync();
+  } catch (err) {
+    await h.close();
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await h.close();
+  try {
+    if (!replace) {
+      // link() fails with EEXIST where rename() would silently replace. File
+      // systems without hard links (exFAT, FAT) fall back to check-then-rename.
+      try {
+        await fs.link(tmp, target);
+        await fs.unlink(tmp);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+        if (await fs.stat(target).then(() => true, () => false)) throw Object.assign(new Error(`${target} exists`), { code: 'EEXIST' });
+        await fs.rename(tmp, target);
+      }
+    } else {
+      await fs.rename(tmp, target);
+    }
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  const d = await fs.open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}

@@ -1,0 +1,91 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
+
+/**
+ * One output file, created on the first write with O_CREAT|O_EXCL so that an
+ * existing file is never replaced and an early failure leaves no empty file.
+ * Writes are sequential; `sync` fsyncs the file and, the first time, its folder
+ * (so the new directory entry is durable too).
+ */
+export class OutputFile {
+  private handle: fs.FileHandle | undefined;
+  private dirSynced = false;
+  size = 0;
+
+  constructor(readonly filePath: string) {}
+
+  get name(): string {
+    return path.basename(this.filePath);
+  }
+
+  get opened(): boolean {
+    return this.handle !== undefined;
+  }
+
+  private async open(): Promise<fs.FileHandle> {
+    if (this.handle) return this.handle;
+    try {
+      this.handle = await fs.open(this.filePath, 'wx', 0o644);
+    } catch (err) {
+      throw outputError(err, this.filePath, 'create');
+    }
+    return this.handle;
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    const h = await this.open();
+    let done = 0;
+    while (done < data.length) {
+      let n: number;
+      try {
+        ({ bytesWritten: n } = await h.write(data, done, data.length - done, this.size));
+      } catch (err) {
+        throw outputError(err, this.filePath, 'write');
+      }
+      done += n;
+      this.size += n;
+    }
+  }
+
+  async sync(): Promise<void> {
+    if (!this.handle) return;
+    try {
+      await this.handle.sync();
+      if (!this.dirSynced) {
+        await syncDirectory(path.dirname(this.filePath));
+        this.dirSynced = true;
+      }
+    } catch (err) {
+      throw outputError(err, this.filePath, 'sync');
+    }
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await h.close();
+  }
+}
+
+/** fsync a folder so that files created or renamed in it survive a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const d = await fs.open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
+export function outputError(err: unknown, filePath: string, action: 'create' | 'write' | 'sync'): ExhibitError {
+  if (err instanceof ExhibitError) return err;
+  const code = errnoOf(err);
+  if (code === 'EEXIST') {
+    return new ExhibitError('OUTPUT_EXISTS', `${filePath} already exists; exhibit never overwrites an image`, { cause: err });
+  }
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
+    return new ExhibitError('OUTPUT_NO_ROOM', `cannot ${action} ${filePath}: ${describeSystemError(err)}`, { cause: err });
+  }
+  return new ExhibitError('OUTPUT_WRITE', `cannot ${action} ${filePath}: ${describeSystemError(err)}`, { cause: err });
+}

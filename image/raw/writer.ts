@@ -1,0 +1,71 @@
+import path from 'node:path';
+import type { ImageFile, ImageWriter, MediaLayout } from '../types.js';
+import { OutputFile } from '../output-file.js';
+import { segmentCount, segmentName } from '../split-raw/naming.js';
+
+/**
+ * Raw media bytes, verbatim: one `<base>.raw` file, or with a segment size
+ * consecutive `<base>.001`, `.002`, ... files of exactly that size but the last.
+ * The media is never padded: an odd-sized source gives an odd-sized image.
+ */
+export class RawWriter implements ImageWriter {
+  readonly format;
+  readonly layout: MediaLayout;
+  private readonly files: OutputFile[] = [];
+  private current: OutputFile | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly base: string,
+    private readonly segmentSize: number | null,
+  ) {
+    this.format = segmentSize === null ? ('raw' as const) : ('split-raw' as const);
+    this.layout = { kind: 'slices', segmentSize };
+  }
+
+  plannedFiles(mediaSize: number): string[] {
+    if (this.segmentSize === null) return [`${this.base}.raw`];
+    const n = segmentCount(mediaSize, this.segmentSize);
+    return Array.from({ length: n }, (_, i) => segmentName(this.base, i));
+  }
+
+  private nextFile(): OutputFile {
+    const name = this.segmentSize === null ? `${this.base}.raw` : segmentName(this.base, this.files.length);
+    const f = new OutputFile(path.join(this.dir, name));
+    this.files.push(f);
+    return f;
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let pos = 0;
+    while (pos < data.length) {
+      if (!this.current || (this.segmentSize !== null && this.current.size >= this.segmentSize)) {
+        // Finish the full segment before starting the next, so at most one file is unsynced.
+        await this.current?.sync();
+        await this.current?.close();
+        this.current = this.nextFile();
+      }
+      const room = this.segmentSize === null ? data.length - pos : this.segmentSize - this.current.size;
+      const take = Math.min(room, data.length - pos);
+      await this.current.write(data.subarray(pos, pos + take));
+      pos += take;
+    }
+  }
+
+  async finish(): Promise<ImageFile[]> {
+    if (this.files.length === 0) {
+      this.current = this.nextFile(); // an empty medium still gets its (empty) file
+      await this.current.write(new Uint8Array(0));
+    }
+    return this.close();
+  }
+
+  async close(): Promise<ImageFile[]> {
+    if (this.current) {
+      await this.current.sync();
+      await this.current.close();
+      this.current = undefined;
+    }
+    return this.files.map((f) => ({ name: f.name, size: f.size }));
+  }
+}
