@@ -17,10 +17,6 @@ export function buildProgram(version: string): Command {
     )
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({
-      outputError: (str, write) => write(str.replace(/^error: /, 'exhibit: error: ')),
-    })
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 failure, 2 usage, 3 complete but some sectors unreadable,\n' +
@@ -28,8 +24,12 @@ export function buildProgram(version: string): Command {
         'Run "exhibit <command> --help" for the options of a command.',
     );
   program.addCommand(acquireCommand(version));
-  program.exitOverride();
-  for (const c of program.commands) c.exitOverride();
+  // addCommand does not pass settings down: give every command the same error style.
+  for (const c of [program, ...program.commands]) {
+    c.exitOverride()
+      .showHelpAfterError('(run with --help for usage)')
+      .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'exhibit: error: ')) });
+  }
   return program;
 }
 

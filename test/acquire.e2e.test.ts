@@ -1,0 +1,228 @@
+/**
+ * `exhibit acquire` end to end, through the real command, on files.
+ * (Block devices: loop-device.e2e.test.ts.)
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { exhibit, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir } from './helpers/cli.js';
+
+const work = tempDir();
+afterAll(() => {
+  spawnSync('umount', [path.join(work, 'small')]);
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+const base = (out: string, ev = 'EV-1') => ['--out', out, '--case', 'CASE-7', '--evidence', ev, '--examiner', 'Test Examiner'];
+
+function readRecord(dir: string, ev = 'EV-1'): any {
+  return YAML.parse(fs.readFileSync(path.join(dir, `${ev}.acquisition.yaml`), 'utf8'));
+}
+
+/** Every error is one `exhibit: error:` line, optionally followed by hints. */
+function expectOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  expect(lines[0]).toMatch(/^exhibit: error: /);
+  expect(lines[0]).toMatch(pattern);
+  for (const l of lines.slice(1)) expect(l).toMatch(/^exhibit: hint: |^\(run with --help/);
+}
+
+describe('acquire to raw', () => {
+  const src = path.join(work, 'source.bin');
+  makeSourceFile(src, 24 * 1024 * 1024 + 512 * 7);
+  const out = path.join(work, 'raw-out');
+  const r = exhibit(['acquire', src, ...base(out), '--description', 'USB stick from the desk', '--notes', 'seal 44812']);
+
+  it('exits 0 and prints the hashes', () => {
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(fileDigest('sha256', src));
+  });
+  it('writes an image equal to the source, byte for byte', () => {
+    expect(fs.readFileSync(path.join(out, 'EV-1.raw')).equals(fs.readFileSync(src))).toBe(true);
+  });
+  it('records hashes equal to md5sum, sha1sum and sha256sum of the source', () => {
+    const rec = readRecord(out);
+    expect(rec.result).toBe('complete');
+    expect(rec.media.hashes).toEqual({ md5: fileDigest('md5', src), sha1: fileDigest('sha1', src), sha256: fileDigest('sha256', src) });
+    expect(rec.image.files).toEqual([{ name: 'EV-1.raw', size: fs.statSync(src).size, sha256: fileDigest('sha256', src) }]);
+  });
+  it('records who, what, when and the source facts', () => {
+    const rec = readRecord(out);
+    expect(rec).toMatchObject({ case: 'CASE-7', evidence: 'EV-1', examiner: 'Test Examiner', description: 'USB stick from the desk', notes: 'seal 44812' });
+    expect(rec.tool.name).toBe('exhibit');
+    expect(rec.started.utc).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(rec.finished.local).toMatch(/[+-]\d\d:\d\d$/);
+    expect(rec.source).toMatchObject({ kind: 'file', size_bytes: fs.statSync(src).size, whole_sectors: true });
+    expect(rec.read_only).toMatchObject({ opened_read_only: true, unchanged: true });
+    expect(rec.media).toMatchObject({ sector_size: 512, sectors: fs.statSync(src).size / 512, bytes_acquired: fs.statSync(src).size });
+  });
+  it('leaves no temporary files behind', () => {
+    expect(fs.readdirSync(out).sort()).toEqual(['EV-1.acquisition.yaml', 'EV-1.raw']);
+  });
+});
+
+describe('acquire to split-raw', () => {
+  const src = path.join(work, 'split-source.bin');
+  const size = 5 * 1024 * 1024 + 4096 * 3;
+  makeSourceFile(src, size, 7);
+  const out = path.join(work, 'split-out');
+  const r = exhibit(['acquire', src, ...base(out), '--format', 'split-raw', '--segment-size', '2MiB']);
+
+  it('writes segments of the segment size that concatenate to the source', () => {
+    expect(r.code).toBe(0);
+    const names = ['EV-1.001', 'EV-1.002', 'EV-1.003'];
+    const sizes = names.map((n) => fs.statSync(path.join(out, n)).size);
+    expect(sizes).toEqual([2 << 20, 2 << 20, size - (4 << 20)]);
+    expect(Buffer.concat(names.map((n) => fs.readFileSync(path.join(out, n)))).equals(fs.readFileSync(src))).toBe(true);
+  });
+  it('records each segment with its own SHA-256 and the media hashes', () => {
+    const rec = readRecord(out);
+    expect(rec.image).toMatchObject({ format: 'split-raw', segment_size: 2 << 20 });
+    for (const f of rec.image.files) expect(f.sha256).toBe(fileDigest('sha256', path.join(out, f.name)));
+    expect(rec.media.hashes.md5).toBe(fileDigest('md5', src));
+  });
+});
+
+describe('sources that are not whole sectors, and other hashes', () => {
+  it('copies an odd-sized file exactly and records the trailing bytes', () => {
+    const src = path.join(work, 'odd.bin');
+    makeSourceFile(src, 3 * 1024 * 1024 + 333, 3);
+    const out = path.join(work, 'odd-out');
+    const r = exhibit(['acquire', src, ...base(out), '--hash', 'sha512,md5']);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(out, 'EV-1.raw')).equals(fs.readFileSync(src))).toBe(true);
+    const rec = readRecord(out);
+    expect(rec.source).toMatchObject({ whole_sectors: false, trailing_bytes: 333 });
+    expect(rec.media).toMatchObject({ sectors: 6144, trailing_bytes: 333 });
+    expect(rec.media.hashes).toEqual({ md5: fileDigest('md5', src), sha512: fileDigest('sha512', src) });
+    // With no SHA-256 among the media hashes, the file's SHA-256 is still computed.
+    expect(rec.image.files[0].sha256).toBe(fileDigest('sha256', src));
+  });
+  it('prints the record as JSON with --json', () => {
+    const src = path.join(work, 'json.bin');
+    makeSourceFile(src, 1024 * 1024, 5);
+    const r = exhibit(['acquire', src, ...base(path.join(work, 'json-out')), '--json']);
+    expect(r.code).toBe(0);
+    const rec = JSON.parse(r.stdout);
+    expect(rec.media.hashes.sha1).toBe(fileDigest('sha1', src));
+    expect(rec).toEqual(readRecord(path.join(work, 'json-out')));
+  });
+});
+
+describe('refusals: a clear one-line error, the right exit code, nothing left behind', () => {
+  const src = path.join(work, 'refuse.bin');
+  makeSourceFile(src, 1024 * 1024, 9);
+
+  it('refuses to overwrite an existing image, and leaves it as it was', () => {
+    const out = path.join(work, 'exists');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'EV-1.raw'), 'earlier evidence');
+    const r = exhibit(['acquire', src, ...base(out)]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /EV-1\.raw already exists; exhibit never overwrites/);
+    expect(fs.readFileSync(path.join(out, 'EV-1.raw'), 'utf8')).toBe('earlier evidence');
+    expect(fs.readdirSync(out)).toEqual(['EV-1.raw']);
+  });
+  it('refuses when the record exists, and when a split segment exists', () => {
+    const out = path.join(work, 'exists2');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'EV-1.acquisition.yaml'), 'x');
+    expectOneLineError(exhibit(['acquire', src, ...base(out)]).stderr, /EV-1\.acquisition\.yaml already exists/);
+    fs.rmSync(path.join(out, 'EV-1.acquisition.yaml'));
+    fs.writeFileSync(path.join(out, 'EV-1.001'), 'x');
+    const r = exhibit(['acquire', src, ...base(out), '--format', 'split-raw', '--segment-size', '1MiB']);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /EV-1\.001 already exists/);
+    expect(fs.readdirSync(out)).toEqual(['EV-1.001']);
+  });
+  it('refuses evidence ids that are not safe file names (usage, exit 2)', () => {
+    for (const ev of ['../escape', '.hidden', 'a/b', 'two words', '']) {
+      const out = path.join(work, 'badid');
+      const r = exhibit(['acquire', src, ...base(out, ev)]);
+      expect(r.code).toBe(2);
+      expectOneLineError(r.stderr, /evidence id|empty/);
+      expect(fs.existsSync(out)).toBe(false);
+    }
+  });
+  it('refuses an empty source', () => {
+    const empty = path.join(work, 'empty.bin');
+    fs.writeFileSync(empty, '');
+    const out = path.join(work, 'empty-out');
+    const r = exhibit(['acquire', empty, ...base(out)]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /is empty/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+  it('says why a source cannot be opened', () => {
+    const out = path.join(work, 'missing-out');
+    let r = exhibit(['acquire', path.join(work, 'no-such-disk'), ...base(out)]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /does not exist/);
+    r = exhibit(['acquire', work, ...base(out)]);
+    expectOneLineError(r.stderr, /is a folder/);
+    r = exhibit(['acquire', '/dev/null', ...base(out)]);
+    expectOneLineError(r.stderr, /neither a block device nor a regular file/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+  it('refuses an output that is the source itself', () => {
+    const r = exhibit(['acquire', src, ...base(src)]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /is the source itself/);
+  });
+  it('rejects wrong usage with exit 2', () => {
+    let r = exhibit(['acquire', src, '--out', path.join(work, 'u')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^exhibit: error: required option/);
+    r = exhibit(['acquire', src, ...base(path.join(work, 'u')), '--hash', 'crc32']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /unknown hash algorithm "crc32"/);
+    r = exhibit(['acquire', src, ...base(path.join(work, 'u')), '--format', 'split-raw', '--segment-size', 'big']);
+    expect(r.code).toBe(2);
+    r = exhibit(['acquire', src, ...base(path.join(work, 'u')), '--format', 'zip']);
+    expect(r.code).toBe(2);
+    r = exhibit(['acquire', src, ...base(path.join(work, 'u')), '--description', 'two\nlines']);
+    expect(r.code).toBe(2);
+    expect(fs.existsSync(path.join(work, 'u'))).toBe(false);
+  });
+  it.skipIf(!isRoot)('refuses a destination without room for the image, before reading', () => {
+    const small = path.join(work, 'small');
+    fs.mkdirSync(small);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
+    expect(m.status).toBe(0);
+    const big = path.join(work, 'big.bin');
+    makeSourceFile(big, 4 * 1024 * 1024, 2);
+    const r = exhibit(['acquire', big, ...base(path.join(small, 'case'))]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /has .* free but the image needs 5\.00 MiB/);
+    expect(fs.readdirSync(small)).toEqual([]);
+  });
+});
+
+describe('interruption', () => {
+  it('stops on Ctrl-C with exit 130 and a record that says incomplete', async () => {
+    const src = path.join(work, 'long.bin');
+    fs.writeFileSync(src, '');
+    fs.truncateSync(src, 3 * 1024 * 1024 * 1024); // sparse: reads fast, hashing takes seconds
+    const out = path.join(work, 'int-out');
+    const child = exhibitAsync(['acquire', src, ...base(out)]);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const image = path.join(out, 'EV-1.raw');
+    const t0 = Date.now();
+    while (!(fs.existsSync(image) && fs.statSync(image).size > 64 << 20) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/exhibit: error: interrupted after/);
+    const rec = readRecord(out);
+    expect(rec.result).toBe('incomplete');
+    expect(rec.incomplete_reason).toMatch(/interrupted/);
+    expect(rec.media.hashes).toBeUndefined();
+    expect(rec.media.bytes_acquired).toBeLessThan(3 * 1024 ** 3);
+    expect(fs.statSync(image).size).toBeGreaterThanOrEqual(rec.media.bytes_acquired);
+    fs.rmSync(out, { recursive: true });
+  });
+});

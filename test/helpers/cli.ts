@@ -1,0 +1,70 @@
+/** Run the real exhibit command as a child process. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin', 'exhibit.js');
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function exhibit(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function exhibitAsync(args: string[]): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function tempDir(prefix = 'exhibit-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Run a system command; throws with its stderr on failure. */
+export function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
+export function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** A deterministic file of `size` bytes: text, zeros and pseudo-random data. */
+export function makeSourceFile(file: string, size: number, seed = 1): void {
+  const fd = fs.openSync(file, 'wx');
+  let x = seed >>> 0 || 1;
+  const chunk = Buffer.alloc(1 << 20);
+  const text = Buffer.from('exhibit test source: The quick brown fox jumps over the lazy dog.\n');
+  let pos = 0;
+  while (pos < size) {
+    const n = Math.min(chunk.length, size - pos);
+    const kind = Math.floor(pos / chunk.length) % 3;
+    for (let i = 0; i < n; i++) {
+      if (kind === 0) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        chunk[i] = x & 0xff;
+      } else chunk[i] = kind === 1 ? 0 : text[(pos + i) % text.length]!;
+    }
+    fs.writeSync(fd, chunk, 0, n, pos);
+    pos += n;
+  }
+  fs.closeSync(fd);
+}
+
+export function fileDigest(alg: string, file: string): string {
+  const tool = { md5: 'md5sum', sha1: 'sha1sum', sha256: 'sha256sum', sha512: 'sha512sum' }[alg]!;
+  return sh(tool, [file]).split(/\s+/)[0]!;
+}
