@@ -1,0 +1,107 @@
+/**
+ * `npm run demo`: build a sample evidence disk, image it with exhibit twice
+ * (one raw file, then 8 MiB split-raw segments), and check that the hashes in
+ * each acquisition record match the ones computed while the disk was built.
+ * Everything goes into demo-output/ in the project folder, made afresh each run.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { formatBytes } from '../core/units.js';
+import { buildSampleDisk, type SampleDisk } from './fixtures/sample-disk.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/demo.js -> project root
+const outRel = 'demo-output';
+const outDir = path.join(root, outRel);
+const evidenceRel = path.join(outRel, 'evidence');
+const diskRel = path.join(outRel, 'sample-disk.img');
+const ALGORITHMS = ['md5', 'sha1', 'sha256'] as const;
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+class DemoFailure extends Error {}
+
+/** Run `node bin/exhibit.js <args>` from the project folder, its output shown as is. */
+function exhibit(args: string[]): Promise<void> {
+  say(`\n$ exhibit ${args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'exhibit.js'), ...args], { cwd: root, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new DemoFailure(`exhibit ${args[0]} ${signal ? `was stopped by ${signal}` : `exited with code ${code}`}`));
+    });
+  });
+}
+
+interface RecordFacts {
+  result?: unknown;
+  image?: { files?: { name?: unknown }[] };
+  media?: { hashes?: Record<string, unknown> };
+}
+
+/** Compare one acquisition record's media hashes with the sample disk's; return what differs. */
+async function checkRecord(evidence: string, disk: SampleDisk): Promise<{ problems: string[]; files: string[]; record: string }> {
+  const record = path.join(evidenceRel, `${evidence}.acquisition.yaml`);
+  const parsed = YAML.parse(await fsp.readFile(path.join(root, record), 'utf8')) as RecordFacts | null;
+  const problems: string[] = [];
+  if (parsed?.result !== 'complete') problems.push(`${record} says the acquisition is ${String(parsed?.result ?? 'missing a result')}`);
+  for (const a of ALGORITHMS) {
+    const got = parsed?.media?.hashes?.[a];
+    if (got !== disk[a]) problems.push(`${record}: ${a} is ${String(got ?? 'missing')}, the sample disk's is ${disk[a]}`);
+  }
+  const files = (parsed?.image?.files ?? []).map((f) => path.join(evidenceRel, String(f.name)));
+  return { problems, files, record };
+}
+
+async function main(): Promise<number> {
+  // Refuse to delete anything unless this really is the exhibit project folder.
+  const pkg = JSON.parse(await fsp.readFile(path.join(root, 'package.json'), 'utf8')) as { name?: string };
+  if (pkg.name !== 'exhibit' || !fs.existsSync(path.join(root, 'bin', 'exhibit.js'))) {
+    throw new DemoFailure(`${root} does not look like the exhibit project folder`);
+  }
+  await fsp.rm(outDir, { recursive: true, force: true });
+  await fsp.mkdir(outDir);
+
+  const disk = await buildSampleDisk(path.join(root, diskRel));
+  say(
+    `sample disk ${diskRel}: ${formatBytes(disk.size)} (${disk.size} bytes), an MBR partition table with a Linux (0x83) ` +
+      'and an NTFS/exFAT (0x07) partition holding case notes marked EXHIBIT-SAMPLE, runs of zeros and pseudo-random data',
+  );
+
+  const acquire = (evidence: string, ...extra: string[]) =>
+    exhibit(['acquire', diskRel, '--out', evidenceRel, '--case', 'DEMO-2026-001', '--evidence', evidence, '--examiner', 'Demo Examiner',
+      '--description', 'Sample evidence disk built by the demo', ...extra]);
+  await acquire('EV-001');
+  await acquire('EV-001-split', '--format', 'split-raw', '--segment-size', '8MiB');
+
+  const results = [await checkRecord('EV-001', disk), await checkRecord('EV-001-split', disk)];
+  const problems = results.flatMap((r) => r.problems);
+  say('');
+  if (problems.length > 0) {
+    for (const p of problems) say(`demo failed: ${p}`);
+    return 1;
+  }
+  say('demo finished:');
+  for (const r of results) {
+    say(`  ${r.files.length === 1 ? 'image ' : 'images'}  ${r.files.join(', ')}`);
+    say(`  record  ${r.record}`);
+  }
+  say(`  md5, sha1 and sha256 in both records: hashes match the sample disk (sha256 ${disk.sha256})`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    say(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,159 @@
+/**
+ * `exhibit acquire` on real block devices (loop devices): device facts, the
+ * kernel read-only flag, the write counters, and the refusals that concern
+ * mounted file systems and outputs on the source disk.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { exhibit, fileDigest, have, makeSourceFile, sh, tempDir } from './helpers/cli.js';
+import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
+
+const why = loopUnavailable() ?? (have('mkfs.ext4') && have('sfdisk') ? undefined : 'needs mkfs.ext4 (e2fsprogs) and sfdisk (fdisk)');
+if (why) console.warn(`skipping loop-device tests: ${why}`);
+
+const work = tempDir();
+afterEach(() => detachAll());
+afterAll(() => {
+  detachAll();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+const base = (out: string, ev = 'EV-1') => ['--out', out, '--case', 'CASE-7', '--evidence', ev, '--examiner', 'Test Examiner'];
+const record = (dir: string, ev = 'EV-1'): any => YAML.parse(fs.readFileSync(path.join(dir, `${ev}.acquisition.yaml`), 'utf8'));
+
+describe.skipIf(why !== undefined)('a read-only loop device as the source', () => {
+  it('records a read-only device as already locked, and its unchanged counters', () => {
+    const img = path.join(work, 'ro.img');
+    makeSourceFile(img, 4 * 1024 * 1024, 10);
+    const dev = attachLoop(img, { readOnly: true });
+    const out = path.join(work, 'ro-out');
+    const r = exhibit(['acquire', dev, ...base(out)]);
+    expect(r.code).toBe(0);
+    const rec = record(out);
+    expect(rec.read_only).toMatchObject({ ro_flag_before: true, ro_flag_set_by_exhibit: false, ro_flag_after: true, unchanged: true });
+    expect(rec.media.hashes.sha1).toBe(fileDigest('sha1', img));
+  });
+
+  it('records the device, sets the read-only flag, and proves no sector was written', () => {
+    const img = path.join(work, 'disk.img');
+    makeSourceFile(img, 16 * 1024 * 1024, 11);
+    const dev = attachLoop(img); // writable, as a drive on a plain SATA port is
+    const name = path.basename(dev);
+    expect(fs.readFileSync(`/sys/block/${name}/ro`, 'utf8').trim()).toBe('0');
+    const statBefore = fs.readFileSync(`/sys/block/${name}/stat`, 'utf8').trim().split(/\s+/);
+
+    const out = path.join(work, 'dev-out');
+    const r = exhibit(['acquire', dev, ...base(out)]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+
+    const rec = record(out);
+    expect(rec.result).toBe('complete');
+    expect(rec.media.hashes.sha256).toBe(fileDigest('sha256', img));
+    expect(rec.media.hashes.md5).toBe(fileDigest('md5', img));
+    expect(fs.readFileSync(path.join(out, 'EV-1.raw')).equals(fs.readFileSync(img))).toBe(true);
+    expect(rec.source).toMatchObject({ kind: 'block-device', size_bytes: 16 * 1024 * 1024, logical_sector_size: 512, sector_size_assumed: false });
+    expect(rec.source.device).toMatchObject({ kernel_name: name, is_partition: false, whole_disk: name, loop_backing_file: img, removable: false });
+    expect(rec.source.device.dev).toBe(fs.readFileSync(`/sys/block/${name}/dev`, 'utf8').trim());
+    expect(rec.read_only).toMatchObject({ opened_read_only: true, ro_flag_before: false, ro_flag_set_by_exhibit: true, ro_flag_after: true, unchanged: true });
+    expect(fs.readFileSync(`/sys/block/${name}/ro`, 'utf8').trim()).toBe('1');
+    const b = rec.read_only.before[0];
+    const a = rec.read_only.after[0];
+    expect(b.device).toBe(name);
+    expect(a.write_counters).toEqual(b.write_counters);
+    // The counters exhibit recorded are the kernel's own, and they did not move.
+    const statAfter = fs.readFileSync(`/sys/block/${name}/stat`, 'utf8').trim().split(/\s+/);
+    expect(statAfter[6]).toBe(statBefore[6]);
+    expect(b.write_counters.sectors_written).toBe(Number(statAfter[6]));
+  });
+
+  it('acquires an odd-sized device as split-raw segments that concatenate to it', () => {
+    const img = path.join(work, 'odd.img');
+    makeSourceFile(img, 3 * 1024 * 1024 + 4096, 12);
+    const dev = attachLoop(img, { readOnly: true });
+    const out = path.join(work, 'dev-split');
+    const r = exhibit(['acquire', dev, ...base(out), '--format', 'split-raw', '--segment-size', '1MiB']);
+    expect(r.code).toBe(0);
+    const rec = record(out);
+    expect(rec.image.files.map((f: { name: string }) => f.name)).toEqual(['EV-1.001', 'EV-1.002', 'EV-1.003', 'EV-1.004']);
+    const joined = Buffer.concat(rec.image.files.map((f: { name: string }) => fs.readFileSync(path.join(out, f.name))));
+    expect(joined.equals(fs.readFileSync(img))).toBe(true);
+  });
+});
+
+describe.skipIf(why !== undefined)('mounted sources and outputs on the source disk', () => {
+  it('refuses a source with a read-write mounted file system, unless --allow-mounted', () => {
+    const img = path.join(work, 'fs.img');
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, 32 * 1024 * 1024);
+    sh('mkfs.ext4', ['-q', '-F', img]);
+    const dev = attachLoop(img);
+    const mnt = path.join(work, 'mnt');
+    fs.mkdirSync(mnt, { recursive: true });
+    mount(dev, mnt);
+    const out = path.join(work, 'mounted-out');
+    let r = exhibit(['acquire', dev, ...base(out)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the source has a file system mounted read-write \(.* on .*mnt\)/);
+    expect(r.stderr).toMatch(/exhibit: hint: unmount it first/);
+    expect(fs.existsSync(out)).toBe(false);
+
+    // Allowed, but the output is inside that file system: refused as on the source.
+    r = exhibit(['acquire', dev, ...base(path.join(mnt, 'out')), '--allow-mounted']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/is on the source disk/);
+    expect(fs.existsSync(path.join(mnt, 'out'))).toBe(false);
+
+    // Allowed and written elsewhere: done, and the mount is recorded.
+    r = exhibit(['acquire', dev, ...base(out), '--allow-mounted', '--hash', 'sha256']);
+    unmount(mnt);
+    const rec = record(out);
+    // A mounted ext4 may write its journal meanwhile: then the proof must fail loudly, never pass quietly.
+    if (r.code === 0) {
+      expect(rec.result).toBe('complete');
+      expect(rec.read_only.unchanged).toBe(true);
+    } else {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^exhibit: error: the source changed while it was read/);
+      expect(rec).toMatchObject({ result: 'incomplete', read_only: { unchanged: false } });
+    }
+    expect(rec.read_only.allow_mounted).toBe(true);
+    expect(rec.read_only.mounted[0]).toMatchObject({ writable: true });
+  });
+
+  it('refuses an output on another partition of the same disk, and a disk whose partition is mounted', () => {
+    const img = path.join(work, 'parts.img');
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, 64 * 1024 * 1024);
+    sh('sh', ['-c', `printf 'label: dos\\nstart=2048, size=30720, type=83\\nstart=34816, type=83\\n' | sfdisk -q ${img}`]);
+    const dev = attachLoop(img, { partscan: true });
+    const p1 = `${dev}p1`;
+    const p2 = `${dev}p2`;
+    for (let i = 0; i < 50 && !fs.existsSync(p2); i++) sh('sleep', ['0.1']);
+    sh('mkfs.ext4', ['-q', '-F', p2]);
+    const mnt = path.join(work, 'mnt2');
+    fs.mkdirSync(mnt, { recursive: true });
+    mount(p2, mnt);
+
+    const out = path.join(mnt, 'evidence');
+    let r = exhibit(['acquire', p1, ...base(out)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the output folder .* is on the source disk/);
+    expect(fs.existsSync(out)).toBe(false);
+
+    r = exhibit(['acquire', dev, ...base(path.join(work, 'whole-out'))]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/mounted read-write/);
+
+    // The partition on its own, written elsewhere: its own facts are recorded.
+    r = exhibit(['acquire', p1, ...base(path.join(work, 'p1-out'))]);
+    expect(r.code).toBe(0);
+    const rec = record(path.join(work, 'p1-out'));
+    expect(rec.source.device).toMatchObject({ kernel_name: path.basename(p1), is_partition: true, whole_disk: path.basename(dev) });
+    expect(rec.source.size_bytes).toBe(30720 * 512);
+    expect(rec.read_only.unchanged).toBe(true);
+    unmount(mnt);
+  });
+});
