@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { exhibit, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir } from './helpers/cli.js';
+import { BIN, exhibit, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir } from './helpers/cli.js';
 
 const work = tempDir();
 afterAll(() => {
@@ -165,6 +165,20 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     expectOneLineError(r.stderr, /is a folder/);
     r = exhibit(['acquire', '/dev/null', ...base(out)]);
     expectOneLineError(r.stderr, /neither a block device nor a regular file/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+  it.skipIf(!isRoot)('says so when the source may not be read (run as an unprivileged user)', () => {
+    const dir = path.join(work, 'perm');
+    fs.mkdirSync(dir, { mode: 0o755 });
+    fs.chmodSync(work, 0o755);
+    const secret = path.join(dir, 'secret.bin');
+    makeSourceFile(secret, 4096, 4);
+    fs.chmodSync(secret, 0o600);
+    const out = path.join(dir, 'out');
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'acquire', secret, ...base(out)], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expectOneLineError(r.stderr, /cannot open source .*secret\.bin: permission denied/);
+    expect(r.stderr).toMatch(/exhibit: hint: run exhibit as root/);
     expect(fs.existsSync(out)).toBe(false);
   });
   it('refuses an output that is the source itself', () => {

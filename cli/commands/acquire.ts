@@ -109,7 +109,11 @@ async function runAcquire(source: string, flags: AcquireFlags, version: string):
         ...r.image.files.map((f) => `  image   ${path.join(path.resolve(flags.out), f.name)}`),
         `  record  ${outcome.recordPath}`,
         ...Object.entries(r.media.hashes ?? {}).map(([a, h]) => `  ${a.padEnd(7)} ${h}`),
-        `  read-only: ${r.read_only.unchanged ? 'source unchanged (write counters did not move)' : 'NOT PROVEN'}`,
+        `  read-only: ${
+          r.source.kind === 'block-device'
+            ? 'source unchanged: read-only flag set, write counters did not move'
+            : 'source unchanged: opened read-only, size and modification time did not change'
+        }`,
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     }
