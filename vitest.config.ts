@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // End-to-end tests attach loop devices and spawn the real CLI: keep files serial.
     fileParallelism: false,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
