@@ -1,104 +1,77 @@
 /**
- * One acquisition, start to finish: open the source read-only, refuse what
- * must be refused before a byte is read, lock and measure the source, copy
- * and hash, seal the image, take the after-readings, and write the record.
+ * One acquisition session, start to finish: open the source read-only, refuse
+ * what must be refused before a byte is read (or, when resuming, check that
+ * source and partial image are the ones the journal describes), lock and
+ * measure the source, copy and hash, seal the image, take the after-readings,
+ * and write the map and the record.
+ *
+ * The record exists from the first moment, saying `incomplete`; it is
+ * replaced by the final one only after every image file is fsynced, so a crash
+ * at any point leaves an incomplete record and a journal to resume from.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type HashAlgorithm } from '../core/crypto.js';
+import type { HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { HashJob } from '../core/hash-plan.js';
 import { recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord, type RecordImageFile } from '../core/record.js';
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
+import { RawReader } from '../image/raw/reader.js';
 import { RawWriter } from '../image/raw/writer.js';
 import type { ImageFile, ImageWriter } from '../image/types.js';
+import { BadSectorMap, parseFill } from './bad-sectors.js';
+import { checkEvidenceId, checkText, existingAncestor, refuseExisting, refuseNoRoom } from './checks.js';
+import { journalFileName, rangesBefore, readJournal, writeJournal, type Journal, type SessionEntry } from './journal.js';
+import { renderMapfile } from './mapfile.js';
 import { runPipeline } from './pipeline.js';
-import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource, type ReadOnlyProof } from './read-only.js';
+import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource } from './read-only.js';
+import { checkSameIdentity, checkSamples, identityOf } from './resume-check.js';
+import { SourceReader } from './source-reader.js';
 import { openSource, type SourceFacts } from './source.js';
+
+export { checkEvidenceId, checkText } from './checks.js';
 
 export type AcquireFormat = 'raw' | 'split-raw';
 
 export interface AcquireOptions {
-  source: string;
+  source?: string; // optional when resuming: the journal names it
   outDir: string;
-  caseId: string;
   evidence: string;
+  caseId?: string; // required for a new acquisition
   examiner: string;
   description?: string;
   notes?: string;
   format: AcquireFormat;
   segmentSize: number;
   hashes: HashAlgorithm[];
+  fill: string;
+  retries: number;
+  maxBadRun: number;
   allowMounted: boolean;
+  resumeOnly?: boolean; // --resume: there must be something to resume
   commandLine: string[];
   version: string;
   signal?: AbortSignal;
   threads?: number;
   slotSize?: number;
-  onStart?: (facts: SourceFacts, files: string[]) => void;
+  safePointBytes?: number;
+  safePointMs?: number;
+  onStart?: (facts: SourceFacts, info: { resumingAt: number }) => void;
   onProgress?: (bytesDone: number, total: number) => void;
 }
 
 export interface AcquireOutcome {
   record: AcquisitionRecord;
   recordPath: string;
+  resumedAt: number; // 0 for a fresh acquisition
   /** Set when the result is incomplete: why (interrupted, read error, full disk, moved counter...). */
   error?: ExhibitError;
 }
 
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/** Evidence ids become file names: letters, digits, dot, dash and underscore only. */
-export function checkEvidenceId(id: string): void {
-  if (!SAFE_ID.test(id) || id.includes('..')) {
-    throw new ExhibitError('USAGE', `evidence id "${id}" cannot be used as a file name`, {
-      hints: ['use letters, digits, dot, dash and underscore, starting with a letter or digit (for example EV-001 or 2026-0117.HDD1)'],
-    });
-  }
-}
-
-/** Free text fields end up in image headers that cannot hold tabs or line breaks. */
-export function checkText(what: string, value: string | undefined, max = 2999): void {
-  if (value === undefined) return;
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new ExhibitError('USAGE', `${what} contains a tab, line break or other control character`, { hints: ['write it on one line'] });
-  }
-  if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
-}
-
-async function existingAncestor(dir: string): Promise<string> {
-  let p = path.resolve(dir);
-  while (!fs.existsSync(p)) p = path.dirname(p);
-  const st = await fsp.stat(p);
-  if (!st.isDirectory()) throw new ExhibitError('OUTPUT_NOT_DIRECTORY', `the output ${p} is a file, not a folder`);
-  return p;
-}
-
-async function refuseExisting(outDir: string, names: string[]): Promise<void> {
-  if (!fs.existsSync(outDir)) return;
-  const present = names.filter((n) => fs.existsSync(path.join(outDir, n)));
-  if (present.length > 0) {
-    throw new ExhibitError('OUTPUT_EXISTS', `${path.join(outDir, present[0]!)} already exists; exhibit never overwrites an image or its record`, {
-      hints: ['choose another --out folder or another --evidence id'],
-    });
-  }
-}
-
-async function refuseNoRoom(outDir: string, needed: number): Promise<void> {
-  const at = await existingAncestor(outDir);
-  const st = await fsp.statfs(at);
-  const free = Number(st.bavail) * Number(st.bsize);
-  if (free < needed) {
-    throw new ExhibitError('OUTPUT_NO_ROOM', `the destination has ${formatBytes(free)} free but the image needs ${formatBytes(needed)}`, {
-      hints: ['write to a larger drive'],
-    });
-  }
-}
-
-function hashJobs(hashes: HashAlgorithm[], writer: ImageWriter): HashJob[] {
+function hashJobs(hashes: HashAlgorithm[], writer: ImageWriter, sectorSize: number): HashJob[] {
   const jobs: HashJob[] = hashes.map((a) => ({ id: `media:${a}`, algorithm: a }));
   if (writer.layout.kind === 'slices') {
     const seg = writer.layout.segmentSize;
@@ -107,110 +80,247 @@ function hashJobs(hashes: HashAlgorithm[], writer: ImageWriter): HashJob[] {
       jobs.push(seg === null ? { id: 'file:sha256', algorithm: 'sha256' } : { id: 'file:sha256', algorithm: 'sha256', segmentSize: seg });
     }
   }
+  jobs.push({ id: 'zero-sectors', algorithm: 'zero-sectors', sectorSize });
   return jobs;
+}
+
+function asExhibitError(err: unknown): ExhibitError {
+  return err instanceof ExhibitError ? err : new ExhibitError('INTERNAL', describeSystemError(err), { cause: err });
+}
+
+/** Load the journal of a resumable acquisition, and refuse what cannot be resumed. */
+async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal | undefined> {
+  const journal = await readJournal(path.join(outDir, journalFileName(o.evidence)));
+  const recordPath = path.join(outDir, recordFileName(o.evidence));
+  if (!journal) {
+    if (o.resumeOnly) {
+      throw new ExhibitError('USAGE', `there is nothing to resume: no journal ${journalFileName(o.evidence)} in ${outDir}`, {
+        hints: ['an acquisition that completed, or never started, has no journal'],
+      });
+    }
+    return undefined;
+  }
+  if (fs.existsSync(recordPath) && /^result: complete$/m.test(await fsp.readFile(recordPath, 'utf8'))) {
+    throw new ExhibitError('OUTPUT_EXISTS', `${recordPath} says the acquisition is complete; there is nothing to resume and exhibit never overwrites it`);
+  }
+  return journal;
 }
 
 export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
   checkEvidenceId(o.evidence);
-  checkText('case id', o.caseId, 100);
   checkText('examiner', o.examiner, 200);
   checkText('description', o.description);
   checkText('notes', o.notes);
-  if (o.caseId.trim() === '' || o.examiner.trim() === '') throw new ExhibitError('USAGE', 'case id and examiner must not be empty');
+  if (o.examiner.trim() === '') throw new ExhibitError('USAGE', 'the examiner must not be empty');
   const outDir = path.resolve(o.outDir);
+  const resumeFrom = await findResumable(o, outDir);
+  if (!resumeFrom) {
+    if (!o.caseId?.trim()) throw new ExhibitError('USAGE', 'a case id is needed (--case)');
+    checkText('case id', o.caseId, 100);
+  }
+  const sourcePath = o.source ?? resumeFrom?.source.path;
+  if (!sourcePath) throw new ExhibitError('USAGE', 'no source given');
 
-  const { handle, facts } = await openSource(o.source);
+  // A resumed acquisition keeps the settings it started with.
+  const j: Journal = resumeFrom ?? {
+    journal: 'exhibit acquisition journal',
+    version: 1,
+    case: o.caseId!,
+    evidence: o.evidence,
+    examiner: o.examiner,
+    ...(o.description ? { description: o.description } : {}),
+    ...(o.notes ? { notes: o.notes } : {}),
+    format: o.format,
+    ...(o.format === 'split-raw' ? { segment_size: o.segmentSize } : {}),
+    hashes: o.hashes,
+    fill: o.fill,
+    retries: o.retries,
+    max_bad_run: o.maxBadRun,
+    source: { path: sourcePath, kind: 'file', size_bytes: 0, logical_sector_size: 512 }, // set once probed
+    started: timestamp(),
+    sessions: [],
+    safe_bytes: 0,
+    bad_ranges: [],
+  };
+
+  const { handle, facts } = await openSource(sourcePath);
+  let sourceReader: SourceReader | undefined;
   try {
-    if (facts.size_bytes === 0) {
-      throw new ExhibitError('SOURCE_EMPTY', `source ${o.source} is empty (0 bytes)`, { hints: ['check that the drive is connected and its medium inserted'] });
+    const ss = facts.logical_sector_size;
+    const fill = parseFill(j.fill, ss);
+    if (resumeFrom) checkSameIdentity(resumeFrom.source, identityOf(facts));
+    else {
+      if (facts.size_bytes === 0) {
+        throw new ExhibitError('SOURCE_EMPTY', `source ${sourcePath} is empty (0 bytes)`, { hints: ['check that the drive is connected and its medium inserted'] });
+      }
+      j.source = identityOf(facts);
     }
     const mounted = checkMounts(facts, o.allowMounted);
     await checkOutputNotOnSource(facts, outDir);
     await existingAncestor(outDir);
-    const writer = new RawWriter(outDir, o.evidence, o.format === 'split-raw' ? o.segmentSize : null);
-    const planned = writer.plannedFiles(facts.size_bytes);
-    const recordPath = path.join(outDir, recordFileName(o.evidence));
-    await refuseExisting(outDir, [...planned, recordFileName(o.evidence)]);
-    await refuseNoRoom(outDir, facts.size_bytes + 1024 * 1024);
+    const writer = new RawWriter(outDir, j.evidence, j.format === 'split-raw' ? j.segment_size! : null);
+    const recordPath = path.join(outDir, recordFileName(j.evidence));
+    const mapPath = path.join(outDir, `${j.evidence}.map`);
+    if (!resumeFrom) {
+      refuseExisting(outDir, [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, journalFileName(j.evidence)]);
+    }
+    await refuseNoRoom(outDir, facts.size_bytes - j.safe_bytes + 1024 * 1024);
     await fsp.mkdir(outDir, { recursive: true });
 
+    const resumedAt = resumeFrom ? j.safe_bytes : 0;
+    const bad = new BadSectorMap(j.bad_ranges);
+    let replay: RawReader | undefined;
+    if (resumeFrom && j.safe_bytes > 0) {
+      await writer.resume(j.safe_bytes);
+      const files = writer.plannedFiles(j.safe_bytes).map((n) => path.join(outDir, n));
+      replay = await RawReader.open(files);
+      await checkSamples({
+        source: { readRaw: async (into, pos) => handle.read(into, 0, into.length, pos).then((r) => r.bytesRead === into.length, () => false) },
+        image: replay,
+        safeBytes: j.safe_bytes,
+        sectorSize: ss,
+        bad,
+      });
+    } else if (resumeFrom) {
+      await writer.resume(0);
+    }
+
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
-    const started = timestamp();
-    o.onStart?.(facts, planned);
+    const session: SessionEntry = { examiner: o.examiner, command_line: o.commandLine, started: timestamp(), from_byte: j.safe_bytes };
+    j.sessions.push(session);
+    await writeJournal(outDir, j);
+    const provisional = (reason: string): AcquisitionRecord => buildRecord(o, j, facts, writer.format, [], undefined, undefined, reason, 0);
+    await writeFileAtomic(recordPath, renderRecord(provisional('the acquisition is in progress, or stopped without finishing')), resumeFrom !== undefined);
+
+    o.onStart?.(facts, { resumingAt: j.safe_bytes });
+    sourceReader = new SourceReader(handle, facts, { retries: j.retries, fill, maxBadRun: j.max_bad_run }, bad, async () =>
+      facts.kind === 'block-device' ? fsp.open(sourcePath, fs.constants.O_RDONLY | fs.constants.O_DIRECT) : undefined,
+    );
     const run = await runPipeline({
-      source: handle,
+      source: sourceReader,
       size: facts.size_bytes,
-      sectorSize: facts.logical_sector_size,
+      sectorSize: ss,
       writer,
-      jobs: hashJobs(o.hashes, writer),
+      jobs: hashJobs(j.hashes, writer, ss),
+      ...(replay ? { replay: { image: replay, upTo: j.safe_bytes } } : {}),
+      safePoint: {
+        everyBytes: o.safePointBytes ?? 128 * 1024 * 1024,
+        everyMs: o.safePointMs ?? 5000,
+        onSafePoint: async (bytes) => {
+          j.safe_bytes = bytes;
+          j.bad_ranges = rangesBefore(bad.ranges, bytes / ss);
+          await writeJournal(outDir, j);
+        },
+      },
       ...(o.slotSize ? { slotSize: o.slotSize } : {}),
       ...(o.threads ? { threads: o.threads } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (n) => o.onProgress?.(n, facts.size_bytes),
     });
-    const readOnly: ReadOnlyProof = await proof.finish();
+    await replay?.close();
+    const readOnly = await proof.finish();
+    session.read_only = readOnly as unknown as Record<string, unknown>;
 
     let error: ExhibitError | undefined;
-    let files: ImageFile[];
+    let files: ImageFile[] = [];
     const complete = !run.interrupted && run.failure === undefined;
     try {
       files = complete ? await writer.finish() : await writer.close();
+      // Everything written is fsynced now: that is a safe point too.
+      if (run.bytesDone > j.safe_bytes) {
+        j.safe_bytes = run.bytesDone;
+        j.bad_ranges = rangesBefore(bad.ranges, Math.ceil(run.bytesDone / ss));
+      }
     } catch (err) {
-      error = err instanceof ExhibitError ? err : new ExhibitError('OUTPUT_WRITE', `sealing the image failed: ${describeSystemError(err)}`, { cause: err });
-      files = [];
+      error = asExhibitError(err);
     }
-    if (run.failure !== undefined) {
-      error = run.failure instanceof ExhibitError ? run.failure : new ExhibitError('INTERNAL', describeSystemError(run.failure), { cause: run.failure });
-    } else if (run.interrupted) {
-      error = new ExhibitError('INTERRUPTED', `interrupted after ${formatBytes(run.bytesDone)} of ${formatBytes(facts.size_bytes)}`);
-    }
+    if (run.failure !== undefined) error = asExhibitError(run.failure);
+    else if (run.interrupted) error = new ExhibitError('INTERRUPTED', `interrupted after ${formatBytes(run.bytesDone)} of ${formatBytes(facts.size_bytes)}`);
     if (!readOnly.unchanged) {
       error = new ExhibitError('SOURCE_WRITTEN', 'the source changed while it was read: its write counters or file attributes moved; the image cannot be called a faithful copy', {
         hints: [`see read_only in ${recordPath}`],
       });
     }
+    session.ended = timestamp();
+    session.to_byte = j.safe_bytes;
+    session.outcome = error ? error.message : 'complete';
+    if (complete && !error) j.bad_ranges = bad.ranges;
 
     const d = run.digests;
     const fileSums = d?.get('file:sha256') ?? d?.get('media:sha256');
     const recordFiles: RecordImageFile[] = files.map((f, i) => ({ name: f.name, size: f.size, ...(fileSums?.[i] && !error ? { sha256: fileSums[i] } : {}) }));
-    const finished = timestamp();
-    const media: AcquisitionRecord['media'] = {
-      size_bytes: facts.size_bytes,
-      sector_size: facts.logical_sector_size,
-      sectors: Math.floor(facts.size_bytes / facts.logical_sector_size),
-      trailing_bytes: facts.size_bytes % facts.logical_sector_size,
-      bytes_acquired: run.bytesDone,
-    };
-    if (d && !error) media.hashes = Object.fromEntries(o.hashes.map((a) => [a, d.get(`media:${a}`)![0]!]));
-    const record: AcquisitionRecord = {
-      record: 'exhibit acquisition',
-      record_version: 1,
-      result: error ? 'incomplete' : 'complete',
-      ...(error ? { incomplete_reason: error.message } : {}),
-      tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
-      command_line: o.commandLine,
-      host: { hostname: os.hostname(), user: os.userInfo().username, os: `${os.type()} ${os.release()} ${os.arch()}` },
-      case: o.caseId,
-      evidence: o.evidence,
-      examiner: o.examiner,
-      ...(o.description ? { description: o.description } : {}),
-      ...(o.notes ? { notes: o.notes } : {}),
-      started,
-      finished,
-      duration_seconds: Math.round((Date.parse(finished.utc) - Date.parse(started.utc)) / 10) / 100,
-      source: facts as unknown as Record<string, unknown>,
-      read_only: readOnly as unknown as Record<string, unknown>,
-      image: { format: writer.format, ...(o.format === 'split-raw' ? { segment_size: o.segmentSize } : {}), files: recordFiles },
-      media,
-    };
+    const zeros = d?.get('zero-sectors')?.[0];
+    const record = buildRecord(o, j, facts, writer.format, recordFiles, error ? undefined : d, readOnly as unknown as Record<string, unknown>, error?.message, j.safe_bytes, zeros === undefined ? undefined : Number(zeros));
     try {
-      await writeFileAtomic(recordPath, renderRecord(record));
+      await writeFileAtomic(mapPath, renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: j.safe_bytes, bad: j.bad_ranges, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version }), true);
+      if (error) await writeJournal(outDir, j);
+      await writeFileAtomic(recordPath, renderRecord(record), true);
+      if (!error) await fsp.rm(path.join(outDir, journalFileName(j.evidence)), { force: true });
     } catch (err) {
       const why = `the acquisition record ${recordPath} could not be written: ${describeSystemError(err)}`;
       throw new ExhibitError(error ? error.code : 'OUTPUT_WRITE', error ? `${error.message}; and ${why}` : why, { cause: err });
     }
-    return { record, recordPath, ...(error ? { error } : {}) };
+    return { record, recordPath, resumedAt, ...(error ? { error } : {}) };
   } finally {
+    await sourceReader?.close();
     await handle.close();
   }
+}
+
+function buildRecord(
+  o: AcquireOptions,
+  j: Journal,
+  facts: SourceFacts,
+  format: string,
+  files: RecordImageFile[],
+  digests: Map<string, string[]> | undefined,
+  readOnly: Record<string, unknown> | undefined,
+  incompleteReason: string | undefined,
+  bytesAcquired: number,
+  zeroSectors?: number,
+): AcquisitionRecord {
+  const ss = facts.logical_sector_size;
+  const finished = timestamp();
+  const badSectors = j.bad_ranges.reduce((a, r) => a + r.sectors, 0);
+  const media: AcquisitionRecord['media'] = {
+    size_bytes: facts.size_bytes,
+    sector_size: ss,
+    sectors: Math.floor(facts.size_bytes / ss),
+    trailing_bytes: facts.size_bytes % ss,
+    bytes_acquired: bytesAcquired,
+  };
+  if (digests) media.hashes = Object.fromEntries(j.hashes.map((a) => [a, digests.get(`media:${a}`)![0]!]));
+  if (zeroSectors !== undefined && digests) {
+    const filledZero = j.fill === 'zero' ? badSectors : 0;
+    media.zero_sectors = { total: zeroSectors, filled: filledZero, read_as_zero: zeroSectors - filledZero };
+  }
+  return {
+    record: 'exhibit acquisition',
+    record_version: 1,
+    result: incompleteReason ? 'incomplete' : 'complete',
+    ...(incompleteReason ? { incomplete_reason: incompleteReason } : {}),
+    tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
+    command_line: j.sessions[0]?.command_line ?? o.commandLine,
+    host: { hostname: os.hostname(), user: os.userInfo().username, os: `${os.type()} ${os.release()} ${os.arch()}` },
+    case: j.case,
+    evidence: j.evidence,
+    examiner: j.examiner,
+    ...(j.description ? { description: j.description } : {}),
+    ...(j.notes ? { notes: j.notes } : {}),
+    started: j.started,
+    finished,
+    duration_seconds: Math.round(j.sessions.reduce((a, s) => a + (Date.parse((s.ended ?? finished).utc) - Date.parse(s.started.utc)), 0) / 10) / 100,
+    source: facts as unknown as Record<string, unknown>,
+    read_only: readOnly ?? { opened_read_only: true, unchanged: false, limits: 'not yet measured: the acquisition has not finished' },
+    image: { format, ...(j.format === 'split-raw' ? { segment_size: j.segment_size! } : {}), files },
+    media,
+    read_errors: {
+      unreadable_sectors: badSectors,
+      ranges: j.bad_ranges,
+      fill: j.fill,
+      retries: j.retries,
+      note: badSectors > 0 ? 'unreadable sectors hold the fill in the image, and the hashes cover the image as written, fills included' : 'every sector was read',
+    },
+    sessions: j.sessions as unknown as Record<string, unknown>[],
+  };
 }

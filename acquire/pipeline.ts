@@ -5,20 +5,32 @@
  * page cache serve best); while it runs, earlier slots are being hashed on the
  * worker threads and written in order. A slot returns to the ring when both
  * the hashes and the write are done with it.
+ *
+ * Resuming: the bytes an earlier run made durable are read back from the image
+ * (`replay`) and only hashed, which rebuilds the digests (node:crypto cannot
+ * save a hash state) and re-reads the partial image; the source is read from
+ * there on. Safe points: every so often the writer fsyncs, in write order, and
+ * `onSafePoint` records how far the image is durable.
  */
-import type fsp from 'node:fs/promises';
-import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
+import { ExhibitError } from '../core/errors.js';
 import { HashPool } from '../core/hash-pool.js';
 import type { HashJob } from '../core/hash-plan.js';
-import type { ImageWriter } from '../image/types.js';
+import type { ImageReader, ImageWriter } from '../image/types.js';
 import { BufferRing } from './ring.js';
 
+/** Fills a buffer with source bytes at a position (handling read errors itself). */
+export interface BlockSource {
+  read(into: Buffer, pos: number): Promise<void>;
+}
+
 export interface PipelineOptions {
-  source: fsp.FileHandle;
+  source: BlockSource;
   size: number;
   sectorSize: number;
   writer: ImageWriter;
   jobs: HashJob[];
+  replay?: { image: ImageReader; upTo: number };
+  safePoint?: { everyBytes: number; everyMs: number; onSafePoint: (bytes: number) => Promise<void> };
   slotSize?: number; // bytes per read, a multiple of the sector size
   slots?: number;
   threads?: number;
@@ -27,43 +39,45 @@ export interface PipelineOptions {
 }
 
 export interface PipelineResult {
-  bytesDone: number; // bytes read, hashed and written
+  bytesDone: number; // bytes read, hashed and written (or replayed)
   interrupted: boolean;
   digests: Map<string, string[]> | undefined; // undefined when the copy did not finish
-  failure?: unknown; // why the copy stopped early (read or write error)
+  failure?: unknown; // why the copy stopped early
 }
 
 export const DEFAULT_SLOT_SIZE = 4 * 1024 * 1024;
 export const DEFAULT_SLOTS = 8;
 
-async function readFully(h: fsp.FileHandle, into: Buffer, position: number): Promise<number> {
-  let done = 0;
-  while (done < into.length) {
-    let n: number;
-    try {
-      ({ bytesRead: n } = await h.read(into, done, into.length - done, position + done));
-    } catch (err) {
-      const at = position + done;
-      const code = errnoOf(err);
-      const gone = code === 'ENODEV' || code === 'ENXIO' || code === 'ENOMEDIUM';
-      throw new ExhibitError(gone ? 'SOURCE_CHANGED' : 'SOURCE_READ', `reading the source failed at byte ${at}: ${describeSystemError(err)}`, { cause: err });
-    }
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
-}
-
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const slotSize = o.slotSize ?? DEFAULT_SLOT_SIZE;
   if (slotSize % o.sectorSize !== 0) throw new ExhibitError('INTERNAL', `read size ${slotSize} is not a multiple of the sector size ${o.sectorSize}`);
+  const replayTo = o.replay?.upTo ?? 0;
+  if (replayTo % o.sectorSize !== 0 && replayTo !== o.size) throw new ExhibitError('INTERNAL', 'resume point is not on a sector boundary');
   const ring = new BufferRing(o.slots ?? DEFAULT_SLOTS, slotSize);
   const pool = new HashPool(ring.buffer, o.jobs, o.threads);
   let failure: unknown;
-  let written = Promise.resolve();
+  let written: Promise<void> = Promise.resolve();
   let bytesDone = 0;
+  let lastSafeBytes = replayTo;
+  let lastSafeTime = Date.now();
   const inFlight = new Set<Promise<void>>();
   let pos = 0;
+
+  const readBlock = async (into: Buffer, at: number): Promise<void> => {
+    if (at < replayTo) {
+      const n = await o.replay!.image.read(into, at, into.length);
+      if (n !== into.length) throw new ExhibitError('RESUME_MISMATCH', `the partial image ends at byte ${at + n}, before the journal's safe point at ${replayTo}`);
+    } else {
+      await o.source.read(into, at);
+    }
+  };
+
+  const safePointDue = (end: number): boolean => {
+    const sp = o.safePoint;
+    if (!sp || end <= replayTo || end === o.size) return false;
+    return end - lastSafeBytes >= sp.everyBytes || Date.now() - lastSafeTime >= sp.everyMs;
+  };
+
   try {
     while (pos < o.size && failure === undefined && !o.signal?.aborted) {
       const slot = await ring.take();
@@ -71,25 +85,34 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         ring.give(slot);
         break;
       }
-      const want = Math.min(slotSize, o.size - pos);
-      const view = ring.view(slot, want);
-      let n: number;
+      // Replayed and fresh bytes never share a slot, so each slot is either written or not.
+      const limit = pos < replayTo ? replayTo : o.size;
+      const n = Math.min(slotSize, limit - pos);
+      const view = ring.view(slot, n);
       try {
-        n = await readFully(o.source, view, pos);
+        await readBlock(view, pos);
       } catch (err) {
         ring.give(slot);
         failure = err;
         break;
       }
-      if (n < want) {
-        ring.give(slot);
-        failure = new ExhibitError('SOURCE_CHANGED', `the source ended at byte ${pos + n}, before its size of ${o.size} bytes; it shrank or was removed`);
-        break;
-      }
-      const data = n === want ? view : view.subarray(0, n);
       const hashed = pool.update(ring.offset(slot), n);
-      written = written.then(() => (failure === undefined ? o.writer.write(data) : undefined));
       const end = pos + n;
+      if (pos >= replayTo) {
+        const due = safePointDue(end);
+        if (due) {
+          lastSafeBytes = end;
+          lastSafeTime = Date.now();
+        }
+        written = written.then(async () => {
+          if (failure !== undefined) return;
+          await o.writer.write(view);
+          if (due) {
+            await o.writer.sync();
+            await o.safePoint!.onSafePoint(end);
+          }
+        });
+      }
       const done: Promise<void> = Promise.all([hashed, written]).then(
         () => {
           bytesDone = Math.max(bytesDone, end);

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'SOURCE_WRITTEN' // the sectors-written counter moved during acquisition
   | 'SOURCE_CHANGED' // the source changed size or vanished mid-run
   | 'SOURCE_READ' // a read failed
+  | 'SOURCE_GONE' // the source vanished or stopped answering for a long stretch; resumable
+  | 'RESUME_MISMATCH' // the source or image on resume is not the one the journal describes
   | 'OUTPUT_ON_SOURCE'
   | 'OUTPUT_EXISTS'
   | 'OUTPUT_NO_ROOM'

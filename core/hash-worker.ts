@@ -5,19 +5,50 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import crypto from 'node:crypto';
-import type { HashJob } from './hash-plan.js';
+import type { DigestJob, HashJob, ZeroSectorJob } from './hash-plan.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
 
 interface JobState {
-  job: HashJob;
+  job: DigestJob;
   hash: crypto.Hash;
   inSegment: number; // bytes fed to the current segment
   digests: string[];
 }
 
+interface ZeroState {
+  job: ZeroSectorJob;
+  zeros: number;
+}
+
 const { buffer, jobs } = workerData as { buffer: SharedArrayBuffer; jobs: HashJob[] };
-const states: JobState[] = jobs.map((job) => ({ job, hash: crypto.createHash(job.algorithm), inSegment: 0, digests: [] }));
+const states: JobState[] = [];
+const zeroStates: ZeroState[] = [];
+for (const job of jobs) {
+  if (job.algorithm === 'zero-sectors') zeroStates.push({ job, zeros: 0 });
+  else states.push({ job, hash: crypto.createHash(job.algorithm), inSegment: 0, digests: [] });
+}
 const port = parentPort!;
+const ZERO = Buffer.alloc(64 * 1024);
+
+/**
+ * Count all-zero whole sectors. Blocks arrive at sector-aligned media offsets,
+ * so every sector starts at a multiple of the sector size within the block; a
+ * partial last sector (odd-sized files) is not counted. Buffer.compare with
+ * ranges is a memcmp with no allocation: random data fails on the first byte.
+ */
+function countZeros(state: ZeroState, data: Buffer): void {
+  const ss = state.job.sectorSize;
+  let i = 0;
+  while (i + ss <= data.length) {
+    if (i + ZERO.length <= data.length && data.compare(ZERO, 0, ZERO.length, i, i + ZERO.length) === 0) {
+      state.zeros += ZERO.length / ss;
+      i += ZERO.length;
+      continue;
+    }
+    if (data.compare(ZERO, 0, ss, i, i + ss) === 0) state.zeros++;
+    i += ss;
+  }
+}
 
 function feed(state: JobState, data: Buffer): void {
   const seg = state.job.segmentSize;
@@ -44,6 +75,7 @@ port.on('message', (msg: WorkerRequest) => {
     if (msg.t === 'data') {
       const view = Buffer.from(buffer, msg.offset, msg.length);
       for (const s of states) feed(s, view);
+      for (const z of zeroStates) countZeros(z, view);
       port.postMessage({ t: 'done', seq: msg.seq } satisfies WorkerReply);
     } else {
       const results: Record<string, string[]> = {};
@@ -51,6 +83,7 @@ port.on('message', (msg: WorkerRequest) => {
         if (!s.job.segmentSize || s.inSegment > 0 || s.digests.length === 0) s.digests.push(s.hash.digest('hex'));
         results[s.job.id] = s.digests;
       }
+      for (const z of zeroStates) results[z.job.id] = [String(z.zeros)];
       port.postMessage({ t: 'result', results } satisfies WorkerReply);
     }
   } catch (err) {

@@ -47,8 +47,17 @@ export interface AcquisitionRecord {
     sectors: number; // whole sectors
     trailing_bytes: number; // bytes after the last whole sector (odd-sized files)
     bytes_acquired: number;
-    hashes?: Digests; // of exactly the image's media bytes; absent when incomplete
+    hashes?: Digests; // of exactly the image's media bytes, fills included; absent when incomplete
+    zero_sectors?: { total: number; filled: number; read_as_zero: number }; // all-zero whole sectors
   };
+  read_errors: {
+    unreadable_sectors: number;
+    ranges: { first_sector: number; sectors: number; error: string }[];
+    fill: string;
+    retries: number;
+    note: string;
+  };
+  sessions: Record<string, unknown>[]; // each run that worked on this image: who, when, from and to which byte, how it ended
 }
 
 export function recordFileName(evidence: string): string {

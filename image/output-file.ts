@@ -13,7 +13,28 @@ export class OutputFile {
   private dirSynced = false;
   size = 0;
 
+  private adopt = false;
+
   constructor(readonly filePath: string) {}
+
+  /**
+   * An existing file of an interrupted image: it is opened read-write, cut to
+   * `keep` bytes (what the last safe point covers), and appended to.
+   */
+  static async adopt(filePath: string, keep: number): Promise<OutputFile> {
+    const f = new OutputFile(filePath);
+    f.adopt = true;
+    const h = await f.open();
+    try {
+      await h.truncate(keep);
+      await h.sync();
+    } catch (err) {
+      throw outputError(err, filePath, 'write');
+    }
+    f.size = keep;
+    f.dirSynced = true;
+    return f;
+  }
 
   get name(): string {
     return path.basename(this.filePath);
@@ -26,7 +47,7 @@ export class OutputFile {
   private async open(): Promise<fs.FileHandle> {
     if (this.handle) return this.handle;
     try {
-      this.handle = await fs.open(this.filePath, 'wx', 0o644);
+      this.handle = await fs.open(this.filePath, this.adopt ? 'r+' : 'wx', 0o644);
     } catch (err) {
       throw outputError(err, this.filePath, 'create');
     }

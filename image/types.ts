@@ -43,6 +43,14 @@ export interface ImageWriter {
   /** Every file name this writer would create for `mediaSize` bytes, for refusing before reading. */
   plannedFiles(mediaSize: number): string[];
   write(data: Uint8Array): Promise<void>;
+  /** A safe point: everything written so far is on stable storage when this resolves. */
+  sync(): Promise<void>;
+  /**
+   * Continue an image of which the first `mediaBytes` were made durable by an
+   * earlier run (at a safe point): adopt those files, trim whatever was
+   * written after that point, and append from there. Call before any write.
+   */
+  resume(mediaBytes: number): Promise<void>;
   finish(): Promise<ImageFile[]>;
   close(): Promise<ImageFile[]>;
 }

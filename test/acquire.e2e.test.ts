@@ -60,7 +60,7 @@ describe('acquire to raw', () => {
     expect(rec.media).toMatchObject({ sector_size: 512, sectors: fs.statSync(src).size / 512, bytes_acquired: fs.statSync(src).size });
   });
   it('leaves no temporary files behind', () => {
-    expect(fs.readdirSync(out).sort()).toEqual(['EV-1.acquisition.yaml', 'EV-1.raw']);
+    expect(fs.readdirSync(out).sort()).toEqual(['EV-1.acquisition.yaml', 'EV-1.map', 'EV-1.raw']);
   });
 });
 
@@ -143,7 +143,7 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
       const out = path.join(work, 'badid');
       const r = exhibit(['acquire', src, ...base(out, ev)]);
       expect(r.code).toBe(2);
-      expectOneLineError(r.stderr, /evidence id|empty/);
+      expectOneLineError(r.stderr, /evidence id|--evidence/);
       expect(fs.existsSync(out)).toBe(false);
     }
   });

@@ -1,8 +1,11 @@
 import { Command, Option } from 'commander';
+import fs from 'node:fs';
 import path from 'node:path';
 import { acquire, type AcquireFormat } from '../../acquire/acquire.js';
+import { parseFill } from '../../acquire/bad-sectors.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
+import type { AcquisitionRecord } from '../../core/record.js';
 import { formatBytes, formatDuration, parseSize } from '../../core/units.js';
 import { EXIT } from '../exit-codes.js';
 import { info, reportError } from '../messages.js';
@@ -10,15 +13,19 @@ import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 
 interface AcquireFlags {
-  out: string;
-  case: string;
-  evidence: string;
-  examiner: string;
+  out?: string;
+  case?: string;
+  evidence?: string;
+  examiner?: string;
   format: AcquireFormat;
   segmentSize: string;
   hash: string;
   description?: string;
   notes?: string;
+  retries: string;
+  fill: string;
+  maxBadRun: string;
+  resume?: string;
   allowMounted?: boolean;
   json?: boolean;
 }
@@ -27,69 +34,142 @@ export function acquireCommand(version: string): Command {
   return new Command('acquire')
     .summary('image a drive or file, read-only, with in-stream hashes')
     .description(
-      'Image a drive (or a partition, or a file) bit for bit, unused space included.\n\n' +
-        'The source is opened read-only, locked with the kernel read-only flag, and its\n' +
-        'write counters are compared before and after: the record says whether they moved.\n' +
-        'MD5, SHA-1 and SHA-256 of the media are computed while copying, on separate cores.\n' +
-        'Written next to the image: <evidence>.acquisition.yaml, the acquisition record.',
+      'Image a drive (or a partition, or a file) bit for bit, unused space included. ' +
+        'The source is opened read-only, locked with the kernel read-only flag, and its write counters are compared before and after. ' +
+        'MD5, SHA-1 and SHA-256 of the media are computed while copying, on separate cores. ' +
+        'Unreadable sectors are retried one by one, filled, and listed in the record and in a ddrescue mapfile. ' +
+        'An interrupted acquisition resumes where it stopped: run the same command again, or use --resume.',
     )
-    .argument('<source>', 'the drive (/dev/sdb), partition (/dev/sdb1) or file to image')
-    .requiredOption('-o, --out <dir>', 'folder for the image and its record (created if missing; must not be on the source)')
-    .requiredOption('-c, --case <id>', 'case number, e.g. 2026-0117')
-    .requiredOption('-e, --evidence <id>', 'evidence number; names the files, e.g. EV-001 gives EV-001.raw')
-    .requiredOption('-x, --examiner <name>', 'who performs the acquisition')
+    .argument('[source]', 'the drive (/dev/sdb), partition (/dev/sdb1) or file to image')
+    .option('-o, --out <dir>', 'folder for the image and its record (created if missing; must not be on the source)')
+    .option('-c, --case <id>', 'case number, e.g. 2026-0117')
+    .option('-e, --evidence <id>', 'evidence number; names the files, e.g. EV-001 gives EV-001.raw')
+    .option('-x, --examiner <name>', 'who performs the acquisition')
     .addOption(new Option('-f, --format <format>', 'image format').choices(['raw', 'split-raw']).default('raw'))
     .option('--segment-size <size>', 'split-raw segment size (KiB, MiB, GiB, or KB, MB, GB)', '2GiB')
     .option('--hash <list>', 'hashes of the media: md5, sha1, sha256, sha512, comma-separated', DEFAULT_HASHES.join(','))
     .option('--description <text>', 'what the evidence is, e.g. "Seagate 2 TB from desk drawer"')
     .option('--notes <text>', 'anything else worth recording')
+    .option('--retries <n>', 'extra attempts for each unreadable sector', '2')
+    .option('--fill <fill>', 'what an unreadable sector holds in the image: zero, or pattern:<hex> (e.g. pattern:deadbeef)', 'zero')
+    .option('--max-bad-run <size>', 'stop (resumably) after this much unreadable in a row, 0 for no limit', '16MiB')
+    .option('--resume <dir>', 'continue the interrupted acquisition in <dir> (source and settings come from its journal)')
     .option('--allow-mounted', 'acquire even though a file system of the source is mounted read-write (recorded)')
     .option('--json', 'print the acquisition record as JSON on stdout instead of the summary')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  exhibit acquire /dev/sdb -o /cases/2026-0117 -c 2026-0117 -e EV-001 -x "J. Doe"\n' +
-        '  exhibit acquire /dev/sdb -o /mnt/evidence -c 17 -e HDD1 -x "J. Doe" -f split-raw --segment-size 4GiB\n\n' +
-        'Exit codes: 0 complete, 1 failed, 2 wrong usage, 130 interrupted (record says incomplete).\n' +
-        'An existing image or record is never overwritten.',
+        '  exhibit acquire /dev/sdb -o /mnt/evidence -c 17 -e HDD1 -x "J. Doe" -f split-raw --segment-size 4GiB\n' +
+        '  exhibit acquire --resume /cases/2026-0117 -x "J. Doe"          (after Ctrl-C, a crash or a full disk)\n' +
+        '  exhibit acquire /dev/sdc --resume /cases/2026-0117 -x "J. Doe" (the drive came back under a new name)\n\n' +
+        'Files: <evidence>.raw or .001, .002, ...; <evidence>.acquisition.yaml (the record);\n' +
+        '<evidence>.map (GNU ddrescue mapfile); <evidence>.journal.json while the acquisition is unfinished.\n' +
+        'Exit codes: 0 complete, 1 failed, 2 wrong usage, 3 complete but some sectors unreadable,\n' +
+        '130 interrupted (record says incomplete; resumable). An existing image or record is never overwritten.',
     )
-    .action(async (source: string, flags: AcquireFlags, cmd: Command) => {
+    .action(async (source: string | undefined, flags: AcquireFlags, cmd: Command) => {
       cmd.setOptionValue('exitCode', await runAcquire(source, flags, version));
     });
 }
 
-async function runAcquire(source: string, flags: AcquireFlags, version: string): Promise<number> {
+function nonNegativeInt(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new ExhibitError('USAGE', `${what} must be a whole number, not "${text}"`);
+  return Number(text);
+}
+
+/** With --resume and no --evidence: the one unfinished acquisition in that folder. */
+function evidenceToResume(dir: string): string {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.journal.json'));
+  } catch {
+    throw new ExhibitError('USAGE', `cannot resume: ${dir} is not a folder exhibit can read`);
+  }
+  if (names.length === 0) throw new ExhibitError('USAGE', `there is nothing to resume in ${dir}: no unfinished acquisition`);
+  if (names.length > 1) {
+    throw new ExhibitError('USAGE', `${dir} holds ${names.length} unfinished acquisitions`, { hints: [`say which with --evidence: ${names.map((n) => n.replace(/\.journal\.json$/, '')).join(', ')}`] });
+  }
+  return names[0]!.replace(/\.journal\.json$/, '');
+}
+
+function summary(source: string, outDir: string, recordPath: string, r: AcquisitionRecord, resumedAt: number): string {
+  const secs = r.duration_seconds;
+  const bad = r.read_errors;
+  const lines = [
+    `acquired ${source}: ${formatBytes(r.media.size_bytes)} (${r.media.size_bytes} bytes, ${r.media.sectors} sectors of ${r.media.sector_size}` +
+      `${r.media.trailing_bytes ? ` + ${r.media.trailing_bytes} bytes` : ''}) in ${formatDuration(secs)}` +
+      (resumedAt > 0 ? `, resumed at ${formatBytes(resumedAt)}` : `, ${formatBytes(r.media.size_bytes / Math.max(secs, 0.001))}/s`),
+    ...r.image.files.map((f) => `  image   ${path.join(outDir, f.name)}`),
+    `  record  ${recordPath}`,
+    ...Object.entries(r.media.hashes ?? {}).map(([a, h]) => `  ${a.padEnd(7)} ${h}`),
+    `  read-only: ${
+      r.source.kind === 'block-device'
+        ? 'source unchanged: read-only flag set, write counters did not move'
+        : 'source unchanged: opened read-only, size and modification time did not change'
+    }`,
+  ];
+  if (r.media.zero_sectors) {
+    const z = r.media.zero_sectors;
+    lines.push(`  zero sectors: ${z.total} (${z.read_as_zero} read as zeros, ${z.filled} filled)`);
+  }
+  if (bad.unreadable_sectors > 0) {
+    const fill = bad.fill === 'zero' ? 'zeros' : `the ${bad.fill.replace('pattern:', 'pattern ')}`;
+    lines.push(`  WARNING: ${bad.unreadable_sectors} sectors unreadable in ${bad.ranges.length} ranges, filled with ${fill}; see the record and ${path.basename(recordPath).replace('.acquisition.yaml', '.map')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function runAcquire(source: string | undefined, flags: AcquireFlags, version: string): Promise<number> {
   let progress: Progress | undefined;
   const stop = interruptSignal(() => {
     progress?.done();
     info('stopping: finishing the writes in progress and marking the record incomplete (Ctrl-C again to quit at once)');
   });
   try {
-    const segmentSize = parseSize(flags.segmentSize, '--segment-size');
-    if (flags.format === 'split-raw' && segmentSize < 1024 * 1024) {
-      throw new ExhibitError('USAGE', '--segment-size must be at least 1 MiB');
+    const outDir = flags.resume ?? flags.out;
+    if (flags.resume && flags.out && path.resolve(flags.out) !== path.resolve(flags.resume)) {
+      throw new ExhibitError('USAGE', '--out and --resume name different folders');
     }
-    if (segmentSize % 4096 !== 0 && flags.format === 'split-raw') {
+    if (!flags.resume) {
+      const missing = (['out', 'case', 'evidence', 'examiner'] as const).filter((k) => !flags[k]);
+      if (missing.length > 0) throw new ExhibitError('USAGE', `required option --${missing[0]} not given`, { hints: ['exhibit acquire <source> --out <dir> --case <id> --evidence <id> --examiner <name>'] });
+      if (!source) throw new ExhibitError('USAGE', 'no source given', { hints: ['name the drive or file to image, e.g. /dev/sdb'] });
+    }
+    if (!flags.examiner) throw new ExhibitError('USAGE', 'required option --examiner not given: say who resumes the acquisition');
+    const evidence = flags.evidence ?? evidenceToResume(outDir!);
+    const segmentSize = parseSize(flags.segmentSize, '--segment-size');
+    if (flags.format === 'split-raw' && segmentSize < 1024 * 1024) throw new ExhibitError('USAGE', '--segment-size must be at least 1 MiB');
+    if (flags.format === 'split-raw' && segmentSize % 4096 !== 0) {
       throw new ExhibitError('USAGE', '--segment-size must be a whole number of 4 KiB blocks', { hints: ['for example 650MiB, 2GiB or 4GiB'] });
     }
-    const hashes = parseHashList(flags.hash);
+    try {
+      parseFill(flags.fill, 512);
+    } catch (err) {
+      throw new ExhibitError('USAGE', (err as Error).message, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
+    }
     const outcome = await acquire({
-      source,
-      outDir: flags.out,
-      caseId: flags.case,
-      evidence: flags.evidence,
+      ...(source !== undefined ? { source } : {}),
+      outDir: outDir!,
+      evidence,
+      ...(flags.case !== undefined ? { caseId: flags.case } : {}),
       examiner: flags.examiner,
       ...(flags.description !== undefined ? { description: flags.description } : {}),
       ...(flags.notes !== undefined ? { notes: flags.notes } : {}),
       format: flags.format,
       segmentSize,
-      hashes,
+      hashes: parseHashList(flags.hash),
+      fill: flags.fill,
+      retries: nonNegativeInt(flags.retries, '--retries'),
+      maxBadRun: parseSize(flags.maxBadRun, '--max-bad-run'),
       allowMounted: flags.allowMounted === true,
+      resumeOnly: flags.resume !== undefined,
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
       version,
       signal: stop.signal,
-      onStart: (facts) => {
-        progress = new Progress('acquiring', facts.size_bytes);
+      onStart: (facts, { resumingAt }) => {
+        if (resumingAt > 0) info(`resuming at ${formatBytes(resumingAt)} of ${formatBytes(facts.size_bytes)}: re-reading the partial image to rebuild the hashes`);
+        progress = new Progress(resumingAt > 0 ? 'resuming' : 'acquiring', facts.size_bytes);
       },
       onProgress: (done) => progress?.update(done),
     });
@@ -98,26 +178,11 @@ async function runAcquire(source: string, flags: AcquireFlags, version: string):
     if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     if (outcome.error) {
       const code = reportError(outcome.error);
-      info(`the image is incomplete; the record says so: ${outcome.recordPath}`);
+      info(`the image is incomplete and can be resumed; the record says so: ${outcome.recordPath}`);
       return code;
     }
-    if (!flags.json) {
-      const secs = r.duration_seconds;
-      const lines = [
-        `acquired ${source}: ${formatBytes(r.media.size_bytes)} (${r.media.size_bytes} bytes, ${r.media.sectors} sectors of ${r.media.sector_size}` +
-          `${r.media.trailing_bytes ? ` + ${r.media.trailing_bytes} bytes` : ''}) in ${formatDuration(secs)}, ${formatBytes(r.media.size_bytes / Math.max(secs, 0.001))}/s`,
-        ...r.image.files.map((f) => `  image   ${path.join(path.resolve(flags.out), f.name)}`),
-        `  record  ${outcome.recordPath}`,
-        ...Object.entries(r.media.hashes ?? {}).map(([a, h]) => `  ${a.padEnd(7)} ${h}`),
-        `  read-only: ${
-          r.source.kind === 'block-device'
-            ? 'source unchanged: read-only flag set, write counters did not move'
-            : 'source unchanged: opened read-only, size and modification time did not change'
-        }`,
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
-    }
-    return EXIT.OK;
+    if (!flags.json) process.stdout.write(summary(source ?? String(r.source.path), path.resolve(outDir!), outcome.recordPath, r, outcome.resumedAt));
+    return r.read_errors.unreadable_sectors > 0 ? EXIT.UNREADABLE : EXIT.OK;
   } catch (err) {
     progress?.done();
     return reportError(err, flags.json === true);

@@ -1,4 +1,6 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ExhibitError } from '../../core/errors.js';
 import type { ImageFile, ImageWriter, MediaLayout } from '../types.js';
 import { OutputFile } from '../output-file.js';
 import { segmentCount, segmentName } from '../split-raw/naming.js';
@@ -49,6 +51,46 @@ export class RawWriter implements ImageWriter {
       const take = Math.min(room, data.length - pos);
       await this.current.write(data.subarray(pos, pos + take));
       pos += take;
+    }
+  }
+
+  async sync(): Promise<void> {
+    await this.current?.sync();
+  }
+
+  async resume(mediaBytes: number): Promise<void> {
+    if (this.files.length > 0) throw new ExhibitError('INTERNAL', 'resume after writing');
+    const seg = this.segmentSize;
+    const whole = seg === null ? 0 : Math.floor(mediaBytes / seg); // segments complete before the safe point
+    const partial = seg === null ? mediaBytes : mediaBytes - whole * seg;
+    const names = seg === null ? [`${this.base}.raw`] : Array.from({ length: whole + 1 }, (_, i) => segmentName(this.base, i));
+    for (const [i, name] of names.entries()) {
+      const p = path.join(this.dir, name);
+      const last = i === names.length - 1;
+      const need = last ? partial : seg!;
+      const size = await fs.stat(p).then((s) => s.size, () => -1);
+      // Nothing of this file is safe yet (a segment boundary, or no byte at all): it starts fresh.
+      if (last && need === 0 && (seg !== null || size < 0)) break;
+      if (size < need) {
+        throw new ExhibitError('RESUME_MISMATCH', `${p} holds ${Math.max(size, 0)} bytes but the journal says ${need} were written safely; the partial image was changed or lost`);
+      }
+      if (last) {
+        this.current = await OutputFile.adopt(p, need);
+        this.files.push(this.current);
+      } else {
+        if (size !== need) throw new ExhibitError('RESUME_MISMATCH', `segment ${p} should hold ${need} bytes but holds ${size}`);
+        const done = new OutputFile(p);
+        done.size = size;
+        this.files.push(done);
+      }
+    }
+    // Segments written after the safe point are not part of the image yet: they will be written again.
+    if (seg !== null) {
+      for (let i = this.files.length; ; i++) {
+        const p = path.join(this.dir, segmentName(this.base, i));
+        if (!(await fs.stat(p).then(() => true, () => false))) break;
+        await fs.rm(p);
+      }
     }
   }
 

@@ -1,0 +1,65 @@
+/**
+ * The unreadable sectors of an acquisition: merged ranges, each with the
+ * error the kernel gave. Ranges are in logical sectors of the source.
+ */
+export interface BadRange {
+  first_sector: number;
+  sectors: number;
+  error: string; // errno code: EIO, EILSEQ, ...
+}
+
+export class BadSectorMap {
+  private readonly list: BadRange[] = [];
+
+  constructor(initial: readonly BadRange[] = []) {
+    for (const r of initial) this.add(r.first_sector, r.sectors, r.error);
+  }
+
+  /** Add sectors in ascending order (the reader's order); adjacent ones with the same error merge. */
+  add(first: number, count: number, error: string): void {
+    const last = this.list[this.list.length - 1];
+    if (last && last.first_sector + last.sectors === first && last.error === error) last.sectors += count;
+    else this.list.push({ first_sector: first, sectors: count, error });
+  }
+
+  /** Forget everything at or beyond `sector` (used when resuming from a safe point before it). */
+  truncate(sector: number): void {
+    while (this.list.length > 0) {
+      const last = this.list[this.list.length - 1]!;
+      if (last.first_sector >= sector) this.list.pop();
+      else {
+        last.sectors = Math.min(last.sectors, sector - last.first_sector);
+        break;
+      }
+    }
+  }
+
+  get ranges(): BadRange[] {
+    return this.list.map((r) => ({ ...r }));
+  }
+
+  get sectorCount(): number {
+    return this.list.reduce((a, r) => a + r.sectors, 0);
+  }
+
+  /** Whether any bad sector lies in [first, first + count). */
+  overlaps(first: number, count: number): boolean {
+    return this.list.some((r) => r.first_sector < first + count && first < r.first_sector + r.sectors);
+  }
+}
+
+/** The fill written for an unreadable sector: zeros, or a repeated byte pattern (`pattern:DEADBEEF`). */
+export interface Fill {
+  spec: string; // as the user gave it: zero | pattern:<hex>
+  sector: Buffer; // one sector of it
+}
+
+export function parseFill(spec: string, sectorSize: number): Fill {
+  if (spec === 'zero') return { spec, sector: Buffer.alloc(sectorSize) };
+  const m = /^pattern:((?:[0-9a-fA-F]{2}){1,64})$/.exec(spec);
+  if (!m) throw new Error(`--fill "${spec}" is not "zero" or "pattern:<hex bytes>"`);
+  const pat = Buffer.from(m[1]!, 'hex');
+  const sector = Buffer.alloc(sectorSize);
+  for (let i = 0; i < sectorSize; i++) sector[i] = pat[i % pat.length]!;
+  return { spec: `pattern:${m[1]!.toLowerCase()}`, sector };
+}

@@ -1,0 +1,56 @@
+/** Refusals made before a byte of the source is read. */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { ExhibitError } from '../core/errors.js';
+import { formatBytes } from '../core/units.js';
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** Evidence ids become file names: letters, digits, dot, dash and underscore only. */
+export function checkEvidenceId(id: string): void {
+  if (!SAFE_ID.test(id) || id.includes('..')) {
+    throw new ExhibitError('USAGE', `evidence id "${id}" cannot be used as a file name`, {
+      hints: ['use letters, digits, dot, dash and underscore, starting with a letter or digit (for example EV-001 or 2026-0117.HDD1)'],
+    });
+  }
+}
+
+/** Free text fields end up in image headers that cannot hold tabs or line breaks. */
+export function checkText(what: string, value: string | undefined, max = 2999): void {
+  if (value === undefined) return;
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new ExhibitError('USAGE', `${what} contains a tab, line break or other control character`, { hints: ['write it on one line'] });
+  }
+  if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
+}
+
+/** The nearest folder that exists on the way to `dir` (where room and device are measured). */
+export async function existingAncestor(dir: string): Promise<string> {
+  let p = path.resolve(dir);
+  while (!fs.existsSync(p)) p = path.dirname(p);
+  const st = await fsp.stat(p);
+  if (!st.isDirectory()) throw new ExhibitError('OUTPUT_NOT_DIRECTORY', `the output ${p} is a file, not a folder`);
+  return p;
+}
+
+export function refuseExisting(outDir: string, names: string[]): void {
+  if (!fs.existsSync(outDir)) return;
+  const present = names.filter((n) => fs.existsSync(path.join(outDir, n)));
+  if (present.length > 0) {
+    throw new ExhibitError('OUTPUT_EXISTS', `${path.join(outDir, present[0]!)} already exists; exhibit never overwrites an image or its record`, {
+      hints: ['choose another --out folder or another --evidence id'],
+    });
+  }
+}
+
+export async function refuseNoRoom(outDir: string, needed: number): Promise<void> {
+  const at = await existingAncestor(outDir);
+  const st = await fsp.statfs(at);
+  const free = Number(st.bavail) * Number(st.bsize);
+  if (free < needed) {
+    throw new ExhibitError('OUTPUT_NO_ROOM', `the destination has ${formatBytes(free)} free but the image needs ${formatBytes(needed)}`, {
+      hints: ['write to a larger drive, or make room and run the same command again'],
+    });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The resume journal, `<evidence>.journal.json`, rewritten atomically at each
+ * safe point. It says how much of the image is durable (`safe_bytes`: the
+ * image holds source bytes [0, safe_bytes) on stable storage), which of those
+ * sectors were unreadable, and everything needed to continue and to write the
+ * final record. It is removed once the acquisition is complete.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { HashAlgorithm } from '../core/crypto.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/record.js';
+import type { Timestamp } from '../core/time.js';
+import type { BadRange } from './bad-sectors.js';
+
+export interface SessionEntry {
+  examiner: string;
+  command_line: string[];
+  started: Timestamp;
+  ended?: Timestamp;
+  from_byte: number; // where this session began reading the source
+  to_byte?: number; // how far the image was durable when it ended
+  outcome?: string; // complete, or why it stopped
+  read_only?: Record<string, unknown>;
+}
+
+export interface SourceIdentity {
+  path: string;
+  kind: 'block-device' | 'file';
+  size_bytes: number;
+  logical_sector_size: number;
+  vendor?: string;
+  model?: string;
+  serial?: string;
+  wwid?: string;
+}
+
+export interface Journal {
+  journal: 'exhibit acquisition journal';
+  version: 1;
+  case: string;
+  evidence: string;
+  examiner: string;
+  description?: string;
+  notes?: string;
+  format: 'raw' | 'split-raw';
+  segment_size?: number;
+  hashes: HashAlgorithm[];
+  fill: string;
+  retries: number;
+  max_bad_run: number;
+  source: SourceIdentity;
+  started: Timestamp;
+  sessions: SessionEntry[];
+  safe_bytes: number;
+  bad_ranges: BadRange[];
+}
+
+export function journalFileName(evidence: string): string {
+  return `${evidence}.journal.json`;
+}
+
+export async function readJournal(file: string): Promise<Journal | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR'].includes((err as { code?: string }).code ?? '')) return undefined;
+    throw new ExhibitError('OUTPUT_WRITE', `cannot read the resume journal ${file}: ${describeSystemError(err)}`, { cause: err });
+  }
+  let j: Journal;
+  try {
+    j = JSON.parse(text) as Journal;
+  } catch {
+    throw new ExhibitError('RESUME_MISMATCH', `the resume journal ${file} is damaged (not valid JSON); the acquisition cannot be resumed from it`);
+  }
+  if (j.journal !== 'exhibit acquisition journal' || j.version !== 1 || typeof j.safe_bytes !== 'number' || !Array.isArray(j.sessions)) {
+    throw new ExhibitError('RESUME_MISMATCH', `${file} is not an exhibit resume journal this version can read`);
+  }
+  return j;
+}
+
+export async function writeJournal(dir: string, j: Journal): Promise<void> {
+  await writeFileAtomic(path.join(dir, journalFileName(j.evidence)), `${JSON.stringify(j, null, 1)}\n`, true);
+}
+
+/** The bad ranges that lie before `sector`, clipped. */
+export function rangesBefore(ranges: readonly BadRange[], sector: number): BadRange[] {
+  return ranges
+    .filter((r) => r.first_sector < sector)
+    .map((r) => ({ ...r, sectors: Math.min(r.sectors, sector - r.first_sector) }));
+}

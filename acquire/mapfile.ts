@@ -1,0 +1,55 @@
+/**
+ * A GNU ddrescue mapfile (`<evidence>.map`), so ddrescuelog and the rest of
+ * the ddrescue tool set can read exhibit's view of the source: `+` read,
+ * `-` unreadable (filled in the image), `?` not read yet.
+ */
+import type { BadRange } from './bad-sectors.js';
+
+const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
+
+function ddTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+export function renderMapfile(o: {
+  size: number;
+  sectorSize: number;
+  done: number; // bytes [0, done) were read or filled
+  bad: readonly BadRange[];
+  commandLine: string[];
+  started: Date;
+  version: string;
+}): string {
+  const blocks: { pos: number; size: number; status: string }[] = [];
+  const push = (pos: number, size: number, status: string) => {
+    if (size <= 0) return;
+    const last = blocks[blocks.length - 1];
+    if (last && last.status === status && last.pos + last.size === pos) last.size += size;
+    else blocks.push({ pos, size, status });
+  };
+  let at = 0;
+  for (const r of o.bad) {
+    const start = r.first_sector * o.sectorSize;
+    const end = Math.min(start + r.sectors * o.sectorSize, o.size);
+    if (start >= o.done) break;
+    push(at, start - at, '+');
+    push(start, Math.min(end, o.done) - start, '-');
+    at = Math.min(end, o.done);
+  }
+  push(at, o.done - at, '+');
+  push(o.done, o.size - o.done, '?');
+  const finished = o.done >= o.size;
+  const lines = [
+    `# Mapfile. Created by exhibit ${o.version}`,
+    `# Command line: ${o.commandLine.join(' ')}`,
+    `# Start time:   ${ddTime(o.started)}`,
+    `# Current time: ${ddTime(new Date())}`,
+    finished ? '# Finished' : '# Copying non-tried blocks... Pass 1 (forwards)',
+    '# current_pos  current_status  current_pass',
+    `${hex(Math.min(o.done, Math.max(o.size - 1, 0)))}     ${finished ? '+' : '?'}               1`,
+    '#      pos        size  status',
+    ...blocks.map((b) => `${hex(b.pos)}  ${hex(b.size)}  ${b.status}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
