@@ -104,8 +104,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           lastSafeBytes = end;
           lastSafeTime = Date.now();
         }
+        // A failed write rejects the chain, so no later write runs; a read failure
+        // stops reading, but what was already read is still written.
         written = written.then(async () => {
-          if (failure !== undefined) return;
           await o.writer.write(view);
           if (due) {
             await o.writer.sync();
@@ -113,15 +114,15 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           }
         });
       }
-      const done: Promise<void> = Promise.all([hashed, written]).then(
-        () => {
+      // The slot goes back only when both the hashes and the write have settled.
+      const done: Promise<void> = Promise.allSettled([hashed, written]).then(([h, w]) => {
+        if (h.status === 'rejected') failure ??= h.reason;
+        else if (w.status === 'rejected') failure ??= w.reason;
+        else {
           bytesDone = Math.max(bytesDone, end);
           o.onProgress?.(bytesDone);
-        },
-        (err: unknown) => {
-          failure ??= err;
-        },
-      );
+        }
+      });
       const tracked = done.finally(() => {
         inFlight.delete(tracked);
         ring.give(slot);
@@ -130,6 +131,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       pos = end;
     }
     await Promise.all(inFlight);
+    await written.catch(() => undefined); // every write has settled before the writer is sealed
     if (failure !== undefined) {
       await pool.terminate();
       return { bytesDone, interrupted: false, digests: undefined, failure };
@@ -141,7 +143,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     return { bytesDone, interrupted: false, digests: await pool.finish() };
   } catch (err) {
     await Promise.all(inFlight);
+    await written.catch(() => undefined);
     await pool.terminate();
-    throw err;
+    return { bytesDone, interrupted: false, digests: undefined, failure: err };
   }
 }

@@ -72,12 +72,82 @@ export function checkMounts(facts: SourceFacts, allowMounted: boolean): MountEnt
 function diskFamily(facts: SourceFacts): Set<string> {
   const d = facts.device!;
   const names = new Set([d.whole_disk, d.kernel_name, ...d.partitions, ...d.holders]);
-  for (const p of d.partitions) {
+  const queue = [...names];
+  while (queue.length > 0) {
+    const n = queue.shift()!;
+    let holders: string[] = [];
     try {
-      for (const h of fs.readdirSync(`/sys/class/block/${p}/holders`)) names.add(h);
+      holders = fs.readdirSync(`/sys/class/block/${n}/holders`);
     } catch {
       /* none */
     }
+    for (const h of holders) {
+      if (!names.has(h)) {
+        names.add(h);
+        queue.push(h);
+      }
+    }
+  }
+  return names;
+}
+
+/** The block devices a path's file system lives on (st_dev, and the mount's source for btrfs-like anonymous st_dev). */
+async function devicesOfPath(real: string): Promise<string[]> {
+  const st = await fsp.stat(real, { bigint: true });
+  const out = [devString(decodeDev(st.dev))];
+  const mount = readMounts()
+    .filter((m) => real === m.mount_point || real.startsWith(m.mount_point.endsWith('/') ? m.mount_point : `${m.mount_point}/`))
+    .sort((a, b) => b.mount_point.length - a.mount_point.length)[0];
+  if (mount) {
+    out.push(mount.dev);
+    if (mount.source.startsWith('/dev/')) {
+      try {
+        out.push(devString(decodeDev((await fsp.stat(mount.source, { bigint: true })).rdev)));
+      } catch {
+        /* not a device node here */
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Every kernel block device that data written to these devices ends up on:
+ * the devices, the disks their partitions belong to, what they are built from
+ * (device-mapper and md `slaves`), and for a loop device the devices holding
+ * its backing file, all the way down.
+ */
+async function devicesBeneath(start: string[]): Promise<Set<string>> {
+  const names = new Set<string>();
+  const queue = [...start];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const dev = queue.shift()!;
+    if (seen.has(dev)) continue;
+    seen.add(dev);
+    let dir: string;
+    try {
+      dir = fs.realpathSync(`/sys/dev/block/${dev}`);
+    } catch {
+      continue; // not a block device (tmpfs, overlay, ...)
+    }
+    names.add(path.basename(dir));
+    if (fs.existsSync(path.join(dir, 'partition'))) names.add(path.basename(path.dirname(dir)));
+    try {
+      for (const slave of fs.readdirSync(path.join(dir, 'slaves'))) {
+        const d = devOfName(slave);
+        if (d) queue.push(d);
+      }
+    } catch {
+      /* no slaves */
+    }
+    let backing: string | undefined;
+    try {
+      backing = fs.readFileSync(path.join(dir, 'loop', 'backing_file'), 'utf8').trim();
+    } catch {
+      backing = undefined;
+    }
+    if (backing) queue.push(...(await devicesOfPath(backing).catch(() => [])));
   }
   return names;
 }
@@ -94,29 +164,12 @@ export async function checkOutputNotOnSource(facts: SourceFacts, outDir: string)
     return;
   }
   const family = diskFamily(facts);
-  const familyDevs = new Set([...family].map(devOfName).filter((x): x is string => !!x));
-  const st = await fsp.stat(real, { bigint: true });
-  const outDevs = new Set([devString(decodeDev(st.dev))]);
-  // Some file systems (btrfs) report an anonymous st_dev: also ask which device the mount comes from.
-  const mount = readMounts()
-    .filter((m) => real === m.mount_point || real.startsWith(m.mount_point.endsWith('/') ? m.mount_point : `${m.mount_point}/`))
-    .sort((a, b) => b.mount_point.length - a.mount_point.length)[0];
-  if (mount) {
-    outDevs.add(mount.dev);
-    if (mount.source.startsWith('/dev/')) {
-      try {
-        outDevs.add(devString(decodeDev((await fsp.stat(mount.source, { bigint: true })).rdev)));
-      } catch {
-        /* not a device node here */
-      }
-    }
-  }
-  for (const d of outDevs) {
-    if (familyDevs.has(d)) {
-      throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is on the source disk (/dev/${facts.device!.whole_disk}); exhibit never writes to evidence`, {
-        hints: ['write the image to another drive'],
-      });
-    }
+  const beneath = await devicesBeneath(await devicesOfPath(real));
+  const hit = [...beneath].find((n) => family.has(n));
+  if (hit) {
+    throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is on the source disk (/dev/${facts.device!.whole_disk}, through ${hit}); exhibit never writes to evidence`, {
+      hints: ['write the image to another drive'],
+    });
   }
 }
 

@@ -39,6 +39,7 @@ export class SourceReader {
   readonly bad: BadSectorMap;
   private direct: fsp.FileHandle | undefined;
   private directTried = false;
+  private scratch: Buffer | undefined;
   private runStart = -1; // byte offset where the current run of bad sectors began
   private runEnd = -1;
   readonly stats: ReadStats = { direct: false };
@@ -102,22 +103,60 @@ export class SourceReader {
     return this.direct ?? this.handle;
   }
 
-  /** A read for the error region: O_DIRECT when it works here, else buffered. */
+  /**
+   * O_DIRECT needs memory aligned to the sector size, and Node gives no
+   * aligned allocations: probe once for an aligned start inside an oversized
+   * buffer. The kernel checks alignment before any I/O, so any answer other
+   * than EINVAL (data, or EIO from a bad sector) proves the offset good. The
+   * probe must be as long as the longest read: short direct reads may pass
+   * with memory that a 64 KiB one is refused for.
+   */
+  private async alignedScratch(h: fsp.FileHandle, pos: number): Promise<Buffer | undefined> {
+    if (this.scratch) return this.scratch;
+    const ss = this.sectorSize;
+    const raw = Buffer.allocUnsafeSlow(PIECE + 4096);
+    for (let off = 0; off < 4096; off += 8) {
+      try {
+        await h.read(raw, off, PIECE, pos - (pos % ss));
+      } catch (err) {
+        if (errnoOf(err) === 'EINVAL') continue;
+        if (!MEDIA_ERRORS.has(errnoOf(err) ?? '')) throw err;
+      }
+      this.scratch = raw.subarray(off, off + PIECE);
+      return this.scratch;
+    }
+    return undefined;
+  }
+
+  private async dropDirect(): Promise<void> {
+    await this.direct?.close();
+    this.direct = undefined;
+    this.stats.direct = false;
+  }
+
+  /** A read for the error region: O_DIRECT through an aligned scratch buffer when it works here, else buffered. */
   private async careful(into: Buffer, pos: number): Promise<void> {
     const h = await this.directHandle();
-    try {
-      await this.readExact(h, into, pos);
-    } catch (err) {
-      if (h !== this.handle && errnoOf(err) === 'EINVAL') {
-        // O_DIRECT refused (alignment, file system): fall back for the rest of the run.
-        await this.direct?.close();
-        this.direct = undefined;
-        this.stats.direct = false;
-        await this.readExact(this.handle, into, pos);
-        return;
-      }
-      throw err;
+    if (h === this.handle || into.length % this.sectorSize !== 0) {
+      await this.readExact(this.handle, into, pos);
+      return;
     }
+    const scratch = await this.alignedScratch(h, pos);
+    if (!scratch) {
+      await this.dropDirect(); // O_DIRECT refused at every alignment: buffered for the rest of the run
+      await this.readExact(this.handle, into, pos);
+      return;
+    }
+    const view = scratch.subarray(0, into.length);
+    try {
+      await this.readExact(h, view, pos);
+    } catch (err) {
+      if (errnoOf(err) !== 'EINVAL') throw err;
+      await this.dropDirect();
+      await this.readExact(this.handle, into, pos);
+      return;
+    }
+    view.copy(into);
   }
 
   private async salvage(into: Buffer, pos: number): Promise<void> {

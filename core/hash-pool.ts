@@ -27,13 +27,14 @@ class GroupWorker {
   private readonly pending = new Map<number, Pending>();
   private finishing: { resolve: (r: Record<string, string[]>) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
+  private terminating = false;
 
   constructor(buffer: SharedArrayBuffer, jobs: HashJob[]) {
     this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { buffer, jobs } });
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {
-      if (code !== 0 || this.pending.size > 0 || this.finishing) this.fail(new Error(`hash worker exited with code ${code}`));
+      if (!this.terminating) this.fail(new Error(`a hash worker stopped unexpectedly (exit code ${code})`));
     });
   }
 
@@ -77,8 +78,8 @@ class GroupWorker {
   }
 
   async terminate(): Promise<void> {
-    this.pending.clear();
-    this.finishing = undefined;
+    this.terminating = true;
+    this.fail(new Error('hashing was stopped'));
     await this.worker.terminate();
   }
 }

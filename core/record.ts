@@ -66,7 +66,7 @@ export function recordFileName(evidence: string): string {
 
 export function renderRecord(record: AcquisitionRecord): string {
   const header = '# exhibit acquisition record. Check it with: exhibit verify <this file>\n';
-  return header + YAML.stringify(record, { lineWidth: 0 });
+  return header + YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /**

@@ -26,6 +26,7 @@ interface AcquireFlags {
   fill: string;
   maxBadRun: string;
   resume?: string;
+  syncEvery: string;
   allowMounted?: boolean;
   json?: boolean;
 }
@@ -53,6 +54,7 @@ export function acquireCommand(version: string): Command {
     .option('--retries <n>', 'extra attempts for each unreadable sector', '2')
     .option('--fill <fill>', 'what an unreadable sector holds in the image: zero, or pattern:<hex> (e.g. pattern:deadbeef)', 'zero')
     .option('--max-bad-run <size>', 'stop (resumably) after this much unreadable in a row, 0 for no limit', '16MiB')
+    .option('--sync-every <size>', 'make the image durable and note the resume point this often', '128MiB')
     .option('--resume <dir>', 'continue the interrupted acquisition in <dir> (source and settings come from its journal)')
     .option('--allow-mounted', 'acquire even though a file system of the source is mounted read-write (recorded)')
     .option('--json', 'print the acquisition record as JSON on stdout instead of the summary')
@@ -164,6 +166,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       maxBadRun: parseSize(flags.maxBadRun, '--max-bad-run'),
       allowMounted: flags.allowMounted === true,
       resumeOnly: flags.resume !== undefined,
+      safePointBytes: Math.max(parseSize(flags.syncEvery, '--sync-every'), 1),
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
       version,
       signal: stop.signal,
