@@ -23,7 +23,7 @@ import { RawReader } from '../image/raw/reader.js';
 import { RawWriter } from '../image/raw/writer.js';
 import type { ImageFile, ImageWriter } from '../image/types.js';
 import { BadSectorMap, parseFill } from './bad-sectors.js';
-import { checkEvidenceId, checkText, existingAncestor, refuseExisting, refuseNoRoom } from './checks.js';
+import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName, rangesBefore, readJournal, writeJournal, type Journal, type SessionEntry } from './journal.js';
 import { renderMapfile } from './mapfile.js';
 import { runPipeline } from './pipeline.js';
@@ -162,10 +162,10 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     const recordPath = path.join(outDir, recordFileName(j.evidence));
     const mapPath = path.join(outDir, `${j.evidence}.map`);
     if (!resumeFrom) {
-      refuseExisting(outDir, [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, journalFileName(j.evidence)]);
+      refuseExisting(outDir, j.evidence, [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, journalFileName(j.evidence)]);
     }
     await refuseNoRoom(outDir, facts.size_bytes - j.safe_bytes + 1024 * 1024);
-    await fsp.mkdir(outDir, { recursive: true });
+    await prepareOutputDir(outDir);
 
     const resumedAt = resumeFrom ? j.safe_bytes : 0;
     const bad = new BadSectorMap(j.bad_ranges);
@@ -188,9 +188,15 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
     const session: SessionEntry = { examiner: o.examiner, command_line: o.commandLine, started: timestamp(), from_byte: j.safe_bytes };
     j.sessions.push(session);
+    // The record first, created exclusively: of two runs racing for the same evidence id, one stops here.
+    const provisional = buildRecord(o, j, facts, writer.format, [], undefined, undefined, 'the acquisition is in progress, or stopped without finishing', j.safe_bytes);
+    try {
+      await writeFileAtomic(recordPath, renderRecord(provisional), resumeFrom !== undefined);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'EEXIST') throw new ExhibitError('OUTPUT_EXISTS', `${recordPath} already exists; exhibit never overwrites an image or its record`, { cause: err });
+      throw new ExhibitError('OUTPUT_WRITE', `cannot write the acquisition record ${recordPath}: ${describeSystemError(err)}`, { cause: err });
+    }
     await writeJournal(outDir, j);
-    const provisional = (reason: string): AcquisitionRecord => buildRecord(o, j, facts, writer.format, [], undefined, undefined, reason, 0);
-    await writeFileAtomic(recordPath, renderRecord(provisional('the acquisition is in progress, or stopped without finishing')), resumeFrom !== undefined);
 
     o.onStart?.(facts, { resumingAt: j.safe_bytes });
     sourceReader = new SourceReader(handle, facts, { retries: j.retries, fill, maxBadRun: j.max_bad_run }, bad, async () =>

@@ -2,8 +2,9 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { ExhibitError } from '../core/errors.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { formatBytes } from '../core/units.js';
+import { syncDirectory } from '../image/output-file.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -34,13 +35,33 @@ export async function existingAncestor(dir: string): Promise<string> {
   return p;
 }
 
-export function refuseExisting(outDir: string, names: string[]): void {
+/**
+ * Refuse when any of `names`, or any file that looks like part of an image of
+ * this evidence (`<evidence>.raw`, `<evidence>.<digits>`), is already there: a
+ * stray old segment beside a new set would be read as part of it.
+ */
+export function refuseExisting(outDir: string, evidence: string, names: string[]): void {
   if (!fs.existsSync(outDir)) return;
-  const present = names.filter((n) => fs.existsSync(path.join(outDir, n)));
+  const look = new RegExp(`^${evidence.replace(/[.]/g, '\\.')}\\.(raw|\\d{3,})$`);
+  const present = [...names.filter((n) => fs.existsSync(path.join(outDir, n))), ...fs.readdirSync(outDir).filter((n) => look.test(n)).sort()];
   if (present.length > 0) {
     throw new ExhibitError('OUTPUT_EXISTS', `${path.join(outDir, present[0]!)} already exists; exhibit never overwrites an image or its record`, {
       hints: ['choose another --out folder or another --evidence id'],
     });
+  }
+}
+
+/** Create the output folder (and its parents), durably; refuse one that cannot be written. */
+export async function prepareOutputDir(outDir: string): Promise<void> {
+  let existing = outDir;
+  while (!fs.existsSync(existing)) existing = path.dirname(existing);
+  try {
+    await fsp.mkdir(outDir, { recursive: true });
+    await fsp.access(outDir, fs.constants.W_OK);
+    // A new folder survives a power cut only once its entry in its parent is on disk.
+    for (let d = outDir; d !== existing; d = path.dirname(d)) await syncDirectory(path.dirname(d));
+  } catch (err) {
+    throw new ExhibitError('OUTPUT_WRITE', `cannot write to the output folder ${outDir}: ${describeSystemError(err)}`, { cause: err });
   }
 }
 

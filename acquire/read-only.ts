@@ -173,6 +173,17 @@ export async function checkOutputNotOnSource(facts: SourceFacts, outDir: string)
   }
 }
 
+/** /dev/<name>, if it is the device node of that kernel device. */
+function nodeFor(name: string): string | undefined {
+  const node = `/dev/${name}`;
+  try {
+    const st = fs.statSync(node, { bigint: true });
+    return st.isBlockDevice() && devString(decodeDev(st.rdev)) === devOfName(name) ? node : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function deviceStates(names: string[]): DeviceState[] {
   return names.map((n) => ({ device: n, ro_flag: readRoFlag(n), write_counters: readWriteCounters(n) }));
 }
@@ -227,8 +238,8 @@ export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHan
   const roBefore = readRoFlag(d.kernel_name);
   const toLock = [d.kernel_name, ...(d.is_partition ? [] : d.partitions)];
   for (const n of toLock) {
-    const devPath = n === d.kernel_name ? facts.path : `/dev/${n}`;
-    if (readRoFlag(n) !== true && (n === d.kernel_name || fs.existsSync(devPath))) await setRoFlag(devPath);
+    const devPath = nodeFor(n) ?? (n === d.kernel_name ? facts.path : undefined);
+    if (devPath && readRoFlag(n) !== true) await setRoFlag(devPath);
   }
   const before = deviceStates(names);
   return {

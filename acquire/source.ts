@@ -78,7 +78,13 @@ export async function openSource(p: string): Promise<OpenSource> {
     } catch (err) {
       throw openError(err, p);
     }
-    const dev = decodeDev(st.rdev);
+    // Facts come from what was opened, not from the path again (a /dev/disk/by-id link can change meanwhile).
+    const opened = await handle.stat({ bigint: true });
+    if (!opened.isBlockDevice() || opened.rdev !== st.rdev) {
+      await handle.close();
+      throw new ExhibitError('SOURCE_CHANGED', `source ${p} changed while it was being opened (the device was re-plugged or the link moved); try again`);
+    }
+    const dev = decodeDev(opened.rdev);
     let device: BlockDeviceFacts;
     try {
       device = probeBlockDevice(dev);
@@ -118,7 +124,12 @@ export async function openSource(p: string): Promise<OpenSource> {
       throw openError(err2, p);
     }
   }
-  const size = Number(st.size);
+  const fst = await handle.stat({ bigint: true });
+  if (!fst.isFile() || fst.ino !== st.ino) {
+    await handle.close();
+    throw new ExhibitError('SOURCE_CHANGED', `source ${p} was replaced while it was being opened; try again`);
+  }
+  const size = Number(fst.size);
   return {
     handle,
     facts: {

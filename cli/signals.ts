@@ -2,12 +2,19 @@ import { EXIT } from './exit-codes.js';
 
 /**
  * First Ctrl-C (SIGINT), SIGTERM or SIGHUP: abort cleanly (the command seals
- * what it has and records it as incomplete). A second one: quit at once.
+ * what it has and records it as incomplete). A second one, at least two
+ * seconds later, quits at once: some senders (timeout, kill to a process
+ * group) deliver the same signal twice, and that must not cost the record.
  */
 export function interruptSignal(onFirst: () => void): { signal: AbortSignal; dispose: () => void } {
   const ctl = new AbortController();
+  let first = 0;
   const handler = (): void => {
-    if (ctl.signal.aborted) process.exit(EXIT.INTERRUPTED);
+    if (ctl.signal.aborted) {
+      if (Date.now() - first >= 2000) process.exit(EXIT.INTERRUPTED);
+      return;
+    }
+    first = Date.now();
     ctl.abort();
     onFirst();
   };

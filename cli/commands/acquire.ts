@@ -126,7 +126,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
   let progress: Progress | undefined;
   const stop = interruptSignal(() => {
     progress?.done();
-    info('stopping: finishing the writes in progress and marking the record incomplete (Ctrl-C again to quit at once)');
+    info('stopping after the writes in progress; an unfinished image is recorded as incomplete and can be resumed (Ctrl-C again to quit at once)');
   });
   try {
     const outDir = flags.resume ?? flags.out;
