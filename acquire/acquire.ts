@@ -133,7 +133,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     format: o.format,
     ...(o.format === 'split-raw' ? { segment_size: o.segmentSize } : {}),
     hashes: o.hashes,
-    fill: o.fill,
+    fill: parseFill(o.fill, 512).spec,
     retries: o.retries,
     max_bad_run: o.maxBadRun,
     source: { path: sourcePath, kind: 'file', size_bytes: 0, logical_sector_size: 512 }, // set once probed
