@@ -11,7 +11,6 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
@@ -26,6 +25,7 @@ import { BadSectorMap, parseFill } from './bad-sectors.js';
 import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName, rangesBefore, readJournal, writeJournal, type Journal, type SessionEntry } from './journal.js';
 import { renderMapfile } from './mapfile.js';
+import { buildRecord } from './record-builder.js';
 import { runPipeline } from './pipeline.js';
 import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource } from './read-only.js';
 import { checkSameIdentity, checkSamples, identityOf } from './resume-check.js';
@@ -271,62 +271,4 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     await sourceReader?.close();
     await handle.close();
   }
-}
-
-function buildRecord(
-  o: AcquireOptions,
-  j: Journal,
-  facts: SourceFacts,
-  format: string,
-  files: RecordImageFile[],
-  digests: Map<string, string[]> | undefined,
-  readOnly: Record<string, unknown> | undefined,
-  incompleteReason: string | undefined,
-  bytesAcquired: number,
-  zeroSectors?: number,
-): AcquisitionRecord {
-  const ss = facts.logical_sector_size;
-  const finished = timestamp();
-  const badSectors = j.bad_ranges.reduce((a, r) => a + r.sectors, 0);
-  const media: AcquisitionRecord['media'] = {
-    size_bytes: facts.size_bytes,
-    sector_size: ss,
-    sectors: Math.floor(facts.size_bytes / ss),
-    trailing_bytes: facts.size_bytes % ss,
-    bytes_acquired: bytesAcquired,
-  };
-  if (digests) media.hashes = Object.fromEntries(j.hashes.map((a) => [a, digests.get(`media:${a}`)![0]!]));
-  if (zeroSectors !== undefined && digests) {
-    const filledZero = j.fill === 'zero' ? badSectors : 0;
-    media.zero_sectors = { total: zeroSectors, filled: filledZero, read_as_zero: zeroSectors - filledZero };
-  }
-  return {
-    record: 'exhibit acquisition',
-    record_version: 1,
-    result: incompleteReason ? 'incomplete' : 'complete',
-    ...(incompleteReason ? { incomplete_reason: incompleteReason } : {}),
-    tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
-    command_line: j.sessions[0]?.command_line ?? o.commandLine,
-    host: { hostname: os.hostname(), user: os.userInfo().username, os: `${os.type()} ${os.release()} ${os.arch()}` },
-    case: j.case,
-    evidence: j.evidence,
-    examiner: j.examiner,
-    ...(j.description ? { description: j.description } : {}),
-    ...(j.notes ? { notes: j.notes } : {}),
-    started: j.started,
-    finished,
-    duration_seconds: Math.round(j.sessions.reduce((a, s) => a + (Date.parse((s.ended ?? finished).utc) - Date.parse(s.started.utc)), 0) / 10) / 100,
-    source: facts as unknown as Record<string, unknown>,
-    read_only: readOnly ?? { opened_read_only: true, unchanged: false, limits: 'not yet measured: the acquisition has not finished' },
-    image: { format, ...(j.format === 'split-raw' ? { segment_size: j.segment_size! } : {}), files },
-    media,
-    read_errors: {
-      unreadable_sectors: badSectors,
-      ranges: j.bad_ranges,
-      fill: j.fill,
-      retries: j.retries,
-      note: badSectors > 0 ? 'unreadable sectors hold the fill in the image, and the hashes cover the image as written, fills included' : 'every sector was read',
-    },
-    sessions: j.sessions as unknown as Record<string, unknown>[],
-  };
 }
