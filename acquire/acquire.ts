@@ -23,7 +23,7 @@ import { RawWriter } from '../image/raw/writer.js';
 import type { ImageFile, ImageWriter } from '../image/types.js';
 import { BadSectorMap, parseFill } from './bad-sectors.js';
 import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
-import { journalFileName, rangesBefore, readJournal, writeJournal, type Journal, type SessionEntry } from './journal.js';
+import { journalFileName, rangesBefore, readJournal, removeStaleTemporaries, writeJournal, type Journal, type SessionEntry } from './journal.js';
 import { renderMapfile } from './mapfile.js';
 import { buildRecord } from './record-builder.js';
 import { runPipeline } from './pipeline.js';
@@ -101,6 +101,9 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
     return undefined;
   }
   if (fs.existsSync(recordPath) && /^result: complete$/m.test(await fsp.readFile(recordPath, 'utf8'))) {
+    // A run killed after its final record but before removing its journal: the journal is stale.
+    await fsp.rm(path.join(outDir, journalFileName(o.evidence)), { force: true });
+    await removeStaleTemporaries(outDir, o.evidence);
     throw new ExhibitError('OUTPUT_EXISTS', `${recordPath} says the acquisition is complete; there is nothing to resume and exhibit never overwrites it`);
   }
   return journal;
@@ -164,16 +167,23 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     if (!resumeFrom) {
       refuseExisting(outDir, j.evidence, [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, journalFileName(j.evidence)]);
     }
-    await refuseNoRoom(outDir, facts.size_bytes - j.safe_bytes + 1024 * 1024);
+    // On resume, image bytes already on disk (even past the safe point) are rewritten in place, not added.
+    const onDisk = resumeFrom ? writer.plannedFiles(facts.size_bytes).reduce((a, n) => a + (fs.statSync(path.join(outDir, n), { throwIfNoEntry: false })?.size ?? 0), 0) : 0;
+    await refuseNoRoom(outDir, Math.max(facts.size_bytes - onDisk, 0) + 1024 * 1024);
     await prepareOutputDir(outDir);
 
     const resumedAt = resumeFrom ? j.safe_bytes : 0;
     const bad = new BadSectorMap(j.bad_ranges);
     let replay: RawReader | undefined;
     if (resumeFrom && j.safe_bytes > 0) {
-      await writer.resume(j.safe_bytes);
+      // Check before changing anything: a refused resume leaves the partial image as it was.
       const files = writer.plannedFiles(j.safe_bytes).map((n) => path.join(outDir, n));
-      replay = await RawReader.open(files);
+      replay = await RawReader.open(files).catch((err: unknown) => {
+        throw new ExhibitError('RESUME_MISMATCH', `the partial image cannot be read back: ${describeSystemError(err)}`, { cause: err });
+      });
+      if (replay.size < j.safe_bytes) {
+        throw new ExhibitError('RESUME_MISMATCH', `the partial image holds ${replay.size} bytes but the journal says ${j.safe_bytes} were written safely; it was changed or lost`);
+      }
       await checkSamples({
         source: { readRaw: async (into, pos) => handle.read(into, 0, into.length, pos).then((r) => r.bytesRead === into.length, () => false) },
         image: replay,
@@ -181,6 +191,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
         sectorSize: ss,
         bad,
       });
+      await writer.resume(j.safe_bytes);
     } else if (resumeFrom) {
       await writer.resume(0);
     }
@@ -188,15 +199,17 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
     const session: SessionEntry = { examiner: o.examiner, command_line: o.commandLine, started: timestamp(), from_byte: j.safe_bytes };
     j.sessions.push(session);
-    // The record first, created exclusively: of two runs racing for the same evidence id, one stops here.
+    await removeStaleTemporaries(outDir, j.evidence);
+    // The journal first, created exclusively: it claims the evidence id (of two runs racing, one stops
+    // here), and from this moment a crash leaves something to resume. Then the provisional record.
     const provisional = buildRecord(o, j, facts, writer.format, [], undefined, undefined, 'the acquisition is in progress, or stopped without finishing', j.safe_bytes);
     try {
+      await writeJournal(outDir, j, resumeFrom === undefined);
       await writeFileAtomic(recordPath, renderRecord(provisional), resumeFrom !== undefined);
     } catch (err) {
-      if ((err as { code?: string }).code === 'EEXIST') throw new ExhibitError('OUTPUT_EXISTS', `${recordPath} already exists; exhibit never overwrites an image or its record`, { cause: err });
+      if ((err as { code?: string }).code === 'EEXIST') throw new ExhibitError('OUTPUT_EXISTS', `an acquisition of ${j.evidence} is already under way in ${outDir}; exhibit never overwrites an image or its record`, { cause: err });
       throw new ExhibitError('OUTPUT_WRITE', `cannot write the acquisition record ${recordPath}: ${describeSystemError(err)}`, { cause: err });
     }
-    await writeJournal(outDir, j);
 
     o.onStart?.(facts, { resumingAt: j.safe_bytes });
     sourceReader = new SourceReader(handle, facts, { retries: j.retries, fill, maxBadRun: j.max_bad_run }, bad, async () =>
@@ -257,15 +270,29 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     const recordFiles: RecordImageFile[] = files.map((f, i) => ({ name: f.name, size: f.size, ...(fileSums?.[i] && !error ? { sha256: fileSums[i] } : {}) }));
     const zeros = d?.get('zero-sectors')?.[0];
     const record = buildRecord(o, j, facts, writer.format, recordFiles, error ? undefined : d, readOnly as unknown as Record<string, unknown>, error?.message, j.safe_bytes, zeros === undefined ? undefined : Number(zeros));
-    try {
-      await writeFileAtomic(mapPath, renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: j.safe_bytes, bad: j.bad_ranges, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version }), true);
-      if (error) await writeJournal(outDir, j);
-      await writeFileAtomic(recordPath, renderRecord(record), true);
-      if (!error) await fsp.rm(path.join(outDir, journalFileName(j.evidence)), { force: true });
-    } catch (err) {
-      const why = `the acquisition record ${recordPath} could not be written: ${describeSystemError(err)}`;
-      throw new ExhibitError(error ? error.code : 'OUTPUT_WRITE', error ? `${error.message}; and ${why}` : why, { cause: err });
+    // Each of these is tried on its own (a full disk may refuse one and not the next): the journal
+    // first when unfinished, since resuming depends on it; the map before the record, so a complete
+    // record always has its map; the journal removed last, when complete.
+    const map = renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: j.safe_bytes, bad: j.bad_ranges, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version });
+    const steps: [string, () => Promise<void>][] = [
+      ...(error ? [['resume journal', () => writeJournal(outDir, j)] as [string, () => Promise<void>]] : []),
+      ['mapfile', () => writeFileAtomic(mapPath, map, true)],
+      ['acquisition record', () => writeFileAtomic(recordPath, renderRecord(record), true)],
+    ];
+    const failed: string[] = [];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        failed.push(`the ${what} could not be written: ${describeSystemError(err)}`);
+      }
     }
+    await removeStaleTemporaries(outDir, j.evidence);
+    if (failed.length > 0) {
+      const why = failed.join('; ');
+      throw new ExhibitError(error ? error.code : 'OUTPUT_WRITE', error ? `${error.message}; and ${why}` : why);
+    }
+    if (!error) await fsp.rm(path.join(outDir, journalFileName(j.evidence)), { force: true });
     return { record, recordPath, resumedAt, ...(error ? { error } : {}) };
   } finally {
     await sourceReader?.close();

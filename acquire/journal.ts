@@ -80,8 +80,23 @@ export async function readJournal(file: string): Promise<Journal | undefined> {
   return j;
 }
 
-export async function writeJournal(dir: string, j: Journal): Promise<void> {
-  await writeFileAtomic(path.join(dir, journalFileName(j.evidence)), `${JSON.stringify(j, null, 1)}\n`, true);
+/** Write the journal; `create` makes it exclusively (the first one, which also claims the evidence id). */
+export async function writeJournal(dir: string, j: Journal, create = false): Promise<void> {
+  await writeFileAtomic(path.join(dir, journalFileName(j.evidence)), `${JSON.stringify(j, null, 1)}\n`, !create);
+}
+
+/** Temporary files of atomic writes that a killed run left behind (ours by their names). */
+export async function removeStaleTemporaries(dir: string, evidence: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const prefixes = [`${evidence}.acquisition.yaml`, `${evidence}.map`, journalFileName(evidence)].map((n) => `.${n}.`);
+  for (const n of names) {
+    if (n.endsWith('.tmp') && prefixes.some((p) => n.startsWith(p)) && /\.\d+\.tmp$/.test(n)) await fs.rm(path.join(dir, n), { force: true });
+  }
 }
 
 /** The bad ranges that lie before `sector`, clipped. */
