@@ -253,7 +253,10 @@ describe('kill -9 at random points, then resume', () => {
           if (journal) {
             expect(journal.safe_bytes).toBeLessThanOrEqual(image.length);
             expect(journal.safe_bytes % 512).toBe(0);
-            expect(record, 'a journal never exists without a record').toBeDefined();
+          }
+          if (record && record.result !== 'complete') {
+            // The journal is made before the record, so an unfinished record always has one to resume from.
+            expect(journal, 'an incomplete record never exists without a journal').toBeDefined();
           }
           if (last.signal !== 'SIGKILL') {
             line.push(`-> exit ${last.code} (${Math.round(last.ms)} ms)`);
