@@ -27,7 +27,6 @@ const BAD = [
   { first: SECTORS - 1, count: 1 }, // the last sector
 ];
 const badList = BAD.flatMap((r) => Array.from({ length: r.count }, (_, i) => r.first + i));
-const isBad = (s: number) => BAD.some((r) => s >= r.first && s < r.first + r.count);
 
 const work = tempDir('exhibit-faulty-');
 const baseFile = path.join(work, 'base.img');

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { BIN, exhibit, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir } from './helpers/cli.js';
+import { BIN, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir } from './helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const EV = 'EV';
