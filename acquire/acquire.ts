@@ -19,6 +19,7 @@ import { recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord, 
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import { RawReader } from '../image/raw/reader.js';
+import { patchRawImage } from '../image/raw/patch.js';
 import { RawWriter } from '../image/raw/writer.js';
 import type { ImageFile, ImageWriter } from '../image/types.js';
 import { BadSectorMap, parseFill } from './bad-sectors.js';
@@ -26,7 +27,8 @@ import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseE
 import { journalFileName, rangesBefore, readJournal, removeStaleTemporaries, writeJournal, type Journal, type SessionEntry } from './journal.js';
 import { renderMapfile } from './mapfile.js';
 import { buildRecord } from './record-builder.js';
-import { runPipeline } from './pipeline.js';
+import { DEFAULT_SLOT_SIZE, runPipeline } from './pipeline.js';
+import { rescueDeferred, SkippingSource } from './skip-bad.js';
 import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource } from './read-only.js';
 import { checkSameIdentity, checkSamples, identityOf } from './resume-check.js';
 import { SourceReader } from './source-reader.js';
@@ -51,6 +53,7 @@ export interface AcquireOptions {
   retries: number;
   maxBadRun: number;
   allowMounted: boolean;
+  skipBad?: boolean;
   resumeOnly?: boolean; // --resume: there must be something to resume
   commandLine: string[];
   version: string;
@@ -61,6 +64,8 @@ export interface AcquireOptions {
   safePointMs?: number;
   onStart?: (facts: SourceFacts, info: { resumingAt: number }) => void;
   onProgress?: (bytesDone: number, total: number) => void;
+  /** A later pass begins: rescue (re-reading what --skip-bad deferred) or rehash (reading the image back). */
+  onPass?: (pass: 'rescue' | 'rehash', total: number) => void;
 }
 
 export interface AcquireOutcome {
@@ -139,6 +144,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     fill: parseFill(o.fill, 512).spec,
     retries: o.retries,
     max_bad_run: o.maxBadRun,
+    ...(o.skipBad ? { skip_bad: true, deferred: [] } : {}),
     source: { path: sourcePath, kind: 'file', size_bytes: 0, logical_sector_size: 512 }, // set once probed
     started: timestamp(),
     sessions: [],
@@ -173,7 +179,9 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     await prepareOutputDir(outDir);
 
     const resumedAt = resumeFrom ? j.safe_bytes : 0;
-    const bad = new BadSectorMap(j.bad_ranges);
+    // With --skip-bad, unreadable sectors come only from the rescue pass, which is always run in full.
+    const bad = new BadSectorMap(j.skip_bad ? [] : j.bad_ranges);
+    const deferredMap = new BadSectorMap((j.deferred ?? []).map((r) => ({ first_sector: Math.floor(r.pos / ss), sectors: Math.ceil(r.len / ss), error: 'deferred' })));
     let replay: RawReader | undefined;
     if (resumeFrom && j.safe_bytes > 0) {
       // Check before changing anything: a refused resume leaves the partial image as it was.
@@ -189,7 +197,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
         image: replay,
         safeBytes: j.safe_bytes,
         sectorSize: ss,
-        bad,
+        avoid: { overlaps: (first, count) => bad.overlaps(first, count) || deferredMap.overlaps(first, count) },
       });
       await writer.resume(j.safe_bytes);
     } else if (resumeFrom) {
@@ -215,12 +223,18 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     sourceReader = new SourceReader(handle, facts, { retries: j.retries, fill, maxBadRun: j.max_bad_run }, bad, async () =>
       facts.kind === 'block-device' ? fsp.open(sourcePath, fs.constants.O_RDONLY | fs.constants.O_DIRECT) : undefined,
     );
-    const run = await runPipeline({
-      source: sourceReader,
+    const reader = sourceReader;
+    const blockSize = o.slotSize ?? DEFAULT_SLOT_SIZE;
+    const skipping = j.skip_bad
+      ? new SkippingSource((into, pos) => reader.readOnce(into, pos), fill, blockSize, Math.max(blockSize, Math.min(1 << 30, Math.floor(facts.size_bytes / 64))), j.deferred ?? [])
+      : undefined;
+    const jobs = hashJobs(j.hashes, writer, ss);
+    let run = await runPipeline({
+      source: skipping ?? sourceReader,
       size: facts.size_bytes,
       sectorSize: ss,
       writer,
-      jobs: hashJobs(j.hashes, writer, ss),
+      jobs,
       ...(replay ? { replay: { image: replay, upTo: j.safe_bytes } } : {}),
       safePoint: {
         everyBytes: o.safePointBytes ?? 128 * 1024 * 1024,
@@ -228,6 +242,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
         onSafePoint: async (bytes) => {
           j.safe_bytes = bytes;
           j.bad_ranges = rangesBefore(bad.ranges, bytes / ss);
+          if (skipping) j.deferred = skipping.before(bytes);
           await writeJournal(outDir, j);
         },
       },
@@ -237,24 +252,66 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       onProgress: (n) => o.onProgress?.(n, facts.size_bytes),
     });
     await replay?.close();
-    const readOnly = await proof.finish();
-    session.read_only = readOnly as unknown as Record<string, unknown>;
 
     let error: ExhibitError | undefined;
     let files: ImageFile[] = [];
-    const complete = !run.interrupted && run.failure === undefined;
+    const copied = !run.interrupted && run.failure === undefined;
     try {
-      files = complete ? await writer.finish() : await writer.close();
+      files = copied ? await writer.finish() : await writer.close();
       // Everything written is fsynced now: that is a safe point too.
       if (run.bytesDone > j.safe_bytes) {
         j.safe_bytes = run.bytesDone;
         j.bad_ranges = rangesBefore(bad.ranges, Math.ceil(run.bytesDone / ss));
+        if (skipping) j.deferred = skipping.before(run.bytesDone);
       }
     } catch (err) {
       error = asExhibitError(err);
     }
+    if (copied && !error && skipping && skipping.deferred.length > 0) {
+      // --skip-bad, passes 2 and 3: note the finished first pass, then rescue and rehash.
+      j.deferred = skipping.deferred;
+      await writeJournal(outDir, j);
+      const regions = skipping.deferred;
+      o.onPass?.('rescue', regions.reduce((a, r) => a + r.len, 0));
+      const imageFiles = files.map((f) => path.join(outDir, f.name));
+      run = await rescueDeferred({
+        regions,
+        read: (into, pos) => reader.read(into, pos),
+        patch: (pos, data) => patchRawImage(outDir, j.evidence, j.format === 'split-raw' ? j.segment_size! : null, pos, data),
+        rehash: async () => {
+          o.onPass?.('rehash', facts.size_bytes);
+          const image = await RawReader.open(imageFiles);
+          try {
+            return await runPipeline({
+              source: { read: async () => Promise.reject(new ExhibitError('INTERNAL', 'the rehash pass reads only the image')) },
+              size: facts.size_bytes,
+              sectorSize: ss,
+              writer,
+              jobs,
+              replay: { image, upTo: facts.size_bytes },
+              ...(o.threads ? { threads: o.threads } : {}),
+              ...(o.signal ? { signal: o.signal } : {}),
+              onProgress: (n) => o.onProgress?.(n, facts.size_bytes),
+            });
+          } finally {
+            await image.close();
+          }
+        },
+        ...(o.signal ? { signal: o.signal } : {}),
+        onProgress: (n, total) => o.onProgress?.(n, total),
+      });
+      if (run.failure === undefined && !run.interrupted) j.bad_ranges = bad.ranges;
+    }
+    const complete = !run.interrupted && run.failure === undefined;
+    const readOnly = await proof.finish();
+    session.read_only = readOnly as unknown as Record<string, unknown>;
     if (run.failure !== undefined) error = asExhibitError(run.failure);
-    else if (run.interrupted) error = new ExhibitError('INTERRUPTED', `interrupted after ${formatBytes(run.bytesDone)} of ${formatBytes(facts.size_bytes)}`);
+    else if (run.interrupted) {
+      error = new ExhibitError(
+        'INTERRUPTED',
+        copied && skipping ? 'interrupted during the rescue pass (the first pass had finished)' : `interrupted after ${formatBytes(run.bytesDone)} of ${formatBytes(facts.size_bytes)}`,
+      );
+    }
     if (!readOnly.unchanged) {
       error = new ExhibitError('SOURCE_WRITTEN', 'the source changed while it was read: its write counters or file attributes moved; the image cannot be called a faithful copy', {
         hints: [`see read_only in ${recordPath}`],
@@ -264,6 +321,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     session.to_byte = j.safe_bytes;
     session.outcome = error ? error.message : 'complete';
     if (complete && !error) j.bad_ranges = bad.ranges;
+    else if (j.skip_bad) j.bad_ranges = []; // the rescue pass is redone in full on resume
 
     const d = run.digests;
     const fileSums = d?.get('file:sha256') ?? d?.get('media:sha256');

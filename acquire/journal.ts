@@ -54,6 +54,8 @@ export interface Journal {
   sessions: SessionEntry[];
   safe_bytes: number;
   bad_ranges: BadRange[];
+  skip_bad?: boolean; // --skip-bad: failing areas are deferred to a rescue pass
+  deferred?: { pos: number; len: number }[]; // byte regions pass 1 skipped (placeholders in the image)
 }
 
 export function journalFileName(evidence: string): string {

@@ -31,7 +31,12 @@ export function buildRecord(
     trailing_bytes: facts.size_bytes % ss,
     bytes_acquired: bytesAcquired,
   };
-  if (digests) media.hashes = Object.fromEntries(j.hashes.map((a) => [a, digests.get(`media:${a}`)![0]!]));
+  if (digests) {
+    media.hashes = Object.fromEntries(j.hashes.map((a) => [a, digests.get(`media:${a}`)![0]!]));
+    media.hashes_computed = j.deferred?.length
+      ? 'from the finished image, read back after the rescue pass (the first pass had skipped failing areas)'
+      : 'in-stream, from the bytes as they were written';
+  }
   if (zeroSectors !== undefined && digests) {
     const filledZero = j.fill === 'zero' ? badSectors : 0;
     media.zero_sectors = { total: zeroSectors, filled: filledZero, read_as_zero: zeroSectors - filledZero };
@@ -61,6 +66,9 @@ export function buildRecord(
       ranges: j.bad_ranges,
       fill: j.fill,
       retries: j.retries,
+      strategy: j.skip_bad
+        ? `skip-bad: failing areas skipped in the first pass (${(j.deferred ?? []).reduce((a, r) => a + r.len, 0)} bytes in ${(j.deferred ?? []).length} regions), then read sector by sector`
+        : 'in order: failing blocks read again sector by sector at once',
       note: badSectors > 0 ? 'unreadable sectors hold the fill in the image, and the hashes cover the image as written, fills included' : 'every sector was read',
     },
     sessions: j.sessions as unknown as Record<string, unknown>[],

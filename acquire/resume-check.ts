@@ -4,7 +4,7 @@
  */
 import { ExhibitError } from '../core/errors.js';
 import type { ImageReader } from '../image/types.js';
-import { BadSectorMap } from './bad-sectors.js';
+import type { BadSectorMap } from './bad-sectors.js';
 import type { SourceIdentity } from './journal.js';
 import type { SourceFacts } from './source.js';
 
@@ -47,7 +47,7 @@ export async function checkSamples(o: {
   image: ImageReader;
   safeBytes: number;
   sectorSize: number;
-  bad: BadSectorMap;
+  avoid: Pick<BadSectorMap, 'overlaps'>; // sectors whose image bytes are fills or placeholders
   count?: number;
   sampleSize?: number;
 }): Promise<number> {
@@ -60,7 +60,7 @@ export async function checkSamples(o: {
   for (let i = 0; i < count; i++) {
     const raw = Math.floor(((o.safeBytes - size) * i) / Math.max(count - 1, 1));
     const pos = raw - (raw % o.sectorSize);
-    if (o.bad.overlaps(Math.floor(pos / o.sectorSize), Math.ceil(size / o.sectorSize))) continue;
+    if (o.avoid.overlaps(Math.floor(pos / o.sectorSize), Math.ceil(size / o.sectorSize))) continue;
     if (!(await o.source.readRaw(a, pos))) continue;
     if ((await o.image.read(b, pos, size)) !== size) {
       throw new ExhibitError('RESUME_MISMATCH', `the partial image is shorter than the journal says (${o.safeBytes} bytes)`);

@@ -69,6 +69,16 @@ export class SourceReader {
     await this.salvage(into, pos);
   }
 
+  /** One plain read of the whole block, media errors thrown as they come (--skip-bad's first pass). */
+  async readOnce(into: Buffer, pos: number): Promise<void> {
+    try {
+      await this.readExact(this.handle, into, pos);
+    } catch (err) {
+      if (MEDIA_ERRORS.has(errnoOf(err) ?? '')) throw err;
+      throw this.fatal(err, pos);
+    }
+  }
+
   async close(): Promise<void> {
     await this.direct?.close();
     this.direct = undefined;

@@ -48,6 +48,7 @@ export interface AcquisitionRecord {
     trailing_bytes: number; // bytes after the last whole sector (odd-sized files)
     bytes_acquired: number;
     hashes?: Digests; // of exactly the image's media bytes, fills included; absent when incomplete
+    hashes_computed?: string; // in-stream, or (after --skip-bad's rescue pass) from the finished image
     zero_sectors?: { total: number; filled: number; read_as_zero: number }; // all-zero whole sectors
   };
   read_errors: {
@@ -55,6 +56,7 @@ export interface AcquisitionRecord {
     ranges: { first_sector: number; sectors: number; error: string }[];
     fill: string;
     retries: number;
+    strategy: string;
     note: string;
   };
   sessions: Record<string, unknown>[]; // each run that worked on this image: who, when, from and to which byte, how it ended

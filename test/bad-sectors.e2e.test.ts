@@ -8,12 +8,12 @@
  * sectors, so the reported ranges must equal the injected ones exactly.
  */
 import crypto from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { exhibit, have, makeSourceFile, tempDir } from './helpers/cli.js';
+import { BIN, exhibit, have, makeSourceFile, tempDir } from './helpers/cli.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 
 const why = faultyDeviceUnavailable() ?? (have('ddrescue') && have('ddrescuelog') ? undefined : 'needs ddrescue and ddrescuelog (gddrescue)');
@@ -129,5 +129,66 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
     expect(done.sessions.map((s: any) => s.examiner)).toEqual(['Examiner', 'Second Examiner']);
     expect(fs.existsSync(path.join(out, 'EV.journal.json'))).toBe(false);
     await back.teardown();
+  });
+
+  it('with --skip-bad: the same image, hashes and ranges, the failing areas read last', async () => {
+    const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
+    const out = path.join(work, 'skip');
+    const r = exhibit(['acquire', dev.device, ...args(out), '--skip-bad']);
+    await dev.teardown();
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/first pass done; going back to the 12\.0 MiB that failed/);
+    const rec = record(out);
+    expect(rec.read_errors.ranges).toEqual(BAD.map((b) => ({ first_sector: b.first, sectors: b.count, error: 'EIO' })));
+    expect(rec.read_errors.strategy).toMatch(/^skip-bad: failing areas skipped in the first pass \(12582912 bytes in 2 regions\)/);
+    expect(rec.media.hashes_computed).toMatch(/^from the finished image/);
+    const want = expectedImage(Buffer.alloc(SS));
+    expect(fs.readFileSync(path.join(out, 'EV.raw')).equals(want)).toBe(true);
+    expect(rec.media.hashes.sha256).toBe(crypto.createHash('sha256').update(want).digest('hex'));
+    expect(badList(path.join(out, 'EV.map'))).toEqual([...badSet].sort((a, b) => a - b));
+  });
+
+  it('with --skip-bad on a healthy drive: one pass, hashes in-stream', async () => {
+    const dev = await makeFaultyDevice({ baseFile: base, badSectors: [], workDir: work });
+    const out = path.join(work, 'skip-healthy');
+    const r = exhibit(['acquire', dev.device, ...args(out), '--skip-bad', '-f', 'split-raw', '--segment-size', '4MiB']);
+    await dev.teardown();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const rec = record(out);
+    expect(rec.media.hashes_computed).toMatch(/^in-stream/);
+    expect(rec.media.hashes.md5).toBe(crypto.createHash('md5').update(fs.readFileSync(base)).digest('hex'));
+  });
+
+  it('with --skip-bad, killed as the rescue pass starts: resuming finishes the same image', async () => {
+    // Kill exhibit at the rescue pass's first write into the image (the second open of EV.raw).
+    const hook = path.join(work, 'kill-at-open.mjs');
+    fs.writeFileSync(
+      hook,
+      "import fsp from 'node:fs/promises';\nlet n = 0; const open = fsp.open;\n" +
+        "fsp.open = function (p, ...rest) { if (String(p).endsWith('/EV.raw') && ++n === 2) process.kill(process.pid, 'SIGKILL'); return open.call(this, p, ...rest); };\n",
+    );
+    const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
+    const out = path.join(work, 'skip-killed');
+    const killed = await new Promise<string | null>((resolve) => {
+      const c = spawn(process.execPath, ['--import', hook, BIN, 'acquire', dev.device, ...args(out), '--skip-bad'], { stdio: 'ignore' });
+      c.on('exit', (_code, signal) => resolve(signal));
+    });
+    expect(killed).toBe('SIGKILL');
+    const journal = JSON.parse(fs.readFileSync(path.join(out, 'EV.journal.json'), 'utf8'));
+    expect(journal.safe_bytes).toBe(16 * 1024 * 1024);
+    expect(journal.deferred).toEqual([
+      { pos: 0, len: 8 * 1024 * 1024 },
+      { pos: 12 * 1024 * 1024, len: 4 * 1024 * 1024 },
+    ]);
+    expect(record(out).result).toBe('incomplete');
+    const r = exhibit(['acquire', '--resume', out, '-x', 'Examiner']);
+    await dev.teardown();
+    expect(r.code).toBe(3);
+    const rec = record(out);
+    expect(rec.result).toBe('complete');
+    expect(rec.read_errors.unreadable_sectors).toBe(67);
+    expect(fs.readFileSync(path.join(out, 'EV.raw')).equals(expectedImage(Buffer.alloc(SS)))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'EV.journal.json'))).toBe(false);
   });
 });

@@ -26,6 +26,7 @@ interface AcquireFlags {
   fill: string;
   maxBadRun: string;
   resume?: string;
+  skipBad?: boolean;
   syncEvery: string;
   allowMounted?: boolean;
   json?: boolean;
@@ -54,6 +55,7 @@ export function acquireCommand(version: string): Command {
     .option('--retries <n>', 'extra attempts for each unreadable sector', '2')
     .option('--fill <fill>', 'what an unreadable sector holds in the image: zero, or pattern:<hex> (e.g. pattern:deadbeef)', 'zero')
     .option('--max-bad-run <size>', 'stop (resumably) after this much unreadable in a row, 0 for no limit', '16MiB')
+    .option('--skip-bad', 'for a dying drive: skip past failing areas first, save the healthy data, then come back to them')
     .option('--sync-every <size>', 'make the image durable and note the resume point this often', '128MiB')
     .option('--resume <dir>', 'continue the interrupted acquisition in <dir> (source and settings come from its journal)')
     .option('--allow-mounted', 'acquire even though a file system of the source is mounted read-write (recorded)')
@@ -166,6 +168,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       maxBadRun: parseSize(flags.maxBadRun, '--max-bad-run'),
       allowMounted: flags.allowMounted === true,
       resumeOnly: flags.resume !== undefined,
+      ...(flags.skipBad ? { skipBad: true } : {}),
       safePointBytes: Math.max(parseSize(flags.syncEvery, '--sync-every'), 1),
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
       version,
@@ -175,6 +178,15 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
         progress = new Progress(resumingAt > 0 ? 'resuming' : 'acquiring', facts.size_bytes);
       },
       onProgress: (done) => progress?.update(done),
+      onPass: (pass, total) => {
+        progress?.done();
+        info(
+          pass === 'rescue'
+            ? `first pass done; going back to the ${formatBytes(total)} that failed, sector by sector`
+            : 'rescue pass done; reading the image back to compute its hashes',
+        );
+        progress = new Progress(pass === 'rescue' ? 'rescuing' : 'hashing', total);
+      },
     });
     progress?.done();
     const r = outcome.record;
