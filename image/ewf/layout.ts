@@ -60,7 +60,7 @@ export function fileHeader(segment: number): Buffer {
   return b;
 }
 
-export function descriptor(type: string, offset: number, next: number, size: number): Buffer {
+export function descriptor(type: string, next: number, size: number): Buffer {
   const b = Buffer.alloc(DESCRIPTOR_SIZE);
   b.write(type, 0, 16, 'ascii');
   b.writeBigUInt64LE(BigInt(next), 16);
