@@ -11,8 +11,9 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import type { HashAlgorithm } from '../core/crypto.js';
+import { HASH_ALGORITHMS, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { HashJob } from '../core/hash-plan.js';
 import { recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord, type RecordImageFile } from '../core/record.js';
@@ -21,13 +22,16 @@ import { formatBytes } from '../core/units.js';
 import { RawReader } from '../image/raw/reader.js';
 import { patchRawImage } from '../image/raw/patch.js';
 import { RawWriter } from '../image/raw/writer.js';
+import type { Compression } from '../image/ewf/chunk-codec.js';
+import type { MediaType } from '../image/ewf/layout.js';
+import { EwfWriter } from '../image/ewf/writer.js';
 import type { ImageFile, ImageWriter } from '../image/types.js';
 import { BadSectorMap, parseFill } from './bad-sectors.js';
 import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName, rangesBefore, readJournal, removeStaleTemporaries, writeJournal, type Journal, type SessionEntry } from './journal.js';
 import { renderMapfile } from './mapfile.js';
 import { buildRecord } from './record-builder.js';
-import { DEFAULT_SLOT_SIZE, runPipeline } from './pipeline.js';
+import { DEFAULT_SLOT_SIZE, runPipeline, type BlockSource } from './pipeline.js';
 import { rescueDeferred, SkippingSource } from './skip-bad.js';
 import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource } from './read-only.js';
 import { checkSameIdentity, checkSamples, identityOf } from './resume-check.js';
@@ -36,7 +40,7 @@ import { openSource, type SourceFacts } from './source.js';
 
 export { checkEvidenceId, checkText } from './checks.js';
 
-export type AcquireFormat = 'raw' | 'split-raw';
+export type AcquireFormat = 'raw' | 'split-raw' | 'e01';
 
 export interface AcquireOptions {
   source?: string; // optional when resuming: the journal names it
@@ -54,6 +58,7 @@ export interface AcquireOptions {
   maxBadRun: number;
   allowMounted: boolean;
   skipBad?: boolean;
+  ewf?: { compression: Compression; chunkSectors: number; mediaType?: MediaType };
   resumeOnly?: boolean; // --resume: there must be something to resume
   commandLine: string[];
   version: string;
@@ -139,8 +144,10 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     ...(o.description ? { description: o.description } : {}),
     ...(o.notes ? { notes: o.notes } : {}),
     format: o.format,
-    ...(o.format === 'split-raw' ? { segment_size: o.segmentSize } : {}),
-    hashes: o.hashes,
+    ...(o.format !== 'raw' ? { segment_size: o.segmentSize } : {}),
+    ...(o.format === 'e01' ? { ewf: { compression: o.ewf?.compression ?? 'fast', chunk_sectors: o.ewf?.chunkSectors ?? 64, ...(o.ewf?.mediaType ? { media_type: o.ewf.mediaType } : {}) } } : {}),
+    // E01 stores MD5 (hash section) and MD5 with SHA-1 (digest section): always compute them.
+    hashes: o.format === 'e01' ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || a === 'md5' || a === 'sha1') : o.hashes,
     fill: parseFill(o.fill, 512).spec,
     retries: o.retries,
     max_bad_run: o.maxBadRun,
@@ -167,7 +174,37 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     const mounted = checkMounts(facts, o.allowMounted);
     await checkOutputNotOnSource(facts, outDir);
     await existingAncestor(outDir);
-    const writer = new RawWriter(outDir, j.evidence, j.format === 'split-raw' ? j.segment_size! : null);
+    if (j.format === 'e01' && j.skip_bad) throw new ExhibitError('USAGE', '--skip-bad works with the raw and split-raw formats only, for now');
+    // E01 holds whole sectors: a last partial sector is completed with zeros (recorded), and hashed so.
+    const mediaBytes = j.format === 'e01' ? Math.ceil(facts.size_bytes / ss) * ss : facts.size_bytes;
+    const writer: ImageWriter =
+      j.format === 'e01'
+        ? new EwfWriter({
+            dir: outDir,
+            base: j.evidence,
+            segmentSize: j.segment_size!,
+            chunkSectors: j.ewf!.chunk_sectors,
+            sectorSize: ss,
+            mediaBytes,
+            compression: j.ewf!.compression,
+            mediaType: j.ewf!.media_type ?? (facts.device?.removable ? 'removable' : 'fixed'),
+            physical: facts.kind === 'block-device' && !facts.device?.is_partition,
+            info: {
+              caseNumber: j.case,
+              evidenceNumber: j.evidence,
+              examiner: j.examiner,
+              ...(j.description ? { description: j.description } : {}),
+              ...(j.notes ? { notes: j.notes } : {}),
+              ...(facts.device?.model ? { model: facts.device.model } : {}),
+              ...(facts.device?.serial ? { serial: facts.device.serial } : {}),
+              version: o.version,
+              os: `${os.type()} ${os.release()}`.slice(0, 23),
+              acquired: new Date(j.started.utc),
+              system: new Date(),
+            },
+            ...(o.threads ? { threads: o.threads } : {}),
+          })
+        : new RawWriter(outDir, j.evidence, j.format === 'split-raw' ? j.segment_size! : null);
     const recordPath = path.join(outDir, recordFileName(j.evidence));
     const mapPath = path.join(outDir, `${j.evidence}.map`);
     if (!resumeFrom) {
@@ -229,9 +266,10 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       ? new SkippingSource((into, pos) => reader.readOnce(into, pos), fill, blockSize, Math.max(blockSize, Math.min(1 << 30, Math.floor(facts.size_bytes / 64))), j.deferred ?? [])
       : undefined;
     const jobs = hashJobs(j.hashes, writer, ss);
+    const fromSource: BlockSource = skipping ?? sourceReader;
     let run = await runPipeline({
-      source: skipping ?? sourceReader,
-      size: facts.size_bytes,
+      source: mediaBytes > facts.size_bytes ? padded(fromSource, facts.size_bytes) : fromSource,
+      size: mediaBytes,
       sectorSize: ss,
       writer,
       jobs,
@@ -257,7 +295,10 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     let files: ImageFile[] = [];
     const copied = !run.interrupted && run.failure === undefined;
     try {
-      files = copied ? await writer.finish() : await writer.close();
+      const d = run.digests;
+      files = copied
+        ? await writer.finish({ ...(d?.get('media:md5') ? { md5: d.get('media:md5')![0]! } : {}), ...(d?.get('media:sha1') ? { sha1: d.get('media:sha1')![0]! } : {}), unreadable: bad.ranges })
+        : await writer.close();
       // Everything written is fsynced now: that is a safe point too.
       if (run.bytesDone > j.safe_bytes) {
         j.safe_bytes = run.bytesDone;
@@ -325,7 +366,10 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
 
     const d = run.digests;
     const fileSums = d?.get('file:sha256') ?? d?.get('media:sha256');
-    const recordFiles: RecordImageFile[] = files.map((f, i) => ({ name: f.name, size: f.size, ...(fileSums?.[i] && !error ? { sha256: fileSums[i] } : {}) }));
+    const recordFiles: RecordImageFile[] = files.map((f, i) => {
+      const sha256 = f.sha256 ?? fileSums?.[i];
+      return { name: f.name, size: f.size, ...(sha256 && !error ? { sha256 } : {}) };
+    });
     const zeros = d?.get('zero-sectors')?.[0];
     const record = buildRecord(o, j, facts, writer.format, recordFiles, error ? undefined : d, readOnly as unknown as Record<string, unknown>, error?.message, j.safe_bytes, zeros === undefined ? undefined : Number(zeros));
     // Each of these is tried on its own (a full disk may refuse one and not the next): the journal
@@ -356,4 +400,15 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     await sourceReader?.close();
     await handle.close();
   }
+}
+
+/** A source whose last partial sector is completed with zeros (formats that hold whole sectors only). */
+function padded(source: BlockSource, realSize: number): BlockSource {
+  return {
+    async read(into, pos) {
+      const real = Math.max(0, Math.min(into.length, realSize - pos));
+      if (real > 0) await source.read(into.subarray(0, real), pos);
+      into.fill(0, real);
+    },
+  };
 }

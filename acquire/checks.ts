@@ -37,12 +37,12 @@ export async function existingAncestor(dir: string): Promise<string> {
 
 /**
  * Refuse when any of `names`, or any file that looks like part of an image of
- * this evidence (`<evidence>.raw`, `<evidence>.<digits>`), is already there: a
+ * this evidence (`<evidence>.raw`, `.<digits>`, `.E01`...), is already there: a
  * stray old segment beside a new set would be read as part of it.
  */
 export function refuseExisting(outDir: string, evidence: string, names: string[]): void {
   if (!fs.existsSync(outDir)) return;
-  const look = new RegExp(`^${evidence.replace(/[.]/g, '\\.')}\\.(raw|\\d{3,})$`);
+  const look = new RegExp(`^${evidence.replace(/[.]/g, '\\.')}\\.(raw|\\d{3,}|[E-Ze-z](\\d\\d|[A-Za-z]{2}))$`);
   const present = [...names.filter((n) => fs.existsSync(path.join(outDir, n))), ...fs.readdirSync(outDir).filter((n) => look.test(n)).sort()];
   if (present.length > 0) {
     throw new ExhibitError('OUTPUT_EXISTS', `${path.join(outDir, present[0]!)} already exists; exhibit never overwrites an image or its record`, {

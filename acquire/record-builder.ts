@@ -29,8 +29,12 @@ export function buildRecord(
     sector_size: ss,
     sectors: Math.floor(facts.size_bytes / ss),
     trailing_bytes: facts.size_bytes % ss,
-    bytes_acquired: bytesAcquired,
+    bytes_acquired: Math.min(bytesAcquired, facts.size_bytes),
   };
+  if (j.format === 'e01' && facts.size_bytes % ss !== 0) {
+    // E01 holds whole sectors: the image's media is the source plus zeros to the end of the last sector.
+    media.padding_bytes = ss - (facts.size_bytes % ss);
+  }
   if (digests) {
     media.hashes = Object.fromEntries(j.hashes.map((a) => [a, digests.get(`media:${a}`)![0]!]));
     media.hashes_computed = j.deferred?.length
@@ -59,7 +63,12 @@ export function buildRecord(
     duration_seconds: Math.round(j.sessions.reduce((a, s) => a + (Date.parse((s.ended ?? finished).utc) - Date.parse(s.started.utc)), 0) / 10) / 100,
     source: facts as unknown as Record<string, unknown>,
     read_only: readOnly ?? { opened_read_only: true, unchanged: false, limits: 'not yet measured: the acquisition has not finished' },
-    image: { format, ...(j.format === 'split-raw' ? { segment_size: j.segment_size! } : {}), files },
+    image: {
+      format,
+      ...(j.format !== 'raw' ? { segment_size: j.segment_size! } : {}),
+      ...(j.ewf ? { compression: j.ewf.compression, chunk_sectors: j.ewf.chunk_sectors } : {}),
+      files,
+    },
     media,
     read_errors: {
       unreadable_sectors: badSectors,

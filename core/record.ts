@@ -39,6 +39,8 @@ export interface AcquisitionRecord {
   image: {
     format: string;
     segment_size?: number;
+    compression?: string;
+    chunk_sectors?: number;
     files: RecordImageFile[];
   };
   media: {
@@ -47,6 +49,7 @@ export interface AcquisitionRecord {
     sectors: number; // whole sectors
     trailing_bytes: number; // bytes after the last whole sector (odd-sized files)
     bytes_acquired: number;
+    padding_bytes?: number; // zeros added after the source's last byte to complete its last sector (E01); hashed with the media
     hashes?: Digests; // of exactly the image's media bytes, fills included; absent when incomplete
     hashes_computed?: string; // in-stream, or (after --skip-bad's rescue pass) from the finished image
     zero_sectors?: { total: number; filled: number; read_as_zero: number }; // all-zero whole sectors

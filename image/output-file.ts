@@ -69,6 +69,18 @@ export class OutputFile {
     }
   }
 
+  /** Overwrite bytes already written (a section descriptor completed after its data). */
+  async writeAt(position: number, data: Uint8Array): Promise<void> {
+    if (position + data.length > this.size) throw new ExhibitError('INTERNAL', `writeAt past the end of ${this.filePath}`);
+    const h = await this.open();
+    let done = 0;
+    try {
+      while (done < data.length) done += (await h.write(data, done, data.length - done, position + done)).bytesWritten;
+    } catch (err) {
+      throw outputError(err, this.filePath, 'write');
+    }
+  }
+
   async sync(): Promise<void> {
     if (!this.handle) return;
     try {

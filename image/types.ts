@@ -4,8 +4,15 @@
  * suite in image/conformance.test.ts.
  */
 
-export type ImageFormat = 'raw' | 'split-raw';
-export const IMAGE_FORMATS: readonly ImageFormat[] = ['raw', 'split-raw'];
+export type ImageFormat = 'raw' | 'split-raw' | 'e01';
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['raw', 'split-raw', 'e01'];
+
+/** What a writer may store when it seals the image: hashes of the media, unreadable sectors. */
+export interface SealInfo {
+  md5?: string;
+  sha1?: string;
+  unreadable?: { first_sector: number; sectors: number }[];
+}
 
 /** One file of an image as it stands on disk once written. */
 export interface ImageFile {
@@ -51,7 +58,7 @@ export interface ImageWriter {
    * written after that point, and append from there. Call before any write.
    */
   resume(mediaBytes: number): Promise<void>;
-  finish(): Promise<ImageFile[]>;
+  finish(seal?: SealInfo): Promise<ImageFile[]>;
   close(): Promise<ImageFile[]>;
 }
 

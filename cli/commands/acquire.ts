@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { acquire, type AcquireFormat } from '../../acquire/acquire.js';
 import { parseFill } from '../../acquire/bad-sectors.js';
+import type { Compression } from '../../image/ewf/chunk-codec.js';
+import type { MediaType } from '../../image/ewf/layout.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import type { AcquisitionRecord } from '../../core/record.js';
@@ -18,7 +20,10 @@ interface AcquireFlags {
   evidence?: string;
   examiner?: string;
   format: AcquireFormat;
-  segmentSize: string;
+  segmentSize?: string;
+  compression: string;
+  chunkSectors: string;
+  mediaType?: string;
   hash: string;
   description?: string;
   notes?: string;
@@ -47,8 +52,11 @@ export function acquireCommand(version: string): Command {
     .option('-c, --case <id>', 'case number, e.g. 2026-0117')
     .option('-e, --evidence <id>', 'evidence number; names the files, e.g. EV-001 gives EV-001.raw')
     .option('-x, --examiner <name>', 'who performs the acquisition')
-    .addOption(new Option('-f, --format <format>', 'image format').choices(['raw', 'split-raw']).default('raw'))
-    .option('--segment-size <size>', 'split-raw segment size (KiB, MiB, GiB, or KB, MB, GB)', '2GiB')
+    .addOption(new Option('-f, --format <format>', 'image format: raw, split raw (.001, .002, ...) or E01 (EnCase 6)').choices(['raw', 'split-raw', 'e01']).default('raw'))
+    .option('--segment-size <size>', 'split-raw and E01 segment size (KiB, MiB, GiB, or KB, MB, GB); default 2GiB for split-raw, 1.4GiB for E01')
+    .addOption(new Option('--compression <level>', 'E01 chunk compression').choices(['none', 'empty-block', 'fast', 'best']).default('fast'))
+    .option('--chunk-sectors <n>', 'E01 sectors per chunk, a power of two from 16 to 32768', '64')
+    .addOption(new Option('--media-type <type>', 'E01 media type (default: removable when the drive says so, else fixed)').choices(['fixed', 'removable', 'optical', 'memory']))
     .option('--hash <list>', 'hashes of the media: md5, sha1, sha256, sha512, comma-separated', DEFAULT_HASHES.join(','))
     .option('--description <text>', 'what the evidence is, e.g. "Seagate 2 TB from desk drawer"')
     .option('--notes <text>', 'anything else worth recording')
@@ -65,9 +73,10 @@ export function acquireCommand(version: string): Command {
       '\nExamples:\n' +
         '  exhibit acquire /dev/sdb -o /cases/2026-0117 -c 2026-0117 -e EV-001 -x "J. Doe"\n' +
         '  exhibit acquire /dev/sdb -o /mnt/evidence -c 17 -e HDD1 -x "J. Doe" -f split-raw --segment-size 4GiB\n' +
+        '  exhibit acquire /dev/sdb -o /mnt/evidence -c 17 -e HDD1 -x "J. Doe" -f e01 --compression best\n' +
         '  exhibit acquire --resume /cases/2026-0117 -x "J. Doe"          (after Ctrl-C, a crash or a full disk)\n' +
         '  exhibit acquire /dev/sdc --resume /cases/2026-0117 -x "J. Doe" (the drive came back under a new name)\n\n' +
-        'Files: <evidence>.raw or .001, .002, ...; <evidence>.acquisition.yaml (the record);\n' +
+        'Files: <evidence>.raw, or .001, .002, ..., or .E01, .E02, ...; <evidence>.acquisition.yaml (the record);\n' +
         '<evidence>.map (GNU ddrescue mapfile); <evidence>.journal.json while the acquisition is unfinished.\n' +
         'Exit codes: 0 complete, 1 failed, 2 wrong usage, 3 complete but some sectors unreadable,\n' +
         '130 interrupted (record says incomplete; resumable). An existing image or record is never overwritten.',
@@ -142,8 +151,12 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     }
     if (!flags.examiner) throw new ExhibitError('USAGE', 'required option --examiner not given: say who resumes the acquisition');
     const evidence = flags.evidence ?? evidenceToResume(outDir!);
-    const segmentSize = parseSize(flags.segmentSize, '--segment-size');
-    if (flags.format === 'split-raw' && segmentSize < 1024 * 1024) throw new ExhibitError('USAGE', '--segment-size must be at least 1 MiB');
+    const segmentSize = parseSize(flags.segmentSize ?? (flags.format === 'e01' ? '1.4GiB' : '2GiB'), '--segment-size');
+    if (flags.format !== 'raw' && segmentSize < 1024 * 1024) throw new ExhibitError('USAGE', '--segment-size must be at least 1 MiB');
+    const chunkSectors = nonNegativeInt(flags.chunkSectors, '--chunk-sectors');
+    if (chunkSectors < 16 || chunkSectors > 32768 || (chunkSectors & (chunkSectors - 1)) !== 0) {
+      throw new ExhibitError('USAGE', '--chunk-sectors must be a power of two from 16 to 32768', { hints: ['64 (32 KiB chunks) is what EnCase and ewfacquire use by default'] });
+    }
     if (flags.format === 'split-raw' && segmentSize % 4096 !== 0) {
       throw new ExhibitError('USAGE', '--segment-size must be a whole number of 4 KiB blocks', { hints: ['for example 650MiB, 2GiB or 4GiB'] });
     }
@@ -169,6 +182,11 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       allowMounted: flags.allowMounted === true,
       resumeOnly: flags.resume !== undefined,
       ...(flags.skipBad ? { skipBad: true } : {}),
+      ewf: {
+        compression: flags.compression as Compression,
+        chunkSectors,
+        ...(flags.mediaType ? { mediaType: flags.mediaType as MediaType } : {}),
+      },
       safePointBytes: Math.max(parseSize(flags.syncEvery, '--sync-every'), 1),
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
       version,

@@ -1,0 +1,64 @@
+/**
+ * Chunk compression on worker threads. Batches (one write's worth of chunks)
+ * go round-robin to the workers and come back in submission order, so the
+ * segment writer can lay chunks down in media order while every core works.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ExhibitError } from '../../core/errors.js';
+import type { Compression, EncodedChunk } from './chunk-codec.js';
+import type { CompressReply, CompressRequest } from './compress-worker.js';
+
+export class CompressPool {
+  private readonly workers: Worker[];
+  private next = 0;
+  private seq = 0;
+  private readonly waiting = new Map<number, { resolve: (c: EncodedChunk[]) => void; reject: (e: Error) => void }>();
+  private failure: Error | undefined;
+  private closing = false;
+
+  constructor(threads = os.availableParallelism()) {
+    this.workers = Array.from({ length: Math.max(1, threads) }, () => {
+      const w = new Worker(new URL('./compress-worker.js', import.meta.url));
+      w.on('message', (r: CompressReply) => this.onReply(r));
+      w.on('error', (e) => this.fail(e));
+      w.on('exit', (code) => {
+        if (!this.closing) this.fail(new Error(`a compression worker stopped unexpectedly (exit code ${code})`));
+      });
+      return w;
+    });
+  }
+
+  private onReply(r: CompressReply): void {
+    const w = this.waiting.get(r.seq);
+    this.waiting.delete(r.seq);
+    if (!w) return;
+    if (r.error) w.reject(new ExhibitError('INTERNAL', `compressing a chunk failed: ${r.error}`));
+    else w.resolve(r.chunks);
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+
+  /** Encode `data` as chunks of `chunkSize`. Its buffer is handed to the worker: the caller must not use it again. */
+  encode(data: Uint8Array, chunkSize: number, compression: Compression): Promise<EncodedChunk[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const copy = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    const seq = this.seq++;
+    const worker = this.workers[this.next++ % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject });
+      worker.postMessage({ seq, data: copy.buffer as ArrayBuffer, chunkSize, compression } satisfies CompressRequest, [copy.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.fail(new Error('compression was stopped'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
