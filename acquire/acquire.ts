@@ -146,8 +146,8 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     format: o.format,
     ...(o.format !== 'raw' ? { segment_size: o.segmentSize } : {}),
     ...(o.format === 'e01' ? { ewf: { compression: o.ewf?.compression ?? 'fast', chunk_sectors: o.ewf?.chunkSectors ?? 64, ...(o.ewf?.mediaType ? { media_type: o.ewf.mediaType } : {}) } } : {}),
-    // E01 stores MD5 (hash section) and MD5 with SHA-1 (digest section): always compute them.
-    hashes: o.format === 'e01' ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || a === 'md5' || a === 'sha1') : o.hashes,
+    // E01 stores MD5 in its hash section (and, with SHA-1, in its digest section): MD5 is always computed.
+    hashes: o.format === 'e01' ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || a === 'md5') : o.hashes,
     fill: parseFill(o.fill, 512).spec,
     retries: o.retries,
     max_bad_run: o.maxBadRun,

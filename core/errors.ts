@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'OUTPUT_NOT_DIRECTORY'
   | 'OUTPUT_WRITE' // writing, flushing or syncing an output failed
   | 'INTERRUPTED'
+  | 'IMAGE_INVALID' // an image file is damaged, truncated, incomplete or not of its format
   | 'INTERNAL';
 
 export class ExhibitError extends Error {

@@ -69,6 +69,33 @@ export class OutputFile {
     }
   }
 
+  /** Append several buffers with one system call (writev). */
+  async writev(parts: Uint8Array[]): Promise<void> {
+    if (parts.length === 0) return;
+    const h = await this.open();
+    let total = 0;
+    for (const p of parts) total += p.length;
+    let written: number;
+    try {
+      ({ bytesWritten: written } = await h.writev(parts, this.size));
+    } catch (err) {
+      throw outputError(err, this.filePath, 'write');
+    }
+    this.size += written;
+    if (written < total) {
+      // A short writev (rare, e.g. a signal): finish the rest piece by piece.
+      let skip = written;
+      for (const p of parts) {
+        if (skip >= p.length) {
+          skip -= p.length;
+          continue;
+        }
+        await this.write(p.subarray(skip));
+        skip = 0;
+      }
+    }
+  }
+
   /** Overwrite bytes already written (a section descriptor completed after its data). */
   async writeAt(position: number, data: Uint8Array): Promise<void> {
     if (position + data.length > this.size) throw new ExhibitError('INTERNAL', `writeAt past the end of ${this.filePath}`);

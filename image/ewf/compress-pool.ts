@@ -33,8 +33,17 @@ export class CompressPool {
     const w = this.waiting.get(r.seq);
     this.waiting.delete(r.seq);
     if (!w) return;
-    if (r.error) w.reject(new ExhibitError('INTERNAL', `compressing a chunk failed: ${r.error}`));
-    else w.resolve(r.chunks);
+    if (r.error || !r.data) {
+      w.reject(new ExhibitError('INTERNAL', `compressing a chunk failed: ${r.error ?? 'no data'}`));
+      return;
+    }
+    const chunks: EncodedChunk[] = [];
+    let at = 0;
+    for (const [i, len] of r.lengths.entries()) {
+      chunks.push({ bytes: new Uint8Array(r.data, at, len), compressed: r.compressed[i]! });
+      at += len;
+    }
+    w.resolve(chunks);
   }
 
   private fail(e: Error): void {

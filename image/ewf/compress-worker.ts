@@ -9,9 +9,12 @@ export interface CompressRequest {
   compression: Compression;
 }
 
+/** The encoded chunks back to back in one buffer (fewer, larger transfers), with their lengths and flags. */
 export interface CompressReply {
   seq: number;
-  chunks: { bytes: Uint8Array; compressed: boolean }[];
+  data?: ArrayBuffer;
+  lengths: number[];
+  compressed: boolean[];
   error?: string;
 }
 
@@ -20,9 +23,21 @@ port.on('message', (req: CompressRequest) => {
   try {
     const all = new Uint8Array(req.data);
     const chunks = [];
-    for (let off = 0; off < all.length; off += req.chunkSize) chunks.push(encodeChunk(all.subarray(off, Math.min(off + req.chunkSize, all.length)), req.compression));
-    port.postMessage({ seq: req.seq, chunks } satisfies CompressReply, chunks.map((c) => c.bytes.buffer as ArrayBuffer).filter((b, i, a) => a.indexOf(b) === i));
+    let total = 0;
+    for (let off = 0; off < all.length; off += req.chunkSize) {
+      const c = encodeChunk(all.subarray(off, Math.min(off + req.chunkSize, all.length)), req.compression);
+      chunks.push(c);
+      total += c.bytes.length;
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c.bytes, at);
+      at += c.bytes.length;
+    }
+    const reply: CompressReply = { seq: req.seq, data: out.buffer, lengths: chunks.map((c) => c.bytes.length), compressed: chunks.map((c) => c.compressed) };
+    port.postMessage(reply, [out.buffer]);
   } catch (err) {
-    port.postMessage({ seq: req.seq, chunks: [], error: err instanceof Error ? err.message : String(err) } satisfies CompressReply);
+    port.postMessage({ seq: req.seq, lengths: [], compressed: [], error: err instanceof Error ? err.message : String(err) } satisfies CompressReply);
   }
 });

@@ -81,7 +81,7 @@ export class EwfWriter implements ImageWriter {
     this.batch = new Uint8Array(this.batchSize);
     const threads = o.threads ?? undefined;
     this.pool = new CompressPool(threads);
-    this.maxInflight = 4 + 2 * (threads ?? 2);
+    this.maxInflight = 2 + 2 * (threads ?? 2);
     this.volumePayload = this.volume();
   }
 
@@ -167,23 +167,45 @@ export class EwfWriter implements ImageWriter {
     await this.section('table2', table);
   }
 
-  private async addChunk(c: EncodedChunk): Promise<void> {
-    if (!this.file) await this.openSegment();
-    const entriesAfter = (this.group?.entries.length ?? 0) + 1;
-    const need = c.bytes.length + 2 * tableSectionSize(entriesAfter) + CLOSING_RESERVE;
-    if (this.chunksInSegment > 0 && this.file!.size + need > this.o.segmentSize) {
-      await this.closeGroup();
-      await this.terminal('next');
-      await this.file!.sync();
-      await this.file!.close();
-      await this.openSegment();
+  /**
+   * Lay a batch of encoded chunks down in order. Chunks are gathered and
+   * written with one writev, flushed early only where a group or a segment
+   * must close (a write per 32 KiB chunk would cost a system call round trip
+   * each).
+   */
+  private async addChunks(chunks: EncodedChunk[]): Promise<void> {
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      await this.file!.writev(pending);
+      pending = [];
+      pendingBytes = 0;
+    };
+    for (const c of chunks) {
+      if (!this.file) await this.openSegment();
+      const at = () => this.file!.size + pendingBytes; // where the next byte will land
+      const entriesAfter = (this.group?.entries.length ?? 0) + 1;
+      const need = c.bytes.length + 2 * tableSectionSize(entriesAfter) + CLOSING_RESERVE;
+      if (this.chunksInSegment > 0 && at() + need > this.o.segmentSize) {
+        await flush();
+        await this.closeGroup();
+        await this.terminal('next');
+        await this.file!.sync();
+        await this.file!.close();
+        await this.openSegment();
+      }
+      if (this.group && (this.group.entries.length >= MAX_TABLE_ENTRIES || at() + c.bytes.length - this.group.base > 0x7fffffff)) {
+        await flush();
+        await this.closeGroup();
+      }
+      if (!this.group) await this.openGroup();
+      const g = this.group!;
+      g.entries.push(((at() - g.base) | (c.compressed ? TABLE_COMPRESSED : 0)) >>> 0);
+      pending.push(c.bytes);
+      pendingBytes += c.bytes.length;
+      this.chunksInSegment++;
     }
-    if (this.group && (this.group.entries.length >= MAX_TABLE_ENTRIES || this.file!.size + c.bytes.length - this.group.base > 0x7fffffff)) await this.closeGroup();
-    if (!this.group) await this.openGroup();
-    const g = this.group!;
-    g.entries.push(((this.file!.size - g.base) | (c.compressed ? TABLE_COMPRESSED : 0)) >>> 0);
-    await this.file!.write(c.bytes);
-    this.chunksInSegment++;
+    if (this.file) await flush();
   }
 
   // ---- the ImageWriter contract ---------------------------------------------
@@ -195,7 +217,7 @@ export class EwfWriter implements ImageWriter {
     this.drain = this.drain.then(async () => {
       try {
         if (this.failure !== undefined) return;
-        for (const c of await encoded) await this.addChunk(c);
+        await this.addChunks(await encoded);
       } catch (err) {
         this.failure ??= err;
       } finally {
