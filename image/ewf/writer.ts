@@ -59,7 +59,7 @@ export class EwfWriter implements ImageWriter {
   readonly layout: MediaLayout = { kind: 'container' };
   private readonly chunkSize: number;
   private readonly batchSize: number;
-  private readonly pool: CompressPool;
+  private pool: CompressPool | undefined; // started with the first batch: a refused acquisition starts no threads
   private readonly setId = crypto.randomBytes(16);
   private readonly volumePayload: Buffer;
   private batch: Uint8Array;
@@ -79,9 +79,7 @@ export class EwfWriter implements ImageWriter {
     this.chunkSize = o.chunkSectors * o.sectorSize;
     this.batchSize = this.chunkSize * Math.max(1, Math.floor((4 << 20) / this.chunkSize));
     this.batch = new Uint8Array(this.batchSize);
-    const threads = o.threads ?? undefined;
-    this.pool = new CompressPool(threads);
-    this.maxInflight = 2 + 2 * (threads ?? 2);
+    this.maxInflight = 2 + 2 * (o.threads ?? 2);
     this.volumePayload = this.volume();
   }
 
@@ -211,6 +209,7 @@ export class EwfWriter implements ImageWriter {
   // ---- the ImageWriter contract ---------------------------------------------
 
   private submit(data: Uint8Array): void {
+    this.pool ??= new CompressPool(this.o.threads);
     const encoded = this.pool.encode(data, this.chunkSize, this.o.compression);
     encoded.catch(() => undefined); // observed through the drain chain
     this.inflight++;
@@ -294,13 +293,13 @@ export class EwfWriter implements ImageWriter {
       this.file = undefined;
       return await Promise.all(this.segments.map(async (s) => ({ name: s.name, size: s.size, sha256: await fileSha256(s.filePath) })));
     } finally {
-      await this.pool.close();
+      await this.pool?.close();
     }
   }
 
   async close(): Promise<ImageFile[]> {
     await this.drain;
-    await this.pool.close();
+    await this.pool?.close();
     if (this.file) {
       await this.file.sync();
       await this.file.close();

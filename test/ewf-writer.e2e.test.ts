@@ -1,0 +1,147 @@
+/**
+ * E01 images written by `exhibit acquire --format e01`, checked with the
+ * real peer tools: libewf's ewfverify and ewfinfo, sleuthkit's img_stat and
+ * mmls.
+ */
+import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { buildSampleDisk } from './fixtures/sample-disk.js';
+import { exhibit, fileDigest, have, makeSourceFile, tempDir } from './helpers/cli.js';
+import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
+
+const why = have('ewfverify') && have('ewfinfo') ? undefined : 'needs ewfverify and ewfinfo (apt-get install ewf-tools)';
+if (why) console.warn(`skipping E01 interop tests: ${why}`);
+
+const work = tempDir('exhibit-e01-');
+afterAll(async () => {
+  await detachAllFaulty();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+const args = (out: string, ev = 'EV') => ['-o', out, '-c', 'CASE-2026-04', '-e', ev, '-x', 'Jürgen Prüfer', '--description', 'Seized laptop disk', '--notes', 'bag 7731', '-f', 'e01'];
+const record = (dir: string, ev = 'EV'): any => YAML.parse(fs.readFileSync(path.join(dir, `${ev}.acquisition.yaml`), 'utf8'));
+
+function ewfverify(first: string): { ok: boolean; md5: string | undefined; out: string } {
+  const r = spawnSync('ewfverify', ['-q', '-d', 'sha1', first], { encoding: 'utf8' });
+  const out = r.stdout + r.stderr;
+  return { ok: r.status === 0 && /ewfverify: SUCCESS/.test(out), md5: /MD5 hash calculated over data:\s+([0-9a-f]{32})/.exec(out)?.[1], out };
+}
+
+function ewfinfo(first: string): string {
+  const r = spawnSync('ewfinfo', [first], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and sleuthkit', () => {
+  const src = path.join(work, 'source.bin');
+  makeSourceFile(src, 12 * 1024 * 1024, 31);
+  const md5 = fileDigest('md5', src);
+
+  for (const compression of ['none', 'empty-block', 'fast', 'best']) {
+    it(`passes ewfverify with --compression ${compression}, and ewfinfo shows the case`, () => {
+      const out = path.join(work, `c-${compression}`);
+      const r = exhibit(['acquire', src, ...args(out), '--compression', compression, '--hash', 'md5,sha1,sha256']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const v = ewfverify(path.join(out, 'EV.E01'));
+      expect(v.ok, v.out).toBe(true);
+      expect(v.md5).toBe(md5);
+      const info = ewfinfo(path.join(out, 'EV.E01'));
+      expect(info).toMatch(/Case number:\s+CASE-2026-04/);
+      expect(info).toMatch(/Evidence number:\s+EV/);
+      expect(info).toMatch(/Examiner name:\s+Jürgen Prüfer/);
+      expect(info).toMatch(/Description:\s+Seized laptop disk/);
+      expect(info).toMatch(/Notes:\s+bag 7731/);
+      expect(info).toMatch(/File format:\s+EnCase 6/);
+      expect(info).toMatch(/Media size:\s+12 MiB \(12582912 bytes\)/);
+      const rec = record(out);
+      expect(rec.image).toMatchObject({ format: 'e01', compression, chunk_sectors: 64 });
+      expect(rec.media.hashes.md5).toBe(md5);
+      for (const f of rec.image.files) expect(f.sha256).toBe(fileDigest('sha256', path.join(out, f.name)));
+    });
+  }
+
+  it('writes several segments that verify as one image', () => {
+    const out = path.join(work, 'segments');
+    const r = exhibit(['acquire', src, ...args(out), '--compression', 'none', '--segment-size', '1MiB', '--chunk-sectors', '16']);
+    expect(r.code).toBe(0);
+    const rec = record(out);
+    expect(rec.image.files.length).toBeGreaterThan(10);
+    expect(rec.image.files[0].name).toBe('EV.E01');
+    for (const f of rec.image.files) {
+      expect(f.size).toBeLessThanOrEqual(1024 * 1024);
+      expect(f.sha256).toBe(fileDigest('sha256', path.join(out, f.name)));
+    }
+    const v = ewfverify(path.join(out, 'EV.E01'));
+    expect(v.ok, v.out).toBe(true);
+    expect(v.md5).toBe(md5);
+  });
+
+  it('pads a source that is not a whole number of sectors, and says so', () => {
+    const odd = path.join(work, 'odd.bin');
+    makeSourceFile(odd, 3 * 1024 * 1024 + 1001, 32);
+    const out = path.join(work, 'odd');
+    expect(exhibit(['acquire', odd, ...args(out)]).code).toBe(0);
+    const padded = Buffer.concat([fs.readFileSync(odd), Buffer.alloc(512 - (1001 % 512))]);
+    const want = crypto.createHash('md5').update(padded).digest('hex');
+    const v = ewfverify(path.join(out, 'EV.E01'));
+    expect(v.ok, v.out).toBe(true);
+    expect(v.md5).toBe(want);
+    const rec = record(out);
+    expect(rec.media).toMatchObject({ size_bytes: 3 * 1024 * 1024 + 1001, padding_bytes: 512 - (1001 % 512) });
+    expect(rec.media.hashes.md5).toBe(want);
+  });
+
+  it('is read by sleuthkit: img_stat and mmls on the demo disk', async (ctx) => {
+    if (!have('img_stat') || !have('mmls')) ctx.skip(true, 'needs sleuthkit');
+    const disk = path.join(work, 'sample.img');
+    const built = await buildSampleDisk(disk);
+    const out = path.join(work, 'demo');
+    expect(exhibit(['acquire', disk, ...args(out)]).code).toBe(0);
+    const stat = spawnSync('img_stat', ['-i', 'ewf', path.join(out, 'EV.E01')], { encoding: 'utf8' });
+    expect(stat.stdout).toMatch(new RegExp(`MD5 hash of data:\\s+${built.md5}`));
+    expect(stat.stdout).toMatch(/Size of data in bytes:\s+33554432/);
+    const mmls = spawnSync('mmls', ['-i', 'ewf', path.join(out, 'EV.E01')], { encoding: 'utf8' });
+    expect(mmls.stdout).toMatch(/DOS Partition Table/);
+    expect(mmls.stdout).toMatch(/0000002048\s+0000032767\s+0000030720\s+Linux \(0x83\)/);
+    expect(mmls.stdout).toMatch(/0000032768\s+0000065535\s+0000032768\s+NTFS \/ exFAT \(0x07\)/);
+  });
+
+  it('never overwrites an existing E01 segment', () => {
+    const out = path.join(work, 'exists');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'EV.E03'), 'older image');
+    const r = exhibit(['acquire', src, ...args(out)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/EV\.E03 already exists/);
+    expect(fs.readdirSync(out)).toEqual(['EV.E03']);
+  });
+
+  it.skipIf(faultyDeviceUnavailable() !== undefined)('lists unreadable sectors in error2, which ewfinfo reports', async () => {
+    const base = path.join(work, 'bad-base.img');
+    makeSourceFile(base, 8 * 1024 * 1024, 33);
+    const bad = [
+      { first: 0, count: 1 },
+      { first: 777, count: 9 },
+      { first: 16383, count: 1 },
+    ];
+    const dev = await makeFaultyDevice({ baseFile: base, badSectors: bad, workDir: work });
+    const out = path.join(work, 'bad');
+    const r = exhibit(['acquire', dev.device, ...args(out)]);
+    await dev.teardown();
+    expect(r.code).toBe(3);
+    const v = ewfverify(path.join(out, 'EV.E01'));
+    expect(v.ok, v.out).toBe(true);
+    const info = ewfinfo(path.join(out, 'EV.E01'));
+    expect(info).toMatch(/Read errors during acquiry\s+total number: 3/);
+    expect(info).toMatch(/at sector\(s\): 0 - 0 number: 1/);
+    expect(info).toMatch(/at sector\(s\): 777 - 785 number: 9/);
+    expect(info).toMatch(/at sector\(s\): 16383 - 16383 number: 1/);
+    expect(info).toMatch(/Is physical:\s+yes/);
+  });
+});
