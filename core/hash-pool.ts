@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { ExhibitError } from './errors.js';
 import { planHashGroups, type HashJob } from './hash-plan.js';
+import { workerUrl } from './worker-url.js';
 
 export type WorkerRequest = { t: 'data'; seq: number; offset: number; length: number } | { t: 'end' };
 export type WorkerReply =
@@ -30,7 +31,7 @@ class GroupWorker {
   private terminating = false;
 
   constructor(buffer: SharedArrayBuffer, jobs: HashJob[]) {
-    this.worker = new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: { buffer, jobs } });
+    this.worker = new Worker(workerUrl(import.meta.url, 'hash-worker'), { workerData: { buffer, jobs } });
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {

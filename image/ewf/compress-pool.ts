@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ExhibitError } from '../../core/errors.js';
+import { workerUrl } from '../../core/worker-url.js';
 import type { Compression, EncodedChunk } from './chunk-codec.js';
 import type { CompressReply, CompressRequest } from './compress-worker.js';
 
@@ -19,7 +20,7 @@ export class CompressPool {
 
   constructor(threads = os.availableParallelism()) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
-      const w = new Worker(new URL('./compress-worker.js', import.meta.url));
+      const w = new Worker(workerUrl(import.meta.url, 'compress-worker'));
       w.on('message', (r: CompressReply) => this.onReply(r));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {
