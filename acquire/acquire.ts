@@ -25,7 +25,8 @@ import { RawWriter } from '../image/raw/writer.js';
 import type { Compression } from '../image/ewf/chunk-codec.js';
 import type { MediaType } from '../image/ewf/layout.js';
 import { EwfWriter } from '../image/ewf/writer.js';
-import type { ImageFile, ImageWriter } from '../image/types.js';
+import type { ImageFile, ImageReader, ImageWriter } from '../image/types.js';
+import { EwfReader, type EwfPartialState } from '../image/ewf/reader.js';
 import { BadSectorMap, parseFill } from './bad-sectors.js';
 import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName, rangesBefore, readJournal, removeStaleTemporaries, writeJournal, type Journal, type SessionEntry } from './journal.js';
@@ -219,11 +220,12 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     // With --skip-bad, unreadable sectors come only from the rescue pass, which is always run in full.
     const bad = new BadSectorMap(j.skip_bad ? [] : j.bad_ranges);
     const deferredMap = new BadSectorMap((j.deferred ?? []).map((r) => ({ first_sector: Math.floor(r.pos / ss), sectors: Math.ceil(r.len / ss), error: 'deferred' })));
-    let replay: RawReader | undefined;
+    let replay: ImageReader | undefined;
     if (resumeFrom && j.safe_bytes > 0) {
       // Check before changing anything: a refused resume leaves the partial image as it was.
       const files = writer.plannedFiles(j.safe_bytes).map((n) => path.join(outDir, n));
-      replay = await RawReader.open(files).catch((err: unknown) => {
+      const opening = j.format === 'e01' ? EwfReader.openPartial(files[0]!, j.writer_state as EwfPartialState) : RawReader.open(files);
+      replay = await opening.catch((err: unknown) => {
         throw new ExhibitError('RESUME_MISMATCH', `the partial image cannot be read back: ${describeSystemError(err)}`, { cause: err });
       });
       if (replay.size < j.safe_bytes) {
@@ -236,7 +238,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
         sectorSize: ss,
         avoid: { overlaps: (first, count) => bad.overlaps(first, count) || deferredMap.overlaps(first, count) },
       });
-      await writer.resume(j.safe_bytes);
+      await writer.resume(j.safe_bytes, j.writer_state);
     } else if (resumeFrom) {
       await writer.resume(0);
     }
@@ -279,6 +281,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
         everyMs: o.safePointMs ?? 5000,
         onSafePoint: async (bytes) => {
           j.safe_bytes = bytes;
+          j.writer_state = writer.resumeState();
           j.bad_ranges = rangesBefore(bad.ranges, bytes / ss);
           if (skipping) j.deferred = skipping.before(bytes);
           await writeJournal(outDir, j);
@@ -296,14 +299,20 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     const copied = !run.interrupted && run.failure === undefined;
     try {
       const d = run.digests;
-      files = copied
-        ? await writer.finish({ ...(d?.get('media:md5') ? { md5: d.get('media:md5')![0]! } : {}), ...(d?.get('media:sha1') ? { sha1: d.get('media:sha1')![0]! } : {}), unreadable: bad.ranges })
-        : await writer.close();
-      // Everything written is fsynced now: that is a safe point too.
-      if (run.bytesDone > j.safe_bytes) {
-        j.safe_bytes = run.bytesDone;
-        j.bad_ranges = rangesBefore(bad.ranges, Math.ceil(run.bytesDone / ss));
-        if (skipping) j.deferred = skipping.before(run.bytesDone);
+      if (copied) {
+        files = await writer.finish({ ...(d?.get('media:md5') ? { md5: d.get('media:md5')![0]! } : {}), ...(d?.get('media:sha1') ? { sha1: d.get('media:sha1')![0]! } : {}), unreadable: bad.ranges });
+        j.safe_bytes = mediaBytes;
+      } else {
+        // Make what was written durable: that is a safe point too (the writer says how far; E01 keeps whole chunks).
+        const durable = await writer.sync().catch(() => j.safe_bytes);
+        const state = writer.resumeState();
+        files = await writer.close();
+        if (durable > j.safe_bytes) {
+          j.safe_bytes = durable;
+          j.writer_state = state;
+          j.bad_ranges = rangesBefore(bad.ranges, Math.ceil(durable / ss));
+          if (skipping) j.deferred = skipping.before(durable);
+        }
       }
     } catch (err) {
       error = asExhibitError(err);

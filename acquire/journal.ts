@@ -54,6 +54,7 @@ export interface Journal {
   started: Timestamp;
   sessions: SessionEntry[];
   safe_bytes: number;
+  writer_state?: unknown; // what the image writer needs to continue (E01: segments, the open table)
   bad_ranges: BadRange[];
   skip_bad?: boolean; // --skip-bad: failing areas are deferred to a rescue pass
   deferred?: { pos: number; len: number }[]; // byte regions pass 1 skipped (placeholders in the image)

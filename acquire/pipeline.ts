@@ -108,10 +108,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         // stops reading, but what was already read is still written.
         written = written.then(async () => {
           await o.writer.write(view);
-          if (due) {
-            await o.writer.sync();
-            await o.safePoint!.onSafePoint(end);
-          }
+          if (due) await o.safePoint!.onSafePoint(await o.writer.sync());
         });
       }
       // The slot goes back only when both the hashes and the write have settled.

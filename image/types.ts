@@ -50,14 +50,21 @@ export interface ImageWriter {
   /** Every file name this writer would create for `mediaSize` bytes, for refusing before reading. */
   plannedFiles(mediaSize: number): string[];
   write(data: Uint8Array): Promise<void>;
-  /** A safe point: everything written so far is on stable storage when this resolves. */
-  sync(): Promise<void>;
+  /**
+   * A safe point: make what was written durable and resolve with how many
+   * media bytes the image now holds on stable storage (all of them for raw;
+   * whole chunks for a chunked format, the rest stays buffered).
+   */
+  sync(): Promise<number>;
+  /** Format-specific facts a later resume needs (with `sync`'s byte count), for the journal; undefined if none. */
+  resumeState(): unknown;
   /**
    * Continue an image of which the first `mediaBytes` were made durable by an
-   * earlier run (at a safe point): adopt those files, trim whatever was
-   * written after that point, and append from there. Call before any write.
+   * earlier run (at a safe point, described by `state`): adopt those files,
+   * trim whatever was written after that point, and append from there. Call
+   * before any write.
    */
-  resume(mediaBytes: number): Promise<void>;
+  resume(mediaBytes: number, state?: unknown): Promise<void>;
   finish(seal?: SealInfo): Promise<ImageFile[]>;
   close(): Promise<ImageFile[]>;
 }

@@ -146,8 +146,8 @@ export class EwfReader implements ImageReader {
     this.groups = o.groups;
     this.volume = o.volume;
     this.chunkSize = o.volume.sectorsPerChunk * o.volume.bytesPerSector;
-    this.chunkCount = o.volume.chunkCount;
-    this.size = o.volume.sectorCount * o.volume.bytesPerSector;
+    this.chunkCount = o.partialChunks ?? o.volume.chunkCount;
+    this.size = o.partialChunks === undefined ? o.volume.sectorCount * o.volume.bytesPerSector : o.partialChunks * this.chunkSize;
     this.header = o.header;
     this.headerSection = o.headerSection;
     this.storedHashes = o.storedHashes;
@@ -158,6 +158,23 @@ export class EwfReader implements ImageReader {
   /** Open an image from its first segment file (.E01, .e01 or .s01); the other segments are found beside it. */
   static async open(firstSegment: string): Promise<EwfReader> {
     const opener = new Opener(path.resolve(firstSegment));
+    try {
+      return new EwfReader(await opener.run());
+    } catch (err) {
+      await opener.closeAll();
+      if (err instanceof ExhibitError) throw err;
+      throw new ExhibitError('IMAGE_INVALID', `${firstSegment}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Open an unfinished image that exhibit is writing, at one of its safe
+   * points (see EwfWriter.resumeState): each segment is read up to the size it
+   * had then, and the group of chunks still open comes from the state. Used
+   * to rebuild the hashes when an E01 acquisition resumes.
+   */
+  static async openPartial(firstSegment: string, state: EwfPartialState): Promise<EwfReader> {
+    const opener = new Opener(path.resolve(firstSegment), state);
     try {
       return new EwfReader(await opener.run());
     } catch (err) {
@@ -305,6 +322,7 @@ interface Opened {
   segments: Segment[];
   groups: ChunkGroup[];
   volume: EwfVolume;
+  partialChunks?: number; // an unfinished image: the chunks it holds so far
   header: Record<string, string>;
   headerSection: 'header2' | 'header' | undefined;
   storedHashes: { md5?: string; sha1?: string };
@@ -321,6 +339,15 @@ interface TableCopy {
   damage: string | undefined;
 }
 
+/** An unfinished image at a safe point: what EwfWriter records in the resume journal. */
+export interface EwfPartialState {
+  set_id: string; // hex
+  segments: { name: string; size: number }[]; // sizes at the safe point; the last is still open
+  group?: { base: number; entries: number[] }; // the open group in the last segment
+  chunks: number; // chunks laid down in all
+  chunks_in_segment?: number; // of those, in the last segment
+}
+
 /** Walks the segments once and gathers everything the reader needs. */
 class Opener {
   private readonly segments: Segment[] = [];
@@ -333,9 +360,38 @@ class Opener {
   private hashes: { source: string; md5?: string; sha1?: string }[] = [];
   private chunks = 0;
 
-  constructor(private readonly first: string) {}
+  constructor(
+    private readonly first: string,
+    private readonly partial?: EwfPartialState,
+  ) {}
+
+  /** An unfinished image: every segment up to its safe-point size, the last without its closing sections. */
+  private async runPartial(p: EwfPartialState): Promise<Opened> {
+    const dir = path.dirname(this.first);
+    for (const [i, s] of p.segments.entries()) {
+      const seg = await this.openSegment(path.join(dir, s.name), i + 1);
+      if (seg.size < s.size) throw invalid(seg.path, `holds ${seg.size} bytes but ${s.size} were written safely: the partial image was changed or lost`);
+      seg.size = s.size; // anything written after the safe point is not part of the image yet
+      const last = i === p.segments.length - 1;
+      if (!last) {
+        if ((await this.walk(seg, i + 1)) !== 'next') throw invalid(seg.path, "an unfinished image's earlier segment must end in 'next'");
+        continue;
+      }
+      await this.walk(seg, i + 1, p.group?.base ?? s.size);
+      if (p.group && p.group.entries.length > 0) {
+        const entries = Uint32Array.from(p.group.entries);
+        this.groups.push({ segment: i, firstChunk: this.chunks, base: p.group.base, entries, overflowFrom: entries.length, end: s.size });
+        this.chunks += entries.length;
+      }
+    }
+    if (this.chunks !== p.chunks) throw invalid(this.first, `the partial image lists ${this.chunks} chunks but the journal says ${p.chunks}`);
+    const opened = this.finish(true);
+    if (opened.volume.setIdentifier !== p.set_id) throw invalid(this.first, 'the partial image belongs to another acquisition (set identifier differs)');
+    return { ...opened, partialChunks: this.chunks };
+  }
 
   async run(): Promise<Opened> {
+    if (this.partial) return this.runPartial(this.partial);
     const m = SEGMENT_ONE.exec(this.first);
     let file = this.first;
     for (let n = 1; ; n++) {
@@ -401,11 +457,15 @@ class Opener {
   }
 
   /** Walk the sections of one segment; returns how it ends. */
-  private async walk(seg: Segment, n: number): Promise<'done' | 'next'> {
+  private async walk(seg: Segment, n: number, stopAt?: number): Promise<'done' | 'next' | 'partial'> {
     const tables: TableCopy[] = [];
     let off = FILE_HEADER_SIZE;
-    let end: 'done' | 'next';
+    let end: 'done' | 'next' | 'partial';
     for (;;) {
+      if (stopAt !== undefined && off >= stopAt) {
+        end = 'partial'; // an unfinished segment: the sections up to the safe point only
+        break;
+      }
       if (off + DESCRIPTOR_SIZE > seg.size) {
         const last = seg.sections[seg.sections.length - 1];
         if (off === seg.size)
@@ -607,7 +667,7 @@ class Opener {
     this.chunks += n;
   }
 
-  private finish(): Opened {
+  private finish(partial = false): Opened {
     const first = this.segments[0]!.path;
     if (!this.volume) throw invalid(first, "no 'volume' or 'disk' section: not a disk image or damaged");
     const v = this.volume.v;
@@ -617,7 +677,7 @@ class Opener {
     if (chunkSize > MAX_CHUNK_SIZE) throw invalid(where, `chunk size ${chunkSize} is implausibly large`);
     const size = v.sectorCount * v.bytesPerSector;
     if (!Number.isSafeInteger(size)) throw invalid(where, `media size ${v.sectorCount} x ${v.bytesPerSector} is implausibly large`);
-    if (this.chunks !== v.chunkCount) throw invalid(where, `declares ${v.chunkCount} chunks but the tables of the image list ${this.chunks}`);
+    if (!partial && this.chunks !== v.chunkCount) throw invalid(where, `declares ${v.chunkCount} chunks but the tables of the image list ${this.chunks}`);
     if (Math.ceil(size / chunkSize) !== v.chunkCount)
       throw invalid(where, `declares ${v.chunkCount} chunks, but ${v.sectorCount} sectors of ${v.bytesPerSector} bytes make ${Math.ceil(size / chunkSize)} chunks of ${chunkSize}`);
     for (const e of this.errors) {

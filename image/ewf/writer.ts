@@ -14,6 +14,7 @@ import type { ImageFile, ImageWriter, MediaLayout, SealInfo } from '../types.js'
 import type { Compression, EncodedChunk } from './chunk-codec.js';
 import { CompressPool } from './compress-pool.js';
 import { header2Payload, headerPayload, type EwfCaseInfo } from './header-text.js';
+import type { EwfPartialState } from './reader.js';
 import {
   DESCRIPTOR_SIZE,
   DIGEST_SIZE,
@@ -60,8 +61,8 @@ export class EwfWriter implements ImageWriter {
   private readonly chunkSize: number;
   private readonly batchSize: number;
   private pool: CompressPool | undefined; // started with the first batch: a refused acquisition starts no threads
-  private readonly setId = crypto.randomBytes(16);
-  private readonly volumePayload: Buffer;
+  private setId = crypto.randomBytes(16);
+  private volumePayload: Buffer;
   private batch: Uint8Array;
   private batchFill = 0;
   private drain: Promise<void> = Promise.resolve();
@@ -73,6 +74,7 @@ export class EwfWriter implements ImageWriter {
   private file: OutputFile | undefined;
   private group: { base: number; entries: number[] } | undefined;
   private chunksInSegment = 0;
+  private chunksLaid = 0; // chunks written to segment files
 
   constructor(private readonly o: EwfWriterOptions) {
     if (o.mediaBytes % o.sectorSize !== 0) throw new ExhibitError('INTERNAL', 'EWF media must be a whole number of sectors');
@@ -202,6 +204,7 @@ export class EwfWriter implements ImageWriter {
       pending.push(c.bytes);
       pendingBytes += c.bytes.length;
       this.chunksInSegment++;
+      this.chunksLaid++;
     }
     if (this.file) await flush();
   }
@@ -244,14 +247,69 @@ export class EwfWriter implements ImageWriter {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  async sync(): Promise<void> {
+  /** Submit the whole chunks buffered so far; a partial chunk stays for the next write. */
+  private submitWholeChunks(): void {
+    const whole = this.batchFill - (this.batchFill % this.chunkSize);
+    if (whole === 0) return;
+    const tail = this.batch.subarray(whole, this.batchFill);
+    this.submit(this.batch.subarray(0, whole)); // encode() copies a partial view
+    const next = new Uint8Array(this.batchSize);
+    next.set(tail);
+    this.batch = next;
+    this.batchFill = tail.length;
+  }
+
+  async sync(): Promise<number> {
+    this.submitWholeChunks();
     await this.drain;
     if (this.failure !== undefined) throw this.failure;
     await this.file?.sync();
+    return this.chunksLaid * this.chunkSize;
   }
 
-  async resume(): Promise<void> {
-    throw new ExhibitError('USAGE', 'resuming an E01 acquisition is not supported yet; start it again, or acquire as raw or split-raw to be able to resume');
+  resumeState(): EwfPartialState {
+    return {
+      set_id: this.setId.toString('hex'),
+      segments: this.segments.map((s) => ({ name: s.name, size: s.size })),
+      ...(this.group ? { group: { base: this.group.base, entries: [...this.group.entries] } } : {}),
+      chunks: this.chunksLaid,
+      chunks_in_segment: this.chunksInSegment,
+    };
+  }
+
+  async resume(mediaBytes: number, state?: unknown): Promise<void> {
+    const st = state as EwfPartialState | undefined;
+    if (this.segments.length > 0) throw new ExhibitError('INTERNAL', 'resume after writing');
+    if (mediaBytes === 0 || !st) {
+      await this.removeSegmentsFrom(1); // nothing was durable: the killed run's files are written again
+      return;
+    }
+    if (st.chunks * this.chunkSize !== mediaBytes) throw new ExhibitError('RESUME_MISMATCH', `the journal's E01 state holds ${st.chunks} chunks, not ${mediaBytes} bytes`);
+    this.setId = Buffer.from(st.set_id, 'hex');
+    this.volumePayload = this.volume();
+    for (const [i, s] of st.segments.entries()) {
+      const p = path.join(this.o.dir, s.name);
+      if (i < st.segments.length - 1) {
+        const done = new OutputFile(p);
+        done.size = s.size;
+        this.segments.push(done);
+      } else {
+        this.file = await OutputFile.adopt(p, s.size);
+        this.segments.push(this.file);
+      }
+    }
+    await this.removeSegmentsFrom(st.segments.length + 1); // begun after the safe point: written again
+    this.group = st.group ? { base: st.group.base, entries: [...st.group.entries] } : undefined;
+    this.chunksLaid = st.chunks;
+    this.chunksInSegment = st.chunks_in_segment ?? st.group?.entries.length ?? 0;
+  }
+
+  private async removeSegmentsFrom(n: number): Promise<void> {
+    for (; ; n++) {
+      const p = path.join(this.o.dir, `${this.o.base}.${segmentExtension(n)}`);
+      if (!(await fs.stat(p).then(() => true, () => false))) break;
+      await fs.rm(p);
+    }
   }
 
   async finish(seal: SealInfo = {}): Promise<ImageFile[]> {

@@ -54,8 +54,13 @@ export class RawWriter implements ImageWriter {
     }
   }
 
-  async sync(): Promise<void> {
+  async sync(): Promise<number> {
     await this.current?.sync();
+    return this.files.reduce((a, f) => a + f.size, 0);
+  }
+
+  resumeState(): undefined {
+    return undefined; // the byte count says everything
   }
 
   async resume(mediaBytes: number): Promise<void> {
