@@ -92,24 +92,31 @@ function zeroChunk(data: Uint8Array, level: number): Uint8Array | undefined {
     z = new Uint8Array(zlib.deflateSync(data, { level }));
     zeroChunks.set(key, z);
   }
-  return z.slice(); // a copy of its own: replies transfer their buffers
+  return z;
+}
+
+/** Encode one chunk into `out` at `at` (room for data.length + 4 bytes); returns what was written. */
+export function encodeChunkInto(data: Uint8Array, compression: Compression, out: Uint8Array, at: number): { length: number; compressed: boolean } {
+  const level = compression === 'best' ? 9 : 1;
+  let z: Uint8Array | undefined;
+  if (compression !== 'none') z = zeroChunk(data, level);
+  if (!z) {
+    const tryDeflate = compression === 'empty-block' ? isEmptyBlock(data) : compression !== 'none' && (data.length < 4096 || likelyCompressible(data));
+    if (tryDeflate) z = zlib.deflateSync(data, { level });
+  }
+  if (z && z.length < data.length) {
+    out.set(z, at);
+    return { length: z.length, compressed: true };
+  }
+  out.set(data, at);
+  new DataView(out.buffer, out.byteOffset).setUint32(at + data.length, adler32(data), true);
+  return { length: data.length + 4, compressed: false };
 }
 
 export function encodeChunk(data: Uint8Array, compression: Compression): EncodedChunk {
-  if (compression !== 'none') {
-    const z = zeroChunk(data, compression === 'best' ? 9 : 1);
-    if (z && z.length < data.length) return { bytes: z, compressed: true };
-  }
-  const tryDeflate =
-    compression === 'empty-block' ? isEmptyBlock(data) : compression !== 'none' && (data.length < 4096 || likelyCompressible(data));
-  if (tryDeflate) {
-    const z = zlib.deflateSync(data, { level: compression === 'best' ? 9 : 1 });
-    if (z.length < data.length) return { bytes: z, compressed: true };
-  }
   const out = new Uint8Array(data.length + 4);
-  out.set(data, 0);
-  new DataView(out.buffer).setUint32(data.length, adler32(data), true);
-  return { bytes: out, compressed: false };
+  const r = encodeChunkInto(data, compression, out, 0);
+  return { bytes: out.subarray(0, r.length), compressed: r.compressed };
 }
 
 /** Decode a stored chunk; throws with a short reason when it does not hold. */

@@ -17,6 +17,8 @@ export class CompressPool {
   private readonly waiting = new Map<number, { resolve: (c: EncodedChunk[]) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
   private closing = false;
+  private readonly freeInputs: ArrayBuffer[] = [];
+  private readonly freeOutputs: ArrayBuffer[] = [];
 
   constructor(threads = os.availableParallelism()) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
@@ -38,6 +40,7 @@ export class CompressPool {
       w.reject(new ExhibitError('INTERNAL', `compressing a chunk failed: ${r.error ?? 'no data'}`));
       return;
     }
+    if (r.input) this.freeInputs.push(r.input);
     const chunks: EncodedChunk[] = [];
     let at = 0;
     for (const [i, len] of r.lengths.entries()) {
@@ -54,15 +57,31 @@ export class CompressPool {
     this.waiting.clear();
   }
 
-  /** Encode `data` as chunks of `chunkSize`. Its buffer is handed to the worker: the caller must not use it again. */
+  /** A buffer for the next batch: one the workers handed back, or a new one. */
+  inputBuffer(size: number): Uint8Array {
+    const b = this.freeInputs.pop();
+    return b && b.byteLength >= size ? new Uint8Array(b, 0, size) : new Uint8Array(size);
+  }
+
+  /** The writer is done with an encoded batch: its buffer goes out again with the next request. */
+  recycle(output: ArrayBuffer): void {
+    if (this.freeOutputs.length < this.workers.length * 2) this.freeOutputs.push(output);
+  }
+
+  /**
+   * Encode `data` (starting at offset 0 of its buffer) as chunks of `chunkSize`.
+   * Its buffer is handed to the worker: the caller must not use it again.
+   */
   encode(data: Uint8Array, chunkSize: number, compression: Compression): Promise<EncodedChunk[]> {
     if (this.failure) return Promise.reject(this.failure);
-    const copy = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    const own = data.byteOffset === 0 ? data : data.slice();
     const seq = this.seq++;
     const worker = this.workers[this.next++ % this.workers.length]!;
+    const spare = this.freeOutputs.pop();
+    const buffers = [own.buffer as ArrayBuffer, ...(spare ? [spare] : [])];
     return new Promise((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      worker.postMessage({ seq, data: copy.buffer as ArrayBuffer, chunkSize, compression } satisfies CompressRequest, [copy.buffer as ArrayBuffer]);
+      worker.postMessage({ seq, data: own.buffer as ArrayBuffer, length: own.length, ...(spare ? { spare } : {}), chunkSize, compression } satisfies CompressRequest, buffers);
     });
   }
 

@@ -81,7 +81,7 @@ export class EwfWriter implements ImageWriter {
     this.chunkSize = o.chunkSectors * o.sectorSize;
     this.batchSize = this.chunkSize * Math.max(1, Math.floor((4 << 20) / this.chunkSize));
     this.batch = new Uint8Array(this.batchSize);
-    this.maxInflight = 2 + 2 * (o.threads ?? 2);
+    this.maxInflight = 2 * (o.threads ?? 2);
     this.volumePayload = this.volume();
   }
 
@@ -219,7 +219,10 @@ export class EwfWriter implements ImageWriter {
     this.drain = this.drain.then(async () => {
       try {
         if (this.failure !== undefined) return;
-        await this.addChunks(await encoded);
+        const chunks = await encoded;
+        await this.addChunks(chunks);
+        const out = chunks[0]?.bytes.buffer;
+        if (out) this.pool?.recycle(out as ArrayBuffer); // written: the buffer can carry the next batch
       } catch (err) {
         this.failure ??= err;
       } finally {
@@ -239,7 +242,7 @@ export class EwfWriter implements ImageWriter {
       pos += take;
       if (this.batchFill === this.batchSize) {
         this.submit(this.batch);
-        this.batch = new Uint8Array(this.batchSize);
+        this.batch = this.pool!.inputBuffer(this.batchSize);
         this.batchFill = 0;
         while (this.inflight >= this.maxInflight) await new Promise<void>((r) => this.wake.push(r));
       }
@@ -251,9 +254,9 @@ export class EwfWriter implements ImageWriter {
   private submitWholeChunks(): void {
     const whole = this.batchFill - (this.batchFill % this.chunkSize);
     if (whole === 0) return;
-    const tail = this.batch.subarray(whole, this.batchFill);
-    this.submit(this.batch.subarray(0, whole)); // encode() copies a partial view
-    const next = new Uint8Array(this.batchSize);
+    const tail = this.batch.slice(whole, this.batchFill);
+    this.submit(this.batch.subarray(0, whole)); // hands the whole buffer over
+    const next = this.pool!.inputBuffer(this.batchSize);
     next.set(tail);
     this.batch = next;
     this.batchFill = tail.length;
