@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { buildSampleDisk } from './fixtures/sample-disk.js';
-import { exhibit, fileDigest, have, makeSourceFile, tempDir } from './helpers/cli.js';
+import { exhibit, exhibitAsync, fileDigest, have, makeSourceFile, tempDir } from './helpers/cli.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 
 const why = have('ewfverify') && have('ewfinfo') ? undefined : 'needs ewfverify and ewfinfo (apt-get install ewf-tools)';
@@ -143,5 +143,74 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
     expect(info).toMatch(/at sector\(s\): 777 - 785 number: 9/);
     expect(info).toMatch(/at sector\(s\): 16383 - 16383 number: 1/);
     expect(info).toMatch(/Is physical:\s+yes/);
+  });
+
+  describe('an interrupted E01 acquisition resumes to the same image', () => {
+    const big = path.join(work, 'resume-src.bin');
+    makeSourceFile(big, 96 * 1024 * 1024, 34);
+    const want = fileDigest('md5', big);
+    const opts = ['--segment-size', '20MiB', '--sync-every', '8MiB', '--hash', 'md5,sha1'];
+
+    async function runUntil(args: string[], killAfterMs: number, signal: NodeJS.Signals): Promise<number | null> {
+      const child = exhibitAsync(args);
+      const timer = setTimeout(() => child.kill(signal), killAfterMs);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(timer);
+      return code;
+    }
+
+    function expectComplete(out: string): void {
+      const v = ewfverify(path.join(out, 'EV.E01'));
+      expect(v.ok, v.out).toBe(true);
+      expect(v.md5).toBe(want);
+      const rec = record(out);
+      expect(rec.result).toBe('complete');
+      expect(rec.media.hashes.md5).toBe(want);
+      for (const f of rec.image.files) expect(f.sha256).toBe(fileDigest('sha256', path.join(out, f.name)));
+      expect(fs.existsSync(path.join(out, 'EV.journal.json'))).toBe(false);
+    }
+
+    it('after Ctrl-C', async () => {
+      const out = path.join(work, 'resume-int');
+      const child = exhibitAsync(['acquire', big, ...args(out), ...opts]);
+      const journal = path.join(out, 'EV.journal.json');
+      const safe = () => {
+        try {
+          return JSON.parse(fs.readFileSync(journal, 'utf8')).safe_bytes as number;
+        } catch {
+          return 0;
+        }
+      };
+      const t0 = Date.now();
+      while (safe() === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 5));
+      child.kill('SIGINT'); // after the first safe point, well before the end
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      expect(code).toBe(130);
+      const j = JSON.parse(fs.readFileSync(path.join(out, 'EV.journal.json'), 'utf8'));
+      expect(j.safe_bytes).toBeGreaterThan(0);
+      expect(j.writer_state.chunks * 32768).toBe(j.safe_bytes);
+      const r = exhibit(['acquire', '--resume', out, '-x', 'Second Examiner']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/resuming at/);
+      expectComplete(out);
+    });
+
+    it('after kill -9 at seeded random moments, some across a segment boundary', async () => {
+      let x = 20261122;
+      const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      for (let round = 0; round < 6; round++) {
+        const out = path.join(work, `resume-kill-${round}`);
+        const first = ['acquire', big, ...args(out), ...opts];
+        const code = await runUntil(first, 150 + Math.floor(rnd() * 2000), 'SIGKILL');
+        if (code === 0) {
+          expectComplete(out);
+          continue;
+        }
+        const again = fs.existsSync(path.join(out, 'EV.journal.json')) ? ['acquire', '--resume', out, '-x', 'Second Examiner'] : first;
+        const r = exhibit(again);
+        expect(r.code, `round ${round}: ${r.stderr}`).toBe(0);
+        expectComplete(out);
+      }
+    });
   });
 });
