@@ -157,6 +157,9 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     if (chunkSectors < 16 || chunkSectors > 32768 || (chunkSectors & (chunkSectors - 1)) !== 0) {
       throw new ExhibitError('USAGE', '--chunk-sectors must be a power of two from 16 to 32768', { hints: ['64 (32 KiB chunks) is what EnCase and ewfacquire use by default'] });
     }
+    if (flags.format === 'e01' && segmentSize < 4 * chunkSectors * 512) {
+      throw new ExhibitError('USAGE', `--segment-size must hold at least four chunks of ${formatBytes(chunkSectors * 512)}`, { hints: ['use a larger --segment-size or fewer --chunk-sectors'] });
+    }
     if (flags.format === 'split-raw' && segmentSize % 4096 !== 0) {
       throw new ExhibitError('USAGE', '--segment-size must be a whole number of 4 KiB blocks', { hints: ['for example 650MiB, 2GiB or 4GiB'] });
     }
