@@ -12,7 +12,7 @@ import { ExhibitError } from '../../core/errors.js';
 import { OutputFile } from '../output-file.js';
 import type { ImageFile, ImageWriter, MediaLayout, SealInfo } from '../types.js';
 import type { Compression, EncodedChunk } from './chunk-codec.js';
-import { CompressPool } from './compress-pool.js';
+import { CodecPool } from '../codec-pool.js';
 import { header2Payload, headerPayload, type EwfCaseInfo } from './header-text.js';
 import type { EwfPartialState } from './reader.js';
 import {
@@ -60,7 +60,7 @@ export class EwfWriter implements ImageWriter {
   readonly layout: MediaLayout = { kind: 'container' };
   private readonly chunkSize: number;
   private readonly batchSize: number;
-  private pool: CompressPool | undefined; // started with the first batch: a refused acquisition starts no threads
+  private pool: CodecPool | undefined; // started with the first batch: a refused acquisition starts no threads
   private setId = crypto.randomBytes(16);
   private volumePayload: Buffer;
   private batch: Uint8Array;
@@ -212,8 +212,8 @@ export class EwfWriter implements ImageWriter {
   // ---- the ImageWriter contract ---------------------------------------------
 
   private submit(data: Uint8Array): void {
-    this.pool ??= new CompressPool(this.o.threads);
-    const encoded = this.pool.encode(data, this.chunkSize, this.o.compression);
+    this.pool ??= new CodecPool(this.o.threads);
+    const encoded = this.pool.encode(data, this.chunkSize, { kind: 'ewf-chunk', compression: this.o.compression });
     encoded.catch(() => undefined); // observed through the drain chain
     this.inflight++;
     this.drain = this.drain.then(async () => {

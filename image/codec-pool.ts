@@ -1,16 +1,17 @@
 /**
- * Chunk compression on worker threads. Batches (one write's worth of chunks)
- * go round-robin to the workers and come back in submission order, so the
- * segment writer can lay chunks down in media order while every core works.
+ * Compression on worker threads for the compressed image formats. Batches
+ * (one write's worth of chunks or frames) go round-robin to the workers and
+ * come back in submission order, so a writer can lay units down in media
+ * order while every core works.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ExhibitError } from '../../core/errors.js';
-import { workerUrl } from '../../core/worker-url.js';
-import type { Compression, EncodedChunk } from './chunk-codec.js';
-import type { CompressReply, CompressRequest } from './compress-worker.js';
+import { ExhibitError } from '../core/errors.js';
+import { workerUrl } from '../core/worker-url.js';
+import type { EncodedChunk } from './ewf/chunk-codec.js';
+import type { Codec, CompressReply, CompressRequest } from './codec-worker.js';
 
-export class CompressPool {
+export class CodecPool {
   private readonly workers: Worker[];
   private next = 0;
   private seq = 0;
@@ -22,7 +23,7 @@ export class CompressPool {
 
   constructor(threads = os.availableParallelism()) {
     this.workers = Array.from({ length: Math.max(1, threads) }, () => {
-      const w = new Worker(workerUrl(import.meta.url, 'compress-worker'));
+      const w = new Worker(workerUrl(import.meta.url, 'codec-worker'));
       w.on('message', (r: CompressReply) => this.onReply(r));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {
@@ -37,7 +38,7 @@ export class CompressPool {
     this.waiting.delete(r.seq);
     if (!w) return;
     if (r.error || !r.data) {
-      w.reject(new ExhibitError('INTERNAL', `compressing a chunk failed: ${r.error ?? 'no data'}`));
+      w.reject(new ExhibitError('INTERNAL', `compressing failed: ${r.error ?? 'no data'}`));
       return;
     }
     if (r.input) this.freeInputs.push(r.input);
@@ -69,10 +70,10 @@ export class CompressPool {
   }
 
   /**
-   * Encode `data` (starting at offset 0 of its buffer) as chunks of `chunkSize`.
+   * Encode `data` (starting at offset 0 of its buffer) as units of `unitSize`.
    * Its buffer is handed to the worker: the caller must not use it again.
    */
-  encode(data: Uint8Array, chunkSize: number, compression: Compression): Promise<EncodedChunk[]> {
+  encode(data: Uint8Array, unitSize: number, codec: Codec): Promise<EncodedChunk[]> {
     if (this.failure) return Promise.reject(this.failure);
     const own = data.byteOffset === 0 ? data : data.slice();
     const seq = this.seq++;
@@ -81,7 +82,7 @@ export class CompressPool {
     const buffers = [own.buffer as ArrayBuffer, ...(spare ? [spare] : [])];
     return new Promise((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      worker.postMessage({ seq, data: own.buffer as ArrayBuffer, length: own.length, ...(spare ? { spare } : {}), chunkSize, compression } satisfies CompressRequest, buffers);
+      worker.postMessage({ seq, data: own.buffer as ArrayBuffer, length: own.length, ...(spare ? { spare } : {}), unitSize, codec } satisfies CompressRequest, buffers);
     });
   }
 
