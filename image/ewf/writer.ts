@@ -12,7 +12,7 @@ import { ExhibitError } from '../../core/errors.js';
 import { OutputFile } from '../output-file.js';
 import type { ImageFile, ImageWriter, MediaLayout, SealInfo } from '../types.js';
 import type { Compression, EncodedChunk } from './chunk-codec.js';
-import { CodecPool } from '../codec-pool.js';
+import { BatchEncoder } from '../batch-encoder.js';
 import { header2Payload, headerPayload, type EwfCaseInfo } from './header-text.js';
 import type { EwfPartialState } from './reader.js';
 import {
@@ -59,17 +59,9 @@ export class EwfWriter implements ImageWriter {
   readonly format = 'e01' as const;
   readonly layout: MediaLayout = { kind: 'container' };
   private readonly chunkSize: number;
-  private readonly batchSize: number;
-  private pool: CodecPool | undefined; // started with the first batch: a refused acquisition starts no threads
+  private readonly encoder: BatchEncoder;
   private setId = crypto.randomBytes(16);
   private volumePayload: Buffer;
-  private batch: Uint8Array;
-  private batchFill = 0;
-  private drain: Promise<void> = Promise.resolve();
-  private inflight = 0;
-  private readonly maxInflight: number;
-  private readonly wake: (() => void)[] = [];
-  private failure: unknown;
   private readonly segments: OutputFile[] = [];
   private file: OutputFile | undefined;
   private group: { base: number; entries: number[] } | undefined;
@@ -79,9 +71,7 @@ export class EwfWriter implements ImageWriter {
   constructor(private readonly o: EwfWriterOptions) {
     if (o.mediaBytes % o.sectorSize !== 0) throw new ExhibitError('INTERNAL', 'EWF media must be a whole number of sectors');
     this.chunkSize = o.chunkSectors * o.sectorSize;
-    this.batchSize = this.chunkSize * Math.max(1, Math.floor((4 << 20) / this.chunkSize));
-    this.batch = new Uint8Array(this.batchSize);
-    this.maxInflight = 2 * (o.threads ?? 2);
+    this.encoder = new BatchEncoder(this.chunkSize, { kind: 'ewf-chunk', compression: o.compression }, (units) => this.addChunks(units), o.threads);
     this.volumePayload = this.volume();
   }
 
@@ -211,61 +201,12 @@ export class EwfWriter implements ImageWriter {
 
   // ---- the ImageWriter contract ---------------------------------------------
 
-  private submit(data: Uint8Array): void {
-    this.pool ??= new CodecPool(this.o.threads);
-    const encoded = this.pool.encode(data, this.chunkSize, { kind: 'ewf-chunk', compression: this.o.compression });
-    encoded.catch(() => undefined); // observed through the drain chain
-    this.inflight++;
-    this.drain = this.drain.then(async () => {
-      try {
-        if (this.failure !== undefined) return;
-        const chunks = await encoded;
-        await this.addChunks(chunks);
-        const out = chunks[0]?.bytes.buffer;
-        if (out) this.pool?.recycle(out as ArrayBuffer); // written: the buffer can carry the next batch
-      } catch (err) {
-        this.failure ??= err;
-      } finally {
-        this.inflight--;
-        this.wake.shift()?.();
-      }
-    });
-  }
-
-  async write(data: Uint8Array): Promise<void> {
-    let pos = 0;
-    while (pos < data.length) {
-      if (this.failure !== undefined) throw this.failure;
-      const take = Math.min(this.batchSize - this.batchFill, data.length - pos);
-      this.batch.set(data.subarray(pos, pos + take), this.batchFill);
-      this.batchFill += take;
-      pos += take;
-      if (this.batchFill === this.batchSize) {
-        this.submit(this.batch);
-        this.batch = this.pool!.inputBuffer(this.batchSize);
-        this.batchFill = 0;
-        while (this.inflight >= this.maxInflight) await new Promise<void>((r) => this.wake.push(r));
-      }
-    }
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  /** Submit the whole chunks buffered so far; a partial chunk stays for the next write. */
-  private submitWholeChunks(): void {
-    const whole = this.batchFill - (this.batchFill % this.chunkSize);
-    if (whole === 0) return;
-    const tail = this.batch.slice(whole, this.batchFill);
-    this.submit(this.batch.subarray(0, whole)); // hands the whole buffer over
-    const next = this.pool!.inputBuffer(this.batchSize);
-    next.set(tail);
-    this.batch = next;
-    this.batchFill = tail.length;
+  write(data: Uint8Array): Promise<void> {
+    return this.encoder.write(data);
   }
 
   async sync(): Promise<number> {
-    this.submitWholeChunks();
-    await this.drain;
-    if (this.failure !== undefined) throw this.failure;
+    await this.encoder.flushWhole();
     await this.file?.sync();
     return this.chunksLaid * this.chunkSize;
   }
@@ -317,10 +258,7 @@ export class EwfWriter implements ImageWriter {
 
   async finish(seal: SealInfo = {}): Promise<ImageFile[]> {
     try {
-      if (this.batchFill > 0) this.submit(this.batch.subarray(0, this.batchFill));
-      this.batchFill = 0;
-      await this.drain;
-      if (this.failure !== undefined) throw this.failure;
+      await this.encoder.flushAll();
       if (!this.file) await this.openSegment();
       await this.closeGroup();
       if (this.segments.length === 1) await this.section('data', this.volumePayload);
@@ -354,13 +292,12 @@ export class EwfWriter implements ImageWriter {
       this.file = undefined;
       return await Promise.all(this.segments.map(async (s) => ({ name: s.name, size: s.size, sha256: await fileSha256(s.filePath) })));
     } finally {
-      await this.pool?.close();
+      await this.encoder.close();
     }
   }
 
   async close(): Promise<ImageFile[]> {
-    await this.drain;
-    await this.pool?.close();
+    await this.encoder.close();
     if (this.file) {
       await this.file.sync();
       await this.file.close();

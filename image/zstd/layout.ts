@@ -1,0 +1,64 @@
+/**
+ * The bytes of a seekable zstd image (see SPEC.md): independent zstd frames,
+ * then the seek table in a skippable frame. Little-endian throughout.
+ */
+export const ZSTD_FRAME_MAGIC = 0xfd2fb528;
+export const SKIPPABLE_MAGIC = 0x184d2a5e; // any of 0x184D2A50..5F; the seekable format uses ...5E
+export const SEEKABLE_MAGIC = 0x8f92eab1; // the last 4 bytes of the file
+export const FOOTER_SIZE = 9; // number of frames u32, descriptor u8, seekable magic u32
+export const CHECKSUM_FLAG = 0x80; // in the descriptor: entries carry a checksum
+export const ENTRY_SIZE = 12; // compressed size u32, decompressed size u32, checksum u32
+
+export interface FrameEntry {
+  compressed: number;
+  decompressed: number;
+  checksum: number; // low 32 bits of XXH64 of the frame's content (what the frame itself ends with)
+}
+
+export function seekTable(entries: readonly FrameEntry[]): Buffer {
+  const content = entries.length * ENTRY_SIZE + FOOTER_SIZE;
+  const b = Buffer.alloc(8 + content);
+  b.writeUInt32LE(SKIPPABLE_MAGIC, 0);
+  b.writeUInt32LE(content, 4);
+  for (const [i, e] of entries.entries()) {
+    b.writeUInt32LE(e.compressed, 8 + i * ENTRY_SIZE);
+    b.writeUInt32LE(e.decompressed, 12 + i * ENTRY_SIZE);
+    b.writeUInt32LE(e.checksum, 16 + i * ENTRY_SIZE);
+  }
+  const f = 8 + entries.length * ENTRY_SIZE;
+  b.writeUInt32LE(entries.length, f);
+  b[f + 4] = CHECKSUM_FLAG;
+  b.writeUInt32LE(SEEKABLE_MAGIC, f + 5);
+  return b;
+}
+
+/**
+ * The length of the zstd frame starting at `at`, walking its header and block
+ * headers without decompressing (RFC 8878 section 3.1.1); undefined when the
+ * bytes there are not a whole zstd frame. Used to find frames when the seek
+ * table is missing, and to check it.
+ */
+export function frameLength(b: Uint8Array, at: number): number | undefined {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (at + 6 > b.length || v.getUint32(at, true) !== ZSTD_FRAME_MAGIC) return undefined;
+  const fhd = b[at + 4]!;
+  const fcsFlag = fhd >>> 6;
+  const single = (fhd >>> 5) & 1;
+  const checksum = (fhd >>> 2) & 1;
+  const dictFlag = fhd & 3;
+  if (fhd & 0x08) return undefined; // reserved bit
+  let p = at + 5 + (single ? 0 : 1) + [0, 1, 2, 4][dictFlag]! + [single ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  for (;;) {
+    if (p + 3 > b.length) return undefined;
+    const h = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16);
+    const last = h & 1;
+    const type = (h >>> 1) & 3;
+    const size = h >>> 3;
+    if (type === 3) return undefined;
+    p += 3 + (type === 1 ? 1 : size);
+    if (p > b.length) return undefined;
+    if (last) break;
+  }
+  p += checksum ? 4 : 0;
+  return p <= b.length ? p - at : undefined;
+}
