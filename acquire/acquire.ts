@@ -25,6 +25,8 @@ import { RawWriter } from '../image/raw/writer.js';
 import type { Compression } from '../image/ewf/chunk-codec.js';
 import type { MediaType } from '../image/ewf/layout.js';
 import { EwfWriter } from '../image/ewf/writer.js';
+import { ZstdReader } from '../image/zstd/reader.js';
+import { ZstdWriter, type ZstdResumeState } from '../image/zstd/writer.js';
 import type { ImageFile, ImageReader, ImageWriter } from '../image/types.js';
 import { EwfReader, type EwfPartialState } from '../image/ewf/reader.js';
 import { BadSectorMap, parseFill } from './bad-sectors.js';
@@ -41,7 +43,7 @@ import { openSource, type SourceFacts } from './source.js';
 
 export { checkEvidenceId, checkText } from './checks.js';
 
-export type AcquireFormat = 'raw' | 'split-raw' | 'e01';
+export type AcquireFormat = 'raw' | 'split-raw' | 'e01' | 'zst';
 
 export interface AcquireOptions {
   source?: string; // optional when resuming: the journal names it
@@ -60,6 +62,7 @@ export interface AcquireOptions {
   allowMounted: boolean;
   skipBad?: boolean;
   ewf?: { compression: Compression; chunkSectors: number; mediaType?: MediaType };
+  zstd?: { level: number; frameSize: number };
   resumeOnly?: boolean; // --resume: there must be something to resume
   commandLine: string[];
   version: string;
@@ -145,7 +148,8 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     ...(o.description ? { description: o.description } : {}),
     ...(o.notes ? { notes: o.notes } : {}),
     format: o.format,
-    ...(o.format !== 'raw' ? { segment_size: o.segmentSize } : {}),
+    ...(o.format === 'split-raw' || o.format === 'e01' ? { segment_size: o.segmentSize } : {}),
+    ...(o.format === 'zst' ? { zstd: { level: o.zstd?.level ?? 3, frame_size: o.zstd?.frameSize ?? 2 * 1024 * 1024 } } : {}),
     ...(o.format === 'e01' ? { ewf: { compression: o.ewf?.compression ?? 'fast', chunk_sectors: o.ewf?.chunkSectors ?? 64, ...(o.ewf?.mediaType ? { media_type: o.ewf.mediaType } : {}) } } : {}),
     // E01 stores MD5 in its hash section (and, with SHA-1, in its digest section): MD5 is always computed.
     hashes: o.format === 'e01' ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || a === 'md5') : o.hashes,
@@ -175,7 +179,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     const mounted = checkMounts(facts, o.allowMounted);
     await checkOutputNotOnSource(facts, outDir);
     await existingAncestor(outDir);
-    if (j.format === 'e01' && j.skip_bad) throw new ExhibitError('USAGE', '--skip-bad works with the raw and split-raw formats only, for now');
+    if ((j.format === 'e01' || j.format === 'zst') && j.skip_bad) throw new ExhibitError('USAGE', '--skip-bad works with the raw and split-raw formats only, for now');
     // E01 holds whole sectors: a last partial sector is completed with zeros (recorded), and hashed so.
     const mediaBytes = j.format === 'e01' ? Math.ceil(facts.size_bytes / ss) * ss : facts.size_bytes;
     const writer: ImageWriter =
@@ -205,7 +209,9 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
             },
             ...(o.threads ? { threads: o.threads } : {}),
           })
-        : new RawWriter(outDir, j.evidence, j.format === 'split-raw' ? j.segment_size! : null);
+        : j.format === 'zst'
+          ? new ZstdWriter({ dir: outDir, base: j.evidence, frameSize: j.zstd!.frame_size, level: j.zstd!.level, ...(o.threads ? { threads: o.threads } : {}) })
+          : new RawWriter(outDir, j.evidence, j.format === 'split-raw' ? j.segment_size! : null);
     const recordPath = path.join(outDir, recordFileName(j.evidence));
     const mapPath = path.join(outDir, `${j.evidence}.map`);
     if (!resumeFrom) {
@@ -224,7 +230,12 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     if (resumeFrom && j.safe_bytes > 0) {
       // Check before changing anything: a refused resume leaves the partial image as it was.
       const files = writer.plannedFiles(j.safe_bytes).map((n) => path.join(outDir, n));
-      const opening = j.format === 'e01' ? EwfReader.openPartial(files[0]!, j.writer_state as EwfPartialState) : RawReader.open(files);
+      const opening =
+        j.format === 'e01'
+          ? EwfReader.openPartial(files[0]!, j.writer_state as EwfPartialState)
+          : j.format === 'zst'
+            ? ZstdReader.openScanning(files[0]!, j.zstd!.frame_size, (j.writer_state as ZstdResumeState).size)
+            : RawReader.open(files);
       replay = await opening.catch((err: unknown) => {
         throw new ExhibitError('RESUME_MISMATCH', `the partial image cannot be read back: ${describeSystemError(err)}`, { cause: err });
       });

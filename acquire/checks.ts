@@ -42,7 +42,7 @@ export async function existingAncestor(dir: string): Promise<string> {
  */
 export function refuseExisting(outDir: string, evidence: string, names: string[]): void {
   if (!fs.existsSync(outDir)) return;
-  const look = new RegExp(`^${evidence.replace(/[.]/g, '\\.')}\\.(raw|\\d{3,}|[E-Ze-z](\\d\\d|[A-Za-z]{2}))$`);
+  const look = new RegExp(`^${evidence.replace(/[.]/g, '\\.')}\\.(raw|zst|\\d{3,}|[E-Ze-z](\\d\\d|[A-Za-z]{2}))$`);
   const present = [...names.filter((n) => fs.existsSync(path.join(outDir, n))), ...fs.readdirSync(outDir).filter((n) => look.test(n)).sort()];
   if (present.length > 0) {
     throw new ExhibitError('OUTPUT_EXISTS', `${path.join(outDir, present[0]!)} already exists; exhibit never overwrites an image or its record`, {

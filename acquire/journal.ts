@@ -43,8 +43,9 @@ export interface Journal {
   examiner: string;
   description?: string;
   notes?: string;
-  format: 'raw' | 'split-raw' | 'e01';
+  format: 'raw' | 'split-raw' | 'e01' | 'zst';
   segment_size?: number;
+  zstd?: { level: number; frame_size: number };
   ewf?: { compression: 'none' | 'empty-block' | 'fast' | 'best'; chunk_sectors: number; media_type?: 'removable' | 'fixed' | 'optical' | 'memory' };
   hashes: HashAlgorithm[];
   fill: string;

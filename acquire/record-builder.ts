@@ -65,7 +65,8 @@ export function buildRecord(
     read_only: readOnly ?? { opened_read_only: true, unchanged: false, limits: 'not yet measured: the acquisition has not finished' },
     image: {
       format,
-      ...(j.format !== 'raw' ? { segment_size: j.segment_size! } : {}),
+      ...(j.segment_size ? { segment_size: j.segment_size } : {}),
+      ...(j.zstd ? { zstd_level: j.zstd.level, frame_size: j.zstd.frame_size } : {}),
       ...(j.ewf ? { compression: j.ewf.compression, chunk_sectors: j.ewf.chunk_sectors } : {}),
       files,
     },

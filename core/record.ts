@@ -41,6 +41,8 @@ export interface AcquisitionRecord {
     segment_size?: number;
     compression?: string;
     chunk_sectors?: number;
+    zstd_level?: number;
+    frame_size?: number;
     files: RecordImageFile[];
   };
   media: {

@@ -4,8 +4,8 @@
  * suite in image/conformance.test.ts.
  */
 
-export type ImageFormat = 'raw' | 'split-raw' | 'e01';
-export const IMAGE_FORMATS: readonly ImageFormat[] = ['raw', 'split-raw', 'e01'];
+export type ImageFormat = 'raw' | 'split-raw' | 'e01' | 'zst';
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['raw', 'split-raw', 'e01', 'zst'];
 
 /** What a writer may store when it seals the image: hashes of the media, unreadable sectors. */
 export interface SealInfo {

@@ -24,6 +24,8 @@ interface AcquireFlags {
   compression: string;
   chunkSectors: string;
   mediaType?: string;
+  level: string;
+  frameSize: string;
   hash: string;
   description?: string;
   notes?: string;
@@ -52,10 +54,12 @@ export function acquireCommand(version: string): Command {
     .option('-c, --case <id>', 'case number, e.g. 2026-0117')
     .option('-e, --evidence <id>', 'evidence number; names the files, e.g. EV-001 gives EV-001.raw')
     .option('-x, --examiner <name>', 'who performs the acquisition')
-    .addOption(new Option('-f, --format <format>', 'image format: raw, split raw (.001, .002, ...) or E01 (EnCase 6)').choices(['raw', 'split-raw', 'e01']).default('raw'))
+    .addOption(new Option('-f, --format <format>', 'image format: raw, split raw (.001, .002, ...), E01 (EnCase 6) or zst (seekable zstd)').choices(['raw', 'split-raw', 'e01', 'zst']).default('raw'))
     .option('--segment-size <size>', 'split-raw and E01 segment size (KiB, MiB, GiB, or KB, MB, GB); default 2GiB for split-raw, 1.4GiB for E01')
     .addOption(new Option('--compression <level>', 'E01 chunk compression').choices(['none', 'empty-block', 'fast', 'best']).default('fast'))
     .option('--chunk-sectors <n>', 'E01 sectors per chunk, a power of two from 16 to 32768', '64')
+    .option('--level <n>', 'zst compression level, 1 (fastest) to 19 (smallest)', '3')
+    .option('--frame-size <size>', 'zst frame size: media bytes per independently compressed frame', '2MiB')
     .addOption(new Option('--media-type <type>', 'E01 media type (default: removable when the drive says so, else fixed)').choices(['fixed', 'removable', 'optical', 'memory']))
     .option('--hash <list>', 'hashes of the media: md5, sha1, sha256, sha512, comma-separated', DEFAULT_HASHES.join(','))
     .option('--description <text>', 'what the evidence is, e.g. "Seagate 2 TB from desk drawer"')
@@ -74,9 +78,10 @@ export function acquireCommand(version: string): Command {
         '  exhibit acquire /dev/sdb -o /cases/2026-0117 -c 2026-0117 -e EV-001 -x "J. Doe"\n' +
         '  exhibit acquire /dev/sdb -o /mnt/evidence -c 17 -e HDD1 -x "J. Doe" -f split-raw --segment-size 4GiB\n' +
         '  exhibit acquire /dev/sdb -o /mnt/evidence -c 17 -e HDD1 -x "J. Doe" -f e01 --compression best\n' +
+        '  exhibit acquire /dev/sdb -o /mnt/evidence -c 17 -e HDD1 -x "J. Doe" -f zst\n' +
         '  exhibit acquire --resume /cases/2026-0117 -x "J. Doe"          (after Ctrl-C, a crash or a full disk)\n' +
         '  exhibit acquire /dev/sdc --resume /cases/2026-0117 -x "J. Doe" (the drive came back under a new name)\n\n' +
-        'Files: <evidence>.raw, or .001, .002, ..., or .E01, .E02, ...; <evidence>.acquisition.yaml (the record);\n' +
+        'Files: <evidence>.raw, .001, .002, ..., .E01, .E02, ... or .zst; <evidence>.acquisition.yaml (the record);\n' +
         '<evidence>.map (GNU ddrescue mapfile); <evidence>.journal.json while the acquisition is unfinished.\n' +
         'Exit codes: 0 complete, 1 failed, 2 wrong usage, 3 complete but some sectors unreadable,\n' +
         '130 interrupted (record says incomplete; resumable). An existing image or record is never overwritten.',
@@ -157,6 +162,12 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     if (chunkSectors < 16 || chunkSectors > 32768 || (chunkSectors & (chunkSectors - 1)) !== 0) {
       throw new ExhibitError('USAGE', '--chunk-sectors must be a power of two from 16 to 32768', { hints: ['64 (32 KiB chunks) is what EnCase and ewfacquire use by default'] });
     }
+    const level = nonNegativeInt(flags.level, '--level');
+    if (level < 1 || level > 19) throw new ExhibitError('USAGE', '--level must be from 1 to 19');
+    const frameSize = parseSize(flags.frameSize, '--frame-size');
+    if (frameSize < 64 * 1024 || frameSize > 1024 * 1024 * 1024 || frameSize % 4096 !== 0) {
+      throw new ExhibitError('USAGE', '--frame-size must be a whole number of 4 KiB blocks from 64 KiB to 1 GiB');
+    }
     if (flags.format === 'e01' && segmentSize < 4 * chunkSectors * 512) {
       throw new ExhibitError('USAGE', `--segment-size must hold at least four chunks of ${formatBytes(chunkSectors * 512)}`, { hints: ['use a larger --segment-size or fewer --chunk-sectors'] });
     }
@@ -185,6 +196,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       allowMounted: flags.allowMounted === true,
       resumeOnly: flags.resume !== undefined,
       ...(flags.skipBad ? { skipBad: true } : {}),
+      zstd: { level, frameSize },
       ewf: {
         compression: flags.compression as Compression,
         chunkSectors,

@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
+import { fileSha256 } from '../file-hash.js';
 import path from 'node:path';
 import { ExhibitError } from '../../core/errors.js';
 import { OutputFile } from '../output-file.js';
@@ -305,20 +306,4 @@ export class EwfWriter implements ImageWriter {
     }
     return this.segments.map((s) => ({ name: s.name, size: s.size }));
   }
-}
-
-async function fileSha256(file: string): Promise<string> {
-  const h = crypto.createHash('sha256');
-  const fd = await fs.open(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(4 << 20);
-    for (;;) {
-      const { bytesRead } = await fd.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fd.close();
-  }
-  return h.digest('hex');
 }

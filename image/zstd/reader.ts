@@ -1,0 +1,164 @@
+/**
+ * Reads a seekable zstd image: the seek table at the end gives every frame's
+ * place, so any media offset is one frame's decompression away. Every frame's
+ * own checksum (XXH64) is checked by zstd as it decompresses, and compared
+ * with the seek table's copy. Without a seek table, `openScanning` finds the
+ * frames by walking their headers, for recovery.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Decompressor } from 'zstd-napi';
+import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import type { ImageFormat, ImageReader } from '../types.js';
+import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
+import { scanFrames } from './scan.js';
+
+interface Frame extends FrameEntry {
+  offset: number; // in the file
+  mediaStart: number;
+}
+
+const invalid = (where: string, why: string, cause?: unknown) => new ExhibitError('IMAGE_INVALID', `${where}: ${why}`, cause === undefined ? {} : { cause });
+
+export class ZstdReader implements ImageReader {
+  readonly format: ImageFormat = 'zst';
+  readonly files: readonly string[];
+  readonly size: number;
+  readonly warnings: string[] = [];
+  private readonly decompressor = new Decompressor();
+  private cache: { index: number; data: Buffer } | undefined;
+
+  private constructor(
+    private readonly file: string,
+    private readonly handle: fsp.FileHandle,
+    readonly frames: readonly Frame[],
+    readonly hasSeekTable: boolean,
+  ) {
+    this.files = [file];
+    const last = frames[frames.length - 1];
+    this.size = last ? last.mediaStart + last.decompressed : 0;
+  }
+
+  private static index(entries: readonly FrameEntry[]): Frame[] {
+    let offset = 0;
+    let media = 0;
+    return entries.map((e) => {
+      const f = { ...e, offset, mediaStart: media };
+      offset += e.compressed;
+      media += e.decompressed;
+      return f;
+    });
+  }
+
+  /** Open with the seek table; a missing or damaged one is an IMAGE_INVALID error that says so. */
+  static async open(file: string): Promise<ZstdReader> {
+    const abs = path.resolve(file);
+    const h = await fsp.open(abs, 'r').catch((err: unknown) => {
+      throw invalid(abs, `cannot open: ${describeSystemError(err)}`, err);
+    });
+    try {
+      const size = (await h.stat()).size;
+      const noTable = (why: string) =>
+        invalid(abs, `${why}; the seek table is missing or damaged, so exhibit cannot seek in it (its frames can still be decompressed in order)`);
+      if (size < 8 + FOOTER_SIZE) throw noTable(`only ${size} bytes`);
+      const foot = Buffer.alloc(FOOTER_SIZE);
+      await h.read(foot, 0, FOOTER_SIZE, size - FOOTER_SIZE);
+      if (foot.readUInt32LE(5) !== SEEKABLE_MAGIC) throw noTable('it does not end with the seekable-format magic number');
+      const count = foot.readUInt32LE(0);
+      const descriptor = foot[4]!;
+      if (descriptor & 0x7c) throw noTable(`reserved bits are set in the seek table descriptor (${descriptor.toString(16)})`);
+      const es = descriptor & CHECKSUM_FLAG ? ENTRY_SIZE : 8;
+      const content = count * es + FOOTER_SIZE;
+      const tableStart = size - content - 8;
+      if (tableStart < 0) throw noTable(`the seek table claims ${count} frames, more than the file can hold`);
+      const table = Buffer.alloc(content + 8);
+      await h.read(table, 0, table.length, tableStart);
+      if (table.readUInt32LE(0) !== SKIPPABLE_MAGIC || table.readUInt32LE(4) !== content) throw noTable(`the seek table frame at byte ${tableStart} is damaged`);
+      const entries: FrameEntry[] = [];
+      for (let i = 0; i < count; i++) {
+        const at = 8 + i * es;
+        entries.push({ compressed: table.readUInt32LE(at), decompressed: table.readUInt32LE(at + 4), checksum: es === ENTRY_SIZE ? table.readUInt32LE(at + 8) : 0 });
+      }
+      const frames = ZstdReader.index(entries);
+      const end = frames.length > 0 ? frames[frames.length - 1]!.offset + frames[frames.length - 1]!.compressed : 0;
+      if (end !== tableStart) throw noTable(`the seek table's frames end at byte ${end}, but the table starts at ${tableStart}`);
+      return new ZstdReader(abs, h, frames, true);
+    } catch (err) {
+      await h.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Open without the seek table: walk the frames from the start (for an image
+   * whose table is missing, or an unfinished one, up to `end`). Frame sizes
+   * come from `frameSize` (every frame but the last is that long) or, when not
+   * given, from decompressing nothing: callers that need sizes pass it.
+   */
+  static async openScanning(file: string, frameSize: number, end?: number): Promise<ZstdReader> {
+    const abs = path.resolve(file);
+    const h = await fsp.open(abs, 'r');
+    try {
+      const limit = end ?? (await h.stat()).size;
+      const { entries, stoppedAt } = await scanFrames(h, limit, () => frameSize);
+      const r = new ZstdReader(abs, h, ZstdReader.index(entries), false);
+      if (stoppedAt < limit) r.warnings.push(`no whole zstd frame at byte ${stoppedAt} of ${abs}; ${limit - stoppedAt} bytes from there were not read`);
+      return r;
+    } catch (err) {
+      await h.close();
+      throw err;
+    }
+  }
+
+  private frameAt(offset: number): number {
+    let lo = 0;
+    let hi = this.frames.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.frames[mid]!.mediaStart <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Frame `i` decompressed and checked. */
+  async frame(i: number): Promise<Buffer> {
+    if (this.cache?.index === i) return this.cache.data;
+    const f = this.frames[i]!;
+    const label = `frame ${i} (media bytes ${f.mediaStart}..${f.mediaStart + f.decompressed - 1}) in ${this.file}`;
+    const stored = Buffer.alloc(f.compressed);
+    const { bytesRead } = await this.handle.read(stored, 0, f.compressed, f.offset);
+    if (bytesRead !== f.compressed) throw invalid(label, 'the file ends inside it (truncated)');
+    let data: Buffer;
+    try {
+      data = this.decompressor.decompress(stored);
+    } catch (err) {
+      throw invalid(label, `it does not decompress (${(err as Error).message}): damaged`, err);
+    }
+    if (data.length !== f.decompressed) throw invalid(label, `it decompresses to ${data.length} bytes instead of ${f.decompressed}`);
+    if (this.hasSeekTable && f.checksum !== stored.readUInt32LE(stored.length - 4)) throw invalid(label, 'its checksum differs from the seek table\'s');
+    this.cache = { index: i, data };
+    return data;
+  }
+
+  async read(into: Uint8Array, offset: number, length: number): Promise<number> {
+    const end = Math.min(offset + length, this.size);
+    let pos = offset;
+    let done = 0;
+    while (pos < end) {
+      const i = this.frameAt(pos);
+      const f = this.frames[i]!;
+      const data = await this.frame(i);
+      const from = pos - f.mediaStart;
+      const n = Math.min(end - pos, f.decompressed - from);
+      into.set(data.subarray(from, from + n), done);
+      done += n;
+      pos += n;
+    }
+    return done;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
