@@ -11,6 +11,8 @@ import { RawReader } from './raw/reader.js';
 import { RawWriter } from './raw/writer.js';
 import { EwfReader } from './ewf/reader.js';
 import { EwfWriter } from './ewf/writer.js';
+import { ZstdReader } from './zstd/reader.js';
+import { ZstdWriter } from './zstd/writer.js';
 import { findSegments } from './split-raw/naming.js';
 import type { ImageReader, ImageWriter } from './types.js';
 
@@ -43,6 +45,12 @@ const formats: FormatUnderTest[] = [
     writer: (dir, base, size) =>
       new EwfWriter({ dir, base, segmentSize: 1024 * 1024, chunkSectors: 16, sectorSize: 512, mediaBytes: size, compression: 'fast', mediaType: 'fixed', physical: false, info: ewfInfo, threads: 2 }),
     reader: (dir, base) => EwfReader.open(path.join(dir, `${base}.E01`)),
+  },
+  {
+    name: 'zst',
+    sizes: ANY_SIZE,
+    writer: (dir, base) => new ZstdWriter({ dir, base, frameSize: 64 * 1024, level: 3, threads: 2 }),
+    reader: (dir, base) => ZstdReader.open(path.join(dir, `${base}.zst`)),
   },
 ];
 

@@ -39,6 +39,11 @@ export function seekTable(entries: readonly FrameEntry[]): Buffer {
  * table is missing, and to check it.
  */
 export function frameLength(b: Uint8Array, at: number): number | undefined {
+  return frameInfo(b, at)?.length;
+}
+
+/** The frame at `at`: its length and, when its header says, its content size. */
+export function frameInfo(b: Uint8Array, at: number): { length: number; contentSize?: number } | undefined {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (at + 6 > b.length || v.getUint32(at, true) !== ZSTD_FRAME_MAGIC) return undefined;
   const fhd = b[at + 4]!;
@@ -47,7 +52,15 @@ export function frameLength(b: Uint8Array, at: number): number | undefined {
   const checksum = (fhd >>> 2) & 1;
   const dictFlag = fhd & 3;
   if (fhd & 0x08) return undefined; // reserved bit
-  let p = at + 5 + (single ? 0 : 1) + [0, 1, 2, 4][dictFlag]! + [single ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  const fcsAt = at + 5 + (single ? 0 : 1) + [0, 1, 2, 4][dictFlag]!;
+  const fcsBytes = [single ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  let p = fcsAt + fcsBytes;
+  if (p > b.length) return undefined;
+  let contentSize: number | undefined;
+  if (fcsBytes === 1) contentSize = b[fcsAt]!;
+  else if (fcsBytes === 2) contentSize = v.getUint16(fcsAt, true) + 256;
+  else if (fcsBytes === 4) contentSize = v.getUint32(fcsAt, true);
+  else if (fcsBytes === 8) contentSize = Number(v.getBigUint64(fcsAt, true));
   for (;;) {
     if (p + 3 > b.length) return undefined;
     const h = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16);
@@ -60,5 +73,6 @@ export function frameLength(b: Uint8Array, at: number): number | undefined {
     if (last) break;
   }
   p += checksum ? 4 : 0;
-  return p <= b.length ? p - at : undefined;
+  if (p > b.length) return undefined;
+  return contentSize === undefined ? { length: p - at } : { length: p - at, contentSize };
 }

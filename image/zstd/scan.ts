@@ -1,9 +1,10 @@
 import type fsp from 'node:fs/promises';
-import { frameLength, type FrameEntry } from './layout.js';
+import { frameInfo, type FrameEntry } from './layout.js';
 
 /**
  * Find the zstd frames in bytes [0, end) of a file by walking frame and block
- * headers (no decompression). Each frame's checksum is its last 4 bytes.
+ * headers (no decompression). Each frame's checksum is its last 4 bytes; its
+ * media size comes from its header, or else from `decompressedOf`.
  * Stops at the first place that is not a whole frame and says where.
  */
 export async function scanFrames(h: fsp.FileHandle, end: number, decompressedOf: (i: number) => number): Promise<{ entries: FrameEntry[]; stoppedAt: number }> {
@@ -15,10 +16,10 @@ export async function scanFrames(h: fsp.FileHandle, end: number, decompressedOf:
     const view = buf.subarray(0, bytesRead);
     let at = 0;
     for (;;) {
-      const len = frameLength(view, at);
-      if (len === undefined) break;
-      entries.push({ compressed: len, decompressed: decompressedOf(entries.length), checksum: view.readUInt32LE(at + len - 4) });
-      at += len;
+      const f = frameInfo(view, at);
+      if (f === undefined) break;
+      entries.push({ compressed: f.length, decompressed: f.contentSize ?? decompressedOf(entries.length), checksum: view.readUInt32LE(at + f.length - 4) });
+      at += f.length;
       if (pos + at >= end) break;
     }
     if (at === 0) {

@@ -1,0 +1,122 @@
+/**
+ * Seekable zstd images through the real command, checked with the zstd tool
+ * itself, and the reader's answers to damage.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { ZstdReader } from '../image/zstd/reader.js';
+import { exhibit, exhibitAsync, fileDigest, have, makeSourceFile, tempDir } from './helpers/cli.js';
+
+const why = have('zstd') ? undefined : 'needs the zstd program (apt-get install zstd)';
+if (why) console.warn(`skipping zstd tests: ${why}`);
+
+const work = tempDir('exhibit-zst-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+const args = (out: string) => ['-o', out, '-c', 'CASE-5', '-e', 'EV', '-x', 'Examiner', '-f', 'zst'];
+const record = (dir: string): any => YAML.parse(fs.readFileSync(path.join(dir, 'EV.acquisition.yaml'), 'utf8'));
+
+describe.skipIf(why !== undefined)('seekable zstd images', () => {
+  const src = path.join(work, 'source.bin');
+  makeSourceFile(src, 20 * 1024 * 1024 + 12345, 51);
+  const out = path.join(work, 'img');
+  const r = exhibit(['acquire', src, ...args(out), '--frame-size', '1MiB', '--level', '5']);
+  const image = path.join(out, 'EV.zst');
+
+  it('zstd -t passes and zstd -d gives back the media, byte for byte', () => {
+    expect(r.code, r.stderr).toBe(0);
+    expect(spawnSync('zstd', ['-q', '-t', image]).status).toBe(0);
+    const d = spawnSync('zstd', ['-q', '-d', '-c', image], { maxBuffer: 64 << 20 });
+    expect(d.status).toBe(0);
+    expect(d.stdout.equals(fs.readFileSync(src))).toBe(true);
+  });
+
+  it('records the format, its settings and the file SHA-256', () => {
+    const rec = record(out);
+    expect(rec.image).toMatchObject({ format: 'zst', zstd_level: 5, frame_size: 1024 * 1024 });
+    expect(rec.image.files).toEqual([{ name: 'EV.zst', size: fs.statSync(image).size, sha256: fileDigest('sha256', image) }]);
+    expect(rec.media.hashes.md5).toBe(fileDigest('md5', src));
+  });
+
+  it('reads any range through the seek table, across frames', async () => {
+    const reader = await ZstdReader.open(image);
+    const want = fs.readFileSync(src);
+    expect(reader.size).toBe(want.length);
+    expect(reader.frames).toHaveLength(21);
+    let x = 7;
+    for (let i = 0; i < 300; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const off = x % want.length;
+      const len = 1 + ((x >>> 7) % (3 << 20));
+      const buf = Buffer.alloc(len);
+      const n = await reader.read(buf, off, len);
+      expect(n).toBe(Math.min(len, want.length - off));
+      expect(buf.subarray(0, n).equals(want.subarray(off, off + n))).toBe(true);
+    }
+    await reader.close();
+  });
+
+  it('names the frame and the media range a damaged byte spoils', async () => {
+    const bad = path.join(work, 'bad.zst');
+    const bytes = fs.readFileSync(image);
+    const reader0 = await ZstdReader.open(image);
+    const f = reader0.frames[7]!;
+    await reader0.close();
+    bytes[f.offset + Math.floor(f.compressed / 2)]! ^= 0x40;
+    fs.writeFileSync(bad, bytes);
+    const reader = await ZstdReader.open(bad);
+    await expect(reader.read(Buffer.alloc(10), 7 * 1024 * 1024 + 5, 10)).rejects.toThrow(
+      /frame 7 \(media bytes 7340032\.\.8388607\) in .*bad\.zst: (it does not decompress|it decompresses to|its checksum)/,
+    );
+    // The frames around it are sound.
+    expect(await reader.read(Buffer.alloc(10), 6 * 1024 * 1024, 10)).toBe(10);
+    expect(await reader.read(Buffer.alloc(10), 8 * 1024 * 1024, 10)).toBe(10);
+    await reader.close();
+  });
+
+  it('says so when the seek table is missing, and the frames can still be found and read in order', async () => {
+    const cut = path.join(work, 'cut.zst');
+    const reader0 = await ZstdReader.open(image);
+    const last = reader0.frames[reader0.frames.length - 1]!;
+    await reader0.close();
+    fs.writeFileSync(cut, fs.readFileSync(image).subarray(0, last.offset + last.compressed)); // the seek table removed
+    await expect(ZstdReader.open(cut)).rejects.toThrow(/cut\.zst: it does not end with the seekable-format magic number; the seek table is missing or damaged/);
+    const scanned = await ZstdReader.openScanning(cut, 1024 * 1024);
+    expect(scanned.size).toBe(fs.statSync(src).size);
+    const all = Buffer.alloc(scanned.size);
+    await scanned.read(all, 0, all.length);
+    expect(all.equals(fs.readFileSync(src))).toBe(true);
+    await scanned.close();
+    // Truncated inside a frame: also refused with the reason.
+    const trunc = path.join(work, 'trunc.zst');
+    fs.writeFileSync(trunc, fs.readFileSync(image).subarray(0, 1_000_000));
+    await expect(ZstdReader.open(trunc)).rejects.toMatchObject({ code: 'IMAGE_INVALID' });
+  });
+
+  it('resumes after Ctrl-C to the same image', async () => {
+    const big = path.join(work, 'big.bin');
+    makeSourceFile(big, 96 * 1024 * 1024, 52);
+    const o2 = path.join(work, 'resume');
+    const child = exhibitAsync(['acquire', big, ...args(o2), '--sync-every', '8MiB']);
+    const journal = path.join(o2, 'EV.journal.json');
+    const t0 = Date.now();
+    const safe = () => {
+      try {
+        return JSON.parse(fs.readFileSync(journal, 'utf8')).safe_bytes as number;
+      } catch {
+        return 0;
+      }
+    };
+    while (safe() === 0 && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 5));
+    child.kill('SIGINT');
+    expect(await new Promise((res) => child.on('exit', res))).toBe(130);
+    const r2 = exhibit(['acquire', '--resume', o2, '-x', 'Examiner']);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.stderr).toMatch(/resuming at/);
+    const d = spawnSync('zstd', ['-q', '-d', '-c', path.join(o2, 'EV.zst')], { maxBuffer: 256 << 20 });
+    expect(d.stdout.equals(fs.readFileSync(big))).toBe(true);
+    expect(record(o2).media.hashes.md5).toBe(fileDigest('md5', big));
+  });
+});
