@@ -11,7 +11,6 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
@@ -21,12 +20,10 @@ import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import { RawReader } from '../image/raw/reader.js';
 import { patchRawImage } from '../image/raw/patch.js';
-import { RawWriter } from '../image/raw/writer.js';
 import type { Compression } from '../image/ewf/chunk-codec.js';
 import type { MediaType } from '../image/ewf/layout.js';
-import { EwfWriter } from '../image/ewf/writer.js';
 import { ZstdReader } from '../image/zstd/reader.js';
-import { ZstdWriter, type ZstdResumeState } from '../image/zstd/writer.js';
+import type { ZstdResumeState } from '../image/zstd/writer.js';
 import type { ImageFile, ImageReader, ImageWriter } from '../image/types.js';
 import { EwfReader, type EwfPartialState } from '../image/ewf/reader.js';
 import { BadSectorMap, parseFill } from './bad-sectors.js';
@@ -35,6 +32,7 @@ import { journalFileName, rangesBefore, readJournal, removeStaleTemporaries, wri
 import { renderMapfile } from './mapfile.js';
 import { buildRecord } from './record-builder.js';
 import { DEFAULT_SLOT_SIZE, runPipeline, type BlockSource } from './pipeline.js';
+import { makeWriter } from './writers.js';
 import { rescueDeferred, SkippingSource } from './skip-bad.js';
 import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource } from './read-only.js';
 import { checkSameIdentity, checkSamples, identityOf } from './resume-check.js';
@@ -182,36 +180,27 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     if ((j.format === 'e01' || j.format === 'zst') && j.skip_bad) throw new ExhibitError('USAGE', '--skip-bad works with the raw and split-raw formats only, for now');
     // E01 holds whole sectors: a last partial sector is completed with zeros (recorded), and hashed so.
     const mediaBytes = j.format === 'e01' ? Math.ceil(facts.size_bytes / ss) * ss : facts.size_bytes;
-    const writer: ImageWriter =
-      j.format === 'e01'
-        ? new EwfWriter({
-            dir: outDir,
-            base: j.evidence,
-            segmentSize: j.segment_size!,
-            chunkSectors: j.ewf!.chunk_sectors,
-            sectorSize: ss,
-            mediaBytes,
-            compression: j.ewf!.compression,
-            mediaType: j.ewf!.media_type ?? (facts.device?.removable ? 'removable' : 'fixed'),
-            physical: facts.kind === 'block-device' && !facts.device?.is_partition,
-            info: {
-              caseNumber: j.case,
-              evidenceNumber: j.evidence,
-              examiner: j.examiner,
-              ...(j.description ? { description: j.description } : {}),
-              ...(j.notes ? { notes: j.notes } : {}),
-              ...(facts.device?.model ? { model: facts.device.model } : {}),
-              ...(facts.device?.serial ? { serial: facts.device.serial } : {}),
-              version: o.version,
-              os: `${os.type()} ${os.release()}`.slice(0, 23),
-              acquired: new Date(j.started.utc),
-              system: new Date(),
-            },
-            ...(o.threads ? { threads: o.threads } : {}),
-          })
-        : j.format === 'zst'
-          ? new ZstdWriter({ dir: outDir, base: j.evidence, frameSize: j.zstd!.frame_size, level: j.zstd!.level, ...(o.threads ? { threads: o.threads } : {}) })
-          : new RawWriter(outDir, j.evidence, j.format === 'split-raw' ? j.segment_size! : null);
+    const writer = makeWriter({
+      dir: outDir,
+      base: j.evidence,
+      settings: j,
+      mediaBytes,
+      sectorSize: ss,
+      facts: {
+        case: j.case,
+        evidence: j.evidence,
+        examiner: j.examiner,
+        ...(j.description ? { description: j.description } : {}),
+        ...(j.notes ? { notes: j.notes } : {}),
+        ...(facts.device?.model ? { model: facts.device.model } : {}),
+        ...(facts.device?.serial ? { serial: facts.device.serial } : {}),
+        removable: facts.device?.removable === true,
+        physical: facts.kind === 'block-device' && !facts.device?.is_partition,
+        acquired: new Date(j.started.utc),
+      },
+      version: o.version,
+      ...(o.threads ? { threads: o.threads } : {}),
+    });
     const recordPath = path.join(outDir, recordFileName(j.evidence));
     const mapPath = path.join(outDir, `${j.evidence}.map`);
     if (!resumeFrom) {
