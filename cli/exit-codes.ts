@@ -16,6 +16,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.USAGE;
     case 'INTERRUPTED':
       return EXIT.INTERRUPTED;
+    case 'VERIFY_FAILED':
+      return EXIT.VERIFY_FAILED;
     default:
       return EXIT.FAILURE;
   }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
 import { acquireCommand } from './commands/acquire.js';
+import { convertCommand } from './commands/convert.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(version: string): Command {
         'Run "exhibit <command> --help" for the options of a command.',
     );
   program.addCommand(acquireCommand(version));
+  program.addCommand(convertCommand(version));
   // addCommand does not pass settings down: give every command the same error style.
   for (const c of [program, ...program.commands]) {
     c.exitOverride()

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'OUTPUT_NO_ROOM'
   | 'OUTPUT_NOT_DIRECTORY'
   | 'OUTPUT_WRITE' // writing, flushing or syncing an output failed
+  | 'VERIFY_FAILED' // hashes or checksums do not match what was recorded
   | 'INTERRUPTED'
   | 'IMAGE_INVALID' // an image file is damaged, truncated, incomplete or not of its format
   | 'INTERNAL';

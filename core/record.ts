@@ -19,7 +19,7 @@ export interface RecordImageFile {
 }
 
 export interface AcquisitionRecord {
-  record: 'exhibit acquisition';
+  record: 'exhibit acquisition' | 'exhibit conversion';
   record_version: number;
   result: 'complete' | 'incomplete';
   incomplete_reason?: string;
@@ -61,10 +61,11 @@ export interface AcquisitionRecord {
     ranges: { first_sector: number; sectors: number; error: string }[];
     fill: string;
     retries: number;
-    strategy: string;
+    strategy?: string;
     note: string;
   };
   sessions: Record<string, unknown>[]; // each run that worked on this image: who, when, from and to which byte, how it ended
+  converted_from?: Record<string, unknown>; // for a converted image: the image it came from, and the hashes compared
 }
 
 export function recordFileName(evidence: string): string {

@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { acquire, type AcquireFormat } from '../../acquire/acquire.js';
 import { parseFill } from '../../acquire/bad-sectors.js';
-import type { Compression } from '../../image/ewf/chunk-codec.js';
-import type { MediaType } from '../../image/ewf/layout.js';
+import { addFormatOptions, formatSettings, wholeNumber, type FormatFlags } from '../format-options.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import type { AcquisitionRecord } from '../../core/record.js';
@@ -14,18 +13,12 @@ import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 
-interface AcquireFlags {
+interface AcquireFlags extends FormatFlags {
   out?: string;
   case?: string;
   evidence?: string;
   examiner?: string;
   format: AcquireFormat;
-  segmentSize?: string;
-  compression: string;
-  chunkSectors: string;
-  mediaType?: string;
-  level: string;
-  frameSize: string;
   hash: string;
   description?: string;
   notes?: string;
@@ -40,7 +33,9 @@ interface AcquireFlags {
 }
 
 export function acquireCommand(version: string): Command {
-  return new Command('acquire')
+  const cmd = new Command('acquire');
+  addFormatOptions(cmd);
+  return cmd
     .summary('image a drive or file, read-only, with in-stream hashes')
     .description(
       'Image a drive (or a partition, or a file) bit for bit, unused space included. ' +
@@ -55,12 +50,6 @@ export function acquireCommand(version: string): Command {
     .option('-e, --evidence <id>', 'evidence number; names the files, e.g. EV-001 gives EV-001.raw')
     .option('-x, --examiner <name>', 'who performs the acquisition')
     .addOption(new Option('-f, --format <format>', 'image format: raw, split raw (.001, .002, ...), E01 (EnCase 6) or zst (seekable zstd)').choices(['raw', 'split-raw', 'e01', 'zst']).default('raw'))
-    .option('--segment-size <size>', 'split-raw and E01 segment size (KiB, MiB, GiB, or KB, MB, GB); default 2GiB for split-raw, 1.4GiB for E01')
-    .addOption(new Option('--compression <level>', 'E01 chunk compression').choices(['none', 'empty-block', 'fast', 'best']).default('fast'))
-    .option('--chunk-sectors <n>', 'E01 sectors per chunk, a power of two from 16 to 32768', '64')
-    .option('--level <n>', 'zst compression level, 1 (fastest) to 19 (smallest)', '3')
-    .option('--frame-size <size>', 'zst frame size: media bytes per independently compressed frame', '2MiB')
-    .addOption(new Option('--media-type <type>', 'E01 media type (default: removable when the drive says so, else fixed)').choices(['fixed', 'removable', 'optical', 'memory']))
     .option('--hash <list>', 'hashes of the media: md5, sha1, sha256, sha512, comma-separated', DEFAULT_HASHES.join(','))
     .option('--description <text>', 'what the evidence is, e.g. "Seagate 2 TB from desk drawer"')
     .option('--notes <text>', 'anything else worth recording')
@@ -91,10 +80,6 @@ export function acquireCommand(version: string): Command {
     });
 }
 
-function nonNegativeInt(text: string, what: string): number {
-  if (!/^\d+$/.test(text)) throw new ExhibitError('USAGE', `${what} must be a whole number, not "${text}"`);
-  return Number(text);
-}
 
 /** With --resume and no --evidence: the one unfinished acquisition in that folder. */
 function evidenceToResume(dir: string): string {
@@ -156,24 +141,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     }
     if (!flags.examiner) throw new ExhibitError('USAGE', 'required option --examiner not given: say who resumes the acquisition');
     const evidence = flags.evidence ?? evidenceToResume(outDir!);
-    const segmentSize = parseSize(flags.segmentSize ?? (flags.format === 'e01' ? '1.4GiB' : '2GiB'), '--segment-size');
-    if (flags.format !== 'raw' && segmentSize < 1024 * 1024) throw new ExhibitError('USAGE', '--segment-size must be at least 1 MiB');
-    const chunkSectors = nonNegativeInt(flags.chunkSectors, '--chunk-sectors');
-    if (chunkSectors < 16 || chunkSectors > 32768 || (chunkSectors & (chunkSectors - 1)) !== 0) {
-      throw new ExhibitError('USAGE', '--chunk-sectors must be a power of two from 16 to 32768', { hints: ['64 (32 KiB chunks) is what EnCase and ewfacquire use by default'] });
-    }
-    const level = nonNegativeInt(flags.level, '--level');
-    if (level < 1 || level > 19) throw new ExhibitError('USAGE', '--level must be from 1 to 19');
-    const frameSize = parseSize(flags.frameSize, '--frame-size');
-    if (frameSize < 64 * 1024 || frameSize > 1024 * 1024 * 1024 || frameSize % 4096 !== 0) {
-      throw new ExhibitError('USAGE', '--frame-size must be a whole number of 4 KiB blocks from 64 KiB to 1 GiB');
-    }
-    if (flags.format === 'e01' && segmentSize < 4 * chunkSectors * 512) {
-      throw new ExhibitError('USAGE', `--segment-size must hold at least four chunks of ${formatBytes(chunkSectors * 512)}`, { hints: ['use a larger --segment-size or fewer --chunk-sectors'] });
-    }
-    if (flags.format === 'split-raw' && segmentSize % 4096 !== 0) {
-      throw new ExhibitError('USAGE', '--segment-size must be a whole number of 4 KiB blocks', { hints: ['for example 650MiB, 2GiB or 4GiB'] });
-    }
+    const settings = formatSettings(flags.format, flags);
     try {
       parseFill(flags.fill, 512);
     } catch (err) {
@@ -188,20 +156,18 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       ...(flags.description !== undefined ? { description: flags.description } : {}),
       ...(flags.notes !== undefined ? { notes: flags.notes } : {}),
       format: flags.format,
-      segmentSize,
+      segmentSize: settings.segment_size ?? 0,
       hashes: parseHashList(flags.hash),
       fill: flags.fill,
-      retries: nonNegativeInt(flags.retries, '--retries'),
+      retries: wholeNumber(flags.retries, '--retries'),
       maxBadRun: parseSize(flags.maxBadRun, '--max-bad-run'),
       allowMounted: flags.allowMounted === true,
       resumeOnly: flags.resume !== undefined,
       ...(flags.skipBad ? { skipBad: true } : {}),
-      zstd: { level, frameSize },
-      ewf: {
-        compression: flags.compression as Compression,
-        chunkSectors,
-        ...(flags.mediaType ? { mediaType: flags.mediaType as MediaType } : {}),
-      },
+      ...(settings.zstd ? { zstd: { level: settings.zstd.level, frameSize: settings.zstd.frame_size } } : {}),
+      ...(settings.ewf
+        ? { ewf: { compression: settings.ewf.compression, chunkSectors: settings.ewf.chunk_sectors, ...(settings.ewf.media_type ? { mediaType: settings.ewf.media_type } : {}) } }
+        : {}),
       safePointBytes: Math.max(parseSize(flags.syncEvery, '--sync-every'), 1),
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
       version,

@@ -1,0 +1,218 @@
+/**
+ * Converting an image from one format to another without losing a byte or a
+ * fact: the media is read through the image readers, hashed in-stream while it
+ * is written, and the hashes must equal the ones recorded for the source (its
+ * exhibit record, or the hashes an E01 stores). Case facts, the source's
+ * facts and the unreadable ranges carry over into the new image's own fields
+ * and its record, which names the image it came from.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm } from '../core/crypto.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import type { HashJob } from '../core/hash-plan.js';
+import { recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord } from '../core/record.js';
+import { timestamp } from '../core/time.js';
+import { EwfReader } from '../image/ewf/reader.js';
+import { openImage } from '../image/open.js';
+import type { ImageFile } from '../image/types.js';
+import { checkEvidenceId, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
+import { runPipeline } from './pipeline.js';
+import { makeWriter, type FormatSettings } from './writers.js';
+
+export interface ConvertOptions {
+  image: string;
+  outDir: string;
+  settings: FormatSettings;
+  evidence?: string;
+  examiner?: string;
+  version: string;
+  commandLine: string[];
+  signal?: AbortSignal;
+  onStart?: (size: number) => void;
+  onProgress?: (done: number) => void;
+}
+
+export interface ConvertOutcome {
+  record: AcquisitionRecord;
+  recordPath: string;
+  compared: { algorithm: string; recorded: string; computed: string; equal: boolean }[];
+  verified: boolean; // every recorded hash was compared and equal
+  warnings: string[];
+  error?: ExhibitError;
+}
+
+/** The source's own account of itself: its exhibit record, if any beside it. */
+function sourceRecord(base: string): { path: string; record: AcquisitionRecord } | undefined {
+  const p = `${base}.acquisition.yaml`;
+  if (!fs.existsSync(p)) return undefined;
+  try {
+    return { path: p, record: YAML.parse(fs.readFileSync(p, 'utf8')) as AcquisitionRecord };
+  } catch (err) {
+    throw new ExhibitError('IMAGE_INVALID', `the record beside the image, ${p}, cannot be read: ${describeSystemError(err)}`, { cause: err });
+  }
+}
+
+export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
+  const { reader, base, warnings } = await openImage(o.image);
+  try {
+    const rec = sourceRecord(base)?.record;
+    const recPath = sourceRecord(base)?.path;
+    if (rec && rec.result !== 'complete') throw new ExhibitError('IMAGE_INVALID', `the source's record ${recPath} says its acquisition is incomplete; finish or resume it first`);
+    const ewf = reader instanceof EwfReader ? reader : undefined;
+    const h = ewf?.header ?? {};
+    // Reference hashes: the record's, else what the image itself stores.
+    const reference: Digests = rec?.media.hashes ?? { ...(ewf?.storedHashes.md5 ? { md5: ewf.storedHashes.md5 } : {}), ...(ewf?.storedHashes.sha1 ? { sha1: ewf.storedHashes.sha1 } : {}) };
+    if (rec?.media.size_bytes !== undefined && rec.media.size_bytes + (rec.media.padding_bytes ?? 0) !== reader.size) {
+      throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media but its record says ${rec.media.size_bytes + (rec.media.padding_bytes ?? 0)}`);
+    }
+    const evidence = o.evidence ?? rec?.evidence ?? h.n ?? path.basename(base);
+    checkEvidenceId(evidence);
+    const sectorSize = rec?.media.sector_size ?? ewf?.volume.bytesPerSector ?? 512;
+    if (o.settings.format === 'e01' && reader.size % sectorSize !== 0) {
+      throw new ExhibitError('USAGE', `the media (${reader.size} bytes) is not a whole number of ${sectorSize}-byte sectors; E01 would have to pad it, and its hashes would no longer be the source's`, {
+        hints: ['convert to raw, split-raw or zst instead'],
+      });
+    }
+    const unreadable = rec?.read_errors?.ranges ?? (ewf?.errors ?? []).map((e) => ({ ...e, error: 'EIO' }));
+    const source = rec?.source as { device?: { model?: string; serial?: string; removable?: boolean; is_partition?: boolean }; kind?: string } | undefined;
+    const outDir = path.resolve(o.outDir);
+    const writer = makeWriter({
+      dir: outDir,
+      base: evidence,
+      settings: o.settings,
+      mediaBytes: reader.size,
+      sectorSize,
+      facts: {
+        case: rec?.case ?? h.c ?? '',
+        evidence,
+        examiner: rec?.examiner ?? h.e ?? '',
+        ...((rec?.description ?? h.a) ? { description: rec?.description ?? h.a } : {}),
+        ...((rec?.notes ?? h.t) ? { notes: rec?.notes ?? h.t } : {}),
+        ...((source?.device?.model ?? h.md) ? { model: source?.device?.model ?? h.md } : {}),
+        ...((source?.device?.serial ?? h.sn) ? { serial: source?.device?.serial ?? h.sn } : {}),
+        removable: source?.device?.removable === true || ewf?.volume.mediaType === 0,
+        physical: source ? source.kind === 'block-device' && !source.device?.is_partition : ((ewf?.volume.mediaFlags ?? 0) & 2) !== 0,
+        acquired: rec ? new Date(rec.started.utc) : new Date(),
+      },
+      version: o.version,
+    });
+    const recordPath = path.join(outDir, recordFileName(evidence));
+    const inputs = reader.files.map((f) => path.resolve(f));
+    for (const n of [...writer.plannedFiles(reader.size), recordFileName(evidence)]) {
+      if (inputs.includes(path.join(outDir, n))) throw new ExhibitError('OUTPUT_ON_SOURCE', `the output ${path.join(outDir, n)} would replace the image being converted`);
+    }
+    refuseExisting(outDir, evidence, [...writer.plannedFiles(reader.size), recordFileName(evidence)]);
+    await refuseNoRoom(outDir, reader.size + 1024 * 1024);
+    await prepareOutputDir(outDir);
+
+    const algorithms = HASH_ALGORITHMS.filter((a) => a in reference || a === 'md5' || a === 'sha1' || a === 'sha256');
+    const jobs: HashJob[] = algorithms.map((a) => ({ id: `media:${a}`, algorithm: a }));
+    if (writer.layout.kind === 'slices') {
+      const seg = writer.layout.segmentSize;
+      if (seg !== null) jobs.push({ id: 'file:sha256', algorithm: 'sha256', segmentSize: seg });
+    }
+    const started = timestamp();
+    o.onStart?.(reader.size);
+    const run = await runPipeline({
+      source: {
+        read: async (into, pos) => {
+          const n = await reader.read(into, pos, into.length);
+          if (n !== into.length) throw new ExhibitError('IMAGE_INVALID', `the image ends at byte ${pos + n}, before its size of ${reader.size}`);
+        },
+      },
+      size: reader.size,
+      sectorSize,
+      writer,
+      jobs,
+      ...(o.signal ? { signal: o.signal } : {}),
+      onProgress: (n) => o.onProgress?.(n),
+    });
+    const d = run.digests;
+    const computed: Digests = d ? Object.fromEntries(algorithms.map((a) => [a, d.get(`media:${a}`)![0]!])) : {};
+    const compared = (Object.keys(reference) as HashAlgorithm[])
+      .filter((a) => computed[a] !== undefined)
+      .map((a) => ({ algorithm: a, recorded: reference[a]!, computed: computed[a]!, equal: digestsEqual(reference[a]!, computed[a]!) }));
+    let error: ExhibitError | undefined;
+    let files: ImageFile[] = [];
+    const copied = !run.interrupted && run.failure === undefined;
+    if (run.failure !== undefined) error = run.failure instanceof ExhibitError ? run.failure : new ExhibitError('INTERNAL', describeSystemError(run.failure));
+    else if (run.interrupted) error = new ExhibitError('INTERRUPTED', 'interrupted; run the conversion again (delete its partial output first)');
+    const mismatch = compared.find((c) => !c.equal);
+    if (copied && mismatch) {
+      error = new ExhibitError('VERIFY_FAILED', `the converted media's ${mismatch.algorithm.toUpperCase()} is ${mismatch.computed}, but the source records ${mismatch.recorded}: the source image does not hold what was acquired`);
+    }
+    try {
+      files = copied && !error ? await writer.finish({ ...(computed.md5 ? { md5: computed.md5 } : {}), ...(computed.sha1 ? { sha1: computed.sha1 } : {}), unreadable }) : await writer.close();
+    } catch (err) {
+      error ??= err instanceof ExhibitError ? err : new ExhibitError('OUTPUT_WRITE', describeSystemError(err), { cause: err });
+    }
+    const fileSums = d?.get('file:sha256') ?? (writer.layout.kind === 'slices' ? d?.get('media:sha256') : undefined);
+    const finished = timestamp();
+    const verified = compared.length > 0 && compared.every((c) => c.equal);
+    if (!error && !verified) warnings.push('the source records no hash, so the conversion could not be checked against it');
+    const record: AcquisitionRecord = {
+      record: 'exhibit conversion',
+      record_version: 1,
+      result: error ? 'incomplete' : 'complete',
+      ...(error ? { incomplete_reason: error.message } : {}),
+      tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
+      command_line: o.commandLine,
+      host: { hostname: os.hostname(), user: os.userInfo().username, os: `${os.type()} ${os.release()} ${os.arch()}` },
+      case: rec?.case ?? h.c ?? '',
+      evidence,
+      examiner: rec?.examiner ?? h.e ?? '',
+      ...((rec?.description ?? h.a) ? { description: rec?.description ?? h.a } : {}),
+      ...((rec?.notes ?? h.t) ? { notes: rec?.notes ?? h.t } : {}),
+      started: rec?.started ?? started,
+      finished,
+      duration_seconds: Math.round((Date.parse(finished.utc) - Date.parse(started.utc)) / 10) / 100,
+      source: rec?.source ?? { kind: 'image', model: h.md, serial: h.sn },
+      read_only: rec?.read_only ?? { note: 'not known: the source image carries no exhibit record' },
+      image: {
+        format: writer.format,
+        ...(o.settings.segment_size ? { segment_size: o.settings.segment_size } : {}),
+        ...(o.settings.ewf ? { compression: o.settings.ewf.compression, chunk_sectors: o.settings.ewf.chunk_sectors } : {}),
+        ...(o.settings.zstd ? { zstd_level: o.settings.zstd.level, frame_size: o.settings.zstd.frame_size } : {}),
+        files: files.map((f, i) => {
+          const sha256 = f.sha256 ?? fileSums?.[i];
+          return { name: f.name, size: f.size, ...(sha256 && !error ? { sha256 } : {}) };
+        }),
+      },
+      media: {
+        size_bytes: rec?.media.size_bytes ?? reader.size,
+        sector_size: sectorSize,
+        sectors: Math.floor(reader.size / sectorSize),
+        trailing_bytes: reader.size % sectorSize,
+        bytes_acquired: rec?.media.bytes_acquired ?? reader.size,
+        ...(rec?.media.padding_bytes ? { padding_bytes: rec.media.padding_bytes } : {}),
+        ...(d && !error ? { hashes: computed, hashes_computed: 'in-stream, while converting' } : {}),
+        ...(rec?.media.zero_sectors ? { zero_sectors: rec.media.zero_sectors } : {}),
+      },
+      read_errors: rec?.read_errors ?? {
+        unreadable_sectors: unreadable.reduce((a, r) => a + r.sectors, 0),
+        ranges: unreadable,
+        fill: 'unknown',
+        retries: 0,
+        strategy: 'as the source image lists them',
+        note: 'carried over from the source image',
+      },
+      sessions: (rec?.sessions as Record<string, unknown>[] | undefined) ?? [],
+      converted_from: {
+        format: reader.format,
+        files: inputs,
+        ...(recPath ? { record: recPath } : {}),
+        hashes_compared: compared,
+        verified,
+        converted: { started, finished, ...(o.examiner ? { by: o.examiner } : {}) },
+      },
+    };
+    await writeFileAtomic(recordPath, renderRecord(record));
+    return { record, recordPath, compared, verified, warnings, ...(error ? { error } : {}) };
+  } finally {
+    await reader.close();
+
+  }
+}

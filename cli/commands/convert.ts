@@ -1,0 +1,97 @@
+import { Command, Option } from 'commander';
+import path from 'node:path';
+import { convert } from '../../acquire/convert.js';
+import type { OutputFormat } from '../../acquire/writers.js';
+import { formatBytes } from '../../core/units.js';
+import { EXIT } from '../exit-codes.js';
+import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
+import { info, reportError } from '../messages.js';
+import { Progress } from '../progress.js';
+import { interruptSignal } from '../signals.js';
+
+interface ConvertFlags extends FormatFlags {
+  to: OutputFormat;
+  out: string;
+  evidence?: string;
+  examiner?: string;
+  json?: boolean;
+}
+
+export function convertCommand(version: string): Command {
+  const cmd = new Command('convert')
+    .summary('convert an image to another format, checking every byte against its recorded hashes')
+    .description(
+      'Read an image in any format exhibit reads (raw, split raw, E01 from exhibit or other tools, seekable zstd) and write it ' +
+        'in another. The media is hashed while it is converted and must equal the hashes recorded for the source: its exhibit ' +
+        'record when it has one, else the hashes an E01 stores. Case facts, source facts and unreadable ranges carry over; ' +
+        'the new record names the image it came from.',
+    )
+    .argument('<image>', "the source image's first file: .raw, .001, .E01 or .zst")
+    .addOption(new Option('-t, --to <format>', 'the format to write').choices(['raw', 'split-raw', 'e01', 'zst']).makeOptionMandatory())
+    .requiredOption('-o, --out <dir>', 'folder for the converted image and its record')
+    .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id)")
+    .option('-x, --examiner <name>', 'who performs the conversion (recorded)')
+    .option('--json', 'print the new record as JSON');
+  addFormatOptions(cmd);
+  return cmd
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  exhibit convert /cases/17/EV-001.E01 --to zst -o /cases/17/zst\n' +
+        '  exhibit convert suspect.001 --to e01 -o /cases/17/e01 --compression best -x "J. Doe"\n\n' +
+        'Exit codes: 0 converted (and checked when the source records hashes), 1 failed, 2 wrong usage,\n' +
+        '4 the converted media does not match the hashes recorded for the source, 130 interrupted.',
+    )
+    .action(async (image: string, flags: ConvertFlags, c: Command) => {
+      c.setOptionValue('exitCode', await runConvert(image, flags, version));
+    });
+}
+
+async function runConvert(image: string, flags: ConvertFlags, version: string): Promise<number> {
+  let progress: Progress | undefined;
+  const stop = interruptSignal(() => {
+    progress?.done();
+    info('stopping: the converted image will be incomplete (Ctrl-C again to quit at once)');
+  });
+  try {
+    const outcome = await convert({
+      image,
+      outDir: flags.out,
+      settings: formatSettings(flags.to, flags),
+      ...(flags.evidence ? { evidence: flags.evidence } : {}),
+      ...(flags.examiner ? { examiner: flags.examiner } : {}),
+      version,
+      commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
+      signal: stop.signal,
+      onStart: (size) => {
+        progress = new Progress('converting', size);
+      },
+      onProgress: (n) => progress?.update(n),
+    });
+    progress?.done();
+    for (const w of outcome.warnings) info(`warning: ${w}`);
+    const r = outcome.record;
+    if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    if (outcome.error) {
+      const code = reportError(outcome.error);
+      info(`the converted image is incomplete; its record says so: ${outcome.recordPath}`);
+      return code;
+    }
+    if (!flags.json) {
+      const lines = [
+        `converted ${image} to ${r.image.format}: ${formatBytes(r.media.size_bytes)}`,
+        ...r.image.files.map((f) => `  image   ${path.join(path.resolve(flags.out), f.name)}`),
+        `  record  ${outcome.recordPath}`,
+        ...outcome.compared.map((c) => `  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'equals the source\'s recorded hash' : 'DIFFERS'}`),
+        outcome.verified ? '  every recorded hash of the source matches' : '  NOT CHECKED: the source records no hash',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return EXIT.OK;
+  } catch (err) {
+    progress?.done();
+    return reportError(err, flags.json === true);
+  } finally {
+    stop.dispose();
+  }
+}
