@@ -30,8 +30,19 @@ export async function openImage(file: string): Promise<OpenedImage> {
     return { reader: r, base: path.join(dir, m[1]!), warnings: [...r.warnings] };
   }
   if (name.endsWith('.zst')) {
-    const r = await ZstdReader.open(p);
-    return { reader: r, base: p.slice(0, -4), warnings: [...r.warnings] };
+    try {
+      const r = await ZstdReader.open(p);
+      return { reader: r, base: p.slice(0, -4), warnings: [...r.warnings] };
+    } catch (err) {
+      if (!(err instanceof ExhibitError) || !/seek table is missing or damaged/.test(err.message)) throw err;
+      // Recoverable: every frame says its own size; decompress them in order.
+      const r = await ZstdReader.openScanning(p, 0);
+      return {
+        reader: r,
+        base: p.slice(0, -4),
+        warnings: [`${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${r.frames.length} frames in order`, ...r.warnings],
+      };
+    }
   }
   const seg = /^(.*)\.(\d{3,})$/.exec(name);
   if (seg) {

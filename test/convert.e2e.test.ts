@@ -1,0 +1,129 @@
+/** `exhibit convert` end to end: round trips, foreign images, damage, refusals. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { exhibit, fileDigest, have, makeSourceFile, ROOT, tempDir } from './helpers/cli.js';
+
+const why = have('ewfacquire') && have('zstd') ? undefined : 'needs ewf-tools and zstd';
+if (why) console.warn(`skipping convert tests: ${why}`);
+const work = tempDir('exhibit-convert-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+const record = (file: string): any => YAML.parse(fs.readFileSync(file, 'utf8'));
+
+describe.skipIf(why !== undefined)('exhibit convert', () => {
+  const src = path.join(work, 'disk.bin');
+  makeSourceFile(src, 9 * 1024 * 1024, 61);
+  const sums = { md5: fileDigest('md5', src), sha1: fileDigest('sha1', src), sha256: fileDigest('sha256', src) };
+
+  it('round-trips raw -> e01 -> zst -> split-raw -> raw byte for byte, carrying the case facts', () => {
+    const a = exhibit(['acquire', src, '-o', path.join(work, 'raw'), '-c', 'CASE-12', '-e', 'HDD1', '-x', 'Ana Núñez', '--description', 'desk drive', '--notes', 'seal 9']);
+    expect(a.code, a.stderr).toBe(0);
+    const steps: [string, string, string[]][] = [
+      ['raw/HDD1.raw', 'e01', []],
+      ['e01/HDD1.E01', 'zst', ['--level', '1']],
+      ['zst/HDD1.zst', 'split-raw', ['--segment-size', '2MiB']],
+      ['split-raw/HDD1.001', 'raw', []],
+    ];
+    for (const [from, to, extra] of steps) {
+      const out = path.join(work, to === 'raw' ? 'raw2' : to);
+      const r = exhibit(['convert', path.join(work, from), '--to', to, '-o', out, '-x', 'Converter', ...extra]);
+      expect(r.code, `${from} -> ${to}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/every recorded hash of the source matches/);
+      const rec = record(path.join(out, 'HDD1.acquisition.yaml'));
+      expect(rec).toMatchObject({ record: 'exhibit conversion', result: 'complete', case: 'CASE-12', evidence: 'HDD1', examiner: 'Ana Núñez', description: 'desk drive', notes: 'seal 9' });
+      expect(rec.media.hashes).toEqual(sums);
+      expect(rec.converted_from.verified).toBe(true);
+      expect(rec.converted_from.hashes_compared).toHaveLength(3);
+      for (const f of rec.image.files) expect(f.sha256).toBe(fileDigest('sha256', path.join(out, f.name)));
+    }
+    expect(fs.readFileSync(path.join(work, 'raw2', 'HDD1.raw')).equals(fs.readFileSync(src))).toBe(true);
+    const info = spawnSync('ewfinfo', [path.join(work, 'e01', 'HDD1.E01')], { encoding: 'utf8' }).stdout;
+    expect(info).toMatch(/Case number:\s+CASE-12/);
+    expect(info).toMatch(/Examiner name:\s+Ana Núñez/);
+    expect(spawnSync('ewfverify', ['-q', path.join(work, 'e01', 'HDD1.E01')]).status).toBe(0);
+  });
+
+  it('converts an E01 that ewfacquire wrote, confirming the MD5 it stores', () => {
+    const target = path.join(work, 'ewfacq');
+    const r0 = spawnSync('ewfacquire', ['-u', '-t', target, '-f', 'encase6', '-c', 'best', '-C', 'C-77', '-E', 'EV77', '-e', 'Peer Examiner', '-D', 'from ewfacquire', src], { encoding: 'utf8' });
+    expect(r0.status, r0.stdout + r0.stderr).toBe(0);
+    const out = path.join(work, 'from-ewfacquire');
+    const r = exhibit(['convert', `${target}.E01`, '--to', 'zst', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = record(path.join(out, 'EV77.acquisition.yaml'));
+    expect(rec).toMatchObject({ case: 'C-77', evidence: 'EV77', examiner: 'Peer Examiner', description: 'from ewfacquire' });
+    expect(rec.converted_from.hashes_compared.map((c: any) => c.algorithm)).toEqual(['md5']);
+    expect(rec.converted_from.verified).toBe(true);
+    const d = spawnSync('zstd', ['-q', '-d', '-c', path.join(out, 'EV77.zst')], { maxBuffer: 32 << 20 });
+    expect(d.stdout.equals(fs.readFileSync(src))).toBe(true);
+  });
+
+  const interop = path.resolve(ROOT, '../shared/fixtures/interop/ewf');
+  it.skipIf(!fs.existsSync(interop))('converts the interop images with their stored hashes confirmed, and refuses the one that does not hold', () => {
+    const good: [string, string][] = [
+      ['dfvfs-ext2.E01', '196066add11fb71c4c49cf1bb50d6d24'],
+      ['dfvfs-ext2-split.E01', '196066add11fb71c4c49cf1bb50d6d24'],
+      ['plaso-image.E01', 'd73c51f10c7ee6a681b7b619ccc6f1c4'],
+      ['plaso-image-split.E01', '38ea5af8a80e16e46c095c9110242fc0'],
+      ['sleuthkit-image.E01', '3ebb0b7dcd6b5fcd59a0020625d70994'],
+      ['keramics-ext2.E01', 'b1760d0b35a512ef56970df4e6f8c5d6'],
+    ];
+    for (const [name, md5] of good) {
+      const out = path.join(work, `interop-${name}`);
+      const r = exhibit(['convert', path.join(interop, name), '--to', 'raw', '-o', out, '-e', 'X']);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+      expect(fileDigest('md5', path.join(out, 'X.raw'))).toBe(md5);
+    }
+    const out = path.join(work, 'interop-unaligned');
+    const r = exhibit(['convert', path.join(interop, 'dissect-unaligned.E01'), '--to', 'raw', '-o', out, '-e', 'X']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^exhibit: error: the converted media's MD5 is 12fa506e8e270f36f47159b80db58119, but the source records 4a225557e15472d956eb5fe34eed3b9d/);
+    expect(record(path.join(out, 'X.acquisition.yaml')).result).toBe('incomplete');
+  });
+
+  it('refuses to call a changed image good: exit 4, and the record says incomplete', () => {
+    const dir = path.join(work, 'tamper');
+    expect(exhibit(['acquire', src, '-o', dir, '-c', 'C', '-e', 'T', '-x', 'X']).code).toBe(0);
+    const img = path.join(dir, 'T.raw');
+    const fd = fs.openSync(img, 'r+');
+    fs.writeSync(fd, Buffer.from([0x42]), 0, 1, 4096);
+    fs.closeSync(fd);
+    const out = path.join(work, 'tamper-out');
+    const r = exhibit(['convert', img, '--to', 'zst', '-o', out]);
+    expect(r.code).toBe(4);
+    expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the converted media's MD5 is [0-9a-f]{32}, but the source records/);
+    expect(record(path.join(out, 'T.acquisition.yaml')).result).toBe('incomplete');
+  });
+
+  it('recovers a zst image whose seek table is gone, saying so', () => {
+    const zst = path.join(work, 'zst', 'HDD1.zst');
+    const cutDir = path.join(work, 'cut');
+    fs.mkdirSync(cutDir, { recursive: true });
+    const bytes = fs.readFileSync(zst);
+    const frames = Math.ceil(fs.statSync(src).size / (2 * 1024 * 1024));
+    fs.writeFileSync(path.join(cutDir, 'HDD1.zst'), bytes.subarray(0, bytes.length - (8 + frames * 12 + 9)));
+    fs.copyFileSync(path.join(work, 'zst', 'HDD1.acquisition.yaml'), path.join(cutDir, 'HDD1.acquisition.yaml'));
+    const out = path.join(work, 'recovered');
+    const r = exhibit(['convert', path.join(cutDir, 'HDD1.zst'), '--to', 'raw', '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/the seek table is missing or damaged: recovered by decompressing its 5 frames in order/);
+    expect(fs.readFileSync(path.join(out, 'HDD1.raw')).equals(fs.readFileSync(src))).toBe(true);
+  });
+
+  it('refuses an existing output, an output on the input, and odd-sized media to E01', () => {
+    let r = exhibit(['convert', path.join(work, 'raw', 'HDD1.raw'), '--to', 'zst', '-o', path.join(work, 'zst')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/HDD1\.zst already exists|would replace/);
+    r = exhibit(['convert', path.join(work, 'raw', 'HDD1.raw'), '--to', 'raw', '-o', path.join(work, 'raw')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/would replace the image being converted/);
+    const odd = path.join(work, 'odd.bin');
+    makeSourceFile(odd, 100_001, 62);
+    r = exhibit(['convert', odd, '--to', 'e01', '-o', path.join(work, 'odd-e01')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a whole number of 512-byte sectors; E01 would have to pad it/);
+    expect(fs.existsSync(path.join(work, 'odd-e01'))).toBe(false);
+  });
+});
