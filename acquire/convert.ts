@@ -58,8 +58,9 @@ function sourceRecord(base: string): { path: string; record: AcquisitionRecord }
 export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
   const { reader, base, warnings } = await openImage(o.image);
   try {
-    const rec = sourceRecord(base)?.record;
-    const recPath = sourceRecord(base)?.path;
+    const found = sourceRecord(base);
+    const rec = found?.record;
+    const recPath = found?.path;
     if (rec && rec.result !== 'complete') throw new ExhibitError('IMAGE_INVALID', `the source's record ${recPath} says its acquisition is incomplete; finish or resume it first`);
     const ewf = reader instanceof EwfReader ? reader : undefined;
     const h = ewf?.header ?? {};
