@@ -191,4 +191,18 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
     expect(fs.readFileSync(path.join(out, 'EV.raw')).equals(expectedImage(Buffer.alloc(SS)))).toBe(true);
     expect(fs.existsSync(path.join(out, 'EV.journal.json'))).toBe(false);
   });
+
+  it('fills and maps them in a zst image too, which zstd -d turns back into the filled media', async () => {
+    const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
+    const out = path.join(work, 'zst');
+    const r = exhibit(['acquire', dev.device, ...args(out), '-f', 'zst', '--frame-size', '1MiB']);
+    await dev.teardown();
+    expect(r.code).toBe(3);
+    const rec = record(out);
+    expect(rec.read_errors.ranges).toEqual(BAD.map((b) => ({ first_sector: b.first, sectors: b.count, error: 'EIO' })));
+    const d = spawnSync('zstd', ['-q', '-d', '-c', path.join(out, 'EV.zst')], { maxBuffer: 64 << 20 });
+    const want = expectedImage(Buffer.alloc(SS));
+    expect(d.stdout.equals(want)).toBe(true);
+    expect(rec.media.hashes.sha256).toBe(crypto.createHash('sha256').update(want).digest('hex'));
+  });
 });
