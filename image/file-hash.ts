@@ -1,19 +1,26 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 
-/** SHA-256 of a whole file, read back in 4 MiB pieces (for image files whose bytes were patched while written). */
-export async function fileSha256(file: string): Promise<string> {
-  const h = crypto.createHash('sha256');
+/** Feed the first `length` bytes of a file (all of it when omitted) into `h`, read back in 4 MiB pieces. */
+export async function hashPrefix(file: string, length: number, h: crypto.Hash): Promise<void> {
   const fd = await fs.open(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(4 << 20);
-    for (;;) {
-      const { bytesRead } = await fd.read(buf, 0, buf.length, null);
+    let pos = 0;
+    while (pos < length) {
+      const { bytesRead } = await fd.read(buf, 0, Math.min(buf.length, length - pos), pos);
       if (bytesRead === 0) break;
       h.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
     }
   } finally {
     await fd.close();
   }
+}
+
+/** SHA-256 of a whole file, read back (for image files whose bytes were patched while written). */
+export async function fileSha256(file: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  await hashPrefix(file, (await fs.stat(file)).size, h);
   return h.digest('hex');
 }

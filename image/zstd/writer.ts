@@ -4,11 +4,12 @@
  * codec worker pool, then the seek table in a skippable frame. Plain
  * `zstd -d` turns it back into the media; exhibit seeks with the table.
  */
+import crypto from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ExhibitError } from '../../core/errors.js';
 import { BatchEncoder, type EncodedUnit } from '../batch-encoder.js';
-import { fileSha256 } from '../file-hash.js';
+import { hashPrefix } from '../file-hash.js';
 import { OutputFile } from '../output-file.js';
 import type { ImageFile, ImageWriter, MediaLayout } from '../types.js';
 import { seekTable, type FrameEntry } from './layout.js';
@@ -35,6 +36,8 @@ export class ZstdWriter implements ImageWriter {
   private file: OutputFile;
   private readonly entries: FrameEntry[] = [];
   private media = 0; // media bytes laid down
+  // The file is written strictly in order (nothing is patched later), so its SHA-256 is taken as it is written.
+  private readonly fileHash = crypto.createHash('sha256');
 
   constructor(private readonly o: ZstdWriterOptions) {
     this.file = new OutputFile(path.join(o.dir, `${o.base}.zst`));
@@ -53,7 +56,9 @@ export class ZstdWriter implements ImageWriter {
       this.entries.push({ compressed: b.length, decompressed: u.mediaLength, checksum });
       this.media += u.mediaLength;
     }
-    await this.file.writev(units.map((u) => u.bytes));
+    const parts = units.map((u) => u.bytes);
+    await this.file.writev(parts);
+    for (const p of parts) this.fileHash.update(p);
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -87,6 +92,7 @@ export class ZstdWriter implements ImageWriter {
       throw new ExhibitError('RESUME_MISMATCH', `${this.file.filePath} holds ${found.length} whole frames before byte ${st.size}, the journal says ${st.frames}`);
     }
     this.file = await OutputFile.adopt(this.file.filePath, st.size);
+    await hashPrefix(this.file.filePath, st.size, this.fileHash);
     this.entries.push(...found);
     this.media = mediaBytes;
   }
@@ -94,10 +100,12 @@ export class ZstdWriter implements ImageWriter {
   async finish(): Promise<ImageFile[]> {
     try {
       await this.encoder.flushAll();
-      await this.file.write(seekTable(this.entries));
+      const table = seekTable(this.entries);
+      await this.file.write(table);
+      this.fileHash.update(table);
       await this.file.sync();
       await this.file.close();
-      return [{ name: this.file.name, size: this.file.size, sha256: await fileSha256(this.file.filePath) }];
+      return [{ name: this.file.name, size: this.file.size, sha256: this.fileHash.digest('hex') }];
     } finally {
       await this.encoder.close();
     }
