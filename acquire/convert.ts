@@ -28,6 +28,8 @@ export interface ConvertOptions {
   settings: FormatSettings;
   evidence?: string;
   examiner?: string;
+  /** Hashes to compute; by default the strongest one the source records (plus what the target format stores). */
+  hashes?: HashAlgorithm[];
   version: string;
   commandLine: string[];
   signal?: AbortSignal;
@@ -109,7 +111,16 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     await refuseNoRoom(outDir, reader.size + 1024 * 1024);
     await prepareOutputDir(outDir);
 
-    const algorithms = HASH_ALGORITHMS.filter((a) => a in reference || a === 'md5' || a === 'sha1' || a === 'sha256');
+    // One matching SHA-256 proves the media identical, so the strongest recorded hash is enough to check;
+    // E01 stores MD5 (and SHA-1), so those are computed when it is the target. Without any recorded
+    // hash, the three usual ones are computed for the new record.
+    const strongest = (['sha512', 'sha256', 'sha1', 'md5'] as const).find((a) => a in reference);
+    const wanted = new Set<HashAlgorithm>(o.hashes ?? (strongest ? [strongest] : ['md5', 'sha1', 'sha256']));
+    if (o.settings.format === 'e01') {
+      wanted.add('md5');
+      if ('sha1' in reference) wanted.add('sha1');
+    }
+    const algorithms = HASH_ALGORITHMS.filter((a) => wanted.has(a));
     const jobs: HashJob[] = algorithms.map((a) => ({ id: `media:${a}`, algorithm: a }));
     if (writer.layout.kind === 'slices') {
       const seg = writer.layout.segmentSize;
@@ -133,6 +144,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     });
     const d = run.digests;
     const computed: Digests = d ? Object.fromEntries(algorithms.map((a) => [a, d.get(`media:${a}`)![0]!])) : {};
+    const carried = (Object.keys(reference) as HashAlgorithm[]).filter((a) => computed[a] === undefined);
     const compared = (Object.keys(reference) as HashAlgorithm[])
       .filter((a) => computed[a] !== undefined)
       .map((a) => ({ algorithm: a, recorded: reference[a]!, computed: computed[a]!, equal: digestsEqual(reference[a]!, computed[a]!) }));
@@ -189,7 +201,15 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         trailing_bytes: reader.size % sectorSize,
         bytes_acquired: rec?.media.bytes_acquired ?? reader.size,
         ...(rec?.media.padding_bytes ? { padding_bytes: rec.media.padding_bytes } : {}),
-        ...(d && !error ? { hashes: computed, hashes_computed: 'in-stream, while converting' } : {}),
+        ...(d && !error
+          ? {
+              hashes: { ...reference, ...computed },
+              hashes_computed:
+                carried.length > 0
+                  ? `${algorithms.join(', ')} in-stream while converting; ${carried.join(', ')} carried over from the source, which the ${algorithms.filter((a) => a in reference).join(', ')} check shows to be the same media`
+                  : 'in-stream, while converting',
+            }
+          : {}),
         ...(rec?.media.zero_sectors ? { zero_sectors: rec.media.zero_sectors } : {}),
       },
       read_errors: rec?.read_errors ?? {

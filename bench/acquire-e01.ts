@@ -13,9 +13,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  agreedHashes, die, EVIDENCE, exhibitAcquire, heading, INPUT, inScratch, log, median, MiB, ok, preflight,
-  prepareInput, report, ROUNDS, runRounds, SCRATCH, SIZE, summarize, table, timed, timingCells, TIMING_COLUMNS,
-  type Hashes, type Run,
+  agreedHashes, die, EVIDENCE, exhibitAcquire, heading, INPUT, inScratch, log, MiB, ok, preflight, prepareInput,
+  report, ROUNDS, runRounds, SCRATCH, segments, SIZE, summarizeOutput, table, timed, timingCells, TIMING_COLUMNS,
+  totalSize, type Hashes, type OutputRun,
 } from './lib.js';
 
 const ALL_HASHES = process.env.EXHIBIT_BENCH_ALL_HASHES === '1';
@@ -23,16 +23,8 @@ const TARGET_RATIO = 0.35; // exhibit wall time / ewfacquire wall time
 const TARGET_SIZE = [0.98, 1.02] as const; // exhibit output size / ewfacquire output size
 const TARGET_RSS_MIB = 300;
 
-interface E01Run extends Run { output_bytes: number }
-
-/** Segment files `<base>.E01`, `<base>.E02`, ... (then .EAA, ...) in `dir`. */
-const segments = (dir: string, base: string): string[] =>
-  fs.readdirSync(dir).filter((n) => n.length === base.length + 4 && n.startsWith(`${base}.`) && /^E[0-9A-Z]{2}$/.test(n.slice(-3)))
-    .map((n) => path.join(dir, n));
-const totalSize = (files: string[]): number => files.reduce((sum, f) => sum + fs.statSync(f).size, 0);
-
 /** ewfacquire writes SCRATCH/ewf.E01, ...; MD5 always, SHA-256 with -d sha256, both printed on stdout. */
-function runEwfacquire(): Omit<E01Run, 'tool' | 'round'> {
+function runEwfacquire(): Omit<OutputRun, 'tool' | 'round'> {
   try {
     const t = timed(['ewfacquire', '-u', '-t', path.join(SCRATCH, 'ewf'), '-c', 'deflate:fast', '-d', 'sha256', INPUT]);
     const out = t.stdout.replace(/\r/g, '\n');
@@ -64,7 +56,7 @@ function ewfverify(e01: string, md5: string | undefined): void {
 }
 
 /** exhibit writes SCRATCH/ex/EV.E01, ... and its record; `algs` are the hashes it is asked for. */
-const runExhibit = (algs: Array<'md5' | 'sha1' | 'sha256'>) => (): Omit<E01Run, 'tool' | 'round'> =>
+const runExhibit = (algs: Array<'md5' | 'sha1' | 'sha256'>) => (): Omit<OutputRun, 'tool' | 'round'> =>
   inScratch('ex', (out) => {
     const r = exhibitAcquire(out, ['--format', 'e01', '--compression', 'fast', '--hash', algs.join(',')], algs);
     const files = segments(out, EVIDENCE);
@@ -75,18 +67,15 @@ const runExhibit = (algs: Array<'md5' | 'sha1' | 'sha256'>) => (): Omit<E01Run, 
 
 preflight([{ cmd: 'ewfacquire', pkg: 'ewf-tools' }, { cmd: 'ewfverify', pkg: 'ewf-tools' }]);
 prepareInput();
-const runs = runRounds<Omit<E01Run, 'tool' | 'round'>>([
+const runs = runRounds<Omit<OutputRun, 'tool' | 'round'>>([
   ['ewfacquire', runEwfacquire],
   ['exhibit', runExhibit(['md5', 'sha256'])],
-  ...(ALL_HASHES ? [['exhibit-all', runExhibit(['md5', 'sha1', 'sha256'])] as [string, () => Omit<E01Run, 'tool' | 'round'>]] : []),
+  ...(ALL_HASHES ? [['exhibit-all', runExhibit(['md5', 'sha1', 'sha256'])] as [string, () => Omit<OutputRun, 'tool' | 'round'>]] : []),
 ]);
 const hashes = agreedHashes(runs);
 if (!verified.done) die('ewfverify did not run');
 
-const summary = (tool: string) => {
-  const output_bytes = Math.round(median(runs.filter((r) => r.tool === tool).map((r) => r.output_bytes)));
-  return { ...summarize(runs, tool), output_bytes, output_mib: output_bytes / MiB };
-};
+const summary = (tool: string) => summarizeOutput(runs, tool);
 const ewf = summary('ewfacquire');
 const exhibit = summary('exhibit');
 const all = ALL_HASHES ? summary('exhibit-all') : undefined;

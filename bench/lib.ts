@@ -36,6 +36,8 @@ export type Alg = (typeof ALL_ALGS)[number];
 export type Hashes = Partial<Record<Alg, string>>;
 export interface Run { tool: string; round: number; wall_s: number; rss_kib: number; hashes: Hashes }
 export interface Summary { median_wall_s: number; mib_per_s: number; peak_rss_mib: number }
+/** A run that leaves an image behind, and the size of its files. */
+export interface OutputRun extends Run { output_bytes: number }
 
 export const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 export function die(msg: string): never {
@@ -55,9 +57,10 @@ function which(cmd: string): string | null {
 /**
  * Refuse clearly rather than fail halfway: the compared tools (command and
  * the Debian/Ubuntu package that has it), GNU time, a built exhibit, sane
- * settings and room in the scratch folder, which is emptied first.
+ * settings and room for `images` input-sized images in the scratch folder,
+ * which is emptied first.
  */
-export function preflight(tools: Array<{ cmd: string; pkg: string }>): void {
+export function preflight(tools: Array<{ cmd: string; pkg: string }>, images = 1): void {
   for (const { cmd, pkg } of tools) if (!which(cmd)) die(`${cmd} is not installed (Debian/Ubuntu: apt-get install ${pkg})`);
   if (!fs.existsSync(TIME)) die(`${TIME} is not installed (Debian/Ubuntu: apt-get install time)`);
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) die('exhibit is not built; run: npm run build');
@@ -66,7 +69,33 @@ export function preflight(tools: Array<{ cmd: string; pkg: string }>): void {
   fs.rmSync(SCRATCH, { recursive: true, force: true }); // leftovers of an interrupted run (exhibit never overwrites)
   fs.mkdirSync(SCRATCH, { recursive: true });
   const shm = fs.statfsSync(SCRATCH);
-  if (shm.bavail * shm.bsize < SIZE + 64 * MiB) die(`not enough room in ${SCRATCH} for one ${SIZE}-byte image`);
+  if (shm.bavail * shm.bsize < images * SIZE + 64 * MiB) die(`not enough room in ${SCRATCH} for ${images} ${SIZE}-byte image(s)`);
+}
+
+/**
+ * Wait (polling `ps`, up to `maxWaitS` seconds) until no process of `names`
+ * runs (matched on the program, or on the script node runs), so that no other
+ * imaging competes for the cores while this one is timed.
+ */
+export function waitIdle(names: readonly string[] = ['exhibit', 'exhibit.js', 'ewfacquire', 'ewfexport', 'dc3dd'], maxWaitS = 1800): void {
+  const busy = (): string[] => {
+    const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', maxBuffer: 16 * MiB });
+    if (r.status !== 0) die(`ps failed (status ${r.status}): ${r.stderr ?? ''}`);
+    return r.stdout.split('\n').filter((line) => {
+      const [pid, ...argv] = line.trim().split(/\s+/);
+      if (!pid || Number(pid) === process.pid) return false;
+      const prog = path.basename(argv[0] ?? '');
+      const script = /^node(js)?(\d+)?$/.test(prog) ? path.basename(argv.find((a, i) => i > 0 && !a.startsWith('-')) ?? '') : '';
+      return names.includes(prog) || names.includes(script);
+    });
+  };
+  const start = Date.now();
+  for (let others = busy(), logged = false; others.length; others = busy()) {
+    if (Date.now() - start > maxWaitS * 1000) die(`other imaging still runs after ${maxWaitS} s:\n${others.join('\n')}`);
+    if (!logged) log(`waiting for other imaging to end:\n${others.join('\n')}`);
+    logged = true;
+    spawnSync('sleep', ['5']);
+  }
 }
 
 /** Create the mixed input once (deterministic: seeded xorshift32); reuse it if its size is right. */
@@ -125,12 +154,9 @@ export function inScratch<T>(name: string, fn: (p: string) => T): T {
   try { return fn(p); } finally { fs.rmSync(p, { recursive: true, force: true }); }
 }
 
-/**
- * `exhibit acquire INPUT` into `out` with the bench case details and `args`,
- * timed; the `algs` digests are read back from its record (media.hashes).
- */
-export function exhibitAcquire(out: string, args: string[], algs: readonly Alg[]): Omit<Run, 'tool' | 'round'> {
-  const t = timed([process.execPath, EXHIBIT, 'acquire', INPUT, '--out', out, '--case', 'BENCH', '--evidence', EVIDENCE, '--examiner', 'bench', ...args]);
+/** exhibit with `args`, timed; it writes into `out`, and the `algs` digests are read back from its record (media.hashes). */
+function exhibitTimed(args: string[], out: string, algs: readonly Alg[]): Omit<Run, 'tool' | 'round'> {
+  const t = timed([process.execPath, EXHIBIT, ...args]);
   const record = YAML.parse(fs.readFileSync(path.join(out, `${EVIDENCE}.acquisition.yaml`), 'utf8')) as { media?: { hashes?: Hashes } };
   const got = record.media?.hashes ?? {};
   const hashes: Hashes = {};
@@ -138,13 +164,30 @@ export function exhibitAcquire(out: string, args: string[], algs: readonly Alg[]
   return { wall_s: t.wall_s, rss_kib: t.rss_kib, hashes };
 }
 
+/** `exhibit acquire INPUT` into `out` with the bench case details and `args`; see exhibitTimed. */
+export const exhibitAcquire = (out: string, args: string[], algs: readonly Alg[]): Omit<Run, 'tool' | 'round'> =>
+  exhibitTimed(['acquire', INPUT, '--out', out, '--case', 'BENCH', '--evidence', EVIDENCE, '--examiner', 'bench', ...args], out, algs);
+
+/** `exhibit convert image` into `out` with `args` (e.g. --to raw); the new image keeps the evidence name; see exhibitTimed. */
+export const exhibitConvert = (image: string, out: string, args: string[], algs: readonly Alg[]): Omit<Run, 'tool' | 'round'> =>
+  exhibitTimed(['convert', image, '--out', out, '--examiner', 'bench', ...args], out, algs);
+
+/** Segment files `<base>.E01`, `<base>.E02`, ... (then .EAA, ...) in `dir`, in order. */
+export const segments = (dir: string, base: string): string[] =>
+  fs.readdirSync(dir).filter((n) => n.length === base.length + 4 && n.startsWith(`${base}.`) && /^E[0-9A-Z]{2}$/.test(n.slice(-3)))
+    .sort().map((n) => path.join(dir, n));
+export const totalSize = (files: string[]): number => files.reduce((sum, f) => sum + fs.statSync(f).size, 0);
+
 /**
  * ROUNDS rounds of every [tool, runner], in the given order on odd rounds and
- * the reverse on even ones; logs each run; empties SCRATCH at the end.
+ * the reverse on even ones; logs each run; empties SCRATCH at the end, unless
+ * `keep` and every round succeeded (what the runners kept there is then left
+ * for a later step, whose runRounds empties it).
  */
-export function runRounds<M extends Omit<Run, 'tool' | 'round'>>(runners: Array<[string, (round: number) => M]>): Array<Run & M> {
+export function runRounds<M extends Omit<Run, 'tool' | 'round'>>(runners: Array<[string, (round: number) => M]>, { keep = false } = {}): Array<Run & M> {
   const runs: Array<Run & M> = [];
   const width = Math.max(7, ...runners.map(([tool]) => tool.length));
+  let done = false;
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 ? runners : [...runners].reverse();
@@ -154,7 +197,8 @@ export function runRounds<M extends Omit<Run, 'tool' | 'round'>>(runners: Array<
         runs.push(r);
       }
     }
-  } finally { fs.rmSync(SCRATCH, { recursive: true, force: true }); }
+    done = true;
+  } finally { if (!(done && keep)) fs.rmSync(SCRATCH, { recursive: true, force: true }); }
   return runs;
 }
 
@@ -187,6 +231,12 @@ export function summarize(runs: Run[], tool: string): Summary {
   const rs = runs.filter((r) => r.tool === tool);
   const wall = median(rs.map((r) => r.wall_s));
   return { median_wall_s: wall, mib_per_s: SIZE / MiB / wall, peak_rss_mib: Math.max(...rs.map((r) => r.rss_kib)) / 1024 };
+}
+
+/** summarize, plus the median size of what `tool`'s runs wrote. */
+export function summarizeOutput(runs: OutputRun[], tool: string): Summary & { output_bytes: number; output_mib: number } {
+  const output_bytes = Math.round(median(runs.filter((r) => r.tool === tool).map((r) => r.output_bytes)));
+  return { ...summarize(runs, tool), output_bytes, output_mib: output_bytes / MiB };
 }
 
 export function machine(): { cpu: string; cores: number; node: string } {

@@ -35,7 +35,9 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
       expect(rec).toMatchObject({ record: 'exhibit conversion', result: 'complete', case: 'CASE-12', evidence: 'HDD1', examiner: 'Ana Núñez', description: 'desk drive', notes: 'seal 9' });
       expect(rec.media.hashes).toEqual(sums);
       expect(rec.converted_from.verified).toBe(true);
-      expect(rec.converted_from.hashes_compared).toHaveLength(3);
+      // SHA-256, the strongest recorded hash, proves the media; E01 also stores MD5 and SHA-1, so those are computed for it.
+      const compared = rec.converted_from.hashes_compared.map((c: any) => c.algorithm);
+      expect(compared).toEqual(to === 'e01' ? ['md5', 'sha1', 'sha256'] : ['sha256']);
       for (const f of rec.image.files) expect(f.sha256).toBe(fileDigest('sha256', path.join(out, f.name)));
     }
     expect(fs.readFileSync(path.join(work, 'raw2', 'HDD1.raw')).equals(fs.readFileSync(src))).toBe(true);
@@ -93,7 +95,7 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
     const out = path.join(work, 'tamper-out');
     const r = exhibit(['convert', img, '--to', 'zst', '-o', out]);
     expect(r.code).toBe(4);
-    expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the converted media's MD5 is [0-9a-f]{32}, but the source records/);
+    expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the converted media's SHA256 is [0-9a-f]{64}, but the source records/);
     expect(record(path.join(out, 'T.acquisition.yaml')).result).toBe('incomplete');
   });
 

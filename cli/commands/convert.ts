@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import path from 'node:path';
 import { convert } from '../../acquire/convert.js';
 import type { OutputFormat } from '../../acquire/writers.js';
+import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import { EXIT } from '../exit-codes.js';
 import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
@@ -14,6 +15,7 @@ interface ConvertFlags extends FormatFlags {
   out: string;
   evidence?: string;
   examiner?: string;
+  hash?: string;
   json?: boolean;
 }
 
@@ -31,6 +33,7 @@ export function convertCommand(version: string): Command {
     .requiredOption('-o, --out <dir>', 'folder for the converted image and its record')
     .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id)")
     .option('-x, --examiner <name>', 'who performs the conversion (recorded)')
+    .option('--hash <list>', "hashes to compute (default: the strongest the source records, enough to prove the media identical)")
     .option('--json', 'print the new record as JSON');
   addFormatOptions(cmd);
   return cmd
@@ -60,6 +63,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       settings: formatSettings(flags.to, flags),
       ...(flags.evidence ? { evidence: flags.evidence } : {}),
       ...(flags.examiner ? { examiner: flags.examiner } : {}),
+      ...(flags.hash ? { hashes: parseHashList(flags.hash) } : {}),
       version,
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
       signal: stop.signal,
