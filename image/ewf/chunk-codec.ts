@@ -30,15 +30,7 @@ export function entropy(data: Uint8Array): number {
     }
   }
   for (let j = words * 4; j < n; j++) c0[data[j]!]!++;
-  let h = 0;
-  for (let v = 0; v < 256; v++) {
-    const c = c0[v]! + c1[v]! + c2[v]! + c3[v]!;
-    if (c > 0) {
-      const p = c / n;
-      h -= p * Math.log2(p);
-    }
-  }
-  return h;
+  return entropyOf(c0, c1, c2, c3, n);
 }
 
 function entropyOf(c0: Uint32Array, c1: Uint32Array, c2: Uint32Array, c3: Uint32Array, n: number): number {

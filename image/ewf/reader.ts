@@ -156,8 +156,13 @@ export class EwfReader implements ImageReader {
   }
 
   /** Open an image from its first segment file (.E01, .e01 or .s01); the other segments are found beside it. */
-  static async open(firstSegment: string): Promise<EwfReader> {
-    const opener = new Opener(path.resolve(firstSegment));
+  static open(firstSegment: string): Promise<EwfReader> {
+    return EwfReader.run(firstSegment);
+  }
+
+  /** Walk the segments; whatever goes wrong is an IMAGE_INVALID error naming the place, with every file closed. */
+  private static async run(firstSegment: string, state?: EwfPartialState): Promise<EwfReader> {
+    const opener = new Opener(path.resolve(firstSegment), state);
     try {
       return new EwfReader(await opener.run());
     } catch (err) {
@@ -173,15 +178,8 @@ export class EwfReader implements ImageReader {
    * had then, and the group of chunks still open comes from the state. Used
    * to rebuild the hashes when an E01 acquisition resumes.
    */
-  static async openPartial(firstSegment: string, state: EwfPartialState): Promise<EwfReader> {
-    const opener = new Opener(path.resolve(firstSegment), state);
-    try {
-      return new EwfReader(await opener.run());
-    } catch (err) {
-      await opener.closeAll();
-      if (err instanceof ExhibitError) throw err;
-      throw new ExhibitError('IMAGE_INVALID', `${firstSegment}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
+  static openPartial(firstSegment: string, state: EwfPartialState): Promise<EwfReader> {
+    return EwfReader.run(firstSegment, state);
   }
 
   /** Where chunk `index` is stored. */
