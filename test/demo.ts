@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: build a sample evidence disk, image it with exhibit twice
- * (one raw file, 8 MiB split-raw segments, and an E01), and check that the hashes in
+ * (one raw file, 8 MiB split-raw segments, an E01 and a seekable zstd file), and check that the hashes in
  * each acquisition record match the ones computed while the disk was built.
  * Everything goes into demo-output/ in the project folder, made afresh each run.
  */
@@ -80,8 +80,11 @@ async function main(): Promise<number> {
   await acquire('EV-001');
   await acquire('EV-001-split', '--format', 'split-raw', '--segment-size', '8MiB');
   await acquire('EV-001-e01', '--format', 'e01', '--hash', 'md5,sha1,sha256');
+  await acquire('EV-001-zst', '--format', 'zst');
 
-  const results = [await checkRecord('EV-001', disk), await checkRecord('EV-001-split', disk), await checkRecord('EV-001-e01', disk)];
+  const ids = ['EV-001', 'EV-001-split', 'EV-001-e01', 'EV-001-zst'];
+  const results = [];
+  for (const id of ids) results.push(await checkRecord(id, disk));
   const problems = results.flatMap((r) => r.problems);
   say('');
   if (problems.length > 0) {
