@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { lastAtOrBefore } from '../../core/search.js';
 import zlib from 'node:zlib';
 import { adler32 } from '../../core/adler32.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
@@ -190,14 +191,7 @@ export class EwfReader implements ImageReader {
 
   private find(index: number): { segment: number; offset: number; size: number; compressed: boolean } {
     if (!Number.isInteger(index) || index < 0 || index >= this.chunkCount) throw new RangeError(`no chunk ${index} (the image has ${this.chunkCount})`);
-    let lo = 0;
-    let hi = this.groups.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.groups[mid]!.firstChunk <= index) lo = mid;
-      else hi = mid - 1;
-    }
-    const g = this.groups[lo]!;
+    const g = this.groups[lastAtOrBefore(this.groups, (x) => x.firstChunk, index)]!;
     const j = index - g.firstChunk;
     const start = entryOffset(g, j);
     const end = j + 1 < g.entries.length ? entryOffset(g, j + 1) : g.end;
@@ -708,14 +702,6 @@ class Opener {
 
 /** The section whose byte range holds `position`. */
 function containing(sections: Section[], position: number): Section | undefined {
-  let lo = 0;
-  let hi = sections.length - 1;
-  if (hi < 0 || sections[0]!.offset > position) return undefined;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (sections[mid]!.offset <= position) lo = mid;
-    else hi = mid - 1;
-  }
-  const s = sections[lo]!;
-  return position < s.offset + s.size ? s : undefined;
+  const s = sections[lastAtOrBefore(sections, (x) => x.offset, position)];
+  return s && position < s.offset + s.size ? s : undefined;
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { lastAtOrBefore } from '../../core/search.js';
 import type { ImageFormat, ImageReader } from '../types.js';
 
 /**
@@ -37,8 +38,7 @@ export class RawReader implements ImageReader {
     const end = Math.min(offset + length, this.size);
     let pos = offset;
     while (pos < end) {
-      let i = this.starts.length - 1;
-      while (i > 0 && this.starts[i]! > pos) i--;
+      const i = lastAtOrBefore(this.starts, (x) => x, pos);
       const fileEnd = i + 1 < this.starts.length ? this.starts[i + 1]! : this.size;
       const want = Math.min(end, fileEnd) - pos;
       const { bytesRead } = await this.handles[i]!.read(into, done, want, pos - this.starts[i]!);

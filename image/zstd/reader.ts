@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Decompressor } from 'zstd-napi';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import { lastAtOrBefore } from '../../core/search.js';
 import type { ImageFormat, ImageReader } from '../types.js';
 import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
 import { scanFrames } from './scan.js';
@@ -110,17 +111,6 @@ export class ZstdReader implements ImageReader {
     }
   }
 
-  private frameAt(offset: number): number {
-    let lo = 0;
-    let hi = this.frames.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.frames[mid]!.mediaStart <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
   /** Frame `i` decompressed and checked. */
   async frame(i: number): Promise<Buffer> {
     if (this.cache?.index === i) return this.cache.data;
@@ -146,7 +136,7 @@ export class ZstdReader implements ImageReader {
     let pos = offset;
     let done = 0;
     while (pos < end) {
-      const i = this.frameAt(pos);
+      const i = lastAtOrBefore(this.frames, (f) => f.mediaStart, pos);
       const f = this.frames[i]!;
       const data = await this.frame(i);
       const from = pos - f.mediaStart;
