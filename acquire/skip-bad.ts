@@ -14,13 +14,13 @@
 import { errnoOf } from '../core/errors.js';
 import type { BlockSource, PipelineResult } from './pipeline.js';
 import type { Fill } from './bad-sectors.js';
+import { MEDIA_ERRORS } from './source-reader.js';
 
 export interface Region {
   pos: number;
   len: number;
 }
 
-const MEDIA_ERRORS = new Set(['EIO', 'EILSEQ', 'ENODATA', 'EBADMSG', 'EREMOTEIO', 'ETIMEDOUT', 'EPROTO']);
 
 export class SkippingSource implements BlockSource {
   readonly deferred: Region[];

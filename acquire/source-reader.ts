@@ -21,7 +21,7 @@ import { BadSectorMap, type Fill } from './bad-sectors.js';
 import type { SourceFacts } from './source.js';
 
 /** Errors that mean "this spot of the medium cannot be read" rather than "the device is gone". */
-const MEDIA_ERRORS = new Set(['EIO', 'EILSEQ', 'ENODATA', 'EBADMSG', 'EREMOTEIO', 'ETIMEDOUT', 'EPROTO']);
+export const MEDIA_ERRORS: ReadonlySet<string> = new Set(['EIO', 'EILSEQ', 'ENODATA', 'EBADMSG', 'EREMOTEIO', 'ETIMEDOUT', 'EPROTO']);
 const GONE_ERRORS = new Set(['ENODEV', 'ENXIO', 'ENOMEDIUM', 'ESHUTDOWN', 'ENOTCONN']);
 const PIECE = 64 * 1024;
 
