@@ -31,10 +31,6 @@ export interface ReadPolicy {
   maxBadRun: number; // bytes of consecutive unreadable sectors before giving up; 0: never
 }
 
-export interface ReadStats {
-  direct: boolean; // whether O_DIRECT reads were available for error regions
-}
-
 export class SourceReader {
   readonly bad: BadSectorMap;
   private direct: fsp.FileHandle | undefined;
@@ -42,7 +38,6 @@ export class SourceReader {
   private scratch: Buffer | undefined;
   private runStart = -1; // byte offset where the current run of bad sectors began
   private runEnd = -1;
-  readonly stats: ReadStats = { direct: false };
 
   constructor(
     private readonly handle: fsp.FileHandle,
@@ -108,7 +103,6 @@ export class SourceReader {
     if (!this.directTried) {
       this.directTried = true;
       this.direct = await this.openDirect().catch(() => undefined);
-      this.stats.direct = this.direct !== undefined;
     }
     return this.direct ?? this.handle;
   }
@@ -141,7 +135,6 @@ export class SourceReader {
   private async dropDirect(): Promise<void> {
     await this.direct?.close();
     this.direct = undefined;
-    this.stats.direct = false;
   }
 
   /** A read for the error region: O_DIRECT through an aligned scratch buffer when it works here, else buffered. */
