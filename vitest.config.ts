@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // End-to-end tests attach loop devices and spawn the real CLI: keep files serial.
     fileParallelism: false,
+    setupFiles: ['./test/setup-env.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -140,7 +140,7 @@ export function prepareInput(): void {
 /** Run `argv` under GNU time; returns its stdout, its stderr (minus the time line), wall seconds and peak RSS. */
 export function timed(argv: string[]): { stdout: string; stderr: string; wall_s: number; rss_kib: number } {
   const r = spawnSync(TIME, ['-f', '%e %M', ...argv], {
-    encoding: 'utf8', maxBuffer: 256 * MiB, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EXHIBIT_NO_PROGRESS: '1' },
+    encoding: 'utf8', maxBuffer: 256 * MiB, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EXHIBIT_NO_PROGRESS: '1', EXHIBIT_HOME: path.join(SCRATCH, 'home') }, // the bench's own case store
   });
   const lines = (r.stderr ?? '').trimEnd().split('\n');
   const m = /^(\d+(?:\.\d+)?) (\d+)$/.exec(lines.pop() ?? '');

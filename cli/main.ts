@@ -1,7 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
 import { acquireCommand } from './commands/acquire.js';
+import { caseCommand } from './commands/case.js';
 import { convertCommand } from './commands/convert.js';
+import { custodyCommand } from './commands/custody.js';
+import { evidenceCommand } from './commands/evidence.js';
+import { keyCommand } from './commands/key.js';
+import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
 
@@ -26,8 +31,13 @@ export function buildProgram(version: string): Command {
     );
   program.addCommand(acquireCommand(version));
   program.addCommand(convertCommand(version));
+  program.addCommand(caseCommand());
+  program.addCommand(evidenceCommand());
+  program.addCommand(custodyCommand());
+  program.addCommand(keyCommand());
   // addCommand does not pass settings down: give every command the same error style.
-  for (const c of [program, ...program.commands]) {
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) {
     c.exitOverride()
       .showHelpAfterError('(run with --help for usage)')
       .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'exhibit: error: ')) });
@@ -47,6 +57,5 @@ export async function main(argv: string[]): Promise<number> {
     }
     return reportError(err);
   }
-  const sub = program.commands.find((c) => c.getOptionValue('exitCode') !== undefined);
-  return (sub?.getOptionValue('exitCode') as number | undefined) ?? EXIT.OK;
+  return exitCodeOf(program) ?? EXIT.OK;
 }

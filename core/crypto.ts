@@ -1,6 +1,6 @@
 /**
- * The one place exhibit touches node:crypto (OpenSSL): streaming digests and
- * constant-time comparison. Ed25519 joins here when custody logs are signed.
+ * The one place exhibit touches node:crypto (OpenSSL): streaming digests,
+ * constant-time comparison, and the Ed25519 keys that sign custody logs.
  */
 import crypto from 'node:crypto';
 import { ExhibitError } from './errors.js';
@@ -52,4 +52,97 @@ export function digestsEqual(a: string, b: string): boolean {
   const y = Buffer.from(b.toLowerCase(), 'utf8');
   if (x.length !== y.length) return false;
   return crypto.timingSafeEqual(x, y);
+}
+
+/** SHA-256 of `data` as lower-case hex: what sha256sum prints. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+// ---------------------------------------------------------------------------
+// Ed25519 signing keys. Private keys are PKCS#8 PEM (encrypted with a
+// passphrase when one is given: PBES2, PBKDF2 and AES-256-CBC, which
+// `openssl pkey` reads); public keys are SubjectPublicKeyInfo PEM. A key's
+// fingerprint is the SHA-256 of its SubjectPublicKeyInfo DER, in hex, which
+// anyone can compute with: openssl pkey -pubin -in key.pem -outform DER | sha256sum
+
+export type PublicKey = crypto.KeyObject;
+export type PrivateKey = crypto.KeyObject;
+
+export interface NewSigningKey {
+  privatePem: string;
+  publicPem: string;
+  fingerprint: string;
+}
+
+export function generateSigningKey(passphrase?: string): NewSigningKey {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
+  const privatePem = passphrase
+    ? privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase })
+    : privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
+  return { privatePem: String(privatePem), publicPem: String(publicPem), fingerprint: keyFingerprint(publicKey) };
+}
+
+/** Whether a PKCS#8 PEM private key is encrypted (needs a passphrase). */
+export function isEncryptedPem(pem: string): boolean {
+  return pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----');
+}
+
+/**
+ * Read an Ed25519 private key. Throws ExhibitError KEY with `what` named when
+ * the passphrase is missing or wrong or the file is not such a key.
+ */
+export function readPrivateKey(pem: string, what: string, passphrase?: string): PrivateKey {
+  if (isEncryptedPem(pem) && passphrase === undefined) {
+    throw new ExhibitError('KEY', `${what} is protected by a passphrase and none was given`, {
+      hints: ['give it with --passphrase-file <file> or in the EXHIBIT_PASSPHRASE environment variable'],
+    });
+  }
+  let key: crypto.KeyObject;
+  try {
+    key = crypto.createPrivateKey(passphrase === undefined ? { key: pem, format: 'pem' } : { key: pem, format: 'pem', passphrase });
+  } catch (err) {
+    if (isEncryptedPem(pem)) throw new ExhibitError('KEY', `the passphrase for ${what} is wrong`, { cause: err });
+    throw new ExhibitError('KEY', `${what} is not a readable private key`, { cause: err });
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new ExhibitError('KEY', `${what} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`);
+  return key;
+}
+
+/** Read an Ed25519 public key (SubjectPublicKeyInfo PEM); undefined when it is not one. */
+export function readPublicKey(pem: string): PublicKey | undefined {
+  try {
+    const key = crypto.createPublicKey({ key: pem, format: 'pem' });
+    return key.asymmetricKeyType === 'ed25519' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function publicKeyOf(key: PrivateKey): PublicKey {
+  return crypto.createPublicKey(key);
+}
+
+export function publicKeyPem(key: PublicKey): string {
+  return String(key.export({ type: 'spki', format: 'pem' }));
+}
+
+export function keyFingerprint(key: PublicKey): string {
+  return sha256Hex(key.export({ type: 'spki', format: 'der' }));
+}
+
+/** Ed25519 signature of `data`, base64. */
+export function signBytes(key: PrivateKey, data: Uint8Array | string): string {
+  return crypto.sign(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key).toString('base64');
+}
+
+/** Whether `signature` (base64) is `key`'s Ed25519 signature of `data`. Never throws. */
+export function verifyBytes(key: PublicKey, data: Uint8Array | string, signature: string): boolean {
+  if (!/^[A-Za-z0-9+/]{86}==$/.test(signature)) return false; // 64 bytes, base64
+  try {
+    return crypto.verify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
 }

@@ -24,6 +24,10 @@ export type ErrorCode =
   | 'VERIFY_FAILED' // hashes or checksums do not match what was recorded
   | 'INTERRUPTED'
   | 'IMAGE_INVALID' // an image file is damaged, truncated, incomplete or not of its format
+  | 'NOT_FOUND' // a case, evidence item or examiner that the case store does not hold
+  | 'KEY' // an examiner's signing key is missing, locked, or its passphrase is wrong
+  | 'STORE' // the case store cannot be opened, is busy, or was written by a newer exhibit
+  | 'CONFIG' // config.yaml cannot be read
   | 'INTERNAL';
 
 export class ExhibitError extends Error {

@@ -1,8 +1,10 @@
 /**
- * `npm run demo`: build a sample evidence disk, image it with exhibit twice
- * (one raw file, 8 MiB split-raw segments, an E01 and a seekable zstd file), and check that the hashes in
- * each acquisition record match the ones computed while the disk was built.
- * Everything goes into demo-output/ in the project folder, made afresh each run.
+ * `npm run demo`: build a sample evidence disk, image it with exhibit four times
+ * (one raw file, 8 MiB split-raw segments, an E01 and a seekable zstd file), check that the hashes in
+ * each acquisition record match the ones computed while the disk was built, record a custody transfer,
+ * and check the signed custody log that travels with the image.
+ * Everything goes into demo-output/ in the project folder, made afresh each run; the demo's case store
+ * and keys are in demo-output/home (EXHIBIT_HOME), apart from any real ones.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +20,7 @@ const outRel = 'demo-output';
 const outDir = path.join(root, outRel);
 const evidenceRel = path.join(outRel, 'evidence');
 const diskRel = path.join(outRel, 'sample-disk.img');
+const homeRel = path.join(outRel, 'home');
 const ALGORITHMS = ['md5', 'sha1', 'sha256'] as const;
 
 function say(line: string): void {
@@ -30,7 +33,9 @@ class DemoFailure extends Error {}
 function exhibit(args: string[]): Promise<void> {
   say(`\n$ exhibit ${args.map((a) => (/[\s"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'exhibit.js'), ...args], { cwd: root, stdio: 'inherit' });
+    const env: NodeJS.ProcessEnv = { ...process.env, EXHIBIT_HOME: path.join(root, homeRel) };
+    delete env.EXHIBIT_PASSPHRASE;
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'exhibit.js'), ...args], { cwd: root, stdio: 'inherit', env });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (code === 0) resolve();
@@ -82,6 +87,11 @@ async function main(): Promise<number> {
   await acquire('EV-001-e01', '--format', 'e01', '--hash', 'md5,sha1,sha256');
   await acquire('EV-001-zst', '--format', 'zst');
 
+  say(`\n(the demo's case store and keys are in ${homeRel}; a real run uses ~/.local/share/exhibit, or $EXHIBIT_HOME)`);
+  await exhibit(['custody', 'transfer', 'DEMO-2026-001', 'EV-001', '--from', 'Demo Examiner', '--to', 'Demo Analyst', '--purpose', 'analysis of a working copy', '--location', 'Lab 2']);
+  await exhibit(['custody', 'export', 'DEMO-2026-001', evidenceRel, '--evidence', 'EV-001']);
+  await exhibit(['custody', 'verify', path.join(evidenceRel, 'EV-001.custody.jsonl')]);
+
   const ids = ['EV-001', 'EV-001-split', 'EV-001-e01', 'EV-001-zst'];
   const results = [];
   for (const id of ids) results.push(await checkRecord(id, disk));
@@ -97,6 +107,7 @@ async function main(): Promise<number> {
     say(`  record  ${r.record}`);
   }
   say(`  md5, sha1 and sha256 in every record: hashes match the sample disk (sha256 ${disk.sha256})`);
+  say(`  custody ${path.join(evidenceRel, 'EV-001.custody.jsonl')}: every entry signed, chained and checked; see SECURITY.md to check it with sha256sum and openssl alone`);
   return 0;
 }
 

@@ -12,6 +12,9 @@ import { EXIT } from '../exit-codes.js';
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
+import { logAcquisition, prepareCustody, type CustodyContext, type LoggedAcquisition } from '../acquire-custody.js';
+import { readPassphrase } from '../passphrase.js';
+import { examinerName } from '../store.js';
 
 interface AcquireFlags extends FormatFlags {
   out?: string;
@@ -29,6 +32,7 @@ interface AcquireFlags extends FormatFlags {
   skipBad?: boolean;
   syncEvery: string;
   allowMounted?: boolean;
+  passphraseFile?: string;
   json?: boolean;
 }
 
@@ -60,6 +64,7 @@ export function acquireCommand(version: string): Command {
     .option('--sync-every <size>', 'make the image durable and note the resume point this often', '128MiB')
     .option('--resume <dir>', 'continue the interrupted acquisition in <dir> (source and settings come from its journal)')
     .option('--allow-mounted', 'acquire even though a file system of the source is mounted read-write (recorded)')
+    .option('--passphrase-file <file>', "the passphrase of the examiner's signing key, on the first line of <file> (or set EXHIBIT_PASSPHRASE)")
     .option('--json', 'print the acquisition record as JSON on stdout instead of the summary')
     .addHelpText(
       'after',
@@ -71,7 +76,11 @@ export function acquireCommand(version: string): Command {
         '  exhibit acquire --resume /cases/2026-0117 -x "J. Doe"          (after Ctrl-C, a crash or a full disk)\n' +
         '  exhibit acquire /dev/sdc --resume /cases/2026-0117 -x "J. Doe" (the drive came back under a new name)\n\n' +
         'Files: <evidence>.raw, .001, .002, ..., .E01, .E02, ... or .zst; <evidence>.acquisition.yaml (the record);\n' +
-        '<evidence>.map (GNU ddrescue mapfile); <evidence>.journal.json while the acquisition is unfinished.\n' +
+        '<evidence>.map (GNU ddrescue mapfile); <evidence>.journal.json while the acquisition is unfinished;\n' +
+        "<evidence>.custody.jsonl, <evidence>.checkpoint and <evidence>.keys/: the case's signed custody log, its\n" +
+        'checkpoint and the public keys, so the folder can be checked anywhere (exhibit custody verify <folder>).\n\n' +
+        'Custody: the result is signed with the examiner\'s key and logged in the case store (opening the case and\n' +
+        'registering the evidence item when they are new). An examiner without a key gets one, made on the spot.\n' +
         'Exit codes: 0 complete, 1 failed, 2 wrong usage, 3 complete but some sectors unreadable,\n' +
         '130 interrupted (record says incomplete; resumable). An existing image or record is never overwritten.',
     )
@@ -96,7 +105,7 @@ function evidenceToResume(dir: string): string {
   return names[0]!.replace(/\.journal\.json$/, '');
 }
 
-function summary(source: string, outDir: string, recordPath: string, r: AcquisitionRecord, resumedAt: number): string {
+function summary(source: string, outDir: string, recordPath: string, r: AcquisitionRecord, resumedAt: number, logged: LoggedAcquisition): string {
   const secs = r.duration_seconds;
   const bad = r.read_errors;
   const lines = [
@@ -105,6 +114,7 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
       (resumedAt > 0 ? `, resumed at ${formatBytes(resumedAt)}` : `, ${formatBytes(r.media.size_bytes / Math.max(secs, 0.001))}/s`),
     ...r.image.files.map((f) => `  image   ${path.join(outDir, f.name)}`),
     `  record  ${recordPath}`,
+    `  custody ${logged.exported.log} (entry ${logged.seq} of case ${logged.caseNumber}'s log, signed)`,
     ...Object.entries(r.media.hashes ?? {}).map(([a, h]) => `  ${a.padEnd(7)} ${h}`),
     `  read-only: ${
       r.source.kind === 'block-device'
@@ -125,6 +135,7 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
 
 async function runAcquire(source: string | undefined, flags: AcquireFlags, version: string): Promise<number> {
   let progress: Progress | undefined;
+  let custody: CustodyContext | undefined;
   const stop = interruptSignal(() => {
     progress?.done();
     info('stopping after the writes in progress; an unfinished image is recorded as incomplete and can be resumed (Ctrl-C again to quit at once)');
@@ -140,6 +151,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       if (!source) throw new ExhibitError('USAGE', 'no source given', { hints: ['name the drive or file to image, e.g. /dev/sdb'] });
     }
     if (!flags.examiner) throw new ExhibitError('USAGE', 'required option --examiner not given: say who resumes the acquisition');
+    const examiner = examinerName(flags.examiner);
     const evidence = flags.evidence ?? evidenceToResume(outDir!);
     const settings = formatSettings(flags.format, flags);
     try {
@@ -147,12 +159,13 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     } catch (err) {
       throw new ExhibitError('USAGE', (err as Error).message, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
     }
+    custody = prepareCustody(examiner, flags.case, readPassphrase(flags.passphraseFile));
     const outcome = await acquire({
       ...(source !== undefined ? { source } : {}),
       outDir: outDir!,
       evidence,
       ...(flags.case !== undefined ? { caseId: flags.case } : {}),
-      examiner: flags.examiner,
+      examiner,
       ...(flags.description !== undefined ? { description: flags.description } : {}),
       ...(flags.notes !== undefined ? { notes: flags.notes } : {}),
       format: flags.format,
@@ -189,18 +202,23 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     });
     progress?.done();
     const r = outcome.record;
-    if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    const logged = await logAcquisition(custody, r, outcome.recordPath);
+    if (flags.json) {
+      const c = { case: logged.caseNumber, entry: logged.seq, log: logged.exported.log, checkpoint: logged.exported.checkpoint, signed_by: { name: custody.signer.name, key: custody.signer.fingerprint } };
+      process.stdout.write(`${JSON.stringify({ ...r, custody: c }, null, 2)}\n`);
+    }
     if (outcome.error) {
       const code = reportError(outcome.error);
-      info(`the image is incomplete and can be resumed; the record says so: ${outcome.recordPath}`);
+      info(`the image is incomplete and can be resumed; the record and the custody log say so: ${outcome.recordPath}`);
       return code;
     }
-    if (!flags.json) process.stdout.write(summary(source ?? String(r.source.path), path.resolve(outDir!), outcome.recordPath, r, outcome.resumedAt));
+    if (!flags.json) process.stdout.write(summary(source ?? String(r.source.path), path.resolve(outDir!), outcome.recordPath, r, outcome.resumedAt, logged));
     return r.read_errors.unreadable_sectors > 0 ? EXIT.UNREADABLE : EXIT.OK;
   } catch (err) {
     progress?.done();
     return reportError(err, flags.json === true);
   } finally {
     stop.dispose();
+    custody?.store.close();
   }
 }

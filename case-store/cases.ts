@@ -1,0 +1,138 @@
+/** The case operations that write to a case's custody log, each one transaction. */
+import type { CheckedEntry } from '../core/custody-check.js';
+import { ExhibitError } from '../core/errors.js';
+import { appendToCase, checkCase, type Append } from './custody-log.js';
+import type { Signer } from './keys.js';
+import { evidencePayload, type EvidenceItem } from './payloads.js';
+import type { CaseRow, CaseStore } from './store.js';
+
+export function checkCaseNumber(number: string): string {
+  const n = number.trim();
+  if (n === '') throw new ExhibitError('USAGE', 'the case number must not be empty');
+  if (/[\u0000-\u001f\u007f]/.test(n)) throw new ExhibitError('USAGE', 'the case number contains a tab, line break or other control character');
+  if (n.length > 100) throw new ExhibitError('USAGE', 'the case number is longer than 100 characters');
+  return n;
+}
+
+function insertCase(store: CaseStore, number: string, title?: string): CaseRow {
+  store.db.prepare('INSERT INTO cases (number, title) VALUES (?, ?)').run(number, title ?? null);
+  return store.getCase(number);
+}
+
+function openedEntry(number: string, title: string | undefined, signer: Signer): Append {
+  return { kind: 'case.opened', payload: { number, title }, signers: [signer] };
+}
+
+export interface Written {
+  case: CaseRow;
+  entries: CheckedEntry[];
+}
+
+export function openCase(store: CaseStore, number: string, title: string | undefined, signer: Signer): Written {
+  const n = checkCaseNumber(number);
+  return store.immediate(() => {
+    if (store.findCase(n)) throw new ExhibitError('USAGE', `case ${n} is already open`, { hints: [`see it with: exhibit case show ${n}`] });
+    const c = insertCase(store, n, title);
+    return { case: c, entries: appendToCase(store, c, [openedEntry(n, title, signer)]) };
+  });
+}
+
+export function hasEvidence(store: CaseStore, c: CaseRow, number: string): boolean {
+  return store.db.prepare('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?').get(c.id, number) !== undefined;
+}
+
+export function registerEvidence(store: CaseStore, caseNumber: string, item: EvidenceItem, signer: Signer): Written {
+  return store.immediate(() => {
+    const c = store.getCase(caseNumber);
+    if (hasEvidence(store, c, item.number)) throw new ExhibitError('USAGE', `evidence ${item.number} is already registered in case ${c.number}`);
+    return { case: c, entries: appendToCase(store, c, [{ kind: 'evidence.registered', payload: evidencePayload(item), signers: [signer] }]) };
+  });
+}
+
+/**
+ * Log an entry about an evidence item, in one transaction: the case is opened
+ * and the item registered first when the store does not have them yet (an
+ * acquisition with a new --case). `opened` and `registered` say what was done.
+ */
+export function logForEvidence(
+  store: CaseStore,
+  caseNumber: string,
+  item: EvidenceItem,
+  entry: Append,
+): Written & { opened: boolean; registered: boolean } {
+  const n = checkCaseNumber(caseNumber);
+  return store.immediate(() => {
+    const items: Append[] = [];
+    let c = store.findCase(n);
+    const opened = !c;
+    if (!c) {
+      c = insertCase(store, n);
+      items.push(openedEntry(n, undefined, entry.signers[0]!));
+    }
+    const registered = !hasEvidence(store, c, item.number);
+    if (registered) items.push({ kind: 'evidence.registered', payload: evidencePayload(item), signers: [entry.signers[0]!] });
+    items.push(entry);
+    return { case: c, entries: appendToCase(store, c, items), opened, registered };
+  });
+}
+
+export interface TransferParty {
+  name: string;
+  signer?: Signer; // present when that party signs (the releasing party always does)
+}
+
+export function recordTransfer(
+  store: CaseStore,
+  caseNumber: string,
+  evidence: string,
+  from: Signer,
+  to: TransferParty,
+  purpose: string,
+  location: string,
+): Written {
+  return store.immediate(() => {
+    const c = store.getCase(caseNumber);
+    if (!hasEvidence(store, c, evidence)) {
+      throw new ExhibitError('NOT_FOUND', `there is no evidence ${evidence} in case ${c.number}`, { hints: [`register it with: exhibit evidence add ${c.number} ${evidence} ...`] });
+    }
+    const payload = {
+      evidence,
+      from: { name: from.name, key: from.fingerprint },
+      to: { name: to.name, key: to.signer?.fingerprint },
+      purpose,
+      location,
+    };
+    const signers = to.signer ? [from, to.signer] : [from];
+    return { case: c, entries: appendToCase(store, c, [{ kind: 'custody.transferred', payload, signers }]) };
+  });
+}
+
+export interface CaseSummary {
+  case: CaseRow;
+  entries: number;
+  head: string;
+  problems: ReturnType<typeof checkCase>['problems'];
+  evidence: Record<string, unknown>[];
+  acquisitions: Record<string, unknown>[];
+  transfers: Record<string, unknown>[];
+  verifications: Record<string, unknown>[];
+  reports: Record<string, unknown>[];
+}
+
+export function caseSummary(store: CaseStore, number: string): CaseSummary {
+  const c = store.getCase(number);
+  const check = checkCase(store, c);
+  const rows = (table: string, order: string) =>
+    (store.db.prepare(`SELECT * FROM ${table} WHERE case_id = ? ORDER BY ${order}`).all(c.id) as Record<string, unknown>[]).map(({ case_id: _id, ...rest }) => rest);
+  return {
+    case: c,
+    entries: check.count,
+    head: check.head,
+    problems: check.problems,
+    evidence: rows('evidence', 'entry_seq').map((r) => ({ ...r, seals: typeof r.seals === 'string' ? (JSON.parse(r.seals) as unknown) : [] })),
+    acquisitions: rows('acquisitions', 'entry_seq'),
+    transfers: rows('transfers', 'entry_seq'),
+    verifications: rows('verifications', 'entry_seq'),
+    reports: rows('reports', 'entry_seq'),
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Appending to and checking a case's custody log in the store. Every append
+ * runs inside a BEGIN IMMEDIATE transaction (see CaseStore.immediate), checks
+ * the whole log first (exhibit never extends a chain it cannot vouch for),
+ * registers each signer's key in the log before its first entry, and signs a
+ * new checkpoint.
+ */
+import { checkCustodyLog, type CheckedEntry, type CustodyCheck, type CustodyProblem } from '../core/custody-check.js';
+import {
+  checkpointBody,
+  checkpointText,
+  CUSTODY_ENTRY_VERSION,
+  encodeEntry,
+  lineHashInput,
+  logLine,
+  type CustodyEntry,
+  type CustodyKind,
+  type Payload,
+} from '../core/custody.js';
+import { sha256Hex, signBytes } from '../core/crypto.js';
+import { ExhibitError } from '../core/errors.js';
+import { timestamp } from '../core/time.js';
+import { storeKeys, type Signer } from './keys.js';
+import { ENTRY_TABLES, projectEntry, type Cell } from './projections.js';
+import type { CaseRow, CaseStore } from './store.js';
+
+export interface Append {
+  kind: CustodyKind;
+  payload: Payload;
+  signers: Signer[]; // the actor first, then who countersigns
+}
+
+export function logLines(store: CaseStore, c: CaseRow): string[] {
+  return (store.db.prepare('SELECT line FROM custody_entries WHERE case_id = ? ORDER BY seq').all(c.id) as { line: string }[]).map((r) => r.line);
+}
+
+export function checkpointOf(store: CaseStore, c: CaseRow): string | undefined {
+  return (store.db.prepare('SELECT text FROM checkpoints WHERE case_id = ?').get(c.id) as { text: string } | undefined)?.text;
+}
+
+/** Check a case's log against its checkpoint and the store's keys, and every projected row against the log. */
+export function checkCase(store: CaseStore, c: CaseRow): CustodyCheck {
+  const checkpoint = checkpointOf(store, c);
+  const lines = logLines(store, c);
+  const result = checkCustodyLog(lines, {
+    caseNumber: c.number,
+    trustedKeys: storeKeys(store),
+    trustedKeysSource: "this case store's examiner keys",
+    ...(checkpoint !== undefined ? { checkpoint } : {}),
+  });
+  if (checkpoint === undefined && lines.length > 0) result.problems.push({ message: `the store holds no signed checkpoint for the ${lines.length} entries of this log: it was deleted` });
+  result.problems.push(...checkProjections(store, c, result.entries));
+  result.problems.sort((a, b) => (a.entry ?? Infinity) - (b.entry ?? Infinity));
+  return result;
+}
+
+/** checkCase, throwing VERIFY_FAILED with the first problem when there is any. */
+export function requireIntact(store: CaseStore, c: CaseRow): CustodyCheck {
+  const result = checkCase(store, c);
+  if (result.problems.length > 0) throw tamperError(c, result.problems);
+  return result;
+}
+
+export function tamperError(c: CaseRow, problems: CustodyProblem[]): ExhibitError {
+  const more = problems.length - 1;
+  return new ExhibitError('VERIFY_FAILED', `the custody log of case ${c.number} fails its check: ${problems[0]!.message}`, {
+    hints: [
+      ...(more > 0 ? [`${more} more problem${more === 1 ? '' : 's'}: see exhibit custody log ${c.number} --json`] : []),
+      'exhibit adds nothing to a log that fails its check; keep the store as it is for examination',
+    ],
+  });
+}
+
+/** Append entries to a case's log. Call inside store.immediate(). */
+export function appendToCase(store: CaseStore, c: CaseRow, items: Append[]): CheckedEntry[] {
+  if (items.length === 0) return [];
+  const check = requireIntact(store, c);
+  let count = check.count;
+  let head = check.head;
+  const registered = new Set(check.keys.keys());
+  const written: CheckedEntry[] = [];
+  const insertLine = store.db.prepare('INSERT INTO custody_entries (case_id, seq, line) VALUES (?, ?, ?)');
+
+  const put = (kind: CustodyKind, payload: Payload, signers: Signer[]): void => {
+    const [actor, ...cosigners] = signers;
+    if (!actor) throw new ExhibitError('INTERNAL', 'a custody entry needs someone to sign it');
+    const entry: CustodyEntry = {
+      v: CUSTODY_ENTRY_VERSION,
+      case: c.number,
+      seq: count + 1,
+      prev: head,
+      time: timestamp(),
+      actor: { name: actor.name, key: actor.fingerprint },
+      ...(cosigners.length > 0 ? { cosigners: cosigners.map((s) => ({ name: s.name, key: s.fingerprint })) } : {}),
+      kind,
+      payload,
+    };
+    const entryBytes = encodeEntry(entry);
+    const signatures = signers.map((s) => ({ key: s.fingerprint, sig: signBytes(s.key, entryBytes) }));
+    const line = logLine(entryBytes, signatures);
+    insertLine.run(c.id, entry.seq, line);
+    const row = projectEntry(entry);
+    if (row && row.table !== 'cases') {
+      const cols = Object.keys(row.values);
+      store.db
+        .prepare(`INSERT INTO ${row.table} (case_id, entry_seq, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})`)
+        .run(c.id, entry.seq, ...cols.map((k) => row.values[k]));
+    }
+    count = entry.seq;
+    head = sha256Hex(lineHashInput(line));
+    written.push({ seq: entry.seq, line, entryBytes, entry, signatures });
+  };
+
+  for (const item of items) {
+    for (const s of item.signers) {
+      if (registered.has(s.fingerprint)) continue;
+      put('key.registered', { examiner: s.name, key: s.fingerprint, public_key: s.publicPem }, [s]);
+      registered.add(s.fingerprint);
+    }
+    put(item.kind, item.payload, item.signers);
+  }
+  const actor = items[items.length - 1]!.signers[0]!;
+  const body = checkpointBody(c.number, count, head);
+  store.db
+    .prepare('INSERT INTO checkpoints (case_id, text) VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET text = excluded.text')
+    .run(c.id, checkpointText(body, actor.fingerprint, signBytes(actor.key, body)));
+  return written;
+}
+
+/** Compare each projected table's rows with what the log's entries say they hold. */
+function checkProjections(store: CaseStore, c: CaseRow, entries: CheckedEntry[]): CustodyProblem[] {
+  const problems: CustodyProblem[] = [];
+  const expected = new Map<string, Map<number, Record<string, Cell>>>(ENTRY_TABLES.map((t) => [t, new Map()]));
+  for (const e of entries) {
+    const p = projectEntry(e.entry);
+    if (!p) continue;
+    if (p.table === 'cases') {
+      if (p.values.number !== c.number || p.values.title !== c.title) {
+        problems.push({ entry: e.seq, message: `entry ${e.seq}: the case's row in the store differs from the signed entry (number or title)` });
+      }
+    } else expected.get(p.table)!.set(e.seq, p.values);
+  }
+  for (const table of ENTRY_TABLES) {
+    const want = expected.get(table)!;
+    const rows = store.db.prepare(`SELECT * FROM ${table} WHERE case_id = ?`).all(c.id) as Record<string, Cell>[];
+    const seen = new Set<number>();
+    for (const row of rows) {
+      const seq = Number(row.entry_seq);
+      seen.add(seq);
+      const values = want.get(seq);
+      if (!values) {
+        problems.push({ entry: seq, message: `the ${table} table holds a row (for entry ${seq}) that no signed entry accounts for: it was added behind exhibit's back` });
+        continue;
+      }
+      const changed = Object.keys(values).filter((k) => row[k] !== values[k]);
+      if (changed.length > 0) {
+        problems.push({ entry: seq, message: `entry ${seq}: its row in the ${table} table differs from the signed entry (${changed.join(', ')}): the store was edited behind exhibit's back` });
+      }
+    }
+    for (const seq of want.keys()) {
+      if (!seen.has(seq)) problems.push({ entry: seq, message: `entry ${seq}: its row in the ${table} table is missing: the store was edited behind exhibit's back` });
+    }
+  }
+  return problems;
+}

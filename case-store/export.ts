@@ -1,0 +1,72 @@
+/**
+ * Copying a case's custody log next to an image, so that the evidence folder
+ * checks itself on any machine: <evidence>.custody.jsonl (the log),
+ * <evidence>.checkpoint (the latest signed checkpoint) and
+ * <evidence>.keys/<fingerprint>.pem (the public key of everyone who signed).
+ *
+ * An existing copy is replaced only by a longer log that begins with it
+ * byte for byte, so nothing it held can be lost; anything else is refused.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/record.js';
+import { checkpointOf, logLines, requireIntact } from './custody-log.js';
+import type { CaseRow, CaseStore } from './store.js';
+
+export function custodyFileNames(evidence: string): { log: string; checkpoint: string; keys: string } {
+  return { log: `${evidence}.custody.jsonl`, checkpoint: `${evidence}.checkpoint`, keys: `${evidence}.keys` };
+}
+
+export interface ExportedCustody {
+  log: string;
+  checkpoint: string;
+  keys: string[];
+  entries: number;
+}
+
+export async function exportCustody(store: CaseStore, c: CaseRow, folder: string, evidence: string): Promise<ExportedCustody> {
+  // One read transaction: the log and its checkpoint as of the same moment.
+  const snapshot = store.db.transaction(() => ({ check: requireIntact(store, c), lines: logLines(store, c), checkpoint: checkpointOf(store, c) }))();
+  const { check, lines, checkpoint } = snapshot;
+  if (checkpoint === undefined) throw new ExhibitError('INTERNAL', `case ${c.number} has no checkpoint`);
+  const names = custodyFileNames(evidence);
+  const logFile = path.join(folder, names.log);
+  const cpFile = path.join(folder, names.checkpoint);
+  const keysDir = path.join(folder, names.keys);
+  const text = lines.map((l) => `${l}\n`).join('');
+
+  const existing = readIfPresent(logFile);
+  if (existing !== undefined && !text.startsWith(existing)) {
+    throw new ExhibitError('OUTPUT_EXISTS', `${logFile} exists and is not an earlier copy of case ${c.number}'s custody log; exhibit leaves it as it is`, {
+      hints: ['move it aside, or check it with: exhibit custody verify ' + logFile],
+    });
+  }
+  const keyFiles: string[] = [];
+  try {
+    fs.mkdirSync(keysDir, { recursive: true });
+    for (const [fp, k] of check.keys) {
+      const file = path.join(keysDir, `${fp}.pem`);
+      const have = readIfPresent(file);
+      if (have === undefined) await writeFileAtomic(file, k.publicPem);
+      else if (have !== k.publicPem) throw new ExhibitError('OUTPUT_EXISTS', `${file} exists and holds another key; exhibit leaves it as it is`);
+      keyFiles.push(file);
+    }
+    if (existing !== text) await writeFileAtomic(logFile, text, existing !== undefined);
+    const oldCp = readIfPresent(cpFile);
+    if (oldCp !== checkpoint) await writeFileAtomic(cpFile, checkpoint, oldCp !== undefined);
+  } catch (err) {
+    if (err instanceof ExhibitError) throw err;
+    throw new ExhibitError('OUTPUT_WRITE', `cannot write the custody log beside the image in ${folder}: ${describeSystemError(err)}`, { cause: err });
+  }
+  return { log: logFile, checkpoint: cpFile, keys: keyFiles, entries: lines.length };
+}
+
+function readIfPresent(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Examiners' signing keys. The private key is a PKCS#8 PEM file (mode 0600)
+ * under the config directory, named by the key's fingerprint; the public key,
+ * fingerprint and examiner are in the store. One key per examiner.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { generateSigningKey, keyFingerprint, publicKeyOf, readPrivateKey, readPublicKey, type PrivateKey, type PublicKey } from '../core/crypto.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { timestamp } from '../core/time.js';
+import type { CaseStore } from './store.js';
+
+export interface KeyRow {
+  fingerprint: string;
+  examiner: string;
+  public_pem: string;
+  private_file: string | null;
+  encrypted: number;
+  created_utc: string;
+}
+
+/** A key ready to sign with: the examiner's name, fingerprint, and the unlocked private key. */
+export interface Signer {
+  name: string;
+  fingerprint: string;
+  publicPem: string;
+  key: PrivateKey;
+}
+
+export function findKey(store: CaseStore, examiner: string): KeyRow | undefined {
+  return store.db.prepare('SELECT * FROM examiner_keys WHERE examiner = ?').get(examiner) as KeyRow | undefined;
+}
+
+export function listKeys(store: CaseStore): KeyRow[] {
+  return store.db.prepare('SELECT * FROM examiner_keys ORDER BY examiner').all() as KeyRow[];
+}
+
+/** Every key in the store, by fingerprint: the keys a custody log may register. */
+export function storeKeys(store: CaseStore): Map<string, PublicKey> {
+  const out = new Map<string, PublicKey>();
+  for (const row of listKeys(store)) {
+    const key = readPublicKey(row.public_pem);
+    if (key) out.set(row.fingerprint, key);
+  }
+  return out;
+}
+
+export function checkExaminerName(name: string): string {
+  const n = name.trim();
+  if (n === '') throw new ExhibitError('USAGE', 'the examiner name must not be empty');
+  if (/[\u0000-\u001f\u007f]/.test(n)) throw new ExhibitError('USAGE', 'the examiner name contains a tab, line break or other control character');
+  if (n.length > 200) throw new ExhibitError('USAGE', 'the examiner name is longer than 200 characters');
+  return n;
+}
+
+/** Make a new key for `examiner`; refuses when the examiner has one. */
+export function createKey(store: CaseStore, examiner: string, passphrase?: string): KeyRow {
+  const name = checkExaminerName(examiner);
+  const existing = findKey(store, name);
+  if (existing) {
+    throw new ExhibitError('USAGE', `${name} already has a key (${existing.fingerprint.slice(0, 16)}...)`, { hints: ['see it with: exhibit key list'] });
+  }
+  if (passphrase !== undefined && passphrase.length < 8) throw new ExhibitError('USAGE', 'the passphrase is shorter than 8 characters');
+  const k = generateSigningKey(passphrase);
+  const dir = store.paths.keysDir;
+  const file = path.join(dir, `${k.fingerprint}.pem`);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const fd = fs.openSync(file, 'wx', 0o600);
+    try {
+      fs.writeSync(fd, k.privatePem);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.chmodSync(file, 0o600); // whatever the umask
+  } catch (err) {
+    throw new ExhibitError('KEY', `cannot write the private key ${file}: ${describeSystemError(err)}`, { cause: err });
+  }
+  const row: KeyRow = {
+    fingerprint: k.fingerprint,
+    examiner: name,
+    public_pem: k.publicPem,
+    private_file: file,
+    encrypted: passphrase !== undefined ? 1 : 0,
+    created_utc: timestamp().utc,
+  };
+  try {
+    store.immediate(() => {
+      store.db
+        .prepare('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (@fingerprint, @examiner, @public_pem, @private_file, @encrypted, @created_utc)')
+        .run(row);
+    });
+  } catch (err) {
+    fs.rmSync(file, { force: true }); // a key the store does not know would only confuse
+    if (findKey(store, name)) throw new ExhibitError('USAGE', `${name} already has a key`, { cause: err });
+    throw err;
+  }
+  return row;
+}
+
+/** Unlock `examiner`'s private key; the key must be in the store and its file on this machine. */
+export function loadSigner(store: CaseStore, examiner: string, passphrase?: string): Signer {
+  const name = checkExaminerName(examiner);
+  const row = findKey(store, name);
+  if (!row) {
+    throw new ExhibitError('KEY', `${name} has no signing key in this case store`, { hints: [`create one with: exhibit key create --examiner "${name}"`] });
+  }
+  if (!row.private_file) throw new ExhibitError('KEY', `the private key of ${name} is not on this machine`);
+  let pem: string;
+  try {
+    pem = fs.readFileSync(row.private_file, 'utf8');
+  } catch (err) {
+    throw new ExhibitError('KEY', `cannot read the private key of ${name} (${row.private_file}): ${describeSystemError(err)}`, { cause: err });
+  }
+  const key = readPrivateKey(pem, `the key of ${name}`, passphrase);
+  if (keyFingerprint(publicKeyOf(key)) !== row.fingerprint) {
+    throw new ExhibitError('KEY', `the private key file ${row.private_file} does not belong to ${name}'s registered key ${row.fingerprint.slice(0, 16)}...`);
+  }
+  return { name, fingerprint: row.fingerprint, publicPem: row.public_pem, key };
+}
+
+/** The signer of an examiner whose key is on this machine, or undefined (for an optional countersignature). */
+export function localKey(store: CaseStore, examiner: string): KeyRow | undefined {
+  const row = findKey(store, examiner.trim());
+  return row?.private_file && fs.existsSync(row.private_file) ? row : undefined;
+}

@@ -1,0 +1,106 @@
+/**
+ * The case store's schema, as numbered migrations. The store's
+ * `PRAGMA user_version` says how many have been applied; opening a store runs
+ * the missing ones in one transaction, so an older store is upgraded in place
+ * and a half-upgraded store cannot exist. Never edit a migration that has
+ * shipped: add the next one.
+ *
+ * The custody log (custody_entries) is the record; every other table is a
+ * projection of it, kept for queries, with the `entry_seq` of the entry it
+ * comes from, and checked against the log whenever a case is read.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: cases, examiner keys, the custody log and its checkpoint, evidence items.
+  `
+  CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    title TEXT
+  );
+  CREATE TABLE examiner_keys (
+    fingerprint TEXT PRIMARY KEY,           -- SHA-256 of the public key (SubjectPublicKeyInfo DER), hex
+    examiner TEXT NOT NULL UNIQUE,
+    public_pem TEXT NOT NULL,
+    private_file TEXT,                      -- where the private key is on this machine
+    encrypted INTEGER NOT NULL,             -- 1 when the private key needs a passphrase
+    created_utc TEXT NOT NULL
+  );
+  CREATE TABLE custody_entries (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    seq INTEGER NOT NULL,
+    line TEXT NOT NULL,                     -- the log line, byte for byte as signed
+    PRIMARY KEY (case_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE checkpoints (
+    case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+    text TEXT NOT NULL                      -- the latest signed checkpoint
+  );
+  CREATE TABLE evidence (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    number TEXT NOT NULL,
+    entry_seq INTEGER NOT NULL,
+    description TEXT,
+    make TEXT,
+    model TEXT,
+    serial TEXT,
+    capacity_bytes INTEGER,
+    condition TEXT,
+    seals TEXT,                             -- JSON array of seal numbers
+    PRIMARY KEY (case_id, number)
+  );
+  `,
+  // 2: what happened to the evidence: acquisitions, custody transfers, verifications, reports.
+  `
+  CREATE TABLE acquisitions (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    entry_seq INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    examiner TEXT NOT NULL,
+    result TEXT NOT NULL,                   -- complete | incomplete
+    format TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    record_file TEXT NOT NULL,
+    record_sha256 TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    md5 TEXT, sha1 TEXT, sha256 TEXT, sha512 TEXT,
+    unreadable_sectors INTEGER NOT NULL,
+    started_utc TEXT NOT NULL,
+    finished_utc TEXT NOT NULL,
+    PRIMARY KEY (case_id, entry_seq),
+    FOREIGN KEY (case_id, evidence) REFERENCES evidence(case_id, number)
+  );
+  CREATE TABLE transfers (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    entry_seq INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    time_utc TEXT NOT NULL,
+    from_name TEXT NOT NULL,
+    from_key TEXT NOT NULL,
+    to_name TEXT NOT NULL,
+    to_key TEXT,                            -- set when the receiving party countersigned
+    purpose TEXT NOT NULL,
+    location TEXT NOT NULL,
+    PRIMARY KEY (case_id, entry_seq),
+    FOREIGN KEY (case_id, evidence) REFERENCES evidence(case_id, number)
+  );
+  CREATE TABLE verifications (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    entry_seq INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    time_utc TEXT NOT NULL,
+    examiner TEXT NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (case_id, entry_seq),
+    FOREIGN KEY (case_id, evidence) REFERENCES evidence(case_id, number)
+  );
+  CREATE TABLE reports (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    entry_seq INTEGER NOT NULL,
+    time_utc TEXT NOT NULL,
+    examiner TEXT NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (case_id, entry_seq)
+  );
+  `,
+];

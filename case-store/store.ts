@@ -1,0 +1,108 @@
+/**
+ * The case store: one SQLite database (better-sqlite3) in WAL mode with
+ * foreign keys on and full fsync, so a case's custody log survives a crash
+ * the moment exhibit reports it written.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import { ExhibitError } from '../core/errors.js';
+import { MIGRATIONS } from './migrations.js';
+import { exhibitPaths, type ExhibitPaths } from './paths.js';
+
+export interface CaseRow {
+  id: number;
+  number: string;
+  title: string | null;
+}
+
+export class CaseStore {
+  private constructor(
+    readonly db: Database.Database,
+    readonly paths: ExhibitPaths,
+  ) {}
+
+  /**
+   * Open (creating if needed) the store and bring its schema up to date.
+   * `schemaVersion` stops at an older schema (for tests of upgrades).
+   */
+  static open(paths: ExhibitPaths = exhibitPaths(), schemaVersion = MIGRATIONS.length): CaseStore {
+    let db: Database.Database;
+    try {
+      fs.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+      db = new Database(paths.database, { timeout: 20_000 });
+    } catch (err) {
+      throw storeError(err, paths.database);
+    }
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, paths.database, schemaVersion);
+    } catch (err) {
+      db.close();
+      throw storeError(err, paths.database);
+    }
+    return new CaseStore(db, paths);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** Run `fn` in a write transaction taken at once (BEGIN IMMEDIATE): writers queue, none forks the log. */
+  immediate<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      throw storeError(err, this.paths.database);
+    }
+  }
+
+  schemaVersion(): number {
+    return Number(this.db.pragma('user_version', { simple: true }));
+  }
+
+  findCase(number: string): CaseRow | undefined {
+    return this.db.prepare('SELECT id, number, title FROM cases WHERE number = ?').get(number) as CaseRow | undefined;
+  }
+
+  getCase(number: string): CaseRow {
+    const c = this.findCase(number);
+    if (!c) throw new ExhibitError('NOT_FOUND', `there is no case "${number}" in the case store ${this.paths.database}`, { hints: ['list the cases with: exhibit case list'] });
+    return c;
+  }
+
+  listCases(): CaseRow[] {
+    return this.db.prepare('SELECT id, number, title FROM cases ORDER BY number').all() as CaseRow[];
+  }
+}
+
+function migrate(db: Database.Database, file: string, target: number): void {
+  const run = db.transaction(() => {
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version > MIGRATIONS.length) {
+      throw new ExhibitError('STORE', `the case store ${file} was written by a newer exhibit (schema ${version}; this exhibit knows ${MIGRATIONS.length})`, {
+        hints: ['use the newer exhibit, or open another store by setting EXHIBIT_HOME'],
+      });
+    }
+    for (let v = version; v < target; v++) db.exec(MIGRATIONS[v]!);
+    if (target > version) db.pragma(`user_version = ${target}`);
+  });
+  run.immediate();
+}
+
+function storeError(err: unknown, file: string): ExhibitError {
+  if (err instanceof ExhibitError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new ExhibitError('STORE', `the case store ${file} stayed busy for 20 seconds: another exhibit is writing to it`, { cause: err, hints: ['try again when it has finished'] });
+  }
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new ExhibitError('STORE', `${file} is not an exhibit case store, or it is damaged`, { cause: err });
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'EACCES' || code === 'EROFS') {
+    return new ExhibitError('STORE', `cannot open the case store ${file} for writing`, { cause: err, hints: ['set EXHIBIT_HOME to a folder you can write to'] });
+  }
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new ExhibitError('STORE', `the disk holding the case store ${file} is full`, { cause: err });
+  return new ExhibitError('STORE', `the case store ${file} failed: ${(err as Error).message ?? String(err)}`, { cause: err });
+}

@@ -1,0 +1,70 @@
+/**
+ * The custody side of an acquisition: before reading, the store is opened and
+ * the examiner's key unlocked (so a wrong passphrase or a broken log stops the
+ * run before it starts); after, the result is logged in the case's custody
+ * log (opening the case and registering the item when they are new) and the
+ * log is copied beside the image.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  acquisitionPayload,
+  CaseStore,
+  evidenceFromRecord,
+  exportCustody,
+  logForEvidence,
+  requireIntact,
+  type ExportedCustody,
+  type Signer,
+} from '../case-store/index.js';
+import { sha256Hex } from '../core/crypto.js';
+import { ExhibitError } from '../core/errors.js';
+import type { AcquisitionRecord } from '../core/record.js';
+import { info } from './messages.js';
+import { examinerSigner, openStore } from './store.js';
+
+export interface CustodyContext {
+  store: CaseStore;
+  signer: Signer;
+}
+
+export function prepareCustody(examiner: string, caseNumber: string | undefined, passphrase: string | undefined): CustodyContext {
+  const store = openStore();
+  try {
+    const signer = examinerSigner(store, examiner, passphrase);
+    const c = caseNumber !== undefined ? store.findCase(caseNumber.trim()) : undefined;
+    if (c) requireIntact(store, c);
+    return { store, signer };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
+
+export interface LoggedAcquisition {
+  seq: number;
+  caseNumber: string;
+  exported: ExportedCustody;
+}
+
+export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRecord, recordPath: string): Promise<LoggedAcquisition> {
+  const folder = path.dirname(path.resolve(recordPath));
+  try {
+    const recordSha256 = sha256Hex(fs.readFileSync(recordPath));
+    const w = logForEvidence(ctx.store, record.case, evidenceFromRecord(record), {
+      kind: record.result === 'complete' ? 'acquisition.completed' : 'acquisition.incomplete',
+      payload: acquisitionPayload(record, folder, path.basename(recordPath), recordSha256),
+      signers: [ctx.signer],
+    });
+    if (w.opened) info(`case ${w.case.number} was new: opened it in the case store`);
+    if (w.registered) info(`evidence ${record.evidence} was new to case ${w.case.number}: registered it`);
+    const exported = await exportCustody(ctx.store, w.case, folder, record.evidence);
+    return { seq: w.entries[w.entries.length - 1]!.seq, caseNumber: w.case.number, exported };
+  } catch (err) {
+    const e = err instanceof ExhibitError ? err : new ExhibitError('STORE', (err as Error).message, { cause: err });
+    throw new ExhibitError(e.code, `${record.result === 'complete' ? 'the image is complete' : 'the image is incomplete'}, but logging it failed: ${e.message}`, {
+      cause: err,
+      hints: [`the image and its record are safe: ${recordPath}`, ...e.hints],
+    });
+  }
+}

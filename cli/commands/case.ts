@@ -1,0 +1,117 @@
+import { Command } from 'commander';
+import { caseSummary, openCase, type CaseSummary } from '../../case-store/index.js';
+import { formatBytes } from '../../core/units.js';
+import { action, printJson } from '../action.js';
+import { EXIT } from '../exit-codes.js';
+import { readPassphrase } from '../passphrase.js';
+import { examinerName, examinerSigner, openStore } from '../store.js';
+
+export function caseCommand(): Command {
+  const cmd = new Command('case').summary('open, list and show cases').description(
+    'Cases live in the case store ($EXHIBIT_HOME/cases.db, by default ~/.local/share/exhibit/cases.db). ' +
+      'Everything done to a case is an entry in its custody log, signed by whoever did it.',
+  );
+  cmd.addCommand(
+    action<{ title?: string; examiner?: string; passphraseFile?: string; json?: boolean }>(
+      new Command('open')
+        .summary('open a new case')
+        .argument('<number>', 'the case number, e.g. 2026-0117')
+        .option('-t, --title <text>', 'what the case is about')
+        .option('-x, --examiner <name>', 'who opens it (signs the first entry of its custody log)')
+        .option('--passphrase-file <file>', "the passphrase of the examiner's key, on the first line of <file> (or set EXHIBIT_PASSPHRASE)")
+        .option('--json', 'print the new entries as JSON')
+        .addHelpText('after', '\nExample:\n  exhibit case open 2026-0117 --title "Fraud at Example Ltd" -x "J. Doe"\n\nexhibit acquire opens the case itself when its --case is new.'),
+      ([number], f) => {
+        const examiner = examinerName(f.examiner, 'who opens the case');
+        const store = openStore();
+        try {
+          const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
+          const w = openCase(store, number!, f.title, signer);
+          if (f.json) printJson({ case: w.case.number, title: w.case.title, entries: w.entries.map((e) => e.entry) });
+          else process.stdout.write(`opened case ${w.case.number}${w.case.title ? ` "${w.case.title}"` : ''}; custody log entry ${w.entries[w.entries.length - 1]!.seq}, signed by ${signer.name}\n`);
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+  cmd.addCommand(
+    action<{ json?: boolean }>(new Command('list').summary('list the cases in the store').option('--json', 'print as JSON'), (_a, f) => {
+      const store = openStore();
+      try {
+        const cases = store.listCases().map((c) => caseSummary(store, c.number));
+        if (f.json) return printJson(cases.map(summaryJson));
+        if (cases.length === 0) return void process.stdout.write(`no cases yet in ${store.paths.database}\n`);
+        for (const s of cases) {
+          process.stdout.write(
+            `${s.case.number}${s.case.title ? `  "${s.case.title}"` : ''}\n  ${s.evidence.length} evidence item(s), ${s.acquisitions.length} acquisition(s), ` +
+              `${s.transfers.length} transfer(s); custody log ${s.entries} entries, ${s.problems.length === 0 ? 'checked' : 'FAILS ITS CHECK'}\n`,
+          );
+        }
+        return cases.some((s) => s.problems.length > 0) ? EXIT.VERIFY_FAILED : EXIT.OK;
+      } finally {
+        store.close();
+      }
+    }),
+  );
+  cmd.addCommand(
+    action<{ json?: boolean }>(
+      new Command('show').summary('show a case: evidence, acquisitions, transfers and the state of its custody log').argument('<number>', 'the case number').option('--json', 'print as JSON'),
+      ([number], f) => {
+        const store = openStore();
+        try {
+          const s = caseSummary(store, number!.trim());
+          if (f.json) printJson(summaryJson(s));
+          else process.stdout.write(showText(s));
+          return s.problems.length === 0 ? EXIT.OK : EXIT.VERIFY_FAILED;
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+  return cmd;
+}
+
+function summaryJson(s: CaseSummary) {
+  return {
+    case: s.case.number,
+    title: s.case.title,
+    custody_log: { entries: s.entries, head: s.head, verified: s.problems.length === 0, problems: s.problems },
+    evidence: s.evidence,
+    acquisitions: s.acquisitions,
+    transfers: s.transfers,
+    verifications: s.verifications,
+    reports: s.reports,
+  };
+}
+
+function showText(s: CaseSummary): string {
+  const out: string[] = [`case ${s.case.number}${s.case.title ? `  "${s.case.title}"` : ''}`];
+  out.push('evidence:');
+  if (s.evidence.length === 0) out.push('  none registered');
+  for (const e of s.evidence) {
+    const seals = Array.isArray(e.seals) && e.seals.length > 0 ? `, seals ${e.seals.join(', ')}` : '';
+    const size = typeof e.capacity_bytes === 'number' ? `, ${formatBytes(e.capacity_bytes)}` : '';
+    out.push(`  ${String(e.number)}  ${[e.description, [e.make, e.model].filter(Boolean).join(' '), e.serial ? `serial ${String(e.serial)}` : ''].filter(Boolean).join(', ')}${size}${seals}`);
+  }
+  out.push('acquisitions:');
+  if (s.acquisitions.length === 0) out.push('  none');
+  for (const a of s.acquisitions) {
+    out.push(`  ${String(a.evidence)}  ${String(a.finished_utc)}  ${String(a.result)}, ${String(a.format)}, ${formatBytes(Number(a.size_bytes))}, by ${String(a.examiner)}`);
+    out.push(`    ${String(a.folder)}/${String(a.record_file)}`);
+    for (const h of ['md5', 'sha1', 'sha256', 'sha512'] as const) if (a[h]) out.push(`    ${h.padEnd(7)}${String(a[h])}`);
+    if (Number(a.unreadable_sectors) > 0) out.push(`    ${String(a.unreadable_sectors)} sectors unreadable`);
+  }
+  out.push('custody transfers:');
+  if (s.transfers.length === 0) out.push('  none');
+  for (const t of s.transfers) {
+    out.push(`  ${String(t.evidence)}  ${String(t.time_utc)}  ${String(t.from_name)} -> ${String(t.to_name)}${t.to_key ? ' (countersigned)' : ''}; ${String(t.purpose)}; at ${String(t.location)}`);
+  }
+  out.push(
+    s.problems.length === 0
+      ? `custody log: ${s.entries} entries, chain and signatures checked, checkpoint covers all`
+      : `custody log: ${s.entries} entries, FAILS ITS CHECK:\n${s.problems.map((p) => `  ${p.message}`).join('\n')}`,
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,172 @@
+import { Command } from 'commander';
+import path from 'node:path';
+import { checkCase, exportCustody, loadSigner, localKey, recordTransfer } from '../../case-store/index.js';
+import { checkEvidenceId, checkText } from '../../acquire/checks.js';
+import type { CheckedEntry, CustodyCheck, CustodyProblem } from '../../core/custody-check.js';
+import { ExhibitError } from '../../core/errors.js';
+import { checkCustodyFiles, findCustodyLog } from '../../verify/custody-files.js';
+import { action, printJson } from '../action.js';
+import { entryLine } from '../custody-text.js';
+import { EXIT } from '../exit-codes.js';
+import { info } from '../messages.js';
+import { readPassphrase } from '../passphrase.js';
+import { examinerName, examinerSigner, openStore } from '../store.js';
+
+interface TransferFlags {
+  from?: string;
+  to?: string;
+  purpose?: string;
+  location?: string;
+  passphraseFile?: string;
+  toPassphraseFile?: string;
+  countersign: boolean;
+  json?: boolean;
+}
+
+export function custodyCommand(): Command {
+  const cmd = new Command('custody').summary('record custody transfers; print and check custody logs').description(
+    "Each case has one custody log: entries chained by SHA-256, each signed with the Ed25519 key of whoever made it, and a signed " +
+      'checkpoint over the whole log, so no entry can be changed, removed, reordered or added unseen. A copy of the log travels with every image.',
+  );
+
+  cmd.addCommand(
+    action<TransferFlags>(
+      new Command('transfer')
+        .summary('record that an evidence item changed hands')
+        .argument('<case>', 'the case number')
+        .argument('<evidence>', 'the evidence number')
+        .option('--from <name>', 'who releases it (signs the entry)')
+        .option('--to <name>', 'who receives it (countersigns when their key is on this machine)')
+        .option('--purpose <text>', 'why, e.g. "analysis", "storage", "court"')
+        .option('--location <text>', 'where the handover took place')
+        .option('--passphrase-file <file>', "the releasing party's key passphrase, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
+        .option('--to-passphrase-file <file>', "the receiving party's key passphrase (or EXHIBIT_TO_PASSPHRASE)")
+        .option('--no-countersign', 'record the transfer with the releasing signature only, even if the receiving key is here')
+        .option('--json', 'print the new entries as JSON')
+        .addHelpText('after', '\nExample:\n  exhibit custody transfer 2026-0117 EV-001 --from "J. Doe" --to "K. Smith" \\\n      --purpose "analysis" --location "Evidence room 2, Leeds"'),
+      ([caseNumber, evidence], f) => {
+        const missing = (['from', 'to', 'purpose', 'location'] as const).filter((k) => !f[k]?.trim());
+        if (missing.length > 0) throw new ExhibitError('USAGE', `required option --${missing[0]} not given`);
+        checkEvidenceId(evidence!);
+        checkText('--purpose', f.purpose, 1000);
+        checkText('--location', f.location, 1000);
+        const fromName = examinerName(f.from);
+        const toName = examinerName(f.to);
+        if (fromName === toName) throw new ExhibitError('USAGE', '--from and --to name the same person');
+        const store = openStore();
+        try {
+          const from = examinerSigner(store, fromName, readPassphrase(f.passphraseFile));
+          const toKey = f.countersign ? localKey(store, toName) : undefined;
+          const to = toKey ? loadSigner(store, toName, readPassphrase(f.toPassphraseFile, 'EXHIBIT_TO_PASSPHRASE')) : undefined;
+          const w = recordTransfer(store, caseNumber!.trim(), evidence!, from, { name: toName, ...(to ? { signer: to } : {}) }, f.purpose!.trim(), f.location!.trim());
+          const last = w.entries[w.entries.length - 1]!;
+          if (f.json) printJson({ case: w.case.number, entries: w.entries.map((e) => e.entry) });
+          else {
+            process.stdout.write(
+              `recorded: ${evidence} passed from ${fromName} to ${toName}; custody log entry ${last.seq} of case ${w.case.number}, ` +
+                `signed by ${fromName}${to ? ` and countersigned by ${toName}` : ''}\n`,
+            );
+            if (!to) info(`${toName} did not countersign${f.countersign ? ' (their key is not on this machine)' : ''}`);
+          }
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+
+  cmd.addCommand(
+    action<{ json?: boolean }>(
+      new Command('log')
+        .summary("print a case's custody log, checked")
+        .argument('<case>', 'the case number')
+        .option('--json', 'print the entries, exactly as signed, and the check as JSON')
+        .addHelpText('after', '\nEntries that fail the check are marked with "!" and the problems listed; the exit code is then 4.'),
+      ([caseNumber], f) => {
+        const store = openStore();
+        try {
+          const c = store.getCase(caseNumber!.trim());
+          const check = checkCase(store, c);
+          return printCheck(`custody log of case ${c.number}`, check, f.json === true);
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+
+  cmd.addCommand(
+    action<{ json?: boolean }>(
+      new Command('verify')
+        .summary('check the custody log that travels with an image')
+        .argument('<log>', 'the <evidence>.custody.jsonl file, or the folder that holds it')
+        .option('--json', 'print the entries and the check as JSON')
+        .addHelpText(
+          'after',
+          '\nChecks the chain, every signature, the checkpoint beside the log (<evidence>.checkpoint) and that every key\n' +
+            'the log registers is one of the public keys beside it (<evidence>.keys/). Needs no case store.\n' +
+            'Compare the key fingerprints it prints with the ones the examiners published.\n' +
+            'Exit codes: 0 the log checks, 4 it does not (the problems name the entries).',
+        ),
+      ([target], f) => {
+        const check = checkCustodyFiles(findCustodyLog(target!));
+        return printCheck(`custody log ${check.log}`, check, f.json === true);
+      },
+    ),
+  );
+
+  cmd.addCommand(
+    action<{ evidence?: string; json?: boolean }>(
+      new Command('export')
+        .summary("copy a case's custody log, checkpoint and public keys into an evidence folder")
+        .argument('<case>', 'the case number')
+        .argument('<folder>', 'the evidence folder')
+        .requiredOption('-e, --evidence <id>', 'names the files: <id>.custody.jsonl, <id>.checkpoint, <id>.keys/')
+        .option('--json', 'print what was written as JSON')
+        .addHelpText('after', '\nexhibit acquire does this itself. Use it to bring the copy beside an image up to date after transfers;\nan existing copy is only ever extended, never replaced by a different log.'),
+      async ([caseNumber, folder], f) => {
+        checkEvidenceId(f.evidence!);
+        const store = openStore();
+        try {
+          const c = store.getCase(caseNumber!.trim());
+          const out = await exportCustody(store, c, path.resolve(folder!), f.evidence!);
+          if (f.json) printJson(out);
+          else process.stdout.write(`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}, ${out.keys.length} public key(s)\n`);
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+  return cmd;
+}
+
+function printCheck(title: string, check: CustodyCheck, json: boolean): number {
+  const ok = check.problems.length === 0;
+  if (json) {
+    printJson({
+      verified: ok,
+      entries: check.count,
+      head: check.head,
+      problems: check.problems,
+      keys: [...check.keys].map(([fp, k]) => ({ fingerprint: fp, examiner: k.name, registered_in_entry: k.entry })),
+      log: check.entries.map((e: CheckedEntry) => ({ ...e.entry, signatures: e.signatures })),
+    });
+    return ok ? EXIT.OK : EXIT.VERIFY_FAILED;
+  }
+  const flagged = new Set(check.problems.map((p: CustodyProblem) => p.entry).filter((n): n is number => n !== undefined));
+  const lines = [`${title}: ${check.count} entries`];
+  for (const e of check.entries) lines.push(entryLine(e, flagged.has(e.seq)));
+  if (check.keys.size > 0) {
+    lines.push('signed with:');
+    for (const [fp, k] of check.keys) lines.push(`  ${k.name}  ${fp}`);
+  }
+  if (ok) lines.push(`checked: the chain is whole, all ${check.entries.reduce((n, e) => n + e.signatures.length, 0)} signatures are good, and the signed checkpoint covers all ${check.count} entries`);
+  else {
+    lines.push(`FAILED: ${check.problems.length} problem${check.problems.length === 1 ? '' : 's'}:`);
+    for (const p of check.problems) lines.push(`  ${p.message}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (!ok) process.stderr.write(`exhibit: error: ${title} fails its check: ${check.problems[0]!.message}\n`);
+  return ok ? EXIT.OK : EXIT.VERIFY_FAILED;
+}

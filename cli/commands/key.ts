@@ -1,0 +1,94 @@
+import { Command } from 'commander';
+import fs from 'node:fs';
+import { createKey, findKey, listKeys } from '../../case-store/index.js';
+import { ExhibitError, describeSystemError } from '../../core/errors.js';
+import { action, printJson } from '../action.js';
+import { readPassphrase } from '../passphrase.js';
+import { examinerName, openStore } from '../store.js';
+
+export function keyCommand(): Command {
+  const cmd = new Command('key').summary("examiners' signing keys").description(
+    'Each examiner signs what they add to a custody log with their own Ed25519 key. The private key stays in a ' +
+      'file only its owner can read (under the exhibit settings folder); the public key and its fingerprint are in the case store ' +
+      'and travel with every image, so anyone can check the signatures.',
+  );
+  cmd.addCommand(
+    action<{ examiner?: string; passphraseFile?: string; json?: boolean }>(
+      new Command('create')
+        .summary('make a signing key for an examiner')
+        .option('-x, --examiner <name>', 'whose key it is')
+        .option('--passphrase-file <file>', 'protect the private key with the passphrase on the first line of <file> (or set EXHIBIT_PASSPHRASE)')
+        .option('--json', 'print the key as JSON')
+        .addHelpText(
+          'after',
+          '\nWithout a passphrase the private key is protected by its file permissions only (mode 0600).\n' +
+            'With one, it is encrypted (PKCS#8, AES-256), and every command that signs asks for it the same way.\n\n' +
+            'Example:\n  exhibit key create -x "J. Doe" --passphrase-file ~/.exhibit-pass',
+        ),
+      (_args, f) => {
+        const examiner = examinerName(f.examiner, 'whose key it is');
+        const passphrase = readPassphrase(f.passphraseFile);
+        const store = openStore();
+        try {
+          const row = createKey(store, examiner, passphrase);
+          if (f.json) printJson(keyJson(row));
+          else {
+            process.stdout.write(
+              `created a signing key for ${row.examiner}\n  fingerprint ${row.fingerprint}\n  private key ${row.private_file}` +
+                `${passphrase ? ' (encrypted with the passphrase)' : ' (not encrypted: protected by its file permissions only)'}\n` +
+                `  publish the fingerprint; anyone checking a custody log compares it with the key that signed\n`,
+            );
+          }
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+  cmd.addCommand(
+    action<{ json?: boolean }>(new Command('list').summary('list the examiners and their key fingerprints').option('--json', 'print as JSON'), (_a, f) => {
+      const store = openStore();
+      try {
+        const rows = listKeys(store);
+        if (f.json) return printJson(rows.map(keyJson));
+        if (rows.length === 0) return void process.stdout.write('no keys yet; make one with: exhibit key create --examiner <name>\n');
+        for (const r of rows) {
+          process.stdout.write(
+            `${r.examiner}\n  fingerprint ${r.fingerprint}\n  created ${r.created_utc}, private key ${r.private_file && fs.existsSync(r.private_file) ? `${r.private_file}${r.encrypted ? ' (encrypted)' : ''}` : 'not on this machine'}\n`,
+          );
+        }
+      } finally {
+        store.close();
+      }
+    }),
+  );
+  cmd.addCommand(
+    action<{ out?: string; json?: boolean }>(
+      new Command('export')
+        .summary("print an examiner's public key (PEM)")
+        .argument('<examiner>', 'whose key')
+        .option('-o, --out <file>', 'write it to <file> instead (never overwrites)')
+        .addHelpText('after', '\nCheck a signature with it, for example:\n  openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in message -sigfile signature'),
+      async ([examiner], f) => {
+        const store = openStore();
+        try {
+          const row = findKey(store, examiner!.trim());
+          if (!row) throw new ExhibitError('NOT_FOUND', `${examiner} has no key in this case store`, { hints: ['list them with: exhibit key list'] });
+          if (!f.out) return void process.stdout.write(row.public_pem);
+          try {
+            fs.writeFileSync(f.out, row.public_pem, { flag: 'wx' });
+          } catch (err) {
+            throw new ExhibitError((err as { code?: string }).code === 'EEXIST' ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot write ${f.out}: ${describeSystemError(err)}`, { cause: err });
+          }
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+  return cmd;
+}
+
+function keyJson(r: { examiner: string; fingerprint: string; public_pem: string; private_file: string | null; encrypted: number; created_utc: string }) {
+  return { examiner: r.examiner, fingerprint: r.fingerprint, public_key: r.public_pem, private_key_file: r.private_file, encrypted: r.encrypted === 1, created_utc: r.created_utc };
+}

@@ -1,0 +1,19 @@
+/** Passphrases for encrypted keys: from a file (first line) or the EXHIBIT_PASSPHRASE variable, never from the command line. */
+import fs from 'node:fs';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+
+export function readPassphrase(file: string | undefined, envName: string | undefined = 'EXHIBIT_PASSPHRASE'): string | undefined {
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ExhibitError('USAGE', `cannot read the passphrase file ${file}: ${describeSystemError(err)}`, { cause: err });
+    }
+    const first = text.split(/\r?\n/)[0] ?? '';
+    if (first === '') throw new ExhibitError('USAGE', `the passphrase file ${file} is empty`);
+    return first;
+  }
+  const env = envName ? process.env[envName] : undefined;
+  return env === undefined || env === '' ? undefined : env;
+}

@@ -1,0 +1,198 @@
+/**
+ * Checking a custody log: the chain, the signatures, the keys and the
+ * checkpoint. Used by the case store on every read of a case and by the
+ * verifier on the copy beside an image; it never throws on bad input, it
+ * lists what is wrong, naming the entry.
+ */
+import { parseCanonical } from './canonical-json.js';
+import { keyFingerprint, readPublicKey, sha256Hex, verifyBytes, type PublicKey } from './crypto.js';
+import {
+  CUSTODY_ENTRY_VERSION,
+  GENESIS_PREV,
+  isCustodyKind,
+  lineHashInput,
+  parseCheckpoint,
+  splitLogLine,
+  type CustodyEntry,
+  type EntrySignature,
+  type Party,
+} from './custody.js';
+
+export interface CustodyProblem {
+  entry?: number; // 1-based; absent for problems of the log as a whole
+  message: string; // names the entry itself, ready to print
+}
+
+export interface CheckedEntry {
+  seq: number; // position in the log, 1-based
+  line: string;
+  entryBytes: string;
+  entry: CustodyEntry;
+  signatures: EntrySignature[];
+}
+
+export interface RegisteredKey {
+  name: string;
+  publicPem: string;
+  key: PublicKey;
+  entry: number; // the entry that registers it
+}
+
+export interface CustodyCheck {
+  entries: CheckedEntry[]; // the lines that could be read as entries
+  problems: CustodyProblem[];
+  keys: Map<string, RegisteredKey>; // fingerprint -> key, as registered in the log
+  count: number; // lines in the log
+  head: string; // SHA-256 of the last line with its newline, or GENESIS_PREV for an empty log
+}
+
+export interface CustodyCheckOptions {
+  caseNumber?: string; // every entry must belong to this case
+  checkpoint?: string; // its text; checked against the log when given
+  /** Public keys the checker trusts, by fingerprint; every key registered in the log must be one of them. */
+  trustedKeys?: Map<string, PublicKey>;
+  trustedKeysSource?: string; // for messages, e.g. "this case store's keys"
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Lines of a log file; a missing final newline is reported as a cut-short last entry. */
+export function splitLog(text: string): { lines: string[]; problems: CustodyProblem[] } {
+  if (text === '') return { lines: [], problems: [] };
+  const problems: CustodyProblem[] = [];
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  else problems.push({ entry: lines.length, message: `entry ${lines.length} is cut short: the log does not end with a newline (truncated?)` });
+  return { lines, problems };
+}
+
+export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions = {}): CustodyCheck {
+  const problems: CustodyProblem[] = [];
+  const entries: CheckedEntry[] = [];
+  const keys = new Map<string, RegisteredKey>();
+  let prevHash = GENESIS_PREV;
+  lines.forEach((line, i) => {
+    const n = i + 1;
+    const say = (message: string): void => void problems.push({ entry: n, message: `entry ${n}: ${message}` });
+    const expectedPrev = prevHash;
+    prevHash = sha256Hex(lineHashInput(line));
+    const parts = splitLogLine(line);
+    if (!parts) return say('is not a custody log line (damaged or not written by exhibit)');
+    let parsed: { value: unknown; canonical: boolean };
+    try {
+      parsed = parseCanonical(parts.entryBytes);
+    } catch {
+      return say('is not valid JSON (damaged)');
+    }
+    const shapeError = entryShapeError(parsed.value);
+    if (shapeError) return say(`is malformed: ${shapeError}`);
+    const entry = parsed.value as CustodyEntry;
+    if (!parsed.canonical) say('its bytes are not the ones that were signed (the entry was re-written or edited)');
+    const sigs = signaturesOf(parts.signatures);
+    if (!sigs) return say('its signature list is malformed');
+    entries.push({ seq: n, line, entryBytes: parts.entryBytes, entry, signatures: sigs });
+
+    if (o.caseNumber !== undefined && entry.case !== o.caseNumber) say(`belongs to case "${entry.case}", not "${o.caseNumber}"`);
+    if (entry.seq !== n) say(`has sequence number ${entry.seq} at position ${n}: entries were removed, reordered or inserted`);
+    if (entry.prev !== expectedPrev) {
+      say(
+        n === 1
+          ? 'is not the start of a log (its link to a previous entry is set): entries before it were removed'
+          : `does not link to entry ${n - 1}: the SHA-256 of the line before it differs (that line was changed, or entries were removed, reordered or inserted)`,
+      );
+    }
+
+    if (entry.kind === 'key.registered') registerKey(entry, n, keys, o, say);
+
+    const signers: Party[] = [entry.actor, ...(entry.cosigners ?? [])];
+    if (sigs.length !== signers.length || sigs.some((s, k) => s.key !== signers[k]!.key)) {
+      say(`should be signed by ${signers.map(partyWords).join(' and ')}, but its signatures are by ${sigs.map((s) => `key ${short(s.key)}`).join(', ') || 'nobody'}`);
+    }
+    for (const s of sigs) {
+      const k = keys.get(s.key);
+      if (!k) {
+        say(`is signed with key ${short(s.key)}, which no earlier entry registers`);
+        continue;
+      }
+      if (!verifyBytes(k.key, parts.entryBytes, s.sig)) say(`the signature by ${k.name} (key ${short(s.key)}) does not match the entry: the entry or its signature was changed`);
+    }
+  });
+
+  const head = lines.length === 0 ? GENESIS_PREV : prevHash;
+  if (o.checkpoint !== undefined) checkCheckpoint(o.checkpoint, lines, keys, o.caseNumber ?? entries[0]?.entry.case, problems);
+  return { entries, problems, keys, count: lines.length, head };
+}
+
+function registerKey(entry: CustodyEntry, n: number, keys: Map<string, RegisteredKey>, o: CustodyCheckOptions, say: (m: string) => void): void {
+  const pem = entry.payload.public_key;
+  const fp = entry.payload.key;
+  const key = typeof pem === 'string' ? readPublicKey(pem) : undefined;
+  if (!key || typeof pem !== 'string') return void say('registers a key but holds no readable Ed25519 public key');
+  const actual = keyFingerprint(key);
+  if (fp !== actual || entry.actor.key !== actual) return void say(`registers key ${short(actual)} under another fingerprint or actor`);
+  if (o.trustedKeys) {
+    const trusted = o.trustedKeys.get(actual);
+    if (!trusted || keyFingerprint(trusted) !== actual) say(`registers key ${short(actual)} of ${entry.actor.name}, which is not among ${o.trustedKeysSource ?? 'the trusted keys'}`);
+  }
+  if (!keys.has(actual)) keys.set(actual, { name: entry.actor.name, publicPem: pem, key, entry: n });
+}
+
+function checkCheckpoint(text: string, lines: readonly string[], keys: Map<string, RegisteredKey>, caseNumber: string | undefined, problems: CustodyProblem[]): void {
+  const say = (message: string, entry?: number): void => void problems.push({ ...(entry !== undefined ? { entry } : {}), message });
+  const cp = parseCheckpoint(text);
+  if (!cp) return say('the checkpoint is damaged or not an exhibit custody checkpoint');
+  if (caseNumber !== undefined && cp.caseNumber !== caseNumber) say(`the checkpoint is for case "${cp.caseNumber}", not "${caseNumber}"`);
+  const k = keys.get(cp.key);
+  if (!k) say(`the checkpoint is signed with key ${short(cp.key)}, which the log does not register`);
+  else if (!verifyBytes(k.key, cp.body, cp.sig)) say(`the checkpoint's signature by ${k.name} does not match it: the checkpoint was changed`);
+  if (cp.size > lines.length) {
+    return say(`the log is truncated: the signed checkpoint covers ${cp.size} entries but the log holds ${lines.length}; entries ${lines.length + 1} to ${cp.size} are missing`, lines.length + 1);
+  }
+  if (cp.size === 0 ? cp.head !== GENESIS_PREV : sha256Hex(lineHashInput(lines[cp.size - 1]!)) !== cp.head) {
+    say(`entry ${cp.size} is not the one the signed checkpoint ends on: it or an entry before it was changed`, cp.size);
+  }
+  if (cp.size < lines.length) {
+    say(`entries ${cp.size + 1} to ${lines.length} come after the signed checkpoint (which covers ${cp.size}): they were added without it being signed again`, cp.size + 1);
+  }
+}
+
+function entryShapeError(v: unknown): string | undefined {
+  if (!isObject(v)) return 'not an object';
+  if (v.v !== CUSTODY_ENTRY_VERSION) return `entry format ${String(v.v)} is not one this exhibit reads`;
+  if (typeof v.case !== 'string') return 'no case number';
+  if (!Number.isSafeInteger(v.seq)) return 'no sequence number';
+  if (typeof v.prev !== 'string' || !HEX64.test(v.prev)) return 'no link to the previous entry';
+  if (!isObject(v.time) || typeof v.time.utc !== 'string' || typeof v.time.local !== 'string') return 'no time';
+  if (!isParty(v.actor)) return 'no actor';
+  if (v.cosigners !== undefined && (!Array.isArray(v.cosigners) || !v.cosigners.every(isParty))) return 'bad cosigners';
+  if (!isCustodyKind(v.kind)) return `unknown kind ${JSON.stringify(v.kind)}`;
+  if (!isObject(v.payload)) return 'no payload';
+  return undefined;
+}
+
+function signaturesOf(v: unknown): EntrySignature[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out: EntrySignature[] = [];
+  for (const s of v) {
+    if (!isObject(s) || typeof s.key !== 'string' || typeof s.sig !== 'string') return undefined;
+    out.push({ key: s.key, sig: s.sig });
+  }
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isParty(v: unknown): v is Party {
+  return isObject(v) && typeof v.name === 'string' && typeof v.key === 'string' && HEX64.test(v.key);
+}
+
+function partyWords(p: Party): string {
+  return `${p.name} (key ${short(p.key)})`;
+}
+
+/** The first 16 hex digits of a fingerprint: enough to tell keys apart in a message. */
+export function short(fingerprint: string): string {
+  return fingerprint.slice(0, 16);
+}

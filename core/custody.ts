@@ -1,0 +1,137 @@
+/**
+ * The custody log's byte formats, shared by the case store (which writes and
+ * re-checks logs) and the verifier (which checks the copy beside an image).
+ *
+ * A log is a file of lines (JSON Lines), one entry per line:
+ *
+ *   {"entry":<entry>,"signatures":[{"key":"<fingerprint>","sig":"<base64>"},...]}
+ *
+ * <entry> is the canonical JSON of a CustodyEntry (core/canonical-json.ts),
+ * kept byte for byte as it was signed; each signature is Ed25519 over exactly
+ * those bytes. Entry n (counted from 1) has `seq` n and `prev`, the SHA-256 of
+ * line n-1 *including its newline* (what `sed -n 'Np' log | sha256sum`
+ * prints); the first entry's `prev` is 64 zeros. The chain covers whole lines,
+ * signatures included.
+ *
+ * A checkpoint, in the style of a transparency log's signed note, commits to
+ * the log's length and last line; its first three lines are the signed text:
+ *
+ *   exhibit custody log, case <case number>
+ *   <number of entries>
+ *   <SHA-256 of the last line, newline included>
+ *   <empty line>
+ *   — <fingerprint> <base64 Ed25519 signature of the three lines above>
+ */
+import { canonicalJson, type CanonicalValue } from './canonical-json.js';
+import type { Timestamp } from './time.js';
+
+export const CUSTODY_ENTRY_VERSION = 1;
+export const GENESIS_PREV = '0'.repeat(64);
+
+export const CUSTODY_KINDS = [
+  'case.opened',
+  'key.registered',
+  'evidence.registered',
+  'acquisition.completed',
+  'acquisition.incomplete',
+  'custody.transferred',
+  'verification.performed',
+  'report.issued',
+] as const;
+export type CustodyKind = (typeof CUSTODY_KINDS)[number];
+
+/** Plain words for each kind, for logs printed to people. */
+export const KIND_WORDS: Record<CustodyKind, string> = {
+  'case.opened': 'case opened',
+  'key.registered': 'key registered',
+  'evidence.registered': 'evidence registered',
+  'acquisition.completed': 'acquisition completed',
+  'acquisition.incomplete': 'acquisition incomplete',
+  'custody.transferred': 'custody transferred',
+  'verification.performed': 'verification performed',
+  'report.issued': 'report issued',
+};
+
+export interface Party {
+  name: string;
+  key: string; // fingerprint of the party's Ed25519 key
+}
+
+export type Payload = { [key: string]: CanonicalValue | undefined };
+
+export interface CustodyEntry {
+  v: number;
+  case: string;
+  seq: number;
+  prev: string;
+  time: Timestamp;
+  actor: Party; // who did it; signs first
+  cosigners?: Party[]; // who also signs (the receiving party of a transfer), in order
+  kind: CustodyKind;
+  payload: Payload;
+}
+
+export interface EntrySignature {
+  key: string;
+  sig: string;
+}
+
+export function isCustodyKind(kind: unknown): kind is CustodyKind {
+  return typeof kind === 'string' && (CUSTODY_KINDS as readonly string[]).includes(kind);
+}
+
+/** The canonical bytes of an entry: what is signed and stored verbatim. */
+export function encodeEntry(entry: CustodyEntry): string {
+  return canonicalJson(entry);
+}
+
+/** One log line (without its newline) from the entry's bytes and its signatures. */
+export function logLine(entryBytes: string, signatures: EntrySignature[]): string {
+  return `{"entry":${entryBytes},"signatures":${canonicalJson(signatures.map((s) => ({ key: s.key, sig: s.sig })))}}`;
+}
+
+const LINE = /^\{"entry":(\{.*\}),"signatures":(\[[^\]]*\])\}$/;
+
+/** Split a line into the entry's exact bytes and the signatures; undefined when it is not a log line. */
+export function splitLogLine(line: string): { entryBytes: string; signatures: unknown } | undefined {
+  const m = LINE.exec(line);
+  if (!m) return undefined;
+  try {
+    return { entryBytes: m[1]!, signatures: JSON.parse(m[2]!) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The chain hash of a line: SHA-256 over the line and its newline. */
+export function lineHashInput(line: string): string {
+  return `${line}\n`;
+}
+
+export interface Checkpoint {
+  caseNumber: string;
+  size: number;
+  head: string;
+  body: string; // the signed text: the first three lines, newlines included
+  key: string;
+  sig: string;
+}
+
+const CHECKPOINT_ORIGIN = 'exhibit custody log, case ';
+
+export function checkpointBody(caseNumber: string, size: number, head: string): string {
+  return `${CHECKPOINT_ORIGIN}${caseNumber}\n${size}\n${head}\n`;
+}
+
+export function checkpointText(body: string, key: string, sig: string): string {
+  return `${body}\n\u2014 ${key} ${sig}\n`;
+}
+
+/** Parse a checkpoint; undefined when the text is not one. */
+export function parseCheckpoint(text: string): Checkpoint | undefined {
+  const m = /^exhibit custody log, case ([^\n]+)\n(0|[1-9][0-9]{0,15})\n([0-9a-f]{64})\n\n\u2014 ([0-9a-f]{64}) ([A-Za-z0-9+/]{86}==)\n$/.exec(text);
+  if (!m) return undefined;
+  const size = Number(m[2]);
+  if (!Number.isSafeInteger(size)) return undefined;
+  return { caseNumber: m[1]!, size, head: m[3]!, body: checkpointBody(m[1]!, size, m[3]!), key: m[4]!, sig: m[5]! };
+}

@@ -1,0 +1,17 @@
+/**
+ * Every test file gets its own exhibit home (case store, keys, settings), so
+ * tests never touch a developer's real case store and cannot see each other's.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-home-'));
+process.env.EXHIBIT_HOME = home;
+delete process.env.EXHIBIT_PASSPHRASE;
+delete process.env.EXHIBIT_EXAMINER;
+
+afterAll(() => {
+  fs.rmSync(home, { recursive: true, force: true });
+});

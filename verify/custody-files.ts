@@ -1,0 +1,83 @@
+/**
+ * Checking the custody files beside an image, with nothing but what is in
+ * the folder: <evidence>.custody.jsonl, <evidence>.checkpoint and the public
+ * keys in <evidence>.keys/. Every key the log registers must be among those
+ * files, each file must be named by its key's fingerprint, and the checkpoint
+ * must cover the whole log.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkCustodyLog, splitLog, type CustodyCheck } from '../core/custody-check.js';
+import { keyFingerprint, readPublicKey, type PublicKey } from '../core/crypto.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+
+export const LOG_SUFFIX = '.custody.jsonl';
+
+export interface CustodyFilesCheck extends CustodyCheck {
+  log: string;
+  checkpoint: string;
+  keysDir: string;
+}
+
+/** The custody log named by `target`: the .custody.jsonl file itself, or the one in a folder. */
+export function findCustodyLog(target: string): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(target);
+  } catch (err) {
+    throw new ExhibitError('NOT_FOUND', `cannot read ${target}: ${describeSystemError(err)}`, { cause: err });
+  }
+  if (!st.isDirectory()) return target;
+  const logs = fs.readdirSync(target).filter((n) => n.endsWith(LOG_SUFFIX));
+  if (logs.length === 0) throw new ExhibitError('NOT_FOUND', `there is no custody log (*${LOG_SUFFIX}) in ${target}`);
+  if (logs.length > 1) throw new ExhibitError('USAGE', `${target} holds ${logs.length} custody logs`, { hints: [`name one: ${logs.join(', ')}`] });
+  return path.join(target, logs[0]!);
+}
+
+export function checkCustodyFiles(logFile: string): CustodyFilesCheck {
+  if (!logFile.endsWith(LOG_SUFFIX)) throw new ExhibitError('USAGE', `${logFile} is not a custody log: its name should end in ${LOG_SUFFIX}`);
+  const stem = logFile.slice(0, -LOG_SUFFIX.length);
+  const checkpointFile = `${stem}.checkpoint`;
+  const keysDir = `${stem}.keys`;
+  const text = read(logFile);
+  if (text === undefined) throw new ExhibitError('NOT_FOUND', `cannot read the custody log ${logFile}`);
+  const { lines, problems: splitProblems } = splitLog(text);
+  const checkpoint = read(checkpointFile);
+
+  const trusted = new Map<string, PublicKey>();
+  const keyProblems: { message: string }[] = [];
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(keysDir).filter((n) => n.endsWith('.pem'));
+  } catch {
+    keyProblems.push({ message: `there is no folder of public keys beside the log (${path.basename(keysDir)}/)` });
+  }
+  for (const name of names) {
+    const key = readPublicKey(read(path.join(keysDir, name)) ?? '');
+    if (!key) {
+      keyProblems.push({ message: `${path.basename(keysDir)}/${name} is not an Ed25519 public key` });
+      continue;
+    }
+    const fp = keyFingerprint(key);
+    if (`${fp}.pem` !== name) keyProblems.push({ message: `${path.basename(keysDir)}/${name} holds key ${fp.slice(0, 16)}..., not the one its name says` });
+    else trusted.set(fp, key);
+  }
+
+  const result = checkCustodyLog(lines, {
+    ...(checkpoint !== undefined ? { checkpoint } : {}),
+    trustedKeys: trusted,
+    trustedKeysSource: `the key files in ${path.basename(keysDir)}/`,
+  });
+  const problems = [...splitProblems, ...result.problems, ...keyProblems];
+  if (checkpoint === undefined) problems.push({ message: `there is no checkpoint beside the log (${path.basename(checkpointFile)}): a shortened log could not be told from a whole one` });
+  problems.sort((a, b) => ((a as { entry?: number }).entry ?? Infinity) - ((b as { entry?: number }).entry ?? Infinity));
+  return { ...result, problems, log: logFile, checkpoint: checkpointFile, keysDir };
+}
+
+function read(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
