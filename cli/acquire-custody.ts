@@ -57,7 +57,6 @@ export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRec
       signers: [ctx.signer],
     });
     if (w.opened) info(`case ${w.case.number} was new: opened it in the case store`);
-    if (w.registered) info(`evidence ${record.evidence} was new to case ${w.case.number}: registered it`);
     const exported = await exportCustody(ctx.store, w.case, folder, record.evidence);
     return { seq: w.entries[w.entries.length - 1]!.seq, caseNumber: w.case.number, exported };
   } catch (err) {

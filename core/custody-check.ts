@@ -146,7 +146,8 @@ function checkCheckpoint(text: string, lines: readonly string[], keys: Map<strin
   if (!k) say(`the checkpoint is signed with key ${short(cp.key)}, which the log does not register`);
   else if (!verifyBytes(k.key, cp.body, cp.sig)) say(`the checkpoint's signature by ${k.name} does not match it: the checkpoint was changed`);
   if (cp.size > lines.length) {
-    return say(`the log is truncated: the signed checkpoint covers ${cp.size} entries but the log holds ${lines.length}; entries ${lines.length + 1} to ${cp.size} are missing`, lines.length + 1);
+    const missing = cp.size - lines.length === 1 ? `entry ${cp.size} is missing` : `entries ${lines.length + 1} to ${cp.size} are missing`;
+    return say(`the log is truncated: the signed checkpoint covers ${cp.size} entries but the log holds ${lines.length}; ${missing}`, lines.length + 1);
   }
   if (cp.size === 0 ? cp.head !== GENESIS_PREV : sha256Hex(lineHashInput(lines[cp.size - 1]!)) !== cp.head) {
     say(`entry ${cp.size} is not the one the signed checkpoint ends on: it or an entry before it was changed`, cp.size);

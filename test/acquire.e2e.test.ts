@@ -7,7 +7,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { BIN, exhibit, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+import { BIN, exhibit, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
 
 const work = tempDir();
 afterAll(() => {
@@ -21,14 +22,6 @@ function readRecord(dir: string, ev = 'EV-1'): any {
   return YAML.parse(fs.readFileSync(path.join(dir, `${ev}.acquisition.yaml`), 'utf8'));
 }
 
-/** Every error is one `exhibit: error:` line, optionally followed by hints. */
-function expectOneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n');
-  expect(lines[0]).toMatch(/^exhibit: error: /);
-  expect(lines[0]).toMatch(pattern);
-  for (const l of lines.slice(1)) expect(l).toMatch(/^exhibit: hint: |^\(run with --help/);
-}
-
 describe('acquire to raw', () => {
   const src = path.join(work, 'source.bin');
   makeSourceFile(src, 24 * 1024 * 1024 + 512 * 7);
@@ -36,7 +29,7 @@ describe('acquire to raw', () => {
   const r = exhibit(['acquire', src, ...base(out), '--description', 'USB stick from the desk', '--notes', 'seal 44812']);
 
   it('exits 0 and prints the hashes', () => {
-    expect(r.stderr).toBe('');
+    expect(withoutNotices(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(fileDigest('sha256', src));
   });
@@ -60,7 +53,7 @@ describe('acquire to raw', () => {
     expect(rec.media).toMatchObject({ sector_size: 512, sectors: fs.statSync(src).size / 512, bytes_acquired: fs.statSync(src).size });
   });
   it('leaves no temporary files behind', () => {
-    expect(fs.readdirSync(out).sort()).toEqual(['EV-1.acquisition.yaml', 'EV-1.map', 'EV-1.raw']);
+    expect(fs.readdirSync(out).sort()).toEqual(['EV-1.acquisition.yaml', 'EV-1.checkpoint', 'EV-1.custody.jsonl', 'EV-1.keys', 'EV-1.map', 'EV-1.raw']);
   });
 });
 
@@ -106,9 +99,10 @@ describe('sources that are not whole sectors, and other hashes', () => {
     makeSourceFile(src, 1024 * 1024, 5);
     const r = exhibit(['acquire', src, ...base(path.join(work, 'json-out')), '--json']);
     expect(r.code).toBe(0);
-    const rec = JSON.parse(r.stdout);
+    const { custody, ...rec } = JSON.parse(r.stdout);
     expect(rec.media.hashes.sha1).toBe(fileDigest('sha1', src));
     expect(rec).toEqual(readRecord(path.join(work, 'json-out')));
+    expect(custody).toMatchObject({ case: rec.case, log: path.join(work, 'json-out', 'EV-1.custody.jsonl'), signed_by: { name: rec.examiner } });
   });
 });
 
@@ -175,7 +169,10 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     makeSourceFile(secret, 4096, 4);
     fs.chmodSync(secret, 0o600);
     const out = path.join(dir, 'out');
-    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'acquire', secret, ...base(out)], { encoding: 'utf8' });
+    const home = path.join(dir, 'home'); // a case store the unprivileged user can write to
+    fs.mkdirSync(home, { mode: 0o777 });
+    fs.chmodSync(home, 0o777);
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'acquire', secret, ...base(out)], { encoding: 'utf8', env: { ...process.env, EXHIBIT_HOME: home } });
     expect(r.status).toBe(1);
     expectOneLineError(r.stderr, /cannot open source .*secret\.bin: permission denied/);
     expect(r.stderr).toMatch(/exhibit: hint: run exhibit as root/);

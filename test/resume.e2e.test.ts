@@ -14,8 +14,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { BIN, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+import { BIN, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
 
+const expectResumableError = (stderr: string, pattern: RegExp) => expectOneLineError(stderr, pattern, /^exhibit: the image is incomplete and can be resumed/);
 const MiB = 1024 * 1024;
 const EV = 'EV';
 const EXAMINER = 'Test Examiner';
@@ -140,14 +142,6 @@ function snapshot(dir: string, mtimes = false): Record<string, string> {
   return s;
 }
 
-/** Every error is one `exhibit: error:` line; other lines are hints or the "can be resumed" note. */
-function expectOneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n');
-  expect(lines[0]).toMatch(/^exhibit: error: /);
-  expect(lines[0]).toMatch(pattern);
-  for (const l of lines.slice(1)) expect(l).toMatch(/^exhibit: (hint: |the image is incomplete and can be resumed)|^\(run with --help/);
-}
-
 function mountTmpfs(dir: string, size: string): void {
   fs.mkdirSync(dir, { recursive: true });
   const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
@@ -187,7 +181,7 @@ beforeAll(async () => {
   for (const format of ['raw', 'split-raw'] as const) {
     const dir = path.join(work, `reference-${format}`);
     const r = await run(acquireArgs(SRC, dir, format));
-    expect(r.stderr).toBe('');
+    expect(withoutNotices(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     ref[format] = { dir, record: readRecord(dir), ms: r.ms };
   }
@@ -281,7 +275,7 @@ describe('kill -9 at random points, then resume', () => {
             // Killed after the final record, before the journal's removal: complete; the stale journal goes.
             const r = await run(resumeArgs(dir));
             expect(r.code).toBe(1);
-            expectOneLineError(r.stderr, /says the acquisition is complete/);
+            expectResumableError(r.stderr, /says the acquisition is complete/);
             expect(fs.existsSync(journalPath(dir))).toBe(false);
             endedCompleteWithJournal = true; // the completing session was the killed one
             break;
@@ -429,7 +423,7 @@ describe('a full destination', () => {
     // --sync-every 4MiB: the resume point stays near what was written (see the known bug about room below).
     const { dir, r, filler } = await acquireUntilFull(mnt, src40, ['--sync-every', '4MiB']);
     expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, /no space left on the device \(ENOSPC\)/);
+    expectResumableError(r.stderr, /no space left on the device \(ENOSPC\)/);
     expect(readRecord(dir).result).toBe('incomplete');
     expect(fs.existsSync(journalPath(dir))).toBe(true);
     const safe = readJournal(dir).safe_bytes;
@@ -474,11 +468,11 @@ describe('resuming against a different source', () => {
     const before = snapshot(dir);
     let r = await run(resumeArgs(dir, b));
     expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, /the source differs from the partial image at byte 1000\b/);
+    expectResumableError(r.stderr, /the source differs from the partial image at byte 1000\b/);
     expect(snapshot(dir)).toEqual(before);
     r = await run(resumeArgs(dir, c));
     expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, new RegExp(`its size is ${SIZE - 4096} bytes, the journal says ${SIZE} bytes`));
+    expectResumableError(r.stderr, new RegExp(`its size is ${SIZE - 4096} bytes, the journal says ${SIZE} bytes`));
     expect(snapshot(dir)).toEqual(before);
 
     r = await run(resumeArgs(dir, SRC));
@@ -499,20 +493,20 @@ describe('nothing to resume', () => {
     fs.mkdirSync(empty);
     let r = await run(resumeArgs(empty));
     expect(r.code).toBe(2);
-    expectOneLineError(r.stderr, /there is nothing to resume in .*empty: no unfinished acquisition/);
+    expectResumableError(r.stderr, /there is nothing to resume in .*empty: no unfinished acquisition/);
     expect(fs.readdirSync(empty)).toEqual([]);
     r = await run(resumeArgs(path.join(work, 'no-such-folder')));
     expect(r.code).toBe(2);
-    expectOneLineError(r.stderr, /cannot resume: .*no-such-folder is not a folder exhibit can read/);
+    expectResumableError(r.stderr, /cannot resume: .*no-such-folder is not a folder exhibit can read/);
     expect(fs.existsSync(path.join(work, 'no-such-folder'))).toBe(false);
     // A complete acquisition has nothing to resume either.
     const before = snapshot(ref.raw.dir, true);
     r = await run(resumeArgs(ref.raw.dir));
     expect(r.code).toBe(2);
-    expectOneLineError(r.stderr, /there is nothing to resume in .*: no unfinished acquisition/);
+    expectResumableError(r.stderr, /there is nothing to resume in .*: no unfinished acquisition/);
     r = await run([...resumeArgs(ref.raw.dir), '--evidence', EV]);
     expect(r.code).toBe(2);
-    expectOneLineError(r.stderr, /there is nothing to resume: no journal EV\.journal\.json in /);
+    expectResumableError(r.stderr, /there is nothing to resume: no journal EV\.journal\.json in /);
     expect(snapshot(ref.raw.dir, true)).toEqual(before);
   });
 
@@ -520,7 +514,7 @@ describe('nothing to resume', () => {
     const before = snapshot(ref.raw.dir, true);
     const r = await run(acquireArgs(SRC, ref.raw.dir));
     expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, /already exists; exhibit never overwrites/);
+    expectResumableError(r.stderr, /already exists; exhibit never overwrites/);
     expect(snapshot(ref.raw.dir, true)).toEqual(before);
     expect(readRecord(ref.raw.dir).result).toBe('complete');
   });
@@ -570,7 +564,7 @@ describe('crash windows', () => {
     const image = snapshot(dir);
     const again = await run(resumeArgs(dir));
     expect(again.code).toBe(1);
-    expectOneLineError(again.stderr, /says the acquisition is complete/);
+    expectResumableError(again.stderr, /says the acquisition is complete/);
     expect(fs.existsSync(journalPath(dir))).toBe(false);
     expect(readImage(dir).equals(fs.readFileSync(small))).toBe(true);
     expect(snapshot(dir)[`${EV}.raw`]).toEqual(image[`${EV}.raw`]);
@@ -603,7 +597,7 @@ describe('crash windows', () => {
     const before = snapshot(dir);
     const refused = await run(resumeArgs(dir, other));
     expect(refused.code).toBe(1);
-    expectOneLineError(refused.stderr, /the source differs from the partial image at byte 1000\b/);
+    expectResumableError(refused.stderr, /the source differs from the partial image at byte 1000\b/);
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -615,7 +609,7 @@ describe('crash windows', () => {
     mountTmpfs(mnt, '48m');
     const { dir, r, filler } = await acquireUntilFull(mnt, src40, []);
     expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, /no space left/);
+    expectResumableError(r.stderr, /no space left/);
     fs.rmSync(filler);
     const resumed = await run(resumeArgs(dir));
     expect(resumed.code, resumed.stderr).toBe(0);

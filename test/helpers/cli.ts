@@ -68,3 +68,11 @@ export function fileDigest(alg: string, file: string): string {
   const tool = { md5: 'md5sum', sha1: 'sha1sum', sha256: 'sha256sum', sha512: 'sha512sum' }[alg]!;
   return sh(tool, [file]).split(/\s+/)[0]!;
 }
+
+/** stderr less the notices of a fresh case store (a signing key made, a case opened), which a first run prints. */
+export function withoutNotices(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !/^exhibit: (created a signing key for |  private key |case .* was new: opened it)/.test(l))
+    .join('\n');
+}
