@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import YAML from 'yaml';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { HashJob } from '../core/hash-plan.js';
@@ -70,6 +71,12 @@ export interface AcquireOptions {
   safePointBytes?: number;
   safePointMs?: number;
   onStart?: (facts: SourceFacts, info: { resumingAt: number }) => void;
+  /**
+   * Called once the run's final record (complete or incomplete) is durable and before the journal
+   * is removed, and again by a later run that finds a complete record beside a stale journal (the
+   * first was killed in between). It must be idempotent. The CLI logs the result in the custody log.
+   */
+  onRecorded?: (record: AcquisitionRecord, recordPath: string) => Promise<void>;
   onProgress?: (bytesDone: number, total: number) => void;
   /** A later pass begins: rescue (re-reading what --skip-bad deferred) or rehash (reading the image back). */
   onPass?: (pass: 'rescue' | 'rehash', total: number) => void;
@@ -112,8 +119,11 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
     }
     return undefined;
   }
-  if (fs.existsSync(recordPath) && /^result: complete$/m.test(await fsp.readFile(recordPath, 'utf8'))) {
-    // A run killed after its final record but before removing its journal: the journal is stale.
+  const recordText = fs.existsSync(recordPath) ? await fsp.readFile(recordPath, 'utf8') : '';
+  if (/^result: complete$/m.test(recordText)) {
+    // A run killed after its final record but before removing its journal: what follows the record
+    // (onRecorded: the custody log) may not have happened; do it now, then the journal is stale.
+    await o.onRecorded?.(YAML.parse(recordText) as AcquisitionRecord, recordPath);
     await fsp.rm(path.join(outDir, journalFileName(o.evidence)), { force: true });
     await removeStaleTemporaries(outDir, o.evidence);
     throw new ExhibitError('OUTPUT_EXISTS', `${recordPath} says the acquisition is complete; there is nothing to resume and exhibit never overwrites it`);
@@ -403,6 +413,9 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       const why = failed.join('; ');
       throw new ExhibitError(error ? error.code : 'OUTPUT_WRITE', error ? `${error.message}; and ${why}` : why);
     }
+    // After the record, before the journal goes: if this throws or the run is killed here, the
+    // journal stays and the next run calls onRecorded again (see above).
+    await o.onRecorded?.(record, recordPath);
     if (!error) await fsp.rm(path.join(outDir, journalFileName(j.evidence)), { force: true });
     return { record, recordPath, resumedAt, ...(error ? { error } : {}) };
   } finally {

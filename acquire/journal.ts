@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/record.js';
+import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
 import type { Timestamp } from '../core/time.js';
 import type { BadRange } from './bad-sectors.js';
 
@@ -92,16 +92,7 @@ export async function writeJournal(dir: string, j: Journal, create = false): Pro
 
 /** Temporary files of atomic writes that a killed run left behind (ours by their names). */
 export async function removeStaleTemporaries(dir: string, evidence: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return;
-  }
-  const prefixes = [`${evidence}.acquisition.yaml`, `${evidence}.map`, journalFileName(evidence)].map((n) => `.${n}.`);
-  for (const n of names) {
-    if (n.endsWith('.tmp') && prefixes.some((p) => n.startsWith(p)) && /\.\d+\.tmp$/.test(n)) await fs.rm(path.join(dir, n), { force: true });
-  }
+  await removeAtomicLeftovers(dir, [`${evidence}.acquisition.yaml`, `${evidence}.map`, journalFileName(evidence)]);
 }
 
 /** The bad ranges that lie before `sector`, clipped. */

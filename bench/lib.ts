@@ -26,7 +26,7 @@ export const ROUNDS = Number(process.env.EXHIBIT_BENCH_ROUNDS ?? 3);
 export const SCRATCH = '/dev/shm/exhibit-bench'; // outputs go to RAM so the disk is not what is measured
 const TIME = '/usr/bin/time';
 export const JSON_OUT = process.argv.includes('--json');
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/bench -> repo
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/bench -> repo
 const EXHIBIT = path.join(ROOT, 'bin', 'exhibit.js');
 export const EVIDENCE = 'EV'; // exhibit's evidence number, hence its file names (EV.raw, EV.E01, ...)
 

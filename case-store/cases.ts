@@ -136,3 +136,11 @@ export function caseSummary(store: CaseStore, number: string): CaseSummary {
     reports: rows('reports', 'entry_seq'),
   };
 }
+
+/** The custody entry that logged the acquisition whose record has this SHA-256, if any (to log each record once). */
+export function acquisitionEntryFor(store: CaseStore, caseNumber: string, evidence: string, recordSha256: string): number | undefined {
+  const c = store.findCase(caseNumber);
+  if (!c) return undefined;
+  const row = store.db.prepare('SELECT entry_seq FROM acquisitions WHERE case_id = ? AND evidence = ? AND record_sha256 = ?').get(c.id, evidence, recordSha256) as { entry_seq: number } | undefined;
+  return row?.entry_seq;
+}

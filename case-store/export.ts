@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/record.js';
+import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
 import { checkpointOf, logLines, requireIntact } from './custody-log.js';
 import type { CaseRow, CaseStore } from './store.js';
 
@@ -36,6 +36,9 @@ export async function exportCustody(store: CaseStore, c: CaseRow, folder: string
   const keysDir = path.join(folder, names.keys);
   const text = lines.map((l) => `${l}\n`).join('');
 
+  // What a run killed while writing these left behind (the names are ours).
+  await removeAtomicLeftovers(folder, [names.log, names.checkpoint]);
+  await removeAtomicLeftovers(keysDir, [...check.keys.keys()].map((fp) => `${fp}.pem`));
   const existing = readIfPresent(logFile);
   if (existing !== undefined && !text.startsWith(existing)) {
     throw new ExhibitError('OUTPUT_EXISTS', `${logFile} exists and is not an earlier copy of case ${c.number}'s custody log; exhibit leaves it as it is`, {

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  acquisitionEntryFor,
   acquisitionPayload,
   CaseStore,
   evidenceFromRecord,
@@ -47,23 +48,31 @@ export interface LoggedAcquisition {
   exported: ExportedCustody;
 }
 
+/**
+ * Log an acquisition's record (once: a record already logged, found by its
+ * SHA-256, is not logged again) and copy the case's log beside it.
+ */
 export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRecord, recordPath: string): Promise<LoggedAcquisition> {
   const folder = path.dirname(path.resolve(recordPath));
   try {
     const recordSha256 = sha256Hex(fs.readFileSync(recordPath));
-    const w = logForEvidence(ctx.store, record.case, evidenceFromRecord(record), {
-      kind: record.result === 'complete' ? 'acquisition.completed' : 'acquisition.incomplete',
-      payload: acquisitionPayload(record, folder, path.basename(recordPath), recordSha256),
-      signers: [ctx.signer],
-    });
-    if (w.opened) info(`case ${w.case.number} was new: opened it in the case store`);
-    const exported = await exportCustody(ctx.store, w.case, folder, record.evidence);
-    return { seq: w.entries[w.entries.length - 1]!.seq, caseNumber: w.case.number, exported };
+    let seq = acquisitionEntryFor(ctx.store, record.case, record.evidence, recordSha256);
+    if (seq === undefined) {
+      const w = logForEvidence(ctx.store, record.case, evidenceFromRecord(record), {
+        kind: record.result === 'complete' ? 'acquisition.completed' : 'acquisition.incomplete',
+        payload: acquisitionPayload(record, folder, path.basename(recordPath), recordSha256),
+        signers: [ctx.signer],
+      });
+      if (w.opened) info(`case ${w.case.number} was new: opened it in the case store`);
+      seq = w.entries[w.entries.length - 1]!.seq;
+    }
+    const exported = await exportCustody(ctx.store, ctx.store.getCase(record.case), folder, record.evidence);
+    return { seq, caseNumber: record.case, exported };
   } catch (err) {
     const e = err instanceof ExhibitError ? err : new ExhibitError('STORE', (err as Error).message, { cause: err });
     throw new ExhibitError(e.code, `${record.result === 'complete' ? 'the image is complete' : 'the image is incomplete'}, but logging it failed: ${e.message}`, {
       cause: err,
-      hints: [`the image and its record are safe: ${recordPath}`, ...e.hints],
+      hints: [`the image and its record are safe: ${recordPath}`, 'run the same exhibit acquire command again to log it', ...e.hints],
     });
   }
 }

@@ -77,6 +77,20 @@ export function renderRecord(record: AcquisitionRecord): string {
   return header + YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
+/** Remove what writeFileAtomic leaves behind when killed mid-write (`.<name>.<pid>.tmp`) for the given target names in `dir`. */
+export async function removeAtomicLeftovers(dir: string, targets: readonly string[]): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const prefixes = targets.map((n) => `.${n}.`);
+  for (const n of names) {
+    if (/\.\d+\.tmp$/.test(n) && prefixes.some((p) => n.startsWith(p))) await fs.rm(path.join(dir, n), { force: true });
+  }
+}
+
 /**
  * Write `text` to `target` atomically: a temporary file in the same folder,
  * fsync, rename over nothing (refuses if `target` exists unless `replace`),

@@ -174,7 +174,7 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     fs.chmodSync(home, 0o777);
     const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'acquire', secret, ...base(out)], { encoding: 'utf8', env: { ...process.env, EXHIBIT_HOME: home } });
     expect(r.status).toBe(1);
-    expectOneLineError(r.stderr, /cannot open source .*secret\.bin: permission denied/);
+    expectOneLineError(withoutNotices(r.stderr), /cannot open source .*secret\.bin: permission denied/);
     expect(r.stderr).toMatch(/exhibit: hint: run exhibit as root/);
     expect(fs.existsSync(out)).toBe(false);
   });

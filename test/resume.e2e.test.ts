@@ -137,7 +137,7 @@ function snapshot(dir: string, mtimes = false): Record<string, string> {
   for (const n of fs.readdirSync(dir).sort()) {
     const p = path.join(dir, n);
     const st = fs.statSync(p);
-    s[n] = `${st.size} ${sha256(fs.readFileSync(p))}${mtimes ? ` ${st.mtimeMs}` : ''}`;
+    s[n] = st.isDirectory() ? `folder ${JSON.stringify(snapshot(p, mtimes))}` : `${st.size} ${sha256(fs.readFileSync(p))}${mtimes ? ` ${st.mtimeMs}` : ''}`;
   }
   return s;
 }
@@ -382,7 +382,11 @@ describe('Ctrl-C, then the very same command again', () => {
     expect(done.sessions[0].outcome).toMatch(/interrupted/);
     expect(done.sessions[1]).toMatchObject({ examiner: EXAMINER, from_byte: stoppedAt, to_byte: SIZE, outcome: 'complete' });
     expect(done.command_line).toEqual(done.sessions[0].command_line);
-    expect(fs.readdirSync(dir).sort()).toEqual([`${EV}.acquisition.yaml`, `${EV}.map`, `${EV}.raw`]);
+    expect(fs.readdirSync(dir).sort()).toEqual([`${EV}.acquisition.yaml`, `${EV}.checkpoint`, `${EV}.custody.jsonl`, `${EV}.keys`, `${EV}.map`, `${EV}.raw`]);
+    // Both runs are in the custody log beside the image: the interrupted one, then the one that completed it.
+    const entries = fs.readFileSync(path.join(dir, `${EV}.custody.jsonl`), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l).entry);
+    const here = entries.filter((e: any) => e.kind.startsWith('acquisition.') && e.payload.folder === path.resolve(dir));
+    expect(here.map((e: any) => e.kind)).toEqual(['acquisition.incomplete', 'acquisition.completed']);
   });
 });
 
@@ -568,6 +572,24 @@ describe('crash windows', () => {
     expect(fs.existsSync(journalPath(dir))).toBe(false);
     expect(readImage(dir).equals(fs.readFileSync(small))).toBe(true);
     expect(snapshot(dir)[`${EV}.raw`]).toEqual(image[`${EV}.raw`]);
+  });
+
+  it('killed after the result was logged in the case store, before the log was copied beside the image: the next run copies it, logging nothing twice', async () => {
+    const dir = path.join(work, 'win-custody-copy');
+    const r = await runCrashingAt('link', `/${EV}.custody.jsonl`, 1, acquireArgs(small, dir));
+    expect(r.signal).toBe('SIGKILL');
+    expect(readRecord(dir).result).toBe('complete');
+    expect(fs.existsSync(journalPath(dir))).toBe(true); // the journal goes only once the log is beside the image
+    expect(fs.existsSync(path.join(dir, `${EV}.custody.jsonl`))).toBe(false);
+    const again = await run(resumeArgs(dir));
+    expect(again.code).toBe(1);
+    expectResumableError(again.stderr, /says the acquisition is complete/);
+    expect(fs.existsSync(journalPath(dir))).toBe(false);
+    const entries = fs.readFileSync(path.join(dir, `${EV}.custody.jsonl`), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l).entry);
+    expect(entries.filter((e: any) => e.kind === 'acquisition.completed' && e.payload.folder === path.resolve(dir))).toHaveLength(1);
+    const check = await run(['custody', 'verify', dir]);
+    expect(check.code, check.stdout).toBe(0);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
   it('killed inside an atomic write: the resumed acquisition leaves no temporary file', async () => {

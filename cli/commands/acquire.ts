@@ -159,7 +159,9 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     } catch (err) {
       throw new ExhibitError('USAGE', (err as Error).message, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
     }
-    custody = prepareCustody(examiner, flags.case, readPassphrase(flags.passphraseFile));
+    const ctx = prepareCustody(examiner, flags.case, readPassphrase(flags.passphraseFile));
+    custody = ctx;
+    let logged: LoggedAcquisition | undefined;
     const outcome = await acquire({
       ...(source !== undefined ? { source } : {}),
       outDir: outDir!,
@@ -185,6 +187,9 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
       version,
       signal: stop.signal,
+      onRecorded: async (record, recordPath) => {
+        logged = await logAcquisition(ctx, record, recordPath);
+      },
       onStart: (facts, { resumingAt }) => {
         if (resumingAt > 0) info(`resuming at ${formatBytes(resumingAt)} of ${formatBytes(facts.size_bytes)}: re-reading the partial image to rebuild the hashes`);
         progress = new Progress(resumingAt > 0 ? 'resuming' : 'acquiring', facts.size_bytes);
@@ -202,9 +207,9 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     });
     progress?.done();
     const r = outcome.record;
-    const logged = await logAcquisition(custody, r, outcome.recordPath);
+    if (!logged) throw new ExhibitError('INTERNAL', 'the acquisition ended without its record being logged');
     if (flags.json) {
-      const c = { case: logged.caseNumber, entry: logged.seq, log: logged.exported.log, checkpoint: logged.exported.checkpoint, signed_by: { name: custody.signer.name, key: custody.signer.fingerprint } };
+      const c = { case: logged.caseNumber, entry: logged.seq, log: logged.exported.log, checkpoint: logged.exported.checkpoint, signed_by: { name: ctx.signer.name, key: ctx.signer.fingerprint } };
       process.stdout.write(`${JSON.stringify({ ...r, custody: c }, null, 2)}\n`);
     }
     if (outcome.error) {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { checkCustodyLog, splitLog } from './custody-check.js';
+import { generateSigningKey, readPrivateKey, sha256Hex, signBytes, verifyBytes, readPublicKey } from './crypto.js';
+import { checkpointBody, checkpointText, encodeEntry, GENESIS_PREV, lineHashInput, logLine, parseCheckpoint, splitLogLine, type CustodyEntry } from './custody.js';
+
+const key = generateSigningKey();
+const priv = readPrivateKey(key.privatePem, 'test key');
+const time = { utc: '2026-11-22T09:00:00.000Z', local: '2026-11-22T10:00:00.000+01:00' };
+
+/** A small log built by hand: the key registered, then `n` more entries. */
+function buildLog(n: number): { lines: string[]; checkpoint: string } {
+  const lines: string[] = [];
+  let prev = GENESIS_PREV;
+  for (let seq = 1; seq <= n + 1; seq++) {
+    const entry: CustodyEntry = {
+      v: 1,
+      case: 'C-1',
+      seq,
+      prev,
+      time,
+      actor: { name: 'Ann Example', key: key.fingerprint },
+      kind: seq === 1 ? 'key.registered' : 'custody.transferred',
+      payload: seq === 1 ? { examiner: 'Ann Example', key: key.fingerprint, public_key: key.publicPem } : { evidence: 'EV-1', note: `entry ${seq} \u00e9 "quoted"` },
+    };
+    const bytes = encodeEntry(entry);
+    const line = logLine(bytes, [{ key: key.fingerprint, sig: signBytes(priv, bytes) }]);
+    lines.push(line);
+    prev = sha256Hex(lineHashInput(line));
+  }
+  const body = checkpointBody('C-1', lines.length, prev);
+  return { lines, checkpoint: checkpointText(body, key.fingerprint, signBytes(priv, body)) };
+}
+
+describe('custody log format', () => {
+  it('signs and verifies with Ed25519; a changed byte or another key fails', () => {
+    const sig = signBytes(priv, 'hello');
+    const pub = readPublicKey(key.publicPem)!;
+    expect(verifyBytes(pub, 'hello', sig)).toBe(true);
+    expect(verifyBytes(pub, 'hellp', sig)).toBe(false);
+    expect(verifyBytes(readPublicKey(generateSigningKey().publicPem)!, 'hello', sig)).toBe(false);
+    expect(verifyBytes(pub, 'hello', 'not base64')).toBe(false);
+  });
+
+  it('splits a line into the exact entry bytes and the signatures, even when the payload mentions signatures', () => {
+    const bytes = '{"a":{"signatures":[1]},"b":"],\\"signatures\\":["}';
+    const line = logLine(bytes, [{ key: 'k', sig: 's' }]);
+    expect(splitLogLine(line)).toEqual({ entryBytes: bytes, signatures: [{ key: 'k', sig: 's' }] });
+    expect(splitLogLine('{"entry":{}}')).toBeUndefined();
+  });
+
+  it('round-trips a checkpoint and rejects a damaged one', () => {
+    const { checkpoint } = buildLog(2);
+    const cp = parseCheckpoint(checkpoint)!;
+    expect(cp).toMatchObject({ caseNumber: 'C-1', size: 3, key: key.fingerprint });
+    expect(parseCheckpoint(checkpoint.replace('\n3\n', '\n03\n'))).toBeUndefined();
+    expect(parseCheckpoint(checkpoint.slice(0, -2))).toBeUndefined();
+  });
+
+  it('accepts a whole log and lists every problem of a damaged one, by entry', () => {
+    const { lines, checkpoint } = buildLog(4);
+    expect(checkCustodyLog(lines, { checkpoint, caseNumber: 'C-1' }).problems).toEqual([]);
+    const swapped = [lines[0]!, lines[2]!, lines[1]!, lines[3]!, lines[4]!];
+    const problems = checkCustodyLog(swapped, { checkpoint }).problems.map((p) => p.entry);
+    expect(problems).toContain(2);
+    expect(problems).toContain(3);
+    expect(checkCustodyLog(lines, { checkpoint, caseNumber: 'C-2' }).problems[0]!.message).toMatch(/entry 1: belongs to case "C-1", not "C-2"/);
+  });
+
+  it('reads a log file, noticing a missing final newline', () => {
+    expect(splitLog('a\nb\n')).toEqual({ lines: ['a', 'b'], problems: [] });
+    expect(splitLog('a\nb').problems[0]!.message).toMatch(/entry 2 is cut short/);
+    expect(splitLog('')).toEqual({ lines: [], problems: [] });
+  });
+});
