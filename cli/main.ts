@@ -18,8 +18,8 @@ function packageVersion(): string {
 export function buildProgram(version: string): Command {
   const program = new Command('exhibit')
     .description(
-      'Forensic disk acquisition: image a seized drive read-only, hash it while copying,\n' +
-        'and keep a record that anyone can check later.',
+      'Forensic disk acquisition: image a seized drive read-only, hash it while copying, and keep a record ' +
+        'and a signed custody log that anyone can check later.',
     )
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
