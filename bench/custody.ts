@@ -99,7 +99,7 @@ function finish(entries: number, signatures: number, at: (k: number) => number, 
       `machine: ${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node}`,
       `custody log of ${entries} entries (${signatures} signatures), in ${SCRATCH}; commands: medians of ${ROUNDS} rounds`,
       ...table(
-        [{ title: 'measure', width: 52 }, { title: 'value', width: 12 }],
+        [{ title: 'value', width: 12 }],
         [
           ['append (check whole log + sign + checkpoint), log at 10', [`${result.append_ms.at_10.toFixed(2)} ms`]],
           ['  ... log at 100 entries', [`${result.append_ms.at_100.toFixed(2)} ms`]],
@@ -111,6 +111,7 @@ function finish(entries: number, signatures: number, at: (k: number) => number, 
           ['ratio exhibit / script', [result.ratio_exhibit_to_script.toFixed(3)]],
           ['exhibit custody transfer (whole command)', [`${result.cli_transfer_s.toFixed(2)} s`]],
         ],
+        'measure',
       ),
     ],
   );

@@ -260,11 +260,11 @@ export const TIMING_COLUMNS: Column[] = [{ title: 'median s', width: 10 }, { tit
 export const timingCells = (s: Summary): string[] => [s.median_wall_s.toFixed(2), s.mib_per_s.toFixed(0), s.peak_rss_mib.toFixed(1)];
 
 /** A right-aligned table with a `tool` column in front; one row per [name, cells]. */
-export function table(columns: Column[], rows: Array<[string, string[]]>): string[] {
-  const nameWidth = Math.max(8, ...rows.map(([name]) => name.length));
+export function table(columns: Column[], rows: Array<[string, string[]]>, firstTitle = 'tool'): string[] {
+  const nameWidth = Math.max(8, firstTitle.length, ...rows.map(([name]) => name.length));
   const line = (name: string, cells: string[]) =>
     [name.padEnd(nameWidth), ...cells.map((c, i) => c.padStart(columns[i]?.width ?? 0))].join(' ');
-  return [line('tool', columns.map((c) => c.title)), ...rows.map(([name, cells]) => line(name, cells))];
+  return [line(firstTitle, columns.map((c) => c.title)), ...rows.map(([name, cells]) => line(name, cells))];
 }
 
 export const ok = (b: boolean): string => (b ? 'PASS' : 'FAIL');

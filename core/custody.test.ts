@@ -71,4 +71,14 @@ describe('custody log format', () => {
     expect(splitLog('a\nb').problems[0]!.message).toMatch(/entry 2 is cut short/);
     expect(splitLog('')).toEqual({ lines: [], problems: [] });
   });
+
+  it('trusting the checkpoint skips no tampering: a changed signature still breaks the chain and is named', () => {
+    const { lines, checkpoint } = buildLog(3);
+    expect(checkCustodyLog(lines, { checkpoint, trustCheckpoint: true }).problems).toEqual([]);
+    const other = /"sig":"[^"]+"/.exec(lines[1]!)![0];
+    const tampered = lines.map((l, i) => (i === 2 ? l.replace(/"sig":"[^"]+"/, other) : l));
+    const messages = checkCustodyLog(tampered, { checkpoint, trustCheckpoint: true }).problems.map((p) => p.message);
+    expect(messages.some((m) => /^entry 3: the signature by Ann Example .* does not match/.test(m))).toBe(true);
+    expect(messages.some((m) => /^entry 4: does not link to entry 3/.test(m))).toBe(true);
+  });
 });
