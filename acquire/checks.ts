@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { checkText } from '../core/text.js';
+
+export { checkText };
 import { formatBytes } from '../core/units.js';
 import { syncDirectory } from '../image/output-file.js';
 
@@ -15,15 +18,6 @@ export function checkEvidenceId(id: string): void {
       hints: ['use letters, digits, dot, dash and underscore, starting with a letter or digit (for example EV-001 or 2026-0117.HDD1)'],
     });
   }
-}
-
-/** Free text fields end up in image headers that cannot hold tabs or line breaks. */
-export function checkText(what: string, value: string | undefined, max = 2999): void {
-  if (value === undefined) return;
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new ExhibitError('USAGE', `${what} contains a tab, line break or other control character`, { hints: ['write it on one line'] });
-  }
-  if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
 }
 
 /** The nearest folder that exists on the way to `dir` (where room and device are measured). */

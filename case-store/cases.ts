@@ -1,17 +1,14 @@
 /** The case operations that write to a case's custody log, each one transaction. */
 import type { CheckedEntry } from '../core/custody-check.js';
 import { ExhibitError } from '../core/errors.js';
-import { appendToCase, checkCase, type Append } from './custody-log.js';
+import { checkName } from '../core/text.js';
+import { appendToCase, checkCase, requireIntact, type Append } from './custody-log.js';
 import type { Signer } from './keys.js';
 import { evidencePayload, type EvidenceItem } from './payloads.js';
 import type { CaseRow, CaseStore } from './store.js';
 
 export function checkCaseNumber(number: string): string {
-  const n = number.trim();
-  if (n === '') throw new ExhibitError('USAGE', 'the case number must not be empty');
-  if (/[\u0000-\u001f\u007f]/.test(n)) throw new ExhibitError('USAGE', 'the case number contains a tab, line break or other control character');
-  if (n.length > 100) throw new ExhibitError('USAGE', 'the case number is longer than 100 characters');
-  return n;
+  return checkName('case number', number, 100);
 }
 
 function insertCase(store: CaseStore, number: string, title?: string): CaseRow {
@@ -33,7 +30,7 @@ export function openCase(store: CaseStore, number: string, title: string | undef
   return store.immediate(() => {
     if (store.findCase(n)) throw new ExhibitError('USAGE', `case ${n} is already open`, { hints: [`see it with: exhibit case show ${n}`] });
     const c = insertCase(store, n, title);
-    return { case: c, entries: appendToCase(store, c, [openedEntry(n, title, signer)]) };
+    return { case: c, entries: appendToCase(store, c, [openedEntry(n, title, signer)], true) };
   });
 }
 
@@ -72,7 +69,7 @@ export function logForEvidence(
     const registered = !hasEvidence(store, c, item.number);
     if (registered) items.push({ kind: 'evidence.registered', payload: evidencePayload(item), signers: [entry.signers[0]!] });
     items.push(entry);
-    return { case: c, entries: appendToCase(store, c, items), opened, registered };
+    return { case: c, entries: appendToCase(store, c, items, opened), opened, registered };
   });
 }
 
@@ -93,6 +90,7 @@ export function recordTransfer(
   return store.immediate(() => {
     const c = store.getCase(caseNumber);
     if (!hasEvidence(store, c, evidence)) {
+      requireIntact(store, c); // a missing item may be a deleted one: say that first
       throw new ExhibitError('NOT_FOUND', `there is no evidence ${evidence} in case ${c.number}`, { hints: [`register it with: exhibit evidence add ${c.number} ${evidence} ...`] });
     }
     const payload = {
@@ -129,7 +127,7 @@ export function caseSummary(store: CaseStore, number: string): CaseSummary {
     entries: check.count,
     head: check.head,
     problems: check.problems,
-    evidence: rows('evidence', 'entry_seq').map((r) => ({ ...r, seals: typeof r.seals === 'string' ? (JSON.parse(r.seals) as unknown) : [] })),
+    evidence: rows('evidence', 'entry_seq').map((r) => ({ ...r, seals: parseSeals(r.seals) })),
     acquisitions: rows('acquisitions', 'entry_seq'),
     transfers: rows('transfers', 'entry_seq'),
     verifications: rows('verifications', 'entry_seq'),
@@ -143,4 +141,14 @@ export function acquisitionEntryFor(store: CaseStore, caseNumber: string, eviden
   if (!c) return undefined;
   const row = store.db.prepare('SELECT entry_seq FROM acquisitions WHERE case_id = ? AND evidence = ? AND record_sha256 = ?').get(c.id, evidence, recordSha256) as { entry_seq: number } | undefined;
   return row?.entry_seq;
+}
+
+/** The seals column as a list; a damaged value (the check reports it) shows as it is. */
+function parseSeals(v: unknown): unknown {
+  if (typeof v !== 'string') return [];
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return [v];
+  }
 }

@@ -1,7 +1,7 @@
 /** $EXHIBIT_HOME/config.yaml: the few settings a lab may want to fix for every examiner. */
-import fs from 'node:fs';
 import YAML from 'yaml';
-import { ExhibitError } from '../core/errors.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { readTextIfExists } from '../core/text.js';
 
 export interface ExhibitConfig {
   /** false: an examiner without a key cannot acquire (for labs that provision keys); true: exhibit creates one. */
@@ -11,13 +11,13 @@ export interface ExhibitConfig {
 const DEFAULTS: ExhibitConfig = { createMissingKeys: true };
 
 export function loadConfig(file: string): ExhibitConfig {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextIfExists(file);
   } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return { ...DEFAULTS };
-    throw new ExhibitError('CONFIG', `cannot read the settings file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new ExhibitError('CONFIG', `cannot read the settings file ${file}: ${describeSystemError(err)}`, { cause: err });
   }
+  if (text === undefined) return { ...DEFAULTS };
   let doc: unknown;
   try {
     doc = YAML.parse(text);

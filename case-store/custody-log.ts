@@ -39,24 +39,36 @@ export function checkpointOf(store: CaseStore, c: CaseRow): string | undefined {
 }
 
 /** Check a case's log against its checkpoint and the store's keys, and every projected row against the log. */
-export function checkCase(store: CaseStore, c: CaseRow, mode: 'full' | 'before-append' = 'full'): CustodyCheck {
+/**
+ * `appending` (the fingerprints of who signs the entries about to be appended) lets the check trust
+ * a checkpoint they signed for the signatures before it; `newCase` allows the empty log of a case
+ * being opened in this same transaction.
+ */
+export interface CheckMode {
+  appending?: ReadonlySet<string>;
+  newCase?: boolean;
+}
+
+export function checkCase(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
   const checkpoint = checkpointOf(store, c);
   const lines = logLines(store, c);
   const result = checkCustodyLog(lines, {
     caseNumber: c.number,
-    trustCheckpoint: mode === 'before-append',
+    ...(mode.appending ? { trustCheckpointSignedBy: mode.appending } : {}),
     trustedKeys: storeKeys(store),
     trustedKeysSource: "this case store's examiner keys",
     ...(checkpoint !== undefined ? { checkpoint } : {}),
   });
   if (checkpoint === undefined && lines.length > 0) result.problems.push({ message: `the store holds no signed checkpoint for the ${lines.length} entries of this log: it was deleted` });
+  // exhibit opens a case and writes its first entry in one transaction: a case without entries lost them.
+  if (lines.length === 0 && !mode.newCase) result.problems.push({ message: `case ${c.number} has no custody log entries at all: they were deleted` });
   result.problems.push(...checkProjections(store, c, result.entries));
   result.problems.sort((a, b) => (a.entry ?? Infinity) - (b.entry ?? Infinity));
   return result;
 }
 
 /** checkCase, throwing VERIFY_FAILED with the first problem when there is any. */
-export function requireIntact(store: CaseStore, c: CaseRow, mode: 'full' | 'before-append' = 'full'): CustodyCheck {
+export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
   const result = checkCase(store, c, mode);
   if (result.problems.length > 0) throw tamperError(c, result.problems);
   return result;
@@ -73,10 +85,10 @@ export function tamperError(c: CaseRow, problems: CustodyProblem[]): ExhibitErro
 }
 
 /** Append entries to a case's log. Call inside store.immediate(). */
-export function appendToCase(store: CaseStore, c: CaseRow, items: Append[]): CheckedEntry[] {
+export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newCase = false): CheckedEntry[] {
   if (items.length === 0) return [];
-  // The chain and the signed checkpoint vouch for the signatures checked at earlier appends (see trustCheckpoint).
-  const check = requireIntact(store, c, 'before-append');
+  // A checkpoint signed by one of today's signers vouches for the signatures it covers (see trustCheckpointSignedBy).
+  const check = requireIntact(store, c, { appending: new Set(items.flatMap((i) => i.signers.map((s) => s.fingerprint))), newCase });
   let count = check.count;
   let head = check.head;
   const registered = new Set(check.keys.keys());

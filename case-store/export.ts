@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
+import { readTextIfExists } from '../core/text.js';
 import { checkpointOf, logLines, requireIntact } from './custody-log.js';
 import type { CaseRow, CaseStore } from './store.js';
 
@@ -26,9 +27,24 @@ export interface ExportedCustody {
 }
 
 export async function exportCustody(store: CaseStore, c: CaseRow, folder: string, evidence: string): Promise<ExportedCustody> {
-  // One read transaction: the log and its checkpoint as of the same moment.
-  const snapshot = store.db.transaction(() => ({ check: requireIntact(store, c), lines: logLines(store, c), checkpoint: checkpointOf(store, c) }))();
-  const { check, lines, checkpoint } = snapshot;
+  // The store's write lock is held while the files are written, so two exhibits exporting the same
+  // case never interleave (the prefix test and the write would race), nor sweep each other's temporaries.
+  store.lock();
+  try {
+    const out = await writeCopy(store, c, folder, evidence);
+    store.unlock(true);
+    return out;
+  } catch (err) {
+    store.unlock(false);
+    if (err instanceof ExhibitError) throw err;
+    throw new ExhibitError('OUTPUT_WRITE', `cannot write the custody log beside the image in ${folder}: ${describeSystemError(err)}`, { cause: err });
+  }
+}
+
+async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence: string): Promise<ExportedCustody> {
+  const check = requireIntact(store, c);
+  const lines = logLines(store, c);
+  const checkpoint = checkpointOf(store, c);
   if (checkpoint === undefined) throw new ExhibitError('INTERNAL', `case ${c.number} has no checkpoint`);
   const names = custodyFileNames(evidence);
   const logFile = path.join(folder, names.log);
@@ -39,37 +55,25 @@ export async function exportCustody(store: CaseStore, c: CaseRow, folder: string
   // What a run killed while writing these left behind (the names are ours).
   await removeAtomicLeftovers(folder, [names.log, names.checkpoint]);
   await removeAtomicLeftovers(keysDir, [...check.keys.keys()].map((fp) => `${fp}.pem`));
-  const existing = readIfPresent(logFile);
+  const existing = readTextIfExists(logFile);
   if (existing !== undefined && !text.startsWith(existing)) {
     throw new ExhibitError('OUTPUT_EXISTS', `${logFile} exists and is not an earlier copy of case ${c.number}'s custody log; exhibit leaves it as it is`, {
       hints: ['move it aside, or check it with: exhibit custody verify ' + logFile],
     });
   }
   const keyFiles: string[] = [];
-  try {
-    fs.mkdirSync(keysDir, { recursive: true });
-    for (const [fp, k] of check.keys) {
-      const file = path.join(keysDir, `${fp}.pem`);
-      const have = readIfPresent(file);
-      if (have === undefined) await writeFileAtomic(file, k.publicPem);
-      else if (have !== k.publicPem) throw new ExhibitError('OUTPUT_EXISTS', `${file} exists and holds another key; exhibit leaves it as it is`);
-      keyFiles.push(file);
-    }
-    if (existing !== text) await writeFileAtomic(logFile, text, existing !== undefined);
-    const oldCp = readIfPresent(cpFile);
-    if (oldCp !== checkpoint) await writeFileAtomic(cpFile, checkpoint, oldCp !== undefined);
-  } catch (err) {
-    if (err instanceof ExhibitError) throw err;
-    throw new ExhibitError('OUTPUT_WRITE', `cannot write the custody log beside the image in ${folder}: ${describeSystemError(err)}`, { cause: err });
+  fs.mkdirSync(keysDir, { recursive: true });
+  for (const [fp, k] of check.keys) {
+    const file = path.join(keysDir, `${fp}.pem`);
+    const have = readTextIfExists(file);
+    if (have === undefined) await writeFileAtomic(file, k.publicPem);
+    else if (have !== k.publicPem) throw new ExhibitError('OUTPUT_EXISTS', `${file} exists and holds another key; exhibit leaves it as it is`);
+    keyFiles.push(file);
   }
+  // The log, then at once its checkpoint: a copy killed between the two has more entries than its
+  // checkpoint covers, which the check reports, and the next export repairs.
+  if (existing !== text) await writeFileAtomic(logFile, text, existing !== undefined);
+  const oldCp = readTextIfExists(cpFile);
+  if (oldCp !== checkpoint) await writeFileAtomic(cpFile, checkpoint, oldCp !== undefined);
   return { log: logFile, checkpoint: cpFile, keys: keyFiles, entries: lines.length };
-}
-
-function readIfPresent(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }

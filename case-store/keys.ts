@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateSigningKey, keyFingerprint, publicKeyOf, readPrivateKey, readPublicKey, type PrivateKey, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { checkName } from '../core/text.js';
 import { timestamp } from '../core/time.js';
 import type { CaseStore } from './store.js';
 
@@ -46,11 +47,7 @@ export function storeKeys(store: CaseStore): Map<string, PublicKey> {
 }
 
 export function checkExaminerName(name: string): string {
-  const n = name.trim();
-  if (n === '') throw new ExhibitError('USAGE', 'the examiner name must not be empty');
-  if (/[\u0000-\u001f\u007f]/.test(n)) throw new ExhibitError('USAGE', 'the examiner name contains a tab, line break or other control character');
-  if (n.length > 200) throw new ExhibitError('USAGE', 'the examiner name is longer than 200 characters');
-  return n;
+  return checkName('examiner name', name, 200);
 }
 
 /** Make a new key for `examiner`; refuses when the examiner has one. */
@@ -74,6 +71,12 @@ export function createKey(store: CaseStore, examiner: string, passphrase?: strin
       fs.closeSync(fd);
     }
     fs.chmodSync(file, 0o600); // whatever the umask
+    const d = fs.openSync(dir, 'r'); // the key file's name is durable before the store points at it
+    try {
+      fs.fsyncSync(d);
+    } finally {
+      fs.closeSync(d);
+    }
   } catch (err) {
     throw new ExhibitError('KEY', `cannot write the private key ${file}: ${describeSystemError(err)}`, { cause: err });
   }

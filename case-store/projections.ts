@@ -5,6 +5,7 @@
  * edited behind exhibit's back is found and the entry it belongs to named.
  */
 import type { CustodyEntry } from '../core/custody.js';
+import { recordOf } from '../core/text.js';
 
 export type Cell = string | number | null;
 export type ProjectedTable = 'cases' | 'evidence' | 'acquisitions' | 'transfers' | 'verifications' | 'reports';
@@ -18,7 +19,7 @@ export const ENTRY_TABLES: readonly Exclude<ProjectedTable, 'cases'>[] = ['evide
 
 const str = (v: unknown): Cell => (typeof v === 'string' ? v : null);
 const int = (v: unknown): Cell => (typeof v === 'number' ? v : null);
-const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = recordOf;
 
 export function projectEntry(e: CustodyEntry): Projection | undefined {
   const p = e.payload as Record<string, unknown>;

@@ -29,7 +29,9 @@ export class CaseStore {
     let db: Database.Database;
     try {
       fs.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+      const fresh = !fs.existsSync(paths.database);
       db = new Database(paths.database, { timeout: 20_000 });
+      if (fresh) fs.chmodSync(paths.database, 0o600); // case details are confidential
     } catch (err) {
       throw storeError(err, paths.database);
     }
@@ -58,6 +60,22 @@ export class CaseStore {
     }
   }
 
+  /**
+   * Take the store's write lock for work that is not one synchronous transaction (writing files
+   * that must not interleave with another exhibit's); release it with unlock(). Waits like any writer.
+   */
+  lock(): void {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      throw storeError(err, this.paths.database);
+    }
+  }
+
+  unlock(commit: boolean): void {
+    if (this.db.inTransaction) this.db.exec(commit ? 'COMMIT' : 'ROLLBACK');
+  }
+
   schemaVersion(): number {
     return Number(this.db.pragma('user_version', { simple: true }));
   }
@@ -78,6 +96,9 @@ export class CaseStore {
 }
 
 function migrate(db: Database.Database, file: string, target: number): void {
+  // Most opens find the schema current: only an upgrade takes the write lock.
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current === target) return;
   const run = db.transaction(() => {
     const version = Number(db.pragma('user_version', { simple: true }));
     if (version > MIGRATIONS.length) {

@@ -11,6 +11,7 @@ import {
   acquisitionEntryFor,
   acquisitionPayload,
   CaseStore,
+  checkCaseNumber,
   evidenceFromRecord,
   exportCustody,
   logForEvidence,
@@ -19,7 +20,7 @@ import {
   type Signer,
 } from '../case-store/index.js';
 import { sha256Hex } from '../core/crypto.js';
-import { ExhibitError } from '../core/errors.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { info } from './messages.js';
 import { examinerSigner, openStore } from './store.js';
@@ -56,7 +57,7 @@ export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRec
   const folder = path.dirname(path.resolve(recordPath));
   try {
     const recordSha256 = sha256Hex(fs.readFileSync(recordPath));
-    let seq = acquisitionEntryFor(ctx.store, record.case, record.evidence, recordSha256);
+    let seq = acquisitionEntryFor(ctx.store, checkCaseNumber(record.case), record.evidence, recordSha256);
     if (seq === undefined) {
       const w = logForEvidence(ctx.store, record.case, evidenceFromRecord(record), {
         kind: record.result === 'complete' ? 'acquisition.completed' : 'acquisition.incomplete',
@@ -66,10 +67,11 @@ export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRec
       if (w.opened) info(`case ${w.case.number} was new: opened it in the case store`);
       seq = w.entries[w.entries.length - 1]!.seq;
     }
-    const exported = await exportCustody(ctx.store, ctx.store.getCase(record.case), folder, record.evidence);
-    return { seq, caseNumber: record.case, exported };
+    const caseNumber = checkCaseNumber(record.case);
+    const exported = await exportCustody(ctx.store, ctx.store.getCase(caseNumber), folder, record.evidence);
+    return { seq, caseNumber, exported };
   } catch (err) {
-    const e = err instanceof ExhibitError ? err : new ExhibitError('STORE', (err as Error).message, { cause: err });
+    const e = err instanceof ExhibitError ? err : new ExhibitError('STORE', describeSystemError(err), { cause: err });
     throw new ExhibitError(e.code, `${record.result === 'complete' ? 'the image is complete' : 'the image is incomplete'}, but logging it failed: ${e.message}`, {
       cause: err,
       hints: [`the image and its record are safe: ${recordPath}`, 'run the same exhibit acquire command again to log it', ...e.hints],

@@ -1,10 +1,11 @@
 /** Custody entries in plain words, for people. */
 import type { CheckedEntry } from '../core/custody-check.js';
 import { KIND_WORDS, type CustodyEntry } from '../core/custody.js';
+import { recordOf } from '../core/text.js';
 import { formatBytes } from '../core/units.js';
 
 const s = (v: unknown): string => (typeof v === 'string' ? v : '');
-const o = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
+const o = recordOf;
 
 export function describeEntry(e: CustodyEntry): string {
   const p = e.payload as Record<string, unknown>;
@@ -31,7 +32,8 @@ export function describeEntry(e: CustodyEntry): string {
     }
     case 'custody.transferred': {
       const to = o(p.to);
-      return `${s(p.evidence)} from ${s(o(p.from).name)} to ${s(to.name)}${to.key ? ' (countersigned)' : ' (not countersigned)'}, purpose: ${s(p.purpose)}, location: ${s(p.location)}`;
+      const countersigned = (e.cosigners ?? []).some((c) => c.name === to.name);
+      return `${s(p.evidence)} from ${s(o(p.from).name)} to ${s(to.name)}${countersigned ? ' (countersigned)' : ' (not countersigned)'}, purpose: ${s(p.purpose)}, location: ${s(p.location)}`;
     }
     case 'verification.performed':
       return `${s(p.evidence)}: ${s(p.result)}`;

@@ -56,7 +56,7 @@ export function digestsEqual(a: string, b: string): boolean {
 
 /** SHA-256 of `data` as lower-case hex: what sha256sum prints. */
 export function sha256Hex(data: Uint8Array | string): string {
-  return crypto.createHash('sha256').update(data).digest('hex');
+  return digestHex('sha256', data);
 }
 
 // ---------------------------------------------------------------------------

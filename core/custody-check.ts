@@ -5,6 +5,7 @@
  * lists what is wrong, naming the entry.
  */
 import { parseCanonical } from './canonical-json.js';
+import { isRecord } from './text.js';
 import { keyFingerprint, readPublicKey, sha256Hex, verifyBytes, type PublicKey } from './crypto.js';
 import {
   CUSTODY_ENTRY_VERSION,
@@ -53,12 +54,13 @@ export interface CustodyCheckOptions {
   trustedKeys?: Map<string, PublicKey>;
   trustedKeysSource?: string; // for messages, e.g. "this case store's keys"
   /**
-   * Check each entry's signatures only when the checkpoint does not vouch for them. The chain
-   * binds every byte of every line to the last one, and the signed checkpoint binds the last one,
-   * so a log that matches a good checkpoint is, byte for byte, the log its signer had checked in
-   * full before signing it. The case store appends this way; every check a person asks for is full.
+   * Skip each entry's signatures when the checkpoint vouches for them and was signed by one of
+   * these keys. The chain binds every byte of every line to the last one, and the checkpoint binds
+   * the last one, so a log that matches it is, byte for byte, the log its signer had checked in
+   * full before signing. Only a checkpoint signed by whoever is appending now (whose private key is
+   * in hand) is trusted so; anything else is checked in full. Every check a person asks for is full.
    */
-  trustCheckpoint?: boolean;
+  trustCheckpointSignedBy?: ReadonlySet<string>;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -77,7 +79,9 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
   const problems: CustodyProblem[] = [];
   const entries: CheckedEntry[] = [];
   const keys = new Map<string, RegisteredKey>();
-  const skipSignatures = o.trustCheckpoint === true && o.checkpoint !== undefined;
+  const cpKey = o.checkpoint !== undefined ? parseCheckpoint(o.checkpoint)?.key : undefined;
+  const skipSignatures = cpKey !== undefined && o.trustCheckpointSignedBy?.has(cpKey) === true;
+  let caseNumber = o.caseNumber;
   let prevHash = GENESIS_PREV;
   lines.forEach((line, i) => {
     const n = i + 1;
@@ -100,7 +104,8 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
     if (!sigs) return say('its signature list is malformed');
     entries.push({ seq: n, line, entryBytes: parts.entryBytes, entry, signatures: sigs });
 
-    if (o.caseNumber !== undefined && entry.case !== o.caseNumber) say(`belongs to case "${entry.case}", not "${o.caseNumber}"`);
+    caseNumber ??= entry.case; // without one given, the first entry's case is the log's
+    if (entry.case !== caseNumber) say(`belongs to case "${entry.case}", not "${caseNumber}"`);
     if (entry.seq !== n) say(`has sequence number ${entry.seq} at position ${n}: entries were removed, reordered or inserted`);
     if (entry.prev !== expectedPrev) {
       say(
@@ -116,6 +121,11 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
     if (sigs.length !== signers.length || sigs.some((s, k) => s.key !== signers[k]!.key)) {
       say(`should be signed by ${signers.map(partyWords).join(' and ')}, but its signatures are by ${sigs.map((s) => `key ${short(s.key)}`).join(', ') || 'nobody'}`);
     }
+    for (const p of signers) {
+      const k = keys.get(p.key);
+      if (k && k.name !== p.name) say(`names ${p.name} as a signer, but key ${short(p.key)} is registered to ${k.name}`);
+    }
+    if (entry.kind === 'custody.transferred') checkTransferParties(entry, say);
     for (const s of sigs) {
       const k = keys.get(s.key);
       if (!k) {
@@ -127,8 +137,8 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
   });
 
   const head = lines.length === 0 ? GENESIS_PREV : prevHash;
-  if (o.checkpoint !== undefined) checkCheckpoint(o.checkpoint, lines, keys, o.caseNumber ?? entries[0]?.entry.case, problems);
-  if (skipSignatures && problems.length > 0) return checkCustodyLog(lines, { ...o, trustCheckpoint: false }); // name every bad signature
+  if (o.checkpoint !== undefined) checkCheckpoint(o.checkpoint, lines, keys, caseNumber, problems);
+  if (skipSignatures && problems.length > 0) return checkCustodyLog(lines, { ...o, trustCheckpointSignedBy: new Set() }); // name every bad signature
   return { entries, problems, keys, count: lines.length, head };
 }
 
@@ -143,7 +153,19 @@ function registerKey(entry: CustodyEntry, n: number, keys: Map<string, Registere
     const trusted = o.trustedKeys.get(actual);
     if (!trusted || keyFingerprint(trusted) !== actual) say(`registers key ${short(actual)} of ${entry.actor.name}, which is not among ${o.trustedKeysSource ?? 'the trusted keys'}`);
   }
+  const sameName = [...keys].find(([fp, k]) => k.name === entry.actor.name && fp !== actual);
+  if (sameName) say(`registers a second key (${short(actual)}) for ${entry.actor.name}, who has key ${short(sameName[0])} from entry ${sameName[1].entry}`);
   if (!keys.has(actual)) keys.set(actual, { name: entry.actor.name, publicPem: pem, key, entry: n });
+}
+
+/** A transfer's parties are its signers: the releasing party is the actor, a countersigning receiver the first cosigner. */
+function checkTransferParties(entry: CustodyEntry, say: (m: string) => void): void {
+  const p = entry.payload as { from?: { name?: unknown; key?: unknown }; to?: { name?: unknown; key?: unknown } };
+  if (p.from?.key !== entry.actor.key || p.from?.name !== entry.actor.name) say(`says ${String(p.from?.name)} released the item, but ${entry.actor.name} signed it as the actor`);
+  const co = entry.cosigners?.[0];
+  if (p.to?.key !== undefined || co) {
+    if (!co || p.to?.key !== co.key || p.to?.name !== co.name) say(`claims a countersignature by ${String(p.to?.name)} that its signers do not match`);
+  }
 }
 
 function checkCheckpoint(text: string, lines: readonly string[], keys: Map<string, RegisteredKey>, caseNumber: string | undefined, problems: CustodyProblem[]): void {
@@ -162,21 +184,21 @@ function checkCheckpoint(text: string, lines: readonly string[], keys: Map<strin
     say(`entry ${cp.size} is not the one the signed checkpoint ends on: it or an entry before it was changed`, cp.size);
   }
   if (cp.size < lines.length) {
-    say(`entries ${cp.size + 1} to ${lines.length} come after the signed checkpoint (which covers ${cp.size}): they were added without it being signed again`, cp.size + 1);
+    say(`entries ${cp.size + 1} to ${lines.length} come after the signed checkpoint (which covers ${cp.size}): they were added without it being signed again (or a copy of the log was cut off before its checkpoint: copy it again)`, cp.size + 1);
   }
 }
 
 function entryShapeError(v: unknown): string | undefined {
-  if (!isObject(v)) return 'not an object';
+  if (!isRecord(v)) return 'not an object';
   if (v.v !== CUSTODY_ENTRY_VERSION) return `entry format ${String(v.v)} is not one this exhibit reads`;
   if (typeof v.case !== 'string') return 'no case number';
   if (!Number.isSafeInteger(v.seq)) return 'no sequence number';
   if (typeof v.prev !== 'string' || !HEX64.test(v.prev)) return 'no link to the previous entry';
-  if (!isObject(v.time) || typeof v.time.utc !== 'string' || typeof v.time.local !== 'string') return 'no time';
+  if (!isRecord(v.time) || typeof v.time.utc !== 'string' || typeof v.time.local !== 'string') return 'no time';
   if (!isParty(v.actor)) return 'no actor';
   if (v.cosigners !== undefined && (!Array.isArray(v.cosigners) || !v.cosigners.every(isParty))) return 'bad cosigners';
   if (!isCustodyKind(v.kind)) return `unknown kind ${JSON.stringify(v.kind)}`;
-  if (!isObject(v.payload)) return 'no payload';
+  if (!isRecord(v.payload)) return 'no payload';
   return undefined;
 }
 
@@ -184,18 +206,14 @@ function signaturesOf(v: unknown): EntrySignature[] | undefined {
   if (!Array.isArray(v)) return undefined;
   const out: EntrySignature[] = [];
   for (const s of v) {
-    if (!isObject(s) || typeof s.key !== 'string' || typeof s.sig !== 'string') return undefined;
+    if (!isRecord(s) || typeof s.key !== 'string' || typeof s.sig !== 'string') return undefined;
     out.push({ key: s.key, sig: s.sig });
   }
   return out;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isParty(v: unknown): v is Party {
-  return isObject(v) && typeof v.name === 'string' && typeof v.key === 'string' && HEX64.test(v.key);
+  return isRecord(v) && typeof v.name === 'string' && typeof v.key === 'string' && HEX64.test(v.key);
 }
 
 function partyWords(p: Party): string {

@@ -19,8 +19,8 @@ function buildLog(n: number): { lines: string[]; checkpoint: string } {
       prev,
       time,
       actor: { name: 'Ann Example', key: key.fingerprint },
-      kind: seq === 1 ? 'key.registered' : 'custody.transferred',
-      payload: seq === 1 ? { examiner: 'Ann Example', key: key.fingerprint, public_key: key.publicPem } : { evidence: 'EV-1', note: `entry ${seq} \u00e9 "quoted"` },
+      kind: seq === 1 ? 'key.registered' : 'evidence.registered',
+      payload: seq === 1 ? { examiner: 'Ann Example', key: key.fingerprint, public_key: key.publicPem } : { number: `EV-${seq}`, description: `entry ${seq} \u00e9 "quoted"` },
     };
     const bytes = encodeEntry(entry);
     const line = logLine(bytes, [{ key: key.fingerprint, sig: signBytes(priv, bytes) }]);
@@ -74,11 +74,22 @@ describe('custody log format', () => {
 
   it('trusting the checkpoint skips no tampering: a changed signature still breaks the chain and is named', () => {
     const { lines, checkpoint } = buildLog(3);
-    expect(checkCustodyLog(lines, { checkpoint, trustCheckpoint: true }).problems).toEqual([]);
+    expect(checkCustodyLog(lines, { checkpoint, trustCheckpointSignedBy: new Set([key.fingerprint]) }).problems).toEqual([]);
     const other = /"sig":"[^"]+"/.exec(lines[1]!)![0];
     const tampered = lines.map((l, i) => (i === 2 ? l.replace(/"sig":"[^"]+"/, other) : l));
-    const messages = checkCustodyLog(tampered, { checkpoint, trustCheckpoint: true }).problems.map((p) => p.message);
+    const messages = checkCustodyLog(tampered, { checkpoint, trustCheckpointSignedBy: new Set([key.fingerprint]) }).problems.map((p) => p.message);
     expect(messages.some((m) => /^entry 3: the signature by Ann Example .* does not match/.test(m))).toBe(true);
     expect(messages.some((m) => /^entry 4: does not link to entry 3/.test(m))).toBe(true);
+  });
+
+  it('ties names to keys: signing as someone else, or a second key for one name, is named', () => {
+    const { lines } = buildLog(1);
+    const e = JSON.parse(splitLogLine(lines[1]!)!.entryBytes) as CustodyEntry;
+    e.actor = { ...e.actor, name: 'Someone Else' };
+    const bytes = encodeEntry(e);
+    const forged = [lines[0]!, logLine(bytes, [{ key: key.fingerprint, sig: signBytes(priv, bytes) }])];
+    expect(checkCustodyLog(forged).problems.map((p) => p.message)).toContain(
+      `entry 2: names Someone Else as a signer, but key ${key.fingerprint.slice(0, 16)} is registered to Ann Example`,
+    );
   });
 });

@@ -125,11 +125,12 @@ describe.skipIf(!have('openssl'))('checking the copy with sha256sum and openssl 
     const cases: [string, string[]][] = [
       ['edited', lines.map((l, i) => (i === 3 ? l.replace('"format":"raw"', '"format":"rax"') : l))],
       ['truncated', lines.slice(0, 5)],
+      ['forged-unterminated', [...lines, lines[5]!.replace('"seq":6', '"seq":7')]],
       ['sig-swapped', lines.map((l, i) => (i === 3 ? l.replace(/"sig":"[^"]+"/, /"sig":"[^"]+"/.exec(lines[2]!)![0]) : l))],
     ];
     for (const [name, changed] of cases) {
       const dir = custodyCopy(`script-${name}`);
-      fs.writeFileSync(path.join(dir, `${EV}.custody.jsonl`), `${changed.join('\n')}\n`);
+      fs.writeFileSync(path.join(dir, `${EV}.custody.jsonl`), name === 'forged-unterminated' ? changed.join('\n') : `${changed.join('\n')}\n`);
       const r = runScript(dir);
       expect(r.code, `${name}: ${r.out}`).not.toBe(0);
     }
@@ -187,6 +188,18 @@ describe('tampering with the copy beside the image is found, and the entry named
   ];
   const join = (lines: string[]) => `${lines.join('\n')}\n`;
 
+  it('bytes that are not UTF-8 are found, though a lenient reader would hash them the same', () => {
+    const dir = custodyCopy('not-utf8');
+    const file = path.join(dir, `${EV}.custody.jsonl`);
+    const bytes = fs.readFileSync(file);
+    const at = bytes.indexOf('Lab 2');
+    bytes[at] = 0xff;
+    fs.writeFileSync(file, bytes);
+    const r = exhibit(['custody', 'verify', file]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toMatch(/the log is not valid UTF-8/);
+  });
+
   it.each(tampers)('$name', (t) => {
     const dir = custodyCopy(t.name.replace(/\W+/g, '-'));
     fs.writeFileSync(path.join(dir, `${EV}.custody.jsonl`), t.change(logLines()));
@@ -208,6 +221,7 @@ describe('tampering with the case store behind exhibit\'s back is found, and not
     { name: 'an evidence row edited', sql: (db) => db.prepare("UPDATE evidence SET serial = 'XYZ'").run(), expect: /entry 3: its row in the evidence table differs from the signed entry \(serial\)/ },
     { name: 'the last entry deleted', sql: (db) => db.prepare('DELETE FROM transfers').run() && db.prepare('DELETE FROM custody_entries WHERE seq = 6').run(), expect: /the log is truncated: .* entry 6 is missing/ },
     { name: 'a transfer row added', sql: (db) => db.prepare("INSERT INTO transfers SELECT case_id, 99, evidence, time_utc, from_name, from_key, to_name, to_key, 'court', location FROM transfers").run(), expect: /the transfers table holds a row \(for entry 99\) that no signed entry accounts for/ },
+    { name: 'every entry of the case and its checkpoint deleted', sql: (db) => ['transfers', 'acquisitions', 'evidence', 'custody_entries', 'checkpoints'].forEach((t) => db.prepare(`DELETE FROM ${t}`).run()), expect: /case C-2026-7 has no custody log entries at all: they were deleted/ },
     { name: "an examiner's public key replaced", sql: (db) => db.prepare("UPDATE examiner_keys SET public_pem = ? WHERE examiner = 'K. Smith'").run(generateSigningKey().publicPem), expect: /entry 5: registers key [0-9a-f]{16} of K\. Smith, which is not among this case store's examiner keys/ },
   ];
 
@@ -227,7 +241,7 @@ describe('tampering with the case store behind exhibit\'s back is found, and not
     const before = fs.readFileSync(path.join(copy, 'cases.db'));
     const w = run(['custody', 'transfer', CASE, EV, '--from', 'K. Smith', '--to', 'J. Doe', '--purpose', 'return', '--location', 'Lab 2'], env);
     expect(w.code).toBe(4);
-    expectOneLineError(w.stderr, /the custody log of case C-2026-7 fails its check: (entry \d+|the)/);
+    expectOneLineError(w.stderr, /the custody log of case C-2026-7 fails its check: (entry \d+|the|case C-2026-7 has no)/);
     expect(fs.readFileSync(path.join(copy, 'cases.db')).equals(before)).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { checkCustodyLog, splitLog, type CustodyCheck } from '../core/custody-check.js';
 import { keyFingerprint, readPublicKey, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { readTextIfExists } from '../core/text.js';
 
 export const LOG_SUFFIX = '.custody.jsonl';
 
@@ -28,19 +29,42 @@ export function findCustodyLog(target: string): string {
     throw new ExhibitError('NOT_FOUND', `cannot read ${target}: ${describeSystemError(err)}`, { cause: err });
   }
   if (!st.isDirectory()) return target;
-  const logs = fs.readdirSync(target).filter((n) => n.endsWith(LOG_SUFFIX));
+  let logs: string[];
+  try {
+    logs = fs.readdirSync(target).filter((n) => n.endsWith(LOG_SUFFIX));
+  } catch (err) {
+    throw new ExhibitError('NOT_FOUND', `cannot read the folder ${target}: ${describeSystemError(err)}`, { cause: err });
+  }
   if (logs.length === 0) throw new ExhibitError('NOT_FOUND', `there is no custody log (*${LOG_SUFFIX}) in ${target}`);
   if (logs.length > 1) throw new ExhibitError('USAGE', `${target} holds ${logs.length} custody logs`, { hints: [`name one: ${logs.join(', ')}`] });
   return path.join(target, logs[0]!);
 }
 
-export function checkCustodyFiles(logFile: string): CustodyFilesCheck {
+/**
+ * `trustedKeys` (keys given by the verifier, e.g. `--key`) replaces the key
+ * files beside the log as what every registered key must be one of.
+ */
+export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<string, PublicKey> } = {}): CustodyFilesCheck {
   if (!logFile.endsWith(LOG_SUFFIX)) throw new ExhibitError('USAGE', `${logFile} is not a custody log: its name should end in ${LOG_SUFFIX}`);
   const stem = logFile.slice(0, -LOG_SUFFIX.length);
   const checkpointFile = `${stem}.checkpoint`;
   const keysDir = `${stem}.keys`;
-  const text = read(logFile);
-  if (text === undefined) throw new ExhibitError('NOT_FOUND', `cannot read the custody log ${logFile}`);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(logFile);
+  } catch (err) {
+    throw new ExhibitError('NOT_FOUND', `cannot read the custody log ${logFile}: ${describeSystemError(err)}`, { cause: err });
+  }
+  // Strict UTF-8 (and a byte order mark kept as a byte): a lenient decoder would turn different
+  // bytes into the same text and so into the same hashes, which sha256sum would not.
+  let text: string;
+  const encodingProblems: { message: string }[] = [];
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    text = bytes.toString('latin1');
+    encodingProblems.push({ message: 'the log is not valid UTF-8: bytes in it were changed' });
+  }
   const { lines, problems: splitProblems } = splitLog(text);
   const checkpoint = read(checkpointFile);
 
@@ -50,6 +74,7 @@ export function checkCustodyFiles(logFile: string): CustodyFilesCheck {
   try {
     names = fs.readdirSync(keysDir).filter((n) => n.endsWith('.pem'));
   } catch {
+    // missing or unreadable: reported below
     keyProblems.push({ message: `there is no folder of public keys beside the log (${path.basename(keysDir)}/)` });
   }
   for (const name of names) {
@@ -65,10 +90,10 @@ export function checkCustodyFiles(logFile: string): CustodyFilesCheck {
 
   const result = checkCustodyLog(lines, {
     ...(checkpoint !== undefined ? { checkpoint } : {}),
-    trustedKeys: trusted,
-    trustedKeysSource: `the key files in ${path.basename(keysDir)}/`,
+    trustedKeys: opts.trustedKeys ?? trusted,
+    trustedKeysSource: opts.trustedKeys ? 'the keys given to check with' : `the key files in ${path.basename(keysDir)}/`,
   });
-  const problems = [...splitProblems, ...result.problems, ...keyProblems];
+  const problems = [...encodingProblems, ...splitProblems, ...result.problems, ...keyProblems];
   if (checkpoint === undefined) problems.push({ message: `there is no checkpoint beside the log (${path.basename(checkpointFile)}): a shortened log could not be told from a whole one` });
   problems.sort((a, b) => ((a as { entry?: number }).entry ?? Infinity) - ((b as { entry?: number }).entry ?? Infinity));
   return { ...result, problems, log: logFile, checkpoint: checkpointFile, keysDir };
@@ -76,8 +101,25 @@ export function checkCustodyFiles(logFile: string): CustodyFilesCheck {
 
 function read(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readTextIfExists(file);
   } catch {
-    return undefined;
+    return undefined; // unreadable: reported as missing
   }
+}
+
+/** Public keys from PEM files named by the verifier, by fingerprint. */
+export function readKeyFiles(files: readonly string[]): Map<string, PublicKey> {
+  const out = new Map<string, PublicKey>();
+  for (const f of files) {
+    let pem: string;
+    try {
+      pem = fs.readFileSync(f, 'utf8');
+    } catch (err) {
+      throw new ExhibitError('USAGE', `cannot read the key ${f}: ${describeSystemError(err)}`, { cause: err });
+    }
+    const key = readPublicKey(pem);
+    if (!key) throw new ExhibitError('USAGE', `${f} is not an Ed25519 public key (PEM)`, { hints: ['export one with: exhibit key export <examiner>'] });
+    out.set(keyFingerprint(key), key);
+  }
+  return out;
 }

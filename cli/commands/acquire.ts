@@ -15,6 +15,7 @@ import { interruptSignal } from '../signals.js';
 import { logAcquisition, prepareCustody, type CustodyContext, type LoggedAcquisition } from '../acquire-custody.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName } from '../store.js';
+import { checkCaseNumber } from '../../case-store/index.js';
 
 interface AcquireFlags extends FormatFlags {
   out?: string;
@@ -136,6 +137,7 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
 async function runAcquire(source: string | undefined, flags: AcquireFlags, version: string): Promise<number> {
   let progress: Progress | undefined;
   let custody: CustodyContext | undefined;
+  let loggedLate: LoggedAcquisition | undefined; // logged for a run that had been killed before it could
   const stop = interruptSignal(() => {
     progress?.done();
     info('stopping after the writes in progress; an unfinished image is recorded as incomplete and can be resumed (Ctrl-C again to quit at once)');
@@ -152,6 +154,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     }
     if (!flags.examiner) throw new ExhibitError('USAGE', 'required option --examiner not given: say who resumes the acquisition');
     const examiner = examinerName(flags.examiner);
+    if (flags.case !== undefined) flags.case = checkCaseNumber(flags.case); // one spelling in the record, the image and the store
     const evidence = flags.evidence ?? evidenceToResume(outDir!);
     const settings = formatSettings(flags.format, flags);
     try {
@@ -189,6 +192,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       signal: stop.signal,
       onRecorded: async (record, recordPath) => {
         logged = await logAcquisition(ctx, record, recordPath);
+        loggedLate = logged;
       },
       onStart: (facts, { resumingAt }) => {
         if (resumingAt > 0) info(`resuming at ${formatBytes(resumingAt)} of ${formatBytes(facts.size_bytes)}: re-reading the partial image to rebuild the hashes`);
@@ -221,7 +225,9 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     return r.read_errors.unreadable_sectors > 0 ? EXIT.UNREADABLE : EXIT.OK;
   } catch (err) {
     progress?.done();
-    return reportError(err, flags.json === true);
+    const code = reportError(err, flags.json === true);
+    if (loggedLate) info(`its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}`);
+    return code;
   } finally {
     stop.dispose();
     custody?.store.close();

@@ -1,0 +1,257 @@
+/**
+ * exhibit verify: is this image exactly what was acquired, and is its record
+ * intact? Re-hashes every byte of the media through the image readers and
+ * compares the result with every account of it there is: the acquisition
+ * record, the hashes the image stores (E01), and the custody log's
+ * acquisition entry (whose SHA-256 of the record also proves the record
+ * unedited). Checks each file's SHA-256, the set of files, every checksum the
+ * format has (reported by chunk or frame and media range), and the custody
+ * log. An image with nothing to compare against is `unverifiable`, never
+ * verified. Works offline on the folder alone; writes nothing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { CheckedEntry } from '../core/custody-check.js';
+import { digestsEqual, HASH_ALGORITHMS, sha256Hex, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import type { AcquisitionRecord } from '../core/record.js';
+import { EwfReader } from '../image/ewf/reader.js';
+import { fileSha256 } from '../image/file-hash.js';
+import { openImage } from '../image/open.js';
+import type { ImageReader } from '../image/types.js';
+import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
+import { scanMedia, type DamagedUnit } from './media-scan.js';
+
+export type Verdict = 'verified' | 'failed' | 'unverifiable';
+
+export interface Comparison {
+  against: string; // "the record", "the image's own hash section", "custody log entry 4"
+  algorithm: string;
+  expected: string;
+  computed: string;
+  equal: boolean;
+}
+
+export interface VerifyReport {
+  verdict: Verdict;
+  target: string;
+  image?: { format: string; media_bytes: number; files: { name: string; size: number; sha256?: string; recorded_sha256?: string }[] };
+  record?: { file: string; sha256: string; result: string; evidence: string; case: string };
+  hashes: Digests;
+  comparisons: Comparison[];
+  units?: { kind: string; count: number };
+  damage: DamagedUnit[];
+  custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: { fingerprint: string; examiner: string }[] };
+  notes: string[];
+  problems: string[];
+}
+
+export interface VerifyOptions {
+  target: string;
+  /** Hashes to compute; by default every one something records. */
+  algorithms?: HashAlgorithm[];
+  /** Public keys to check the custody log with, instead of the key files beside it. */
+  trustedKeys?: Map<string, PublicKey>;
+  inline?: boolean;
+  signal?: AbortSignal;
+  onStart?: (mediaBytes: number, files: readonly string[]) => void;
+  onProgress?: (done: number) => void;
+}
+
+interface Target {
+  image: string;
+  record?: string;
+}
+
+/** What to verify: an image file, the record beside one, or the folder holding them. */
+function resolveTarget(target: string): Target {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(target);
+  } catch (err) {
+    throw new ExhibitError('NOT_FOUND', `cannot read ${target}: ${describeSystemError(err)}`, { cause: err });
+  }
+  if (st.isDirectory()) {
+    const names = fs.readdirSync(target);
+    const records = names.filter((n) => n.endsWith('.acquisition.yaml'));
+    if (records.length > 1) throw new ExhibitError('USAGE', `${target} holds ${records.length} acquisition records`, { hints: [`name one: ${records.join(', ')}`] });
+    if (records.length === 1) return fromRecord(path.join(target, records[0]!));
+    const images = names.filter((n) => /\.(E01|e01|s01|zst|001|raw|dd|img)$/.test(n));
+    if (images.length !== 1) throw new ExhibitError('USAGE', `${target} holds ${images.length === 0 ? 'no image' : `${images.length} images`} and no acquisition record`, { hints: ['name the image file to verify'] });
+    return { image: path.join(target, images[0]!) };
+  }
+  if (target.endsWith('.acquisition.yaml')) return fromRecord(target);
+  return { image: target };
+}
+
+function fromRecord(file: string): Target {
+  const r = readRecord(file);
+  const first = r.image?.files?.[0]?.name;
+  if (typeof first !== 'string') throw new ExhibitError('IMAGE_INVALID', `the record ${file} names no image file`);
+  return { image: path.join(path.dirname(file), first), record: file };
+}
+
+function readRecord(file: string): AcquisitionRecord {
+  let r: unknown;
+  try {
+    r = YAML.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ExhibitError('IMAGE_INVALID', `the record ${file} cannot be read: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
+  }
+  if (typeof r !== 'object' || r === null || (r as { record?: unknown }).record === undefined) throw new ExhibitError('IMAGE_INVALID', `${file} is not an exhibit acquisition record`);
+  return r as AcquisitionRecord;
+}
+
+export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
+  const t = resolveTarget(o.target);
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const comparisons: Comparison[] = [];
+  const report: VerifyReport = { verdict: 'failed', target: o.target, hashes: {}, comparisons, damage: [], notes, problems };
+
+  let opened: Awaited<ReturnType<typeof openImage>>;
+  try {
+    opened = await openImage(t.image);
+  } catch (err) {
+    if (err instanceof ExhibitError && err.code === 'IMAGE_INVALID') {
+      problems.push(`the image cannot be opened: ${err.message}`);
+      return report;
+    }
+    throw err;
+  }
+  const { reader, base } = opened;
+  try {
+    notes.push(...opened.warnings);
+    const recordPath = t.record ?? (fs.existsSync(`${base}.acquisition.yaml`) ? `${base}.acquisition.yaml` : undefined);
+    let rec: AcquisitionRecord | undefined;
+    let recordSha = '';
+    if (recordPath) {
+      try {
+        rec = readRecord(recordPath);
+        recordSha = sha256Hex(fs.readFileSync(recordPath));
+        report.record = { file: recordPath, sha256: recordSha, result: String(rec.result), evidence: String(rec.evidence), case: String(rec.case) };
+        if (rec.result !== 'complete') problems.push(`the record ${path.basename(recordPath)} says the acquisition is ${String(rec.result)}${rec.incomplete_reason ? ` (${rec.incomplete_reason})` : ''}`);
+      } catch (err) {
+        problems.push(err instanceof Error ? err.message : String(err));
+      }
+    } else notes.push(`there is no acquisition record beside the image (${path.basename(base)}.acquisition.yaml)`);
+
+    const ewf = reader instanceof EwfReader ? reader : undefined;
+    checkFileSet(reader, rec, problems);
+    const mediaBytes = rec ? rec.media.size_bytes + (rec.media.padding_bytes ?? 0) : reader.size;
+    if (rec && mediaBytes !== reader.size) problems.push(`the image holds ${reader.size} bytes of media, the record says ${mediaBytes}`);
+
+    // The custody log beside the image, and its entry for this record.
+    const logFile = rec ? path.join(path.dirname(recordPath!), `${rec.evidence}${LOG_SUFFIX}`) : `${base}${LOG_SUFFIX}`;
+    let entry: CheckedEntry | undefined;
+    if (fs.existsSync(logFile)) {
+      const c = checkCustodyFiles(logFile, o.trustedKeys ? { trustedKeys: o.trustedKeys } : {});
+      const acquisitions = c.entries.filter((e) => e.entry.kind.startsWith('acquisition.') && (e.entry.payload as { evidence?: unknown }).evidence === (rec?.evidence ?? path.basename(base)));
+      entry = rec ? acquisitions.find((e) => (e.entry.payload as { record?: { sha256?: unknown } }).record?.sha256 === recordSha) : undefined;
+      report.custody = {
+        log: logFile,
+        entries: c.count,
+        problems: c.problems.map((p) => p.message),
+        ...(entry ? { acquisition_entry: entry.seq } : {}),
+        keys: [...c.keys].map(([fingerprint, k]) => ({ fingerprint, examiner: k.name })),
+      };
+      for (const p of c.problems) problems.push(`custody log: ${p.message}`);
+      if (rec && !entry) {
+        problems.push(
+          acquisitions.length > 0
+            ? `the record's SHA-256 (${recordSha}) is in none of the custody log's ${acquisitions.length} acquisition entries for ${rec.evidence}: the record was changed after it was logged`
+            : `the custody log has no acquisition entry for ${rec.evidence}`,
+        );
+      }
+    } else if (rec) notes.push(`there is no custody log beside the image (${path.basename(logFile)})`);
+
+    // What to compute: every algorithm some account records, or what was asked.
+    const references: { against: string; hashes: Digests }[] = [];
+    if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes });
+    if (ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)) references.push({ against: "the image's own hash sections", hashes: ewf.storedHashes });
+    const entryMedia = (entry?.entry.payload as { media?: { hashes?: Digests } } | undefined)?.media?.hashes;
+    if (entry && entryMedia) references.push({ against: `custody log entry ${entry.seq}`, hashes: entryMedia });
+    const recorded = new Set(references.flatMap((r) => Object.keys(r.hashes)));
+    const algorithms = o.algorithms ?? HASH_ALGORITHMS.filter((a) => recorded.has(a));
+    const computeList = algorithms.length > 0 ? algorithms : (['md5', 'sha1', 'sha256'] as HashAlgorithm[]);
+
+    const sectorSize = rec?.media.sector_size ?? ewf?.volume.bytesPerSector ?? 512;
+    const split = reader.format === 'split-raw' && reader.files.length > 1 ? fs.statSync(reader.files[0]!).size : undefined;
+    o.onStart?.(reader.size, reader.files);
+    const containerFiles = reader.format === 'e01' || reader.format === 'zst';
+    const [scan, fileSums] = await Promise.all([
+      scanMedia(reader, {
+        algorithms: [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])],
+        sectorSize,
+        ...(split ? { sliceSize: split } : {}),
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.inline !== undefined ? { inline: o.inline } : {}),
+      }),
+      containerFiles ? Promise.all(reader.files.map((f) => fileSha256(f))) : Promise.resolve(undefined),
+    ]);
+    report.units = scan.units;
+    report.damage = scan.damaged;
+    for (const a of computeList) report.hashes[a] = scan.hashes[a]!;
+    for (const d of scan.damaged) {
+      problems.push(`${path.basename(d.file) || 'the image'}: ${d.unit} ${d.index} (media bytes ${d.first_byte} to ${d.first_byte + d.bytes - 1}, sectors ${d.first_sector} to ${d.first_sector + d.sectors - 1}) ${d.problem}`);
+    }
+
+    // Each file's SHA-256: raw slices come from the media stream, containers were read back.
+    const sums = fileSums ?? scan.sliceSha256 ?? [scan.hashes.sha256!];
+    report.image = {
+      format: reader.format,
+      media_bytes: reader.size,
+      files: reader.files.map((f, i) => {
+        const recorded = rec?.image.files.find((x) => x.name === path.basename(f))?.sha256;
+        return { name: path.basename(f), size: fs.statSync(f).size, ...(sums[i] ? { sha256: sums[i] } : {}), ...(recorded ? { recorded_sha256: recorded } : {}) };
+      }),
+    };
+    for (const f of report.image.files) {
+      if (f.recorded_sha256 && f.sha256 && !digestsEqual(f.recorded_sha256, f.sha256)) problems.push(`${f.name}: its SHA-256 is ${f.sha256}, the record says ${f.recorded_sha256}`);
+    }
+    const entryFiles = (entry?.entry.payload as { files?: { name?: unknown; sha256?: unknown }[] } | undefined)?.files ?? [];
+    for (const ef of entryFiles) {
+      const f = report.image.files.find((x) => x.name === ef.name);
+      if (f?.sha256 && typeof ef.sha256 === 'string' && !digestsEqual(ef.sha256, f.sha256)) problems.push(`${f.name}: its SHA-256 is ${f.sha256}, custody log entry ${entry!.seq} says ${ef.sha256}`);
+    }
+
+    for (const r of references) {
+      for (const [a, expected] of Object.entries(r.hashes)) {
+        const computed = scan.hashes[a as HashAlgorithm];
+        if (!computed || typeof expected !== 'string') continue;
+        const equal = digestsEqual(expected, computed);
+        comparisons.push({ against: r.against, algorithm: a, expected, computed, equal });
+        if (!equal) problems.push(`${a.toUpperCase()} of the media is ${computed}, ${r.against} says ${expected}`);
+      }
+    }
+    const unreadable = rec?.read_errors?.unreadable_sectors ?? (ewf?.errors ?? []).reduce((n, e) => n + e.sectors, 0);
+    if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
+
+    report.verdict = problems.length > 0 ? 'failed' : comparisons.length === 0 ? 'unverifiable' : 'verified';
+    if (report.verdict === 'unverifiable') notes.push('nothing records what this image should hold (no record, no stored hash, no custody entry): its hashes are printed, but they prove nothing by themselves');
+    return report;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The files the record lists against the files the image is made of: missing, extra, misordered or resized. */
+function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, problems: string[]): void {
+  if (!rec) return;
+  const listed = rec.image.files.map((f) => f.name);
+  const found = reader.files.map((f) => path.basename(f));
+  const dir = path.dirname(reader.files[0] ?? '.');
+  for (const [i, name] of listed.entries()) {
+    if (!fs.existsSync(path.join(dir, name))) problems.push(`${name} is missing (file ${i + 1} of the ${listed.length} the record lists)`);
+    else if (!found.includes(name)) problems.push(`${name} exists but is not part of the image as it can be read (a file before it is missing or damaged)`);
+    else if (found.indexOf(name) !== i) problems.push(`${name} is file ${found.indexOf(name) + 1} of the image but file ${i + 1} in the record`);
+    else {
+      const size = fs.statSync(path.join(dir, name)).size;
+      const want = rec.image.files[i]!.size;
+      if (size !== want) problems.push(`${name} holds ${size} bytes, the record says ${want}${size < want ? ' (truncated)' : ''}`);
+    }
+  }
+  for (const name of found) if (!listed.includes(name)) problems.push(`${name} is part of the image but not in the record (an extra file)`);
+}
