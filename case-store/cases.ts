@@ -1,5 +1,6 @@
 /** The case operations that write to a case's custody log, each one transaction. */
 import type { CheckedEntry } from '../core/custody-check.js';
+import type { CanonicalValue } from '../core/canonical-json.js';
 import { ExhibitError } from '../core/errors.js';
 import { checkName } from '../core/text.js';
 import { appendToCase, checkCase, requireIntact, type Append } from './custody-log.js';
@@ -151,4 +152,17 @@ function parseSeals(v: unknown): unknown {
   } catch {
     return [v];
   }
+}
+
+/** Log a verification of an evidence item (exhibit verify). Returns the entry's number. */
+export function recordVerification(store: CaseStore, caseNumber: string, evidence: string, signer: Signer, payload: Record<string, CanonicalValue | undefined>): number {
+  return store.immediate(() => {
+    const c = store.getCase(caseNumber);
+    if (!hasEvidence(store, c, evidence)) {
+      requireIntact(store, c);
+      throw new ExhibitError('NOT_FOUND', `there is no evidence ${evidence} in case ${c.number} to log the verification against`);
+    }
+    const entries = appendToCase(store, c, [{ kind: 'verification.performed', payload: { evidence, ...payload }, signers: [signer] }]);
+    return entries[entries.length - 1]!.seq;
+  });
 }

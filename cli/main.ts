@@ -6,6 +6,7 @@ import { convertCommand } from './commands/convert.js';
 import { custodyCommand } from './commands/custody.js';
 import { evidenceCommand } from './commands/evidence.js';
 import { keyCommand } from './commands/key.js';
+import { verifyCommand } from './commands/verify.js';
 import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
@@ -31,6 +32,7 @@ export function buildProgram(version: string): Command {
     );
   program.addCommand(acquireCommand(version));
   program.addCommand(convertCommand(version));
+  program.addCommand(verifyCommand());
   program.addCommand(caseCommand());
   program.addCommand(evidenceCommand());
   program.addCommand(custodyCommand());

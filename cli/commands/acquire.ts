@@ -226,7 +226,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
   } catch (err) {
     progress?.done();
     const code = reportError(err, flags.json === true);
-    if (loggedLate) info(`its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}`);
+    if (loggedLate) process.stderr.write(`exhibit: hint: its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}\n`);
     return code;
   } finally {
     stop.dispose();

@@ -1,0 +1,147 @@
+import { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CaseStore, exhibitPaths, loadSigner, findKey, recordVerification } from '../../case-store/index.js';
+import { parseHashList } from '../../core/crypto.js';
+import { formatBytes } from '../../core/units.js';
+import { readKeyFiles } from '../../verify/custody-files.js';
+import { verifyImage, type VerifyReport } from '../../verify/verify.js';
+import { action, printJson } from '../action.js';
+import { EXIT } from '../exit-codes.js';
+import { info } from '../messages.js';
+import { readPassphrase } from '../passphrase.js';
+import { Progress } from '../progress.js';
+import { interruptSignal } from '../signals.js';
+
+interface VerifyFlags {
+  hash?: string;
+  key: string[];
+  record: boolean;
+  examiner?: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+
+export function verifyCommand(): Command {
+  return action<VerifyFlags>(
+    new Command('verify')
+      .summary('prove an image and its record: re-hash every byte, check every checksum and the custody log')
+      .description(
+        'Re-reads every byte of the media through the image and compares its hashes with every account of it: ' +
+          'the acquisition record, the hashes an E01 stores, and the custody log entry that logged the acquisition ' +
+          '(which also proves the record unedited). Checks the files (missing, extra, resized, their SHA-256), every ' +
+          'checksum of the format (a damaged E01 chunk or zstd frame is named with the media bytes and sectors it covers), ' +
+          'and the custody log beside the image. Writes nothing beside the image.',
+      )
+      .argument('<target>', 'the image (.raw, .001, .E01, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
+      .option('--hash <list>', 'compute only these hashes (e.g. md5); by default every one that something records')
+      .option('--key <pem>', "check the custody log's signatures with this public key instead of the key files beside it (repeat for several)", (v: string, all: string[]) => [...all, v], [])
+      .option('--no-record', 'do not log the verification in the case store (read-only use)')
+      .option('-x, --examiner <name>', 'who verifies (signs the entry in the case store, when the case is there)')
+      .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
+      .option('--json', 'print the full report as JSON')
+      .addHelpText(
+        'after',
+        '\nResults: VERIFIED (everything checked holds), FAILED (something differs or is damaged: each problem is named),\n' +
+          'UNVERIFIABLE (nothing records what the image should hold: no record, no stored hash, no custody entry).\n' +
+          'Exit codes: 0 verified, 4 failed or unverifiable, 1 could not run.\n\n' +
+          'When this machine\'s case store holds the case, the verification is added to its custody log, signed by\n' +
+          '--examiner (or EXHIBIT_EXAMINER); --no-record leaves the store untouched.\n\n' +
+          'Examples:\n  exhibit verify /cases/2026-0117/EV-001.E01\n  exhibit verify /cases/2026-0117 --key jdoe.pem --no-record\n  exhibit verify EV-001.E01 --hash md5',
+      ),
+    async ([target], f) => {
+      let progress: Progress | undefined;
+      const stop = interruptSignal(() => progress?.done());
+      try {
+        const report = await verifyImage({
+          target: target!,
+          ...(f.hash ? { algorithms: parseHashList(f.hash) } : {}),
+          ...(f.key.length > 0 ? { trustedKeys: readKeyFiles(f.key) } : {}),
+          signal: stop.signal,
+          onStart: (bytes) => {
+            progress = new Progress('verifying', bytes);
+          },
+          onProgress: (done) => progress?.update(done),
+        });
+        progress?.done();
+        const logged = f.record ? logVerification(report, f) : undefined;
+        if (f.json) printJson({ ...report, ...(logged ? { logged } : {}) });
+        else {
+          process.stdout.write(reportText(report));
+          if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}, signed by ${logged.examiner}`);
+        }
+        if (report.verdict !== 'verified') {
+          process.stderr.write(
+            report.verdict === 'failed'
+              ? `exhibit: error: verification failed: ${report.problems[0]}\n`
+              : 'exhibit: error: unverifiable: nothing records what this image should hold\n',
+          );
+          return EXIT.VERIFY_FAILED;
+        }
+        return EXIT.OK;
+      } finally {
+        progress?.done();
+        stop.dispose();
+      }
+    },
+  );
+}
+
+/** Add the verification to the case's custody log, when this machine's store holds the case. */
+function logVerification(r: VerifyReport, f: VerifyFlags): { case: string; entry: number; examiner: string } | undefined {
+  if (!r.record) return undefined;
+  const paths = exhibitPaths();
+  if (!fs.existsSync(paths.database)) return undefined; // no store here: a verifier elsewhere
+  const store = CaseStore.open(paths);
+  try {
+    const c = store.findCase(r.record.case.trim());
+    if (!c) return undefined;
+    const examiner = f.examiner ?? process.env.EXHIBIT_EXAMINER;
+    if (!examiner || !findKey(store, examiner.trim())) {
+      info(`not logged in case ${c.number}'s custody log: ${examiner ? `${examiner} has no key here` : 'say who verified with --examiner'} (or use --no-record)`);
+      return undefined;
+    }
+    const signer = loadSigner(store, examiner, readPassphrase(f.passphraseFile));
+    const seq = recordVerification(store, c.number, r.record.evidence, signer, {
+      result: r.verdict,
+      image: r.image?.files.map((x) => x.name) ?? [],
+      record_sha256: r.record.sha256,
+      hashes: { ...r.hashes },
+      problems: r.problems.length,
+      first_problem: r.problems[0],
+    });
+    return { case: c.number, entry: seq, examiner: signer.name };
+  } finally {
+    store.close();
+  }
+}
+
+function reportText(r: VerifyReport): string {
+  const out: string[] = [];
+  const img = r.image;
+  out.push(`verifying ${r.target}${img ? `: ${img.format}, ${img.files.length} file${img.files.length === 1 ? '' : 's'}, ${formatBytes(img.media_bytes)} of media` : ''}`);
+  if (r.record) out.push(`  record  ${r.record.file} (case ${r.record.case}, evidence ${r.record.evidence}, ${r.record.result})`);
+  for (const [a, h] of Object.entries(r.hashes)) {
+    const against = r.comparisons.filter((c) => c.algorithm === a);
+    const words = against.length === 0 ? 'nothing records it' : against.map((c) => `${c.equal ? 'matches' : 'DIFFERS FROM'} ${c.against}`).join(', ');
+    out.push(`  ${a.padEnd(7)} ${h}  ${words}`);
+  }
+  for (const f of img?.files ?? []) {
+    const state = f.recorded_sha256 ? (f.sha256 === f.recorded_sha256 ? 'matches the record' : 'DIFFERS from the record') : 'not recorded';
+    out.push(`  file    ${f.name}  ${formatBytes(f.size)}  sha256 ${f.sha256 ?? '?'}  ${state}`);
+  }
+  if (r.units) out.push(`  checked ${r.units.count} ${r.units.kind}${r.units.count === 1 ? '' : 's'}: ${r.damage.length === 0 ? 'all sound' : `${r.damage.length} damaged`}`);
+  if (r.custody) {
+    const c = r.custody;
+    out.push(`  custody ${path.basename(c.log)}: ${c.entries} entries, ${c.problems.length === 0 ? 'chain, signatures and checkpoint check' : `${c.problems.length} problems`}${c.acquisition_entry ? `; the record is the one logged in entry ${c.acquisition_entry}` : ''}`);
+    for (const k of c.keys) out.push(`          signed by ${k.examiner}  ${k.fingerprint}`);
+  }
+  for (const n of r.notes) out.push(`  note: ${n}`);
+  if (r.verdict === 'verified') out.push('VERIFIED: every byte of the media matches what was recorded');
+  else if (r.verdict === 'unverifiable') out.push('UNVERIFIABLE: nothing records what this image should hold');
+  else {
+    out.push(`FAILED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);
+    for (const p of r.problems) out.push(`  ${p}`);
+  }
+  return `${out.join('\n')}\n`;
+}
