@@ -47,7 +47,7 @@ export async function openImage(file: string): Promise<OpenedImage> {
   const seg = /^(.*)\.(\d{3,})$/.exec(name);
   if (seg) {
     const { files, strays } = await findSegments(p);
-    if (Number(seg[2]) !== 1 && files[0] !== p) throw new ExhibitError('USAGE', `${file} is not the first segment: name ${path.basename(files[0] ?? `${seg[1]}.001`)}`);
+    if (files[0] !== p) throw new ExhibitError('USAGE', `${file} is not the first segment: name ${path.basename(files[0] ?? `${seg[1]}.001`)}`);
     const warnings = strays.map((s) => `${s} lies beyond a missing segment and was not read`);
     return { reader: await RawReader.open(files), base: path.join(dir, seg[1]!), warnings };
   }

@@ -169,7 +169,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     // What to compute: every algorithm some account records, or what was asked.
     const references: { against: string; hashes: Digests }[] = [];
     if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes });
-    if (ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)) references.push({ against: "the image's own hash sections", hashes: ewf.storedHashes });
+    if (ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)) references.push({ against: 'the hash stored in the image', hashes: ewf.storedHashes });
     const entryMedia = (entry?.entry.payload as { media?: { hashes?: Digests } } | undefined)?.media?.hashes;
     if (entry && entryMedia) references.push({ against: `custody log entry ${entry.seq}`, hashes: entryMedia });
     const recorded = new Set(references.flatMap((r) => Object.keys(r.hashes)));

@@ -26,13 +26,16 @@ export async function findSegments(first: string): Promise<{ files: string[]; st
     .filter((x): x is RegExpExecArray => x !== null)
     .map((x) => Number(x[1]))
     .sort((a, b) => a - b);
+  // exhibit, dc3dd and FTK count from .001; some tools (split -d, dfvfs test data) from .000.
+  const width = m[2]!.length;
+  const nameOf = (n: number) => path.join(dir, `${base}.${String(n).padStart(width, '0')}`);
   const files: string[] = [];
-  let expect = 1;
+  let expect = numbers[0] === 0 ? 0 : 1;
   for (const n of numbers) {
     if (n !== expect) break;
-    files.push(path.join(dir, segmentName(base, n - 1)));
+    files.push(nameOf(n));
     expect++;
   }
-  const strays = numbers.filter((n) => n >= expect).map((n) => path.join(dir, segmentName(base, n - 1)));
+  const strays = numbers.filter((n) => n >= expect).map(nameOf);
   return { files, strays };
 }

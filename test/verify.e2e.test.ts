@@ -1,0 +1,241 @@
+/**
+ * exhibit verify through the real command: every format exhibit writes
+ * verifies; damage in each is found and located (chunk, frame or file, with
+ * the media range); missing and truncated segments, an edited record and an
+ * edited custody log are named; the images other tools wrote give the
+ * results their README expects; the verification is logged in the store.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EwfReader } from '../image/ewf/reader.js';
+import { ZstdReader } from '../image/zstd/reader.js';
+import { exhibit, makeSourceFile, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+
+const work = tempDir('exhibit-verify-');
+const home = path.join(work, 'home');
+const src = path.join(work, 'source.bin');
+const SIZE = 3 * 1024 * 1024 + 512 * 5;
+const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home, ...env } });
+const json = (r: RunResult): any => JSON.parse(r.stdout);
+
+const FORMATS: Record<string, { args: string[]; first: string }> = {
+  raw: { args: [], first: 'EV.raw' },
+  'split-raw': { args: ['--segment-size', '1MiB'], first: 'EV.001' },
+  e01: { args: ['--segment-size', '1MiB', '--compression', 'none'], first: 'EV.E01' },
+  zst: { args: ['--frame-size', '1MiB'], first: 'EV.zst' },
+};
+const original = (format: string) => path.join(work, 'orig', format);
+
+beforeAll(() => {
+  makeSourceFile(src, SIZE, 21);
+  for (const [format, f] of Object.entries(FORMATS)) {
+    const r = run(['acquire', src, '-o', original(format), '-c', 'V-1', '-e', 'EV', '-x', 'V. Examiner', '-f', format, ...f.args]);
+    expect(r.code, r.stderr).toBe(0);
+  }
+});
+
+/** A copy of an acquisition's folder to damage. */
+function copyOf(format: string, name: string): string {
+  const dir = path.join(work, 'copies', `${format}-${name}`);
+  fs.cpSync(original(format), dir, { recursive: true });
+  return dir;
+}
+
+function flip(file: string, offset: number): void {
+  const fd = fs.openSync(file, 'r+');
+  const b = Buffer.alloc(1);
+  fs.readSync(fd, b, 0, 1, offset);
+  b[0] = b[0]! ^ 0x40;
+  fs.writeSync(fd, b, 0, 1, offset);
+  fs.closeSync(fd);
+}
+
+describe.each(Object.keys(FORMATS))('%s', (format) => {
+  it('verifies: every hash matches the record and the custody entry, every file its SHA-256', () => {
+    const r = run(['verify', path.join(original(format), FORMATS[format]!.first), '--no-record', '--json']);
+    expect(r.code, r.stdout).toBe(0);
+    const j = json(r);
+    expect(j.verdict).toBe('verified');
+    expect(j.problems).toEqual([]);
+    const against = new Set(j.comparisons.map((c: { against: string }) => c.against.replace(/\d+$/, 'N')));
+    expect(against).toContain('the record');
+    expect(against).toContain('custody log entry N');
+    expect(j.comparisons.every((c: { equal: boolean }) => c.equal)).toBe(true);
+    expect(j.custody.acquisition_entry).toBeGreaterThan(0);
+    for (const f of j.image.files) expect(f.sha256).toBe(f.recorded_sha256);
+    // the folder and the record name the same acquisition
+    expect(run(['verify', original(format), '--no-record']).code).toBe(0);
+    expect(run(['verify', path.join(original(format), 'EV.acquisition.yaml'), '--no-record']).code).toBe(0);
+  });
+
+  it('a flipped byte in the media is found and located', () => {
+    const dir = copyOf(format, 'flip');
+    // A byte 512 KiB into the media (random data there, so the hash must change): in chunk 16 (E01,
+    // 32 KiB chunks), frame 0 (zst, 1 MiB frames), segment 1 (split raw, 1 MiB segments).
+    const mediaOffset = 512 * 1024 + 100;
+    let file = path.join(dir, FORMATS[format]!.first);
+    let at = mediaOffset;
+    return (async () => {
+      if (format === 'e01') {
+        const r = await EwfReader.open(file);
+        const loc = r.locate(16);
+        await r.close();
+        file = loc.file;
+        at = loc.offset + 100;
+      }
+      if (format === 'zst') {
+        const r = await ZstdReader.open(file);
+        at = r.frames[0]!.offset + Math.floor(r.frames[0]!.compressed / 2);
+        await r.close();
+      }
+      flip(file, at);
+      const v = run(['verify', dir, '--no-record', '--json']);
+      expect(v.code).toBe(4);
+      const j = json(v);
+      expect(j.verdict).toBe('failed');
+      const text = j.problems.join('\n');
+      if (format === 'e01') {
+        expect(j.damage).toEqual([expect.objectContaining({ unit: 'chunk', index: 16, first_byte: 16 * 32768, bytes: 32768, first_sector: 16 * 64, sectors: 64 })]);
+        expect(text).toMatch(/EV\.E0\d: chunk 16 \(media bytes 524288 to 557055, sectors 1024 to 1087\) checksum mismatch/);
+      } else if (format === 'zst') {
+        expect(j.damage).toEqual([expect.objectContaining({ unit: 'frame', index: 0, first_byte: 0, bytes: 1024 * 1024 })]);
+        expect(text).toMatch(/EV\.zst: frame 0 \(media bytes 0 to 1048575, sectors 0 to 2047\)/);
+      } else {
+        // Raw holds no checksums of its own: the file whose SHA-256 changed says where.
+        expect(text).toMatch(new RegExp(`${format === 'raw' ? 'EV\\.raw' : 'EV\\.001'}: its SHA-256 is [0-9a-f]{64}, the record says`));
+      }
+      expect(text).toMatch(/SHA256 of the media is [0-9a-f]{64}, the record says/);
+      const human = run(['verify', dir, '--no-record']);
+      expectOneLineError(human.stderr, /^exhibit: error: verification failed: /);
+      expect(human.stdout).toMatch(/^FAILED: \d+ problems?$/m);
+    })();
+  });
+
+  it('an edited record is found: its SHA-256 is in no custody entry', () => {
+    const dir = copyOf(format, 'record');
+    const rec = path.join(dir, 'EV.acquisition.yaml');
+    fs.writeFileSync(rec, fs.readFileSync(rec, 'utf8').replace('examiner: V. Examiner', 'examiner: W. Examiner'));
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    expect(json(v).problems.join('\n')).toMatch(/the record's SHA-256 \([0-9a-f]{64}\) is in none of the custody log's \d+ acquisition entries for EV: the record was changed after it was logged/);
+  });
+
+  it('an edited custody log line is found and the entry named', () => {
+    const dir = copyOf(format, 'log');
+    const log = path.join(dir, 'EV.custody.jsonl');
+    const lines = fs.readFileSync(log, 'utf8').trimEnd().split('\n');
+    lines[1] = lines[1]!.replace('V. Examiner', 'V. Examinor');
+    fs.writeFileSync(log, `${lines.join('\n')}\n`);
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    expect(json(v).problems.join('\n')).toMatch(/custody log: entry 2: /);
+  });
+});
+
+describe('files of a set', () => {
+  it('a removed split-raw segment is named', () => {
+    const dir = copyOf('split-raw', 'removed');
+    fs.rmSync(path.join(dir, 'EV.002'));
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    const text = json(v).problems.join('\n');
+    expect(text).toMatch(/EV\.002 is missing \(file 2 of the 4 the record lists\)/);
+    expect(text).toMatch(/EV\.003 exists but is not part of the image as it can be read/);
+  });
+
+  it('a truncated last segment is named', () => {
+    const dir = copyOf('e01', 'truncated');
+    const files = fs.readdirSync(dir).filter((n) => /^EV\.E\d\d$/.test(n)).sort();
+    const last = path.join(dir, files[files.length - 1]!);
+    fs.truncateSync(last, fs.statSync(last).size - 1000);
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    expect(json(v).problems.join('\n')).toMatch(new RegExp(`(${files[files.length - 1]} holds \\d+ bytes, the record says \\d+ \\(truncated\\)|the image cannot be opened)`));
+  });
+
+  it('an extra segment is named', () => {
+    const dir = copyOf('split-raw', 'extra');
+    fs.writeFileSync(path.join(dir, 'EV.005'), Buffer.alloc(4096));
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    expect(json(v).problems.join('\n')).toMatch(/EV\.005 is part of the image but not in the record \(an extra file\)/);
+  });
+
+  it('a damaged E01 section descriptor stops the image from opening, and says where', () => {
+    const dir = copyOf('e01', 'section');
+    flip(path.join(dir, 'EV.E01'), 13 + 20); // inside the first section descriptor, after the file header
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    expect(json(v).problems[0]).toMatch(/the image cannot be opened: .*EV\.E01/);
+  });
+});
+
+describe('what nothing records', () => {
+  it('an image without record, stored hash or custody log is unverifiable, not verified', () => {
+    const dir = path.join(work, 'bare');
+    fs.mkdirSync(dir);
+    fs.copyFileSync(src, path.join(dir, 'disk.raw'));
+    const v = run(['verify', path.join(dir, 'disk.raw'), '--no-record']);
+    expect(v.code).toBe(4);
+    expect(v.stdout).toMatch(/^UNVERIFIABLE: nothing records what this image should hold$/m);
+    expectOneLineError(v.stderr, /unverifiable/);
+  });
+});
+
+describe('custody', () => {
+  it('checks the log with the keys given, and fails with keys that did not sign it', () => {
+    const key = path.join(work, 'v.pem');
+    fs.writeFileSync(key, run(['key', 'export', 'V. Examiner']).stdout);
+    expect(run(['verify', original('raw'), '--no-record', '--key', key]).code).toBe(0);
+    const other = path.join(work, 'other.pem');
+    expect(run(['key', 'create', '-x', 'Other Person']).code).toBe(0);
+    fs.writeFileSync(other, run(['key', 'export', 'Other Person']).stdout);
+    const v = run(['verify', original('raw'), '--no-record', '--key', other, '--json']);
+    expect(v.code).toBe(4);
+    expect(json(v).problems.join('\n')).toMatch(/entry 1: registers key [0-9a-f]{16} of V\. Examiner, which is not among the keys given to check with/);
+  });
+
+  it('logs the verification in the case store, signed; --no-record leaves the store alone', () => {
+    const before = json(run(['custody', 'log', 'V-1', '--json'])).entries;
+    const v = run(['verify', original('zst'), '-x', 'V. Examiner']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stderr).toMatch(/logged in case V-1's custody log as entry \d+, signed by V\. Examiner/);
+    const log = json(run(['custody', 'log', 'V-1', '--json']));
+    expect(log.entries).toBe(before + 1);
+    const last = log.log[log.log.length - 1];
+    expect(last).toMatchObject({ kind: 'verification.performed', actor: { name: 'V. Examiner' }, payload: { evidence: 'EV', result: 'verified', problems: 0 } });
+    expect(json(run(['case', 'show', 'V-1', '--json'])).verifications).toEqual([expect.objectContaining({ evidence: 'EV', result: 'verified', examiner: 'V. Examiner' })]);
+    expect(run(['verify', original('zst'), '--no-record', '-x', 'V. Examiner']).code).toBe(0);
+    expect(json(run(['custody', 'log', 'V-1', '--json'])).entries).toBe(before + 1);
+  });
+});
+
+const interop = path.resolve(ROOT, '..', 'shared', 'fixtures', 'interop');
+describe.skipIf(!fs.existsSync(interop))('images written by other tools (../shared/fixtures/interop)', () => {
+  it.each([
+    ['ewf/dfvfs-ext2.E01', '196066add11fb71c4c49cf1bb50d6d24'],
+    ['ewf/dfvfs-ext2-split.E01', '196066add11fb71c4c49cf1bb50d6d24'],
+    ['ewf/plaso-image.E01', 'd73c51f10c7ee6a681b7b619ccc6f1c4'],
+    ['ewf/plaso-image-split.E01', '38ea5af8a80e16e46c095c9110242fc0'],
+    ['ewf/sleuthkit-image.E01', '3ebb0b7dcd6b5fcd59a0020625d70994'],
+    ['ewf/keramics-ext2.E01', 'b1760d0b35a512ef56970df4e6f8c5d6'],
+  ])('%s verifies against the MD5 it stores', (file, md5) => {
+    const v = run(['verify', path.join(interop, file), '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    expect(json(v)).toMatchObject({ verdict: 'verified', hashes: { md5 } });
+  });
+
+  it('the split raw counted from .000 reads as one image with the same media', () => {
+    const v = run(['verify', path.join(interop, 'raw/dfvfs-ext2-splitraw.000'), '--no-record', '--hash', 'md5', '--json']);
+    expect(v.code).toBe(4); // nothing records its hash: unverifiable
+    expect(json(v)).toMatchObject({ verdict: 'unverifiable', hashes: { md5: '196066add11fb71c4c49cf1bb50d6d24' } });
+  });
+
+  it('dissect-unaligned.E01 does not verify: its stored hash is not that of its declared media', () => {
+    const v = run(['verify', path.join(interop, 'ewf/dissect-unaligned.E01'), '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    expect(json(v).problems.join('\n')).toMatch(/MD5 of the media is 12fa506e8e270f36f47159b80db58119, the hash stored in the image says 4a225557e15472d956eb5fe34eed3b9d/);
+  });
+});
