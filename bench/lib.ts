@@ -27,7 +27,7 @@ export const SCRATCH = '/dev/shm/exhibit-bench'; // outputs go to RAM so the dis
 const TIME = '/usr/bin/time';
 export const JSON_OUT = process.argv.includes('--json');
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/bench -> repo
-const EXHIBIT = path.join(ROOT, 'bin', 'exhibit.js');
+export const EXHIBIT = path.join(ROOT, 'bin', 'exhibit.js');
 export const EVIDENCE = 'EV'; // exhibit's evidence number, hence its file names (EV.raw, EV.E01, ...)
 
 /** Every digest a benchmark may compare, in the order they are listed. */

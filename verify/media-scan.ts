@@ -72,22 +72,25 @@ async function* units(reader: ImageReader, sectorSize: number, damaged: DamagedU
     });
   };
   if (reader instanceof EwfReader) {
-    for (let i = 0; i < reader.chunkCount; i++) {
-      const start = i * reader.chunkSize;
-      const want = Math.min(reader.chunkSize, reader.size - start);
-      count.n++;
-      try {
-        const data = await reader.chunk(i);
-        yield { start, data: data.length > want ? data.subarray(0, want) : data };
-      } catch (err) {
-        if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
+    const batch = Math.max(1, Math.floor(SLOT / reader.chunkSize));
+    for (let first = 0; first < reader.chunkCount; first += batch) {
+      const got = await reader.chunks(first, Math.min(batch, reader.chunkCount - first));
+      for (const [k, data] of got.entries()) {
+        const i = first + k;
+        const start = i * reader.chunkSize;
+        const want = Math.min(reader.chunkSize, reader.size - start);
+        count.n++;
+        if (!(data instanceof ExhibitError)) {
+          yield { start, data: data.length > want ? data.subarray(0, want) : data };
+          continue;
+        }
         let file = '';
         try {
           file = reader.locate(i).file;
         } catch {
           /* the table itself is what is damaged */
         }
-        note(file, 'chunk', i, start, want, err);
+        note(file, 'chunk', i, start, want, data);
         yield { start, data: new Uint8Array(want) };
       }
     }

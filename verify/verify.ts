@@ -17,10 +17,10 @@ import { digestsEqual, HASH_ALGORITHMS, sha256Hex, type Digests, type HashAlgori
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { EwfReader } from '../image/ewf/reader.js';
-import { fileSha256 } from '../image/file-hash.js';
 import { openImage } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
 import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
+import { fileSums } from './file-sums.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
@@ -180,7 +180,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const split = reader.format === 'split-raw' && reader.files.length > 1 ? fs.statSync(reader.files[0]!).size : undefined;
     o.onStart?.(reader.size, reader.files);
     const containerFiles = reader.format === 'e01' || reader.format === 'zst';
-    const [scan, fileSums] = await Promise.all([
+    const [scan, containerSums] = await Promise.all([
       scanMedia(reader, {
         algorithms: [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])],
         sectorSize,
@@ -189,7 +189,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.inline !== undefined ? { inline: o.inline } : {}),
       }),
-      containerFiles ? Promise.all(reader.files.map((f) => fileSha256(f))) : Promise.resolve(undefined),
+      containerFiles ? fileSums(reader.files, o.inline ?? reader.size < 64 * 1024 * 1024) : Promise.resolve(undefined),
     ]);
     report.units = scan.units;
     report.damage = scan.damaged;
@@ -199,7 +199,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     }
 
     // Each file's SHA-256: raw slices come from the media stream, containers were read back.
-    const sums = fileSums ?? scan.sliceSha256 ?? [scan.hashes.sha256!];
+    const sums = containerSums ?? scan.sliceSha256 ?? [scan.hashes.sha256!];
     report.image = {
       format: reader.format,
       media_bytes: reader.size,

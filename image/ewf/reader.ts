@@ -66,7 +66,8 @@ interface ChunkPlan {
   size: number;
   compressed: boolean;
   want: number; // media bytes the chunk covers
-  label: string; // "chunk N (media bytes a..b) in file", for messages
+  first: number; // media offset of its first byte
+  segmentPath: string; // for messages: see chunkLabel
 }
 
 export interface ChunkLocation {
@@ -74,6 +75,11 @@ export interface ChunkLocation {
   offset: number;
   size: number;
   compressed: boolean;
+}
+
+/** "chunk N (media bytes a..b) in file", for messages: made only when one is needed (65,536 chunks in 2 GiB). */
+function chunkLabel(p: { index: number; first: number; want: number; segmentPath: string }): string {
+  return `chunk ${p.index} (media bytes ${p.first}..${p.first + p.want - 1}) in ${p.segmentPath}`;
 }
 
 /** Metadata sections (header text, volume, tables, hashes) are small; a larger one is damage. */
@@ -204,24 +210,56 @@ export class EwfReader implements ImageReader {
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) throw new RangeError(`bad read range ${offset}+${length}`);
     const end = Math.min(offset + length, this.size, offset + into.length);
     if (end <= offset) return 0;
-    const put = (index: number, data: Buffer) => {
+    const firstChunk = Math.floor(offset / this.chunkSize);
+    const lastChunk = Math.floor((end - 1) / this.chunkSize);
+    const decoded = await this.chunks(firstChunk, lastChunk - firstChunk + 1);
+    decoded.forEach((data, k) => {
+      if (data instanceof ExhibitError) throw data;
+      const index = firstChunk + k;
       const from = Math.max(offset, index * this.chunkSize);
       const to = Math.min(end, index * this.chunkSize + data.length);
       into.set(data.subarray(from - index * this.chunkSize, to - index * this.chunkSize), from - offset);
+    });
+    return end - offset;
+  }
+
+  /**
+   * Decode `count` chunks from `first`, each checked: its bytes, or the error that names it (a
+   * verifier goes on past a damaged chunk). Chunks stored back to back in one file are fetched
+   * with one read of up to 4 MiB.
+   */
+  async chunks(first: number, count: number): Promise<(Buffer | ExhibitError)[]> {
+    if (this.closed) throw new ExhibitError('INTERNAL', 'read after close');
+    const out: (Buffer | ExhibitError)[] = [];
+    const one = async (index: number) => {
+      try {
+        out.push(await this.chunk(index));
+      } catch (err) {
+        if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
+        out.push(err);
+      }
     };
-    const firstChunk = Math.floor(offset / this.chunkSize);
-    const lastChunk = Math.floor((end - 1) / this.chunkSize);
-    let index = firstChunk;
-    while (index <= lastChunk) {
-      if (index === lastChunk || this.cache?.index === index) {
-        put(index, await this.chunk(index));
+    const last = first + count - 1;
+    let index = first;
+    while (index <= last) {
+      let head: ChunkPlan;
+      try {
+        head = this.plan(index);
+      } catch (err) {
+        if (!(err instanceof ExhibitError)) throw err;
+        out.push(err);
+        index++;
+        continue;
+      }
+      if (this.cache?.index === index) {
+        await one(index);
         index++;
         continue;
       }
       // A run of chunks stored back to back in one file: one read for all.
-      const run = [this.plan(index)];
-      let bytes = run[0]!.size;
-      while (index + run.length <= lastChunk && bytes < READ_BATCH) {
+      const run = [head];
+      let bytes = head.size;
+      while (index + run.length <= last && bytes < READ_BATCH) {
         const prev = run[run.length - 1]!;
         let next: ChunkPlan;
         try {
@@ -236,15 +274,24 @@ export class EwfReader implements ImageReader {
       const file = this.segments[run[0]!.segment]!;
       // A failed batch read (a file cut short) is retried chunk by chunk to name the chunk.
       const stored = await readAt(file.handle, run[0]!.offset, bytes, file.path).catch(() => undefined);
-      for (const [k, p] of run.entries()) {
+      for (const p of run) {
+        if (!stored) {
+          await one(p.index);
+          continue;
+        }
         const at = p.offset - run[0]!.offset;
-        const data = stored ? this.decode(p, stored.subarray(at, at + p.size)) : await this.chunk(p.index);
-        put(p.index, data);
-        if (k === run.length - 1) this.cache = { index: p.index, data };
+        try {
+          const data = this.decode(p, stored.subarray(at, at + p.size));
+          out.push(data);
+          this.cache = { index: p.index, data };
+        } catch (err) {
+          if (!(err instanceof ExhibitError)) throw err;
+          out.push(err);
+        }
       }
       index += run.length;
     }
-    return end - offset;
+    return out;
   }
 
   /** Decode chunk `index` (checked); the bytes are exactly the media bytes it covers. */
@@ -253,7 +300,7 @@ export class EwfReader implements ImageReader {
     if (this.cache?.index === index) return this.cache.data;
     const p = this.plan(index);
     const file = this.segments[p.segment]!;
-    const data = this.decode(p, await readAt(file.handle, p.offset, p.size, p.label));
+    const data = this.decode(p, await readAt(file.handle, p.offset, p.size, chunkLabel(p)));
     this.cache = { index, data };
     return data;
   }
@@ -262,11 +309,11 @@ export class EwfReader implements ImageReader {
     const loc = this.find(index);
     const first = index * this.chunkSize;
     const want = Math.min(this.chunkSize, this.size - first);
-    const label = `chunk ${index} (media bytes ${first}..${first + want - 1}) in ${this.segments[loc.segment]!.path}`;
+    const segmentPath = this.segments[loc.segment]!.path;
     // A zlib stream can exceed its chunk by a little (SMART stores every chunk compressed).
     if (loc.size > this.chunkSize + Math.ceil(this.chunkSize / 1000) + 1024 || loc.size < (loc.compressed ? 8 : 5))
-      throw new ExhibitError('IMAGE_INVALID', `${label}: stored size ${loc.size} at offset ${loc.offset} cannot hold a ${want}-byte chunk`);
-    return { ...loc, index, want, label };
+      throw new ExhibitError('IMAGE_INVALID', `${chunkLabel({ index, first, want, segmentPath })}: stored size ${loc.size} at offset ${loc.offset} cannot hold a ${want}-byte chunk`);
+    return { ...loc, index, first, want, segmentPath };
   }
 
   private decode(p: ChunkPlan, stored: Buffer): Buffer {
@@ -278,13 +325,13 @@ export class EwfReader implements ImageReader {
         data = zlib.inflateSync(stored, { maxOutputLength: this.chunkSize });
       } catch (err) {
         const tooLong = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-        throw new ExhibitError('IMAGE_INVALID', `${p.label}: ${tooLong ? `inflates to more than ${this.chunkSize} bytes` : `zlib stream is damaged (${(err as Error).message})`}`, { cause: err });
+        throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: ${tooLong ? `inflates to more than ${this.chunkSize} bytes` : `zlib stream is damaged (${(err as Error).message})`}`, { cause: err });
       }
     } else {
       data = stored.subarray(0, stored.length - 4);
-      if (fits(data.length) && adler32(data) !== stored.readUInt32LE(stored.length - 4)) throw new ExhibitError('IMAGE_INVALID', `${p.label}: checksum mismatch`);
+      if (fits(data.length) && adler32(data) !== stored.readUInt32LE(stored.length - 4)) throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: checksum mismatch`);
     }
-    if (!fits(data.length)) throw new ExhibitError('IMAGE_INVALID', `${p.label}: holds ${data.length} bytes, expected ${p.want}`);
+    if (!fits(data.length)) throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: holds ${data.length} bytes, expected ${p.want}`);
     if (data.length > p.want) {
       if (!this.warnedLongLastChunk) {
         this.warnedLongLastChunk = true;

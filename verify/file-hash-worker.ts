@@ -1,0 +1,10 @@
+/** Worker: SHA-256 of whole files, read back on this thread so the main thread keeps decoding media. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { fileSha256 } from '../image/file-hash.js';
+
+const files = (workerData as { files: string[] }).files;
+(async () => {
+  const sums: string[] = [];
+  for (const f of files) sums.push(await fileSha256(f));
+  parentPort!.postMessage({ sums });
+})().catch((err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err), code: (err as { code?: string }).code }));

@@ -1,0 +1,21 @@
+/** Each image file's SHA-256, read back: on a worker thread for large images, inline for small ones. */
+import { Worker } from 'node:worker_threads';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { workerUrl } from '../core/worker-url.js';
+import { fileSha256 } from '../image/file-hash.js';
+
+export async function fileSums(files: readonly string[], inline: boolean): Promise<string[]> {
+  if (inline) return Promise.all(files.map((f) => fileSha256(f)));
+  const worker = new Worker(workerUrl(import.meta.url, 'file-hash-worker'), { workerData: { files } });
+  try {
+    const reply = await new Promise<{ sums?: string[]; error?: string; code?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the file hashing thread stopped (exit code ${code})`)));
+    });
+    if (!reply.sums) throw new ExhibitError('IMAGE_INVALID', `an image file cannot be read back: ${describeSystemError(Object.assign(new Error(reply.error ?? ''), { code: reply.code }))}`);
+    return reply.sums;
+  } finally {
+    await worker.terminate();
+  }
+}
