@@ -12,6 +12,7 @@ import { EwfReader } from '../image/ewf/reader.js';
 import { ZstdReader } from '../image/zstd/reader.js';
 import { exhibit, makeSourceFile, ROOT, tempDir, type RunResult } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
+import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 
 const work = tempDir('exhibit-verify-');
 const home = path.join(work, 'home');
@@ -237,5 +238,44 @@ describe.skipIf(!fs.existsSync(interop))('images written by other tools (../shar
     const v = run(['verify', path.join(interop, 'ewf/dissect-unaligned.E01'), '--no-record', '--json']);
     expect(v.code).toBe(4);
     expect(json(v).problems.join('\n')).toMatch(/MD5 of the media is 12fa506e8e270f36f47159b80db58119, the hash stored in the image says 4a225557e15472d956eb5fe34eed3b9d/);
+  });
+});
+
+const noLoop = loopUnavailable();
+describe.skipIf(noLoop !== undefined)(`--source: the source read again${noLoop ? ` (skipped: ${noLoop})` : ''}`, () => {
+  it('matches for the original loop device, read-only with the proof, and differs for a changed copy', () => {
+    const disk = path.join(work, 'disk.img');
+    makeSourceFile(disk, 4 * 1024 * 1024, 44);
+    try {
+      const dev = attachLoop(disk);
+      const out = path.join(work, 'loop-acq');
+      const a = run(['acquire', dev, '-o', out, '-c', 'V-2', '-e', 'DISK', '-x', 'V. Examiner']);
+      expect(a.code, a.stderr).toBe(0);
+      const same = run(['verify', out, '--source', dev, '--no-record', '--json']);
+      expect(same.code, same.stdout).toBe(0);
+      const j = json(same);
+      expect(j.source).toMatchObject({ path: dev, read_only_unchanged: true, unreadable_now: [] });
+      expect(j.comparisons.filter((c: { against: string }) => c.against === 'the source, read again').map((c: { equal: boolean }) => c.equal)).toEqual([true, true, true]);
+      detachAll();
+      const changed = path.join(work, 'disk-changed.img');
+      fs.copyFileSync(disk, changed);
+      flip(changed, 3 * 1024 * 1024 + 7);
+      const dev2 = attachLoop(changed);
+      const diff = run(['verify', out, '--source', dev2, '--no-record', '--json']);
+      expect(diff.code).toBe(4);
+      expect(json(diff).problems.join('\n')).toMatch(/SHA256 of the source read again is [0-9a-f]{64}, the record says/);
+    } finally {
+      detachAll();
+    }
+  });
+});
+
+describe('--source with a file', () => {
+  it('a source of another size is named', () => {
+    const other = path.join(work, 'short.bin');
+    makeSourceFile(other, 1024 * 1024, 1);
+    const v = run(['verify', original('raw'), '--source', other, '--no-record']);
+    expect(v.code).toBe(4);
+    expectOneLineError(v.stderr, /the source .*short\.bin holds 1048576 bytes; the record says the acquired one held 3148288/);
   });
 });

@@ -8,11 +8,10 @@
  * bytes and sectors it covers, hashed as zeros, and the scan goes on: the
  * examiner learns what is damaged and what is still sound.
  */
-import crypto from 'node:crypto';
 import { type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { DigestJob } from '../core/hash-plan.js';
-import { HashPool } from '../core/hash-pool.js';
+import { hashStream } from '../core/hash-stream.js';
 import { EwfReader } from '../image/ewf/reader.js';
 import type { ImageReader } from '../image/types.js';
 import { ZstdReader } from '../image/zstd/reader.js';
@@ -48,7 +47,6 @@ export interface ScanOptions {
 }
 
 const SLOT = 4 * 1024 * 1024;
-const SLOTS = 6;
 
 /** A media unit as read: where it starts, its bytes (zeros when damaged). */
 interface Unit {
@@ -133,79 +131,17 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
   const kind: MediaScan['units']['kind'] = reader instanceof EwfReader ? 'chunk' : reader instanceof ZstdReader ? 'frame' : 'range';
   const jobs: DigestJob[] = o.algorithms.map((a) => ({ id: a, algorithm: a }));
   if (o.sliceSize) jobs.push({ id: 'slices', algorithm: 'sha256', segmentSize: o.sliceSize });
-  const inline = o.inline ?? reader.size < 64 * 1024 * 1024;
-  let results: Map<string, string[]>;
   let expected = 0;
-  const check = (u: Unit) => {
-    if (u.start !== expected) throw new ExhibitError('IMAGE_INVALID', `the image's units leave a gap or overlap at media byte ${expected}`);
-    expected += u.data.length;
-    if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
-  };
-
-  if (inline) {
-    const hs = o.algorithms.map((a) => crypto.createHash(a));
-    const slices: string[] = [];
-    let slice = o.sliceSize ? crypto.createHash('sha256') : undefined;
-    let inSlice = 0;
+  // The units, checked to follow one another without gap or overlap.
+  async function* pieces(): AsyncGenerator<Uint8Array> {
     for await (const u of units(reader, o.sectorSize, damaged, count)) {
-      check(u);
-      for (const h of hs) h.update(u.data);
-      if (slice && o.sliceSize) {
-        let at = 0;
-        while (at < u.data.length) {
-          const n = Math.min(o.sliceSize - inSlice, u.data.length - at);
-          slice.update(u.data.subarray(at, at + n));
-          at += n;
-          inSlice += n;
-          if (inSlice === o.sliceSize) {
-            slices.push(slice.digest('hex'));
-            slice = crypto.createHash('sha256');
-            inSlice = 0;
-          }
-        }
-      }
-      o.onProgress?.(expected);
-    }
-    if (slice && (inSlice > 0 || slices.length === 0)) slices.push(slice.digest('hex'));
-    results = new Map(o.algorithms.map((a, i) => [a, [hs[i]!.digest('hex')]]));
-    if (o.sliceSize) results.set('slices', slices);
-  } else {
-    // A ring of slots in shared memory: a slot is filled, handed to every hash worker, and refilled
-    // once they are done with it; reading and decoding the next slot overlaps the hashing of the last.
-    const sab = new SharedArrayBuffer(SLOT * SLOTS);
-    const ring = new Uint8Array(sab);
-    const pool = new HashPool(sab, jobs);
-    const busy: (Promise<void> | undefined)[] = new Array(SLOTS).fill(undefined);
-    let slot = 0;
-    let fill = 0;
-    const flush = async () => {
-      if (fill === 0) return;
-      busy[slot] = pool.update(slot * SLOT, fill);
-      slot = (slot + 1) % SLOTS;
-      fill = 0;
-      await busy[slot];
-    };
-    try {
-      for await (const u of units(reader, o.sectorSize, damaged, count)) {
-        check(u);
-        let at = 0;
-        while (at < u.data.length) {
-          const n = Math.min(SLOT - fill, u.data.length - at);
-          ring.set(u.data.subarray(at, at + n), slot * SLOT + fill);
-          fill += n;
-          at += n;
-          if (fill === SLOT) await flush();
-        }
-        o.onProgress?.(expected);
-      }
-      await flush();
-      await Promise.all(busy);
-      results = await pool.finish();
-    } catch (err) {
-      await pool.terminate();
-      throw err;
+      if (u.start !== expected) throw new ExhibitError('IMAGE_INVALID', `the image's units leave a gap or overlap at media byte ${expected}`);
+      expected += u.data.length;
+      if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
+      yield u.data;
     }
   }
+  const results = await hashStream(pieces(), jobs, { inline: o.inline ?? reader.size < 64 * 1024 * 1024, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
   if (expected !== reader.size) throw new ExhibitError('IMAGE_INVALID', `the image's units cover ${expected} bytes of its ${reader.size}`);
   const hashes: Digests = {};
   for (const a of o.algorithms) hashes[a] = results.get(a)![0]!;

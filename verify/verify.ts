@@ -43,6 +43,7 @@ export interface VerifyReport {
   units?: { kind: string; count: number };
   damage: DamagedUnit[];
   custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: { fingerprint: string; examiner: string }[] };
+  source?: { path: string; hashes: Digests; read_only_unchanged: boolean; read_only_method: string; unreadable_now: { first_sector: number; sectors: number; error: string }[]; recorded_sectors_hashed_as_fill: number };
   notes: string[];
   problems: string[];
 }
@@ -229,12 +230,18 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const unreadable = rec?.read_errors?.unreadable_sectors ?? (ewf?.errors ?? []).reduce((n, e) => n + e.sectors, 0);
     if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
 
-    report.verdict = problems.length > 0 ? 'failed' : comparisons.length === 0 ? 'unverifiable' : 'verified';
-    if (report.verdict === 'unverifiable') notes.push('nothing records what this image should hold (no record, no stored hash, no custody entry): its hashes are printed, but they prove nothing by themselves');
+    settle(report);
     return report;
   } finally {
     await reader.close();
   }
+}
+
+/** Set the verdict from what was found: any problem fails; nothing compared is unverifiable. */
+export function settle(report: VerifyReport): void {
+  report.verdict = report.problems.length > 0 ? 'failed' : report.comparisons.length === 0 ? 'unverifiable' : 'verified';
+  const note = 'nothing records what this image should hold (no record, no stored hash, no custody entry): its hashes are printed, but they prove nothing by themselves';
+  if (report.verdict === 'unverifiable' && !report.notes.includes(note)) report.notes.push(note);
 }
 
 /** The files the record lists against the files the image is made of: missing, extra, misordered or resized. */

@@ -5,7 +5,12 @@ import { CaseStore, exhibitPaths, loadSigner, findKey, recordVerification } from
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import { readKeyFiles } from '../../verify/custody-files.js';
-import { verifyImage, type VerifyReport } from '../../verify/verify.js';
+import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
+import { rehashSource } from '../../acquire/rehash-source.js';
+import { digestsEqual, type HashAlgorithm } from '../../core/crypto.js';
+import { ExhibitError } from '../../core/errors.js';
+import YAML from 'yaml';
+import type { AcquisitionRecord } from '../../core/record.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
@@ -13,8 +18,12 @@ import { readPassphrase } from '../passphrase.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 
+const SOURCE = 'the source, read again';
+
 interface VerifyFlags {
   hash?: string;
+  source?: string;
+  allowMounted?: boolean;
   key: string[];
   record: boolean;
   examiner?: string;
@@ -35,6 +44,8 @@ export function verifyCommand(): Command {
       )
       .argument('<target>', 'the image (.raw, .001, .E01, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
       .option('--hash <list>', 'compute only these hashes (e.g. md5); by default every one that something records')
+      .option('--source <device|file>', 'also read the source again (read-only, with the same proof as acquire) and compare its hashes with the record')
+      .option('--allow-mounted', 'with --source: read it although a file system on it is mounted read-write')
       .option('--key <pem>', "check the custody log's signatures with this public key instead of the key files beside it (repeat for several)", (v: string, all: string[]) => [...all, v], [])
       .option('--no-record', 'do not log the verification in the case store (read-only use)')
       .option('-x, --examiner <name>', 'who verifies (signs the entry in the case store, when the case is there)')
@@ -64,6 +75,10 @@ export function verifyCommand(): Command {
           onProgress: (done) => progress?.update(done),
         });
         progress?.done();
+        if (f.source) {
+          await checkSource(report, f.source, f.allowMounted === true, stop.signal, (p) => (progress = p));
+          progress?.done();
+        }
         const logged = f.record ? logVerification(report, f) : undefined;
         if (f.json) printJson({ ...report, ...(logged ? { logged } : {}) });
         else {
@@ -122,7 +137,7 @@ function reportText(r: VerifyReport): string {
   out.push(`verifying ${r.target}${img ? `: ${img.format}, ${img.files.length} file${img.files.length === 1 ? '' : 's'}, ${formatBytes(img.media_bytes)} of media` : ''}`);
   if (r.record) out.push(`  record  ${r.record.file} (case ${r.record.case}, evidence ${r.record.evidence}, ${r.record.result})`);
   for (const [a, h] of Object.entries(r.hashes)) {
-    const against = r.comparisons.filter((c) => c.algorithm === a);
+    const against = r.comparisons.filter((c) => c.algorithm === a && c.against !== SOURCE);
     const words = against.length === 0 ? 'nothing records it' : against.map((c) => `${c.equal ? 'matches' : 'DIFFERS FROM'} ${c.against}`).join(', ');
     out.push(`  ${a.padEnd(7)} ${h}  ${words}`);
   }
@@ -136,6 +151,10 @@ function reportText(r: VerifyReport): string {
     out.push(`  custody ${path.basename(c.log)}: ${c.entries} entries, ${c.problems.length === 0 ? 'chain, signatures and checkpoint check' : `${c.problems.length} problems`}${c.acquisition_entry ? `; the record is the one logged in entry ${c.acquisition_entry}` : ''}`);
     for (const k of c.keys) out.push(`          signed by ${k.examiner}  ${k.fingerprint}`);
   }
+  if (r.source) {
+    out.push(`  source  ${r.source.path}, read again (${r.source.read_only_unchanged ? 'unchanged while read' : 'CHANGED while read'}):`);
+    for (const c of r.comparisons.filter((x) => x.against === SOURCE)) out.push(`  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'matches' : 'DIFFERS FROM'} the record`);
+  }
   for (const n of r.notes) out.push(`  note: ${n}`);
   if (r.verdict === 'verified') out.push('VERIFIED: every byte of the media matches what was recorded');
   else if (r.verdict === 'unverifiable') out.push('UNVERIFIABLE: nothing records what this image should hold');
@@ -144,4 +163,49 @@ function reportText(r: VerifyReport): string {
     for (const p of r.problems) out.push(`  ${p}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** --source: read the source again and compare it with the record; adds to the report and settles it again. */
+async function checkSource(report: VerifyReport, source: string, allowMounted: boolean, signal: AbortSignal, show: (p: Progress) => void): Promise<void> {
+  if (!report.record) throw new ExhibitError('USAGE', '--source compares a source with its acquisition record, and this image has none');
+  const rec = YAML.parse(fs.readFileSync(report.record.file, 'utf8')) as AcquisitionRecord;
+  const recorded = rec.media.hashes ?? {};
+  const algorithms = (Object.keys(recorded) as HashAlgorithm[]).filter((a) => ['md5', 'sha1', 'sha256', 'sha512'].includes(a));
+  let progress: Progress | undefined;
+  if (algorithms.length === 0) throw new ExhibitError('USAGE', 'the record holds no hashes to compare the source with');
+  const r = await rehashSource({
+    source,
+    algorithms,
+    mediaBytes: rec.media.size_bytes,
+    paddingBytes: rec.media.padding_bytes ?? 0,
+    sectorSize: rec.media.sector_size,
+    fill: rec.read_errors?.fill ?? 'zero',
+    retries: rec.read_errors?.retries ?? 2,
+    recordedUnreadable: rec.read_errors?.ranges ?? [],
+    allowMounted,
+    signal,
+    onStart: (bytes) => {
+      progress = new Progress('reading the source', bytes);
+      show(progress);
+    },
+    onProgress: (done) => progress?.update(done),
+  });
+  report.source = {
+    path: source,
+    hashes: r.hashes,
+    read_only_unchanged: r.readOnly.unchanged,
+    read_only_method: r.readOnly.method,
+    unreadable_now: r.unreadableNow,
+    recorded_sectors_hashed_as_fill: r.recordedSectorsHashedAsFill,
+  };
+  for (const a of algorithms) {
+    const equal = digestsEqual(recorded[a]!, r.hashes[a]!);
+    report.comparisons.push({ against: SOURCE, algorithm: a, expected: recorded[a]!, computed: r.hashes[a]!, equal });
+    if (!equal) report.problems.push(`${a.toUpperCase()} of the source read again is ${r.hashes[a]}, the record says ${recorded[a]}`);
+  }
+  if (!r.readOnly.unchanged) report.problems.push(`the source changed while it was read again: ${r.readOnly.method}`);
+  if (r.recordedSectorsHashedAsFill > 0) report.notes.push(`the ${r.recordedSectorsHashedAsFill} sectors the record lists as unreadable were hashed as the fill the image holds there`);
+  const newBad = r.unreadableNow.reduce((n, x) => n + x.sectors, 0);
+  if (newBad > 0) report.notes.push(`${newBad} sectors of the source could not be read this time (filled as at acquisition)`);
+  settle(report);
 }

@@ -1,0 +1,76 @@
+/**
+ * Hashing a stream of byte pieces that arrive in order (an image's decoded
+ * units, a source read again): on worker threads through a ring of shared
+ * slots (core/hash-pool.ts), so reading and decoding the next piece overlaps
+ * the hashing of the last; or inline on this thread, for small inputs where
+ * starting workers costs more than the hashing.
+ */
+import crypto from 'node:crypto';
+import type { DigestJob } from './hash-plan.js';
+import { HashPool } from './hash-pool.js';
+
+const SLOT = 4 * 1024 * 1024;
+const SLOTS = 6;
+
+/** Digest every piece with every job; returns each job's digests (one, or one per segment for segmented jobs). */
+export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readonly DigestJob[], o: { inline: boolean; onBytes?: (done: number) => void }): Promise<Map<string, string[]>> {
+  let done = 0;
+  if (o.inline) {
+    const state = jobs.map((j) => ({ job: j, h: crypto.createHash(j.algorithm), inSeg: 0, out: [] as string[] }));
+    for await (const piece of pieces) {
+      for (const s of state) {
+        const seg = s.job.segmentSize;
+        if (!seg) {
+          s.h.update(piece);
+          continue;
+        }
+        for (let at = 0; at < piece.length; ) {
+          const n = Math.min(seg - s.inSeg, piece.length - at);
+          s.h.update(piece.subarray(at, at + n));
+          at += n;
+          s.inSeg += n;
+          if (s.inSeg === seg) {
+            s.out.push(s.h.digest('hex'));
+            s.h = crypto.createHash(s.job.algorithm);
+            s.inSeg = 0;
+          }
+        }
+      }
+      done += piece.length;
+      o.onBytes?.(done);
+    }
+    return new Map(state.map((s) => [s.job.id, s.job.segmentSize ? (s.inSeg > 0 || s.out.length === 0 ? [...s.out, s.h.digest('hex')] : s.out) : [s.h.digest('hex')]]));
+  }
+  const sab = new SharedArrayBuffer(SLOT * SLOTS);
+  const ring = new Uint8Array(sab);
+  const pool = new HashPool(sab, jobs);
+  const busy: (Promise<void> | undefined)[] = new Array(SLOTS).fill(undefined);
+  let slot = 0;
+  let fill = 0;
+  const flush = async () => {
+    if (fill === 0) return;
+    busy[slot] = pool.update(slot * SLOT, fill);
+    slot = (slot + 1) % SLOTS;
+    fill = 0;
+    await busy[slot]; // the next slot must be free before it is filled
+  };
+  try {
+    for await (const piece of pieces) {
+      for (let at = 0; at < piece.length; ) {
+        const n = Math.min(SLOT - fill, piece.length - at);
+        ring.set(piece.subarray(at, at + n), slot * SLOT + fill);
+        fill += n;
+        at += n;
+        if (fill === SLOT) await flush();
+      }
+      done += piece.length;
+      o.onBytes?.(done);
+    }
+    await flush();
+    await Promise.all(busy);
+    return await pool.finish();
+  } catch (err) {
+    await pool.terminate();
+    throw err;
+  }
+}
