@@ -10,7 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EwfReader } from '../image/ewf/reader.js';
 import { ZstdReader } from '../image/zstd/reader.js';
-import { exhibit, makeSourceFile, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { exhibit, fileDigest, have, makeSourceFile, ROOT, sh, tempDir, type RunResult } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 
@@ -164,12 +164,39 @@ describe('files of a set', () => {
     expect(json(v).problems.join('\n')).toMatch(/EV\.005 is part of the image but not in the record \(an extra file\)/);
   });
 
+  it('a damaged E01 table entry is found, though its table2 copy still reads the media', () => {
+    const dir = copyOf('e01', 'table');
+    const file = path.join(dir, 'EV.E01');
+    const at = fs.readFileSync(file).indexOf(Buffer.from('table\0\0\0'));
+    expect(at).toBeGreaterThan(0);
+    flip(file, at + 76 + 24 + 4 * 3 + 1); // descriptor (76) + table header (24): the second byte of entry 3
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    const j = json(v);
+    expect(j.problems.join('\n')).toMatch(/table in .*EV\.E01 at \d+ is damaged; table2 used/);
+    expect(j.damage).toEqual([]); // every chunk still reads: the media is sound
+  });
+
   it('a damaged E01 section descriptor stops the image from opening, and says where', () => {
     const dir = copyOf('e01', 'section');
     flip(path.join(dir, 'EV.E01'), 13 + 20); // inside the first section descriptor, after the file header
     const v = run(['verify', dir, '--no-record', '--json']);
     expect(v.code).toBe(4);
     expect(json(v).problems[0]).toMatch(/the image cannot be opened: .*EV\.E01/);
+  });
+});
+
+describe.skipIf(!have('ewfacquire'))('an E01 written by ewfacquire', () => {
+  it('verifies against the MD5 and SHA-1 it stores', () => {
+    const target = path.join(work, 'ewfacquire', 'ewf');
+    fs.mkdirSync(path.dirname(target));
+    sh('ewfacquire', ['-u', '-q', '-t', target, '-c', 'deflate:best', '-d', 'sha1', '-b', '128', src]);
+    const v = run(['verify', `${target}.E01`, '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    const j = json(v);
+    expect(j.verdict).toBe('verified');
+    expect(j.comparisons.map((c: { algorithm: string }) => c.algorithm).sort()).toEqual(['md5', 'sha1']);
+    expect(j.hashes.md5).toBe(fileDigest('md5', src));
   });
 });
 
