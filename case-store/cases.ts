@@ -166,3 +166,12 @@ export function recordVerification(store: CaseStore, caseNumber: string, evidenc
     return entries[entries.length - 1]!.seq;
   });
 }
+
+/** Log that a report of the case was issued (exhibit report). Returns the entry's number. */
+export function recordReport(store: CaseStore, caseNumber: string, signer: Signer, payload: { file: string; sha256: string; format: string; entries_covered: number }): number {
+  return store.immediate(() => {
+    const c = store.getCase(caseNumber);
+    const entries = appendToCase(store, c, [{ kind: 'report.issued', payload: { ...payload }, signers: [signer] }]);
+    return entries[entries.length - 1]!.seq;
+  });
+}

@@ -7,6 +7,7 @@ import { custodyCommand } from './commands/custody.js';
 import { evidenceCommand } from './commands/evidence.js';
 import { keyCommand } from './commands/key.js';
 import { verifyCommand } from './commands/verify.js';
+import { reportCommand } from './commands/report.js';
 import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
@@ -37,6 +38,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(evidenceCommand());
   program.addCommand(custodyCommand());
   program.addCommand(keyCommand());
+  program.addCommand(reportCommand(version));
   // addCommand does not pass settings down: give every command the same error style.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) {

@@ -1,0 +1,57 @@
+/**
+ * What a report says, gathered from the case store (read only) and the
+ * acquisition records the store points at. A case whose custody log fails
+ * its check gets no report: the error names the entry instead.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { caseSummary, checkpointOf, logLines, requireIntact, type CaseStore, type CaseSummary } from '../case-store/index.js';
+import type { CheckedEntry } from '../core/custody-check.js';
+import { parseCheckpoint } from '../core/custody.js';
+import type { AcquisitionRecord } from '../core/record.js';
+
+export interface AcquisitionDetail {
+  row: Record<string, unknown>;
+  recordPath: string;
+  recordText?: string; // the record file, when it is on this machine
+  record?: AcquisitionRecord;
+  missing?: string; // why the record could not be read
+}
+
+export interface ReportData {
+  summary: CaseSummary;
+  entries: CheckedEntry[];
+  logText: string;
+  checkpointText: string;
+  checkpoint: { size: number; head: string; signer: string };
+  keys: { examiner: string; fingerprint: string }[];
+  acquisitions: AcquisitionDetail[];
+}
+
+export function gatherReport(store: CaseStore, caseNumber: string): ReportData {
+  const c = store.getCase(caseNumber);
+  const check = requireIntact(store, c);
+  const summary = caseSummary(store, c.number);
+  const lines = logLines(store, c);
+  const checkpointText = checkpointOf(store, c)!;
+  const cp = parseCheckpoint(checkpointText)!;
+  const acquisitions = summary.acquisitions.map((row): AcquisitionDetail => {
+    const recordPath = path.join(String(row.folder), String(row.record_file));
+    try {
+      const recordText = fs.readFileSync(recordPath, 'utf8');
+      return { row, recordPath, recordText, record: YAML.parse(recordText) as AcquisitionRecord };
+    } catch (err) {
+      return { row, recordPath, missing: (err as { code?: string }).code === 'ENOENT' ? 'not on this machine' : 'unreadable' };
+    }
+  });
+  return {
+    summary,
+    entries: check.entries,
+    logText: lines.map((l) => `${l}\n`).join(''),
+    checkpointText,
+    checkpoint: { size: cp.size, head: cp.head, signer: check.keys.get(cp.key)?.name ?? cp.key },
+    keys: [...check.keys].map(([fingerprint, k]) => ({ examiner: k.name, fingerprint })),
+    acquisitions,
+  };
+}

@@ -1,0 +1,252 @@
+/**
+ * The custody report as PDF/A-3b: one document per case, sections in the
+ * template's order, every page with its header and "Page N of M", and the
+ * machine-checkable evidence attached inside (PDF/A-3 associated files): the
+ * custody log, its checkpoint, each acquisition record and the CASE/UCO export.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { KIND_WORDS } from '../core/custody.js';
+import { timestamp, type Timestamp } from '../core/time.js';
+import { formatBytes } from '../core/units.js';
+import type { ReportData } from './data.js';
+import { fields, furnish, heading, newDocument, paragraph, table, type Doc } from './layout.js';
+import type { ReportTemplate, Section } from './template.js';
+
+const when = (t: { utc?: unknown; local?: unknown } | undefined): string =>
+  t ? `${String(t.local ?? '').replace('T', ' ')} (UTC ${String(t.utc ?? '').replace('T', ' ').replace('Z', '')})` : '';
+const isHash = (label: string) => /^(MD5|SHA-1|SHA-256|SHA-512|SHA-256 of the record|Head|Fingerprint)/.test(label);
+
+export interface RenderedReport {
+  pdf: Buffer;
+  generated: Timestamp;
+}
+
+export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, version: string): Promise<RenderedReport> {
+  const generated = timestamp();
+  const c = data.summary.case;
+  const doc = newDocument({ title: `${t.title}: ${t.labels.case} ${c.number}`, author: t.organisation.name, subject: `exhibit ${version}` });
+  const chunks: Buffer[] = [];
+  doc.on('data', (b: Buffer) => chunks.push(b));
+  const done = new Promise<RenderedReport>((resolve, reject) => {
+    doc.on('end', () => resolve({ pdf: Buffer.concat(chunks), generated }));
+    doc.on('error', reject);
+  });
+
+  doc.font('bold').fontSize(18).text(t.title);
+  doc.font('sans').fontSize(10).text(`${t.labels.case} ${c.number}${c.title ? ` — ${c.title}` : ''}`);
+  doc.text([t.organisation.name, ...t.organisation.address].join(', '));
+  doc.moveDown(0.5);
+  const appendix: string[][] = [];
+  for (const s of t.sections) SECTION[s](doc, data, t, appendix);
+  if (appendix.length > 0) {
+    doc.addPage();
+    heading(doc, t.labels['unreadable-appendix']);
+    table(doc, [{ title: 'Evidence', share: 2 }, { title: 'First sector', share: 2, mono: true }, { title: 'Sectors', share: 1.5, mono: true }, { title: 'Error', share: 1.5 }], appendix);
+  }
+
+  attach(doc, `case-${c.number}.custody.jsonl`, data.logText, 'application/x-ndjson', 'The custody log: one signed, hash-chained entry per line', 'Source');
+  attach(doc, `case-${c.number}.checkpoint`, data.checkpointText, 'text/plain', 'The signed checkpoint of the custody log', 'Source');
+  for (const a of data.acquisitions) {
+    if (a.recordText) attach(doc, path.basename(a.recordPath), a.recordText, 'application/yaml', `Acquisition record of ${String(a.row.evidence)}`, 'Source');
+  }
+  attach(doc, `case-${c.number}.jsonld`, jsonld, 'application/ld+json', 'CASE/UCO export of the case', 'Data');
+
+  furnish(
+    doc,
+    `${t.organisation.name} — ${t.title} — ${t.labels.case} ${c.number}`,
+    (n, m) => `${t.labels.page} ${n} ${t.labels.of} ${m}   ·   ${t.labels.generated} ${generated.local.replace('T', ' ')} by exhibit ${version}`,
+  );
+  doc.end();
+  return done;
+}
+
+function attach(doc: Doc, name: string, text: string, type: string, description: string, relationship: 'Source' | 'Data'): void {
+  const now = new Date();
+  // pdfkit takes the PDF/A-3 AFRelationship as `relationship`; its type definitions predate it.
+  const options = { name, type, description, relationship, creationDate: now, modifiedDate: now } as PDFKit.Mixins.PDFAttachmentOptions;
+  doc.file(Buffer.from(text, 'utf8'), options);
+}
+
+type Renderer = (doc: Doc, d: ReportData, t: ReportTemplate, appendix: string[][]) => void;
+
+const SECTION: Record<Section, Renderer> = {
+  summary(doc, d, t) {
+    heading(doc, t.labels.summary);
+    const s = d.summary;
+    fields(doc, [
+      ['Case number', s.case.number],
+      ['Title', s.case.title ?? undefined],
+      ['Opened', when(d.entries.find((e) => e.entry.kind === 'case.opened')?.entry.time)],
+      ['Evidence items', String(s.evidence.length)],
+      ['Acquisitions', String(s.acquisitions.length)],
+      ['Custody transfers', String(s.transfers.length)],
+      ['Verifications', String(s.verifications.length)],
+      ['Custody log', `${d.checkpoint.size} entries, checked: chain, every signature and the signed checkpoint hold`],
+    ]);
+  },
+
+  evidence(doc, d, t) {
+    heading(doc, t.labels.evidence);
+    if (d.summary.evidence.length === 0) paragraph(doc, 'None registered.');
+    for (const e of d.summary.evidence) {
+      const acq = d.acquisitions.find((a) => a.row.evidence === e.number && a.record);
+      heading(doc, String(e.number), 2);
+      fields(doc, [
+        ['Description', str(e.description)],
+        ['Make', str(e.make)],
+        ['Model', str(e.model)],
+        ['Serial number', str(e.serial)],
+        ['Capacity', typeof e.capacity_bytes === 'number' ? `${formatBytes(e.capacity_bytes)} (${e.capacity_bytes} bytes)` : undefined],
+        ['Sector size', acq?.record ? `${acq.record.media.sector_size} bytes` : undefined],
+        ['Condition', str(e.condition)],
+        ['Seal numbers', Array.isArray(e.seals) && e.seals.length > 0 ? e.seals.join(', ') : undefined],
+      ]);
+    }
+  },
+
+  acquisitions(doc, d, t, appendix) {
+    heading(doc, t.labels.acquisitions);
+    if (d.acquisitions.length === 0) paragraph(doc, 'None.');
+    for (const a of d.acquisitions) {
+      const r = a.record;
+      heading(doc, `${String(a.row.evidence)}: ${String(a.row.result)}`, 2);
+      if (!r) {
+        fields(doc, [
+          ['Record', `${a.recordPath} (${a.missing}); what the custody log holds:`],
+          ['Examiner', str(a.row.examiner)],
+          ['Format', str(a.row.format)],
+          ['Started (UTC)', str(a.row.started_utc)],
+          ['Finished (UTC)', str(a.row.finished_utc)],
+          ['MD5', str(a.row.md5)],
+          ['SHA-1', str(a.row.sha1)],
+          ['SHA-256', str(a.row.sha256)],
+        ], isHash);
+        continue;
+      }
+      const ro = r.read_only as { method?: string; unchanged?: boolean; ro_flag_before?: boolean; ro_flag_after?: boolean };
+      const dev = (r.source.device ?? {}) as { model?: string; serial?: string };
+      fields(doc, [
+        ['Tool', `${r.tool.name} ${r.tool.version} (Node ${r.tool.node}, OpenSSL ${r.tool.openssl})`],
+        ['Examiner', r.examiner],
+        ['Source', `${String(r.source.path)}${dev.model ? `, ${dev.model}` : ''}${dev.serial ? `, serial ${dev.serial}` : ''}`],
+        ['Started', when(r.started)],
+        ['Finished', when(r.finished)],
+        ['Format', `${r.image.format}${r.image.compression ? `, ${r.image.compression} compression` : ''}`],
+        ['Media', `${formatBytes(r.media.size_bytes)} (${r.media.size_bytes} bytes, ${r.media.sectors} sectors of ${r.media.sector_size})`],
+        ['MD5', r.media.hashes?.md5],
+        ['SHA-1', r.media.hashes?.sha1],
+        ['SHA-256', r.media.hashes?.sha256],
+        ['SHA-512', r.media.hashes?.sha512],
+        ['Read-only proof', `${ro.unchanged ? 'source unchanged' : 'SOURCE CHANGED'}: ${ro.method ?? ''}`],
+        ['Unreadable sectors', r.read_errors.unreadable_sectors === 0 ? 'none' : `${r.read_errors.unreadable_sectors} in ${r.read_errors.ranges.length} ranges, filled with ${r.read_errors.fill}`],
+        ['Zero sectors', r.media.zero_sectors ? `${r.media.zero_sectors.total} (${r.media.zero_sectors.read_as_zero} read as zeros, ${r.media.zero_sectors.filled} filled)` : undefined],
+        ['Record', a.recordPath],
+        ['SHA-256 of the record', str(a.row.record_sha256)],
+      ], isHash);
+      table(doc, [{ title: 'Image file', share: 1.9 }, { title: 'Size', share: 1.4 }, { title: 'SHA-256', share: 6.2, mono: true }], r.image.files.map((f) => [f.name, `${f.size} bytes`, f.sha256 ?? '']));
+      const ranges = r.read_errors.ranges.map((x) => [r.evidence, String(x.first_sector), String(x.sectors), x.error]);
+      if (ranges.length > 0 && ranges.length <= t.unreadableInlineLimit) {
+        table(doc, [{ title: 'Evidence', share: 2 }, { title: 'First sector', share: 2, mono: true }, { title: 'Sectors', share: 1.5, mono: true }, { title: 'Error', share: 1.5 }], ranges);
+      } else if (ranges.length > 0) {
+        paragraph(doc, `The ${ranges.length} unreadable ranges are listed in the appendix.`);
+        appendix.push(...ranges);
+      }
+    }
+  },
+
+  verifications(doc, d, t) {
+    heading(doc, t.labels.verifications);
+    const rows = d.entries
+      .filter((e) => e.entry.kind === 'verification.performed')
+      .map((e) => {
+        const p = e.entry.payload as { evidence?: string; result?: string; problems?: number; first_problem?: string };
+        return [String(e.seq), e.entry.time.local.replace('T', ' '), str(p.evidence) ?? '', e.entry.actor.name, `${str(p.result) ?? ''}${p.first_problem ? `: ${p.first_problem}` : ''}`];
+      });
+    if (rows.length === 0) paragraph(doc, 'None recorded.');
+    else table(doc, [{ title: 'Entry', share: 0.8 }, { title: 'Date and time', share: 3 }, { title: 'Evidence', share: 1.5 }, { title: 'By', share: 2 }, { title: 'Result', share: 3 }], rows);
+  },
+
+  custody(doc, d, t) {
+    heading(doc, t.labels.custody);
+    const rows = d.entries
+      .filter((e) => e.entry.kind === 'custody.transferred')
+      .map((e) => {
+        const p = e.entry.payload as { evidence?: string; from?: { name?: string; key?: string }; to?: { name?: string; key?: string }; purpose?: string; location?: string };
+        const countersigned = (e.entry.cosigners ?? []).length > 0;
+        return [
+          e.entry.time.local.replace('T', ' ').replace(/\.\d{3}/, ''),
+          str(p.evidence) ?? '',
+          str(p.from?.name) ?? '',
+          `${str(p.to?.name) ?? ''}${countersigned ? '' : ' (not countersigned)'}`,
+          str(p.purpose) ?? '',
+          str(p.location) ?? '',
+          `${(p.from?.key ?? '').slice(0, 16)}${countersigned ? `\n${(p.to?.key ?? '').slice(0, 16)}` : ''}`,
+        ];
+      });
+    if (rows.length === 0) paragraph(doc, 'No transfers recorded.');
+    else
+      table(
+        doc,
+        [
+          { title: 'Date and time', share: 2.4 },
+          { title: 'Item', share: 1.2 },
+          { title: 'Released by', share: 1.7 },
+          { title: 'Received by', share: 1.7 },
+          { title: 'Purpose', share: 1.7 },
+          { title: 'Location', share: 1.7 },
+          { title: 'Keys', share: 2, mono: true },
+        ],
+        rows,
+      );
+    heading(doc, 'All custody log entries', 2);
+    table(
+      doc,
+      [{ title: 'Entry', share: 0.7 }, { title: 'Date and time', share: 2.6 }, { title: 'Event', share: 2.2 }, { title: 'By', share: 2.5 }],
+      d.entries.map((e) => [String(e.seq), e.entry.time.local.replace('T', ' ').replace(/\.\d{3}/, ''), KIND_WORDS[e.entry.kind], [e.entry.actor.name, ...(e.entry.cosigners ?? []).map((x) => x.name)].join(' + ')]),
+    );
+  },
+
+  integrity(doc, d, t) {
+    heading(doc, t.labels.integrity);
+    fields(doc, [
+      ['Entries', String(d.checkpoint.size)],
+      ['Head', d.checkpoint.head],
+      ['Checkpoint signed by', d.checkpoint.signer],
+      ['SHA-256 of the log', createHash('sha256').update(d.logText).digest('hex')],
+    ], (l) => l === 'Head' || l === 'SHA-256 of the log');
+    table(doc, [{ title: 'Examiner', share: 2 }, { title: 'Key fingerprint (SHA-256 of the public key)', share: 5, mono: true }], d.keys.map((k) => [k.examiner, k.fingerprint]));
+  },
+
+  'how-to-check'(doc, d, t) {
+    heading(doc, t.labels['how-to-check']);
+    const n = d.summary.case.number;
+    paragraph(
+      doc,
+      `This document carries the evidence it describes. Its attachments are the custody log (case-${n}.custody.jsonl), its signed checkpoint, ` +
+        'every acquisition record, and a CASE/UCO description of the case. Extract them with any PDF reader, or with: pdfdetach -saveall report.pdf',
+    );
+    paragraph(
+      doc,
+      `1. Each line of the custody log is one entry, signed with the Ed25519 key of whoever made it, and names the SHA-256 of the line before it. ` +
+        `The checkpoint gives the number of entries (${d.checkpoint.size}) and the SHA-256 of the last line (the head above), signed. ` +
+        'exhibit checks all of it with: exhibit custody verify <folder holding the log, the checkpoint and the public keys>. ' +
+        'The same check with sha256sum and openssl alone is written out step by step in exhibit\'s SECURITY.md.',
+    );
+    paragraph(doc, '2. Compare the key fingerprints above with the ones the examiners published: a signature proves which key signed, the fingerprint says whose key it is.');
+    paragraph(
+      doc,
+      '3. Each acquisition record names its image files with their SHA-256 and the media hashes; its own SHA-256 is in the custody log entry that logged the acquisition. ' +
+        'exhibit verify <image folder> re-reads every byte of the image and compares all of these; an image with nothing to compare against is reported as unverifiable, never as verified.',
+    );
+  },
+
+  declaration(doc, _d, t) {
+    heading(doc, t.labels.declaration);
+    for (const p of t.declaration) paragraph(doc, p);
+  },
+};
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}

@@ -1,0 +1,124 @@
+/**
+ * Report templates: YAML files that decide the titles, labels, organisation,
+ * which sections appear and in what order, and the legal wording. Every key
+ * is checked, and an error names the file, the line and the field, so a
+ * broken template never yields a PDF.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML, { isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+
+export const SECTIONS = ['summary', 'evidence', 'acquisitions', 'verifications', 'custody', 'integrity', 'how-to-check', 'declaration'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+const LABELS = ['case', 'page', 'of', 'generated', ...SECTIONS, 'unreadable-appendix'] as const;
+export type LabelKey = (typeof LABELS)[number];
+
+export interface ReportTemplate {
+  file: string;
+  organisation: { name: string; address: string[] };
+  title: string;
+  sections: Section[];
+  labels: Record<LabelKey, string>;
+  declaration: string[];
+  unreadableInlineLimit: number;
+}
+
+/** The default template, shipped in templates/. */
+export function defaultTemplatePath(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.join(dir, 'templates', 'custody-report.yaml');
+}
+
+export function loadTemplate(file: string = defaultTemplatePath()): ReportTemplate {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ExhibitError('USAGE', `cannot read the template ${file}: ${describeSystemError(err)}`, { cause: err });
+  }
+  const lines = new LineCounter();
+  const doc: Document = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const at = e.linePos?.[0];
+    throw new ExhibitError('USAGE', `the template ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${e.message.split('\n')[0]}`);
+  }
+  const fail = (node: Node | null | undefined, field: string, what: string): never => {
+    const line = node?.range ? lines.linePos(node.range[0]).line : undefined;
+    throw new ExhibitError('USAGE', `the template ${file}${line ? `, line ${line}` : ''}: ${field} ${what}`, { hints: [`compare it with the default: ${defaultTemplatePath()}`] });
+  };
+  const root = doc.contents;
+  if (!isMap(root)) return fail(root, 'the template', 'should be a mapping of settings');
+  const str = (node: unknown, field: string): string => {
+    if (!isScalar(node) || typeof node.value !== 'string') return fail(node as Node, field, 'should be text');
+    return node.value;
+  };
+  const strList = (node: unknown, field: string): string[] => {
+    if (!isSeq(node)) return fail(node as Node, field, 'should be a list of text');
+    return node.items.map((item, i) => str(item, `${field}[${i + 1}]`));
+  };
+  const known = ['organisation', 'title', 'sections', 'labels', 'declaration', 'unreadable-inline-limit'];
+  const t: Partial<ReportTemplate> = { file };
+  const labels: Partial<Record<LabelKey, string>> = {};
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const value = pair.value as Node | null;
+    switch (key) {
+      case 'organisation': {
+        if (!isMap(value)) return fail(value, 'organisation', 'should be a mapping with name and address');
+        for (const p of value.items) {
+          const k = isScalar(p.key) ? String(p.key.value) : '';
+          if (k === 'name') t.organisation = { name: str(p.value, 'organisation.name'), address: t.organisation?.address ?? [] };
+          else if (k === 'address') t.organisation = { name: t.organisation?.name ?? '', address: strList(p.value, 'organisation.address') };
+          else return fail(p.key as Node, `organisation.${k}`, 'is not a known field (name, address)');
+        }
+        break;
+      }
+      case 'title':
+        t.title = str(value, 'title');
+        break;
+      case 'sections': {
+        if (!isSeq(value)) return fail(value, 'sections', 'should be a list of section names');
+        t.sections = value.items.map((item, i) => {
+          const name = str(item, `sections[${i + 1}]`);
+          if (!(SECTIONS as readonly string[]).includes(name)) return fail(item as Node, `sections[${i + 1}]`, `is "${name}", not a known section (${SECTIONS.join(', ')})`);
+          return name as Section;
+        });
+        break;
+      }
+      case 'labels': {
+        if (!isMap(value)) return fail(value, 'labels', 'should be a mapping of label names to text');
+        for (const p of value.items) {
+          const k = isScalar(p.key) ? String(p.key.value) : '';
+          if (!(LABELS as readonly string[]).includes(k)) return fail(p.key as Node, `labels.${k}`, `is not a known label (${LABELS.join(', ')})`);
+          labels[k as LabelKey] = str(p.value, `labels.${k}`);
+        }
+        break;
+      }
+      case 'declaration':
+        t.declaration = strList(value, 'declaration');
+        break;
+      case 'unreadable-inline-limit':
+        if (!isScalar(value) || !Number.isSafeInteger(value.value) || (value.value as number) < 0) return fail(value, 'unreadable-inline-limit', 'should be a whole number');
+        t.unreadableInlineLimit = value.value as number;
+        break;
+      default:
+        return fail(pair.key as Node, key || 'a key', `is not a known setting (${known.join(', ')})`);
+    }
+  }
+  for (const k of ['organisation', 'title', 'sections'] as const) if (t[k] === undefined) return fail(root, k, 'is missing');
+  for (const k of LABELS) if (labels[k] === undefined) return fail(root, `labels.${k}`, 'is missing');
+  return {
+    file,
+    organisation: t.organisation!,
+    title: t.title!,
+    sections: t.sections!,
+    labels: labels as Record<LabelKey, string>,
+    declaration: t.declaration ?? [],
+    unreadableInlineLimit: t.unreadableInlineLimit ?? 10,
+  };
+}
