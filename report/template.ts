@@ -44,7 +44,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
   const doc: Document = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const at = e.linePos?.[0];
+    const at = lines.linePos(e.pos[0]);
     throw new ExhibitError('USAGE', `the template ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${e.message.split('\n')[0]}`);
   }
   const fail = (node: Node | null | undefined, field: string, what: string): never => {

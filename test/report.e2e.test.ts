@@ -1,0 +1,186 @@
+/**
+ * exhibit report through the real command: a case of 3 evidence items and
+ * 200 transfers rendered as PDF/A-3b, read back with poppler (pdftotext,
+ * pdfinfo, pdfdetach) and qpdf; the CASE/UCO export expanded as JSON-LD with
+ * the network refused; broken templates refused with the line and field.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import jsonld from 'jsonld';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CaseStore, exhibitPaths, loadSigner, recordTransfer } from '../case-store/index.js';
+import { exhibit, fileDigest, have, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+
+const work = tempDir('exhibit-report-');
+const CASE = 'R-2026-9';
+const X = 'R. Examiner';
+const TRANSFERS = 200;
+const pdf = path.join(work, 'report.pdf');
+const run = (args: string[]): RunResult => exhibit(args);
+const json = (r: RunResult): any => JSON.parse(r.stdout);
+const tools = ['pdftotext', 'pdfinfo', 'pdfdetach', 'qpdf'].filter((t) => !have(t));
+const text = (args: string[] = []) => spawnSync('pdftotext', ['-layout', ...args, pdf, '-'], { encoding: 'utf8' }).stdout;
+
+beforeAll(async () => {
+  expect(run(['case', 'open', CASE, '--title', 'Report test: Ünïcødé names, Ελληνικά, Кириллица', '-x', X]).code).toBe(0);
+  const formats = ['raw', 'e01', 'zst'];
+  for (let i = 1; i <= 3; i++) {
+    const ev = `EV-${i}`;
+    expect(run(['evidence', 'add', CASE, ev, '--description', `drive ${i}`, '--make', 'Seagate', '--model', `ST${i}000`, '--serial', `SN-000${i}`, '--seal', `A-${i}00`, '--condition', 'sealed', '-x', X]).code).toBe(0);
+    const src = path.join(work, `src-${i}.bin`);
+    makeSourceFile(src, 1024 * 1024 + 512 * i, 50 + i);
+    const a = run(['acquire', src, '-o', path.join(work, 'evidence'), '-c', CASE, '-e', ev, '-x', X, '-f', formats[i - 1]!]);
+    expect(a.code, a.stderr).toBe(0);
+  }
+  expect(run(['key', 'create', '-x', 'S. Receiver']).code).toBe(0);
+  const store = CaseStore.open(exhibitPaths());
+  try {
+    const a = loadSigner(store, X);
+    const b = loadSigner(store, 'S. Receiver');
+    for (let i = 0; i < TRANSFERS; i++) {
+      const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
+      recordTransfer(store, CASE, `EV-${(i % 3) + 1}`, from, { name: to.name, signer: to }, `hand-over ${i}`, `room ${i % 7}`);
+    }
+  } finally {
+    store.close();
+  }
+  const r = run(['report', CASE, '--out', pdf, '-x', X]);
+  expect(r.code, r.stderr).toBe(0);
+}, 120_000);
+
+describe.skipIf(tools.length > 0)(`the PDF${tools.length ? ` (skipped: ${tools.join(', ')} missing; apt-get install poppler-utils qpdf)` : ''}`, () => {
+  it('holds every hash, serial and transfer row, and the checkpoint', () => {
+    const t = text(['-raw']);
+    const records = fs.readdirSync(path.join(work, 'evidence')).filter((n) => n.endsWith('.acquisition.yaml'));
+    expect(records).toHaveLength(3);
+    for (let i = 1; i <= 3; i++) {
+      const src = path.join(work, `src-${i}.bin`);
+      for (const a of ['md5', 'sha1', 'sha256']) expect(t).toContain(fileDigest(a, src));
+      expect(t).toContain(`SN-000${i}`);
+      expect(t).toContain(`A-${i}00`);
+    }
+    for (const f of fs.readdirSync(path.join(work, 'evidence')).filter((n) => /\.(raw|E01|zst)$/.test(n))) {
+      expect(t.replace(/\s+/g, '')).toContain(fileDigest('sha256', path.join(work, 'evidence', f)));
+    }
+    for (let i = 0; i < TRANSFERS; i++) expect(t).toMatch(new RegExp(`hand-over\\s+${i}\\b`)); // a narrow column may wrap it
+    const dir = detach('contents');
+    const cp = fs.readFileSync(path.join(dir, `case-${CASE}.checkpoint`), 'utf8').split('\n');
+    expect(t).toContain(cp[2]); // the head
+    expect(t).toMatch(new RegExp(`Entries\\s+${cp[1]}`));
+    expect(t).toContain('Ünïcødé names, Ελληνικά, Кириллица');
+  });
+
+  it('numbers every page "Page N of M" and repeats the table header on each page a table continues on', () => {
+    const pages = Number(/Pages:\s+(\d+)/.exec(spawnSync('pdfinfo', [pdf], { encoding: 'utf8' }).stdout)![1]);
+    expect(pages).toBeGreaterThan(5);
+    let transferPages = 0;
+    for (let p = 1; p <= pages; p++) {
+      const page = text(['-f', String(p), '-l', String(p)]);
+      expect(page).toContain(`Page ${p} of ${pages}`);
+      expect(page).toContain(`Case ${CASE}`);
+      if (/hand-over \d+/.test(page)) {
+        transferPages++;
+        expect(page, `page ${p} continues the transfers table`).toMatch(/Released by/);
+      }
+    }
+    expect(transferPages).toBeGreaterThan(1);
+  });
+
+  it('passes qpdf --check and says it is PDF/A-3b, with its fonts embedded', () => {
+    const q = spawnSync('qpdf', ['--check', pdf], { encoding: 'utf8' });
+    expect(q.status, q.stdout + q.stderr).toBe(0);
+    const meta = spawnSync('pdfinfo', ['-meta', pdf], { encoding: 'utf8' }).stdout;
+    expect(meta).toMatch(/<pdfaid:part>3<\/pdfaid:part>/);
+    expect(meta).toMatch(/<pdfaid:conformance>B<\/pdfaid:conformance>/);
+    const fonts = spawnSync('pdffonts', [pdf], { encoding: 'utf8' }).stdout.split('\n').slice(2).filter(Boolean);
+    expect(fonts.length).toBeGreaterThan(0);
+    for (const f of fonts) expect(f, f).toMatch(/\byes\s+yes\s+(yes|no)\s+\d+\s+\d+\s*$/); // embedded, subset
+  });
+
+  it('carries the custody log, its checkpoint, every record and the CASE/UCO export, equal to their sources', () => {
+    const dir = detach('attachments');
+    const names = fs.readdirSync(dir).sort();
+    expect(names).toEqual([`EV-1.acquisition.yaml`, `EV-2.acquisition.yaml`, `EV-3.acquisition.yaml`, `case-${CASE}.checkpoint`, `case-${CASE}.custody.jsonl`, `case-${CASE}.jsonld`].sort());
+    for (let i = 1; i <= 3; i++) {
+      expect(fs.readFileSync(path.join(dir, `EV-${i}.acquisition.yaml`)).equals(fs.readFileSync(path.join(work, 'evidence', `EV-${i}.acquisition.yaml`)))).toBe(true);
+    }
+    // The log and checkpoint as they stood when the report was made: the copy beside an image, extended since, starts with it.
+    const log = fs.readFileSync(path.join(dir, `case-${CASE}.custody.jsonl`), 'utf8');
+    expect(run(['custody', 'export', CASE, path.join(work, 'evidence'), '-e', 'EV-1']).code).toBe(0);
+    expect(fs.readFileSync(path.join(work, 'evidence', 'EV-1.custody.jsonl'), 'utf8').startsWith(log)).toBe(true);
+    const lines = log.trimEnd().split('\n').length;
+    expect(fs.readFileSync(path.join(dir, `case-${CASE}.checkpoint`), 'utf8').split('\n')[1]).toBe(String(lines));
+    const jl = run(['report', CASE, '--format', 'jsonld', '--out', path.join(work, 'again.jsonld'), '-x', X]);
+    expect(jl.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, `case-${CASE}.jsonld`), 'utf8')).toBe(fs.readFileSync(path.join(work, 'again.jsonld'), 'utf8'));
+  });
+
+  it('is logged: a report-issued entry with the SHA-256 of the file', () => {
+    const log = json(run(['custody', 'log', CASE, '--json']));
+    const issued = log.log.filter((e: { kind: string }) => e.kind === 'report.issued');
+    expect(issued[0].payload).toMatchObject({ file: 'report.pdf', format: 'pdf', sha256: fileDigest('sha256', pdf) });
+    expect(json(run(['case', 'show', CASE, '--json'])).reports).toContainEqual(expect.objectContaining({ file: 'report.pdf', sha256: fileDigest('sha256', pdf), examiner: X }));
+  });
+
+  it('never overwrites a report', () => {
+    const before = fs.readFileSync(pdf);
+    const r = run(['report', CASE, '--out', pdf, '-x', X]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /exists; exhibit never overwrites a report/);
+    expect(fs.readFileSync(pdf).equals(before)).toBe(true);
+  });
+});
+
+function detach(name: string): string {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const r = spawnSync('pdfdetach', ['-saveall', '-o', dir, pdf], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return dir;
+}
+
+describe('the CASE/UCO export', () => {
+  it('expands as JSON-LD with the network refused, and has the acquisitions and transfers as investigative actions', async () => {
+    const file = path.join(work, 'case.jsonld');
+    expect(run(['report', CASE, '--format', 'jsonld', '--out', file, '-x', X]).code).toBe(0);
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(typeof doc['@context']).toBe('object');
+    const expanded = await jsonld.expand(doc, {
+      documentLoader: async (url: string) => {
+        throw new Error(`the export tried to fetch ${url}`);
+      },
+    });
+    const INV = 'https://ontology.caseontology.org/case/investigation/';
+    const ACTION = 'https://ontology.unifiedcyberontology.org/uco/action/';
+    const actions = expanded.filter((n: any) => n['@type']?.includes(`${INV}InvestigativeAction`));
+    expect(actions).toHaveLength(3 + TRANSFERS);
+    const acquisitions = actions.filter((n: any) => n[`${ACTION}instrument`]);
+    expect(acquisitions).toHaveLength(3);
+    for (const a of acquisitions) for (const p of ['performer', 'instrument', 'object', 'result']) expect(a[`${ACTION}${p}`], p).toBeDefined();
+    const provenance = expanded.filter((n: any) => n['@type']?.includes(`${INV}ProvenanceRecord`));
+    expect(provenance.map((n: any) => n[`${INV}exhibitNumber`][0]['@value'])).toContain('EV-2');
+  });
+});
+
+describe('templates', () => {
+  const tpl = (name: string, body: string) => {
+    const f = path.join(work, name);
+    fs.writeFileSync(f, body);
+    return f;
+  };
+  const good = fs.readFileSync(path.join(__dirname, '..', 'templates', 'custody-report.yaml'), 'utf8');
+  it.each([
+    ['bad YAML', good.replace('title: "Chain of custody report"', 'title: "Chain of custody report\n  oops: ['), /is not valid YAML \(line \d+, column \d+\)/],
+    ['an unknown section', good.replace('  - integrity\n', '  - integrity\n  - appendix-z\n'), /, line \d+: sections\[7\] is "appendix-z", not a known section/],
+    ['a wrong type', good.replace('title: "Chain of custody report"', 'title:\n  - a list'), /, line \d+: title should be text/],
+    ['an unknown setting', `${good}\nfooter: "x"\n`, /, line \d+: footer is not a known setting/],
+  ])('%s: one line naming the file, line and field, and no PDF', (_name, body, pattern) => {
+    const out = path.join(work, `broken-${_name.replace(/\W+/g, '-')}.pdf`);
+    const r = run(['report', CASE, '--out', out, '--template', tpl(`${_name.replace(/\W+/g, '-')}.yaml`, body), '-x', X]);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, new RegExp(`the template .*\\.yaml.*${pattern.source}`));
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
