@@ -2,7 +2,7 @@
  * `npm run demo`: build a sample evidence disk, image it with exhibit four times
  * (one raw file, 8 MiB split-raw segments, an E01 and a seekable zstd file), check that the hashes in
  * each acquisition record match the ones computed while the disk was built, record a custody transfer,
- * and check the signed custody log that travels with the image.
+ * check the signed custody log that travels with the image, verify the E01, and print the custody report.
  * Everything goes into demo-output/ in the project folder, made afresh each run; the demo's case store
  * and keys are in demo-output/home (EXHIBIT_HOME), apart from any real ones.
  */
@@ -91,6 +91,8 @@ async function main(): Promise<number> {
   await exhibit(['custody', 'transfer', 'DEMO-2026-001', 'EV-001', '--from', 'Demo Examiner', '--to', 'Demo Analyst', '--purpose', 'analysis of a working copy', '--location', 'Lab 2']);
   await exhibit(['custody', 'export', 'DEMO-2026-001', evidenceRel, '--evidence', 'EV-001']);
   await exhibit(['custody', 'verify', path.join(evidenceRel, 'EV-001.custody.jsonl')]);
+  await exhibit(['verify', path.join(evidenceRel, 'EV-001-e01.E01'), '-x', 'Demo Examiner']);
+  await exhibit(['report', 'DEMO-2026-001', '--out', path.join(outRel, 'DEMO-2026-001-custody.pdf'), '-x', 'Demo Examiner']);
 
   const ids = ['EV-001', 'EV-001-split', 'EV-001-e01', 'EV-001-zst'];
   const results = [];
@@ -108,6 +110,7 @@ async function main(): Promise<number> {
   }
   say(`  md5, sha1 and sha256 in every record: hashes match the sample disk (sha256 ${disk.sha256})`);
   say(`  custody ${path.join(evidenceRel, 'EV-001.custody.jsonl')}: every entry signed, chained and checked; see SECURITY.md to check it with sha256sum and openssl alone`);
+  say(`  report  ${path.join(outRel, 'DEMO-2026-001-custody.pdf')}: the custody report for the court, with the log and records attached`);
   return 0;
 }
 
