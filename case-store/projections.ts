@@ -89,5 +89,7 @@ export function projectEntry(e: CustodyEntry): Projection | undefined {
       return { table: 'reports', values: { time_utc: e.time.utc, examiner: e.actor.name, file: str(p.file), sha256: str(p.sha256) } };
     case 'key.registered':
       return undefined; // checked against examiner_keys instead
+    case 'image.restored':
+      return undefined; // the log alone holds it
   }
 }

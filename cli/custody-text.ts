@@ -39,6 +39,8 @@ export function describeEntry(e: CustodyEntry): string {
       return `${s(p.evidence)}: ${s(p.result)}`;
     case 'report.issued':
       return `${s(p.file)} sha256 ${s(p.sha256)}`;
+    case 'image.restored':
+      return `${s(p.evidence)} restored onto ${s(p.target)}: ${s(p.result)}`;
   }
 }
 

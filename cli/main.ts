@@ -8,6 +8,7 @@ import { evidenceCommand } from './commands/evidence.js';
 import { keyCommand } from './commands/key.js';
 import { verifyCommand } from './commands/verify.js';
 import { reportCommand } from './commands/report.js';
+import { restoreCommand } from './commands/restore.js';
 import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
@@ -34,6 +35,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(acquireCommand(version));
   program.addCommand(convertCommand(version));
   program.addCommand(verifyCommand());
+  program.addCommand(restoreCommand());
   program.addCommand(caseCommand());
   program.addCommand(evidenceCommand());
   program.addCommand(custodyCommand());

@@ -37,6 +37,7 @@ export const CUSTODY_KINDS = [
   'custody.transferred',
   'verification.performed',
   'report.issued',
+  'image.restored',
 ] as const;
 export type CustodyKind = (typeof CUSTODY_KINDS)[number];
 
@@ -50,6 +51,7 @@ export const KIND_WORDS: Record<CustodyKind, string> = {
   'custody.transferred': 'custody transferred',
   'verification.performed': 'verification performed',
   'report.issued': 'report issued',
+  'image.restored': 'image restored',
 };
 
 export interface Party {

@@ -1,0 +1,147 @@
+import { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { restoreImage, type SourceIdentity } from '../../acquire/restore.js';
+import { CaseStore, exhibitPaths, findKey, loadSigner, recordEvidenceEvent } from '../../case-store/index.js';
+import type { AcquisitionRecord } from '../../core/record.js';
+import { formatBytes } from '../../core/units.js';
+import { action, printJson } from '../action.js';
+import { EXIT } from '../exit-codes.js';
+import { info } from '../messages.js';
+import { readPassphrase } from '../passphrase.js';
+import { Progress } from '../progress.js';
+import { interruptSignal } from '../signals.js';
+
+interface RestoreFlags {
+  yes?: boolean;
+  wipeExcess?: boolean;
+  record: boolean;
+  examiner?: string;
+  passphraseFile?: string;
+  json?: boolean;
+}
+
+export function restoreCommand(): Command {
+  return action<RestoreFlags>(
+    new Command('restore')
+      .summary('write an image back onto a disk or into a new file, then read it back and check it')
+      .description(
+        'Writes the media of any image exhibit reads (raw, split raw, E01, zst) onto a block device or into a new file, ' +
+          'makes it durable, reads the target back and checks its hashes against what was written and against the image\'s record ' +
+          '(or the hashes an E01 stores). A target smaller than the media, mounted, locked read-only, holding the image, or that is the ' +
+          'source of any acquisition in the case store is refused; a device is only written with --yes.',
+      )
+      .argument('<image>', 'the image (.raw, .001, .E01, .zst)')
+      .argument('<target>', 'a block device (/dev/sdc) or a new file')
+      .option('--yes', 'write the device: everything on it is lost (exhibit says what is on it first)')
+      .option('--wipe-excess', 'fill the target beyond the media with zeros (without it those sectors are left as they are, and reported)')
+      .option('--no-record', 'do not log the restore in the case store')
+      .option('-x, --examiner <name>', 'who restores (signs the entry in the case store, when the case is there)')
+      .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
+      .option('--json', 'print the outcome as JSON')
+      .addHelpText('after', '\nExamples:\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc            (says what /dev/sdc holds, and stops)\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc --yes --wipe-excess -x "J. Doe"\n  exhibit restore EV-001.zst /scratch/EV-001.dd\n\nExit codes: 0 restored and checked, 4 the target does not read back as the image, 1 could not, 2 refused.'),
+    async ([image, target], f) => {
+      let progress: Progress | undefined;
+      const stop = interruptSignal(() => progress?.done());
+      try {
+        const out = await restoreImage({
+          image: image!,
+          target: target!,
+          yes: f.yes === true,
+          wipeExcess: f.wipeExcess === true,
+          evidenceSources: evidenceSources(image!),
+          signal: stop.signal,
+          onPhase: (phase, bytes) => {
+            progress?.done();
+            progress = new Progress(phase, bytes);
+          },
+          onProgress: (done) => progress?.update(done),
+        });
+        progress?.done();
+        const logged = f.record && out.record ? logRestore(out, f) : undefined;
+        if (f.json) printJson({ ...out, ...(logged ? { logged } : {}) });
+        else {
+          const lines = [`restored ${image} onto ${target}: ${formatBytes(out.mediaBytes)} (${out.mediaBytes} bytes)`];
+          for (const [a, h] of Object.entries(out.readBack)) {
+            const ref = out.reference?.hashes[a as keyof typeof out.reference.hashes];
+            lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.written[a as keyof typeof out.written] ? 'read back as written' : 'DIFFERS from what was written'}${ref ? `, ${ref === h ? 'matches' : 'DIFFERS FROM'} ${out.reference!.against}` : ''}`);
+          }
+          if (out.excessBytes > 0) lines.push(`  ${formatBytes(out.excessBytes)} of the target beyond the media ${out.wiped ? 'filled with zeros' : 'left as they were (--wipe-excess zeroes them)'}`);
+          if (!out.reference) lines.push('  note: nothing records what the image should hold; the target matches the image, which proves nothing more');
+          lines.push(out.problems.length === 0 ? 'RESTORED and checked' : `FAILED: ${out.problems.join('; ')}`);
+          process.stdout.write(`${lines.join('\n')}\n`);
+          if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
+        }
+        if (out.problems.length > 0) {
+          process.stderr.write(`exhibit: error: ${out.problems[0]}\n`);
+          return EXIT.VERIFY_FAILED;
+        }
+        return EXIT.OK;
+      } finally {
+        progress?.done();
+        stop.dispose();
+      }
+    },
+  );
+}
+
+/** Every source an acquisition in this machine's store (and the image's own record) came from. */
+function evidenceSources(image: string): SourceIdentity[] {
+  const out: SourceIdentity[] = [];
+  const add = (file: string) => {
+    try {
+      const r = YAML.parse(fs.readFileSync(file, 'utf8')) as AcquisitionRecord;
+      const d = (r.source.device ?? {}) as { serial?: string; wwid?: string; loop_backing_file?: string };
+      out.push({
+        ...(d.serial ? { serial: d.serial } : {}),
+        ...(d.wwid ? { wwid: d.wwid } : {}),
+        ...(r.source.kind === 'file' ? { path: String(r.source.resolved_path) } : d.loop_backing_file ? { path: d.loop_backing_file } : {}),
+        what: `the source of ${r.evidence} in case ${r.case}`,
+      });
+    } catch {
+      /* a record that cannot be read names no source */
+    }
+  };
+  const own = image.replace(/\.(raw|dd|img|bin|\d{3,}|[Ees]01|zst)$/, '.acquisition.yaml');
+  if (own !== image) add(own);
+  const paths = exhibitPaths();
+  if (fs.existsSync(paths.database)) {
+    const store = CaseStore.open(paths);
+    try {
+      for (const row of store.db.prepare('SELECT folder, record_file FROM acquisitions').all() as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
+    } finally {
+      store.close();
+    }
+  }
+  return out;
+}
+
+function logRestore(out: Awaited<ReturnType<typeof restoreImage>>, f: RestoreFlags): { case: string; entry: number } | undefined {
+  const paths = exhibitPaths();
+  if (!fs.existsSync(paths.database) || !out.record) return undefined;
+  const store = CaseStore.open(paths);
+  try {
+    const c = store.findCase(out.record.case.trim());
+    if (!c) return undefined;
+    const examiner = f.examiner ?? process.env.EXHIBIT_EXAMINER;
+    if (!examiner || !findKey(store, examiner.trim())) {
+      info(`not logged in case ${c.number}'s custody log: ${examiner ? `${examiner} has no key here` : 'say who restored with --examiner'} (or use --no-record)`);
+      return undefined;
+    }
+    const signer = loadSigner(store, examiner, readPassphrase(f.passphraseFile));
+    const entry = recordEvidenceEvent(store, c.number, 'image.restored', out.record.evidence, signer, {
+      image: path.basename(out.image),
+      target: out.target,
+      target_kind: out.targetKind,
+      result: out.problems.length === 0 ? 'restored and checked' : 'failed',
+      media_bytes: out.mediaBytes,
+      hashes: { ...out.readBack },
+      excess_bytes: out.excessBytes,
+      wiped: out.wiped,
+    });
+    return { case: c.number, entry };
+  } finally {
+    store.close();
+  }
+}
