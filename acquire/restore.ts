@@ -69,6 +69,67 @@ export async function describeTarget(target: string): Promise<{ facts?: SourceFa
   return { facts, words };
 }
 
+/**
+ * The refusals shared by restore and clone, in one line each, before anything is written: an
+ * existing file, a device without `yes`, too small, mounted, locked read-only, one an acquisition
+ * came from, or one that holds any of `mustNotHold` (the image's files, the source's own disk).
+ */
+export async function refuseTarget(target: string, mediaBytes: number, o: { yes: boolean; evidenceSources: SourceIdentity[]; verb?: string }, mustNotHold: readonly string[], sourceDisk?: string): Promise<void> {
+  const { facts, words } = await describeTarget(target);
+  const verb = o.verb ?? 'restoring';
+  if (facts?.kind === 'file') throw new ExhibitError('OUTPUT_EXISTS', `${target} exists; exhibit writes into a new file, and never overwrites one`);
+  if (facts?.kind === 'block-device') {
+    const d = facts.device!;
+    if (sourceDisk && d.whole_disk === sourceDisk) throw new ExhibitError('USAGE', `the target ${target} is on the source disk (/dev/${sourceDisk}): exhibit never writes to evidence`);
+    if (facts.size_bytes < mediaBytes) throw new ExhibitError('USAGE', `the target ${target} holds ${formatBytes(facts.size_bytes)}, less than the ${formatBytes(mediaBytes)} of media`);
+    const mounted = checkMounts(facts, true);
+    if (mounted.length > 0) throw new ExhibitError('USAGE', `the target has a file system mounted (${mounted.map((m) => `${m.source} on ${m.mount_point}`).join(', ')}); unmount it first`);
+    if (readRoFlag(d.kernel_name)) {
+      throw new ExhibitError('USAGE', `the target ${target} is locked read-only (as exhibit leaves a drive it acquired)`, { hints: [`if it really is the drive to overwrite: blockdev --setrw ${target}`] });
+    }
+    const hit = o.evidenceSources.find((s) => (s.serial && s.serial === d.serial) || (s.wwid && s.wwid === d.wwid) || (d.loop_backing_file && s.path === d.loop_backing_file));
+    if (hit) throw new ExhibitError('USAGE', `the target ${target} is ${hit.what}: exhibit never writes to evidence`);
+    for (const f of mustNotHold) {
+      await checkOutputNotOnSource(facts, path.dirname(f)).catch((err: unknown) => {
+        throw err instanceof ExhibitError && err.code === 'OUTPUT_ON_SOURCE' ? new ExhibitError('USAGE', `${f} lies on the target ${target}`) : err;
+      });
+    }
+    if (!o.yes) throw new ExhibitError('USAGE', `${verb} would overwrite ${words}`, { hints: ['if that is the drive to overwrite, run again with --yes'] });
+  } else {
+    const hit = o.evidenceSources.find((s) => s.path && s.path === path.resolve(target));
+    if (hit) throw new ExhibitError('USAGE', `the target ${target} is ${hit.what}: exhibit never writes to evidence`);
+  }
+}
+
+/** Open the target for writing: O_EXCL makes a new file, and on a device a claim no mount or other opener can share. */
+export async function openTarget(target: string, exists: boolean): Promise<fsp.FileHandle> {
+  try {
+    return await fsp.open(target, exists ? fs.constants.O_WRONLY | fs.constants.O_EXCL : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+  } catch (err) {
+    throw new ExhibitError('OUTPUT_WRITE', `cannot open the target ${target} for writing: ${describeSystemError(err)}`, { cause: err });
+  }
+}
+
+/** Make the target durable, drop a device's buffers, then hash its first `bytes` as read back. */
+export async function readBackHashes(target: string, bytes: number, algorithms: HashAlgorithm[], onProgress?: (done: number) => void): Promise<Map<string, string[]>> {
+  if (fs.statSync(target).isBlockDevice()) spawnSync('blockdev', ['--flushbufs', target]); // read the device, not the page cache
+  const back = await fsp.open(target, fs.constants.O_RDONLY);
+  try {
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      const buf = Buffer.allocUnsafe(PIECE);
+      for (let pos = 0; pos < bytes; pos += PIECE) {
+        const n = Math.min(PIECE, bytes - pos);
+        const { bytesRead } = await back.read(buf, 0, n, pos);
+        if (bytesRead !== n) throw new ExhibitError('VERIFY_FAILED', `the target ends at byte ${pos + bytesRead}, before the media does`);
+        yield buf.subarray(0, n);
+      }
+    }
+    return await hashStream(pieces(), algorithms.map((a) => ({ id: a, algorithm: a })), { inline: bytes < 64 << 20, ...(onProgress ? { onBytes: onProgress } : {}) });
+  } finally {
+    await back.close();
+  }
+}
+
 export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
   const { reader, base } = await openImage(o.image);
   let target: fsp.FileHandle | undefined;
@@ -86,36 +147,10 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     if (rec && rec.result !== 'complete') throw new ExhibitError('IMAGE_INVALID', `the record ${recordPath} says the acquisition is incomplete: there is no whole image to restore`);
     const algorithms = (reference ? Object.keys(reference.hashes) : ['md5', 'sha1', 'sha256']) as HashAlgorithm[];
 
-    const { facts, words } = await describeTarget(o.target);
+    const { facts } = await describeTarget(o.target);
     const kind = facts?.kind ?? 'file';
-    if (facts?.kind === 'file') throw new ExhibitError('OUTPUT_EXISTS', `${o.target} exists; exhibit restores into a new file, and never overwrites one`);
-    if (facts?.kind === 'block-device') {
-      const d = facts.device!;
-      if (facts.size_bytes < mediaBytes) throw new ExhibitError('USAGE', `the target ${o.target} holds ${formatBytes(facts.size_bytes)}, less than the ${formatBytes(mediaBytes)} of media`);
-      const mounted = checkMounts(facts, true);
-      if (mounted.length > 0) throw new ExhibitError('USAGE', `the target has a file system mounted (${mounted.map((m) => `${m.source} on ${m.mount_point}`).join(', ')}); unmount it first`);
-      if (readRoFlag(d.kernel_name)) {
-        throw new ExhibitError('USAGE', `the target ${o.target} is locked read-only (as exhibit leaves a drive it acquired)`, { hints: [`if it really is the drive to overwrite: blockdev --setrw ${o.target}`] });
-      }
-      const hit = o.evidenceSources.find((s) => (s.serial && s.serial === d.serial) || (s.wwid && s.wwid === d.wwid) || (d.loop_backing_file && s.path === d.loop_backing_file));
-      if (hit) throw new ExhibitError('USAGE', `the target ${o.target} is ${hit.what}: exhibit never writes to evidence`);
-      for (const f of reader.files) {
-        await checkOutputNotOnSource(facts, path.dirname(f)).catch((err: unknown) => {
-          throw err instanceof ExhibitError && err.code === 'OUTPUT_ON_SOURCE' ? new ExhibitError('USAGE', `the image ${f} lies on the target ${o.target}`) : err;
-        });
-      }
-      if (!o.yes) throw new ExhibitError('USAGE', `restoring would overwrite ${words}`, { hints: ['if that is the drive to overwrite, run again with --yes'] });
-    } else {
-      const hit = o.evidenceSources.find((s) => s.path && s.path === path.resolve(o.target));
-      if (hit) throw new ExhibitError('USAGE', `the target ${o.target} is ${hit.what}: exhibit never writes to evidence`);
-    }
-
-    try {
-      // O_EXCL: a new file, never an existing one; on a block device, a claim no mount or other opener can share.
-      target = await fsp.open(o.target, facts ? fs.constants.O_WRONLY | fs.constants.O_EXCL : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
-    } catch (err) {
-      throw new ExhibitError('OUTPUT_WRITE', `cannot open the target ${o.target} for writing: ${describeSystemError(err)}`, { cause: err });
-    }
+    await refuseTarget(o.target, mediaBytes, o, reader.files);
+    target = await openTarget(o.target, facts !== undefined);
     const t = target;
     o.onPhase?.('writing', mediaBytes);
     async function* written(): AsyncGenerator<Uint8Array> {
@@ -140,26 +175,9 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     });
     await t.close();
     target = undefined;
-    // Read back what the device holds, not what the page cache kept: drop the device's buffers first.
-    if (facts) spawnSync('blockdev', ['--flushbufs', o.target]);
 
     o.onPhase?.('reading back', mediaBytes);
-    const back = await fsp.open(o.target, fs.constants.O_RDONLY);
-    let readSums: Map<string, string[]>;
-    try {
-      async function* readBack(): AsyncGenerator<Uint8Array> {
-        const buf = Buffer.allocUnsafe(PIECE);
-        for (let pos = 0; pos < mediaBytes; pos += PIECE) {
-          const n = Math.min(PIECE, mediaBytes - pos);
-          const { bytesRead } = await back.read(buf, 0, n, pos);
-          if (bytesRead !== n) throw new ExhibitError('VERIFY_FAILED', `the target ends at byte ${pos + bytesRead}, before the media does`);
-          yield buf.subarray(0, n);
-        }
-      }
-      readSums = await hashStream(readBack(), algorithms.map((a) => ({ id: a, algorithm: a })), { inline: mediaBytes < 64 << 20, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
-    } finally {
-      await back.close();
-    }
+    const readSums = await readBackHashes(o.target, mediaBytes, algorithms, o.onProgress);
     const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(algorithms.map((a) => [a, m.get(a)![0]!]));
     const out: RestoreOutcome = {
       image: o.image,
@@ -186,7 +204,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
   }
 }
 
-async function writeAll(h: fsp.FileHandle, data: Uint8Array, pos: number, what: string): Promise<void> {
+export async function writeAll(h: fsp.FileHandle, data: Uint8Array, pos: number, what: string): Promise<void> {
   let done = 0;
   while (done < data.length) {
     try {

@@ -9,6 +9,7 @@ import { keyCommand } from './commands/key.js';
 import { verifyCommand } from './commands/verify.js';
 import { reportCommand } from './commands/report.js';
 import { restoreCommand } from './commands/restore.js';
+import { cloneCommand } from './commands/clone.js';
 import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
@@ -36,6 +37,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(convertCommand(version));
   program.addCommand(verifyCommand());
   program.addCommand(restoreCommand());
+  program.addCommand(cloneCommand(version));
   program.addCommand(caseCommand());
   program.addCommand(evidenceCommand());
   program.addCommand(custodyCommand());

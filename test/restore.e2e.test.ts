@@ -55,7 +55,7 @@ describe('refusals that need no device', () => {
     fs.writeFileSync(target, 'keep me');
     const r = run(['restore', image('raw'), target]);
     expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, /exists; exhibit restores into a new file, and never overwrites one/);
+    expectOneLineError(r.stderr, /exists; exhibit writes into a new file, and never overwrites one/);
     expect(fs.readFileSync(target, 'utf8')).toBe('keep me');
   });
 

@@ -1,10 +1,9 @@
 import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
-import { restoreImage, type SourceIdentity } from '../../acquire/restore.js';
+import { restoreImage } from '../../acquire/restore.js';
+import { evidenceSources } from '../evidence-sources.js';
 import { CaseStore, exhibitPaths, findKey, loadSigner, recordEvidenceEvent } from '../../case-store/index.js';
-import type { AcquisitionRecord } from '../../core/record.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
@@ -84,37 +83,6 @@ export function restoreCommand(): Command {
       }
     },
   );
-}
-
-/** Every source an acquisition in this machine's store (and the image's own record) came from. */
-function evidenceSources(image: string): SourceIdentity[] {
-  const out: SourceIdentity[] = [];
-  const add = (file: string) => {
-    try {
-      const r = YAML.parse(fs.readFileSync(file, 'utf8')) as AcquisitionRecord;
-      const d = (r.source.device ?? {}) as { serial?: string; wwid?: string; loop_backing_file?: string };
-      out.push({
-        ...(d.serial ? { serial: d.serial } : {}),
-        ...(d.wwid ? { wwid: d.wwid } : {}),
-        ...(r.source.kind === 'file' ? { path: String(r.source.resolved_path) } : d.loop_backing_file ? { path: d.loop_backing_file } : {}),
-        what: `the source of ${r.evidence} in case ${r.case}`,
-      });
-    } catch {
-      /* a record that cannot be read names no source */
-    }
-  };
-  const own = image.replace(/\.(raw|dd|img|bin|\d{3,}|[Ees]01|zst)$/, '.acquisition.yaml');
-  if (own !== image) add(own);
-  const paths = exhibitPaths();
-  if (fs.existsSync(paths.database)) {
-    const store = CaseStore.open(paths);
-    try {
-      for (const row of store.db.prepare('SELECT folder, record_file FROM acquisitions').all() as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
-    } finally {
-      store.close();
-    }
-  }
-  return out;
 }
 
 function logRestore(out: Awaited<ReturnType<typeof restoreImage>>, f: RestoreFlags): { case: string; entry: number } | undefined {

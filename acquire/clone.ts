@@ -1,0 +1,126 @@
+/**
+ * Cloning a drive straight onto another (or into a new file) in one pass:
+ * the source is opened read-only with the same proof as an acquisition and
+ * read with the same retries and fill, every byte is hashed as it is written,
+ * the target is made durable and read back, and both hash sets must match.
+ * The clone's record (YAML, never overwritten) lists the source's facts, the
+ * read-only proof, the unreadable ranges and both hash sets.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import YAML from 'yaml';
+import { digestsEqual, type Digests, type HashAlgorithm } from '../core/crypto.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { hashStream } from '../core/hash-stream.js';
+import { writeFileAtomic } from '../core/record.js';
+import { timestamp } from '../core/time.js';
+import { formatBytes } from '../core/units.js';
+import { BadSectorMap, parseFill, type BadRange } from './bad-sectors.js';
+import { beginReadOnlyProof, checkMounts, type ReadOnlyProof } from './read-only.js';
+import { describeTarget, openTarget, readBackHashes, refuseTarget, writeAll, type SourceIdentity } from './restore.js';
+import { SourceReader } from './source-reader.js';
+import { openSource, type SourceFacts } from './source.js';
+
+export interface CloneOptions {
+  source: string;
+  target: string;
+  recordFile: string;
+  examiner: string;
+  yes: boolean;
+  hashes: HashAlgorithm[];
+  retries: number;
+  fill: string;
+  allowMounted: boolean;
+  evidenceSources: SourceIdentity[];
+  commandLine: string[];
+  version: string;
+  signal?: AbortSignal;
+  onPhase?: (phase: 'cloning' | 'reading back', bytes: number) => void;
+  onProgress?: (done: number) => void;
+}
+
+export interface CloneOutcome {
+  recordFile: string;
+  source: SourceFacts;
+  bytes: number;
+  sourceHashes: Digests;
+  targetHashes: Digests;
+  readOnly: ReadOnlyProof;
+  unreadable: BadRange[];
+  problems: string[];
+}
+
+const PIECE = 4 * 1024 * 1024;
+
+export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
+  if (fs.existsSync(o.recordFile)) throw new ExhibitError('OUTPUT_EXISTS', `${o.recordFile} exists; exhibit never overwrites a record`);
+  const started = timestamp();
+  const { handle, facts } = await openSource(o.source);
+  let target: fsp.FileHandle | undefined;
+  try {
+    const bytes = facts.size_bytes;
+    const mounted = checkMounts(facts, o.allowMounted);
+    await refuseTarget(o.target, bytes, { yes: o.yes, evidenceSources: o.evidenceSources, verb: 'cloning' }, [o.recordFile], facts.device?.whole_disk);
+    if (facts.kind === 'file' && (await fsp.realpath(o.target).catch(() => '')) === facts.resolved_path) throw new ExhibitError('USAGE', 'the target is the source itself');
+    const { facts: targetFacts } = await describeTarget(o.target);
+    const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
+    const fill = parseFill(o.fill, facts.logical_sector_size);
+    const bad = new BadSectorMap();
+    const reader = new SourceReader(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad, async () =>
+      facts.kind === 'block-device' ? fsp.open(o.source, fs.constants.O_RDONLY | fs.constants.O_DIRECT) : undefined,
+    );
+    target = await openTarget(o.target, targetFacts !== undefined);
+    const t = target;
+    o.onPhase?.('cloning', bytes);
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      const buf = Buffer.alloc(PIECE);
+      for (let pos = 0; pos < bytes; pos += PIECE) {
+        if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', `interrupted after ${formatBytes(pos)}: the target holds part of the source`);
+        const n = Math.min(PIECE, bytes - pos);
+        await reader.read(buf.subarray(0, n), pos);
+        await writeAll(t, buf.subarray(0, n), pos, o.target);
+        yield buf.subarray(0, n);
+      }
+    }
+    const jobs = o.hashes.map((a) => ({ id: a, algorithm: a }));
+    const sourceSums = await hashStream(pieces(), jobs, { inline: bytes < 64 << 20, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
+    await t.sync().catch((err: unknown) => {
+      throw new ExhibitError('OUTPUT_WRITE', `cannot make the target ${o.target} durable: ${describeSystemError(err)}`, { cause: err });
+    });
+    await t.close();
+    target = undefined;
+    const readOnly = await proof.finish();
+    o.onPhase?.('reading back', bytes);
+    const targetSums = await readBackHashes(o.target, bytes, o.hashes, o.onProgress);
+    const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(o.hashes.map((a) => [a, m.get(a)![0]!]));
+    const out: CloneOutcome = { recordFile: o.recordFile, source: facts, bytes, sourceHashes: pick(sourceSums), targetHashes: pick(targetSums), readOnly, unreadable: bad.ranges, problems: [] };
+    for (const a of o.hashes) {
+      if (!digestsEqual(out.sourceHashes[a]!, out.targetHashes[a]!)) out.problems.push(`${a.toUpperCase()} of the target read back is ${out.targetHashes[a]}, the source's is ${out.sourceHashes[a]}`);
+    }
+    if (!readOnly.unchanged) out.problems.push('the source changed while it was read: its write counters or file attributes moved');
+    const record = {
+      record: 'exhibit clone',
+      record_version: 1,
+      result: out.problems.length === 0 ? 'complete' : 'failed',
+      problems: out.problems,
+      tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
+      command_line: o.commandLine,
+      host: { hostname: os.hostname(), user: os.userInfo().username },
+      examiner: o.examiner,
+      started,
+      finished: timestamp(),
+      source: facts,
+      read_only: readOnly,
+      target: { path: o.target, kind: targetFacts?.kind ?? 'file', size_bytes: targetFacts?.size_bytes ?? bytes, ...(targetFacts?.device ? { device: targetFacts.device } : {}) },
+      bytes,
+      hashes: { source: out.sourceHashes, target_read_back: out.targetHashes },
+      read_errors: { unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries },
+    };
+    await writeFileAtomic(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`);
+    return out;
+  } finally {
+    await target?.close();
+    await handle.close();
+  }
+}

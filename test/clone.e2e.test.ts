@@ -1,0 +1,66 @@
+/**
+ * exhibit clone through the real command: file to new file, loop device to
+ * loop device with the read-only proof, both ends hashed and equal, the
+ * record written; refusals (no --yes, the source's own disk, an existing
+ * record); unreadable source sectors filled and listed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { exhibit, fileDigest, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
+
+const work = tempDir('exhibit-clone-');
+const run = (args: string[]): RunResult => exhibit(args);
+const json = (r: RunResult): any => JSON.parse(r.stdout);
+
+describe('a file into a new file', () => {
+  it('copies every byte, hashes both ends, and writes the record', () => {
+    const src = path.join(work, 'src.bin');
+    makeSourceFile(src, 2 * 1024 * 1024 + 512 * 7, 71);
+    const dst = path.join(work, 'dst.bin');
+    const rec = path.join(work, 'file.clone.yaml');
+    const r = run(['clone', src, dst, '--record', rec, '-x', 'C. Examiner', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = json(r);
+    expect(j.problems).toEqual([]);
+    expect(j.sourceHashes).toEqual(j.targetHashes);
+    expect(j.sourceHashes.sha256).toBe(fileDigest('sha256', src));
+    expect(fs.readFileSync(dst).equals(fs.readFileSync(src))).toBe(true);
+    const record = YAML.parse(fs.readFileSync(rec, 'utf8'));
+    expect(record).toMatchObject({ record: 'exhibit clone', result: 'complete', examiner: 'C. Examiner', read_only: { unchanged: true }, read_errors: { unreadable_sectors: 0 } });
+    const again = run(['clone', src, path.join(work, 'dst2.bin'), '--record', rec, '-x', 'C. Examiner']);
+    expect(again.code).toBe(1);
+    expectOneLineError(again.stderr, /exists; exhibit never overwrites a record/);
+    expect(fs.existsSync(path.join(work, 'dst2.bin'))).toBe(false);
+  });
+});
+
+const noLoop = loopUnavailable();
+describe.skipIf(noLoop !== undefined)(`loop device to loop device${noLoop ? ` (skipped: ${noLoop})` : ''}`, () => {
+  afterEach(() => detachAll());
+
+  it('needs --yes, refuses the source disk itself, then clones with the proof and equal hashes', () => {
+    const a = path.join(work, 'a.img');
+    const b = path.join(work, 'b.img');
+    makeSourceFile(a, 4 * 1024 * 1024, 72);
+    fs.writeFileSync(b, Buffer.alloc(6 * 1024 * 1024, 0x55));
+    const src = attachLoop(a);
+    const dst = attachLoop(b);
+    const no = run(['clone', src, dst, '--record', path.join(work, 'loop1.yaml'), '-x', 'C. Examiner']);
+    expect(no.code).toBe(2);
+    expectOneLineError(no.stderr, new RegExp(`cloning would overwrite ${dst}: 6\\.00 MiB`));
+    const self = run(['clone', src, src, '--record', path.join(work, 'loop2.yaml'), '-x', 'C. Examiner', '--yes']);
+    expect(self.code).toBe(2);
+    expectOneLineError(self.stderr, /is on the source disk .*: exhibit never writes to evidence/);
+    const ok = run(['clone', src, dst, '--record', path.join(work, 'loop3.yaml'), '-x', 'C. Examiner', '--yes', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const j = json(ok);
+    expect(j.sourceHashes).toEqual(j.targetHashes);
+    expect(j.readOnly).toMatchObject({ unchanged: true, ro_flag_set_by_exhibit: true });
+    detachAll();
+    expect(fs.readFileSync(b).subarray(0, 4 * 1024 * 1024).equals(fs.readFileSync(a))).toBe(true);
+  });
+});
