@@ -10,6 +10,7 @@ import { verifyCommand } from './commands/verify.js';
 import { reportCommand } from './commands/report.js';
 import { restoreCommand } from './commands/restore.js';
 import { cloneCommand } from './commands/clone.js';
+import { inspectCommand } from './commands/inspect.js';
 import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
@@ -38,6 +39,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(verifyCommand());
   program.addCommand(restoreCommand());
   program.addCommand(cloneCommand(version));
+  program.addCommand(inspectCommand());
   program.addCommand(caseCommand());
   program.addCommand(evidenceCommand());
   program.addCommand(custodyCommand());

@@ -1,0 +1,88 @@
+import { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { openSource, type SourceFacts } from '../../acquire/source.js';
+import { ExhibitError } from '../../core/errors.js';
+import { formatBytes } from '../../core/units.js';
+import { EwfReader } from '../../image/ewf/reader.js';
+import { openImage } from '../../image/open.js';
+import { formatTable, readPartitionTable, type ByteSource, type PartitionTable } from '../../image/partitions/index.js';
+import { action, printJson } from '../action.js';
+
+interface InspectFlags {
+  json?: boolean;
+}
+
+interface HiddenAreas {
+  state: 'none found' | 'present' | 'not applicable' | 'unknown';
+  detail: string;
+}
+
+export function inspectCommand(): Command {
+  return action<InspectFlags>(
+    new Command('inspect')
+      .summary('what is on a drive or in an image: partitions, file systems, hidden areas, without writing anything')
+      .description(
+        'Reads the partition table of a drive (opened read-only) or of any image exhibit reads: MBR with its extended and logical ' +
+          'partitions, or GPT with both headers and their CRCs checked; each partition with its start, end, size, type, name and a ' +
+          'file system guessed from its signature; the unallocated gaps; and, for an ATA drive, hidden areas (HPA/DCO, through hdparm). ' +
+          'Damaged or hostile tables give findings, never a crash.',
+      )
+      .argument('<target>', 'a drive (/dev/sdb) or an image (.raw, .001, .E01, .zst)')
+      .option('--json', 'print everything as JSON')
+      .addHelpText('after', '\nExamples:\n  exhibit inspect /dev/sdb\n  exhibit inspect /cases/2026-0117/EV-001.E01 --json'),
+    async ([target], f) => {
+      const st = fs.statSync(target!, { throwIfNoEntry: false });
+      if (!st) throw new ExhibitError('NOT_FOUND', `${target} does not exist`);
+      let table: PartitionTable;
+      let facts: SourceFacts | undefined;
+      let hidden: HiddenAreas | undefined;
+      let format = 'device';
+      if (st.isBlockDevice()) {
+        const opened = await openSource(target!);
+        facts = opened.facts;
+        try {
+          const src: ByteSource = { size: facts.size_bytes, read: async (into, offset, length) => (await opened.handle.read(into, 0, length, offset)).bytesRead };
+          table = await readPartitionTable(src, facts.logical_sector_size);
+        } finally {
+          await opened.handle.close();
+        }
+        hidden = hiddenAreas(target!, facts);
+      } else {
+        const { reader } = await openImage(target!);
+        try {
+          format = reader.format;
+          table = await readPartitionTable(reader, reader instanceof EwfReader ? reader.volume.bytesPerSector : 512);
+        } finally {
+          await reader.close();
+        }
+      }
+      if (f.json) return printJson({ target, kind: facts ? 'block-device' : 'image', format, ...(facts ? { facts } : {}), table, ...(hidden ? { hidden_areas: hidden } : {}) });
+      const out: string[] = [];
+      if (facts) {
+        const d = facts.device!;
+        out.push(`${target}: ${formatBytes(facts.size_bytes)} (${facts.size_bytes} bytes), sectors of ${facts.logical_sector_size} (physical ${facts.physical_sector_size})`);
+        const id = [d.vendor, d.model, d.serial ? `serial ${d.serial}` : undefined].filter(Boolean).join(', ');
+        if (id) out.push(`  ${id}`);
+        out.push(`  hidden areas (HPA/DCO): ${hidden!.state}: ${hidden!.detail}`);
+      } else out.push(`${target}: ${format} image`);
+      out.push(formatTable(table).trimEnd());
+      process.stdout.write(`${out.join('\n')}\n`);
+    },
+  );
+}
+
+/** HPA/DCO through hdparm, for ATA drives; said plainly when it does not apply or cannot be known. */
+function hiddenAreas(target: string, facts: SourceFacts): HiddenAreas {
+  const name = facts.device?.kernel_name ?? '';
+  if (/^(loop|nbd|dm-|md|ram|zram|nvme|mmcblk|sr)/.test(name)) return { state: 'not applicable', detail: `${name} is not an ATA drive` };
+  const r = spawnSync('hdparm', ['-N', target], { encoding: 'utf8' });
+  if (r.error) return { state: 'unknown', detail: 'hdparm is not installed (Debian: apt-get install hdparm)' };
+  const m = /max sectors\s*=\s*(\d+)\/(\d+),\s*HPA is (enabled|disabled)/.exec(r.stdout);
+  if (!m) return { state: 'unknown', detail: `the drive did not answer hdparm -N (${(r.stderr || r.stdout).trim().split('\n').pop() ?? 'no output'}); it may not be ATA, or sits behind a bridge` };
+  const visible = Number(m[1]);
+  const native = Number(m[2]);
+  return visible < native
+    ? { state: 'present', detail: `a host protected area hides ${native - visible} sectors (${visible} visible of ${native}); exhibit images the visible ones` }
+    : { state: 'none found', detail: `no host protected area (${visible} of ${native} sectors visible); DCO not checked` };
+}
