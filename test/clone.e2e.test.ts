@@ -7,10 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { exhibit, fileDigest, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
+import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 
 const work = tempDir('exhibit-clone-');
 const run = (args: string[]): RunResult => exhibit(args);
@@ -62,5 +63,31 @@ describe.skipIf(noLoop !== undefined)(`loop device to loop device${noLoop ? ` (s
     expect(j.readOnly).toMatchObject({ unchanged: true, ro_flag_set_by_exhibit: true });
     detachAll();
     expect(fs.readFileSync(b).subarray(0, 4 * 1024 * 1024).equals(fs.readFileSync(a))).toBe(true);
+  });
+});
+
+const noFaulty = faultyDeviceUnavailable();
+describe.skipIf(noFaulty !== undefined)(`a drive with unreadable sectors${noFaulty ? ` (skipped: ${noFaulty})` : ''}`, () => {
+  afterAll(async () => detachAllFaulty());
+  it('fills them on the target as acquire would, lists them in the record, and exits 3 with both ends equal', async () => {
+    const base = path.join(work, 'faulty-base.img');
+    makeSourceFile(base, 8 * 1024 * 1024, 73);
+    const bad = [{ first: 100, count: 1 }, { first: 9000, count: 16 }];
+    const dev = await makeFaultyDevice({ baseFile: base, badSectors: bad, workDir: work });
+    const dst = path.join(work, 'from-faulty.bin');
+    const rec = path.join(work, 'faulty.clone.yaml');
+    const r = run(['clone', dev.device, dst, '--record', rec, '-x', 'C. Examiner', '--fill', 'pattern:deadbeef', '--retries', '0', '--json']);
+    await dev.teardown();
+    expect(r.code, r.stderr).toBe(3);
+    const j = json(r);
+    expect(j.sourceHashes).toEqual(j.targetHashes);
+    expect(j.unreadable).toEqual(bad.map((b) => ({ first_sector: b.first, sectors: b.count, error: 'EIO' })));
+    const want = fs.readFileSync(base);
+    const pattern = Buffer.alloc(512);
+    for (let i = 0; i < 512; i++) pattern[i] = [0xde, 0xad, 0xbe, 0xef][i % 4]!;
+    for (const b of bad) for (let s = b.first; s < b.first + b.count; s++) pattern.copy(want, s * 512);
+    expect(fs.readFileSync(dst).equals(want)).toBe(true);
+    const record = YAML.parse(fs.readFileSync(rec, 'utf8'));
+    expect(record.read_errors).toMatchObject({ unreadable_sectors: 17, fill: 'pattern:deadbeef' });
   });
 });

@@ -82,7 +82,12 @@ function hiddenAreas(target: string, facts: SourceFacts): HiddenAreas {
   if (!m) return { state: 'unknown', detail: `the drive did not answer hdparm -N (${(r.stderr || r.stdout).trim().split('\n').pop() ?? 'no output'}); it may not be ATA, or sits behind a bridge` };
   const visible = Number(m[1]);
   const native = Number(m[2]);
-  return visible < native
-    ? { state: 'present', detail: `a host protected area hides ${native - visible} sectors (${visible} visible of ${native}); exhibit images the visible ones` }
-    : { state: 'none found', detail: `no host protected area (${visible} of ${native} sectors visible); DCO not checked` };
+  // A device configuration overlay can shrink even the "native" maximum: its real maximum says by how much.
+  const dco = /Real max sectors:\s*(\d+)/.exec(spawnSync('hdparm', ['--dco-identify', target], { encoding: 'utf8' }).stdout ?? '');
+  const real = dco ? Number(dco[1]) : undefined;
+  const parts: string[] = [];
+  if (visible < native) parts.push(`a host protected area (HPA) hides ${native - visible} sectors (${visible} visible of ${native})`);
+  if (real !== undefined && real > native) parts.push(`a device configuration overlay (DCO) hides ${real - native} more (real maximum ${real})`);
+  if (parts.length > 0) return { state: 'present', detail: `${parts.join('; ')}; exhibit images the visible sectors only` };
+  return { state: 'none found', detail: `no HPA (${visible} of ${native} sectors visible)${real === undefined ? '; the drive gave no DCO answer' : '; no DCO'}` };
 }
