@@ -1,7 +1,9 @@
 /** Opening the case store and finding who signs, for the commands that write to a custody log. */
-import { CaseStore, createKey, exhibitPaths, findKey, loadConfig, loadSigner, checkExaminerName, type Signer } from '../case-store/index.js';
+import fs from 'node:fs';
+import { CaseStore, createKey, exhibitPaths, findKey, loadConfig, loadSigner, checkExaminerName, type CaseRow, type Signer } from '../case-store/index.js';
 import { ExhibitError } from '../core/errors.js';
 import { info } from './messages.js';
+import { readPassphrase } from './passphrase.js';
 
 export function openStore(): CaseStore {
   return CaseStore.open(exhibitPaths());
@@ -31,4 +33,27 @@ export function examinerSigner(store: CaseStore, examiner: string, passphrase: s
     info(`  private key ${row.private_file}${passphrase === undefined ? ' (not protected by a passphrase; see exhibit key create --help)' : ''}`);
   }
   return loadSigner(store, examiner, passphrase);
+}
+
+/**
+ * For commands that log what they did when they can (verify, restore): the store, the case and the
+ * signer, when this machine's store holds the case and the examiner (--examiner or EXHIBIT_EXAMINER)
+ * has a key here; otherwise undefined, after saying why it is not logged. `use` runs with the store open.
+ */
+export function withCaseSigner<T>(caseNumber: string, examinerFlag: string | undefined, passphraseFile: string | undefined, verb: string, use: (store: CaseStore, c: CaseRow, signer: Signer) => T): T | undefined {
+  const paths = exhibitPaths();
+  if (!fs.existsSync(paths.database)) return undefined; // no store here: the work is done elsewhere
+  const store = CaseStore.open(paths);
+  try {
+    const c = store.findCase(caseNumber.trim());
+    if (!c) return undefined;
+    const examiner = examinerFlag ?? process.env.EXHIBIT_EXAMINER;
+    if (!examiner || !findKey(store, examiner.trim())) {
+      info(`not logged in case ${c.number}'s custody log: ${examiner ? `${examiner} has no key here` : `say who ${verb} with --examiner`} (or use --no-record)`);
+      return undefined;
+    }
+    return use(store, c, loadSigner(store, examiner, readPassphrase(passphraseFile)));
+  } finally {
+    store.close();
+  }
 }

@@ -1,14 +1,13 @@
 import { Command } from 'commander';
-import fs from 'node:fs';
 import path from 'node:path';
 import { restoreImage } from '../../acquire/restore.js';
 import { evidenceSources } from '../evidence-sources.js';
-import { CaseStore, exhibitPaths, findKey, loadSigner, recordEvidenceEvent } from '../../case-store/index.js';
+import { recordEvidenceEvent } from '../../case-store/index.js';
+import { withCaseSigner } from '../store.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
-import { readPassphrase } from '../passphrase.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 
@@ -86,19 +85,10 @@ export function restoreCommand(): Command {
 }
 
 function logRestore(out: Awaited<ReturnType<typeof restoreImage>>, f: RestoreFlags): { case: string; entry: number } | undefined {
-  const paths = exhibitPaths();
-  if (!fs.existsSync(paths.database) || !out.record) return undefined;
-  const store = CaseStore.open(paths);
-  try {
-    const c = store.findCase(out.record.case.trim());
-    if (!c) return undefined;
-    const examiner = f.examiner ?? process.env.EXHIBIT_EXAMINER;
-    if (!examiner || !findKey(store, examiner.trim())) {
-      info(`not logged in case ${c.number}'s custody log: ${examiner ? `${examiner} has no key here` : 'say who restored with --examiner'} (or use --no-record)`);
-      return undefined;
-    }
-    const signer = loadSigner(store, examiner, readPassphrase(f.passphraseFile));
-    const entry = recordEvidenceEvent(store, c.number, 'image.restored', out.record.evidence, signer, {
+  const rec = out.record;
+  if (!rec) return undefined;
+  return withCaseSigner(rec.case, f.examiner, f.passphraseFile, 'restored', (store, c, signer) => {
+    const entry = recordEvidenceEvent(store, c.number, 'image.restored', rec.evidence, signer, {
       image: path.basename(out.image),
       target: out.target,
       target_kind: out.targetKind,
@@ -109,7 +99,5 @@ function logRestore(out: Awaited<ReturnType<typeof restoreImage>>, f: RestoreFla
       wiped: out.wiped,
     });
     return { case: c.number, entry };
-  } finally {
-    store.close();
-  }
+  });
 }

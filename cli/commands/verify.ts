@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CaseStore, exhibitPaths, loadSigner, findKey, recordVerification } from '../../case-store/index.js';
+import { recordVerification } from '../../case-store/index.js';
+import { withCaseSigner } from '../store.js';
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import { readKeyFiles } from '../../verify/custody-files.js';
@@ -14,7 +15,6 @@ import type { AcquisitionRecord } from '../../core/record.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
-import { readPassphrase } from '../passphrase.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 
@@ -104,31 +104,19 @@ export function verifyCommand(): Command {
 
 /** Add the verification to the case's custody log, when this machine's store holds the case. */
 function logVerification(r: VerifyReport, f: VerifyFlags): { case: string; entry: number; examiner: string } | undefined {
-  if (!r.record) return undefined;
-  const paths = exhibitPaths();
-  if (!fs.existsSync(paths.database)) return undefined; // no store here: a verifier elsewhere
-  const store = CaseStore.open(paths);
-  try {
-    const c = store.findCase(r.record.case.trim());
-    if (!c) return undefined;
-    const examiner = f.examiner ?? process.env.EXHIBIT_EXAMINER;
-    if (!examiner || !findKey(store, examiner.trim())) {
-      info(`not logged in case ${c.number}'s custody log: ${examiner ? `${examiner} has no key here` : 'say who verified with --examiner'} (or use --no-record)`);
-      return undefined;
-    }
-    const signer = loadSigner(store, examiner, readPassphrase(f.passphraseFile));
-    const seq = recordVerification(store, c.number, r.record.evidence, signer, {
+  const rec = r.record;
+  if (!rec) return undefined;
+  return withCaseSigner(rec.case, f.examiner, f.passphraseFile, 'verified', (store, c, signer) => {
+    const seq = recordVerification(store, c.number, rec.evidence, signer, {
       result: r.verdict,
       image: r.image?.files.map((x) => x.name) ?? [],
-      record_sha256: r.record.sha256,
+      record_sha256: rec.sha256,
       hashes: { ...r.hashes },
       problems: r.problems.length,
       first_problem: r.problems[0],
     });
     return { case: c.number, entry: seq, examiner: signer.name };
-  } finally {
-    store.close();
-  }
+  });
 }
 
 function reportText(r: VerifyReport): string {
