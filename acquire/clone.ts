@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import YAML from 'yaml';
 import { digestsEqual, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
@@ -17,7 +18,7 @@ import { writeFileAtomic } from '../core/record.js';
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import { BadSectorMap, parseFill, type BadRange } from './bad-sectors.js';
-import { beginReadOnlyProof, checkMounts, type ReadOnlyProof } from './read-only.js';
+import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource, type ReadOnlyProof } from './read-only.js';
 import { describeTarget, openTarget, readBackHashes, refuseTarget, writeAll, type SourceIdentity } from './restore.js';
 import { SourceReader } from './source-reader.js';
 import { openSource, type SourceFacts } from './source.js';
@@ -61,9 +62,24 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
   try {
     const bytes = facts.size_bytes;
     const mounted = checkMounts(facts, o.allowMounted);
-    await refuseTarget(o.target, bytes, { yes: o.yes, evidenceSources: o.evidenceSources, verb: 'cloning' }, [o.recordFile], facts.device?.whole_disk);
-    if (facts.kind === 'file' && (await fsp.realpath(o.target).catch(() => '')) === facts.resolved_path) throw new ExhibitError('USAGE', 'the target is the source itself');
-    const { facts: targetFacts } = await describeTarget(o.target);
+    // The source itself is evidence too: a loop device over its file, or its own serial, is refused like any acquired drive.
+    const self: SourceIdentity = {
+      ...(facts.device?.serial ? { serial: facts.device.serial } : {}),
+      ...(facts.device?.wwid ? { wwid: facts.device.wwid } : {}),
+      path: facts.device?.loop_backing_file ?? facts.resolved_path,
+      what: `the source being cloned`,
+    };
+    await refuseTarget(o.target, bytes, { yes: o.yes, evidenceSources: [self, ...o.evidenceSources], verb: 'cloning' }, [o.recordFile], facts.device?.whole_disk);
+    // Nothing the clone writes (a new target file, the record) may land on the source.
+    const targetFacts0 = (await describeTarget(o.target)).facts;
+    await checkOutputNotOnSource(facts, path.dirname(path.resolve(o.recordFile)));
+    if (!targetFacts0) await checkOutputNotOnSource(facts, path.dirname(path.resolve(o.target)));
+    try {
+      fs.accessSync(path.dirname(path.resolve(o.recordFile)), fs.constants.W_OK); // found now, not after hours of copying
+    } catch (err) {
+      throw new ExhibitError('OUTPUT_WRITE', `cannot write the clone record in ${path.dirname(path.resolve(o.recordFile))}: ${describeSystemError(err)}`, { cause: err });
+    }
+    const targetFacts = targetFacts0;
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
     const fill = parseFill(o.fill, facts.logical_sector_size);
     const bad = new BadSectorMap();
@@ -120,7 +136,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     await writeFileAtomic(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`);
     return out;
   } finally {
-    await target?.close();
+    await target?.close().catch(() => undefined);
     await handle.close();
   }
 }

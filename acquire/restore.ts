@@ -77,6 +77,7 @@ export async function describeTarget(target: string): Promise<{ facts?: SourceFa
 export async function refuseTarget(target: string, mediaBytes: number, o: { yes: boolean; evidenceSources: SourceIdentity[]; verb?: string }, mustNotHold: readonly string[], sourceDisk?: string): Promise<void> {
   const { facts, words } = await describeTarget(target);
   const verb = o.verb ?? 'restoring';
+  if (!facts && path.resolve(target).startsWith('/dev/')) throw new ExhibitError('USAGE', `${target} does not exist: is the drive connected? (exhibit will not create a file under /dev)`);
   if (facts?.kind === 'file') throw new ExhibitError('OUTPUT_EXISTS', `${target} exists; exhibit writes into a new file, and never overwrites one`);
   if (facts?.kind === 'block-device') {
     const d = facts.device!;
@@ -111,18 +112,29 @@ export async function openTarget(target: string, exists: boolean): Promise<fsp.F
 }
 
 /** Make the target durable, drop a device's buffers, then hash its first `bytes` as read back. */
-export async function readBackHashes(target: string, bytes: number, algorithms: HashAlgorithm[], onProgress?: (done: number) => void): Promise<Map<string, string[]>> {
-  if (fs.statSync(target).isBlockDevice()) spawnSync('blockdev', ['--flushbufs', target]); // read the device, not the page cache
-  const back = await fsp.open(target, fs.constants.O_RDONLY);
+export async function readBackHashes(target: string, bytes: number, algorithms: HashAlgorithm[], onProgress?: (done: number) => void, paddingBytes = 0): Promise<Map<string, string[]>> {
+  if (fs.statSync(target).isBlockDevice()) {
+    const flushed = spawnSync('blockdev', ['--flushbufs', target], { encoding: 'utf8' }); // read the device, not the page cache
+    if (flushed.status !== 0) throw new ExhibitError('OUTPUT_WRITE', `cannot drop the buffers of ${target} before reading it back: ${(flushed.stderr || flushed.error?.message || '').trim()}`);
+  }
+  let back: fsp.FileHandle;
+  try {
+    back = await fsp.open(target, fs.constants.O_RDONLY);
+  } catch (err) {
+    throw new ExhibitError('VERIFY_FAILED', `cannot read the target ${target} back: ${describeSystemError(err)}`, { cause: err });
+  }
   try {
     async function* pieces(): AsyncGenerator<Uint8Array> {
       const buf = Buffer.allocUnsafe(PIECE);
       for (let pos = 0; pos < bytes; pos += PIECE) {
         const n = Math.min(PIECE, bytes - pos);
-        const { bytesRead } = await back.read(buf, 0, n, pos);
+        const { bytesRead } = await back.read(buf, 0, n, pos).catch((err: unknown) => {
+          throw new ExhibitError('VERIFY_FAILED', `reading the target ${target} back failed at byte ${pos}: ${describeSystemError(err)}`, { cause: err });
+        });
         if (bytesRead !== n) throw new ExhibitError('VERIFY_FAILED', `the target ends at byte ${pos + bytesRead}, before the media does`);
         yield buf.subarray(0, n);
       }
+      if (paddingBytes > 0) yield Buffer.alloc(paddingBytes);
     }
     return await hashStream(pieces(), algorithms.map((a) => ({ id: a, algorithm: a })), { inline: bytes < 64 << 20, ...(onProgress ? { onBytes: onProgress } : {}) });
   } finally {
@@ -137,7 +149,9 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     const recordPath = `${base}.acquisition.yaml`;
     const rec = fs.existsSync(recordPath) ? (YAML.parse(fs.readFileSync(recordPath, 'utf8')) as AcquisitionRecord) : undefined;
     const mediaBytes = rec ? rec.media.size_bytes : reader.size;
-    if (mediaBytes > reader.size) throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media, its record says ${mediaBytes}`);
+    // An E01 of an odd-sized source holds zeros after it, and the recorded hashes cover them too.
+    const padding = rec ? (rec.media.padding_bytes ?? 0) : 0;
+    if (rec && mediaBytes + padding !== reader.size) throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media, its record says ${mediaBytes + padding}`);
     const ewf = reader instanceof EwfReader ? reader : undefined;
     const reference = rec?.result === 'complete' && rec.media.hashes
       ? { against: 'the record', hashes: rec.media.hashes }
@@ -162,6 +176,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
         await writeAll(t, buf.subarray(0, n), pos, o.target);
         yield buf.subarray(0, n);
       }
+      if (padding > 0) yield Buffer.alloc(padding); // hashed, not written
     }
     const writtenSums = await hashStream(written(), algorithms.map((a) => ({ id: a, algorithm: a })), { inline: mediaBytes < 64 << 20, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
     const excessBytes = facts ? facts.size_bytes - mediaBytes : 0;
@@ -177,7 +192,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     target = undefined;
 
     o.onPhase?.('reading back', mediaBytes);
-    const readSums = await readBackHashes(o.target, mediaBytes, algorithms, o.onProgress);
+    const readSums = await readBackHashes(o.target, mediaBytes, algorithms, o.onProgress, padding);
     const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(algorithms.map((a) => [a, m.get(a)![0]!]));
     const out: RestoreOutcome = {
       image: o.image,
@@ -199,7 +214,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     }
     return out;
   } finally {
-    await target?.close();
+    await target?.close().catch(() => undefined);
     await reader.close();
   }
 }
@@ -209,6 +224,7 @@ export async function writeAll(h: fsp.FileHandle, data: Uint8Array, pos: number,
   while (done < data.length) {
     try {
       const { bytesWritten } = await h.write(data, done, data.length - done, pos + done);
+      if (bytesWritten === 0) throw Object.assign(new Error('the target accepted no more bytes'), { code: 'ENOSPC' });
       done += bytesWritten;
     } catch (err) {
       throw new ExhibitError('OUTPUT_WRITE', `writing the target ${what} failed at byte ${pos + done}: ${describeSystemError(err)}`, { cause: err });

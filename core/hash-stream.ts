@@ -13,6 +13,9 @@ const SLOT = 4 * 1024 * 1024;
 const SLOTS = 6;
 
 /** Digest every piece with every job; returns each job's digests (one, or one per segment for segmented jobs). */
+/** Below this, hashing on this thread costs less than starting workers. */
+export const INLINE_BELOW = 64 * 1024 * 1024;
+
 export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readonly DigestJob[], o: { inline: boolean; onBytes?: (done: number) => void }): Promise<Map<string, string[]>> {
   let done = 0;
   if (o.inline) {
@@ -49,7 +52,9 @@ export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readon
   let fill = 0;
   const flush = async () => {
     if (fill === 0) return;
-    busy[slot] = pool.update(slot * SLOT, fill);
+    const update = pool.update(slot * SLOT, fill);
+    update.catch(() => undefined); // awaited below or abandoned on failure: never an unhandled rejection
+    busy[slot] = update;
     slot = (slot + 1) % SLOTS;
     fill = 0;
     await busy[slot]; // the next slot must be free before it is filled
@@ -71,6 +76,7 @@ export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readon
     return await pool.finish();
   } catch (err) {
     await pool.terminate();
+    await Promise.allSettled(busy);
     throw err;
   }
 }

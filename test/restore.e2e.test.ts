@@ -49,6 +49,18 @@ describe.each(Object.keys(FORMATS))('%s into a new file', (format) => {
   });
 });
 
+describe('an E01 of an odd-sized source', () => {
+  it('restores exactly the source bytes, though the image holds them padded to a whole sector', () => {
+    const odd = path.join(work, 'odd.bin');
+    makeSourceFile(odd, 1024 * 1024 + 100, 62);
+    expect(run(['acquire', odd, '-o', path.join(work, 'odd'), '-c', 'RS-1', '-e', 'ODD', '-x', 'R. Examiner', '-f', 'e01']).code).toBe(0);
+    const target = path.join(work, 'odd.dd');
+    const r = run(['restore', path.join(work, 'odd', 'ODD.E01'), target, '--no-record']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(fs.readFileSync(target).equals(fs.readFileSync(odd))).toBe(true);
+  });
+});
+
 describe('refusals that need no device', () => {
   it('never overwrites an existing file', () => {
     const target = path.join(work, 'exists.dd');
@@ -57,6 +69,13 @@ describe('refusals that need no device', () => {
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /exists; exhibit writes into a new file, and never overwrites one/);
     expect(fs.readFileSync(target, 'utf8')).toBe('keep me');
+  });
+
+  it('never creates a file under /dev for a drive that is not there', () => {
+    const r = run(['restore', image('raw'), '/dev/exhibit-no-such-drive', '--yes']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /does not exist: is the drive connected\?/);
+    expect(fs.existsSync('/dev/exhibit-no-such-drive')).toBe(false);
   });
 
   it('never writes onto the file an acquisition came from', () => {

@@ -135,6 +135,26 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
   });
 });
 
+describe('the record and the log vouch for each other', () => {
+  it('an image and record changed together, with the custody log removed, fail: an acquisition record needs its log', () => {
+    const dir = copyOf('raw', 'no-log');
+    fs.rmSync(path.join(dir, 'EV.custody.jsonl'));
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    expect(json(v).problems.join('\n')).toMatch(/there is no custody log beside the image \(EV\.custody\.jsonl\): the record cannot be checked/);
+  });
+
+  it('a removed record is named from the custody entry that logged it, and the media still compared with that entry', () => {
+    const dir = copyOf('e01', 'no-record');
+    fs.rmSync(path.join(dir, 'EV.acquisition.yaml'));
+    const v = run(['verify', path.join(dir, 'EV.E01'), '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    const j = json(v);
+    expect(j.problems.join('\n')).toMatch(/the acquisition record is missing: custody log entry \d+ logged one for EV/);
+    expect(j.comparisons.some((c: { against: string; equal: boolean }) => /^custody log entry/.test(c.against) && c.equal)).toBe(true);
+  });
+});
+
 describe('files of a set', () => {
   it('a removed split-raw segment is named', () => {
     const dir = copyOf('split-raw', 'removed');

@@ -101,6 +101,15 @@ function readRecord(file: string): AcquisitionRecord {
     throw new ExhibitError('IMAGE_INVALID', `the record ${file} cannot be read: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
   }
   if (typeof r !== 'object' || r === null || (r as { record?: unknown }).record === undefined) throw new ExhibitError('IMAGE_INVALID', `${file} is not an exhibit acquisition record`);
+  const x = r as Record<string, unknown>;
+  const media = x.media as Record<string, unknown> | undefined;
+  const image = x.image as Record<string, unknown> | undefined;
+  const ok =
+    typeof x.result === 'string' && typeof x.evidence === 'string' && typeof x.case === 'string' &&
+    typeof media === 'object' && media !== null && Number.isSafeInteger(media.size_bytes) && Number.isSafeInteger(media.sector_size) &&
+    typeof image === 'object' && image !== null && Array.isArray(image.files) &&
+    image.files.every((f: unknown) => typeof f === 'object' && f !== null && typeof (f as { name?: unknown }).name === 'string' && Number.isSafeInteger((f as { size?: unknown }).size));
+  if (!ok) throw new ExhibitError('IMAGE_INVALID', `the record ${file} is damaged: a field it must have (result, case, evidence, media sizes, image files) is missing or of the wrong kind`);
   return r as AcquisitionRecord;
 }
 
@@ -145,13 +154,20 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const mediaBytes = rec ? rec.media.size_bytes + (rec.media.padding_bytes ?? 0) : reader.size;
     if (rec && mediaBytes !== reader.size) problems.push(`the image holds ${reader.size} bytes of media, the record says ${mediaBytes}`);
 
-    // The custody log beside the image, and its entry for this record.
-    const logFile = rec ? path.join(path.dirname(recordPath!), `${rec.evidence}${LOG_SUFFIX}`) : `${base}${LOG_SUFFIX}`;
+    // The custody log beside the image, and its entry for this record. The log is looked for by the
+    // image's own name and in the whole folder, not only where the record (which could be edited) points.
+    const dir = path.dirname(recordPath ?? reader.files[0] ?? base);
+    const fileEvidence = path.basename(base);
+    if (rec && rec.evidence !== fileEvidence) problems.push(`the record is for evidence ${rec.evidence}, but the image files are named ${fileEvidence}`);
+    const logs = fs.readdirSync(dir).filter((n) => n.endsWith(LOG_SUFFIX));
+    const logName = [`${fileEvidence}${LOG_SUFFIX}`, ...(rec ? [`${rec.evidence}${LOG_SUFFIX}`] : []), ...logs].find((n) => logs.includes(n));
     let entry: CheckedEntry | undefined;
-    if (fs.existsSync(logFile)) {
+    if (logName) {
+      const logFile = path.join(dir, logName);
       const c = checkCustodyFiles(logFile, o.trustedKeys ? { trustedKeys: o.trustedKeys } : {});
-      const acquisitions = c.entries.filter((e) => e.entry.kind.startsWith('acquisition.') && (e.entry.payload as { evidence?: unknown }).evidence === (rec?.evidence ?? path.basename(base)));
-      entry = rec ? acquisitions.find((e) => (e.entry.payload as { record?: { sha256?: unknown } }).record?.sha256 === recordSha) : undefined;
+      const acquisitions = c.entries.filter((e) => e.entry.kind.startsWith('acquisition.') && [fileEvidence, rec?.evidence].includes((e.entry.payload as { evidence?: string }).evidence));
+      const completed = acquisitions.filter((e) => e.entry.kind === 'acquisition.completed');
+      entry = rec ? acquisitions.find((e) => (e.entry.payload as { record?: { sha256?: unknown } }).record?.sha256 === recordSha) : completed[completed.length - 1];
       report.custody = {
         log: logFile,
         entries: c.count,
@@ -167,7 +183,10 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
             : `the custody log has no acquisition entry for ${rec.evidence}`,
         );
       }
-    } else if (rec) notes.push(`there is no custody log beside the image (${path.basename(logFile)})`);
+      if (!rec && entry) problems.push(`the acquisition record is missing: custody log entry ${entry.seq} logged one for ${fileEvidence} (SHA-256 ${String((entry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
+    } else if (rec?.record === 'exhibit acquisition') {
+      problems.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}): the record cannot be checked against the signed entry that logged it`);
+    } else if (rec) notes.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}); a ${rec.record} is not logged`);
 
     // What to compute: every algorithm some account records, or what was asked.
     const references: { against: string; hashes: Digests }[] = [];

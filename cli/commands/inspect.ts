@@ -76,14 +76,14 @@ export function inspectCommand(): Command {
 function hiddenAreas(target: string, facts: SourceFacts): HiddenAreas {
   const name = facts.device?.kernel_name ?? '';
   if (/^(loop|nbd|dm-|md|ram|zram|nvme|mmcblk|sr)/.test(name)) return { state: 'not applicable', detail: `${name} is not an ATA drive` };
-  const r = spawnSync('hdparm', ['-N', target], { encoding: 'utf8' });
+  const r = spawnSync('hdparm', ['-N', target], { encoding: 'utf8', timeout: 15_000 });
   if (r.error) return { state: 'unknown', detail: 'hdparm is not installed (Debian: apt-get install hdparm)' };
   const m = /max sectors\s*=\s*(\d+)\/(\d+),\s*HPA is (enabled|disabled)/.exec(r.stdout);
   if (!m) return { state: 'unknown', detail: `the drive did not answer hdparm -N (${(r.stderr || r.stdout).trim().split('\n').pop() ?? 'no output'}); it may not be ATA, or sits behind a bridge` };
   const visible = Number(m[1]);
   const native = Number(m[2]);
   // A device configuration overlay can shrink even the "native" maximum: its real maximum says by how much.
-  const dco = /Real max sectors:\s*(\d+)/.exec(spawnSync('hdparm', ['--dco-identify', target], { encoding: 'utf8' }).stdout ?? '');
+  const dco = /Real max sectors:\s*(\d+)/.exec(spawnSync('hdparm', ['--dco-identify', target], { encoding: 'utf8', timeout: 15_000 }).stdout ?? '');
   const real = dco ? Number(dco[1]) : undefined;
   const parts: string[] = [];
   if (visible < native) parts.push(`a host protected area (HPA) hides ${native - visible} sectors (${visible} visible of ${native})`);

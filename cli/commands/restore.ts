@@ -57,7 +57,12 @@ export function restoreCommand(): Command {
           onProgress: (done) => progress?.update(done),
         });
         progress?.done();
-        const logged = f.record && out.record ? logRestore(out, f) : undefined;
+        let logged: ReturnType<typeof logRestore>;
+        try {
+          logged = f.record && out.record ? logRestore(out, f) : undefined;
+        } catch (err) {
+          info(`the restore was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
+        }
         if (f.json) printJson({ ...out, ...(logged ? { logged } : {}) });
         else {
           const lines = [`restored ${image} onto ${target}: ${formatBytes(out.mediaBytes)} (${out.mediaBytes} bytes)`];

@@ -79,12 +79,15 @@ export function verifyCommand(): Command {
           await checkSource(report, f.source, f.allowMounted === true, stop.signal, (p) => (progress = p));
           progress?.done();
         }
-        const logged = f.record ? logVerification(report, f) : undefined;
-        if (f.json) printJson({ ...report, ...(logged ? { logged } : {}) });
-        else {
-          process.stdout.write(reportText(report));
-          if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}, signed by ${logged.examiner}`);
+        if (!f.json) process.stdout.write(reportText(report)); // the verdict first: a failure to log it must not hide it
+        let logged: ReturnType<typeof logVerification>;
+        try {
+          logged = f.record ? logVerification(report, f) : undefined;
+        } catch (err) {
+          info(`the verification was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
         }
+        if (f.json) printJson({ ...report, ...(logged ? { logged } : {}) });
+        else if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}, signed by ${logged.examiner}`);
         if (report.verdict !== 'verified') {
           process.stderr.write(
             report.verdict === 'failed'
@@ -130,7 +133,7 @@ function reportText(r: VerifyReport): string {
     out.push(`  ${a.padEnd(7)} ${h}  ${words}`);
   }
   for (const f of img?.files ?? []) {
-    const state = f.recorded_sha256 ? (f.sha256 === f.recorded_sha256 ? 'matches the record' : 'DIFFERS from the record') : 'not recorded';
+    const state = f.recorded_sha256 ? (f.sha256 !== undefined && digestsEqual(f.sha256, f.recorded_sha256) ? 'matches the record' : 'DIFFERS from the record') : 'not recorded';
     out.push(`  file    ${f.name}  ${formatBytes(f.size)}  sha256 ${f.sha256 ?? '?'}  ${state}`);
   }
   if (r.units) out.push(`  checked ${r.units.count} ${r.units.kind}${r.units.count === 1 ? '' : 's'}: ${r.damage.length === 0 ? 'all sound' : `${r.damage.length} damaged`}`);
