@@ -100,7 +100,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       }
     }
     const jobs = o.hashes.map((a) => ({ id: a, algorithm: a }));
-    const sourceSums = await hashStream(pieces(), jobs, { inline: bytes < 64 << 20, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
+    const sourceSums = await hashStream(pieces(), jobs, { size: bytes, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
     await t.sync().catch((err: unknown) => {
       throw new ExhibitError('OUTPUT_WRITE', `cannot make the target ${o.target} durable: ${describeSystemError(err)}`, { cause: err });
     });

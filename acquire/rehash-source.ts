@@ -81,7 +81,7 @@ export async function rehashSource(o: SourceRehashOptions): Promise<SourceRehash
     const results = await hashStream(
       pieces(),
       o.algorithms.map((a) => ({ id: a, algorithm: a })),
-      { inline: total < 64 * 1024 * 1024, ...(o.onProgress ? { onBytes: o.onProgress } : {}) },
+      { size: total, ...(o.onProgress ? { onBytes: o.onProgress } : {}) },
     );
     const readOnly = await proof.finish();
     const hashes: Digests = {};

@@ -136,7 +136,7 @@ export async function readBackHashes(target: string, bytes: number, algorithms: 
       }
       if (paddingBytes > 0) yield Buffer.alloc(paddingBytes);
     }
-    return await hashStream(pieces(), algorithms.map((a) => ({ id: a, algorithm: a })), { inline: bytes < 64 << 20, ...(onProgress ? { onBytes: onProgress } : {}) });
+    return await hashStream(pieces(), algorithms.map((a) => ({ id: a, algorithm: a })), { size: bytes + paddingBytes, ...(onProgress ? { onBytes: onProgress } : {}) });
   } finally {
     await back.close();
   }
@@ -178,7 +178,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
       }
       if (padding > 0) yield Buffer.alloc(padding); // hashed, not written
     }
-    const writtenSums = await hashStream(written(), algorithms.map((a) => ({ id: a, algorithm: a })), { inline: mediaBytes < 64 << 20, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
+    const writtenSums = await hashStream(written(), algorithms.map((a) => ({ id: a, algorithm: a })), { size: mediaBytes + padding, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
     const excessBytes = facts ? facts.size_bytes - mediaBytes : 0;
     if (o.wipeExcess && excessBytes > 0) {
       o.onPhase?.('wiping', excessBytes);

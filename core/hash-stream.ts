@@ -16,9 +16,10 @@ const SLOTS = 6;
 /** Below this, hashing on this thread costs less than starting workers. */
 export const INLINE_BELOW = 64 * 1024 * 1024;
 
-export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readonly DigestJob[], o: { inline: boolean; onBytes?: (done: number) => void }): Promise<Map<string, string[]>> {
+/** `size` (the bytes to come) decides between workers and inline unless `inline` says. */
+export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readonly DigestJob[], o: { size: number; inline?: boolean; onBytes?: (done: number) => void }): Promise<Map<string, string[]>> {
   let done = 0;
-  if (o.inline) {
+  if (o.inline ?? o.size < INLINE_BELOW) {
     const state = jobs.map((j) => ({ job: j, h: crypto.createHash(j.algorithm), inSeg: 0, out: [] as string[] }));
     for await (const piece of pieces) {
       for (const s of state) {

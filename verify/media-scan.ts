@@ -141,7 +141,7 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
       yield u.data;
     }
   }
-  const results = await hashStream(pieces(), jobs, { inline: o.inline ?? reader.size < 64 * 1024 * 1024, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
+  const results = await hashStream(pieces(), jobs, { size: reader.size, ...(o.inline !== undefined ? { inline: o.inline } : {}), ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
   if (expected !== reader.size) throw new ExhibitError('IMAGE_INVALID', `the image's units cover ${expected} bytes of its ${reader.size}`);
   const hashes: Digests = {};
   for (const a of o.algorithms) hashes[a] = results.get(a)![0]!;

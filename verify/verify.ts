@@ -21,6 +21,7 @@ import { openImage } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
 import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
 import { fileSums } from './file-sums.js';
+import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
@@ -211,7 +212,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.inline !== undefined ? { inline: o.inline } : {}),
       }),
-      containerFiles ? fileSums(reader.files, o.inline ?? reader.size < 64 * 1024 * 1024) : Promise.resolve(undefined),
+      containerFiles ? fileSums(reader.files, o.inline ?? reader.size < INLINE_BELOW) : Promise.resolve(undefined),
     ]);
     report.units = scan.units;
     report.damage = scan.damaged;
