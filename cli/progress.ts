@@ -44,3 +44,16 @@ export class Progress {
     if (this.enabled && this.shown) this.stream.write('\r\x1b[2K');
   }
 }
+
+/** One progress line per phase, for commands with several long ones (write, then read back). */
+export function phasedProgress(): { onPhase: (label: string, total: number) => void; onProgress: (done: number) => void; done: () => void } {
+  let current: Progress | undefined;
+  return {
+    onPhase: (label, total) => {
+      current?.done();
+      current = new Progress(label, total);
+    },
+    onProgress: (done) => current?.update(done),
+    done: () => current?.done(),
+  };
+}

@@ -9,7 +9,7 @@ import { action, printJson } from '../action.js';
 import { evidenceSources } from '../evidence-sources.js';
 import { EXIT } from '../exit-codes.js';
 import { wholeNumber } from '../format-options.js';
-import { Progress } from '../progress.js';
+import { phasedProgress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 import { examinerName } from '../store.js';
 
@@ -53,8 +53,8 @@ export function cloneCommand(version: string): Command {
       } catch (err) {
         throw new ExhibitError('USAGE', (err as Error).message, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
       }
-      let progress: Progress | undefined;
-      const stop = interruptSignal(() => progress?.done());
+      const progress = phasedProgress();
+      const stop = interruptSignal(() => progress.done());
       try {
         const out = await cloneDrive({
           source: source!,
@@ -70,13 +70,10 @@ export function cloneCommand(version: string): Command {
           commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
           version,
           signal: stop.signal,
-          onPhase: (phase, bytes) => {
-            progress?.done();
-            progress = new Progress(phase, bytes);
-          },
-          onProgress: (done) => progress?.update(done),
+          onPhase: progress.onPhase,
+          onProgress: progress.onProgress,
         });
-        progress?.done();
+        progress.done();
         if (f.json) printJson(out);
         else {
           const lines = [`cloned ${source} onto ${target}: ${formatBytes(out.bytes)} (${out.bytes} bytes)`];
@@ -94,7 +91,7 @@ export function cloneCommand(version: string): Command {
         }
         return out.unreadable.length > 0 ? EXIT.UNREADABLE : EXIT.OK;
       } finally {
-        progress?.done();
+        progress.done();
         stop.dispose();
       }
     },

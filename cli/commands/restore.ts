@@ -8,7 +8,7 @@ import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
-import { Progress } from '../progress.js';
+import { phasedProgress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 
 interface RestoreFlags {
@@ -40,8 +40,8 @@ export function restoreCommand(): Command {
       .option('--json', 'print the outcome as JSON')
       .addHelpText('after', '\nExamples:\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc            (says what /dev/sdc holds, and stops)\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc --yes --wipe-excess -x "J. Doe"\n  exhibit restore EV-001.zst /scratch/EV-001.dd\n\nExit codes: 0 restored and checked, 4 the target does not read back as the image, 1 could not, 2 refused.'),
     async ([image, target], f) => {
-      let progress: Progress | undefined;
-      const stop = interruptSignal(() => progress?.done());
+      const progress = phasedProgress();
+      const stop = interruptSignal(() => progress.done());
       try {
         const out = await restoreImage({
           image: image!,
@@ -50,13 +50,10 @@ export function restoreCommand(): Command {
           wipeExcess: f.wipeExcess === true,
           evidenceSources: evidenceSources(image!),
           signal: stop.signal,
-          onPhase: (phase, bytes) => {
-            progress?.done();
-            progress = new Progress(phase, bytes);
-          },
-          onProgress: (done) => progress?.update(done),
+          onPhase: progress.onPhase,
+          onProgress: progress.onProgress,
         });
-        progress?.done();
+        progress.done();
         let logged: ReturnType<typeof logRestore>;
         try {
           logged = f.record && out.record ? logRestore(out, f) : undefined;
@@ -82,7 +79,7 @@ export function restoreCommand(): Command {
         }
         return EXIT.OK;
       } finally {
-        progress?.done();
+        progress.done();
         stop.dispose();
       }
     },
