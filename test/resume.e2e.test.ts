@@ -17,7 +17,7 @@ import YAML from 'yaml';
 import { expectOneLineError } from './helpers/expect.js';
 import { BIN, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
 
-const expectResumableError = (stderr: string, pattern: RegExp) => expectOneLineError(stderr, pattern, /^exhibit: the image is incomplete and can be resumed/);
+const expectResumableError = (stderr: string, pattern: RegExp) => expectOneLineError(withoutNotices(stderr), pattern, /^exhibit: the image is incomplete and can be resumed/);
 const MiB = 1024 * 1024;
 const EV = 'EV';
 const EXAMINER = 'Test Examiner';
