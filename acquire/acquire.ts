@@ -269,9 +269,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     }
 
     o.onStart?.(facts, { resumingAt: j.safe_bytes });
-    sourceReader = new SourceReader(handle, facts, { retries: j.retries, fill, maxBadRun: j.max_bad_run }, bad, async () =>
-      facts.kind === 'block-device' ? fsp.open(sourcePath, fs.constants.O_RDONLY | fs.constants.O_DIRECT) : undefined,
-    );
+    sourceReader = SourceReader.of(handle, facts, { retries: j.retries, fill, maxBadRun: j.max_bad_run }, bad);
     const reader = sourceReader;
     const blockSize = o.slotSize ?? DEFAULT_SLOT_SIZE;
     const skipping = j.skip_bad

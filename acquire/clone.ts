@@ -83,9 +83,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
     const fill = parseFill(o.fill, facts.logical_sector_size);
     const bad = new BadSectorMap();
-    const reader = new SourceReader(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad, async () =>
-      facts.kind === 'block-device' ? fsp.open(o.source, fs.constants.O_RDONLY | fs.constants.O_DIRECT) : undefined,
-    );
+    const reader = SourceReader.of(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad);
     target = await openTarget(o.target, targetFacts !== undefined);
     const t = target;
     o.onPhase?.('cloning', bytes);

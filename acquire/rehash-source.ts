@@ -6,8 +6,6 @@
  * now, so a drive that has not changed gives the recorded hashes; the result
  * says how many sectors that was, and which sectors are unreadable now.
  */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
 import { hashStream } from '../core/hash-stream.js';
@@ -51,9 +49,7 @@ export async function rehashSource(o: SourceRehashOptions): Promise<SourceRehash
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
     const fill = parseFill(o.fill, o.sectorSize);
     const bad = new BadSectorMap();
-    const reader = new SourceReader(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad, async () =>
-      facts.kind === 'block-device' ? fsp.open(o.source, fs.constants.O_RDONLY | fs.constants.O_DIRECT) : undefined,
-    );
+    const reader = SourceReader.of(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad);
     let asFill = 0;
     const total = o.mediaBytes + o.paddingBytes;
     o.onStart?.(total);

@@ -14,7 +14,7 @@
  * scratched, and hammering it with retries only wears it further.
  */
 import fs from 'node:fs';
-import type fsp from 'node:fs/promises';
+import fsp from 'node:fs/promises';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
 import { formatBytes } from '../core/units.js';
 import { BadSectorMap, type Fill } from './bad-sectors.js';
@@ -47,6 +47,13 @@ export class SourceReader {
     private readonly openDirect: () => Promise<fsp.FileHandle | undefined> = async () => undefined,
   ) {
     this.bad = bad;
+  }
+
+  /** A reader of an opened source that re-reads failing regions of a block device with O_DIRECT. */
+  static of(handle: fsp.FileHandle, facts: SourceFacts, policy: ReadPolicy, bad: BadSectorMap = new BadSectorMap()): SourceReader {
+    return new SourceReader(handle, facts, policy, bad, async () =>
+      facts.kind === 'block-device' ? fsp.open(facts.path, fs.constants.O_RDONLY | fs.constants.O_DIRECT) : undefined,
+    );
   }
 
   private get sectorSize(): number {
