@@ -90,6 +90,7 @@ export function projectEntry(e: CustodyEntry): Projection | undefined {
     case 'key.registered':
       return undefined; // checked against examiner_keys instead
     case 'image.restored':
+    case 'image.converted':
       return undefined; // the log alone holds it
   }
 }

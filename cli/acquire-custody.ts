@@ -21,6 +21,7 @@ import {
 } from '../case-store/index.js';
 import { sha256Hex } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import type { Payload } from '../core/custody.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { info } from './messages.js';
 import { examinerSigner, openStore } from './store.js';
@@ -51,17 +52,19 @@ export interface LoggedAcquisition {
 
 /**
  * Log an acquisition's record (once: a record already logged, found by its
- * SHA-256, is not logged again) and copy the case's log beside it.
+ * SHA-256, is not logged again) and copy the case's log beside it. With
+ * `convertedFrom`, the record is a conversion's, logged as image.converted.
  */
-export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRecord, recordPath: string): Promise<LoggedAcquisition> {
+export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRecord, recordPath: string, convertedFrom?: Payload): Promise<LoggedAcquisition> {
   const folder = path.dirname(path.resolve(recordPath));
   try {
     const recordSha256 = sha256Hex(fs.readFileSync(recordPath));
-    let seq = acquisitionEntryFor(ctx.store, checkCaseNumber(record.case), record.evidence, recordSha256);
+    let seq = convertedFrom ? undefined : acquisitionEntryFor(ctx.store, checkCaseNumber(record.case), record.evidence, recordSha256);
     if (seq === undefined) {
+      const payload = acquisitionPayload(record, folder, path.basename(recordPath), recordSha256);
       const w = logForEvidence(ctx.store, record.case, evidenceFromRecord(record), {
-        kind: record.result === 'complete' ? 'acquisition.completed' : 'acquisition.incomplete',
-        payload: acquisitionPayload(record, folder, path.basename(recordPath), recordSha256),
+        kind: convertedFrom ? 'image.converted' : record.result === 'complete' ? 'acquisition.completed' : 'acquisition.incomplete',
+        payload: convertedFrom ? { ...payload, converted_from: convertedFrom } : payload,
         signers: [ctx.signer],
       });
       if (w.opened) info(`case ${w.case.number} was new: opened it in the case store`);
@@ -74,7 +77,7 @@ export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRec
     const e = err instanceof ExhibitError ? err : new ExhibitError('STORE', describeSystemError(err), { cause: err });
     throw new ExhibitError(e.code, `${record.result === 'complete' ? 'the image is complete' : 'the image is incomplete'}, but logging it failed: ${e.message}`, {
       cause: err,
-      hints: [`the image and its record are safe: ${recordPath}`, 'run the same exhibit acquire command again to log it', ...e.hints],
+      hints: [`the image and its record are safe: ${recordPath}`, convertedFrom ? 'until it is logged, verify it with --expect' : 'run the same exhibit acquire command again to log it', ...e.hints],
     });
   }
 }

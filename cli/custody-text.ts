@@ -39,6 +39,10 @@ export function describeEntry(e: CustodyEntry): string {
       return `${s(p.evidence)}: ${s(p.result)}`;
     case 'report.issued':
       return `${s(p.file)} sha256 ${s(p.sha256)}`;
+    case 'image.converted': {
+      const hashes = o(o(p.media).hashes);
+      return `${s(p.evidence)}: converted to ${s(p.format)} from ${s(o(p.converted_from).format)}${hashes.sha256 ? `, sha256 ${s(hashes.sha256)}` : ''}`;
+    }
     case 'image.restored':
       return `${s(p.evidence)} restored onto ${s(p.target)}: ${s(p.result)}`;
   }

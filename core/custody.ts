@@ -38,6 +38,7 @@ export const CUSTODY_KINDS = [
   'verification.performed',
   'report.issued',
   'image.restored',
+  'image.converted',
 ] as const;
 export type CustodyKind = (typeof CUSTODY_KINDS)[number];
 
@@ -52,6 +53,7 @@ export const KIND_WORDS: Record<CustodyKind, string> = {
   'verification.performed': 'verification performed',
   'report.issued': 'report issued',
   'image.restored': 'image restored',
+  'image.converted': 'image converted',
 };
 
 export interface Party {

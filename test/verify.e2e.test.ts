@@ -136,12 +136,21 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
 });
 
 describe('the record and the log vouch for each other', () => {
-  it('an image and record changed together, with the custody log removed, fail: an acquisition record needs its log', () => {
+  it('with the custody log removed, a record is unverifiable where no store holds the case, and checked against the store where one does', () => {
     const dir = copyOf('raw', 'no-log');
     fs.rmSync(path.join(dir, 'EV.custody.jsonl'));
+    const alone = exhibit(['verify', dir, '--no-record', '--json'], { env: { EXHIBIT_HOME: path.join(work, 'empty-home') } });
+    expect(alone.code).toBe(4);
+    expect(json(alone).verdict).toBe('unverifiable');
+    expect(json(alone).notes.join('\n')).toMatch(/there is no custody log beside the image \(EV\.custody\.jsonl\): the record cannot be checked/);
     const v = run(['verify', dir, '--no-record', '--json']);
-    expect(v.code).toBe(4);
-    expect(json(v).problems.join('\n')).toMatch(/there is no custody log beside the image \(EV\.custody\.jsonl\): the record cannot be checked/);
+    expect(v.code, v.stdout).toBe(0);
+    expect(json(v).notes.join('\n')).toMatch(/there is no custody log beside the image: checked against the case store's log of case V-1/);
+    const rec = path.join(dir, 'EV.acquisition.yaml');
+    fs.writeFileSync(rec, fs.readFileSync(rec, 'utf8').replace('examiner: V. Examiner', 'examiner: W. Examiner'));
+    const edited = run(['verify', dir, '--no-record', '--json']);
+    expect(edited.code).toBe(4);
+    expect(json(edited).problems.join('\n')).toMatch(/is in none of the case store's \d+ entries for EV in case V-1/);
   });
 
   it('a removed record is named from the custody entry that logged it, and the media still compared with that entry', () => {

@@ -16,6 +16,7 @@ export const LOG_SUFFIX = '.custody.jsonl';
 
 export interface CustodyFilesCheck extends CustodyCheck {
   log: string;
+  lines: string[]; // the log's lines as read, without their newlines
   checkpoint: string;
   keysDir: string;
 }
@@ -96,7 +97,7 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
   const problems = [...encodingProblems, ...splitProblems, ...result.problems, ...keyProblems];
   if (checkpoint === undefined) problems.push({ message: `there is no checkpoint beside the log (${path.basename(checkpointFile)}): a shortened log could not be told from a whole one` });
   problems.sort((a, b) => ((a as { entry?: number }).entry ?? Infinity) - ((b as { entry?: number }).entry ?? Infinity));
-  return { ...result, problems, log: logFile, checkpoint: checkpointFile, keysDir };
+  return { ...result, problems, log: logFile, lines, checkpoint: checkpointFile, keysDir };
 }
 
 function read(file: string): string | undefined {

@@ -19,6 +19,7 @@ import type { AcquisitionRecord } from '../core/record.js';
 import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
+import { compareWithStore, entryForRecord, imageEntries, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
 import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
@@ -32,6 +33,8 @@ export interface Comparison {
   expected: string;
   computed: string;
   equal: boolean;
+  /** Whether this account can anchor a verdict (a signed entry, the store, --expect, the source); the record alone cannot. */
+  anchor: boolean;
 }
 
 export interface VerifyReport {
@@ -43,7 +46,9 @@ export interface VerifyReport {
   comparisons: Comparison[];
   units?: { kind: string; count: number };
   damage: DamagedUnit[];
-  custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: { fingerprint: string; examiner: string }[] };
+  custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: SignerView[]; trusted_by: string };
+  store?: { case: string; entry?: number };
+  unverifiable_reason?: string;
   source?: { path: string; hashes: Digests; read_only_unchanged: boolean; read_only_method: string; unreadable_now: { first_sector: number; sectors: number; error: string }[]; recorded_sectors_hashed_as_fill: number };
   notes: string[];
   problems: string[];
@@ -55,6 +60,10 @@ export interface VerifyOptions {
   algorithms?: HashAlgorithm[];
   /** Public keys to check the custody log with, instead of the key files beside it. */
   trustedKeys?: Map<string, PublicKey>;
+  /** This machine's case store, when there is one: it is the reference for the cases it holds. */
+  store?: StoreView;
+  /** Hashes the verifier brings (--expect): they anchor the verdict like a signed entry. */
+  expect?: Digests;
   inline?: boolean;
   signal?: AbortSignal;
   onStart?: (mediaBytes: number, files: readonly string[]) => void;
@@ -138,12 +147,12 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     for (const w of opened.warnings) (/damaged|differ/.test(w) ? problems : notes).push(w);
     const recordPath = t.record ?? (fs.existsSync(`${base}.acquisition.yaml`) ? `${base}.acquisition.yaml` : undefined);
     let rec: AcquisitionRecord | undefined;
-    let recordSha = '';
+    let recordShaOf = '';
     if (recordPath) {
       try {
         rec = readRecord(recordPath);
-        recordSha = sha256Hex(fs.readFileSync(recordPath));
-        report.record = { file: recordPath, sha256: recordSha, result: String(rec.result), evidence: String(rec.evidence), case: String(rec.case) };
+        recordShaOf = sha256Hex(fs.readFileSync(recordPath));
+        report.record = { file: recordPath, sha256: recordShaOf, result: String(rec.result), evidence: String(rec.evidence), case: String(rec.case) };
         if (rec.result !== 'complete') problems.push(`the record ${path.basename(recordPath)} says the acquisition is ${String(rec.result)}${rec.incomplete_reason ? ` (${rec.incomplete_reason})` : ''}`);
       } catch (err) {
         problems.push(err instanceof Error ? err.message : String(err));
@@ -160,41 +169,64 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const dir = path.dirname(recordPath ?? reader.files[0] ?? base);
     const fileEvidence = path.basename(base);
     if (rec && rec.evidence !== fileEvidence) problems.push(`the record is for evidence ${rec.evidence}, but the image files are named ${fileEvidence}`);
+    const evidenceNames = [fileEvidence, rec?.evidence];
     const logs = fs.readdirSync(dir).filter((n) => n.endsWith(LOG_SUFFIX));
     const logName = [`${fileEvidence}${LOG_SUFFIX}`, ...(rec ? [`${rec.evidence}${LOG_SUFFIX}`] : []), ...logs].find((n) => logs.includes(n));
-    let entry: CheckedEntry | undefined;
-    if (logName) {
-      const logFile = path.join(dir, logName);
-      const c = checkCustodyFiles(logFile, o.trustedKeys ? { trustedKeys: o.trustedKeys } : {});
-      const acquisitions = c.entries.filter((e) => e.entry.kind.startsWith('acquisition.') && [fileEvidence, rec?.evidence].includes((e.entry.payload as { evidence?: string }).evidence));
-      const completed = acquisitions.filter((e) => e.entry.kind === 'acquisition.completed');
-      entry = rec ? acquisitions.find((e) => (e.entry.payload as { record?: { sha256?: unknown } }).record?.sha256 === recordSha) : completed[completed.length - 1];
+    const folder = logName ? checkCustodyFiles(path.join(dir, logName), o.trustedKeys ? { trustedKeys: o.trustedKeys } : {}) : undefined;
+    const signers = folder ? signerViews(folder.keys, o.store) : [];
+    const recordSha = rec ? recordShaOf : undefined;
+    const anchors: { entry: CheckedEntry; from: string }[] = []; // signed entries that log this image
+    if (folder) {
+      const named = imageEntries(folder.entries, evidenceNames);
+      const folderEntry = entryForRecord(named, recordSha);
       report.custody = {
-        log: logFile,
-        entries: c.count,
-        problems: c.problems.map((p) => p.message),
-        ...(entry ? { acquisition_entry: entry.seq } : {}),
-        keys: [...c.keys].map(([fingerprint, k]) => ({ fingerprint, examiner: k.name })),
+        log: folder.log,
+        entries: folder.count,
+        problems: folder.problems.map((p) => p.message),
+        ...(folderEntry ? { acquisition_entry: folderEntry.seq } : {}),
+        keys: signers,
+        trusted_by: o.trustedKeys ? 'the keys given with --key' : `the key files beside the log (${path.basename(folder.keysDir)}/)`,
       };
-      for (const p of c.problems) problems.push(`custody log: ${p.message}`);
-      if (rec && !entry) {
+      for (const p of folder.problems) problems.push(`custody log: ${p.message}`);
+      if (rec && !folderEntry) {
         problems.push(
-          acquisitions.length > 0
-            ? `the record's SHA-256 (${recordSha}) is in none of the custody log's ${acquisitions.length} acquisition entries for ${rec.evidence}: the record was changed after it was logged`
+          named.length > 0
+            ? `the record's SHA-256 (${recordSha}) is in none of the custody log's ${named.length} acquisition entries for ${rec.evidence}: the record was changed after it was logged`
             : `the custody log has no acquisition entry for ${rec.evidence}`,
         );
       }
-      if (!rec && entry) problems.push(`the acquisition record is missing: custody log entry ${entry.seq} logged one for ${fileEvidence} (SHA-256 ${String((entry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
-    } else if (rec?.record === 'exhibit acquisition') {
-      problems.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}): the record cannot be checked against the signed entry that logged it`);
-    } else if (rec) notes.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}); a ${rec.record} is not logged`);
+      if (!rec && folderEntry) problems.push(`the acquisition record is missing: custody log entry ${folderEntry.seq} logged one for ${fileEvidence} (SHA-256 ${String((folderEntry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
+      if (folderEntry && folder.problems.length === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
+    }
+
+    // The case store, when it holds the case: its own log is the reference, not the files beside the image.
+    const storeLog = o.store ? storeLogFor(o.store, [rec?.case, logCase(folder), ewf?.header.c]) : undefined;
+    if (rec && !folder && !storeLog) notes.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}): the record cannot be checked against the signed entry that logged it`);
+    if (storeLog) {
+      const s = compareWithStore(storeLog, folder ? { lines: folder.lines, check: folder, signers } : undefined, evidenceNames, recordSha);
+      problems.push(...s.problems.filter((p) => !problems.includes(p)));
+      notes.push(...s.notes);
+      report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}) };
+      if (s.reference) anchors.push({ entry: s.reference, from: `the case store's entry ${s.reference.seq} (case ${s.case})` });
+    } else if (!o.trustedKeys) {
+      for (const p of impostorProblems(signers)) problems.push(p);
+    }
+    if (folder && !storeLog && !o.trustedKeys && folder.problems.length === 0) {
+      notes.push(`the custody log's signatures were checked with the key files beside it: compare their fingerprints with the ones the examiners published, or give them with --key`);
+    }
 
     // What to compute: every algorithm some account records, or what was asked.
-    const references: { against: string; hashes: Digests }[] = [];
-    if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes });
-    if (ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)) references.push({ against: 'the hash stored in the image', hashes: ewf.storedHashes });
-    const entryMedia = (entry?.entry.payload as { media?: { hashes?: Digests } } | undefined)?.media?.hashes;
-    if (entry && entryMedia) references.push({ against: `custody log entry ${entry.seq}`, hashes: entryMedia });
+    // Only a signed entry (beside the image or in the store), --expect or the source read again can
+    // anchor a verdict; the record never does by itself. An image's own stored hash counts only for an
+    // image with no record (another tool's E01), as ewfverify counts it.
+    const references: { against: string; hashes: Digests; anchor: boolean }[] = [];
+    if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes, anchor: false });
+    if (ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)) references.push({ against: 'the hash stored in the image', hashes: ewf.storedHashes, anchor: !rec });
+    for (const a of anchors) {
+      const media = (a.entry.entry.payload as { media?: { hashes?: Digests } }).media?.hashes;
+      if (media) references.push({ against: a.from, hashes: media, anchor: true });
+    }
+    if (o.expect && Object.keys(o.expect).length > 0) references.push({ against: 'the hash given with --expect', hashes: o.expect, anchor: true });
     const recorded = new Set(references.flatMap((r) => Object.keys(r.hashes)));
     const algorithms = o.algorithms ?? HASH_ALGORITHMS.filter((a) => recorded.has(a));
     const computeList = algorithms.length > 0 ? algorithms : (['md5', 'sha1', 'sha256'] as HashAlgorithm[]);
@@ -234,10 +266,12 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     for (const f of report.image.files) {
       if (f.recorded_sha256 && f.sha256 && !digestsEqual(f.recorded_sha256, f.sha256)) problems.push(`${f.name}: its SHA-256 is ${f.sha256}, the record says ${f.recorded_sha256}`);
     }
-    const entryFiles = (entry?.entry.payload as { files?: { name?: unknown; sha256?: unknown }[] } | undefined)?.files ?? [];
-    for (const ef of entryFiles) {
-      const f = report.image.files.find((x) => x.name === ef.name);
-      if (f?.sha256 && typeof ef.sha256 === 'string' && !digestsEqual(ef.sha256, f.sha256)) problems.push(`${f.name}: its SHA-256 is ${f.sha256}, custody log entry ${entry!.seq} says ${ef.sha256}`);
+    for (const a of anchors) {
+      const entryFiles = (a.entry.entry.payload as { files?: { name?: unknown; sha256?: unknown }[] }).files ?? [];
+      for (const ef of entryFiles) {
+        const f = report.image.files.find((x) => x.name === ef.name);
+        if (f?.sha256 && typeof ef.sha256 === 'string' && !digestsEqual(ef.sha256, f.sha256)) problems.push(`${f.name}: its SHA-256 is ${f.sha256}, ${a.from} says ${ef.sha256}`);
+      }
     }
 
     for (const r of references) {
@@ -245,7 +279,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         const computed = scan.hashes[a as HashAlgorithm];
         if (!computed || typeof expected !== 'string') continue;
         const equal = digestsEqual(expected, computed);
-        comparisons.push({ against: r.against, algorithm: a, expected, computed, equal });
+        comparisons.push({ against: r.against, algorithm: a, expected, computed, equal, anchor: r.anchor });
         if (!equal) problems.push(`${a.toUpperCase()} of the media is ${computed}, ${r.against} says ${expected}`);
       }
     }
@@ -259,11 +293,32 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
   }
 }
 
-/** Set the verdict from what was found: any problem fails; nothing compared is unverifiable. */
+/**
+ * Set the verdict from what was found: any problem fails; otherwise it is verified only when an
+ * account that can anchor it (a signed entry, the store, --expect, the source read again) was
+ * compared; a record or an image that only vouches for itself is unverifiable.
+ */
 export function settle(report: VerifyReport): void {
-  report.verdict = report.problems.length > 0 ? 'failed' : report.comparisons.length === 0 ? 'unverifiable' : 'verified';
-  const note = 'nothing records what this image should hold (no record, no stored hash, no custody entry): its hashes are printed, but they prove nothing by themselves';
-  if (report.verdict === 'unverifiable' && !report.notes.includes(note)) report.notes.push(note);
+  report.verdict = report.problems.length > 0 ? 'failed' : report.comparisons.some((c) => c.anchor) ? 'verified' : 'unverifiable';
+  if (report.verdict !== 'unverifiable') {
+    delete report.unverifiable_reason;
+    return;
+  }
+  report.unverifiable_reason = report.record
+    ? 'the record is not anchored: no signed custody entry holds it, the case store does not log it, and no --expect hash was given (anyone who can rewrite the image can rewrite its record)'
+    : 'nothing records what this image should hold';
+  const note = `${report.record ? report.unverifiable_reason : 'nothing records what this image should hold (no record, no stored hash, no custody entry)'}: its hashes are printed, but they prove nothing by themselves`;
+  if (!report.notes.includes(note)) report.notes.push(note);
+}
+
+/** The store's log for the first of these case numbers that the store holds. */
+function storeLogFor(store: StoreView, cases: readonly (string | undefined)[]): ReturnType<StoreView['caseLog']> {
+  for (const n of cases) {
+    if (typeof n !== 'string' || n.trim() === '') continue;
+    const found = store.caseLog(n.trim());
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The files the record lists against the files the image is made of: missing, extra, misordered or resized. */

@@ -4,7 +4,12 @@ import { convert } from '../../acquire/convert.js';
 import type { OutputFormat } from '../../acquire/writers.js';
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
+import fs from 'node:fs';
+import { sha256Hex } from '../../core/crypto.js';
+import { logAcquisition, prepareCustody, type CustodyContext } from '../acquire-custody.js';
 import { EXIT } from '../exit-codes.js';
+import { readPassphrase } from '../passphrase.js';
+import { examinerName } from '../store.js';
 import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
@@ -15,6 +20,7 @@ interface ConvertFlags extends FormatFlags {
   out: string;
   evidence?: string;
   examiner?: string;
+  passphraseFile?: string;
   hash?: string;
   json?: boolean;
 }
@@ -32,7 +38,8 @@ export function convertCommand(version: string): Command {
     .addOption(new Option('-t, --to <format>', 'the format to write').choices(['raw', 'split-raw', 'e01', 'zst']).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'folder for the converted image and its record')
     .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id)")
-    .option('-x, --examiner <name>', 'who performs the conversion (recorded)')
+    .option('-x, --examiner <name>', "who performs the conversion: signs its entry in the case's custody log (or EXHIBIT_EXAMINER)")
+    .option('--passphrase-file <file>', "the passphrase of the examiner's signing key, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
     .option('--hash <list>', "hashes to compute (default: the strongest the source records, enough to prove the media identical)")
     .option('--json', 'print the new record as JSON');
   addFormatOptions(cmd);
@@ -42,6 +49,9 @@ export function convertCommand(version: string): Command {
       '\nExamples:\n' +
         '  exhibit convert /cases/17/EV-001.E01 --to zst -o /cases/17/zst\n' +
         '  exhibit convert suspect.001 --to e01 -o /cases/17/e01 --compression best -x "J. Doe"\n\n' +
+        'The conversion is logged in the case\'s custody log (signed by --examiner) and the log is copied beside the new\n' +
+        'image, so it verifies on its own like an acquired one. Without an examiner it is not logged, and verify then calls\n' +
+        'the new image unverifiable unless given its hash with --expect.\n\n' +
         'Exit codes: 0 converted (and checked when the source records hashes), 1 failed, 2 wrong usage,\n' +
         '4 the converted media does not match the hashes recorded for the source, 130 interrupted.',
     )
@@ -56,13 +66,17 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
     progress?.done();
     info('stopping: the converted image will be incomplete (Ctrl-C again to quit at once)');
   });
+  const examiner = flags.examiner ?? process.env.EXHIBIT_EXAMINER;
+  let ctx: CustodyContext | undefined;
   try {
+    // The signer first: a wrong passphrase or a broken log stops the conversion before it starts.
+    if (examiner !== undefined) ctx = prepareCustody(examinerName(examiner, 'who converts'), undefined, readPassphrase(flags.passphraseFile));
     const outcome = await convert({
       image,
       outDir: flags.out,
       settings: formatSettings(flags.to, flags),
       ...(flags.evidence ? { evidence: flags.evidence } : {}),
-      ...(flags.examiner ? { examiner: flags.examiner } : {}),
+      ...(ctx ? { examiner: ctx.signer.name } : {}),
       ...(flags.hash ? { hashes: parseHashList(flags.hash) } : {}),
       version,
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
@@ -91,11 +105,23 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     }
+    if (!ctx) info('not logged in a custody log: say who converts with --examiner (until then, verify the new image with --expect)');
+    else if (r.case.trim() === '') info('not logged in a custody log: the source image names no case');
+    else {
+      const from = r.converted_from as { format: string; files: string[]; record?: string };
+      const logged = await logAcquisition(ctx, r, outcome.recordPath, {
+        format: from.format,
+        files: from.files.map((f) => path.basename(f)),
+        ...(from.record ? { record_sha256: sha256Hex(fs.readFileSync(from.record)) } : {}),
+      });
+      info(`logged in case ${logged.caseNumber}'s custody log as entry ${logged.seq}; the log is copied beside the new image`);
+    }
     return EXIT.OK;
   } catch (err) {
     progress?.done();
     return reportError(err, flags.json === true);
   } finally {
+    ctx?.store.close();
     stop.dispose();
   }
 }

@@ -4,7 +4,9 @@ import { checkCase, exportCustody, loadSigner, localKey, recordTransfer } from '
 import { checkEvidenceId, checkText } from '../../acquire/checks.js';
 import type { CheckedEntry, CustodyCheck, CustodyProblem } from '../../core/custody-check.js';
 import { ExhibitError } from '../../core/errors.js';
-import { checkCustodyFiles, findCustodyLog } from '../../verify/custody-files.js';
+import { checkCustodyFiles, findCustodyLog, readKeyFiles } from '../../verify/custody-files.js';
+import { compareWithStore, impostorProblems, logCase, signerViews, signerWords, type SignerView } from '../../verify/anchor.js';
+import { openStoreView } from '../store-view.js';
 import { action, printJson } from '../action.js';
 import { entryLine } from '../custody-text.js';
 import { EXIT } from '../exit-codes.js';
@@ -96,21 +98,37 @@ export function custodyCommand(): Command {
   );
 
   cmd.addCommand(
-    action<{ json?: boolean }>(
+    action<{ json?: boolean; key: string[] }>(
       new Command('verify')
         .summary('check the custody log that travels with an image')
         .argument('<log>', 'the <evidence>.custody.jsonl file, or the folder that holds it')
+        .option('--key <pem>', 'check the signatures with this public key instead of the key files beside the log (repeat for several)', (v: string, all: string[]) => [...all, v], [])
         .option('--json', 'print the entries and the check as JSON')
         .addHelpText(
           'after',
           '\nChecks the chain, every signature, the checkpoint beside the log (<evidence>.checkpoint) and that every key\n' +
-            'the log registers is one of the public keys beside it (<evidence>.keys/). Needs no case store.\n' +
-            'Compare the key fingerprints it prints with the ones the examiners published.\n' +
+            'the log registers is one of the public keys beside it (<evidence>.keys/), or one given with --key. Needs no case store.\n' +
+            'When this machine\'s case store holds the case, the log must also be a copy of the store\'s own log, and each\n' +
+            'signer is shown with whether its key is the store\'s key for that name (a log signed with a look-alike key fails).\n' +
+            'Without a store, compare the key fingerprints it prints with the ones the examiners published.\n' +
             'Exit codes: 0 the log checks, 4 it does not (the problems name the entries).',
         ),
       ([target], f) => {
-        const check = checkCustodyFiles(findCustodyLog(target!));
-        return printCheck(`custody log ${check.log}`, check, f.json === true);
+        const trustedKeys = f.key.length > 0 ? readKeyFiles(f.key) : undefined;
+        const check = checkCustodyFiles(findCustodyLog(target!), trustedKeys ? { trustedKeys } : {});
+        const store = openStoreView();
+        try {
+          const signers = signerViews(check.keys, store?.view);
+          const held = store ? store.view.caseLog(logCase(check) ?? '') : undefined;
+          const extra = held
+            ? compareWithStore(held, { lines: check.lines, check, signers }, [], undefined).problems
+            : trustedKeys
+              ? []
+              : impostorProblems(signers);
+          return printCheck(`custody log ${check.log}`, { ...check, problems: [...check.problems, ...extra.map((message) => ({ message }))] }, f.json === true, signers);
+        } finally {
+          store?.close();
+        }
       },
     ),
   );
@@ -141,7 +159,7 @@ export function custodyCommand(): Command {
   return cmd;
 }
 
-function printCheck(title: string, check: CustodyCheck, json: boolean): number {
+function printCheck(title: string, check: CustodyCheck, json: boolean, signers?: SignerView[]): number {
   const ok = check.problems.length === 0;
   if (json) {
     printJson({
@@ -149,7 +167,7 @@ function printCheck(title: string, check: CustodyCheck, json: boolean): number {
       entries: check.count,
       head: check.head,
       problems: check.problems,
-      keys: [...check.keys].map(([fp, k]) => ({ fingerprint: fp, examiner: k.name, registered_in_entry: k.entry })),
+      keys: [...check.keys].map(([fp, k]) => ({ fingerprint: fp, examiner: k.name, registered_in_entry: k.entry, ...storeKeyOf(signers, fp) })),
       log: check.entries.map((e: CheckedEntry) => ({ ...e.entry, signatures: e.signatures })),
     });
     return ok ? EXIT.OK : EXIT.VERIFY_FAILED;
@@ -159,7 +177,10 @@ function printCheck(title: string, check: CustodyCheck, json: boolean): number {
   for (const e of check.entries) lines.push(entryLine(e, flagged.has(e.seq)));
   if (check.keys.size > 0) {
     lines.push('signed with:');
-    for (const [fp, k] of check.keys) lines.push(`  ${k.name}  ${fp}`);
+    for (const [fp, k] of check.keys) {
+      const s = signers?.find((x) => x.fingerprint === fp);
+      lines.push(`  ${k.name}  ${fp}${s ? `  (${signerWords(s)})` : ''}`);
+    }
   }
   if (ok) lines.push(`checked: the chain is whole, all ${check.entries.reduce((n, e) => n + e.signatures.length, 0)} signatures are good, and the signed checkpoint covers all ${check.count} entries`);
   else {
@@ -169,4 +190,9 @@ function printCheck(title: string, check: CustodyCheck, json: boolean): number {
   process.stdout.write(`${lines.join('\n')}\n`);
   if (!ok) process.stderr.write(`exhibit: error: ${title} fails its check: ${check.problems[0]!.message}\n`);
   return ok ? EXIT.OK : EXIT.VERIFY_FAILED;
+}
+
+function storeKeyOf(signers: SignerView[] | undefined, fp: string): { store_key?: SignerView['store_key']; store_fingerprints?: string[] } {
+  const s = signers?.find((x) => x.fingerprint === fp);
+  return s ? { store_key: s.store_key, ...(s.store_fingerprints ? { store_fingerprints: s.store_fingerprints } : {}) } : {};
 }

@@ -6,6 +6,8 @@ import { withCaseSigner } from '../store.js';
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import { readKeyFiles } from '../../verify/custody-files.js';
+import { signerWords } from '../../verify/anchor.js';
+import { openStoreView, parseExpected } from '../store-view.js';
 import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
 import { rehashSource } from '../../acquire/rehash-source.js';
 import { digestsEqual, type HashAlgorithm } from '../../core/crypto.js';
@@ -25,6 +27,7 @@ interface VerifyFlags {
   source?: string;
   allowMounted?: boolean;
   key: string[];
+  expect: string[];
   record: boolean;
   examiner?: string;
   passphraseFile?: string;
@@ -47,6 +50,7 @@ export function verifyCommand(): Command {
       .option('--source <device|file>', 'also read the source again (read-only, with the same proof as acquire) and compare its hashes with the record')
       .option('--allow-mounted', 'with --source: read it although a file system on it is mounted read-write')
       .option('--key <pem>', "check the custody log's signatures with this public key instead of the key files beside it (repeat for several)", (v: string, all: string[]) => [...all, v], [])
+      .option('--expect <algorithm:hex>', 'a hash the media must have, from a report you trust (e.g. sha256:9f86d0...); repeat for several', (v: string, all: string[]) => [...all, v], [])
       .option('--no-record', 'do not log the verification in the case store (read-only use)')
       .option('-x, --examiner <name>', 'who verifies (signs the entry in the case store, when the case is there)')
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
@@ -54,20 +58,29 @@ export function verifyCommand(): Command {
       .addHelpText(
         'after',
         '\nResults: VERIFIED (everything checked holds), FAILED (something differs or is damaged: each problem is named),\n' +
-          'UNVERIFIABLE (nothing records what the image should hold: no record, no stored hash, no custody entry).\n' +
+          'UNVERIFIABLE (nothing that can be trusted records what the image should hold).\n' +
+          'What counts: a custody log entry signed by a trusted key, this case store\'s own log when it holds the case,\n' +
+          'a hash given with --expect, or the source read again. A record alone never does: whoever can rewrite an image\n' +
+          'can rewrite its record. Another tool\'s E01 with no record is checked against the hash it stores, as ewfverify does.\n' +
+          'When this machine\'s case store holds the case, the image is checked against the store\'s log and keys, whatever\n' +
+          'the files beside the image say; each signer\'s fingerprint is printed with whether it is the store\'s key for that name.\n' +
           'Exit codes: 0 verified, 4 failed or unverifiable, 1 could not run.\n\n' +
           'When this machine\'s case store holds the case, the verification is added to its custody log, signed by\n' +
           '--examiner (or EXHIBIT_EXAMINER); --no-record leaves the store untouched.\n\n' +
-          'Examples:\n  exhibit verify /cases/2026-0117/EV-001.E01\n  exhibit verify /cases/2026-0117 --key jdoe.pem --no-record\n  exhibit verify EV-001.E01 --hash md5',
+          'Examples:\n  exhibit verify /cases/2026-0117/EV-001.E01\n  exhibit verify /cases/2026-0117 --key jdoe.pem --no-record\n  exhibit verify EV-001.E01 --hash md5\n  exhibit verify suspect.E01 --expect md5:d73c51f10c7ee6a681b7b619ccc6f1c4',
       ),
     async ([target], f) => {
       let progress: Progress | undefined;
       const stop = interruptSignal(() => progress?.done());
+      const expect = parseExpected(f.expect);
+      const store = openStoreView();
       try {
         const report = await verifyImage({
           target: target!,
           ...(f.hash ? { algorithms: parseHashList(f.hash) } : {}),
           ...(f.key.length > 0 ? { trustedKeys: readKeyFiles(f.key) } : {}),
+          ...(Object.keys(expect).length > 0 ? { expect } : {}),
+          ...(store ? { store: store.view } : {}),
           signal: stop.signal,
           onStart: (bytes) => {
             progress = new Progress('verifying', bytes);
@@ -92,12 +105,13 @@ export function verifyCommand(): Command {
           process.stderr.write(
             report.verdict === 'failed'
               ? `exhibit: error: verification failed: ${report.problems[0]}\n`
-              : 'exhibit: error: unverifiable: nothing records what this image should hold\n',
+              : `exhibit: error: unverifiable: ${report.unverifiable_reason ?? 'nothing records what this image should hold'}\n`,
           );
           return EXIT.VERIFY_FAILED;
         }
         return EXIT.OK;
       } finally {
+        store?.close();
         progress?.done();
         stop.dispose();
       }
@@ -140,15 +154,17 @@ function reportText(r: VerifyReport): string {
   if (r.custody) {
     const c = r.custody;
     out.push(`  custody ${path.basename(c.log)}: ${c.entries} entries, ${c.problems.length === 0 ? 'chain, signatures and checkpoint check' : `${c.problems.length} problems`}${c.acquisition_entry ? `; the record is the one logged in entry ${c.acquisition_entry}` : ''}`);
-    for (const k of c.keys) out.push(`          signed by ${k.examiner}  ${k.fingerprint}`);
+    for (const k of c.keys) out.push(`          signed by ${k.examiner}  ${k.fingerprint}  (${signerWords(k)})`);
+    out.push(`          signatures checked with ${c.trusted_by}`);
   }
+  if (r.store) out.push(`  store   case ${r.store.case} in this case store: ${r.store.entry ? `the record is the one logged in its entry ${r.store.entry}` : 'no entry of it logs this record'}`);
   if (r.source) {
     out.push(`  source  ${r.source.path}, read again (${r.source.read_only_unchanged ? 'unchanged while read' : 'CHANGED while read'}):`);
     for (const c of r.comparisons.filter((x) => x.against === SOURCE)) out.push(`  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'matches' : 'DIFFERS FROM'} the record`);
   }
   for (const n of r.notes) out.push(`  note: ${n}`);
   if (r.verdict === 'verified') out.push('VERIFIED: every byte of the media matches what was recorded');
-  else if (r.verdict === 'unverifiable') out.push('UNVERIFIABLE: nothing records what this image should hold');
+  else if (r.verdict === 'unverifiable') out.push(`UNVERIFIABLE: ${r.unverifiable_reason ?? 'nothing records what this image should hold'}`);
   else {
     out.push(`FAILED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);
     for (const p of r.problems) out.push(`  ${p}`);
@@ -191,7 +207,7 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
   };
   for (const a of algorithms) {
     const equal = digestsEqual(recorded[a]!, r.hashes[a]!);
-    report.comparisons.push({ against: SOURCE, algorithm: a, expected: recorded[a]!, computed: r.hashes[a]!, equal });
+    report.comparisons.push({ against: SOURCE, algorithm: a, expected: recorded[a]!, computed: r.hashes[a]!, equal, anchor: true });
     if (!equal) report.problems.push(`${a.toUpperCase()} of the source read again is ${r.hashes[a]}, the record says ${recorded[a]}`);
   }
   if (!r.readOnly.unchanged) report.problems.push(`the source changed while it was read again: ${r.readOnly.method}`);

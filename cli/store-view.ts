@@ -1,0 +1,40 @@
+/** The case store as `verify` reads it: the reference for every case it holds. */
+import fs from 'node:fs';
+import { CaseStore, checkCase, exhibitPaths, listKeys, logLines } from '../case-store/index.js';
+import type { Digests, HashAlgorithm } from '../core/crypto.js';
+import { ExhibitError } from '../core/errors.js';
+import type { StoreView } from '../verify/anchor.js';
+
+/** This machine's case store as a StoreView, or undefined when there is none. */
+export function openStoreView(): { view: StoreView; close: () => void } | undefined {
+  const paths = exhibitPaths();
+  if (!fs.existsSync(paths.database)) return undefined;
+  const store = CaseStore.open(paths);
+  const keys = listKeys(store);
+  const view: StoreView = {
+    caseLog: (n) => {
+      const c = store.findCase(n);
+      return c ? { case: c.number, lines: logLines(store, c), check: checkCase(store, c) } : undefined;
+    },
+    keysFor: (name) => keys.filter((k) => k.examiner === name).map((k) => k.fingerprint),
+  };
+  return { view, close: () => store.close() };
+}
+
+const DIGEST_HEX: Record<HashAlgorithm, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+
+/** --expect md5:<hex> (repeatable) as digests; one per algorithm. */
+export function parseExpected(values: readonly string[]): Digests {
+  const out: Digests = {};
+  for (const v of values) {
+    const m = /^(md5|sha1|sha256|sha512):([0-9a-fA-F]+)$/.exec(v.trim());
+    const algorithm = m?.[1] as HashAlgorithm | undefined;
+    if (!m || !algorithm || m[2]!.length !== DIGEST_HEX[algorithm]) {
+      throw new ExhibitError('USAGE', `--expect ${JSON.stringify(v)} is not <algorithm>:<hex digest>`, { hints: ['e.g. --expect sha256:<64 hex digits>; algorithms: md5, sha1, sha256, sha512'] });
+    }
+    const hex = m[2]!.toLowerCase();
+    if (out[algorithm] !== undefined && out[algorithm] !== hex) throw new ExhibitError('USAGE', `--expect gives two different ${algorithm} hashes`);
+    out[algorithm] = hex;
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+/**
+ * Attacks on what `verify` trusts, each reproduced through the real command:
+ * a folder forged under another exhibit home with a fresh key in the
+ * examiner's name, and a record relabelled with its custody files deleted.
+ * A verdict rests on the case store when it holds the case, on a signed entry
+ * by a trusted key, on --expect, or on the source; never on the record alone.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exhibit, fileDigest, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+
+const work = tempDir('exhibit-anchor-');
+const lab = path.join(work, 'lab-home');
+const attacker = path.join(work, 'attacker-home');
+const nowhere = path.join(work, 'no-store-home');
+const src = path.join(work, 'disk.bin');
+const forgedSrc = path.join(work, 'forged-disk.bin');
+const SIZE = 2 * 1024 * 1024;
+const as = (home: string, args: string[]): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home } });
+const json = (r: RunResult): any => JSON.parse(r.stdout);
+const ACQ = ['-c', 'CASE-9', '-e', 'EV-001', '-x', 'J. Doe'];
+
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+beforeAll(() => {
+  makeSourceFile(src, SIZE, 5);
+  fs.copyFileSync(src, forgedSrc);
+  const fd = fs.openSync(forgedSrc, 'r+');
+  fs.writeSync(fd, Buffer.from('FORGED'), 0, 6, 4096);
+  fs.closeSync(fd);
+  for (const format of ['raw', 'e01']) {
+    const r = as(lab, ['acquire', src, '-o', path.join(work, 'genuine', format), '-f', format, ...ACQ]);
+    expect(r.code, r.stderr).toBe(0);
+    // The attacker runs the very same command on the changed disk, under an exhibit home of their own.
+    const f = as(attacker, ['acquire', forgedSrc, '-o', path.join(work, 'forged', format), '-f', format, ...ACQ]);
+    expect(f.code, f.stderr).toBe(0);
+  }
+});
+
+/** The evidence folder as the attacker leaves it: their own acquisition in place of the genuine one. */
+function swapped(format: string, name: string): string {
+  const dir = path.join(work, 'swapped', `${format}-${name}`);
+  fs.cpSync(path.join(work, 'forged', format), dir, { recursive: true });
+  return dir;
+}
+
+function genuineKey(): { file: string; fingerprint: string } {
+  const keys = path.join(work, 'genuine', 'raw', 'EV-001.keys');
+  const name = fs.readdirSync(keys)[0]!;
+  return { file: path.join(keys, name), fingerprint: name.replace(/\.pem$/, '') };
+}
+
+function verifications(home: string): { result: string }[] {
+  const log = json(as(home, ['custody', 'log', 'CASE-9', '--json']));
+  return log.log.filter((e: { kind: string }) => e.kind === 'verification.performed').map((e: { payload: { result: string } }) => e.payload);
+}
+
+describe.each(['raw', 'e01'])('a folder forged under another exhibit home (%s)', (format) => {
+  it('is FAILED on the lab machine, naming both fingerprints, and logged as failed, never verified', () => {
+    const dir = swapped(format, 'lab');
+    const forgedFp = fs.readdirSync(path.join(dir, 'EV-001.keys'))[0]!.replace(/\.pem$/, '');
+    const { fingerprint } = genuineKey();
+    expect(forgedFp).not.toBe(fingerprint);
+    const before = verifications(lab).length;
+    const v = as(lab, ['verify', dir, '-x', 'J. Doe']);
+    expect(v.code, v.stdout).toBe(4);
+    expect(v.stdout).not.toMatch(/^VERIFIED/m);
+    expect(v.stdout).toMatch(/^FAILED/m);
+    expect(v.stdout).toContain(forgedFp);
+    expect(v.stdout).toContain(fingerprint);
+    expect(v.stdout).toMatch(/NOT the case store's key for J\. Doe/);
+    expect(v.stdout).toMatch(/the custody log beside the image is not a copy of the case store's log of case CASE-9/);
+    expect(v.stdout).toMatch(/is in none of the case store's \d+ entries for EV-001 in case CASE-9/);
+    expectOneLineError(v.stderr.split('\n').filter((l) => !/^exhibit: (logged|the verification)/.test(l)).join('\n'), /verification failed/);
+    const after = verifications(lab);
+    expect(after.length).toBe(before + 1);
+    expect(after[after.length - 1]!.result).toBe('failed');
+    expect(after.some((x) => x.result === 'verified')).toBe(false);
+  });
+
+  it('custody verify on the lab machine fails it too, and with the genuine --key anywhere', () => {
+    const dir = swapped(format, 'custody');
+    const c = as(lab, ['custody', 'verify', dir]);
+    expect(c.code, c.stdout).toBe(4);
+    expect(c.stdout).toMatch(/NOT the case store's key for J\. Doe/);
+    const k = as(nowhere, ['custody', 'verify', dir, '--key', genuineKey().file]);
+    expect(k.code, k.stdout).toBe(4);
+    expect(k.stdout).toMatch(/which is not among the keys given to check with/);
+    expect(as(nowhere, ['verify', dir, '--no-record', '--key', genuineKey().file]).code).toBe(4);
+  });
+
+  it('the genuine folder verifies on the lab machine and says each key is the store\'s', () => {
+    const v = as(lab, ['verify', path.join(work, 'genuine', format), '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    const j = json(v);
+    expect(j.custody.keys).toEqual([expect.objectContaining({ examiner: 'J. Doe', fingerprint: genuineKey().fingerprint, store_key: 'same' })]);
+    expect(j.comparisons.some((x: { against: string; anchor: boolean; equal: boolean }) => /^the case store's entry \d+ \(case CASE-9\)$/.test(x.against) && x.anchor && x.equal)).toBe(true);
+    const c = as(lab, ['custody', 'verify', path.join(work, 'genuine', format)]);
+    expect(c.code, c.stdout).toBe(0);
+    expect(c.stdout).toMatch(/the case store's key for J\. Doe/);
+  });
+
+  it('without a store, the forged folder checks only against its own keys, and the output names the fingerprint to compare', () => {
+    const dir = swapped(format, 'offline');
+    const v = as(nowhere, ['verify', dir, '--no-record']);
+    expect(v.code).toBe(0);
+    const forgedFp = fs.readdirSync(path.join(dir, 'EV-001.keys'))[0]!.replace(/\.pem$/, '');
+    expect(v.stdout).toContain(`signed by J. Doe  ${forgedFp}  (no case store here: compare the fingerprint`);
+    expect(v.stdout).toMatch(/checked with the key files beside it: compare their fingerprints/);
+  });
+});
+
+describe('a record relabelled, with its custody files deleted', () => {
+  function doctored(name: string): string {
+    const dir = path.join(work, 'doctored', name);
+    fs.cpSync(path.join(work, 'genuine', 'raw'), dir, { recursive: true });
+    const img = path.join(dir, 'EV-001.raw');
+    const fd = fs.openSync(img, 'r+');
+    fs.writeSync(fd, Buffer.from('CHANGED'), 0, 7, 8192);
+    fs.closeSync(fd);
+    const rec = path.join(dir, 'EV-001.acquisition.yaml');
+    let text = fs.readFileSync(rec, 'utf8').replace('record: exhibit acquisition', 'record: exhibit conversion');
+    for (const a of ['md5', 'sha1', 'sha256']) text = text.replaceAll(fileDigest(a, src), fileDigest(a, img));
+    fs.writeFileSync(rec, text);
+    for (const f of ['EV-001.custody.jsonl', 'EV-001.checkpoint', 'EV-001.keys']) fs.rmSync(path.join(dir, f), { recursive: true });
+    return dir;
+  }
+
+  it('is UNVERIFIABLE without a store (exit 4): the record cannot decide how strict the check is', () => {
+    const v = as(nowhere, ['verify', doctored('offline'), '--no-record']);
+    expect(v.code).toBe(4);
+    expect(v.stdout).toMatch(/^UNVERIFIABLE: the record is not anchored/m);
+    expectOneLineError(v.stderr, /unverifiable: the record is not anchored/);
+  });
+
+  it('is FAILED where the store holds the case', () => {
+    const v = as(lab, ['verify', doctored('lab'), '--no-record']);
+    expect(v.code).toBe(4);
+    expect(v.stdout).toMatch(/^FAILED/m);
+    expect(v.stdout).toMatch(/SHA256 of the media is [0-9a-f]{64}, the case store's entry \d+ \(case CASE-9\) says/);
+  });
+
+  it('--expect anchors it: the genuine hash fails it, the hash it does have verifies it', () => {
+    const dir = doctored('expect');
+    const bad = as(nowhere, ['verify', dir, '--no-record', '--expect', `sha256:${fileDigest('sha256', src)}`]);
+    expect(bad.code).toBe(4);
+    expect(bad.stdout).toMatch(/the hash given with --expect says/);
+    const own = as(nowhere, ['verify', dir, '--no-record', '--expect', `sha256:${fileDigest('sha256', path.join(dir, 'EV-001.raw'))}`]);
+    expect(own.code, own.stdout).toBe(0);
+    const wrong = as(nowhere, ['verify', dir, '--no-record', '--expect', 'sha256:abc']);
+    expect(wrong.code).toBe(2);
+    expectOneLineError(wrong.stderr, /--expect "sha256:abc" is not <algorithm>:<hex digest>/);
+  });
+});
+
+describe('convert logs what it wrote, so the converted image is anchored like an acquired one', () => {
+  it('logs image.converted in the case, copies the log beside the output, and that folder verifies offline', () => {
+    const out = path.join(work, 'converted');
+    const c = as(lab, ['convert', path.join(work, 'genuine', 'e01', 'EV-001.E01'), '--to', 'zst', '-o', out, '-x', 'J. Doe']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/logged in case CASE-9's custody log as entry \d+/);
+    const log = json(as(lab, ['custody', 'log', 'CASE-9', '--json']));
+    const entry = log.log.filter((e: { kind: string }) => e.kind === 'image.converted').pop();
+    expect(entry).toMatchObject({ actor: { name: 'J. Doe' }, payload: { evidence: 'EV-001', format: 'zst', converted_from: { format: 'e01' } } });
+    expect(fs.existsSync(path.join(out, 'EV-001.custody.jsonl'))).toBe(true);
+    const v = as(nowhere, ['verify', out, '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    expect(json(v).comparisons.some((x: { against: string; anchor: boolean }) => /^custody log entry \d+$/.test(x.against) && x.anchor)).toBe(true);
+    expect(as(lab, ['verify', out, '--no-record']).code).toBe(0);
+  });
+});

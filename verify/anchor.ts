@@ -1,0 +1,143 @@
+/**
+ * What anchors a verification: a signed custody entry whose signer is
+ * trusted, the case store's own log, or a hash the verifier brings. The
+ * record and the files beside an image are written by whoever wrote the image,
+ * so they can say what the media should be but never vouch for it alone.
+ *
+ * When this machine's case store holds the case, the store is the reference:
+ * its acquisition entry (media hashes, the record's SHA-256, each file's
+ * SHA-256) is compared, and the log beside the image must be a copy of the
+ * store's (a byte-for-byte beginning of it). A folder made under another
+ * exhibit home, with a fresh key under the same examiner's name, is then named
+ * for what it is, with both fingerprints.
+ *
+ * verify/ may not import the store: the CLI hands in a `StoreView`.
+ */
+import type { CheckedEntry, CustodyCheck, RegisteredKey } from '../core/custody-check.js';
+import { short } from '../core/custody-check.js';
+
+/** The case store as the verifier sees it: read only, already checked. */
+export interface StoreView {
+  /** The store's log of a case and its full check, or undefined when the store does not hold the case. */
+  caseLog(caseNumber: string): { case: string; lines: readonly string[]; check: CustodyCheck } | undefined;
+  /** Fingerprints of the store's keys for an examiner's name (none when the store does not know the name). */
+  keysFor(name: string): string[];
+}
+
+/** One signer of the log beside the image, as the output names it. */
+export interface SignerView {
+  fingerprint: string;
+  examiner: string;
+  /** 'same': the store's key for that name; 'different': the store holds another key for the name; 'unknown': no key for it in the store; 'no-store'. */
+  store_key: 'same' | 'different' | 'unknown' | 'no-store';
+  store_fingerprints?: string[];
+}
+
+export function signerViews(keys: Map<string, RegisteredKey>, store: StoreView | undefined): SignerView[] {
+  return [...keys].map(([fingerprint, k]) => {
+    if (!store) return { fingerprint, examiner: k.name, store_key: 'no-store' };
+    const own = store.keysFor(k.name);
+    if (own.length === 0) return { fingerprint, examiner: k.name, store_key: 'unknown' };
+    return own.includes(fingerprint) ? { fingerprint, examiner: k.name, store_key: 'same' } : { fingerprint, examiner: k.name, store_key: 'different', store_fingerprints: own };
+  });
+}
+
+export function signerWords(s: SignerView): string {
+  switch (s.store_key) {
+    case 'same':
+      return `the case store's key for ${s.examiner}`;
+    case 'different':
+      return `NOT the case store's key for ${s.examiner} (the store's is ${s.store_fingerprints!.join(', ')})`;
+    case 'unknown':
+      return `the case store holds no key for ${s.examiner}`;
+    case 'no-store':
+      return 'no case store here: compare the fingerprint with the one the examiner published';
+  }
+}
+
+/** Entries that log an image and its record: acquisitions and conversions. */
+export function isImageEntry(e: CheckedEntry): boolean {
+  return e.entry.kind === 'acquisition.completed' || e.entry.kind === 'acquisition.incomplete' || e.entry.kind === 'image.converted';
+}
+
+const payloadOf = (e: CheckedEntry): { evidence?: unknown; record?: { sha256?: unknown } } => e.entry.payload as { evidence?: unknown; record?: { sha256?: unknown } };
+
+/** The entries of a log that logged an image of one of these evidence names. */
+export function imageEntries(entries: readonly CheckedEntry[], evidence: readonly (string | undefined)[]): CheckedEntry[] {
+  return entries.filter((e) => isImageEntry(e) && evidence.includes(payloadOf(e).evidence as string));
+}
+
+/** The entry whose record SHA-256 is this one; without a record, the last completed one. */
+export function entryForRecord(entries: readonly CheckedEntry[], recordSha256: string | undefined): CheckedEntry | undefined {
+  if (recordSha256 !== undefined) return entries.find((e) => payloadOf(e).record?.sha256 === recordSha256);
+  const done = entries.filter((e) => e.entry.kind !== 'acquisition.incomplete');
+  return done[done.length - 1];
+}
+
+/** The case a custody log beside an image belongs to, by its first entry. */
+export function logCase(check: CustodyCheck | undefined): string | undefined {
+  return check?.entries[0]?.entry.case;
+}
+
+export interface StoreComparison {
+  case: string;
+  /** The store's entry that logged this very record. */
+  entry?: CheckedEntry;
+  /** What the media is compared with: that entry, else the store's last completed one for the item. */
+  reference?: CheckedEntry;
+  problems: string[];
+  notes: string[];
+}
+
+/**
+ * Compare what is beside the image with the store's log of its case. `folderLog` is the log
+ * beside the image (its lines and check), or undefined when there is none.
+ */
+export function compareWithStore(
+  store: { case: string; lines: readonly string[]; check: CustodyCheck },
+  folderLog: { lines: readonly string[]; check: CustodyCheck; signers: SignerView[] } | undefined,
+  evidence: readonly (string | undefined)[],
+  recordSha256: string | undefined,
+): StoreComparison {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  for (const p of store.check.problems) problems.push(`the case store's custody log of case ${store.case} fails its check: ${p.message}`);
+  const named = imageEntries(store.check.entries, evidence);
+  const entry = entryForRecord(named, recordSha256);
+  const what = evidence.filter((x): x is string => typeof x === 'string' && x !== '');
+  const label = [...new Set(what)].join(' / ') || 'this image';
+  if (recordSha256 !== undefined && !entry) {
+    problems.push(
+      named.length > 0
+        ? `the record's SHA-256 (${recordSha256}) is in none of the case store's ${named.length} entries for ${label} in case ${store.case}: this is not the record exhibit logged`
+        : `the case store holds case ${store.case} but logged no acquisition or conversion of ${label}: this image and its record are not the ones exhibit logged`,
+    );
+  }
+  if (folderLog) {
+    const n = firstDifference(folderLog.lines, store.lines);
+    if (n !== undefined) {
+      const impostors = folderLog.signers.filter((s) => s.store_key === 'different');
+      problems.push(
+        `the custody log beside the image is not a copy of the case store's log of case ${store.case}: ` +
+          (n > store.lines.length ? `it has ${folderLog.lines.length} entries, the store ${store.lines.length}` : `entry ${n} differs`) +
+          (impostors.length > 0 ? `; ${impostors.map((s) => `it is signed by ${s.examiner} with key ${s.fingerprint}, but the store's key for ${s.examiner} is ${s.store_fingerprints!.join(', ')}`).join('; ')}` : ''),
+      );
+    }
+  } else notes.push(`there is no custody log beside the image: checked against the case store's log of case ${store.case}`);
+  const reference = entry ?? entryForRecord(named, undefined);
+  if (recordSha256 === undefined && reference) problems.push(`the acquisition record is missing: the case store's entry ${reference.seq} (case ${store.case}) logged one for ${label}`);
+  return { case: store.case, ...(entry ? { entry } : {}), ...(reference ? { reference } : {}), problems, notes };
+}
+
+/** The first entry (1-based) where `copy` is not a prefix of `full`, or undefined when it is one. */
+function firstDifference(copy: readonly string[], full: readonly string[]): number | undefined {
+  for (let i = 0; i < copy.length; i++) if (i >= full.length || copy[i] !== full[i]) return i + 1;
+  return undefined;
+}
+
+/** Signers of the log beside the image whose name the store knows under another key. */
+export function impostorProblems(signers: readonly SignerView[]): string[] {
+  return signers
+    .filter((s) => s.store_key === 'different')
+    .map((s) => `the custody log beside the image is signed by ${s.examiner} with key ${s.fingerprint}, but this case store's key for ${s.examiner} is ${s.store_fingerprints!.join(', ')} (key ${short(s.fingerprint)} is not theirs here)`);
+}
