@@ -171,3 +171,20 @@ describe('convert logs what it wrote, so the converted image is anchored like an
     expect(as(lab, ['verify', out, '--no-record']).code).toBe(0);
   });
 });
+
+describe('a record that cannot be read', () => {
+  it('fails the verification (exit 4) whether it is named, found in a folder, or beside the image', () => {
+    const dir = path.join(work, 'garbage-record');
+    fs.cpSync(path.join(work, 'genuine', 'raw'), dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'EV-001.acquisition.yaml'), 'record: [unclosed\n\u0000garbage');
+    for (const target of [dir, path.join(dir, 'EV-001.acquisition.yaml'), path.join(dir, 'EV-001.raw')]) {
+      const v = as(nowhere, ['verify', target, '--no-record']);
+      expect(v.code, `${target}: ${v.stderr}`).toBe(4);
+      expectOneLineError(v.stderr, /verification failed: the record .* cannot be read/);
+    }
+    fs.rmSync(path.join(dir, 'EV-001.raw'));
+    const alone = as(nowhere, ['verify', path.join(dir, 'EV-001.acquisition.yaml'), '--no-record']);
+    expect(alone.code).toBe(4);
+    expectOneLineError(alone.stderr, /the record .* cannot be read/);
+  });
+});

@@ -88,7 +88,7 @@ function resolveTarget(target: string): Target {
     const records = names.filter((n) => n.endsWith('.acquisition.yaml'));
     if (records.length > 1) throw new ExhibitError('USAGE', `${target} holds ${records.length} acquisition records`, { hints: [`name one: ${records.join(', ')}`] });
     if (records.length === 1) return fromRecord(path.join(target, records[0]!));
-    const images = names.filter((n) => /\.(E01|e01|s01|zst|001|raw|dd|img)$/.test(n));
+    const images = names.filter((n) => IMAGE_NAME.test(n));
     if (images.length !== 1) throw new ExhibitError('USAGE', `${target} holds ${images.length === 0 ? 'no image' : `${images.length} images`} and no acquisition record`, { hints: ['name the image file to verify'] });
     return { image: path.join(target, images[0]!) };
   }
@@ -96,10 +96,25 @@ function resolveTarget(target: string): Target {
   return { image: target };
 }
 
+const IMAGE_NAME = /\.(E01|e01|s01|zst|001|raw|dd|img)$/;
+
+/**
+ * The image a record belongs to. A record that cannot be read is a failed verification (exit 4)
+ * however it was found: named, in a folder, or beside an image. Its image is then found by name,
+ * so the rest is still checked; without one, the damaged record is the whole answer.
+ */
 function fromRecord(file: string): Target {
-  const r = readRecord(file);
-  const first = r.image?.files?.[0]?.name;
-  if (typeof first !== 'string') throw new ExhibitError('IMAGE_INVALID', `the record ${file} names no image file`);
+  let first: unknown;
+  try {
+    first = readRecord(file).image.files[0]?.name;
+  } catch (err) {
+    const stem = path.basename(file).slice(0, -'.acquisition.yaml'.length);
+    const dir = path.dirname(file);
+    const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && IMAGE_NAME.test(n)).sort();
+    if (images.length === 0) throw new ExhibitError('VERIFY_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
+    return { image: path.join(dir, images[0]!), record: file };
+  }
+  if (typeof first !== 'string' || first === '' || path.basename(first) !== first) throw new ExhibitError('VERIFY_FAILED', `the record ${file} names no image file in its folder`);
   return { image: path.join(path.dirname(file), first), record: file };
 }
 
