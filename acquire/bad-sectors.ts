@@ -42,6 +42,15 @@ export class BadSectorMap {
     return this.list.reduce((a, r) => a + r.sectors, 0);
   }
 
+  /** The ranges that reach into [first, first + count), found from the end: cheap for the block just read. */
+  near(first: number, count: number): BadRange[] {
+    const out: BadRange[] = [];
+    for (let i = this.list.length - 1; i >= 0 && this.list[i]!.first_sector + this.list[i]!.sectors > first; i--) {
+      if (this.list[i]!.first_sector < first + count) out.push({ ...this.list[i]! });
+    }
+    return out.reverse();
+  }
+
   /** Whether any bad sector lies in [first, first + count). */
   overlaps(first: number, count: number): boolean {
     return this.list.some((r) => r.first_sector < first + count && first < r.first_sector + r.sectors);

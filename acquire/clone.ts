@@ -11,6 +11,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
+import type { KnownEvidence } from '../core/evidence-identity.js';
 import { digestsEqual, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { hashStream } from '../core/hash-stream.js';
@@ -33,7 +34,7 @@ export interface CloneOptions {
   retries: number;
   fill: string;
   allowMounted: boolean;
-  evidenceSources: SourceIdentity[];
+  known: KnownEvidence; // what the case store and records know as evidence: never a target
   commandLine: string[];
   version: string;
   signal?: AbortSignal;
@@ -69,7 +70,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       path: facts.device?.loop_backing_file ?? facts.resolved_path,
       what: `the source being cloned`,
     };
-    await refuseTarget(o.target, bytes, { yes: o.yes, evidenceSources: [self, ...o.evidenceSources], verb: 'cloning' }, [o.recordFile], facts.device?.whole_disk);
+    await refuseTarget(o.target, bytes, { yes: o.yes, known: { sources: [self].concat(o.known.sources), files: o.known.files }, verb: 'cloning' }, [o.recordFile], facts.device?.whole_disk);
     // Nothing the clone writes (a new target file, the record) may land on the source.
     const targetFacts0 = (await describeTarget(o.target)).facts;
     await checkOutputNotOnSource(facts, path.dirname(path.resolve(o.recordFile)));

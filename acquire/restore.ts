@@ -3,8 +3,8 @@
  * hashed as it is written, made durable, and the target read back and hashed
  * again; both must equal each other and what the image's record (or an E01's
  * stored hashes) says. A target is refused when it is smaller than the media,
- * mounted, locked read-only, holds the image being restored, or is the source
- * of an acquisition; a device is written only with `yes` (the caller asks).
+ * mounted, locked read-only, holds the image being restored, or is evidence
+ * (evidence-guard.ts); a device is written only with `yes` (the caller asks).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,28 +14,25 @@ import YAML from 'yaml';
 import { digestsEqual, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { hashStream } from '../core/hash-stream.js';
+import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { formatBytes } from '../core/units.js';
 import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
 import { readRoFlag } from './block-device.js';
+import { refuseEvidenceTarget } from './evidence-guard.js';
 import { checkMounts, checkOutputNotOnSource } from './read-only.js';
 import { openSource, type SourceFacts } from './source.js';
 
 /** What identifies a drive that was acquired: a target matching one is evidence and is refused. */
-export interface SourceIdentity {
-  serial?: string;
-  wwid?: string;
-  path?: string; // resolved path of a file source
-  what: string; // for the message: "the source of EV-001 in case 2026-0117"
-}
+export type SourceIdentity = EvidenceSource;
 
 export interface RestoreOptions {
   image: string;
   target: string;
   yes: boolean;
   wipeExcess: boolean;
-  evidenceSources: SourceIdentity[];
+  known: KnownEvidence; // what the case store and records know as evidence: never a target
   signal?: AbortSignal;
   onPhase?: (phase: 'writing' | 'reading back' | 'wiping', bytes: number) => void;
   onProgress?: (done: number) => void;
@@ -71,14 +68,19 @@ export async function describeTarget(target: string): Promise<{ facts?: SourceFa
 
 /**
  * The refusals shared by restore and clone, in one line each, before anything is written: an
- * existing file, a device without `yes`, too small, mounted, locked read-only, one an acquisition
- * came from, or one that holds any of `mustNotHold` (the image's files, the source's own disk).
+ * existing file, a device without `yes`, too small, mounted, locked read-only, evidence (see
+ * evidence-guard.ts: an image or record the store knows, or one `mustNotHold` names, behind the
+ * target; a drive an evidence item came from), or one that holds any of `mustNotHold` (the
+ * image's files, the source's own disk).
  */
-export async function refuseTarget(target: string, mediaBytes: number, o: { yes: boolean; evidenceSources: SourceIdentity[]; verb?: string }, mustNotHold: readonly string[], sourceDisk?: string): Promise<void> {
+export async function refuseTarget(target: string, mediaBytes: number, o: { yes: boolean; known: KnownEvidence; verb?: string }, mustNotHold: readonly string[], sourceDisk?: string): Promise<void> {
   const { facts, words } = await describeTarget(target);
   const verb = o.verb ?? 'restoring';
   if (!facts && path.resolve(target).startsWith('/dev/')) throw new ExhibitError('USAGE', `${target} does not exist: is the drive connected? (exhibit will not create a file under /dev)`);
-  if (facts?.kind === 'file') throw new ExhibitError('OUTPUT_EXISTS', `${target} exists; exhibit writes into a new file, and never overwrites one`);
+  if (facts?.kind === 'file') {
+    refuseEvidenceTarget(target, facts, o.known, mustNotHold); // evidence is named before the plain refusal
+    throw new ExhibitError('OUTPUT_EXISTS', `${target} exists; exhibit writes into a new file, and never overwrites one`);
+  }
   if (facts?.kind === 'block-device') {
     const d = facts.device!;
     if (sourceDisk && d.whole_disk === sourceDisk) throw new ExhibitError('USAGE', `the target ${target} is on the source disk (/dev/${sourceDisk}): exhibit never writes to evidence`);
@@ -88,17 +90,13 @@ export async function refuseTarget(target: string, mediaBytes: number, o: { yes:
     if (readRoFlag(d.kernel_name)) {
       throw new ExhibitError('USAGE', `the target ${target} is locked read-only (as exhibit leaves a drive it acquired)`, { hints: [`if it really is the drive to overwrite: blockdev --setrw ${target}`] });
     }
-    const hit = o.evidenceSources.find((s) => (s.serial && s.serial === d.serial) || (s.wwid && s.wwid === d.wwid) || (d.loop_backing_file && s.path === d.loop_backing_file));
-    if (hit) throw new ExhibitError('USAGE', `the target ${target} is ${hit.what}: exhibit never writes to evidence`);
+    refuseEvidenceTarget(target, facts, o.known, mustNotHold);
     for (const f of mustNotHold) {
       await checkOutputNotOnSource(facts, path.dirname(f)).catch((err: unknown) => {
         throw err instanceof ExhibitError && err.code === 'OUTPUT_ON_SOURCE' ? new ExhibitError('USAGE', `${f} lies on the target ${target}`) : err;
       });
     }
     if (!o.yes) throw new ExhibitError('USAGE', `${verb} would overwrite ${words}`, { hints: ['if that is the drive to overwrite, run again with --yes'] });
-  } else {
-    const hit = o.evidenceSources.find((s) => s.path && s.path === path.resolve(target));
-    if (hit) throw new ExhibitError('USAGE', `the target ${target} is ${hit.what}: exhibit never writes to evidence`);
   }
 }
 

@@ -8,3 +8,4 @@ export { checkCase, checkpointOf, logLines, requireIntact, tamperError, type App
 export { acquisitionEntryFor, caseSummary, recordVerification, recordReport, recordEvidenceEvent, checkCaseNumber, logForEvidence, openCase, recordTransfer, registerEvidence, type CaseSummary, type TransferParty } from './cases.js';
 export { acquisitionPayload, evidenceFromRecord, type EvidenceItem } from './payloads.js';
 export { custodyFileNames, exportCustody, type ExportedCustody } from './export.js';
+export { knownEvidence } from './known-evidence.js';

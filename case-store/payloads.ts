@@ -45,7 +45,7 @@ export function evidenceFromRecord(r: AcquisitionRecord): EvidenceItem {
  * of the record file, which binds everything else the record says.
  */
 export function acquisitionPayload(r: AcquisitionRecord, folder: string, recordFile: string, recordSha256: string): Payload {
-  const device = (r.source.device ?? {}) as { model?: string; serial?: string };
+  const device = (r.source.device ?? {}) as { model?: string; serial?: string; wwid?: string; loop_backing_file?: string };
   const readOnly = r.read_only as { method?: string; unchanged?: boolean };
   return {
     evidence: r.evidence,
@@ -59,7 +59,15 @@ export function acquisitionPayload(r: AcquisitionRecord, folder: string, recordF
     unreadable_sectors: r.read_errors.unreadable_sectors,
     unreadable_ranges: r.read_errors.ranges.length,
     read_only: { method: readOnly.method ?? 'unknown', unchanged: readOnly.unchanged === true },
-    source: { path: String(r.source.path), kind: String(r.source.kind), model: device.model, serial: device.serial },
+    source: {
+      path: String(r.source.path),
+      kind: String(r.source.kind),
+      model: device.model,
+      serial: device.serial,
+      wwid: device.wwid,
+      // A source file, or the file behind a loop device: restore and clone refuse it wherever the record has gone.
+      backing_file: device.loop_backing_file ?? (r.source.kind === 'file' && typeof r.source.resolved_path === 'string' ? r.source.resolved_path : undefined),
+    },
     started: { utc: r.started.utc, local: r.started.local },
     finished: { utc: r.finished.utc, local: r.finished.local },
   };

@@ -1,19 +1,24 @@
-/** The drives and files acquisitions came from, so that restore and clone never write to one. */
+/** What this machine knows as evidence, so that restore and clone never write to it. */
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { SourceIdentity } from '../acquire/restore.js';
-import { CaseStore, exhibitPaths } from '../case-store/index.js';
+import { CaseStore, exhibitPaths, knownEvidence } from '../case-store/index.js';
+import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import type { AcquisitionRecord } from '../core/record.js';
 
-/** Every source an acquisition in this machine's store (and the image's own record) came from. */
-export function evidenceSources(image?: string): SourceIdentity[] {
-  const out: SourceIdentity[] = [];
+/**
+ * Every image file, record and source the case store's custody log knows (wherever their folders
+ * are now), the sources the records at their logged paths name (for entries logged before the log
+ * held the file behind a loop device), and the source of the image's own record.
+ */
+export function knownEvidenceHere(image?: string): KnownEvidence {
+  const sources: EvidenceSource[] = [];
+  const files: KnownEvidence['files'] = [];
   const add = (file: string) => {
     try {
       const r = YAML.parse(fs.readFileSync(file, 'utf8')) as AcquisitionRecord;
       const d = (r.source.device ?? {}) as { serial?: string; wwid?: string; loop_backing_file?: string };
-      out.push({
+      sources.push({
         ...(d.serial ? { serial: d.serial } : {}),
         ...(d.wwid ? { wwid: d.wwid } : {}),
         ...(r.source.kind === 'file' ? { path: String(r.source.resolved_path) } : d.loop_backing_file ? { path: d.loop_backing_file } : {}),
@@ -29,11 +34,13 @@ export function evidenceSources(image?: string): SourceIdentity[] {
   if (fs.existsSync(paths.database)) {
     const store = CaseStore.open(paths);
     try {
+      const logged = knownEvidence(store);
+      for (const s of logged.sources) sources.push(s);
+      for (const f of logged.files) files.push(f);
       for (const row of store.db.prepare('SELECT folder, record_file FROM acquisitions').all() as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
     } finally {
       store.close();
     }
   }
-  return out;
+  return { sources, files };
 }
-

@@ -49,9 +49,19 @@ export interface VerifyReport {
   custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: SignerView[]; trusted_by: string };
   store?: { case: string; entry?: number };
   unverifiable_reason?: string;
-  source?: { path: string; hashes: Digests; read_only_unchanged: boolean; read_only_method: string; unreadable_now: { first_sector: number; sectors: number; error: string }[]; recorded_sectors_hashed_as_fill: number };
+  source?: { path: string; hashes: Digests; read_only_unchanged: boolean; read_only_method: string; unreadable_now: { first_sector: number; sectors: number; error: string }[]; recorded_unreadable: RecordedUnreadable };
   notes: string[];
   problems: string[];
+}
+
+/** verify --source: what became of the sectors the record lists as unreadable (sector ranges of the record's sector size). */
+export interface RecordedUnreadable {
+  sectors: number;
+  still_unreadable: number;
+  read_now_sectors: number;
+  read_now: { first_sector: number; sectors: number }[];
+  differ_from_fill_sectors: number;
+  differ_from_fill: { first_sector: number; sectors: number }[];
 }
 
 export interface VerifyOptions {

@@ -6,7 +6,7 @@ import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
-import { evidenceSources } from '../evidence-sources.js';
+import { knownEvidenceHere } from '../evidence-sources.js';
 import { EXIT } from '../exit-codes.js';
 import { wholeNumber } from '../format-options.js';
 import { phasedProgress } from '../progress.js';
@@ -66,7 +66,7 @@ export function cloneCommand(version: string): Command {
           retries: wholeNumber(f.retries, '--retries'),
           fill: f.fill,
           allowMounted: f.allowMounted === true,
-          evidenceSources: evidenceSources(),
+          known: knownEvidenceHere(),
           commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
           version,
           signal: stop.signal,

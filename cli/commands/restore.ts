@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import path from 'node:path';
 import { restoreImage } from '../../acquire/restore.js';
-import { evidenceSources } from '../evidence-sources.js';
+import { knownEvidenceHere } from '../evidence-sources.js';
 import { recordEvidenceEvent } from '../../case-store/index.js';
 import { withCaseSigner } from '../store.js';
 import { formatBytes } from '../../core/units.js';
@@ -48,7 +48,7 @@ export function restoreCommand(): Command {
           target: target!,
           yes: f.yes === true,
           wipeExcess: f.wipeExcess === true,
-          evidenceSources: evidenceSources(image!),
+          known: knownEvidenceHere(image!),
           signal: stop.signal,
           onPhase: progress.onPhase,
           onProgress: progress.onProgress,

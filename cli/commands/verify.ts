@@ -197,22 +197,38 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
     },
     onProgress: (done) => progress?.update(done),
   });
+  const u = r.recordedUnreadable;
   report.source = {
     path: source,
     hashes: r.hashes,
     read_only_unchanged: r.readOnly.unchanged,
     read_only_method: r.readOnly.method,
     unreadable_now: r.unreadableNow,
-    recorded_sectors_hashed_as_fill: r.recordedSectorsHashedAsFill,
+    recorded_unreadable: u,
   };
+  // Recorded-unreadable sectors that read now were hashed as read: say which, and whether that can change the hashes.
+  if (u.read_now_sectors > 0) {
+    const which = `${u.read_now_sectors === u.sectors ? 'all' : `${u.read_now_sectors} of the`} ${u.sectors} sectors the record lists as unreadable read now (sectors ${sectorList(u.read_now)})`;
+    if (u.differ_from_fill_sectors > 0) {
+      report.problems.push(`${which}; ${u.differ_from_fill_sectors} of them hold other bytes than the fill the record says the image holds there (sectors ${sectorList(u.differ_from_fill)})`);
+    } else report.notes.push(`${which}; each holds exactly the fill, so the hashes are as if they had not been read`);
+  }
   for (const a of algorithms) {
     const equal = digestsEqual(recorded[a]!, r.hashes[a]!);
     report.comparisons.push({ against: SOURCE, algorithm: a, expected: recorded[a]!, computed: r.hashes[a]!, equal, anchor: true });
     if (!equal) report.problems.push(`${a.toUpperCase()} of the source read again is ${r.hashes[a]}, the record says ${recorded[a]}`);
   }
   if (!r.readOnly.unchanged) report.problems.push(`the source changed while it was read again: ${r.readOnly.method}`);
-  if (r.recordedSectorsHashedAsFill > 0) report.notes.push(`the ${r.recordedSectorsHashedAsFill} sectors the record lists as unreadable were hashed as the fill the image holds there`);
-  const newBad = r.unreadableNow.reduce((n, x) => n + x.sectors, 0);
-  if (newBad > 0) report.notes.push(`${newBad} sectors of the source could not be read this time (filled as at acquisition)`);
+  if (u.still_unreadable > 0) report.notes.push(`${u.still_unreadable} of the ${u.sectors} sectors the record lists as unreadable are still unreadable and were hashed as the fill, as at acquisition`);
+  const now = r.unreadableNow.reduce((n, x) => n + x.sectors, 0);
+  if (now > 0) report.notes.push(`${now} sectors of the source could not be read this time (sectors ${sectorList(r.unreadableNow)}); they were hashed as the fill`);
   settle(report);
+}
+
+/** Sector ranges in words ("0, 2100 to 2102"), the first few only: --json lists them all. */
+function sectorList(ranges: readonly { first_sector: number; sectors: number }[]): string {
+  const SHOWN = 10;
+  const words = ranges.slice(0, SHOWN).map((x) => (x.sectors === 1 ? `${x.first_sector}` : `${x.first_sector} to ${x.first_sector + x.sectors - 1}`));
+  if (ranges.length > SHOWN) words.push(`and ${ranges.length - SHOWN} more ranges, listed in --json`);
+  return words.join(', ');
 }

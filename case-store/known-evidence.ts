@@ -1,0 +1,67 @@
+/**
+ * Every drive and file the case store knows as evidence, from the custody log
+ * itself (the signed entries, not the tables or the records at their logged
+ * paths, which can move): each acquisition's image files, record and source
+ * identity, and each registered evidence item's serial, model and capacity.
+ * restore and clone refuse a target that matches any of them.
+ */
+import { splitLogLine } from '../core/custody.js';
+import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
+import { recordOf } from '../core/text.js';
+import path from 'node:path';
+import type { CaseStore } from './store.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+const num = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : undefined);
+
+export function knownEvidence(store: CaseStore): KnownEvidence {
+  const out: KnownEvidence = { sources: [], files: [] };
+  const rows = store.db.prepare('SELECT c.number AS case_number, e.line AS line FROM custody_entries e JOIN cases c ON c.id = e.case_id').iterate() as Iterable<{ case_number: string; line: string }>;
+  for (const { case_number: caseNumber, line } of rows) {
+    const split = splitLogLine(line);
+    if (!split) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = recordOf(JSON.parse(split.entryBytes));
+    } catch {
+      continue; // a line the log check fails; nothing to learn from it here
+    }
+    const p = recordOf(entry.payload);
+    if (entry.kind === 'acquisition.completed' || entry.kind === 'acquisition.incomplete') {
+      const ev = str(p.evidence) ?? '?';
+      const folder = str(p.folder);
+      const record = str(recordOf(p.record).file);
+      if (folder && record) out.files.push({ path: path.join(folder, record), what: `the acquisition record of ${ev} in case ${caseNumber}` });
+      for (const f of Array.isArray(p.files) ? p.files : []) {
+        const name = str(recordOf(f).name);
+        if (folder && name) out.files.push({ path: path.join(folder, name), what: `an image file of ${ev} in case ${caseNumber}` });
+      }
+      const s = recordOf(p.source);
+      const size = num(recordOf(p.media).size_bytes);
+      add(out.sources, {
+        serial: str(s.serial),
+        wwid: str(s.wwid),
+        model: str(s.model),
+        size_bytes: size,
+        path: str(s.backing_file) ?? (s.kind === 'file' && str(s.path)?.startsWith('/') ? str(s.path) : undefined),
+        what: `the source of ${ev} in case ${caseNumber}`,
+      });
+    } else if (entry.kind === 'evidence.registered') {
+      add(out.sources, { serial: str(p.serial), model: str(p.model), size_bytes: num(p.capacity_bytes), what: `evidence item ${str(p.number) ?? '?'} of case ${caseNumber}` });
+    }
+  }
+  return out;
+}
+
+type Fields<T> = { [K in keyof T]: T[K] | undefined };
+
+/** Keep a source only when something identifies it, without the fields that are not set. */
+function add(list: EvidenceSource[], s: Fields<EvidenceSource>): void {
+  const clean: EvidenceSource = { what: s.what ?? '?' };
+  if (s.serial) clean.serial = s.serial;
+  if (s.wwid) clean.wwid = s.wwid;
+  if (s.model) clean.model = s.model;
+  if (s.size_bytes) clean.size_bytes = s.size_bytes;
+  if (s.path) clean.path = s.path;
+  if (clean.serial || clean.wwid || clean.path || (clean.model && clean.size_bytes)) list.push(clean);
+}

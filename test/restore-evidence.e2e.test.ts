@@ -1,0 +1,113 @@
+/**
+ * restore and clone never write to evidence the case store knows, however it
+ * is reached: a loop device over the very image being restored, over another
+ * acquired image (by its logged path, through a hard link elsewhere, or with
+ * its folder moved), or an acquired drive whose record folder has moved.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { exhibit, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
+
+const work = tempDir('exhibit-restore-evidence-');
+afterAll(() => {
+  detachAll();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+const run = (args: string[]): RunResult => exhibit(args);
+const SIZE = 2 * 1024 * 1024;
+const acq = (name: string) => path.join(work, name);
+const image = (name: string, ev: string) => path.join(acq(name), `${ev}.raw`);
+const snapshot = (file: string) => ({ bytes: fs.readFileSync(file), mtime: fs.statSync(file).mtimeMs });
+const expectUntouched = (file: string, was: { bytes: Buffer; mtime: number }) => {
+  expect(fs.readFileSync(file).equals(was.bytes)).toBe(true);
+  expect(fs.statSync(file).mtimeMs).toBe(was.mtime);
+};
+
+const noLoop = loopUnavailable();
+describe.skipIf(noLoop !== undefined)(`a target that is evidence the store knows${noLoop ? ` (skipped: ${noLoop})` : ''}`, () => {
+  beforeAll(() => {
+    const a = path.join(work, 'a.bin');
+    const b = path.join(work, 'b.bin');
+    makeSourceFile(a, SIZE, 71);
+    makeSourceFile(b, SIZE, 72);
+    expect(run(['acquire', a, '-o', acq('acq-a'), '-c', 'RE-1', '-e', 'EV-A', '-x', 'R. Examiner']).code).toBe(0);
+    expect(run(['acquire', b, '-o', acq('acq-b'), '-c', 'RE-2', '-e', 'EV-B', '-x', 'R. Examiner']).code).toBe(0);
+  });
+  afterEach(() => detachAll());
+
+  it('refuses a loop device over the very image being restored', () => {
+    const was = snapshot(image('acq-a', 'EV-A'));
+    const dev = attachLoop(image('acq-a', 'EV-A'));
+    const r = run(['restore', image('acq-a', 'EV-A'), dev, '--yes', '--no-record']);
+    expect(r.code, r.stdout).toBe(2);
+    expectOneLineError(r.stderr, new RegExp(`the target ${dev} is backed by .*acq-a/EV-A\\.raw, a file of the image being restored: exhibit never writes to evidence`));
+    detachAll();
+    expectUntouched(image('acq-a', 'EV-A'), was);
+  });
+
+  it('refuses a loop device over another acquired image, naming its case and evidence item', () => {
+    const was = snapshot(image('acq-b', 'EV-B'));
+    const dev = attachLoop(image('acq-b', 'EV-B'));
+    const r = run(['restore', image('acq-a', 'EV-A'), dev, '--yes', '--no-record']);
+    expect(r.code, r.stdout).toBe(2);
+    expectOneLineError(r.stderr, new RegExp(`the target ${dev} is backed by .*acq-b/EV-B\\.raw, an image file of EV-B in case RE-2: exhibit never writes to evidence`));
+    const c = run(['clone', path.join(work, 'a.bin'), dev, '--yes', '--record', path.join(work, 'clone-b.yaml'), '-x', 'R. Examiner']);
+    expect(c.code, c.stdout).toBe(2);
+    expectOneLineError(c.stderr, /an image file of EV-B in case RE-2: exhibit never writes to evidence/);
+    detachAll();
+    expectUntouched(image('acq-b', 'EV-B'), was);
+  });
+
+  it('refuses it through a hard link in another folder (same file, other name)', () => {
+    const was = snapshot(image('acq-b', 'EV-B'));
+    const elsewhere = path.join(work, 'elsewhere');
+    fs.mkdirSync(elsewhere);
+    const link = path.join(elsewhere, 'scratch-disk.img');
+    fs.linkSync(image('acq-b', 'EV-B'), link);
+    const dev = attachLoop(link);
+    const r = run(['restore', image('acq-a', 'EV-A'), dev, '--yes', '--no-record']);
+    expect(r.code, r.stdout).toBe(2);
+    expectOneLineError(r.stderr, /is backed by .*scratch-disk\.img, an image file of EV-B in case RE-2/);
+    detachAll();
+    expectUntouched(image('acq-b', 'EV-B'), was);
+  });
+
+  it('refuses it once its folder has moved, by the record beside it', () => {
+    const moved = path.join(work, 'moved-b');
+    fs.renameSync(acq('acq-b'), moved);
+    try {
+      const file = path.join(moved, 'EV-B.raw');
+      const was = snapshot(file);
+      const dev = attachLoop(file);
+      const r = run(['restore', image('acq-a', 'EV-A'), dev, '--yes', '--no-record']);
+      expect(r.code, r.stdout).toBe(2);
+      expectOneLineError(r.stderr, /is backed by .*moved-b\/EV-B\.raw, an image file of EV-B in case RE-2/);
+      detachAll();
+      expectUntouched(file, was);
+    } finally {
+      fs.renameSync(moved, acq('acq-b'));
+    }
+  });
+
+  it('refuses a drive that was acquired after its record folder has moved (restore and clone)', () => {
+    const disk = path.join(work, 'evidence-disk.img');
+    makeSourceFile(disk, SIZE + 1024 * 1024, 73);
+    const before = fs.readFileSync(disk);
+    const dev = attachLoop(disk);
+    expect(run(['acquire', dev, '-o', acq('acq-disk'), '-c', 'RE-3', '-e', 'DISK', '-x', 'R. Examiner']).code).toBe(0);
+    fs.renameSync(acq('acq-disk'), path.join(work, 'archive-disk'));
+    spawnSync('blockdev', ['--setrw', dev]); // as the hint for a locked drive says
+    const r = run(['restore', image('acq-a', 'EV-A'), dev, '--yes', '--no-record']);
+    expect(r.code, r.stdout).toBe(2);
+    expectOneLineError(r.stderr, new RegExp(`the target ${dev} is the source of DISK in case RE-3: exhibit never writes to evidence`));
+    const c = run(['clone', path.join(work, 'a.bin'), dev, '--yes', '--record', path.join(work, 'clone-disk.yaml'), '-x', 'R. Examiner']);
+    expect(c.code, c.stdout).toBe(2);
+    expectOneLineError(c.stderr, /is the source of DISK in case RE-3: exhibit never writes to evidence/);
+    detachAll();
+    expect(fs.readFileSync(disk).equals(before)).toBe(true);
+  });
+});
