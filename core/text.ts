@@ -2,13 +2,22 @@
 import fs from 'node:fs';
 import { ExhibitError } from './errors.js';
 
-/** Free text ends up in image headers and log lines that cannot hold tabs or line breaks. */
+/** Every control character (C0, DEL, C1: NEL among them) and the Unicode line and paragraph separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Free text ends up in image headers, reports and log lines that cannot hold tabs or line breaks. */
 export function checkText(what: string, value: string | undefined, max = 2999): void {
   if (value === undefined) return;
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new ExhibitError('USAGE', `${what} contains a tab, line break or other control character`, { hints: ['write it on one line'] });
+  const bad = CONTROL.exec(value);
+  if (bad) {
+    throw new ExhibitError('USAGE', `${what} contains a tab, line break or other control character (${codePoint(bad[0])})`, { hints: ['write it on one line'] });
   }
   if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
+}
+
+/** "U+2028" for a character. */
+export function codePoint(c: string): string {
+  return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /** A required one-line name (case number, examiner): trimmed, not empty, checked. */

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { caseSummary, openCase, type CaseSummary } from '../../case-store/index.js';
+import { checkText } from '../../core/text.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
@@ -23,6 +24,7 @@ export function caseCommand(): Command {
         .addHelpText('after', '\nExample:\n  exhibit case open 2026-0117 --title "Fraud at Example Ltd" -x "J. Doe"\n\nexhibit acquire opens the case itself when its --case is new.'),
       ([number], f) => {
         const examiner = examinerName(f.examiner, 'who opens the case');
+        checkText('--title', f.title, 1000);
         const store = openStore();
         try {
           const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
