@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { checkCase, exportCustody, loadSigner, localKey, recordTransfer } from '../../case-store/index.js';
+import { checkCase, exportCustody, loadSigner, localKey, recordTransfer, refuseLookAlike } from '../../case-store/index.js';
 import { checkEvidenceId, checkText } from '../../acquire/checks.js';
 import type { CheckedEntry, CustodyCheck, CustodyProblem } from '../../core/custody-check.js';
 import { ExhibitError } from '../../core/errors.js';
+import { looksAlike } from '../../core/look-alike.js';
 import { checkCustodyFiles, findCustodyLog } from '../../verify/custody-files.js';
 import { action, printJson } from '../action.js';
 import { entryLine } from '../custody-text.js';
@@ -53,8 +54,10 @@ export function custodyCommand(): Command {
         const fromName = examinerName(f.from);
         const toName = examinerName(f.to);
         if (fromName === toName) throw new ExhibitError('USAGE', '--from and --to name the same person');
+        if (looksAlike(fromName, toName)) throw new ExhibitError('USAGE', `--from and --to name people a reader could not tell apart ("${fromName}", "${toName}")`);
         const store = openStore();
         try {
+          refuseLookAlike(store, toName); // a receiver without a key is named only: not as someone who has one
           const from = examinerSigner(store, fromName, readPassphrase(f.passphraseFile));
           const toKey = f.countersign ? localKey(store, toName) : undefined;
           const to = toKey ? loadSigner(store, toName, readPassphrase(f.toPassphraseFile, 'EXHIBIT_TO_PASSPHRASE')) : undefined;
