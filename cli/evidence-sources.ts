@@ -27,7 +27,7 @@ export function evidenceSources(image?: string): SourceIdentity[] {
   if (own && own !== image) add(own);
   const paths = exhibitPaths();
   if (fs.existsSync(paths.database)) {
-    const store = CaseStore.open(paths);
+    const store = CaseStore.openReadOnly(paths);
     try {
       for (const row of store.db.prepare('SELECT folder, record_file FROM acquisitions').all() as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
     } finally {

@@ -9,6 +9,11 @@ export function openStore(): CaseStore {
   return CaseStore.open(exhibitPaths());
 }
 
+/** The store for commands that only read it (and so work on a read-only store). */
+export function openStoreForReading(): CaseStore {
+  return CaseStore.openReadOnly(exhibitPaths());
+}
+
 /** --examiner, or EXHIBIT_EXAMINER. */
 export function examinerName(flag: string | undefined, what = 'who does this'): string {
   const name = flag ?? process.env.EXHIBIT_EXAMINER;

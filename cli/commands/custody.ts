@@ -11,7 +11,7 @@ import { entryLine } from '../custody-text.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
-import { examinerName, examinerSigner, openStore } from '../store.js';
+import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
 
 interface TransferFlags {
   from?: string;
@@ -86,7 +86,7 @@ export function custodyCommand(): Command {
         .option('--json', 'print the entries, exactly as signed, and the check as JSON')
         .addHelpText('after', '\nEntries that fail the check are marked with "!" and the problems listed; the exit code is then 4.'),
       ([caseNumber], f) => {
-        const store = openStore();
+        const store = openStoreForReading();
         try {
           const c = store.getCase(caseNumber!.trim());
           const check = checkCase(store, c);
