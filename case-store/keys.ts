@@ -8,7 +8,7 @@ import path from 'node:path';
 import { generateSigningKey, keyFingerprint, publicKeyOf, readPrivateKey, readPublicKey, type PrivateKey, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { looksAlike, mixedScriptWord } from '../core/look-alike.js';
-import { checkName } from '../core/text.js';
+import { checkName, normalName } from '../core/text.js';
 import { timestamp } from '../core/time.js';
 import type { CaseStore } from './store.js';
 
@@ -29,8 +29,16 @@ export interface Signer {
   key: PrivateKey;
 }
 
+/**
+ * The key of `examiner`. A key made before names were normalised, under a name typed with a no-break
+ * space, double spaces or full-width letters, is found by that name's normal form; sign with the
+ * name it was made under (Signer.name), which is the one the custody log registers.
+ */
 export function findKey(store: CaseStore, examiner: string): KeyRow | undefined {
-  return store.db.prepare('SELECT * FROM examiner_keys WHERE examiner = ?').get(examiner) as KeyRow | undefined;
+  const exact = store.db.prepare('SELECT * FROM examiner_keys WHERE examiner = ?').get(examiner) as KeyRow | undefined;
+  if (exact) return exact;
+  const want = normalName(examiner);
+  return listKeys(store).find((r) => normalName(r.examiner) === want);
 }
 
 export function listKeys(store: CaseStore): KeyRow[] {
@@ -65,7 +73,7 @@ export function checkExaminerName(name: string): string {
  */
 export function refuseLookAlike(store: CaseStore, name: string): void {
   const rows = listKeys(store);
-  if (rows.some((r) => r.examiner === name)) return;
+  if (rows.some((r) => normalName(r.examiner) === normalName(name))) return; // the same name (see findKey)
   const other = rows.find((r) => looksAlike(r.examiner, name));
   if (other) {
     throw new ExhibitError('USAGE', `the examiner name "${name}" looks like ${other.examiner}, who has key ${other.fingerprint.slice(0, 16)}...: exhibit keeps apart names a reader could confuse`, {
@@ -145,7 +153,7 @@ export function loadSigner(store: CaseStore, examiner: string, passphrase?: stri
   if (keyFingerprint(publicKeyOf(key)) !== row.fingerprint) {
     throw new ExhibitError('KEY', `the private key file ${row.private_file} does not belong to ${name}'s registered key ${row.fingerprint.slice(0, 16)}...`);
   }
-  return { name, fingerprint: row.fingerprint, publicPem: row.public_pem, key };
+  return { name: row.examiner, fingerprint: row.fingerprint, publicPem: row.public_pem, key };
 }
 
 /** The signer of an examiner whose key is on this machine, or undefined (for an optional countersignature). */

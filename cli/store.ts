@@ -53,7 +53,7 @@ export function withCaseSigner<T>(caseNumber: string, examinerFlag: string | und
     const c = store.findCase(caseNumber.trim());
     if (!c) return undefined;
     const examiner = examinerFlag ?? process.env.EXHIBIT_EXAMINER;
-    if (!examiner || !findKey(store, examiner.trim())) {
+    if (!examiner || !findKey(store, checkExaminerName(examiner))) {
       info(`not logged in case ${c.number}'s custody log: ${examiner ? `${examiner} has no key here` : `say who ${verb} with --examiner`} (or use --no-record)`);
       return undefined;
     }

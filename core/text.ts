@@ -47,10 +47,15 @@ export function checkName(what: string, value: string, max: number): string {
       hints: ['type it again with visible characters only'],
     });
   }
-  const v = nfkc.replace(/\s+/gu, ' ').trim();
+  const v = normalName(nfkc);
   if (v === '') throw new ExhibitError('USAGE', `the ${what} must not be empty`);
   checkText(`the ${what}`, v, max);
   return v;
+}
+
+/** A name in its compatibility form (NFKC), white space collapsed and trimmed: how two typings of one name are told to be one. */
+export function normalName(value: string): string {
+  return value.normalize('NFKC').replace(/\s+/gu, ' ').trim();
 }
 
 /** A file's text, or undefined when it does not exist (other errors are thrown). */

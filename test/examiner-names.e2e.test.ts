@@ -5,6 +5,7 @@
  * beside J. Doe's, nor be named as a receiver; a name typed with full-width
  * letters or a no-break space is the same name and uses J. Doe's key.
  */
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,5 +92,18 @@ describe('the same name typed another way', () => {
   it('a name that differs visibly still gets its own key', () => {
     expect(run(['key', 'create', '-x', 'J. Dow']).code).toBe(0);
     expect(run(['key', 'create', '-x', 'Ива́н Петро́в']).code).toBe(0); // Cyrillic throughout, with stress marks: a name, not a look-alike
+  });
+
+  it('a key made by an older exhibit under a name typed with double spaces is found by the name typed plainly, and signs under its own name', () => {
+    expect(run(['key', 'create', '-x', 'L. Old']).code).toBe(0);
+    const db = new Database(path.join(home, 'cases.db'));
+    db.prepare("UPDATE examiner_keys SET examiner = 'L.  Old' WHERE examiner = 'L. Old'").run(); // as an older exhibit stored it
+    db.close();
+    const r = run(['case', 'open', 'C-OLD', '-x', 'L. Old', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/created a signing key/);
+    const log = JSON.parse(run(['custody', 'log', 'C-OLD', '--json']).stdout) as { verified: boolean; log: { actor: { name: string } }[] };
+    expect(log.verified).toBe(true);
+    expect(log.log.map((e) => e.actor.name)).toEqual(['L.  Old', 'L.  Old']);
   });
 });

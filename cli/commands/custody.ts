@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { checkCase, exportCustody, loadSigner, localKey, recordTransfer, refuseLookAlike } from '../../case-store/index.js';
+import { checkCase, exportCustody, findKey, loadSigner, localKey, recordTransfer, refuseLookAlike } from '../../case-store/index.js';
 import { checkEvidenceId, checkText } from '../../acquire/checks.js';
 import type { CheckedEntry, CustodyCheck, CustodyProblem } from '../../core/custody-check.js';
 import { ExhibitError } from '../../core/errors.js';
@@ -61,7 +61,7 @@ export function custodyCommand(): Command {
           const from = examinerSigner(store, fromName, readPassphrase(f.passphraseFile));
           const toKey = f.countersign ? localKey(store, toName) : undefined;
           const to = toKey ? loadSigner(store, toName, readPassphrase(f.toPassphraseFile, 'EXHIBIT_TO_PASSPHRASE')) : undefined;
-          const w = recordTransfer(store, caseNumber!.trim(), evidence!, from, { name: toName, ...(to ? { signer: to } : {}) }, f.purpose!.trim(), f.location!.trim());
+          const w = recordTransfer(store, caseNumber!.trim(), evidence!, from, { name: to?.name ?? findKey(store, toName)?.examiner ?? toName, ...(to ? { signer: to } : {}) }, f.purpose!.trim(), f.location!.trim());
           const last = w.entries[w.entries.length - 1]!;
           if (f.json) printJson({ case: w.case.number, entries: w.entries.map((e) => e.entry) });
           else {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import fs from 'node:fs';
-import { createKey, findKey, listKeys } from '../../case-store/index.js';
+import { checkExaminerName, createKey, findKey, listKeys } from '../../case-store/index.js';
 import { ExhibitError, describeSystemError } from '../../core/errors.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
@@ -72,7 +72,7 @@ export function keyCommand(): Command {
       async ([examiner], f) => {
         const store = openStoreForReading();
         try {
-          const row = findKey(store, examiner!.trim());
+          const row = findKey(store, checkExaminerName(examiner!));
           if (!row) throw new ExhibitError('NOT_FOUND', `${examiner} has no key in this case store`, { hints: ['list them with: exhibit key list'] });
           if (!f.out) return void process.stdout.write(row.public_pem);
           try {
