@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateSigningKey, keyFingerprint, publicKeyOf, readPrivateKey, readPublicKey, type PrivateKey, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { checkName } from '../core/text.js';
+import { looksAlike, mixedScriptWord } from '../core/look-alike.js';
+import { checkName, normalName } from '../core/text.js';
 import { timestamp } from '../core/time.js';
 import type { CaseStore } from './store.js';
 
@@ -28,8 +29,16 @@ export interface Signer {
   key: PrivateKey;
 }
 
+/**
+ * The key of `examiner`. A key made before names were normalised, under a name typed with a no-break
+ * space, double spaces or full-width letters, is found by that name's normal form; sign with the
+ * name it was made under (Signer.name), which is the one the custody log registers.
+ */
 export function findKey(store: CaseStore, examiner: string): KeyRow | undefined {
-  return store.db.prepare('SELECT * FROM examiner_keys WHERE examiner = ?').get(examiner) as KeyRow | undefined;
+  const exact = store.db.prepare('SELECT * FROM examiner_keys WHERE examiner = ?').get(examiner) as KeyRow | undefined;
+  if (exact) return exact;
+  const want = normalName(examiner);
+  return listKeys(store).find((r) => normalName(r.examiner) === want);
 }
 
 export function listKeys(store: CaseStore): KeyRow[] {
@@ -46,8 +55,31 @@ export function storeKeys(store: CaseStore): Map<string, PublicKey> {
   return out;
 }
 
+/** An examiner's name, normalised (see checkName); a word that mixes Latin, Cyrillic or Greek letters is refused. */
 export function checkExaminerName(name: string): string {
-  return checkName('examiner name', name, 200);
+  const v = checkName('examiner name', name, 200);
+  const mixed = mixedScriptWord(v);
+  if (mixed) {
+    throw new ExhibitError('USAGE', `the examiner name "${v}" mixes ${mixed.scripts.join(' and ')} letters in "${mixed.word}", so it would look like a name it is not`, {
+      hints: ['type the name again in one alphabet'],
+    });
+  }
+  return v;
+}
+
+/**
+ * Refuse a name new to the store that a reader could not tell from an examiner who has a key
+ * ("J. Dое" in Cyrillic, "j. doe", "J. D0e" beside J. Doe): it would sign, or be named, as them.
+ */
+export function refuseLookAlike(store: CaseStore, name: string): void {
+  const rows = listKeys(store);
+  if (rows.some((r) => normalName(r.examiner) === normalName(name))) return; // the same name (see findKey)
+  const other = rows.find((r) => looksAlike(r.examiner, name));
+  if (other) {
+    throw new ExhibitError('USAGE', `the examiner name "${name}" looks like ${other.examiner}, who has key ${other.fingerprint.slice(0, 16)}...: exhibit keeps apart names a reader could confuse`, {
+      hints: [`if this is ${other.examiner}, type the name exactly so`, 'if it is someone else, make the names differ visibly (a middle initial, a staff number)'],
+    });
+  }
 }
 
 /** Make a new key for `examiner`; refuses when the examiner has one. */
@@ -57,6 +89,7 @@ export function createKey(store: CaseStore, examiner: string, passphrase?: strin
   if (existing) {
     throw new ExhibitError('USAGE', `${name} already has a key (${existing.fingerprint.slice(0, 16)}...)`, { hints: ['see it with: exhibit key list'] });
   }
+  refuseLookAlike(store, name);
   if (passphrase !== undefined && passphrase.length < 8) throw new ExhibitError('USAGE', 'the passphrase is shorter than 8 characters');
   const k = generateSigningKey(passphrase);
   const dir = store.paths.keysDir;
@@ -120,7 +153,7 @@ export function loadSigner(store: CaseStore, examiner: string, passphrase?: stri
   if (keyFingerprint(publicKeyOf(key)) !== row.fingerprint) {
     throw new ExhibitError('KEY', `the private key file ${row.private_file} does not belong to ${name}'s registered key ${row.fingerprint.slice(0, 16)}...`);
   }
-  return { name, fingerprint: row.fingerprint, publicPem: row.public_pem, key };
+  return { name: row.examiner, fingerprint: row.fingerprint, publicPem: row.public_pem, key };
 }
 
 /** The signer of an examiner whose key is on this machine, or undefined (for an optional countersignature). */

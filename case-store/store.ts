@@ -47,6 +47,39 @@ export class CaseStore {
     return new CaseStore(db, paths);
   }
 
+  /**
+   * Open the store for reading only: no folder or file is created, no migration run, no pragma
+   * that writes, and every statement that would write refused (query_only), so a store on a
+   * read-only disk, folder or file can be read. A store that does not exist yet, or one written by
+   * an older exhibit (which must be upgraded before it is read), is opened as by open().
+   */
+  static openReadOnly(paths: ExhibitPaths = exhibitPaths()): CaseStore {
+    if (!fs.existsSync(paths.database)) return CaseStore.open(paths);
+    let db: Database.Database;
+    try {
+      db = readOnlyDatabase(paths.database);
+    } catch (err) {
+      throw storeError(err, paths.database, 'reading');
+    }
+    let version: number;
+    try {
+      version = Number(db.pragma('user_version', { simple: true }));
+      db.pragma('query_only = ON');
+    } catch (err) {
+      db.close();
+      throw storeError(err, paths.database, 'reading');
+    }
+    if (version > MIGRATIONS.length) {
+      db.close();
+      throw newerStore(paths.database, version);
+    }
+    if (version < MIGRATIONS.length) {
+      db.close();
+      return CaseStore.open(paths); // an older schema: upgraded first (which needs to write)
+    }
+    return new CaseStore(db, paths);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -101,18 +134,48 @@ function migrate(db: Database.Database, file: string, target: number): void {
   if (current === target) return;
   const run = db.transaction(() => {
     const version = Number(db.pragma('user_version', { simple: true }));
-    if (version > MIGRATIONS.length) {
-      throw new ExhibitError('STORE', `the case store ${file} was written by a newer exhibit (schema ${version}; this exhibit knows ${MIGRATIONS.length})`, {
-        hints: ['use the newer exhibit, or open another store by setting EXHIBIT_HOME'],
-      });
-    }
+    if (version > MIGRATIONS.length) throw newerStore(file, version);
     for (let v = version; v < target; v++) db.exec(MIGRATIONS[v]!);
     if (target > version) db.pragma(`user_version = ${target}`);
   });
   run.immediate();
 }
 
-function storeError(err: unknown, file: string): ExhibitError {
+function newerStore(file: string, version: number): ExhibitError {
+  return new ExhibitError('STORE', `the case store ${file} was written by a newer exhibit (schema ${version}; this exhibit knows ${MIGRATIONS.length})`, {
+    hints: ['use the newer exhibit, or open another store by setting EXHIBIT_HOME'],
+  });
+}
+
+/**
+ * A read-only connection. The store is in WAL mode, whose readers need the shared-memory file
+ * beside it (cases.db-shm); when that is absent and cannot be made (a read-only folder or disk), no
+ * exhibit can be writing the store either, and when no write-ahead log holds changes the database
+ * file holds it all: it is then read from a copy in memory, marked as a rollback-journal database
+ * (bytes 18 and 19 of the header) so that SQLite reads it without the shared-memory file.
+ */
+function readOnlyDatabase(file: string): Database.Database {
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 20_000 });
+  try {
+    db.pragma('schema_version', { simple: true }); // the first read: where reading a WAL database starts, or fails
+    return db;
+  } catch (err) {
+    db.close();
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('SQLITE_READONLY') && code !== 'SQLITE_CANTOPEN') throw err;
+    if ((fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {
+      throw new ExhibitError('STORE', `the case store ${file} has changes in ${file}-wal that can only be read where the folder can be written`, {
+        cause: err,
+        hints: ['copy the folder (cases.db with its -wal file) somewhere writable and set EXHIBIT_HOME to it'],
+      });
+    }
+    const bytes = fs.readFileSync(file);
+    if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1;
+    return new Database(bytes, { readonly: true });
+  }
+}
+
+function storeError(err: unknown, file: string, doing: 'reading' | 'writing' = 'writing'): ExhibitError {
   if (err instanceof ExhibitError) return err;
   const code = (err as { code?: string }).code ?? '';
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
@@ -121,7 +184,8 @@ function storeError(err: unknown, file: string): ExhibitError {
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
     return new ExhibitError('STORE', `${file} is not an exhibit case store, or it is damaged`, { cause: err });
   }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'EACCES' || code === 'EROFS') {
+  if (code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS') {
+    if (doing === 'reading') return new ExhibitError('STORE', `cannot read the case store ${file}`, { cause: err, hints: ['check that you may read it and its folder'] });
     return new ExhibitError('STORE', `cannot open the case store ${file} for writing`, { cause: err, hints: ['set EXHIBIT_HOME to a folder you can write to'] });
   }
   if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new ExhibitError('STORE', `the disk holding the case store ${file} is full`, { cause: err });

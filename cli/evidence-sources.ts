@@ -32,7 +32,7 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
   if (own && own !== image) add(own);
   const paths = exhibitPaths();
   if (fs.existsSync(paths.database)) {
-    const store = CaseStore.open(paths);
+    const store = CaseStore.openReadOnly(paths);
     try {
       const logged = knownEvidence(store);
       for (const s of logged.sources) sources.push(s);

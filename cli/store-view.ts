@@ -3,20 +3,22 @@ import fs from 'node:fs';
 import { CaseStore, checkCase, exhibitPaths, listKeys, logLines } from '../case-store/index.js';
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
+import { looksAlike } from '../core/look-alike.js';
 import type { StoreView } from '../verify/anchor.js';
 
 /** This machine's case store as a StoreView, or undefined when there is none. */
 export function openStoreView(): { view: StoreView; close: () => void } | undefined {
   const paths = exhibitPaths();
   if (!fs.existsSync(paths.database)) return undefined;
-  const store = CaseStore.open(paths);
+  const store = CaseStore.openReadOnly(paths);
   const keys = listKeys(store);
   const view: StoreView = {
     caseLog: (n) => {
       const c = store.findCase(n);
       return c ? { case: c.number, lines: logLines(store, c), check: checkCase(store, c) } : undefined;
     },
-    keysFor: (name) => keys.filter((k) => k.examiner === name).map((k) => k.fingerprint),
+    // A look-alike of a name (Cyrillic letters, an invisible character) counts as that name: its key is not theirs.
+    keysFor: (name) => keys.filter((k) => k.examiner === name || looksAlike(k.examiner, name)).map((k) => k.fingerprint),
   };
   return { view, close: () => store.close() };
 }

@@ -9,6 +9,11 @@ export function openStore(): CaseStore {
   return CaseStore.open(exhibitPaths());
 }
 
+/** The store for commands that only read it (and so work on a read-only store). */
+export function openStoreForReading(): CaseStore {
+  return CaseStore.openReadOnly(exhibitPaths());
+}
+
 /** --examiner, or EXHIBIT_EXAMINER. */
 export function examinerName(flag: string | undefined, what = 'who does this'): string {
   const name = flag ?? process.env.EXHIBIT_EXAMINER;
@@ -48,7 +53,7 @@ export function withCaseSigner<T>(caseNumber: string, examinerFlag: string | und
     const c = store.findCase(caseNumber.trim());
     if (!c) return undefined;
     const examiner = examinerFlag ?? process.env.EXHIBIT_EXAMINER;
-    if (!examiner || !findKey(store, examiner.trim())) {
+    if (!examiner || !findKey(store, checkExaminerName(examiner))) {
       info(`not logged in case ${c.number}'s custody log: ${examiner ? `${examiner} has no key here` : `say who ${verb} with --examiner`} (or use --no-record)`);
       return undefined;
     }

@@ -9,7 +9,25 @@ describe('canonical JSON', () => {
   });
 
   it('escapes strings as JSON does and keeps non-ASCII as UTF-8', () => {
-    expect(canonicalJson({ s: 'line\n"quoted"\\ tab\t é \u2028' })).toBe('{"s":"line\\n\\"quoted\\"\\\\ tab\\t é \u2028"}');
+    expect(canonicalJson({ s: 'line\n"quoted"\\ tab\t é ✓ 名' })).toBe('{"s":"line\\n\\"quoted\\"\\\\ tab\\t é ✓ 名"}');
+  });
+
+  it('escapes every control character and line terminator, so an entry never holds a raw line break', () => {
+    for (let c = 0; c <= 0xffff; c++) {
+      const ch = String.fromCharCode(c);
+      const enc = canonicalJson({ [ch]: ch });
+      if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(ch)) expect(enc).not.toContain(ch);
+      expect(JSON.parse(enc)).toEqual({ [ch]: ch });
+      expect(parseCanonical(enc).canonical).toBe(true);
+    }
+    expect(canonicalJson(['\u2028\u2029\u0085\u007f\u009f'])).toBe('["\\u2028\\u2029\\u0085\\u007f\\u009f"]');
+  });
+
+  it('still takes an entry written raw by an exhibit from before that escaping as canonical, and no other spelling', () => {
+    expect(parseCanonical('{"s":"a\u2028b\u0085c"}').canonical).toBe(true); // raw, as JSON.stringify writes it
+    expect(parseCanonical('{"s":"a\\u2028b\\u0085c"}').canonical).toBe(true); // escaped, as exhibit writes it now
+    expect(parseCanonical('{"s":"a\\u2028b\u0085c"}').canonical).toBe(false); // a mixture is neither
+    expect(parseCanonical('{"s":"\\u00e9"}').canonical).toBe(false);
   });
 
   it('leaves out undefined values and refuses what has no single encoding', () => {

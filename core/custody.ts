@@ -94,7 +94,9 @@ export function logLine(entryBytes: string, signatures: EntrySignature[]): strin
   return `{"entry":${entryBytes},"signatures":${canonicalJson(signatures.map((s) => ({ key: s.key, sig: s.sig })))}}`;
 }
 
-const LINE = /^\{"entry":(\{.*\}),"signatures":(\[[^\]]*\])\}$/;
+// A line is everything up to a "\n" (and "\n" alone ends one, as for sed and wc -l): `s` lets `.`
+// take any other character, so a raw U+2028 in an entry an older exhibit wrote is line content.
+const LINE = /^\{"entry":(\{.*\}),"signatures":(\[[^\]]*\])\}$/s;
 
 /** Split a line into the entry's exact bytes and the signatures; undefined when it is not a log line. */
 export function splitLogLine(line: string): { entryBytes: string; signatures: unknown } | undefined {

@@ -2,21 +2,60 @@
 import fs from 'node:fs';
 import { ExhibitError } from './errors.js';
 
-/** Free text ends up in image headers and log lines that cannot hold tabs or line breaks. */
+/** Every control character (C0, DEL, C1: NEL among them) and the Unicode line and paragraph separators. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Free text ends up in image headers, reports and log lines that cannot hold tabs or line breaks. */
 export function checkText(what: string, value: string | undefined, max = 2999): void {
   if (value === undefined) return;
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new ExhibitError('USAGE', `${what} contains a tab, line break or other control character`, { hints: ['write it on one line'] });
+  const bad = CONTROL.exec(value);
+  if (bad) {
+    throw new ExhibitError('USAGE', `${what} contains a tab, line break or other control character (${codePoint(bad[0])})`, { hints: ['write it on one line'] });
   }
   if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
 }
 
-/** A required one-line name (case number, examiner): trimmed, not empty, checked. */
+/** "U+2028" for a character. */
+export function codePoint(c: string): string {
+  return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Characters that show nothing, or change how the text around them shows: format characters
+ * (zero-width space, joiners, BOM, soft hyphen, bidi controls, tags...), unassigned and private-use
+ * code points, lone surrogates, variation selectors, the combining grapheme joiner and the fillers.
+ */
+const INVISIBLE = '[\\p{Cf}\\p{Cn}\\p{Co}\\p{Cs}\\u034f\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f\\u2800\\u3164\\uffa0\\ufe00-\\ufe0f\\u{e0100}-\\u{e01ef}]';
+const ONE_INVISIBLE = new RegExp(INVISIBLE, 'u');
+const EVERY_INVISIBLE = new RegExp(INVISIBLE, 'gu');
+
+export function withoutInvisible(s: string): string {
+  return s.replace(EVERY_INVISIBLE, '');
+}
+
+/**
+ * A required one-line name (case number, examiner): in Unicode's compatibility form (NFKC: a
+ * full-width or ligature letter becomes the plain one, a no-break space a space), white space
+ * collapsed, not empty, with no control or invisible character, checked.
+ */
 export function checkName(what: string, value: string, max: number): string {
-  const v = value.trim();
+  checkText(`the ${what}`, value, 4 * max); // first: collapsing white space below must not make a line break a space
+  const nfkc = value.normalize('NFKC');
+  const hidden = ONE_INVISIBLE.exec(nfkc);
+  if (hidden) {
+    throw new ExhibitError('USAGE', `the ${what} contains an invisible or formatting character (${codePoint(hidden[0])}), which would make it look like another`, {
+      hints: ['type it again with visible characters only'],
+    });
+  }
+  const v = normalName(nfkc);
   if (v === '') throw new ExhibitError('USAGE', `the ${what} must not be empty`);
   checkText(`the ${what}`, v, max);
   return v;
+}
+
+/** A name in its compatibility form (NFKC), white space collapsed and trimmed: how two typings of one name are told to be one. */
+export function normalName(value: string): string {
+  return value.normalize('NFKC').replace(/\s+/gu, ' ').trim();
 }
 
 /** A file's text, or undefined when it does not exist (other errors are thrown). */

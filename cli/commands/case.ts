@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { caseSummary, openCase, type CaseSummary } from '../../case-store/index.js';
+import { checkText } from '../../core/text.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { readPassphrase } from '../passphrase.js';
-import { examinerName, examinerSigner, openStore } from '../store.js';
+import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
 
 export function caseCommand(): Command {
   const cmd = new Command('case').summary('open, list and show cases').description(
@@ -23,6 +24,7 @@ export function caseCommand(): Command {
         .addHelpText('after', '\nExample:\n  exhibit case open 2026-0117 --title "Fraud at Example Ltd" -x "J. Doe"\n\nexhibit acquire opens the case itself when its --case is new.'),
       ([number], f) => {
         const examiner = examinerName(f.examiner, 'who opens the case');
+        checkText('--title', f.title, 1000);
         const store = openStore();
         try {
           const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
@@ -37,7 +39,7 @@ export function caseCommand(): Command {
   );
   cmd.addCommand(
     action<{ json?: boolean }>(new Command('list').summary('list the cases in the store').option('--json', 'print as JSON'), (_a, f) => {
-      const store = openStore();
+      const store = openStoreForReading();
       try {
         const cases = store.listCases().map((c) => caseSummary(store, c.number));
         if (f.json) return printJson(cases.map(summaryJson));
@@ -58,7 +60,7 @@ export function caseCommand(): Command {
     action<{ json?: boolean }>(
       new Command('show').summary('show a case: evidence, acquisitions, transfers and the state of its custody log').argument('<number>', 'the case number').option('--json', 'print as JSON'),
       ([number], f) => {
-        const store = openStore();
+        const store = openStoreForReading();
         try {
           const s = caseSummary(store, number!.trim());
           if (f.json) printJson(summaryJson(s));

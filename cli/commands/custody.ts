@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { checkCase, exportCustody, loadSigner, localKey, recordTransfer } from '../../case-store/index.js';
+import { checkCase, exportCustody, findKey, loadSigner, localKey, recordTransfer, refuseLookAlike } from '../../case-store/index.js';
 import { checkEvidenceId, checkText } from '../../acquire/checks.js';
 import type { CheckedEntry, CustodyCheck, CustodyProblem } from '../../core/custody-check.js';
 import { ExhibitError } from '../../core/errors.js';
+import { looksAlike } from '../../core/look-alike.js';
 import { checkCustodyFiles, findCustodyLog, readKeyFiles } from '../../verify/custody-files.js';
 import { compareWithStore, impostorProblems, logCase, signerViews, signerWords, type SignerView } from '../../verify/anchor.js';
 import { openStoreView } from '../store-view.js';
@@ -12,7 +13,7 @@ import { entryLine } from '../custody-text.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
-import { examinerName, examinerSigner, openStore } from '../store.js';
+import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
 
 interface TransferFlags {
   from?: string;
@@ -55,12 +56,14 @@ export function custodyCommand(): Command {
         const fromName = examinerName(f.from);
         const toName = examinerName(f.to);
         if (fromName === toName) throw new ExhibitError('USAGE', '--from and --to name the same person');
+        if (looksAlike(fromName, toName)) throw new ExhibitError('USAGE', `--from and --to name people a reader could not tell apart ("${fromName}", "${toName}")`);
         const store = openStore();
         try {
+          refuseLookAlike(store, toName); // a receiver without a key is named only: not as someone who has one
           const from = examinerSigner(store, fromName, readPassphrase(f.passphraseFile));
           const toKey = f.countersign ? localKey(store, toName) : undefined;
           const to = toKey ? loadSigner(store, toName, readPassphrase(f.toPassphraseFile, 'EXHIBIT_TO_PASSPHRASE')) : undefined;
-          const w = recordTransfer(store, caseNumber!.trim(), evidence!, from, { name: toName, ...(to ? { signer: to } : {}) }, f.purpose!.trim(), f.location!.trim());
+          const w = recordTransfer(store, caseNumber!.trim(), evidence!, from, { name: to?.name ?? findKey(store, toName)?.examiner ?? toName, ...(to ? { signer: to } : {}) }, f.purpose!.trim(), f.location!.trim());
           const last = w.entries[w.entries.length - 1]!;
           if (f.json) printJson({ case: w.case.number, entries: w.entries.map((e) => e.entry) });
           else {
@@ -85,7 +88,7 @@ export function custodyCommand(): Command {
         .option('--json', 'print the entries, exactly as signed, and the check as JSON')
         .addHelpText('after', '\nEntries that fail the check are marked with "!" and the problems listed; the exit code is then 4.'),
       ([caseNumber], f) => {
-        const store = openStore();
+        const store = openStoreForReading();
         try {
           const c = store.getCase(caseNumber!.trim());
           const check = checkCase(store, c);

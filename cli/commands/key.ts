@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import fs from 'node:fs';
-import { createKey, findKey, listKeys } from '../../case-store/index.js';
+import { checkExaminerName, createKey, findKey, listKeys } from '../../case-store/index.js';
 import { ExhibitError, describeSystemError } from '../../core/errors.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
-import { examinerName, openStore } from '../store.js';
+import { examinerName, openStore, openStoreForReading } from '../store.js';
 
 export function keyCommand(): Command {
   const cmd = new Command('key').summary("examiners' signing keys").description(
@@ -47,7 +47,7 @@ export function keyCommand(): Command {
   );
   cmd.addCommand(
     action<{ json?: boolean }>(new Command('list').summary('list the examiners and their key fingerprints').option('--json', 'print as JSON'), (_a, f) => {
-      const store = openStore();
+      const store = openStoreForReading();
       try {
         const rows = listKeys(store);
         if (f.json) return printJson(rows.map(keyJson));
@@ -70,9 +70,9 @@ export function keyCommand(): Command {
         .option('-o, --out <file>', 'write it to <file> instead (never overwrites)')
         .addHelpText('after', '\nCheck a signature with it, for example:\n  openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in message -sigfile signature'),
       async ([examiner], f) => {
-        const store = openStore();
+        const store = openStoreForReading();
         try {
-          const row = findKey(store, examiner!.trim());
+          const row = findKey(store, checkExaminerName(examiner!));
           if (!row) throw new ExhibitError('NOT_FOUND', `${examiner} has no key in this case store`, { hints: ['list them with: exhibit key list'] });
           if (!f.out) return void process.stdout.write(row.public_pem);
           try {

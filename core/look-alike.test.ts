@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { looksAlike, mixedScriptWord } from './look-alike.js';
+
+describe('look-alike names', () => {
+  it('takes homoglyphs, case, accents, digits, invisible characters and spacing as the same', () => {
+    for (const b of ['J. D\u043e\u0435', 'j. doe', 'J. D0e', 'J. Do\u00e9', 'J.  Doe', 'J. Do\u200be', '\uff2a. \uff24\uff4f\uff45', 'J\u00b7 Doe']) {
+      expect(looksAlike('J. Doe', b), b).toBe(true);
+    }
+    expect(looksAlike('Bill Kern', 'BiII Kem')).toBe(true);
+    expect(looksAlike('H. \u041d', 'H. H')).toBe(true);
+  });
+
+  it('keeps apart names that differ visibly', () => {
+    for (const b of ['J. Dow', 'J. Doe-Smith', 'I. Doe Jr', 'K. Doe']) expect(looksAlike('J. Doe', b), b).toBe(false);
+  });
+
+  it('finds a word that mixes alphabets, and not one in a single alphabet', () => {
+    expect(mixedScriptWord('J. D\u043e\u0435')).toEqual({ word: 'D\u043e\u0435', scripts: ['Latin', 'Cyrillic'] });
+    expect(mixedScriptWord('Иван Petrov')).toBeUndefined();
+  });
+});

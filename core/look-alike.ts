@@ -1,0 +1,64 @@
+/**
+ * Names that look alike. A signature proves which key signed; people read the
+ * name beside it. "J. Dое" with two Cyrillic letters, or "J. Doe" with a
+ * zero-width space, prints as "J. Doe" and must not get a key of its own.
+ * `nameSkeleton` is a much reduced form of Unicode's confusable skeleton
+ * (UTS #39): two names with one skeleton are taken to look the same.
+ */
+import { withoutInvisible } from './text.js';
+
+/** Cyrillic and Greek letters that look like Latin ones (before case folding, so capitals map by their shape), and digits and marks that look like letters. */
+const HOMOGLYPHS: Record<string, string> = {
+  // Cyrillic
+  А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M', Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', Х: 'X', У: 'Y', Ѕ: 'S', І: 'I', Ј: 'J', Ԛ: 'Q', Ԝ: 'W', Ӏ: 'l', Ү: 'Y', Һ: 'h',
+  а: 'a', в: 'b', е: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', х: 'x', у: 'y', ѕ: 's', і: 'i', ј: 'j', ԛ: 'q', ԝ: 'w', ӏ: 'l', ү: 'y', һ: 'h', ԁ: 'd', ɡ: 'g', ё: 'e', ї: 'i',
+  // Greek
+  Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
+  α: 'a', ο: 'o', ρ: 'p', ι: 'i', κ: 'k', ν: 'v', τ: 't', υ: 'u', χ: 'x', γ: 'y', η: 'n', ε: 'e', ϲ: 'c', ϳ: 'j',
+  // Latin look-alikes within Latin: capital I, digit one and bar look like a small l; zero like o
+  I: 'l', '1': 'l', '|': 'l', '0': 'o', ı: 'i', ɩ: 'i', ʟ: 'l',
+  // Punctuation that looks like the full stop, hyphen and apostrophe
+  '\u00b7': '.', '\u0387': '.', '\u2027': '.', '\u02d9': '.', '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2013': '-', '\u2014': '-', '\u2212': '-', '\u02d7': '-',
+  '\u2018': "'", '\u2019': "'", '\u02bc': "'", '\u0060': "'", '\u00b4': "'", '\u2032': "'",
+};
+
+/**
+ * The skeletons of a name: NFKC; accents and other combining marks removed; invisible characters
+ * dropped; look-alike characters mapped to Latin and case folded, in both orders (by shape first, so
+ * a capital I reads as l and Cyrillic Н as H; and by case first, so "j. doe" reads as "J. Doe");
+ * "rn" read as "m"; white space collapsed.
+ */
+export function nameSkeletons(name: string): [string, string] {
+  const plain = name
+    .normalize('NFKC')
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    ;
+  const visible = withoutInvisible(plain);
+  const map = (s: string): string => Array.from(s, (ch) => HOMOGLYPHS[ch] ?? ch).join('');
+  const fold = (s: string): string => s.toUpperCase().toLowerCase();
+  const tidy = (s: string): string => s.replace(/\s+/gu, ' ').trim().replaceAll('rn', 'm');
+  return [tidy(fold(map(visible))), tidy(map(fold(visible)))];
+}
+
+/** Whether two names would look the same to a reader (see nameSkeletons). */
+export function looksAlike(a: string, b: string): boolean {
+  const [a1, a2] = nameSkeletons(a);
+  const [b1, b2] = nameSkeletons(b);
+  return a1 === b1 || a2 === b2;
+}
+
+const SCRIPTS: [string, RegExp][] = [
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+];
+
+/** A word of `name` that mixes Latin, Cyrillic and Greek letters (no real name does), with the scripts it mixes. */
+export function mixedScriptWord(name: string): { word: string; scripts: string[] } | undefined {
+  for (const word of name.split(/[\s.,'’-]+/u)) {
+    const scripts = SCRIPTS.filter(([, re]) => re.test(word)).map(([s]) => s);
+    if (scripts.length > 1) return { word, scripts };
+  }
+  return undefined;
+}

@@ -1,0 +1,109 @@
+/**
+ * Look-alike examiner names, through the real CLI. A reader sees the name
+ * beside a signature, so "J. Dое" (Cyrillic о and е), "J. Doe" with a
+ * zero-width space, "j. doe" or "J. D0e" must never get a key of their own
+ * beside J. Doe's, nor be named as a receiver; a name typed with full-width
+ * letters or a no-break space is the same name and uses J. Doe's key.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exhibit, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+
+const work = tempDir('exhibit-names-');
+const home = path.join(work, 'home');
+const src = path.join(work, 'source.bin');
+const run = (args: string[]): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home } });
+const keys = (): { examiner: string; fingerprint: string }[] => JSON.parse(run(['key', 'list', '--json']).stdout) as { examiner: string; fingerprint: string }[];
+
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+let doe = '';
+beforeAll(() => {
+  makeSourceFile(src, 64 * 1024, 3);
+  expect(run(['key', 'create', '-x', 'J. Doe']).code).toBe(0);
+  expect(run(['key', 'create', '-x', 'K. Smith']).code).toBe(0);
+  doe = keys().find((k) => k.examiner === 'J. Doe')!.fingerprint;
+});
+
+const lookAlikes: { name: string; value: string; error: RegExp }[] = [
+  { name: 'Cyrillic о and е', value: 'J. D\u043e\u0435', error: /mixes Latin and Cyrillic letters in "D\u043e\u0435"/ },
+  { name: 'Greek capitals', value: 'J. D\u039f\u0395', error: /mixes Latin and Greek letters/ },
+  { name: 'a zero-width space', value: 'J. Do\u200be', error: /invisible or formatting character \(U\+200B\)/ },
+  { name: 'a zero-width joiner', value: 'J. Doe\u200d', error: /\(U\+200D\)/ },
+  { name: 'a soft hyphen', value: 'J. Do\u00ade', error: /\(U\+00AD\)/ },
+  { name: 'a byte order mark', value: '\ufeffJ. Doe', error: /\(U\+FEFF\)/ },
+  { name: 'a right-to-left override', value: 'J. \u202eeoD', error: /\(U\+202E\)/ },
+  { name: 'another case', value: 'j. doe', error: /looks like J\. Doe, who has key [0-9a-f]{16}/ },
+  { name: 'a digit zero for o', value: 'J. D0e', error: /looks like J\. Doe/ },
+  { name: 'an accent', value: 'J. Do\u00e9', error: /looks like J\. Doe/ },
+  { name: 'a combining accent', value: 'J. Doe\u0301', error: /looks like J\. Doe/ },
+];
+
+describe('a look-alike of an examiner with a key', () => {
+  it.each(lookAlikes)('is refused a key: $name', (l) => {
+    const r = run(['key', 'create', '-x', l.value]);
+    expect(r.code, r.stderr).toBe(2);
+    expectOneLineError(r.stderr, l.error);
+  });
+
+  it('is refused when the look-alike word is wholly Cyrillic ("Сое" beside "Coe")', () => {
+    expect(run(['key', 'create', '-x', 'A. Coe']).code).toBe(0);
+    const r = run(['key', 'create', '-x', 'A. \u0421\u043e\u0435']);
+    expect(r.code, r.stderr).toBe(2);
+    expectOneLineError(r.stderr, /looks like A\. Coe, who has key/);
+  });
+
+  it('is refused as the examiner of an acquisition, before anything is written', () => {
+    const out = path.join(work, 'out-cyrillic');
+    const r = run(['acquire', src, '-o', out, '-c', 'C-N', '-e', 'EV-1', '-x', 'j. doe']);
+    expect(r.code, r.stderr).toBe(2);
+    expectOneLineError(r.stderr, /looks like J\. Doe/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('is refused as the receiving party of a transfer', () => {
+    expect(run(['acquire', src, '-o', path.join(work, 'out'), '-c', 'C-N', '-e', 'EV-1', '-x', 'K. Smith']).code).toBe(0);
+    const r = run(['custody', 'transfer', 'C-N', 'EV-1', '--from', 'K. Smith', '--to', 'J. D0e', '--purpose', 'analysis', '--location', 'Lab 2']);
+    expect(r.code, r.stderr).toBe(2);
+    expectOneLineError(r.stderr, /looks like J\. Doe/);
+  });
+
+  it('gave no key to any look-alike', () => {
+    expect(keys().map((k) => k.examiner)).toEqual(['A. Coe', 'J. Doe', 'K. Smith']);
+  });
+});
+
+describe('the same name typed another way', () => {
+  it('with full-width letters, a no-break space or double spaces is J. Doe, and signs with his key', () => {
+    for (const value of ['\uff2a. \uff24\uff4f\uff45', 'J.\u00a0Doe', ' J.  Doe ']) {
+      const r = run(['custody', 'transfer', 'C-N', 'EV-1', '--from', 'K. Smith', '--to', value, '--purpose', 'analysis', '--location', 'Lab 2', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const entry = (JSON.parse(r.stdout) as { entries: { cosigners?: { name: string; key: string }[] }[] }).entries.at(-1)!;
+      expect(entry.cosigners).toEqual([{ name: 'J. Doe', key: doe }]);
+      const back = run(['custody', 'transfer', 'C-N', 'EV-1', '--from', value, '--to', 'K. Smith', '--purpose', 'return', '--location', 'Lab 2']);
+      expect(back.code, back.stderr).toBe(0);
+    }
+    expect(keys().map((k) => k.examiner)).toEqual(['A. Coe', 'J. Doe', 'K. Smith']);
+  });
+
+  it('a name that differs visibly still gets its own key', () => {
+    expect(run(['key', 'create', '-x', 'J. Dow']).code).toBe(0);
+    expect(run(['key', 'create', '-x', 'Ива́н Петро́в']).code).toBe(0); // Cyrillic throughout, with stress marks: a name, not a look-alike
+  });
+
+  it('a key made by an older exhibit under a name typed with double spaces is found by the name typed plainly, and signs under its own name', () => {
+    expect(run(['key', 'create', '-x', 'L. Old']).code).toBe(0);
+    const db = new Database(path.join(home, 'cases.db'));
+    db.prepare("UPDATE examiner_keys SET examiner = 'L.  Old' WHERE examiner = 'L. Old'").run(); // as an older exhibit stored it
+    db.close();
+    const r = run(['case', 'open', 'C-OLD', '-x', 'L. Old', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/created a signing key/);
+    const log = JSON.parse(run(['custody', 'log', 'C-OLD', '--json']).stdout) as { verified: boolean; log: { actor: { name: string } }[] };
+    expect(log.verified).toBe(true);
+    expect(log.log.map((e) => e.actor.name)).toEqual(['L.  Old', 'L.  Old']);
+  });
+});
