@@ -8,7 +8,7 @@
  * (placed by progress, not by time), so the second always meets it mid-copy.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,7 @@ const EV = 'EV-L';
 const SIZE = 128 * MiB;
 const work = tempDir('exhibit-lock-');
 const SRC = path.join(work, 'source.bin');
-const children: { pid: number | undefined; kill(sig: NodeJS.Signals): boolean; exitCode: number | null; signalCode: NodeJS.Signals | null }[] = [];
+const children: ChildProcess[] = [];
 
 beforeAll(() => makeSourceFile(SRC, SIZE, 23));
 afterEach(() => {
