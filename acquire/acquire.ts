@@ -39,7 +39,7 @@ import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource } from './read-
 import { checkSameIdentity, checkSamples, identityOf } from './resume-check.js';
 import { SourceReader } from './source-reader.js';
 import { openSource, type SourceFacts } from './source.js';
-import { lockOutput, type OutputLock } from './output-lock.js';
+import { lockIfFolderExists, lockOutput, type OutputLock } from './output-lock.js';
 import { asOwner, describeOwner, ownerState } from './process-owner.js';
 import type { FileHandle } from 'node:fs/promises';
 
@@ -174,7 +174,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
   try {
     // Nothing is created on the source, not even a lock file.
     await checkOutputNotOnSource(facts, outDir);
-    if (fs.statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) held.lock = await lockOutput(outDir, o.evidence, 'acquisition');
+    held.lock = await lockIfFolderExists(outDir, o.evidence, 'acquisition');
     return await acquireLocked(o, outDir, sourcePath, handle, facts, held);
   } finally {
     await held.reader?.close();

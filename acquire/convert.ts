@@ -20,7 +20,7 @@ import { openImage } from '../image/open.js';
 import type { ImageFile } from '../image/types.js';
 import { checkEvidenceId, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName } from './journal.js';
-import { lockOutput, type OutputLock } from './output-lock.js';
+import { lockIfFolderExists, lockOutput, type OutputLock } from './output-lock.js';
 import { runPipeline } from './pipeline.js';
 import { makeWriter, type FormatSettings } from './writers.js';
 
@@ -86,7 +86,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const source = rec?.source as { device?: { model?: string; serial?: string; removable?: boolean; is_partition?: boolean }; kind?: string } | undefined;
     const outDir = path.resolve(o.outDir);
     // The same lock as an acquisition's: one run at a time on an evidence id in a folder.
-    if (fs.statSync(outDir, { throwIfNoEntry: false })?.isDirectory()) lock = await lockOutput(outDir, evidence, 'conversion');
+    lock = await lockIfFolderExists(outDir, evidence, 'conversion');
     const writer = makeWriter({
       dir: outDir,
       base: evidence,

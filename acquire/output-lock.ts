@@ -86,6 +86,12 @@ function underWay(dir: string, evidence: string, l: LockFile): ExhibitError {
   });
 }
 
+/** Lock `dir` if it is a folder that exists; one yet to be made is locked once made (nothing can be in it before). */
+export async function lockIfFolderExists(dir: string, evidence: string, task: LockTask): Promise<OutputLock | undefined> {
+  const isFolder = await fs.stat(dir).then((st) => st.isDirectory(), () => false);
+  return isFolder ? lockOutput(dir, evidence, task) : undefined;
+}
+
 /** Refuse a second run while another is alive, naming it; take over a lock its owner left behind. */
 export async function lockOutput(dir: string, evidence: string, task: LockTask): Promise<OutputLock> {
   const file = path.join(dir, lockFileName(evidence));
