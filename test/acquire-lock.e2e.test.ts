@@ -187,6 +187,34 @@ describe('a second run while the first is alive', () => {
   });
 });
 
+describe('runs starting at the same instant', () => {
+  it('into a folder that does not exist yet: exactly one acquires, the others are refused with one line each', async () => {
+    const dir = path.join(work, 'race', 'case');
+    const small = path.join(work, 'race-source.bin');
+    makeSourceFile(small, 8 * MiB, 7);
+    const runs = [0, 1, 2].map(() => {
+      const child = exhibitAsync(['acquire', small, '--out', dir, '--case', 'CASE-L', '--evidence', EV, '--examiner', 'Lock Examiner']);
+      children.push(child);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+    });
+    const results = await Promise.all(runs);
+    const won = results.filter((r) => r.code === 0);
+    expect(won, results.map((r) => r.stderr).join('\n')).toHaveLength(1);
+    for (const r of results.filter((x) => x.code !== 0)) {
+      expect(r.code).toBe(1);
+      // Refused by the lock while the winner runs, or by its finished files once it is done.
+      expectOneLineError(withoutNotices(r.stderr), /already under way|already exists; exhibit never overwrites/);
+    }
+    const v = exhibit(['verify', dir, '--no-record']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(acquisitionEntries(dir)).toEqual(['acquisition.completed']);
+    expect(fs.existsSync(lockPath(dir))).toBe(false);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
+
 describe('a lock whose owner is gone', () => {
   it('a run killed with SIGKILL leaves its lock; the next run sees the owner is dead, takes it over and resumes', async () => {
     const dir = path.join(work, 'stale');
