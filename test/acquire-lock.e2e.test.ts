@@ -321,6 +321,14 @@ describe('file modes', () => {
     });
   }
 
+  it('an image restored to a new file is created 0640', () => {
+    const target = path.join(work, 'restored.bin');
+    const image = path.join(work, 'modes-raw', 'case', `${EV}.raw`);
+    const r = spawnSync('sh', ['-c', `umask 000; exec '${process.execPath}' '${BIN}' restore '${image}' '${target}' --no-record`], { encoding: 'utf8', env: process.env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(stat(target)).toBe('640');
+  });
+
   it('a report is created 0640', () => {
     const out = path.join(work, 'report.jsonld');
     const r = spawnSync('sh', ['-c', `umask 000; exec '${process.execPath}' '${BIN}' report CASE-M --format jsonld -x 'Lock Examiner' --out '${out}'`], { encoding: 'utf8', env: process.env });
