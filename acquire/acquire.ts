@@ -39,6 +39,8 @@ import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource } from './read-
 import { checkSameIdentity, checkSamples, identityOf } from './resume-check.js';
 import { SourceReader } from './source-reader.js';
 import { openSource, type SourceFacts } from './source.js';
+import { lockIfFolderExists, lockOutput, type OutputLock } from './output-lock.js';
+import { asOwner, describeOwner, ownerState } from './process-owner.js';
 
 export { checkEvidenceId, checkText } from './checks.js';
 
@@ -107,17 +109,36 @@ function asExhibitError(err: unknown): ExhibitError {
   return err instanceof ExhibitError ? err : new ExhibitError('INTERNAL', describeSystemError(err), { cause: err });
 }
 
-/** Load the journal of a resumable acquisition, and refuse what cannot be resumed. */
+function requireCase(o: AcquireOptions): void {
+  if (!o.caseId?.trim()) throw new ExhibitError('USAGE', 'a case id is needed (--case)');
+  checkText('case id', o.caseId, 100);
+}
+
+function nothingToResume(o: AcquireOptions, outDir: string): ExhibitError {
+  return new ExhibitError('USAGE', `there is nothing to resume: no journal ${journalFileName(o.evidence)} in ${outDir}`, {
+    hints: ['an acquisition that completed, or never started, has no journal'],
+  });
+}
+
+/**
+ * Load the journal of a resumable acquisition, and refuse what cannot be resumed. Called with the
+ * output locked: what it finds is not being changed by another run.
+ */
 async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal | undefined> {
   const journal = await readJournal(path.join(outDir, journalFileName(o.evidence)));
   const recordPath = path.join(outDir, recordFileName(o.evidence));
   if (!journal) {
-    if (o.resumeOnly) {
-      throw new ExhibitError('USAGE', `there is nothing to resume: no journal ${journalFileName(o.evidence)} in ${outDir}`, {
-        hints: ['an acquisition that completed, or never started, has no journal'],
-      });
-    }
+    if (o.resumeOnly) throw nothingToResume(o, outDir);
     return undefined;
+  }
+  // A journal is resumable only once the run that wrote it is gone (the lock says so too; this also
+  // holds when a lock file was removed by hand while its run was alive). One on another host cannot
+  // be asked: the lock, which that run would hold, is the judge there.
+  const owner = asOwner(journal.owner);
+  if (owner && owner.pid !== process.pid && ownerState(owner) === 'alive') {
+    throw new ExhibitError('OUTPUT_LOCKED', `an acquisition of ${o.evidence} is already under way in ${outDir}: ${describeOwner(owner)}, named by its journal; exhibit changes nothing while it runs`, {
+      hints: ['wait for it to end; an acquisition that was stopped resumes with the same command'],
+    });
   }
   const recordText = fs.existsSync(recordPath) ? await fsp.readFile(recordPath, 'utf8') : '';
   if (/^result: complete$/m.test(recordText)) {
@@ -138,43 +159,53 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
   checkText('notes', o.notes);
   if (o.examiner.trim() === '') throw new ExhibitError('USAGE', 'the examiner must not be empty');
   const outDir = path.resolve(o.outDir);
-  const resumeFrom = await findResumable(o, outDir);
-  if (!resumeFrom) {
-    if (!o.caseId?.trim()) throw new ExhibitError('USAGE', 'a case id is needed (--case)');
-    checkText('case id', o.caseId, 100);
+  // A first look, changing nothing, to learn which source to open: the journal is read again, and
+  // acted on, only once the output is locked (after the source is open and shown not to hold it).
+  const peek = await readJournal(path.join(outDir, journalFileName(o.evidence)));
+  if (!peek) {
+    if (o.resumeOnly) throw nothingToResume(o, outDir);
+    requireCase(o);
   }
-  const sourcePath = o.source ?? resumeFrom?.source.path;
+  const sourcePath = o.source ?? peek?.source.path;
   if (!sourcePath) throw new ExhibitError('USAGE', 'no source given');
-
-  // A resumed acquisition keeps the settings it started with.
-  const j: Journal = resumeFrom ?? {
-    journal: 'exhibit acquisition journal',
-    version: 1,
-    case: o.caseId!,
-    evidence: o.evidence,
-    examiner: o.examiner,
-    ...(o.description ? { description: o.description } : {}),
-    ...(o.notes ? { notes: o.notes } : {}),
-    format: o.format,
-    ...(o.format === 'split-raw' || o.format === 'e01' ? { segment_size: o.segmentSize } : {}),
-    ...(o.format === 'zst' ? { zstd: { level: o.zstd?.level ?? 3, frame_size: o.zstd?.frameSize ?? 2 * 1024 * 1024 } } : {}),
-    ...(o.format === 'e01' ? { ewf: { compression: o.ewf?.compression ?? 'fast', chunk_sectors: o.ewf?.chunkSectors ?? 64, ...(o.ewf?.mediaType ? { media_type: o.ewf.mediaType } : {}) } } : {}),
-    // E01 stores MD5 in its hash section (and, with SHA-1, in its digest section): MD5 is always computed.
-    hashes: o.format === 'e01' ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || a === 'md5') : o.hashes,
-    fill: parseFill(o.fill, 512).spec,
-    retries: o.retries,
-    max_bad_run: o.maxBadRun,
-    ...(o.skipBad ? { skip_bad: true, deferred: [] } : {}),
-    source: { path: sourcePath, kind: 'file', size_bytes: 0, logical_sector_size: 512 }, // set once probed
-    started: timestamp(),
-    sessions: [],
-    safe_bytes: 0,
-    bad_ranges: [],
-  };
 
   const { handle, facts } = await openSource(sourcePath);
   let sourceReader: SourceReader | undefined;
+  let lock: OutputLock | undefined;
   try {
+    // Nothing is created on the source, not even a lock file. A folder yet to be made holds nothing
+    // to resume; it is locked once made.
+    await checkOutputNotOnSource(facts, outDir);
+    lock = await lockIfFolderExists(outDir, o.evidence, 'acquisition');
+    const resumeFrom = lock ? await findResumable(o, outDir) : undefined;
+    if (!resumeFrom) requireCase(o);
+
+    // A resumed acquisition keeps the settings it started with.
+    const j: Journal = resumeFrom ?? {
+      journal: 'exhibit acquisition journal',
+      version: 1,
+      case: o.caseId!,
+      evidence: o.evidence,
+      examiner: o.examiner,
+      ...(o.description ? { description: o.description } : {}),
+      ...(o.notes ? { notes: o.notes } : {}),
+      format: o.format,
+      ...(o.format === 'split-raw' || o.format === 'e01' ? { segment_size: o.segmentSize } : {}),
+      ...(o.format === 'zst' ? { zstd: { level: o.zstd?.level ?? 3, frame_size: o.zstd?.frameSize ?? 2 * 1024 * 1024 } } : {}),
+      ...(o.format === 'e01' ? { ewf: { compression: o.ewf?.compression ?? 'fast', chunk_sectors: o.ewf?.chunkSectors ?? 64, ...(o.ewf?.mediaType ? { media_type: o.ewf.mediaType } : {}) } } : {}),
+      // E01 stores MD5 in its hash section (and, with SHA-1, in its digest section): MD5 is always computed.
+      hashes: o.format === 'e01' ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || a === 'md5') : o.hashes,
+      fill: parseFill(o.fill, 512).spec,
+      retries: o.retries,
+      max_bad_run: o.maxBadRun,
+      ...(o.skipBad ? { skip_bad: true, deferred: [] } : {}),
+      source: { path: sourcePath, kind: 'file', size_bytes: 0, logical_sector_size: 512 }, // set once probed
+      started: timestamp(),
+      sessions: [],
+      safe_bytes: 0,
+      bad_ranges: [],
+    };
+
     const ss = facts.logical_sector_size;
     const fill = parseFill(j.fill, ss);
     if (resumeFrom) checkSameIdentity(resumeFrom.source, identityOf(facts));
@@ -185,7 +216,6 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       j.source = identityOf(facts);
     }
     const mounted = checkMounts(facts, o.allowMounted);
-    await checkOutputNotOnSource(facts, outDir);
     await existingAncestor(outDir);
     if ((j.format === 'e01' || j.format === 'zst') && j.skip_bad) throw new ExhibitError('USAGE', '--skip-bad works with the raw and split-raw formats only, for now');
     // E01 holds whole sectors: a last partial sector is completed with zeros (recorded), and hashed so.
@@ -220,6 +250,12 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     const onDisk = resumeFrom ? writer.plannedFiles(facts.size_bytes).reduce((a, n) => a + (fs.statSync(path.join(outDir, n), { throwIfNoEntry: false })?.size ?? 0), 0) : 0;
     await refuseNoRoom(outDir, Math.max(facts.size_bytes - onDisk, 0) + 1024 * 1024);
     await prepareOutputDir(outDir);
+    if (!lock) {
+      lock = await lockOutput(outDir, j.evidence, 'acquisition');
+      // The folder was made just now: another run may have made it too, and begun.
+      refuseExisting(outDir, j.evidence, [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, journalFileName(j.evidence)]);
+    }
+    j.owner = lock.owner;
 
     const resumedAt = resumeFrom ? j.safe_bytes : 0;
     // With --skip-bad, unreadable sectors come only from the rescue pass, which is always run in full.
@@ -419,6 +455,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
   } finally {
     await sourceReader?.close();
     await handle.close();
+    await lock?.release(); // after the journal is gone
   }
 }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { EVIDENCE_DIR_MODE } from '../core/modes.js';
 import { checkText } from '../core/text.js';
 
 export { checkText };
@@ -50,7 +51,7 @@ export async function prepareOutputDir(outDir: string): Promise<void> {
   let existing = outDir;
   while (!fs.existsSync(existing)) existing = path.dirname(existing);
   try {
-    await fsp.mkdir(outDir, { recursive: true });
+    await fsp.mkdir(outDir, { recursive: true, mode: EVIDENCE_DIR_MODE });
     await fsp.access(outDir, fs.constants.W_OK);
     // A new folder survives a power cut only once its entry in its parent is on disk.
     for (let d = outDir; d !== existing; d = path.dirname(d)) await syncDirectory(path.dirname(d));

@@ -19,6 +19,8 @@ import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
 import type { ImageFile } from '../image/types.js';
 import { checkEvidenceId, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
+import { journalFileName } from './journal.js';
+import { lockIfFolderExists, lockOutput, type OutputLock } from './output-lock.js';
 import { runPipeline } from './pipeline.js';
 import { makeWriter, type FormatSettings } from './writers.js';
 
@@ -59,6 +61,7 @@ function sourceRecord(base: string): { path: string; record: AcquisitionRecord }
 
 export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
   const { reader, base, warnings } = await openImage(o.image);
+  let lock: OutputLock | undefined;
   try {
     const found = sourceRecord(base);
     const rec = found?.record;
@@ -82,6 +85,8 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const unreadable = rec?.read_errors?.ranges ?? (ewf?.errors ?? []).map((e) => ({ ...e, error: 'EIO' }));
     const source = rec?.source as { device?: { model?: string; serial?: string; removable?: boolean; is_partition?: boolean }; kind?: string } | undefined;
     const outDir = path.resolve(o.outDir);
+    // The same lock as an acquisition's: one run at a time on an evidence id in a folder.
+    lock = await lockIfFolderExists(outDir, evidence, 'conversion');
     const writer = makeWriter({
       dir: outDir,
       base: evidence,
@@ -107,9 +112,14 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     for (const n of [...writer.plannedFiles(reader.size), recordFileName(evidence)]) {
       if (inputs.includes(path.join(outDir, n))) throw new ExhibitError('OUTPUT_ON_SOURCE', `the output ${path.join(outDir, n)} would replace the image being converted`);
     }
-    refuseExisting(outDir, evidence, [...writer.plannedFiles(reader.size), recordFileName(evidence)]);
+    const planned = [...writer.plannedFiles(reader.size), recordFileName(evidence), journalFileName(evidence)];
+    refuseExisting(outDir, evidence, planned);
     await refuseNoRoom(outDir, reader.size + 1024 * 1024);
     await prepareOutputDir(outDir);
+    if (!lock) {
+      lock = await lockOutput(outDir, evidence, 'conversion');
+      refuseExisting(outDir, evidence, planned); // the folder is new: another run may have made it too
+    }
 
     // One matching SHA-256 proves the media identical, so the strongest recorded hash is enough to check;
     // E01 stores MD5 (and SHA-1), so those are computed when it is the target. Without any recorded
@@ -234,6 +244,6 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     return { record, recordPath, compared, verified, warnings, ...(error ? { error } : {}) };
   } finally {
     await reader.close();
-
+    await lock?.release();
   }
 }

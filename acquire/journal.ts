@@ -12,6 +12,8 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
 import type { Timestamp } from '../core/time.js';
 import type { BadRange } from './bad-sectors.js';
+import { lockFileName } from './output-lock.js';
+import type { ProcessOwner } from './process-owner.js';
 
 export interface SessionEntry {
   examiner: string;
@@ -53,6 +55,7 @@ export interface Journal {
   max_bad_run: number;
   source: SourceIdentity;
   started: Timestamp;
+  owner?: ProcessOwner; // the run that last wrote it; resumable only once that run is gone
   sessions: SessionEntry[];
   safe_bytes: number;
   writer_state?: unknown; // what the image writer needs to continue (E01: segments, the open table)
@@ -92,7 +95,7 @@ export async function writeJournal(dir: string, j: Journal, create = false): Pro
 
 /** Temporary files of atomic writes that a killed run left behind (ours by their names). */
 export async function removeStaleTemporaries(dir: string, evidence: string): Promise<void> {
-  await removeAtomicLeftovers(dir, [`${evidence}.acquisition.yaml`, `${evidence}.map`, journalFileName(evidence)]);
+  await removeAtomicLeftovers(dir, [`${evidence}.acquisition.yaml`, `${evidence}.map`, journalFileName(evidence), lockFileName(evidence)]);
 }
 
 /** The bad ranges that lie before `sector`, clipped. */

@@ -15,6 +15,7 @@ import { digestsEqual, type Digests, type HashAlgorithm } from '../core/crypto.j
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { hashStream } from '../core/hash-stream.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
+import { EVIDENCE_FILE_MODE } from '../core/modes.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { formatBytes } from '../core/units.js';
 import { EwfReader } from '../image/ewf/reader.js';
@@ -103,7 +104,7 @@ export async function refuseTarget(target: string, mediaBytes: number, o: { yes:
 /** Open the target for writing: O_EXCL makes a new file, and on a device a claim no mount or other opener can share. */
 export async function openTarget(target: string, exists: boolean): Promise<fsp.FileHandle> {
   try {
-    return await fsp.open(target, exists ? fs.constants.O_WRONLY | fs.constants.O_EXCL : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+    return await fsp.open(target, exists ? fs.constants.O_WRONLY | fs.constants.O_EXCL : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, EVIDENCE_FILE_MODE);
   } catch (err) {
     throw new ExhibitError('OUTPUT_WRITE', `cannot open the target ${target} for writing: ${describeSystemError(err)}`, { cause: err });
   }

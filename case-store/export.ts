@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { EVIDENCE_DIR_MODE } from '../core/modes.js';
 import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
 import { readTextIfExists } from '../core/text.js';
 import { checkpointOf, logLines, requireIntact } from './custody-log.js';
@@ -62,7 +63,7 @@ async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence:
     });
   }
   const keyFiles: string[] = [];
-  fs.mkdirSync(keysDir, { recursive: true });
+  fs.mkdirSync(keysDir, { recursive: true, mode: EVIDENCE_DIR_MODE });
   for (const [fp, k] of check.keys) {
     const file = path.join(keysDir, `${fp}.pem`);
     const have = readTextIfExists(file);

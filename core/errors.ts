@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'RESUME_MISMATCH' // the source or image on resume is not the one the journal describes
   | 'OUTPUT_ON_SOURCE'
   | 'OUTPUT_EXISTS'
+  | 'OUTPUT_LOCKED' // another exhibit is working on the same output, or may be (its lock file says so)
   | 'OUTPUT_NO_ROOM'
   | 'OUTPUT_NOT_DIRECTORY'
   | 'OUTPUT_WRITE' // writing, flushing or syncing an output failed

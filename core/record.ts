@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import type { Digests } from './crypto.js';
+import { EVIDENCE_FILE_MODE } from './modes.js';
 import type { Timestamp } from './time.js';
 
 export const RECORD_VERSION = 1;
@@ -99,7 +100,7 @@ export async function removeAtomicLeftovers(dir: string, targets: readonly strin
 export async function writeFileAtomic(target: string, text: string, replace = false): Promise<void> {
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
-  const h = await fs.open(tmp, 'wx', 0o644);
+  const h = await fs.open(tmp, 'wx', EVIDENCE_FILE_MODE);
   try {
     await h.writeFile(text, 'utf8');
     await h.sync();

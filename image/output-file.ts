@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
+import { EVIDENCE_FILE_MODE } from '../core/modes.js';
 
 /**
  * One output file, created on the first write with O_CREAT|O_EXCL so that an
@@ -47,7 +48,7 @@ export class OutputFile {
   private async open(): Promise<fs.FileHandle> {
     if (this.handle) return this.handle;
     try {
-      this.handle = await fs.open(this.filePath, this.adopt ? 'r+' : 'wx', 0o644);
+      this.handle = await fs.open(this.filePath, this.adopt ? 'r+' : 'wx', EVIDENCE_FILE_MODE);
     } catch (err) {
       throw outputError(err, this.filePath, 'create');
     }

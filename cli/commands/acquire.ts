@@ -78,6 +78,7 @@ export function acquireCommand(version: string): Command {
         '  exhibit acquire /dev/sdc --resume /cases/2026-0117 -x "J. Doe" (the drive came back under a new name)\n\n' +
         'Files: <evidence>.raw, .001, .002, ..., .E01, .E02, ... or .zst; <evidence>.acquisition.yaml (the record);\n' +
         '<evidence>.map (GNU ddrescue mapfile); <evidence>.journal.json while the acquisition is unfinished;\n' +
+        '<evidence>.lock while a run works on it (a second run meanwhile is refused, naming the first);\n' +
         "<evidence>.custody.jsonl, <evidence>.checkpoint and <evidence>.keys/: the case's signed custody log, its\n" +
         'checkpoint and the public keys, so the folder can be checked anywhere (exhibit custody verify <folder>).\n\n' +
         'Custody: the result is signed with the examiner\'s key and logged in the case store (opening the case and\n' +

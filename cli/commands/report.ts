@@ -4,6 +4,7 @@ import path from 'node:path';
 import { recordReport } from '../../case-store/index.js';
 import { sha256Hex } from '../../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import { EVIDENCE_FILE_MODE } from '../../core/modes.js';
 import { defaultTemplatePath, loadTemplate } from '../../report/template.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
@@ -73,7 +74,7 @@ export function reportCommand(version: string): Command {
 function writeExclusive(file: string, bytes: Buffer): void {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'wx', 0o644);
+    fd = fs.openSync(file, 'wx', EVIDENCE_FILE_MODE);
   } catch (err) {
     throw new ExhibitError((err as { code?: string }).code === 'EEXIST' ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot create ${file}: ${describeSystemError(err)}`, { cause: err });
   }

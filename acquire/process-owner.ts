@@ -1,0 +1,88 @@
+/**
+ * Who is working on an output: a process named by host, pid, boot and start
+ * time, as written into an output's lock file and resume journal, and whether
+ * that process is still alive.
+ *
+ * A pid alone is not enough: after a crash or a reboot the number is given to
+ * another process. The boot id (/proc/sys/kernel/random/boot_id) and the
+ * process's start time (field 22 of /proc/<pid>/stat) tell the owner from a
+ * stranger with its number. Only a process on this machine can be checked;
+ * one on another host is "elsewhere", which callers treat as alive.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { errnoOf } from '../core/errors.js';
+
+export interface ProcessOwner {
+  pid: number;
+  host: string;
+  boot_id?: string;
+  process_start?: string; // clock ticks since boot, as /proc/<pid>/stat gives it
+  started: string; // ISO 8601, UTC
+}
+
+function bootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The start time and state of a process, from /proc (undefined where there is no /proc or no such process). */
+function procStat(pid: number): { start: string; state: string } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const start = fields[19];
+  const state = fields[0];
+  return start && state ? { start, state } : undefined;
+}
+
+export function thisProcess(): ProcessOwner {
+  const boot = bootId();
+  const start = procStat(process.pid)?.start;
+  return { pid: process.pid, host: os.hostname(), ...(boot ? { boot_id: boot } : {}), ...(start ? { process_start: start } : {}), started: new Date().toISOString() };
+}
+
+/** A ProcessOwner read from a file, or undefined when its fields are not what exhibit writes. */
+export function asOwner(v: unknown): ProcessOwner | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.pid !== 'number' || !Number.isSafeInteger(o.pid) || o.pid <= 0) return undefined; // kill(0 or -n) would mean a group
+  if (typeof o.host !== 'string' || o.host === '' || typeof o.started !== 'string') return undefined;
+  for (const k of ['boot_id', 'process_start'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') return undefined;
+  return o as unknown as ProcessOwner;
+}
+
+/**
+ * `alive`: that very process still runs on this machine; `gone`: it does not
+ * (no such pid, the machine was rebooted since, the pid now belongs to a
+ * process started at another time, or it is a zombie, which holds nothing);
+ * `elsewhere`: it ran on another host, which cannot be asked from here.
+ */
+export function ownerState(o: ProcessOwner): 'alive' | 'gone' | 'elsewhere' {
+  if (o.host !== os.hostname()) return 'elsewhere';
+  const boot = bootId();
+  if (o.boot_id && boot && o.boot_id !== boot) return 'gone';
+  try {
+    process.kill(o.pid, 0);
+  } catch (err) {
+    if (errnoOf(err) === 'ESRCH') return 'gone'; // EPERM: it exists, owned by another user
+  }
+  const now = procStat(o.pid);
+  if (now && (now.state === 'Z' || now.state === 'X')) return 'gone';
+  if (now && o.process_start && now.start !== o.process_start) return 'gone';
+  return 'alive';
+}
+
+/** "exhibit process 1234 on this machine (lab-3), started 2026-...", or "... on host lab-4, ...". */
+export function describeOwner(o: ProcessOwner): string {
+  const where = o.host === os.hostname() ? `on this machine (${o.host})` : `on host ${o.host}`;
+  return `exhibit process ${o.pid} ${where}, started ${o.started}`;
+}

@@ -1,0 +1,338 @@
+/**
+ * One run at a time on an output: a second `exhibit acquire` (or `convert`) of
+ * the same evidence into the same folder while the first runs is refused and
+ * changes nothing; a lock left by a killed run is taken over and the
+ * acquisition resumes; a journal whose owner still runs is never resumed.
+ *
+ * The first run is held still with SIGSTOP once its journal has a safe point
+ * (placed by progress, not by time), so the second always meets it mid-copy.
+ */
+import { createHash } from 'node:crypto';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { expectOneLineError } from './helpers/expect.js';
+import { BIN, exhibit, exhibitAsync, fileDigest, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
+
+const MiB = 1024 * 1024;
+const EV = 'EV-L';
+const SIZE = 128 * MiB;
+const work = tempDir('exhibit-lock-');
+const SRC = path.join(work, 'source.bin');
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  makeSourceFile(SRC, SIZE, 23);
+  // The examiner's key exists before any test: runs started at the same instant would otherwise all
+  // try to make it (a separate race, in key creation, that these tests are not about).
+  const k = exhibit(['key', 'create', '-x', 'Lock Examiner']);
+  expect(k.code, k.stderr).toBe(0);
+});
+afterEach(() => {
+  // A test that failed half-way must not leave a stopped exhibit behind.
+  for (const c of children.splice(0)) {
+    if (c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGCONT');
+      c.kill('SIGKILL');
+    }
+  }
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const acquireArgs = (out: string, extra: string[] = []) => ['acquire', SRC, '--out', out, '--case', 'CASE-L', '--evidence', EV, '--examiner', 'Lock Examiner', '--sync-every', '2MiB', ...extra];
+const journalPath = (dir: string) => path.join(dir, `${EV}.journal.json`);
+const lockPath = (dir: string) => path.join(dir, `${EV}.lock`);
+const readJournal = (dir: string): any => JSON.parse(fs.readFileSync(journalPath(dir), 'utf8'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+function journalSafeBytes(dir: string): number {
+  try {
+    return readJournal(dir).safe_bytes as number;
+  } catch {
+    return 0; // not there yet, or being replaced
+  }
+}
+
+/** SIGSTOP a process and wait until every one of its threads is stopped (no write of it is still in flight). */
+async function hold(child: { pid?: number | undefined; kill(sig: NodeJS.Signals): boolean }): Promise<void> {
+  child.kill('SIGSTOP');
+  const pid = child.pid!;
+  const state = (tid: string) => {
+    try {
+      const s = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return s.slice(s.lastIndexOf(')') + 2).split(' ')[0];
+    } catch {
+      return 'T'; // the thread ended
+    }
+  };
+  const tasks = () => {
+    try {
+      return fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return []; // it has ended: the caller says so
+    }
+  };
+  await until('every thread stopped', () => tasks().every((t) => state(t) === 'T' || state(t) === 'Z'));
+}
+
+interface Started {
+  pid: number;
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  stop(): void;
+  cont(): void;
+  kill(): void;
+}
+
+/** Start an acquisition and hold it still (SIGSTOP) once its journal has a safe point and the copy is not done. */
+async function startAndStop(args: string[], dir: string): Promise<Started> {
+  const child = exhibitAsync(args);
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+  let exited = false;
+  void closed.then(() => (exited = true));
+  await until('a safe point in the journal', () => exited || journalSafeBytes(dir) > 0);
+  await hold(child);
+  expect(exited, `the first run ended before it could be held: ${stderr}`).toBe(false);
+  const raw = path.join(dir, `${EV}.raw`);
+  expect(fs.statSync(raw).size, 'the first run is mid-copy').toBeLessThan(SIZE);
+  return { pid: child.pid!, closed, stop: () => child.kill('SIGSTOP'), cont: () => child.kill('SIGCONT'), kill: () => child.kill('SIGKILL') };
+}
+
+/** Each file of `dir`: size, SHA-256 and modification time. */
+function snapshot(dir: string): Record<string, string> {
+  const s: Record<string, string> = {};
+  for (const n of fs.readdirSync(dir).sort()) {
+    const p = path.join(dir, n);
+    const st = fs.statSync(p);
+    s[n] = st.isDirectory() ? `folder ${JSON.stringify(snapshot(p))}` : `${st.size} ${createHash('sha256').update(fs.readFileSync(p)).digest('hex')} ${st.mtimeMs}`;
+  }
+  return s;
+}
+
+function acquisitionEntries(dir: string): string[] {
+  const log = path.join(dir, `${EV}.custody.jsonl`);
+  return fs
+    .readFileSync(log, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l).entry)
+    .filter((e: any) => e.kind.startsWith('acquisition.') && e.payload.folder === path.resolve(dir))
+    .map((e: any) => e.kind as string);
+}
+
+/** The start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+function startTicks(pid: number): string {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
+
+describe('a second run while the first is alive', () => {
+  it('is refused with one line naming the running one, changes nothing, and the first completes and verifies', async () => {
+    const dir = path.join(work, 'live');
+    const first = await startAndStop(acquireArgs(dir), dir);
+    const before = snapshot(dir);
+    expect(before[`${EV}.lock`], 'the first run holds a lock file').toBeDefined();
+
+    // The very same command, and an explicit --resume: both refused while the first is alive.
+    for (const args of [acquireArgs(dir), ['acquire', '--resume', dir, '--examiner', 'Lock Examiner']]) {
+      const second = exhibit(args);
+      expect(second.code, second.stderr).toBe(1);
+      expectOneLineError(withoutNotices(second.stderr), new RegExp(`already under way .*process ${first.pid} on this machine \\(${os.hostname().replace(/[.]/g, '\\.')}\\)`));
+      expect(snapshot(dir), 'the refused run changed nothing').toEqual(before);
+    }
+    first.cont();
+    const done = await first.closed;
+    expect(done.code, done.stderr).toBe(0);
+    const rec = YAML.parse(fs.readFileSync(path.join(dir, `${EV}.acquisition.yaml`), 'utf8'));
+    expect(rec.result).toBe('complete');
+    expect(rec.media.hashes.sha256).toBe(fileDigest('sha256', SRC));
+    expect(rec.sessions).toHaveLength(1);
+    expect(fs.existsSync(journalPath(dir))).toBe(false);
+    expect(fs.existsSync(lockPath(dir)), 'the lock goes when the run ends').toBe(false);
+    const v = exhibit(['verify', dir, '--no-record']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(acquisitionEntries(dir)).toEqual(['acquisition.completed']);
+  });
+
+  it('a conversion holds the lock too: an acquisition of the same id into its folder is refused while it runs', async () => {
+    // A complete acquisition to convert from, then a conversion held still mid-copy.
+    const from = path.join(work, 'conv-from');
+    const a = exhibit(acquireArgs(from));
+    expect(a.code, a.stderr).toBe(0);
+    const to = path.join(work, 'conv-to');
+    const child = exhibitAsync(['convert', path.join(from, `${EV}.raw`), '--to', 'raw', '-o', to]);
+    children.push(child);
+    let exited = false;
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    void closed.then(() => (exited = true));
+    await until('the conversion to start writing', () => exited || (fs.existsSync(path.join(to, `${EV}.raw`)) && fs.statSync(path.join(to, `${EV}.raw`)).size > 0));
+    await hold(child);
+    expect(exited, 'the conversion ended before it could be held').toBe(false);
+    expect(fs.existsSync(path.join(to, `${EV}.lock`)), 'the conversion holds a lock file').toBe(true);
+    const before = snapshot(to);
+    const r = exhibit(acquireArgs(to));
+    expect(r.code).toBe(1);
+    expectOneLineError(withoutNotices(r.stderr), new RegExp(`already under way .*process ${child.pid} `));
+    expect(snapshot(to)).toEqual(before);
+    child.kill('SIGCONT');
+    expect(await closed).toBe(0);
+    expect(fs.existsSync(path.join(to, `${EV}.lock`))).toBe(false);
+  });
+});
+
+describe('runs starting at the same instant', () => {
+  it('into a folder that does not exist yet: exactly one acquires, the others are refused with one line each', async () => {
+    const dir = path.join(work, 'race', 'case');
+    const small = path.join(work, 'race-source.bin');
+    makeSourceFile(small, 8 * MiB, 7);
+    const runs = [0, 1, 2].map(() => {
+      const child = exhibitAsync(['acquire', small, '--out', dir, '--case', 'CASE-L', '--evidence', EV, '--examiner', 'Lock Examiner']);
+      children.push(child);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+    });
+    const results = await Promise.all(runs);
+    const won = results.filter((r) => r.code === 0);
+    expect(won, results.map((r) => r.stderr).join('\n')).toHaveLength(1);
+    for (const r of results.filter((x) => x.code !== 0)) {
+      expect(r.code, r.stderr).toBe(1);
+      // Refused by the lock while the winner runs, or by its finished files once it is done.
+      expectOneLineError(withoutNotices(r.stderr), /already under way|already exists; exhibit never overwrites/);
+    }
+    const v = exhibit(['verify', dir, '--no-record']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(acquisitionEntries(dir)).toEqual(['acquisition.completed']);
+    expect(fs.existsSync(lockPath(dir))).toBe(false);
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('a lock whose owner is gone', () => {
+  it('a run killed with SIGKILL leaves its lock; the next run sees the owner is dead, takes it over and resumes', async () => {
+    const dir = path.join(work, 'stale');
+    const first = await startAndStop(acquireArgs(dir), dir);
+    first.kill();
+    await first.closed;
+    const lock = JSON.parse(fs.readFileSync(lockPath(dir), 'utf8'));
+    expect(lock).toMatchObject({ pid: first.pid, host: os.hostname() });
+    expect(readJournal(dir).owner).toMatchObject({ pid: first.pid, host: os.hostname() });
+
+    const r = exhibit(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resuming at /);
+    const rec = YAML.parse(fs.readFileSync(path.join(dir, `${EV}.acquisition.yaml`), 'utf8'));
+    expect(rec.result).toBe('complete');
+    expect(rec.media.hashes.sha256).toBe(fileDigest('sha256', SRC));
+    expect(rec.sessions).toHaveLength(2);
+    expect(fs.existsSync(lockPath(dir))).toBe(false);
+    expect(fs.existsSync(journalPath(dir))).toBe(false);
+  });
+
+  it('a lock from another machine is refused with a hint to remove it by hand, changing nothing', async () => {
+    const dir = path.join(work, 'other-host');
+    const first = await startAndStop(acquireArgs(dir), dir);
+    first.kill();
+    await first.closed;
+    const other = { ...JSON.parse(fs.readFileSync(lockPath(dir), 'utf8')), host: 'evidence-station-2' };
+    fs.writeFileSync(lockPath(dir), JSON.stringify(other));
+    const before = snapshot(dir);
+    const r = exhibit(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+    expect(r.code).toBe(1);
+    expectOneLineError(withoutNotices(r.stderr), new RegExp(`process ${first.pid} on host evidence-station-2\\b`));
+    expect(r.stderr).toMatch(/^exhibit: hint: .*remove .*EV-L\.lock by hand/m);
+    expect(snapshot(dir)).toEqual(before);
+    // Removed by hand: the acquisition resumes.
+    fs.rmSync(lockPath(dir));
+    const again = exhibit(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+    expect(again.code, again.stderr).toBe(0);
+  });
+
+  it('a journal whose owner is alive is not resumed, even when its lock file was removed by hand', async () => {
+    const dir = path.join(work, 'journal-owner');
+    const first = await startAndStop(acquireArgs(dir), dir);
+    first.kill();
+    await first.closed;
+    // The journal names a live process on this machine (this test's own), as if its lock had been deleted.
+    const j = readJournal(dir);
+    j.owner = { ...j.owner, pid: process.pid, process_start: startTicks(process.pid) };
+    fs.writeFileSync(journalPath(dir), JSON.stringify(j));
+    fs.rmSync(lockPath(dir));
+    const before = snapshot(dir);
+    const r = exhibit(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+    expect(r.code).toBe(1);
+    expectOneLineError(withoutNotices(r.stderr), new RegExp(`already under way .*process ${process.pid} on this machine`));
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('file modes', () => {
+  const stat = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+
+  /** Every file and folder under `dir` (itself included) with its permission bits. */
+  function modes(dir: string): Record<string, string> {
+    const out: Record<string, string> = { '.': stat(dir) };
+    const walk = (d: string, rel: string) => {
+      for (const n of fs.readdirSync(d)) {
+        const p = path.join(d, n);
+        out[path.join(rel, n)] = stat(p);
+        if (fs.statSync(p).isDirectory()) walk(p, path.join(rel, n));
+      }
+    };
+    walk(dir, '');
+    return out;
+  }
+
+  for (const [umask, format] of [
+    ['022', 'raw'],
+    ['000', 'split-raw'],
+    ['000', 'e01'],
+    ['000', 'zst'],
+  ] as const) {
+    it(`an acquisition (${format}) under umask ${umask} creates its folders 0750 and its files 0640`, () => {
+      const parent = path.join(work, `modes-${format}`); // created by exhibit too
+      const dir = path.join(parent, 'case');
+      const small = path.join(work, `small-${format}.bin`);
+      makeSourceFile(small, 6 * MiB, 3);
+      const fmt = format === 'raw' ? [] : ['--format', format, ...(format === 'split-raw' ? ['--segment-size', '2MiB'] : [])];
+      const cmd = ['acquire', small, '--out', dir, '--case', 'CASE-M', '--evidence', EV, '--examiner', 'Lock Examiner', ...fmt].map((a) => `'${a}'`).join(' ');
+      const r = spawnSync('sh', ['-c', `umask ${umask}; exec '${process.execPath}' '${BIN}' ${cmd}`], { encoding: 'utf8', env: process.env });
+      expect(r.status, r.stderr).toBe(0);
+      const m = modes(dir);
+      expect(Object.keys(m).length).toBeGreaterThan(5);
+      for (const [name, mode] of Object.entries(m)) {
+        const isDir = fs.statSync(path.join(dir, name)).isDirectory();
+        expect(`${name} ${mode}`).toBe(`${name} ${isDir ? '750' : '640'}`);
+      }
+      expect(stat(parent)).toBe('750');
+    });
+  }
+
+  it('an image restored to a new file is created 0640', () => {
+    const target = path.join(work, 'restored.bin');
+    const image = path.join(work, 'modes-raw', 'case', `${EV}.raw`);
+    const r = spawnSync('sh', ['-c', `umask 000; exec '${process.execPath}' '${BIN}' restore '${image}' '${target}' --no-record`], { encoding: 'utf8', env: process.env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(stat(target)).toBe('640');
+  });
+
+  it('a report is created 0640', () => {
+    const out = path.join(work, 'report.jsonld');
+    const r = spawnSync('sh', ['-c', `umask 000; exec '${process.execPath}' '${BIN}' report CASE-M --format jsonld -x 'Lock Examiner' --out '${out}'`], { encoding: 'utf8', env: process.env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(stat(out)).toBe('640');
+  });
+});
