@@ -33,9 +33,17 @@ export function examinerSigner(store: CaseStore, examiner: string, passphrase: s
         hints: [`settings: ${store.paths.configFile}`, `ask whoever provisions keys, or: exhibit key create --examiner "${examiner}"`],
       });
     }
-    const row = createKey(store, examiner, passphrase);
-    info(`created a signing key for ${examiner}: fingerprint ${row.fingerprint}`);
-    info(`  private key ${row.private_file}${passphrase === undefined ? ' (not protected by a passphrase; see exhibit key create --help)' : ''}`);
+    let row: ReturnType<typeof createKey> | undefined;
+    try {
+      row = createKey(store, examiner, passphrase);
+    } catch (err) {
+      // Another exhibit made this examiner's key at the same moment: use theirs.
+      if (!findKey(store, examiner)) throw err;
+    }
+    if (row) {
+      info(`created a signing key for ${examiner}: fingerprint ${row.fingerprint}`);
+      info(`  private key ${row.private_file}${passphrase === undefined ? ' (not protected by a passphrase; see exhibit key create --help)' : ''}`);
+    }
   }
   return loadSigner(store, examiner, passphrase);
 }
