@@ -1,0 +1,77 @@
+/**
+ * Decompression bombs and huge counts (issue 13, item 7): small hostile
+ * inputs that once made exhibit decode hundreds of MiB or spend minutes.
+ * Each is built here, run through the real command under /usr/bin/time, and
+ * must end cleanly (a named problem, non-zero exit) within 300 MiB.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers/cli.js';
+import { entryOf, rleFrame, writeSeekable } from './helpers/hostile-zst.js';
+import { exhibitMeasured, noTime } from './helpers/rss.js';
+
+const LIMIT_MIB = 300;
+if (noTime) console.warn(`skipping hostile-size tests: ${noTime}`);
+const work = tempDir('exhibit-hostile-size-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+/**
+ * The four commands that decode an image, each pointed at `image` (outputs go to fresh places), with
+ * the exit code each gives for a damaged one: verify fails it (4), convert and restore stop (1), and
+ * inspect lists what it could not read among its findings (0).
+ */
+function decodeAll(image: string, tag: string): { what: string; args: string[]; code: number }[] {
+  return [
+    { what: 'verify', args: ['verify', image], code: 4 },
+    { what: 'inspect', args: ['inspect', image, '--json'], code: 0 },
+    { what: 'convert', args: ['convert', image, '--to', 'raw', '-o', path.join(work, `conv-${tag}`), '-e', 'X'], code: 1 },
+    { what: 'restore', args: ['restore', image, path.join(work, `restored-${tag}.dd`), '--no-record'], code: 1 },
+  ];
+}
+
+describe.skipIf(noTime !== undefined)('a zstd frame that decodes to far more than the seek table says', () => {
+  const image = path.join(work, 'BOMB.zst');
+  const bomb = rleFrame(512 * 1024 * 1024); // 16 KiB that decodes to 512 MiB
+  writeSeekable(image, [bomb], [entryOf(bomb, 2 * 1024 * 1024)]);
+
+  it.each(decodeAll(image, 'bomb'))('$what refuses it by name within the memory bound', ({ args, code }) => {
+    const r = exhibitMeasured(args);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stdout + r.stderr).toMatch(/frame 0\b.*(declares|content size)/);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+
+  it('verify refuses a frame whose header gives no content size, without decoding it', () => {
+    const img = path.join(work, 'NOSIZE.zst');
+    const f = rleFrame(512 * 1024 * 1024, null);
+    writeSeekable(img, [f], [entryOf(f, 2 * 1024 * 1024)]);
+    const r = exhibitMeasured(['verify', img]);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/frame 0\b.*content size/);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+
+  it('a seek table that declares a frame larger than exhibit ever writes is refused when the image is opened', () => {
+    const img = path.join(work, 'HUGEFRAME.zst');
+    writeSeekable(img, [bomb], [entryOf(bomb, 512 * 1024 * 1024)]);
+    const r = exhibitMeasured(['verify', img]);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/frame 0\b.*more than/);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+});
+
+describe('a zero-length seek table entry', () => {
+  it('is an invalid image that names the frame, not a buffer error', () => {
+    const img = path.join(work, 'ZERO.zst');
+    const good = rleFrame(4096);
+    writeSeekable(img, [good], [entryOf(good, 4096), { compressed: 0, decompressed: 0, checksum: 0 }]);
+    for (const args of [['verify', img], ['inspect', img, '--json']]) {
+      const r = exhibitMeasured(args);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stdout + r.stderr).not.toMatch(/outside buffer bounds|RangeError/);
+      expect(r.stdout + r.stderr).toMatch(/frame 1\b/);
+    }
+  });
+});
