@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/cli.js';
+import { writeE01 } from './helpers/hostile-ewf.js';
 import { entryOf, rleFrame, writeSeekable } from './helpers/hostile-zst.js';
 import { exhibitMeasured, noTime } from './helpers/rss.js';
 
@@ -58,6 +59,19 @@ describe.skipIf(noTime !== undefined)('a zstd frame that decodes to far more tha
     const r = exhibitMeasured(['verify', img]);
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/frame 0\b.*more than/);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+});
+
+describe.skipIf(noTime !== undefined)('an E01 whose chunks are 1 byte', () => {
+  // 9 MB: a million chunks of one 1-byte sector, each stored with its checksum, and their table.
+  const image = path.join(work, 'TINY.E01');
+  writeE01(image, { sectorsPerChunk: 1, bytesPerSector: 1, media: Buffer.alloc(1_000_000, 7), table2: false });
+
+  it.each(decodeAll(image, 'tiny').filter((c) => c.what !== 'inspect'))('$what refuses its geometry by name within the memory bound', ({ args }) => {
+    const r = exhibitMeasured(args);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/chunk size 1 byte.*(too small|at least)/);
     expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
   });
 });

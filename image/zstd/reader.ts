@@ -19,6 +19,9 @@ interface Frame extends FrameEntry {
   mediaStart: number;
 }
 
+/** Stored bytes fetched in one read when frames are small. */
+const READ_AHEAD = 4 * 1024 * 1024;
+
 const invalid = (where: string, why: string, cause?: unknown) => new ExhibitError('IMAGE_INVALID', `${where}: ${why}`, cause === undefined ? {} : { cause });
 
 export class ZstdReader implements ImageReader {
@@ -28,6 +31,8 @@ export class ZstdReader implements ImageReader {
   readonly warnings: string[] = [];
   private readonly dctx = new zstdBinding.DCtx();
   private cache: { index: number; data: Buffer } | undefined;
+  /** Stored bytes read ahead (up to READ_AHEAD at once), so many small frames do not cost a read each. */
+  private window: { start: number; bytes: Buffer } | undefined;
 
   private constructor(
     private readonly file: string,
@@ -130,9 +135,8 @@ export class ZstdReader implements ImageReader {
     if (this.cache?.index === i) return this.cache.data;
     const f = this.frames[i]!;
     const label = `frame ${i} (media bytes ${f.mediaStart}..${f.mediaStart + f.decompressed - 1}) in ${this.file}`;
-    const stored = Buffer.alloc(f.compressed);
-    const { bytesRead } = await this.handle.read(stored, 0, f.compressed, f.offset);
-    if (bytesRead !== f.compressed) throw invalid(label, 'the file ends inside it (truncated)');
+    const stored = await this.stored(f);
+    if (stored.length !== f.compressed) throw invalid(label, 'the file ends inside it (truncated)');
     const head = frameInfo(stored, 0);
     if (head === undefined || head.length !== f.compressed) throw invalid(label, `its ${f.compressed} stored bytes are not one whole zstd frame: damaged`);
     if (head.contentSize === undefined) throw invalid(label, 'its header gives no content size, so its output cannot be bounded (exhibit always writes one)');
@@ -148,6 +152,21 @@ export class ZstdReader implements ImageReader {
     if (this.hasSeekTable && f.checksum !== stored.readUInt32LE(stored.length - 4)) throw invalid(label, 'its checksum differs from the seek table\'s');
     this.cache = { index: i, data };
     return data;
+  }
+
+  /** The stored bytes of frame `f` (fewer when the file ends inside it), from the read-ahead window when they are in it. */
+  private async stored(f: Frame): Promise<Buffer> {
+    const w = this.window;
+    if (w && f.offset >= w.start && f.offset + f.compressed <= w.start + w.bytes.length) return w.bytes.subarray(f.offset - w.start, f.offset - w.start + f.compressed);
+    if (f.compressed >= READ_AHEAD) {
+      const b = Buffer.alloc(f.compressed);
+      const { bytesRead } = await this.handle.read(b, 0, f.compressed, f.offset);
+      return b.subarray(0, bytesRead);
+    }
+    const b = Buffer.alloc(READ_AHEAD);
+    const { bytesRead } = await this.handle.read(b, 0, READ_AHEAD, f.offset);
+    this.window = { start: f.offset, bytes: b.subarray(0, bytesRead) };
+    return this.window.bytes.subarray(0, Math.min(f.compressed, bytesRead));
   }
 
   async read(into: Uint8Array, offset: number, length: number): Promise<number> {
