@@ -76,6 +76,35 @@ describe.skipIf(noTime !== undefined)('an E01 whose chunks are 1 byte', () => {
   });
 });
 
+describe.skipIf(noTime !== undefined)('a record beside an image that holds millions of values', () => {
+  // The image is sound (a raw file); only its record is hostile.
+  const dir = path.join(work, 'rec');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'EV.raw'), Buffer.alloc(64 * 1024));
+  const head = 'record: exhibit acquisition\nresult: complete\ncase: C\nevidence: EV\n';
+  const list = (n: number) => `notes: [${'0,'.repeat(n - 1)}0]\n`;
+
+  it('a record of 8 MB (a 4-million-item list) is refused by its size', () => {
+    fs.writeFileSync(path.join(dir, 'EV.acquisition.yaml'), head + list(4_000_000));
+    const r = exhibitMeasured(['verify', path.join(dir, 'EV.acquisition.yaml')]);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/record .*EV\.acquisition\.yaml cannot be read: it is \d+ bytes, more than/);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+
+  it.each([
+    { what: 'verify', args: () => ['verify', path.join(dir, 'EV.raw')] },
+    { what: 'convert', args: () => ['convert', path.join(dir, 'EV.raw'), '--to', 'raw', '-o', path.join(work, 'conv-rec'), '-e', 'X'] },
+    { what: 'restore', args: () => ['restore', path.join(dir, 'EV.raw'), path.join(work, 'restored-rec.dd')] },
+  ])('$what refuses a record of 1.6 MB that lists 800,000 values, within the memory bound', ({ args }) => {
+    fs.writeFileSync(path.join(dir, 'EV.acquisition.yaml'), head + list(800_000));
+    const r = exhibitMeasured(args());
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/record .*EV\.acquisition\.yaml cannot be read: it holds more than \d+ YAML values/);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+});
+
 describe('a zero-length seek table entry', () => {
   it('is an invalid image that names the frame, not a buffer error', () => {
     const img = path.join(work, 'ZERO.zst');
