@@ -7,7 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import YAML from 'yaml';
+import { logAcquisition, prepareCustody } from '../cli/acquire-custody.js';
+import { renderRecord, type AcquisitionRecord } from '../core/record.js';
+import { exhibit, have, makeSourceFile, ROOT, tempDir } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
 import { writeE01 } from './helpers/hostile-ewf.js';
 import { entryOf, rleFrame, writeSeekable } from './helpers/hostile-zst.js';
 import { exhibitMeasured, noTime } from './helpers/rss.js';
@@ -102,6 +107,70 @@ describe.skipIf(noTime !== undefined)('a record beside an image that holds milli
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/record .*EV\.acquisition\.yaml cannot be read: it holds more than \d+ YAML values/);
     expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+});
+
+describe.skipIf(noTime !== undefined)('report text with a 20 KB word', () => {
+  const word = 'W'.repeat(20_000);
+  const X = 'T. Examiner';
+
+  it('a template whose title is 20 KB is refused, naming the field', () => {
+    expect(exhibit(['case', 'open', 'RT-1', '-x', X]).code).toBe(0);
+    const template = path.join(work, 'long-title.yaml');
+    const text = fs.readFileSync(path.join(ROOT, 'templates', 'custody-report.yaml'), 'utf8').replace(/^title: .*$/m, `title: "${word}"`);
+    fs.writeFileSync(template, text);
+    const r = exhibitMeasured(['report', 'RT-1', '--out', path.join(work, 'long-title.pdf'), '--template', template, '-x', X]);
+    expect(r.code, r.stderr).toBe(2);
+    expectOneLineError(r.stderr, /template .*long-title\.yaml, line \d+: title is 20000 characters long, more than \d+/);
+    expect(fs.existsSync(path.join(work, 'long-title.pdf'))).toBe(false);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+
+  it('a case whose title is one 20 KB word gets its report, laid out within the memory bound', () => {
+    const open = exhibit(['case', 'open', 'RT-2', '--title', word, '-x', X]);
+    if (open.code === 2) return; // exhibit refuses a title this long when the case is opened: nothing to lay out
+    expect(open.code, open.stderr).toBe(0);
+    const out = path.join(work, 'long-case-title.pdf');
+    const r = exhibitMeasured(['report', 'RT-2', '--out', out, '-x', X]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.statSync(out).size).toBeGreaterThan(0);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+});
+
+describe.skipIf(noTime !== undefined || !have('pdftotext'))('a report on an acquisition with 5,000 unreadable ranges', () => {
+  it('lists the first 2,000 in the appendix and says where the rest are', async () => {
+    const X = 'A. Examiner';
+    const src = path.join(work, 'ranges-src.bin');
+    makeSourceFile(src, 256 * 1024, 3);
+    const a = exhibit(['acquire', src, '-o', path.join(work, 'ranges-a'), '-c', 'RA-1', '-e', 'EV-1', '-x', X, '-f', 'raw']);
+    expect(a.code, a.stderr).toBe(0);
+    // A second record, as an acquisition of a failing drive would write it, logged like one.
+    const rec = YAML.parse(fs.readFileSync(path.join(work, 'ranges-a', 'EV-1.acquisition.yaml'), 'utf8')) as AcquisitionRecord;
+    const dir = path.join(work, 'ranges-b');
+    fs.mkdirSync(dir);
+    fs.copyFileSync(path.join(work, 'ranges-a', 'EV-1.raw'), path.join(dir, 'EV-2.raw'));
+    rec.evidence = 'EV-2';
+    rec.image.files = [{ ...rec.image.files[0]!, name: 'EV-2.raw' }];
+    rec.read_errors.ranges = Array.from({ length: 5000 }, (_, i) => ({ first_sector: 3 * i, sectors: 1, error: 'EIO' }));
+    rec.read_errors.unreadable_sectors = 5000;
+    const recordPath = path.join(dir, 'EV-2.acquisition.yaml');
+    fs.writeFileSync(recordPath, renderRecord(rec));
+    const ctx = prepareCustody(X, 'RA-1', undefined);
+    try {
+      await logAcquisition(ctx, rec, recordPath);
+    } finally {
+      ctx.store.close();
+    }
+    const out = path.join(work, 'ranges.pdf');
+    const r = exhibitMeasured(['report', 'RA-1', '--out', out, '-x', X]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+    const text = spawnSync('pdftotext', ['-raw', out, '-'], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout.replace(/\s+/g, ' ');
+    expect(text).toMatch(/The first 2000 of the 5000 unreadable ranges are listed in the appendix; all of them are in the attached record EV-2\.acquisition\.yaml/);
+    expect(text).toMatch(/EV-2 3000 more in EV-2\.acquisition\.yaml/);
+    expect(text).toMatch(/EV-2 5997 1 EIO/); // the 2000th range
+    expect(text).not.toMatch(/EV-2 6000 1 EIO/); // the 2001st is not listed
   });
 });
 
