@@ -80,12 +80,12 @@ export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
 export const MAX_RECORD_VALUES = 250_000;
 
 /**
- * Parse YAML that exhibit reads from disk (records, templates), bounded: at
- * most `maxBytes` of text and `maxValues` YAML tokens (counted by the lexer,
- * which holds nothing, before the parser builds any node), and no aliases.
- * Throws a plain Error saying which limit was passed; YAML errors pass through.
+ * Check YAML that exhibit reads from disk (records, templates) before any
+ * parser sees it: at most `maxBytes` of text and `maxValues` YAML tokens,
+ * counted by the lexer, which holds nothing, before the parser builds a
+ * node. Throws a plain Error saying which limit was passed.
  */
-export function parseBoundedYaml(text: string, limits: { maxBytes: number; maxValues: number }): unknown {
+export function checkYamlBounds(text: string, limits: { maxBytes: number; maxValues: number }): void {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxBytes) throw new Error(`it is ${bytes} bytes, more than the ${limits.maxBytes} exhibit reads`);
   let values = 0;
@@ -93,6 +93,11 @@ export function parseBoundedYaml(text: string, limits: { maxBytes: number; maxVa
     if (/^[ \t\r\n]*$/.test(token)) continue; // spaces and line ends make no node
     if (++values > limits.maxValues) throw new Error(`it holds more than ${limits.maxValues} YAML values, more than exhibit reads`);
   }
+}
+
+/** YAML checked by `checkYamlBounds`, then parsed with no aliases; YAML errors pass through. */
+export function parseBoundedYaml(text: string, limits: { maxBytes: number; maxValues: number }): unknown {
+  checkYamlBounds(text, limits);
   return YAML.parse(text, { maxAliasCount: 0 });
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML, { isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { parseBoundedYaml } from '../core/record.js';
+import { checkYamlBounds } from '../core/record.js';
 
 export const SECTIONS = ['summary', 'evidence', 'acquisitions', 'verifications', 'custody', 'integrity', 'how-to-check', 'declaration'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -48,7 +48,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
     const size = fs.statSync(file).size;
     if (size > MAX_TEMPLATE_BYTES) throw new ExhibitError('USAGE', `the template ${file} is ${size} bytes, more than the ${MAX_TEMPLATE_BYTES} exhibit reads`);
     text = fs.readFileSync(file, 'utf8');
-    parseBoundedYaml(text, { maxBytes: MAX_TEMPLATE_BYTES, maxValues: MAX_TEMPLATE_VALUES }); // bounded first; parsed again below with positions
+    checkYamlBounds(text, { maxBytes: MAX_TEMPLATE_BYTES, maxValues: MAX_TEMPLATE_VALUES });
   } catch (err) {
     if (err instanceof ExhibitError) throw err;
     if (err instanceof Error && !('code' in err)) throw new ExhibitError('USAGE', `the template ${file} cannot be read: ${err.message.split('\n')[0]}`, { cause: err });
