@@ -48,7 +48,7 @@ export function formatSettings(format: OutputFormat, f: FormatFlags): FormatSett
   if (level < 1 || level > 19) throw new ExhibitError('USAGE', '--level must be from 1 to 19');
   const frameSize = parseSize(f.frameSize, '--frame-size');
   if (frameSize < 64 * 1024 || frameSize > MAX_FRAME_SIZE || frameSize % 4096 !== 0) {
-    throw new ExhibitError('USAGE', '--frame-size must be a whole number of 4 KiB blocks from 64 KiB to 64 MiB');
+    throw new ExhibitError('USAGE', '--frame-size must be a whole number of 4 KiB blocks from 64 KiB to 32 MiB');
   }
   return {
     format,
