@@ -12,11 +12,10 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { HashJob } from '../core/hash-plan.js';
-import { recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord, type RecordImageFile } from '../core/record.js';
+import { readRecordFile, recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord, type RecordImageFile } from '../core/record.js';
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import { RawReader } from '../image/raw/reader.js';
@@ -144,7 +143,7 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
   if (/^result: complete$/m.test(recordText)) {
     // A run killed after its final record but before removing its journal: what follows the record
     // (onRecorded: the custody log) may not have happened; do it now, then the journal is stale.
-    await o.onRecorded?.(YAML.parse(recordText) as AcquisitionRecord, recordPath);
+    await o.onRecorded?.(readRecordFile(recordPath).parsed as AcquisitionRecord, recordPath);
     await fsp.rm(path.join(outDir, journalFileName(o.evidence)), { force: true });
     await removeStaleTemporaries(outDir, o.evidence);
     throw new ExhibitError('OUTPUT_EXISTS', `${recordPath} says the acquisition is complete; there is nothing to resume and exhibit never overwrites it`);

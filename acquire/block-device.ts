@@ -94,7 +94,7 @@ function holdersOf(dir: string, seen = new Set<string>()): string[] {
     seen.add(n);
     out.push(n);
     try {
-      out.push(...holdersOf(fs.realpathSync(`/sys/class/block/${n}`), seen));
+      for (const h of holdersOf(fs.realpathSync(`/sys/class/block/${n}`), seen)) out.push(h);
     } catch {
       /* holder vanished */
     }

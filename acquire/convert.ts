@@ -9,11 +9,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { HashJob } from '../core/hash-plan.js';
-import { recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord } from '../core/record.js';
+import { readRecordFile, recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord } from '../core/record.js';
 import { timestamp } from '../core/time.js';
 import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
@@ -53,8 +52,9 @@ function sourceRecord(base: string): { path: string; record: AcquisitionRecord }
   const p = `${base}.acquisition.yaml`;
   if (!fs.existsSync(p)) return undefined;
   try {
-    return { path: p, record: YAML.parse(fs.readFileSync(p, 'utf8')) as AcquisitionRecord };
+    return { path: p, record: readRecordFile(p).parsed as AcquisitionRecord };
   } catch (err) {
+    if (err instanceof ExhibitError) throw err;
     throw new ExhibitError('IMAGE_INVALID', `the record beside the image, ${p}, cannot be read: ${describeSystemError(err)}`, { cause: err });
   }
 }

@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import { readRecordFile } from '../core/record.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { ExhibitError } from '../core/errors.js';
 import type { BlockDeviceFacts } from './block-device.js';
@@ -17,7 +17,6 @@ import type { SourceFacts } from './source.js';
 
 const RECORD = '.acquisition.yaml';
 const IMAGE_NAME = /\.(raw|dd|img|bin|\d{3}|[EeSs][0-9A-Za-z]{2}|zst)$/;
-const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const MAX_RECORDS_LOOKED_AT = 100;
 
 /** Refuse `target` (described by `facts`) when it is evidence; `own` are the files of the image being restored. */
@@ -99,8 +98,7 @@ function recordBeside(file: string): string | undefined {
 
 function readRecord(file: string): { evidence: string; case: string; files: string[] } | undefined {
   try {
-    if (fs.statSync(file).size > MAX_RECORD_BYTES) return undefined;
-    const r = YAML.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    const r = readRecordFile(file).parsed;
     if (typeof r !== 'object' || r === null) return undefined;
     const x = r as { record?: unknown; evidence?: unknown; case?: unknown; image?: { files?: unknown } };
     if (x.record !== 'exhibit acquisition' && x.record !== 'exhibit conversion') return undefined;

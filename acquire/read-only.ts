@@ -147,7 +147,7 @@ async function devicesBeneath(start: string[]): Promise<Set<string>> {
     } catch {
       backing = undefined;
     }
-    if (backing) queue.push(...(await devicesOfPath(backing).catch(() => [])));
+    if (backing) for (const d of await devicesOfPath(backing).catch(() => [])) queue.push(d);
   }
   return names;
 }

@@ -10,13 +10,12 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
 import { digestsEqual, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { hashStream } from '../core/hash-stream.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { EVIDENCE_FILE_MODE } from '../core/modes.js';
-import type { AcquisitionRecord } from '../core/record.js';
+import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
 import { formatBytes } from '../core/units.js';
 import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
@@ -146,7 +145,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
   let target: fsp.FileHandle | undefined;
   try {
     const recordPath = `${base}.acquisition.yaml`;
-    const rec = fs.existsSync(recordPath) ? (YAML.parse(fs.readFileSync(recordPath, 'utf8')) as AcquisitionRecord) : undefined;
+    const rec = fs.existsSync(recordPath) ? (readRecordFile(recordPath).parsed as AcquisitionRecord) : undefined;
     const mediaBytes = rec ? rec.media.size_bytes : reader.size;
     // An E01 of an odd-sized source holds zeros after it, and the recorded hashes cover them too.
     const padding = rec ? (rec.media.padding_bytes ?? 0) : 0;

@@ -62,7 +62,7 @@ export function checkCase(store: CaseStore, c: CaseRow, mode: CheckMode = {}): C
   if (checkpoint === undefined && lines.length > 0) result.problems.push({ message: `the store holds no signed checkpoint for the ${lines.length} entries of this log: it was deleted` });
   // exhibit opens a case and writes its first entry in one transaction: a case without entries lost them.
   if (lines.length === 0 && !mode.newCase) result.problems.push({ message: `case ${c.number} has no custody log entries at all: they were deleted` });
-  result.problems.push(...checkProjections(store, c, result.entries));
+  for (const p of checkProjections(store, c, result.entries)) result.problems.push(p);
   result.problems.sort((a, b) => (a.entry ?? Infinity) - (b.entry ?? Infinity));
   return result;
 }

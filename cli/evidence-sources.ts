@@ -1,10 +1,9 @@
 /** What this machine knows as evidence, so that restore and clone never write to it. */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { CaseStore, exhibitPaths, knownEvidence } from '../case-store/index.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
-import type { AcquisitionRecord } from '../core/record.js';
+import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
 
 /**
  * Every image file, record and source the case store's custody log knows (wherever their folders
@@ -16,7 +15,7 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
   const files: KnownEvidence['files'] = [];
   const add = (file: string) => {
     try {
-      const r = YAML.parse(fs.readFileSync(file, 'utf8')) as AcquisitionRecord;
+      const r = readRecordFile(file).parsed as AcquisitionRecord;
       const d = (r.source.device ?? {}) as { serial?: string; wwid?: string; loop_backing_file?: string };
       sources.push({
         ...(d.serial ? { serial: d.serial } : {}),

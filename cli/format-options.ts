@@ -5,6 +5,7 @@ import { ExhibitError } from '../core/errors.js';
 import { formatBytes, parseSize } from '../core/units.js';
 import type { Compression } from '../image/ewf/chunk-codec.js';
 import type { MediaType } from '../image/ewf/layout.js';
+import { MAX_FRAME_SIZE } from '../image/zstd/layout.js';
 
 export interface FormatFlags {
   segmentSize?: string;
@@ -46,8 +47,8 @@ export function formatSettings(format: OutputFormat, f: FormatFlags): FormatSett
   const level = wholeNumber(f.level, '--level');
   if (level < 1 || level > 19) throw new ExhibitError('USAGE', '--level must be from 1 to 19');
   const frameSize = parseSize(f.frameSize, '--frame-size');
-  if (frameSize < 64 * 1024 || frameSize > 1024 * 1024 * 1024 || frameSize % 4096 !== 0) {
-    throw new ExhibitError('USAGE', '--frame-size must be a whole number of 4 KiB blocks from 64 KiB to 1 GiB');
+  if (frameSize < 64 * 1024 || frameSize > MAX_FRAME_SIZE || frameSize % 4096 !== 0) {
+    throw new ExhibitError('USAGE', '--frame-size must be a whole number of 4 KiB blocks from 64 KiB to 32 MiB');
   }
   return {
     format,

@@ -5,10 +5,12 @@
  * field changes meaning.
  */
 import fs from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import YAML, { Lexer } from 'yaml';
 import type { Digests } from './crypto.js';
 import { EVIDENCE_FILE_MODE } from './modes.js';
+import { describeSystemError, ExhibitError } from './errors.js';
 import type { Timestamp } from './time.js';
 
 export const RECORD_VERSION = 1;
@@ -67,6 +69,60 @@ export interface AcquisitionRecord {
   };
   sessions: Record<string, unknown>[]; // each run that worked on this image: who, when, from and to which byte, how it ended
   converted_from?: Record<string, unknown>; // for a converted image: the image it came from, and the hashes compared
+}
+
+/**
+ * Limits on a record that is read: a YAML parser holds several hundred bytes
+ * per value, so a few MB of hostile YAML (a list of two million zeros) would
+ * take gigabytes. A record exhibit writes holds about 16 values per
+ * unreadable range, so these admit some 15,000 ranges.
+ */
+export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+export const MAX_RECORD_VALUES = 250_000;
+
+/**
+ * Check YAML that exhibit reads from disk (records, templates) before any
+ * parser sees it: at most `maxBytes` of text and `maxValues` YAML tokens,
+ * counted by the lexer, which holds nothing, before the parser builds a
+ * node. Throws a plain Error saying which limit was passed.
+ */
+export function checkYamlBounds(text: string, limits: { maxBytes: number; maxValues: number }): void {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxBytes) throw new Error(`it is ${bytes} bytes, more than the ${limits.maxBytes} exhibit reads`);
+  let values = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (/^[ \t\r\n]*$/.test(token)) continue; // spaces and line ends make no node
+    if (++values > limits.maxValues) throw new Error(`it holds more than ${limits.maxValues} YAML values, more than exhibit reads`);
+  }
+}
+
+/** YAML checked by `checkYamlBounds`, then parsed with no aliases; YAML errors pass through. */
+export function parseBoundedYaml(text: string, limits: { maxBytes: number; maxValues: number }): unknown {
+  checkYamlBounds(text, limits);
+  return YAML.parse(text, { maxAliasCount: 0 });
+}
+
+/**
+ * Read an acquisition record file, bounded (see MAX_RECORD_BYTES): its bytes
+ * (for its SHA-256) and what it parses to, unchecked. A file too large, not
+ * readable or not YAML is an IMAGE_INVALID error naming it.
+ */
+export function readRecordFile(file: string): { bytes: Buffer; parsed: unknown } {
+  const fail = (why: string, cause?: unknown) => new ExhibitError('IMAGE_INVALID', `the record ${file} cannot be read: ${why}`, cause === undefined ? {} : { cause });
+  let bytes: Buffer;
+  try {
+    const size = statSync(file).size;
+    if (size > MAX_RECORD_BYTES) throw fail(`it is ${size} bytes, more than the ${MAX_RECORD_BYTES} exhibit reads`);
+    bytes = readFileSync(file);
+  } catch (err) {
+    if (err instanceof ExhibitError) throw err;
+    throw fail(describeSystemError(err), err);
+  }
+  try {
+    return { bytes, parsed: parseBoundedYaml(bytes.toString('utf8'), { maxBytes: MAX_RECORD_BYTES, maxValues: MAX_RECORD_VALUES }) };
+  } catch (err) {
+    throw fail(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err), err);
+  }
 }
 
 export function recordFileName(evidence: string): string {

@@ -33,6 +33,24 @@ export function newDocument(info: { title: string; author: string; subject: stri
   return doc;
 }
 
+/**
+ * Text with a zero-width space after every 120 characters of a run with no
+ * break in it. pdfkit breaks an over-long word character by character at a
+ * cost that grows with the square of its length (a 20 KB word took minutes
+ * and gigabytes); shorter words cost nothing. Hashes (128 hex digits at most)
+ * and ordinary words are never touched.
+ */
+const LONGEST_RUN = 120;
+const longRun = new RegExp(`[^\\s\u200b]{${LONGEST_RUN + 1},}`, 'g');
+export function breakable(text: string): string {
+  return text.replace(longRun, (run) => run.replace(new RegExp(`[^]{${LONGEST_RUN}}(?=[^])`, 'g'), '$&\u200b'));
+}
+
+/** One line for the page header: long text is cut with an ellipsis (it is never wrapped). */
+export function oneLine(text: string, max = 160): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 export const width = (doc: Doc) => doc.page.width - doc.page.margins.left - doc.page.margins.right;
 const bottom = (doc: Doc) => doc.page.height - doc.page.margins.bottom;
 
@@ -44,13 +62,13 @@ export function ensureRoom(doc: Doc, need: number): void {
 export function heading(doc: Doc, text: string, level: 1 | 2 = 1): void {
   ensureRoom(doc, level === 1 ? 60 : 40);
   doc.moveDown(level === 1 ? 0.8 : 0.5);
-  doc.font('bold').fontSize(level === 1 ? 14 : 11).fillColor('black').text(text, MARGIN, doc.y, { width: width(doc) });
+  doc.font('bold').fontSize(level === 1 ? 14 : 11).fillColor('black').text(breakable(text), MARGIN, doc.y, { width: width(doc) });
   doc.moveDown(0.3);
   doc.font('sans').fontSize(9.5);
 }
 
 export function paragraph(doc: Doc, text: string, font: 'sans' | 'mono' = 'sans'): void {
-  doc.font(font).fontSize(font === 'mono' ? 8 : 9.5).text(text, MARGIN, doc.y, { width: width(doc) });
+  doc.font(font).fontSize(font === 'mono' ? 8 : 9.5).text(breakable(text), MARGIN, doc.y, { width: width(doc) });
   doc.font('sans').fontSize(9.5);
   doc.moveDown(0.3);
 }
@@ -58,8 +76,9 @@ export function paragraph(doc: Doc, text: string, font: 'sans' | 'mono' = 'sans'
 /** Label and value pairs, one per line; values in `monoKeys` (hashes) in the fixed-width font. */
 export function fields(doc: Doc, pairs: [string, string | undefined][], mono: (label: string) => boolean = () => false): void {
   const labelWidth = 130;
-  for (const [label, value] of pairs) {
-    if (value === undefined || value === '') continue;
+  for (const [label, raw] of pairs) {
+    if (raw === undefined || raw === '') continue;
+    const value = breakable(raw);
     const isMono = mono(label);
     doc.font(isMono ? 'mono' : 'sans').fontSize(isMono ? 8 : 9.5);
     const h = doc.heightOfString(value, { width: width(doc) - labelWidth });
@@ -79,7 +98,8 @@ export interface Column {
 }
 
 /** A table that continues on the next page with its header row repeated. */
-export function table(doc: Doc, columns: Column[], rows: string[][]): void {
+export function table(doc: Doc, columns: Column[], rawRows: string[][]): void {
+  const rows = rawRows.map((r) => r.map(breakable));
   const total = columns.reduce((n, c) => n + c.share, 0);
   const widths = columns.map((c) => (c.share / total) * width(doc));
   const pad = 3;
@@ -127,7 +147,7 @@ export function furnish(doc: Doc, header: string, footer: (page: number, pages: 
     doc.page.margins.top = 0;
     doc.page.margins.bottom = 0; // writing in the margins must not start a new page
     doc.font('sans').fontSize(8).fillColor('#444444');
-    doc.text(header, MARGIN, MARGIN - 10, { width: width(doc), lineBreak: false });
+    doc.text(oneLine(header), MARGIN, MARGIN - 10, { width: width(doc), lineBreak: false });
     doc.moveTo(MARGIN, MARGIN + 4).lineTo(doc.page.width - MARGIN, MARGIN + 4).lineWidth(0.5).strokeColor('#999999').stroke();
     doc.text(footer(i - range.start + 1, range.count), MARGIN, doc.page.height - MARGIN - 4, { width: width(doc), lineBreak: false, align: 'center' });
     doc.page.margins.top = top;

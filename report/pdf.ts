@@ -10,12 +10,15 @@ import { KIND_WORDS } from '../core/custody.js';
 import { timestamp, type Timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import type { ReportData } from './data.js';
-import { fields, furnish, heading, newDocument, paragraph, table, type Doc } from './layout.js';
+import { breakable, fields, furnish, heading, newDocument, paragraph, table, type Doc } from './layout.js';
 import type { ReportTemplate, Section } from './template.js';
 
 const when = (t: { utc?: unknown; local?: unknown } | undefined): string =>
   t ? `${String(t.local ?? '').replace('T', ' ')} (UTC ${String(t.utc ?? '').replace('T', ' ').replace('Z', '')})` : '';
 const isHash = (label: string) => /^(MD5|SHA-1|SHA-256|SHA-512|SHA-256 of the record|Head|Fingerprint)/.test(label);
+
+/** Unreadable ranges listed per acquisition in the appendix (about 45 pages); the attached record holds every one. */
+const APPENDIX_MAX_RANGES = 2000;
 
 export interface RenderedReport {
   pdf: Buffer;
@@ -33,9 +36,9 @@ export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, v
     doc.on('error', reject);
   });
 
-  doc.font('bold').fontSize(18).text(t.title);
-  doc.font('sans').fontSize(10).text(`${t.labels.case} ${c.number}${c.title ? ` — ${c.title}` : ''}`);
-  doc.text([t.organisation.name, ...t.organisation.address].join(', '));
+  doc.font('bold').fontSize(18).text(breakable(t.title));
+  doc.font('sans').fontSize(10).text(breakable(`${t.labels.case} ${c.number}${c.title ? ` — ${c.title}` : ''}`));
+  doc.text(breakable([t.organisation.name, ...t.organisation.address].join(', ')));
   doc.moveDown(0.5);
   const appendix: string[][] = [];
   for (const s of t.sections) SECTION[s](doc, data, t, appendix);
@@ -149,8 +152,15 @@ const SECTION: Record<Section, Renderer> = {
       if (ranges.length > 0 && ranges.length <= t.unreadableInlineLimit) {
         table(doc, [{ title: 'Evidence', share: 2 }, { title: 'First sector', share: 2, mono: true }, { title: 'Sectors', share: 1.5, mono: true }, { title: 'Error', share: 1.5 }], ranges);
       } else if (ranges.length > 0) {
-        paragraph(doc, `The ${ranges.length} unreadable ranges are listed in the appendix.`);
-        appendix.push(...ranges);
+        const listed = Math.min(ranges.length, APPENDIX_MAX_RANGES);
+        paragraph(
+          doc,
+          listed === ranges.length
+            ? `The ${ranges.length} unreadable ranges are listed in the appendix.`
+            : `The first ${listed} of the ${ranges.length} unreadable ranges are listed in the appendix; all of them are in the attached record ${path.basename(a.recordPath)}.`,
+        );
+        for (let i = 0; i < listed; i++) appendix.push(ranges[i]!);
+        if (listed < ranges.length) appendix.push([r.evidence, `${ranges.length - listed} more`, '', `in ${path.basename(a.recordPath)}`]);
       }
     }
   },

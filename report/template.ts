@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML, { isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { checkYamlBounds } from '../core/record.js';
 
 export const SECTIONS = ['summary', 'evidence', 'acquisitions', 'verifications', 'custody', 'integrity', 'how-to-check', 'declaration'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -33,11 +34,24 @@ export function defaultTemplatePath(): string {
   return path.join(dir, 'templates', 'custody-report.yaml');
 }
 
+/** A template is a page of settings: its file, and each text in it, are bounded so no template can make the layout run away. */
+const MAX_TEMPLATE_BYTES = 256 * 1024;
+const MAX_TEMPLATE_VALUES = 20_000;
+/** Titles, labels, the organisation's name and address lines: one line of a page. */
+const MAX_LINE = 300;
+/** Each paragraph of the declaration. */
+const MAX_PARAGRAPH = 5000;
+
 export function loadTemplate(file: string = defaultTemplatePath()): ReportTemplate {
   let text: string;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_TEMPLATE_BYTES) throw new ExhibitError('USAGE', `the template ${file} is ${size} bytes, more than the ${MAX_TEMPLATE_BYTES} exhibit reads`);
     text = fs.readFileSync(file, 'utf8');
+    checkYamlBounds(text, { maxBytes: MAX_TEMPLATE_BYTES, maxValues: MAX_TEMPLATE_VALUES });
   } catch (err) {
+    if (err instanceof ExhibitError) throw err;
+    if (err instanceof Error && !('code' in err)) throw new ExhibitError('USAGE', `the template ${file} cannot be read: ${err.message.split('\n')[0]}`, { cause: err });
     throw new ExhibitError('USAGE', `cannot read the template ${file}: ${describeSystemError(err)}`, { cause: err });
   }
   const lines = new LineCounter();
@@ -53,13 +67,14 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
   };
   const root = doc.contents;
   if (!isMap(root)) return fail(root, 'the template', 'should be a mapping of settings');
-  const str = (node: unknown, field: string): string => {
+  const str = (node: unknown, field: string, max = MAX_LINE): string => {
     if (!isScalar(node) || typeof node.value !== 'string') return fail(node as Node, field, 'should be text');
+    if (node.value.length > max) return fail(node as Node, field, `is ${node.value.length} characters long, more than ${max}`);
     return node.value;
   };
-  const strList = (node: unknown, field: string): string[] => {
+  const strList = (node: unknown, field: string, max = MAX_LINE): string[] => {
     if (!isSeq(node)) return fail(node as Node, field, 'should be a list of text');
-    return node.items.map((item, i) => str(item, `${field}[${i + 1}]`));
+    return node.items.map((item, i) => str(item, `${field}[${i + 1}]`, max));
   };
   const known = ['organisation', 'title', 'sections', 'labels', 'declaration', 'unreadable-inline-limit'];
   const t: Partial<ReportTemplate> = { file };
@@ -100,7 +115,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
         break;
       }
       case 'declaration':
-        t.declaration = strList(value, 'declaration');
+        t.declaration = strList(value, 'declaration', MAX_PARAGRAPH);
         break;
       case 'unreadable-inline-limit':
         if (!isScalar(value) || !Number.isSafeInteger(value.value) || (value.value as number) < 0) return fail(value, 'unreadable-inline-limit', 'should be a whole number');

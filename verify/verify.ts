@@ -11,11 +11,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import type { CheckedEntry } from '../core/custody-check.js';
 import { digestsEqual, HASH_ALGORITHMS, sha256Hex, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import type { AcquisitionRecord } from '../core/record.js';
+import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
 import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
@@ -131,8 +130,9 @@ function fromRecord(file: string): Target {
 function readRecord(file: string): AcquisitionRecord {
   let r: unknown;
   try {
-    r = YAML.parse(fs.readFileSync(file, 'utf8'));
+    r = readRecordFile(file).parsed;
   } catch (err) {
+    if (err instanceof ExhibitError) throw err;
     throw new ExhibitError('IMAGE_INVALID', `the record ${file} cannot be read: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
   }
   if (typeof r !== 'object' || r === null || (r as { record?: unknown }).record === undefined) throw new ExhibitError('IMAGE_INVALID', `${file} is not an exhibit acquisition record`);

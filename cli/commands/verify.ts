@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import fs from 'node:fs';
 import path from 'node:path';
 import { recordVerification } from '../../case-store/index.js';
 import { withCaseSigner } from '../store.js';
@@ -12,8 +11,7 @@ import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
 import { rehashSource } from '../../acquire/rehash-source.js';
 import { digestsEqual, type HashAlgorithm } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
-import YAML from 'yaml';
-import type { AcquisitionRecord } from '../../core/record.js';
+import { readRecordFile, type AcquisitionRecord } from '../../core/record.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
@@ -175,7 +173,7 @@ function reportText(r: VerifyReport): string {
 /** --source: read the source again and compare it with the record; adds to the report and settles it again. */
 async function checkSource(report: VerifyReport, source: string, allowMounted: boolean, signal: AbortSignal, show: (p: Progress) => void): Promise<void> {
   if (!report.record) throw new ExhibitError('USAGE', '--source compares a source with its acquisition record, and this image has none');
-  const rec = YAML.parse(fs.readFileSync(report.record.file, 'utf8')) as AcquisitionRecord;
+  const rec = readRecordFile(report.record.file).parsed as AcquisitionRecord;
   const recorded = rec.media.hashes ?? {};
   const algorithms = (Object.keys(recorded) as HashAlgorithm[]).filter((a) => ['md5', 'sha1', 'sha256', 'sha512'].includes(a));
   let progress: Progress | undefined;

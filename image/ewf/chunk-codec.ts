@@ -177,8 +177,10 @@ export function decodeChunk(stored: Uint8Array, compressed: boolean, expectedSiz
   if (compressed) {
     let out: Buffer;
     try {
-      out = zlib.inflateSync(stored);
+      // Never inflate past the chunk: a small stream can expand a thousandfold.
+      out = zlib.inflateSync(stored, { maxOutputLength: Math.max(1, expectedSize) });
     } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`it decompresses to more than ${expectedSize} bytes`);
       throw new Error(`the zlib stream is damaged (${(err as Error).message})`);
     }
     if (out.length !== expectedSize) throw new Error(`it decompresses to ${out.length} bytes instead of ${expectedSize}`);

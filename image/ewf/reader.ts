@@ -86,8 +86,15 @@ function chunkLabel(p: { index: number; first: number; want: number; segmentPath
 const MAX_METADATA = 64 * 1024 * 1024;
 /** Stored bytes fetched in one read when a read spans several chunks. */
 const READ_BATCH = 4 * 1024 * 1024;
-/** The largest chunk accepted: 32768 sectors of 4096 bytes. */
-const MAX_CHUNK_SIZE = 128 * 1024 * 1024;
+/**
+ * Chunk sizes accepted: one 512-byte sector at least (ewfacquire writes 16 to
+ * 32768 sectors per chunk), 64 MiB at most. Every chunk is decoded into a
+ * buffer of this size and no larger, so memory is bounded by it; a hostile
+ * geometry of 1-byte chunks would otherwise turn a few MB of file into
+ * millions of chunk buffers.
+ */
+const MIN_CHUNK_SIZE = 512;
+const MAX_CHUNK_SIZE = 64 * 1024 * 1024;
 
 async function readAt(handle: fsp.FileHandle, position: number, length: number, where: string): Promise<Buffer> {
   const b = Buffer.allocUnsafe(length);
@@ -586,7 +593,7 @@ class Opener {
         tables.push(await this.readTable(seg, s, index, where));
         return;
       case 'error2':
-        this.errors.push(...parseError2(await this.payload(seg, s, where), where));
+        for (const e of parseError2(await this.payload(seg, s, where), where)) this.errors.push(e);
         return;
       case 'digest':
         this.hashes.push({ source: where, ...parseDigest(await this.payload(seg, s, where), where) });
@@ -713,14 +720,18 @@ class Opener {
     const where = this.volume.where;
     if (v.bytesPerSector === 0 || v.sectorsPerChunk === 0) throw invalid(where, `impossible geometry: ${v.sectorsPerChunk} sectors of ${v.bytesPerSector} bytes per chunk`);
     const chunkSize = v.sectorsPerChunk * v.bytesPerSector;
-    if (chunkSize > MAX_CHUNK_SIZE) throw invalid(where, `chunk size ${chunkSize} is implausibly large`);
+    if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE)
+      throw invalid(where, `chunk size ${chunkSize} byte${chunkSize === 1 ? '' : 's'} (${v.sectorsPerChunk} sectors of ${v.bytesPerSector} bytes) is ${chunkSize < MIN_CHUNK_SIZE ? 'too small' : 'too large'}: exhibit reads chunks of ${MIN_CHUNK_SIZE} bytes to ${MAX_CHUNK_SIZE / 1024 / 1024} MiB`);
     const size = v.sectorCount * v.bytesPerSector;
     if (!Number.isSafeInteger(size)) throw invalid(where, `media size ${v.sectorCount} x ${v.bytesPerSector} is implausibly large`);
     if (!partial && this.chunks !== v.chunkCount) throw invalid(where, `declares ${v.chunkCount} chunks but the tables of the image list ${this.chunks}`);
     if (Math.ceil(size / chunkSize) !== v.chunkCount)
       throw invalid(where, `declares ${v.chunkCount} chunks, but ${v.sectorCount} sectors of ${v.bytesPerSector} bytes make ${Math.ceil(size / chunkSize)} chunks of ${chunkSize}`);
-    for (const e of this.errors) {
-      if (e.first_sector + e.sectors > v.sectorCount) this.warnings.push(`error2 lists sectors ${e.first_sector}..${e.first_sector + e.sectors - 1}, beyond the media's ${v.sectorCount} sectors`);
+    // One warning for the ranges past the media's end, however many: the first of them, and how many.
+    const beyond = this.errors.filter((e) => e.first_sector + e.sectors > v.sectorCount);
+    if (beyond.length > 0) {
+      const e = beyond[0]!;
+      this.warnings.push(`error2 lists sectors ${e.first_sector}..${e.first_sector + e.sectors - 1}${beyond.length > 1 ? ` and ${beyond.length - 1} more ranges` : ''}, beyond the media's ${v.sectorCount} sectors`);
     }
     const storedHashes: { md5?: string; sha1?: string } = {};
     for (const kind of ['md5', 'sha1'] as const) {

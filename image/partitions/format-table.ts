@@ -39,7 +39,7 @@ export function formatTable(t: PartitionTable): string {
   rows.sort((a, b) => a.start - b.start || a.order - b.order);
   const header = ['Slot', 'Start', 'End', 'Length', 'Size', 'Description'];
   const table = [header, ...rows.map((r) => r.cells)];
-  const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+  const widths = header.map((_, i) => table.reduce((w, r) => Math.max(w, (r[i] ?? '').length), 0));
   for (const r of table) lines.push(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  '));
   if (t.findings.length > 0) {
     lines.push('', 'Findings:');

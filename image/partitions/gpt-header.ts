@@ -88,7 +88,7 @@ export function checkGptHeader(sector: Uint8Array, lba: number, totalSectors: nu
   else if (header.entryCount * header.entrySize > MAX_ENTRY_ARRAY_BYTES)
     entryProblems.push(`its entry array (${header.entryCount} entries of ${header.entrySize} bytes) is larger than ${MAX_ENTRY_ARRAY_BYTES} bytes and was not read`);
   if (header.entriesLba < 2 || header.entriesLba >= totalSectors) entryProblems.push(`its entry array would start at sector ${header.entriesLba}, outside sectors 2-${totalSectors - 1}`);
-  problems.push(...entryProblems);
+  for (const p of entryProblems) problems.push(p);
   const entriesReadable = entryProblems.length === 0;
   if (header.firstUsable > header.lastUsable) problems.push(`its first usable sector ${header.firstUsable} is after its last usable sector ${header.lastUsable}`);
   if (header.revision !== 0x00010000) notes.push(`its revision is ${hex32(header.revision)}, not 0x00010000 (1.0)`);

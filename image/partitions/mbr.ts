@@ -56,8 +56,8 @@ export async function readMbr(reader: SafeReader, mbr: Uint8Array, totalSectors:
     extendedCount++;
     if (extendedCount === 2) findings.warning('the MBR has more than one extended partition; the logical partitions of each are listed');
     const chain = await walkEbrChain(reader, { slot, first, last }, totalSectors, 5 + logicals.length, seenEbrs, findings);
-    logicals.push(...chain.logicals);
-    tableSectors.push(...chain.tableSectors);
+    for (const l of chain.logicals) logicals.push(l);
+    for (const s of chain.tableSectors) tableSectors.push(s);
   }
   if (bootable > 1) findings.info(`${bootable} MBR slots are marked bootable; at most one is usual`);
   return { partitions: [...partitions, ...logicals], tableSectors };

@@ -8,6 +8,10 @@ export const SEEKABLE_MAGIC = 0x8f92eab1; // the last 4 bytes of the file
 export const FOOTER_SIZE = 9; // number of frames u32, descriptor u8, seekable magic u32
 export const CHECKSUM_FLAG = 0x80; // in the descriptor: entries carry a checksum
 export const ENTRY_SIZE = 12; // compressed size u32, decompressed size u32, checksum u32
+/** The most media one frame may hold: decoding a frame needs its whole size in memory (`--frame-size` stops here too). */
+export const MAX_FRAME_SIZE = 32 * 1024 * 1024;
+/** The shortest zstd frame: magic, header descriptor, one more header byte, one block header. */
+export const MIN_FRAME_LENGTH = 4 + 1 + 1 + 3;
 
 export interface FrameEntry {
   compressed: number;

@@ -7,17 +7,20 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Decompressor } from 'zstd-napi';
+import zstdBinding from 'zstd-napi/binding.js'; // zstd's own decoder with a fixed output buffer (zstd-napi's Decompressor sizes it from the frame header)
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import type { ImageFormat, ImageReader } from '../types.js';
-import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
+import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, frameInfo, MAX_FRAME_SIZE, MIN_FRAME_LENGTH, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
 import { scanFrames } from './scan.js';
 
 interface Frame extends FrameEntry {
   offset: number; // in the file
   mediaStart: number;
 }
+
+/** Stored bytes fetched in one read when frames are small. */
+const READ_AHEAD = 4 * 1024 * 1024;
 
 const invalid = (where: string, why: string, cause?: unknown) => new ExhibitError('IMAGE_INVALID', `${where}: ${why}`, cause === undefined ? {} : { cause });
 
@@ -26,8 +29,10 @@ export class ZstdReader implements ImageReader {
   readonly files: readonly string[];
   readonly size: number;
   readonly warnings: string[] = [];
-  private readonly decompressor = new Decompressor();
+  private readonly dctx = new zstdBinding.DCtx();
   private cache: { index: number; data: Buffer } | undefined;
+  /** Stored bytes read ahead (up to READ_AHEAD at once), so many small frames do not cost a read each. */
+  private window: { start: number; bytes: Buffer } | undefined;
 
   private constructor(
     private readonly file: string,
@@ -40,10 +45,19 @@ export class ZstdReader implements ImageReader {
     this.size = last ? last.mediaStart + last.decompressed : 0;
   }
 
-  private static index(entries: readonly FrameEntry[]): Frame[] {
+  /**
+   * Place the frames, each checked to be one a decoder can be held to: at
+   * least a minimal frame long, and between 1 byte and MAX_FRAME_SIZE of
+   * media. Decoding is bounded by that declared size (see `frame`).
+   */
+  private static index(entries: readonly FrameEntry[], file: string): Frame[] {
     let offset = 0;
     let media = 0;
-    return entries.map((e) => {
+    return entries.map((e, i) => {
+      const where = `frame ${i} (at byte ${offset}) in ${file}`;
+      if (e.compressed < MIN_FRAME_LENGTH) throw invalid(where, `the seek table gives it ${e.compressed} stored bytes, too few for a zstd frame`);
+      if (e.decompressed === 0) throw invalid(where, 'the seek table declares it empty (0 bytes of media)');
+      if (e.decompressed > MAX_FRAME_SIZE) throw invalid(where, `it declares ${e.decompressed} bytes of media, more than the ${MAX_FRAME_SIZE} a frame may hold`);
       const f = { ...e, offset, mediaStart: media };
       offset += e.compressed;
       media += e.decompressed;
@@ -80,7 +94,7 @@ export class ZstdReader implements ImageReader {
         const at = 8 + i * es;
         entries.push({ compressed: table.readUInt32LE(at), decompressed: table.readUInt32LE(at + 4), checksum: es === ENTRY_SIZE ? table.readUInt32LE(at + 8) : 0 });
       }
-      const frames = ZstdReader.index(entries);
+      const frames = ZstdReader.index(entries, abs);
       const end = frames.length > 0 ? frames[frames.length - 1]!.offset + frames[frames.length - 1]!.compressed : 0;
       if (end !== tableStart) throw noTable(`the seek table's frames end at byte ${end}, but the table starts at ${tableStart}`);
       return new ZstdReader(abs, h, frames, true);
@@ -102,7 +116,7 @@ export class ZstdReader implements ImageReader {
     try {
       const limit = end ?? (await h.stat()).size;
       const { entries, stoppedAt } = await scanFrames(h, limit, () => frameSize);
-      const r = new ZstdReader(abs, h, ZstdReader.index(entries), false);
+      const r = new ZstdReader(abs, h, ZstdReader.index(entries, abs), false);
       if (stoppedAt < limit) r.warnings.push(`no whole zstd frame at byte ${stoppedAt} of ${abs}; ${limit - stoppedAt} bytes from there were not read`);
       return r;
     } catch (err) {
@@ -111,24 +125,48 @@ export class ZstdReader implements ImageReader {
     }
   }
 
-  /** Frame `i` decompressed and checked. */
+  /**
+   * Frame `i` decompressed and checked. Its header must declare exactly the
+   * media size the seek table gives it, and it is decoded into a buffer of
+   * that size, which zstd never writes past: a frame that would decode to
+   * more (a decompression bomb) fails without its output being made.
+   */
   async frame(i: number): Promise<Buffer> {
     if (this.cache?.index === i) return this.cache.data;
     const f = this.frames[i]!;
     const label = `frame ${i} (media bytes ${f.mediaStart}..${f.mediaStart + f.decompressed - 1}) in ${this.file}`;
-    const stored = Buffer.alloc(f.compressed);
-    const { bytesRead } = await this.handle.read(stored, 0, f.compressed, f.offset);
-    if (bytesRead !== f.compressed) throw invalid(label, 'the file ends inside it (truncated)');
-    let data: Buffer;
+    const stored = await this.stored(f);
+    if (stored.length !== f.compressed) throw invalid(label, 'the file ends inside it (truncated)');
+    const head = frameInfo(stored, 0);
+    if (head === undefined || head.length !== f.compressed) throw invalid(label, `its ${f.compressed} stored bytes are not one whole zstd frame: damaged`);
+    if (head.contentSize === undefined) throw invalid(label, 'its header gives no content size, so its output cannot be bounded (exhibit always writes one)');
+    if (head.contentSize !== f.decompressed) throw invalid(label, `its header declares ${head.contentSize} bytes of content, the seek table ${f.decompressed}`);
+    const data = Buffer.allocUnsafe(f.decompressed);
+    let n: number;
     try {
-      data = this.decompressor.decompress(stored);
+      n = this.dctx.decompress(data, stored);
     } catch (err) {
       throw invalid(label, `it does not decompress (${(err as Error).message}): damaged`, err);
     }
-    if (data.length !== f.decompressed) throw invalid(label, `it decompresses to ${data.length} bytes instead of ${f.decompressed}`);
+    if (n !== f.decompressed) throw invalid(label, `it decompresses to ${n} bytes instead of ${f.decompressed}`);
     if (this.hasSeekTable && f.checksum !== stored.readUInt32LE(stored.length - 4)) throw invalid(label, 'its checksum differs from the seek table\'s');
     this.cache = { index: i, data };
     return data;
+  }
+
+  /** The stored bytes of frame `f` (fewer when the file ends inside it), from the read-ahead window when they are in it. */
+  private async stored(f: Frame): Promise<Buffer> {
+    const w = this.window;
+    if (w && f.offset >= w.start && f.offset + f.compressed <= w.start + w.bytes.length) return w.bytes.subarray(f.offset - w.start, f.offset - w.start + f.compressed);
+    if (f.compressed >= READ_AHEAD) {
+      const b = Buffer.alloc(f.compressed);
+      const { bytesRead } = await this.handle.read(b, 0, f.compressed, f.offset);
+      return b.subarray(0, bytesRead);
+    }
+    const b = Buffer.alloc(READ_AHEAD);
+    const { bytesRead } = await this.handle.read(b, 0, READ_AHEAD, f.offset);
+    this.window = { start: f.offset, bytes: b.subarray(0, bytesRead) };
+    return this.window.bytes.subarray(0, Math.min(f.compressed, bytesRead));
   }
 
   async read(into: Uint8Array, offset: number, length: number): Promise<number> {

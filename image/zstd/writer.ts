@@ -93,7 +93,7 @@ export class ZstdWriter implements ImageWriter {
     }
     this.file = await OutputFile.adopt(this.file.filePath, st.size);
     await hashPrefix(this.file.filePath, st.size, this.fileHash);
-    this.entries.push(...found);
+    for (const e of found) this.entries.push(e);
     this.media = mediaBytes;
   }
 
