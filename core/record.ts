@@ -74,8 +74,9 @@ export interface AcquisitionRecord {
 /**
  * Limits on a record that is read: a YAML parser holds several hundred bytes
  * per value, so a few MB of hostile YAML (a list of two million zeros) would
- * take gigabytes. A record exhibit writes holds about 16 values per
- * unreadable range, so these admit some 15,000 ranges.
+ * take gigabytes. Long lists of unreadable ranges are written as one text
+ * value (see RANGES_AS_LIST), so a record exhibit writes stays far below the
+ * value count whatever the drive.
  */
 export const MAX_RECORD_BYTES = 4 * 1024 * 1024;
 export const MAX_RECORD_VALUES = 250_000;
@@ -119,7 +120,7 @@ export function readRecordFile(file: string): { bytes: Buffer; parsed: unknown }
     throw fail(describeSystemError(err), err);
   }
   try {
-    return { bytes, parsed: parseBoundedYaml(bytes.toString('utf8'), { maxBytes: MAX_RECORD_BYTES, maxValues: MAX_RECORD_VALUES }) };
+    return { bytes, parsed: normaliseRanges(parseBoundedYaml(bytes.toString('utf8'), { maxBytes: MAX_RECORD_BYTES, maxValues: MAX_RECORD_VALUES })) };
   } catch (err) {
     throw fail(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err), err);
   }
@@ -131,7 +132,48 @@ export function recordFileName(evidence: string): string {
 
 export function renderRecord(record: AcquisitionRecord): string {
   const header = '# exhibit acquisition record. Check it with: exhibit verify <this file>\n';
-  return header + YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false });
+  const ranges = record.read_errors?.ranges;
+  const shown = Array.isArray(ranges) && ranges.length > RANGES_AS_LIST ? { ...record, read_errors: { ...record.read_errors, ranges: rangesAsText(ranges) } } : record;
+  return header + YAML.stringify(shown, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/**
+ * Unreadable ranges past this many are written as one block of text, a line
+ * `<first sector> <sectors> <error>` each, instead of a YAML list: the list
+ * costs the reader about 16 values a range, and a failing drive can leave
+ * hundreds of thousands of ranges, far past what a bounded reader takes. The
+ * text is one value, so a record holds about 150,000 ranges within
+ * MAX_RECORD_BYTES. `readRecordFile` turns it back into the list.
+ */
+export const RANGES_AS_LIST = 1000;
+type Range = { first_sector: number; sectors: number; error: string };
+
+function rangesAsText(ranges: readonly Range[]): string {
+  let out = '';
+  for (const r of ranges) out += `${r.first_sector} ${r.sectors} ${String(r.error).replace(/\s+/g, '_')}\n`;
+  return out;
+}
+
+function rangesFromText(text: string): Range[] {
+  const out: Range[] = [];
+  let n = 0;
+  for (const line of text.split('\n')) {
+    n++;
+    if (line === '') continue;
+    const m = /^(\d{1,16}) (\d{1,16}) (\S+)$/.exec(line);
+    const first = Number(m?.[1]);
+    const sectors = Number(m?.[2]);
+    if (!m || !Number.isSafeInteger(first) || !Number.isSafeInteger(sectors) || sectors < 1) throw new Error(`its unreadable range on line ${n} of the list is not "<first sector> <sectors> <error>"`);
+    out.push({ first_sector: first, sectors, error: m[3]! });
+  }
+  return out;
+}
+
+/** A record's ranges written as text are turned back into the list every reader expects. */
+function normaliseRanges(parsed: unknown): unknown {
+  const errors = (parsed as { read_errors?: { ranges?: unknown } } | null)?.read_errors;
+  if (errors && typeof errors === 'object' && typeof errors.ranges === 'string') errors.ranges = rangesFromText(errors.ranges);
+  return parsed;
 }
 
 /** Remove what writeFileAtomic leaves behind when killed mid-write (`.<name>.<pid>.tmp`) for the given target names in `dir`. */

@@ -67,3 +67,32 @@ describe('an E01 with 500,000 error ranges', () => {
     expect(r.stdout).toMatch(/checked 32 chunks: all sound/);
   });
 });
+
+describe('a record with 150,000 unreadable ranges (a failing drive)', () => {
+  it('is written compactly, read back whole, and verify takes it within 300 MiB', async () => {
+    const { renderRecord, readRecordFile, RANGES_AS_LIST } = await import('../core/record.js');
+    const { exhibitMeasured, noTime } = await import('./helpers/rss.js');
+    const dir = path.join(work, 'ranges');
+    const src = path.join(work, 'ranges-src.bin');
+    fs.writeFileSync(src, Buffer.alloc(1 << 20, 7));
+    const a = exhibit(['acquire', src, '-o', dir, '-c', 'R-1', '-e', 'EV', '-x', 'R. Examiner', '--hash', 'sha256']);
+    expect(a.code, a.stderr).toBe(0);
+    const file = path.join(dir, 'EV.acquisition.yaml');
+    const rec = readRecordFile(file).parsed as Parameters<typeof renderRecord>[0];
+    const ranges = Array.from({ length: 150_000 }, (_, i) => ({ first_sector: i * 2, sectors: 1, error: 'EIO' }));
+    expect(ranges.length).toBeGreaterThan(RANGES_AS_LIST);
+    fs.writeFileSync(file, renderRecord({ ...rec, read_errors: { ...rec.read_errors, unreadable_sectors: ranges.length, ranges } }));
+    const back = readRecordFile(file).parsed as typeof rec;
+    expect(back.read_errors.ranges).toEqual(ranges);
+    if (noTime) return;
+    const sha = (rec.media.hashes as { sha256: string }).sha256;
+    const v = exhibitMeasured(['verify', dir, '--no-record', '--json', '--expect', `sha256:${sha}`]);
+    // The record no longer matches its custody entry (it was rewritten here): that failure, and nothing else, is expected.
+    expect(v.code).toBe(4);
+    const j = JSON.parse(v.stdout);
+    expect(j.problems.join('\n')).toMatch(/the record's SHA-256 .* is in none of/);
+    expect(j.problems.join('\n')).not.toMatch(/cannot be read/);
+    expect(j.notes.join('\n')).toMatch(/150000 sectors could not be read/);
+    expect(v.rssMiB).toBeLessThan(300);
+  });
+});
