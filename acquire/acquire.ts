@@ -39,6 +39,7 @@ import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource } from './read-
 import { checkSameIdentity, checkSamples, identityOf } from './resume-check.js';
 import { SourceReader } from './source-reader.js';
 import { openSource, type SourceFacts } from './source.js';
+import { readInput } from '../core/input-file.js';
 
 export { checkEvidenceId, checkText } from './checks.js';
 
@@ -119,7 +120,7 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
     }
     return undefined;
   }
-  const recordText = fs.existsSync(recordPath) ? await fsp.readFile(recordPath, 'utf8') : '';
+  const recordText = fs.existsSync(recordPath) ? (await readInput(recordPath, { code: 'RESUME_MISMATCH' })).toString('utf8') : '';
   if (/^result: complete$/m.test(recordText)) {
     // A run killed after its final record but before removing its journal: what follows the record
     // (onRecorded: the custody log) may not have happened; do it now, then the journal is stale.

@@ -21,6 +21,7 @@ import type { ImageFile } from '../image/types.js';
 import { checkEvidenceId, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
 import { runPipeline } from './pipeline.js';
 import { makeWriter, type FormatSettings } from './writers.js';
+import { readInputTextSync } from '../core/input-file.js';
 
 export interface ConvertOptions {
   image: string;
@@ -51,9 +52,9 @@ function sourceRecord(base: string): { path: string; record: AcquisitionRecord }
   const p = `${base}.acquisition.yaml`;
   if (!fs.existsSync(p)) return undefined;
   try {
-    return { path: p, record: YAML.parse(fs.readFileSync(p, 'utf8')) as AcquisitionRecord };
+    return { path: p, record: YAML.parse(readInputTextSync(p)) as AcquisitionRecord };
   } catch (err) {
-    throw new ExhibitError('IMAGE_INVALID', `the record beside the image, ${p}, cannot be read: ${describeSystemError(err)}`, { cause: err });
+    throw new ExhibitError('IMAGE_INVALID', `the record beside the image, ${p}, cannot be read: ${err instanceof ExhibitError ? err.message : describeSystemError(err)}`, { cause: err });
   }
 }
 

@@ -21,6 +21,7 @@ import { openImage } from '../image/open.js';
 import { readRoFlag } from './block-device.js';
 import { checkMounts, checkOutputNotOnSource } from './read-only.js';
 import { openSource, type SourceFacts } from './source.js';
+import { readInputTextSync } from '../core/input-file.js';
 
 /** What identifies a drive that was acquired: a target matching one is evidence and is refused. */
 export interface SourceIdentity {
@@ -147,7 +148,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
   let target: fsp.FileHandle | undefined;
   try {
     const recordPath = `${base}.acquisition.yaml`;
-    const rec = fs.existsSync(recordPath) ? (YAML.parse(fs.readFileSync(recordPath, 'utf8')) as AcquisitionRecord) : undefined;
+    const rec = fs.existsSync(recordPath) ? (YAML.parse(readInputTextSync(recordPath)) as AcquisitionRecord) : undefined;
     const mediaBytes = rec ? rec.media.size_bytes : reader.size;
     // An E01 of an odd-sized source holds zeros after it, and the recorded hashes cover them too.
     const padding = rec ? (rec.media.padding_bytes ?? 0) : 0;

@@ -5,7 +5,6 @@
  * log (opening the case and registering the item when they are new) and the
  * log is copied beside the image.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   acquisitionEntryFor,
@@ -24,6 +23,7 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { info } from './messages.js';
 import { examinerSigner, openStore } from './store.js';
+import { readInputSync } from '../core/input-file.js';
 
 export interface CustodyContext {
   store: CaseStore;
@@ -56,7 +56,7 @@ export interface LoggedAcquisition {
 export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRecord, recordPath: string): Promise<LoggedAcquisition> {
   const folder = path.dirname(path.resolve(recordPath));
   try {
-    const recordSha256 = sha256Hex(fs.readFileSync(recordPath));
+    const recordSha256 = sha256Hex(readInputSync(recordPath));
     let seq = acquisitionEntryFor(ctx.store, checkCaseNumber(record.case), record.evidence, recordSha256);
     if (seq === undefined) {
       const w = logForEvidence(ctx.store, record.case, evidenceFromRecord(record), {

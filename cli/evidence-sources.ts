@@ -5,13 +5,14 @@ import YAML from 'yaml';
 import type { SourceIdentity } from '../acquire/restore.js';
 import { CaseStore, exhibitPaths } from '../case-store/index.js';
 import type { AcquisitionRecord } from '../core/record.js';
+import { readInputTextSync } from '../core/input-file.js';
 
 /** Every source an acquisition in this machine's store (and the image's own record) came from. */
 export function evidenceSources(image?: string): SourceIdentity[] {
   const out: SourceIdentity[] = [];
   const add = (file: string) => {
     try {
-      const r = YAML.parse(fs.readFileSync(file, 'utf8')) as AcquisitionRecord;
+      const r = YAML.parse(readInputTextSync(file)) as AcquisitionRecord;
       const d = (r.source.device ?? {}) as { serial?: string; wwid?: string; loop_backing_file?: string };
       out.push({
         ...(d.serial ? { serial: d.serial } : {}),

@@ -1,6 +1,6 @@
 /** Checks on text that people type and exhibit records: one line, bounded length. */
-import fs from 'node:fs';
 import { ExhibitError } from './errors.js';
+import { readInputTextSync } from './input-file.js';
 
 /** Free text ends up in image headers and log lines that cannot hold tabs or line breaks. */
 export function checkText(what: string, value: string | undefined, max = 2999): void {
@@ -22,7 +22,7 @@ export function checkName(what: string, value: string, max: number): string {
 /** A file's text, or undefined when it does not exist (other errors are thrown). */
 export function readTextIfExists(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readInputTextSync(file, { code: 'NOT_FOUND' });
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return undefined;
     throw err;

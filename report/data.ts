@@ -3,7 +3,6 @@
  * acquisition records the store points at. A case whose custody log fails
  * its check gets no report: the error names the entry instead.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { caseSummary, checkpointOf, logLines, requireIntact, type CaseStore, type CaseSummary } from '../case-store/index.js';
@@ -11,6 +10,7 @@ import type { CheckedEntry } from '../core/custody-check.js';
 import { parseCheckpoint } from '../core/custody.js';
 import { sha256Hex } from '../core/crypto.js';
 import type { AcquisitionRecord } from '../core/record.js';
+import { readInputSync } from '../core/input-file.js';
 
 export interface AcquisitionDetail {
   row: Record<string, unknown>;
@@ -40,7 +40,7 @@ export function gatherReport(store: CaseStore, caseNumber: string): ReportData {
   const acquisitions = summary.acquisitions.map((row): AcquisitionDetail => {
     const recordPath = path.join(String(row.folder), String(row.record_file));
     try {
-      const bytes = fs.readFileSync(recordPath);
+      const bytes = readInputSync(recordPath);
       // Only the record the custody log logged is shown and attached as such: a changed one is not.
       if (sha256Hex(bytes) !== row.record_sha256) return { row, recordPath, missing: 'changed since it was logged: its SHA-256 differs from the custody log\'s' };
       const recordText = bytes.toString('utf8');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML, { isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { readInputTextSync } from '../core/input-file.js';
 
 export const SECTIONS = ['summary', 'evidence', 'acquisitions', 'verifications', 'custody', 'integrity', 'how-to-check', 'declaration'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -36,8 +37,9 @@ export function defaultTemplatePath(): string {
 export function loadTemplate(file: string = defaultTemplatePath()): ReportTemplate {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readInputTextSync(file, { code: 'USAGE' });
   } catch (err) {
+    if (err instanceof ExhibitError) throw err;
     throw new ExhibitError('USAGE', `cannot read the template ${file}: ${describeSystemError(err)}`, { cause: err });
   }
   const lines = new LineCounter();

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import fs from 'node:fs';
 import path from 'node:path';
 import { recordVerification } from '../../case-store/index.js';
 import { withCaseSigner } from '../store.js';
@@ -17,6 +16,7 @@ import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
+import { readInputTextSync } from '../../core/input-file.js';
 
 const SOURCE = 'the source, read again';
 
@@ -79,6 +79,7 @@ export function verifyCommand(): Command {
           await checkSource(report, f.source, f.allowMounted === true, stop.signal, (p) => (progress = p));
           progress?.done();
         }
+        if (stop.signal.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
         if (!f.json) process.stdout.write(reportText(report)); // the verdict first: a failure to log it must not hide it
         let logged: ReturnType<typeof logVerification>;
         try {
@@ -159,7 +160,7 @@ function reportText(r: VerifyReport): string {
 /** --source: read the source again and compare it with the record; adds to the report and settles it again. */
 async function checkSource(report: VerifyReport, source: string, allowMounted: boolean, signal: AbortSignal, show: (p: Progress) => void): Promise<void> {
   if (!report.record) throw new ExhibitError('USAGE', '--source compares a source with its acquisition record, and this image has none');
-  const rec = YAML.parse(fs.readFileSync(report.record.file, 'utf8')) as AcquisitionRecord;
+  const rec = YAML.parse(readInputTextSync(report.record.file)) as AcquisitionRecord;
   const recorded = rec.media.hashes ?? {};
   const algorithms = (Object.keys(recorded) as HashAlgorithm[]).filter((a) => ['md5', 'sha1', 'sha256', 'sha512'].includes(a));
   let progress: Progress | undefined;
