@@ -46,8 +46,8 @@ interface Run {
 /**
  * Run exhibit, killed (SIGKILL) if it has not ended after `limitMs`: a hang shows as
  * `signal: SIGKILL`, never as a stuck test. With `signalAt`, the preloaded hook sends
- * the signal: "read:<n>:<SIG>" at the n-th FileHandle read, "open:<suffix>:<SIG>" when
- * a file whose name ends with <suffix> is opened or read.
+ * the signal: "read:<n>:<SIG>" at the n-th FileHandle read, "open:<suffix>:<SIG>[:<n>]" when
+ * a file whose name ends with <suffix> is opened or read (the n-th time).
  */
 function run(args: string[], o: { signalAt?: string; limitMs?: number } = {}): Promise<Run> {
   const child = spawn(process.execPath, [...(o.signalAt ? ['--import', hook] : []), BIN, ...args], {
@@ -78,7 +78,7 @@ beforeAll(() => {
     [
       "import fs from 'node:fs';",
       "import fsp from 'node:fs/promises';",
-      "const [op, arg, sig] = (process.env.EXHIBIT_TEST_SIGNAL_AT ?? '').split(':');",
+      "const [op, arg, sig, nth = '1'] = (process.env.EXHIBIT_TEST_SIGNAL_AT ?? '').split(':');",
       'let fired = false;',
       'const fire = () => { if (!fired) { fired = true; process.kill(process.pid, sig); } };',
       "if (op === 'read') {",
@@ -90,7 +90,8 @@ beforeAll(() => {
       '  proto.read = function (...a) { if (++n === Number(arg)) fire(); return orig.apply(this, a); };',
       '}',
       "if (op === 'open') {",
-      "  const watch = (obj, name) => { const orig = obj[name]; obj[name] = function (...a) { if (String(a[0]).endsWith(arg)) fire(); return orig.apply(this, a); }; };",
+      '  let seen = 0;',
+      "  const watch = (obj, name) => { const orig = obj[name]; obj[name] = function (...a) { if (String(a[0]).endsWith(arg) && ++seen === Number(nth)) fire(); return orig.apply(this, a); }; };",
       "  watch(fs, 'openSync'); watch(fs, 'readFileSync'); watch(fsp, 'open');",
       '}',
       '',
@@ -261,6 +262,21 @@ describe('SIGTERM and SIGINT end every command with exit 130', () => {
     expect(r.code, r.stderr).toBe(130);
     expectOneLineError(r.stderr, /interrupted/);
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('restore, SIGTERM while it reads the target back: exit 130, one line, nothing logged as checked', async () => {
+    const dir = path.join(work, 'restore-back');
+    fs.mkdirSync(dir);
+    const img = path.join(dir, 'img.raw');
+    fs.closeSync(fs.openSync(img, 'w'));
+    fs.truncateSync(img, 256 * 1024 * 1024);
+    const target = path.join(dir, 'restored.dd');
+    // The target is opened twice: to be written, then to be read back.
+    const r = await run(['restore', img, target, '--no-record'], { signalAt: 'open:restored.dd:SIGTERM:2' });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(130);
+    expectOneLineError(r.stderr, /interrupted while reading the target back/);
+    expect(r.stdout).not.toMatch(/RESTORED/);
   });
 
   it('a named pipe and SIGTERM: verify never waits on the pipe', async () => {
