@@ -40,6 +40,7 @@ import { SourceReader } from './source-reader.js';
 import { openSource, type SourceFacts } from './source.js';
 import { lockIfFolderExists, lockOutput, type OutputLock } from './output-lock.js';
 import { asOwner, describeOwner, ownerState } from './process-owner.js';
+import { readInput } from '../core/input-file.js';
 
 export { checkEvidenceId, checkText } from './checks.js';
 
@@ -139,7 +140,7 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
       hints: ['wait for it to end; an acquisition that was stopped resumes with the same command'],
     });
   }
-  const recordText = fs.existsSync(recordPath) ? await fsp.readFile(recordPath, 'utf8') : '';
+  const recordText = fs.existsSync(recordPath) ? (await readInput(recordPath, { code: 'RESUME_MISMATCH' })).toString('utf8') : '';
   if (/^result: complete$/m.test(recordText)) {
     // A run killed after its final record but before removing its journal: what follows the record
     // (onRecorded: the custody log) may not have happened; do it now, then the journal is stale.

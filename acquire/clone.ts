@@ -107,7 +107,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     target = undefined;
     const readOnly = await proof.finish();
     o.onPhase?.('reading back', bytes);
-    const targetSums = await readBackHashes(o.target, bytes, o.hashes, o.onProgress);
+    const targetSums = await readBackHashes(o.target, bytes, o.hashes, o.onProgress, 0, o.signal);
     const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(o.hashes.map((a) => [a, m.get(a)![0]!]));
     const out: CloneOutcome = { recordFile: o.recordFile, source: facts, bytes, sourceHashes: pick(sourceSums), targetHashes: pick(targetSums), readOnly, unreadable: bad.ranges, problems: [] };
     for (const a of o.hashes) {

@@ -5,7 +5,6 @@
  * sectors were unreadable, and everything needed to continue and to write the
  * final record. It is removed once the acquisition is complete.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
@@ -14,6 +13,7 @@ import type { Timestamp } from '../core/time.js';
 import type { BadRange } from './bad-sectors.js';
 import { lockFileName } from './output-lock.js';
 import type { ProcessOwner } from './process-owner.js';
+import { readInput } from '../core/input-file.js';
 
 export interface SessionEntry {
   examiner: string;
@@ -71,8 +71,9 @@ export function journalFileName(evidence: string): string {
 export async function readJournal(file: string): Promise<Journal | undefined> {
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    text = (await readInput(file, { code: 'RESUME_MISMATCH' })).toString('utf8');
   } catch (err) {
+    if (err instanceof ExhibitError) throw err;
     if (['ENOENT', 'ENOTDIR'].includes((err as { code?: string }).code ?? '')) return undefined;
     throw new ExhibitError('OUTPUT_WRITE', `cannot read the resume journal ${file}: ${describeSystemError(err)}`, { cause: err });
   }

@@ -110,7 +110,7 @@ export async function openTarget(target: string, exists: boolean): Promise<fsp.F
 }
 
 /** Make the target durable, drop a device's buffers, then hash its first `bytes` as read back. */
-export async function readBackHashes(target: string, bytes: number, algorithms: HashAlgorithm[], onProgress?: (done: number) => void, paddingBytes = 0): Promise<Map<string, string[]>> {
+export async function readBackHashes(target: string, bytes: number, algorithms: HashAlgorithm[], onProgress?: (done: number) => void, paddingBytes = 0, signal?: AbortSignal): Promise<Map<string, string[]>> {
   if (fs.statSync(target).isBlockDevice()) {
     const flushed = spawnSync('blockdev', ['--flushbufs', target], { encoding: 'utf8' }); // read the device, not the page cache
     if (flushed.status !== 0) throw new ExhibitError('OUTPUT_WRITE', `cannot drop the buffers of ${target} before reading it back: ${(flushed.stderr || flushed.error?.message || '').trim()}`);
@@ -125,6 +125,7 @@ export async function readBackHashes(target: string, bytes: number, algorithms: 
     async function* pieces(): AsyncGenerator<Uint8Array> {
       const buf = Buffer.allocUnsafe(PIECE);
       for (let pos = 0; pos < bytes; pos += PIECE) {
+        if (signal?.aborted) throw new ExhibitError('INTERRUPTED', `interrupted while reading the target back: it was written whole but not checked`);
         const n = Math.min(PIECE, bytes - pos);
         const { bytesRead } = await back.read(buf, 0, n, pos).catch((err: unknown) => {
           throw new ExhibitError('VERIFY_FAILED', `reading the target ${target} back failed at byte ${pos}: ${describeSystemError(err)}`, { cause: err });
@@ -181,7 +182,10 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     if (o.wipeExcess && excessBytes > 0) {
       o.onPhase?.('wiping', excessBytes);
       const zeros = Buffer.alloc(PIECE);
-      for (let pos = mediaBytes; pos < mediaBytes + excessBytes; pos += PIECE) await writeAll(t, zeros.subarray(0, Math.min(PIECE, mediaBytes + excessBytes - pos)), pos, o.target);
+      for (let pos = mediaBytes; pos < mediaBytes + excessBytes; pos += PIECE) {
+        if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', `interrupted while zeroing the target beyond the media, at byte ${pos}`);
+        await writeAll(t, zeros.subarray(0, Math.min(PIECE, mediaBytes + excessBytes - pos)), pos, o.target);
+      }
     }
     await t.sync().catch((err: unknown) => {
       throw new ExhibitError('OUTPUT_WRITE', `cannot make the target ${o.target} durable: ${describeSystemError(err)}`, { cause: err });
@@ -190,7 +194,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     target = undefined;
 
     o.onPhase?.('reading back', mediaBytes);
-    const readSums = await readBackHashes(o.target, mediaBytes, algorithms, o.onProgress, padding);
+    const readSums = await readBackHashes(o.target, mediaBytes, algorithms, o.onProgress, padding, o.signal);
     const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(algorithms.map((a) => [a, m.get(a)![0]!]));
     const out: RestoreOutcome = {
       image: o.image,

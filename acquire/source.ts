@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
+import { kindOf } from '../core/input-file.js';
 import { decodeDev, devString, probeBlockDevice, type BlockDeviceFacts } from './block-device.js';
 
 export interface FileFacts {
@@ -51,8 +52,9 @@ function openError(err: unknown, p: string): ExhibitError {
   return new ExhibitError('SOURCE_UNREADABLE', `cannot open source ${p}: ${describeSystemError(err)}`, { cause: err });
 }
 
-async function openReadOnly(p: string, noatime: boolean): Promise<fsp.FileHandle> {
-  const flags = fs.constants.O_RDONLY | (noatime ? fs.constants.O_NOATIME : 0);
+/** A file is opened with O_NONBLOCK: if the name was swapped for a named pipe since it was checked, open() does not wait (the opened file is checked again). */
+async function openReadOnly(p: string, noatime: boolean, file = false): Promise<fsp.FileHandle> {
+  const flags = fs.constants.O_RDONLY | (noatime ? fs.constants.O_NOATIME : 0) | (file ? fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY : 0);
   return fsp.open(p, flags);
 }
 
@@ -66,7 +68,7 @@ export async function openSource(p: string): Promise<OpenSource> {
   const resolved = await fsp.realpath(p).catch(() => path.resolve(p));
   if (st.isDirectory()) throw new ExhibitError('SOURCE_UNREADABLE', `source ${p} is a folder, not a drive or image file`);
   if (!st.isBlockDevice() && !st.isFile()) {
-    throw new ExhibitError('SOURCE_UNREADABLE', `source ${p} is neither a block device nor a regular file`, {
+    throw new ExhibitError('SOURCE_UNREADABLE', `source ${p} is ${kindOf(st)}, neither a block device nor a regular file`, {
       hints: ['give a whole drive such as /dev/sdb, a partition such as /dev/sdb1, or a file'],
     });
   }
@@ -114,12 +116,12 @@ export async function openSource(p: string): Promise<OpenSource> {
   let handle: fsp.FileHandle;
   let atimePreserved = true;
   try {
-    handle = await openReadOnly(p, true);
+    handle = await openReadOnly(p, true, true);
   } catch (err) {
     if (errnoOf(err) !== 'EPERM') throw openError(err, p);
     atimePreserved = false; // O_NOATIME needs ownership of the file or CAP_FOWNER
     try {
-      handle = await openReadOnly(p, false);
+      handle = await openReadOnly(p, false, true);
     } catch (err2) {
       throw openError(err2, p);
     }

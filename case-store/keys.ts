@@ -11,6 +11,7 @@ import { looksAlike, mixedScriptWord } from '../core/look-alike.js';
 import { checkName, normalName } from '../core/text.js';
 import { timestamp } from '../core/time.js';
 import type { CaseStore } from './store.js';
+import { readInputTextSync } from '../core/input-file.js';
 
 export interface KeyRow {
   fingerprint: string;
@@ -145,7 +146,7 @@ export function loadSigner(store: CaseStore, examiner: string, passphrase?: stri
   if (!row.private_file) throw new ExhibitError('KEY', `the private key of ${name} is not on this machine`);
   let pem: string;
   try {
-    pem = fs.readFileSync(row.private_file, 'utf8');
+    pem = readInputTextSync(row.private_file, { code: 'KEY' });
   } catch (err) {
     throw new ExhibitError('KEY', `cannot read the private key of ${name} (${row.private_file}): ${describeSystemError(err)}`, { cause: err });
   }

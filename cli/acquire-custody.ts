@@ -5,7 +5,6 @@
  * log (opening the case and registering the item when they are new) and the
  * log is copied beside the image.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   acquisitionEntryFor,
@@ -25,6 +24,7 @@ import type { Payload } from '../core/custody.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { info } from './messages.js';
 import { examinerSigner, openStore } from './store.js';
+import { readInputSync } from '../core/input-file.js';
 
 export interface CustodyContext {
   store: CaseStore;
@@ -58,7 +58,7 @@ export interface LoggedAcquisition {
 export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRecord, recordPath: string, convertedFrom?: Payload): Promise<LoggedAcquisition> {
   const folder = path.dirname(path.resolve(recordPath));
   try {
-    const recordSha256 = sha256Hex(fs.readFileSync(recordPath));
+    const recordSha256 = sha256Hex(readInputSync(recordPath));
     let seq = convertedFrom ? undefined : acquisitionEntryFor(ctx.store, checkCaseNumber(record.case), record.evidence, recordSha256);
     if (seq === undefined) {
       const payload = acquisitionPayload(record, folder, path.basename(recordPath), recordSha256);

@@ -14,6 +14,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
+import { exitOnInterrupt } from './signals.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -57,6 +58,7 @@ export function buildProgram(version: string): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(packageVersion());
+  const release = exitOnInterrupt();
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -66,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.USAGE;
     }
     return reportError(err);
+  } finally {
+    release();
   }
   return exitCodeOf(program) ?? EXIT.OK;
 }

@@ -1,13 +1,14 @@
 /** Passphrases for encrypted keys: from a file (first line) or the EXHIBIT_PASSPHRASE variable, never from the command line. */
-import fs from 'node:fs';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { readInputTextSync } from '../core/input-file.js';
 
 export function readPassphrase(file: string | undefined, envName: string | undefined = 'EXHIBIT_PASSPHRASE'): string | undefined {
   if (file !== undefined) {
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readInputTextSync(file, { code: 'USAGE' });
     } catch (err) {
+      if (err instanceof ExhibitError) throw err;
       throw new ExhibitError('USAGE', `cannot read the passphrase file ${file}: ${describeSystemError(err)}`, { cause: err });
     }
     const first = text.split(/\r?\n/)[0] ?? '';

@@ -1,5 +1,8 @@
 import { EXIT } from './exit-codes.js';
 
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let stopping = 0; // commands that stop by themselves on a signal (interruptSignal), running now
+
 /**
  * First Ctrl-C (SIGINT), SIGTERM or SIGHUP: abort cleanly (the command seals
  * what it has and records it as incomplete). A second one, at least two
@@ -18,12 +21,35 @@ export function interruptSignal(onFirst: () => void): { signal: AbortSignal; dis
     ctl.abort();
     onFirst();
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, handler);
+  for (const s of SIGNALS) process.on(s, handler);
+  stopping++;
+  let disposed = false;
   return {
     signal: ctl.signal,
     dispose: () => {
-      for (const s of signals) process.off(s, handler);
+      if (disposed) return;
+      disposed = true;
+      stopping--;
+      for (const s of SIGNALS) process.off(s, handler);
     },
+  };
+}
+
+/**
+ * For every command that does not stop by itself (inspect, report, the store
+ * commands, and any command before or after its long part): a signal ends
+ * exhibit at once with exit 130. JavaScript runs between whole operations, so
+ * a store transaction or a report file being written is never cut in half.
+ * Returns the function that removes the handlers.
+ */
+export function exitOnInterrupt(): () => void {
+  const handler = (): void => {
+    if (stopping > 0) return; // the running command stops by itself (interruptSignal)
+    process.stderr.write('exhibit: error: interrupted\n');
+    process.exit(EXIT.INTERRUPTED);
+  };
+  for (const s of SIGNALS) process.on(s, handler);
+  return () => {
+    for (const s of SIGNALS) process.off(s, handler);
   };
 }

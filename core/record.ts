@@ -5,11 +5,12 @@
  * field changes meaning.
  */
 import fs from 'node:fs/promises';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import YAML, { Lexer } from 'yaml';
 import type { Digests } from './crypto.js';
 import { EVIDENCE_FILE_MODE } from './modes.js';
+import { readInputSync } from './input-file.js';
 import { describeSystemError, ExhibitError } from './errors.js';
 import type { Timestamp } from './time.js';
 
@@ -114,7 +115,7 @@ export function readRecordFile(file: string): { bytes: Buffer; parsed: unknown }
   try {
     const size = statSync(file).size;
     if (size > MAX_RECORD_BYTES) throw fail(`it is ${size} bytes, more than the ${MAX_RECORD_BYTES} exhibit reads`);
-    bytes = readFileSync(file);
+    bytes = readInputSync(file); // a regular file only: a named pipe is refused, never waited on
   } catch (err) {
     if (err instanceof ExhibitError) throw err;
     throw fail(describeSystemError(err), err);

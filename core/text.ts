@@ -1,6 +1,6 @@
 /** Checks on text that people type and exhibit records: one line, bounded length. */
-import fs from 'node:fs';
 import { ExhibitError } from './errors.js';
+import { readInputTextSync } from './input-file.js';
 
 /** Every control character (C0, DEL, C1: NEL among them) and the Unicode line and paragraph separators. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -61,7 +61,7 @@ export function normalName(value: string): string {
 /** A file's text, or undefined when it does not exist (other errors are thrown). */
 export function readTextIfExists(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readInputTextSync(file, { code: 'NOT_FOUND' });
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return undefined;
     throw err;

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
+import { openInput } from '../core/input-file.js';
 
 /** Feed the first `length` bytes of a file (all of it when omitted) into `h`, read back in 4 MiB pieces. */
 export async function hashPrefix(file: string, length: number, h: crypto.Hash): Promise<void> {
-  const fd = await fs.open(file, 'r');
+  const fd = await openInput(file);
   try {
     const buf = Buffer.allocUnsafe(4 << 20);
     let pos = 0;
@@ -21,6 +21,6 @@ export async function hashPrefix(file: string, length: number, h: crypto.Hash): 
 /** SHA-256 of a whole file, read back (for image files whose bytes were patched while written). */
 export async function fileSha256(file: string): Promise<string> {
   const h = crypto.createHash('sha256');
-  await hashPrefix(file, (await fs.stat(file)).size, h);
+  await hashPrefix(file, Infinity, h);
   return h.digest('hex');
 }

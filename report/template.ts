@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import YAML, { isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { checkYamlBounds } from '../core/record.js';
+import { readInputTextSync } from '../core/input-file.js';
 
 export const SECTIONS = ['summary', 'evidence', 'acquisitions', 'verifications', 'custody', 'integrity', 'how-to-check', 'declaration'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -47,7 +48,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
   try {
     const size = fs.statSync(file).size;
     if (size > MAX_TEMPLATE_BYTES) throw new ExhibitError('USAGE', `the template ${file} is ${size} bytes, more than the ${MAX_TEMPLATE_BYTES} exhibit reads`);
-    text = fs.readFileSync(file, 'utf8');
+    text = readInputTextSync(file, { code: 'USAGE' });
     checkYamlBounds(text, { maxBytes: MAX_TEMPLATE_BYTES, maxValues: MAX_TEMPLATE_VALUES });
   } catch (err) {
     if (err instanceof ExhibitError) throw err;

@@ -11,6 +11,7 @@ import { checkCustodyLog, splitLog, type CustodyCheck } from '../core/custody-ch
 import { keyFingerprint, readPublicKey, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readTextIfExists } from '../core/text.js';
+import { readInputSync, readInputTextSync } from '../core/input-file.js';
 
 export const LOG_SUFFIX = '.custody.jsonl';
 
@@ -52,8 +53,9 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
   const keysDir = `${stem}.keys`;
   let bytes: Buffer;
   try {
-    bytes = fs.readFileSync(logFile);
+    bytes = readInputSync(logFile, { code: 'NOT_FOUND' });
   } catch (err) {
+    if (err instanceof ExhibitError) throw err;
     throw new ExhibitError('NOT_FOUND', `cannot read the custody log ${logFile}: ${describeSystemError(err)}`, { cause: err });
   }
   // Strict UTF-8 (and a byte order mark kept as a byte): a lenient decoder would turn different
@@ -79,7 +81,14 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
     keyProblems.push({ message: `there is no folder of public keys beside the log (${path.basename(keysDir)}/)` });
   }
   for (const name of names) {
-    const key = readPublicKey(read(path.join(keysDir, name)) ?? '');
+    let pem = '';
+    try {
+      pem = readInputTextSync(path.join(keysDir, name), { code: 'NOT_FOUND' });
+    } catch (err) {
+      keyProblems.push({ message: `${path.basename(keysDir)}/${name} cannot be read: ${err instanceof ExhibitError ? err.message.replace(`${path.join(keysDir, name)} is `, 'it is ') : describeSystemError(err)}` });
+      continue;
+    }
+    const key = readPublicKey(pem);
     if (!key) {
       keyProblems.push({ message: `${path.basename(keysDir)}/${name} is not an Ed25519 public key` });
       continue;
@@ -114,8 +123,9 @@ export function readKeyFiles(files: readonly string[]): Map<string, PublicKey> {
   for (const f of files) {
     let pem: string;
     try {
-      pem = fs.readFileSync(f, 'utf8');
+      pem = readInputTextSync(f, { code: 'USAGE' });
     } catch (err) {
+      if (err instanceof ExhibitError) throw err;
       throw new ExhibitError('USAGE', `cannot read the key ${f}: ${describeSystemError(err)}`, { cause: err });
     }
     const key = readPublicKey(pem);

@@ -4,18 +4,24 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { workerUrl } from '../core/worker-url.js';
 import { fileSha256 } from '../image/file-hash.js';
 
-export async function fileSums(files: readonly string[], inline: boolean): Promise<string[]> {
+export async function fileSums(files: readonly string[], inline: boolean, signal?: AbortSignal): Promise<string[]> {
   if (inline) return Promise.all(files.map((f) => fileSha256(f)));
   const worker = new Worker(workerUrl(import.meta.url, 'file-hash-worker'), { workerData: { files } });
+  let onAbort: (() => void) | undefined;
   try {
     const reply = await new Promise<{ sums?: string[]; error?: string; code?: string }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the file hashing thread stopped (exit code ${code})`)));
+      // Stopped, the thread is ended at once rather than left reading a large file to its end.
+      onAbort = () => reject(new ExhibitError('INTERRUPTED', 'verification interrupted'));
+      if (signal?.aborted) onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     if (!reply.sums) throw new ExhibitError('IMAGE_INVALID', `an image file cannot be read back: ${describeSystemError(Object.assign(new Error(reply.error ?? ''), { code: reply.code }))}`);
     return reply.sums;
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     await worker.terminate();
   }
 }

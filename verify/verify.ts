@@ -23,6 +23,7 @@ import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
+import { readInputSync } from '../core/input-file.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
 
@@ -176,7 +177,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     if (recordPath) {
       try {
         rec = readRecord(recordPath);
-        recordShaOf = sha256Hex(fs.readFileSync(recordPath));
+        recordShaOf = sha256Hex(readInputSync(recordPath));
         report.record = { file: recordPath, sha256: recordShaOf, result: String(rec.result), evidence: String(rec.evidence), case: String(rec.case) };
         if (rec.result !== 'complete') problems.push(`the record ${path.basename(recordPath)} says the acquisition is ${String(rec.result)}${rec.incomplete_reason ? ` (${rec.incomplete_reason})` : ''}`);
       } catch (err) {
@@ -269,8 +270,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.inline !== undefined ? { inline: o.inline } : {}),
       }),
-      containerFiles ? fileSums(reader.files, o.inline ?? reader.size < INLINE_BELOW) : Promise.resolve(undefined),
+      containerFiles ? fileSums(reader.files, o.inline ?? reader.size < INLINE_BELOW, o.signal) : Promise.resolve(undefined),
     ]);
+    if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
     report.units = scan.units;
     report.damage = scan.damaged;
     for (const a of computeList) report.hashes[a] = scan.hashes[a]!;

@@ -3,11 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { acquire, type AcquireFormat } from '../../acquire/acquire.js';
 import { parseFill } from '../../acquire/bad-sectors.js';
-import { addFormatOptions, formatSettings, wholeNumber, type FormatFlags } from '../format-options.js';
+import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
+import { MiB, PiB, sizeOption, TiB, wholeNumber } from '../numbers.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import type { AcquisitionRecord } from '../../core/record.js';
-import { formatBytes, formatDuration, parseSize } from '../../core/units.js';
+import { formatBytes, formatDuration } from '../../core/units.js';
 import { EXIT } from '../exit-codes.js';
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
@@ -58,11 +59,11 @@ export function acquireCommand(version: string): Command {
     .option('--hash <list>', 'hashes of the media: md5, sha1, sha256, sha512, comma-separated', DEFAULT_HASHES.join(','))
     .option('--description <text>', 'what the evidence is, e.g. "Seagate 2 TB from desk drawer"')
     .option('--notes <text>', 'anything else worth recording')
-    .option('--retries <n>', 'extra attempts for each unreadable sector', '2')
+    .option('--retries <n>', 'extra attempts for each unreadable sector, 0 to 100', '2')
     .option('--fill <fill>', 'what an unreadable sector holds in the image: zero, or pattern:<hex> (e.g. pattern:deadbeef)', 'zero')
-    .option('--max-bad-run <size>', 'stop (resumably) after this much unreadable in a row, 0 for no limit', '16MiB')
+    .option('--max-bad-run <size>', 'stop (resumably) after this much unreadable in a row, up to 1 PiB; 0 for no limit', '16MiB')
     .option('--skip-bad', 'for a dying drive: skip past failing areas first, save the healthy data, then come back to them')
-    .option('--sync-every <size>', 'make the image durable and note the resume point this often', '128MiB')
+    .option('--sync-every <size>', 'make the image durable and note the resume point this often, 1 MiB to 1 TiB', '128MiB')
     .option('--resume <dir>', 'continue the interrupted acquisition in <dir> (source and settings come from its journal)')
     .option('--allow-mounted', 'acquire even though a file system of the source is mounted read-write (recorded)')
     .option('--passphrase-file <file>', "the passphrase of the examiner's signing key, on the first line of <file> (or set EXHIBIT_PASSPHRASE)")
@@ -158,6 +159,9 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     if (flags.case !== undefined) flags.case = checkCaseNumber(flags.case); // one spelling in the record, the image and the store
     const evidence = flags.evidence ?? evidenceToResume(outDir!);
     const settings = formatSettings(flags.format, flags);
+    const retries = wholeNumber(flags.retries, '--retries', 0, 100);
+    const maxBadRun = sizeOption(flags.maxBadRun, '--max-bad-run', 0, PiB);
+    const safePointBytes = sizeOption(flags.syncEvery, '--sync-every', MiB, TiB);
     try {
       parseFill(flags.fill, 512);
     } catch (err) {
@@ -178,8 +182,8 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       segmentSize: settings.segment_size ?? 0,
       hashes: parseHashList(flags.hash),
       fill: flags.fill,
-      retries: wholeNumber(flags.retries, '--retries'),
-      maxBadRun: parseSize(flags.maxBadRun, '--max-bad-run'),
+      retries,
+      maxBadRun,
       allowMounted: flags.allowMounted === true,
       resumeOnly: flags.resume !== undefined,
       ...(flags.skipBad ? { skipBad: true } : {}),
@@ -187,7 +191,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       ...(settings.ewf
         ? { ewf: { compression: settings.ewf.compression, chunkSectors: settings.ewf.chunk_sectors, ...(settings.ewf.media_type ? { mediaType: settings.ewf.media_type } : {}) } }
         : {}),
-      safePointBytes: Math.max(parseSize(flags.syncEvery, '--sync-every'), 1),
+      safePointBytes,
       commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
       version,
       signal: stop.signal,

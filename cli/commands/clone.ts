@@ -8,7 +8,7 @@ import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
 import { knownEvidenceHere } from '../evidence-sources.js';
 import { EXIT } from '../exit-codes.js';
-import { wholeNumber } from '../format-options.js';
+import { wholeNumber } from '../numbers.js';
 import { phasedProgress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 import { examinerName } from '../store.js';
@@ -40,7 +40,7 @@ export function cloneCommand(version: string): Command {
       .option('-x, --examiner <name>', 'who clones')
       .option('--yes', 'overwrite the target drive: everything on it is lost (exhibit says what is on it first)')
       .option('--hash <list>', 'hashes to compute on both ends', DEFAULT_HASHES.join(','))
-      .option('--retries <n>', 'extra attempts for each unreadable sector', '2')
+      .option('--retries <n>', 'extra attempts for each unreadable sector, 0 to 100', '2')
       .option('--fill <fill>', 'what an unreadable sector holds on the target: zero, or pattern:<hex>', 'zero')
       .option('--allow-mounted', 'clone although a file system of the source is mounted read-write (recorded)')
       .option('--json', 'print the outcome as JSON')
@@ -63,7 +63,7 @@ export function cloneCommand(version: string): Command {
           examiner,
           yes: f.yes === true,
           hashes: parseHashList(f.hash),
-          retries: wholeNumber(f.retries, '--retries'),
+          retries: wholeNumber(f.retries, '--retries', 0, 100),
           fill: f.fill,
           allowMounted: f.allowMounted === true,
           known: knownEvidenceHere(),

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { registerEvidence } from '../../case-store/index.js';
 import { checkEvidenceId, checkText } from '../../acquire/checks.js';
-import { parseSize } from '../../core/units.js';
+import { PiB, sizeOption } from '../numbers.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore } from '../store.js';
@@ -31,7 +31,7 @@ export function evidenceCommand(): Command {
         .option('--make <text>', 'manufacturer')
         .option('--model <text>', 'model')
         .option('--serial <text>', 'serial number')
-        .option('--capacity <size>', 'capacity, e.g. 2TB or 500107862016')
+        .option('--capacity <size>', 'capacity, e.g. 2TB or 500107862016 (up to 1 PiB)')
         .option('--condition <text>', 'its condition on receipt')
         .option('--seal <number>', 'a seal number (repeat for several)', (v: string, all: string[]) => [...all, v], [])
         .option('-x, --examiner <name>', 'who registers it (signs the entry)')
@@ -49,6 +49,7 @@ export function evidenceCommand(): Command {
           checkText(what, v, 1000);
         }
         const examiner = examinerName(f.examiner, 'who registers the item');
+        const capacity = f.capacity !== undefined ? sizeOption(f.capacity, '--capacity', 1, PiB) : undefined;
         const store = openStore();
         try {
           const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
@@ -61,7 +62,7 @@ export function evidenceCommand(): Command {
               ...(f.make ? { make: f.make } : {}),
               ...(f.model ? { model: f.model } : {}),
               ...(f.serial ? { serial: f.serial } : {}),
-              ...(f.capacity ? { capacity_bytes: parseSize(f.capacity, '--capacity') } : {}),
+              ...(capacity !== undefined ? { capacity_bytes: capacity } : {}),
               ...(f.condition ? { condition: f.condition } : {}),
               seals: f.seal,
             },

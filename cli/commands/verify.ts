@@ -90,6 +90,7 @@ export function verifyCommand(): Command {
           await checkSource(report, f.source, f.allowMounted === true, stop.signal, (p) => (progress = p));
           progress?.done();
         }
+        if (stop.signal.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
         if (!f.json) process.stdout.write(reportText(report)); // the verdict first: a failure to log it must not hide it
         let logged: ReturnType<typeof logVerification>;
         try {

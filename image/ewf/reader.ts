@@ -14,6 +14,7 @@ import { lastAtOrBefore } from '../../core/search.js';
 import zlib from 'node:zlib';
 import { adler32 } from '../../core/adler32.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import { openInput } from '../../core/input-file.js';
 import type { ImageFormat, ImageReader } from '../types.js';
 import { DESCRIPTOR_SIZE, FILE_HEADER_SIZE, FILE_SIGNATURE, TABLE_COMPRESSED, TABLE_HEADER_SIZE, TABLE_OFFSET_MASK, VOLUME_SIZE, parseDescriptor } from './layout.js';
 import {
@@ -477,8 +478,9 @@ class Opener {
   private async openSegment(file: string, n: number): Promise<Segment> {
     let handle: fsp.FileHandle;
     try {
-      handle = await fsp.open(file, 'r');
+      handle = await openInput(file);
     } catch (err) {
+      if (err instanceof ExhibitError) throw err;
       throw invalid(file, `cannot open segment ${n}: ${describeSystemError(err)}`, err);
     }
     let size: number;

@@ -1,4 +1,5 @@
-import fs from 'node:fs/promises';
+import type fs from 'node:fs/promises';
+import { openInput } from '../../core/input-file.js';
 import path from 'node:path';
 import { lastAtOrBefore } from '../../core/search.js';
 import type { ImageFormat, ImageReader } from '../types.js';
@@ -21,7 +22,7 @@ export class RawReader implements ImageReader {
     let size = 0;
     try {
       for (const f of files) {
-        const h = await fs.open(f, 'r');
+        const h = await openInput(f);
         handles.push(h);
         starts.push(size);
         size += (await h.stat()).size;

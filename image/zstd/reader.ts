@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zstdBinding from 'zstd-napi/binding.js'; // zstd's own decoder with a fixed output buffer (zstd-napi's Decompressor sizes it from the frame header)
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import { openInput } from '../../core/input-file.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import type { ImageFormat, ImageReader } from '../types.js';
 import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, frameInfo, MAX_FRAME_SIZE, MIN_FRAME_LENGTH, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
@@ -68,7 +69,8 @@ export class ZstdReader implements ImageReader {
   /** Open with the seek table; a missing or damaged one is an IMAGE_INVALID error that says so. */
   static async open(file: string): Promise<ZstdReader> {
     const abs = path.resolve(file);
-    const h = await fsp.open(abs, 'r').catch((err: unknown) => {
+    const h = await openInput(abs).catch((err: unknown) => {
+      if (err instanceof ExhibitError) throw err;
       throw invalid(abs, `cannot open: ${describeSystemError(err)}`, err);
     });
     try {
@@ -112,7 +114,7 @@ export class ZstdReader implements ImageReader {
    */
   static async openScanning(file: string, frameSize: number, end?: number): Promise<ZstdReader> {
     const abs = path.resolve(file);
-    const h = await fsp.open(abs, 'r');
+    const h = await openInput(abs);
     try {
       const limit = end ?? (await h.stat()).size;
       const { entries, stoppedAt } = await scanFrames(h, limit, () => frameSize);

@@ -1,0 +1,80 @@
+/**
+ * Opening a file exhibit reads (an image file, a record, a custody log, a key,
+ * a template, a passphrase): only a regular file, or a block device where one
+ * is allowed. A named pipe would block open() and every read until someone
+ * writes to it, a character device can act on being opened, and a socket cannot
+ * be opened at all; so the name is checked first, the file is opened with
+ * O_NONBLOCK (which never waits, and does nothing to a regular file), and what
+ * was opened is checked again (the name could have been swapped in between).
+ * Errors from the system (ENOENT, EACCES...) are thrown as they are, for the
+ * caller to word; a file of the wrong kind is an ExhibitError naming it.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { ExhibitError, type ErrorCode } from './errors.js';
+
+export interface InputOptions {
+  /** A block device is acceptable too (a drive read as a source). */
+  allowBlock?: boolean;
+  /** The error code for a file of the wrong kind; IMAGE_INVALID unless said. */
+  code?: ErrorCode;
+}
+
+const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
+
+/** What a file is, in plain words: "a named pipe (FIFO)", "a socket", "a folder"... */
+export function kindOf(st: fs.Stats | fs.BigIntStats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a named pipe (FIFO)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a file';
+}
+
+function check(file: string, st: fs.Stats, o: InputOptions): void {
+  if (st.isFile() || (o.allowBlock === true && st.isBlockDevice())) return;
+  throw new ExhibitError(o.code ?? 'IMAGE_INVALID', `${file} is ${kindOf(st)}, not a regular file${o.allowBlock === true ? ' or a block device' : ''}`);
+}
+
+/** Open `file` for reading, if it is a regular file (or a block device, when allowed). */
+export async function openInput(file: string, o: InputOptions = {}): Promise<fsp.FileHandle> {
+  check(file, await fsp.stat(file), o);
+  const h = await fsp.open(file, FLAGS);
+  try {
+    check(file, await h.stat(), o);
+  } catch (err) {
+    await h.close();
+    throw err;
+  }
+  return h;
+}
+
+/** The whole of `file`, read the same careful way (small files: records, logs, keys, templates). */
+export function readInputSync(file: string, o: InputOptions = {}): Buffer {
+  check(file, fs.statSync(file), o);
+  const fd = fs.openSync(file, FLAGS);
+  try {
+    check(file, fs.fstatSync(fd), o);
+    return fs.readFileSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The same, as UTF-8 text. */
+export function readInputTextSync(file: string, o: InputOptions = {}): string {
+  return readInputSync(file, o).toString('utf8');
+}
+
+/** The whole of `file`, asynchronously. */
+export async function readInput(file: string, o: InputOptions = {}): Promise<Buffer> {
+  const h = await openInput(file, o);
+  try {
+    return await h.readFile();
+  } finally {
+    await h.close();
+  }
+}
