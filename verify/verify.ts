@@ -196,7 +196,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const fileEvidence = path.basename(base);
     if (rec && rec.evidence !== fileEvidence) problems.push(`the record is for evidence ${rec.evidence}, but the image files are named ${fileEvidence}`);
     const evidenceNames = [fileEvidence, rec?.evidence];
-    const logs = fs.readdirSync(dir).filter((n) => n.endsWith(LOG_SUFFIX));
+    const logs = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.name.endsWith(LOG_SUFFIX) && !d.isDirectory()).map((d) => d.name);
     const logName = [`${fileEvidence}${LOG_SUFFIX}`, ...(rec ? [`${rec.evidence}${LOG_SUFFIX}`] : []), ...logs].find((n) => logs.includes(n));
     const folder = logName ? checkCustodyFiles(path.join(dir, logName), o.trustedKeys ? { trustedKeys: o.trustedKeys } : {}) : undefined;
     const signers = folder ? signerViews(folder.keys, o.store) : [];
