@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exhibit, fileDigest, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { exhibit, fileDigest, makeSourceFile, ROOT, tempDir, type RunResult } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-anchor-');
@@ -186,5 +186,16 @@ describe('a record that cannot be read', () => {
     const alone = as(nowhere, ['verify', path.join(dir, 'EV-001.acquisition.yaml'), '--no-record']);
     expect(alone.code).toBe(4);
     expectOneLineError(alone.stderr, /the record .* cannot be read/);
+  });
+});
+
+const interop = path.resolve(ROOT, '..', 'shared', 'fixtures', 'interop');
+describe.skipIf(!fs.existsSync(interop))('another tool\'s E01 with no record (needs ../shared/fixtures/interop)', () => {
+  it('verifies against the hash it stores, and says that is all it rests on', () => {
+    const v = as(nowhere, ['verify', path.join(interop, 'ewf', 'plaso-image.E01'), '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    expect(json(v).notes.join('\n')).toMatch(/rests on the hash stored in the image alone/);
+    const e = as(nowhere, ['verify', path.join(interop, 'ewf', 'plaso-image.E01'), '--no-record', '--expect', 'md5:00000000000000000000000000000000']);
+    expect(e.code).toBe(4);
   });
 });

@@ -27,6 +27,8 @@ import { readInputSync } from '../core/input-file.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
 
+const STORED_IN_IMAGE = 'the hash stored in the image';
+
 export interface Comparison {
   against: string; // "the record", "the image's own hash section", "custody log entry 4"
   algorithm: string;
@@ -247,7 +249,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     // image with no record (another tool's E01), as ewfverify counts it.
     const references: { against: string; hashes: Digests; anchor: boolean }[] = [];
     if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes, anchor: false });
-    if (ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)) references.push({ against: 'the hash stored in the image', hashes: ewf.storedHashes, anchor: !rec });
+    if (ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)) references.push({ against: STORED_IN_IMAGE, hashes: ewf.storedHashes, anchor: !rec });
     for (const a of anchors) {
       const media = (a.entry.entry.payload as { media?: { hashes?: Digests } }).media?.hashes;
       if (media) references.push({ against: a.from, hashes: media, anchor: true });
@@ -313,6 +315,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const unreadable = rec?.read_errors?.unreadable_sectors ?? (ewf?.errors ?? []).reduce((n, e) => n + e.sectors, 0);
     if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
 
+    if (!comparisons.some((c) => c.anchor && c.against !== STORED_IN_IMAGE) && comparisons.some((c) => c.anchor)) {
+      notes.push('this rests on the hash stored in the image alone: it shows the image is intact since it was written, not who wrote it; compare the hash with the acquiring side\'s report, or give it with --expect');
+    }
     settle(report);
     return report;
   } finally {
