@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import path from 'node:path';
 import { convert } from '../../acquire/convert.js';
-import type { OutputFormat } from '../../acquire/writers.js';
+import { FORMAT_NAMES } from '../../image/registry.js';
+import type { FormatName } from '../../image/types.js';
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 
 interface ConvertFlags extends FormatFlags {
-  to: OutputFormat;
+  to: FormatName;
   out: string;
   evidence?: string;
   examiner?: string;
@@ -35,7 +36,7 @@ export function convertCommand(version: string): Command {
         'the new record names the image it came from.',
     )
     .argument('<image>', "the source image's first file: .raw, .001, .E01 or .zst")
-    .addOption(new Option('-t, --to <format>', 'the format to write').choices(['raw', 'split-raw', 'e01', 'zst']).makeOptionMandatory())
+    .addOption(new Option('-t, --to <format>', 'the format to write').choices([...FORMAT_NAMES]).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'folder for the converted image and its record')
     .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id)")
     .option('-x, --examiner <name>', "who performs the conversion: signs its entry in the case's custody log (or EXHIBIT_EXAMINER)")
@@ -87,6 +88,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       onProgress: (n) => progress?.update(n),
     });
     progress?.done();
+    for (const n of outcome.notes) info(`note: ${n}`);
     for (const w of outcome.warnings) info(`warning: ${w}`);
     const r = outcome.record;
     if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
