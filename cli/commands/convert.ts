@@ -88,13 +88,13 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       onProgress: (n) => progress?.update(n),
     });
     progress?.done();
-    for (const n of outcome.notes) info(`note: ${n}`);
     for (const w of outcome.warnings) info(`warning: ${w}`);
     const r = outcome.record;
     if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the converted image is incomplete; its record says so: ${outcome.recordPath}`);
+      for (const n of outcome.notes) info(`note: ${n}`);
       return code;
     }
     if (!flags.json) {
@@ -107,6 +107,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     }
+    for (const n of outcome.notes) info(`note: ${n}`);
     if (!ctx) info('not logged in a custody log: say who converts with --examiner (until then, verify the new image with --expect)');
     else if (r.case.trim() === '') info('not logged in a custody log: the source image names no case');
     else {
