@@ -18,14 +18,8 @@ import type { HashJob } from '../core/hash-plan.js';
 import { readRecordFile, recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord, type RecordImageFile } from '../core/record.js';
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
-import { RawReader } from '../image/raw/reader.js';
-import { patchRawImage } from '../image/raw/patch.js';
-import type { Compression } from '../image/ewf/chunk-codec.js';
-import type { MediaType } from '../image/ewf/layout.js';
-import { ZstdReader } from '../image/zstd/reader.js';
-import type { ZstdResumeState } from '../image/zstd/writer.js';
-import type { ImageFile, ImageReader, ImageWriter } from '../image/types.js';
-import { EwfReader, type EwfPartialState } from '../image/ewf/reader.js';
+import { formatOf } from '../image/registry.js';
+import type { FormatName, FormatSettings, ImageFile, ImageReader, ImageWriter } from '../image/types.js';
 import { BadSectorMap, parseFill } from './bad-sectors.js';
 import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName, rangesBefore, readJournal, removeStaleTemporaries, writeJournal, type Journal, type SessionEntry } from './journal.js';
@@ -44,7 +38,7 @@ import { readInput } from '../core/input-file.js';
 
 export { checkEvidenceId, checkText } from './checks.js';
 
-export type AcquireFormat = 'raw' | 'split-raw' | 'e01' | 'zst';
+type EwfSettings = NonNullable<FormatSettings['ewf']>;
 
 export interface AcquireOptions {
   source?: string; // optional when resuming: the journal names it
@@ -54,7 +48,7 @@ export interface AcquireOptions {
   examiner: string;
   description?: string;
   notes?: string;
-  format: AcquireFormat;
+  format: FormatName;
   segmentSize: number;
   hashes: HashAlgorithm[];
   fill: string;
@@ -62,7 +56,7 @@ export interface AcquireOptions {
   maxBadRun: number;
   allowMounted: boolean;
   skipBad?: boolean;
-  ewf?: { compression: Compression; chunkSectors: number; mediaType?: MediaType };
+  ewf?: { compression: EwfSettings['compression']; chunkSectors: number; mediaType?: NonNullable<EwfSettings['media_type']> };
   zstd?: { level: number; frameSize: number };
   resumeOnly?: boolean; // --resume: there must be something to resume
   commandLine: string[];
@@ -181,6 +175,9 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     if (!resumeFrom) requireCase(o);
 
     // A resumed acquisition keeps the settings it started with.
+    const format = formatOf(resumeFrom?.format ?? o.format);
+    const e01Defaults = formatOf('e01').options;
+    const zstDefaults = formatOf('zst').options;
     const j: Journal = resumeFrom ?? {
       journal: 'exhibit acquisition journal',
       version: 1,
@@ -191,10 +188,10 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       ...(o.notes ? { notes: o.notes } : {}),
       format: o.format,
       ...(o.format === 'split-raw' || o.format === 'e01' ? { segment_size: o.segmentSize } : {}),
-      ...(o.format === 'zst' ? { zstd: { level: o.zstd?.level ?? 3, frame_size: o.zstd?.frameSize ?? 2 * 1024 * 1024 } } : {}),
-      ...(o.format === 'e01' ? { ewf: { compression: o.ewf?.compression ?? 'fast', chunk_sectors: o.ewf?.chunkSectors ?? 64, ...(o.ewf?.mediaType ? { media_type: o.ewf.mediaType } : {}) } } : {}),
-      // E01 stores MD5 in its hash section (and, with SHA-1, in its digest section): MD5 is always computed.
-      hashes: o.format === 'e01' ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || a === 'md5') : o.hashes,
+      ...(o.format === 'zst' ? { zstd: { level: o.zstd?.level ?? zstDefaults.level!, frame_size: o.zstd?.frameSize ?? zstDefaults.frameBytes! } } : {}),
+      ...(o.format === 'e01' ? { ewf: { compression: o.ewf?.compression ?? e01Defaults.compression!, chunk_sectors: o.ewf?.chunkSectors ?? e01Defaults.chunkSectors!, ...(o.ewf?.mediaType ? { media_type: o.ewf.mediaType } : {}) } } : {}),
+      // A format that stores hashes itself (E01: MD5 in its hash section, and SHA-1 in its digest section) always gets those it requires.
+      hashes: format.requiresHashes.length > 0 ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || format.requiresHashes.includes(a)) : o.hashes,
       fill: parseFill(o.fill, 512).spec,
       retries: o.retries,
       max_bad_run: o.maxBadRun,
@@ -217,9 +214,9 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     }
     const mounted = checkMounts(facts, o.allowMounted);
     await existingAncestor(outDir);
-    if ((j.format === 'e01' || j.format === 'zst') && j.skip_bad) throw new ExhibitError('USAGE', '--skip-bad works with the raw and split-raw formats only, for now');
+    if (!format.patch && j.skip_bad) throw new ExhibitError('USAGE', '--skip-bad works with the raw and split-raw formats only, for now');
     // E01 holds whole sectors: a last partial sector is completed with zeros (recorded), and hashed so.
-    const mediaBytes = j.format === 'e01' ? Math.ceil(facts.size_bytes / ss) * ss : facts.size_bytes;
+    const mediaBytes = format.wholeSectors ? Math.ceil(facts.size_bytes / ss) * ss : facts.size_bytes;
     const writer = makeWriter({
       dir: outDir,
       base: j.evidence,
@@ -265,12 +262,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     if (resumeFrom && j.safe_bytes > 0) {
       // Check before changing anything: a refused resume leaves the partial image as it was.
       const files = writer.plannedFiles(j.safe_bytes).map((n) => path.join(outDir, n));
-      const opening =
-        j.format === 'e01'
-          ? EwfReader.openPartial(files[0]!, j.writer_state as EwfPartialState)
-          : j.format === 'zst'
-            ? ZstdReader.openScanning(files[0]!, j.zstd!.frame_size, (j.writer_state as ZstdResumeState).size)
-            : RawReader.open(files);
+      const opening = format.openPartial(files, j.writer_state, j);
       replay = await opening.catch((err: unknown) => {
         throw new ExhibitError('RESUME_MISMATCH', `the partial image cannot be read back: ${describeSystemError(err)}`, { cause: err });
       });
@@ -371,10 +363,10 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       run = await rescueDeferred({
         regions,
         read: (into, pos) => reader.read(into, pos),
-        patch: (pos, data) => patchRawImage(outDir, j.evidence, j.format === 'split-raw' ? j.segment_size! : null, pos, data),
+        patch: (pos, data) => format.patch!(outDir, j.evidence, j, pos, data),
         rehash: async () => {
           o.onPass?.('rehash', facts.size_bytes);
-          const image = await RawReader.open(imageFiles);
+          const image = await format.openPartial(imageFiles, undefined, j);
           try {
             return await runPipeline({
               source: { read: async () => Promise.reject(new ExhibitError('INTERNAL', 'the rehash pass reads only the image')) },

@@ -14,8 +14,8 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { HashJob } from '../core/hash-plan.js';
 import { readRecordFile, recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord } from '../core/record.js';
 import { timestamp } from '../core/time.js';
-import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
+import { formatOf } from '../image/registry.js';
 import type { ImageFile } from '../image/types.js';
 import { checkEvidenceId, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName } from './journal.js';
@@ -44,6 +44,8 @@ export interface ConvertOutcome {
   compared: { algorithm: string; recorded: string; computed: string; equal: boolean }[];
   verified: boolean; // every recorded hash was compared and equal
   warnings: string[];
+  /** How the source was identified, when worth saying (no container signature: read as raw media). */
+  notes: string[];
   error?: ExhibitError;
 }
 
@@ -60,29 +62,31 @@ function sourceRecord(base: string): { path: string; record: AcquisitionRecord }
 }
 
 export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
-  const { reader, base, warnings } = await openImage(o.image);
+  const { reader, base, warnings, notes } = await openImage(o.image);
   let lock: OutputLock | undefined;
   try {
     const found = sourceRecord(base);
     const rec = found?.record;
     const recPath = found?.path;
     if (rec && rec.result !== 'complete') throw new ExhibitError('IMAGE_INVALID', `the source's record ${recPath} says its acquisition is incomplete; finish or resume it first`);
-    const ewf = reader instanceof EwfReader ? reader : undefined;
-    const h = ewf?.header ?? {};
+    // The case facts the image stores itself (an E01's header), if any.
+    const h = reader.caseFacts;
+    const stored = reader.storedHashes;
     // Reference hashes: the record's, else what the image itself stores.
-    const reference: Digests = rec?.media.hashes ?? { ...(ewf?.storedHashes.md5 ? { md5: ewf.storedHashes.md5 } : {}), ...(ewf?.storedHashes.sha1 ? { sha1: ewf.storedHashes.sha1 } : {}) };
+    const reference: Digests = rec?.media.hashes ?? { ...(stored.md5 ? { md5: stored.md5 } : {}), ...(stored.sha1 ? { sha1: stored.sha1 } : {}) };
     if (rec?.media.size_bytes !== undefined && rec.media.size_bytes + (rec.media.padding_bytes ?? 0) !== reader.size) {
       throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media but its record says ${rec.media.size_bytes + (rec.media.padding_bytes ?? 0)}`);
     }
-    const evidence = o.evidence ?? rec?.evidence ?? h.n ?? path.basename(base);
+    const evidence = o.evidence ?? rec?.evidence ?? h?.evidence ?? path.basename(base);
     checkEvidenceId(evidence);
-    const sectorSize = rec?.media.sector_size ?? ewf?.volume.bytesPerSector ?? 512;
-    if (o.settings.format === 'e01' && reader.size % sectorSize !== 0) {
+    const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
+    const target = formatOf(o.settings.format);
+    if (target.wholeSectors && reader.size % sectorSize !== 0) {
       throw new ExhibitError('USAGE', `the media (${reader.size} bytes) is not a whole number of ${sectorSize}-byte sectors; E01 would have to pad it, and its hashes would no longer be the source's`, {
         hints: ['convert to raw, split-raw or zst instead'],
       });
     }
-    const unreadable = rec?.read_errors?.ranges ?? (ewf?.errors ?? []).map((e) => ({ ...e, error: 'EIO' }));
+    const unreadable = rec?.read_errors?.ranges ?? reader.errorRanges.map((e) => ({ ...e, error: 'EIO' }));
     const source = rec?.source as { device?: { model?: string; serial?: string; removable?: boolean; is_partition?: boolean }; kind?: string } | undefined;
     const outDir = path.resolve(o.outDir);
     // The same lock as an acquisition's: one run at a time on an evidence id in a folder.
@@ -94,15 +98,15 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       mediaBytes: reader.size,
       sectorSize,
       facts: {
-        case: rec?.case ?? h.c ?? '',
+        case: rec?.case ?? h?.case ?? '',
         evidence,
-        examiner: rec?.examiner ?? h.e ?? '',
-        ...((rec?.description ?? h.a) ? { description: rec?.description ?? h.a } : {}),
-        ...((rec?.notes ?? h.t) ? { notes: rec?.notes ?? h.t } : {}),
-        ...((source?.device?.model ?? h.md) ? { model: source?.device?.model ?? h.md } : {}),
-        ...((source?.device?.serial ?? h.sn) ? { serial: source?.device?.serial ?? h.sn } : {}),
-        removable: source?.device?.removable === true || ewf?.volume.mediaType === 0,
-        physical: source ? source.kind === 'block-device' && !source.device?.is_partition : ((ewf?.volume.mediaFlags ?? 0) & 2) !== 0,
+        examiner: rec?.examiner ?? h?.examiner ?? '',
+        ...((rec?.description ?? h?.description) ? { description: rec?.description ?? h?.description } : {}),
+        ...((rec?.notes ?? h?.notes) ? { notes: rec?.notes ?? h?.notes } : {}),
+        ...((source?.device?.model ?? h?.model) ? { model: source?.device?.model ?? h?.model } : {}),
+        ...((source?.device?.serial ?? h?.serial) ? { serial: source?.device?.serial ?? h?.serial } : {}),
+        removable: source?.device?.removable === true || h?.removable === true,
+        physical: source ? source.kind === 'block-device' && !source.device?.is_partition : h?.physical === true,
         acquired: rec ? new Date(rec.started.utc) : new Date(),
       },
       version: o.version,
@@ -126,10 +130,8 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     // hash, the three usual ones are computed for the new record.
     const strongest = (['sha512', 'sha256', 'sha1', 'md5'] as const).find((a) => a in reference);
     const wanted = new Set<HashAlgorithm>(o.hashes ?? (strongest ? [strongest] : ['md5', 'sha1', 'sha256']));
-    if (o.settings.format === 'e01') {
-      wanted.add('md5');
-      if ('sha1' in reference) wanted.add('sha1');
-    }
+    // A format that stores hashes itself gets those it requires, and those the source records.
+    for (const a of target.storesHashes) if (target.requiresHashes.includes(a) || a in reference) wanted.add(a);
     const algorithms = HASH_ALGORITHMS.filter((a) => wanted.has(a));
     const jobs: HashJob[] = algorithms.map((a) => ({ id: `media:${a}`, algorithm: a }));
     if (writer.layout.kind === 'slices') {
@@ -184,15 +186,15 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
       command_line: o.commandLine,
       host: { hostname: os.hostname(), user: os.userInfo().username, os: `${os.type()} ${os.release()} ${os.arch()}` },
-      case: rec?.case ?? h.c ?? '',
+      case: rec?.case ?? h?.case ?? '',
       evidence,
-      examiner: rec?.examiner ?? h.e ?? '',
-      ...((rec?.description ?? h.a) ? { description: rec?.description ?? h.a } : {}),
-      ...((rec?.notes ?? h.t) ? { notes: rec?.notes ?? h.t } : {}),
+      examiner: rec?.examiner ?? h?.examiner ?? '',
+      ...((rec?.description ?? h?.description) ? { description: rec?.description ?? h?.description } : {}),
+      ...((rec?.notes ?? h?.notes) ? { notes: rec?.notes ?? h?.notes } : {}),
       started: rec?.started ?? started,
       finished,
       duration_seconds: Math.round((Date.parse(finished.utc) - Date.parse(started.utc)) / 10) / 100,
-      source: rec?.source ?? { kind: 'image', model: h.md, serial: h.sn },
+      source: rec?.source ?? { kind: 'image', model: h?.model, serial: h?.serial },
       read_only: rec?.read_only ?? { note: 'not known: the source image carries no exhibit record' },
       image: {
         format: writer.format,
@@ -241,7 +243,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       },
     };
     await writeFileAtomic(recordPath, renderRecord(record));
-    return { record, recordPath, compared, verified, warnings, ...(error ? { error } : {}) };
+    return { record, recordPath, compared, verified, warnings, notes, ...(error ? { error } : {}) };
   } finally {
     await reader.close();
     await lock?.release();

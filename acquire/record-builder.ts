@@ -5,6 +5,7 @@
 import os from 'node:os';
 import type { AcquisitionRecord, RecordImageFile } from '../core/record.js';
 import { timestamp } from '../core/time.js';
+import { formatOf } from '../image/registry.js';
 import type { AcquireOptions } from './acquire.js';
 import type { Journal } from './journal.js';
 import type { SourceFacts } from './source.js';
@@ -31,7 +32,7 @@ export function buildRecord(
     trailing_bytes: facts.size_bytes % ss,
     bytes_acquired: Math.min(bytesAcquired, facts.size_bytes),
   };
-  if (j.format === 'e01' && facts.size_bytes % ss !== 0) {
+  if (formatOf(j.format).wholeSectors && facts.size_bytes % ss !== 0) {
     // E01 holds whole sectors: the image's media is the source plus zeros to the end of the last sector.
     media.padding_bytes = ss - (facts.size_bytes % ss);
   }

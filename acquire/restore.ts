@@ -17,7 +17,6 @@ import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js
 import { EVIDENCE_FILE_MODE } from '../core/modes.js';
 import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
 import { formatBytes } from '../core/units.js';
-import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
 import { readRoFlag } from './block-device.js';
 import { refuseEvidenceTarget } from './evidence-guard.js';
@@ -151,11 +150,11 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     // An E01 of an odd-sized source holds zeros after it, and the recorded hashes cover them too.
     const padding = rec ? (rec.media.padding_bytes ?? 0) : 0;
     if (rec && mediaBytes + padding !== reader.size) throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media, its record says ${mediaBytes + padding}`);
-    const ewf = reader instanceof EwfReader ? reader : undefined;
+    const stored = reader.storedHashes;
     const reference = rec?.result === 'complete' && rec.media.hashes
       ? { against: 'the record', hashes: rec.media.hashes }
-      : !rec && ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)
-        ? { against: 'the hash stored in the image', hashes: ewf.storedHashes as Digests }
+      : !rec && (stored.md5 || stored.sha1)
+        ? { against: 'the hash stored in the image', hashes: stored as Digests }
         : undefined;
     if (rec && rec.result !== 'complete') throw new ExhibitError('IMAGE_INVALID', `the record ${recordPath} says the acquisition is incomplete: there is no whole image to restore`);
     const algorithms = (reference ? Object.keys(reference.hashes) : ['md5', 'sha1', 'sha256']) as HashAlgorithm[];

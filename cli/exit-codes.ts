@@ -13,6 +13,7 @@ export const EXIT = {
 export function exitCodeFor(code: ErrorCode): number {
   switch (code) {
     case 'USAGE':
+    case 'IMAGE_UNSUPPORTED':
       return EXIT.USAGE;
     case 'INTERRUPTED':
       return EXIT.INTERRUPTED;

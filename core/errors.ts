@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'VERIFY_FAILED' // hashes or checksums do not match what was recorded
   | 'INTERRUPTED'
   | 'IMAGE_INVALID' // an image file is damaged, truncated, incomplete or not of its format
+  | 'IMAGE_UNSUPPORTED' // a container exhibit does not read, or a file that is not the first of its image: refused like a usage error
   | 'NOT_FOUND' // a case, evidence item or examiner that the case store does not hold
   | 'KEY' // an examiner's signing key is missing, locked, or its passphrase is wrong
   | 'STORE' // the case store cannot be opened, is busy, or was written by a newer exhibit

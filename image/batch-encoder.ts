@@ -8,11 +8,10 @@
  * workers, so memory stays flat.
  */
 import { CodecPool } from './codec-pool.js';
-import type { Codec } from './codec-worker.js';
-import type { EncodedChunk } from './ewf/chunk-codec.js';
+import type { CodecSpec, EncodedBytes } from './codec-worker.js';
 
 /** One encoded unit and how many media bytes it holds (the last unit may be short). */
-export interface EncodedUnit extends EncodedChunk {
+export interface EncodedUnit extends EncodedBytes {
   mediaLength: number;
 }
 
@@ -29,7 +28,7 @@ export class BatchEncoder {
 
   constructor(
     private readonly unitSize: number,
-    private readonly codec: Codec,
+    private readonly codec: CodecSpec,
     private readonly layDown: (units: EncodedUnit[]) => Promise<void>,
     private readonly threads?: number,
   ) {

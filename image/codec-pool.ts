@@ -8,14 +8,13 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ExhibitError } from '../core/errors.js';
 import { workerUrl } from '../core/worker-url.js';
-import type { EncodedChunk } from './ewf/chunk-codec.js';
-import type { Codec, CompressReply, CompressRequest } from './codec-worker.js';
+import type { CodecSpec, CompressReply, CompressRequest, EncodedBytes } from './codec-worker.js';
 
 export class CodecPool {
   private readonly workers: Worker[];
   private next = 0;
   private seq = 0;
-  private readonly waiting = new Map<number, { resolve: (c: EncodedChunk[]) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (c: EncodedBytes[]) => void; reject: (e: Error) => void }>();
   private failure: Error | undefined;
   private closing = false;
   private readonly freeInputs: ArrayBuffer[] = [];
@@ -42,7 +41,7 @@ export class CodecPool {
       return;
     }
     if (r.input) this.freeInputs.push(r.input);
-    const chunks: EncodedChunk[] = [];
+    const chunks: EncodedBytes[] = [];
     let at = 0;
     for (const [i, len] of r.lengths.entries()) {
       chunks.push({ bytes: new Uint8Array(r.data, at, len), compressed: r.compressed[i]! });
@@ -73,7 +72,7 @@ export class CodecPool {
    * Encode `data` (starting at offset 0 of its buffer) as units of `unitSize`.
    * Its buffer is handed to the worker: the caller must not use it again.
    */
-  encode(data: Uint8Array, unitSize: number, codec: Codec): Promise<EncodedChunk[]> {
+  encode(data: Uint8Array, unitSize: number, codec: CodecSpec): Promise<EncodedBytes[]> {
     if (this.failure) return Promise.reject(this.failure);
     const own = data.byteOffset === 0 ? data : data.slice();
     const seq = this.seq++;

@@ -1,13 +1,30 @@
 /**
- * Worker thread: encodes batches of fixed-size units, each independently: EWF
- * chunks (ewf/chunk-codec.ts) or zstd frames with their content checksum
- * (zstd/). Units are written back to back into one output buffer.
+ * Worker thread: encodes batches of fixed-size units, each independently, with
+ * the codec a format names (its descriptor's `codec`: a module exporting
+ * `makeCodec(params)`, loaded here once per worker). This file knows no format.
+ * Units are written back to back into one output buffer.
  */
 import { parentPort } from 'node:worker_threads';
-import { Compressor } from 'zstd-napi';
-import { encodeChunkInto, type Compression } from './ewf/chunk-codec.js';
 
-export type Codec = { kind: 'ewf-chunk'; compression: Compression } | { kind: 'zstd-frame'; level: number };
+/** One unit's encoder, made in the worker from a format's codec module. */
+export interface UnitCodec {
+  /** The most a unit of `n` bytes can take encoded. */
+  bound(n: number): number;
+  /** Encode `data` into `out` at `at` (room for `bound(data.length)` bytes); returns what was written. */
+  encodeInto(data: Uint8Array, out: Uint8Array, at: number): { length: number; compressed: boolean };
+}
+
+/** Which codec: the URL of a module exporting `makeCodec(params): UnitCodec`, and its parameters (structured-clonable). */
+export interface CodecSpec {
+  module: string;
+  params: unknown;
+}
+
+/** One encoded unit's bytes, and whether they are compressed. */
+export interface EncodedBytes {
+  bytes: Uint8Array;
+  compressed: boolean;
+}
 
 export interface CompressRequest {
   seq: number;
@@ -15,7 +32,7 @@ export interface CompressRequest {
   length: number; // bytes of `data` in use
   spare?: ArrayBuffer; // transferred: an output buffer to reuse, when the writer has one
   unitSize: number;
-  codec: Codec;
+  codec: CodecSpec;
 }
 
 /** The encoded chunks back to back in one buffer (fewer, larger transfers), with their lengths and flags. */
@@ -28,30 +45,26 @@ export interface CompressReply {
   error?: string;
 }
 
-const port = parentPort!;
-let zstd: { level: number; c: Compressor } | undefined;
+const port = parentPort;
+const codecs = new Map<string, UnitCodec>();
 
-/** The most a unit of `n` bytes can take encoded (zstd's compress bound, or the chunk plus its checksum). */
-function bound(codec: Codec, n: number): number {
-  return codec.kind === 'ewf-chunk' ? n + 4 : n + (n >>> 8) + (n < 131072 ? (131072 - n) >>> 11 : 0) + 64;
-}
-
-function encodeInto(codec: Codec, data: Uint8Array, out: Uint8Array, at: number): { length: number; compressed: boolean } {
-  if (codec.kind === 'ewf-chunk') return encodeChunkInto(data, codec.compression, out, at);
-  if (!zstd || zstd.level !== codec.level) {
-    const c = new Compressor();
-    c.setParameters({ compressionLevel: codec.level, checksumFlag: true, contentSizeFlag: true });
-    zstd = { level: codec.level, c };
+async function codecFor(spec: CodecSpec): Promise<UnitCodec> {
+  const key = `${spec.module}\n${JSON.stringify(spec.params)}`;
+  let c = codecs.get(key);
+  if (!c) {
+    const m = (await import(spec.module)) as { makeCodec: (params: unknown) => UnitCodec };
+    c = m.makeCodec(spec.params);
+    codecs.set(key, c);
   }
-  const z = zstd.c.compress(Buffer.from(data.buffer, data.byteOffset, data.length));
-  out.set(z, at);
-  return { length: z.length, compressed: true };
+  return c;
 }
-port.on('message', (req: CompressRequest) => {
+
+async function handle(req: CompressRequest): Promise<void> {
   try {
+    const codec = await codecFor(req.codec);
     const all = new Uint8Array(req.data, 0, req.length);
     let need = 0;
-    for (let off = 0; off < all.length; off += req.unitSize) need += bound(req.codec, Math.min(req.unitSize, all.length - off));
+    for (let off = 0; off < all.length; off += req.unitSize) need += codec.bound(Math.min(req.unitSize, all.length - off));
     // One buffer holds every encoded unit, written in place. Buffers circulate between writer and workers,
     // so memory stays flat.
     const out = req.spare && req.spare.byteLength >= need ? new Uint8Array(req.spare) : new Uint8Array(need);
@@ -59,14 +72,20 @@ port.on('message', (req: CompressRequest) => {
     const compressed: boolean[] = [];
     let at = 0;
     for (let off = 0; off < all.length; off += req.unitSize) {
-      const n = encodeInto(req.codec, all.subarray(off, Math.min(off + req.unitSize, all.length)), out, at);
+      const n = codec.encodeInto(all.subarray(off, Math.min(off + req.unitSize, all.length)), out, at);
       lengths.push(n.length);
       compressed.push(n.compressed);
       at += n.length;
     }
     const reply: CompressReply = { seq: req.seq, data: out.buffer, input: req.data, lengths, compressed };
-    port.postMessage(reply, [out.buffer, req.data]);
+    port!.postMessage(reply, [out.buffer, req.data]);
   } catch (err) {
-    port.postMessage({ seq: req.seq, lengths: [], compressed: [], error: err instanceof Error ? err.message : String(err) } satisfies CompressReply);
+    port!.postMessage({ seq: req.seq, lengths: [], compressed: [], error: err instanceof Error ? err.message : String(err) } satisfies CompressReply);
   }
+}
+
+// Requests are handled one after another, in the order they came (the codec module loads once).
+let queue: Promise<void> = Promise.resolve();
+port?.on('message', (req: CompressRequest) => {
+  queue = queue.then(() => handle(req));
 });

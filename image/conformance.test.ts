@@ -7,52 +7,41 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RawReader } from './raw/reader.js';
-import { RawWriter } from './raw/writer.js';
-import { EwfReader } from './ewf/reader.js';
-import { EwfWriter } from './ewf/writer.js';
-import { ZstdReader } from './zstd/reader.js';
-import { ZstdWriter } from './zstd/writer.js';
+import { ExhibitError } from '../core/errors.js';
+import { openImage, RAW_NOTE } from './open.js';
+import { FORMATS } from './registry.js';
 import { findSegments } from './split-raw/naming.js';
-import type { ImageReader, ImageWriter } from './types.js';
+import type { FormatName, FormatSettings, ImageReader, ImageWriter } from './types.js';
+
+const ANY_SIZE = [1, 511, 512, 64 * 1024, 64 * 1024 + 1, 300_001];
+
+/** What the suite needs to know of each format beyond its descriptor: media sizes it can hold, small settings. */
+const UNDER_TEST: Record<FormatName, { sizes: number[]; settings: FormatSettings }> = {
+  raw: { sizes: ANY_SIZE, settings: { format: 'raw' } },
+  'split-raw': { sizes: ANY_SIZE, settings: { format: 'split-raw', segment_size: 64 * 1024 } },
+  e01: { sizes: [512, 64 * 1024, 64 * 1024 + 512, 300_032, 5 * 1024 * 1024], settings: { format: 'e01', segment_size: 1024 * 1024, ewf: { compression: 'fast', chunk_sectors: 16 } } },
+  zst: { sizes: ANY_SIZE, settings: { format: 'zst', zstd: { level: 3, frame_size: 64 * 1024 } } },
+};
 
 interface FormatUnderTest {
-  name: string;
-  sizes: number[]; // media sizes the format can hold (E01: whole sectors)
+  name: FormatName;
+  sizes: number[];
   writer: (dir: string, base: string, size: number) => ImageWriter;
   reader: (dir: string, base: string) => Promise<ImageReader>;
 }
 
-const ANY_SIZE = [1, 511, 512, 64 * 1024, 64 * 1024 + 1, 300_001];
-const ewfInfo = { caseNumber: 'C-1', evidenceNumber: 'EV', examiner: 'Conformance', version: '0', os: 'Linux', acquired: new Date(0), system: new Date(0) };
-
-const formats: FormatUnderTest[] = [
-  {
-    name: 'raw',
-    sizes: ANY_SIZE,
-    writer: (dir, base) => new RawWriter(dir, base, null),
-    reader: (dir, base) => RawReader.open([path.join(dir, `${base}.raw`)]),
-  },
-  {
-    name: 'split-raw',
-    sizes: ANY_SIZE,
-    writer: (dir, base) => new RawWriter(dir, base, 64 * 1024),
-    reader: async (dir, base) => RawReader.open((await findSegments(path.join(dir, `${base}.001`))).files),
-  },
-  {
-    name: 'e01',
-    sizes: [512, 64 * 1024, 64 * 1024 + 512, 300_032, 5 * 1024 * 1024],
-    writer: (dir, base, size) =>
-      new EwfWriter({ dir, base, segmentSize: 1024 * 1024, chunkSectors: 16, sectorSize: 512, mediaBytes: size, compression: 'fast', mediaType: 'fixed', physical: false, info: ewfInfo, threads: 2 }),
-    reader: (dir, base) => EwfReader.open(path.join(dir, `${base}.E01`)),
-  },
-  {
-    name: 'zst',
-    sizes: ANY_SIZE,
-    writer: (dir, base) => new ZstdWriter({ dir, base, frameSize: 64 * 1024, level: 3, threads: 2 }),
-    reader: (dir, base) => ZstdReader.open(path.join(dir, `${base}.zst`)),
-  },
-];
+const formats: FormatUnderTest[] = FORMATS.map((d) => {
+  const t = UNDER_TEST[d.name];
+  const writer = (dir: string, base: string, size: number) =>
+    d.createWriter({ dir, base, settings: t.settings, mediaBytes: size, sectorSize: 512, facts: { case: 'C-1', evidence: 'EV', examiner: 'Conformance', physical: false, acquired: new Date(0) }, version: '0', threads: 2 });
+  return {
+    name: d.name,
+    sizes: t.sizes,
+    writer,
+    // Opened the way every command opens an image: by its first file, identified by its content.
+    reader: async (dir: string, base: string) => (await openImage(path.join(dir, writer(dir, base, 512).plannedFiles(512)[0]!))).reader,
+  };
+});
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-conformance-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -131,6 +120,69 @@ for (const f of formats) {
       await expect(attempt()).rejects.toMatchObject({ code: 'OUTPUT_EXISTS' });
       await w.close().catch(() => undefined);
       expect(fs.readFileSync(path.join(dir, first), 'utf8')).toBe('keep me');
+    });
+
+    const container = FORMATS.find((d) => d.name === f.name)!.recognise !== undefined;
+
+    it('is identified by its content, under its own name and under another', async () => {
+      const dir = fs.mkdtempSync(path.join(work, `${f.name}-detect-`));
+      const size = f.sizes[1]!; // one file in every format
+      const data = media(size, 7);
+      const w = f.writer(dir, 'EV', size);
+      await writeAll(w, data);
+      const [file] = await w.finish();
+      expect(file).toBeDefined();
+      const own = await openImage(path.join(dir, file!.name));
+      await own.reader.close();
+      // A split raw image of one segment reads as raw (as it always has): the same bytes.
+      expect(own.reader.format).toBe(f.name === 'split-raw' ? 'raw' : f.name);
+      expect(own.warnings).toEqual([]);
+      expect(own.notes).toEqual(container ? [] : [RAW_NOTE]);
+      fs.renameSync(path.join(dir, file!.name), path.join(dir, 'OTHER.raw'));
+      const renamed = await openImage(path.join(dir, 'OTHER.raw'));
+      try {
+        expect(renamed.reader.format).toBe(container ? f.name : 'raw');
+        const all = Buffer.alloc(size);
+        expect(await renamed.reader.read(all, 0, size)).toBe(size);
+        expect(all.equals(data)).toBe(true);
+      } finally {
+        await renamed.reader.close();
+      }
+      if (container) expect(renamed.warnings[0]).toMatch(new RegExp(`^OTHER\\.raw holds an? \\S+ image, not a raw image as its name says`));
+      else expect(renamed.notes).toEqual([RAW_NOTE]);
+      expect(renamed.base).toBe(path.join(dir, 'OTHER'));
+    });
+
+    it('a truncated image is never read as the whole media', async () => {
+      const size = f.sizes[f.sizes.length - 1]!;
+      const data = media(size, 9);
+      for (const keep of [7, 0.5]) {
+        const dir = fs.mkdtempSync(path.join(work, `${f.name}-cut-`));
+        const w = f.writer(dir, 'EV', size);
+        await writeAll(w, data);
+        const files = await w.finish();
+        const last = path.join(dir, files[files.length - 1]!.name);
+        fs.truncateSync(last, keep < 1 ? Math.floor(fs.statSync(last).size * keep) : keep);
+        let whole = false;
+        try {
+          const { reader } = await openImage(path.join(dir, files[0]!.name));
+          try {
+            const got: Buffer[] = [];
+            let damaged = 0;
+            for await (const u of reader.units()) {
+              if ('data' in u) got.push(Buffer.from(u.data));
+              else damaged++;
+            }
+            whole = damaged === 0 && Buffer.concat(got).equals(data);
+          } finally {
+            await reader.close();
+          }
+        } catch (err) {
+          expect(err).toBeInstanceOf(ExhibitError);
+          expect(['IMAGE_INVALID', 'IMAGE_UNSUPPORTED']).toContain((err as ExhibitError).code);
+        }
+        expect(whole, `${f.name} cut to ${keep}`).toBe(false);
+      }
     });
 
     it('creates no file before the first byte', () => {

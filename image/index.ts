@@ -1,6 +1,3 @@
-export type { ImageFile, ImageFormat, ImageReader, ImageWriter, MediaLayout } from './types.js';
-export { IMAGE_FORMATS } from './types.js';
-export { RawWriter } from './raw/writer.js';
-export { RawReader } from './raw/reader.js';
-export { findSegments, segmentName } from './split-raw/naming.js';
+export type { FormatName, FormatSettings, ImageFile, ImageReader, ImageWriter, MediaLayout, WriterFacts, WriterRequest } from './types.js';
+export { FORMAT_NAMES, FORMATS, formatOf } from './registry.js';
 export { syncDirectory } from './output-file.js';

@@ -1,22 +1,40 @@
 /**
- * Open any image exhibit reads, by its name and first bytes: E01 (and .e01,
- * .s01), seekable zstd, split raw (.001), or raw (anything else).
+ * Open any image exhibit reads, identified by its first bytes, never by its
+ * name alone: E01, seekable zstd, or raw (one file, or split .001, .002, ...)
+ * when there is no known container signature. A name that disagrees with the
+ * content is reported; a container exhibit does not read, or an E01 segment
+ * other than the first, is named and refused.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExhibitError } from '../core/errors.js';
-import { EwfReader } from './ewf/reader.js';
-import { RawReader } from './raw/reader.js';
-import { findSegments } from './split-raw/naming.js';
+import { openInput } from '../core/input-file.js';
+import { detect, readEnds, type Detected } from './detect.js';
+import { FORMATS, formatByName, formatsInWords, formatOf } from './registry.js';
 import type { ImageReader } from './types.js';
-import { ZstdReader } from './zstd/reader.js';
 
 export interface OpenedImage {
   reader: ImageReader;
   /** The name the image's files share, without extension (what `<base>.acquisition.yaml` would be named after). */
   base: string;
   warnings: string[];
+  /** How the image was identified, when that is worth saying (no signature: read as raw media). */
+  notes: string[];
 }
+
+export const RAW_NOTE = 'no known container signature: read as raw media';
+
+async function sniff(p: string): Promise<Detected> {
+  const h = await openInput(p);
+  try {
+    const { head, tail } = await readEnds(h, (await h.stat()).size);
+    return detect(head, tail, FORMATS);
+  } finally {
+    await h.close();
+  }
+}
+
+const refuse = (what: string, hint?: string) => new ExhibitError('IMAGE_UNSUPPORTED', what, { hints: [hint ?? `exhibit reads ${formatsInWords()}`] });
 
 export async function openImage(file: string): Promise<OpenedImage> {
   const p = path.resolve(file);
@@ -24,32 +42,32 @@ export async function openImage(file: string): Promise<OpenedImage> {
   if (fs.statSync(p).isDirectory()) throw new ExhibitError('USAGE', `${file} is a folder: name the image's first file (.raw, .001, .E01 or .zst)`);
   const name = path.basename(p);
   const dir = path.dirname(p);
-  const m = /^(.*)\.([Ees])01$/.exec(name);
-  if (m) {
-    const r = await EwfReader.open(p);
-    return { reader: r, base: path.join(dir, m[1]!), warnings: [...r.warnings] };
+  const byName = formatByName(name);
+  const base = byName ? path.join(dir, byName.base) : p;
+  const found = await sniff(p);
+  if (found.kind === 'unsupported') throw refuse(`${file} is ${found.what}, which exhibit does not read`);
+  if (found.kind === 'later-segment') {
+    throw refuse(`${file} is segment ${found.segment} of an E01 image, not its first: exhibit opens an E01 image by its first segment (.E01)`, 'name the .E01 file; the other segments are found beside it');
   }
-  if (name.endsWith('.zst')) {
+  if (found.kind === 'format') {
+    const f = found.format;
+    const opened = await f.open(p, file);
+    // The content decides; a name that says otherwise is reported.
+    const said = byName && byName.format.name !== f.name ? [`${name} holds ${f.title}, not ${byName.format.title} as its name says: it was read as what it holds`] : [];
+    const notes = byName ? [] : [`${name} holds ${f.title} (identified by its content)`];
+    return { reader: opened.reader, base, warnings: [...said, ...opened.warnings], notes };
+  }
+  // No known signature: raw media, unless the name promises a container (which then says what is wrong with it).
+  const named = byName?.format ?? formatOf('raw');
+  if (named.recognise) {
     try {
-      const r = await ZstdReader.open(p);
-      return { reader: r, base: p.slice(0, -4), warnings: [...r.warnings] };
+      const opened = await named.open(p, file);
+      return { reader: opened.reader, base, warnings: opened.warnings, notes: [] };
     } catch (err) {
-      if (!(err instanceof ExhibitError) || !/seek table is missing or damaged/.test(err.message)) throw err;
-      // Recoverable: every frame says its own size; decompress them in order.
-      const r = await ZstdReader.openScanning(p, 0);
-      return {
-        reader: r,
-        base: p.slice(0, -4),
-        warnings: [`${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${r.frames.length} frames in order`, ...r.warnings],
-      };
+      if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
+      throw refuse(`${file} is named as ${named.title} but does not start as one (no known container signature): ${err.message}`);
     }
   }
-  const seg = /^(.*)\.(\d{3,})$/.exec(name);
-  if (seg) {
-    const { files, strays } = await findSegments(p);
-    if (files[0] !== p) throw new ExhibitError('USAGE', `${file} is not the first segment: name ${path.basename(files[0] ?? `${seg[1]}.001`)}`);
-    const warnings = strays.map((s) => `${s} lies beyond a missing segment and was not read`);
-    return { reader: await RawReader.open(files), base: path.join(dir, seg[1]!), warnings };
-  }
-  return { reader: await RawReader.open([p]), base: p.replace(/\.(raw|dd|img|bin)$/i, ''), warnings: [] };
+  const opened = await named.open(p, file);
+  return { reader: opened.reader, base, warnings: opened.warnings, notes: [RAW_NOTE] };
 }

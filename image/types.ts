@@ -4,8 +4,74 @@
  * suite in image/conformance.test.ts.
  */
 
-export type ImageFormat = 'raw' | 'split-raw' | 'e01' | 'zst';
-export const IMAGE_FORMATS: readonly ImageFormat[] = ['raw', 'split-raw', 'e01', 'zst'];
+import type { Compression } from './ewf/chunk-codec.js';
+import type { MediaType } from './ewf/layout.js';
+import type { FormatName } from './registry.js';
+
+export type { FormatName };
+
+/** Format settings as the journal and the record keep them (one shape for every format). */
+export interface FormatSettings {
+  format: FormatName;
+  segment_size?: number;
+  ewf?: { compression: Compression; chunk_sectors: number; media_type?: MediaType };
+  zstd?: { level: number; frame_size: number };
+}
+
+/** The case facts a writer with its own metadata fields (E01) stores. */
+export interface WriterFacts {
+  case: string;
+  evidence: string;
+  examiner: string;
+  description?: string;
+  notes?: string;
+  model?: string;
+  serial?: string;
+  removable?: boolean;
+  physical: boolean;
+  acquired: Date;
+}
+
+/** What a writer is made from. */
+export interface WriterRequest {
+  dir: string;
+  base: string;
+  settings: FormatSettings;
+  mediaBytes: number;
+  sectorSize: number;
+  facts: WriterFacts;
+  version: string;
+  threads?: number;
+}
+
+/** Case facts an image carries in its own fields (an E01's header), as the image gives them. */
+export interface ImageCaseFacts {
+  case?: string;
+  evidence?: string;
+  examiner?: string;
+  description?: string;
+  notes?: string;
+  model?: string;
+  serial?: string;
+  /** The image says the media was removable. */
+  removable: boolean;
+  /** The image says it was taken from a physical device (not a partition or a file). */
+  physical: boolean;
+}
+
+/** A range of sectors the acquiring tool could not read, as the image lists it. */
+export interface ImageErrorRange {
+  first_sector: number;
+  sectors: number;
+}
+
+/** The unit an image's integrity is checked by: E01 chunks, zstd frames, raw ranges. */
+export type IntegrityUnitKind = 'chunk' | 'frame' | 'range';
+
+/** One integrity unit as read: its media bytes, or why it could not be read. */
+export type ScannedUnit =
+  | { start: number; data: Uint8Array }
+  | { start: number; bytes: number; file: string; index: number; error: unknown };
 
 /** What a writer may store when it seals the image: hashes of the media, unreadable sectors. */
 export interface SealInfo {
@@ -45,7 +111,7 @@ export type MediaLayout = { kind: 'slices'; segmentSize: number | null } | { kin
  *   without declaring it complete; the files stay for a later resume.
  */
 export interface ImageWriter {
-  readonly format: ImageFormat;
+  readonly format: FormatName;
   readonly layout: MediaLayout;
   /** Every file name this writer would create for `mediaSize` bytes, for refusing before reading. */
   plannedFiles(mediaSize: number): string[];
@@ -71,11 +137,29 @@ export interface ImageWriter {
 
 /** Random access to the media of an image. */
 export interface ImageReader {
-  readonly format: ImageFormat;
+  readonly format: FormatName;
   /** Media size in bytes. */
   readonly size: number;
   /** The image's files, in order. */
   readonly files: readonly string[];
+  /** Remarks made while opening (a damage worked around, a file ignored). */
+  readonly warnings: readonly string[];
+  /** Bytes per sector, when the format says (E01); undefined when it does not. */
+  readonly sectorSize: number | undefined;
+  /** Hashes of the media the image stores itself (E01: MD5, SHA-1); empty when none. */
+  readonly storedHashes: Readonly<{ md5?: string; sha1?: string }>;
+  /** Case facts the image stores (an E01's header); undefined when the format has none. */
+  readonly caseFacts: ImageCaseFacts | undefined;
+  /** Sector ranges the image lists as unreadable at acquisition. */
+  readonly errorRanges: readonly ImageErrorRange[];
+  /** What `units()` yields: chunks, frames or ranges. */
+  readonly unitKind: IntegrityUnitKind;
+  /**
+   * Every integrity unit in media order, each checked as the format allows (chunk checksum,
+   * frame checksum, a read that succeeds); a damaged one is yielded with its error, and the walk
+   * goes on. The data may live in a buffer reused by the next unit.
+   */
+  units(): AsyncGenerator<ScannedUnit>;
   /** Read up to `length` bytes at media `offset` into `into`; returns the count (short only at the end). */
   read(into: Uint8Array, offset: number, length: number): Promise<number>;
   close(): Promise<void>;

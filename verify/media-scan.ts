@@ -12,9 +12,7 @@ import { type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { DigestJob } from '../core/hash-plan.js';
 import { hashStream } from '../core/hash-stream.js';
-import { EwfReader } from '../image/ewf/reader.js';
 import type { ImageReader } from '../image/types.js';
-import { ZstdReader } from '../image/zstd/reader.js';
 
 export interface DamagedUnit {
   file: string; // the image file holding it
@@ -46,8 +44,6 @@ export interface ScanOptions {
   inline?: boolean;
 }
 
-const SLOT = 4 * 1024 * 1024;
-
 /** A media unit as read: where it starts, its bytes (zeros when damaged). */
 interface Unit {
   start: number;
@@ -56,79 +52,31 @@ interface Unit {
 
 /** The units of a reader in media order; damaged ones are reported and come back as zeros. */
 async function* units(reader: ImageReader, sectorSize: number, damaged: DamagedUnit[], count: { n: number }): AsyncGenerator<Unit> {
-  const note = (file: string, unit: DamagedUnit['unit'], index: number, start: number, bytes: number, err: unknown) => {
-    const first = Math.floor(start / sectorSize);
-    damaged.push({
-      file,
-      unit,
-      index,
-      first_byte: start,
-      bytes,
-      first_sector: first,
-      sectors: Math.ceil((start + bytes) / sectorSize) - first,
-      problem: err instanceof ExhibitError ? err.message.replace(/^.*?: (?=[^:]*$)/, '') : describeSystemError(err),
-    });
-  };
-  if (reader instanceof EwfReader) {
-    const batch = Math.max(1, Math.floor(SLOT / reader.chunkSize));
-    for (let first = 0; first < reader.chunkCount; first += batch) {
-      const got = await reader.chunks(first, Math.min(batch, reader.chunkCount - first));
-      for (const [k, data] of got.entries()) {
-        const i = first + k;
-        const start = i * reader.chunkSize;
-        const want = Math.min(reader.chunkSize, reader.size - start);
-        count.n++;
-        if (!(data instanceof ExhibitError)) {
-          yield { start, data: data.length > want ? data.subarray(0, want) : data };
-          continue;
-        }
-        let file = '';
-        try {
-          file = reader.locate(i).file;
-        } catch {
-          /* the table itself is what is damaged */
-        }
-        note(file, 'chunk', i, start, want, data);
-        yield { start, data: new Uint8Array(want) };
-      }
-    }
-    return;
-  }
-  if (reader instanceof ZstdReader) {
-    for (let i = 0; i < reader.frames.length; i++) {
-      const f = reader.frames[i]!;
-      count.n++;
-      try {
-        yield { start: f.mediaStart, data: await reader.frame(i) };
-      } catch (err) {
-        if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
-        note(reader.files[0] ?? '', 'frame', i, f.mediaStart, f.decompressed, err);
-        yield { start: f.mediaStart, data: new Uint8Array(f.decompressed) };
-      }
-    }
-    return;
-  }
-  // Raw: read in large pieces; a piece that fails is reported as a range.
-  const buf = Buffer.allocUnsafe(SLOT);
-  for (let pos = 0; pos < reader.size; ) {
-    const want = Math.min(SLOT, reader.size - pos);
+  for await (const u of reader.units()) {
     count.n++;
-    try {
-      const n = await reader.read(buf, pos, want);
-      if (n !== want) throw new ExhibitError('IMAGE_INVALID', `the image ends at byte ${pos + n}, short of its ${reader.size} bytes`);
-      yield { start: pos, data: buf.subarray(0, n) };
-    } catch (err) {
-      note(reader.files[0] ?? '', 'range', pos, pos, want, err);
-      yield { start: pos, data: new Uint8Array(want) };
+    if ('data' in u) {
+      yield u;
+      continue;
     }
-    pos += want;
+    const first = Math.floor(u.start / sectorSize);
+    damaged.push({
+      file: u.file,
+      unit: reader.unitKind,
+      index: u.index,
+      first_byte: u.start,
+      bytes: u.bytes,
+      first_sector: first,
+      sectors: Math.ceil((u.start + u.bytes) / sectorSize) - first,
+      problem: u.error instanceof ExhibitError ? u.error.message.replace(/^.*?: (?=[^:]*$)/, '') : describeSystemError(u.error),
+    });
+    yield { start: u.start, data: new Uint8Array(u.bytes) };
   }
 }
 
 export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<MediaScan> {
   const damaged: DamagedUnit[] = [];
   const count = { n: 0 };
-  const kind: MediaScan['units']['kind'] = reader instanceof EwfReader ? 'chunk' : reader instanceof ZstdReader ? 'frame' : 'range';
+  const kind: MediaScan['units']['kind'] = reader.unitKind;
   const jobs: DigestJob[] = o.algorithms.map((a) => ({ id: a, algorithm: a }));
   if (o.sliceSize) jobs.push({ id: 'slices', algorithm: 'sha256', segmentSize: o.sliceSize });
   let expected = 0;

@@ -15,7 +15,6 @@ import type { CheckedEntry } from '../core/custody-check.js';
 import { digestsEqual, HASH_ALGORITHMS, sha256Hex, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
-import { EwfReader } from '../image/ewf/reader.js';
 import { openImage } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
 import { compareWithStore, entryForRecord, imageEntries, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
@@ -173,6 +172,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     // A damaged copy the reader could work around (a table whose table2 holds, a lost zstd seek
     // table) still means the files are not as written: that fails; other remarks are notes.
     for (const w of opened.warnings) (/damaged|differ/.test(w) ? problems : notes).push(w);
+    notes.push(...opened.notes);
     const recordPath = t.record ?? (fs.existsSync(`${base}.acquisition.yaml`) ? `${base}.acquisition.yaml` : undefined);
     let rec: AcquisitionRecord | undefined;
     let recordShaOf = '';
@@ -187,7 +187,6 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       }
     } else notes.push(`there is no acquisition record beside the image (${path.basename(base)}.acquisition.yaml)`);
 
-    const ewf = reader instanceof EwfReader ? reader : undefined;
     checkFileSet(reader, rec, problems);
     const mediaBytes = rec ? rec.media.size_bytes + (rec.media.padding_bytes ?? 0) : reader.size;
     if (rec && mediaBytes !== reader.size) problems.push(`the image holds ${reader.size} bytes of media, the record says ${mediaBytes}`);
@@ -228,7 +227,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     }
 
     // The case store, when it holds the case: its own log is the reference, not the files beside the image.
-    const storeLog = o.store ? storeLogFor(o.store, [rec?.case, logCase(folder), ewf?.header.c]) : undefined;
+    const storeLog = o.store ? storeLogFor(o.store, [rec?.case, logCase(folder), reader.caseFacts?.case]) : undefined;
     if (rec && !folder && !storeLog) notes.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}): the record cannot be checked against the signed entry that logged it`);
     if (storeLog) {
       const s = compareWithStore(storeLog, folder ? { lines: folder.lines, check: folder, signers } : undefined, evidenceNames, recordSha);
@@ -249,7 +248,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     // image with no record (another tool's E01), as ewfverify counts it.
     const references: { against: string; hashes: Digests; anchor: boolean }[] = [];
     if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes, anchor: false });
-    if (ewf && (ewf.storedHashes.md5 || ewf.storedHashes.sha1)) references.push({ against: STORED_IN_IMAGE, hashes: ewf.storedHashes, anchor: !rec });
+    if (reader.storedHashes.md5 || reader.storedHashes.sha1) references.push({ against: STORED_IN_IMAGE, hashes: reader.storedHashes, anchor: !rec });
     for (const a of anchors) {
       const media = (a.entry.entry.payload as { media?: { hashes?: Digests } }).media?.hashes;
       if (media) references.push({ against: a.from, hashes: media, anchor: true });
@@ -259,7 +258,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const algorithms = o.algorithms ?? HASH_ALGORITHMS.filter((a) => recorded.has(a));
     const computeList = algorithms.length > 0 ? algorithms : (['md5', 'sha1', 'sha256'] as HashAlgorithm[]);
 
-    const sectorSize = rec?.media.sector_size ?? ewf?.volume.bytesPerSector ?? 512;
+    const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
     const split = reader.format === 'split-raw' && reader.files.length > 1 ? fs.statSync(reader.files[0]!).size : undefined;
     o.onStart?.(reader.size, reader.files);
     const containerFiles = reader.format === 'e01' || reader.format === 'zst';
@@ -312,7 +311,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         if (!equal) problems.push(`${a.toUpperCase()} of the media is ${computed}, ${r.against} says ${expected}`);
       }
     }
-    const unreadable = rec?.read_errors?.unreadable_sectors ?? (ewf?.errors ?? []).reduce((n, e) => n + e.sectors, 0);
+    const unreadable = rec?.read_errors?.unreadable_sectors ?? reader.errorRanges.reduce((n, e) => n + e.sectors, 0);
     if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
 
     if (!comparisons.some((c) => c.anchor && c.against !== STORED_IN_IMAGE) && comparisons.some((c) => c.anchor)) {

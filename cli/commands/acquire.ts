@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { acquire, type AcquireFormat } from '../../acquire/acquire.js';
+import { acquire } from '../../acquire/acquire.js';
+import { FORMAT_NAMES } from '../../image/registry.js';
+import type { FormatName } from '../../image/types.js';
 import { parseFill } from '../../acquire/bad-sectors.js';
 import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
 import { MiB, PiB, sizeOption, TiB, wholeNumber } from '../numbers.js';
@@ -23,7 +25,7 @@ interface AcquireFlags extends FormatFlags {
   case?: string;
   evidence?: string;
   examiner?: string;
-  format: AcquireFormat;
+  format: FormatName;
   hash: string;
   description?: string;
   notes?: string;
@@ -55,7 +57,7 @@ export function acquireCommand(version: string): Command {
     .option('-c, --case <id>', 'case number, e.g. 2026-0117')
     .option('-e, --evidence <id>', 'evidence number; names the files, e.g. EV-001 gives EV-001.raw')
     .option('-x, --examiner <name>', 'who performs the acquisition')
-    .addOption(new Option('-f, --format <format>', 'image format: raw, split raw (.001, .002, ...), E01 (EnCase 6) or zst (seekable zstd)').choices(['raw', 'split-raw', 'e01', 'zst']).default('raw'))
+    .addOption(new Option('-f, --format <format>', 'image format: raw, split raw (.001, .002, ...), E01 (EnCase 6) or zst (seekable zstd)').choices([...FORMAT_NAMES]).default('raw'))
     .option('--hash <list>', 'hashes of the media: md5, sha1, sha256, sha512, comma-separated', DEFAULT_HASHES.join(','))
     .option('--description <text>', 'what the evidence is, e.g. "Seagate 2 TB from desk drawer"')
     .option('--notes <text>', 'anything else worth recording')

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import path from 'node:path';
 import { convert } from '../../acquire/convert.js';
-import type { OutputFormat } from '../../acquire/writers.js';
+import { FORMAT_NAMES } from '../../image/registry.js';
+import type { FormatName } from '../../image/types.js';
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 
 interface ConvertFlags extends FormatFlags {
-  to: OutputFormat;
+  to: FormatName;
   out: string;
   evidence?: string;
   examiner?: string;
@@ -35,7 +36,7 @@ export function convertCommand(version: string): Command {
         'the new record names the image it came from.',
     )
     .argument('<image>', "the source image's first file: .raw, .001, .E01 or .zst")
-    .addOption(new Option('-t, --to <format>', 'the format to write').choices(['raw', 'split-raw', 'e01', 'zst']).makeOptionMandatory())
+    .addOption(new Option('-t, --to <format>', 'the format to write').choices([...FORMAT_NAMES]).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'folder for the converted image and its record')
     .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id)")
     .option('-x, --examiner <name>', "who performs the conversion: signs its entry in the case's custody log (or EXHIBIT_EXAMINER)")
@@ -93,6 +94,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the converted image is incomplete; its record says so: ${outcome.recordPath}`);
+      for (const n of outcome.notes) info(`note: ${n}`);
       return code;
     }
     if (!flags.json) {
@@ -105,6 +107,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     }
+    for (const n of outcome.notes) info(`note: ${n}`);
     if (!ctx) info('not logged in a custody log: say who converts with --examiner (until then, verify the new image with --expect)');
     else if (r.case.trim() === '') info('not logged in a custody log: the source image names no case');
     else {

@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import { openSource, type SourceFacts } from '../../acquire/source.js';
 import { ExhibitError } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
-import { EwfReader } from '../../image/ewf/reader.js';
 import { openImage } from '../../image/open.js';
 import { formatTable, readPartitionTable, type ByteSource, type PartitionTable } from '../../image/partitions/index.js';
 import { action, printJson } from '../action.js';
+import { info } from '../messages.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -49,10 +49,12 @@ export function inspectCommand(): Command {
         }
         hidden = hiddenAreas(target!, facts);
       } else {
-        const { reader } = await openImage(target!);
+        const { reader, warnings, notes } = await openImage(target!);
         try {
+          for (const w of warnings) info(`warning: ${w}`);
+          for (const n of notes) info(`note: ${n}`);
           format = reader.format;
-          table = await readPartitionTable(reader, reader instanceof EwfReader ? reader.volume.bytesPerSector : 512);
+          table = await readPartitionTable(reader, reader.sectorSize ?? 512);
         } finally {
           await reader.close();
         }

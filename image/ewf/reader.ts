@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import { adler32 } from '../../core/adler32.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { openInput } from '../../core/input-file.js';
-import type { ImageFormat, ImageReader } from '../types.js';
+import type { FormatName, ImageCaseFacts, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
 import { DESCRIPTOR_SIZE, FILE_HEADER_SIZE, FILE_SIGNATURE, TABLE_COMPRESSED, TABLE_HEADER_SIZE, TABLE_OFFSET_MASK, VOLUME_SIZE, parseDescriptor } from './layout.js';
 import {
   type ErrorRange,
@@ -134,7 +134,8 @@ function segmentPath(prefix: string, letter: string, n: number): string | undefi
 const SEGMENT_ONE = /^(.*\.)([EeSs])01$/;
 
 export class EwfReader implements ImageReader {
-  readonly format: ImageFormat = 'e01';
+  readonly format: FormatName = 'e01';
+  readonly unitKind: IntegrityUnitKind = 'chunk';
   readonly size: number;
   readonly files: readonly string[];
   readonly chunkCount: number;
@@ -168,6 +169,49 @@ export class EwfReader implements ImageReader {
     this.storedHashes = o.storedHashes;
     this.errors = o.errors;
     this.warnings = o.warnings;
+  }
+
+  get sectorSize(): number {
+    return this.volume.bytesPerSector;
+  }
+
+  get errorRanges(): readonly ErrorRange[] {
+    return this.errors;
+  }
+
+  /** The header's case facts (c, n, e, a, t, md, sn) as written, and what the volume says of the media. */
+  get caseFacts(): ImageCaseFacts {
+    const facts: ImageCaseFacts = { removable: this.volume.mediaType === 0, physical: ((this.volume.mediaFlags ?? 0) & 2) !== 0 };
+    const fields = { case: 'c', evidence: 'n', examiner: 'e', description: 'a', notes: 't', model: 'md', serial: 'sn' } as const;
+    for (const [key, id] of Object.entries(fields) as [keyof typeof fields, string][]) {
+      const value = this.header[id];
+      if (value !== undefined) facts[key] = value;
+    }
+    return facts;
+  }
+
+  /** Every chunk in order, read in batches of about 4 MiB; a damaged one comes with its error. */
+  async *units(): AsyncGenerator<ScannedUnit> {
+    const batch = Math.max(1, Math.floor((4 * 1024 * 1024) / this.chunkSize));
+    for (let first = 0; first < this.chunkCount; first += batch) {
+      const got = await this.chunks(first, Math.min(batch, this.chunkCount - first));
+      for (const [k, data] of got.entries()) {
+        const i = first + k;
+        const start = i * this.chunkSize;
+        const want = Math.min(this.chunkSize, this.size - start);
+        if (!(data instanceof ExhibitError)) {
+          yield { start, data: data.length > want ? data.subarray(0, want) : data };
+          continue;
+        }
+        let file = '';
+        try {
+          file = this.locate(i).file;
+        } catch {
+          /* the table itself is what is damaged */
+        }
+        yield { start, bytes: want, file, index: i, error: data };
+      }
+    }
   }
 
   /** Open an image from its first segment file (.E01, .e01 or .s01); the other segments are found beside it. */

@@ -14,6 +14,7 @@ import { OutputFile } from '../output-file.js';
 import type { ImageFile, ImageWriter, MediaLayout, SealInfo } from '../types.js';
 import type { Compression, EncodedChunk } from './chunk-codec.js';
 import { BatchEncoder } from '../batch-encoder.js';
+import { ewfCodec } from './codec.js';
 import { header2Payload, headerPayload, type EwfCaseInfo } from './header-text.js';
 import type { EwfPartialState } from './reader.js';
 import {
@@ -72,7 +73,7 @@ export class EwfWriter implements ImageWriter {
   constructor(private readonly o: EwfWriterOptions) {
     if (o.mediaBytes % o.sectorSize !== 0) throw new ExhibitError('INTERNAL', 'EWF media must be a whole number of sectors');
     this.chunkSize = o.chunkSectors * o.sectorSize;
-    this.encoder = new BatchEncoder(this.chunkSize, { kind: 'ewf-chunk', compression: o.compression }, (units) => this.addChunks(units), o.threads);
+    this.encoder = new BatchEncoder(this.chunkSize, ewfCodec(o.compression), (units) => this.addChunks(units), o.threads);
     this.volumePayload = this.volume();
   }
 

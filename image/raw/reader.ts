@@ -2,21 +2,32 @@ import type fs from 'node:fs/promises';
 import { openInput } from '../../core/input-file.js';
 import path from 'node:path';
 import { lastAtOrBefore } from '../../core/search.js';
-import type { ImageFormat, ImageReader } from '../types.js';
+import { ExhibitError } from '../../core/errors.js';
+import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
+
+/** Raw media is checked in pieces this large (a piece that cannot be read is reported as a range). */
+const PIECE = 4 * 1024 * 1024;
 
 /**
  * Reads media stored verbatim in one file or in consecutive segment files.
  */
 export class RawReader implements ImageReader {
+  readonly warnings: string[] = [];
+  readonly sectorSize = undefined;
+  readonly storedHashes = {};
+  readonly caseFacts = undefined;
+  readonly errorRanges = [];
+  readonly unitKind: IntegrityUnitKind = 'range';
+
   private constructor(
-    readonly format: ImageFormat,
+    readonly format: FormatName,
     readonly files: readonly string[],
     private readonly handles: fs.FileHandle[],
     private readonly starts: number[], // media offset where each file begins
     readonly size: number,
   ) {}
 
-  static async open(files: readonly string[], format: ImageFormat = files.length > 1 ? 'split-raw' : 'raw'): Promise<RawReader> {
+  static async open(files: readonly string[], format: FormatName = files.length > 1 ? 'split-raw' : 'raw'): Promise<RawReader> {
     const handles: fs.FileHandle[] = [];
     const starts: number[] = [];
     let size = 0;
@@ -48,6 +59,25 @@ export class RawReader implements ImageReader {
       pos += bytesRead;
     }
     return done;
+  }
+
+  /** The media in 4 MiB pieces (one buffer, reused); a piece that cannot be read whole comes with its error. */
+  async *units(): AsyncGenerator<ScannedUnit> {
+    const buf = Buffer.allocUnsafe(PIECE);
+    for (let pos = 0; pos < this.size; ) {
+      const want = Math.min(PIECE, this.size - pos);
+      let n: number;
+      try {
+        n = await this.read(buf, pos, want);
+        if (n !== want) throw new ExhibitError('IMAGE_INVALID', `the image ends at byte ${pos + n}, short of its ${this.size} bytes`);
+      } catch (err) {
+        yield { start: pos, bytes: want, file: this.files[0] ?? '', index: pos, error: err };
+        pos += want;
+        continue;
+      }
+      yield { start: pos, data: buf.subarray(0, n) };
+      pos += want;
+    }
   }
 
   async close(): Promise<void> {

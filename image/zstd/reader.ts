@@ -11,7 +11,7 @@ import zstdBinding from 'zstd-napi/binding.js'; // zstd's own decoder with a fix
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { openInput } from '../../core/input-file.js';
 import { lastAtOrBefore } from '../../core/search.js';
-import type { ImageFormat, ImageReader } from '../types.js';
+import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
 import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, frameInfo, MAX_FRAME_SIZE, MIN_FRAME_LENGTH, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
 import { scanFrames } from './scan.js';
 
@@ -26,10 +26,15 @@ const READ_AHEAD = 4 * 1024 * 1024;
 const invalid = (where: string, why: string, cause?: unknown) => new ExhibitError('IMAGE_INVALID', `${where}: ${why}`, cause === undefined ? {} : { cause });
 
 export class ZstdReader implements ImageReader {
-  readonly format: ImageFormat = 'zst';
+  readonly format: FormatName = 'zst';
   readonly files: readonly string[];
   readonly size: number;
   readonly warnings: string[] = [];
+  readonly sectorSize = undefined;
+  readonly storedHashes = {};
+  readonly caseFacts = undefined;
+  readonly errorRanges = [];
+  readonly unitKind: IntegrityUnitKind = 'frame';
   private readonly dctx = new zstdBinding.DCtx();
   private cache: { index: number; data: Buffer } | undefined;
   /** Stored bytes read ahead (up to READ_AHEAD at once), so many small frames do not cost a read each. */
@@ -169,6 +174,22 @@ export class ZstdReader implements ImageReader {
     const { bytesRead } = await this.handle.read(b, 0, READ_AHEAD, f.offset);
     this.window = { start: f.offset, bytes: b.subarray(0, bytesRead) };
     return this.window.bytes.subarray(0, Math.min(f.compressed, bytesRead));
+  }
+
+  /** Every frame in order, decompressed and checked; one that does not decode comes with its error. */
+  async *units(): AsyncGenerator<ScannedUnit> {
+    for (let i = 0; i < this.frames.length; i++) {
+      const f = this.frames[i]!;
+      let data: Buffer;
+      try {
+        data = await this.frame(i);
+      } catch (err) {
+        if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
+        yield { start: f.mediaStart, bytes: f.decompressed, file: this.file, index: i, error: err };
+        continue;
+      }
+      yield { start: f.mediaStart, data };
+    }
   }
 
   async read(into: Uint8Array, offset: number, length: number): Promise<number> {

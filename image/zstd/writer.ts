@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ExhibitError } from '../../core/errors.js';
 import { BatchEncoder, type EncodedUnit } from '../batch-encoder.js';
+import { zstdCodec } from './codec.js';
 import { hashPrefix } from '../file-hash.js';
 import { OutputFile } from '../output-file.js';
 import type { ImageFile, ImageWriter, MediaLayout } from '../types.js';
@@ -41,7 +42,7 @@ export class ZstdWriter implements ImageWriter {
 
   constructor(private readonly o: ZstdWriterOptions) {
     this.file = new OutputFile(path.join(o.dir, `${o.base}.zst`));
-    this.encoder = new BatchEncoder(o.frameSize, { kind: 'zstd-frame', level: o.level }, (units) => this.addFrames(units), o.threads);
+    this.encoder = new BatchEncoder(o.frameSize, zstdCodec(o.level), (units) => this.addFrames(units), o.threads);
   }
 
   plannedFiles(): string[] {

@@ -1,0 +1,64 @@
+/**
+ * What a file holds, from its first bytes (and, for the containers that keep
+ * their signature at the end, its last): one of exhibit's formats, a container
+ * exhibit does not read, or no known signature at all (raw media).
+ */
+import type { FileHandle } from 'node:fs/promises';
+import type { FormatDescriptor } from './descriptor.js';
+
+export const HEAD_BYTES = 64 * 1024;
+
+export type Detected =
+  | { kind: 'format'; format: FormatDescriptor }
+  /** A container exhibit does not read, in words ("an EWF2 image (Ex01)"). */
+  | { kind: 'unsupported'; what: string }
+  /** A segment of an E01 set other than the first. */
+  | { kind: 'later-segment'; segment: number }
+  | { kind: 'none' };
+
+const ascii = (b: Uint8Array, at: number, s: string): boolean => b.length >= at + s.length && Buffer.from(b.buffer, b.byteOffset + at, s.length).toString('latin1') === s;
+
+/** Containers recognised by their first bytes that exhibit does not read. */
+const UNSUPPORTED: { magic: string; what: string }[] = [
+  { magic: 'EVF2\r\n\x81\x00', what: 'an EWF2 image (Ex01)' },
+  { magic: 'LEF2\r\n\x81\x00', what: 'an EWF2 logical evidence file (Lx01)' },
+  { magic: 'LVF\x09\x0d\x0a\xff\x00', what: 'a logical evidence file (L01)' },
+  { magic: 'AFF10\r\n\x00', what: 'an AFF image' },
+  { magic: 'KDMV', what: 'a VMware disk (VMDK)' },
+  { magic: 'COWD', what: 'a VMware disk (VMDK)' },
+  { magic: '# Disk DescriptorFile', what: 'a VMware disk descriptor (VMDK)' },
+  { magic: 'vhdxfile', what: 'a Hyper-V disk (VHDX)' },
+  { magic: 'conectix', what: 'a virtual PC disk (VHD)' },
+  { magic: 'QFI\xfb', what: 'a QEMU disk (QCOW)' },
+  { magic: '<<< Oracle VM VirtualBox Disk Image >>>', what: 'a VirtualBox disk (VDI)' },
+];
+
+const EWF1 = 'EVF\x09\x0d\x0a\xff\x00';
+
+/** Tell what `head` (the first bytes) and `tail` (the last bytes) of a file hold. */
+export function detect(head: Uint8Array, tail: Uint8Array, formats: readonly FormatDescriptor[]): Detected {
+  if (ascii(head, 0, EWF1) && head.length >= 11) {
+    const segment = head[9]! | (head[10]! << 8);
+    if (segment !== 1) return { kind: 'later-segment', segment };
+  }
+  for (const f of formats) if (f.recognise?.(head)) return { kind: 'format', format: f };
+  for (const u of UNSUPPORTED) if (ascii(head, 0, u.magic)) return { kind: 'unsupported', what: u.what };
+  // A fixed-size VHD is the disk followed by a 512-byte footer (511 from some old tools).
+  if (ascii(tail, Math.max(0, tail.length - 512), 'conectix') || ascii(tail, Math.max(0, tail.length - 511), 'conectix')) return { kind: 'unsupported', what: 'a virtual PC disk (VHD)' };
+  if (ascii(head, 0, 'PK\x03\x04')) {
+    const text = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+    const aff4 = /information\.turtle|container\.description|aff4/i.test(text(head)) || /aff4/i.test(text(tail));
+    return { kind: 'unsupported', what: aff4 ? 'an AFF4 image (a zip container)' : 'a zip archive (AFF4 or other)' };
+  }
+  return { kind: 'none' };
+}
+
+/** The first and last bytes of an open file (up to HEAD_BYTES each). */
+export async function readEnds(h: FileHandle, size: number): Promise<{ head: Buffer; tail: Buffer }> {
+  const head = Buffer.alloc(Math.min(HEAD_BYTES, size));
+  const { bytesRead } = await h.read(head, 0, head.length, 0);
+  const tailLength = Math.min(HEAD_BYTES, size);
+  const tail = Buffer.alloc(tailLength);
+  const t = await h.read(tail, 0, tailLength, size - tailLength);
+  return { head: head.subarray(0, bytesRead), tail: tail.subarray(0, t.bytesRead) };
+}
