@@ -3,17 +3,20 @@
  * single source of truth the verifier, the case store and the report read.
  * Field names are snake_case and stable; `record_version` changes when a
  * field changes meaning.
+ *
+ * This file holds the schema and the YAML text; the rest of the record
+ * module is in record/: read.ts (`readRecord`, the one validated reader),
+ * check.ts (the shape it checks), build.ts (`assembleRecord`), paths.ts
+ * (where a record lives), atomic.ts (how it is put in place).
  */
-import fs from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import path from 'node:path';
 import YAML, { Lexer } from 'yaml';
 import type { Digests } from './crypto.js';
-import { EVIDENCE_FILE_MODE } from './modes.js';
 import { readInputSync } from './input-file.js';
 import { describeSystemError, ExhibitError } from './errors.js';
 import type { Timestamp } from './time.js';
 
+export { removeAtomicLeftovers, writeFileAtomic } from './record/atomic.js';
 export { evidenceOfRecordName, isRecordFileName, recordBesideImage, recordFileName, recordPathFor, RECORD_SUFFIX } from './record/paths.js';
 
 export const RECORD_VERSION = 1;
@@ -246,64 +249,4 @@ function normaliseRanges(parsed: unknown): unknown {
   const errors = (parsed as { read_errors?: { ranges?: unknown } } | null)?.read_errors;
   if (errors && typeof errors === 'object' && typeof errors.ranges === 'string') errors.ranges = rangesFromText(errors.ranges);
   return parsed;
-}
-
-/** Remove what writeFileAtomic leaves behind when killed mid-write (`.<name>.<pid>.tmp`) for the given target names in `dir`. */
-export async function removeAtomicLeftovers(dir: string, targets: readonly string[]): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return;
-  }
-  const prefixes = targets.map((n) => `.${n}.`);
-  for (const n of names) {
-    if (/\.\d+\.tmp$/.test(n) && prefixes.some((p) => n.startsWith(p))) await fs.rm(path.join(dir, n), { force: true });
-  }
-}
-
-/**
- * Write `text` to `target` atomically: a temporary file in the same folder,
- * fsync, rename over nothing (refuses if `target` exists unless `replace`),
- * then fsync the folder.
- */
-export async function writeFileAtomic(target: string, text: string, replace = false): Promise<void> {
-  const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
-  const h = await fs.open(tmp, 'wx', EVIDENCE_FILE_MODE);
-  try {
-    await h.writeFile(text, 'utf8');
-    await h.sync();
-  } catch (err) {
-    await h.close();
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await h.close();
-  try {
-    if (!replace) {
-      // link() fails with EEXIST where rename() would silently replace. File
-      // systems without hard links (exFAT, FAT) fall back to check-then-rename.
-      try {
-        await fs.link(tmp, target);
-        await fs.unlink(tmp);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
-        if (await fs.stat(target).then(() => true, () => false)) throw Object.assign(new Error(`${target} exists`), { code: 'EEXIST' });
-        await fs.rename(tmp, target);
-      }
-    } else {
-      await fs.rename(tmp, target);
-    }
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  const d = await fs.open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
 }
