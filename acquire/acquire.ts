@@ -15,7 +15,8 @@ import path from 'node:path';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { HashJob } from '../core/hash-plan.js';
-import { readRecordFile, recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord, type RecordImageFile } from '../core/record.js';
+import { recordFileName, recordPathFor, renderRecord, writeFileAtomic, type AcquisitionRecord, type RecordImageFile } from '../core/record.js';
+import { readRecord } from '../core/record/read.js';
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import { formatOf } from '../image/registry.js';
@@ -34,7 +35,6 @@ import { SourceReader } from './source-reader.js';
 import { openSource, type SourceFacts } from './source.js';
 import { lockIfFolderExists, lockOutput, type OutputLock } from './output-lock.js';
 import { asOwner, describeOwner, ownerState } from './process-owner.js';
-import { readInput } from '../core/input-file.js';
 
 export { checkEvidenceId, checkText } from './checks.js';
 
@@ -120,7 +120,7 @@ function nothingToResume(o: AcquireOptions, outDir: string): ExhibitError {
  */
 async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal | undefined> {
   const journal = await readJournal(path.join(outDir, journalFileName(o.evidence)));
-  const recordPath = path.join(outDir, recordFileName(o.evidence));
+  const recordPath = recordPathFor(outDir, o.evidence);
   if (!journal) {
     if (o.resumeOnly) throw nothingToResume(o, outDir);
     return undefined;
@@ -134,11 +134,11 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
       hints: ['wait for it to end; an acquisition that was stopped resumes with the same command'],
     });
   }
-  const recordText = fs.existsSync(recordPath) ? (await readInput(recordPath, { code: 'RESUME_MISMATCH' })).toString('utf8') : '';
-  if (/^result: complete$/m.test(recordText)) {
+  const found = fs.existsSync(recordPath) ? readRecord(recordPath).record : undefined;
+  if (found?.result === 'complete') {
     // A run killed after its final record but before removing its journal: what follows the record
     // (onRecorded: the custody log) may not have happened; do it now, then the journal is stale.
-    await o.onRecorded?.(readRecordFile(recordPath).parsed as AcquisitionRecord, recordPath);
+    await o.onRecorded?.(found, recordPath);
     await fsp.rm(path.join(outDir, journalFileName(o.evidence)), { force: true });
     await removeStaleTemporaries(outDir, o.evidence);
     throw new ExhibitError('OUTPUT_EXISTS', `${recordPath} says the acquisition is complete; there is nothing to resume and exhibit never overwrites it`);
@@ -238,7 +238,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       version: o.version,
       ...(o.threads ? { threads: o.threads } : {}),
     });
-    const recordPath = path.join(outDir, recordFileName(j.evidence));
+    const recordPath = recordPathFor(outDir, j.evidence);
     const mapPath = path.join(outDir, `${j.evidence}.map`);
     if (!resumeFrom) {
       refuseExisting(outDir, j.evidence, [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, journalFileName(j.evidence)]);
@@ -390,7 +390,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
     }
     const complete = !run.interrupted && run.failure === undefined;
     const readOnly = await proof.finish();
-    session.read_only = readOnly as unknown as Record<string, unknown>;
+    session.read_only = readOnly;
     if (run.failure !== undefined) error = asExhibitError(run.failure);
     else if (run.interrupted) {
       error = new ExhibitError(
@@ -416,7 +416,7 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       return { name: f.name, size: f.size, ...(sha256 && !error ? { sha256 } : {}) };
     });
     const zeros = d?.get('zero-sectors')?.[0];
-    const record = buildRecord(o, j, facts, writer.format, recordFiles, error ? undefined : d, readOnly as unknown as Record<string, unknown>, error?.message, j.safe_bytes, zeros === undefined ? undefined : Number(zeros));
+    const record = buildRecord(o, j, facts, writer.format, recordFiles, error ? undefined : d, readOnly, error?.message, j.safe_bytes, zeros === undefined ? undefined : Number(zeros));
     // Each of these is tried on its own (a full disk may refuse one and not the next): the journal
     // first when unfinished, since resuming depends on it; the map before the record, so a complete
     // record always has its map; the journal removed last, when complete.

@@ -8,8 +8,8 @@ import { checkText } from '../core/text.js';
 
 export { checkText };
 import { formatBytes } from '../core/units.js';
+import { isImageFileOf } from '../image/names.js';
 import { syncDirectory } from '../image/output-file.js';
-import { imageExtensions } from '../image/registry.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -38,8 +38,7 @@ export async function existingAncestor(dir: string): Promise<string> {
  */
 export function refuseExisting(outDir: string, evidence: string, names: string[]): void {
   if (!fs.existsSync(outDir)) return;
-  const look = new RegExp(`^${evidence.replace(/[.]/g, '\\.')}\\.(${imageExtensions()})$`);
-  const present = [...names.filter((n) => fs.existsSync(path.join(outDir, n))), ...fs.readdirSync(outDir).filter((n) => look.test(n)).sort()];
+  const present = [...names.filter((n) => fs.existsSync(path.join(outDir, n))), ...fs.readdirSync(outDir).filter((n) => isImageFileOf(n, evidence)).sort()];
   if (present.length > 0) {
     throw new ExhibitError('OUTPUT_EXISTS', `${path.join(outDir, present[0]!)} already exists; exhibit never overwrites an image or its record`, {
       hints: ['choose another --out folder or another --evidence id'],

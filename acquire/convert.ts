@@ -7,12 +7,13 @@
  * and its record, which names the image it came from.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { HashJob } from '../core/hash-plan.js';
-import { readRecordFile, recordFileName, renderRecord, writeFileAtomic, type AcquisitionRecord } from '../core/record.js';
+import { recordBesideImage, recordFileName, recordPathFor, renderRecord, writeFileAtomic, type AcquisitionRecord } from '../core/record.js';
+import { assembleRecord } from '../core/record/build.js';
+import { readRecord } from '../core/record/read.js';
 import { timestamp } from '../core/time.js';
 import { openImage } from '../image/open.js';
 import { formatOf } from '../image/registry.js';
@@ -51,14 +52,9 @@ export interface ConvertOutcome {
 
 /** The source's own account of itself: its exhibit record, if any beside it. */
 function sourceRecord(base: string): { path: string; record: AcquisitionRecord } | undefined {
-  const p = `${base}.acquisition.yaml`;
+  const p = recordBesideImage(base);
   if (!fs.existsSync(p)) return undefined;
-  try {
-    return { path: p, record: readRecordFile(p).parsed as AcquisitionRecord };
-  } catch (err) {
-    if (err instanceof ExhibitError) throw err;
-    throw new ExhibitError('IMAGE_INVALID', `the record beside the image, ${p}, cannot be read: ${describeSystemError(err)}`, { cause: err });
-  }
+  return { path: p, record: readRecord(p).record };
 }
 
 export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
@@ -87,7 +83,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       });
     }
     const unreadable = rec?.read_errors?.ranges ?? reader.errorRanges.map((e) => ({ ...e, error: 'EIO' }));
-    const source = rec?.source as { device?: { model?: string; serial?: string; removable?: boolean; is_partition?: boolean }; kind?: string } | undefined;
+    const source = rec?.source;
     const outDir = path.resolve(o.outDir);
     // The same lock as an acquisition's: one run at a time on an evidence id in a folder.
     lock = await lockIfFolderExists(outDir, evidence, 'conversion');
@@ -111,7 +107,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       },
       version: o.version,
     });
-    const recordPath = path.join(outDir, recordFileName(evidence));
+    const recordPath = recordPathFor(outDir, evidence);
     const inputs = reader.files.map((f) => path.resolve(f));
     for (const n of [...writer.plannedFiles(reader.size), recordFileName(evidence)]) {
       if (inputs.includes(path.join(outDir, n))) throw new ExhibitError('OUTPUT_ON_SOURCE', `the output ${path.join(outDir, n)} would replace the image being converted`);
@@ -178,34 +174,27 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const finished = timestamp();
     const verified = compared.length > 0 && compared.every((c) => c.equal);
     if (!error && !verified) warnings.push('the source records no hash, so the conversion could not be checked against it');
-    const record: AcquisitionRecord = {
-      record: 'exhibit conversion',
-      record_version: 1,
-      result: error ? 'incomplete' : 'complete',
-      ...(error ? { incomplete_reason: error.message } : {}),
-      tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
-      command_line: o.commandLine,
-      host: { hostname: os.hostname(), user: os.userInfo().username, os: `${os.type()} ${os.release()} ${os.arch()}` },
+    const record = assembleRecord({
+      kind: 'exhibit conversion',
+      incompleteReason: error?.message,
+      version: o.version,
+      commandLine: o.commandLine,
       case: rec?.case ?? h?.case ?? '',
       evidence,
       examiner: rec?.examiner ?? h?.examiner ?? '',
-      ...((rec?.description ?? h?.description) ? { description: rec?.description ?? h?.description } : {}),
-      ...((rec?.notes ?? h?.notes) ? { notes: rec?.notes ?? h?.notes } : {}),
+      description: rec?.description ?? h?.description,
+      notes: rec?.notes ?? h?.notes,
       started: rec?.started ?? started,
       finished,
-      duration_seconds: Math.round((Date.parse(finished.utc) - Date.parse(started.utc)) / 10) / 100,
+      durationSeconds: Math.round((Date.parse(finished.utc) - Date.parse(started.utc)) / 10) / 100,
       source: rec?.source ?? { kind: 'image', model: h?.model, serial: h?.serial },
-      read_only: rec?.read_only ?? { note: 'not known: the source image carries no exhibit record' },
-      image: {
-        format: writer.format,
-        ...(o.settings.segment_size ? { segment_size: o.settings.segment_size } : {}),
-        ...(o.settings.ewf ? { compression: o.settings.ewf.compression, chunk_sectors: o.settings.ewf.chunk_sectors } : {}),
-        ...(o.settings.zstd ? { zstd_level: o.settings.zstd.level, frame_size: o.settings.zstd.frame_size } : {}),
-        files: files.map((f, i) => {
-          const sha256 = f.sha256 ?? fileSums?.[i];
-          return { name: f.name, size: f.size, ...(sha256 && !error ? { sha256 } : {}) };
-        }),
-      },
+      readOnly: rec?.read_only ?? { note: 'not known: the source image carries no exhibit record' },
+      format: writer.format,
+      settings: o.settings,
+      files: files.map((f, i) => {
+        const sha256 = f.sha256 ?? fileSums?.[i];
+        return { name: f.name, size: f.size, ...(sha256 && !error ? { sha256 } : {}) };
+      }),
       media: {
         size_bytes: rec?.media.size_bytes ?? reader.size,
         sector_size: sectorSize,
@@ -224,7 +213,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
           : {}),
         ...(rec?.media.zero_sectors ? { zero_sectors: rec.media.zero_sectors } : {}),
       },
-      read_errors: rec?.read_errors ?? {
+      readErrors: rec?.read_errors ?? {
         unreadable_sectors: unreadable.reduce((a, r) => a + r.sectors, 0),
         ranges: unreadable,
         fill: 'unknown',
@@ -232,8 +221,8 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         strategy: 'as the source image lists them',
         note: 'carried over from the source image',
       },
-      sessions: (rec?.sessions as Record<string, unknown>[] | undefined) ?? [],
-      converted_from: {
+      sessions: rec?.sessions ?? [],
+      convertedFrom: {
         format: reader.format,
         files: inputs,
         ...(recPath ? { record: recPath } : {}),
@@ -241,7 +230,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         verified,
         converted: { started, finished, ...(o.examiner ? { by: o.examiner } : {}) },
       },
-    };
+    });
     await writeFileAtomic(recordPath, renderRecord(record));
     return { record, recordPath, compared, verified, warnings, notes, ...(error ? { error } : {}) };
   } finally {

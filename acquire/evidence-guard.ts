@@ -9,14 +9,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readRecordFile } from '../core/record.js';
+import { isRecordFileName, recordFileName } from '../core/record.js';
+import { readRecordClaims } from '../core/record/read.js';
+import { imageFileName } from '../image/names.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { ExhibitError } from '../core/errors.js';
 import type { BlockDeviceFacts } from './block-device.js';
 import type { SourceFacts } from './source.js';
 
-const RECORD = '.acquisition.yaml';
-const IMAGE_NAME = /\.(raw|dd|img|bin|\d{3}|[EeSs][0-9A-Za-z]{2}|zst)$/;
 const MAX_RECORDS_LOOKED_AT = 100;
 
 /** Refuse `target` (described by `facts`) when it is evidence; `own` are the files of the image being restored. */
@@ -77,36 +77,24 @@ function recordBeside(file: string): string | undefined {
   const dir = path.dirname(file);
   const name = path.basename(file);
   const candidates = new Set<string>();
-  if (name.endsWith(RECORD)) candidates.add(name);
-  if (IMAGE_NAME.test(name)) candidates.add(name.replace(IMAGE_NAME, RECORD));
+  if (isRecordFileName(name)) candidates.add(name);
+  const image = imageFileName(name);
+  if (image) candidates.add(recordFileName(image.base));
   try {
     for (const n of fs.readdirSync(dir)) {
       if (candidates.size >= MAX_RECORDS_LOOKED_AT) break;
-      if (n.endsWith(RECORD)) candidates.add(n);
+      if (isRecordFileName(n)) candidates.add(n);
     }
   } catch {
     /* an unreadable folder: only the name-derived record is looked at */
   }
   for (const n of candidates) {
-    const r = readRecord(path.join(dir, n));
-    if (!r) continue;
+    const r = readRecordClaims(path.join(dir, n));
+    if (!r || (r.kind !== 'exhibit acquisition' && r.kind !== 'exhibit conversion')) continue; // not a record exhibit wrote: it names nothing
     if (n === name) return `the acquisition record of ${r.evidence} in case ${r.case}`;
     if (r.files.includes(name)) return `an image file of ${r.evidence} in case ${r.case}`;
   }
   return undefined;
-}
-
-function readRecord(file: string): { evidence: string; case: string; files: string[] } | undefined {
-  try {
-    const r = readRecordFile(file).parsed;
-    if (typeof r !== 'object' || r === null) return undefined;
-    const x = r as { record?: unknown; evidence?: unknown; case?: unknown; image?: { files?: unknown } };
-    if (x.record !== 'exhibit acquisition' && x.record !== 'exhibit conversion') return undefined;
-    const files = Array.isArray(x.image?.files) ? x.image.files.map((f: unknown) => (f as { name?: unknown } | null)?.name).filter((n): n is string => typeof n === 'string') : [];
-    return { evidence: String(x.evidence), case: String(x.case), files };
-  } catch {
-    return undefined; // not a record exhibit can read: it names nothing
-  }
 }
 
 function wholeDiskBytes(d: BlockDeviceFacts): number | undefined {

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
+import { recordFileName, removeAtomicLeftovers, writeFileAtomic, type RecordReadOnly } from '../core/record.js';
 import type { Timestamp } from '../core/time.js';
 import type { FormatName, FormatSettings } from '../image/types.js';
 import type { BadRange } from './bad-sectors.js';
@@ -24,7 +24,7 @@ export interface SessionEntry {
   from_byte: number; // where this session began reading the source
   to_byte?: number; // how far the image was durable when it ended
   outcome?: string; // complete, or why it stopped
-  read_only?: Record<string, unknown>;
+  read_only?: RecordReadOnly;
 }
 
 export interface SourceIdentity {
@@ -97,7 +97,7 @@ export async function writeJournal(dir: string, j: Journal, create = false): Pro
 
 /** Temporary files of atomic writes that a killed run left behind (ours by their names). */
 export async function removeStaleTemporaries(dir: string, evidence: string): Promise<void> {
-  await removeAtomicLeftovers(dir, [`${evidence}.acquisition.yaml`, `${evidence}.map`, journalFileName(evidence), lockFileName(evidence)]);
+  await removeAtomicLeftovers(dir, [recordFileName(evidence), `${evidence}.map`, journalFileName(evidence), lockFileName(evidence)]);
 }
 
 /** The bad ranges that lie before `sector`, clipped. */

@@ -2,8 +2,8 @@
  * The acquisition record as exhibit writes it: from the journal (settings,
  * sessions, unreadable ranges), the probed source, and what the copy found.
  */
-import os from 'node:os';
-import type { AcquisitionRecord, RecordImageFile } from '../core/record.js';
+import type { AcquisitionRecord, RecordImageFile, RecordReadOnly } from '../core/record.js';
+import { assembleRecord } from '../core/record/build.js';
 import { timestamp } from '../core/time.js';
 import { formatOf } from '../image/registry.js';
 import type { AcquireOptions } from './acquire.js';
@@ -17,7 +17,7 @@ export function buildRecord(
   format: string,
   files: RecordImageFile[],
   digests: Map<string, string[]> | undefined,
-  readOnly: Record<string, unknown> | undefined,
+  readOnly: RecordReadOnly | undefined,
   incompleteReason: string | undefined,
   bytesAcquired: number,
   zeroSectors?: number,
@@ -46,33 +46,26 @@ export function buildRecord(
     const filledZero = j.fill === 'zero' ? badSectors : 0;
     media.zero_sectors = { total: zeroSectors, filled: filledZero, read_as_zero: zeroSectors - filledZero };
   }
-  return {
-    record: 'exhibit acquisition',
-    record_version: 1,
-    result: incompleteReason ? 'incomplete' : 'complete',
-    ...(incompleteReason ? { incomplete_reason: incompleteReason } : {}),
-    tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
-    command_line: j.sessions[0]?.command_line ?? o.commandLine,
-    host: { hostname: os.hostname(), user: os.userInfo().username, os: `${os.type()} ${os.release()} ${os.arch()}` },
+  return assembleRecord({
+    kind: 'exhibit acquisition',
+    incompleteReason,
+    version: o.version,
+    commandLine: j.sessions[0]?.command_line ?? o.commandLine,
     case: j.case,
     evidence: j.evidence,
     examiner: j.examiner,
-    ...(j.description ? { description: j.description } : {}),
-    ...(j.notes ? { notes: j.notes } : {}),
+    description: j.description,
+    notes: j.notes,
     started: j.started,
     finished,
-    duration_seconds: Math.round(j.sessions.reduce((a, s) => a + (Date.parse((s.ended ?? finished).utc) - Date.parse(s.started.utc)), 0) / 10) / 100,
-    source: facts as unknown as Record<string, unknown>,
-    read_only: readOnly ?? { opened_read_only: true, unchanged: false, limits: 'not yet measured: the acquisition has not finished' },
-    image: {
-      format,
-      ...(j.segment_size ? { segment_size: j.segment_size } : {}),
-      ...(j.zstd ? { zstd_level: j.zstd.level, frame_size: j.zstd.frame_size } : {}),
-      ...(j.ewf ? { compression: j.ewf.compression, chunk_sectors: j.ewf.chunk_sectors } : {}),
-      files,
-    },
+    durationSeconds: Math.round(j.sessions.reduce((a, s) => a + (Date.parse((s.ended ?? finished).utc) - Date.parse(s.started.utc)), 0) / 10) / 100,
+    source: facts,
+    readOnly: readOnly ?? { opened_read_only: true, unchanged: false, limits: 'not yet measured: the acquisition has not finished' },
+    format,
+    settings: j,
+    files,
     media,
-    read_errors: {
+    readErrors: {
       unreadable_sectors: badSectors,
       ranges: j.bad_ranges,
       fill: j.fill,
@@ -82,6 +75,6 @@ export function buildRecord(
         : 'in order: failing blocks read again sector by sector at once',
       note: badSectors > 0 ? 'unreadable sectors hold the fill in the image, and the hashes cover the image as written, fills included' : 'every sector was read',
     },
-    sessions: j.sessions as unknown as Record<string, unknown>[],
-  };
+    sessions: j.sessions,
+  });
 }

@@ -15,7 +15,8 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { hashStream } from '../core/hash-stream.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { EVIDENCE_FILE_MODE } from '../core/modes.js';
-import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
+import { recordBesideImage } from '../core/record.js';
+import { readRecord } from '../core/record/read.js';
 import { formatBytes } from '../core/units.js';
 import { openImage } from '../image/open.js';
 import { readRoFlag } from './block-device.js';
@@ -144,8 +145,8 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
   const { reader, base } = await openImage(o.image);
   let target: fsp.FileHandle | undefined;
   try {
-    const recordPath = `${base}.acquisition.yaml`;
-    const rec = fs.existsSync(recordPath) ? (readRecordFile(recordPath).parsed as AcquisitionRecord) : undefined;
+    const recordPath = recordBesideImage(base);
+    const rec = fs.existsSync(recordPath) ? readRecord(recordPath).record : undefined;
     const mediaBytes = rec ? rec.media.size_bytes : reader.size;
     // An E01 of an odd-sized source holds zeros after it, and the recorded hashes cover them too.
     const padding = rec ? (rec.media.padding_bytes ?? 0) : 0;

@@ -1,6 +1,6 @@
 /** What each kind of custody entry holds, built from exhibit's own records. */
 import type { Payload } from '../core/custody.js';
-import type { AcquisitionRecord } from '../core/record.js';
+import type { AcquisitionRecord, RecordDevice } from '../core/record.js';
 
 export interface EvidenceItem {
   number: string;
@@ -28,7 +28,7 @@ export function evidencePayload(item: EvidenceItem): Payload {
 
 /** The evidence item as an acquisition saw it: make, model and serial from the drive, capacity from its size. */
 export function evidenceFromRecord(r: AcquisitionRecord): EvidenceItem {
-  const device = (r.source.device ?? {}) as { vendor?: string; model?: string; serial?: string };
+  const device: RecordDevice = r.source.device ?? {};
   return {
     number: r.evidence,
     ...(r.description !== undefined ? { description: r.description } : {}),
@@ -45,8 +45,8 @@ export function evidenceFromRecord(r: AcquisitionRecord): EvidenceItem {
  * of the record file, which binds everything else the record says.
  */
 export function acquisitionPayload(r: AcquisitionRecord, folder: string, recordFile: string, recordSha256: string): Payload {
-  const device = (r.source.device ?? {}) as { model?: string; serial?: string; wwid?: string; loop_backing_file?: string };
-  const readOnly = r.read_only as { method?: string; unchanged?: boolean };
+  const device: RecordDevice = r.source.device ?? {};
+  const readOnly = r.read_only;
   return {
     evidence: r.evidence,
     result: r.result,
@@ -66,7 +66,7 @@ export function acquisitionPayload(r: AcquisitionRecord, folder: string, recordF
       serial: device.serial,
       wwid: device.wwid,
       // A source file, or the file behind a loop device: restore and clone refuse it wherever the record has gone.
-      backing_file: device.loop_backing_file ?? (r.source.kind === 'file' && typeof r.source.resolved_path === 'string' ? r.source.resolved_path : undefined),
+      backing_file: device.loop_backing_file ?? (r.source.kind === 'file' ? r.source.resolved_path : undefined),
     },
     started: { utc: r.started.utc, local: r.started.local },
     finished: { utc: r.finished.utc, local: r.finished.local },

@@ -18,13 +18,12 @@ import {
   type ExportedCustody,
   type Signer,
 } from '../case-store/index.js';
-import { sha256Hex } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { Payload } from '../core/custody.js';
 import type { AcquisitionRecord } from '../core/record.js';
+import { readRecord } from '../core/record/read.js';
 import { info } from './messages.js';
 import { examinerSigner, openStore } from './store.js';
-import { readInputSync } from '../core/input-file.js';
 
 export interface CustodyContext {
   store: CaseStore;
@@ -55,10 +54,11 @@ export interface LoggedAcquisition {
  * SHA-256, is not logged again) and copy the case's log beside it. With
  * `convertedFrom`, the record is a conversion's, logged as image.converted.
  */
-export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRecord, recordPath: string, convertedFrom?: Payload): Promise<LoggedAcquisition> {
+export async function logAcquisition(ctx: CustodyContext, written: AcquisitionRecord, recordPath: string, convertedFrom?: Payload): Promise<LoggedAcquisition> {
   const folder = path.dirname(path.resolve(recordPath));
   try {
-    const recordSha256 = sha256Hex(readInputSync(recordPath));
+    // The entry is made from the record file as it is on disk, and binds that file's SHA-256.
+    const { record, sha256: recordSha256 } = readRecord(recordPath);
     let seq = convertedFrom ? undefined : acquisitionEntryFor(ctx.store, checkCaseNumber(record.case), record.evidence, recordSha256);
     if (seq === undefined) {
       const payload = acquisitionPayload(record, folder, path.basename(recordPath), recordSha256);
@@ -75,7 +75,7 @@ export async function logAcquisition(ctx: CustodyContext, record: AcquisitionRec
     return { seq, caseNumber, exported };
   } catch (err) {
     const e = err instanceof ExhibitError ? err : new ExhibitError('STORE', describeSystemError(err), { cause: err });
-    throw new ExhibitError(e.code, `${record.result === 'complete' ? 'the image is complete' : 'the image is incomplete'}, but logging it failed: ${e.message}`, {
+    throw new ExhibitError(e.code, `${written.result === 'complete' ? 'the image is complete' : 'the image is incomplete'}, but logging it failed: ${e.message}`, {
       cause: err,
       hints: [`the image and its record are safe: ${recordPath}`, convertedFrom ? 'until it is logged, verify it with --expect' : 'run the same exhibit acquire command again to log it', ...e.hints],
     });

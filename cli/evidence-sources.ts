@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CaseStore, exhibitPaths, knownEvidence } from '../case-store/index.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
-import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
+import { recordBesideImage } from '../core/record.js';
+import { readRecordClaims } from '../core/record/read.js';
+import { imageFileName } from '../image/names.js';
 
 /**
  * Every image file, record and source the case store's custody log knows (wherever their folders
@@ -14,21 +16,19 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
   const sources: EvidenceSource[] = [];
   const files: KnownEvidence['files'] = [];
   const add = (file: string) => {
-    try {
-      const r = readRecordFile(file).parsed as AcquisitionRecord;
-      const d = (r.source.device ?? {}) as { serial?: string; wwid?: string; loop_backing_file?: string };
-      sources.push({
-        ...(d.serial ? { serial: d.serial } : {}),
-        ...(d.wwid ? { wwid: d.wwid } : {}),
-        ...(r.source.kind === 'file' ? { path: String(r.source.resolved_path) } : d.loop_backing_file ? { path: d.loop_backing_file } : {}),
-        what: `the source of ${r.evidence} in case ${r.case}`,
-      });
-    } catch {
-      /* a record that cannot be read names no source */
-    }
+    // Only what the record names is looked at: a record damaged elsewhere still protects its source.
+    const r = readRecordClaims(file);
+    const s = r?.source;
+    if (!r || !s) return; // a record that cannot be read names no source
+    sources.push({
+      ...(s.serial ? { serial: s.serial } : {}),
+      ...(s.wwid ? { wwid: s.wwid } : {}),
+      ...(s.kind === 'file' && s.resolved_path ? { path: s.resolved_path } : s.loop_backing_file ? { path: s.loop_backing_file } : {}),
+      what: `the source of ${r.evidence} in case ${r.case}`,
+    });
   };
-  const own = image?.replace(/\.(raw|dd|img|bin|\d{3,}|[Ees]01|zst)$/, '.acquisition.yaml');
-  if (own && own !== image) add(own);
+  const named = image === undefined ? undefined : imageFileName(path.basename(image));
+  if (image !== undefined && named) add(recordBesideImage(path.join(path.dirname(image), named.base)));
   const paths = exhibitPaths();
   if (fs.existsSync(paths.database)) {
     const store = CaseStore.openReadOnly(paths);

@@ -3,23 +3,101 @@
  * single source of truth the verifier, the case store and the report read.
  * Field names are snake_case and stable; `record_version` changes when a
  * field changes meaning.
+ *
+ * This file holds the schema and the YAML text; the rest of the record
+ * module is in record/: read.ts (`readRecord`, the one validated reader),
+ * check.ts (the shape it checks), build.ts (`assembleRecord`), paths.ts
+ * (where a record lives), atomic.ts (how it is put in place).
  */
-import fs from 'node:fs/promises';
 import { statSync } from 'node:fs';
-import path from 'node:path';
 import YAML, { Lexer } from 'yaml';
 import type { Digests } from './crypto.js';
-import { EVIDENCE_FILE_MODE } from './modes.js';
 import { readInputSync } from './input-file.js';
 import { describeSystemError, ExhibitError } from './errors.js';
 import type { Timestamp } from './time.js';
 
+export { removeAtomicLeftovers, writeFileAtomic } from './record/atomic.js';
+export { evidenceOfRecordName, isRecordFileName, recordBesideImage, recordFileName, recordPathFor, RECORD_SUFFIX } from './record/paths.js';
+
 export const RECORD_VERSION = 1;
 
 export interface RecordImageFile {
-  name: string;
+  name: string; // a plain file name in the record's folder
   size: number;
   sha256?: string; // absent when the image is incomplete
+}
+
+/** A drive as the record keeps it (acquire/block-device.ts probes it); the fields exhibit reads back are typed. */
+export interface RecordDevice {
+  kernel_name?: string;
+  is_partition?: boolean;
+  vendor?: string;
+  model?: string;
+  serial?: string;
+  wwid?: string;
+  removable?: boolean;
+  loop_backing_file?: string;
+}
+
+/** The source an acquisition read (acquire/source.ts SourceFacts), all of it written; the fields read back are typed. */
+export interface AcquiredSource {
+  path: string; // as given
+  resolved_path: string;
+  kind: 'block-device' | 'file';
+  size_bytes: number;
+  logical_sector_size: number;
+  device?: RecordDevice;
+}
+
+/** The source of a conversion whose image carried no exhibit record: what the image says. */
+export interface ImageSource {
+  kind: 'image';
+  model?: string | undefined;
+  serial?: string | undefined;
+  path?: undefined;
+  resolved_path?: undefined;
+  device?: undefined;
+}
+
+export type RecordSource = AcquiredSource | ImageSource;
+
+/** The read-only proof (acquire/read-only.ts ReadOnlyProof), its provisional form, or a conversion's "not known". */
+export interface RecordReadOnly {
+  opened_read_only?: boolean;
+  method?: string;
+  unchanged?: boolean;
+  limits?: string;
+  ro_flag_before?: boolean;
+  ro_flag_after?: boolean;
+  note?: string;
+}
+
+/** One run that worked on the image (acquire/journal.ts SessionEntry). */
+export interface RecordSession {
+  examiner: string;
+  command_line: string[];
+  started: Timestamp;
+  ended?: Timestamp;
+  from_byte: number;
+  to_byte?: number;
+  outcome?: string;
+  read_only?: RecordReadOnly;
+}
+
+export interface RecordRange {
+  first_sector: number;
+  sectors: number;
+  error: string;
+}
+
+/** For a converted image: the image it came from, and the hashes compared. */
+export interface RecordConvertedFrom {
+  format: string;
+  files: string[];
+  record?: string;
+  hashes_compared: { algorithm: string; recorded: string; computed: string; equal: boolean }[];
+  verified: boolean;
+  converted: { started: Timestamp; finished: Timestamp; by?: string };
 }
 
 export interface AcquisitionRecord {
@@ -38,8 +116,8 @@ export interface AcquisitionRecord {
   started: Timestamp;
   finished: Timestamp;
   duration_seconds: number;
-  source: Record<string, unknown>; // SourceFacts (acquire/source.ts)
-  read_only: Record<string, unknown>; // ReadOnlyProof (acquire/read-only.ts)
+  source: RecordSource;
+  read_only: RecordReadOnly;
   image: {
     format: string;
     segment_size?: number;
@@ -62,14 +140,14 @@ export interface AcquisitionRecord {
   };
   read_errors: {
     unreadable_sectors: number;
-    ranges: { first_sector: number; sectors: number; error: string }[];
+    ranges: RecordRange[];
     fill: string;
     retries: number;
     strategy?: string;
     note: string;
   };
-  sessions: Record<string, unknown>[]; // each run that worked on this image: who, when, from and to which byte, how it ended
-  converted_from?: Record<string, unknown>; // for a converted image: the image it came from, and the hashes compared
+  sessions: RecordSession[]; // each run that worked on this image: who, when, from and to which byte, how it ended
+  converted_from?: RecordConvertedFrom;
 }
 
 /**
@@ -127,10 +205,6 @@ export function readRecordFile(file: string): { bytes: Buffer; parsed: unknown }
   }
 }
 
-export function recordFileName(evidence: string): string {
-  return `${evidence}.acquisition.yaml`;
-}
-
 export function renderRecord(record: AcquisitionRecord): string {
   const header = '# exhibit acquisition record. Check it with: exhibit verify <this file>\n';
   const ranges = record.read_errors?.ranges;
@@ -147,7 +221,7 @@ export function renderRecord(record: AcquisitionRecord): string {
  * MAX_RECORD_BYTES. `readRecordFile` turns it back into the list.
  */
 export const RANGES_AS_LIST = 1000;
-type Range = { first_sector: number; sectors: number; error: string };
+type Range = RecordRange;
 
 function rangesAsText(ranges: readonly Range[]): string {
   let out = '';
@@ -175,64 +249,4 @@ function normaliseRanges(parsed: unknown): unknown {
   const errors = (parsed as { read_errors?: { ranges?: unknown } } | null)?.read_errors;
   if (errors && typeof errors === 'object' && typeof errors.ranges === 'string') errors.ranges = rangesFromText(errors.ranges);
   return parsed;
-}
-
-/** Remove what writeFileAtomic leaves behind when killed mid-write (`.<name>.<pid>.tmp`) for the given target names in `dir`. */
-export async function removeAtomicLeftovers(dir: string, targets: readonly string[]): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch {
-    return;
-  }
-  const prefixes = targets.map((n) => `.${n}.`);
-  for (const n of names) {
-    if (/\.\d+\.tmp$/.test(n) && prefixes.some((p) => n.startsWith(p))) await fs.rm(path.join(dir, n), { force: true });
-  }
-}
-
-/**
- * Write `text` to `target` atomically: a temporary file in the same folder,
- * fsync, rename over nothing (refuses if `target` exists unless `replace`),
- * then fsync the folder.
- */
-export async function writeFileAtomic(target: string, text: string, replace = false): Promise<void> {
-  const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
-  const h = await fs.open(tmp, 'wx', EVIDENCE_FILE_MODE);
-  try {
-    await h.writeFile(text, 'utf8');
-    await h.sync();
-  } catch (err) {
-    await h.close();
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await h.close();
-  try {
-    if (!replace) {
-      // link() fails with EEXIST where rename() would silently replace. File
-      // systems without hard links (exFAT, FAT) fall back to check-then-rename.
-      try {
-        await fs.link(tmp, target);
-        await fs.unlink(tmp);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
-        if (await fs.stat(target).then(() => true, () => false)) throw Object.assign(new Error(`${target} exists`), { code: 'EEXIST' });
-        await fs.rename(tmp, target);
-      }
-    } else {
-      await fs.rename(tmp, target);
-    }
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  const d = await fs.open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
 }

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { caseSummary, checkpointOf, logLines, requireIntact, type CaseStore, type CaseSummary } from '../case-store/index.js';
 import type { CheckedEntry } from '../core/custody-check.js';
 import { parseCheckpoint } from '../core/custody.js';
-import { sha256Hex } from '../core/crypto.js';
-import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
+import { errnoOf } from '../core/errors.js';
+import type { AcquisitionRecord } from '../core/record.js';
+import { readRecord } from '../core/record/read.js';
 
 export interface AcquisitionDetail {
   row: Record<string, unknown>;
@@ -38,12 +39,14 @@ export function gatherReport(store: CaseStore, caseNumber: string): ReportData {
   const acquisitions = summary.acquisitions.map((row): AcquisitionDetail => {
     const recordPath = path.join(String(row.folder), String(row.record_file));
     try {
-      const { bytes, parsed } = readRecordFile(recordPath);
+      const { bytes, sha256, record } = readRecord(recordPath);
       // Only the record the custody log logged is shown and attached as such: a changed one is not.
-      if (sha256Hex(bytes) !== row.record_sha256) return { row, recordPath, missing: 'changed since it was logged: its SHA-256 differs from the custody log\'s' };
-      return { row, recordPath, recordText: bytes.toString('utf8'), record: parsed as AcquisitionRecord };
+      if (sha256 !== row.record_sha256) return { row, recordPath, missing: 'changed since it was logged: its SHA-256 differs from the custody log\'s' };
+      return { row, recordPath, recordText: bytes.toString('utf8'), record };
     } catch (err) {
-      return { row, recordPath, missing: (err as { code?: string }).code === 'ENOENT' ? 'not on this machine' : 'unreadable' };
+      // The record reader's error keeps the system's as its cause: a record that is not there is not "unreadable".
+      const missing = errnoOf(err instanceof Error && err.cause !== undefined ? err.cause : err) === 'ENOENT';
+      return { row, recordPath, missing: missing ? 'not on this machine' : 'unreadable' };
     }
   });
   return {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { KIND_WORDS } from '../core/custody.js';
+import type { RecordDevice } from '../core/record.js';
 import { timestamp, type Timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import type { ReportData } from './data.js';
@@ -127,8 +128,8 @@ const SECTION: Record<Section, Renderer> = {
         ], isHash);
         continue;
       }
-      const ro = r.read_only as { method?: string; unchanged?: boolean; ro_flag_before?: boolean; ro_flag_after?: boolean };
-      const dev = (r.source.device ?? {}) as { model?: string; serial?: string };
+      const ro = r.read_only;
+      const dev: RecordDevice = r.source.device ?? {};
       fields(doc, [
         ['Tool', `${r.tool.name} ${r.tool.version} (Node ${r.tool.node}, OpenSSL ${r.tool.openssl})`],
         ['Examiner', r.examiner],

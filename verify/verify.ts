@@ -12,9 +12,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CheckedEntry } from '../core/custody-check.js';
-import { digestsEqual, HASH_ALGORITHMS, sha256Hex, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
+import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
+import { evidenceOfRecordName, isRecordFileName, recordBesideImage, type AcquisitionRecord } from '../core/record.js';
+import { readRecord } from '../core/record/read.js';
+import { isFirstImageFile } from '../image/names.js';
 import { openImage } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
 import { compareWithStore, entryForRecord, imageEntries, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
@@ -22,7 +24,6 @@ import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
-import { readInputSync } from '../core/input-file.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
 
@@ -96,18 +97,16 @@ function resolveTarget(target: string): Target {
   }
   if (st.isDirectory()) {
     const names = fs.readdirSync(target);
-    const records = names.filter((n) => n.endsWith('.acquisition.yaml'));
+    const records = names.filter(isRecordFileName);
     if (records.length > 1) throw new ExhibitError('USAGE', `${target} holds ${records.length} acquisition records`, { hints: [`name one: ${records.join(', ')}`] });
     if (records.length === 1) return fromRecord(path.join(target, records[0]!));
-    const images = names.filter((n) => IMAGE_NAME.test(n));
+    const images = names.filter(isFirstImageFile);
     if (images.length !== 1) throw new ExhibitError('USAGE', `${target} holds ${images.length === 0 ? 'no image' : `${images.length} images`} and no acquisition record`, { hints: ['name the image file to verify'] });
     return { image: path.join(target, images[0]!) };
   }
-  if (target.endsWith('.acquisition.yaml')) return fromRecord(target);
+  if (isRecordFileName(target)) return fromRecord(target);
   return { image: target };
 }
-
-const IMAGE_NAME = /\.(E01|e01|s01|zst|001|raw|dd|img)$/;
 
 /**
  * The image a record belongs to. A record that cannot be read is a failed verification (exit 4)
@@ -115,39 +114,18 @@ const IMAGE_NAME = /\.(E01|e01|s01|zst|001|raw|dd|img)$/;
  * so the rest is still checked; without one, the damaged record is the whole answer.
  */
 function fromRecord(file: string): Target {
-  let first: unknown;
+  let first: string | undefined; // a plain file name: the record's check makes sure
   try {
-    first = readRecord(file).image.files[0]?.name;
+    first = readRecord(file).record.image.files[0]?.name;
   } catch (err) {
-    const stem = path.basename(file).slice(0, -'.acquisition.yaml'.length);
+    const stem = evidenceOfRecordName(file);
     const dir = path.dirname(file);
-    const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && IMAGE_NAME.test(n)).sort();
+    const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && isFirstImageFile(n)).sort();
     if (images.length === 0) throw new ExhibitError('VERIFY_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
     return { image: path.join(dir, images[0]!), record: file };
   }
-  if (typeof first !== 'string' || first === '' || path.basename(first) !== first) throw new ExhibitError('VERIFY_FAILED', `the record ${file} names no image file in its folder`);
+  if (first === undefined) throw new ExhibitError('VERIFY_FAILED', `the record ${file} names no image file in its folder`);
   return { image: path.join(path.dirname(file), first), record: file };
-}
-
-function readRecord(file: string): AcquisitionRecord {
-  let r: unknown;
-  try {
-    r = readRecordFile(file).parsed;
-  } catch (err) {
-    if (err instanceof ExhibitError) throw err;
-    throw new ExhibitError('IMAGE_INVALID', `the record ${file} cannot be read: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, { cause: err });
-  }
-  if (typeof r !== 'object' || r === null || (r as { record?: unknown }).record === undefined) throw new ExhibitError('IMAGE_INVALID', `${file} is not an exhibit acquisition record`);
-  const x = r as Record<string, unknown>;
-  const media = x.media as Record<string, unknown> | undefined;
-  const image = x.image as Record<string, unknown> | undefined;
-  const ok =
-    typeof x.result === 'string' && typeof x.evidence === 'string' && typeof x.case === 'string' &&
-    typeof media === 'object' && media !== null && Number.isSafeInteger(media.size_bytes) && Number.isSafeInteger(media.sector_size) &&
-    typeof image === 'object' && image !== null && Array.isArray(image.files) &&
-    image.files.every((f: unknown) => typeof f === 'object' && f !== null && typeof (f as { name?: unknown }).name === 'string' && Number.isSafeInteger((f as { size?: unknown }).size));
-  if (!ok) throw new ExhibitError('IMAGE_INVALID', `the record ${file} is damaged: a field it must have (result, case, evidence, media sizes, image files) is missing or of the wrong kind`);
-  return r as AcquisitionRecord;
 }
 
 export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
@@ -173,19 +151,21 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     // table) still means the files are not as written: that fails; other remarks are notes.
     for (const w of opened.warnings) (/damaged|differ/.test(w) ? problems : notes).push(w);
     notes.push(...opened.notes);
-    const recordPath = t.record ?? (fs.existsSync(`${base}.acquisition.yaml`) ? `${base}.acquisition.yaml` : undefined);
+    const beside = recordBesideImage(base);
+    const recordPath = t.record ?? (fs.existsSync(beside) ? beside : undefined);
     let rec: AcquisitionRecord | undefined;
     let recordShaOf = '';
     if (recordPath) {
       try {
-        rec = readRecord(recordPath);
-        recordShaOf = sha256Hex(readInputSync(recordPath));
+        const read = readRecord(recordPath);
+        rec = read.record;
+        recordShaOf = read.sha256;
         report.record = { file: recordPath, sha256: recordShaOf, result: String(rec.result), evidence: String(rec.evidence), case: String(rec.case) };
         if (rec.result !== 'complete') problems.push(`the record ${path.basename(recordPath)} says the acquisition is ${String(rec.result)}${rec.incomplete_reason ? ` (${rec.incomplete_reason})` : ''}`);
       } catch (err) {
         problems.push(err instanceof Error ? err.message : String(err));
       }
-    } else notes.push(`there is no acquisition record beside the image (${path.basename(base)}.acquisition.yaml)`);
+    } else notes.push(`there is no acquisition record beside the image (${path.basename(beside)})`);
 
     checkFileSet(reader, rec, problems);
     const mediaBytes = rec ? rec.media.size_bytes + (rec.media.padding_bytes ?? 0) : reader.size;

@@ -9,7 +9,7 @@ import { addFormatOptions, formatSettings, type FormatFlags } from '../format-op
 import { MiB, PiB, sizeOption, TiB, wholeNumber } from '../numbers.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
-import type { AcquisitionRecord } from '../../core/record.js';
+import { evidenceOfRecordName, type AcquisitionRecord } from '../../core/record.js';
 import { formatBytes, formatDuration } from '../../core/units.js';
 import { EXIT } from '../exit-codes.js';
 import { info, reportError } from '../messages.js';
@@ -133,7 +133,7 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
   }
   if (bad.unreadable_sectors > 0) {
     const fill = bad.fill === 'zero' ? 'zeros' : `the ${bad.fill.replace('pattern:', 'pattern ')}`;
-    lines.push(`  WARNING: ${bad.unreadable_sectors} sectors unreadable in ${bad.ranges.length} ranges, filled with ${fill}; see the record and ${path.basename(recordPath).replace('.acquisition.yaml', '.map')}`);
+    lines.push(`  WARNING: ${bad.unreadable_sectors} sectors unreadable in ${bad.ranges.length} ranges, filled with ${fill}; see the record and ${`${evidenceOfRecordName(recordPath)}.map`}`);
   }
   return `${lines.join('\n')}\n`;
 }

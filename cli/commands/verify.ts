@@ -11,7 +11,7 @@ import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
 import { rehashSource } from '../../acquire/rehash-source.js';
 import { digestsEqual, type HashAlgorithm } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
-import { readRecordFile, type AcquisitionRecord } from '../../core/record.js';
+import { readRecord } from '../../core/record/read.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
@@ -174,7 +174,9 @@ function reportText(r: VerifyReport): string {
 /** --source: read the source again and compare it with the record; adds to the report and settles it again. */
 async function checkSource(report: VerifyReport, source: string, allowMounted: boolean, signal: AbortSignal, show: (p: Progress) => void): Promise<void> {
   if (!report.record) throw new ExhibitError('USAGE', '--source compares a source with its acquisition record, and this image has none');
-  const rec = readRecordFile(report.record.file).parsed as AcquisitionRecord;
+  const read = readRecord(report.record.file);
+  if (read.sha256 !== report.record.sha256) throw new ExhibitError('VERIFY_FAILED', `the record ${report.record.file} changed while the image was verified`);
+  const rec = read.record;
   const recorded = rec.media.hashes ?? {};
   const algorithms = (Object.keys(recorded) as HashAlgorithm[]).filter((a) => ['md5', 'sha1', 'sha256', 'sha512'].includes(a));
   let progress: Progress | undefined;
@@ -185,9 +187,9 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
     mediaBytes: rec.media.size_bytes,
     paddingBytes: rec.media.padding_bytes ?? 0,
     sectorSize: rec.media.sector_size,
-    fill: rec.read_errors?.fill ?? 'zero',
-    retries: rec.read_errors?.retries ?? 2,
-    recordedUnreadable: rec.read_errors?.ranges ?? [],
+    fill: rec.read_errors.fill,
+    retries: rec.read_errors.retries,
+    recordedUnreadable: rec.read_errors.ranges,
     allowMounted,
     signal,
     onStart: (bytes) => {

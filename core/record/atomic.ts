@@ -1,0 +1,68 @@
+/**
+ * Writing exhibit's own files atomically (records, journals, locks, custody
+ * copies): a temporary file in the same folder, fsync, then put in place
+ * without ever replacing an existing file unless asked, and the folder fsynced.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { EVIDENCE_FILE_MODE } from '../modes.js';
+
+/** Remove what writeFileAtomic leaves behind when killed mid-write (`.<name>.<pid>.tmp`) for the given target names in `dir`. */
+export async function removeAtomicLeftovers(dir: string, targets: readonly string[]): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const prefixes = targets.map((n) => `.${n}.`);
+  for (const n of names) {
+    if (/\.\d+\.tmp$/.test(n) && prefixes.some((p) => n.startsWith(p))) await fs.rm(path.join(dir, n), { force: true });
+  }
+}
+
+/**
+ * Write `text` to `target` atomically: a temporary file in the same folder,
+ * fsync, rename over nothing (refuses if `target` exists unless `replace`),
+ * then fsync the folder.
+ */
+export async function writeFileAtomic(target: string, text: string, replace = false): Promise<void> {
+  const dir = path.dirname(target);
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
+  const h = await fs.open(tmp, 'wx', EVIDENCE_FILE_MODE);
+  try {
+    await h.writeFile(text, 'utf8');
+    await h.sync();
+  } catch (err) {
+    await h.close();
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  await h.close();
+  try {
+    if (!replace) {
+      // link() fails with EEXIST where rename() would silently replace. File
+      // systems without hard links (exFAT, FAT) fall back to check-then-rename.
+      try {
+        await fs.link(tmp, target);
+        await fs.unlink(tmp);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+        if (await fs.stat(target).then(() => true, () => false)) throw Object.assign(new Error(`${target} exists`), { code: 'EEXIST' });
+        await fs.rename(tmp, target);
+      }
+    } else {
+      await fs.rename(tmp, target);
+    }
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  const d = await fs.open(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
