@@ -52,21 +52,46 @@ interface Run {
 }
 
 /** Run exhibit; with `killAfterMs`, send `sig` that long after the start (if it is still running). */
-function run(args: string[], killAfterMs?: number, sig: NodeJS.Signals = 'SIGKILL'): Promise<Run> {
+/** Where a kill lands: after a time, or (placed by progress, whatever the machine's speed) once the image in `dir` holds `bytes`. */
+type KillAt = number | { dir: string; bytes: number };
+
+function run(args: string[], killAt?: KillAt, sig: NodeJS.Signals = 'SIGKILL'): Promise<Run> {
   const t0 = performance.now();
   const child = exhibitAsync(args);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill(sig), killAfterMs);
+  const kill = (): void => void (child.exitCode === null && child.signalCode === null && child.kill(sig));
+  const timer =
+    killAt === undefined
+      ? undefined
+      : typeof killAt === 'number'
+        ? setTimeout(kill, killAt)
+        : setInterval(() => {
+            if (imageBytes(killAt.dir) >= killAt.bytes) kill();
+          }, 2);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(timer);
       resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 });
     });
   });
+}
+
+/** How many bytes the image files in `dir` hold now (sizes only: cheap enough to poll). */
+function imageBytes(dir: string): number {
+  let n = 0;
+  for (const f of imageFiles(dir)) {
+    try {
+      n += fs.statSync(f).size;
+    } catch {
+      // a file being created or removed: counted next time
+    }
+  }
+  return n;
 }
 
 /**
@@ -194,7 +219,9 @@ beforeAll(async () => {
 describe('kill -9 at random points, then resume', () => {
   const SEED = Number(process.env.EXHIBIT_RESUME_SEED ?? 20260117);
   const ROUNDS = 12;
-  // Rounds are stratified over [50 ms, typical run time]: bucket k covers the k-th twelfth.
+  // Rounds are stratified: bucket k covers the k-th twelfth of the run. The first and last buckets are
+  // placed by the clock (they reach the windows before any output and after the copy); the others by
+  // progress, once the image holds that share of the source, so they land mid-copy on any machine.
   const SPLIT_BUCKETS = new Set([2, 6, 10]); // early, mid-run and late, with split-raw
   // Mid-copy rounds whose resumes are killed as well (bucket 7: the first and the second resume).
   const RESUME_KILLS = new Map([
@@ -219,12 +246,14 @@ describe('kill -9 at random points, then resume', () => {
       for (const [round, bucket] of order.entries()) {
         const format: Format = SPLIT_BUCKETS.has(bucket) ? 'split-raw' : 'raw';
         const T = ref[format].ms;
-        const delay = Math.round(50 + ((bucket + rnd()) / ROUNDS) * (T - 50));
+        const share = (bucket + rnd()) / ROUNDS;
         const dir = path.join(work, `kill-${round}`);
+        const byClock = bucket === 0 || bucket === ROUNDS - 1;
+        const firstKill: KillAt = byClock ? Math.round(50 + share * (T - 50)) : { dir, bytes: Math.round((share * SIZE) / 512) * 512 };
         const original = acquireArgs(SRC, dir, format);
-        const line: string[] = [`round ${round} ${format.padEnd(9)} kill at ${String(delay).padStart(4)} ms`];
+        const line: string[] = [`round ${round} ${format.padEnd(9)} kill ${typeof firstKill === 'number' ? `at ${String(firstKill).padStart(4)} ms` : `once ${(firstKill.bytes / MiB).toFixed(1)} MiB are written`}`];
         let resumeKills = RESUME_KILLS.get(bucket) ?? 0;
-        let last = await run(original, delay);
+        let last = await run(original, firstKill);
         let lastExaminer = EXAMINER;
         let endedCompleteWithJournal = false;
         let resumeKilled = false;
@@ -302,10 +331,18 @@ describe('kill -9 at random points, then resume', () => {
           // Planned kills, plus more in the later rounds while fewer than two resumes were killed (timing decides
           // where a round's first kill lands, and so whether a planned round has a resume to kill at all).
           const wanted = resumeKills > 0 || (next !== original && !resumeKilled && roundsWithKilledResume < 2 && round >= ROUNDS / 2);
-          const killAt = wanted ? Math.round((0.2 + 0.55 * rnd()) * T) : undefined;
+          // A resume is killed by progress too: once it has copied part of what is left (it first cuts the
+          // image back to the safe point and reads it again, then copies on), or by the clock near the end.
+          const r = rnd();
+          const have = image.length;
+          const killAt: KillAt | undefined = !wanted
+            ? undefined
+            : have < SIZE - 8 * MiB
+              ? { dir, bytes: Math.round((have + (0.1 + 0.6 * r) * (SIZE - 4 * MiB - have)) / 512) * 512 }
+              : Math.round((0.2 + 0.55 * r) * T);
           if (resumeKills > 0) resumeKills--;
           lastExaminer = next === original ? EXAMINER : RESUMER;
-          line.push(next === original ? 'rerun' : 'resume', ...(killAt !== undefined ? [`(kill at ${killAt} ms)`] : []));
+          line.push(next === original ? 'rerun' : 'resume', ...(killAt !== undefined ? [typeof killAt === 'number' ? `(kill at ${killAt} ms)` : `(kill once ${(killAt.bytes / MiB).toFixed(1)} MiB are written)`] : []));
           last = await run(next, killAt);
           if (killAt !== undefined && last.signal === 'SIGKILL' && next !== original) resumeKilled = true;
         }
