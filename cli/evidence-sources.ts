@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CaseStore, exhibitPaths, knownEvidence } from '../case-store/index.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { readRecordFile, type AcquisitionRecord } from '../core/record.js';
+import { io } from './io.js';
 
 /**
  * Every image file, record and source the case store's custody log knows (wherever their folders
@@ -29,7 +30,7 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
   };
   const own = image?.replace(/\.(raw|dd|img|bin|\d{3,}|[Ees]01|zst)$/, '.acquisition.yaml');
   if (own && own !== image) add(own);
-  const paths = exhibitPaths();
+  const paths = exhibitPaths(io().env);
   if (fs.existsSync(paths.database)) {
     const store = CaseStore.openReadOnly(paths);
     try {

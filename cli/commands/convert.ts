@@ -14,6 +14,7 @@ import { addFormatOptions, formatSettings, type FormatFlags } from '../format-op
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
+import { commandLine, io } from '../io.js';
 
 interface ConvertFlags extends FormatFlags {
   to: OutputFormat;
@@ -66,7 +67,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
     progress?.done();
     info('stopping: the converted image will be incomplete (Ctrl-C again to quit at once)');
   });
-  const examiner = flags.examiner ?? process.env.EXHIBIT_EXAMINER;
+  const examiner = flags.examiner ?? io().env.EXHIBIT_EXAMINER;
   let ctx: CustodyContext | undefined;
   try {
     // The signer first: a wrong passphrase or a broken log stops the conversion before it starts.
@@ -79,7 +80,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       ...(ctx ? { examiner: ctx.signer.name } : {}),
       ...(flags.hash ? { hashes: parseHashList(flags.hash) } : {}),
       version,
-      commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
+      commandLine: commandLine(),
       signal: stop.signal,
       onStart: (size) => {
         progress = new Progress('converting', size);
@@ -89,7 +90,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
     progress?.done();
     for (const w of outcome.warnings) info(`warning: ${w}`);
     const r = outcome.record;
-    if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    if (flags.json) io().stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the converted image is incomplete; its record says so: ${outcome.recordPath}`);
@@ -103,7 +104,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
         ...outcome.compared.map((c) => `  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'equals the source\'s recorded hash' : 'DIFFERS'}`),
         outcome.verified ? '  every recorded hash of the source matches' : '  NOT CHECKED: the source records no hash',
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      io().stdout.write(`${lines.join('\n')}\n`);
     }
     if (!ctx) info('not logged in a custody log: say who converts with --examiner (until then, verify the new image with --expect)');
     else if (r.case.trim() === '') info('not logged in a custody log: the source image names no case');
