@@ -1,27 +1,32 @@
 import { defineConfig } from 'vitest/config';
+import DevicesApartSequencer from './test/sequencer.js';
 
 /**
- * Three projects, in two groups that run one after the other (sequence.groupOrder):
- * - group 1, two files at a time: `unit` (tests beside the code) and `e2e-files`,
- *   end-to-end files that touch only their own temp folders and case store;
- * - group 2, one file at a time: `e2e-serial`, the files that attach loop devices,
- *   serve faulty disks (nbdkit, FUSE), mount file systems, kill processes at chosen
- *   moments or measure memory and time; they share the kernel's devices, and their
- *   timing windows should not compete for the two cores.
- * Vitest refuses two projects of one group with different maxWorkers, so the
- * figure is set per group. A new end-to-end file is serial unless listed below.
+ * Two files at a time (this machine has two cores), in three projects:
+ * - `unit`: the tests beside the code;
+ * - `e2e-devices`: end-to-end files that attach loop devices, serve faulty disks
+ *   (nbdkit, FUSE) or mount file systems. They share the kernel's devices, so
+ *   test/device-lock.ts lets one of them run at a time, beside any other file;
+ * - `e2e`: every other end-to-end file (own temp folders and case store).
+ * The sequencer alternates device files with the others so neither worker
+ * waits long on the device claim. A new end-to-end file that uses devices
+ * must be listed in DEVICES.
  */
-const E2E_FILES = [
-  'test/custody.e2e.test.ts',
-  'test/custody-line-breaks.e2e.test.ts',
-  'test/examiner-names.e2e.test.ts',
-  'test/numbers.e2e.test.ts',
-  'test/report.e2e.test.ts',
-  'test/verify-anchor.e2e.test.ts',
-  'test/verify-fuzz.test.ts',
-  'test/convert.e2e.test.ts',
+const DEVICES = [
+  'test/acquire.e2e.test.ts', // a full tmpfs
+  'test/bad-sectors.e2e.test.ts',
+  'test/clone.e2e.test.ts',
+  'test/ewf-writer.e2e.test.ts',
+  'test/faulty-device.test.ts',
+  'test/inspect.e2e.test.ts',
+  'test/loop-device.e2e.test.ts',
+  'test/read-only-store.e2e.test.ts',
+  'test/restore-evidence.e2e.test.ts',
+  'test/restore.e2e.test.ts',
+  'test/resume.e2e.test.ts', // full tmpfs destinations
+  'test/verify-source.e2e.test.ts',
+  'test/verify.e2e.test.ts',
 ];
-const UNIT = ['{cli,acquire,image,verify,case-store,report,core}/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -29,10 +34,12 @@ export default defineConfig({
     hookTimeout: 60_000,
     setupFiles: ['./test/setup-env.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
+    maxWorkers: 2,
+    sequence: { sequencer: DevicesApartSequencer },
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT, maxWorkers: 2, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'e2e-files', include: E2E_FILES, maxWorkers: 2, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'e2e-serial', include: ['test/**/*.test.ts'], exclude: E2E_FILES, maxWorkers: 1, sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: 'unit', include: ['{cli,acquire,image,verify,case-store,report,core}/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e-devices', include: DEVICES, setupFiles: ['./test/device-lock.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], exclude: DEVICES } },
     ],
   },
 });
