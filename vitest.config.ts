@@ -1,13 +1,45 @@
 import { defineConfig } from 'vitest/config';
+import DevicesApartSequencer from './test/sequencer.js';
+
+/**
+ * Two files at a time (this machine has two cores), in three projects:
+ * - `unit`: the tests beside the code;
+ * - `e2e-devices`: end-to-end files that attach loop devices, serve faulty disks
+ *   (nbdkit, FUSE) or mount file systems. They share the kernel's devices, so
+ *   test/device-lock.ts lets one of them run at a time, beside any other file;
+ * - `e2e`: every other end-to-end file (own temp folders and case store).
+ * The sequencer alternates device files with the others so neither worker
+ * waits long on the device claim. A new end-to-end file that uses devices
+ * must be listed in DEVICES.
+ */
+const DEVICES = [
+  'test/acquire.e2e.test.ts', // a full tmpfs
+  'test/bad-sectors.e2e.test.ts',
+  'test/clone.e2e.test.ts',
+  'test/ewf-writer.e2e.test.ts',
+  'test/faulty-device.test.ts',
+  'test/inspect.e2e.test.ts',
+  'test/loop-device.e2e.test.ts',
+  'test/read-only-store.e2e.test.ts',
+  'test/restore-evidence.e2e.test.ts',
+  'test/restore.e2e.test.ts',
+  'test/resume.e2e.test.ts', // full tmpfs destinations
+  'test/verify-source.e2e.test.ts',
+  'test/verify.e2e.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['{cli,acquire,image,verify,case-store,report,core,test}/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // End-to-end tests attach loop devices and spawn the real CLI: keep files serial.
-    fileParallelism: false,
     setupFiles: ['./test/setup-env.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
+    maxWorkers: 2,
+    sequence: { sequencer: DevicesApartSequencer },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['{cli,acquire,image,verify,case-store,report,core}/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e-devices', include: DEVICES, setupFiles: ['./test/device-lock.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], exclude: DEVICES } },
+    ],
   },
 });

@@ -266,17 +266,24 @@ export async function acquire(o: AcquireOptions): Promise<AcquireOutcome> {
       replay = await opening.catch((err: unknown) => {
         throw new ExhibitError('RESUME_MISMATCH', `the partial image cannot be read back: ${describeSystemError(err)}`, { cause: err });
       });
-      if (replay.size < j.safe_bytes) {
-        throw new ExhibitError('RESUME_MISMATCH', `the partial image holds ${replay.size} bytes but the journal says ${j.safe_bytes} were written safely; it was changed or lost`);
+      const partial = replay;
+      try {
+        if (partial.size < j.safe_bytes) {
+          throw new ExhibitError('RESUME_MISMATCH', `the partial image holds ${partial.size} bytes but the journal says ${j.safe_bytes} were written safely; it was changed or lost`);
+        }
+        await checkSamples({
+          source: { readRaw: async (into, pos) => handle.read(into, 0, into.length, pos).then((r) => r.bytesRead === into.length, () => false) },
+          image: partial,
+          safeBytes: j.safe_bytes,
+          sectorSize: ss,
+          avoid: { overlaps: (first, count) => bad.overlaps(first, count) || deferredMap.overlaps(first, count) },
+        });
+        await writer.resume(j.safe_bytes, j.writer_state);
+      } catch (err) {
+        // A refused resume closes the partial image it opened (left to the garbage collector, Node warns on stderr).
+        await partial.close().catch(() => undefined);
+        throw err;
       }
-      await checkSamples({
-        source: { readRaw: async (into, pos) => handle.read(into, 0, into.length, pos).then((r) => r.bytesRead === into.length, () => false) },
-        image: replay,
-        safeBytes: j.safe_bytes,
-        sectorSize: ss,
-        avoid: { overlaps: (first, count) => bad.overlaps(first, count) || deferredMap.overlaps(first, count) },
-      });
-      await writer.resume(j.safe_bytes, j.writer_state);
     } else if (resumeFrom) {
       await writer.resume(0);
     }

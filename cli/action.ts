@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
+import { io } from './io.js';
 
 export function action<F extends { json?: boolean }>(cmd: Command, run: (args: string[], flags: F) => Promise<number | void> | number | void): Command {
   return cmd.action(async (...all: unknown[]) => {
@@ -30,5 +31,5 @@ export function exitCodeOf(cmd: Command): number | undefined {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  io().stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

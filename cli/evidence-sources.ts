@@ -6,6 +6,7 @@ import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js
 import { recordBesideImage } from '../core/record.js';
 import { readRecordClaims } from '../core/record/read.js';
 import { imageFileName } from '../image/names.js';
+import { io } from './io.js';
 
 /**
  * Every image file, record and source the case store's custody log knows (wherever their folders
@@ -29,7 +30,7 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
   };
   const named = image === undefined ? undefined : imageFileName(path.basename(image));
   if (image !== undefined && named) add(recordBesideImage(path.join(path.dirname(image), named.base)));
-  const paths = exhibitPaths();
+  const paths = exhibitPaths(io().env);
   if (fs.existsSync(paths.database)) {
     const store = CaseStore.openReadOnly(paths);
     try {

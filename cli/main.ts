@@ -15,10 +15,19 @@ import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
 import { exitOnInterrupt } from './signals.js';
+import { enterIo, io, type OutStream } from './io.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** Commander's rule (NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE, else a colour terminal), read from the run's environment. */
+function hasColors(stream: OutStream): boolean {
+  const env = io().env;
+  if (env.NO_COLOR || env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
+  if (env.FORCE_COLOR || env.CLICOLOR_FORCE !== undefined) return true;
+  return stream.isTTY === true && stream.hasColors?.() === true;
 }
 
 export function buildProgram(version: string): Command {
@@ -51,12 +60,48 @@ export function buildProgram(version: string): Command {
   for (const c of all(program)) {
     c.exitOverride()
       .showHelpAfterError('(run with --help for usage)')
-      .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'exhibit: error: ')) });
+      .configureOutput({
+        writeOut: (str) => void io().stdout.write(str),
+        writeErr: (str) => void io().stderr.write(str),
+        // commander's own default: the terminal's width, or none (it then wraps at 80)
+        getOutHelpWidth: () => (io().stdout.isTTY ? io().stdout.columns : undefined) as number,
+        getErrHelpWidth: () => (io().stderr.isTTY ? io().stderr.columns : undefined) as number,
+        getOutHasColors: () => hasColors(io().stdout),
+        getErrHasColors: () => hasColors(io().stderr),
+        outputError: (str, write) => write(str.replace(/^error: /, 'exhibit: error: ')),
+      });
   }
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Where an in-process run writes and what it reads; any part left out is the process's own. */
+export interface MainIo {
+  stdout?: OutStream;
+  stderr?: OutStream;
+  env?: NodeJS.ProcessEnv;
+  /** Run as if started in this folder (process.chdir for the duration of the call). */
+  cwd?: string;
+}
+
+/**
+ * Run one exhibit command line (`argv` as process.argv: runtime, script, arguments)
+ * and return its exit code. Without `runIo` it is the process's own command; with
+ * it, output goes to the streams given and settings come from `env` (see cli/io.ts:
+ * in-process runs must not overlap).
+ */
+export async function main(argv: string[], runIo?: MainIo): Promise<number> {
+  const leave = runIo ? enterIo({ stdout: runIo.stdout ?? process.stdout, stderr: runIo.stderr ?? process.stderr, env: runIo.env ?? process.env, argv }) : () => {};
+  const back = runIo?.cwd !== undefined ? process.cwd() : undefined;
+  try {
+    if (runIo?.cwd !== undefined) process.chdir(runIo.cwd);
+    return await run(argv);
+  } finally {
+    if (back !== undefined) process.chdir(back);
+    leave();
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
   const program = buildProgram(packageVersion());
   const release = exitOnInterrupt();
   try {

@@ -1,16 +1,17 @@
 import { ExhibitError } from '../core/errors.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
+import { io } from './io.js';
 
 /** Print `exhibit: error: ...` and `exhibit: hint: ...` lines to stderr; return the exit code. */
 export function reportError(err: unknown, json = false): number {
   const e = err instanceof ExhibitError ? err : new ExhibitError('INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
-  process.stderr.write(`exhibit: error: ${e.message}\n`);
-  for (const h of e.hints) process.stderr.write(`exhibit: hint: ${h}\n`);
-  if (e.code === 'INTERNAL' && err instanceof Error && err.stack && process.env.EXHIBIT_DEBUG) process.stderr.write(`${err.stack}\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hints: e.hints } })}\n`);
+  io().stderr.write(`exhibit: error: ${e.message}\n`);
+  for (const h of e.hints) io().stderr.write(`exhibit: hint: ${h}\n`);
+  if (e.code === 'INTERNAL' && err instanceof Error && err.stack && io().env.EXHIBIT_DEBUG) io().stderr.write(`${err.stack}\n`);
+  if (json) io().stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hints: e.hints } })}\n`);
   return e.code === 'INTERNAL' ? EXIT.FAILURE : exitCodeFor(e.code);
 }
 
 export function info(line: string): void {
-  process.stderr.write(`exhibit: ${line}\n`);
+  io().stderr.write(`exhibit: ${line}\n`);
 }

@@ -1,6 +1,7 @@
 /** Passphrases for encrypted keys: from a file (first line) or the EXHIBIT_PASSPHRASE variable, never from the command line. */
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readInputTextSync } from '../core/input-file.js';
+import { io } from './io.js';
 
 export function readPassphrase(file: string | undefined, envName: string | undefined = 'EXHIBIT_PASSPHRASE'): string | undefined {
   if (file !== undefined) {
@@ -15,6 +16,6 @@ export function readPassphrase(file: string | undefined, envName: string | undef
     if (first === '') throw new ExhibitError('USAGE', `the passphrase file ${file} is empty`);
     return first;
   }
-  const env = envName ? process.env[envName] : undefined;
+  const env = envName ? io().env[envName] : undefined;
   return env === undefined || env === '' ? undefined : env;
 }

@@ -1,4 +1,5 @@
 import { formatBytes, formatDuration } from '../core/units.js';
+import { io, type OutStream } from './io.js';
 
 /**
  * One self-rewriting status line on stderr when it is a terminal; nothing
@@ -15,13 +16,13 @@ export class Progress {
   constructor(
     private readonly label: string,
     private readonly total: number,
-    stream: NodeJS.WriteStream = process.stderr,
+    stream: OutStream = io().stderr,
   ) {
-    this.enabled = stream.isTTY === true && !process.env.EXHIBIT_NO_PROGRESS;
+    this.enabled = stream.isTTY === true && !io().env.EXHIBIT_NO_PROGRESS;
     this.stream = stream;
   }
 
-  private readonly stream: NodeJS.WriteStream;
+  private readonly stream: OutStream;
 
   update(done: number, force = false): void {
     if (!this.enabled) return;

@@ -1,4 +1,5 @@
 import { EXIT } from './exit-codes.js';
+import { io } from './io.js';
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 let stopping = 0; // commands that stop by themselves on a signal (interruptSignal), running now
@@ -45,7 +46,7 @@ export function interruptSignal(onFirst: () => void): { signal: AbortSignal; dis
 export function exitOnInterrupt(): () => void {
   const handler = (): void => {
     if (stopping > 0) return; // the running command stops by itself (interruptSignal)
-    process.stderr.write('exhibit: error: interrupted\n');
+    io().stderr.write('exhibit: error: interrupted\n');
     process.exit(EXIT.INTERRUPTED);
   };
   for (const s of SIGNALS) process.on(s, handler);

@@ -5,10 +5,11 @@ import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
 import { looksAlike } from '../core/look-alike.js';
 import type { StoreView } from '../verify/anchor.js';
+import { io } from './io.js';
 
 /** This machine's case store as a StoreView, or undefined when there is none. */
 export function openStoreView(): { view: StoreView; close: () => void } | undefined {
-  const paths = exhibitPaths();
+  const paths = exhibitPaths(io().env);
   if (!fs.existsSync(paths.database)) return undefined;
   const store = CaseStore.openReadOnly(paths);
   const keys = listKeys(store);

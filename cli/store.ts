@@ -4,19 +4,20 @@ import { CaseStore, createKey, exhibitPaths, findKey, loadConfig, loadSigner, ch
 import { ExhibitError } from '../core/errors.js';
 import { info } from './messages.js';
 import { readPassphrase } from './passphrase.js';
+import { io } from './io.js';
 
 export function openStore(): CaseStore {
-  return CaseStore.open(exhibitPaths());
+  return CaseStore.open(exhibitPaths(io().env));
 }
 
 /** The store for commands that only read it (and so work on a read-only store). */
 export function openStoreForReading(): CaseStore {
-  return CaseStore.openReadOnly(exhibitPaths());
+  return CaseStore.openReadOnly(exhibitPaths(io().env));
 }
 
 /** --examiner, or EXHIBIT_EXAMINER. */
 export function examinerName(flag: string | undefined, what = 'who does this'): string {
-  const name = flag ?? process.env.EXHIBIT_EXAMINER;
+  const name = flag ?? io().env.EXHIBIT_EXAMINER;
   if (name === undefined || name.trim() === '') throw new ExhibitError('USAGE', `required option --examiner not given: say ${what}`, { hints: ['or set EXHIBIT_EXAMINER'] });
   return checkExaminerName(name);
 }
@@ -54,13 +55,13 @@ export function examinerSigner(store: CaseStore, examiner: string, passphrase: s
  * has a key here; otherwise undefined, after saying why it is not logged. `use` runs with the store open.
  */
 export function withCaseSigner<T>(caseNumber: string, examinerFlag: string | undefined, passphraseFile: string | undefined, verb: string, use: (store: CaseStore, c: CaseRow, signer: Signer) => T): T | undefined {
-  const paths = exhibitPaths();
+  const paths = exhibitPaths(io().env);
   if (!fs.existsSync(paths.database)) return undefined; // no store here: the work is done elsewhere
   const store = CaseStore.open(paths);
   try {
     const c = store.findCase(caseNumber.trim());
     if (!c) return undefined;
-    const examiner = examinerFlag ?? process.env.EXHIBIT_EXAMINER;
+    const examiner = examinerFlag ?? io().env.EXHIBIT_EXAMINER;
     if (!examiner || !findKey(store, checkExaminerName(examiner))) {
       info(`not logged in case ${c.number}'s custody log: ${examiner ? `${examiner} has no key here` : `say who ${verb} with --examiner`} (or use --no-record)`);
       return undefined;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { expectOneLineError } from './helpers/expect.js';
-import { BIN, exhibit, exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
+import { BIN, exhibitAsync, fileDigest, isRoot, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
 
 const work = tempDir();
 afterAll(() => {
@@ -26,7 +26,7 @@ describe('acquire to raw', () => {
   const src = path.join(work, 'source.bin');
   makeSourceFile(src, 24 * 1024 * 1024 + 512 * 7);
   const out = path.join(work, 'raw-out');
-  const r = exhibit(['acquire', src, ...base(out), '--description', 'USB stick from the desk', '--notes', 'seal 44812']);
+  const r = run(['acquire', src, ...base(out), '--description', 'USB stick from the desk', '--notes', 'seal 44812']);
 
   it('exits 0 and prints the hashes', () => {
     expect(withoutNotices(r.stderr)).toBe('');
@@ -62,7 +62,7 @@ describe('acquire to split-raw', () => {
   const size = 5 * 1024 * 1024 + 4096 * 3;
   makeSourceFile(src, size, 7);
   const out = path.join(work, 'split-out');
-  const r = exhibit(['acquire', src, ...base(out), '--format', 'split-raw', '--segment-size', '2MiB']);
+  const r = run(['acquire', src, ...base(out), '--format', 'split-raw', '--segment-size', '2MiB']);
 
   it('writes segments of the segment size that concatenate to the source', () => {
     expect(r.code).toBe(0);
@@ -84,7 +84,7 @@ describe('sources that are not whole sectors, and other hashes', () => {
     const src = path.join(work, 'odd.bin');
     makeSourceFile(src, 3 * 1024 * 1024 + 333, 3);
     const out = path.join(work, 'odd-out');
-    const r = exhibit(['acquire', src, ...base(out), '--hash', 'sha512,md5']);
+    const r = run(['acquire', src, ...base(out), '--hash', 'sha512,md5']);
     expect(r.code).toBe(0);
     expect(fs.readFileSync(path.join(out, 'EV-1.raw')).equals(fs.readFileSync(src))).toBe(true);
     const rec = readRecord(out);
@@ -97,7 +97,7 @@ describe('sources that are not whole sectors, and other hashes', () => {
   it('prints the record as JSON with --json', () => {
     const src = path.join(work, 'json.bin');
     makeSourceFile(src, 1024 * 1024, 5);
-    const r = exhibit(['acquire', src, ...base(path.join(work, 'json-out')), '--json']);
+    const r = run(['acquire', src, ...base(path.join(work, 'json-out')), '--json']);
     expect(r.code).toBe(0);
     const { custody, ...rec } = JSON.parse(r.stdout);
     expect(rec.media.hashes.sha1).toBe(fileDigest('sha1', src));
@@ -114,7 +114,7 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     const out = path.join(work, 'exists');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'EV-1.raw'), 'earlier evidence');
-    const r = exhibit(['acquire', src, ...base(out)]);
+    const r = run(['acquire', src, ...base(out)]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /EV-1\.raw already exists; exhibit never overwrites/);
     expect(fs.readFileSync(path.join(out, 'EV-1.raw'), 'utf8')).toBe('earlier evidence');
@@ -124,10 +124,10 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     const out = path.join(work, 'exists2');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'EV-1.acquisition.yaml'), 'x');
-    expectOneLineError(exhibit(['acquire', src, ...base(out)]).stderr, /EV-1\.acquisition\.yaml already exists/);
+    expectOneLineError(run(['acquire', src, ...base(out)]).stderr, /EV-1\.acquisition\.yaml already exists/);
     fs.rmSync(path.join(out, 'EV-1.acquisition.yaml'));
     fs.writeFileSync(path.join(out, 'EV-1.001'), 'x');
-    const r = exhibit(['acquire', src, ...base(out), '--format', 'split-raw', '--segment-size', '1MiB']);
+    const r = run(['acquire', src, ...base(out), '--format', 'split-raw', '--segment-size', '1MiB']);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /EV-1\.001 already exists/);
     expect(fs.readdirSync(out)).toEqual(['EV-1.001']);
@@ -135,7 +135,7 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
   it('refuses evidence ids that are not safe file names (usage, exit 2)', () => {
     for (const ev of ['../escape', '.hidden', 'a/b', 'two words', '']) {
       const out = path.join(work, 'badid');
-      const r = exhibit(['acquire', src, ...base(out, ev)]);
+      const r = run(['acquire', src, ...base(out, ev)]);
       expect(r.code).toBe(2);
       expectOneLineError(r.stderr, /evidence id|--evidence/);
       expect(fs.existsSync(out)).toBe(false);
@@ -145,19 +145,19 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     const empty = path.join(work, 'empty.bin');
     fs.writeFileSync(empty, '');
     const out = path.join(work, 'empty-out');
-    const r = exhibit(['acquire', empty, ...base(out)]);
+    const r = run(['acquire', empty, ...base(out)]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /is empty/);
     expect(fs.existsSync(out)).toBe(false);
   });
   it('says why a source cannot be opened', () => {
     const out = path.join(work, 'missing-out');
-    let r = exhibit(['acquire', path.join(work, 'no-such-disk'), ...base(out)]);
+    let r = run(['acquire', path.join(work, 'no-such-disk'), ...base(out)]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /does not exist/);
-    r = exhibit(['acquire', work, ...base(out)]);
+    r = run(['acquire', work, ...base(out)]);
     expectOneLineError(r.stderr, /is a folder/);
-    r = exhibit(['acquire', '/dev/null', ...base(out)]);
+    r = run(['acquire', '/dev/null', ...base(out)]);
     expectOneLineError(r.stderr, /neither a block device nor a regular file/);
     expect(fs.existsSync(out)).toBe(false);
   });
@@ -179,22 +179,22 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     expect(fs.existsSync(out)).toBe(false);
   });
   it('refuses an output that is the source itself', () => {
-    const r = exhibit(['acquire', src, ...base(src)]);
+    const r = run(['acquire', src, ...base(src)]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /is the source itself/);
   });
   it('rejects wrong usage with exit 2', () => {
-    let r = exhibit(['acquire', src, '--out', path.join(work, 'u')]);
+    let r = run(['acquire', src, '--out', path.join(work, 'u')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^exhibit: error: required option/);
-    r = exhibit(['acquire', src, ...base(path.join(work, 'u')), '--hash', 'crc32']);
+    r = run(['acquire', src, ...base(path.join(work, 'u')), '--hash', 'crc32']);
     expect(r.code).toBe(2);
     expectOneLineError(r.stderr, /unknown hash algorithm "crc32"/);
-    r = exhibit(['acquire', src, ...base(path.join(work, 'u')), '--format', 'split-raw', '--segment-size', 'big']);
+    r = run(['acquire', src, ...base(path.join(work, 'u')), '--format', 'split-raw', '--segment-size', 'big']);
     expect(r.code).toBe(2);
-    r = exhibit(['acquire', src, ...base(path.join(work, 'u')), '--format', 'zip']);
+    r = run(['acquire', src, ...base(path.join(work, 'u')), '--format', 'zip']);
     expect(r.code).toBe(2);
-    r = exhibit(['acquire', src, ...base(path.join(work, 'u')), '--description', 'two\nlines']);
+    r = run(['acquire', src, ...base(path.join(work, 'u')), '--description', 'two\nlines']);
     expect(r.code).toBe(2);
     expect(fs.existsSync(path.join(work, 'u'))).toBe(false);
   });
@@ -205,7 +205,7 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     expect(m.status).toBe(0);
     const big = path.join(work, 'big.bin');
     makeSourceFile(big, 4 * 1024 * 1024, 2);
-    const r = exhibit(['acquire', big, ...base(path.join(small, 'case'))]);
+    const r = run(['acquire', big, ...base(path.join(small, 'case'))]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, /has .* free but the image needs 5\.00 MiB/);
     expect(fs.readdirSync(small)).toEqual([]);

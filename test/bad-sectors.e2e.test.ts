@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { BIN, exhibit, have, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
+import { BIN, have, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 
 const why = faultyDeviceUnavailable() ?? (have('ddrescue') && have('ddrescuelog') ? undefined : 'needs ddrescue and ddrescuelog (gddrescue)');
@@ -57,7 +57,7 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
   it('fills them with zeros, maps them exactly, and exits 3', async () => {
     const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
     const out = path.join(work, 'zero');
-    const r = exhibit(['acquire', dev.device, ...args(out)]);
+    const r = run(['acquire', dev.device, ...args(out)]);
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('WARNING: 67 sectors unreadable in 4 ranges, filled with zeros');
 
@@ -91,7 +91,7 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
   it('fills with a recognisable pattern when asked, and reports it in --json', async () => {
     const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
     const out = path.join(work, 'pattern');
-    const r = exhibit(['acquire', dev.device, ...args(out), '--fill', 'pattern:DEADBEEF', '--retries', '0', '--json']);
+    const r = run(['acquire', dev.device, ...args(out), '--fill', 'pattern:DEADBEEF', '--retries', '0', '--json']);
     expect(r.code).toBe(3);
     const rec = JSON.parse(r.stdout);
     expect(rec.read_errors).toMatchObject({ unreadable_sectors: 67, fill: 'pattern:deadbeef', retries: 0 });
@@ -106,7 +106,7 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
     const longRun = [{ first: 8192, count: 4096 }]; // 2 MiB unreadable in a row
     const dying = await makeFaultyDevice({ baseFile: base, badSectors: longRun, workDir: work });
     const out = path.join(work, 'dying');
-    const r = exhibit(['acquire', dying.device, ...args(out), '--max-bad-run', '1MiB', '--retries', '0']);
+    const r = run(['acquire', dying.device, ...args(out), '--max-bad-run', '1MiB', '--retries', '0']);
     await dying.teardown();
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: 1\.00 MiB in a row could not be read \(from byte 4194304\); stopped/);
@@ -118,7 +118,7 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
     // The drive comes back healthy, as another loop device: resume from its new name.
     const back = await makeFaultyDevice({ baseFile: base, badSectors: [], workDir: work });
     expect(back.device).not.toBe('');
-    const r2 = exhibit(['acquire', back.device, '--resume', out, '-x', 'Second Examiner']);
+    const r2 = run(['acquire', back.device, '--resume', out, '-x', 'Second Examiner']);
     expect(r2.stderr).toMatch(/resuming at/);
     expect(r2.code).toBe(0);
     const done = record(out);
@@ -134,7 +134,7 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
   it('with --skip-bad: the same image, hashes and ranges, the failing areas read last', async () => {
     const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
     const out = path.join(work, 'skip');
-    const r = exhibit(['acquire', dev.device, ...args(out), '--skip-bad']);
+    const r = run(['acquire', dev.device, ...args(out), '--skip-bad']);
     await dev.teardown();
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/first pass done; going back to the 12\.0 MiB that failed/);
@@ -151,7 +151,7 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
   it('with --skip-bad on a healthy drive: one pass, hashes in-stream', async () => {
     const dev = await makeFaultyDevice({ baseFile: base, badSectors: [], workDir: work });
     const out = path.join(work, 'skip-healthy');
-    const r = exhibit(['acquire', dev.device, ...args(out), '--skip-bad', '-f', 'split-raw', '--segment-size', '4MiB']);
+    const r = run(['acquire', dev.device, ...args(out), '--skip-bad', '-f', 'split-raw', '--segment-size', '4MiB']);
     await dev.teardown();
     expect(r.code).toBe(0);
     expect(withoutNotices(r.stderr)).toBe('');
@@ -182,7 +182,7 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
       { pos: 12 * 1024 * 1024, len: 4 * 1024 * 1024 },
     ]);
     expect(record(out).result).toBe('incomplete');
-    const r = exhibit(['acquire', '--resume', out, '-x', 'Examiner']);
+    const r = run(['acquire', '--resume', out, '-x', 'Examiner']);
     await dev.teardown();
     expect(r.code).toBe(3);
     const rec = record(out);
@@ -195,7 +195,7 @@ describe.skipIf(why !== undefined)('unreadable sectors', () => {
   it('fills and maps them in a zst image too, which zstd -d turns back into the filled media', async () => {
     const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
     const out = path.join(work, 'zst');
-    const r = exhibit(['acquire', dev.device, ...args(out), '-f', 'zst', '--frame-size', '1MiB']);
+    const r = run(['acquire', dev.device, ...args(out), '-f', 'zst', '--frame-size', '1MiB']);
     await dev.teardown();
     expect(r.code).toBe(3);
     const rec = record(out);

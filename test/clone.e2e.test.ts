@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { exhibit, fileDigest, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { fileDigest, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 
 const work = tempDir('exhibit-clone-');
-const run = (args: string[]): RunResult => exhibit(args);
+const run = (args: string[]): RunResult => inProcess(args);
 const json = (r: RunResult): any => JSON.parse(r.stdout);
 
 describe('a file into a new file', () => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { exhibit, fileDigest, have, makeSourceFile, ROOT, tempDir } from './helpers/cli.js';
+import { fileDigest, have, makeSourceFile, ROOT, run, tempDir } from './helpers/cli.js';
 
 const why = have('ewfacquire') && have('zstd') ? undefined : 'needs ewf-tools and zstd';
 if (why) console.warn(`skipping convert tests: ${why}`);
@@ -18,7 +18,7 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
   const sums = { md5: fileDigest('md5', src), sha1: fileDigest('sha1', src), sha256: fileDigest('sha256', src) };
 
   it('round-trips raw -> e01 -> zst -> split-raw -> raw byte for byte, carrying the case facts', () => {
-    const a = exhibit(['acquire', src, '-o', path.join(work, 'raw'), '-c', 'CASE-12', '-e', 'HDD1', '-x', 'Ana Núñez', '--description', 'desk drive', '--notes', 'seal 9']);
+    const a = run(['acquire', src, '-o', path.join(work, 'raw'), '-c', 'CASE-12', '-e', 'HDD1', '-x', 'Ana Núñez', '--description', 'desk drive', '--notes', 'seal 9']);
     expect(a.code, a.stderr).toBe(0);
     const steps: [string, string, string[]][] = [
       ['raw/HDD1.raw', 'e01', []],
@@ -28,7 +28,7 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
     ];
     for (const [from, to, extra] of steps) {
       const out = path.join(work, to === 'raw' ? 'raw2' : to);
-      const r = exhibit(['convert', path.join(work, from), '--to', to, '-o', out, '-x', 'Converter', ...extra]);
+      const r = run(['convert', path.join(work, from), '--to', to, '-o', out, '-x', 'Converter', ...extra]);
       expect(r.code, `${from} -> ${to}: ${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(/every recorded hash of the source matches/);
       const rec = record(path.join(out, 'HDD1.acquisition.yaml'));
@@ -52,7 +52,7 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
     const r0 = spawnSync('ewfacquire', ['-u', '-t', target, '-f', 'encase6', '-c', 'best', '-C', 'C-77', '-E', 'EV77', '-e', 'Peer Examiner', '-D', 'from ewfacquire', src], { encoding: 'utf8' });
     expect(r0.status, r0.stdout + r0.stderr).toBe(0);
     const out = path.join(work, 'from-ewfacquire');
-    const r = exhibit(['convert', `${target}.E01`, '--to', 'zst', '-o', out]);
+    const r = run(['convert', `${target}.E01`, '--to', 'zst', '-o', out]);
     expect(r.code, r.stderr).toBe(0);
     const rec = record(path.join(out, 'EV77.acquisition.yaml'));
     expect(rec).toMatchObject({ case: 'C-77', evidence: 'EV77', examiner: 'Peer Examiner', description: 'from ewfacquire' });
@@ -74,12 +74,12 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
     ];
     for (const [name, md5] of good) {
       const out = path.join(work, `interop-${name}`);
-      const r = exhibit(['convert', path.join(interop, name), '--to', 'raw', '-o', out, '-e', 'X']);
+      const r = run(['convert', path.join(interop, name), '--to', 'raw', '-o', out, '-e', 'X']);
       expect(r.code, `${name}: ${r.stderr}`).toBe(0);
       expect(fileDigest('md5', path.join(out, 'X.raw'))).toBe(md5);
     }
     const out = path.join(work, 'interop-unaligned');
-    const r = exhibit(['convert', path.join(interop, 'dissect-unaligned.E01'), '--to', 'raw', '-o', out, '-e', 'X']);
+    const r = run(['convert', path.join(interop, 'dissect-unaligned.E01'), '--to', 'raw', '-o', out, '-e', 'X']);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/^exhibit: error: the converted media's MD5 is 12fa506e8e270f36f47159b80db58119, but the source records 4a225557e15472d956eb5fe34eed3b9d/);
     expect(record(path.join(out, 'X.acquisition.yaml')).result).toBe('incomplete');
@@ -87,13 +87,13 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
 
   it('refuses to call a changed image good: exit 4, and the record says incomplete', () => {
     const dir = path.join(work, 'tamper');
-    expect(exhibit(['acquire', src, '-o', dir, '-c', 'C', '-e', 'T', '-x', 'X']).code).toBe(0);
+    expect(run(['acquire', src, '-o', dir, '-c', 'C', '-e', 'T', '-x', 'X']).code).toBe(0);
     const img = path.join(dir, 'T.raw');
     const fd = fs.openSync(img, 'r+');
     fs.writeSync(fd, Buffer.from([0x42]), 0, 1, 4096);
     fs.closeSync(fd);
     const out = path.join(work, 'tamper-out');
-    const r = exhibit(['convert', img, '--to', 'zst', '-o', out]);
+    const r = run(['convert', img, '--to', 'zst', '-o', out]);
     expect(r.code).toBe(4);
     expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the converted media's SHA256 is [0-9a-f]{64}, but the source records/);
     expect(record(path.join(out, 'T.acquisition.yaml')).result).toBe('incomplete');
@@ -108,22 +108,22 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
     fs.writeFileSync(path.join(cutDir, 'HDD1.zst'), bytes.subarray(0, bytes.length - (8 + frames * 12 + 9)));
     fs.copyFileSync(path.join(work, 'zst', 'HDD1.acquisition.yaml'), path.join(cutDir, 'HDD1.acquisition.yaml'));
     const out = path.join(work, 'recovered');
-    const r = exhibit(['convert', path.join(cutDir, 'HDD1.zst'), '--to', 'raw', '-o', out]);
+    const r = run(['convert', path.join(cutDir, 'HDD1.zst'), '--to', 'raw', '-o', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/the seek table is missing or damaged: recovered by decompressing its 5 frames in order/);
     expect(fs.readFileSync(path.join(out, 'HDD1.raw')).equals(fs.readFileSync(src))).toBe(true);
   });
 
   it('refuses an existing output, an output on the input, and odd-sized media to E01', () => {
-    let r = exhibit(['convert', path.join(work, 'raw', 'HDD1.raw'), '--to', 'zst', '-o', path.join(work, 'zst')]);
+    let r = run(['convert', path.join(work, 'raw', 'HDD1.raw'), '--to', 'zst', '-o', path.join(work, 'zst')]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/HDD1\.zst already exists|would replace/);
-    r = exhibit(['convert', path.join(work, 'raw', 'HDD1.raw'), '--to', 'raw', '-o', path.join(work, 'raw')]);
+    r = run(['convert', path.join(work, 'raw', 'HDD1.raw'), '--to', 'raw', '-o', path.join(work, 'raw')]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/would replace the image being converted/);
     const odd = path.join(work, 'odd.bin');
     makeSourceFile(odd, 100_001, 62);
-    r = exhibit(['convert', odd, '--to', 'e01', '-o', path.join(work, 'odd-e01')]);
+    r = run(['convert', odd, '--to', 'e01', '-o', path.join(work, 'odd-e01')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not a whole number of 512-byte sectors; E01 would have to pad it/);
     expect(fs.existsSync(path.join(work, 'odd-e01'))).toBe(false);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrivateKey, sha256Hex, signBytes } from '../core/crypto.js';
 import { checkpointBody, checkpointText, lineHashInput, logLine, splitLogLine, type CustodyEntry } from '../core/custody.js';
-import { exhibit, have, makeSourceFile, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { have, makeSourceFile, ROOT, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 /** Every C0 and C1 control, DEL, and the Unicode line and paragraph separators (NEL, VT and FF are among them). U+0000 cannot be passed in an argument or a file name. */
@@ -30,7 +30,7 @@ const src = path.join(work, `source ${ALL} end.bin`);
 const out = path.join(work, `out ${ALL} end`);
 const CASE = 'C-LB';
 const EV = 'EV-1';
-const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home, ...env } });
+const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => inProcess(args, { env: { EXHIBIT_HOME: home, ...env } });
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -76,7 +76,7 @@ function custodyCopy(name: string, log: Buffer | string, checkpoint?: string): s
 
 /** Both checkers on one folder: exhibit's exit code and the script's. */
 function bothCheck(dir: string): { exhibit: RunResult; script: { code: number | null; out: string } } {
-  return { exhibit: exhibit(['custody', 'verify', logOf(dir)]), script: runScript(dir) };
+  return { exhibit: inProcess(['custody', 'verify', logOf(dir)]), script: runScript(dir) };
 }
 
 /** One byte of the log changed: a character of the entry at `line`, inside the source name. */
@@ -141,7 +141,7 @@ describe('a source file and an output folder whose names hold every line break a
     expect(lines).toHaveLength(j.log.length + 1);
     for (const l of lines) expect(() => JSON.parse(l) as unknown).not.toThrow();
 
-    const v = exhibit(['custody', 'verify', out]);
+    const v = inProcess(['custody', 'verify', out]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     if (have('openssl')) {
       const s = runScript(out);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore, createKey, exhibitPaths } from '../case-store/index.js';
 import { generateSigningKey, readPrivateKey, sha256Hex, signBytes } from '../core/crypto.js';
 import { encodeEntry, lineHashInput, logLine, splitLogLine, type CustodyEntry } from '../core/custody.js';
-import { BIN, exhibit, fileDigest, have, makeSourceFile, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { BIN, fileDigest, have, makeSourceFile, ROOT, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-custody-');
@@ -22,7 +22,7 @@ const out = path.join(work, 'out');
 const src = path.join(work, 'source.bin');
 const CASE = 'C-2026-7';
 const EV = 'EV-1';
-const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home, ...env } });
+const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => inProcess(args, { env: { EXHIBIT_HOME: home, ...env } });
 const json = (r: RunResult): any => JSON.parse(r.stdout);
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -87,7 +87,7 @@ describe('what an acquisition logs', () => {
 
   it('writes the log, the checkpoint and the public keys beside the image, and they check there', () => {
     expect(fs.readdirSync(path.join(out, `${EV}.keys`))).toHaveLength(2);
-    const r = exhibit(['custody', 'verify', out]); // no case store needed
+    const r = inProcess(['custody', 'verify', out]); // no case store needed
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/6 entries/);
   });
@@ -195,7 +195,7 @@ describe('tampering with the copy beside the image is found, and the entry named
     const at = bytes.indexOf('Lab 2');
     bytes[at] = 0xff;
     fs.writeFileSync(file, bytes);
-    const r = exhibit(['custody', 'verify', file]);
+    const r = inProcess(['custody', 'verify', file]);
     expect(r.code).toBe(4);
     expect(r.stdout).toMatch(/the log is not valid UTF-8/);
   });
@@ -207,7 +207,7 @@ describe('tampering with the copy beside the image is found, and the entry named
       const cp = path.join(dir, `${EV}.checkpoint`);
       fs.writeFileSync(cp, t.checkpoint(fs.readFileSync(cp, 'utf8')));
     }
-    const r = exhibit(['custody', 'verify', path.join(dir, `${EV}.custody.jsonl`)]);
+    const r = inProcess(['custody', 'verify', path.join(dir, `${EV}.custody.jsonl`)]);
     expect(r.code, r.stdout).toBe(4);
     expect(r.stdout).toMatch(t.expect);
     expectOneLineError(r.stderr, /custody log .* fails its check: (entry \d+|the)/);
@@ -285,7 +285,7 @@ describe('keys', () => {
 
     const ok = run([...args, '--passphrase-file', pass]);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(exhibit(['custody', 'verify', dest]).code).toBe(0);
+    expect(inProcess(['custody', 'verify', dest]).code).toBe(0);
   });
 
   it('refuses a second key for the same examiner', () => {

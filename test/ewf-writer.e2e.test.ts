@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { buildSampleDisk } from './fixtures/sample-disk.js';
-import { exhibit, exhibitAsync, fileDigest, have, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
+import { exhibitAsync, fileDigest, have, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 
 const why = have('ewfverify') && have('ewfinfo') ? undefined : 'needs ewfverify and ewfinfo (apt-get install ewf-tools)';
@@ -45,7 +45,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
   for (const compression of ['none', 'empty-block', 'fast', 'best']) {
     it(`passes ewfverify with --compression ${compression}, and ewfinfo shows the case`, () => {
       const out = path.join(work, `c-${compression}`);
-      const r = exhibit(['acquire', src, ...args(out), '--compression', compression, '--hash', 'md5,sha1,sha256']);
+      const r = run(['acquire', src, ...args(out), '--compression', compression, '--hash', 'md5,sha1,sha256']);
       expect(withoutNotices(r.stderr)).toBe('');
       expect(r.code).toBe(0);
       const v = ewfverify(path.join(out, 'EV.E01'));
@@ -68,7 +68,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
 
   it('writes several segments that verify as one image', () => {
     const out = path.join(work, 'segments');
-    const r = exhibit(['acquire', src, ...args(out), '--compression', 'none', '--segment-size', '1MiB', '--chunk-sectors', '16']);
+    const r = run(['acquire', src, ...args(out), '--compression', 'none', '--segment-size', '1MiB', '--chunk-sectors', '16']);
     expect(r.code).toBe(0);
     const rec = record(out);
     expect(rec.image.files.length).toBeGreaterThan(10);
@@ -86,7 +86,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
     const odd = path.join(work, 'odd.bin');
     makeSourceFile(odd, 3 * 1024 * 1024 + 1001, 32);
     const out = path.join(work, 'odd');
-    expect(exhibit(['acquire', odd, ...args(out)]).code).toBe(0);
+    expect(run(['acquire', odd, ...args(out)]).code).toBe(0);
     const padded = Buffer.concat([fs.readFileSync(odd), Buffer.alloc(512 - (1001 % 512))]);
     const want = crypto.createHash('md5').update(padded).digest('hex');
     const v = ewfverify(path.join(out, 'EV.E01'));
@@ -102,7 +102,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
     const disk = path.join(work, 'sample.img');
     const built = await buildSampleDisk(disk);
     const out = path.join(work, 'demo');
-    expect(exhibit(['acquire', disk, ...args(out)]).code).toBe(0);
+    expect(run(['acquire', disk, ...args(out)]).code).toBe(0);
     const stat = spawnSync('img_stat', ['-i', 'ewf', path.join(out, 'EV.E01')], { encoding: 'utf8' });
     expect(stat.stdout).toMatch(new RegExp(`MD5 hash of data:\\s+${built.md5}`));
     expect(stat.stdout).toMatch(/Size of data in bytes:\s+33554432/);
@@ -116,7 +116,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
     const out = path.join(work, 'exists');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'EV.E03'), 'older image');
-    const r = exhibit(['acquire', src, ...args(out)]);
+    const r = run(['acquire', src, ...args(out)]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/EV\.E03 already exists/);
     expect(fs.readdirSync(out)).toEqual(['EV.E03']);
@@ -132,7 +132,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
     ];
     const dev = await makeFaultyDevice({ baseFile: base, badSectors: bad, workDir: work });
     const out = path.join(work, 'bad');
-    const r = exhibit(['acquire', dev.device, ...args(out)]);
+    const r = run(['acquire', dev.device, ...args(out)]);
     await dev.teardown();
     expect(r.code).toBe(3);
     const v = ewfverify(path.join(out, 'EV.E01'));
@@ -189,7 +189,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
       const j = JSON.parse(fs.readFileSync(path.join(out, 'EV.journal.json'), 'utf8'));
       expect(j.safe_bytes).toBeGreaterThan(0);
       expect(j.writer_state.chunks * 32768).toBe(j.safe_bytes);
-      const r = exhibit(['acquire', '--resume', out, '-x', 'Second Examiner']);
+      const r = run(['acquire', '--resume', out, '-x', 'Second Examiner']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/resuming at/);
       expectComplete(out);
@@ -208,7 +208,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
         }
         const journal = fs.existsSync(path.join(out, 'EV.journal.json'));
         const again = journal ? ['acquire', '--resume', out, '-x', 'Second Examiner'] : first;
-        const r = exhibit(again);
+        const r = run(again);
         const recordText = fs.existsSync(path.join(out, 'EV.acquisition.yaml')) ? fs.readFileSync(path.join(out, 'EV.acquisition.yaml'), 'utf8') : '';
         if (journal && r.code === 1 && /says the acquisition is complete/.test(r.stderr)) {
           // Killed after the final record, before the journal went (while the result was being logged):

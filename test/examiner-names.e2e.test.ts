@@ -9,13 +9,13 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exhibit, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-names-');
 const home = path.join(work, 'home');
 const src = path.join(work, 'source.bin');
-const run = (args: string[]): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home } });
+const run = (args: string[]): RunResult => inProcess(args, { env: { EXHIBIT_HOME: home } });
 const keys = (): { examiner: string; fingerprint: string }[] => JSON.parse(run(['key', 'list', '--json']).stdout) as { examiner: string; fingerprint: string }[];
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));

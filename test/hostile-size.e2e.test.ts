@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
 import { logAcquisition, prepareCustody } from '../cli/acquire-custody.js';
 import { renderRecord, type AcquisitionRecord } from '../core/record.js';
-import { exhibit, have, makeSourceFile, ROOT, tempDir } from './helpers/cli.js';
+import { have, makeSourceFile, ROOT, run, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { writeE01 } from './helpers/hostile-ewf.js';
 import { entryOf, rleFrame, writeSeekable } from './helpers/hostile-zst.js';
@@ -115,7 +115,7 @@ describe.skipIf(noTime !== undefined)('report text with a 20 KB word', () => {
   const X = 'T. Examiner';
 
   it('a template whose title is 20 KB is refused, naming the field', () => {
-    expect(exhibit(['case', 'open', 'RT-1', '-x', X]).code).toBe(0);
+    expect(run(['case', 'open', 'RT-1', '-x', X]).code).toBe(0);
     const template = path.join(work, 'long-title.yaml');
     const text = fs.readFileSync(path.join(ROOT, 'templates', 'custody-report.yaml'), 'utf8').replace(/^title: .*$/m, `title: "${word}"`);
     fs.writeFileSync(template, text);
@@ -127,7 +127,7 @@ describe.skipIf(noTime !== undefined)('report text with a 20 KB word', () => {
   });
 
   it('a case whose title is one 20 KB word gets its report, laid out within the memory bound', () => {
-    const open = exhibit(['case', 'open', 'RT-2', '--title', word, '-x', X]);
+    const open = run(['case', 'open', 'RT-2', '--title', word, '-x', X]);
     if (open.code === 2) return; // exhibit refuses a title this long when the case is opened: nothing to lay out
     expect(open.code, open.stderr).toBe(0);
     const out = path.join(work, 'long-case-title.pdf');
@@ -143,7 +143,7 @@ describe.skipIf(noTime !== undefined || !have('pdftotext'))('a report on an acqu
     const X = 'A. Examiner';
     const src = path.join(work, 'ranges-src.bin');
     makeSourceFile(src, 256 * 1024, 3);
-    const a = exhibit(['acquire', src, '-o', path.join(work, 'ranges-a'), '-c', 'RA-1', '-e', 'EV-1', '-x', X, '-f', 'raw']);
+    const a = run(['acquire', src, '-o', path.join(work, 'ranges-a'), '-c', 'RA-1', '-e', 'EV-1', '-x', X, '-f', 'raw']);
     expect(a.code, a.stderr).toBe(0);
     // A second record, as an acquisition of a failing drive would write it, logged like one.
     const rec = YAML.parse(fs.readFileSync(path.join(work, 'ranges-a', 'EV-1.acquisition.yaml'), 'utf8')) as AcquisitionRecord;

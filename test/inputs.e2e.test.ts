@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, exhibit, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
+import { BIN, makeSourceFile, run as inProcess, tempDir, withoutNotices } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-inputs-');
@@ -70,7 +70,7 @@ function run(args: string[], o: { signalAt?: string; limitMs?: number } = {}): P
 
 beforeAll(() => {
   makeSourceFile(src, 1024 * 1024, 5);
-  const r = exhibit(['acquire', src, '-o', acquired, '-c', 'IN-1', '-e', 'EV', '-x', 'I. Examiner'], { env });
+  const r = inProcess(['acquire', src, '-o', acquired, '-c', 'IN-1', '-e', 'EV', '-x', 'I. Examiner'], { env });
   expect(r.code, r.stderr).toBe(0);
   hook = path.join(work, 'signal-hook.mjs');
   fs.writeFileSync(
@@ -230,7 +230,7 @@ describe('a named pipe where a record, a log, a key, a template or a passphrase 
     const p = fifo('passphrase');
     const r = await run(['key', 'create', '-x', 'P. Piped', '--passphrase-file', p]);
     expectRefused(r, p, /named pipe \(FIFO\)/, 2);
-    const list = exhibit(['key', 'list', '--json'], { env });
+    const list = inProcess(['key', 'list', '--json'], { env });
     expect(list.stdout).not.toMatch(/P\. Piped/);
   });
 });

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exhibit, have, ROOT, tempDir } from './helpers/cli.js';
+import { have, ROOT, run, tempDir } from './helpers/cli.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 
 const work = tempDir('exhibit-inspect-');
@@ -28,7 +28,7 @@ function mmls(args: string[]): string[] {
 }
 
 function ours(target: string): { starts: string[]; table: any; out: any } {
-  const r = exhibit(['inspect', target, '--json']);
+  const r = run(['inspect', target, '--json']);
   expect(r.code, r.stderr).toBe(0);
   const out = JSON.parse(r.stdout);
   const starts = out.table.partitions.filter((p: { kind: string }) => p.kind !== 'extended').map((p: { firstSector: number; sectors: number }) => `${p.firstSector}+${p.sectors}`).sort();
@@ -55,7 +55,7 @@ describe.skipIf(!have('sfdisk') || !have('mmls'))('an MBR with logical partition
     expect(mine.starts).toEqual(mmls([img]));
     expect(mine.table.partitions.filter((p: { kind: string }) => p.kind === 'logical')).toHaveLength(3);
     expect(mine.table.unallocated.length).toBeGreaterThan(0);
-    const text = exhibit(['inspect', img]).stdout;
+    const text = run(['inspect', img]).stdout;
     expect(text).toMatch(/Linux swap/);
   });
 });
@@ -88,7 +88,7 @@ describe.skipIf(noLoop !== undefined)(`a device${noLoop ? ` (skipped: ${noLoop})
     spawnSync('sfdisk', ['-q', img], { input: 'label: dos\nstart=2048, type=83\n', encoding: 'utf8' });
     const before = fs.readFileSync(img);
     const dev = attachLoop(img);
-    const r = exhibit(['inspect', dev, '--json']);
+    const r = run(['inspect', dev, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ kind: 'block-device', facts: { size_bytes: 16 * 1024 * 1024 }, hidden_areas: { state: 'not applicable' } });

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Compressor } from 'zstd-napi';
 import { ZstdReader } from '../image/zstd/reader.js';
 import { ZstdWriter } from '../image/zstd/writer.js';
-import { exhibit, have, tempDir } from './helpers/cli.js';
+import { have, run, tempDir } from './helpers/cli.js';
 import { writeE01 } from './helpers/hostile-ewf.js';
 
 const N = 500_000;
@@ -43,7 +43,7 @@ describe('a seekable zstd image of 500,000 frames', () => {
     expect(b.toString()).toBe('AAA');
     await r.close();
 
-    const v = exhibit(['verify', file]);
+    const v = run(['verify', file]);
     expect(v.stderr).not.toMatch(/call stack|RangeError/);
     expect(v.stdout).toMatch(new RegExp(`checked ${N} frames: all sound`));
   });
@@ -62,7 +62,7 @@ describe('an E01 with 500,000 error ranges', () => {
   });
 
   it('opens and verifies, every chunk sound', () => {
-    const r = exhibit(['verify', image]);
+    const r = run(['verify', image]);
     expect(r.stdout + r.stderr).not.toMatch(/call stack|RangeError|cannot be opened/);
     expect(r.stdout).toMatch(/checked 32 chunks: all sound/);
   });
@@ -75,7 +75,7 @@ describe('a record with 150,000 unreadable ranges (a failing drive)', () => {
     const dir = path.join(work, 'ranges');
     const src = path.join(work, 'ranges-src.bin');
     fs.writeFileSync(src, Buffer.alloc(1 << 20, 7));
-    const a = exhibit(['acquire', src, '-o', dir, '-c', 'R-1', '-e', 'EV', '-x', 'R. Examiner', '--hash', 'sha256']);
+    const a = run(['acquire', src, '-o', dir, '-c', 'R-1', '-e', 'EV', '-x', 'R. Examiner', '--hash', 'sha256']);
     expect(a.code, a.stderr).toBe(0);
     const file = path.join(dir, 'EV.acquisition.yaml');
     const rec = readRecordFile(file).parsed as Parameters<typeof renderRecord>[0];

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { exhibit, fileDigest, have, makeSourceFile, sh, tempDir, withoutNotices } from './helpers/cli.js';
+import { fileDigest, have, makeSourceFile, run, sh, tempDir, withoutNotices } from './helpers/cli.js';
 import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
 
 const why = loopUnavailable() ?? (have('mkfs.ext4') && have('sfdisk') ? undefined : 'needs mkfs.ext4 (e2fsprogs) and sfdisk (fdisk)');
@@ -29,7 +29,7 @@ describe.skipIf(why !== undefined)('a read-only loop device as the source', () =
     makeSourceFile(img, 4 * 1024 * 1024, 10);
     const dev = attachLoop(img, { readOnly: true });
     const out = path.join(work, 'ro-out');
-    const r = exhibit(['acquire', dev, ...base(out)]);
+    const r = run(['acquire', dev, ...base(out)]);
     expect(r.code).toBe(0);
     const rec = record(out);
     expect(rec.read_only).toMatchObject({ ro_flag_before: true, ro_flag_set_by_exhibit: false, ro_flag_after: true, unchanged: true });
@@ -45,7 +45,7 @@ describe.skipIf(why !== undefined)('a read-only loop device as the source', () =
     const statBefore = fs.readFileSync(`/sys/block/${name}/stat`, 'utf8').trim().split(/\s+/);
 
     const out = path.join(work, 'dev-out');
-    const r = exhibit(['acquire', dev, ...base(out)]);
+    const r = run(['acquire', dev, ...base(out)]);
     expect(withoutNotices(r.stderr)).toBe('');
     expect(r.code).toBe(0);
 
@@ -74,7 +74,7 @@ describe.skipIf(why !== undefined)('a read-only loop device as the source', () =
     makeSourceFile(img, 3 * 1024 * 1024 + 4096, 12);
     const dev = attachLoop(img, { readOnly: true });
     const out = path.join(work, 'dev-split');
-    const r = exhibit(['acquire', dev, ...base(out), '--format', 'split-raw', '--segment-size', '1MiB']);
+    const r = run(['acquire', dev, ...base(out), '--format', 'split-raw', '--segment-size', '1MiB']);
     expect(r.code).toBe(0);
     const rec = record(out);
     expect(rec.image.files.map((f: { name: string }) => f.name)).toEqual(['EV-1.001', 'EV-1.002', 'EV-1.003', 'EV-1.004']);
@@ -94,20 +94,20 @@ describe.skipIf(why !== undefined)('mounted sources and outputs on the source di
     fs.mkdirSync(mnt, { recursive: true });
     mount(dev, mnt);
     const out = path.join(work, 'mounted-out');
-    let r = exhibit(['acquire', dev, ...base(out)]);
+    let r = run(['acquire', dev, ...base(out)]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the source has a file system mounted read-write \(.* on .*mnt\)/);
     expect(r.stderr).toMatch(/exhibit: hint: unmount it first/);
     expect(fs.existsSync(out)).toBe(false);
 
     // Allowed, but the output is inside that file system: refused as on the source.
-    r = exhibit(['acquire', dev, ...base(path.join(mnt, 'out')), '--allow-mounted']);
+    r = run(['acquire', dev, ...base(path.join(mnt, 'out')), '--allow-mounted']);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/is on the source disk/);
     expect(fs.existsSync(path.join(mnt, 'out'))).toBe(false);
 
     // Allowed and written elsewhere: done, and the mount is recorded.
-    r = exhibit(['acquire', dev, ...base(out), '--allow-mounted', '--hash', 'sha256']);
+    r = run(['acquire', dev, ...base(out), '--allow-mounted', '--hash', 'sha256']);
     unmount(mnt);
     const rec = record(out);
     // A mounted ext4 may write its journal meanwhile: then the proof must fail loudly, never pass quietly.
@@ -138,17 +138,17 @@ describe.skipIf(why !== undefined)('mounted sources and outputs on the source di
     mount(p2, mnt);
 
     const out = path.join(mnt, 'evidence');
-    let r = exhibit(['acquire', p1, ...base(out)]);
+    let r = run(['acquire', p1, ...base(out)]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the output folder .* is on the source disk/);
     expect(fs.existsSync(out)).toBe(false);
 
-    r = exhibit(['acquire', dev, ...base(path.join(work, 'whole-out'))]);
+    r = run(['acquire', dev, ...base(path.join(work, 'whole-out'))]);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n')[0]).toMatch(/mounted read-write/);
 
     // The partition on its own, written elsewhere: its own facts are recorded.
-    r = exhibit(['acquire', p1, ...base(path.join(work, 'p1-out'))]);
+    r = run(['acquire', p1, ...base(path.join(work, 'p1-out'))]);
     expect(r.code).toBe(0);
     const rec = record(path.join(work, 'p1-out'));
     expect(rec.source.device).toMatchObject({ kernel_name: path.basename(p1), is_partition: true, whole_disk: path.basename(dev) });

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exhibit, makeSourceFile, tempDir } from './helpers/cli.js';
+import { makeSourceFile, run, tempDir } from './helpers/cli.js';
 
 const work = tempDir('exhibit-numbers-');
 const home = path.join(work, 'home');
@@ -71,7 +71,7 @@ const cases = ROWS.flatMap((row) => [
 
 describe('numbers on the command line', () => {
   it.each(cases.map((c) => [`${c.row.command} ${c.row.option} "${c.value}" (${c.kind})`, c] as const))('%s: exit 2, one line naming the option and its range', (_name, c) => {
-    const r = exhibit(c.row.args(c.value), { env: { EXHIBIT_HOME: home } });
+    const r = run(c.row.args(c.value), { env: { EXHIBIT_HOME: home } });
     expect(r.code, r.stderr).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);

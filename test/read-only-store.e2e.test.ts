@@ -11,14 +11,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../core/crypto.js';
-import { BIN, exhibit, have, isRoot, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { BIN, have, isRoot, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-rostore-');
 const home = path.join(work, 'home');
 const db = path.join(home, 'cases.db');
 const CASE = 'C-RO';
-const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home, ...env } });
+const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => inProcess(args, { env: { EXHIBIT_HOME: home, ...env } });
 const READS = [
   ['custody', 'log', CASE, '--json'],
   ['custody', 'log', CASE],

@@ -10,7 +10,7 @@ import path from 'node:path';
 import jsonld from 'jsonld';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore, exhibitPaths, loadSigner, recordTransfer } from '../case-store/index.js';
-import { exhibit, fileDigest, have, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { fileDigest, have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-report-');
@@ -18,7 +18,7 @@ const CASE = 'R-2026-9';
 const X = 'R. Examiner';
 const TRANSFERS = 200;
 const pdf = path.join(work, 'report.pdf');
-const run = (args: string[]): RunResult => exhibit(args);
+const run = (args: string[]): RunResult => inProcess(args);
 const json = (r: RunResult): any => JSON.parse(r.stdout);
 const tools = ['pdftotext', 'pdfinfo', 'pdfdetach', 'qpdf'].filter((t) => !have(t));
 const text = (args: string[] = []) => spawnSync('pdftotext', ['-layout', ...args, pdf, '-'], { encoding: 'utf8' }).stdout;

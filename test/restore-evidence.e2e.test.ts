@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exhibit, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 
@@ -17,7 +17,7 @@ afterAll(() => {
   detachAll();
   fs.rmSync(work, { recursive: true, force: true });
 });
-const run = (args: string[]): RunResult => exhibit(args);
+const run = (args: string[]): RunResult => inProcess(args);
 const SIZE = 2 * 1024 * 1024;
 const acq = (name: string) => path.join(work, name);
 const image = (name: string, ev: string) => path.join(acq(name), `${ev}.raw`);

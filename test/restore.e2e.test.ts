@@ -8,14 +8,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { exhibit, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
 
 const work = tempDir('exhibit-restore-');
 const src = path.join(work, 'source.bin');
 const SIZE = 3 * 1024 * 1024 + 512 * 3;
-const run = (args: string[]): RunResult => exhibit(args);
+const run = (args: string[]): RunResult => inProcess(args);
 const json = (r: RunResult): any => JSON.parse(r.stdout);
 const FORMATS: Record<string, string> = { raw: 'EV.raw', 'split-raw': 'EV.001', e01: 'EV.E01', zst: 'EV.zst' };
 const image = (format: string) => path.join(work, format, FORMATS[format]!);

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exhibit, fileDigest, makeSourceFile, ROOT, tempDir, type RunResult } from './helpers/cli.js';
+import { fileDigest, makeSourceFile, ROOT, run, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-anchor-');
@@ -18,7 +18,7 @@ const nowhere = path.join(work, 'no-store-home');
 const src = path.join(work, 'disk.bin');
 const forgedSrc = path.join(work, 'forged-disk.bin');
 const SIZE = 2 * 1024 * 1024;
-const as = (home: string, args: string[]): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home } });
+const as = (home: string, args: string[]): RunResult => run(args, { env: { EXHIBIT_HOME: home } });
 const json = (r: RunResult): any => JSON.parse(r.stdout);
 const ACQ = ['-c', 'CASE-9', '-e', 'EV-001', '-x', 'J. Doe'];
 

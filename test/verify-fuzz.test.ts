@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ExhibitError } from '../core/errors.js';
 import { openImage } from '../image/open.js';
 import { verifyImage } from '../verify/verify.js';
-import { exhibit, makeSourceFile, tempDir } from './helpers/cli.js';
+import { makeSourceFile, run, tempDir } from './helpers/cli.js';
 
 const MUTATIONS_PER_FORMAT = 500; // x 4 formats = 2,000
 const work = tempDir('exhibit-fuzz-');
@@ -29,7 +29,7 @@ beforeAll(() => {
   makeSourceFile(src, SIZE, 33);
   original = fs.readFileSync(src);
   for (const [format, args] of Object.entries(FORMATS)) {
-    const r = exhibit(['acquire', src, '-o', path.join(work, 'orig', format), '-c', 'F-1', '-e', 'EV', '-x', 'Fuzz Examiner', '-f', format, ...args], { env: { EXHIBIT_HOME: path.join(work, 'home') } });
+    const r = run(['acquire', src, '-o', path.join(work, 'orig', format), '-c', 'F-1', '-e', 'EV', '-x', 'Fuzz Examiner', '-f', format, ...args], { env: { EXHIBIT_HOME: path.join(work, 'home') } });
     expect(r.code, r.stderr).toBe(0);
   }
 });

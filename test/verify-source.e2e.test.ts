@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { exhibit, makeSourceFile, tempDir, type RunResult } from './helpers/cli.js';
+import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
@@ -24,7 +24,7 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 const home = path.join(work, 'home');
-const run = (args: string[]): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home } });
+const run = (args: string[]): RunResult => inProcess(args, { env: { EXHIBIT_HOME: home } });
 const json = (r: RunResult): any => JSON.parse(r.stdout);
 const SOURCE = 'the source, read again';
 const sourceComparisons = (j: any): boolean[] => j.comparisons.filter((c: { against: string }) => c.against === SOURCE).map((c: { equal: boolean }) => c.equal);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EwfReader } from '../image/ewf/reader.js';
 import { ZstdReader } from '../image/zstd/reader.js';
-import { exhibit, fileDigest, have, makeSourceFile, ROOT, sh, tempDir, type RunResult } from './helpers/cli.js';
+import { fileDigest, have, makeSourceFile, ROOT, run as inProcess, type RunResult, sh, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 
@@ -18,7 +18,7 @@ const work = tempDir('exhibit-verify-');
 const home = path.join(work, 'home');
 const src = path.join(work, 'source.bin');
 const SIZE = 3 * 1024 * 1024 + 512 * 5;
-const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => exhibit(args, { env: { EXHIBIT_HOME: home, ...env } });
+const run = (args: string[], env: NodeJS.ProcessEnv = {}): RunResult => inProcess(args, { env: { EXHIBIT_HOME: home, ...env } });
 const json = (r: RunResult): any => JSON.parse(r.stdout);
 
 const FORMATS: Record<string, { args: string[]; first: string }> = {
@@ -139,7 +139,7 @@ describe('the record and the log vouch for each other', () => {
   it('with the custody log removed, a record is unverifiable where no store holds the case, and checked against the store where one does', () => {
     const dir = copyOf('raw', 'no-log');
     fs.rmSync(path.join(dir, 'EV.custody.jsonl'));
-    const alone = exhibit(['verify', dir, '--no-record', '--json'], { env: { EXHIBIT_HOME: path.join(work, 'empty-home') } });
+    const alone = inProcess(['verify', dir, '--no-record', '--json'], { env: { EXHIBIT_HOME: path.join(work, 'empty-home') } });
     expect(alone.code).toBe(4);
     expect(json(alone).verdict).toBe('unverifiable');
     expect(json(alone).notes.join('\n')).toMatch(/there is no custody log beside the image \(EV\.custody\.jsonl\): the record cannot be checked/);

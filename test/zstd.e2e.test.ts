@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { ZstdReader } from '../image/zstd/reader.js';
-import { exhibit, exhibitAsync, fileDigest, have, makeSourceFile, tempDir } from './helpers/cli.js';
+import { exhibitAsync, fileDigest, have, makeSourceFile, run, tempDir } from './helpers/cli.js';
 
 const why = have('zstd') ? undefined : 'needs the zstd program (apt-get install zstd)';
 if (why) console.warn(`skipping zstd tests: ${why}`);
@@ -22,7 +22,7 @@ describe.skipIf(why !== undefined)('seekable zstd images', () => {
   const src = path.join(work, 'source.bin');
   makeSourceFile(src, 20 * 1024 * 1024 + 12345, 51);
   const out = path.join(work, 'img');
-  const r = exhibit(['acquire', src, ...args(out), '--frame-size', '1MiB', '--level', '5']);
+  const r = run(['acquire', src, ...args(out), '--frame-size', '1MiB', '--level', '5']);
   const image = path.join(out, 'EV.zst');
 
   it('zstd -t passes and zstd -d gives back the media, byte for byte', () => {
@@ -112,7 +112,7 @@ describe.skipIf(why !== undefined)('seekable zstd images', () => {
     while (safe() === 0 && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 5));
     child.kill('SIGINT');
     expect(await new Promise((res) => child.on('exit', res))).toBe(130);
-    const r2 = exhibit(['acquire', '--resume', o2, '-x', 'Examiner']);
+    const r2 = run(['acquire', '--resume', o2, '-x', 'Examiner']);
     expect(r2.code, r2.stderr).toBe(0);
     expect(r2.stderr).toMatch(/resuming at/);
     const d = spawnSync('zstd', ['-q', '-d', '-c', path.join(o2, 'EV.zst')], { maxBuffer: 256 << 20 });

@@ -19,6 +19,7 @@ import { logAcquisition, prepareCustody, type CustodyContext, type LoggedAcquisi
 import { readPassphrase } from '../passphrase.js';
 import { examinerName } from '../store.js';
 import { checkCaseNumber } from '../../case-store/index.js';
+import { commandLine, io } from '../io.js';
 
 interface AcquireFlags extends FormatFlags {
   out?: string;
@@ -194,7 +195,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
         ? { ewf: { compression: settings.ewf.compression, chunkSectors: settings.ewf.chunk_sectors, ...(settings.ewf.media_type ? { mediaType: settings.ewf.media_type } : {}) } }
         : {}),
       safePointBytes,
-      commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
+      commandLine: commandLine(),
       version,
       signal: stop.signal,
       onRecorded: async (record, recordPath) => {
@@ -221,19 +222,19 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     if (!logged) throw new ExhibitError('INTERNAL', 'the acquisition ended without its record being logged');
     if (flags.json) {
       const c = { case: logged.caseNumber, entry: logged.seq, log: logged.exported.log, checkpoint: logged.exported.checkpoint, signed_by: { name: ctx.signer.name, key: ctx.signer.fingerprint } };
-      process.stdout.write(`${JSON.stringify({ ...r, custody: c }, null, 2)}\n`);
+      io().stdout.write(`${JSON.stringify({ ...r, custody: c }, null, 2)}\n`);
     }
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the image is incomplete and can be resumed; the record and the custody log say so: ${outcome.recordPath}`);
       return code;
     }
-    if (!flags.json) process.stdout.write(summary(source ?? String(r.source.path), path.resolve(outDir!), outcome.recordPath, r, outcome.resumedAt, logged));
+    if (!flags.json) io().stdout.write(summary(source ?? String(r.source.path), path.resolve(outDir!), outcome.recordPath, r, outcome.resumedAt, logged));
     return r.read_errors.unreadable_sectors > 0 ? EXIT.UNREADABLE : EXIT.OK;
   } catch (err) {
     progress?.done();
     const code = reportError(err, flags.json === true);
-    if (loggedLate) process.stderr.write(`exhibit: hint: its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}\n`);
+    if (loggedLate) io().stderr.write(`exhibit: hint: its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}\n`);
     return code;
   } finally {
     stop.dispose();

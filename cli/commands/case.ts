@@ -6,6 +6,7 @@ import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
+import { io } from '../io.js';
 
 export function caseCommand(): Command {
   const cmd = new Command('case').summary('open, list and show cases').description(
@@ -30,7 +31,7 @@ export function caseCommand(): Command {
           const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
           const w = openCase(store, number!, f.title, signer);
           if (f.json) printJson({ case: w.case.number, title: w.case.title, entries: w.entries.map((e) => e.entry) });
-          else process.stdout.write(`opened case ${w.case.number}${w.case.title ? ` "${w.case.title}"` : ''}; custody log entry ${w.entries[w.entries.length - 1]!.seq}, signed by ${signer.name}\n`);
+          else io().stdout.write(`opened case ${w.case.number}${w.case.title ? ` "${w.case.title}"` : ''}; custody log entry ${w.entries[w.entries.length - 1]!.seq}, signed by ${signer.name}\n`);
         } finally {
           store.close();
         }
@@ -43,9 +44,9 @@ export function caseCommand(): Command {
       try {
         const cases = store.listCases().map((c) => caseSummary(store, c.number));
         if (f.json) return printJson(cases.map(summaryJson));
-        if (cases.length === 0) return void process.stdout.write(`no cases yet in ${store.paths.database}\n`);
+        if (cases.length === 0) return void io().stdout.write(`no cases yet in ${store.paths.database}\n`);
         for (const s of cases) {
-          process.stdout.write(
+          io().stdout.write(
             `${s.case.number}${s.case.title ? `  "${s.case.title}"` : ''}\n  ${s.evidence.length} evidence item(s), ${s.acquisitions.length} acquisition(s), ` +
               `${s.transfers.length} transfer(s); custody log ${s.entries} entries, ${s.problems.length === 0 ? 'checked' : 'FAILS ITS CHECK'}\n`,
           );
@@ -64,7 +65,7 @@ export function caseCommand(): Command {
         try {
           const s = caseSummary(store, number!.trim());
           if (f.json) printJson(summaryJson(s));
-          else process.stdout.write(showText(s));
+          else io().stdout.write(showText(s));
           return s.problems.length === 0 ? EXIT.OK : EXIT.VERIFY_FAILED;
         } finally {
           store.close();

@@ -12,6 +12,7 @@ import { wholeNumber } from '../numbers.js';
 import { phasedProgress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 import { examinerName } from '../store.js';
+import { commandLine, io } from '../io.js';
 
 interface CloneFlags {
   record?: string;
@@ -67,7 +68,7 @@ export function cloneCommand(version: string): Command {
           fill: f.fill,
           allowMounted: f.allowMounted === true,
           known: knownEvidenceHere(),
-          commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
+          commandLine: commandLine(),
           version,
           signal: stop.signal,
           onPhase: progress.onPhase,
@@ -83,10 +84,10 @@ export function cloneCommand(version: string): Command {
           if (bad > 0) lines.push(`  WARNING: ${bad} source sectors unreadable in ${out.unreadable.length} ranges, filled on the target; see the record`);
           lines.push(`  record  ${out.recordFile}`);
           lines.push(out.problems.length === 0 ? 'CLONED and checked' : `FAILED: ${out.problems.join('; ')}`);
-          process.stdout.write(`${lines.join('\n')}\n`);
+          io().stdout.write(`${lines.join('\n')}\n`);
         }
         if (out.problems.length > 0) {
-          process.stderr.write(`exhibit: error: ${out.problems[0]}\n`);
+          io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);
           return EXIT.VERIFY_FAILED;
         }
         return out.unreadable.length > 0 ? EXIT.UNREADABLE : EXIT.OK;

@@ -15,6 +15,7 @@ import { addFormatOptions, formatSettings, type FormatFlags } from '../format-op
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
+import { commandLine, io } from '../io.js';
 
 interface ConvertFlags extends FormatFlags {
   to: FormatName;
@@ -67,7 +68,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
     progress?.done();
     info('stopping: the converted image will be incomplete (Ctrl-C again to quit at once)');
   });
-  const examiner = flags.examiner ?? process.env.EXHIBIT_EXAMINER;
+  const examiner = flags.examiner ?? io().env.EXHIBIT_EXAMINER;
   let ctx: CustodyContext | undefined;
   try {
     // The signer first: a wrong passphrase or a broken log stops the conversion before it starts.
@@ -80,7 +81,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       ...(ctx ? { examiner: ctx.signer.name } : {}),
       ...(flags.hash ? { hashes: parseHashList(flags.hash) } : {}),
       version,
-      commandLine: process.argv.slice(1).map((a, i) => (i === 0 ? 'exhibit' : a)),
+      commandLine: commandLine(),
       signal: stop.signal,
       onStart: (size) => {
         progress = new Progress('converting', size);
@@ -90,7 +91,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
     progress?.done();
     for (const w of outcome.warnings) info(`warning: ${w}`);
     const r = outcome.record;
-    if (flags.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    if (flags.json) io().stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the converted image is incomplete; its record says so: ${outcome.recordPath}`);
@@ -105,7 +106,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
         ...outcome.compared.map((c) => `  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'equals the source\'s recorded hash' : 'DIFFERS'}`),
         outcome.verified ? '  every recorded hash of the source matches' : '  NOT CHECKED: the source records no hash',
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      io().stdout.write(`${lines.join('\n')}\n`);
     }
     for (const n of outcome.notes) info(`note: ${n}`);
     if (!ctx) info('not logged in a custody log: say who converts with --examiner (until then, verify the new image with --expect)');

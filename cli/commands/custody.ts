@@ -14,6 +14,7 @@ import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
+import { io } from '../io.js';
 
 interface TransferFlags {
   from?: string;
@@ -67,7 +68,7 @@ export function custodyCommand(): Command {
           const last = w.entries[w.entries.length - 1]!;
           if (f.json) printJson({ case: w.case.number, entries: w.entries.map((e) => e.entry) });
           else {
-            process.stdout.write(
+            io().stdout.write(
               `recorded: ${evidence} passed from ${fromName} to ${toName}; custody log entry ${last.seq} of case ${w.case.number}, ` +
                 `signed by ${fromName}${to ? ` and countersigned by ${toName}` : ''}\n`,
             );
@@ -152,7 +153,7 @@ export function custodyCommand(): Command {
           const c = store.getCase(caseNumber!.trim());
           const out = await exportCustody(store, c, path.resolve(folder!), f.evidence!);
           if (f.json) printJson(out);
-          else process.stdout.write(`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}, ${out.keys.length} public key(s)\n`);
+          else io().stdout.write(`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}, ${out.keys.length} public key(s)\n`);
         } finally {
           store.close();
         }
@@ -190,8 +191,8 @@ function printCheck(title: string, check: CustodyCheck, json: boolean, signers?:
     lines.push(`FAILED: ${check.problems.length} problem${check.problems.length === 1 ? '' : 's'}:`);
     for (const p of check.problems) lines.push(`  ${p.message}`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
-  if (!ok) process.stderr.write(`exhibit: error: ${title} fails its check: ${check.problems[0]!.message}\n`);
+  io().stdout.write(`${lines.join('\n')}\n`);
+  if (!ok) io().stderr.write(`exhibit: error: ${title} fails its check: ${check.problems[0]!.message}\n`);
   return ok ? EXIT.OK : EXIT.VERIFY_FAILED;
 }
 

@@ -5,6 +5,7 @@ import { PiB, sizeOption } from '../numbers.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore } from '../store.js';
+import { io } from '../io.js';
 
 interface EvidenceFlags {
   description?: string;
@@ -69,7 +70,7 @@ export function evidenceCommand(): Command {
             signer,
           );
           if (f.json) printJson({ case: w.case.number, entries: w.entries.map((e) => e.entry) });
-          else process.stdout.write(`registered ${number} in case ${w.case.number}; custody log entry ${w.entries[w.entries.length - 1]!.seq}, signed by ${signer.name}\n`);
+          else io().stdout.write(`registered ${number} in case ${w.case.number}; custody log entry ${w.entries[w.entries.length - 1]!.seq}, signed by ${signer.name}\n`);
         } finally {
           store.close();
         }

@@ -8,6 +8,7 @@ import { openImage } from '../../image/open.js';
 import { formatTable, readPartitionTable, type ByteSource, type PartitionTable } from '../../image/partitions/index.js';
 import { action, printJson } from '../action.js';
 import { info } from '../messages.js';
+import { io } from '../io.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -69,7 +70,7 @@ export function inspectCommand(): Command {
         out.push(`  hidden areas (HPA/DCO): ${hidden!.state}: ${hidden!.detail}`);
       } else out.push(`${target}: ${format} image`);
       out.push(formatTable(table).trimEnd());
-      process.stdout.write(`${out.join('\n')}\n`);
+      io().stdout.write(`${out.join('\n')}\n`);
     },
   );
 }

@@ -5,6 +5,7 @@ import { ExhibitError, describeSystemError } from '../../core/errors.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, openStore, openStoreForReading } from '../store.js';
+import { io } from '../io.js';
 
 export function keyCommand(): Command {
   const cmd = new Command('key').summary("examiners' signing keys").description(
@@ -33,7 +34,7 @@ export function keyCommand(): Command {
           const row = createKey(store, examiner, passphrase);
           if (f.json) printJson(keyJson(row));
           else {
-            process.stdout.write(
+            io().stdout.write(
               `created a signing key for ${row.examiner}\n  fingerprint ${row.fingerprint}\n  private key ${row.private_file}` +
                 `${passphrase ? ' (encrypted with the passphrase)' : ' (not encrypted: protected by its file permissions only)'}\n` +
                 `  publish the fingerprint; anyone checking a custody log compares it with the key that signed\n`,
@@ -51,9 +52,9 @@ export function keyCommand(): Command {
       try {
         const rows = listKeys(store);
         if (f.json) return printJson(rows.map(keyJson));
-        if (rows.length === 0) return void process.stdout.write('no keys yet; make one with: exhibit key create --examiner <name>\n');
+        if (rows.length === 0) return void io().stdout.write('no keys yet; make one with: exhibit key create --examiner <name>\n');
         for (const r of rows) {
-          process.stdout.write(
+          io().stdout.write(
             `${r.examiner}\n  fingerprint ${r.fingerprint}\n  created ${r.created_utc}, private key ${r.private_file && fs.existsSync(r.private_file) ? `${r.private_file}${r.encrypted ? ' (encrypted)' : ''}` : 'not on this machine'}\n`,
           );
         }
@@ -74,7 +75,7 @@ export function keyCommand(): Command {
         try {
           const row = findKey(store, checkExaminerName(examiner!));
           if (!row) throw new ExhibitError('NOT_FOUND', `${examiner} has no key in this case store`, { hints: ['list them with: exhibit key list'] });
-          if (!f.out) return void process.stdout.write(row.public_pem);
+          if (!f.out) return void io().stdout.write(row.public_pem);
           try {
             fs.writeFileSync(f.out, row.public_pem, { flag: 'wx' });
           } catch (err) {

@@ -10,6 +10,7 @@ import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { phasedProgress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
+import { io } from '../io.js';
 
 interface RestoreFlags {
   yes?: boolean;
@@ -70,11 +71,11 @@ export function restoreCommand(): Command {
           if (out.excessBytes > 0) lines.push(`  ${formatBytes(out.excessBytes)} of the target beyond the media ${out.wiped ? 'filled with zeros' : 'left as they were (--wipe-excess zeroes them)'}`);
           if (!out.reference) lines.push('  note: nothing records what the image should hold; the target matches the image, which proves nothing more');
           lines.push(out.problems.length === 0 ? 'RESTORED and checked' : `FAILED: ${out.problems.join('; ')}`);
-          process.stdout.write(`${lines.join('\n')}\n`);
+          io().stdout.write(`${lines.join('\n')}\n`);
           if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
         }
         if (out.problems.length > 0) {
-          process.stderr.write(`exhibit: error: ${out.problems[0]}\n`);
+          io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);
           return EXIT.VERIFY_FAILED;
         }
         return EXIT.OK;

@@ -17,6 +17,7 @@ import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
+import { io } from '../io.js';
 
 const SOURCE = 'the source, read again';
 
@@ -91,7 +92,7 @@ export function verifyCommand(): Command {
           progress?.done();
         }
         if (stop.signal.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
-        if (!f.json) process.stdout.write(reportText(report)); // the verdict first: a failure to log it must not hide it
+        if (!f.json) io().stdout.write(reportText(report)); // the verdict first: a failure to log it must not hide it
         let logged: ReturnType<typeof logVerification>;
         try {
           logged = f.record ? logVerification(report, f) : undefined;
@@ -101,7 +102,7 @@ export function verifyCommand(): Command {
         if (f.json) printJson({ ...report, ...(logged ? { logged } : {}) });
         else if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}, signed by ${logged.examiner}`);
         if (report.verdict !== 'verified') {
-          process.stderr.write(
+          io().stderr.write(
             report.verdict === 'failed'
               ? `exhibit: error: verification failed: ${report.problems[0]}\n`
               : `exhibit: error: unverifiable: ${report.unverifiable_reason ?? 'nothing records what this image should hold'}\n`,

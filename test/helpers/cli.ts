@@ -1,9 +1,11 @@
-/** Run the real exhibit command as a child process. */
+/** Run the real exhibit command: as a child process (`exhibit`), or inside this process (`run`). */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { RunReply, RunRequest } from './in-process-worker.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin', 'exhibit.js');
@@ -17,6 +19,44 @@ export interface RunResult {
 export function exhibit(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...opts.env }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Run exhibit inside this process: the same compiled `main()` that bin/exhibit.js
+ * calls, on a thread of its own with its output captured, so a command costs no
+ * Node start. Synchronous like `exhibit()` (this thread sleeps until the command
+ * ends), with the same environment rule (this process's, plus `env`). Use
+ * `exhibit()` where a separate process is the point: signals, kills, crash hooks,
+ * memory measured, locks held by another process, another user, umask.
+ */
+export function run(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunResult {
+  const w = runner();
+  const req: RunRequest = { argv: [process.execPath, BIN, ...args], env: { ...process.env, ...opts.env } };
+  Atomics.store(w.flag, 0, 0);
+  w.port.postMessage(req);
+  const woke = Atomics.wait(w.flag, 0, 0, 120_000);
+  const msg = receiveMessageOnPort(w.port)?.message as RunReply | undefined;
+  if (woke === 'timed-out' || !msg || msg.crashed) {
+    current = undefined; // a thread that timed out or crashed is not used again
+    void w.worker.terminate();
+  }
+  if (!msg) return { code: null, stdout: '', stderr: '' }; // as spawnSync reports a timeout
+  return { code: msg.code, stdout: msg.stdout, stderr: msg.stderr };
+}
+
+let current: { worker: Worker; port: MessagePort; flag: Int32Array } | undefined;
+
+function runner(): { worker: Worker; port: MessagePort; flag: Int32Array } {
+  if (current) return current;
+  const file = path.join(ROOT, 'dist', 'test', 'helpers', 'in-process-worker.js');
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: build first (npm run build)`);
+  const { port1, port2 } = new MessageChannel();
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(file, { workerData: { port: port2, flag }, transferList: [port2] });
+  worker.unref();
+  port1.unref();
+  current = { worker, port: port1, flag };
+  return current;
 }
 
 export function exhibitAsync(args: string[]): ChildProcess {
