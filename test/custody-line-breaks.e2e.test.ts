@@ -15,7 +15,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPrivateKey, sha256Hex, signBytes } from '../core/crypto.js';
 import { checkpointBody, checkpointText, lineHashInput, logLine, splitLogLine, type CustodyEntry } from '../core/custody.js';
-import { have, makeSourceFile, ROOT, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { securityScript } from './helpers/security-script.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 /** Every C0 and C1 control, DEL, and the Unicode line and paragraph separators (NEL, VT and FF are among them). U+0000 cannot be passed in an argument or a file name. */
@@ -43,13 +44,6 @@ beforeAll(() => {
 
 function range(a: number, b: number): number[] {
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-}
-
-function securityScript(): string {
-  const md = fs.readFileSync(path.join(ROOT, 'SECURITY.md'), 'utf8');
-  const m = /<!-- custody-check: begin -->\n```sh\n([\s\S]*?)```\n<!-- custody-check: end -->/.exec(md);
-  if (!m) throw new Error('SECURITY.md has no custody-check script');
-  return m[1]!;
 }
 
 /** The SECURITY.md check, run in `dir`, in the C locale and in a UTF-8 one: it must not matter which the user's shell has. */

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore, createKey, exhibitPaths } from '../case-store/index.js';
 import { generateSigningKey, readPrivateKey, sha256Hex, signBytes } from '../core/crypto.js';
 import { encodeEntry, lineHashInput, logLine, splitLogLine, type CustodyEntry } from '../core/custody.js';
-import { BIN, fileDigest, have, makeSourceFile, ROOT, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { BIN, fileDigest, have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { securityScript } from './helpers/security-script.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-custody-');
@@ -92,13 +93,6 @@ describe('what an acquisition logs', () => {
     expect(r.stdout).toMatch(/6 entries/);
   });
 });
-
-function securityScript(): string {
-  const md = fs.readFileSync(path.join(ROOT, 'SECURITY.md'), 'utf8');
-  const m = /<!-- custody-check: begin -->\n```sh\n([\s\S]*?)```\n<!-- custody-check: end -->/.exec(md);
-  if (!m) throw new Error('SECURITY.md has no custody-check script');
-  return m[1]!;
-}
 
 function runScript(dir: string): { code: number | null; out: string } {
   const r = spawnSync('bash', ['-c', securityScript()], { cwd: dir, env: { ...process.env, E: EV }, encoding: 'utf8' });

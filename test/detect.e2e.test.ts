@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exhibit, makeSourceFile, tempDir } from './helpers/cli.js';
+import { makeSourceFile, run as exhibit, tempDir } from './helpers/cli.js';
 
 const work = tempDir('exhibit-detect-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
