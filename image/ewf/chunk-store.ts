@@ -1,0 +1,206 @@
+/**
+ * Reading an EWF image's chunks: where each is stored (through the groups the
+ * tables made), fetching a run of chunks stored back to back with one read,
+ * and decoding each one checked (zlib, or the Adler-32 after a raw chunk).
+ * A damaged chunk is an IMAGE_INVALID error naming the chunk, the media bytes
+ * it covers and its file.
+ */
+import zlib from 'node:zlib';
+import { adler32 } from '../../core/adler32.js';
+import { ExhibitError } from '../../core/errors.js';
+import { lastAtOrBefore } from '../../core/search.js';
+import { TABLE_COMPRESSED } from './layout.js';
+import { type ChunkGroup, entryOffset, readAt, type Segment } from './model.js';
+
+export interface ChunkLocation {
+  file: string;
+  offset: number;
+  size: number;
+  compressed: boolean;
+}
+
+interface ChunkPlan {
+  index: number;
+  segment: number;
+  offset: number;
+  size: number;
+  compressed: boolean;
+  want: number; // media bytes the chunk covers
+  first: number; // media offset of its first byte
+  segmentPath: string; // for messages: see chunkLabel
+}
+
+/** Stored bytes fetched in one read when a read spans several chunks. */
+const READ_BATCH = 4 * 1024 * 1024;
+
+/** "chunk N (media bytes a..b) in file", for messages: made only when one is needed (65,536 chunks in 2 GiB). */
+function chunkLabel(p: { index: number; first: number; want: number; segmentPath: string }): string {
+  return `chunk ${p.index} (media bytes ${p.first}..${p.first + p.want - 1}) in ${p.segmentPath}`;
+}
+
+/** The chunks of an opened image, with the last one decoded kept for the next read. */
+export class ChunkStore {
+  private cache: { index: number; data: Buffer } | undefined;
+  private warnedLongLastChunk = false;
+  private isClosed = false;
+
+  constructor(
+    private readonly segments: readonly Segment[],
+    private readonly groups: readonly ChunkGroup[],
+    private readonly chunkSize: number,
+    private readonly chunkCount: number,
+    /** Media bytes. */
+    private readonly size: number,
+    /** The reader's warnings, added to in place. */
+    private readonly warnings: string[],
+  ) {}
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Where chunk `index` is stored. */
+  locate(index: number): ChunkLocation {
+    const { segment, ...rest } = this.find(index);
+    return { file: this.segments[segment]!.path, ...rest };
+  }
+
+  private find(index: number): { segment: number; offset: number; size: number; compressed: boolean } {
+    if (!Number.isInteger(index) || index < 0 || index >= this.chunkCount) throw new RangeError(`no chunk ${index} (the image has ${this.chunkCount})`);
+    const g = this.groups[lastAtOrBefore(this.groups, (x) => x.firstChunk, index)]!;
+    const j = index - g.firstChunk;
+    const start = entryOffset(g, j);
+    const end = j + 1 < g.entries.length ? entryOffset(g, j + 1) : g.end;
+    const compressed = j < g.overflowFrom && (g.entries[j]! & TABLE_COMPRESSED) !== 0;
+    return { segment: g.segment, offset: start, size: end - start, compressed };
+  }
+
+  /**
+   * Decode `count` chunks from `first`, each checked: its bytes, or the error that names it (a
+   * verifier goes on past a damaged chunk). Chunks stored back to back in one file are fetched
+   * with one read of up to 4 MiB.
+   */
+  async chunks(first: number, count: number): Promise<(Buffer | ExhibitError)[]> {
+    if (this.isClosed) throw new ExhibitError('INTERNAL', 'read after close');
+    const out: (Buffer | ExhibitError)[] = [];
+    const one = async (index: number) => {
+      try {
+        out.push(await this.chunk(index));
+      } catch (err) {
+        if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
+        out.push(err);
+      }
+    };
+    const last = first + count - 1;
+    let index = first;
+    while (index <= last) {
+      let head: ChunkPlan;
+      try {
+        head = this.plan(index);
+      } catch (err) {
+        if (!(err instanceof ExhibitError)) throw err;
+        out.push(err);
+        index++;
+        continue;
+      }
+      if (this.cache?.index === index) {
+        await one(index);
+        index++;
+        continue;
+      }
+      // A run of chunks stored back to back in one file: one read for all.
+      const run = [head];
+      let bytes = head.size;
+      while (index + run.length <= last && bytes < READ_BATCH) {
+        const prev = run[run.length - 1]!;
+        let next: ChunkPlan;
+        try {
+          next = this.plan(index + run.length);
+        } catch {
+          break; // reported when its turn comes, after the chunks before it
+        }
+        if (next.segment !== prev.segment || next.offset !== prev.offset + prev.size) break;
+        run.push(next);
+        bytes += next.size;
+      }
+      const file = this.segments[run[0]!.segment]!;
+      // A failed batch read (a file cut short) is retried chunk by chunk to name the chunk.
+      const stored = await readAt(file.handle, run[0]!.offset, bytes, file.path).catch(() => undefined);
+      for (const p of run) {
+        if (!stored) {
+          await one(p.index);
+          continue;
+        }
+        const at = p.offset - run[0]!.offset;
+        try {
+          const data = this.decode(p, stored.subarray(at, at + p.size));
+          out.push(data);
+          this.cache = { index: p.index, data };
+        } catch (err) {
+          if (!(err instanceof ExhibitError)) throw err;
+          out.push(err);
+        }
+      }
+      index += run.length;
+    }
+    return out;
+  }
+
+  /** Decode chunk `index` (checked); the bytes are exactly the media bytes it covers. */
+  async chunk(index: number): Promise<Buffer> {
+    if (this.isClosed) throw new ExhibitError('INTERNAL', 'read after close');
+    if (this.cache?.index === index) return this.cache.data;
+    const p = this.plan(index);
+    const file = this.segments[p.segment]!;
+    const data = this.decode(p, await readAt(file.handle, p.offset, p.size, chunkLabel(p)));
+    this.cache = { index, data };
+    return data;
+  }
+
+  private plan(index: number): ChunkPlan {
+    const loc = this.find(index);
+    const first = index * this.chunkSize;
+    const want = Math.min(this.chunkSize, this.size - first);
+    const segmentPath = this.segments[loc.segment]!.path;
+    // A zlib stream can exceed its chunk by a little (SMART stores every chunk compressed).
+    if (loc.size > this.chunkSize + Math.ceil(this.chunkSize / 1000) + 1024 || loc.size < (loc.compressed ? 8 : 5))
+      throw new ExhibitError('IMAGE_INVALID', `${chunkLabel({ index, first, want, segmentPath })}: stored size ${loc.size} at offset ${loc.offset} cannot hold a ${want}-byte chunk`);
+    return { ...loc, index, first, want, segmentPath };
+  }
+
+  private decode(p: ChunkPlan, stored: Buffer): Buffer {
+    const isLast = p.index === this.chunkCount - 1;
+    const fits = (n: number) => n === p.want || (isLast && n > p.want && n <= this.chunkSize);
+    let data: Buffer;
+    if (p.compressed) {
+      try {
+        data = zlib.inflateSync(stored, { maxOutputLength: this.chunkSize });
+      } catch (err) {
+        const tooLong = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+        throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: ${tooLong ? `inflates to more than ${this.chunkSize} bytes` : `zlib stream is damaged (${(err as Error).message})`}`, { cause: err });
+      }
+    } else {
+      data = stored.subarray(0, stored.length - 4);
+      if (fits(data.length) && adler32(data) !== stored.readUInt32LE(stored.length - 4)) throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: checksum mismatch`);
+    }
+    if (!fits(data.length)) throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: holds ${data.length} bytes, expected ${p.want}`);
+    if (data.length > p.want) {
+      if (!this.warnedLongLastChunk) {
+        this.warnedLongLastChunk = true;
+        this.warnings.push(
+          `the last chunk in ${this.segments[p.segment]!.path} holds ${data.length} bytes but the media ends after ${p.want}: the writer did not pad the source to whole sectors; the extra ${data.length - p.want} bytes are ignored`,
+        );
+      }
+      data = data.subarray(0, p.want);
+    }
+    return data;
+  }
+
+  /** Close every segment file; reads after this are refused. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.cache = undefined;
+    await Promise.all(this.segments.map((s) => s.handle.close()));
+  }
+}
