@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExhibitError } from '../core/errors.js';
+import { defaultTemplatePath, loadTemplate, SECTIONS } from './template.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-template-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const good = fs.readFileSync(defaultTemplatePath(), 'utf8');
+let n = 0;
+/** A template file with this text. */
+function file(text: string): string {
+  const f = path.join(dir, `t${++n}.yaml`);
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+/** The error loading this text gives: a USAGE error naming the file. */
+function refusal(text: string): string {
+  const f = file(text);
+  try {
+    loadTemplate(f);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ExhibitError);
+    expect((err as ExhibitError).code).toBe('USAGE');
+    expect((err as ExhibitError).message).toContain(f);
+    return (err as ExhibitError).message;
+  }
+  throw new Error('the template was accepted');
+}
+
+describe('loadTemplate', () => {
+  it('reads the shipped template: every section in order, every label, the declaration, the inline limit', () => {
+    const t = loadTemplate();
+    expect(t.file).toBe(defaultTemplatePath());
+    expect(t.sections).toEqual([...SECTIONS]);
+    expect(t.title).toBe('Chain of custody report');
+    expect(t.organisation).toEqual({ name: 'Digital Forensics Laboratory', address: ['1 Example Street', 'Example City'] });
+    expect(t.labels['unreadable-appendix']).toBe('Appendix: unreadable sector ranges');
+    expect(t.declaration).toHaveLength(2);
+    expect(t.unreadableInlineLimit).toBe(10);
+  });
+
+  it('a line of text up to 300 characters is taken; one more is refused with its line and length', () => {
+    expect(loadTemplate(file(good.replace('title: "Chain of custody report"', `title: "${'x'.repeat(300)}"`))).title).toHaveLength(300);
+    const line = good.split('\n').findIndex((l) => l.startsWith('title:')) + 1;
+    expect(refusal(good.replace('title: "Chain of custody report"', `title: "${'x'.repeat(301)}"`))).toMatch(new RegExp(`, line ${line}: title is 301 characters long, more than 300$`));
+  });
+
+  it('a label and an address line are bounded like the title', () => {
+    expect(refusal(good.replace('case: "Case"', `case: "${'c'.repeat(301)}"`))).toMatch(/labels\.case is 301 characters long, more than 300$/);
+    expect(refusal(good.replace('- "Example City"', `- "${'a'.repeat(301)}"`))).toMatch(/organisation\.address\[2\] is 301 characters long, more than 300$/);
+  });
+
+  it('a declaration paragraph may be 5000 characters, not 5001', () => {
+    const para = (k: number) => good.replace('  - "Signed: ______________________________    Date: ______________"', `  - "${'d'.repeat(k)}"`);
+    expect(loadTemplate(file(para(5000))).declaration[1]).toHaveLength(5000);
+    expect(refusal(para(5001))).toMatch(/declaration\[2\] is 5001 characters long, more than 5000$/);
+  });
+
+  it('a file over 256 KiB is refused before it is parsed', () => {
+    const big = `${good}\n#${'p'.repeat(256 * 1024)}\n`;
+    expect(refusal(big)).toMatch(new RegExp(`is ${Buffer.byteLength(big)} bytes, more than the 262144 exhibit reads$`));
+  });
+
+  it('more than 20,000 YAML values are refused', () => {
+    const many = `${good}\nextra: [${Array.from({ length: 20_001 }, () => '1').join(',')}]\n`;
+    expect(Buffer.byteLength(many)).toBeLessThan(256 * 1024);
+    expect(refusal(many)).toMatch(/cannot be read: it holds more than 20000 YAML values, more than exhibit reads$/);
+  });
+
+  it('a missing setting or label is named', () => {
+    expect(refusal(good.replace(/^title: .*$/m, ''))).toMatch(/: title is missing$/);
+    expect(refusal(good.replace(/^ {2}of: .*$/m, ''))).toMatch(/: labels\.of is missing$/);
+  });
+
+  it('the inline limit must be a whole number of 0 or more', () => {
+    expect(loadTemplate(file(good.replace('unreadable-inline-limit: 10', 'unreadable-inline-limit: 0'))).unreadableInlineLimit).toBe(0);
+    for (const bad of ['-1', '2.5', '"10"'])
+      expect(refusal(good.replace('unreadable-inline-limit: 10', `unreadable-inline-limit: ${bad}`))).toMatch(/unreadable-inline-limit should be a whole number$/);
+  });
+
+  it('an unknown field of the organisation or an unknown label is named', () => {
+    expect(refusal(good.replace('  name: "Digital Forensics Laboratory"', '  name: "Lab"\n  phone: "1"'))).toMatch(/organisation\.phone is not a known field \(name, address\)$/);
+    expect(refusal(good.replace('  of: "of"', '  of: "of"\n  footer: "x"'))).toMatch(/labels\.footer is not a known label/);
+  });
+});
