@@ -18,11 +18,11 @@ import { hashStream } from '../core/hash-stream.js';
 import { writeFileAtomic } from '../core/record.js';
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
-import { BadSectorMap, parseFill, type BadRange } from './bad-sectors.js';
-import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource, type ReadOnlyProof } from './read-only.js';
+import { BadSectorMap, parseFill, type BadRange } from '../source/bad-sectors.js';
+import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource, type ReadOnlyProof } from '../source/read-only.js';
 import { describeTarget, openTarget, readBackHashes, refuseTarget, writeAll, type SourceIdentity } from './restore.js';
-import { SourceReader } from './source-reader.js';
-import { openSource, type SourceFacts } from './source.js';
+import { SourceReader } from '../source/source-reader.js';
+import { openSource, type SourceFacts } from '../source/source.js';
 
 export interface CloneOptions {
   source: string;

@@ -19,10 +19,10 @@ import { recordBesideImage } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
 import { formatBytes } from '../core/units.js';
 import { openImage } from '../image/open.js';
-import { readRoFlag } from './block-device.js';
+import { readRoFlag } from '../source/block-device.js';
 import { refuseEvidenceTarget } from './evidence-guard.js';
-import { checkMounts, checkOutputNotOnSource } from './read-only.js';
-import { openSource, type SourceFacts } from './source.js';
+import { checkMounts, checkOutputNotOnSource } from '../source/read-only.js';
+import { openSource, type SourceFacts } from '../source/source.js';
 
 /** What identifies a drive that was acquired: a target matching one is evidence and is refused. */
 export type SourceIdentity = EvidenceSource;
