@@ -14,8 +14,8 @@ import { readRecordClaims } from '../core/record/read.js';
 import { imageFileName } from '../image/names.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { ExhibitError } from '../core/errors.js';
-import type { BlockDeviceFacts } from '../source/block-device.js';
-import type { SourceFacts } from '../source/source.js';
+import type { BlockDeviceFacts } from './block-device.js';
+import type { SourceFacts } from './source.js';
 
 const MAX_RECORDS_LOOKED_AT = 100;
 
