@@ -11,18 +11,18 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { KnownEvidence } from '../core/evidence-identity.js';
+import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { digestsEqual, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { hashStream } from '../core/hash-stream.js';
 import { writeFileAtomic } from '../core/record.js';
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
-import { BadSectorMap, parseFill, type BadRange } from './bad-sectors.js';
-import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource, type ReadOnlyProof } from './read-only.js';
-import { describeTarget, openTarget, readBackHashes, refuseTarget, writeAll, type SourceIdentity } from './restore.js';
-import { SourceReader } from './source-reader.js';
-import { openSource, type SourceFacts } from './source.js';
+import { BadSectorMap, parseFill, type BadRange } from '../source/bad-sectors.js';
+import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource, type ReadOnlyProof } from '../source/read-only.js';
+import { SourceReader } from '../source/source-reader.js';
+import { openSource, type SourceFacts } from '../source/source.js';
+import { openTarget, probeTarget, readBackHashes, refuseTarget, writeAll } from '../source/target.js';
 
 export interface CloneOptions {
   source: string;
@@ -64,28 +64,29 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     const bytes = facts.size_bytes;
     const mounted = checkMounts(facts, o.allowMounted);
     // The source itself is evidence too: a loop device over its file, or its own serial, is refused like any acquired drive.
-    const self: SourceIdentity = {
+    const self: EvidenceSource = {
       ...(facts.device?.serial ? { serial: facts.device.serial } : {}),
       ...(facts.device?.wwid ? { wwid: facts.device.wwid } : {}),
       path: facts.device?.loop_backing_file ?? facts.resolved_path,
       what: `the source being cloned`,
     };
-    await refuseTarget(o.target, bytes, { yes: o.yes, known: { sources: [self].concat(o.known.sources), files: o.known.files }, verb: 'cloning' }, [o.recordFile], facts.device?.whole_disk);
+    const probe = await probeTarget(o.target);
+    const known = { sources: [self].concat(o.known.sources), files: o.known.files };
+    await refuseTarget(probe, bytes, { yes: o.yes, known, verb: 'cloning', mustNotHold: [o.recordFile], ...(facts.device?.whole_disk ? { sourceDisk: facts.device.whole_disk } : {}) });
     // Nothing the clone writes (a new target file, the record) may land on the source.
-    const targetFacts0 = (await describeTarget(o.target)).facts;
+    const targetFacts = probe.facts;
     await checkOutputNotOnSource(facts, path.dirname(path.resolve(o.recordFile)));
-    if (!targetFacts0) await checkOutputNotOnSource(facts, path.dirname(path.resolve(o.target)));
+    if (!targetFacts) await checkOutputNotOnSource(facts, path.dirname(path.resolve(o.target)));
     try {
       fs.accessSync(path.dirname(path.resolve(o.recordFile)), fs.constants.W_OK); // found now, not after hours of copying
     } catch (err) {
       throw new ExhibitError('OUTPUT_WRITE', `cannot write the clone record in ${path.dirname(path.resolve(o.recordFile))}: ${describeSystemError(err)}`, { cause: err });
     }
-    const targetFacts = targetFacts0;
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
     const fill = parseFill(o.fill, facts.logical_sector_size);
     const bad = new BadSectorMap();
     const reader = SourceReader.of(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad);
-    target = await openTarget(o.target, targetFacts !== undefined);
+    target = await openTarget(probe);
     const t = target;
     o.onPhase?.('cloning', bytes);
     async function* pieces(): AsyncGenerator<Uint8Array> {

@@ -11,7 +11,7 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { recordFileName, removeAtomicLeftovers, writeFileAtomic, type RecordReadOnly } from '../core/record.js';
 import type { Timestamp } from '../core/time.js';
 import type { FormatName, FormatSettings } from '../image/types.js';
-import type { BadRange } from './bad-sectors.js';
+import type { BadRange } from '../source/bad-sectors.js';
 import { lockFileName } from './output-lock.js';
 import type { ProcessOwner } from './process-owner.js';
 import { readInput } from '../core/input-file.js';

@@ -8,7 +8,7 @@ import { timestamp } from '../core/time.js';
 import { formatOf } from '../image/registry.js';
 import type { AcquireOptions } from './acquire.js';
 import type { Journal } from './journal.js';
-import type { SourceFacts } from './source.js';
+import type { SourceFacts } from '../source/source.js';
 
 export function buildRecord(
   o: AcquireOptions,

@@ -4,9 +4,9 @@
  */
 import { ExhibitError } from '../core/errors.js';
 import type { ImageReader } from '../image/types.js';
-import type { BadSectorMap } from './bad-sectors.js';
+import type { BadSectorMap } from '../source/bad-sectors.js';
 import type { SourceIdentity } from './journal.js';
-import type { SourceFacts } from './source.js';
+import type { SourceFacts } from '../source/source.js';
 
 export function identityOf(f: SourceFacts): SourceIdentity {
   const id: SourceIdentity = { path: f.path, kind: f.kind, size_bytes: f.size_bytes, logical_sector_size: f.logical_sector_size };

@@ -13,8 +13,8 @@
  */
 import { errnoOf } from '../core/errors.js';
 import type { BlockSource, PipelineResult } from './pipeline.js';
-import type { Fill } from './bad-sectors.js';
-import { MEDIA_ERRORS } from './source-reader.js';
+import type { Fill } from '../source/bad-sectors.js';
+import { MEDIA_ERRORS } from '../source/source-reader.js';
 
 export interface Region {
   pos: number;

@@ -1,7 +1,7 @@
 /**
  * What makes a drive or a file evidence, as exhibit knows it (from the case
  * store's custody log and from records): restore and clone refuse a target
- * that matches. `acquire/` checks targets against it and may not import the
+ * that matches. `source/target.ts` checks targets against it and may not import the
  * store, so the CLI gathers it and passes it down as this plain data.
  */
 

@@ -27,7 +27,7 @@ export interface RecordImageFile {
   sha256?: string; // absent when the image is incomplete
 }
 
-/** A drive as the record keeps it (acquire/block-device.ts probes it); the fields exhibit reads back are typed. */
+/** A drive as the record keeps it (source/block-device.ts probes it); the fields exhibit reads back are typed. */
 export interface RecordDevice {
   kernel_name?: string;
   is_partition?: boolean;
@@ -39,7 +39,7 @@ export interface RecordDevice {
   loop_backing_file?: string;
 }
 
-/** The source an acquisition read (acquire/source.ts SourceFacts), all of it written; the fields read back are typed. */
+/** The source an acquisition read (source/source.ts SourceFacts), all of it written; the fields read back are typed. */
 export interface AcquiredSource {
   path: string; // as given
   resolved_path: string;
@@ -61,7 +61,7 @@ export interface ImageSource {
 
 export type RecordSource = AcquiredSource | ImageSource;
 
-/** The read-only proof (acquire/read-only.ts ReadOnlyProof), its provisional form, or a conversion's "not known". */
+/** The read-only proof (source/read-only.ts ReadOnlyProof), its provisional form, or a conversion's "not known". */
 export interface RecordReadOnly {
   opened_read_only?: boolean;
   method?: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { acquire } from '../../acquire/acquire.js';
 import { FORMAT_NAMES } from '../../image/registry.js';
 import type { FormatName } from '../../image/types.js';
-import { parseFill } from '../../acquire/bad-sectors.js';
+import { parseFill } from '../../source/bad-sectors.js';
 import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
 import { MiB, PiB, sizeOption, TiB, wholeNumber } from '../numbers.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';

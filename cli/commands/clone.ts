@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { parseFill } from '../../acquire/bad-sectors.js';
+import { parseFill } from '../../source/bad-sectors.js';
 import { cloneDrive } from '../../acquire/clone.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { openSource, type SourceFacts } from '../../acquire/source.js';
+import { openSource, type SourceFacts } from '../../source/source.js';
 import { ExhibitError } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
 import { openImage } from '../../image/open.js';

@@ -8,7 +8,7 @@ import { readKeyFiles } from '../../verify/custody-files.js';
 import { signerWords } from '../../verify/anchor.js';
 import { openStoreView, parseExpected } from '../store-view.js';
 import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
-import { rehashSource } from '../../acquire/rehash-source.js';
+import { rehashSource } from '../../source/rehash-source.js';
 import { digestsEqual, type HashAlgorithm } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { readRecord } from '../../core/record/read.js';

@@ -1,0 +1,136 @@
+/**
+ * The target of a restore or a clone: probed once (`probeTarget`), and every
+ * refusal answered from that probe, in one line each, before anything is
+ * written (`refuseTarget`); then opened for writing (`openTarget`), written
+ * whole (`writeAll`), and read back and hashed once durable
+ * (`readBackHashes`). A target is refused when it is an existing file, a
+ * device without `yes`, smaller than the media, mounted, locked read-only,
+ * on the source's disk, holds a file that must not be overwritten, or is
+ * evidence (evidence-guard.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { HashAlgorithm } from '../core/crypto.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import type { KnownEvidence } from '../core/evidence-identity.js';
+import { hashStream } from '../core/hash-stream.js';
+import { EVIDENCE_FILE_MODE } from '../core/modes.js';
+import { formatBytes } from '../core/units.js';
+import { readRoFlag } from './block-device.js';
+import { refuseEvidenceTarget } from './evidence-guard.js';
+import { checkMounts, checkOutputNotOnSource } from './read-only.js';
+import { openSource, type SourceFacts } from './source.js';
+
+const PIECE = 4 * 1024 * 1024;
+
+/** A target as it stood when probed: its facts (none for a new file) and a plain description of what writing it would destroy. */
+export interface TargetProbe {
+  path: string;
+  facts?: SourceFacts;
+  words: string;
+}
+
+/** Probe the target once; the refusals, the open and the record all use this. */
+export async function probeTarget(target: string): Promise<TargetProbe> {
+  if (!fs.existsSync(target)) return { path: target, words: `${target} (a new file)` };
+  const { handle, facts } = await openSource(target);
+  await handle.close();
+  const d = facts.device;
+  const words = d
+    ? `${target}: ${formatBytes(facts.size_bytes)}${d.vendor || d.model ? `, ${[d.vendor, d.model].filter(Boolean).join(' ')}` : ''}${d.serial ? `, serial ${d.serial}` : ''}${d.partitions.length ? `, partitions ${d.partitions.join(', ')}` : ', no partitions'}`
+    : `${target}: a file of ${formatBytes(facts.size_bytes)}`;
+  return { path: target, facts, words };
+}
+
+export interface TargetRules {
+  yes: boolean;
+  known: KnownEvidence; // what the case store and records know as evidence: never a target
+  verb?: string; // what the overwrite is called in the refusal ("restoring", "cloning")
+  mustNotHold: readonly string[]; // files the target may not be or hold (the image's files, the clone record)
+  sourceDisk?: string; // the kernel name of the source's whole disk (a clone): the target may not be on it
+}
+
+/** Refuse the probed target, in one line, when writing `mediaBytes` to it is not allowed. */
+export async function refuseTarget(t: TargetProbe, mediaBytes: number, o: TargetRules): Promise<void> {
+  const { facts, words, path: target } = t;
+  const verb = o.verb ?? 'restoring';
+  if (!facts && path.resolve(target).startsWith('/dev/')) throw new ExhibitError('USAGE', `${target} does not exist: is the drive connected? (exhibit will not create a file under /dev)`);
+  if (facts?.kind === 'file') {
+    refuseEvidenceTarget(target, facts, o.known, o.mustNotHold); // evidence is named before the plain refusal
+    throw new ExhibitError('OUTPUT_EXISTS', `${target} exists; exhibit writes into a new file, and never overwrites one`);
+  }
+  if (facts?.kind === 'block-device') {
+    const d = facts.device!;
+    if (o.sourceDisk && d.whole_disk === o.sourceDisk) throw new ExhibitError('USAGE', `the target ${target} is on the source disk (/dev/${o.sourceDisk}): exhibit never writes to evidence`);
+    if (facts.size_bytes < mediaBytes) throw new ExhibitError('USAGE', `the target ${target} holds ${formatBytes(facts.size_bytes)}, less than the ${formatBytes(mediaBytes)} of media`);
+    const mounted = checkMounts(facts, true);
+    if (mounted.length > 0) throw new ExhibitError('USAGE', `the target has a file system mounted (${mounted.map((m) => `${m.source} on ${m.mount_point}`).join(', ')}); unmount it first`);
+    if (readRoFlag(d.kernel_name)) {
+      throw new ExhibitError('USAGE', `the target ${target} is locked read-only (as exhibit leaves a drive it acquired)`, { hints: [`if it really is the drive to overwrite: blockdev --setrw ${target}`] });
+    }
+    refuseEvidenceTarget(target, facts, o.known, o.mustNotHold);
+    for (const f of o.mustNotHold) {
+      await checkOutputNotOnSource(facts, path.dirname(f)).catch((err: unknown) => {
+        throw err instanceof ExhibitError && err.code === 'OUTPUT_ON_SOURCE' ? new ExhibitError('USAGE', `${f} lies on the target ${target}`) : err;
+      });
+    }
+    if (!o.yes) throw new ExhibitError('USAGE', `${verb} would overwrite ${words}`, { hints: ['if that is the drive to overwrite, run again with --yes'] });
+  }
+}
+
+/** Open the probed target for writing: O_EXCL makes a new file, and on a device a claim no mount or other opener can share. */
+export async function openTarget(t: TargetProbe): Promise<fsp.FileHandle> {
+  try {
+    return await fsp.open(t.path, t.facts ? fs.constants.O_WRONLY | fs.constants.O_EXCL : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, EVIDENCE_FILE_MODE);
+  } catch (err) {
+    throw new ExhibitError('OUTPUT_WRITE', `cannot open the target ${t.path} for writing: ${describeSystemError(err)}`, { cause: err });
+  }
+}
+
+/** Write all of `data` at `pos`, or fail naming the byte. */
+export async function writeAll(h: fsp.FileHandle, data: Uint8Array, pos: number, what: string): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    try {
+      const { bytesWritten } = await h.write(data, done, data.length - done, pos + done);
+      if (bytesWritten === 0) throw Object.assign(new Error('the target accepted no more bytes'), { code: 'ENOSPC' });
+      done += bytesWritten;
+    } catch (err) {
+      throw new ExhibitError('OUTPUT_WRITE', `writing the target ${what} failed at byte ${pos + done}: ${describeSystemError(err)}`, { cause: err });
+    }
+  }
+}
+
+/** Make the target durable, drop a device's buffers, then hash its first `bytes` as read back. */
+export async function readBackHashes(target: string, bytes: number, algorithms: HashAlgorithm[], onProgress?: (done: number) => void, paddingBytes = 0, signal?: AbortSignal): Promise<Map<string, string[]>> {
+  if (fs.statSync(target).isBlockDevice()) {
+    const flushed = spawnSync('blockdev', ['--flushbufs', target], { encoding: 'utf8' }); // read the device, not the page cache
+    if (flushed.status !== 0) throw new ExhibitError('OUTPUT_WRITE', `cannot drop the buffers of ${target} before reading it back: ${(flushed.stderr || flushed.error?.message || '').trim()}`);
+  }
+  let back: fsp.FileHandle;
+  try {
+    back = await fsp.open(target, fs.constants.O_RDONLY);
+  } catch (err) {
+    throw new ExhibitError('VERIFY_FAILED', `cannot read the target ${target} back: ${describeSystemError(err)}`, { cause: err });
+  }
+  try {
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      const buf = Buffer.allocUnsafe(PIECE);
+      for (let pos = 0; pos < bytes; pos += PIECE) {
+        if (signal?.aborted) throw new ExhibitError('INTERRUPTED', `interrupted while reading the target back: it was written whole but not checked`);
+        const n = Math.min(PIECE, bytes - pos);
+        const { bytesRead } = await back.read(buf, 0, n, pos).catch((err: unknown) => {
+          throw new ExhibitError('VERIFY_FAILED', `reading the target ${target} back failed at byte ${pos}: ${describeSystemError(err)}`, { cause: err });
+        });
+        if (bytesRead !== n) throw new ExhibitError('VERIFY_FAILED', `the target ends at byte ${pos + bytesRead}, before the media does`);
+        yield buf.subarray(0, n);
+      }
+      if (paddingBytes > 0) yield Buffer.alloc(paddingBytes);
+    }
+    return await hashStream(pieces(), algorithms.map((a) => ({ id: a, algorithm: a })), { size: bytes + paddingBytes, ...(onProgress ? { onBytes: onProgress } : {}) });
+  } finally {
+    await back.close();
+  }
+}
