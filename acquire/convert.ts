@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import type { HashJob } from '../core/hash-plan.js';
+import { digestsOf, fileSha256s, mediaJobs } from './digests.js';
 import { recordBesideImage, recordFileName, recordPathFor, renderRecord, writeFileAtomic, type AcquisitionRecord } from '../core/record.js';
 import { assembleRecord } from '../core/record/build.js';
 import { readRecord } from '../core/record/read.js';
@@ -129,11 +129,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     // A format that stores hashes itself gets those it requires, and those the source records.
     for (const a of target.storesHashes) if (target.requiresHashes.includes(a) || a in reference) wanted.add(a);
     const algorithms = HASH_ALGORITHMS.filter((a) => wanted.has(a));
-    const jobs: HashJob[] = algorithms.map((a) => ({ id: `media:${a}`, algorithm: a }));
-    if (writer.layout.kind === 'slices') {
-      const seg = writer.layout.segmentSize;
-      if (seg !== null) jobs.push({ id: 'file:sha256', algorithm: 'sha256', segmentSize: seg });
-    }
+    const jobs = mediaJobs(algorithms, writer, { wholeFileSha256: false });
     const started = timestamp();
     o.onStart?.(reader.size);
     const run = await runPipeline({
@@ -150,8 +146,8 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (n) => o.onProgress?.(n),
     });
-    const d = run.digests;
-    const computed: Digests = d ? Object.fromEntries(algorithms.map((a) => [a, d.get(`media:${a}`)![0]!])) : {};
+    const d = digestsOf(run.digests);
+    const computed: Digests = d?.media ?? {};
     const carried = (Object.keys(reference) as HashAlgorithm[]).filter((a) => computed[a] === undefined);
     const compared = (Object.keys(reference) as HashAlgorithm[])
       .filter((a) => computed[a] !== undefined)
@@ -170,7 +166,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     } catch (err) {
       error ??= err instanceof ExhibitError ? err : new ExhibitError('OUTPUT_WRITE', describeSystemError(err), { cause: err });
     }
-    const fileSums = d?.get('file:sha256') ?? (writer.layout.kind === 'slices' ? d?.get('media:sha256') : undefined);
+    const fileSums = d?.files ?? (writer.layout.kind === 'slices' ? fileSha256s(d) : undefined);
     const finished = timestamp();
     const verified = compared.length > 0 && compared.every((c) => c.equal);
     if (!error && !verified) warnings.push('the source records no hash, so the conversion could not be checked against it');

@@ -6,7 +6,8 @@ import type { AcquisitionRecord, RecordImageFile, RecordReadOnly } from '../core
 import { assembleRecord } from '../core/record/build.js';
 import { timestamp } from '../core/time.js';
 import { formatOf } from '../image/registry.js';
-import type { AcquireOptions } from './acquire.js';
+import type { RunDigests } from './digests.js';
+import type { AcquireOptions } from './phases/session.js';
 import type { Journal } from './journal.js';
 import type { SourceFacts } from '../source/source.js';
 
@@ -16,7 +17,7 @@ export function buildRecord(
   facts: SourceFacts,
   format: string,
   files: RecordImageFile[],
-  digests: Map<string, string[]> | undefined,
+  digests: RunDigests | undefined,
   readOnly: RecordReadOnly | undefined,
   incompleteReason: string | undefined,
   bytesAcquired: number,
@@ -37,7 +38,7 @@ export function buildRecord(
     media.padding_bytes = ss - (facts.size_bytes % ss);
   }
   if (digests) {
-    media.hashes = Object.fromEntries(j.hashes.map((a) => [a, digests.get(`media:${a}`)![0]!]));
+    media.hashes = Object.fromEntries(j.hashes.map((a) => [a, digests.media[a]!]));
     media.hashes_computed = j.deferred?.length
       ? 'from the finished image, read back after the rescue pass (the first pass had skipped failing areas)'
       : 'in-stream, from the bytes as they were written';

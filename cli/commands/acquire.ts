@@ -181,8 +181,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       examiner,
       ...(flags.description !== undefined ? { description: flags.description } : {}),
       ...(flags.notes !== undefined ? { notes: flags.notes } : {}),
-      format: flags.format,
-      segmentSize: settings.segment_size ?? 0,
+      settings,
       hashes: parseHashList(flags.hash),
       fill: flags.fill,
       retries,
@@ -190,10 +189,6 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       allowMounted: flags.allowMounted === true,
       resumeOnly: flags.resume !== undefined,
       ...(flags.skipBad ? { skipBad: true } : {}),
-      ...(settings.zstd ? { zstd: { level: settings.zstd.level, frameSize: settings.zstd.frame_size } } : {}),
-      ...(settings.ewf
-        ? { ewf: { compression: settings.ewf.compression, chunkSectors: settings.ewf.chunk_sectors, ...(settings.ewf.media_type ? { mediaType: settings.ewf.media_type } : {}) } }
-        : {}),
       safePointBytes,
       commandLine: commandLine(),
       version,

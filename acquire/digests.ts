@@ -1,0 +1,57 @@
+/**
+ * What the hash workers are asked for during an acquisition or a conversion,
+ * and their results read back in one typed shape. The job ids (`media:md5`,
+ * `file:sha256`, `zero-sectors`) are known to this file alone.
+ */
+import type { Digests, HashAlgorithm } from '../core/crypto.js';
+import type { HashJob } from '../core/hash-plan.js';
+import type { ImageWriter } from '../image/types.js';
+
+/** The digests of one finished pass: of the media, of each image file (when computed apart), and the count of all-zero sectors. */
+export interface RunDigests {
+  media: Digests;
+  /** SHA-256 of each image file in order, when the files are not simply the media (split raw, or raw without a media SHA-256). */
+  files?: string[];
+  /** All-zero whole sectors, when counted. */
+  zeroSectors?: number;
+}
+
+const mediaId = (a: HashAlgorithm): string => `media:${a}`;
+const FILES_ID = 'file:sha256';
+const ZEROS_ID = 'zero-sectors';
+
+/** Jobs for the media's digests and, for a writer that lays the media down in files, each file's SHA-256. */
+export function mediaJobs(algorithms: readonly HashAlgorithm[], writer: ImageWriter, opts: { wholeFileSha256: boolean }): HashJob[] {
+  const jobs: HashJob[] = algorithms.map((a) => ({ id: mediaId(a), algorithm: a }));
+  if (writer.layout.kind === 'slices') {
+    const seg = writer.layout.segmentSize;
+    if (seg !== null) jobs.push({ id: FILES_ID, algorithm: 'sha256', segmentSize: seg });
+    else if (opts.wholeFileSha256) jobs.push({ id: FILES_ID, algorithm: 'sha256' });
+  }
+  return jobs;
+}
+
+/** An acquisition's jobs: the media's digests, each file's SHA-256 unless the one file is the media, and the zero-sector count. */
+export function acquisitionJobs(algorithms: readonly HashAlgorithm[], writer: ImageWriter, sectorSize: number): HashJob[] {
+  // One file holding the media verbatim has the media's SHA-256: no second pass.
+  const jobs = mediaJobs(algorithms, writer, { wholeFileSha256: !algorithms.includes('sha256') });
+  jobs.push({ id: ZEROS_ID, algorithm: 'zero-sectors', sectorSize });
+  return jobs;
+}
+
+/** The typed results of a pass (undefined when it did not finish). */
+export function digestsOf(results: ReadonlyMap<string, string[]> | undefined): RunDigests | undefined {
+  if (!results) return undefined;
+  const media: Digests = {};
+  for (const [id, values] of results) {
+    if (id.startsWith('media:') && values[0] !== undefined) media[id.slice('media:'.length) as HashAlgorithm] = values[0];
+  }
+  const files = results.get(FILES_ID);
+  const zeros = results.get(ZEROS_ID)?.[0];
+  return { media, ...(files ? { files } : {}), ...(zeros !== undefined ? { zeroSectors: Number(zeros) } : {}) };
+}
+
+/** Each image file's SHA-256: computed per file, or the media's when the one file is the media. */
+export function fileSha256s(d: RunDigests | undefined): string[] | undefined {
+  return d?.files ?? (d?.media.sha256 ? [d.media.sha256] : undefined);
+}

@@ -1,0 +1,53 @@
+/**
+ * Phase 2: when resuming, check the partial image against the source and the
+ * journal before changing anything, then let the writer continue from the
+ * safe point. A refused resume leaves the partial image as it was.
+ */
+import path from 'node:path';
+import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import type { ImageReader } from '../../image/types.js';
+import { BadSectorMap } from '../../source/bad-sectors.js';
+import { checkSamples } from '../resume-check.js';
+import type { Session } from './session.js';
+
+export interface ResumePoint {
+  /** Where the copy resumes (0 for a fresh acquisition). */
+  resumedAt: number;
+  /** Unreadable sectors already known (none with --skip-bad: they come only from the rescue pass, always run in full). */
+  bad: BadSectorMap;
+  /** The partial image, open, to replay through the hash workers up to the safe point. */
+  replay?: ImageReader;
+}
+
+export async function checkResume(s: Session): Promise<ResumePoint> {
+  const { j, writer, sectorSize: ss } = s;
+  const bad = new BadSectorMap(j.skip_bad ? [] : j.bad_ranges);
+  if (!s.resuming) return { resumedAt: 0, bad };
+  if (j.safe_bytes === 0) {
+    await writer.resume(0);
+    return { resumedAt: 0, bad };
+  }
+  const deferred = new BadSectorMap((j.deferred ?? []).map((r) => ({ first_sector: Math.floor(r.pos / ss), sectors: Math.ceil(r.len / ss), error: 'deferred' })));
+  const files = writer.plannedFiles(j.safe_bytes).map((n) => path.join(s.outDir, n));
+  const partial = await s.format.openPartial(files, j.writer_state, j).catch((err: unknown) => {
+    throw new ExhibitError('RESUME_MISMATCH', `the partial image cannot be read back: ${describeSystemError(err)}`, { cause: err });
+  });
+  try {
+    if (partial.size < j.safe_bytes) {
+      throw new ExhibitError('RESUME_MISMATCH', `the partial image holds ${partial.size} bytes but the journal says ${j.safe_bytes} were written safely; it was changed or lost`);
+    }
+    await checkSamples({
+      source: { readRaw: async (into, pos) => s.handle.read(into, 0, into.length, pos).then((r) => r.bytesRead === into.length, () => false) },
+      image: partial,
+      safeBytes: j.safe_bytes,
+      sectorSize: ss,
+      avoid: { overlaps: (first, count) => bad.overlaps(first, count) || deferred.overlaps(first, count) },
+    });
+    await writer.resume(j.safe_bytes, j.writer_state);
+  } catch (err) {
+    // A refused resume closes the partial image it opened (left to the garbage collector, Node warns on stderr).
+    await partial.close().catch(() => undefined);
+    throw err;
+  }
+  return { resumedAt: j.safe_bytes, bad, replay: partial };
+}

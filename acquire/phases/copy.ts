@@ -1,0 +1,97 @@
+/**
+ * Phase 3: begin the read-only proof, claim the evidence id with the journal
+ * and a provisional record, and copy: the pipeline reads the source (after
+ * replaying the partial image when resuming), hashes and writes, with safe
+ * points noted in the journal.
+ */
+import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import type { HashJob } from '../../core/hash-plan.js';
+import { renderRecord, writeFileAtomic } from '../../core/record.js';
+import { timestamp } from '../../core/time.js';
+import { acquisitionJobs } from '../digests.js';
+import { rangesBefore, removeStaleTemporaries, writeJournal, type SessionEntry } from '../journal.js';
+import { DEFAULT_SLOT_SIZE, runPipeline, type BlockSource, type PipelineResult } from '../pipeline.js';
+import { beginReadOnlyProof, type ProofSession } from '../../source/read-only.js';
+import { buildRecord } from '../record-builder.js';
+import { SkippingSource } from '../skip-bad.js';
+import { SourceReader } from '../../source/source-reader.js';
+import type { ResumePoint } from './check-resume.js';
+import type { Session } from './session.js';
+
+export interface Copied {
+  run: PipelineResult;
+  /** This run's entry in the journal's sessions. */
+  session: SessionEntry;
+  proof: ProofSession;
+  jobs: HashJob[];
+  /** With --skip-bad: the first pass's source, which knows the regions it deferred. */
+  skipping?: SkippingSource;
+}
+
+/** The journal first, created exclusively: it claims the evidence id (of two runs racing, one stops here), and from this moment a crash leaves something to resume. Then the provisional record. */
+async function claim(s: Session): Promise<void> {
+  const { o, j, outDir, recordPath } = s;
+  const provisional = buildRecord(o, j, s.facts, s.writer.format, [], undefined, undefined, 'the acquisition is in progress, or stopped without finishing', j.safe_bytes);
+  try {
+    await writeJournal(outDir, j, !s.resuming);
+    await writeFileAtomic(recordPath, renderRecord(provisional), s.resuming);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EEXIST') throw new ExhibitError('OUTPUT_EXISTS', `an acquisition of ${j.evidence} is already under way in ${outDir}; exhibit never overwrites an image or its record`, { cause: err });
+    throw new ExhibitError('OUTPUT_WRITE', `cannot write the acquisition record ${recordPath}: ${describeSystemError(err)}`, { cause: err });
+  }
+}
+
+export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
+  const { o, j, facts, writer, sectorSize: ss, fill, outDir } = s;
+  const proof = await beginReadOnlyProof(facts, s.handle, o.allowMounted, s.mounted);
+  const session: SessionEntry = { examiner: o.examiner, command_line: o.commandLine, started: timestamp(), from_byte: j.safe_bytes };
+  j.sessions.push(session);
+  await removeStaleTemporaries(outDir, j.evidence);
+  await claim(s);
+
+  o.onStart?.(facts, { resumingAt: j.safe_bytes });
+  const reader = SourceReader.of(s.handle, facts, { retries: j.retries, fill, maxBadRun: j.max_bad_run }, from.bad);
+  s.sourceReader = reader;
+  const blockSize = o.slotSize ?? DEFAULT_SLOT_SIZE;
+  const skipping = j.skip_bad
+    ? new SkippingSource((into, pos) => reader.readOnce(into, pos), fill, blockSize, Math.max(blockSize, Math.min(1 << 30, Math.floor(facts.size_bytes / 64))), j.deferred ?? [])
+    : undefined;
+  const jobs = acquisitionJobs(j.hashes, writer, ss);
+  const fromSource: BlockSource = skipping ?? reader;
+  const run = await runPipeline({
+    source: s.mediaBytes > facts.size_bytes ? padded(fromSource, facts.size_bytes) : fromSource,
+    size: s.mediaBytes,
+    sectorSize: ss,
+    writer,
+    jobs,
+    ...(from.replay ? { replay: { image: from.replay, upTo: j.safe_bytes } } : {}),
+    safePoint: {
+      everyBytes: o.safePointBytes ?? 128 * 1024 * 1024,
+      everyMs: o.safePointMs ?? 5000,
+      onSafePoint: async (bytes) => {
+        j.safe_bytes = bytes;
+        j.writer_state = writer.resumeState();
+        j.bad_ranges = rangesBefore(from.bad.ranges, bytes / ss);
+        if (skipping) j.deferred = skipping.before(bytes);
+        await writeJournal(outDir, j);
+      },
+    },
+    ...(o.slotSize ? { slotSize: o.slotSize } : {}),
+    ...(o.threads ? { threads: o.threads } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    onProgress: (n) => o.onProgress?.(n, facts.size_bytes),
+  });
+  await from.replay?.close();
+  return { run, session, proof, jobs, ...(skipping ? { skipping } : {}) };
+}
+
+/** A source whose last partial sector is completed with zeros (formats that hold whole sectors only). */
+export function padded(source: BlockSource, realSize: number): BlockSource {
+  return {
+    async read(into, pos) {
+      const real = Math.max(0, Math.min(into.length, realSize - pos));
+      if (real > 0) await source.read(into.subarray(0, real), pos);
+      into.fill(0, real);
+    },
+  };
+}
