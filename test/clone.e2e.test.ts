@@ -14,6 +14,7 @@ import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 
 const work = tempDir('exhibit-clone-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
 const run = (args: string[]): RunResult => inProcess(args);
 const json = (r: RunResult): any => JSON.parse(r.stdout);
 

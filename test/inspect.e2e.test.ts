@@ -8,11 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { have, ROOT, run, tempDir } from './helpers/cli.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 
 const work = tempDir('exhibit-inspect-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
 const interop = path.resolve(ROOT, '..', 'shared', 'fixtures', 'interop');
 
 /** mmls's partitions (not meta, not unallocated, not the extended container) as "start+length". */

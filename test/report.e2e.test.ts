@@ -8,12 +8,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import jsonld from 'jsonld';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore, exhibitPaths, loadSigner, recordTransfer } from '../case-store/index.js';
 import { fileDigest, have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const work = tempDir('exhibit-report-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
 const CASE = 'R-2026-9';
 const X = 'R. Examiner';
 const TRANSFERS = 200;

@@ -7,12 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
 
 const work = tempDir('exhibit-restore-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
 const src = path.join(work, 'source.bin');
 const SIZE = 3 * 1024 * 1024 + 512 * 3;
 const run = (args: string[]): RunResult => inProcess(args);

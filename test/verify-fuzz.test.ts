@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExhibitError } from '../core/errors.js';
 import { openImage } from '../image/open.js';
 import { verifyImage } from '../verify/verify.js';
@@ -15,6 +15,7 @@ import { makeSourceFile, run, tempDir } from './helpers/cli.js';
 
 const MUTATIONS_PER_FORMAT = 500; // x 4 formats = 2,000
 const work = tempDir('exhibit-fuzz-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
 const src = path.join(work, 'source.bin');
 const SIZE = 192 * 1024 + 512 * 3;
 const FORMATS: Record<string, string[]> = {

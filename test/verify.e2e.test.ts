@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EwfReader } from '../image/ewf/reader.js';
 import { ZstdReader } from '../image/zstd/reader.js';
 import { fileDigest, have, makeSourceFile, ROOT, run as inProcess, type RunResult, sh, tempDir } from './helpers/cli.js';
@@ -15,6 +15,7 @@ import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 
 const work = tempDir('exhibit-verify-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
 const home = path.join(work, 'home');
 const src = path.join(work, 'source.bin');
 const SIZE = 3 * 1024 * 1024 + 512 * 5;
