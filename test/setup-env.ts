@@ -12,6 +12,12 @@ process.env.EXHIBIT_HOME = home;
 delete process.env.EXHIBIT_PASSPHRASE;
 delete process.env.EXHIBIT_EXAMINER;
 
+// sfdisk, sgdisk, losetup and mkfs live in the sbin folders, which an ordinary user's PATH often
+// lacks: look there too, so a tool that is installed is never reported missing.
+const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
+for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!dirs.includes(d)) dirs.push(d);
+process.env.PATH = dirs.join(':');
+
 afterAll(() => {
   fs.rmSync(home, { recursive: true, force: true });
 });
