@@ -21,3 +21,11 @@ process.env.PATH = dirs.join(':');
 afterAll(() => {
   fs.rmSync(home, { recursive: true, force: true });
 });
+// A file whose tests were all skipped runs no afterAll: the home goes when the process does
+// (one exit listener per process, however many files it runs).
+const g = globalThis as { exhibitHomes?: string[] };
+if (!g.exhibitHomes) {
+  const homes: string[] = (g.exhibitHomes = []);
+  process.once('exit', () => homes.forEach((h) => fs.rmSync(h, { recursive: true, force: true })));
+}
+g.exhibitHomes.push(home);

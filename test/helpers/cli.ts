@@ -63,8 +63,19 @@ export function exhibitAsync(args: string[]): ChildProcess {
   return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/**
+ * A fresh folder under the system's temporary folder. Every one is removed when the test process
+ * exits, even when the file's tests were all skipped (then its own afterAll hooks never run).
+ */
 export function tempDir(prefix = 'exhibit-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const g = globalThis as { exhibitTempDirs?: string[] };
+  if (!g.exhibitTempDirs) {
+    const made: string[] = (g.exhibitTempDirs = []);
+    process.once('exit', () => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  }
+  g.exhibitTempDirs.push(dir);
+  return dir;
 }
 
 /** Run a system command; throws with its stderr on failure. */
