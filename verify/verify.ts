@@ -154,13 +154,13 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const beside = recordBesideImage(base);
     const recordPath = t.record ?? (fs.existsSync(beside) ? beside : undefined);
     let rec: AcquisitionRecord | undefined;
-    let recordShaOf = '';
+    let recordSha: string | undefined; // set with `rec`, from the same bytes
     if (recordPath) {
       try {
         const read = readRecord(recordPath);
         rec = read.record;
-        recordShaOf = read.sha256;
-        report.record = { file: recordPath, sha256: recordShaOf, result: String(rec.result), evidence: String(rec.evidence), case: String(rec.case) };
+        recordSha = read.sha256;
+        report.record = { file: recordPath, sha256: recordSha, result: String(rec.result), evidence: String(rec.evidence), case: String(rec.case) };
         if (rec.result !== 'complete') problems.push(`the record ${path.basename(recordPath)} says the acquisition is ${String(rec.result)}${rec.incomplete_reason ? ` (${rec.incomplete_reason})` : ''}`);
       } catch (err) {
         problems.push(err instanceof Error ? err.message : String(err));
@@ -181,7 +181,6 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const logName = [`${fileEvidence}${LOG_SUFFIX}`, ...(rec ? [`${rec.evidence}${LOG_SUFFIX}`] : []), ...logs].find((n) => logs.includes(n));
     const folder = logName ? checkCustodyFiles(path.join(dir, logName), o.trustedKeys ? { trustedKeys: o.trustedKeys } : {}) : undefined;
     const signers = folder ? signerViews(folder.keys, o.store) : [];
-    const recordSha = rec ? recordShaOf : undefined;
     const anchors: { entry: CheckedEntry; from: string }[] = []; // signed entries that log this image
     if (folder) {
       const named = imageEntries(folder.entries, evidenceNames);
