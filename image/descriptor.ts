@@ -26,7 +26,12 @@ export interface FormatOptionDefaults {
   maxFrameSize?: number;
 }
 
-export interface FormatDescriptor<N extends string = string> {
+/**
+ * What every format exhibit reads declares: its name, how to recognise it from
+ * its first bytes, and how to open it. A format exhibit only reads (another
+ * tool's container) declares this much and no more.
+ */
+export interface ReadableFormat<N extends string = string> {
   readonly name: N;
   /** The format in words, for messages: "an E01 image". */
   readonly title: string;
@@ -41,6 +46,12 @@ export interface FormatDescriptor<N extends string = string> {
   readonly recognise?: (head: Uint8Array) => boolean;
   /** Open an image by its first file (an absolute path; `given` is the name as the user gave it, for messages). */
   open(file: string, given: string): Promise<OpenedByFormat>;
+  /** Its files hold an encoded form (compression, metadata), each checked by verify as a whole file (E01, zst); false for raw bytes. */
+  readonly container: boolean;
+}
+
+/** A format exhibit also writes: everything acquire, convert and resume need. */
+export interface FormatDescriptor<N extends string = string> extends ReadableFormat<N> {
   /** Open the image an unfinished run of exhibit left, at a safe point (`state` from its writer), to replay it. */
   openPartial(files: readonly string[], state: unknown, settings: FormatSettings): Promise<ImageReader>;
   createWriter(r: WriterRequest): ImageWriter;

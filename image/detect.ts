@@ -4,12 +4,12 @@
  * exhibit does not read, or no known signature at all (raw media).
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { FormatDescriptor } from './descriptor.js';
+import type { ReadableFormat } from './descriptor.js';
 
 export const HEAD_BYTES = 64 * 1024;
 
 export type Detected =
-  | { kind: 'format'; format: FormatDescriptor }
+  | { kind: 'format'; format: ReadableFormat }
   /** A container exhibit does not read, in words ("an EWF2 image (Ex01)"). */
   | { kind: 'unsupported'; what: string }
   /** A segment of an E01 set other than the first. */
@@ -36,7 +36,7 @@ const UNSUPPORTED: { magic: string; what: string }[] = [
 const EWF1 = 'EVF\x09\x0d\x0a\xff\x00';
 
 /** Tell what `head` (the first bytes) and `tail` (the last bytes) of a file hold. */
-export function detect(head: Uint8Array, tail: Uint8Array, formats: readonly FormatDescriptor[]): Detected {
+export function detect(head: Uint8Array, tail: Uint8Array, formats: readonly ReadableFormat[]): Detected {
   if (ascii(head, 0, EWF1) && head.length >= 11) {
     const segment = head[9]! | (head[10]! << 8);
     if (segment !== 1) return { kind: 'later-segment', segment };

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ExhibitError } from '../core/errors.js';
 import { openInput } from '../core/input-file.js';
 import { detect, readEnds, type Detected } from './detect.js';
-import { FORMATS, formatByName, formatsInWords, formatOf } from './registry.js';
+import { READABLE_FORMATS, formatByName, formatsInWords, formatOf } from './registry.js';
 import type { ImageReader } from './types.js';
 
 export interface OpenedImage {
@@ -28,7 +28,7 @@ async function sniff(p: string): Promise<Detected> {
   const h = await openInput(p);
   try {
     const { head, tail } = await readEnds(h, (await h.stat()).size);
-    return detect(head, tail, FORMATS);
+    return detect(head, tail, READABLE_FORMATS);
   } finally {
     await h.close();
   }

@@ -4,16 +4,26 @@
  * line here; `FormatName` follows.
  */
 import { ExhibitError } from '../core/errors.js';
-import type { FormatDescriptor } from './descriptor.js';
+import type { FormatDescriptor, ReadableFormat } from './descriptor.js';
 import { ewfFormat } from './ewf/index.js';
 import { rawFormat } from './raw/index.js';
 import { splitRawFormat } from './split-raw/index.js';
 import { zstdFormat } from './zstd/index.js';
 
+/** The formats exhibit writes (and reads). */
 export const FORMATS = [rawFormat, splitRawFormat, ewfFormat, zstdFormat] as const;
 
-/** The one name of a format, wherever it is kept (command line, journal, record, reader, writer). */
+/** Formats exhibit reads but does not write (other tools' containers). */
+export const READ_ONLY_FORMATS = [] as const satisfies readonly ReadableFormat[];
+
+/** Every format exhibit reads, in the order content detection tries them. */
+export const READABLE_FORMATS: readonly ReadableFormat<ReadableFormatName>[] = [...FORMATS, ...READ_ONLY_FORMATS];
+
+/** The one name of a format exhibit writes, wherever it is kept (command line, journal, record, writer). */
 export type FormatName = (typeof FORMATS)[number]['name'];
+
+/** The name of any format exhibit reads (a reader's `format`). */
+export type ReadableFormatName = FormatName | (typeof READ_ONLY_FORMATS)[number]['name'];
 
 export const FORMAT_NAMES: readonly FormatName[] = FORMATS.map((f) => f.name);
 
@@ -23,9 +33,16 @@ export function formatOf(name: FormatName | string): FormatDescriptor<FormatName
   return f;
 }
 
+/** Any format exhibit reads, by its name. */
+export function readableFormatOf(name: ReadableFormatName | string): ReadableFormat<ReadableFormatName> {
+  const f = READABLE_FORMATS.find((x) => x.name === name);
+  if (!f) throw new ExhibitError('USAGE', `exhibit does not know the image format ${name}`);
+  return f;
+}
+
 /** The format a file name says (`EV.E01`: e01), and the name the image's files share; undefined when the name says none. */
-export function formatByName(fileName: string): { format: FormatDescriptor<FormatName>; base: string } | undefined {
-  for (const f of [ewfFormat, zstdFormat, splitRawFormat, rawFormat]) {
+export function formatByName(fileName: string): { format: ReadableFormat<ReadableFormatName>; base: string } | undefined {
+  for (const f of [...READ_ONLY_FORMATS, ewfFormat, zstdFormat, splitRawFormat, rawFormat] as ReadableFormat<ReadableFormatName>[]) {
     const m = f.fileNames.first.exec(fileName);
     if (m) return { format: f, base: m[1]! };
   }
@@ -34,7 +51,7 @@ export function formatByName(fileName: string): { format: FormatDescriptor<Forma
 
 /** A regular expression source matching the extension of any image file of any format (without the dot). */
 export function imageExtensions(): string {
-  return FORMATS.map((f) => f.fileNames.extensions).join('|');
+  return READABLE_FORMATS.map((f) => f.fileNames.extensions).join('|');
 }
 
 /** What exhibit reads, in words, for refusals. */

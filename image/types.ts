@@ -6,9 +6,9 @@
 
 import type { Compression } from './ewf/chunk-codec.js';
 import type { MediaType } from './ewf/layout.js';
-import type { FormatName } from './registry.js';
+import type { FormatName, ReadableFormatName } from './registry.js';
 
-export type { FormatName };
+export type { FormatName, ReadableFormatName };
 
 /** Format settings as the journal and the record keep them (one shape for every format). */
 export interface FormatSettings {
@@ -137,7 +137,7 @@ export interface ImageWriter {
 
 /** Random access to the media of an image. */
 export interface ImageReader {
-  readonly format: FormatName;
+  readonly format: ReadableFormatName;
   /** Media size in bytes. */
   readonly size: number;
   /** The image's files, in order. */

@@ -18,6 +18,7 @@ import { evidenceOfRecordName, isRecordFileName, recordBesideImage, type Acquisi
 import { readRecord } from '../core/record/read.js';
 import { isFirstImageFile } from '../image/names.js';
 import { openImage } from '../image/open.js';
+import { readableFormatOf } from '../image/registry.js';
 import type { ImageReader } from '../image/types.js';
 import { compareWithStore, entryForRecord, imageEntries, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
 import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
@@ -240,7 +241,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
     const split = reader.format === 'split-raw' && reader.files.length > 1 ? fs.statSync(reader.files[0]!).size : undefined;
     o.onStart?.(reader.size, reader.files);
-    const containerFiles = reader.format === 'e01' || reader.format === 'zst';
+    const containerFiles = readableFormatOf(reader.format).container;
     const [scan, containerSums] = await Promise.all([
       scanMedia(reader, {
         algorithms: [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])],

@@ -14,6 +14,7 @@ export const rawFormat: FormatDescriptor<'raw'> = {
   openPartial: (files) => RawReader.open(files),
   createWriter: (r) => new RawWriter(r.dir, r.base, null),
   options: {},
+  container: false,
   wholeSectors: false,
   storesHashes: [],
   requiresHashes: [],

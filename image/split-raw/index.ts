@@ -22,6 +22,7 @@ export const splitRawFormat: FormatDescriptor<'split-raw'> = {
   openPartial: (files) => RawReader.open(files),
   createWriter: (r) => new RawWriter(r.dir, r.base, r.settings.segment_size!),
   options: { segmentSize: '2GiB' },
+  container: false,
   wholeSectors: false,
   storesHashes: [],
   requiresHashes: [],

@@ -40,6 +40,7 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
   createWriter: (r) => new ZstdWriter({ dir: r.dir, base: r.base, frameSize: r.settings.zstd!.frame_size, level: r.settings.zstd!.level, ...(r.threads ? { threads: r.threads } : {}) }),
   options: { level: 3, frameSize: '2MiB', frameBytes: 2 * 1024 * 1024, maxFrameSize: MAX_FRAME_SIZE },
   codecModule: zstdCodec(3).module,
+  container: true,
   wholeSectors: false,
   storesHashes: [],
   requiresHashes: [],
