@@ -6,7 +6,11 @@ import { readTextIfExists } from '../core/text.js';
 export interface ExhibitConfig {
   /** false: an examiner without a key cannot acquire (for labs that provision keys); true: exhibit creates one. */
   createMissingKeys: boolean;
+  /** The organisation a custody report names, for every report of this installation (report.organisation). */
+  organisation?: { name: string; address: string[] };
 }
+
+const EXAMPLE = `keys: { create_when_missing: false }  or  report: { organisation: { name: "...", address: ["...", "..."] } }`;
 
 const DEFAULTS: ExhibitConfig = { createMissingKeys: true };
 
@@ -26,17 +30,33 @@ export function loadConfig(file: string): ExhibitConfig {
     throw new ExhibitError('CONFIG', `the settings file ${file} is not valid YAML${line ? ` (line ${line})` : ''}`, { cause: err });
   }
   if (doc === null || doc === undefined) return { ...DEFAULTS };
-  const bad = (what: string) => new ExhibitError('CONFIG', `the settings file ${file}: ${what}`, { hints: ['it may hold:  keys: { create_when_missing: false }'] });
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw bad('expected a mapping of settings');
+  const bad = (what: string) => new ExhibitError('CONFIG', `the settings file ${file}: ${what}`, { hints: [`it may hold:  ${EXAMPLE}`] });
+  const mapping = (v: unknown, what: string): Record<string, unknown> => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(`${what} should be a mapping`);
+    return v as Record<string, unknown>;
+  };
+  const line = (v: unknown, what: string): string => {
+    if (typeof v !== 'string' || v.trim() === '' || v.length > 300 || /[\p{Cc}\u2028\u2029]/u.test(v)) throw bad(`${what} should be one line of text`);
+    return v.trim();
+  };
   const config = { ...DEFAULTS };
-  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (k !== 'keys') throw bad(`unknown setting "${k}"`);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('"keys" should be a mapping');
-    for (const [kk, vv] of Object.entries(v as Record<string, unknown>)) {
-      if (kk !== 'create_when_missing') throw bad(`unknown setting "keys.${kk}"`);
-      if (typeof vv !== 'boolean') throw bad('"keys.create_when_missing" should be true or false');
-      config.createMissingKeys = vv;
-    }
+  for (const [k, v] of Object.entries(mapping(doc, 'the file'))) {
+    if (k === 'keys') {
+      for (const [kk, vv] of Object.entries(mapping(v, '"keys"'))) {
+        if (kk !== 'create_when_missing') throw bad(`unknown setting "keys.${kk}"`);
+        if (typeof vv !== 'boolean') throw bad('"keys.create_when_missing" should be true or false');
+        config.createMissingKeys = vv;
+      }
+    } else if (k === 'report') {
+      for (const [kk, vv] of Object.entries(mapping(v, '"report"'))) {
+        if (kk !== 'organisation') throw bad(`unknown setting "report.${kk}"`);
+        const org = mapping(vv, '"report.organisation"');
+        for (const f of Object.keys(org)) if (f !== 'name' && f !== 'address') throw bad(`unknown setting "report.organisation.${f}" (name, address)`);
+        const address = org.address ?? [];
+        if (!Array.isArray(address)) throw bad('"report.organisation.address" should be a list of lines');
+        config.organisation = { name: line(org.name, '"report.organisation.name"'), address: address.map((l, i) => line(l, `"report.organisation.address" line ${i + 1}`)) };
+      }
+    } else throw bad(`unknown setting "${k}"`);
   }
   return config;
 }

@@ -47,6 +47,7 @@ export interface AcquiredSource {
   size_bytes: number;
   logical_sector_size: number;
   device?: RecordDevice;
+  file?: { atime_preserved?: boolean }; // a regular file: opened without updating its last-access time
 }
 
 /** The source of a conversion whose image carried no exhibit record: what the image says. */

@@ -1,8 +1,10 @@
 /**
- * Page furniture and tables for the custody report, on pdfkit: embedded
- * DejaVu fonts (PDF/A allows no font that is not embedded; DejaVu covers
- * Latin, Greek, Cyrillic, Arabic and Hebrew names), headings, label/value
- * lists, and tables that split across pages with their header row repeated.
+ * Page furniture for the custody report, on pdfkit: embedded DejaVu fonts
+ * (PDF/A allows no font that is not embedded; DejaVu covers Latin, Greek,
+ * Cyrillic, Arabic and Hebrew names), headings kept with what follows them,
+ * paragraphs, label/value lists, and text in two styles: words, which wrap
+ * between words only, and hashes, set at body size in the fixed-width font,
+ * one line each, never wrapped (tables are in table.ts).
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -11,9 +13,14 @@ import PDFDocument from 'pdfkit';
 export type Doc = PDFKit.PDFDocument;
 
 const FONT_DIR = path.join(path.dirname(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json')), 'ttf');
-export const MARGIN = 50;
+/** 42 pt margins leave a value column of 411 pt beside a 100 pt label: a SHA-256 in groups (71 characters) at body size takes 406. */
+export const MARGIN = 42;
 const HEADER_SPACE = 28; // above the top margin's text
 const FOOTER_SPACE = 24;
+/** The body text size, in points; hashes are set at it too. */
+export const BODY = 9.5;
+/** The width of a label/value list's labels. */
+const LABEL_WIDTH = 100;
 
 export function newDocument(info: { title: string; author: string; subject: string }): Doc {
   const doc = new PDFDocument({
@@ -29,7 +36,7 @@ export function newDocument(info: { title: string; author: string; subject: stri
   doc.registerFont('sans', path.join(FONT_DIR, 'DejaVuSans.ttf'));
   doc.registerFont('bold', path.join(FONT_DIR, 'DejaVuSans-Bold.ttf'));
   doc.registerFont('mono', path.join(FONT_DIR, 'DejaVuSansMono.ttf'));
-  doc.font('sans').fontSize(9.5);
+  doc.font('sans').fontSize(BODY);
   return doc;
 }
 
@@ -52,94 +59,107 @@ export function oneLine(text: string, max = 160): string {
 }
 
 export const width = (doc: Doc) => doc.page.width - doc.page.margins.left - doc.page.margins.right;
-const bottom = (doc: Doc) => doc.page.height - doc.page.margins.bottom;
+export const bottom = (doc: Doc) => doc.page.height - doc.page.margins.bottom;
 
-/** Start a new page when fewer than `need` points are left on this one. */
+/** Start a new page when fewer than `need` points are left on this one (never a second empty page). */
 export function ensureRoom(doc: Doc, need: number): void {
-  if (doc.y + need > bottom(doc)) doc.addPage();
+  if (doc.y + need > bottom(doc) && doc.y > doc.page.margins.top + 1) doc.addPage();
 }
+
+/** Text in the report: `words` wrap between words; a `hash` is set in the fixed-width font, its lines as given. */
+export type Style = 'words' | 'hash';
+
+/** Set the font for `style` at `size` (a hash is always at body size). */
+export function useFont(doc: Doc, style: Style, size: number, bold = false): void {
+  if (style === 'hash') doc.font('mono').fontSize(BODY);
+  else doc.font(bold ? 'bold' : 'sans').fontSize(size);
+}
+
+/** The height `text` takes in `w` points (the font set). */
+export function measure(doc: Doc, text: string, w: number, style: Style): number {
+  if (style === 'hash') return text.split('\n').length * doc.currentLineHeight(true);
+  return doc.heightOfString(text || ' ', { width: w });
+}
+
+/** Draw `text` at (x, y) in `w` points (the font set); a hash line by line, never wrapped. */
+export function draw(doc: Doc, text: string, x: number, y: number, w: number, style: Style): void {
+  if (style === 'words') {
+    doc.text(text, x, y, { width: w });
+    return;
+  }
+  const lh = doc.currentLineHeight(true);
+  text.split('\n').forEach((line, i) => doc.text(line, x, y + i * lh, { lineBreak: false }));
+}
+
+/**
+ * Headings wait for what follows them: the next block (fields, table,
+ * paragraph) makes room for them and its first line together, so a heading
+ * never ends a page alone.
+ */
+const pending = new WeakMap<Doc, { text: string; level: 1 | 2 }[]>();
 
 export function heading(doc: Doc, text: string, level: 1 | 2 = 1): void {
-  ensureRoom(doc, level === 1 ? 60 : 40);
-  doc.moveDown(level === 1 ? 0.8 : 0.5);
-  doc.font('bold').fontSize(level === 1 ? 14 : 11).fillColor('black').text(breakable(text), MARGIN, doc.y, { width: width(doc) });
-  doc.moveDown(0.3);
-  doc.font('sans').fontSize(9.5);
+  const list = pending.get(doc) ?? [];
+  list.push({ text: breakable(text), level });
+  pending.set(doc, list);
 }
 
-export function paragraph(doc: Doc, text: string, font: 'sans' | 'mono' = 'sans'): void {
-  doc.font(font).fontSize(font === 'mono' ? 8 : 9.5).text(breakable(text), MARGIN, doc.y, { width: width(doc) });
-  doc.font('sans').fontSize(9.5);
+/** Draw the waiting headings, on a new page if they and `need` points after them do not fit on this one. */
+export function keepWithNext(doc: Doc, need: number): void {
+  const list = pending.get(doc) ?? [];
+  pending.delete(doc);
+  const gap = (level: 1 | 2) => (level === 1 ? 0.8 : 0.5) * BODY * 1.2;
+  const size = (level: 1 | 2) => (level === 1 ? 14 : 11);
+  let total = need;
+  for (const h of list) {
+    doc.font('bold').fontSize(size(h.level));
+    total += gap(h.level) + doc.heightOfString(h.text, { width: width(doc) }) + 0.3 * doc.currentLineHeight(true);
+  }
+  ensureRoom(doc, total);
+  for (const h of list) {
+    if (doc.y > doc.page.margins.top + 1) doc.y += gap(h.level);
+    doc.font('bold').fontSize(size(h.level)).fillColor('black').text(h.text, MARGIN, doc.y, { width: width(doc) });
+    doc.y += 0.3 * doc.currentLineHeight(true);
+  }
+  doc.font('sans').fontSize(BODY);
+}
+
+export function paragraph(doc: Doc, text: string): void {
+  const value = breakable(text);
+  doc.font('sans').fontSize(BODY);
+  keepWithNext(doc, Math.min(doc.heightOfString(value, { width: width(doc) }), 3 * doc.currentLineHeight(true)));
+  doc.font('sans').fontSize(BODY).text(value, MARGIN, doc.y, { width: width(doc) });
   doc.moveDown(0.3);
 }
 
-/** Label and value pairs, one per line; values in `monoKeys` (hashes) in the fixed-width font. */
-export function fields(doc: Doc, pairs: [string, string | undefined][], mono: (label: string) => boolean = () => false): void {
-  const labelWidth = 130;
+/** Label and value pairs, one per line; values whose label `isHash` says so are hashes (already in groups). */
+export function fields(doc: Doc, pairs: [string, string | undefined][], isHash: (label: string) => boolean = () => false): void {
+  const valueWidth = width(doc) - LABEL_WIDTH;
+  let first = true;
   for (const [label, raw] of pairs) {
     if (raw === undefined || raw === '') continue;
-    const value = breakable(raw);
-    const isMono = mono(label);
-    doc.font(isMono ? 'mono' : 'sans').fontSize(isMono ? 8 : 9.5);
-    const h = doc.heightOfString(value, { width: width(doc) - labelWidth });
-    ensureRoom(doc, h + 2);
+    const style: Style = isHash(label) ? 'hash' : 'words';
+    const value = style === 'hash' ? raw : breakable(raw);
+    useFont(doc, style, BODY);
+    const hv = measure(doc, value, valueWidth, style);
+    doc.font('bold').fontSize(9);
+    const h = Math.max(hv, doc.heightOfString(label, { width: LABEL_WIDTH - 6 }));
+    if (first) keepWithNext(doc, h + 2);
+    else ensureRoom(doc, h + 2);
+    first = false;
     const y = doc.y;
-    doc.font('bold').fontSize(9).text(label, MARGIN, y, { width: labelWidth - 6 });
-    doc.font(isMono ? 'mono' : 'sans').fontSize(isMono ? 8 : 9.5).text(value, MARGIN + labelWidth, y, { width: width(doc) - labelWidth });
-    doc.y = Math.max(doc.y, y + h) + 2;
+    doc.font('bold').fontSize(9).text(label, MARGIN, y, { width: LABEL_WIDTH - 6 });
+    useFont(doc, style, BODY);
+    draw(doc, value, MARGIN + LABEL_WIDTH, y, valueWidth, style);
+    doc.x = MARGIN;
+    doc.y = y + h + 2;
   }
-  doc.font('sans').fontSize(9.5);
-}
-
-export interface Column {
-  title: string;
-  share: number; // relative width
-  mono?: boolean;
-}
-
-/** A table that continues on the next page with its header row repeated. */
-export function table(doc: Doc, columns: Column[], rawRows: string[][]): void {
-  const rows = rawRows.map((r) => r.map(breakable));
-  const total = columns.reduce((n, c) => n + c.share, 0);
-  const widths = columns.map((c) => (c.share / total) * width(doc));
-  const pad = 3;
-  const rowHeight = (cells: string[], header: boolean) =>
-    Math.max(
-      ...cells.map((cell, i) => {
-        doc.font(header ? 'bold' : columns[i]!.mono ? 'mono' : 'sans').fontSize(header ? 8.5 : columns[i]!.mono ? 7.5 : 8.5);
-        return doc.heightOfString(cell || ' ', { width: widths[i]! - 2 * pad });
-      }),
-    ) + 2 * pad;
-  const drawRow = (cells: string[], header: boolean) => {
-    const h = rowHeight(cells, header);
-    const y = doc.y;
-    if (header) doc.rect(MARGIN, y, width(doc), h).fill('#e8e8e8').fillColor('black');
-    let x = MARGIN;
-    cells.forEach((cell, i) => {
-      doc.font(header ? 'bold' : columns[i]!.mono ? 'mono' : 'sans').fontSize(header ? 8.5 : columns[i]!.mono ? 7.5 : 8.5);
-      doc.text(cell, x + pad, y + pad, { width: widths[i]! - 2 * pad });
-      x += widths[i]!;
-    });
-    doc.moveTo(MARGIN, y + h).lineTo(MARGIN + width(doc), y + h).lineWidth(0.4).strokeColor('#999999').stroke();
-    doc.y = y + h;
-  };
-  const titles = columns.map((c) => c.title);
-  ensureRoom(doc, rowHeight(titles, true) + (rows[0] ? rowHeight(rows[0], false) : 0));
-  drawRow(titles, true);
-  for (const r of rows) {
-    if (doc.y + rowHeight(r, false) > bottom(doc)) {
-      doc.addPage();
-      drawRow(titles, true);
-    }
-    drawRow(r, false);
-  }
-  doc.font('sans').fontSize(9.5);
-  doc.x = MARGIN;
-  doc.moveDown(0.5);
+  doc.font('sans').fontSize(BODY);
 }
 
 /** Header (organisation, case) and footer ("Page N of M", generation time) on every page. */
 export function furnish(doc: Doc, header: string, footer: (page: number, pages: number) => string): void {
+  keepWithNext(doc, 0); // a heading nothing followed
   const range = doc.bufferedPageRange();
   for (let i = range.start; i < range.start + range.count; i++) {
     doc.switchToPage(i);

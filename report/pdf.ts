@@ -11,12 +11,14 @@ import type { RecordDevice } from '../core/record.js';
 import { timestamp, type Timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import type { ReportData } from './data.js';
-import { breakable, fields, furnish, heading, newDocument, paragraph, table, type Doc } from './layout.js';
+import { breakable, fields, furnish, heading, newDocument, paragraph, type Doc } from './layout.js';
+import { table } from './table.js';
 import type { ReportTemplate, Section } from './template.js';
+import { bytes, hashGroups, readOnlyWords, when } from './words.js';
 
-const when = (t: { utc?: unknown; local?: unknown } | undefined): string =>
-  t ? `${String(t.local ?? '').replace('T', ' ')} (UTC ${String(t.utc ?? '').replace('T', ' ').replace('Z', '')})` : '';
-const isHash = (label: string) => /^(MD5|SHA-1|SHA-256|SHA-512|SHA-256 of the record|Head|Fingerprint)/.test(label);
+const isHash = (label: string) => /^(MD5|SHA-1|SHA-256|SHA-512|SHA-256 of the record|Head|Key fingerprint)$/.test(label);
+/** A digest or fingerprint in groups of 8 (anything else as it is). */
+const grouped = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? (/^[0-9a-f]+$/i.test(v) ? hashGroups(v) : v) : undefined);
 
 /** Unreadable ranges listed per acquisition in the appendix (about 45 pages); the attached record holds every one. */
 const APPENDIX_MAX_RANGES = 2000;
@@ -26,7 +28,13 @@ export interface RenderedReport {
   generated: Timestamp;
 }
 
-export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, version: string): Promise<RenderedReport> {
+/** Who issues the report: named on the first page and on the declaration. */
+export interface Issuer {
+  name: string;
+  fingerprint: string;
+}
+
+export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, version: string, issuer: Issuer): Promise<RenderedReport> {
   const generated = timestamp();
   const c = data.summary.case;
   const doc = newDocument({ title: `${t.title}: ${t.labels.case} ${c.number}`, author: t.organisation.name, subject: `exhibit ${version}` });
@@ -40,13 +48,14 @@ export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, v
   doc.font('bold').fontSize(18).text(breakable(t.title));
   doc.font('sans').fontSize(10).text(breakable(`${t.labels.case} ${c.number}${c.title ? ` — ${c.title}` : ''}`));
   doc.text(breakable([t.organisation.name, ...t.organisation.address].join(', ')));
+  doc.text(breakable(`Issued by ${issuer.name}, ${when(generated)}`));
   doc.moveDown(0.5);
   const appendix: string[][] = [];
-  for (const s of t.sections) SECTION[s](doc, data, t, appendix);
+  for (const s of t.sections) SECTION[s](doc, data, t, appendix, issuer);
   if (appendix.length > 0) {
     doc.addPage();
     heading(doc, t.labels['unreadable-appendix']);
-    table(doc, [{ title: 'Evidence', share: 2 }, { title: 'First sector', share: 2, mono: true }, { title: 'Sectors', share: 1.5, mono: true }, { title: 'Error', share: 1.5 }], appendix);
+    table(doc, RANGE_COLUMNS, appendix);
   }
 
   attach(doc, `case-${c.number}.custody.jsonl`, data.logText, 'application/x-ndjson', 'The custody log: one signed, hash-chained entry per line', 'Source');
@@ -59,7 +68,7 @@ export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, v
   furnish(
     doc,
     `${t.organisation.name} — ${t.title} — ${t.labels.case} ${c.number}`,
-    (n, m) => `${t.labels.page} ${n} ${t.labels.of} ${m}   ·   ${t.labels.generated} ${generated.local.replace('T', ' ')} by exhibit ${version}`,
+    (n, m) => `${t.labels.page} ${n} ${t.labels.of} ${m}   ·   ${t.labels.generated} ${when(generated)} by exhibit ${version}`,
   );
   doc.end();
   return done;
@@ -72,7 +81,9 @@ function attach(doc: Doc, name: string, text: string, type: string, description:
   doc.file(Buffer.from(text, 'utf8'), options);
 }
 
-type Renderer = (doc: Doc, d: ReportData, t: ReportTemplate, appendix: string[][]) => void;
+const RANGE_COLUMNS = [{ title: 'Evidence' }, { title: 'First sector' }, { title: 'Sectors' }, { title: 'Error' }];
+
+type Renderer = (doc: Doc, d: ReportData, t: ReportTemplate, appendix: string[][], issuer: Issuer) => void;
 
 const SECTION: Record<Section, Renderer> = {
   summary(doc, d, t) {
@@ -101,8 +112,8 @@ const SECTION: Record<Section, Renderer> = {
         ['Make', str(e.make)],
         ['Model', str(e.model)],
         ['Serial number', str(e.serial)],
-        ['Capacity', typeof e.capacity_bytes === 'number' ? `${formatBytes(e.capacity_bytes)} (${e.capacity_bytes} bytes)` : undefined],
-        ['Sector size', acq?.record ? `${acq.record.media.sector_size} bytes` : undefined],
+        ['Capacity', typeof e.capacity_bytes === 'number' ? `${formatBytes(e.capacity_bytes)} (${bytes(e.capacity_bytes)})` : undefined],
+        ['Sector size', acq?.record ? bytes(acq.record.media.sector_size) : undefined],
         ['Condition', str(e.condition)],
         ['Seal numbers', Array.isArray(e.seals) && e.seals.length > 0 ? e.seals.join(', ') : undefined],
       ]);
@@ -120,15 +131,14 @@ const SECTION: Record<Section, Renderer> = {
           ['Record', `${a.recordPath} (${a.missing}); what the custody log holds:`],
           ['Examiner', str(a.row.examiner)],
           ['Format', str(a.row.format)],
-          ['Started (UTC)', str(a.row.started_utc)],
-          ['Finished (UTC)', str(a.row.finished_utc)],
-          ['MD5', str(a.row.md5)],
-          ['SHA-1', str(a.row.sha1)],
-          ['SHA-256', str(a.row.sha256)],
+          ['Started', when({ utc: a.row.started_utc })],
+          ['Finished', when({ utc: a.row.finished_utc })],
+          ['MD5', grouped(a.row.md5)],
+          ['SHA-1', grouped(a.row.sha1)],
+          ['SHA-256', grouped(a.row.sha256)],
         ], isHash);
         continue;
       }
-      const ro = r.read_only;
       const dev: RecordDevice = r.source.device ?? {};
       fields(doc, [
         ['Tool', `${r.tool.name} ${r.tool.version} (Node ${r.tool.node}, OpenSSL ${r.tool.openssl})`],
@@ -137,21 +147,21 @@ const SECTION: Record<Section, Renderer> = {
         ['Started', when(r.started)],
         ['Finished', when(r.finished)],
         ['Format', `${r.image.format}${r.image.compression ? `, ${r.image.compression} compression` : ''}`],
-        ['Media', `${formatBytes(r.media.size_bytes)} (${r.media.size_bytes} bytes, ${r.media.sectors} sectors of ${r.media.sector_size})`],
-        ['MD5', r.media.hashes?.md5],
-        ['SHA-1', r.media.hashes?.sha1],
-        ['SHA-256', r.media.hashes?.sha256],
-        ['SHA-512', r.media.hashes?.sha512],
-        ['Read-only proof', `${ro.unchanged ? 'source unchanged' : 'SOURCE CHANGED'}: ${ro.method ?? ''}`],
+        ['Media', `${formatBytes(r.media.size_bytes)} (${bytes(r.media.size_bytes)}, ${r.media.sectors} sectors of ${bytes(r.media.sector_size)})`],
+        ['MD5', grouped(r.media.hashes?.md5)],
+        ['SHA-1', grouped(r.media.hashes?.sha1)],
+        ['SHA-256', grouped(r.media.hashes?.sha256)],
+        ['SHA-512', grouped(r.media.hashes?.sha512)],
+        ['Read-only proof', readOnlyWords(r)],
         ['Unreadable sectors', r.read_errors.unreadable_sectors === 0 ? 'none' : `${r.read_errors.unreadable_sectors} in ${r.read_errors.ranges.length} ranges, filled with ${r.read_errors.fill}`],
         ['Zero sectors', r.media.zero_sectors ? `${r.media.zero_sectors.total} (${r.media.zero_sectors.read_as_zero} read as zeros, ${r.media.zero_sectors.filled} filled)` : undefined],
         ['Record', a.recordPath],
-        ['SHA-256 of the record', str(a.row.record_sha256)],
+        ['SHA-256 of the record', grouped(a.row.record_sha256)],
       ], isHash);
-      table(doc, [{ title: 'Image file', share: 1.9 }, { title: 'Size', share: 1.4 }, { title: 'SHA-256', share: 6.2, mono: true }], r.image.files.map((f) => [f.name, `${f.size} bytes`, f.sha256 ?? '']));
+      table(doc, [{ title: 'Image file' }, { title: 'Size' }, { title: 'SHA-256', style: 'hash' }], r.image.files.map((f) => [f.name, bytes(f.size), grouped(f.sha256) ?? '']));
       const ranges = r.read_errors.ranges.map((x) => [r.evidence, String(x.first_sector), String(x.sectors), x.error]);
       if (ranges.length > 0 && ranges.length <= t.unreadableInlineLimit) {
-        table(doc, [{ title: 'Evidence', share: 2 }, { title: 'First sector', share: 2, mono: true }, { title: 'Sectors', share: 1.5, mono: true }, { title: 'Error', share: 1.5 }], ranges);
+        table(doc, RANGE_COLUMNS, ranges);
       } else if (ranges.length > 0) {
         const listed = Math.min(ranges.length, APPENDIX_MAX_RANGES);
         paragraph(
@@ -172,10 +182,10 @@ const SECTION: Record<Section, Renderer> = {
       .filter((e) => e.entry.kind === 'verification.performed')
       .map((e) => {
         const p = e.entry.payload as { evidence?: string; result?: string; problems?: number; first_problem?: string };
-        return [String(e.seq), e.entry.time.local.replace('T', ' '), str(p.evidence) ?? '', e.entry.actor.name, `${str(p.result) ?? ''}${p.first_problem ? `: ${p.first_problem}` : ''}`];
+        return [String(e.seq), when(e.entry.time), str(p.evidence) ?? '', e.entry.actor.name, `${str(p.result) ?? ''}${p.first_problem ? `: ${p.first_problem}` : ''}`];
       });
     if (rows.length === 0) paragraph(doc, 'None recorded.');
-    else table(doc, [{ title: 'Entry', share: 0.8 }, { title: 'Date and time', share: 3 }, { title: 'Evidence', share: 1.5 }, { title: 'By', share: 2 }, { title: 'Result', share: 3 }], rows);
+    else table(doc, [{ title: 'Entry' }, { title: 'Date and time' }, { title: 'Evidence' }, { title: 'By' }, { title: 'Result' }], rows);
   },
 
   custody(doc, d, t) {
@@ -186,13 +196,13 @@ const SECTION: Record<Section, Renderer> = {
         const p = e.entry.payload as { evidence?: string; from?: { name?: string; key?: string }; to?: { name?: string; key?: string }; purpose?: string; location?: string };
         const countersigned = (e.entry.cosigners ?? []).length > 0;
         return [
-          e.entry.time.local.replace('T', ' ').replace(/\.\d{3}/, ''),
+          when(e.entry.time),
           str(p.evidence) ?? '',
           str(p.from?.name) ?? '',
           `${str(p.to?.name) ?? ''}${countersigned ? '' : ' (not countersigned)'}`,
           str(p.purpose) ?? '',
           str(p.location) ?? '',
-          `${(p.from?.key ?? '').slice(0, 16)}${countersigned ? `\n${(p.to?.key ?? '').slice(0, 16)}` : ''}`,
+          [p.from?.key, ...(countersigned ? [p.to?.key] : [])].map((k) => hashGroups((k ?? '').slice(0, 16))).join('\n'),
         ];
       });
     if (rows.length === 0) paragraph(doc, 'No transfers recorded.');
@@ -200,21 +210,21 @@ const SECTION: Record<Section, Renderer> = {
       table(
         doc,
         [
-          { title: 'Date and time', share: 2.4 },
-          { title: 'Item', share: 1.2 },
-          { title: 'Released by', share: 1.7 },
-          { title: 'Received by', share: 1.7 },
-          { title: 'Purpose', share: 1.7 },
-          { title: 'Location', share: 1.7 },
-          { title: 'Keys', share: 2, mono: true },
+          { title: 'Date and time' },
+          { title: 'Item' },
+          { title: 'Released by' },
+          { title: 'Received by' },
+          { title: 'Purpose' },
+          { title: 'Location' },
+          { title: 'Keys', style: 'hash' },
         ],
         rows,
       );
     heading(doc, 'All custody log entries', 2);
     table(
       doc,
-      [{ title: 'Entry', share: 0.7 }, { title: 'Date and time', share: 2.6 }, { title: 'Event', share: 2.2 }, { title: 'By', share: 2.5 }],
-      d.entries.map((e) => [String(e.seq), e.entry.time.local.replace('T', ' ').replace(/\.\d{3}/, ''), KIND_WORDS[e.entry.kind], [e.entry.actor.name, ...(e.entry.cosigners ?? []).map((x) => x.name)].join(' + ')]),
+      [{ title: 'Entry' }, { title: 'Date and time' }, { title: 'Event' }, { title: 'By' }],
+      d.entries.map((e) => [String(e.seq), when(e.entry.time), KIND_WORDS[e.entry.kind], [e.entry.actor.name, ...(e.entry.cosigners ?? []).map((x) => x.name)].join(' + ')]),
     );
   },
 
@@ -222,11 +232,11 @@ const SECTION: Record<Section, Renderer> = {
     heading(doc, t.labels.integrity);
     fields(doc, [
       ['Entries', String(d.checkpoint.size)],
-      ['Head', d.checkpoint.head],
+      ['Head', grouped(d.checkpoint.head)],
       ['Checkpoint signed by', d.checkpoint.signer],
-      ['SHA-256 of the log', createHash('sha256').update(d.logText).digest('hex')],
+      ['SHA-256 of the log', grouped(createHash('sha256').update(d.logText).digest('hex'))],
     ], (l) => l === 'Head' || l === 'SHA-256 of the log');
-    table(doc, [{ title: 'Examiner', share: 2 }, { title: 'Key fingerprint (SHA-256 of the public key)', share: 5, mono: true }], d.keys.map((k) => [k.examiner, k.fingerprint]));
+    table(doc, [{ title: 'Examiner' }, { title: 'Key fingerprint (SHA-256 of the public key)', style: 'hash' }], d.keys.map((k) => [k.examiner, hashGroups(k.fingerprint)]));
   },
 
   'how-to-check'(doc, d, t) {
@@ -252,9 +262,13 @@ const SECTION: Record<Section, Renderer> = {
     );
   },
 
-  declaration(doc, _d, t) {
+  declaration(doc, _d, t, _appendix, issuer) {
     heading(doc, t.labels.declaration);
     for (const p of t.declaration) paragraph(doc, p);
+    fields(doc, [
+      ['Examiner', issuer.name],
+      ['Key fingerprint', hashGroups(issuer.fingerprint)],
+    ], isHash);
   },
 };
 

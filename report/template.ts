@@ -18,14 +18,35 @@ export type Section = (typeof SECTIONS)[number];
 const LABELS = ['case', 'page', 'of', 'generated', ...SECTIONS, 'unreadable-appendix'] as const;
 export type LabelKey = (typeof LABELS)[number];
 
+export interface Organisation {
+  name: string;
+  address: string[];
+}
+
 export interface ReportTemplate {
   file: string;
-  organisation: { name: string; address: string[] };
+  organisation: Organisation;
   title: string;
   sections: Section[];
   labels: Record<LabelKey, string>;
   declaration: string[];
   unreadableInlineLimit: number;
+}
+
+/** The organisation the shipped template names as an example (template.test.ts holds them equal). */
+export const EXAMPLE_ORGANISATION: Organisation = { name: 'Digital Forensics Laboratory', address: ['1 Example Street', 'Example City'] };
+
+const isExample = (o: Organisation) => o.name === EXAMPLE_ORGANISATION.name && o.address.join('\n') === EXAMPLE_ORGANISATION.address.join('\n');
+
+/**
+ * The organisation a report names: the template's own; where the template
+ * still names the example, the one set in config.yaml; failing both, the
+ * example, and `example` says so (the command warns).
+ */
+export function settleOrganisation(t: ReportTemplate, configured: Organisation | undefined): { template: ReportTemplate; example: boolean } {
+  if (!isExample(t.organisation)) return { template: t, example: false };
+  if (configured) return { template: { ...t, organisation: configured }, example: false };
+  return { template: t, example: true };
 }
 
 /** The default template, shipped in templates/. */

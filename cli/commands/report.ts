@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { recordReport } from '../../case-store/index.js';
+import { exhibitPaths, loadConfig, recordReport } from '../../case-store/index.js';
 import { sha256Hex } from '../../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { EVIDENCE_FILE_MODE } from '../../core/modes.js';
-import { defaultTemplatePath, loadTemplate } from '../../report/template.js';
+import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, settleOrganisation, type ReportTemplate } from '../../report/template.js';
 import { action, printJson } from '../action.js';
+import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore } from '../store.js';
 import { io } from '../io.js';
@@ -48,7 +49,7 @@ export function reportCommand(version: string): Command {
     async ([caseNumber], f) => {
       if (!f.out) throw new ExhibitError('USAGE', 'required option --out not given: say where to write the report');
       const examiner = examinerName(f.examiner, 'who issues the report');
-      const template = f.format === 'pdf' ? loadTemplate(f.template ?? defaultTemplatePath()) : undefined; // a broken template stops here
+      const template = f.format === 'pdf' ? withOrganisation(loadTemplate(f.template ?? defaultTemplatePath())) : undefined; // a broken template stops here
       const out = path.resolve(f.out);
       if (fs.existsSync(out)) throw new ExhibitError('OUTPUT_EXISTS', `${out} exists; exhibit never overwrites a report`);
       const store = openStore();
@@ -58,7 +59,7 @@ export function reportCommand(version: string): Command {
         const [{ gatherReport }, { caseUcoJsonLd }, { renderPdf }] = await Promise.all([import('../../report/data.js'), import('../../report/jsonld.js'), import('../../report/pdf.js')]);
         const data = gatherReport(store, caseNumber!.trim());
         const jsonld = caseUcoJsonLd(data, version);
-        const bytes = template ? (await renderPdf(data, template, jsonld, version)).pdf : Buffer.from(jsonld, 'utf8');
+        const bytes = template ? (await renderPdf(data, template, jsonld, version, signer)).pdf : Buffer.from(jsonld, 'utf8');
         writeExclusive(out, bytes);
         const sha256 = sha256Hex(bytes);
         const seq = recordReport(store, data.summary.case.number, signer, { file: path.basename(out), sha256, format: f.format, entries_covered: data.checkpoint.size });
@@ -69,6 +70,17 @@ export function reportCommand(version: string): Command {
       }
     },
   );
+}
+
+/** The template with the organisation the report names (its own, or config.yaml's); a warning while that is still the example. */
+function withOrganisation(t: ReportTemplate): ReportTemplate {
+  const configFile = exhibitPaths(io().env).configFile;
+  const { template, example } = settleOrganisation(t, loadConfig(configFile).organisation);
+  if (example) {
+    info(`warning: the report names the template's example organisation (${[EXAMPLE_ORGANISATION.name, ...EXAMPLE_ORGANISATION.address].join(', ')}), not yours`);
+    info(`  set yours once in ${configFile}:  report: { organisation: { name: "...", address: ["...", "..."] } }`);
+  }
+  return template;
 }
 
 /** Create `file` (never replacing one), write, fsync; a failure leaves no partial file. */
