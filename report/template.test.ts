@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExhibitError } from '../core/errors.js';
-import { defaultTemplatePath, loadTemplate, SECTIONS } from './template.js';
+import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, SECTIONS, settleOrganisation } from './template.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-template-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -85,5 +85,16 @@ describe('loadTemplate', () => {
   it('an unknown field of the organisation or an unknown label is named', () => {
     expect(refusal(good.replace('  name: "Digital Forensics Laboratory"', '  name: "Lab"\n  phone: "1"'))).toMatch(/organisation\.phone is not a known field \(name, address\)$/);
     expect(refusal(good.replace('  of: "of"', '  of: "of"\n  footer: "x"'))).toMatch(/labels\.footer is not a known label/);
+  });
+
+  it('the organisation: the template\'s own, else config.yaml\'s where the template names the example, else the example, said to be one', () => {
+    const shipped = loadTemplate();
+    expect(shipped.organisation).toEqual(EXAMPLE_ORGANISATION); // the example the command warns about is the one the template ships
+    const lab = { name: 'County Forensic Unit', address: ['4 Court Lane'] };
+    expect(settleOrganisation(shipped, undefined)).toEqual({ template: shipped, example: true });
+    expect(settleOrganisation(shipped, lab)).toEqual({ template: { ...shipped, organisation: lab }, example: false });
+    const own = loadTemplate(file(good.replace('  name: "Digital Forensics Laboratory"', '  name: "Harbour Police Laboratory"')));
+    expect(settleOrganisation(own, lab)).toEqual({ template: own, example: false });
+    expect(own.organisation.name).toBe('Harbour Police Laboratory');
   });
 });

@@ -5,7 +5,7 @@ import { exhibitPaths, loadConfig, recordReport } from '../../case-store/index.j
 import { sha256Hex } from '../../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { EVIDENCE_FILE_MODE } from '../../core/modes.js';
-import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, settleOrganisation, type ReportTemplate } from '../../report/template.js';
+import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, settleOrganisation } from '../../report/template.js';
 import { action, printJson } from '../action.js';
 import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
@@ -49,7 +49,10 @@ export function reportCommand(version: string): Command {
     async ([caseNumber], f) => {
       if (!f.out) throw new ExhibitError('USAGE', 'required option --out not given: say where to write the report');
       const examiner = examinerName(f.examiner, 'who issues the report');
-      const template = f.format === 'pdf' ? withOrganisation(loadTemplate(f.template ?? defaultTemplatePath())) : undefined; // a broken template stops here
+      const configFile = exhibitPaths(io().env).configFile;
+      // A broken template or settings file stops here.
+      const settled = f.format === 'pdf' ? settleOrganisation(loadTemplate(f.template ?? defaultTemplatePath()), loadConfig(configFile).organisation) : undefined;
+      const template = settled?.template;
       const out = path.resolve(f.out);
       if (fs.existsSync(out)) throw new ExhibitError('OUTPUT_EXISTS', `${out} exists; exhibit never overwrites a report`);
       const store = openStore();
@@ -63,6 +66,10 @@ export function reportCommand(version: string): Command {
         writeExclusive(out, bytes);
         const sha256 = sha256Hex(bytes);
         const seq = recordReport(store, data.summary.case.number, signer, { file: path.basename(out), sha256, format: f.format, entries_covered: data.checkpoint.size });
+        if (settled?.example) {
+          info(`warning: the report names the template's example organisation (${[EXAMPLE_ORGANISATION.name, ...EXAMPLE_ORGANISATION.address].join(', ')}), not yours`);
+          info(`  set yours once in ${configFile}:  report: { organisation: { name: "...", address: ["...", "..."] } }`);
+        }
         if (f.json) printJson({ file: out, format: f.format, sha256, bytes: bytes.length, case: data.summary.case.number, entry: seq });
         else io().stdout.write(`wrote ${out} (${f.format}, ${bytes.length} bytes)\n  sha256  ${sha256}\n  logged as entry ${seq} of case ${data.summary.case.number}'s custody log, signed by ${signer.name}\n`);
       } finally {
@@ -70,17 +77,6 @@ export function reportCommand(version: string): Command {
       }
     },
   );
-}
-
-/** The template with the organisation the report names (its own, or config.yaml's); a warning while that is still the example. */
-function withOrganisation(t: ReportTemplate): ReportTemplate {
-  const configFile = exhibitPaths(io().env).configFile;
-  const { template, example } = settleOrganisation(t, loadConfig(configFile).organisation);
-  if (example) {
-    info(`warning: the report names the template's example organisation (${[EXAMPLE_ORGANISATION.name, ...EXAMPLE_ORGANISATION.address].join(', ')}), not yours`);
-    info(`  set yours once in ${configFile}:  report: { organisation: { name: "...", address: ["...", "..."] } }`);
-  }
-  return template;
 }
 
 /** Create `file` (never replacing one), write, fsync; a failure leaves no partial file. */
