@@ -34,7 +34,7 @@ export function table(doc: Doc, columns: Column[], rawRows: string[][]): void {
   const rows = rawRows.map((r) => r.map((cell, i) => (columns[i]!.style === 'hash' ? cell : breakable(cell))));
   const fit = layout(doc, columns, rows);
   const style = (i: number): Style => columns[i]!.style ?? 'words';
-  const labelWidth = Math.max(0, ...fit.under.map((i) => (useFont(doc, 'words', fit.size, true), doc.widthOfString(`${columns[i]!.title} `))));
+  const labelWidth = Math.max(0, ...fit.under.map((i) => (useFont(doc, 'words', fit.size, true), doc.widthOfString(columns[i]!.title) + 8)));
   const underWidth = width(doc) - 2 * PAD - labelWidth;
 
   const rowHeight = (cells: string[], header: boolean): number => {

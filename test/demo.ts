@@ -92,6 +92,10 @@ async function main(): Promise<number> {
   await exhibit(['custody', 'export', 'DEMO-2026-001', evidenceRel, '--evidence', 'EV-001']);
   await exhibit(['custody', 'verify', path.join(evidenceRel, 'EV-001.custody.jsonl')]);
   await exhibit(['verify', path.join(evidenceRel, 'EV-001-e01.E01'), '-x', 'Demo Examiner']);
+  // The organisation a report names is set once, in config.yaml; without it exhibit warns that the template's example is printed.
+  const config = path.join(homeRel, 'config.yaml');
+  await fsp.writeFile(path.join(root, config), 'report:\n  organisation:\n    name: "exhibit demo laboratory"\n    address: ["made by npm run demo", "not a real organisation"]\n');
+  say(`\n(the report's organisation comes from ${config}; set yours once in ~/.config/exhibit/config.yaml, see the README)`);
   await exhibit(['report', 'DEMO-2026-001', '--out', path.join(outRel, 'DEMO-2026-001-custody.pdf'), '-x', 'Demo Examiner']);
 
   const ids = ['EV-001', 'EV-001-split', 'EV-001-e01', 'EV-001-zst'];

@@ -44,7 +44,10 @@ export function reportCommand(version: string): Command {
         '\nExamples:\n  exhibit report 2026-0117 --out 2026-0117-custody.pdf -x "J. Doe"\n' +
           '  exhibit report 2026-0117 --out 2026-0117.jsonld --format jsonld -x "J. Doe"\n' +
           '  exhibit report 2026-0117 --out report.pdf --template my-lab.yaml -x "J. Doe"\n\n' +
-          'Make your own template by copying the default and editing it: titles, labels, organisation, sections and their order, declaration.',
+          'Make your own template by copying the default and editing it: titles, labels, organisation, sections and their order, declaration.\n\n' +
+          'The organisation every report names is set once in $EXHIBIT_HOME/config.yaml (by default ~/.config/exhibit/config.yaml):\n' +
+          '  report:\n    organisation:\n      name: "County Digital Forensics Unit"\n      address: ["4 Court Lane", "Shiretown"]\n' +
+          "Until it is, the report names the default template's example organisation, and exhibit warns.",
       ),
     async ([caseNumber], f) => {
       if (!f.out) throw new ExhibitError('USAGE', 'required option --out not given: say where to write the report');
