@@ -69,7 +69,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const h = reader.caseFacts;
     const stored = reader.storedHashes;
     // Reference hashes: the record's, else what the image itself stores.
-    const reference: Digests = rec?.media.hashes ?? { ...(stored.md5 ? { md5: stored.md5 } : {}), ...(stored.sha1 ? { sha1: stored.sha1 } : {}) };
+    const reference: Digests = rec?.media.hashes ?? { ...stored };
     if (rec?.media.size_bytes !== undefined && rec.media.size_bytes + (rec.media.padding_bytes ?? 0) !== reader.size) {
       throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media but its record says ${rec.media.size_bytes + (rec.media.padding_bytes ?? 0)}`);
     }
