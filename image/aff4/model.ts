@@ -95,7 +95,10 @@ function count(g: Graph, s: string, p: string, file: string, max = Number.MAX_SA
   if (v === undefined) return undefined;
   if (!/^\d{1,20}$/.test(v.trim())) throw invalid(file, `aff4:${p} of ${s} is "${v.slice(0, 40)}", not a whole number`);
   const n = Number(v.trim());
-  if (!Number.isSafeInteger(n) || n > max) throw invalid(file, `aff4:${p} of ${s} is ${v.trim()}, more than exhibit can handle (at most ${max})`);
+  if (max === Number.MAX_SAFE_INTEGER && !Number.isSafeInteger(n)) {
+    throw new ExhibitError('IMAGE_UNSUPPORTED', `${file}: aff4:${p} of ${s} is ${v.trim()} bytes, more than exhibit can address (8 PiB)`);
+  }
+  if (!Number.isSafeInteger(n) || n > max) throw invalid(file, `aff4:${p} of ${s} is ${v.trim()}, more than exhibit accepts (at most ${max})`);
   return n;
 }
 
@@ -120,11 +123,9 @@ export function readModel(turtle: string, file: string): Aff4Model {
   for (const t of ['EncryptedStream', 'KeyBag', 'PasswordWrappedKeyBag', 'CertEncryptedKeyBag']) {
     if (types.has(AFF4 + t)) throw refuse(file, 'an encrypted AFF4 image');
   }
+  if (types.has(AFF4 + 'FileImage') || types.has(AFF4 + 'LogicalImage')) throw refuse(file, 'an AFF4 logical evidence container (AFF4-L: files, not a disk image)');
   const images = g.subjectsOfType(AFF4 + 'Image');
-  if (images.length === 0) {
-    if (types.has(AFF4 + 'FileImage') || types.has(AFF4 + 'LogicalImage')) throw refuse(file, 'an AFF4 logical evidence container (files, not a disk image)');
-    throw invalid(file, 'its information.turtle describes no aff4:Image');
-  }
+  if (images.length === 0) throw invalid(file, 'its information.turtle describes no aff4:Image');
   if (images.length > 1) throw refuse(file, `an AFF4 container holding ${images.length} images`);
   const urn = images[0]!;
   const dataStream = g.value(urn, AFF4 + 'dataStream');

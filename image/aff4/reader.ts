@@ -117,12 +117,12 @@ export class Aff4Reader implements ImageReader {
       const streamTarget = (urn: string): Target => {
         const f = model.streams.get(urn);
         if (!f) throw invalid(abs, `the media comes from ${urn}, which the container describes as no image stream`);
+        if (!members.get(`${urn}/00000000`) && f.size !== 0) {
+          throw new ExhibitError('IMAGE_UNSUPPORTED', `${abs} is one part of a striped or multi-file AFF4 image: its media needs the image stream ${urn}, which is not in this container; exhibit reads AFF4 images held in one file`);
+        }
         if (!Number.isSafeInteger(f.size)) throw invalid(abs, `the image stream ${urn} states no aff4:size`);
         const compression = compressionOf(f.compression);
         if (!compression) throw new ExhibitError('IMAGE_UNSUPPORTED', `${abs}: the image stream ${urn} is compressed with ${f.compression}, which exhibit does not read`);
-        if (f.size > 0 && !members.get(`${urn}/00000000`)) {
-          throw new ExhibitError('IMAGE_UNSUPPORTED', `${abs} is one part of a striped or multi-file AFF4 image: its media needs the image stream ${urn}, which is in another container; exhibit reads AFF4 images held in one file`);
-        }
         if (!streams.has(urn)) streams.set(urn, new ImageStream(f, compression, h, members, abs));
         return { kind: 'stream', urn, size: f.size };
       };
@@ -229,7 +229,8 @@ export class Aff4Reader implements ImageReader {
   checkStored(o: { signal?: AbortSignal; inline?: boolean }): Promise<StoredIntegrity> {
     return auditImage({
       file: this.file,
-      streams: [...this.streams.values()],
+      // Its own streams, so its reads do not disturb those of a media walk running alongside.
+      streams: [...this.streams.values()].map((x) => x.copy()),
       map: this.mapMembers,
       layout: this.layout,
       imageHashes: this.model.image.hashes,

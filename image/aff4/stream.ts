@@ -63,6 +63,11 @@ export class ImageStream {
     this.chunks = Math.ceil(facts.size / facts.chunkSize);
   }
 
+  /** The same stream with caches of its own. */
+  copy(): ImageStream {
+    return new ImageStream(this.facts, this.compression, this.handle, this.members, this.file);
+  }
+
   get size(): number {
     return this.facts.size;
   }
