@@ -69,7 +69,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const h = reader.caseFacts;
     const stored = reader.storedHashes;
     // Reference hashes: the record's, else what the image itself stores.
-    const reference: Digests = rec?.media.hashes ?? { ...(stored.md5 ? { md5: stored.md5 } : {}), ...(stored.sha1 ? { sha1: stored.sha1 } : {}) };
+    const reference: Digests = rec?.media.hashes ?? { ...stored };
     if (rec?.media.size_bytes !== undefined && rec.media.size_bytes + (rec.media.padding_bytes ?? 0) !== reader.size) {
       throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media but its record says ${rec.media.size_bytes + (rec.media.padding_bytes ?? 0)}`);
     }
@@ -132,6 +132,8 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const jobs = mediaJobs(algorithms, writer, { wholeFileSha256: false });
     const started = timestamp();
     o.onStart?.(reader.size);
+    // What an image with no record stores to prove itself (AFF4's block and map hashes) is checked alongside.
+    const selfCheck = rec ? undefined : reader.checkStored?.(o.signal ? { signal: o.signal } : {});
     const run = await runPipeline({
       source: {
         read: async (into, pos) => {
@@ -157,7 +159,11 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const copied = !run.interrupted && run.failure === undefined;
     if (run.failure !== undefined) error = run.failure instanceof ExhibitError ? run.failure : new ExhibitError('INTERNAL', describeSystemError(run.failure));
     else if (run.interrupted) error = new ExhibitError('INTERRUPTED', 'interrupted; run the conversion again (delete its partial output first)');
+    const integrity = await selfCheck;
     const mismatch = compared.find((c) => !c.equal);
+    if (copied && integrity && integrity.problems.length > 0) {
+      error = new ExhibitError('VERIFY_FAILED', `the source image does not match what it stores about itself: ${integrity.problems[0]}${integrity.problems.length > 1 ? ` (and ${integrity.problems.length - 1} more problems)` : ''}`);
+    }
     if (copied && mismatch) {
       error = new ExhibitError('VERIFY_FAILED', `the converted media's ${mismatch.algorithm.toUpperCase()} is ${mismatch.computed}, but the source records ${mismatch.recorded}: the source image does not hold what was acquired`);
     }
@@ -168,7 +174,9 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     }
     const fileSums = d?.files ?? (writer.layout.kind === 'slices' ? fileSha256s(d) : undefined);
     const finished = timestamp();
-    const verified = compared.length > 0 && compared.every((c) => c.equal);
+    const selfProved = integrity !== undefined && integrity.checks.length > 0 && integrity.problems.length === 0;
+    const verified = (compared.length > 0 && compared.every((c) => c.equal)) || (compared.length === 0 && selfProved);
+    if (!error && selfProved) warnings.push(`the source's ${integrity.checks.length} stored hashes of its own parts all match the bytes read`);
     if (!error && !verified) warnings.push('the source records no hash, so the conversion could not be checked against it');
     const record = assembleRecord({
       kind: 'exhibit conversion',

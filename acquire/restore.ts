@@ -59,7 +59,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     const stored = reader.storedHashes;
     const reference = rec?.result === 'complete' && rec.media.hashes
       ? { against: 'the record', hashes: rec.media.hashes }
-      : !rec && (stored.md5 || stored.sha1)
+      : !rec && Object.keys(stored).length > 0
         ? { against: 'the hash stored in the image', hashes: stored as Digests }
         : undefined;
     if (rec && rec.result !== 'complete') throw new ExhibitError('IMAGE_INVALID', `the record ${recordPath} says the acquisition is incomplete: there is no whole image to restore`);

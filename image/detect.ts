@@ -46,9 +46,10 @@ export function detect(head: Uint8Array, tail: Uint8Array, formats: readonly Rea
   // A fixed-size VHD is the disk followed by a 512-byte footer (511 from some old tools).
   if (ascii(tail, Math.max(0, tail.length - 512), 'conectix') || ascii(tail, Math.max(0, tail.length - 511), 'conectix')) return { kind: 'unsupported', what: 'a virtual PC disk (VHD)' };
   if (ascii(head, 0, 'PK\x03\x04')) {
-    const text = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
-    const aff4 = /information\.turtle|container\.description|aff4/i.test(text(head)) || /aff4/i.test(text(tail));
-    return { kind: 'unsupported', what: aff4 ? 'an AFF4 image (a zip container)' : 'a zip archive (AFF4 or other)' };
+    // An AFF4 container whose first bytes did not say so keeps its volume URN in the zip comment, at the end.
+    const aff4 = formats.find((f) => f.name === 'aff4');
+    if (aff4 && Buffer.from(tail.buffer, tail.byteOffset, tail.length).toString('latin1').includes('aff4://')) return { kind: 'format', format: aff4 };
+    return { kind: 'unsupported', what: 'a zip archive' };
   }
   return { kind: 'none' };
 }

@@ -4,6 +4,7 @@
  * suite in image/conformance.test.ts.
  */
 
+import type { Digests } from '../core/crypto.js';
 import type { Compression } from './ewf/chunk-codec.js';
 import type { MediaType } from './ewf/layout.js';
 import type { FormatName, ReadableFormatName } from './registry.js';
@@ -135,6 +136,24 @@ export interface ImageWriter {
   close(): Promise<ImageFile[]>;
 }
 
+/** One value an image stores about itself, and what exhibit computed for it. */
+export interface StoredCheck {
+  /** What the value is of, in words: "the block map hash", "image stream aff4://... (linear)". */
+  subject: string;
+  /** The stored value, in words: "the SHA-512 block map hash stored in the image". */
+  against: string;
+  algorithm: string;
+  expected: string;
+  computed: string;
+  equal: boolean;
+}
+
+/** The outcome of `checkStored`: every stored value compared, and the damage located on the way. */
+export interface StoredIntegrity {
+  checks: StoredCheck[];
+  problems: string[];
+}
+
 /** Random access to the media of an image. */
 export interface ImageReader {
   readonly format: ReadableFormatName;
@@ -146,8 +165,8 @@ export interface ImageReader {
   readonly warnings: readonly string[];
   /** Bytes per sector, when the format says (E01); undefined when it does not. */
   readonly sectorSize: number | undefined;
-  /** Hashes of the media the image stores itself (E01: MD5, SHA-1); empty when none. */
-  readonly storedHashes: Readonly<{ md5?: string; sha1?: string }>;
+  /** Linear hashes of the media the image stores itself (E01: MD5, SHA-1; AFF4: any of MD5, SHA-1, SHA-256, SHA-512); empty when none. */
+  readonly storedHashes: Readonly<Digests>;
   /** Case facts the image stores (an E01's header); undefined when the format has none. */
   readonly caseFacts: ImageCaseFacts | undefined;
   /** Sector ranges the image lists as unreadable at acquisition. */
@@ -160,6 +179,12 @@ export interface ImageReader {
    * goes on. The data may live in a buffer reused by the next unit.
    */
   units(): AsyncGenerator<ScannedUnit>;
+  /**
+   * Check, in full, whatever else the image stores to prove itself (AFF4: block hashes, map
+   * hashes, image stream hashes, the block map hash); absent for formats whose checks are all
+   * in `units()` and `storedHashes`.
+   */
+  checkStored?(o: { signal?: AbortSignal; inline?: boolean }): Promise<StoredIntegrity>;
   /** Read up to `length` bytes at media `offset` into `into`; returns the count (short only at the end). */
   read(into: Uint8Array, offset: number, length: number): Promise<number>;
   close(): Promise<void>;

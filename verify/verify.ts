@@ -38,6 +38,8 @@ export interface Comparison {
   equal: boolean;
   /** Whether this account can anchor a verdict (a signed entry, the store, --expect, the source); the record alone cannot. */
   anchor: boolean;
+  /** What the value is of, when not the media (a value the image stores about its own parts: AFF4 block map hash, stream hashes). */
+  subject?: string;
 }
 
 export interface VerifyReport {
@@ -228,7 +230,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     // image with no record (another tool's E01), as ewfverify counts it.
     const references: { against: string; hashes: Digests; anchor: boolean }[] = [];
     if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes, anchor: false });
-    if (reader.storedHashes.md5 || reader.storedHashes.sha1) references.push({ against: STORED_IN_IMAGE, hashes: reader.storedHashes, anchor: !rec });
+    if (Object.keys(reader.storedHashes).length > 0) references.push({ against: STORED_IN_IMAGE, hashes: reader.storedHashes, anchor: !rec });
     for (const a of anchors) {
       const media = (a.entry.entry.payload as { media?: { hashes?: Digests } }).media?.hashes;
       if (media) references.push({ against: a.from, hashes: media, anchor: true });
@@ -242,7 +244,8 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const split = reader.format === 'split-raw' && reader.files.length > 1 ? fs.statSync(reader.files[0]!).size : undefined;
     o.onStart?.(reader.size, reader.files);
     const containerFiles = readableFormatOf(reader.format).container;
-    const [scan, containerSums] = await Promise.all([
+    const stored = reader.checkStored?.({ ...(o.signal ? { signal: o.signal } : {}), ...(o.inline !== undefined ? { inline: o.inline } : {}) });
+    const [scan, containerSums, integrity] = await Promise.all([
       scanMedia(reader, {
         algorithms: [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])],
         sectorSize,
@@ -252,6 +255,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         ...(o.inline !== undefined ? { inline: o.inline } : {}),
       }),
       containerFiles ? fileSums(reader.files, o.inline ?? reader.size < INLINE_BELOW, o.signal) : Promise.resolve(undefined),
+      stored,
     ]);
     if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
     report.units = scan.units;
@@ -291,10 +295,14 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         if (!equal) problems.push(`${a.toUpperCase()} of the media is ${computed}, ${r.against} says ${expected}`);
       }
     }
+    // What the image stores about its own parts (AFF4), each value recomputed from the bytes: like a stored media hash, it anchors only an image with no record.
+    for (const c of integrity?.checks ?? []) comparisons.push({ ...c, anchor: !rec });
+    problems.push(...(integrity?.problems ?? []));
     const unreadable = rec?.read_errors?.unreadable_sectors ?? reader.errorRanges.reduce((n, e) => n + e.sectors, 0);
     if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
 
-    if (!comparisons.some((c) => c.anchor && c.against !== STORED_IN_IMAGE) && comparisons.some((c) => c.anchor)) {
+    const selfStored = (c: Comparison) => c.against === STORED_IN_IMAGE || c.subject !== undefined;
+    if (!comparisons.some((c) => c.anchor && !selfStored(c)) && comparisons.some((c) => c.anchor)) {
       notes.push('this rests on the hash stored in the image alone: it shows the image is intact since it was written, not who wrote it; compare the hash with the acquiring side\'s report, or give it with --expect');
     }
     settle(report);

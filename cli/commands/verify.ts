@@ -142,10 +142,11 @@ function reportText(r: VerifyReport): string {
   out.push(`verifying ${r.target}${img ? `: ${img.format}, ${img.files.length} file${img.files.length === 1 ? '' : 's'}, ${formatBytes(img.media_bytes)} of media` : ''}`);
   if (r.record) out.push(`  record  ${r.record.file} (case ${r.record.case}, evidence ${r.record.evidence}, ${r.record.result})`);
   for (const [a, h] of Object.entries(r.hashes)) {
-    const against = r.comparisons.filter((c) => c.algorithm === a && c.against !== SOURCE);
+    const against = r.comparisons.filter((c) => c.algorithm === a && c.against !== SOURCE && c.subject === undefined);
     const words = against.length === 0 ? 'nothing records it' : against.map((c) => `${c.equal ? 'matches' : 'DIFFERS FROM'} ${c.against}`).join(', ');
     out.push(`  ${a.padEnd(7)} ${h}  ${words}`);
   }
+  for (const c of r.comparisons.filter((x) => x.subject !== undefined)) out.push(`  stored  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'matches' : 'DIFFERS FROM'} ${c.against}`);
   for (const f of img?.files ?? []) {
     const state = f.recorded_sha256 ? (f.sha256 !== undefined && digestsEqual(f.sha256, f.recorded_sha256) ? 'matches the record' : 'DIFFERS from the record') : 'not recorded';
     out.push(`  file    ${f.name}  ${formatBytes(f.size)}  sha256 ${f.sha256 ?? '?'}  ${state}`);

@@ -1,0 +1,224 @@
+/**
+ * The AFF4 reader on images built here (every chunk compression, maps with
+ * zero, repeated-byte, unknown and unreadable regions, ZIP64), the snappy
+ * decoder against snappyjs's encoder, the LZ4 decoder against the lz4 tool's
+ * blocks, and hostile containers: each refused with a clear error, quickly.
+ */
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import snappy from 'snappyjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExhibitError } from '../../core/errors.js';
+import { buildAff4, expectedMedia, zipOf, type Compression, type Region } from '../../test/helpers/aff4-builder.js';
+import { tempDir } from '../../test/helpers/cli.js';
+import { openImage } from '../open.js';
+import { lz4Decode, snappyDecode } from './codecs.js';
+
+const work = tempDir('exhibit-aff4-');
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function media(size: number, seed: number): Buffer {
+  const b = Buffer.alloc(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = i % 4096 < 2048 ? (x >>> 24) & 0x0f : 0x41 + (i % 7); // half noisy, half compressible
+  }
+  return b;
+}
+
+async function readAll(file: string) {
+  const { reader, warnings } = await openImage(file);
+  try {
+    const buf = Buffer.alloc(reader.size);
+    const n = await reader.read(buf, 0, reader.size);
+    const units: Buffer[] = [];
+    const damaged: unknown[] = [];
+    for await (const u of reader.units()) {
+      if ('data' in u) units.push(Buffer.from(u.data));
+      else damaged.push(u.error);
+    }
+    const stored = await reader.checkStored!({ inline: true });
+    return { reader, data: buf.subarray(0, n), walked: Buffer.concat(units), damaged, stored, warnings };
+  } finally {
+    await reader.close();
+  }
+}
+
+function write(name: string, bytes: Buffer): string {
+  const f = path.join(work, name);
+  fs.writeFileSync(f, bytes);
+  return f;
+}
+
+async function refusal(file: string): Promise<ExhibitError> {
+  const t = Date.now();
+  const err = await openImage(file).then(
+    async (o) => {
+      await o.reader.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  expect(Date.now() - t).toBeLessThan(10_000);
+  expect(err).toBeInstanceOf(ExhibitError);
+  return err as ExhibitError;
+}
+
+describe('chunk decoders', () => {
+  it('snappy: decodes what snappyjs encodes, of every kind of data', () => {
+    for (const [i, d] of [media(70_000, 3), Buffer.alloc(65536, 7), crypto.randomBytes(5000), Buffer.from('abcabcabcabcabcabc'.repeat(900)), Buffer.alloc(0)].entries()) {
+      const out = snappyDecode(snappy.compress(d), 1 << 20);
+      expect(Buffer.from(out).equals(d), `sample ${i}`).toBe(true);
+    }
+  });
+  it('snappy: a declared length past the limit, a copy reaching before the start, or a cut stream is an error', () => {
+    const good = Buffer.from(snappy.compress(Buffer.alloc(4096, 1)));
+    expect(() => snappyDecode(good, 4095)).toThrow(/more than the chunk size/);
+    expect(() => snappyDecode(Buffer.from([10, 0x01 | (5 << 2), 0x10]), 100)).toThrow(/reaches back/);
+    expect(() => snappyDecode(good.subarray(0, good.length - 1), 4096)).toThrow();
+  });
+  it('lz4: decodes blocks made by the lz4 tool', (ctx) => {
+    if (spawnSync('lz4', ['--version']).status !== 0) ctx.skip(); // needs the lz4 command (apt-get install lz4)
+    for (const [i, d] of [media(32768, 9), Buffer.alloc(32768, 0), crypto.randomBytes(32768)].entries()) {
+      const r = spawnSync('lz4', ['-c', '-B4', '--no-frame-crc', '-BI'], { input: d });
+      const frame = r.stdout;
+      // Frame: magic, FLG, BD, (content size), header checksum; then one block: 4-byte size, data.
+      const flg = frame[4]!;
+      let at = 7 + (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0);
+      const size = frame.readUInt32LE(at);
+      at += 4;
+      const block = frame.subarray(at, at + (size & 0x7fffffff));
+      const out = size & 0x80000000 ? block : lz4Decode(block, 32768);
+      expect(Buffer.from(out).equals(d), `sample ${i}`).toBe(true);
+    }
+  });
+  it('lz4: output past the limit and matches before the start are errors', () => {
+    expect(() => lz4Decode(Buffer.from([0x1f, 0x41, 1, 0, 0xff, 0xff, 0xff, 0xff]), 64)).toThrow(/passes the chunk size|past the chunk size/);
+    expect(() => lz4Decode(Buffer.from([0x10, 0x41, 5, 0]), 64)).toThrow(/reaches back/);
+  });
+});
+
+describe('AFF4 images built here', () => {
+  const regions: Region[] = [
+    { start: 0, length: 40_000, kind: 'data' },
+    { start: 40_000, length: 8192, kind: 'zero' },
+    { start: 48_192, length: 1536, kind: 'unreadable' },
+    { start: 49_728, length: 3000, kind: 'ff' },
+    { start: 52_728, length: 2_100_000, kind: 'unknown' },
+    { start: 2_152_728, length: 20_000, kind: 'data' },
+  ];
+  const size = 2_172_728;
+  const m = media(size, 5);
+  for (const compression of ['stored', 'deflate', 'zlib', 'snappy', 'lz4'] as Compression[]) {
+    it(`${compression} chunks, every kind of map region: reads back as the standard defines, and every stored hash checks`, async () => {
+      const file = write(`${compression}.aff4`, buildAff4(m, { compression, regions, zip64: compression === 'snappy' }));
+      const r = await readAll(file);
+      const want = expectedMedia(m, regions);
+      expect(r.reader.size).toBe(size);
+      expect(r.data.equals(want)).toBe(true);
+      expect(r.walked.equals(want)).toBe(true);
+      expect(r.damaged).toEqual([]);
+      expect(r.stored.problems).toEqual([]);
+      expect(r.stored.checks.length).toBeGreaterThanOrEqual(8);
+      expect(r.stored.checks.every((c) => c.equal)).toBe(true);
+      expect(r.reader.errorRanges).toEqual([{ first_sector: Math.floor(48_192 / 512), sectors: Math.ceil((48_192 + 1536) / 512) - Math.floor(48_192 / 512) }]);
+      expect(r.reader.caseFacts).toMatchObject({ case: 'CASE-7', evidence: 'EV-7', examiner: 'Test Examiner', model: 'Test Disk 1', serial: 'SN-123', physical: true });
+      expect(r.warnings.join(' ')).toMatch(/2100000 bytes .*UnknownData/);
+    });
+  }
+
+  it('linear media hashes on the image are its stored hashes', async () => {
+    const small = media(50_000, 2);
+    const file = write('hashed.aff4', buildAff4(small, { imageHashes: true }));
+    const { reader } = await openImage(file);
+    expect(reader.storedHashes).toEqual({ md5: crypto.createHash('md5').update(small).digest('hex'), sha1: crypto.createHash('sha1').update(small).digest('hex') });
+    await reader.close();
+  });
+
+  it('a chunk altered in place (still a valid chunk) is found by its block hash, with its media bytes', async () => {
+    const small = crypto.randomBytes(40_000);
+    const img = buildAff4(small, { compression: 'stored' });
+    const at = img.indexOf(small.subarray(16_400, 16_464));
+    img[at] = img[at]! ^ 0xff;
+    const r = await readAll(write('altered.aff4', img));
+    expect(r.stored.problems.some((p) => /chunk 4 of stream .*media bytes 16384 to 20479.*MD5 block hash differs/.test(p))).toBe(true);
+    expect(r.stored.checks.some((c) => !c.equal && /block map hash/.test(c.against))).toBe(true);
+  });
+});
+
+describe('hostile AFF4 containers: a clear error, in bounded time', () => {
+  const m = media(20_000, 8);
+  const rebuild = (change: (members: [string, Buffer][]) => void) => {
+    // Rebuild a container from the builder's members, changed.
+    const img = buildAff4(m, { compression: 'snappy' });
+    const members: [string, Buffer][] = [];
+    let p = 0;
+    while (img.readUInt32LE(p) === 0x04034b50) {
+      const n = img.readUInt16LE(26 + p);
+      const x = img.readUInt16LE(28 + p);
+      const size = img.readUInt32LE(18 + p);
+      members.push([img.subarray(p + 30, p + 30 + n).toString(), Buffer.from(img.subarray(p + 30 + n + x, p + 30 + n + x + size))]);
+      p += 30 + n + x + size;
+    }
+    change(members);
+    return zipOf(members, 'aff4://00000000-1111-2222-3333-444444444444', false);
+  };
+  const member = (ms: [string, Buffer][], suffix: string) => ms.find(([n]) => n.endsWith(suffix))!;
+
+  it('an encrypted AFF4 is named and refused', async () => {
+    const e = await refusal(write('enc.aff4', buildAff4(m, { extraTurtle: '<aff4://k> a aff4:PasswordWrappedKeyBag .' })));
+    expect(e.code).toBe('IMAGE_UNSUPPORTED');
+    expect(e.message).toMatch(/encrypted AFF4 image/);
+  });
+  it('a bevy index pointing past its bevy', async () => {
+    const f = write('index.aff4', rebuild((ms) => member(ms, '00000000.index')[1].writeBigUInt64LE(1n << 40n, 12)));
+    const { reader } = await openImage(f);
+    const err = await reader.read(Buffer.alloc(20_000), 0, 20_000).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/past the end of its .*bevy/);
+    await reader.close();
+  });
+  it('a map of 2^63 bytes', async () => {
+    const e = await refusal(write('huge.aff4', rebuild((ms) => {
+      const t = member(ms, 'information.turtle');
+      t[1] = Buffer.from(t[1].toString().replaceAll('"20000"^^xsd:long', '"9223372036854775807"^^xsd:long'));
+    })));
+    expect(e.message).toMatch(/more than exhibit can address/);
+  });
+  it('a map that targets itself (a loop)', async () => {
+    const e = await refusal(write('loop.aff4', rebuild((ms) => {
+      const idx = member(ms, '/idx');
+      idx[1] = Buffer.from(idx[1].toString().replace('aff4://aaaaaaaa-0000-0000-0000-000000000003', 'aff4://aaaaaaaa-0000-0000-0000-000000000002'));
+    })));
+    expect(e.message).toMatch(/targets itself/);
+  });
+  it('a map point outside the media, and overlapping points', async () => {
+    expect((await refusal(write('out.aff4', rebuild((ms) => member(ms, '/map')[1].writeBigUInt64LE(1n << 50n, 0))))).message).toMatch(/runs past the end/);
+    expect((await refusal(write('overlap.aff4', rebuild((ms) => {
+      const p = member(ms, '/map');
+      p[1] = Buffer.concat([p[1], p[1]]);
+    })))).message).toMatch(/overlaps/);
+  });
+  it('a zip bomb: a member that inflates past its declared size', async () => {
+    // A deflated information.turtle declaring 100 bytes but inflating to 10 MiB.
+    const bomb = zlib.deflateRawSync(Buffer.alloc(10 << 20));
+    const members: [string, Buffer][] = [['container.description', Buffer.from('aff4://x')], ['information.turtle', bomb]];
+    const z = zipOf(members, 'aff4://x', false);
+    // Mark information.turtle deflated with a small declared size, in the local and central headers.
+    let p = z.indexOf(Buffer.from('PK\x01\x02', 'latin1'));
+    p = z.indexOf(Buffer.from('PK\x01\x02', 'latin1'), p + 4);
+    z.writeUInt16LE(8, p + 10);
+    z.writeUInt32LE(100, p + 24);
+    const e = await refusal(write('bomb.aff4', z));
+    expect(e.message).toMatch(/does not inflate to its declared 100 bytes/);
+  });
+  it('a zip directory counting more members than it holds', async () => {
+    const z = buildAff4(m);
+    z.writeUInt16LE(0xfffe, z.length - 22 - 43 + 10);
+    expect((await refusal(write('count.aff4', z))).message).toMatch(/counts 65534 members/);
+  });
+});
+
