@@ -89,18 +89,23 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
     const orig = path.join(work, 'orig', format);
     const images = fs.readdirSync(orig).filter((n) => /^EV\.(raw|\d{3}|E\d\d|zst)$/.test(n)).sort();
     const first = images[0]!;
-    const dir = path.join(work, 'mutant', format);
+    // Two copies: the whole folder, and the image files alone. Each mutant changes one file of one
+    // copy, which is put back from the original after its verification (verify writes nothing).
+    const full = path.join(work, 'mutant', format, 'full');
+    const bare = path.join(work, 'mutant', format, 'alone');
+    fs.cpSync(orig, full, { recursive: true });
+    fs.mkdirSync(bare, { recursive: true });
+    for (const n of images) fs.copyFileSync(path.join(orig, n), path.join(bare, n));
     const seed = 0x5eed0000 + format.length;
     const rand = rng(seed);
     const tally: Record<string, number> = { verified: 0, failed: 0, unverifiable: 0, error: 0 };
     for (let i = 0; i < MUTATIONS_PER_FORMAT; i++) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.cpSync(orig, dir, { recursive: true });
-      // Every other mutant loses its record and custody log: then only the image vouches for itself
+      // Every other mutant has no record and custody log: then only the image vouches for itself
       // (an E01's stored hashes), which is where a lenient reader would be fooled.
       const alone = i % 2 === 1;
-      if (alone) for (const n of fs.readdirSync(dir)) if (!images.includes(n)) fs.rmSync(path.join(dir, n), { recursive: true });
-      const m = mutate(path.join(dir, images[Math.floor(rand() * images.length)]!), rand);
+      const dir = alone ? bare : full;
+      const victim = images[Math.floor(rand() * images.length)]!;
+      const m = mutate(path.join(dir, victim), rand);
       const where = `${format} mutation ${i} (seed ${seed}${alone ? ', image alone' : ''}): ${m.kind} of ${m.n} at byte ${m.at} of ${m.file}`;
       try {
         const r = await withTimeout(verifyImage({ target: alone ? path.join(dir, first) : dir, inline: true }), 10_000, where);
@@ -112,8 +117,12 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
       } catch (err) {
         if (!(err instanceof ExhibitError) || err.code === 'INTERNAL') throw new Error(`${where}: ${err instanceof Error ? err.stack : String(err)}`);
         tally.error!++;
+      } finally {
+        fs.copyFileSync(path.join(orig, victim), path.join(dir, victim));
       }
     }
+    expect(fs.readdirSync(full).sort(), 'verify wrote nothing beside the image').toEqual(fs.readdirSync(orig).sort());
+    expect(fs.readdirSync(bare).sort()).toEqual([...images].sort());
     console.log(`${format}: ${MUTATIONS_PER_FORMAT} mutations: ${Object.entries(tally).map(([k, v]) => `${v} ${k}`).join(', ')}`);
     expect(tally.failed! + tally.error!).toBeGreaterThan(MUTATIONS_PER_FORMAT / 3);
   }, 300_000);

@@ -15,7 +15,7 @@ import type { CheckedEntry } from '../core/custody-check.js';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { evidenceOfRecordName, isRecordFileName, recordBesideImage, type AcquisitionRecord } from '../core/record.js';
-import { readRecord } from '../core/record/read.js';
+import { readRecord, type ReadRecord } from '../core/record/read.js';
 import { isFirstImageFile } from '../image/names.js';
 import { openImage } from '../image/open.js';
 import { readableFormatOf } from '../image/registry.js';
@@ -88,6 +88,8 @@ export interface VerifyOptions {
 interface Target {
   image: string;
   record?: string;
+  /** The record as read when the target was resolved (read once: what names the image is what is checked). */
+  read?: ReadRecord | Error;
 }
 
 /** What to verify: an image file, the record beside one, or the folder holding them. */
@@ -117,18 +119,19 @@ function resolveTarget(target: string): Target {
  * so the rest is still checked; without one, the damaged record is the whole answer.
  */
 function fromRecord(file: string): Target {
-  let first: string | undefined; // a plain file name: the record's check makes sure
+  let read: ReadRecord;
   try {
-    first = readRecord(file).record.image.files[0]?.name;
+    read = readRecord(file);
   } catch (err) {
     const stem = evidenceOfRecordName(file);
     const dir = path.dirname(file);
     const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && isFirstImageFile(n)).sort();
     if (images.length === 0) throw new ExhibitError('VERIFY_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
-    return { image: path.join(dir, images[0]!), record: file };
+    return { image: path.join(dir, images[0]!), record: file, read: err instanceof Error ? err : new Error(String(err)) };
   }
+  const first = read.record.image.files[0]?.name; // a plain file name: the record's check makes sure
   if (first === undefined) throw new ExhibitError('VERIFY_FAILED', `the record ${file} names no image file in its folder`);
-  return { image: path.join(path.dirname(file), first), record: file };
+  return { image: path.join(path.dirname(file), first), record: file, read };
 }
 
 export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
@@ -160,7 +163,8 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     let recordSha: string | undefined; // set with `rec`, from the same bytes
     if (recordPath) {
       try {
-        const read = readRecord(recordPath);
+        const read = t.record === recordPath && t.read ? t.read : readRecord(recordPath);
+        if (read instanceof Error) throw read;
         rec = read.record;
         recordSha = read.sha256;
         report.record = { file: recordPath, sha256: recordSha, result: String(rec.result), evidence: String(rec.evidence), case: String(rec.case) };
