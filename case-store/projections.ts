@@ -80,6 +80,7 @@ export function projectEntry(e: CustodyEntry): Projection | undefined {
           to_key: str(to.key),
           purpose: str(p.purpose),
           location: str(p.location),
+          override: str(obj(p.override).reason),
         },
       };
     }
