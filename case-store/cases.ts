@@ -204,8 +204,8 @@ export function recordReport(store: CaseStore, caseNumber: string, signer: Signe
   });
 }
 
-/** Log an event about an evidence item that only the custody log records (an image restored). Returns the entry's number. */
-export function recordEvidenceEvent(store: CaseStore, caseNumber: string, kind: 'image.restored', evidence: string, signer: Signer, payload: Record<string, CanonicalValue | undefined>): number {
+/** Log an event about an evidence item that only the custody log records (an image restored, a drive cloned). Returns the entry's number. */
+export function recordEvidenceEvent(store: CaseStore, caseNumber: string, kind: 'image.restored' | 'drive.cloned', evidence: string, signer: Signer, payload: Record<string, CanonicalValue | undefined>): number {
   return store.immediate(() => {
     const c = store.getCase(caseNumber);
     const entries = appendToCase(store, c, [{ kind, payload: { evidence, ...payload }, signers: [signer] }]);

@@ -92,6 +92,7 @@ export function projectEntry(e: CustodyEntry): Projection | undefined {
       return undefined; // checked against examiner_keys instead
     case 'image.restored':
     case 'image.converted':
+    case 'drive.cloned':
       return undefined; // the log alone holds it
   }
 }
