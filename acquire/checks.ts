@@ -15,11 +15,32 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** Evidence ids become file names: letters, digits, dot, dash and underscore only. */
 export function checkEvidenceId(id: string): void {
-  if (!SAFE_ID.test(id) || id.includes('..')) {
+  if (!isSafeEvidenceId(id)) {
     throw new ExhibitError('USAGE', `evidence id "${id}" cannot be used as a file name`, {
       hints: ['use letters, digits, dot, dash and underscore, starting with a letter or digit (for example EV-001 or 2026-0117.HDD1)'],
     });
   }
+}
+
+export function isSafeEvidenceId(id: string): boolean {
+  return SAFE_ID.test(id) && !id.includes('..');
+}
+
+/**
+ * A file name made from text that is not one (another tool's evidence number: empty, blank, `Item 3/B`):
+ * each run of other characters becomes one dash, dots never come in pairs, and the ends are letters or
+ * digits. Empty when nothing usable is left.
+ */
+export function safeEvidenceName(text: string): string {
+  const s = text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 100)
+    .replace(/[^A-Za-z0-9]+$/, '');
+  return isSafeEvidenceId(s) ? s : '';
 }
 
 /** The nearest folder that exists on the way to `dir` (where room and device are measured). */

@@ -22,7 +22,7 @@ import { BadSectorMap, parseFill, type BadRange } from '../source/bad-sectors.js
 import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource, type ReadOnlyProof } from '../source/read-only.js';
 import { SourceReader } from '../source/source-reader.js';
 import { openSource, type SourceFacts } from '../source/source.js';
-import { openTarget, probeTarget, readBackHashes, refuseTarget, writeAll } from '../source/target.js';
+import { openTarget, probeTarget, publishTarget, readBackHashes, refuseTarget, writeAll, writePath } from '../source/target.js';
 
 export interface CloneOptions {
   source: string;
@@ -44,6 +44,7 @@ export interface CloneOptions {
 
 export interface CloneOutcome {
   recordFile: string;
+  target: string; // where the clone is: the target, or <target>.partial when it did not check out
   source: SourceFacts;
   bytes: number;
   sourceHashes: Digests;
@@ -86,40 +87,9 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     const fill = parseFill(o.fill, facts.logical_sector_size);
     const bad = new BadSectorMap();
     const reader = SourceReader.of(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad);
-    target = await openTarget(probe);
-    const t = target;
-    o.onPhase?.('cloning', bytes);
-    async function* pieces(): AsyncGenerator<Uint8Array> {
-      const buf = Buffer.alloc(PIECE);
-      for (let pos = 0; pos < bytes; pos += PIECE) {
-        if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', `interrupted after ${formatBytes(pos)}: the target holds part of the source`);
-        const n = Math.min(PIECE, bytes - pos);
-        await reader.read(buf.subarray(0, n), pos);
-        await writeAll(t, buf.subarray(0, n), pos, o.target);
-        yield buf.subarray(0, n);
-      }
-    }
-    const jobs = o.hashes.map((a) => ({ id: a, algorithm: a }));
-    const sourceSums = await hashStream(pieces(), jobs, { size: bytes, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
-    await t.sync().catch((err: unknown) => {
-      throw new ExhibitError('OUTPUT_WRITE', `cannot make the target ${o.target} durable: ${describeSystemError(err)}`, { cause: err });
-    });
-    await t.close();
-    target = undefined;
-    const readOnly = await proof.finish();
-    o.onPhase?.('reading back', bytes);
-    const targetSums = await readBackHashes(o.target, bytes, o.hashes, o.onProgress, 0, o.signal);
-    const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(o.hashes.map((a) => [a, m.get(a)![0]!]));
-    const out: CloneOutcome = { recordFile: o.recordFile, source: facts, bytes, sourceHashes: pick(sourceSums), targetHashes: pick(targetSums), readOnly, unreadable: bad.ranges, problems: [] };
-    for (const a of o.hashes) {
-      if (!digestsEqual(out.sourceHashes[a]!, out.targetHashes[a]!)) out.problems.push(`${a.toUpperCase()} of the target read back is ${out.targetHashes[a]}, the source's is ${out.sourceHashes[a]}`);
-    }
-    if (!readOnly.unchanged) out.problems.push('the source changed while it was read: its write counters or file attributes moved');
-    const record = {
-      record: 'exhibit clone',
-      record_version: 1,
-      result: out.problems.length === 0 ? 'complete' : 'failed',
-      problems: out.problems,
+    const written = writePath(probe); // a new file is <target>.partial until read back and checked
+    const targetFields = (p: string) => ({ path: p, kind: targetFacts?.kind ?? 'file', size_bytes: targetFacts?.size_bytes ?? bytes, ...(targetFacts?.device ? { device: targetFacts.device } : {}) });
+    const common = () => ({
       tool: { name: 'exhibit', version: o.version, node: process.version, openssl: process.versions.openssl ?? 'unknown' },
       command_line: o.commandLine,
       host: { hostname: os.hostname(), user: os.userInfo().username },
@@ -127,8 +97,76 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       started,
       finished: timestamp(),
       source: facts,
+    });
+    let copied = 0;
+    let sourceSums: Map<string, string[]>;
+    let readOnly: ReadOnlyProof | undefined;
+    let targetSums: Map<string, string[]>;
+    try {
+      target = await openTarget(probe);
+      const t = target;
+      o.onPhase?.('cloning', bytes);
+      async function* pieces(): AsyncGenerator<Uint8Array> {
+        const buf = Buffer.alloc(PIECE);
+        for (let pos = 0; pos < bytes; pos += PIECE) {
+          if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', `interrupted after ${formatBytes(pos)}: the target holds part of the source`);
+          const n = Math.min(PIECE, bytes - pos);
+          await reader.read(buf.subarray(0, n), pos);
+          await writeAll(t, buf.subarray(0, n), pos, written);
+          copied = pos + n;
+          yield buf.subarray(0, n);
+        }
+      }
+      const jobs = o.hashes.map((a) => ({ id: a, algorithm: a }));
+      sourceSums = await hashStream(pieces(), jobs, { size: bytes, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
+      await t.sync().catch((err: unknown) => {
+        throw new ExhibitError('OUTPUT_WRITE', `cannot make the target ${written} durable: ${describeSystemError(err)}`, { cause: err });
+      });
+      await t.close();
+      target = undefined;
+      readOnly = await proof.finish();
+      o.onPhase?.('reading back', bytes);
+      targetSums = await readBackHashes(written, bytes, o.hashes, o.onProgress, 0, o.signal);
+    } catch (err) {
+      // A clone that stops still leaves its record, saying incomplete and how far it got.
+      await target?.close().catch(() => undefined);
+      target = undefined;
+      const why = err instanceof ExhibitError ? err.message : describeSystemError(err);
+      const ro = readOnly ?? (await proof.finish().catch(() => undefined));
+      const record = {
+        record: 'exhibit clone',
+        record_version: 1,
+        result: 'incomplete',
+        incomplete_reason: why,
+        ...common(),
+        ...(ro ? { read_only: ro } : {}),
+        target: targetFields(written),
+        bytes,
+        bytes_copied: copied,
+        read_errors: { unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries },
+      };
+      await writeFileAtomic(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`);
+      const hints = [...(probe.facts ? [] : [`what was written is left unfinished as ${written} (never under the target's own name)`]), `the clone record says incomplete: ${o.recordFile}`];
+      if (err instanceof ExhibitError) throw new ExhibitError(err.code, err.message, { cause: err.cause ?? err, hints: [...err.hints, ...hints] });
+      throw new ExhibitError('OUTPUT_WRITE', why, { cause: err, hints });
+    }
+    const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(o.hashes.map((a) => [a, m.get(a)![0]!]));
+    const out: CloneOutcome = { recordFile: o.recordFile, target: written, source: facts, bytes, sourceHashes: pick(sourceSums), targetHashes: pick(targetSums), readOnly, unreadable: bad.ranges, problems: [] };
+    for (const a of o.hashes) {
+      if (!digestsEqual(out.sourceHashes[a]!, out.targetHashes[a]!)) out.problems.push(`${a.toUpperCase()} of the target read back is ${out.targetHashes[a]}, the source's is ${out.sourceHashes[a]}`);
+    }
+    if (!readOnly.unchanged) out.problems.push('the source changed while it was read: its write counters or file attributes moved');
+    // Checked: a new file takes its name. One that does not match keeps the name that says it is unfinished.
+    if (out.problems.length === 0) await publishTarget(probe);
+    out.target = out.problems.length === 0 ? o.target : written;
+    const record = {
+      record: 'exhibit clone',
+      record_version: 1,
+      result: out.problems.length === 0 ? 'complete' : 'failed',
+      problems: out.problems,
+      ...common(),
       read_only: readOnly,
-      target: { path: o.target, kind: targetFacts?.kind ?? 'file', size_bytes: targetFacts?.size_bytes ?? bytes, ...(targetFacts?.device ? { device: targetFacts.device } : {}) },
+      target: targetFields(out.target),
       bytes,
       hashes: { source: out.sourceHashes, target_read_back: out.targetHashes },
       read_errors: { unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries },

@@ -18,7 +18,8 @@ import { timestamp } from '../core/time.js';
 import { openImage } from '../image/open.js';
 import { formatOf } from '../image/registry.js';
 import type { ImageFile } from '../image/types.js';
-import { checkEvidenceId, prepareOutputDir, refuseExisting, refuseNoRoom } from './checks.js';
+import { PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
+import { checkEvidenceId, isSafeEvidenceId, prepareOutputDir, safeEvidenceName, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName } from './journal.js';
 import { lockIfFolderExists, lockOutput, type OutputLock } from './output-lock.js';
 import { runPipeline } from './pipeline.js';
@@ -47,6 +48,8 @@ export interface ConvertOutcome {
   warnings: string[];
   /** How the source was identified, when worth saying (no container signature: read as raw media). */
   notes: string[];
+  /** Files left under `<name>.partial` by a conversion that did not finish. */
+  partialFiles: string[];
   error?: ExhibitError;
 }
 
@@ -55,6 +58,25 @@ function sourceRecord(base: string): { path: string; record: AcquisitionRecord }
   const p = recordBesideImage(base);
   if (!fs.existsSync(p)) return undefined;
   return { path: p, record: readRecord(p).record };
+}
+
+/**
+ * The name of the new files: `-e` as given (checked), else the source's evidence number when it is a
+ * file name, else that number made safe, else the source file's stem made safe. Another tool's E01
+ * often leaves the number empty, blank, or writes text such as `Item 3/B`; the original is kept
+ * verbatim in the record (`converted_from.evidence_number`) whenever the name differs from it.
+ */
+function newFilesName(given: string | undefined, number: string | undefined, stem: string): { name: string; original?: string; said?: string } {
+  if (given !== undefined) {
+    checkEvidenceId(given);
+    return { name: given };
+  }
+  if (number !== undefined && isSafeEvidenceId(number)) return { name: number };
+  const fromNumber = number === undefined ? '' : safeEvidenceName(number);
+  const name = fromNumber || safeEvidenceName(stem) || 'image';
+  const why = number === undefined ? 'the source names no evidence number' : number.trim() === '' ? `the source's evidence number is ${number === '' ? 'empty' : 'blank'}` : `the source's evidence number "${number}" is not a file name`;
+  const from = fromNumber ? 'made from it' : name === 'image' ? 'no usable name in it or the file name' : `from the file name ${stem}`;
+  return { name, ...(number !== undefined ? { original: number } : {}), said: `${why}: the new files are named ${name} (${from}; -e chooses another)` };
 }
 
 export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
@@ -73,8 +95,9 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     if (rec?.media.size_bytes !== undefined && rec.media.size_bytes + (rec.media.padding_bytes ?? 0) !== reader.size) {
       throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media but its record says ${rec.media.size_bytes + (rec.media.padding_bytes ?? 0)}`);
     }
-    const evidence = o.evidence ?? rec?.evidence ?? h?.evidence ?? path.basename(base);
-    checkEvidenceId(evidence);
+    const named = newFilesName(o.evidence, rec?.evidence ?? h?.evidence, path.basename(base));
+    const evidence = named.name;
+    if (named.said) notes.push(named.said);
     const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
     const target = formatOf(o.settings.format);
     if (target.wholeSectors && reader.size % sectorSize !== 0) {
@@ -95,7 +118,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       sectorSize,
       facts: {
         case: rec?.case ?? h?.case ?? '',
-        evidence,
+        evidence: named.original ?? evidence, // the image's own field keeps the number as the source gave it
         examiner: rec?.examiner ?? h?.examiner ?? '',
         ...((rec?.description ?? h?.description) ? { description: rec?.description ?? h?.description } : {}),
         ...((rec?.notes ?? h?.notes) ? { notes: rec?.notes ?? h?.notes } : {}),
@@ -106,13 +129,15 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         acquired: rec ? new Date(rec.started.utc) : new Date(),
       },
       version: o.version,
+      staged: true, // <name>.partial until the media is checked against the source's hashes
     });
     const recordPath = recordPathFor(outDir, evidence);
     const inputs = reader.files.map((f) => path.resolve(f));
     for (const n of [...writer.plannedFiles(reader.size), recordFileName(evidence)]) {
       if (inputs.includes(path.join(outDir, n))) throw new ExhibitError('OUTPUT_ON_SOURCE', `the output ${path.join(outDir, n)} would replace the image being converted`);
     }
-    const planned = [...writer.plannedFiles(reader.size), recordFileName(evidence), journalFileName(evidence)];
+    const images = writer.plannedFiles(reader.size);
+    const planned = [...images, ...images.map((n) => `${n}${PARTIAL_SUFFIX}`), recordFileName(evidence), journalFileName(evidence)];
     refuseExisting(outDir, evidence, planned);
     await refuseNoRoom(outDir, reader.size + 1024 * 1024);
     await prepareOutputDir(outDir);
@@ -157,7 +182,11 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     let error: ExhibitError | undefined;
     let files: ImageFile[] = [];
     const copied = !run.interrupted && run.failure === undefined;
-    if (run.failure !== undefined) error = run.failure instanceof ExhibitError ? run.failure : new ExhibitError('INTERNAL', describeSystemError(run.failure));
+    const damaged = run.failure instanceof ExhibitError ? run.failure.damaged : undefined;
+    if (damaged) {
+      // Damage in the source image is a failed check of it (exit 4), not a failure of exhibit.
+      error = new ExhibitError('VERIFY_FAILED', `the source image is damaged: ${(run.failure as ExhibitError).message}; ${run.bytesDone} bytes were converted before it`);
+    } else if (run.failure !== undefined) error = run.failure instanceof ExhibitError ? run.failure : new ExhibitError('INTERNAL', describeSystemError(run.failure));
     else if (run.interrupted) error = new ExhibitError('INTERRUPTED', 'interrupted; run the conversion again (delete its partial output first)');
     const integrity = await selfCheck;
     const mismatch = compared.find((c) => !c.equal);
@@ -169,9 +198,12 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     }
     try {
       files = copied && !error ? await writer.finish({ ...(computed.md5 ? { md5: computed.md5 } : {}), ...(computed.sha1 ? { sha1: computed.sha1 } : {}), unreadable }) : await writer.close();
+      // The checked image takes its final names; until then its files are <name>.partial.
+      if (!error) await publishStaged(outDir, files.map((f) => f.name));
     } catch (err) {
       error ??= err instanceof ExhibitError ? err : new ExhibitError('OUTPUT_WRITE', describeSystemError(err), { cause: err });
     }
+    const left = error ? files.map((f) => `${f.name}${PARTIAL_SUFFIX}`).filter((n) => fs.existsSync(path.join(outDir, n))) : [];
     const fileSums = d?.files ?? (writer.layout.kind === 'slices' ? fileSha256s(d) : undefined);
     const finished = timestamp();
     const selfProved = integrity !== undefined && integrity.checks.length > 0 && integrity.problems.length === 0;
@@ -197,14 +229,15 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       settings: o.settings,
       files: files.map((f, i) => {
         const sha256 = f.sha256 ?? fileSums?.[i];
-        return { name: f.name, size: f.size, ...(sha256 && !error ? { sha256 } : {}) };
+        return { name: error ? `${f.name}${PARTIAL_SUFFIX}` : f.name, size: f.size, ...(sha256 && !error ? { sha256 } : {}) };
       }),
       media: {
         size_bytes: rec?.media.size_bytes ?? reader.size,
         sector_size: sectorSize,
         sectors: Math.floor(reader.size / sectorSize),
         trailing_bytes: reader.size % sectorSize,
-        bytes_acquired: rec?.media.bytes_acquired ?? reader.size,
+        // What this conversion wrote: all the media when it finished, else the bytes before it stopped.
+        bytes_acquired: error ? Math.min(run.bytesDone, rec?.media.bytes_acquired ?? reader.size) : (rec?.media.bytes_acquired ?? reader.size),
         ...(rec?.media.padding_bytes ? { padding_bytes: rec.media.padding_bytes } : {}),
         ...(d && !error
           ? {
@@ -228,15 +261,17 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       sessions: rec?.sessions ?? [],
       convertedFrom: {
         format: reader.format,
+        ...(named.original !== undefined ? { evidence_number: named.original } : {}),
         files: inputs,
         ...(recPath ? { record: recPath } : {}),
         hashes_compared: compared,
+        ...(damaged ? { damaged } : {}),
         verified,
         converted: { started, finished, ...(o.examiner ? { by: o.examiner } : {}) },
       },
     });
     await writeFileAtomic(recordPath, renderRecord(record));
-    return { record, recordPath, compared, verified, warnings, notes, ...(error ? { error } : {}) };
+    return { record, recordPath, compared, verified, warnings, notes, partialFiles: left, ...(error ? { error } : {}) };
   } finally {
     await reader.close();
     await lock?.release();

@@ -17,7 +17,7 @@ import { recordBesideImage } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
 import { formatBytes } from '../core/units.js';
 import { openImage } from '../image/open.js';
-import { openTarget, probeTarget, readBackHashes, refuseTarget, writeAll } from '../source/target.js';
+import { leftPartial, openTarget, probeTarget, publishTarget, readBackHashes, refuseTarget, writeAll, writePath } from '../source/target.js';
 
 export interface RestoreOptions {
   image: string;
@@ -49,6 +49,7 @@ const PIECE = 4 * 1024 * 1024;
 export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
   const { reader, base } = await openImage(o.image);
   let target: fsp.FileHandle | undefined;
+  let staged: string | undefined; // a new file's <name>.partial, while it is not checked
   try {
     const recordPath = recordBesideImage(base);
     const rec = fs.existsSync(recordPath) ? readRecord(recordPath).record : undefined;
@@ -70,6 +71,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     const kind = facts?.kind ?? 'file';
     await refuseTarget(probe, mediaBytes, { yes: o.yes, known: o.known, mustNotHold: reader.files });
     target = await openTarget(probe);
+    if (!probe.facts) staged = writePath(probe);
     const t = target;
     o.onPhase?.('writing', mediaBytes);
     async function* written(): AsyncGenerator<Uint8Array> {
@@ -100,7 +102,7 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
     target = undefined;
 
     o.onPhase?.('reading back', mediaBytes);
-    const readSums = await readBackHashes(o.target, mediaBytes, algorithms, o.onProgress, padding, o.signal);
+    const readSums = await readBackHashes(writePath(probe), mediaBytes, algorithms, o.onProgress, padding, o.signal);
     const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(algorithms.map((a) => [a, m.get(a)![0]!]));
     const out: RestoreOutcome = {
       image: o.image,
@@ -120,7 +122,13 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
       const want = reference?.hashes[a];
       if (want && !digestsEqual(want, out.written[a]!)) out.problems.push(`${a.toUpperCase()} of the media written is ${out.written[a]}, ${reference!.against} says ${want}`);
     }
+    if (out.problems.length === 0) {
+      await publishTarget(probe);
+      staged = undefined;
+    } else out.target = writePath(probe); // not what it should hold: it keeps the name that says so
     return out;
+  } catch (err) {
+    throw staged && fs.existsSync(staged) ? leftPartial(err, staged) : err;
   } finally {
     await target?.close().catch(() => undefined);
     await reader.close();

@@ -10,4 +10,12 @@ try {
   }
   throw err;
 }
+// A reader that stops early (exhibit --help | head -1) closes the pipe: what exhibit would still print
+// goes nowhere, quietly, and the command finishes what it was doing (an acquisition is not cut short).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') stream.write = () => true;
+    else throw err;
+  });
+}
 process.exitCode = await main(process.argv);

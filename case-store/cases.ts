@@ -1,9 +1,11 @@
 /** The case operations that write to a case's custody log, each one transaction. */
+import { currentHolder } from '../core/custody-holders.js';
 import type { CheckedEntry } from '../core/custody-check.js';
 import type { CanonicalValue } from '../core/canonical-json.js';
 import { ExhibitError } from '../core/errors.js';
 import { checkName } from '../core/text.js';
-import { appendToCase, checkCase, requireIntact, type Append } from './custody-log.js';
+import { appendToCase, checkCase, logLines, requireIntact, type Append } from './custody-log.js';
+import { splitLogLine, type CustodyEntry } from '../core/custody.js';
 import type { Signer } from './keys.js';
 import { evidencePayload, type EvidenceItem } from './payloads.js';
 import type { CaseRow, CaseStore } from './store.js';
@@ -74,6 +76,21 @@ export function logForEvidence(
   });
 }
 
+/** The case's entries as written, parsed but not checked (the append that follows checks the whole log). */
+function parsedEntries(store: CaseStore, c: CaseRow): { seq: number; entry: CustodyEntry }[] {
+  const out: { seq: number; entry: CustodyEntry }[] = [];
+  logLines(store, c).forEach((line, i) => {
+    const split = splitLogLine(line);
+    if (!split) return;
+    try {
+      out.push({ seq: i + 1, entry: JSON.parse(split.entryBytes) as CustodyEntry });
+    } catch {
+      /* a damaged line: the check names it */
+    }
+  });
+  return out;
+}
+
 export interface TransferParty {
   name: string;
   signer?: Signer; // present when that party signs (the releasing party always does)
@@ -87,6 +104,7 @@ export function recordTransfer(
   to: TransferParty,
   purpose: string,
   location: string,
+  override?: string,
 ): Written {
   return store.immediate(() => {
     const c = store.getCase(caseNumber);
@@ -94,12 +112,22 @@ export function recordTransfer(
       requireIntact(store, c); // a missing item may be a deleted one: say that first
       throw new ExhibitError('NOT_FOUND', `there is no evidence ${evidence} in case ${c.number}`, { hints: [`register it with: exhibit evidence add ${c.number} ${evidence} ...`] });
     }
+    // Custody follows the evidence: only its holder, by the log, can pass it on, unless a reason is logged.
+    const holder = currentHolder(parsedEntries(store, c), evidence);
+    if (holder !== undefined && holder !== from.name && override === undefined) {
+      requireIntact(store, c); // a log changed behind exhibit's back is named before any holder it seems to show
+      throw new ExhibitError('USAGE', `${from.name} does not hold ${evidence}: by the custody log of case ${c.number}, ${holder} does`, {
+        hints: [`if ${from.name} really has it (the log missed a handover), record why: --override "<reason>"`],
+      });
+    }
+    if (override !== undefined && holder === from.name) throw new ExhibitError('USAGE', `${from.name} holds ${evidence} by the log: --override is only for a transfer from someone who does not`);
     const payload = {
       evidence,
       from: { name: from.name, key: from.fingerprint },
       to: { name: to.name, key: to.signer?.fingerprint },
       purpose,
       location,
+      ...(override !== undefined ? { override: { reason: override, ...(holder !== undefined ? { holder } : {}) } } : {}),
     };
     const signers = to.signer ? [from, to.signer] : [from];
     return { case: c, entries: appendToCase(store, c, [{ kind: 'custody.transferred', payload, signers }]) };
@@ -176,8 +204,8 @@ export function recordReport(store: CaseStore, caseNumber: string, signer: Signe
   });
 }
 
-/** Log an event about an evidence item that only the custody log records (an image restored). Returns the entry's number. */
-export function recordEvidenceEvent(store: CaseStore, caseNumber: string, kind: 'image.restored', evidence: string, signer: Signer, payload: Record<string, CanonicalValue | undefined>): number {
+/** Log an event about an evidence item that only the custody log records (an image restored, a drive cloned). Returns the entry's number. */
+export function recordEvidenceEvent(store: CaseStore, caseNumber: string, kind: 'image.restored' | 'drive.cloned', evidence: string, signer: Signer, payload: Record<string, CanonicalValue | undefined>): number {
   return store.immediate(() => {
     const c = store.getCase(caseNumber);
     const entries = appendToCase(store, c, [{ kind, payload: { evidence, ...payload }, signers: [signer] }]);

@@ -103,4 +103,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (case_id, entry_seq)
   );
   `,
+  // 3: a transfer from someone the log does not show holding the item is recorded only with a reason.
+  `
+  ALTER TABLE transfers ADD COLUMN override TEXT;  -- the reason given with --override, else NULL
+  `,
 ];

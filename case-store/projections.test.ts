@@ -39,8 +39,10 @@ describe('projectEntry (the rows the custody log gives)', () => {
   it('a transfer names both parties; a verification and a report take the entry time and actor', () => {
     expect(projectEntry(entry('custody.transferred', { evidence: 'EV-1', from: { name: 'A', key: 'ka' }, to: { name: 'B', key: 'kb' }, purpose: 'lab', location: 'L' }))).toEqual({
       table: 'transfers',
-      values: { evidence: 'EV-1', time_utc: time.utc, from_name: 'A', from_key: 'ka', to_name: 'B', to_key: 'kb', purpose: 'lab', location: 'L' },
+      values: { evidence: 'EV-1', time_utc: time.utc, from_name: 'A', from_key: 'ka', to_name: 'B', to_key: 'kb', purpose: 'lab', location: 'L', override: null },
     });
+    const overridden = entry('custody.transferred', { evidence: 'EV-1', from: { name: 'A', key: 'ka' }, to: { name: 'B' }, purpose: 'lab', location: 'L', override: { reason: 'handed over unlogged', holder: 'C' } });
+    expect(projectEntry(overridden)?.values.override).toBe('handed over unlogged');
     expect(projectEntry(entry('verification.performed', { evidence: 'EV-1', result: 'verified' }))).toEqual({
       table: 'verifications',
       values: { evidence: 'EV-1', time_utc: time.utc, examiner: 'Ann Example', result: 'verified' },
@@ -48,7 +50,7 @@ describe('projectEntry (the rows the custody log gives)', () => {
     expect(projectEntry(entry('report.issued', { file: 'r.pdf', sha256: 'h' }))).toEqual({ table: 'reports', values: { time_utc: time.utc, examiner: 'Ann Example', file: 'r.pdf', sha256: 'h' } });
   });
 
-  it('key registrations, restores and conversions give no row: the log alone holds them', () => {
-    for (const kind of ['key.registered', 'image.restored', 'image.converted'] as const) expect(projectEntry(entry(kind, {}))).toBeUndefined();
+  it('key registrations, restores, conversions and clones give no row: the log alone holds them', () => {
+    for (const kind of ['key.registered', 'image.restored', 'image.converted', 'drive.cloned'] as const) expect(projectEntry(entry(kind, {}))).toBeUndefined();
   });
 });

@@ -80,6 +80,7 @@ export function projectEntry(e: CustodyEntry): Projection | undefined {
           to_key: str(to.key),
           purpose: str(p.purpose),
           location: str(p.location),
+          override: str(obj(p.override).reason),
         },
       };
     }
@@ -91,6 +92,7 @@ export function projectEntry(e: CustodyEntry): Projection | undefined {
       return undefined; // checked against examiner_keys instead
     case 'image.restored':
     case 'image.converted':
+    case 'drive.cloned':
       return undefined; // the log alone holds it
   }
 }

@@ -45,6 +45,8 @@ export function describeEntry(e: CustodyEntry): string {
     }
     case 'image.restored':
       return `${s(p.evidence)} restored onto ${s(p.target)}: ${s(p.result)}`;
+    case 'drive.cloned':
+      return `${s(p.evidence)} cloned onto ${s(p.target)}: ${s(p.result)}`;
   }
 }
 

@@ -1,6 +1,6 @@
 /** Opening the case store and finding who signs, for the commands that write to a custody log. */
 import fs from 'node:fs';
-import { CaseStore, createKey, exhibitPaths, findKey, loadConfig, loadSigner, checkExaminerName, type CaseRow, type Signer } from '../case-store/index.js';
+import { CaseStore, createKey, hasEvidence, exhibitPaths, findKey, loadConfig, loadSigner, checkExaminerName, type CaseRow, type Signer } from '../case-store/index.js';
 import { ExhibitError } from '../core/errors.js';
 import { info } from './messages.js';
 import { readPassphrase } from './passphrase.js';
@@ -67,6 +67,20 @@ export function withCaseSigner<T>(caseNumber: string, examinerFlag: string | und
       return undefined;
     }
     return use(store, c, loadSigner(store, examiner, readPassphrase(passphraseFile)));
+  } finally {
+    store.close();
+  }
+}
+
+/** Refuse (exit 2) a case or evidence item this machine's store does not hold: said before any work starts. */
+export function requireEvidenceItem(caseNumber: string, evidence: string): void {
+  const paths = exhibitPaths(io().env);
+  if (!fs.existsSync(paths.database)) throw new ExhibitError('USAGE', `there is no case store at ${paths.database}, so no case ${caseNumber} to log against`);
+  const store = CaseStore.openReadOnly(paths);
+  try {
+    const c = store.findCase(caseNumber.trim());
+    if (!c) throw new ExhibitError('USAGE', `there is no case "${caseNumber}" in the case store ${paths.database}`, { hints: ['list the cases with: exhibit case list'] });
+    if (!hasEvidence(store, c, evidence)) throw new ExhibitError('USAGE', `there is no evidence ${evidence} in case ${c.number}`, { hints: [`register it with: exhibit evidence add ${c.number} ${evidence} ...`] });
   } finally {
     store.close();
   }

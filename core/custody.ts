@@ -39,6 +39,7 @@ export const CUSTODY_KINDS = [
   'report.issued',
   'image.restored',
   'image.converted',
+  'drive.cloned',
 ] as const;
 export type CustodyKind = (typeof CUSTODY_KINDS)[number];
 
@@ -54,6 +55,7 @@ export const KIND_WORDS: Record<CustodyKind, string> = {
   'report.issued': 'report issued',
   'image.restored': 'image restored',
   'image.converted': 'image converted',
+  'drive.cloned': 'drive cloned',
 };
 
 export interface Party {

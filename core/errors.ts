@@ -36,12 +36,20 @@ export class ExhibitError extends Error {
   override readonly name = 'ExhibitError';
   readonly code: ErrorCode;
   readonly hints: readonly string[];
+  /** For a damaged unit of an image (an E01 chunk, a zstd frame): the media bytes it covers, first to last. */
+  readonly damaged?: { first_byte: number; last_byte: number };
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; hints?: string[] } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; hints?: string[]; damaged?: { first_byte: number; last_byte: number } } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hints = options.hints ?? [];
+    if (options.damaged) this.damaged = options.damaged;
   }
+}
+
+/** The same error, naming the media bytes `first`..`last` as the damaged range. */
+export function withDamagedRange(err: ExhibitError, first: number, last: number): ExhibitError {
+  return new ExhibitError(err.code, err.message, { cause: err.cause ?? err, hints: [...err.hints], damaged: { first_byte: first, last_byte: last } });
 }
 
 /** The errno code of a Node system error, if it is one. */

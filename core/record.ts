@@ -94,9 +94,13 @@ export interface RecordRange {
 /** For a converted image: the image it came from, and the hashes compared. */
 export interface RecordConvertedFrom {
   format: string;
+  /** The source's evidence number verbatim, when the new files had to be named otherwise (empty, blank, not a file name). */
+  evidence_number?: string;
   files: string[];
   record?: string;
   hashes_compared: { algorithm: string; recorded: string; computed: string; equal: boolean }[];
+  /** The media bytes of the damaged unit (E01 chunk, zstd frame) the conversion stopped at. */
+  damaged?: { first_byte: number; last_byte: number };
   verified: boolean;
   converted: { started: Timestamp; finished: Timestamp; by?: string };
 }

@@ -64,7 +64,7 @@ export async function openImage(file: string): Promise<OpenedImage> {
       const opened = await named.open(p, file);
       return { reader: opened.reader, base, warnings: opened.warnings, notes: [] };
     } catch (err) {
-      if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
+      if (!(err instanceof ExhibitError) || (err.code !== 'IMAGE_INVALID' && err.code !== 'IMAGE_UNSUPPORTED')) throw err;
       throw refuse(`${file} is named as ${named.title} but does not start as one (no known container signature): ${err.message}`);
     }
   }

@@ -15,8 +15,14 @@ export class OutputFile {
   size = 0;
 
   private adopt = false;
+  /** Where the bytes go: the final path, or `<final>.partial` until `publishStaged` gives the file its name. */
+  readonly filePath: string;
+  private readonly finalName: string;
 
-  constructor(readonly filePath: string) {}
+  constructor(finalPath: string, staged = false) {
+    this.filePath = staged ? `${finalPath}${PARTIAL_SUFFIX}` : finalPath;
+    this.finalName = path.basename(finalPath);
+  }
 
   /**
    * An existing file of an interrupted image: it is opened read-write, cut to
@@ -37,8 +43,9 @@ export class OutputFile {
     return f;
   }
 
+  /** The file's final name (also while it is written under `<name>.partial`). */
   get name(): string {
-    return path.basename(this.filePath);
+    return this.finalName;
   }
 
   get opened(): boolean {
@@ -127,6 +134,34 @@ export class OutputFile {
     this.handle = undefined;
     if (h) await h.close();
   }
+}
+
+/** An output written under `<name>.partial` is not finished: it takes its name only once checked. */
+export const PARTIAL_SUFFIX = '.partial';
+
+/**
+ * Give each staged file (`<name>.partial` in `dir`) its final name, never replacing a file: a hard link
+ * (which fails if the name exists) then the `.partial` name removed; where the file system has no hard
+ * links, a rename after checking the name is free. The folder is synced so the names are durable.
+ */
+export async function publishStaged(dir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const final = path.join(dir, name);
+    const partial = `${final}${PARTIAL_SUFFIX}`;
+    try {
+      await fs.link(partial, final);
+      await fs.unlink(partial);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (code === 'EEXIST') throw new ExhibitError('OUTPUT_EXISTS', `${final} appeared while exhibit wrote ${partial}; exhibit never overwrites an image (the checked image is left as ${partial})`, { cause: err });
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw outputError(err, final, 'create');
+      if (await fs.stat(final).then(() => true, () => false)) throw new ExhibitError('OUTPUT_EXISTS', `${final} appeared while exhibit wrote ${partial}; exhibit never overwrites an image`);
+      await fs.rename(partial, final).catch((e: unknown) => {
+        throw outputError(e, final, 'create');
+      });
+    }
+  }
+  if (names.length > 0) await syncDirectory(dir);
 }
 
 /** fsync a folder so that files created or renamed in it survive a crash. */

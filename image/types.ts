@@ -43,6 +43,8 @@ export interface WriterRequest {
   facts: WriterFacts;
   version: string;
   threads?: number;
+  /** Write each file under `<name>.partial`; the caller gives the files their names once checked (`publishStaged`). */
+  staged?: boolean;
 }
 
 /** Case facts an image carries in its own fields (an E01's header), as the image gives them. */

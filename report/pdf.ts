@@ -11,6 +11,7 @@ import type { RecordDevice } from '../core/record.js';
 import { timestamp, type Timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
 import type { ReportData } from './data.js';
+import { drawHolders } from './holders.js';
 import { breakable, fields, furnish, heading, newDocument, paragraph, type Doc } from './layout.js';
 import { table } from './table.js';
 import type { ReportTemplate, Section } from './template.js';
@@ -220,6 +221,7 @@ const SECTION: Record<Section, Renderer> = {
         ],
         rows,
       );
+    drawHolders(doc, d.entries);
     heading(doc, 'All custody log entries', 2);
     table(
       doc,

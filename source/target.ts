@@ -18,6 +18,7 @@ import type { KnownEvidence } from '../core/evidence-identity.js';
 import { hashStream } from '../core/hash-stream.js';
 import { EVIDENCE_FILE_MODE } from '../core/modes.js';
 import { formatBytes } from '../core/units.js';
+import { PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
 import { readRoFlag } from './block-device.js';
 import { refuseEvidenceTarget } from './evidence-guard.js';
 import { checkMounts, checkOutputNotOnSource } from './read-only.js';
@@ -80,13 +81,34 @@ export async function refuseTarget(t: TargetProbe, mediaBytes: number, o: Target
   }
 }
 
+/**
+ * Where the target's bytes go: a device itself, but a new file as `<file>.partial`, which takes its
+ * name only once read back and checked (`publishTarget`), so an interrupted run never leaves a file
+ * that looks finished.
+ */
+export function writePath(t: TargetProbe): string {
+  return t.facts ? t.path : `${t.path}${PARTIAL_SUFFIX}`;
+}
+
 /** Open the probed target for writing: O_EXCL makes a new file, and on a device a claim no mount or other opener can share. */
 export async function openTarget(t: TargetProbe): Promise<fsp.FileHandle> {
+  const p = writePath(t);
   try {
-    return await fsp.open(t.path, t.facts ? fs.constants.O_WRONLY | fs.constants.O_EXCL : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, EVIDENCE_FILE_MODE);
+    return await fsp.open(p, t.facts ? fs.constants.O_WRONLY | fs.constants.O_EXCL : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, EVIDENCE_FILE_MODE);
   } catch (err) {
-    throw new ExhibitError('OUTPUT_WRITE', `cannot open the target ${t.path} for writing: ${describeSystemError(err)}`, { cause: err });
+    throw new ExhibitError('OUTPUT_WRITE', `cannot open the target ${p} for writing: ${describeSystemError(err)}`, { cause: err });
   }
+}
+
+/** The error of a run that stopped after it began a new target file: the same, adding where the unfinished file is. */
+export function leftPartial(err: unknown, partial: string): unknown {
+  if (!(err instanceof ExhibitError)) return err;
+  return new ExhibitError(err.code, err.message, { cause: err.cause ?? err, hints: [...err.hints, `what was written is left unfinished as ${partial} (never under the target's own name)`] });
+}
+
+/** A new file that was read back and checked takes its name (never replacing one); a device has nothing to do. */
+export async function publishTarget(t: TargetProbe): Promise<void> {
+  if (!t.facts) await publishStaged(path.dirname(path.resolve(t.path)), [path.basename(t.path)]);
 }
 
 /** Write all of `data` at `pos`, or fail naming the byte. */

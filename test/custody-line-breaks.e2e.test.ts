@@ -122,7 +122,7 @@ describe('a source file and an output folder whose names hold every line break a
     expect((acq.payload as { folder: string }).folder).toBe(out);
     expect(run(['case', 'show', CASE]).code).toBe(0);
 
-    const t = run(['custody', 'transfer', CASE, EV, '--from', 'J. Doe', '--to', 'K. Smith', '--purpose', 'second', '--location', 'Lab 3']);
+    const t = run(['custody', 'transfer', CASE, EV, '--from', 'K. Smith', '--to', 'J. Doe', '--purpose', 'second', '--location', 'Lab 3']);
     expect(t.code, t.stderr).toBe(0);
     expect(run(['custody', 'export', CASE, out, '-e', EV]).code).toBe(0);
 
@@ -226,7 +226,7 @@ describe('a log written by an older exhibit, with these characters raw (not esca
     const env = { EXHIBIT_HOME: copy };
     const log = run(['custody', 'log', CASE], env);
     expect(log.code, log.stdout + log.stderr).toBe(0);
-    const t = run(['custody', 'transfer', CASE, EV, '--from', 'K. Smith', '--to', 'J. Doe', '--purpose', 'return', '--location', 'Lab 2'], env);
+    const t = run(['custody', 'transfer', CASE, EV, '--from', 'J. Doe', '--to', 'K. Smith', '--purpose', 'return', '--location', 'Lab 2'], env);
     expect(t.code, t.stderr).toBe(0);
     expect(run(['custody', 'log', CASE], env).code).toBe(0);
   });

@@ -24,14 +24,15 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /**
  * The four commands that decode an image, each pointed at `image` (outputs go to fresh places), with
- * the exit code each gives for a damaged one: verify fails it (4), convert and restore stop (1), and
- * inspect lists what it could not read among its findings (0).
+ * the exit code each gives for a damaged one: verify fails it (4), convert stops at the damaged unit
+ * as a failed check of the source (4), restore stops (1), and inspect lists what it could not read
+ * among its findings (0).
  */
 function decodeAll(image: string, tag: string): { what: string; args: string[]; code: number }[] {
   return [
     { what: 'verify', args: ['verify', image], code: 4 },
     { what: 'inspect', args: ['inspect', image, '--json'], code: 0 },
-    { what: 'convert', args: ['convert', image, '--to', 'raw', '-o', path.join(work, `conv-${tag}`), '-e', 'X'], code: 1 },
+    { what: 'convert', args: ['convert', image, '--to', 'raw', '-o', path.join(work, `conv-${tag}`), '-e', 'X'], code: 4 },
     { what: 'restore', args: ['restore', image, path.join(work, `restored-${tag}.dd`), '--no-record'], code: 1 },
   ];
 }

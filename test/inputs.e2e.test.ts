@@ -271,8 +271,8 @@ describe('SIGTERM and SIGINT end every command with exit 130', () => {
     fs.closeSync(fs.openSync(img, 'w'));
     fs.truncateSync(img, 256 * 1024 * 1024);
     const target = path.join(dir, 'restored.dd');
-    // The target is opened twice: to be written, then to be read back.
-    const r = await run(['restore', img, target, '--no-record'], { signalAt: 'open:restored.dd:SIGTERM:2' });
+    // The target (a new file: restored.dd.partial until checked) is opened twice: to be written, then to be read back.
+    const r = await run(['restore', img, target, '--no-record'], { signalAt: 'open:restored.dd.partial:SIGTERM:2', limitMs: 60_000 }); // 256 MiB written and fsynced first: slow disks need time
     expect(r.signal, r.stderr).toBeNull();
     expect(r.code, r.stderr).toBe(130);
     expectOneLineError(r.stderr, /interrupted while reading the target back/);

@@ -279,25 +279,29 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         return { name: path.basename(f), size: fs.statSync(f).size, ...(sums[i] ? { sha256: sums[i] } : {}), ...(recorded ? { recorded_sha256: recorded } : {}) };
       }),
     };
+    // One problem per file and per hash, naming every reference it was compared with.
     for (const f of report.image.files) {
-      if (f.recorded_sha256 && f.sha256 && !digestsEqual(f.recorded_sha256, f.sha256)) problems.push(`${f.name}: its SHA-256 is ${f.sha256}, the record says ${f.recorded_sha256}`);
-    }
-    for (const a of anchors) {
-      const entryFiles = (a.entry.entry.payload as { files?: { name?: unknown; sha256?: unknown }[] }).files ?? [];
-      for (const ef of entryFiles) {
-        const f = report.image.files.find((x) => x.name === ef.name);
-        if (f?.sha256 && typeof ef.sha256 === 'string' && !digestsEqual(ef.sha256, f.sha256)) problems.push(`${f.name}: its SHA-256 is ${f.sha256}, ${a.from} says ${ef.sha256}`);
+      if (!f.sha256) continue;
+      const refs: { against: string; expected: string }[] = f.recorded_sha256 ? [{ against: 'the record', expected: f.recorded_sha256 }] : [];
+      for (const a of anchors) {
+        const ef = ((a.entry.entry.payload as { files?: { name?: unknown; sha256?: unknown }[] }).files ?? []).find((x) => x.name === f.name);
+        if (typeof ef?.sha256 === 'string') refs.push({ against: a.from, expected: ef.sha256 });
       }
+      const line = mismatchLine(`${f.name}: its SHA-256`, f.sha256, refs);
+      if (line) problems.push(line);
     }
 
     for (const r of references) {
       for (const [a, expected] of Object.entries(r.hashes)) {
         const computed = scan.hashes[a as HashAlgorithm];
         if (!computed || typeof expected !== 'string') continue;
-        const equal = digestsEqual(expected, computed);
-        comparisons.push({ against: r.against, algorithm: a, expected, computed, equal, anchor: r.anchor });
-        if (!equal) problems.push(`${a.toUpperCase()} of the media is ${computed}, ${r.against} says ${expected}`);
+        comparisons.push({ against: r.against, algorithm: a, expected, computed, equal: digestsEqual(expected, computed), anchor: r.anchor });
       }
+    }
+    for (const a of new Set(comparisons.map((c) => c.algorithm))) {
+      const mine = comparisons.filter((c) => c.algorithm === a);
+      const line = mismatchLine(`${a.toUpperCase()} of the media`, mine[0]!.computed, mine);
+      if (line) problems.push(line);
     }
     // What the image stores about its own parts (AFF4), each value recomputed from the bytes: like a stored media hash, it anchors only an image with no record.
     for (const c of integrity?.checks ?? []) comparisons.push({ ...c, anchor: !rec });
@@ -361,4 +365,23 @@ function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, p
     }
   }
   for (const name of found) if (!listed.includes(name)) problems.push(`${name} is part of the image but not in the record (an extra file)`);
+}
+
+/**
+ * "<what> is <computed>, A and B say <x>; C says <y>", with any reference that agrees named at the end:
+ * one line for one hash, whatever the number of references. Undefined when every reference agrees.
+ */
+function mismatchLine(what: string, computed: string, refs: readonly { against: string; expected: string }[]): string | undefined {
+  const differ = refs.filter((r) => !digestsEqual(r.expected, computed));
+  if (differ.length === 0) return undefined;
+  const groups = new Map<string, string[]>();
+  for (const r of differ) groups.set(r.expected.toLowerCase(), [...(groups.get(r.expected.toLowerCase()) ?? []), r.against]);
+  const said = [...groups].map(([hash, names]) => `${listed(names)} ${names.length === 1 ? 'says' : 'say'} ${hash}`).join('; ');
+  const agree = refs.filter((r) => digestsEqual(r.expected, computed)).map((r) => r.against);
+  return `${what} is ${computed}, ${said}${agree.length > 0 ? ` (${listed(agree)} ${agree.length === 1 ? 'gives' : 'give'} the same as the media)` : ''}`;
+}
+
+function listed(names: readonly string[]): string {
+  const u = [...new Set(names)];
+  return u.length <= 1 ? (u[0] ?? '') : `${u.slice(0, -1).join(', ')} and ${u[u.length - 1]}`;
 }

@@ -13,6 +13,9 @@ import { phasedProgress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 import { examinerName } from '../store.js';
 import { commandLine, io } from '../io.js';
+import { info } from '../messages.js';
+import { recordEvidenceEvent } from '../../case-store/index.js';
+import { requireEvidenceItem, withCaseSigner } from '../store.js';
 
 interface CloneFlags {
   record?: string;
@@ -22,6 +25,9 @@ interface CloneFlags {
   retries: string;
   fill: string;
   allowMounted?: boolean;
+  case?: string;
+  evidence?: string;
+  passphraseFile?: string;
   json?: boolean;
 }
 
@@ -43,9 +49,12 @@ export function cloneCommand(version: string): Command {
       .option('--hash <list>', 'hashes to compute on both ends', DEFAULT_HASHES.join(','))
       .option('--retries <n>', 'extra attempts for each unreadable sector, 0 to 100', '2')
       .option('--fill <fill>', 'what an unreadable sector holds on the target: zero, or pattern:<hex>', 'zero')
+      .option('-c, --case <number>', "the case the source belongs to: the clone is logged in its custody log (with --evidence)")
+      .option('-e, --evidence <id>', 'the evidence item the source is (with --case)')
+      .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
       .option('--allow-mounted', 'clone although a file system of the source is mounted read-write (recorded)')
       .option('--json', 'print the outcome as JSON')
-      .addHelpText('after', '\nExample:\n  exhibit clone /dev/sdb /dev/sdc --yes --record /cases/2026-0117/sdb-to-sdc.clone.yaml -x "J. Doe"\n\nExit codes: 0 cloned and both ends match, 3 cloned but some source sectors unreadable (filled), 4 the ends differ, 1 failed, 2 refused.'),
+      .addHelpText('after', '\nExample:\n  exhibit clone /dev/sdb /dev/sdc --yes --record /cases/2026-0117/sdb-to-sdc.clone.yaml -x "J. Doe"\n\nA source that is an evidence item (--case and --evidence) has its clone logged in the case\'s custody log.\nA new target file is written as <file>.partial and takes its name once read back and checked; a clone that\nstops leaves the .partial file and a record that says incomplete.\n\nExit codes: 0 cloned and both ends match, 3 cloned but some source sectors unreadable (filled), 4 the ends differ, 1 failed, 2 refused.'),
     async ([source, target], f) => {
       if (!f.record) throw new ExhibitError('USAGE', 'required option --record not given: say where the clone record goes');
       const examiner = examinerName(f.examiner, 'who clones');
@@ -54,6 +63,8 @@ export function cloneCommand(version: string): Command {
       } catch (err) {
         throw new ExhibitError('USAGE', (err as Error).message, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
       }
+      if ((f.case === undefined) !== (f.evidence === undefined)) throw new ExhibitError('USAGE', `--${f.case === undefined ? 'case' : 'evidence'} not given: a clone is logged against an evidence item of a case, named by both`);
+      if (f.case !== undefined) requireEvidenceItem(f.case, f.evidence!); // found now, not after hours of copying
       const progress = phasedProgress();
       const stop = interruptSignal(() => progress.done());
       try {
@@ -75,7 +86,27 @@ export function cloneCommand(version: string): Command {
           onProgress: progress.onProgress,
         });
         progress.done();
-        if (f.json) printJson(out);
+        let logged: { case: string; entry: number } | undefined;
+        if (f.case !== undefined) {
+          try {
+            logged = withCaseSigner(f.case, examiner, f.passphraseFile, 'clones', (store, c, signer) => ({
+              case: c.number,
+              entry: recordEvidenceEvent(store, c.number, 'drive.cloned', f.evidence!, signer, {
+                source: source!,
+                target: out.target,
+                result: out.problems.length === 0 ? 'cloned and checked' : 'failed',
+                bytes: out.bytes,
+                hashes: { ...out.targetHashes },
+                unreadable_sectors: out.unreadable.reduce((n, r) => n + r.sectors, 0),
+                record: out.recordFile,
+              }),
+            }));
+          } catch (err) {
+            info(`the clone was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+        if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
+        if (f.json) printJson({ ...out, ...(logged ? { logged } : {}) });
         else {
           const lines = [`cloned ${source} onto ${target}: ${formatBytes(out.bytes)} (${out.bytes} bytes)`];
           for (const [a, h] of Object.entries(out.sourceHashes)) lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.targetHashes[a as keyof typeof out.targetHashes] ? 'the target reads back the same' : 'THE TARGET DIFFERS'}`);

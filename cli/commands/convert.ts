@@ -39,7 +39,7 @@ export function convertCommand(version: string): Command {
     .argument('<image>', "the source image's first file: .raw, .001, .E01 or .zst")
     .addOption(new Option('-t, --to <format>', 'the format to write').choices([...FORMAT_NAMES]).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'folder for the converted image and its record')
-    .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id)")
+    .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id, made safe as a file name)")
     .option('-x, --examiner <name>', "who performs the conversion: signs its entry in the case's custody log (or EXHIBIT_EXAMINER)")
     .option('--passphrase-file <file>', "the passphrase of the examiner's signing key, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
     .option('--hash <list>', "hashes to compute (default: the strongest the source records, enough to prove the media identical)")
@@ -54,8 +54,13 @@ export function convertCommand(version: string): Command {
         'The conversion is logged in the case\'s custody log (signed by --examiner) and the log is copied beside the new\n' +
         'image, so it verifies on its own like an acquired one. Without an examiner it is not logged, and verify then calls\n' +
         'the new image unverifiable unless given its hash with --expect.\n\n' +
-        'Exit codes: 0 converted (and checked when the source records hashes), 1 failed, 2 wrong usage,\n' +
-        '4 the converted media does not match the hashes recorded for the source, 130 interrupted.',
+        'The new files are named by --evidence, else by the source\'s evidence number when it is a file name, else by that\n' +
+        'number made safe (Item 3/B gives Item-3-B), else by the source file\'s name; the record keeps the original number.\n' +
+        'Each file is written as <name>.partial and takes its name only once the media is checked; a conversion that\n' +
+        'stops leaves the .partial files and a record that says incomplete.\n\n' +
+        'Exit codes: 0 converted (and checked when the source records hashes), 1 failed, 2 wrong usage or an image\n' +
+        'exhibit does not read, 4 the source image is damaged or the converted media does not match the hashes\n' +
+        'recorded for the source, 130 interrupted.',
     )
     .action(async (image: string, flags: ConvertFlags, c: Command) => {
       c.setOptionValue('exitCode', await runConvert(image, flags, version));
@@ -95,6 +100,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the converted image is incomplete; its record says so: ${outcome.recordPath}`);
+      if (outcome.partialFiles.length > 0) info(`what was written is left unfinished as ${outcome.partialFiles.join(', ')} (never under the image's own name)`);
       for (const n of outcome.notes) info(`note: ${n}`);
       return code;
     }

@@ -24,6 +24,7 @@ interface TransferFlags {
   passphraseFile?: string;
   toPassphraseFile?: string;
   countersign: boolean;
+  override?: string;
   json?: boolean;
 }
 
@@ -45,15 +46,22 @@ export function custodyCommand(): Command {
         .option('--location <text>', 'where the handover took place')
         .option('--passphrase-file <file>', "the releasing party's key passphrase, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
         .option('--to-passphrase-file <file>', "the receiving party's key passphrase (or EXHIBIT_TO_PASSPHRASE)")
+        .option('--override <reason>', 'record a transfer from someone the log does not show holding the item, with the reason (logged, and shown in the report)')
         .option('--no-countersign', 'record the transfer with the releasing signature only, even if the receiving key is here')
         .option('--json', 'print the new entries as JSON')
-        .addHelpText('after', '\nExample:\n  exhibit custody transfer 2026-0117 EV-001 --from "J. Doe" --to "K. Smith" \\\n      --purpose "analysis" --location "Evidence room 2, Leeds"'),
+        .addHelpText('after', '\nExample:\n  exhibit custody transfer 2026-0117 EV-001 --from "J. Doe" --to "K. Smith" \\\n      --purpose "analysis" --location "Evidence room 2, Leeds"\n\n' +
+            'Only the holder (by the log: who registered the item, or the last to receive it) can pass it on. A transfer\n' +
+            'from anyone else is refused (exit 2) unless --override gives the reason, which is logged and shown in the report.'),
       ([caseNumber, evidence], f) => {
         const missing = (['from', 'to', 'purpose', 'location'] as const).filter((k) => !f[k]?.trim());
         if (missing.length > 0) throw new ExhibitError('USAGE', `required option --${missing[0]} not given`);
         checkEvidenceId(evidence!);
         checkText('--purpose', f.purpose, 1000);
         checkText('--location', f.location, 1000);
+        if (f.override !== undefined) {
+          if (!f.override.trim()) throw new ExhibitError('USAGE', '--override needs the reason: why the item was with someone the custody log does not show holding it');
+          checkText('--override', f.override, 1000);
+        }
         const fromName = examinerName(f.from);
         const toName = examinerName(f.to);
         if (fromName === toName) throw new ExhibitError('USAGE', '--from and --to name the same person');
@@ -64,7 +72,7 @@ export function custodyCommand(): Command {
           const from = examinerSigner(store, fromName, readPassphrase(f.passphraseFile));
           const toKey = f.countersign ? localKey(store, toName) : undefined;
           const to = toKey ? loadSigner(store, toName, readPassphrase(f.toPassphraseFile, 'EXHIBIT_TO_PASSPHRASE')) : undefined;
-          const w = recordTransfer(store, caseNumber!.trim(), evidence!, from, { name: to?.name ?? findKey(store, toName)?.examiner ?? toName, ...(to ? { signer: to } : {}) }, f.purpose!.trim(), f.location!.trim());
+          const w = recordTransfer(store, caseNumber!.trim(), evidence!, from, { name: to?.name ?? findKey(store, toName)?.examiner ?? toName, ...(to ? { signer: to } : {}) }, f.purpose!.trim(), f.location!.trim(), f.override?.trim());
           const last = w.entries[w.entries.length - 1]!;
           if (f.json) printJson({ case: w.case.number, entries: w.entries.map((e) => e.entry) });
           else {
@@ -72,6 +80,7 @@ export function custodyCommand(): Command {
               `recorded: ${evidence} passed from ${fromName} to ${toName}; custody log entry ${last.seq} of case ${w.case.number}, ` +
                 `signed by ${fromName}${to ? ` and countersigned by ${toName}` : ''}\n`,
             );
+            if (f.override !== undefined) info(`recorded by override: ${f.override.trim()}`);
             if (!to) info(`${toName} did not countersign${f.countersign ? ' (their key is not on this machine)' : ''}`);
           }
         } finally {

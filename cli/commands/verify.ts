@@ -151,7 +151,7 @@ function reportText(r: VerifyReport): string {
     const state = f.recorded_sha256 ? (f.sha256 !== undefined && digestsEqual(f.sha256, f.recorded_sha256) ? 'matches the record' : 'DIFFERS from the record') : 'not recorded';
     out.push(`  file    ${f.name}  ${formatBytes(f.size)}  sha256 ${f.sha256 ?? '?'}  ${state}`);
   }
-  if (r.units) out.push(`  checked ${r.units.count} ${r.units.kind}${r.units.count === 1 ? '' : 's'}: ${r.damage.length === 0 ? 'all sound' : `${r.damage.length} damaged`}`);
+  if (r.units) out.push(`  ${unitWords(r.units.kind, r.units.count, r.damage.length)}`);
   if (r.custody) {
     const c = r.custody;
     out.push(`  custody ${path.basename(c.log)}: ${c.entries} entries, ${c.problems.length === 0 ? 'chain, signatures and checkpoint check' : `${c.problems.length} problems`}${c.acquisition_entry ? `; the record is the one logged in entry ${c.acquisition_entry}` : ''}`);
@@ -234,4 +234,13 @@ function sectorList(ranges: readonly { first_sector: number; sectors: number }[]
   const words = ranges.slice(0, SHOWN).map((x) => (x.sectors === 1 ? `${x.first_sector}` : `${x.first_sector} to ${x.first_sector + x.sectors - 1}`));
   if (ranges.length > SHOWN) words.push(`and ${ranges.length - SHOWN} more ranges, listed in --json`);
   return words.join(', ');
+}
+
+/** What checking the image's integrity units did, in words that say what was checked. */
+function unitWords(kind: string, n: number, damaged: number): string {
+  const many = (word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const bad = damaged > 0 ? `; ${damaged} of them DAMAGED (named among the problems)` : '';
+  if (kind === 'chunk') return `checked ${many('chunk')}: ${damaged > 0 ? 'the others decompress' : 'each one decompresses'} to its size and its Adler-32 checksum holds${bad}`;
+  if (kind === 'frame') return `decompressed ${many('frame')}: ${damaged > 0 ? 'the others are' : 'each one is'} whole and of the size its seek table gives${bad}`;
+  return `read the media in ${many('range')}: ${damaged > 0 ? `${damaged} could not be read` : 'every byte read'} (raw media holds no checksums of its own: the hashes above are its check)`;
 }

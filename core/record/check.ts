@@ -136,11 +136,17 @@ export function checkRecord(parsed: unknown): AcquisitionRecord {
   const from = r.map('converted_from', true);
   if (from) {
     from.text('format');
+    from.text('evidence_number', true);
     from.texts('files');
     from.text('record', true);
     for (const c of from.list('hashes_compared')) {
       for (const k of ['algorithm', 'recorded', 'computed']) c.text(k);
       c.flag('equal');
+    }
+    const damaged = from.map('damaged', true);
+    if (damaged) {
+      damaged.whole('first_byte');
+      damaged.whole('last_byte');
     }
     from.flag('verified');
     const when = from.map('converted');

@@ -21,6 +21,7 @@ export const ewfFormat: FormatDescriptor<'e01'> = {
     return new EwfWriter({
       dir: r.dir,
       base: r.base,
+      ...(r.staged ? { staged: true } : {}),
       segmentSize: s.segment_size!,
       chunkSectors: s.ewf!.chunk_sectors,
       sectorSize: r.sectorSize,

@@ -13,7 +13,7 @@
  * chunk-store.ts (locating, fetching and decoding chunks).
  */
 import path from 'node:path';
-import { ExhibitError } from '../../core/errors.js';
+import { ExhibitError, withDamagedRange } from '../../core/errors.js';
 import type { FormatName, ImageCaseFacts, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
 import { type ChunkLocation, ChunkStore } from './chunk-store.js';
 import type { EwfPartialState, Opened } from './model.js';
@@ -141,8 +141,8 @@ export class EwfReader implements ImageReader {
     const lastChunk = Math.floor((end - 1) / this.chunkSize);
     const decoded = await this.chunks(firstChunk, lastChunk - firstChunk + 1);
     decoded.forEach((data, k) => {
-      if (data instanceof ExhibitError) throw data;
       const index = firstChunk + k;
+      if (data instanceof ExhibitError) throw withDamagedRange(data, index * this.chunkSize, Math.min(this.size, (index + 1) * this.chunkSize) - 1);
       const from = Math.max(offset, index * this.chunkSize);
       const to = Math.min(end, index * this.chunkSize + data.length);
       into.set(data.subarray(from - index * this.chunkSize, to - index * this.chunkSize), from - offset);

@@ -48,6 +48,7 @@ export interface EwfWriterOptions {
   physical: boolean;
   info: EwfCaseInfo;
   threads?: number;
+  staged?: boolean; // each segment written as <name>.partial (see publishStaged)
 }
 
 /** Bytes the end of a segment may need beyond its last group: data, error2 header, digest, hash, done/next. */
@@ -114,7 +115,7 @@ export class EwfWriter implements ImageWriter {
 
   private async openSegment(): Promise<void> {
     const n = this.segments.length + 1;
-    const f = new OutputFile(path.join(this.o.dir, `${this.o.base}.${segmentExtension(n)}`));
+    const f = new OutputFile(path.join(this.o.dir, `${this.o.base}.${segmentExtension(n)}`), this.o.staged === true);
     this.segments.push(f);
     this.file = f;
     this.chunksInSegment = 0;

@@ -12,7 +12,7 @@ export const rawFormat: FormatDescriptor<'raw'> = {
     return { reader: await RawReader.open([file]), warnings: [] };
   },
   openPartial: (files) => RawReader.open(files),
-  createWriter: (r) => new RawWriter(r.dir, r.base, null),
+  createWriter: (r) => new RawWriter(r.dir, r.base, null, r.staged === true),
   options: {},
   container: false,
   wholeSectors: false,

@@ -20,6 +20,7 @@ export class RawWriter implements ImageWriter {
     private readonly dir: string,
     private readonly base: string,
     private readonly segmentSize: number | null,
+    private readonly staged = false,
   ) {
     this.format = segmentSize === null ? ('raw' as const) : ('split-raw' as const);
     this.layout = { kind: 'slices', segmentSize };
@@ -33,7 +34,7 @@ export class RawWriter implements ImageWriter {
 
   private nextFile(): OutputFile {
     const name = this.segmentSize === null ? `${this.base}.raw` : segmentName(this.base, this.files.length);
-    const f = new OutputFile(path.join(this.dir, name));
+    const f = new OutputFile(path.join(this.dir, name), this.staged);
     this.files.push(f);
     return f;
   }

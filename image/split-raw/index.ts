@@ -20,7 +20,7 @@ export const splitRawFormat: FormatDescriptor<'split-raw'> = {
     return { reader: await RawReader.open(files), warnings: strays.map((s) => `${s} lies beyond a missing segment and was not read`) };
   },
   openPartial: (files) => RawReader.open(files),
-  createWriter: (r) => new RawWriter(r.dir, r.base, r.settings.segment_size!),
+  createWriter: (r) => new RawWriter(r.dir, r.base, r.settings.segment_size!, r.staged === true),
   options: { segmentSize: '2GiB' },
   container: false,
   wholeSectors: false,

@@ -30,14 +30,14 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
       reader = await ZstdReader.openScanning(file, 0);
       if (reader.frames.length === 0) {
         await reader.close();
-        throw new ExhibitError('IMAGE_INVALID', `${file} holds no whole zstd frame: it is not a zstd image, or is damaged from its first byte`);
+        throw new ExhibitError('IMAGE_UNSUPPORTED', `${file} holds no whole zstd frame: it is not a zstd image (or is damaged from its first byte), and exhibit reads no media from it`);
       }
       warnings.push(`${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${reader.frames.length} frames in order`);
     }
     return { reader, warnings: [...warnings, ...reader.warnings] };
   },
   openPartial: (files, state, settings) => ZstdReader.openScanning(files[0]!, settings.zstd!.frame_size, (state as ZstdResumeState).size),
-  createWriter: (r) => new ZstdWriter({ dir: r.dir, base: r.base, frameSize: r.settings.zstd!.frame_size, level: r.settings.zstd!.level, ...(r.threads ? { threads: r.threads } : {}) }),
+  createWriter: (r) => new ZstdWriter({ dir: r.dir, base: r.base, frameSize: r.settings.zstd!.frame_size, level: r.settings.zstd!.level, ...(r.threads ? { threads: r.threads } : {}), staged: r.staged === true }),
   options: { level: 3, frameSize: '2MiB', frameBytes: 2 * 1024 * 1024, maxFrameSize: MAX_FRAME_SIZE },
   codecModule: zstdCodec(3).module,
   container: true,

@@ -8,7 +8,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zstdBinding from 'zstd-napi/binding.js'; // zstd's own decoder with a fixed output buffer (zstd-napi's Decompressor sizes it from the frame header)
-import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import { describeSystemError, ExhibitError, withDamagedRange } from '../../core/errors.js';
 import { openInput } from '../../core/input-file.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
@@ -199,7 +199,9 @@ export class ZstdReader implements ImageReader {
     while (pos < end) {
       const i = lastAtOrBefore(this.frames, (f) => f.mediaStart, pos);
       const f = this.frames[i]!;
-      const data = await this.frame(i);
+      const data = await this.frame(i).catch((err: unknown) => {
+        throw err instanceof ExhibitError && err.code === 'IMAGE_INVALID' ? withDamagedRange(err, f.mediaStart, f.mediaStart + f.decompressed - 1) : err;
+      });
       const from = pos - f.mediaStart;
       const n = Math.min(end - pos, f.decompressed - from);
       into.set(data.subarray(from, from + n), done);

@@ -22,6 +22,7 @@ export interface ZstdWriterOptions {
   frameSize: number;
   level: number;
   threads?: number;
+  staged?: boolean; // written as <base>.zst.partial (see publishStaged)
 }
 
 /** What the journal keeps of a seekable zstd image at a safe point: the durable bytes hold whole frames. */
@@ -41,7 +42,7 @@ export class ZstdWriter implements ImageWriter {
   private readonly fileHash = crypto.createHash('sha256');
 
   constructor(private readonly o: ZstdWriterOptions) {
-    this.file = new OutputFile(path.join(o.dir, `${o.base}.zst`));
+    this.file = new OutputFile(path.join(o.dir, `${o.base}.zst`), o.staged === true);
     this.encoder = new BatchEncoder(o.frameSize, zstdCodec(o.level), (units) => this.addFrames(units), o.threads);
   }
 
