@@ -28,7 +28,10 @@ function main(): void {
   openCase(store, 'BENCH-R', 'report bench', a);
   for (let i = 1; i <= 3; i++) registerEvidence(store, 'BENCH-R', { number: `EV-${i}`, serial: `S-${i}`, seals: [`A-${i}`] }, a);
   log(`recording ${N} transfers`);
-  for (let i = 0; i < N; i++) recordTransfer(store, 'BENCH-R', `EV-${(i % 3) + 1}`, i % 2 ? b : a, { name: (i % 2 ? a : b).name, signer: i % 2 ? a : b }, `hand-over ${i}`, 'bench');
+  for (let i = 0; i < N; i++) {
+    const [from, to] = Math.floor(i / 3) % 2 === 0 ? [a, b] : [b, a]; // each item goes back and forth from its holder
+    recordTransfer(store, 'BENCH-R', `EV-${(i % 3) + 1}`, from, { name: to.name, signer: to }, `hand-over ${i}`, 'bench');
+  }
   store.close();
 
   const time = (format: string, round: number) => {

@@ -81,7 +81,10 @@ beforeAll(() => {
     const a = loadSigner(store, X);
     fingerprint = a.fingerprint;
     const b = loadSigner(store, 'S. Receiver');
-    for (let i = 0; i < 40; i++) recordTransfer(store, CASE, `EV-${(i % 2) + 1}`, a, { name: 'S. Receiver', signer: b }, `hand-over ${i}`, `room ${i % 5}`);
+    for (let i = 0; i < 40; i++) {
+      const [from, to] = Math.floor(i / 2) % 2 === 0 ? [a, b] : [b, a]; // each item goes back and forth from its holder
+      recordTransfer(store, CASE, `EV-${(i % 2) + 1}`, from, { name: to.name, signer: to }, `hand-over ${i}`, `room ${i % 5}`);
+    }
     recordTransfer(store, CASE, 'EV-1', a, { name: LONG_RECEIVER }, LONG_PURPOSE, LONG_PLACE);
   } finally {
     store.close();
