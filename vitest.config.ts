@@ -7,13 +7,14 @@ import DevicesApartSequencer from './test/sequencer.js';
  * - `e2e-devices`: end-to-end files that attach loop devices, serve faulty disks
  *   (nbdkit, FUSE) or mount file systems. They share the kernel's devices, so
  *   test/device-lock.ts lets one of them run at a time, beside any other file;
- * - `e2e`: every other end-to-end file (own temp folders and case store).
+ * - `e2e`: every other end-to-end file (own temp folders and case store; a
+ *   tmpfs mounted on a folder of its own, to fill a destination, is private to
+ *   its file and needs no claim).
  * The sequencer alternates device files with the others so neither worker
  * waits long on the device claim. A new end-to-end file that uses devices
  * must be listed in DEVICES.
  */
 const DEVICES = [
-  'test/acquire.e2e.test.ts', // a full tmpfs
   'test/bad-sectors.e2e.test.ts',
   'test/clone.e2e.test.ts',
   'test/ewf-writer.e2e.test.ts',
@@ -23,7 +24,6 @@ const DEVICES = [
   'test/read-only-store.e2e.test.ts',
   'test/restore-evidence.e2e.test.ts',
   'test/restore.e2e.test.ts',
-  'test/resume.e2e.test.ts', // full tmpfs destinations
   'test/verify-source.e2e.test.ts',
   'test/verify.e2e.test.ts',
 ];

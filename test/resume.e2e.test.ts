@@ -176,8 +176,8 @@ function mountTmpfs(dir: string, size: string): void {
 
 // ---------------------------------------------------------------- shared sources and reference runs
 
-const SIZE = 96 * MiB;
-const SRC = path.join(work, 'source-96m.bin');
+const SIZE = 64 * MiB;
+const SRC = path.join(work, 'source-64m.bin');
 let source: Buffer;
 let expected: Record<string, string>;
 const ref: Record<Format, { dir: string; record: any; ms: number }> = {} as never;
@@ -357,7 +357,7 @@ describe('kill -9 at random points, then resume', () => {
         expect(rec.media.zero_sectors).toEqual(ref[format].record.media.zero_sectors);
         expect(rec.media.bytes_acquired).toBe(SIZE);
         expect(rec.read_errors.unreadable_sectors).toBe(0);
-        expect(fs.readFileSync(path.join(dir, `${EV}.map`), 'utf8')).toMatch(/^# Finished$[^]*^0x00000000 {2}0x06000000 {2}\+$/m);
+        expect(fs.readFileSync(path.join(dir, `${EV}.map`), 'utf8')).toMatch(/^# Finished$[^]*^0x00000000 {2}0x04000000 {2}\+$/m);
         const sessions = rec.sessions as any[];
         expect(sessions[0].from_byte).toBe(0);
         for (let k = 1; k < sessions.length; k++) expect(sessions[k].from_byte).toBeGreaterThanOrEqual(sessions[k - 1].from_byte);
@@ -398,7 +398,7 @@ describe('Ctrl-C, then the very same command again', () => {
     await until('24 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 24 * MiB);
     child.kill('SIGINT');
     expect(await closed).toBe(130);
-    expect(stderr).toMatch(/^exhibit: error: interrupted after .* of 96\.0 MiB$/m);
+    expect(stderr).toMatch(/^exhibit: error: interrupted after .* of 64\.0 MiB$/m);
     const rec = readRecord(dir);
     expect(rec.result).toBe('incomplete');
     expect(rec.incomplete_reason).toMatch(/interrupted/);
@@ -414,7 +414,7 @@ describe('Ctrl-C, then the very same command again', () => {
 
     const again = await run(args);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/resuming at .* of 96\.0 MiB/);
+    expect(again.stderr).toMatch(/resuming at .* of 64\.0 MiB/);
     expect(again.stdout).toContain(expected.sha256);
     const done = readRecord(dir);
     expect(done.result).toBe('complete');
@@ -650,7 +650,7 @@ describe('crash windows', () => {
 
   it('a resume refused for another source changes nothing, not even the bytes past the safe point', async () => {
     const dir = path.join(work, 'win-refusal');
-    const other = path.join(work, 'other-96m.bin');
+    const other = path.join(work, 'other-64m.bin');
     // The journal is created (link), then replaced at each safe point (rename): the crash comes at the
     // second replacement, so the journal says 8 MiB are safe while the image holds 16 MiB.
     const r = await runCrashingAt('rename', `/${EV}.journal.json`, 2, acquireArgs(SRC, dir));
