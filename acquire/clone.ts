@@ -18,7 +18,7 @@ import { hashStream } from '../core/hash-stream.js';
 import { writeFileAtomic } from '../core/record.js';
 import { timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
-import { BadSectorMap, parseFill, type BadRange } from '../source/bad-sectors.js';
+import { BadSectorMap, fillSector, type BadRange, type FillSpec } from '../source/bad-sectors.js';
 import { beginReadOnlyProof, checkMounts, checkOutputNotOnSource, type ReadOnlyProof } from '../source/read-only.js';
 import { SourceReader } from '../source/source-reader.js';
 import { openSource, type SourceFacts } from '../source/source.js';
@@ -32,7 +32,7 @@ export interface CloneOptions {
   yes: boolean;
   hashes: HashAlgorithm[];
   retries: number;
-  fill: string;
+  fill: FillSpec;
   allowMounted: boolean;
   known: KnownEvidence; // what the case store and records know as evidence: never a target
   commandLine: string[];
@@ -84,7 +84,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       throw new ExhibitError('OUTPUT_WRITE', `cannot write the clone record in ${path.dirname(path.resolve(o.recordFile))}: ${describeSystemError(err)}`, { cause: err });
     }
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
-    const fill = parseFill(o.fill, facts.logical_sector_size);
+    const fill = fillSector(o.fill, facts.logical_sector_size);
     const bad = new BadSectorMap();
     const reader = SourceReader.of(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad);
     const written = writePath(probe); // a new file is <target>.partial until read back and checked

@@ -2,6 +2,7 @@
  * The unreadable sectors of an acquisition: merged ranges, each with the
  * error the kernel gave. Ranges are in logical sectors of the source.
  */
+import { ExhibitError } from '../core/errors.js';
 export interface BadRange {
   first_sector: number;
   sectors: number;
@@ -57,18 +58,34 @@ export class BadSectorMap {
   }
 }
 
+/** A fill as exhibit writes it down: `zero` or `pattern:<lower-case hex>`, checked once (see `fillSpec`). */
+export type FillSpec = string & { readonly __fill: true };
+
 /** The fill written for an unreadable sector: zeros, or a repeated byte pattern (`pattern:DEADBEEF`). */
 export interface Fill {
-  spec: string; // as the user gave it: zero | pattern:<hex>
+  spec: FillSpec;
   sector: Buffer; // one sector of it
 }
 
-export function parseFill(spec: string, sectorSize: number): Fill {
-  if (spec === 'zero') return { spec, sector: Buffer.alloc(sectorSize) };
+/** Check a fill as the user or a journal gives it, and write it one way; a usage error otherwise. */
+export function fillSpec(spec: string): FillSpec {
+  if (spec === 'zero') return spec as FillSpec;
   const m = /^pattern:((?:[0-9a-fA-F]{2}){1,64})$/.exec(spec);
-  if (!m) throw new Error(`--fill "${spec}" is not "zero" or "pattern:<hex bytes>"`);
-  const pat = Buffer.from(m[1]!, 'hex');
+  if (!m) throw new ExhibitError('USAGE', `--fill "${spec.slice(0, 80)}" is not "zero" or "pattern:<hex bytes>"`, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
+  return `pattern:${m[1]!.toLowerCase()}` as FillSpec;
+}
+
+/** One sector of a checked fill. */
+export function fillSector(spec: FillSpec, sectorSize: number): Fill {
   const sector = Buffer.alloc(sectorSize);
-  for (let i = 0; i < sectorSize; i++) sector[i] = pat[i % pat.length]!;
-  return { spec: `pattern:${m[1]!.toLowerCase()}`, sector };
+  if (spec !== 'zero') {
+    const pat = Buffer.from(spec.slice('pattern:'.length), 'hex');
+    for (let i = 0; i < sectorSize; i++) sector[i] = pat[i % pat.length]!;
+  }
+  return { spec, sector };
+}
+
+/** A fill from outside (a journal, a record): checked, then one sector of it. */
+export function parseFill(spec: string, sectorSize: number): Fill {
+  return fillSector(fillSpec(spec), sectorSize);
 }

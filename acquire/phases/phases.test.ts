@@ -1,3 +1,4 @@
+import { fillSpec } from '../../source/bad-sectors.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,7 +32,7 @@ function options(over: Partial<AcquireOptions> = {}): AcquireOptions {
     examiner: 'J. Doe',
     settings: { format: 'raw' },
     hashes: ['md5', 'sha1', 'sha256'],
-    fill: 'zero',
+    fill: fillSpec('zero'),
     retries: 0,
     maxBadRun: 0,
     allowMounted: false,
@@ -92,7 +93,7 @@ describe('prepare: checks, settings, refusals, folder and lock', () => {
     expect({ format: j.format, segment_size: j.segment_size, ewf: j.ewf, zstd: j.zstd }).toEqual({ ...settings, zstd: undefined });
     expect(formatOf('e01').requiresHashes).toEqual(['md5']);
     expect(j.hashes).toEqual(['md5', 'sha256']);
-    const z = newJournal(options({ settings: { format: 'zst', zstd: { level: 3, frame_size: 2 << 20 } }, skipBad: true, fill: 'pattern:DEADbeef' }), formatOf('zst'), '/x');
+    const z = newJournal(options({ settings: { format: 'zst', zstd: { level: 3, frame_size: 2 << 20 } }, skipBad: true, fill: fillSpec('pattern:DEADbeef') }), formatOf('zst'), '/x');
     expect(z).toMatchObject({ format: 'zst', zstd: { level: 3, frame_size: 2 << 20 }, skip_bad: true, deferred: [], hashes: ['md5', 'sha1', 'sha256'] });
     expect(z.fill).toBe('pattern:deadbeef');
     expect('segment_size' in z).toBe(false);

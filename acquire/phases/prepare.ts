@@ -94,7 +94,7 @@ export function newJournal(o: AcquireOptions, format: FormatDescriptor<FormatNam
     ...o.settings,
     // A format that stores hashes itself (E01: MD5 in its hash section, and SHA-1 in its digest section) always gets those it requires.
     hashes: format.requiresHashes.length > 0 ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || format.requiresHashes.includes(a)) : o.hashes,
-    fill: parseFill(o.fill, 512).spec,
+    fill: o.fill,
     retries: o.retries,
     max_bad_run: o.maxBadRun,
     ...(o.skipBad ? { skip_bad: true, deferred: [] } : {}),

@@ -5,7 +5,7 @@ import type { ExhibitError } from '../../core/errors.js';
 import type { AcquisitionRecord } from '../../core/record.js';
 import type { FormatDescriptor } from '../../image/descriptor.js';
 import type { FormatName, FormatSettings, ImageWriter } from '../../image/types.js';
-import type { Fill } from '../../source/bad-sectors.js';
+import type { Fill, FillSpec } from '../../source/bad-sectors.js';
 import type { Journal } from '../journal.js';
 import type { MountEntry } from '../../source/mounts.js';
 import type { OutputLock } from '../output-lock.js';
@@ -23,7 +23,7 @@ export interface AcquireOptions {
   /** The image format and its settings, as the journal and the writer keep them (ignored when resuming: the journal's win). */
   settings: FormatSettings;
   hashes: HashAlgorithm[];
-  fill: string;
+  fill: FillSpec;
   retries: number;
   maxBadRun: number;
   allowMounted: boolean;

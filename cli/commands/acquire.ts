@@ -4,7 +4,7 @@ import path from 'node:path';
 import { acquire } from '../../acquire/acquire.js';
 import { FORMAT_NAMES } from '../../image/registry.js';
 import type { FormatName } from '../../image/types.js';
-import { parseFill } from '../../source/bad-sectors.js';
+import { fillSpec } from '../../source/bad-sectors.js';
 import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
 import { MiB, PiB, sizeOption, TiB, wholeNumber } from '../numbers.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
@@ -165,11 +165,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     const retries = wholeNumber(flags.retries, '--retries', 0, 100);
     const maxBadRun = sizeOption(flags.maxBadRun, '--max-bad-run', 0, PiB);
     const safePointBytes = sizeOption(flags.syncEvery, '--sync-every', MiB, TiB);
-    try {
-      parseFill(flags.fill, 512);
-    } catch (err) {
-      throw new ExhibitError('USAGE', (err as Error).message, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
-    }
+    const fill = fillSpec(flags.fill);
     const ctx = prepareCustody(examiner, flags.case, readPassphrase(flags.passphraseFile));
     custody = ctx;
     let logged: LoggedAcquisition | undefined;
@@ -183,7 +179,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       ...(flags.notes !== undefined ? { notes: flags.notes } : {}),
       settings,
       hashes: parseHashList(flags.hash),
-      fill: flags.fill,
+      fill,
       retries,
       maxBadRun,
       allowMounted: flags.allowMounted === true,

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { parseFill } from '../../source/bad-sectors.js';
+import { fillSpec } from '../../source/bad-sectors.js';
 import { cloneDrive } from '../../acquire/clone.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
@@ -58,11 +58,7 @@ export function cloneCommand(version: string): Command {
     async ([source, target], f) => {
       if (!f.record) throw new ExhibitError('USAGE', 'required option --record not given: say where the clone record goes');
       const examiner = examinerName(f.examiner, 'who clones');
-      try {
-        parseFill(f.fill, 512);
-      } catch (err) {
-        throw new ExhibitError('USAGE', (err as Error).message, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
-      }
+      const fill = fillSpec(f.fill);
       if ((f.case === undefined) !== (f.evidence === undefined)) throw new ExhibitError('USAGE', `--${f.case === undefined ? 'case' : 'evidence'} not given: a clone is logged against an evidence item of a case, named by both`);
       if (f.case !== undefined) requireEvidenceItem(f.case, f.evidence!); // found now, not after hours of copying
       const progress = phasedProgress();
@@ -76,7 +72,7 @@ export function cloneCommand(version: string): Command {
           yes: f.yes === true,
           hashes: parseHashList(f.hash),
           retries: wholeNumber(f.retries, '--retries', 0, 100),
-          fill: f.fill,
+          fill,
           allowMounted: f.allowMounted === true,
           known: knownEvidenceHere(),
           commandLine: commandLine(),
