@@ -15,7 +15,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import YAML from 'yaml';
+import { recordBesideImage } from '../core/record.js';
+import { readRecord } from '../core/record/read.js';
 
 export const MiB = 1024 * 1024;
 const STRIPE = 64 * MiB; // stripes cycle random, zeros, text
@@ -157,8 +158,7 @@ export function inScratch<T>(name: string, fn: (p: string) => T): T {
 /** exhibit with `args`, timed; it writes into `out`, and the `algs` digests are read back from its record (media.hashes). */
 function exhibitTimed(args: string[], out: string, algs: readonly Alg[]): Omit<Run, 'tool' | 'round'> {
   const t = timed([process.execPath, EXHIBIT, ...args]);
-  const record = YAML.parse(fs.readFileSync(path.join(out, `${EVIDENCE}.acquisition.yaml`), 'utf8')) as { media?: { hashes?: Hashes } };
-  const got = record.media?.hashes ?? {};
+  const got: Hashes = readRecord(recordBesideImage(path.join(out, EVIDENCE))).record.media.hashes ?? {};
   const hashes: Hashes = {};
   for (const a of algs) hashes[a] = got[a] ?? die(`exhibit's record has no media.hashes.${a}`);
   return { wall_s: t.wall_s, rss_kib: t.rss_kib, hashes };
