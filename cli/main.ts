@@ -12,7 +12,8 @@ import { restoreCommand } from './commands/restore.js';
 import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
 import { exitCodeOf } from './action.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodesHelp } from './exit-codes.js';
+import { checkRequired } from './required.js';
 import { reportError } from './messages.js';
 import { exitOnInterrupt } from './signals.js';
 import { enterIo, io, type OutStream } from './io.js';
@@ -38,12 +39,7 @@ export function buildProgram(version: string): Command {
     )
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 ok, 1 failure, 2 usage, 3 complete but some sectors unreadable,\n' +
-        '4 verification failed, 130 interrupted.\n' +
-        'Run "exhibit <command> --help" for the options of a command.',
-    );
+    .addHelpText('after', '\nRun "exhibit <command> --help" for the options of a command.');
   program.addCommand(acquireCommand(version));
   program.addCommand(convertCommand(version));
   program.addCommand(verifyCommand());
@@ -57,6 +53,8 @@ export function buildProgram(version: string): Command {
   program.addCommand(reportCommand(version));
   // addCommand does not pass settings down: give every command the same error style.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  program.addHelpText('afterAll', `\n${exitCodesHelp()}`); // the one table, under every command's help
+  checkRequired(program);
   for (const c of all(program)) {
     c.exitOverride()
       .showHelpAfterError('(run with --help for usage)')

@@ -6,6 +6,7 @@ import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
+import { requiredOption } from '../required.js';
 import { knownEvidenceHere } from '../evidence-sources.js';
 import { EXIT } from '../exit-codes.js';
 import { wholeNumber } from '../numbers.js';
@@ -37,17 +38,16 @@ export function cloneCommand(version: string): Command {
       )
       .argument('<source>', 'the drive (or file) to copy')
       .argument('<target>', 'the drive to overwrite, or a new file')
-      .option('--record <file>', 'where to write the clone record (YAML; never overwritten)')
-      .option('-x, --examiner <name>', 'who clones')
+      .addOption(requiredOption('--record <file>', 'where to write the clone record (YAML; never overwritten)'))
+      .addOption(requiredOption('-x, --examiner <name>', 'who clones', { env: 'EXHIBIT_EXAMINER' }))
       .option('--yes', 'overwrite the target drive: everything on it is lost (exhibit says what is on it first)')
       .option('--hash <list>', 'hashes to compute on both ends', DEFAULT_HASHES.join(','))
       .option('--retries <n>', 'extra attempts for each unreadable sector, 0 to 100', '2')
       .option('--fill <fill>', 'what an unreadable sector holds on the target: zero, or pattern:<hex>', 'zero')
       .option('--allow-mounted', 'clone although a file system of the source is mounted read-write (recorded)')
       .option('--json', 'print the outcome as JSON')
-      .addHelpText('after', '\nExample:\n  exhibit clone /dev/sdb /dev/sdc --yes --record /cases/2026-0117/sdb-to-sdc.clone.yaml -x "J. Doe"\n\nExit codes: 0 cloned and both ends match, 3 cloned but some source sectors unreadable (filled), 4 the ends differ, 1 failed, 2 refused.'),
+      .addHelpText('after', '\nExample:\n  exhibit clone /dev/sdb /dev/sdc --yes --record /cases/2026-0117/sdb-to-sdc.clone.yaml -x "J. Doe"'),
     async ([source, target], f) => {
-      if (!f.record) throw new ExhibitError('USAGE', 'required option --record not given: say where the clone record goes');
       const examiner = examinerName(f.examiner, 'who clones');
       try {
         parseFill(f.fill, 512);
@@ -60,7 +60,7 @@ export function cloneCommand(version: string): Command {
         const out = await cloneDrive({
           source: source!,
           target: target!,
-          recordFile: path.resolve(f.record),
+          recordFile: path.resolve(f.record!),
           examiner,
           yes: f.yes === true,
           hashes: parseHashList(f.hash),

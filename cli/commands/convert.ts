@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import path from 'node:path';
 import { convert } from '../../acquire/convert.js';
 import { FORMAT_NAMES } from '../../image/registry.js';
@@ -16,6 +16,7 @@ import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 import { commandLine, io } from '../io.js';
+import { requiredOption } from '../required.js';
 
 interface ConvertFlags extends FormatFlags {
   to: FormatName;
@@ -37,8 +38,8 @@ export function convertCommand(version: string): Command {
         'the new record names the image it came from.',
     )
     .argument('<image>', "the source image's first file: .raw, .001, .E01 or .zst")
-    .addOption(new Option('-t, --to <format>', 'the format to write').choices([...FORMAT_NAMES]).makeOptionMandatory())
-    .requiredOption('-o, --out <dir>', 'folder for the converted image and its record')
+    .addOption(requiredOption('-t, --to <format>', 'the format to write').choices([...FORMAT_NAMES]))
+    .addOption(requiredOption('-o, --out <dir>', 'folder for the converted image and its record'))
     .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id)")
     .option('-x, --examiner <name>', "who performs the conversion: signs its entry in the case's custody log (or EXHIBIT_EXAMINER)")
     .option('--passphrase-file <file>', "the passphrase of the examiner's signing key, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
@@ -53,9 +54,8 @@ export function convertCommand(version: string): Command {
         '  exhibit convert suspect.001 --to e01 -o /cases/17/e01 --compression best -x "J. Doe"\n\n' +
         'The conversion is logged in the case\'s custody log (signed by --examiner) and the log is copied beside the new\n' +
         'image, so it verifies on its own like an acquired one. Without an examiner it is not logged, and verify then calls\n' +
-        'the new image unverifiable unless given its hash with --expect.\n\n' +
-        'Exit codes: 0 converted (and checked when the source records hashes), 1 failed, 2 wrong usage,\n' +
-        '4 the converted media does not match the hashes recorded for the source, 130 interrupted.',
+        'the new image unverifiable unless given its hash with --expect. Exit code 4: the converted media does not\n' +
+        'match the hashes recorded for the source.',
     )
     .action(async (image: string, flags: ConvertFlags, c: Command) => {
       c.setOptionValue('exitCode', await runConvert(image, flags, version));
