@@ -11,6 +11,7 @@ import { reportCommand } from './commands/report.js';
 import { restoreCommand } from './commands/restore.js';
 import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
+import { completionCommand } from './commands/completion.js';
 import { exitCodeOf } from './action.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { checkRequired } from './required.js';
@@ -18,9 +19,18 @@ import { reportError } from './messages.js';
 import { exitOnInterrupt } from './signals.js';
 import { enterIo, io, type OutStream } from './io.js';
 
+/** exhibit's version, from its package.json (beside dist/ when built, one folder up when run from the sources, as the unit tests do). */
 function packageVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const rel of ['../../package.json', '../package.json']) {
+    let pkg: { name?: string; version?: string };
+    try {
+      pkg = JSON.parse(fs.readFileSync(new URL(rel, import.meta.url), 'utf8')) as typeof pkg;
+    } catch {
+      continue;
+    }
+    if (pkg.name === 'exhibit' && pkg.version) return pkg.version;
+  }
+  throw new Error('exhibit cannot find its package.json');
 }
 
 /** Commander's rule (NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE, else a colour terminal), read from the run's environment. */
@@ -51,6 +61,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(custodyCommand());
   program.addCommand(keyCommand());
   program.addCommand(reportCommand(version));
+  program.addCommand(completionCommand());
   // addCommand does not pass settings down: give every command the same error style.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   program.addHelpText('afterAll', `\n${exitCodesHelp()}`); // the one table, under every command's help
