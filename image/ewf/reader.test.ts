@@ -6,7 +6,6 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,13 +14,14 @@ import { ExhibitError } from '../../core/errors.js';
 import { descriptor, DESCRIPTOR_SIZE, VOLUME } from './layout.js';
 import { EwfReader } from './reader.js';
 import { because, needsInterop, needsTools } from '../../test/helpers/skip.js';
+import { tempDir } from '../../test/helpers/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const INTEROP = path.resolve(ROOT, '../shared/fixtures/interop');
 const HAVE_EWFACQUIRE = spawnSync('ewfacquire', ['-V']).status === 0;
 if (!HAVE_EWFACQUIRE) console.warn('ewfacquire (Debian ewf-tools) is not installed: the tests on images it writes are skipped');
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-ewf-reader-'));
+const work = tempDir('exhibit-ewf-reader-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /** Deterministic pseudo-random bytes (AES-CTR keyed by the seed). */

@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32 } from './crc32.js';
@@ -16,8 +15,9 @@ import { findGaps } from './gaps.js';
 import { formatGuid } from './guid.js';
 import { formatTable, readPartitionTable, type ByteSource, type PartitionTable } from './index.js';
 import { because, needsTools } from '../../test/helpers/skip.js';
+import { tempDir } from '../../test/helpers/cli.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-partitions-'));
+const work = tempDir('exhibit-partitions-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 function have(cmd: string): boolean {
