@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { completionScript } from './completion.js';
 import { buildProgram } from './main.js';
+import { because } from '../test/helpers/skip.js';
 
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
@@ -16,7 +17,7 @@ function bashCompletes(line: string): string[] {
   return r.stdout.split('\n').filter(Boolean);
 }
 
-describe.skipIf(!have('bash'))('exhibit completion bash', () => {
+describe.skipIf(!have('bash'))(because('exhibit completion bash', have('bash') ? undefined : 'needs bash'), () => {
   it('completes the commands, from the command tree', () => {
     const program = buildProgram('0.0.0');
     expect(bashCompletes('exhibit ')).toEqual(program.commands.map((c) => c.name()));
@@ -49,8 +50,29 @@ describe('exhibit completion zsh', () => {
     expect(script).toMatch(/'acquire -f'\|'acquire --format'\) printf '%s\\n' 'raw split-raw e01 zst' ;;/);
     expect(script).toContain('compdef _exhibit exhibit');
   });
-  it.skipIf(!have('zsh'))('is a script zsh can read (skipped: zsh is not installed; apt-get install zsh)', () => {
-    const r = spawnSync('zsh', ['-n', '-c', script], { encoding: 'utf8' });
+  /** What the zsh script offers for the words of `line`, with zsh's completion functions replaced by ones that print what they are given. */
+  function zshOffers(line: string): string {
+    const words = line.split(' ');
+    const stubs = [
+      'compdef() { :; }',
+      'compadd() { [[ $1 == -- ]] && shift; print -r -- "values: $*"; }',
+      '_describe() { local -a given; given=("${(@P)${@[-1]}}"); print -r -- "described: ${(j:|:)given}"; }',
+      '_files() { print -r -- "files"; }',
+    ].join('\n');
+    const call = `words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; _exhibit`;
+    const r = spawnSync('zsh', ['-f', '-c', `${stubs}\n${script}\n${call}`], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  }
+  const noZsh = have('zsh') ? undefined : 'needs zsh (apt-get install zsh)';
+  it.skipIf(noZsh !== undefined)(because('completes commands with their summaries, options, choices and file names in zsh', noZsh), () => {
+    expect(zshOffers('exhibit ')).toMatch(/^described: acquire:image a drive or file, read-only, with in-stream hashes\|convert:/);
+    expect(zshOffers('exhibit custody ')).toBe(
+      "described: transfer:record that an evidence item changed hands|log:print a case's custody log, checked|verify:check the custody log that travels with an image|export:copy a case's custody log, checkpoint and public keys into an evidence folder",
+    );
+    expect(zshOffers('exhibit acquire --format ')).toBe('values: raw split-raw e01 zst');
+    expect(zshOffers('exhibit acquire -o custody --ca')).toMatch(/^described: -o:folder for the image .*\|--case:case number/);
+    expect(zshOffers('exhibit acquire -o ')).toBe('files');
+    expect(zshOffers('exhibit verify image.E01 ')).toBe('files');
   });
 });
