@@ -5,7 +5,7 @@
  * ctx.skip(), or the "(skipped: ...)" its name or a suite's name carries
  * (test/helpers/skip.ts); a skip with neither is listed as having no reason.
  */
-import type { Reporter, TestCase, TestModule, TestSuite } from 'vitest/node';
+import type { Reporter, TestCase, TestModule, TestSuite, Vitest } from 'vitest/node';
 
 /** Why `t` was skipped, or undefined when nothing says. */
 export function skipReason(t: TestCase): string | undefined {
@@ -20,6 +20,12 @@ export function skipReason(t: TestCase): string | undefined {
 }
 
 export default class SummaryReporter implements Reporter {
+  private namePattern: RegExp | undefined;
+
+  onInit(vitest: Vitest): void {
+    this.namePattern = vitest.config.testNamePattern; // -t: the tests it leaves out are not skips to explain
+  }
+
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     let passed = 0;
     let failed = 0;
@@ -33,6 +39,10 @@ export default class SummaryReporter implements Reporter {
         else if (s === 'failed') failed++;
         else {
           skipped++;
+          if (this.namePattern && !this.namePattern.test(t.fullName.replaceAll(' > ', ' '))) {
+            reasons.set(`${m.relativeModuleId}: not selected by -t`, (reasons.get(`${m.relativeModuleId}: not selected by -t`) ?? 0) + 1);
+            continue;
+          }
           const key = `${m.relativeModuleId}: ${skipReason(t) ?? `NO REASON GIVEN for "${t.fullName}"`}`;
           reasons.set(key, (reasons.get(key) ?? 0) + 1);
         }
