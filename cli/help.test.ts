@@ -56,6 +56,18 @@ describe('required options', () => {
     expect(section).not.toContain('--format');
     expect(section).toContain('EXHIBIT_EXAMINER');
   });
+  it('come before the other options in the help of every command that has them', async () => {
+    let withRequired = 0;
+    for (const p of commandPaths()) {
+      const help = (await cli([...p, '--help'])).stdout;
+      const required = help.indexOf('\nRequired options:\n');
+      if (required < 0) continue;
+      withRequired++;
+      expect(help.indexOf('\nOptions:\n'), p.join(' ')).toBeGreaterThan(required);
+      expect(help.split('\n')[0], p.join(' ')).toMatch(/^Usage: exhibit .* --[a-z-]+ <[a-z]+> \[options\]$/);
+    }
+    expect(withRequired).toBeGreaterThanOrEqual(9); // acquire, convert, clone, report, case open, evidence add, key create, custody transfer and export
+  });
   it('are all named in one error, with a missing source named as the source', async () => {
     const r = await cli(['acquire']);
     expect(r.code).toBe(EXIT.USAGE);
