@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, main } from './main.js';
 import { EXIT, EXIT_CODES, exitCodesHelp, exitCodesMarkdown } from './exit-codes.js';
+import { tempDir } from '../test/helpers/cli.js';
 
 /** One command line run in this thread: its exit code and what it printed. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -107,6 +109,26 @@ describe('required options', () => {
       const r = await cli(args);
       expect(r.code, args.join(' ')).toBe(EXIT.USAGE);
       expect(r.stderr.split('\n')[0], args.join(' ')).toBe(`exhibit: error: ${message}`);
+    }
+  });
+});
+
+describe('a usage error (exit 2)', () => {
+  it('leaves nothing behind: no case store, no key, no output folder', async () => {
+    const dir = tempDir('exhibit-usage-');
+    const src = path.join(dir, 'src.img');
+    fs.writeFileSync(src, Buffer.alloc(64 * 1024, 1));
+    const env = { EXHIBIT_HOME: path.join(dir, 'home') };
+    const runs = [
+      ['acquire', src, '-o', path.join(dir, 'out'), '-c', '1', '-e', 'EV-1', '-x', 'New Examiner', '--hash', 'crc32'],
+      ['acquire', src, '-o', path.join(dir, 'out'), '-c', '1', '-e', 'EV-1', '-x', 'New Examiner', '--retries', '101'],
+      ['convert', src, '--to', 'zst', '-o', path.join(dir, 'out'), '-x', 'New Examiner', '--level', '99'],
+      ['convert', src, '--to', 'raw', '-o', path.join(dir, 'out'), '-x', 'New Examiner', '--hash', 'crc32'],
+    ];
+    for (const args of runs) {
+      const r = await cli(args, env);
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(EXIT.USAGE);
+      expect(fs.readdirSync(dir), args.join(' ')).toEqual(['src.img']);
     }
   });
 });

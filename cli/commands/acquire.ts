@@ -167,6 +167,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     } catch (err) {
       throw new ExhibitError('USAGE', (err as Error).message, { hints: ['for example --fill zero or --fill pattern:deadbeef'] });
     }
+    const hashes = parseHashList(flags.hash); // every usage error before anything is made, a key included
     const ctx = prepareCustody(examiner, flags.case, readPassphrase(flags.passphraseFile));
     custody = ctx;
     let logged: LoggedAcquisition | undefined;
@@ -179,7 +180,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       ...(flags.description !== undefined ? { description: flags.description } : {}),
       ...(flags.notes !== undefined ? { notes: flags.notes } : {}),
       settings,
-      hashes: parseHashList(flags.hash),
+      hashes,
       fill: flags.fill,
       retries,
       maxBadRun,

@@ -71,15 +71,18 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
   const examiner = flags.examiner ?? io().env.EXHIBIT_EXAMINER;
   let ctx: CustodyContext | undefined;
   try {
-    // The signer first: a wrong passphrase or a broken log stops the conversion before it starts.
+    // The command line is checked before anything is made (a key included).
+    const settings = formatSettings(flags.to, flags);
+    const hashes = flags.hash ? parseHashList(flags.hash) : undefined;
+    // Then the signer: a wrong passphrase or a broken log stops the conversion before it starts.
     if (examiner !== undefined) ctx = prepareCustody(examinerName(examiner, 'who converts'), undefined, readPassphrase(flags.passphraseFile));
     const outcome = await convert({
       image,
       outDir: flags.out,
-      settings: formatSettings(flags.to, flags),
+      settings,
       ...(flags.evidence ? { evidence: flags.evidence } : {}),
       ...(ctx ? { examiner: ctx.signer.name } : {}),
-      ...(flags.hash ? { hashes: parseHashList(flags.hash) } : {}),
+      ...(hashes ? { hashes } : {}),
       version,
       commandLine: commandLine(),
       signal: stop.signal,
