@@ -10,4 +10,11 @@ try {
   }
   throw err;
 }
+// A reader that stops early (exhibit acquire --help | head) closes the pipe: what is left to print is
+// dropped and exhibit goes on to its end, rather than dying with a stack trace in the middle of its work.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}
 process.exitCode = await main(process.argv);
