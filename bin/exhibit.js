@@ -14,7 +14,7 @@ try {
 // goes nowhere, quietly, and the command finishes what it was doing (an acquisition is not cut short).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
-    if (err && err.code === 'EPIPE') stream.write = () => true;
+    if (err && (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED')) stream.write = () => true;
     else throw err;
   });
 }

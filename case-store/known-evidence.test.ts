@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCase } from './custody-log.js';
 import { logForEvidence, openCase, recordEvidenceEvent, registerEvidence } from './cases.js';
@@ -9,8 +7,9 @@ import { knownEvidence } from './known-evidence.js';
 import type { Payload } from '../core/custody.js';
 import { exhibitPaths } from './paths.js';
 import { CaseStore } from './store.js';
+import { tempDir } from '../test/helpers/cli.js';
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-known-'));
+const home = tempDir('exhibit-known-');
 let store: CaseStore;
 let ann: Signer;
 

@@ -11,15 +11,26 @@ import { reportCommand } from './commands/report.js';
 import { restoreCommand } from './commands/restore.js';
 import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
+import { completionCommand } from './commands/completion.js';
 import { exitCodeOf } from './action.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodesHelp } from './exit-codes.js';
+import { checkRequired } from './required.js';
 import { reportError } from './messages.js';
 import { exitOnInterrupt } from './signals.js';
 import { enterIo, io, type OutStream } from './io.js';
 
+/** exhibit's version, from its package.json (beside dist/ when built, one folder up when run from the sources, as the unit tests do). */
 function packageVersion(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const rel of ['../../package.json', '../package.json']) {
+    let pkg: { name?: string; version?: string };
+    try {
+      pkg = JSON.parse(fs.readFileSync(new URL(rel, import.meta.url), 'utf8')) as typeof pkg;
+    } catch {
+      continue;
+    }
+    if (pkg.name === 'exhibit' && pkg.version) return pkg.version;
+  }
+  throw new Error('exhibit cannot find its package.json');
 }
 
 /** Commander's rule (NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE, else a colour terminal), read from the run's environment. */
@@ -38,12 +49,7 @@ export function buildProgram(version: string): Command {
     )
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 ok, 1 failure, 2 usage, 3 complete but some sectors unreadable,\n' +
-        '4 verification failed, 130 interrupted.\n' +
-        'Run "exhibit <command> --help" for the options of a command.',
-    );
+    .addHelpText('after', '\nRun "exhibit <command> --help" for the options of a command.');
   program.addCommand(acquireCommand(version));
   program.addCommand(convertCommand(version));
   program.addCommand(verifyCommand());
@@ -55,8 +61,11 @@ export function buildProgram(version: string): Command {
   program.addCommand(custodyCommand());
   program.addCommand(keyCommand());
   program.addCommand(reportCommand(version));
+  program.addCommand(completionCommand());
   // addCommand does not pass settings down: give every command the same error style.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  program.addHelpText('afterAll', `\n${exitCodesHelp()}`); // the one table, under every command's help
+  checkRequired(program);
   for (const c of all(program)) {
     c.exitOverride()
       .showHelpAfterError('(run with --help for usage)')

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,8 +7,9 @@ import { ExhibitError } from './errors.js';
 import { evidenceOfRecordName, isRecordFileName, RANGES_AS_LIST, recordBesideImage, recordFileName, recordPathFor, renderRecord, type AcquisitionRecord } from './record.js';
 import { assembleRecord } from './record/build.js';
 import { readRecord, readRecordClaims } from './record/read.js';
+import { tempDir } from '../test/helpers/cli.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-record-'));
+const work = tempDir('exhibit-record-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const t0 = { utc: '2026-11-22T09:00:00.000Z', local: '2026-11-22T10:00:00.000+01:00' };

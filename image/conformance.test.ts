@@ -4,7 +4,6 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExhibitError } from '../core/errors.js';
@@ -12,6 +11,7 @@ import { openImage, RAW_NOTE } from './open.js';
 import { FORMATS } from './registry.js';
 import { findSegments } from './split-raw/naming.js';
 import type { FormatName, FormatSettings, ImageReader, ImageWriter } from './types.js';
+import { tempDir } from '../test/helpers/cli.js';
 
 const ANY_SIZE = [1, 511, 512, 64 * 1024, 64 * 1024 + 1, 300_001];
 
@@ -43,7 +43,7 @@ const formats: FormatUnderTest[] = FORMATS.map((d) => {
   };
 });
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-conformance-'));
+const work = tempDir('exhibit-conformance-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /** Deterministic media: a seeded stream, cut into writes of uneven sizes. */

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExhibitError } from '../core/errors.js';
 import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, SECTIONS, settleOrganisation } from './template.js';
+import { tempDir } from '../test/helpers/cli.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-template-'));
+const dir = tempDir('exhibit-template-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const good = fs.readFileSync(defaultTemplatePath(), 'utf8');

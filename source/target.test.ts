@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KnownEvidence } from '../core/evidence-identity.js';
 import type { SourceFacts } from './source.js';
 import { probeTarget, refuseTarget, type TargetProbe } from './target.js';
+import { tempDir } from '../test/helpers/cli.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-target-'));
+const work = tempDir('exhibit-target-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 const none: KnownEvidence = { sources: [], files: [] };
 const rules = { yes: true, known: none, mustNotHold: [] };

@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { BIN, have, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
+import { because } from './helpers/skip.js';
 
 const why = faultyDeviceUnavailable() ?? (have('ddrescue') && have('ddrescuelog') ? undefined : 'needs ddrescue and ddrescuelog (gddrescue)');
 if (why) console.warn(`skipping bad-sector tests: ${why}`);
@@ -51,7 +52,7 @@ function expectedImage(fill: Buffer): Buffer {
   return img;
 }
 
-describe.skipIf(why !== undefined)('unreadable sectors', () => {
+describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
   if (!why) makeSourceFile(base, 16 * 1024 * 1024, 21);
 
   it('fills them with zeros, maps them exactly, and exits 3', async () => {

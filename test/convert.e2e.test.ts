@@ -4,15 +4,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { fileDigest, have, makeSourceFile, ROOT, run, tempDir } from './helpers/cli.js';
+import { fileDigest, makeSourceFile, ROOT, run, tempDir } from './helpers/cli.js';
+import { because, needsInterop, needsTools } from './helpers/skip.js';
 
-const why = have('ewfacquire') && have('zstd') ? undefined : 'needs ewf-tools and zstd';
+const why = needsTools('ewfacquire', 'zstd');
 if (why) console.warn(`skipping convert tests: ${why}`);
 const work = tempDir('exhibit-convert-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 const record = (file: string): any => YAML.parse(fs.readFileSync(file, 'utf8'));
 
-describe.skipIf(why !== undefined)('exhibit convert', () => {
+describe.skipIf(why !== undefined)(because('exhibit convert', why), () => {
   const src = path.join(work, 'disk.bin');
   makeSourceFile(src, 9 * 1024 * 1024, 61);
   const sums = { md5: fileDigest('md5', src), sha1: fileDigest('sha1', src), sha256: fileDigest('sha256', src) };
@@ -63,7 +64,7 @@ describe.skipIf(why !== undefined)('exhibit convert', () => {
   });
 
   const interop = path.resolve(ROOT, '../shared/fixtures/interop/ewf');
-  it.skipIf(!fs.existsSync(interop))('converts the interop images with their stored hashes confirmed, and refuses the one that does not hold', () => {
+  it.skipIf(!fs.existsSync(interop))(because('converts the interop images with their stored hashes confirmed, and refuses the one that does not hold', needsInterop()), () => {
     const good: [string, string][] = [
       ['dfvfs-ext2.E01', '196066add11fb71c4c49cf1bb50d6d24'],
       ['dfvfs-ext2-split.E01', '196066add11fb71c4c49cf1bb50d6d24'],

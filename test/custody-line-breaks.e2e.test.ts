@@ -18,6 +18,7 @@ import { checkpointBody, checkpointText, lineHashInput, logLine, splitLogLine, t
 import { have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { securityScript } from './helpers/security-script.js';
 import { expectOneLineError } from './helpers/expect.js';
+import { because, needsTools } from './helpers/skip.js';
 
 /** Every C0 and C1 control, DEL, and the Unicode line and paragraph separators (NEL, VT and FF are among them). U+0000 cannot be passed in an argument or a file name. */
 const CODES = [...range(0x01, 0x1f), ...range(0x7f, 0x9f), 0x2028, 0x2029];
@@ -143,7 +144,7 @@ describe('a source file and an output folder whose names hold every line break a
     }
   });
 
-  it.skipIf(!have('openssl'))('both checkers reject the same tampered log: one byte changed, an escape made raw, a NUL added, CRLF line ends', () => {
+  it.skipIf(!have('openssl'))(because('both checkers reject the same tampered log: one byte changed, an escape made raw, a NUL added, CRLF line ends', needsTools('openssl')), () => {
     const bytes = fs.readFileSync(logOf(out));
     const text = bytes.toString('utf8');
     const raw = Buffer.from(text.replace('\\u2028', '\u2028'));

@@ -16,6 +16,7 @@ import { encodeEntry, lineHashInput, logLine, splitLogLine, type CustodyEntry } 
 import { BIN, fileDigest, have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { securityScript } from './helpers/security-script.js';
 import { expectOneLineError } from './helpers/expect.js';
+import { because, needsTools } from './helpers/skip.js';
 
 const work = tempDir('exhibit-custody-');
 const home = path.join(work, 'home');
@@ -107,7 +108,7 @@ function custodyCopy(name: string): string {
   return dir;
 }
 
-describe.skipIf(!have('openssl'))('checking the copy with sha256sum and openssl alone (SECURITY.md)', () => {
+describe.skipIf(!have('openssl'))(because('checking the copy with sha256sum and openssl alone (SECURITY.md)', needsTools('openssl')), () => {
   it('the script in SECURITY.md accepts the log exhibit wrote', () => {
     const r = runScript(out);
     expect(r.code, r.out).toBe(0);

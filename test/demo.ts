@@ -14,13 +14,11 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { formatBytes } from '../core/units.js';
 import { buildSampleDisk, type SampleDisk } from './fixtures/sample-disk.js';
+import { CASE, continueCommands, evidenceRel, homeRel, outRel } from './demo-commands.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url)); // dist/test/demo.js -> project root
-const outRel = 'demo-output';
 const outDir = path.join(root, outRel);
-const evidenceRel = path.join(outRel, 'evidence');
 const diskRel = path.join(outRel, 'sample-disk.img');
-const homeRel = path.join(outRel, 'home');
 const ALGORITHMS = ['md5', 'sha1', 'sha256'] as const;
 
 function say(line: string): void {
@@ -80,7 +78,7 @@ async function main(): Promise<number> {
   );
 
   const acquire = (evidence: string, ...extra: string[]) =>
-    exhibit(['acquire', diskRel, '--out', evidenceRel, '--case', 'DEMO-2026-001', '--evidence', evidence, '--examiner', 'Demo Examiner',
+    exhibit(['acquire', diskRel, '--out', evidenceRel, '--case', CASE, '--evidence', evidence, '--examiner', 'Demo Examiner',
       '--description', 'Sample evidence disk built by the demo', ...extra]);
   await acquire('EV-001');
   await acquire('EV-001-split', '--format', 'split-raw', '--segment-size', '8MiB');
@@ -88,15 +86,15 @@ async function main(): Promise<number> {
   await acquire('EV-001-zst', '--format', 'zst');
 
   say(`\n(the demo's case store and keys are in ${homeRel}; a real run uses ~/.local/share/exhibit, or $EXHIBIT_HOME)`);
-  await exhibit(['custody', 'transfer', 'DEMO-2026-001', 'EV-001', '--from', 'Demo Examiner', '--to', 'Demo Analyst', '--purpose', 'analysis of a working copy', '--location', 'Lab 2']);
-  await exhibit(['custody', 'export', 'DEMO-2026-001', evidenceRel, '--evidence', 'EV-001']);
+  await exhibit(['custody', 'transfer', CASE, 'EV-001', '--from', 'Demo Examiner', '--to', 'Demo Analyst', '--purpose', 'analysis of a working copy', '--location', 'Lab 2']);
+  await exhibit(['custody', 'export', CASE, evidenceRel, '--evidence', 'EV-001']);
   await exhibit(['custody', 'verify', path.join(evidenceRel, 'EV-001.custody.jsonl')]);
   await exhibit(['verify', path.join(evidenceRel, 'EV-001-e01.E01'), '-x', 'Demo Examiner']);
   // The organisation a report names is set once, in config.yaml; without it exhibit warns that the template's example is printed.
   const config = path.join(homeRel, 'config.yaml');
   await fsp.writeFile(path.join(root, config), 'report:\n  organisation:\n    name: "exhibit demo laboratory"\n    address: ["made by npm run demo", "not a real organisation"]\n');
   say(`\n(the report's organisation comes from ${config}; set yours once in ~/.config/exhibit/config.yaml, see the README)`);
-  await exhibit(['report', 'DEMO-2026-001', '--out', path.join(outRel, 'DEMO-2026-001-custody.pdf'), '-x', 'Demo Examiner']);
+  await exhibit(['report', CASE, '--out', path.join(outRel, `${CASE}-custody.pdf`), '-x', 'Demo Examiner']);
 
   const ids = ['EV-001', 'EV-001-split', 'EV-001-e01', 'EV-001-zst'];
   const results = [];
@@ -114,9 +112,13 @@ async function main(): Promise<number> {
   }
   say(`  md5, sha1 and sha256 in every record: hashes match the sample disk (sha256 ${disk.sha256})`);
   say(`  custody ${path.join(evidenceRel, 'EV-001.custody.jsonl')}: every entry signed, chained and checked; see SECURITY.md to check it with sha256sum and openssl alone`);
-  say(`  report  ${path.join(outRel, 'DEMO-2026-001-custody.pdf')}: the custody report for the court, with the log and records attached`);
+  say(`  report  ${path.join(outRel, `${CASE}-custody.pdf`)}: the custody report for the court, with the log and records attached`);
+  say('');
+  say(`Go on from here, in this folder (with exhibit on the PATH: npm link, see the README); the demo's case store is ${homeRel}:`);
+  for (const line of continueCommands()) say(`  ${line}`);
   return 0;
 }
+
 
 main().then(
   (code) => {

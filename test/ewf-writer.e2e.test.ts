@@ -12,6 +12,7 @@ import YAML from 'yaml';
 import { buildSampleDisk } from './fixtures/sample-disk.js';
 import { exhibitAsync, fileDigest, have, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
+import { because, needsTools } from './helpers/skip.js';
 
 const why = have('ewfverify') && have('ewfinfo') ? undefined : 'needs ewfverify and ewfinfo (apt-get install ewf-tools)';
 if (why) console.warn(`skipping E01 interop tests: ${why}`);
@@ -37,7 +38,7 @@ function ewfinfo(first: string): string {
   return r.stdout;
 }
 
-describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and sleuthkit', () => {
+describe.skipIf(why !== undefined)(because('E01 written by exhibit, read by libewf and sleuthkit', why), () => {
   const src = path.join(work, 'source.bin');
   makeSourceFile(src, 12 * 1024 * 1024, 31);
   const md5 = fileDigest('md5', src);
@@ -98,7 +99,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
   });
 
   it('is read by sleuthkit: img_stat and mmls on the demo disk', async (ctx) => {
-    if (!have('img_stat') || !have('mmls')) ctx.skip(true, 'needs sleuthkit');
+    if (!have('img_stat') || !have('mmls')) ctx.skip(true, needsTools('img_stat', 'mmls'));
     const disk = path.join(work, 'sample.img');
     const built = await buildSampleDisk(disk);
     const out = path.join(work, 'demo');
@@ -122,7 +123,7 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
     expect(fs.readdirSync(out)).toEqual(['EV.E03']);
   });
 
-  it.skipIf(faultyDeviceUnavailable() !== undefined)('lists unreadable sectors in error2, which ewfinfo reports', async () => {
+  it.skipIf(faultyDeviceUnavailable() !== undefined)(because('lists unreadable sectors in error2, which ewfinfo reports', faultyDeviceUnavailable()), async () => {
     const base = path.join(work, 'bad-base.img');
     makeSourceFile(base, 8 * 1024 * 1024, 33);
     const bad = [
@@ -226,6 +227,6 @@ describe.skipIf(why !== undefined)('E01 written by exhibit, read by libewf and s
         } else expect(r.code, `round ${round}: ${r.stderr}`).toBe(0);
         expectComplete(out);
       }
-    });
+    }, 240_000); // six acquisitions and their resumes: past 60 s on a busy machine
   });
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { have, tempDir } from './helpers/cli.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice, type FaultyDevice } from './helpers/faulty-device.js';
+import { because } from './helpers/skip.js';
 
 const why = faultyDeviceUnavailable();
 if (why) console.warn(`skipping faulty-device tests: ${why}`);
@@ -72,7 +73,7 @@ function leftovers(): string[] {
   return [...loops, ...mounts, ...procs];
 }
 
-describe.skipIf(why !== undefined)('a faulty device (nbdkit ddrescue filter + nbdfuse + loop)', () => {
+describe.skipIf(why !== undefined)(because('a faulty device (nbdkit ddrescue filter + nbdfuse + loop)', why), () => {
   beforeAll(async () => {
     base = writeBase(baseFile);
     const t0 = process.hrtime.bigint();
@@ -166,7 +167,7 @@ describe.skipIf(why !== undefined)('a faulty device (nbdkit ddrescue filter + nb
     }
   });
 
-  it.skipIf(noDdrescue !== undefined)('ddrescue -d -r2 maps exactly the bad sectors', () => {
+  it.skipIf(noDdrescue !== undefined)(because('ddrescue -d -r2 maps exactly the bad sectors', noDdrescue), () => {
     const img = path.join(work, 'out.img');
     const map = path.join(work, 'out.map');
     const t0 = process.hrtime.bigint();

@@ -16,6 +16,7 @@ import { expectOneLineError } from './helpers/expect.js';
 import { writeE01 } from './helpers/hostile-ewf.js';
 import { entryOf, rleFrame, writeSeekable } from './helpers/hostile-zst.js';
 import { exhibitMeasured, noTime } from './helpers/rss.js';
+import { anyOf, because, needsTools } from './helpers/skip.js';
 
 const LIMIT_MIB = 300;
 if (noTime) console.warn(`skipping hostile-size tests: ${noTime}`);
@@ -37,7 +38,7 @@ function decodeAll(image: string, tag: string): { what: string; args: string[]; 
   ];
 }
 
-describe.skipIf(noTime !== undefined)('a zstd frame that decodes to far more than the seek table says', () => {
+describe.skipIf(noTime !== undefined)(because('a zstd frame that decodes to far more than the seek table says', noTime), () => {
   const image = path.join(work, 'BOMB.zst');
   const bomb = rleFrame(512 * 1024 * 1024); // 16 KiB that decodes to 512 MiB
   writeSeekable(image, [bomb], [entryOf(bomb, 2 * 1024 * 1024)]);
@@ -69,7 +70,7 @@ describe.skipIf(noTime !== undefined)('a zstd frame that decodes to far more tha
   });
 });
 
-describe.skipIf(noTime !== undefined)('an E01 whose chunks are 1 byte', () => {
+describe.skipIf(noTime !== undefined)(because('an E01 whose chunks are 1 byte', noTime), () => {
   // 9 MB: a million chunks of one 1-byte sector, each stored with its checksum, and their table.
   const image = path.join(work, 'TINY.E01');
   writeE01(image, { sectorsPerChunk: 1, bytesPerSector: 1, media: Buffer.alloc(1_000_000, 7), table2: false });
@@ -82,7 +83,7 @@ describe.skipIf(noTime !== undefined)('an E01 whose chunks are 1 byte', () => {
   });
 });
 
-describe.skipIf(noTime !== undefined)('a record beside an image that holds millions of values', () => {
+describe.skipIf(noTime !== undefined)(because('a record beside an image that holds millions of values', noTime), () => {
   // The image is sound (a raw file); only its record is hostile.
   const dir = path.join(work, 'rec');
   fs.mkdirSync(dir);
@@ -111,7 +112,7 @@ describe.skipIf(noTime !== undefined)('a record beside an image that holds milli
   });
 });
 
-describe.skipIf(noTime !== undefined)('report text with a 20 KB word', () => {
+describe.skipIf(noTime !== undefined)(because('report text with a 20 KB word', noTime), () => {
   const word = 'W'.repeat(20_000);
   const X = 'T. Examiner';
 
@@ -139,7 +140,7 @@ describe.skipIf(noTime !== undefined)('report text with a 20 KB word', () => {
   });
 });
 
-describe.skipIf(noTime !== undefined || !have('pdftotext'))('a report on an acquisition with 5,000 unreadable ranges', () => {
+describe.skipIf(noTime !== undefined || !have('pdftotext'))(because('a report on an acquisition with 5,000 unreadable ranges', anyOf(noTime, needsTools('pdftotext'))), () => {
   it('lists the first 2,000 in the appendix and says where the rest are', async () => {
     const X = 'A. Examiner';
     const src = path.join(work, 'ranges-src.bin');

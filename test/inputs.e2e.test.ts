@@ -44,7 +44,7 @@ interface Run {
 }
 
 /**
- * Run exhibit, killed (SIGKILL) if it has not ended after `limitMs`: a hang shows as
+ * Run exhibit, killed (SIGKILL) if it has not ended after `limitMs` (45 s: far beyond a busy machine's slowest run, within the test's 60 s): a hang shows as
  * `signal: SIGKILL`, never as a stuck test. With `signalAt`, the preloaded hook sends
  * the signal: "read:<n>:<SIG>" at the n-th FileHandle read, "open:<suffix>:<SIG>[:<n>]" when
  * a file whose name ends with <suffix> is opened or read (the n-th time).
@@ -58,7 +58,7 @@ function run(args: string[], o: { signalAt?: string; limitMs?: number } = {}): P
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), o.limitMs ?? 10_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), o.limitMs ?? 45_000);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { have, ROOT, run, tempDir } from './helpers/cli.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
+import { anyOf, because, needsInterop, needsTools } from './helpers/skip.js';
 
 const work = tempDir('exhibit-inspect-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
@@ -36,7 +37,7 @@ function ours(target: string): { starts: string[]; table: any; out: any } {
   return { starts, table: out.table, out };
 }
 
-describe.skipIf(!fs.existsSync(interop) || !have('mmls'))('images written by other tools, against mmls', () => {
+describe.skipIf(!fs.existsSync(interop) || !have('mmls'))(because('images written by other tools, against mmls', anyOf(needsInterop(), needsTools('mmls'))), () => {
   it.each(['ewf/plaso-image-split.E01', 'ewf/dfvfs-ext2.E01', 'ewf/sleuthkit-image.E01'])('%s', (file) => {
     const target = path.join(interop, file);
     const mine = ours(target);
@@ -45,7 +46,7 @@ describe.skipIf(!fs.existsSync(interop) || !have('mmls'))('images written by oth
   });
 });
 
-describe.skipIf(!have('sfdisk') || !have('mmls'))('an MBR with logical partitions', () => {
+describe.skipIf(!have('sfdisk') || !have('mmls'))(because('an MBR with logical partitions', needsTools('sfdisk', 'mmls')), () => {
   it('lists primaries, the extended chain and the gaps as mmls does', () => {
     const img = path.join(work, 'mbr.img');
     fs.writeFileSync(img, Buffer.alloc(64 * 1024 * 1024));
@@ -61,7 +62,7 @@ describe.skipIf(!have('sfdisk') || !have('mmls'))('an MBR with logical partition
   });
 });
 
-describe.skipIf(!have('sgdisk') || !have('mmls'))('a GPT disk', () => {
+describe.skipIf(!have('sgdisk') || !have('mmls'))(because('a GPT disk', needsTools('sgdisk', 'mmls')), () => {
   it('agrees with mmls, and recovers a corrupted primary header from the backup, saying so', () => {
     const img = path.join(work, 'gpt.img');
     fs.writeFileSync(img, Buffer.alloc(64 * 1024 * 1024));

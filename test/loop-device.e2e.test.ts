@@ -9,6 +9,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { fileDigest, have, makeSourceFile, run, sh, tempDir, withoutNotices } from './helpers/cli.js';
 import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
+import { because } from './helpers/skip.js';
 
 const why = loopUnavailable() ?? (have('mkfs.ext4') && have('sfdisk') ? undefined : 'needs mkfs.ext4 (e2fsprogs) and sfdisk (fdisk)');
 if (why) console.warn(`skipping loop-device tests: ${why}`);
@@ -23,7 +24,7 @@ afterAll(() => {
 const base = (out: string, ev = 'EV-1') => ['--out', out, '--case', 'CASE-7', '--evidence', ev, '--examiner', 'Test Examiner'];
 const record = (dir: string, ev = 'EV-1'): any => YAML.parse(fs.readFileSync(path.join(dir, `${ev}.acquisition.yaml`), 'utf8'));
 
-describe.skipIf(why !== undefined)('a read-only loop device as the source', () => {
+describe.skipIf(why !== undefined)(because('a read-only loop device as the source', why), () => {
   it('records a read-only device as already locked, and its unchanged counters', () => {
     const img = path.join(work, 'ro.img');
     makeSourceFile(img, 4 * 1024 * 1024, 10);
@@ -83,7 +84,7 @@ describe.skipIf(why !== undefined)('a read-only loop device as the source', () =
   });
 });
 
-describe.skipIf(why !== undefined)('mounted sources and outputs on the source disk', () => {
+describe.skipIf(why !== undefined)(because('mounted sources and outputs on the source disk', why), () => {
   it('refuses a source with a read-write mounted file system, unless --allow-mounted', () => {
     const img = path.join(work, 'fs.img');
     fs.writeFileSync(img, '');

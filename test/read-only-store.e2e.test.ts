@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../core/crypto.js';
 import { BIN, have, isRoot, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
+import { anyOf, because, needsRoot, needsTools } from './helpers/skip.js';
 
 const work = tempDir('exhibit-rostore-');
 const home = path.join(work, 'home');
@@ -77,7 +78,7 @@ function expectReadsWork(runAs: (args: string[]) => RunResult, dir: string): voi
 }
 
 describe('a read-only case store can be read', () => {
-  it.skipIf(!isRoot || !have('setpriv'))('by a user who may not write it (files 0444, folder 0555), with the -wal and -shm a reader left', () => {
+  it.skipIf(!isRoot || !have('setpriv'))(because('by a user who may not write it (files 0444, folder 0555), with the -wal and -shm a reader left', anyOf(needsRoot('run exhibit as another user (setpriv)'), needsTools('setpriv'))), () => {
     const modes = new Map(fs.readdirSync(home).map((n) => [n, fs.statSync(path.join(home, n)).mode & 0o777]));
     for (const n of fs.readdirSync(home)) if (fs.statSync(path.join(home, n)).isFile()) fs.chmodSync(path.join(home, n), 0o444);
     fs.chmodSync(home, 0o555);
@@ -96,7 +97,7 @@ describe('a read-only case store can be read', () => {
     }
   });
 
-  it.skipIf(!isRoot)('through a read-only mount, even by root', (ctx) => {
+  it.skipIf(!isRoot)(because('through a read-only mount, even by root', needsRoot('bind-mount a folder read-only')), (ctx) => {
     const ro = path.join(work, 'ro');
     fs.mkdirSync(ro);
     const bind = spawnSync('mount', ['--bind', home, ro], { encoding: 'utf8' });

@@ -3,11 +3,10 @@
  * tests never touch a developer's real case store and cannot see each other's.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll } from 'vitest';
+import { tempDir } from './helpers/cli.js';
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-home-'));
+const home = tempDir('exhibit-home-'); // removed after the file, and in any case at the end of the run
 process.env.EXHIBIT_HOME = home;
 delete process.env.EXHIBIT_PASSPHRASE;
 delete process.env.EXHIBIT_EXAMINER;
@@ -21,11 +20,3 @@ process.env.PATH = dirs.join(':');
 afterAll(() => {
   fs.rmSync(home, { recursive: true, force: true });
 });
-// A file whose tests were all skipped runs no afterAll: the home goes when the process does
-// (one exit listener per process, however many files it runs).
-const g = globalThis as { exhibitHomes?: string[] };
-if (!g.exhibitHomes) {
-  const homes: string[] = (g.exhibitHomes = []);
-  process.once('exit', () => homes.forEach((h) => fs.rmSync(h, { recursive: true, force: true })));
-}
-g.exhibitHomes.push(home);

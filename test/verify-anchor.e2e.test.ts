@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileDigest, makeSourceFile, ROOT, run, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
+import { because, needsInterop } from './helpers/skip.js';
 
 const work = tempDir('exhibit-anchor-');
 const lab = path.join(work, 'lab-home');
@@ -190,7 +191,7 @@ describe('a record that cannot be read', () => {
 });
 
 const interop = path.resolve(ROOT, '..', 'shared', 'fixtures', 'interop');
-describe.skipIf(!fs.existsSync(interop))('another tool\'s E01 with no record (needs ../shared/fixtures/interop)', () => {
+describe.skipIf(!fs.existsSync(interop))(because('another tool\'s E01 with no record', needsInterop()), () => {
   it('verifies against the hash it stores, and says that is all it rests on', () => {
     const v = as(nowhere, ['verify', path.join(interop, 'ewf', 'plaso-image.E01'), '--no-record', '--json']);
     expect(v.code, v.stdout).toBe(0);

@@ -13,6 +13,7 @@ import { ZstdReader } from '../image/zstd/reader.js';
 import { fileDigest, have, makeSourceFile, ROOT, run as inProcess, type RunResult, sh, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
+import { because, needsInterop, needsTools } from './helpers/skip.js';
 
 const work = tempDir('exhibit-verify-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
@@ -216,7 +217,7 @@ describe('files of a set', () => {
   });
 });
 
-describe.skipIf(!have('ewfacquire'))('an E01 written by ewfacquire', () => {
+describe.skipIf(!have('ewfacquire'))(because('an E01 written by ewfacquire', needsTools('ewfacquire')), () => {
   it('verifies against the MD5 and SHA-1 it stores', () => {
     const target = path.join(work, 'ewfacquire', 'ewf');
     fs.mkdirSync(path.dirname(target));
@@ -271,7 +272,7 @@ describe('custody', () => {
 });
 
 const interop = path.resolve(ROOT, '..', 'shared', 'fixtures', 'interop');
-describe.skipIf(!fs.existsSync(interop))('images written by other tools (../shared/fixtures/interop)', () => {
+describe.skipIf(!fs.existsSync(interop))(because('images written by other tools', needsInterop()), () => {
   it.each([
     ['ewf/dfvfs-ext2.E01', '196066add11fb71c4c49cf1bb50d6d24'],
     ['ewf/dfvfs-ext2-split.E01', '196066add11fb71c4c49cf1bb50d6d24'],

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { ZstdReader } from '../image/zstd/reader.js';
 import { exhibitAsync, fileDigest, have, makeSourceFile, run, tempDir } from './helpers/cli.js';
+import { because } from './helpers/skip.js';
 
 const why = have('zstd') ? undefined : 'needs the zstd program (apt-get install zstd)';
 if (why) console.warn(`skipping zstd tests: ${why}`);
@@ -18,7 +19,7 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 const args = (out: string) => ['-o', out, '-c', 'CASE-5', '-e', 'EV', '-x', 'Examiner', '-f', 'zst'];
 const record = (dir: string): any => YAML.parse(fs.readFileSync(path.join(dir, 'EV.acquisition.yaml'), 'utf8'));
 
-describe.skipIf(why !== undefined)('seekable zstd images', () => {
+describe.skipIf(why !== undefined)(because('seekable zstd images', why), () => {
   const src = path.join(work, 'source.bin');
   makeSourceFile(src, 20 * 1024 * 1024 + 12345, 51);
   const out = path.join(work, 'img');

@@ -1,7 +1,6 @@
 import { fillSpec } from '../../source/bad-sectors.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExhibitError } from '../../core/errors.js';
@@ -15,10 +14,11 @@ import { checkResume } from './check-resume.js';
 import { checkOptions, newJournal, prepare } from './prepare.js';
 import { release } from './seal.js';
 import type { AcquireOptions } from './session.js';
+import { tempDir } from '../../test/helpers/cli.js';
 
 let dir: string;
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-phases-'));
+  dir = tempDir('exhibit-phases-');
 });
 afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,7 @@ import { readPassphrase } from '../passphrase.js';
 import { examinerName } from '../store.js';
 import { checkCaseNumber } from '../../case-store/index.js';
 import { commandLine, io } from '../io.js';
+import { argumentNeededUnless, requiredOption } from '../required.js';
 
 interface AcquireFlags extends FormatFlags {
   out?: string;
@@ -42,9 +43,7 @@ interface AcquireFlags extends FormatFlags {
 }
 
 export function acquireCommand(version: string): Command {
-  const cmd = new Command('acquire');
-  addFormatOptions(cmd);
-  return cmd
+  const cmd = new Command('acquire')
     .summary('image a drive or file, read-only, with in-stream hashes')
     .description(
       'Image a drive (or a partition, or a file) bit for bit, unused space included. ' +
@@ -53,11 +52,13 @@ export function acquireCommand(version: string): Command {
         'Unreadable sectors are retried one by one, filled, and listed in the record and in a ddrescue mapfile. ' +
         'An interrupted acquisition resumes where it stopped: run the same command again, or use --resume.',
     )
-    .argument('[source]', 'the drive (/dev/sdb), partition (/dev/sdb1) or file to image')
-    .option('-o, --out <dir>', 'folder for the image and its record (created if missing; must not be on the source)')
-    .option('-c, --case <id>', 'case number, e.g. 2026-0117')
-    .option('-e, --evidence <id>', 'evidence number; names the files, e.g. EV-001 gives EV-001.raw')
-    .option('-x, --examiner <name>', 'who performs the acquisition')
+    .argument('[source]', 'the drive, partition or file to image, e.g. /dev/sdb');
+  argumentNeededUnless(cmd, 'source', '--resume');
+  cmd
+    .addOption(requiredOption('-o, --out <dir>', 'folder for the image and its record (created if missing; must not be on the source)', { unless: '--resume' }))
+    .addOption(requiredOption('-c, --case <id>', 'case number, e.g. 2026-0117', { unless: '--resume' }))
+    .addOption(requiredOption('-e, --evidence <id>', 'evidence number; names the files, e.g. EV-001 gives EV-001.raw', { unless: '--resume' }))
+    .addOption(requiredOption('-x, --examiner <name>', 'who performs the acquisition', { env: 'EXHIBIT_EXAMINER' }))
     .addOption(new Option('-f, --format <format>', 'image format: raw, split raw (.001, .002, ...), E01 (EnCase 6) or zst (seekable zstd)').choices([...FORMAT_NAMES]).default('raw'))
     .option('--hash <list>', 'hashes of the media: md5, sha1, sha256, sha512, comma-separated', DEFAULT_HASHES.join(','))
     .option('--description <text>', 'what the evidence is, e.g. "Seagate 2 TB from desk drawer"')
@@ -87,9 +88,10 @@ export function acquireCommand(version: string): Command {
         'checkpoint and the public keys, so the folder can be checked anywhere (exhibit custody verify <folder>).\n\n' +
         'Custody: the result is signed with the examiner\'s key and logged in the case store (opening the case and\n' +
         'registering the evidence item when they are new). An examiner without a key gets one, made on the spot.\n' +
-        'Exit codes: 0 complete, 1 failed, 2 wrong usage, 3 complete but some sectors unreadable,\n' +
-        '130 interrupted (record says incomplete; resumable). An existing image or record is never overwritten.',
-    )
+        'An existing image or record is never overwritten.',
+    );
+  addFormatOptions(cmd);
+  return cmd
     .action(async (source: string | undefined, flags: AcquireFlags, cmd: Command) => {
       cmd.setOptionValue('exitCode', await runAcquire(source, flags, version));
     });
@@ -152,12 +154,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     if (flags.resume && flags.out && path.resolve(flags.out) !== path.resolve(flags.resume)) {
       throw new ExhibitError('USAGE', '--out and --resume name different folders');
     }
-    if (!flags.resume) {
-      const missing = (['out', 'case', 'evidence', 'examiner'] as const).filter((k) => !flags[k]);
-      if (missing.length > 0) throw new ExhibitError('USAGE', `required option --${missing[0]} not given`, { hints: ['exhibit acquire <source> --out <dir> --case <id> --evidence <id> --examiner <name>'] });
-      if (!source) throw new ExhibitError('USAGE', 'no source given', { hints: ['name the drive or file to image, e.g. /dev/sdb'] });
-    }
-    if (!flags.examiner) throw new ExhibitError('USAGE', 'required option --examiner not given: say who resumes the acquisition');
+    // the source, --out, --case, --evidence and --examiner are checked before this runs (cli/required.ts)
     const examiner = examinerName(flags.examiner);
     if (flags.case !== undefined) flags.case = checkCaseNumber(flags.case); // one spelling in the record, the image and the store
     const evidence = flags.evidence ?? evidenceToResume(outDir!);
@@ -166,6 +163,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     const maxBadRun = sizeOption(flags.maxBadRun, '--max-bad-run', 0, PiB);
     const safePointBytes = sizeOption(flags.syncEvery, '--sync-every', MiB, TiB);
     const fill = fillSpec(flags.fill);
+    const hashes = parseHashList(flags.hash); // every usage error before anything is made, a key included
     const ctx = prepareCustody(examiner, flags.case, readPassphrase(flags.passphraseFile));
     custody = ctx;
     let logged: LoggedAcquisition | undefined;
@@ -178,7 +176,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       ...(flags.description !== undefined ? { description: flags.description } : {}),
       ...(flags.notes !== undefined ? { notes: flags.notes } : {}),
       settings,
-      hashes: parseHashList(flags.hash),
+      hashes,
       fill,
       retries,
       maxBadRun,

@@ -7,6 +7,7 @@ import { EXIT } from '../exit-codes.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
 import { io } from '../io.js';
+import { requiredOption } from '../required.js';
 
 export function caseCommand(): Command {
   const cmd = new Command('case').summary('open, list and show cases').description(
@@ -18,8 +19,8 @@ export function caseCommand(): Command {
       new Command('open')
         .summary('open a new case')
         .argument('<number>', 'the case number, e.g. 2026-0117')
+        .addOption(requiredOption('-x, --examiner <name>', 'who opens it (signs the first entry of its custody log)', { env: 'EXHIBIT_EXAMINER' }))
         .option('-t, --title <text>', 'what the case is about')
-        .option('-x, --examiner <name>', 'who opens it (signs the first entry of its custody log)')
         .option('--passphrase-file <file>', "the passphrase of the examiner's key, on the first line of <file> (or set EXHIBIT_PASSPHRASE)")
         .option('--json', 'print the new entries as JSON')
         .addHelpText('after', '\nExample:\n  exhibit case open 2026-0117 --title "Fraud at Example Ltd" -x "J. Doe"\n\nexhibit acquire opens the case itself when its --case is new.'),

@@ -6,6 +6,7 @@ import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
+import { requiredOption } from '../required.js';
 import { knownEvidenceHere } from '../evidence-sources.js';
 import { EXIT } from '../exit-codes.js';
 import { wholeNumber } from '../numbers.js';
@@ -43,8 +44,8 @@ export function cloneCommand(version: string): Command {
       )
       .argument('<source>', 'the drive (or file) to copy')
       .argument('<target>', 'the drive to overwrite, or a new file')
-      .option('--record <file>', 'where to write the clone record (YAML; never overwritten)')
-      .option('-x, --examiner <name>', 'who clones')
+      .addOption(requiredOption('--record <file>', 'where to write the clone record (YAML; never overwritten)'))
+      .addOption(requiredOption('-x, --examiner <name>', 'who clones', { env: 'EXHIBIT_EXAMINER' }))
       .option('--yes', 'overwrite the target drive: everything on it is lost (exhibit says what is on it first)')
       .option('--hash <list>', 'hashes to compute on both ends', DEFAULT_HASHES.join(','))
       .option('--retries <n>', 'extra attempts for each unreadable sector, 0 to 100', '2')
@@ -54,9 +55,8 @@ export function cloneCommand(version: string): Command {
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
       .option('--allow-mounted', 'clone although a file system of the source is mounted read-write (recorded)')
       .option('--json', 'print the outcome as JSON')
-      .addHelpText('after', '\nExample:\n  exhibit clone /dev/sdb /dev/sdc --yes --record /cases/2026-0117/sdb-to-sdc.clone.yaml -x "J. Doe"\n\nA source that is an evidence item (--case and --evidence) has its clone logged in the case\'s custody log.\nA new target file is written as <file>.partial and takes its name once read back and checked; a clone that\nstops leaves the .partial file and a record that says incomplete.\n\nExit codes: 0 cloned and both ends match, 3 cloned but some source sectors unreadable (filled), 4 the ends differ, 1 failed, 2 refused.'),
+      .addHelpText('after', '\nExample:\n  exhibit clone /dev/sdb /dev/sdc --yes --record /cases/2026-0117/sdb-to-sdc.clone.yaml -x "J. Doe"\n\nA source that is an evidence item (--case and --evidence) has its clone logged in the case\'s custody log.\nA new target file is written as <file>.partial and takes its name once read back and checked; a clone that\nstops leaves the .partial file and a record that says incomplete.\n\nExit code 4: the two ends differ.'),
     async ([source, target], f) => {
-      if (!f.record) throw new ExhibitError('USAGE', 'required option --record not given: say where the clone record goes');
       const examiner = examinerName(f.examiner, 'who clones');
       const fill = fillSpec(f.fill);
       if ((f.case === undefined) !== (f.evidence === undefined)) throw new ExhibitError('USAGE', `--${f.case === undefined ? 'case' : 'evidence'} not given: a clone is logged against an evidence item of a case, named by both`);
@@ -67,7 +67,7 @@ export function cloneCommand(version: string): Command {
         const out = await cloneDrive({
           source: source!,
           target: target!,
-          recordFile: path.resolve(f.record),
+          recordFile: path.resolve(f.record!),
           examiner,
           yes: f.yes === true,
           hashes: parseHashList(f.hash),

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import path from 'node:path';
 import { convert } from '../../acquire/convert.js';
 import { FORMAT_NAMES } from '../../image/registry.js';
@@ -16,6 +16,7 @@ import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 import { commandLine, io } from '../io.js';
+import { requiredOption } from '../required.js';
 
 interface ConvertFlags extends FormatFlags {
   to: FormatName;
@@ -37,8 +38,8 @@ export function convertCommand(version: string): Command {
         'the new record names the image it came from.',
     )
     .argument('<image>', "the source image's first file: .raw, .001, .E01 or .zst")
-    .addOption(new Option('-t, --to <format>', 'the format to write').choices([...FORMAT_NAMES]).makeOptionMandatory())
-    .requiredOption('-o, --out <dir>', 'folder for the converted image and its record')
+    .addOption(requiredOption('-t, --to <format>', 'the format to write').choices([...FORMAT_NAMES]))
+    .addOption(requiredOption('-o, --out <dir>', 'folder for the converted image and its record'))
     .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id, made safe as a file name)")
     .option('-x, --examiner <name>', "who performs the conversion: signs its entry in the case's custody log (or EXHIBIT_EXAMINER)")
     .option('--passphrase-file <file>', "the passphrase of the examiner's signing key, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
@@ -58,9 +59,7 @@ export function convertCommand(version: string): Command {
         'number made safe (Item 3/B gives Item-3-B), else by the source file\'s name; the record keeps the original number.\n' +
         'Each file is written as <name>.partial and takes its name only once the media is checked; a conversion that\n' +
         'stops leaves the .partial files and a record that says incomplete.\n\n' +
-        'Exit codes: 0 converted (and checked when the source records hashes), 1 failed, 2 wrong usage or an image\n' +
-        'exhibit does not read, 4 the source image is damaged or the converted media does not match the hashes\n' +
-        'recorded for the source, 130 interrupted.',
+        'Exit code 4: the source image is damaged, or the converted media does not match the hashes recorded for the source.',
     )
     .action(async (image: string, flags: ConvertFlags, c: Command) => {
       c.setOptionValue('exitCode', await runConvert(image, flags, version));
@@ -76,15 +75,18 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
   const examiner = flags.examiner ?? io().env.EXHIBIT_EXAMINER;
   let ctx: CustodyContext | undefined;
   try {
-    // The signer first: a wrong passphrase or a broken log stops the conversion before it starts.
+    // The command line is checked before anything is made (a key included).
+    const settings = formatSettings(flags.to, flags);
+    const hashes = flags.hash ? parseHashList(flags.hash) : undefined;
+    // Then the signer: a wrong passphrase or a broken log stops the conversion before it starts.
     if (examiner !== undefined) ctx = prepareCustody(examinerName(examiner, 'who converts'), undefined, readPassphrase(flags.passphraseFile));
     const outcome = await convert({
       image,
       outDir: flags.out,
-      settings: formatSettings(flags.to, flags),
+      settings,
       ...(flags.evidence ? { evidence: flags.evidence } : {}),
       ...(ctx ? { examiner: ctx.signer.name } : {}),
-      ...(flags.hash ? { hashes: parseHashList(flags.hash) } : {}),
+      ...(hashes ? { hashes } : {}),
       version,
       commandLine: commandLine(),
       signal: stop.signal,

@@ -9,6 +9,7 @@ import { checkCustodyFiles, findCustodyLog, readKeyFiles } from '../../verify/cu
 import { compareWithStore, impostorProblems, logCase, signerViews, signerWords, type SignerView } from '../../verify/anchor.js';
 import { openStoreView } from '../store-view.js';
 import { action, printJson } from '../action.js';
+import { requiredOption } from '../required.js';
 import { entryLine } from '../custody-text.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
@@ -40,10 +41,10 @@ export function custodyCommand(): Command {
         .summary('record that an evidence item changed hands')
         .argument('<case>', 'the case number')
         .argument('<evidence>', 'the evidence number')
-        .option('--from <name>', 'who releases it (signs the entry)')
-        .option('--to <name>', 'who receives it (countersigns when their key is on this machine)')
-        .option('--purpose <text>', 'why, e.g. "analysis", "storage", "court"')
-        .option('--location <text>', 'where the handover took place')
+        .addOption(requiredOption('--from <name>', 'who releases it (signs the entry)'))
+        .addOption(requiredOption('--to <name>', 'who receives it (countersigns when their key is on this machine)'))
+        .addOption(requiredOption('--purpose <text>', 'why, e.g. "analysis", "storage", "court"'))
+        .addOption(requiredOption('--location <text>', 'where the handover took place'))
         .option('--passphrase-file <file>', "the releasing party's key passphrase, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
         .option('--to-passphrase-file <file>', "the receiving party's key passphrase (or EXHIBIT_TO_PASSPHRASE)")
         .option('--override <reason>', 'record a transfer from someone the log does not show holding the item, with the reason (logged, and shown in the report)')
@@ -53,8 +54,6 @@ export function custodyCommand(): Command {
             'Only the holder (by the log: who registered the item, or the last to receive it) can pass it on. A transfer\n' +
             'from anyone else is refused (exit 2) unless --override gives the reason, which is logged and shown in the report.'),
       ([caseNumber, evidence], f) => {
-        const missing = (['from', 'to', 'purpose', 'location'] as const).filter((k) => !f[k]?.trim());
-        if (missing.length > 0) throw new ExhibitError('USAGE', `required option --${missing[0]} not given`);
         checkEvidenceId(evidence!);
         checkText('--purpose', f.purpose, 1000);
         checkText('--location', f.location, 1000);
@@ -124,7 +123,7 @@ export function custodyCommand(): Command {
             'When this machine\'s case store holds the case, the log must also be a copy of the store\'s own log, and each\n' +
             'signer is shown with whether its key is the store\'s key for that name (a log signed with a look-alike key fails).\n' +
             'Without a store, compare the key fingerprints it prints with the ones the examiners published.\n' +
-            'Exit codes: 0 the log checks, 4 it does not (the problems name the entries).',
+            'Exit code 4: the log does not check (the problems name the entries).',
         ),
       ([target], f) => {
         const trustedKeys = f.key.length > 0 ? readKeyFiles(f.key) : undefined;
@@ -152,7 +151,7 @@ export function custodyCommand(): Command {
         .summary("copy a case's custody log, checkpoint and public keys into an evidence folder")
         .argument('<case>', 'the case number')
         .argument('<folder>', 'the evidence folder')
-        .requiredOption('-e, --evidence <id>', 'names the files: <id>.custody.jsonl, <id>.checkpoint, <id>.keys/')
+        .addOption(requiredOption('-e, --evidence <id>', 'names the files: <id>.custody.jsonl, <id>.checkpoint, <id>.keys/'))
         .option('--json', 'print what was written as JSON')
         .addHelpText('after', '\nexhibit acquire does this itself. Use it to bring the copy beside an image up to date after transfers;\nan existing copy is only ever extended, never replaced by a different log.'),
       async ([caseNumber, folder], f) => {

@@ -6,6 +6,7 @@ import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore } from '../store.js';
 import { io } from '../io.js';
+import { requiredOption } from '../required.js';
 
 interface EvidenceFlags {
   description?: string;
@@ -28,6 +29,7 @@ export function evidenceCommand(): Command {
         .summary('register an evidence item, as seized: what it is, its condition and seals')
         .argument('<case>', 'the case number')
         .argument('<number>', 'the evidence number, e.g. EV-001 (also the name of its image files)')
+        .addOption(requiredOption('-x, --examiner <name>', 'who registers it (signs the entry)', { env: 'EXHIBIT_EXAMINER' }))
         .option('--description <text>', 'what it is and where it was found')
         .option('--make <text>', 'manufacturer')
         .option('--model <text>', 'model')
@@ -35,7 +37,6 @@ export function evidenceCommand(): Command {
         .option('--capacity <size>', 'capacity, e.g. 2TB or 500107862016 (up to 1 PiB)')
         .option('--condition <text>', 'its condition on receipt')
         .option('--seal <number>', 'a seal number (repeat for several)', (v: string, all: string[]) => [...all, v], [])
-        .option('-x, --examiner <name>', 'who registers it (signs the entry)')
         .option('--passphrase-file <file>', "the passphrase of the examiner's key, on the first line of <file> (or set EXHIBIT_PASSPHRASE)")
         .option('--json', 'print the new entries as JSON')
         .addHelpText(

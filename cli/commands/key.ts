@@ -6,6 +6,7 @@ import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, openStore, openStoreForReading } from '../store.js';
 import { io } from '../io.js';
+import { requiredOption } from '../required.js';
 
 export function keyCommand(): Command {
   const cmd = new Command('key').summary("examiners' signing keys").description(
@@ -17,7 +18,7 @@ export function keyCommand(): Command {
     action<{ examiner?: string; passphraseFile?: string; json?: boolean }>(
       new Command('create')
         .summary('make a signing key for an examiner')
-        .option('-x, --examiner <name>', 'whose key it is')
+        .addOption(requiredOption('-x, --examiner <name>', 'whose key it is', { env: 'EXHIBIT_EXAMINER' }))
         .option('--passphrase-file <file>', 'protect the private key with the passphrase on the first line of <file> (or set EXHIBIT_PASSPHRASE)')
         .option('--json', 'print the key as JSON')
         .addHelpText(

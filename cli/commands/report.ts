@@ -11,6 +11,7 @@ import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore } from '../store.js';
 import { io } from '../io.js';
+import { requiredOption } from '../required.js';
 
 interface ReportFlags {
   out?: string;
@@ -33,10 +34,10 @@ export function reportCommand(version: string): Command {
           'Issuing a report is itself logged, with the SHA-256 of the file.',
       )
       .argument('<case>', 'the case number')
-      .option('-o, --out <file>', 'where to write it (never overwritten)')
+      .addOption(requiredOption('-o, --out <file>', 'where to write it (never overwritten)'))
+      .addOption(requiredOption('-x, --examiner <name>', 'who issues it (signs the custody log entry)', { env: 'EXHIBIT_EXAMINER' }))
       .option('--template <file>', `the report template (YAML); default ${defaultTemplatePath()}`)
       .addOption(new Option('--format <format>', 'pdf, or jsonld for CASE/UCO').choices(['pdf', 'jsonld']).default('pdf'))
-      .option('-x, --examiner <name>', 'who issues it (signs the custody log entry)')
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
       .option('--json', 'say what was written as JSON')
       .addHelpText(
@@ -50,13 +51,12 @@ export function reportCommand(version: string): Command {
           "Until it is, the report names the default template's example organisation, and exhibit warns.",
       ),
     async ([caseNumber], f) => {
-      if (!f.out) throw new ExhibitError('USAGE', 'required option --out not given: say where to write the report');
       const examiner = examinerName(f.examiner, 'who issues the report');
       const configFile = exhibitPaths(io().env).configFile;
       // A broken template or settings file stops here.
       const settled = f.format === 'pdf' ? settleOrganisation(loadTemplate(f.template ?? defaultTemplatePath()), loadConfig(configFile).organisation) : undefined;
       const template = settled?.template;
-      const out = path.resolve(f.out);
+      const out = path.resolve(f.out!);
       if (fs.existsSync(out)) throw new ExhibitError('OUTPUT_EXISTS', `${out} exists; exhibit never overwrites a report`);
       const store = openStore();
       try {

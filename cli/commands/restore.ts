@@ -39,7 +39,7 @@ export function restoreCommand(): Command {
       .option('-x, --examiner <name>', 'who restores (signs the entry in the case store, when the case is there)')
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
       .option('--json', 'print the outcome as JSON')
-      .addHelpText('after', '\nExamples:\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc            (says what /dev/sdc holds, and stops)\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc --yes --wipe-excess -x "J. Doe"\n  exhibit restore EV-001.zst /scratch/EV-001.dd\n\nExit codes: 0 restored and checked, 4 the target does not read back as the image, 1 could not, 2 refused.'),
+      .addHelpText('after', '\nExamples:\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc            (says what /dev/sdc holds, and stops)\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc --yes --wipe-excess -x "J. Doe"\n  exhibit restore EV-001.zst /scratch/EV-001.dd\n\nExit code 4: the target does not read back as the image.'),
     async ([image, target], f) => {
       const progress = phasedProgress();
       const stop = interruptSignal(() => progress.done());

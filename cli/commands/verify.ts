@@ -63,7 +63,7 @@ export function verifyCommand(): Command {
           'can rewrite its record. Another tool\'s E01 with no record is checked against the hash it stores, as ewfverify does.\n' +
           'When this machine\'s case store holds the case, the image is checked against the store\'s log and keys, whatever\n' +
           'the files beside the image say; each signer\'s fingerprint is printed with whether it is the store\'s key for that name.\n' +
-          'Exit codes: 0 verified, 4 failed or unverifiable, 2 wrong usage or an image exhibit cannot read (Ex01, AFF4, ...), 1 could not run.\n\n' +
+          'Exit code 4: failed or unverifiable.\n\n' +
           'When this machine\'s case store holds the case, the verification is added to its custody log, signed by\n' +
           '--examiner (or EXHIBIT_EXAMINER); --no-record leaves the store untouched.\n\n' +
           'Examples:\n  exhibit verify /cases/2026-0117/EV-001.E01\n  exhibit verify /cases/2026-0117 --key jdoe.pem --no-record\n  exhibit verify EV-001.E01 --hash md5\n  exhibit verify suspect.E01 --expect md5:d73c51f10c7ee6a681b7b619ccc6f1c4',

@@ -6,7 +6,6 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +13,15 @@ import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
 import { descriptor, DESCRIPTOR_SIZE, VOLUME } from './layout.js';
 import { EwfReader } from './reader.js';
+import { because, needsInterop, needsTools } from '../../test/helpers/skip.js';
+import { tempDir } from '../../test/helpers/cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const INTEROP = path.resolve(ROOT, '../shared/fixtures/interop');
 const HAVE_EWFACQUIRE = spawnSync('ewfacquire', ['-V']).status === 0;
 if (!HAVE_EWFACQUIRE) console.warn('ewfacquire (Debian ewf-tools) is not installed: the tests on images it writes are skipped');
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-ewf-reader-'));
+const work = tempDir('exhibit-ewf-reader-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /** Deterministic pseudo-random bytes (AES-CTR keyed by the seed). */
@@ -162,7 +163,7 @@ function patch(file: string, fn: (b: Buffer) => void): void {
   fs.writeFileSync(file, b);
 }
 
-describe.skipIf(!HAVE_EWFACQUIRE)('EwfReader on images written by ewfacquire', () => {
+describe.skipIf(!HAVE_EWFACQUIRE)(because('EwfReader on images written by ewfacquire', needsTools('ewfacquire')), () => {
   const src = source(3, 7, 'exhibit-ewf');
   const src4k = source(3, 24, 'exhibit-ewf-4k'); // a whole number of 4096-byte sectors
   const srcRandom = random(3 * 1024 * 1024 + 5 * 512, 'exhibit-ewf-random'); // does not compress: several segments even with -c fast
@@ -562,9 +563,8 @@ describe('EwfReader on what is not an image', () => {
   });
 });
 
-describe('EwfReader on images other tools wrote (../shared/fixtures/interop)', () => {
+describe(because('EwfReader on images other tools wrote', needsInterop()), () => {
   const have = fs.existsSync(path.join(INTEROP, 'ewf'));
-  if (!have) console.warn(`${INTEROP} is absent: the interop EWF fixtures are skipped`);
 
   const fixtures = [
     { file: 'dfvfs-ext2.E01', size: 4_194_304, md5: '196066add11fb71c4c49cf1bb50d6d24', segments: 1 },

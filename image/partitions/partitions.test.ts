@@ -7,7 +7,6 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32 } from './crc32.js';
@@ -15,8 +14,10 @@ import { detectFilesystem, PartitionBytes } from './fs-signature.js';
 import { findGaps } from './gaps.js';
 import { formatGuid } from './guid.js';
 import { formatTable, readPartitionTable, type ByteSource, type PartitionTable } from './index.js';
+import { because, needsTools } from '../../test/helpers/skip.js';
+import { tempDir } from '../../test/helpers/cli.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-partitions-'));
+const work = tempDir('exhibit-partitions-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 function have(cmd: string): boolean {
@@ -183,7 +184,7 @@ const SIGNATURES = {
 
 // ---------------------------------------------------------------------------
 
-describe.skipIf(!HAVE_SFDISK)('MBR images made by sfdisk', () => {
+describe.skipIf(!HAVE_SFDISK)(because('MBR images made by sfdisk', needsTools('sfdisk')), () => {
   let mbr = '';
   // 2 primaries, an extended partition with 3 logical ones; sfdisk puts each EBR 1 MiB before its logical partition.
   const SCRIPT = [
@@ -252,7 +253,7 @@ describe.skipIf(!HAVE_SFDISK)('MBR images made by sfdisk', () => {
     expect(fsOf(7)).toBe('FAT32');
   });
 
-  it.skipIf(!HAVE_MMLS)('agrees with mmls on every partition start and length', async () => {
+  it.skipIf(!HAVE_MMLS)(because('agrees with mmls on every partition start and length', needsTools('mmls')), async () => {
     const t = await readFile(mbr);
     expect(ours(t)).toEqual(mmlsPartitions(mbr));
     // mmls lists the outer extended partition as the first "DOS Extended" row.
@@ -378,7 +379,7 @@ const GUIDS = {
   p4: '44444444-5555-4666-8777-888888888888',
 };
 
-describe.skipIf(!HAVE_SGDISK)('GPT images made by sgdisk', () => {
+describe.skipIf(!HAVE_SGDISK)(because('GPT images made by sgdisk', needsTools('sgdisk')), () => {
   let gpt = '';
   const TOTAL = 65536; // 32 MiB
 
@@ -431,7 +432,7 @@ describe.skipIf(!HAVE_SGDISK)('GPT images made by sgdisk', () => {
     expect(run('sgdisk', ['-p', gpt])).toContain(`Disk identifier (GUID): ${t.diskGuid}`);
   });
 
-  it.skipIf(!HAVE_MMLS)('agrees with mmls on every partition start and length', async () => {
+  it.skipIf(!HAVE_MMLS)(because('agrees with mmls on every partition start and length', needsTools('mmls')), async () => {
     const t = await readFile(gpt);
     expect(ours(t)).toEqual(mmlsPartitions(gpt));
   });
@@ -637,7 +638,7 @@ describe('GPT on 4096-byte sectors', () => {
     expect(said(t, /a GPT header lies at byte 4096: the disk may use 4096-byte sectors rather than 512/)).toBe(true);
   });
 
-  it.skipIf(!HAVE_MMLS)('agrees with mmls -b 4096', async () => {
+  it.skipIf(!HAVE_MMLS)(because('agrees with mmls -b 4096', needsTools('mmls')), async () => {
     expect(ours(await readFile(file))).toEqual(mmlsPartitions(file, 4096));
   });
 });
@@ -763,7 +764,7 @@ describe('hostile and broken input never throws', () => {
     expect(said(t, /sector size 1000 is not a power of two/)).toBe(true);
   });
 
-  it.skipIf(!HAVE_SFDISK || !HAVE_SGDISK)('survives random damage to the tables of real images', async () => {
+  it.skipIf(!HAVE_SFDISK || !HAVE_SGDISK)(because('survives random damage to the tables of real images', needsTools('sfdisk', 'sgdisk')), async () => {
     const sources: Buffer[] = [];
     const mbrImg = imageFile('fuzz-mbr.img', 64 << 20);
     run('sfdisk', ['-q', mbrImg], ['label: dos', 'p1: size=8M, type=83', 'p2: size=8M, type=7', 'p3: size=40M, type=5', 'p5: size=4M, type=83', 'p6: size=4M, type=82', 'p7: size=4M, type=c', ''].join('\n').replace(/^p(\d)/gm, `${mbrImg}$1`));

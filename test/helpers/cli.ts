@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { RunReply, RunRequest } from './in-process-worker.js';
+import { TEMP_LIST_VARIABLE } from '../global-setup.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin', 'exhibit.js');
@@ -65,10 +66,15 @@ export function exhibitAsync(args: string[]): ChildProcess {
 
 /**
  * A fresh folder under the system's temporary folder. Every one is removed when the test process
- * exits, even when the file's tests were all skipped (then its own afterAll hooks never run).
+ * exits, and in any case at the end of the run by test/global-setup.ts, which it is listed for:
+ * also when the file's tests were all skipped (then its own afterAll hooks never run) and when
+ * vitest ends the worker without an exit event.
  */
 export function tempDir(prefix = 'exhibit-test-'): string {
+  if (!prefix.startsWith('exhibit-')) throw new Error(`tempDir: the prefix must start with exhibit- (${prefix})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const list = process.env[TEMP_LIST_VARIABLE];
+  if (list) fs.appendFileSync(list, `${dir}\n`);
   const g = globalThis as { exhibitTempDirs?: string[] };
   if (!g.exhibitTempDirs) {
     const made: string[] = (g.exhibitTempDirs = []);
