@@ -30,7 +30,7 @@ describe.skipIf(!have('bash'))(because('exhibit completion bash', have('bash') ?
     expect(bashCompletes('exhibit acquire --format ')).toEqual(['raw', 'split-raw', 'e01', 'zst']);
     expect(bashCompletes('exhibit acquire -f e')).toEqual(['e01']);
     expect(bashCompletes('exhibit convert x.E01 --compression ')).toEqual(['none', 'empty-block', 'fast', 'best']);
-    expect(bashCompletes('exhibit custody transfer 17 EV-1 --')).toEqual(['--from', '--to', '--purpose', '--location', '--passphrase-file', '--to-passphrase-file', '--no-countersign', '--json', '--help']);
+    expect(bashCompletes('exhibit custody transfer 17 EV-1 --')).toEqual(['--from', '--to', '--purpose', '--location', '--passphrase-file', '--to-passphrase-file', '--override', '--no-countersign', '--json', '--help']);
   });
   it('skips option values when it finds the command, and leaves file names to bash', () => {
     // "custody" here is the folder given to --out, not the command

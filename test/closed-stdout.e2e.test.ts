@@ -17,7 +17,7 @@ function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr
 }
 
 describe('a closed standard output', () => {
-  it.each([[['--help']], [['convert', '--help']], [['verify', '--help']], [['key', 'list', '--help']]])('exhibit %j ends quietly', async (args) => {
+  it.each([[['--help']], [['acquire', '--help']], [['completion', 'bash']], [['convert', '--help']], [['verify', '--help']], [['key', 'list', '--help']]])('exhibit %j ends quietly', async (args) => {
     const r = await withClosedStdout(args);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
