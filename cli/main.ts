@@ -11,6 +11,7 @@ import { reportCommand } from './commands/report.js';
 import { restoreCommand } from './commands/restore.js';
 import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
+import { mountCommand, umountCommand } from './commands/mount.js';
 import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
@@ -50,6 +51,8 @@ export function buildProgram(version: string): Command {
   program.addCommand(restoreCommand());
   program.addCommand(cloneCommand(version));
   program.addCommand(inspectCommand());
+  program.addCommand(mountCommand());
+  program.addCommand(umountCommand());
   program.addCommand(caseCommand());
   program.addCommand(evidenceCommand());
   program.addCommand(custodyCommand());
