@@ -34,6 +34,8 @@ import {
   type Request,
 } from './fuse-protocol.js';
 import type { Tree, TreeNode } from './tree.js';
+import { readMounts } from '../source/mounts.js';
+import { mountPath } from './mount-path.js';
 
 /** The file system type mountinfo shows for exhibit's mounts. */
 export const FS_TYPE = 'fuse.exhibit';
@@ -90,6 +92,7 @@ export class FuseSession {
       throw new ExhibitError('MOUNT', `mounting on ${dir} failed: ${stderr.trim().split('\n').pop() ?? `mount exit ${code}`}`);
     }
     this.mounted = true;
+    readAheadFor(dir);
   }
 
   private end(): void {
@@ -211,5 +214,20 @@ export class FuseSession {
       used += d.length;
     }
     return Buffer.concat(out);
+  }
+}
+
+/**
+ * The kernel reads ahead 128 KiB on a FUSE mount unless told otherwise; 1 MiB
+ * (the largest read this file system takes) makes a sequential read a quarter
+ * as many round trips. Best effort: the mount works the same without it.
+ */
+function readAheadFor(dir: string): void {
+  try {
+    const at = mountPath(dir);
+    const m = readMounts().find((x) => x.mount_point === at && x.fs_type === FS_TYPE);
+    if (m) fs.writeFileSync(`/sys/class/bdi/${m.dev}/read_ahead_kb`, String((MAX_PAGES * 4096) / 1024));
+  } catch {
+    /* the default read-ahead stays */
   }
 }

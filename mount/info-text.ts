@@ -20,6 +20,8 @@ export interface InfoFacts {
   warnings: readonly string[];
   /** Per volume: what --browse did (absent without --browse). */
   browse?: ReadonlyMap<string, string>;
+  /** Reads that failed while serving (a damaged chunk or frame), the first ones. */
+  readErrors?: readonly string[];
 }
 
 export function infoText(f: InfoFacts): string {
@@ -40,7 +42,8 @@ export function infoText(f: InfoFacts): string {
   else {
     const rec = f.record.record;
     out.push(`record: ${f.record.path} (SHA-256 ${f.record.sha256})`);
-    out.push(`  ${rec.record}, ${rec.result}; case ${rec.case}, evidence ${rec.evidence}, examiner ${rec.examiner}`);
+    const who = [['case', rec.case], ['evidence', rec.evidence], ['examiner', rec.examiner]].filter(([, v]) => v).map(([k, v]) => `${k} ${v}`);
+    out.push(`  ${rec.record}, ${rec.result}${who.length > 0 ? `; ${who.join(', ')}` : ''}`);
     const h = rec.media.hashes;
     if (h) for (const [alg, hex] of Object.entries(h)) if (typeof hex === 'string') out.push(`  media ${alg}: ${hex}`);
     if (rec.read_errors.unreadable_sectors > 0) out.push(`  unreadable sectors at acquisition: ${rec.read_errors.unreadable_sectors} (filled with ${rec.read_errors.fill})`);
@@ -54,6 +57,10 @@ export function infoText(f: InfoFacts): string {
       const said = f.browse.get(v.name);
       if (said !== undefined) out.push(`  fs/${v.name}: ${said}`);
     }
+  }
+  if (f.readErrors && f.readErrors.length > 0) {
+    out.push('reads that failed while serving (the reader got an input/output error):');
+    for (const e of f.readErrors) out.push(`  ${e}`);
   }
   return `${out.join('\n')}\n`;
 }

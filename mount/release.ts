@@ -5,22 +5,13 @@
  * backing files), not from anything exhibit wrote, so a mount whose serving
  * process was killed is cleaned just the same.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { ExhibitError } from '../core/errors.js';
 import { readMounts, type MountEntry } from '../source/mounts.js';
 import { FS_TYPE } from './fuse-session.js';
-import { complaint, tool } from './tools.js';
+import { mountPath } from './mount-path.js';
 
-/** `dir` as mountinfo spells it: absolute, its parent's symbolic links resolved (the folder itself may not answer stat). */
-export function mountPath(dir: string): string {
-  const abs = path.resolve(dir);
-  try {
-    return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
-  } catch {
-    return abs;
-  }
-}
+export { mountPath };
+import { complaint, tool } from './tools.js';
 
 /** The exhibit mount on `dir`, if there is one. */
 export function exhibitMountAt(dir: string): MountEntry | undefined {

@@ -17,10 +17,12 @@ import { browseVolumes, type Browsed } from './browse.js';
 import { FuseSession, type ReadErrorSink } from './fuse-session.js';
 import { infoText } from './info-text.js';
 import { MediaCache } from './media-cache.js';
-import { mountPath } from './release.js';
+import { mountPath, releaseMount } from './release.js';
 import { forgetServer, noteServer } from './server-file.js';
 import { Tree } from './tree.js';
 import { guessFilesystem, partitionVolumes, type Volume } from './volumes.js';
+
+const MAX_READ_ERRORS_LISTED = 100;
 
 export interface MountRequest {
   image: string;
@@ -34,6 +36,7 @@ export interface Serving {
   /** What was made, one line each, for the user. */
   lines: string[];
   warnings: string[];
+  notes: string[];
   browsed: Browsed[];
   /** Settles when the mount is gone (unmounted) and the image closed. */
   ended: Promise<void>;
@@ -86,11 +89,30 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
       }
     }
 
-    session = new FuseSession(tree, { uid: first.uid, gid: first.gid, mtime: Math.floor(first.mtimeMs / 1000) }, onReadError);
+    const readErrors: string[] = [];
+    let browseSaid: Map<string, string> | undefined;
+    const sink: ReadErrorSink = (node, offset, size, err) => {
+      if (readErrors.length < MAX_READ_ERRORS_LISTED) {
+        readErrors.push(`${node.name} bytes ${offset}..${offset + size - 1}: ${err instanceof Error ? err.message : String(err)}`);
+        info.set(infoText({ ...facts, ...(browseSaid ? { browse: browseSaid } : {}), readErrors }));
+      }
+      onReadError(node, offset, size, err);
+    };
+    session = new FuseSession(tree, { uid: first.uid, gid: first.gid, mtime: Math.floor(first.mtimeMs / 1000) }, sink);
     await session.mount(req.dir, path.resolve(req.image));
-    const browsed = req.browse ? await browseVolumes(mountPath(req.dir), toBrowse) : [];
-    if (req.browse) info.set(infoText({ ...facts, browse: new Map(browsed.map((b) => [b.volume, b.said])) }));
-    noteServer(req.dir);
+    let browsed: Browsed[] = [];
+    try {
+      if (req.browse) {
+        browsed = await browseVolumes(mountPath(req.dir), toBrowse);
+        browseSaid = new Map(browsed.map((b) => [b.volume, b.said]));
+        info.set(infoText({ ...facts, browse: browseSaid, readErrors }));
+      }
+      noteServer(req.dir);
+    } catch (err) {
+      await releaseMount(req.dir).catch(() => undefined); // whatever was made goes again
+      await session.ended$;
+      throw err;
+    }
     const s = session;
     const ended = s.ended$.finally(async () => {
       forgetServer(req.dir);
@@ -98,7 +120,7 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
     });
     const lines = [`${req.dir}/media: ${reader.size} bytes, read-only`, ...volumes.map((v) => `${req.dir}/${v.name}: ${v.description}${v.fs ? ` [${v.fs}]` : ''}, ${v.bytes} bytes`), `${req.dir}/info.txt: the image's facts and hashes`];
     for (const b of browsed) lines.push(`${req.dir}/fs/${b.volume}: ${b.said}`);
-    return { lines, warnings, browsed, ended };
+    return { lines, warnings, notes: opened.notes, browsed, ended };
   } catch (err) {
     await reader.close();
     throw err;

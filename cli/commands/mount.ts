@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { ExhibitError, describeSystemError, type ErrorCode } from '../../core/errors.js';
@@ -25,7 +24,7 @@ const MiB = 1024 * 1024;
 const BIN = fileURLToPath(new URL('../../../bin/exhibit.js', import.meta.url));
 
 /** What the serving process tells the one that started it: the mount is ready, or why not. */
-type Ready = { ok: true; lines: string[]; warnings: string[] } | { ok: false; code: ErrorCode; message: string; hints: string[] };
+type Ready = { ok: true; lines: string[]; warnings: string[]; notes: string[] } | { ok: false; code: ErrorCode; message: string; hints: string[] };
 
 export function mountCommand(): Command {
   return action<MountFlags>(
@@ -55,6 +54,7 @@ export function mountCommand(): Command {
       const ready = await startServer(req);
       if (!ready.ok) throw new ExhibitError(ready.code, ready.message, { hints: ready.hints });
       for (const w of ready.warnings) info(`warning: ${w}`);
+      for (const n of ready.notes) info(`note: ${n}`);
       io().stdout.write(`${ready.lines.join('\n')}\nexhibit umount ${req.dir} ends the mount\n`);
       return 0;
     },
@@ -105,9 +105,10 @@ async function serve(req: MountRequest, readyFd: number | undefined): Promise<nu
       if (readyFd !== undefined) return 1; // the starting process reports it
       throw e;
     }
-    tell({ ok: true, lines: serving.lines, warnings: serving.warnings });
+    tell({ ok: true, lines: serving.lines, warnings: serving.warnings, notes: serving.notes });
     if (readyFd === undefined) {
       for (const w of serving.warnings) info(`warning: ${w}`);
+      for (const n of serving.notes) info(`note: ${n}`);
       io().stdout.write(`${serving.lines.join('\n')}\nserving until Ctrl-C or exhibit umount ${req.dir}\n`);
     }
     await serving.ended;
@@ -120,8 +121,8 @@ async function serve(req: MountRequest, readyFd: number | undefined): Promise<nu
 
 /** Start `exhibit mount --foreground` as a process of its own and wait for its word that the mount is ready. */
 function startServer(req: MountRequest): Promise<Ready> {
-  const args = [BIN, 'mount', '--foreground', '--ready-fd', '3', '--cache', String(req.cacheBytes), ...(req.browse ? ['--browse'] : []), '--', path.resolve(req.image), path.resolve(req.dir)];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: { ...io().env, UV_THREADPOOL_SIZE: '8' } });
+  const args = [BIN, 'mount', '--foreground', '--ready-fd', '3', '--cache', String(req.cacheBytes), ...(req.browse ? ['--browse'] : []), '--', req.image, req.dir]; // the same working folder: the names stay as typed
+  const child = spawn(process.execPath, args, { detached: true, cwd: process.cwd(), stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: { ...io().env, UV_THREADPOOL_SIZE: '8' } });
   return new Promise((resolve) => {
     let text = '';
     const pipe = child.stdio[3] as NodeJS.ReadableStream;
