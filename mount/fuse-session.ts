@@ -41,6 +41,7 @@ import { mountPath } from './mount-path.js';
 export const FS_TYPE = 'fuse.exhibit';
 /** Largest read the kernel may send (256 pages). */
 const MAX_PAGES = 256;
+const READERS = 2;
 const BUFFER = 64 * 1024; // requests are small: nothing is ever written through this file system
 const VALID = 3600; // seconds the kernel may keep names and attributes (the tree never changes)
 
@@ -52,6 +53,9 @@ export class FuseSession {
   private mounted = false;
   private ended = false;
   private endResolve!: () => void;
+  private initialised!: () => void;
+  /** Settles when the kernel's INIT has been answered. */
+  private readonly init$ = new Promise<void>((r) => (this.initialised = r));
   /** Settles when the kernel has closed the connection (the file system was unmounted) or serving failed. */
   readonly ended$ = new Promise<void>((r) => (this.endResolve = r));
 
@@ -79,7 +83,7 @@ export class FuseSession {
       child.once('error', reject);
       child.once('close', (code) => resolve(code ?? 1));
     });
-    this.loop(); // the kernel's first request (INIT) may come before mount(8) returns
+    for (let i = 0; i < READERS; i++) this.loop(); // the kernel's first request (INIT) may come before mount(8) returns
     let code: number;
     try {
       code = await done;
@@ -92,7 +96,9 @@ export class FuseSession {
       throw new ExhibitError('MOUNT', `mounting on ${dir} failed: ${stderr.trim().split('\n').pop() ?? `mount exit ${code}`}`);
     }
     this.mounted = true;
-    readAheadFor(dir);
+    await Promise.race([this.init$, this.ended$]);
+    // After INIT, which sets the read-ahead to the smaller of the kernel's default and what exhibit answered.
+    setImmediate(() => readAheadFor(dir));
   }
 
   private end(): void {
@@ -103,7 +109,11 @@ export class FuseSession {
     this.endResolve();
   }
 
-  /** One read of /dev/fuse at a time (each returns one request); requests are answered as their data arrives. */
+  /**
+   * One reader of /dev/fuse (each read returns one request); `READERS` of them, so a request that
+   * arrives while another is being passed to this thread is taken at once. Requests are answered as
+   * their data arrives, in any order.
+   */
   private loop(): void {
     const buf = Buffer.allocUnsafe(BUFFER);
     const next = (): void => {
@@ -153,7 +163,8 @@ export class FuseSession {
         const k = initIn(req.body);
         if (k.major !== 7) return fail(ERRNO.EIO);
         const wanted = INIT_FLAGS.ASYNC_READ | INIT_FLAGS.PARALLEL_DIROPS | INIT_FLAGS.MAX_PAGES;
-        return this.reply(req.unique, 0, initOut({ minor: Math.min(k.minor, OUR_MINOR), maxReadahead: Math.min(k.maxReadahead, MAX_PAGES * 4096), flags: k.flags & wanted, maxPages: MAX_PAGES }));
+        this.initialised();
+        return this.reply(req.unique, 0, initOut({ minor: Math.min(k.minor, OUR_MINOR), maxReadahead: MAX_PAGES * 4096 /* the kernel keeps the smaller of this and the mount's read-ahead */, flags: k.flags & wanted, maxPages: MAX_PAGES }));
       }
       case OP.DESTROY:
         this.reply(req.unique, 0);
