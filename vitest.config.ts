@@ -20,6 +20,7 @@ const DEVICES = [
   'test/faulty-device.test.ts',
   'test/inspect.e2e.test.ts',
   'test/loop-device.e2e.test.ts',
+  'test/mount-browse.e2e.test.ts',
   'test/mount.e2e.test.ts', // FUSE mounts, loop devices, ext4 mounts
   'test/read-only-store.e2e.test.ts',
   'test/restore-evidence.e2e.test.ts',

@@ -4,6 +4,7 @@
  * agreement, the summary and the printed table or `--json` object.
  *
  *   env: EXHIBIT_BENCH_INPUT (default /var/tmp/exhibit-bench/mixed-2g.bin),
+ *        EXHIBIT_BENCH_SCRATCH (default /dev/shm/exhibit-bench: emptied first),
  *        EXHIBIT_BENCH_SIZE (bytes, default 2 GiB), EXHIBIT_BENCH_ROUNDS (default 3)
  *
  * Timing and memory come from GNU time (`%e %M`): wall seconds and the peak
@@ -23,7 +24,7 @@ const CHUNK = 4 * MiB; // write/read unit; the input is never held in memory
 export const INPUT = process.env.EXHIBIT_BENCH_INPUT ?? '/var/tmp/exhibit-bench/mixed-2g.bin';
 export const SIZE = Number(process.env.EXHIBIT_BENCH_SIZE ?? 2 * 1024 * MiB);
 export const ROUNDS = Number(process.env.EXHIBIT_BENCH_ROUNDS ?? 3);
-export const SCRATCH = '/dev/shm/exhibit-bench'; // outputs go to RAM so the disk is not what is measured
+export const SCRATCH = process.env.EXHIBIT_BENCH_SCRATCH ?? '/dev/shm/exhibit-bench'; // outputs go to RAM so the disk is not what is measured
 const TIME = '/usr/bin/time';
 export const JSON_OUT = process.argv.includes('--json');
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/bench -> repo
