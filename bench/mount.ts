@@ -37,6 +37,7 @@ function dropCaches(): void {
 }
 
 const exhibit = (args: string[]): string => sh(process.execPath, [EXHIBIT, ...args]);
+const unmount = (dir: string): void => void exhibit(['umount', dir]);
 const mountPoint = (name: string): string => {
   const d = path.join(SCRATCH, name);
   fs.mkdirSync(d, { recursive: true });
@@ -102,7 +103,7 @@ function main(): void {
     exS = readAll(path.join(ours, 'media'));
   } finally {
     spawnSync('fusermount', ['-u', theirs]);
-    spawnSync(process.execPath, [EXHIBIT, 'umount', ours]);
+    unmount(ours);
   }
 
   // 2. Random 4 KiB reads on the zst image.
@@ -113,7 +114,7 @@ function main(): void {
     log(`${RANDOM_READS} random 4 KiB reads of ${ours}/media (zst), caches dropped`);
     random = randomReads(path.join(ours, 'media'), RANDOM_READS);
   } finally {
-    spawnSync(process.execPath, [EXHIBIT, 'umount', ours]);
+    unmount(ours);
   }
 
   // 3. Mounting an E01 of 100 segments or more.
@@ -126,7 +127,7 @@ function main(): void {
   waitIdle();
   log(`exhibit mount of an E01 of ${segs.length} segments`);
   const mountS = timed([process.execPath, EXHIBIT, 'mount', segs[0]!, ours]).wall_s;
-  spawnSync(process.execPath, [EXHIBIT, 'umount', ours]);
+  unmount(ours);
 
   const ratio = ewfS / exS;
   const mibs = (s: number) => (SIZE / MiB / s).toFixed(0);

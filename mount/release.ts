@@ -55,11 +55,12 @@ export async function releaseMount(dir: string): Promise<Released> {
     if (r.code !== 0) throw new ExhibitError('MOUNT', `cannot detach ${loop}: ${complaint(r)}`);
     loops.push(loop);
   }
-  // A detached loop device lets go of its file a moment later: a busy mount is tried again for a while.
+  // A detached loop device, or a program that just closed a file, lets go a moment later: a busy
+  // mount is tried again for up to ten seconds.
   for (let tries = 0; ; tries++) {
     const r = await tool('umount', [at]);
     if (r.code === 0) break;
-    if (!/busy/i.test(r.stderr) || tries >= 30) throw busy(at, r.stderr);
+    if (!/busy/i.test(r.stderr) || tries >= 100) throw busy(at, r.stderr);
     await new Promise((res) => setTimeout(res, 100));
   }
   return { fileSystems, loops };
