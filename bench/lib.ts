@@ -5,6 +5,7 @@
  *
  *   env: EXHIBIT_BENCH_INPUT (default /var/tmp/exhibit-bench/mixed-2g.bin),
  *        EXHIBIT_BENCH_SCRATCH (default /dev/shm/exhibit-bench: emptied first),
+ *        EXHIBIT_BENCH_IDLE_WAIT_S (how long to wait for other imaging to end, default 1800; 0: do not wait),
  *        EXHIBIT_BENCH_SIZE (bytes, default 2 GiB), EXHIBIT_BENCH_ROUNDS (default 3)
  *
  * Timing and memory come from GNU time (`%e %M`): wall seconds and the peak
@@ -78,7 +79,8 @@ export function preflight(tools: Array<{ cmd: string; pkg: string }>, images = 1
  * runs (matched on the program, or on the script node runs), so that no other
  * imaging competes for the cores while this one is timed.
  */
-export function waitIdle(names: readonly string[] = ['exhibit', 'exhibit.js', 'ewfacquire', 'ewfexport', 'dc3dd'], maxWaitS = 1800): void {
+export function waitIdle(names: readonly string[] = ['exhibit', 'exhibit.js', 'ewfacquire', 'ewfexport', 'dc3dd'], maxWaitS = Number(process.env.EXHIBIT_BENCH_IDLE_WAIT_S ?? 1800)): void {
+  if (maxWaitS === 0) return log('not waiting for other imaging to end (EXHIBIT_BENCH_IDLE_WAIT_S=0): the figures may be slowed by it');
   const busy = (): string[] => {
     const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', maxBuffer: 16 * MiB });
     if (r.status !== 0) die(`ps failed (status ${r.status}): ${r.stderr ?? ''}`);

@@ -99,8 +99,10 @@ function main(): void {
     sh('cmp', [path.join(theirs, 'ewf1'), path.join(ours, 'media')]);
     log(`reading ${theirs}/ewf1 (ewfmount), caches dropped`);
     ewfS = readAll(path.join(theirs, 'ewf1'));
+    log(`  ${ewfS.toFixed(2)} s`);
     log(`reading ${ours}/media (exhibit mount), caches dropped`);
     exS = readAll(path.join(ours, 'media'));
+    log(`  ${exS.toFixed(2)} s`);
   } finally {
     spawnSync('fusermount', ['-u', theirs]);
     unmount(ours);
@@ -113,6 +115,7 @@ function main(): void {
   try {
     log(`${RANDOM_READS} random 4 KiB reads of ${ours}/media (zst), caches dropped`);
     random = randomReads(path.join(ours, 'media'), RANDOM_READS);
+    log(`  average ${random.avg_ms.toFixed(3)} ms`);
   } finally {
     unmount(ours);
   }
@@ -121,8 +124,8 @@ function main(): void {
   const piece = path.join(SCRATCH, 'piece.raw');
   sh('dd', [`if=${INPUT}`, `of=${piece}`, 'bs=1M', `count=${Math.min(128, Math.floor(SIZE / MiB))}`, 'status=none']);
   const manyDir = path.join(SCRATCH, 'many');
-  exhibitConvert(piece, manyDir, ['--to', 'e01', '--compression', 'none', '--segment-size', '1MiB', '--evidence', 'MANY'], ['sha256']);
-  const segs = segments(manyDir, 'MANY');
+  exhibitConvert(piece, manyDir, ['--to', 'e01', '--compression', 'none', '--segment-size', '1MiB', '--evidence', EVIDENCE], ['sha256']);
+  const segs = segments(manyDir, EVIDENCE);
   if (segs.length < 100) die(`the E01 has ${segs.length} segments, fewer than 100`);
   waitIdle();
   log(`exhibit mount of an E01 of ${segs.length} segments`);

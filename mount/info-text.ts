@@ -48,6 +48,11 @@ export function infoText(f: InfoFacts): string {
     if (h) for (const [alg, hex] of Object.entries(h)) if (typeof hex === 'string') out.push(`  media ${alg}: ${hex}`);
     if (rec.read_errors.unreadable_sectors > 0) out.push(`  unreadable sectors at acquisition: ${rec.read_errors.unreadable_sectors} (filled with ${rec.read_errors.fill})`);
   }
+  const facts = r.caseFacts;
+  if (facts) {
+    const said = (['case', 'evidence', 'examiner', 'description', 'model', 'serial'] as const).filter((k) => facts[k]).map((k) => `${k} ${facts[k]}`);
+    if (said.length > 0) out.push(`the image's own header: ${said.join(', ')}`);
+  }
   for (const [alg, hex] of Object.entries(r.storedHashes)) if (hex) out.push(`stored in the image: media ${alg} ${hex}`);
   if (r.errorRanges.length > 0) out.push(`the image lists ${r.errorRanges.length} ranges of sectors unreadable at acquisition`);
   for (const w of f.warnings) out.push(`warning: ${w}`);

@@ -35,50 +35,71 @@ function fakeReader(size: number, unit: number | undefined, fail?: (offset: numb
   return { reader, media, calls };
 }
 
+const U = 256 * 1024; // a unit as large as the smallest block: one unit per block
+
 describe('MediaCache', () => {
   it('gives exactly the media bytes for any range, across blocks and at the end', async () => {
-    const { reader, media } = fakeReader(100_000, 4096);
-    const cache = new MediaCache(reader, 64 * 1024);
+    const { reader, media } = fakeReader(3 * U + 1000, U);
+    const cache = new MediaCache(reader, 16 * U);
     let x = 7;
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 200; i++) {
       x = (x * 1103515245 + 12345) >>> 0;
-      const offset = x % 100_000;
-      const length = 1 + ((x >>> 8) % 20_000);
+      const offset = x % reader.size;
+      const length = 1 + ((x >>> 8) % (2 * U));
       const got = await cache.read(offset, length);
-      expect(got.equals(media.subarray(offset, Math.min(offset + length, 100_000))), `${offset}+${length}`).toBe(true);
+      expect(got.equals(media.subarray(offset, Math.min(offset + length, reader.size))), `${offset}+${length}`).toBe(true);
     }
-    expect((await cache.read(100_000, 10)).length).toBe(0);
+    expect((await cache.read(reader.size, 10)).length).toBe(0);
+  });
+
+  it('makes blocks of whole units, at least 256 KiB', async () => {
+    const { reader, calls } = fakeReader(8 * U, 32 * 1024);
+    const cache = new MediaCache(reader, 64 * U);
+    await cache.read(U + 5, 10);
+    expect(calls).toEqual([{ offset: U, length: U }]);
   });
 
   it('never holds more than its limit', async () => {
-    const { reader } = fakeReader(1 << 20, 4096);
-    const cache = new MediaCache(reader, 32 * 1024);
-    for (let o = 0; o < 1 << 20; o += 5000) {
+    const { reader } = fakeReader(40 * U, U);
+    const cache = new MediaCache(reader, 4 * U);
+    for (let o = 0; o < reader.size; o += U + 4096) {
       await cache.read(o, 3000);
-      expect(cache.heldBytes).toBeLessThanOrEqual(32 * 1024);
+      expect(cache.heldBytes).toBeLessThanOrEqual(4 * U);
     }
     expect(cache.heldBytes).toBeGreaterThan(0);
   });
 
   it('fetches a block once when two reads want it at the same time, and keeps it for the next', async () => {
-    const { reader, calls } = fakeReader(1 << 20, 4096);
-    const cache = new MediaCache(reader, 1 << 20);
-    await Promise.all([cache.read(8192 + 10, 100), cache.read(8192 + 500, 100), cache.read(8192 + 4000, 50)]);
-    expect(calls).toEqual([{ offset: 8192, length: 4096 }]);
-    await cache.read(8192, 4096);
+    const { reader, calls } = fakeReader(8 * U, U);
+    const cache = new MediaCache(reader, 8 * U);
+    await Promise.all([cache.read(2 * U + 10, 100), cache.read(2 * U + 500, 100), cache.read(2 * U + 4000, 50)]);
+    expect(calls).toEqual([{ offset: 2 * U, length: U }]);
+    await cache.read(2 * U, U);
     expect(calls).toHaveLength(1);
   });
 
-  it('fetches neighbouring missing blocks with one call, and only the missing ones', async () => {
-    const { reader, calls } = fakeReader(1 << 20, 4096);
-    const cache = new MediaCache(reader, 1 << 20);
-    await cache.read(4096 * 3, 4096); // block 3 now held
+  it('fetches only the blocks it does not hold', async () => {
+    const { reader, calls } = fakeReader(8 * U, U);
+    const cache = new MediaCache(reader, 8 * U);
+    await cache.read(U + 7, 1);
     calls.length = 0;
-    await cache.read(0, 4096 * 8); // blocks 0-2 and 4-7 missing
-    expect(calls).toEqual([
-      { offset: 0, length: 4096 * 3 },
-      { offset: 4096 * 4, length: 4096 * 4 },
-    ]);
+    await cache.read(100, 3 * U);
+    expect(calls.map((c) => c.offset / U)).toEqual([0, 2, 3]);
+  });
+
+  it('fetches ahead of a sequential reader, so its next reads find their blocks', async () => {
+    const { reader, calls } = fakeReader(256 * U, U);
+    const cache = new MediaCache(reader, 256 * U);
+    await cache.read(0, 4 * U);
+    await cache.read(4 * U, 4 * U); // continues: the next 8 MiB are fetched behind it
+    await new Promise((r) => setTimeout(r, 50));
+    const before = calls.length;
+    for (let o = 8 * U; o < 40 * U; o += 4 * U) await cache.read(o, 4 * U);
+    // Every fetch since was ahead of the reader (the window moving on), none for what it read.
+    expect(calls.slice(before).every((c) => c.offset >= 40 * U)).toBe(true);
+    calls.length = 0;
+    await cache.read(200 * U + 9, 4096); // a jump: only what it needs
+    expect(calls).toEqual([{ offset: 200 * U, length: U }]);
   });
 
   it('reads raw media straight through, holding nothing', async () => {
@@ -92,11 +113,11 @@ describe('MediaCache', () => {
 
   it('passes a damaged unit on as an error, keeps nothing of it, and tries again next time', async () => {
     let damaged = true;
-    const { reader, calls } = fakeReader(1 << 16, 4096, (o) => damaged && o === 4096);
-    const cache = new MediaCache(reader, 1 << 20);
-    await expect(cache.read(4096 + 5, 10)).rejects.toThrow(/damaged unit at 4096/);
+    const { reader, calls } = fakeReader(8 * U, U, (o) => damaged && o === U);
+    const cache = new MediaCache(reader, 8 * U);
+    await expect(cache.read(U + 5, 10)).rejects.toThrow(new RegExp(`damaged unit at ${U}`));
     damaged = false;
-    expect((await cache.read(4096 + 5, 10)).length).toBe(10);
-    expect(calls.filter((c) => c.offset === 4096)).toHaveLength(2);
+    expect((await cache.read(U + 5, 10)).length).toBe(10);
+    expect(calls.filter((c) => c.offset === U)).toHaveLength(2);
   });
 });

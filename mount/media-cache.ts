@@ -1,30 +1,36 @@
 /**
- * Decoded media, kept in blocks of the image's unit (an E01 chunk, a zstd
- * frame) up to a size limit, least recently used first out. A read finds the
- * blocks it spans; the missing ones that lie next to each other are fetched
- * with one reader call (so a long sequential read is one call, as the reader
- * likes it), and a block already being fetched is waited for, not fetched
- * twice. Raw media has nothing to decode and is read straight through: the
- * kernel's page cache already keeps it.
+ * Decoded media, kept in blocks of whole units (E01 chunks, zstd frames; at
+ * least 256 KiB) up to a size limit, least recently used first out. A read
+ * finds the blocks it spans and fetches the missing ones, each with one
+ * reader call into a buffer of its own (nothing is copied twice, and a block
+ * evicted frees its memory); a block already being fetched is waited for, not
+ * fetched twice. A read that continues the last one also starts fetching the
+ * next 8 MiB, so a sequential reader mostly finds its blocks decoded. Raw
+ * media has nothing to decode and is read straight through: the kernel's page
+ * cache already keeps it.
  */
 import type { ImageReader } from '../image/types.js';
 
-/** Blocks fetched by one reader call, at most (a bound on a single request's memory). */
-const MAX_RUN_BYTES = 8 * 1024 * 1024;
+/** Blocks are whole units of at least this many bytes: fewer, larger buffers for the collector. */
+const MIN_BLOCK_BYTES = 256 * 1024;
+/** Media fetched ahead of a sequential reader (at most a quarter of the cache). */
+const PREFETCH_BYTES = 8 * 1024 * 1024;
 
 export class MediaCache {
   private readonly blocks = new Map<number, Buffer>(); // in use order, oldest first
   private readonly loading = new Map<number, Promise<Buffer>>();
   private held = 0;
   private readonly block: number | undefined;
+  private lastEnd = -1; // where the last read ended: a read starting there is sequential
 
   constructor(
     private readonly reader: ImageReader,
     private readonly limit: number,
   ) {
     const unit = reader.unitBytes;
-    // A unit larger than a quarter of the limit would leave no room to keep anything: read through.
-    this.block = unit !== undefined && unit > 0 && unit * 4 <= limit ? unit : undefined;
+    const block = unit !== undefined && unit > 0 ? unit * Math.max(1, Math.floor(MIN_BLOCK_BYTES / unit)) : undefined;
+    // A block larger than a quarter of the limit would leave no room to keep anything: read through.
+    this.block = block !== undefined && block * 4 <= limit ? block : undefined;
   }
 
   get size(): number {
@@ -49,19 +55,12 @@ export class MediaCache {
     const first = Math.floor(offset / B);
     const last = Math.floor((end - 1) / B);
     const parts: Promise<Buffer>[] = [];
-    for (let i = first; i <= last; ) {
-      const have = this.lookup(i);
-      if (have) {
-        parts.push(have);
-        i++;
-        continue;
-      }
-      let j = i;
-      while (j < last && (j + 2 - i) * B <= MAX_RUN_BYTES && !this.blocks.has(j + 1) && !this.loading.has(j + 1)) j++;
-      parts.push(...this.load(i, j));
-      i = j + 1;
-    }
+    for (let i = first; i <= last; i++) parts.push(this.lookup(i) ?? this.load(i));
+    // Reading on from where the last read ended: fetch what follows now, so the next requests find it.
+    if (offset === this.lastEnd) this.prefetch(last + 1);
+    this.lastEnd = end;
     const got = await Promise.all(parts);
+    if (got.length === 1) return got[0]!.subarray(offset - first * B, end - first * B);
     const out = Buffer.allocUnsafe(end - offset);
     let at = 0;
     got.forEach((data, k) => {
@@ -71,6 +70,14 @@ export class MediaCache {
       if (to > from) at += data.copy(out, at, from, to);
     });
     return out.subarray(0, at);
+  }
+
+  /** Fetch the blocks from `from` on, `PREFETCH_BYTES` of them, that are neither held nor being fetched; nobody waits for them. */
+  private prefetch(from: number): void {
+    const B = this.block!;
+    const blocks = Math.floor(Math.min(PREFETCH_BYTES, this.limit / 4) / B);
+    const end = Math.min(from + blocks, Math.ceil(this.reader.size / B));
+    for (let i = from; i < end; i++) if (!this.blocks.has(i) && !this.loading.has(i)) this.load(i).catch(() => undefined); // a damaged unit is reported when it is read
   }
 
   private lookup(i: number): Promise<Buffer> | undefined {
@@ -83,36 +90,28 @@ export class MediaCache {
     return this.loading.get(i);
   }
 
-  /** Fetch blocks `i`..`j` with one read; one promise per block. */
-  private load(i: number, j: number): Promise<Buffer>[] {
+  /** Fetch block `i` with one reader call, into a buffer of its own. */
+  private load(i: number): Promise<Buffer> {
     const B = this.block!;
     const start = i * B;
-    const bytes = Math.min((j + 1) * B, this.reader.size) - start;
-    const whole = (async () => {
+    const bytes = Math.min(B, this.reader.size - start);
+    const p = (async () => {
       const buf = Buffer.allocUnsafe(bytes);
       const n = await this.reader.read(buf, start, bytes);
       return buf.subarray(0, n);
-    })();
-    const out: Promise<Buffer>[] = [];
-    for (let k = i; k <= j; k++) {
-      // Each block gets its own memory, so evicting one frees it (a shared run buffer would stay whole).
-      const p = whole.then((buf) => (i === j ? buf : Buffer.from(buf.subarray((k - i) * B, (k - i + 1) * B))));
-      this.loading.set(k, p);
-      out.push(
-        p.then(
-          (data) => {
-            this.loading.delete(k);
-            this.keep(k, data);
-            return data;
-          },
-          (err: unknown) => {
-            this.loading.delete(k);
-            throw err;
-          },
-        ),
-      );
-    }
-    return out;
+    })().then(
+      (data) => {
+        this.loading.delete(i);
+        this.keep(i, data);
+        return data;
+      },
+      (err: unknown) => {
+        this.loading.delete(i);
+        throw err;
+      },
+    );
+    this.loading.set(i, p);
+    return p;
   }
 
   private keep(i: number, data: Buffer): void {

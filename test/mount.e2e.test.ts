@@ -140,7 +140,10 @@ describe.skipIf(why !== undefined)(`exhibit mount${why ? ` (skipped: ${why})` : 
       const info = fs.readFileSync(path.join(dir, 'info.txt'), 'utf8');
       expect(info).toMatch(/partition table: MBR/);
       expect(info).toMatch(/fs\/p1: ext4, mounted read-only/);
-      if (img.name === 'e01 by ewfacquire') expect(info).toMatch(/stored in the image: media md5 [0-9a-f]{32}/);
+      if (img.name === 'e01 by ewfacquire') {
+        expect(info).toMatch(/stored in the image: media md5 [0-9a-f]{32}/);
+        expect(info).toMatch(/the image's own header: case C-1, evidence PEER, examiner Peer/);
+      }
       else if (img.name !== 'raw') expect(info).toContain(`media sha256: ${diskSha}`);
 
       // Writing fails at every level.
