@@ -21,6 +21,8 @@ const DEVICES = [
   'test/faulty-device.test.ts',
   'test/inspect.e2e.test.ts',
   'test/loop-device.e2e.test.ts',
+  'test/mount-browse.e2e.test.ts',
+  'test/mount.e2e.test.ts', // FUSE mounts, loop devices, ext4 mounts
   'test/read-only-store.e2e.test.ts',
   'test/restore-evidence.e2e.test.ts',
   'test/restore.e2e.test.ts',
@@ -38,7 +40,7 @@ export default defineConfig({
     maxWorkers: 2,
     sequence: { sequencer: DevicesApartSequencer },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['{cli,acquire,source,image,verify,case-store,report,core}/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['{cli,acquire,source,image,mount,verify,case-store,report,core}/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e-devices', include: DEVICES, setupFiles: ['./test/device-lock.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], exclude: DEVICES } },
     ],

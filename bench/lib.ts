@@ -4,6 +4,8 @@
  * agreement, the summary and the printed table or `--json` object.
  *
  *   env: EXHIBIT_BENCH_INPUT (default /var/tmp/exhibit-bench/mixed-2g.bin),
+ *        EXHIBIT_BENCH_SCRATCH (default /dev/shm/exhibit-bench: emptied first),
+ *        EXHIBIT_BENCH_IDLE_WAIT_S (how long to wait for other imaging to end, default 1800; 0: do not wait),
  *        EXHIBIT_BENCH_SIZE (bytes, default 2 GiB), EXHIBIT_BENCH_ROUNDS (default 3)
  *
  * Timing and memory come from GNU time (`%e %M`): wall seconds and the peak
@@ -24,7 +26,7 @@ const CHUNK = 4 * MiB; // write/read unit; the input is never held in memory
 export const INPUT = process.env.EXHIBIT_BENCH_INPUT ?? '/var/tmp/exhibit-bench/mixed-2g.bin';
 export const SIZE = Number(process.env.EXHIBIT_BENCH_SIZE ?? 2 * 1024 * MiB);
 export const ROUNDS = Number(process.env.EXHIBIT_BENCH_ROUNDS ?? 3);
-export const SCRATCH = '/dev/shm/exhibit-bench'; // outputs go to RAM so the disk is not what is measured
+export const SCRATCH = process.env.EXHIBIT_BENCH_SCRATCH ?? '/dev/shm/exhibit-bench'; // outputs go to RAM so the disk is not what is measured
 const TIME = '/usr/bin/time';
 export const JSON_OUT = process.argv.includes('--json');
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..'); // dist/bench -> repo
@@ -78,7 +80,8 @@ export function preflight(tools: Array<{ cmd: string; pkg: string }>, images = 1
  * runs (matched on the program, or on the script node runs), so that no other
  * imaging competes for the cores while this one is timed.
  */
-export function waitIdle(names: readonly string[] = ['exhibit', 'exhibit.js', 'ewfacquire', 'ewfexport', 'dc3dd'], maxWaitS = 1800): void {
+export function waitIdle(names: readonly string[] = ['exhibit', 'exhibit.js', 'ewfacquire', 'ewfexport', 'dc3dd'], maxWaitS = Number(process.env.EXHIBIT_BENCH_IDLE_WAIT_S ?? 1800)): void {
+  if (maxWaitS === 0) return log('not waiting for other imaging to end (EXHIBIT_BENCH_IDLE_WAIT_S=0): the figures may be slowed by it');
   const busy = (): string[] => {
     const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8', maxBuffer: 16 * MiB });
     if (r.status !== 0) die(`ps failed (status ${r.status}): ${r.stderr ?? ''}`);

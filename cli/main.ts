@@ -12,6 +12,7 @@ import { restoreCommand } from './commands/restore.js';
 import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
 import { completionCommand } from './commands/completion.js';
+import { mountCommand, umountCommand } from './commands/mount.js';
 import { exitCodeOf } from './action.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { checkRequired } from './required.js';
@@ -56,6 +57,8 @@ export function buildProgram(version: string): Command {
   program.addCommand(restoreCommand());
   program.addCommand(cloneCommand(version));
   program.addCommand(inspectCommand());
+  program.addCommand(mountCommand());
+  program.addCommand(umountCommand());
   program.addCommand(caseCommand());
   program.addCommand(evidenceCommand());
   program.addCommand(custodyCommand());

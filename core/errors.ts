@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'KEY' // an examiner's signing key is missing, locked, or its passphrase is wrong
   | 'STORE' // the case store cannot be opened, is busy, or was written by a newer exhibit
   | 'CONFIG' // config.yaml cannot be read
+  | 'MOUNT' // exhibit mount or umount could not make or release a mount, a loop device or a file system
   | 'INTERNAL';
 
 export class ExhibitError extends Error {

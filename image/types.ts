@@ -176,6 +176,12 @@ export interface ImageReader {
   /** What `units()` yields: chunks, frames or ranges. */
   readonly unitKind: IntegrityUnitKind;
   /**
+   * Media bytes in one unit that is decoded whole (an E01 chunk, a zstd frame: the first, which
+   * every other but the last matches when exhibit wrote it); undefined when any byte range is
+   * read as it is stored (raw). A cache of decoded media keeps blocks of this size.
+   */
+  readonly unitBytes: number | undefined;
+  /**
    * Every integrity unit in media order, each checked as the format allows (chunk checksum,
    * frame checksum, a read that succeeds); a damaged one is yielded with its error, and the walk
    * goes on. The data may live in a buffer reused by the next unit.

@@ -29,6 +29,11 @@ export class Aff4Reader implements ImageReader {
   readonly format: ReadableFormatName = 'aff4';
   readonly files: readonly string[];
   readonly unitKind: IntegrityUnitKind = 'chunk';
+  /** The chunk size of the image's streams, when they share one (the media maps onto their chunks; a cache keeps blocks of it). */
+  get unitBytes(): number | undefined {
+    const sizes = new Set([...this.streams.values()].map((s) => s.facts.chunkSize));
+    return sizes.size === 1 ? [...sizes][0] : undefined;
+  }
   readonly size: number;
   readonly sectorSize: number | undefined;
   readonly storedHashes: Readonly<Digests>;

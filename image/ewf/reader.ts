@@ -27,6 +27,9 @@ export type { EwfPartialState } from './model.js';
 export class EwfReader implements ImageReader {
   readonly format: FormatName = 'e01';
   readonly unitKind: IntegrityUnitKind = 'chunk';
+  get unitBytes(): number {
+    return this.chunkSize;
+  }
   readonly size: number;
   readonly files: readonly string[];
   readonly chunkCount: number;

@@ -8,4 +8,4 @@ export { readPartitionTable } from './read-table.js';
 export { formatTable } from './format-table.js';
 export { crc32 } from './crc32.js';
 export { formatGuid } from './guid.js';
-export { detectFilesystem, PartitionBytes } from './fs-signature.js';
+export { detectFilesystem, PartitionBytes, SIGNATURE_WINDOWS } from './fs-signature.js';

@@ -18,6 +18,7 @@ export class RawReader implements ImageReader {
   readonly caseFacts = undefined;
   readonly errorRanges = [];
   readonly unitKind: IntegrityUnitKind = 'range';
+  readonly unitBytes = undefined;
 
   private constructor(
     readonly format: FormatName,

@@ -35,6 +35,9 @@ export class ZstdReader implements ImageReader {
   readonly caseFacts = undefined;
   readonly errorRanges = [];
   readonly unitKind: IntegrityUnitKind = 'frame';
+  get unitBytes(): number | undefined {
+    return this.frames[0]?.decompressed;
+  }
   private readonly dctx = new zstdBinding.DCtx();
   private cache: { index: number; data: Buffer } | undefined;
   /** Stored bytes read ahead (up to READ_AHEAD at once), so many small frames do not cost a read each. */

@@ -1,0 +1,158 @@
+/**
+ * Benchmark: `exhibit mount`, one run each, once no other imaging runs, caches
+ * dropped before every timed read:
+ *   1. reading `<dir>/media` from start to end against libewf's `ewfmount`
+ *      (`ewf1`) on the same E01 (exhibit's own, fast compression, of the
+ *      cached input); the two mounts must give the same bytes (compared, not timed);
+ *   2. random 4 KiB reads across a mounted zst image of the input: the
+ *      average, median and 99th percentile of each read's time;
+ *   3. the time `exhibit mount` takes to return, ready, for an E01 of at
+ *      least 100 segments (1 MiB segments, no compression, of the input's
+ *      first 128 MiB).
+ * Not a test: it prints the figures against the targets (ratio >= 1,
+ * average < 2 ms, mount < 2 s). Needs root (mounts, dropping caches).
+ *
+ *   npm run bench:mount [-- --json]
+ *   env: see bench/lib.ts (input, size); EXHIBIT_BENCH_RANDOM_READS (default 2000)
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { die, EVIDENCE, EXHIBIT, exhibitAcquire, exhibitConvert, INPUT, log, machine, MiB, ok, preflight, prepareInput, report, SCRATCH, segments, SIZE, table, timed, waitIdle } from './lib.js';
+
+const TARGET_RATIO = 1; // ewfmount's seconds / exhibit's seconds, at least
+const TARGET_RANDOM_MS = 2;
+const TARGET_MOUNT_S = 2;
+const RANDOM_READS = Number(process.env.EXHIBIT_BENCH_RANDOM_READS ?? 2000);
+
+function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) die(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+  return r.stdout;
+}
+
+function dropCaches(): void {
+  spawnSync('sync');
+  fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+}
+
+const exhibit = (args: string[]): string => sh(process.execPath, [EXHIBIT, ...args]);
+const unmount = (dir: string): void => void exhibit(['umount', dir]);
+const mountPoint = (name: string): string => {
+  const d = path.join(SCRATCH, name);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+};
+
+/** Read `file` from start to end in 1 MiB reads (dd), caches dropped first; wall seconds. */
+function readAll(file: string): number {
+  dropCaches();
+  return timed(['dd', `if=${file}`, 'of=/dev/null', 'bs=1M']).wall_s;
+}
+
+function randomReads(file: string, count: number): { avg_ms: number; p50_ms: number; p99_ms: number } {
+  const size = fs.statSync(file).size;
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(4096);
+  const times: number[] = [];
+  let x = 0x9e3779b9;
+  try {
+    dropCaches();
+    for (let i = 0; i < count; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      const at = ((x >>> 0) % Math.floor(size / 4096)) * 4096;
+      const t = process.hrtime.bigint();
+      if (fs.readSync(fd, buf, 0, 4096, at) !== 4096) die(`a short read at ${at} of ${file}`);
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { avg_ms: times.reduce((a, b) => a + b, 0) / times.length, p50_ms: sorted[Math.floor(sorted.length / 2)]!, p99_ms: sorted[Math.floor(sorted.length * 0.99)]! };
+}
+
+function main(): void {
+  if (process.getuid?.() !== 0) die('needs root: it mounts images and drops the page cache');
+  preflight([{ cmd: 'ewfmount', pkg: 'ewf-tools' }, { cmd: 'fusermount', pkg: 'fuse' }], 2);
+  prepareInput();
+  const e01Dir = path.join(SCRATCH, 'e01');
+  log(`making the E01 once (not timed): exhibit acquire ${INPUT} -f e01 --compression fast`);
+  exhibitAcquire(e01Dir, ['--format', 'e01', '--compression', 'fast', '--hash', 'md5'], ['md5']);
+  const e01 = path.join(e01Dir, `${EVIDENCE}.E01`);
+  const zstDir = path.join(SCRATCH, 'zst');
+  log(`making the zst once (not timed): exhibit acquire ${INPUT} -f zst`);
+  exhibitAcquire(zstDir, ['--format', 'zst', '--hash', 'md5'], ['md5']);
+
+  // 1. Sequential reading against ewfmount.
+  const theirs = mountPoint('ewfmount');
+  const ours = mountPoint('exhibit');
+  waitIdle(); // before mounting: the mount's serving process is an exhibit process itself
+  sh('ewfmount', [e01, theirs]);
+  exhibit(['mount', e01, ours]);
+  let ewfS: number;
+  let exS: number;
+  try {
+    log('comparing ewf1 and media (not timed)');
+    sh('cmp', [path.join(theirs, 'ewf1'), path.join(ours, 'media')]);
+    log(`reading ${theirs}/ewf1 (ewfmount), caches dropped`);
+    ewfS = readAll(path.join(theirs, 'ewf1'));
+    log(`  ${ewfS.toFixed(2)} s`);
+    log(`reading ${ours}/media (exhibit mount), caches dropped`);
+    exS = readAll(path.join(ours, 'media'));
+    log(`  ${exS.toFixed(2)} s`);
+  } finally {
+    spawnSync('fusermount', ['-u', theirs]);
+    unmount(ours);
+  }
+
+  // 2. Random 4 KiB reads on the zst image.
+  waitIdle();
+  exhibit(['mount', path.join(zstDir, `${EVIDENCE}.zst`), ours]);
+  let random: ReturnType<typeof randomReads>;
+  try {
+    log(`${RANDOM_READS} random 4 KiB reads of ${ours}/media (zst), caches dropped`);
+    random = randomReads(path.join(ours, 'media'), RANDOM_READS);
+    log(`  average ${random.avg_ms.toFixed(3)} ms`);
+  } finally {
+    unmount(ours);
+  }
+
+  // 3. Mounting an E01 of 100 segments or more.
+  const piece = path.join(SCRATCH, 'piece.raw');
+  sh('dd', [`if=${INPUT}`, `of=${piece}`, 'bs=1M', `count=${Math.min(128, Math.floor(SIZE / MiB))}`, 'status=none']);
+  const manyDir = path.join(SCRATCH, 'many');
+  exhibitConvert(piece, manyDir, ['--to', 'e01', '--compression', 'none', '--segment-size', '1MiB', '--evidence', EVIDENCE], ['sha256']);
+  const segs = segments(manyDir, EVIDENCE);
+  if (segs.length < 100) die(`the E01 has ${segs.length} segments, fewer than 100`);
+  waitIdle();
+  log(`exhibit mount of an E01 of ${segs.length} segments`);
+  const mountS = timed([process.execPath, EXHIBIT, 'mount', segs[0]!, ours]).wall_s;
+  unmount(ours);
+
+  const ratio = ewfS / exS;
+  const mibs = (s: number) => (SIZE / MiB / s).toFixed(0);
+  report(
+    () => ({ input: INPUT, size: SIZE, sequential: { ewfmount_s: ewfS, exhibit_s: exS, ratio }, random_4k_zst: { reads: RANDOM_READS, ...random }, mount_100_segments: { segments: segs.length, seconds: mountS }, targets: { ratio: TARGET_RATIO, random_ms: TARGET_RANDOM_MS, mount_s: TARGET_MOUNT_S } }),
+    () => [
+      `machine: ${machine().cpu}, ${machine().cores} cores, node ${machine().node}`,
+      `input:   ${INPUT} (${(SIZE / MiB).toFixed(0)} MiB of media); images in ${SCRATCH}; caches dropped before each timed read; one run each`,
+      ...table(
+        [{ title: 'wall s', width: 8 }, { title: 'MiB/s', width: 7 }],
+        [
+          ['ewfmount ewf1 (E01, fast)', [ewfS.toFixed(2), mibs(ewfS)]],
+          ['exhibit mount media (same E01)', [exS.toFixed(2), mibs(exS)]],
+        ],
+        'sequential read, dd bs=1M',
+      ),
+      `speed ratio (ewfmount s / exhibit s): ${ratio.toFixed(2)} (target >= ${TARGET_RATIO}) ${ok(ratio >= TARGET_RATIO)}`,
+      `random 4 KiB reads of a mounted zst, ${RANDOM_READS} reads: average ${random.avg_ms.toFixed(3)} ms, median ${random.p50_ms.toFixed(3)} ms, 99th percentile ${random.p99_ms.toFixed(3)} ms (target average < ${TARGET_RANDOM_MS} ms) ${ok(random.avg_ms < TARGET_RANDOM_MS)}`,
+      `exhibit mount of an E01 of ${segs.length} segments, until ready: ${mountS.toFixed(2)} s (target < ${TARGET_MOUNT_S} s) ${ok(mountS < TARGET_MOUNT_S)}`,
+    ],
+  );
+  fs.rmSync(SCRATCH, { recursive: true, force: true });
+}
+
+main();

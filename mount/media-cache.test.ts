@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import type { ImageReader, ScannedUnit } from '../image/types.js';
+import { MediaCache } from './media-cache.js';
+
+/** Media of `size` bytes (byte i is a hash of i), decoded in units of `unit` bytes; counts the reader's calls. */
+function fakeReader(size: number, unit: number | undefined, fail?: (offset: number) => boolean) {
+  const media = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) media[i] = (i * 2654435761) >>> 24;
+  const calls: { offset: number; length: number }[] = [];
+  const reader: ImageReader = {
+    format: 'raw',
+    size,
+    files: ['fake'],
+    warnings: [],
+    sectorSize: undefined,
+    storedHashes: {},
+    caseFacts: undefined,
+    errorRanges: [],
+    unitKind: unit === undefined ? 'range' : 'chunk',
+    unitBytes: unit,
+    // eslint-disable-next-line require-yield
+    async *units(): AsyncGenerator<ScannedUnit> {
+      throw new Error('not used');
+    },
+    async read(into, offset, length) {
+      calls.push({ offset, length });
+      await new Promise((r) => setTimeout(r, 1));
+      if (fail?.(offset)) throw new Error(`damaged unit at ${offset}`);
+      const n = Math.max(0, Math.min(length, size - offset));
+      media.copy(into, 0, offset, offset + n);
+      return n;
+    },
+    async close() {},
+  };
+  return { reader, media, calls };
+}
+
+const U = 256 * 1024; // a unit as large as the smallest block: one unit per block
+
+describe('MediaCache', () => {
+  it('gives exactly the media bytes for any range, across blocks and at the end', async () => {
+    const { reader, media } = fakeReader(3 * U + 1000, U);
+    const cache = new MediaCache(reader, 16 * U);
+    let x = 7;
+    for (let i = 0; i < 200; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const offset = x % reader.size;
+      const length = 1 + ((x >>> 8) % (2 * U));
+      const got = await cache.read(offset, length);
+      expect(got.equals(media.subarray(offset, Math.min(offset + length, reader.size))), `${offset}+${length}`).toBe(true);
+    }
+    expect((await cache.read(reader.size, 10)).length).toBe(0);
+  });
+
+  it('makes blocks of whole units, at least 256 KiB', async () => {
+    const { reader, calls } = fakeReader(8 * U, 32 * 1024);
+    const cache = new MediaCache(reader, 64 * U);
+    await cache.read(U + 5, 10);
+    expect(calls).toEqual([{ offset: U, length: U }]);
+  });
+
+  it('never holds more than its limit', async () => {
+    const { reader } = fakeReader(40 * U, U);
+    const cache = new MediaCache(reader, 4 * U);
+    for (let o = 0; o < reader.size; o += U + 4096) {
+      await cache.read(o, 3000);
+      expect(cache.heldBytes).toBeLessThanOrEqual(4 * U);
+    }
+    expect(cache.heldBytes).toBeGreaterThan(0);
+  });
+
+  it('fetches a block once when two reads want it at the same time, and keeps it for the next', async () => {
+    const { reader, calls } = fakeReader(8 * U, U);
+    const cache = new MediaCache(reader, 8 * U);
+    await Promise.all([cache.read(2 * U + 10, 100), cache.read(2 * U + 500, 100), cache.read(2 * U + 4000, 50)]);
+    expect(calls).toEqual([{ offset: 2 * U, length: U }]);
+    await cache.read(2 * U, U);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('fetches only the blocks it does not hold', async () => {
+    const { reader, calls } = fakeReader(8 * U, U);
+    const cache = new MediaCache(reader, 8 * U);
+    await cache.read(U + 7, 1);
+    calls.length = 0;
+    await cache.read(100, 3 * U);
+    expect(calls.map((c) => c.offset / U)).toEqual([0, 2, 3]);
+  });
+
+  it('fetches ahead of a sequential reader, so its next reads find their blocks', async () => {
+    const { reader, calls } = fakeReader(256 * U, U);
+    const cache = new MediaCache(reader, 256 * U);
+    await cache.read(0, 4 * U);
+    await cache.read(4 * U, 4 * U); // continues: the next 8 MiB are fetched behind it
+    await new Promise((r) => setTimeout(r, 50));
+    const before = calls.length;
+    for (let o = 8 * U; o < 40 * U; o += 4 * U) await cache.read(o, 4 * U);
+    // Every fetch since was ahead of the reader (the window moving on), none for what it read.
+    expect(calls.slice(before).every((c) => c.offset >= 40 * U)).toBe(true);
+    calls.length = 0;
+    await cache.read(200 * U + 9, 4096); // a jump: only what it needs
+    expect(calls).toEqual([{ offset: 200 * U, length: U }]);
+  });
+
+  it('reads raw media straight through, holding nothing', async () => {
+    const { reader, media, calls } = fakeReader(50_000, undefined);
+    const cache = new MediaCache(reader, 1 << 20);
+    expect((await cache.read(1000, 30_000)).equals(media.subarray(1000, 31_000))).toBe(true);
+    await cache.read(1000, 30_000);
+    expect(calls).toHaveLength(2);
+    expect(cache.heldBytes).toBe(0);
+  });
+
+  it('passes a damaged unit on as an error, keeps nothing of it, and tries again next time', async () => {
+    let damaged = true;
+    const { reader, calls } = fakeReader(8 * U, U, (o) => damaged && o === U);
+    const cache = new MediaCache(reader, 8 * U);
+    await expect(cache.read(U + 5, 10)).rejects.toThrow(new RegExp(`damaged unit at ${U}`));
+    damaged = false;
+    expect((await cache.read(U + 5, 10)).length).toBe(10);
+    expect(calls.filter((c) => c.offset === U)).toHaveLength(2);
+  });
+});

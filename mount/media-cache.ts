@@ -1,0 +1,127 @@
+/**
+ * Decoded media, kept in blocks of whole units (E01 chunks, zstd frames; at
+ * least 256 KiB) up to a size limit, least recently used first out. A read
+ * finds the blocks it spans and fetches the missing ones, each with one
+ * reader call into a buffer of its own (nothing is copied twice, and a block
+ * evicted frees its memory); a block already being fetched is waited for, not
+ * fetched twice. A read that continues the last one also starts fetching the
+ * next 8 MiB, so a sequential reader mostly finds its blocks decoded. Raw
+ * media has nothing to decode and is read straight through: the kernel's page
+ * cache already keeps it.
+ */
+import type { ImageReader } from '../image/types.js';
+
+/** Blocks are whole units of at least this many bytes: fewer, larger buffers for the collector. */
+const MIN_BLOCK_BYTES = 256 * 1024;
+/** Media fetched ahead of a sequential reader (at most a quarter of the cache). */
+const PREFETCH_BYTES = 8 * 1024 * 1024;
+
+export class MediaCache {
+  private readonly blocks = new Map<number, Buffer>(); // in use order, oldest first
+  private readonly loading = new Map<number, Promise<Buffer>>();
+  private held = 0;
+  private readonly block: number | undefined;
+  private lastEnd = -1; // where the last read ended: a read starting there is sequential
+
+  constructor(
+    private readonly reader: ImageReader,
+    private readonly limit: number,
+  ) {
+    const unit = reader.unitBytes;
+    const block = unit !== undefined && unit > 0 ? unit * Math.max(1, Math.floor(MIN_BLOCK_BYTES / unit)) : undefined;
+    // A block larger than a quarter of the limit would leave no room to keep anything: read through.
+    this.block = block !== undefined && block * 4 <= limit ? block : undefined;
+  }
+
+  get size(): number {
+    return this.reader.size;
+  }
+
+  /** Bytes of decoded media held now. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /** The media bytes at `offset` (fewer at the end of the media). */
+  async read(offset: number, length: number): Promise<Buffer> {
+    const end = Math.min(offset + length, this.reader.size);
+    if (end <= offset) return Buffer.alloc(0);
+    const B = this.block;
+    if (B === undefined) {
+      const out = Buffer.allocUnsafe(end - offset);
+      const n = await this.reader.read(out, offset, end - offset);
+      return out.subarray(0, n);
+    }
+    const first = Math.floor(offset / B);
+    const last = Math.floor((end - 1) / B);
+    const parts: Promise<Buffer>[] = [];
+    for (let i = first; i <= last; i++) parts.push(this.lookup(i) ?? this.load(i));
+    // Reading on from where the last read ended: fetch what follows now, so the next requests find it.
+    if (offset === this.lastEnd) this.prefetch(last + 1);
+    this.lastEnd = end;
+    const got = await Promise.all(parts);
+    if (got.length === 1) return got[0]!.subarray(offset - first * B, end - first * B);
+    const out = Buffer.allocUnsafe(end - offset);
+    let at = 0;
+    got.forEach((data, k) => {
+      const blockStart = (first + k) * B;
+      const from = Math.max(offset, blockStart) - blockStart;
+      const to = Math.min(end, blockStart + data.length) - blockStart;
+      if (to > from) at += data.copy(out, at, from, to);
+    });
+    return out.subarray(0, at);
+  }
+
+  /** Fetch the blocks from `from` on, `PREFETCH_BYTES` of them, that are neither held nor being fetched; nobody waits for them. */
+  private prefetch(from: number): void {
+    const B = this.block!;
+    const blocks = Math.floor(Math.min(PREFETCH_BYTES, this.limit / 4) / B);
+    const end = Math.min(from + blocks, Math.ceil(this.reader.size / B));
+    for (let i = from; i < end; i++) if (!this.blocks.has(i) && !this.loading.has(i)) this.load(i).catch(() => undefined); // a damaged unit is reported when it is read
+  }
+
+  private lookup(i: number): Promise<Buffer> | undefined {
+    const b = this.blocks.get(i);
+    if (b) {
+      this.blocks.delete(i); // most recently used goes last
+      this.blocks.set(i, b);
+      return Promise.resolve(b);
+    }
+    return this.loading.get(i);
+  }
+
+  /** Fetch block `i` with one reader call, into a buffer of its own. */
+  private load(i: number): Promise<Buffer> {
+    const B = this.block!;
+    const start = i * B;
+    const bytes = Math.min(B, this.reader.size - start);
+    const p = (async () => {
+      const buf = Buffer.allocUnsafe(bytes);
+      const n = await this.reader.read(buf, start, bytes);
+      return buf.subarray(0, n);
+    })().then(
+      (data) => {
+        this.loading.delete(i);
+        this.keep(i, data);
+        return data;
+      },
+      (err: unknown) => {
+        this.loading.delete(i);
+        throw err;
+      },
+    );
+    this.loading.set(i, p);
+    return p;
+  }
+
+  private keep(i: number, data: Buffer): void {
+    if (this.blocks.has(i)) return;
+    this.blocks.set(i, data);
+    this.held += data.length;
+    for (const [k, b] of this.blocks) {
+      if (this.held <= this.limit) break;
+      this.blocks.delete(k);
+      this.held -= b.length;
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * `exhibit mount`: an image shown as read-only files (`media`, one per
+ * partition, `info.txt`) through exhibit's own FUSE file system, and with
+ * `--browse` each file system inside mounted read-only under `fs/`. The image
+ * is opened by content through the format registry (`openImage`), its files
+ * `O_RDONLY`; decoded media is kept in a bounded cache.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ExhibitError, describeSystemError } from '../core/errors.js';
+import { recordBesideImage } from '../core/record.js';
+import { readRecord, type ReadRecord } from '../core/record/read.js';
+import { openImage } from '../image/open.js';
+import { readPartitionTable } from '../image/partitions/index.js';
+import { readMounts } from '../source/mounts.js';
+import { browseVolumes, type Browsed } from './browse.js';
+import { FuseSession, type ReadErrorSink } from './fuse-session.js';
+import { infoText } from './info-text.js';
+import { MediaCache } from './media-cache.js';
+import { mountPath, releaseMount } from './release.js';
+import { forgetServer, noteServer } from './server-file.js';
+import { Tree } from './tree.js';
+import { guessFilesystem, partitionVolumes, type Volume } from './volumes.js';
+
+const MAX_READ_ERRORS_LISTED = 100;
+
+export interface MountRequest {
+  image: string;
+  dir: string;
+  browse: boolean;
+  /** Bytes of decoded media kept at most. */
+  cacheBytes: number;
+}
+
+export interface Serving {
+  /** What was made, one line each, for the user. */
+  lines: string[];
+  warnings: string[];
+  notes: string[];
+  browsed: Browsed[];
+  /** Settles when the mount is gone (unmounted) and the image closed. */
+  ended: Promise<void>;
+}
+
+/** Refuse a place that is not an empty folder, or is a mount point already, before anything is opened. */
+export function checkMountPoint(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (err) {
+    throw new ExhibitError('USAGE', `${dir} cannot be used as the mount point: ${describeSystemError(err)}`);
+  }
+  if (!st.isDirectory()) throw new ExhibitError('USAGE', `${dir} is not a folder: exhibit mounts on an empty folder`);
+  const at = mountPath(dir);
+  const there = readMounts().find((m) => m.mount_point === at);
+  if (there) throw new ExhibitError('USAGE', `${dir} is already a mount point (${there.fs_type} from ${there.source})`, { hints: there.fs_type === 'fuse.exhibit' ? [`exhibit umount ${dir} ends that mount`] : [] });
+  if (fs.readdirSync(dir).length > 0) throw new ExhibitError('USAGE', `${dir} is not empty: exhibit mounts on an empty folder, so nothing in it is hidden`);
+}
+
+export async function mountImage(req: MountRequest, onReadError: ReadErrorSink): Promise<Serving> {
+  if (process.getuid?.() !== 0) throw new ExhibitError('MOUNT', 'exhibit mount needs root: it mounts a file system (and, with --browse, attaches loop devices)');
+  checkMountPoint(req.dir);
+  const opened = await openImage(req.image);
+  const reader = opened.reader;
+  let session: FuseSession | undefined;
+  try {
+    const media = new MediaCache(reader, req.cacheBytes);
+    const table = await readPartitionTable(reader, reader.sectorSize ?? 512);
+    const { volumes, skipped } = partitionVolumes(table, reader.size);
+    const record = recordOf(opened.base);
+    const warnings = [...opened.warnings, ...skipped];
+
+    const first = fs.statSync(reader.files[0]!);
+    const tree = new Tree(first.mode & 0o444, (first.mode & 0o444) | ((first.mode & 0o444) >> 2)); // the image file's read bits; folders searchable by whoever may read
+    tree.file(tree.root, 'media', reader.size, (o, n) => media.read(o, n));
+    for (const v of volumes) tree.file(tree.root, v.name, v.bytes, (o, n) => media.read(v.start + o, n));
+    const facts = { image: path.resolve(req.image), reader, table, volumes, record, warnings };
+    const info = tree.text(tree.root, 'info.txt', infoText(facts));
+    // Browsing: the partitions, or the whole media when it holds one file system and no table.
+    const toBrowse: Volume[] = volumes.length > 0 || table.scheme !== 'none' ? volumes : [{ name: 'media', start: 0, bytes: reader.size, description: 'the whole media' }];
+    if (req.browse) {
+      const fsDir = tree.dir(tree.root, 'fs');
+      for (const v of toBrowse) {
+        tree.dir(fsDir, v.name);
+        if (v.fs === undefined) {
+          const found = await guessFilesystem((o, n) => media.read(v.start + o, n), v.bytes);
+          if (found !== undefined) v.fs = found;
+        }
+      }
+    }
+
+    const readErrors: string[] = [];
+    let browseSaid: Map<string, string> | undefined;
+    const sink: ReadErrorSink = (node, offset, size, err) => {
+      if (readErrors.length < MAX_READ_ERRORS_LISTED) {
+        readErrors.push(`${node.name} bytes ${offset}..${offset + size - 1}: ${err instanceof Error ? err.message : String(err)}`);
+        info.set(infoText({ ...facts, ...(browseSaid ? { browse: browseSaid } : {}), readErrors }));
+      }
+      onReadError(node, offset, size, err);
+    };
+    session = new FuseSession(tree, { uid: first.uid, gid: first.gid, mtime: Math.floor(first.mtimeMs / 1000) }, sink);
+    await session.mount(req.dir, path.resolve(req.image));
+    let browsed: Browsed[] = [];
+    try {
+      if (req.browse) {
+        browsed = await browseVolumes(mountPath(req.dir), toBrowse);
+        browseSaid = new Map(browsed.map((b) => [b.volume, b.said]));
+        info.set(infoText({ ...facts, browse: browseSaid, readErrors }));
+      }
+      noteServer(req.dir);
+    } catch (err) {
+      await releaseMount(req.dir).catch(() => undefined); // whatever was made goes again
+      await session.ended$;
+      throw err;
+    }
+    const s = session;
+    const ended = s.ended$.finally(async () => {
+      forgetServer(req.dir);
+      await reader.close();
+    });
+    const lines = [`${req.dir}/media: ${reader.size} bytes, read-only`, ...volumes.map((v) => `${req.dir}/${v.name}: ${v.description}${v.fs ? ` [${v.fs}]` : ''}, ${v.bytes} bytes`), `${req.dir}/info.txt: the image's facts and hashes`];
+    for (const b of browsed) lines.push(`${req.dir}/fs/${b.volume}: ${b.said}`);
+    return { lines, warnings, notes: opened.notes, browsed, ended };
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+}
+
+function recordOf(base: string): ReadRecord | { missing: string } {
+  const file = recordBesideImage(base);
+  if (!fs.existsSync(file)) return { missing: `none beside the image (${path.basename(file)})` };
+  try {
+    return readRecord(file);
+  } catch (err) {
+    return { missing: err instanceof Error ? err.message : String(err) };
+  }
+}
