@@ -6,6 +6,7 @@
 import { ExhibitError } from '../core/errors.js';
 import type { FormatDescriptor, ReadableFormat } from './descriptor.js';
 import { ewfFormat } from './ewf/index.js';
+import { ex01Format } from './ewf2/index.js';
 import { rawFormat } from './raw/index.js';
 import { splitRawFormat } from './split-raw/index.js';
 import { zstdFormat } from './zstd/index.js';
@@ -14,7 +15,7 @@ import { zstdFormat } from './zstd/index.js';
 export const FORMATS = [rawFormat, splitRawFormat, ewfFormat, zstdFormat] as const;
 
 /** Formats exhibit reads but does not write (other tools' containers). */
-export const READ_ONLY_FORMATS = [] as const satisfies readonly ReadableFormat[];
+export const READ_ONLY_FORMATS = [ex01Format] as const satisfies readonly ReadableFormat[];
 
 /** Every format exhibit reads, in the order content detection tries them. */
 export const READABLE_FORMATS: readonly ReadableFormat<ReadableFormatName>[] = [...FORMATS, ...READ_ONLY_FORMATS];

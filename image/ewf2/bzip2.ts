@@ -206,7 +206,7 @@ function decodeBlock(bits: Bits, blockMax: number, tt: Uint32Array, out: Output)
     if (run > 0) {
       if (n + run > blockMax) throw new Bzip2Error('a block is longer than its declared size');
       const b = seqToUnseq[mtf[0]!]!;
-      counts[b] += run;
+      counts[b] = counts[b]! + run;
       tt.fill(b, n, n + run);
       n += run;
       run = 0;
