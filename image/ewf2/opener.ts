@@ -80,7 +80,6 @@ async function gather(first: string, prefix: string | undefined, letters: string
       file = found;
     }
     const seg = await openSegment(file, n, segments, segments[0]?.header);
-    if (n === 1 && seg.header.segment !== 1) throw new ExhibitError('IMAGE_UNSUPPORTED', `${file} is segment ${seg.header.segment} of an Ex01 image, not its first`);
     seg.sections = await walkSections(seg);
     let sectorData: Section | undefined;
     for (const s of seg.sections) {

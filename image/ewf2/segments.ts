@@ -69,6 +69,7 @@ export async function openSegment(file: string, n: number, opened: Ex01Segment[]
   if (!h) throw invalid(file, 'not an Ex01 segment file (no EVF2 signature)');
   if (h.logical) throw new ExhibitError('IMAGE_UNSUPPORTED', `${file} is an EWF2 logical evidence file (Lx01), not a disk image: exhibit reads disk images only`);
   if (h.major !== 2) throw invalid(file, `EWF2 version ${h.major}.${h.minor}, not 2.x`);
+  if (n === 1 && h.segment !== 1) throw new ExhibitError('IMAGE_UNSUPPORTED', `${file} is segment ${h.segment} of an Ex01 image, not its first: exhibit opens an Ex01 image by its first segment (.Ex01)`, { hints: ['name the .Ex01 file; the other segments are found beside it'] });
   if (h.segment !== n) throw invalid(file, `holds segment ${h.segment} but segment ${n} belongs here (files renamed, out of order, or from another image)`);
   if (first && h.setIdentifier !== first.setIdentifier) throw invalid(file, `belongs to another image (set identifier ${h.setIdentifier}, segment 1 has ${first.setIdentifier})`);
   if (first && h.compression !== first.compression) throw invalid(file, `declares compression method ${h.compression}, segment 1 declares ${first.compression}`);
