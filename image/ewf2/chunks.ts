@@ -71,7 +71,7 @@ export class Ex01Chunks {
     const g = this.groups[lastAtOrBefore(this.groups, (x) => x.firstChunk, index)]!;
     const first = index * this.chunkSize;
     const want = Math.min(this.chunkSize, this.size - first);
-    if (!g.entries) throw this.fail(index, `the sector table that lists it (${g.where}) is damaged: ${g.damage}`);
+    if (!g.entries) throw this.fail(index, `listed by a damaged sector table (${g.where}; ${g.damage})`);
     const j = (index - g.firstChunk) * TABLE_ENTRY_SIZE;
     const flags = g.entries.readUInt32LE(j + 12);
     const size = g.entries.readUInt32LE(j + 8);
