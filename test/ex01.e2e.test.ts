@@ -81,6 +81,18 @@ describe('images libewf wrote (-f encase7-v2)', () => {
   });
 });
 
+describe('identified by content', () => {
+  it('an Ex01 under a name that says raw is read as an Ex01, and the name is reported', () => {
+    const first = copy('small-deflate');
+    const raw = path.join(path.dirname(first), 'EV.raw');
+    fs.renameSync(first, raw);
+    const v = run(['verify', raw, '--no-record', '--json'], { env });
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(json(v)).toMatchObject({ verdict: 'verified', hashes: { md5: fixture('small-deflate').md5 } });
+    expect(v.stderr + v.stdout).toMatch(/EV\.raw holds an Ex01 image, not a raw image as its name says/);
+  });
+});
+
 describe('damage, located by chunk', () => {
   it('a flipped byte in a chunk of the second segment is named with its media bytes and sectors, and the rest is still checked', () => {
     const first = copy('random-split');
