@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { adler32 } from '../core/adler32.js';
 import type { Ex01Fixture } from './fixtures/ex01/make.js';
 import { buildSampleDisk } from './fixtures/sample-disk.js';
 import { errorTable, insertBeforeLast, reseal, rewriteTableHeader, sections } from './helpers/ex01-edit.js';
@@ -121,6 +122,21 @@ describe('damage, located by chunk', () => {
     expect(v.code).toBe(4);
     expect(json(v).problems.join('\n')).toMatch(/small-deflate\.Ex01: chunk 0 \(media bytes 0 to 8191, sectors 0 to 15\) listed by a damaged sector table \(sector table section in .* at \d+; its entry checksum does not match\)/);
     expect(json(v).problems.join('\n')).toMatch(/chunk 23 \(media bytes 188416 to 196607, sectors 368 to 383\) listed by a damaged sector table/);
+  });
+
+  it('a table whose entries share stored bytes (a small file claiming a larger media) is damaged, and its chunks are named', () => {
+    const first = copy('small-deflate');
+    const table = sections(first).find((s) => s.type === 4)!;
+    const b = fs.readFileSync(first);
+    const entries = table.start + 32;
+    const count = b.readUInt32LE(table.start + 8);
+    b.writeBigUInt64LE(b.readBigUInt64LE(entries), entries + 16); // chunk 1 placed on chunk 0's bytes
+    b.writeUInt32LE(adler32(b, 1, entries, entries + 16 * count), entries + 16 * count);
+    reseal(b, table.descriptor);
+    fs.writeFileSync(first, b);
+    const v = run(['verify', first, '--no-record', '--json'], { env });
+    expect(v.code).toBe(4);
+    expect(json(v).problems.join('\n')).toMatch(/chunk 1 \(media bytes 8192 to 16383, sectors 16 to 31\) listed by a damaged sector table .*entry 1 places chunk 1 at offset \d+, inside the chunk before it/);
   });
 
   it('a missing segment is named', () => {

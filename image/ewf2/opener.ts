@@ -12,7 +12,7 @@ import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
 import { MAX_METADATA, readAt } from '../ewf/model.js';
 import { invalid } from '../ewf/sections.js';
-import { SECTION, SECTION_ENCRYPTED, SECTION_MD5_HASHED, sectionName, TABLE_ENTRY_SIZE, TABLE_HEADER_SIZE } from './layout.js';
+import { CHUNK_COMPRESSED, CHUNK_PATTERN_FILL, SECTION, SECTION_ENCRYPTED, SECTION_MD5_HASHED, sectionName, TABLE_ENTRY_SIZE, TABLE_HEADER_SIZE } from './layout.js';
 import { decimal, type ErrorEntry, objectAttributes, parseErrorTable, parseHashSection } from './metadata.js';
 import { EX01_FIRST, type Ex01Segment, findSegment, openSegment, type Section, walkSections } from './segments.js';
 
@@ -127,6 +127,21 @@ function parseTable(p: Buffer, segment: number, sectorData: Section | undefined,
   if (count > Math.floor((p.length - TABLE_HEADER_SIZE) / TABLE_ENTRY_SIZE) || end + 4 > p.length) group.damage = `its ${count} entries run past the end of the section`;
   else if (p.readUInt32LE(end) !== adler32(p, 1, TABLE_HEADER_SIZE, end)) group.damage = 'its entry checksum does not match';
   else group.entries = Buffer.from(p.subarray(TABLE_HEADER_SIZE, end));
+  if (group.entries) {
+    // Writers lay chunks down one after another: stored bytes shared by two entries would let a small file claim a large media.
+    let last = 0;
+    for (let j = 0; j < count; j++) {
+      const flags = group.entries.readUInt32LE(j * TABLE_ENTRY_SIZE + 12);
+      if ((flags & (CHUNK_COMPRESSED | CHUNK_PATTERN_FILL)) === (CHUNK_COMPRESSED | CHUNK_PATTERN_FILL)) continue; // a pattern fill stores nothing
+      const offset = Number(group.entries.readBigUInt64LE(j * TABLE_ENTRY_SIZE));
+      if (offset < last) {
+        group.damage = `entry ${j} places chunk ${group.firstChunk + j} at offset ${offset}, inside the chunk before it (which ends at ${last})`;
+        group.entries = undefined;
+        break;
+      }
+      last = offset + group.entries.readUInt32LE(j * TABLE_ENTRY_SIZE + 8);
+    }
+  }
   return group;
 }
 
