@@ -34,6 +34,7 @@ const MAX_GAP = 64;
 export class Ex01Chunks {
   private cache: { index: number; data: Buffer } | undefined;
   private warnedUnchecked = false;
+  private lastFill: { pattern: Buffer; data: Buffer } | undefined;
   closed = false;
 
   constructor(
@@ -90,8 +91,11 @@ export class Ex01Chunks {
     const fits = (n: number) => n === p.want || (isLast && n > p.want && n <= this.chunkSize);
     let data: Buffer;
     if (p.pattern) {
-      data = Buffer.allocUnsafe(p.want);
-      for (let i = 0; i < p.want; i += 8) p.pattern.copy(data, i, 0, Math.min(8, p.want - i));
+      // Unused space is one pattern (zeros) chunk after chunk: the last one made is handed out again, never written to.
+      const last = this.lastFill;
+      if (last && last.data.length === p.want && last.pattern.equals(p.pattern)) return last.data;
+      data = Buffer.allocUnsafe(p.want).fill(p.pattern);
+      this.lastFill = { pattern: Buffer.from(p.pattern), data };
       return data;
     }
     if ((p.flags & CHUNK_COMPRESSED) !== 0) {
