@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { adler32 } from '../core/adler32.js';
 import type { Ex01Fixture } from './fixtures/ex01/make.js';
 import { buildSampleDisk } from './fixtures/sample-disk.js';
-import { errorTable, insertBeforeLast, reseal, rewriteTableHeader, sections } from './helpers/ex01-edit.js';
+import { addManySections, errorTable, insertBeforeLast, reseal, rewriteTableHeader, sections } from './helpers/ex01-edit.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { have, ROOT, run, tempDir } from './helpers/cli.js';
 import { exhibitMeasured, noTime } from './helpers/rss.js';
@@ -230,5 +230,17 @@ describe.skipIf(noTime !== undefined)(`hostile tables: a clear error in bounded 
     expect(r.rssMiB).toBeLessThan(256);
     expect(r.code).toBe(4);
     expectOneLineError(r.stderr, message);
+  });
+
+  it('93,000 small sections making a 10 MiB file are walked in bounded time and memory, and the image still verifies', () => {
+    const file = copy('small-deflate');
+    addManySections(file, 93_000, 0x10);
+    expect(fs.statSync(file).size).toBeGreaterThan(10_000_000);
+    const t = Date.now();
+    const r = exhibitMeasured(['verify', file, '--no-record'], { env });
+    expect(Date.now() - t).toBeLessThan(10_000);
+    expect(r.rssMiB).toBeLessThan(256);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^VERIFIED/m);
   });
 });

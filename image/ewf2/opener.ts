@@ -10,11 +10,11 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
-import { MAX_METADATA, readAt } from '../ewf/model.js';
+import { MAX_METADATA } from '../ewf/model.js';
 import { invalid } from '../ewf/sections.js';
 import { CHUNK_COMPRESSED, CHUNK_PATTERN_FILL, SECTION, SECTION_ENCRYPTED, SECTION_MD5_HASHED, sectionName, TABLE_ENTRY_SIZE, TABLE_HEADER_SIZE } from './layout.js';
 import { decimal, type ErrorEntry, objectAttributes, parseErrorTable, parseHashSection } from './metadata.js';
-import { EX01_FIRST, type Ex01Segment, findSegment, openSegment, type Section, walkSections } from './segments.js';
+import { EX01_FIRST, type Ex01Segment, findSegment, openSegment, type Section, WindowedReader, walkSections } from './segments.js';
 
 /** The chunks one sector table lists, all in one segment file. */
 export interface ChunkGroup {
@@ -80,7 +80,8 @@ async function gather(first: string, prefix: string | undefined, letters: string
       file = found;
     }
     const seg = await openSegment(file, n, segments, segments[0]?.header);
-    seg.sections = await walkSections(seg);
+    const window = new WindowedReader(seg);
+    seg.sections = await walkSections(seg, window);
     let sectorData: Section | undefined;
     for (const s of seg.sections) {
       const where = `${sectionName(s.type)} section in ${seg.path} at ${s.descriptor}`;
@@ -93,7 +94,7 @@ async function gather(first: string, prefix: string | undefined, letters: string
       const known: number[] = [SECTION.deviceInformation, SECTION.caseData, SECTION.sectorTable, SECTION.errorTable, SECTION.md5, SECTION.sha1];
       if (!known.includes(s.type)) continue; // sessions, restart data, analytical data: nothing a disk image's media depends on
       if (s.dataSize > MAX_METADATA) throw invalid(where, `${s.dataSize} bytes, larger than any metadata section (64 MiB)`);
-      const p = await readAt(seg.handle, s.start, s.dataSize, where);
+      const p = await window.bytes(s.start, s.dataSize, where);
       if ((s.flags & SECTION_MD5_HASHED) !== 0 && crypto.createHash('md5').update(p).digest('hex') !== s.md5) throw invalid(where, 'its data does not match the MD5 its descriptor holds');
       if (s.type === SECTION.deviceInformation) device ??= objectAttributes(p, seg.header.compression, where);
       else if (s.type === SECTION.caseData) caseData ??= objectAttributes(p, seg.header.compression, where);

@@ -78,16 +78,40 @@ export async function openSegment(file: string, n: number, opened: Ex01Segment[]
 }
 
 /**
+ * Small reads from a segment file served from one window of up to 1 MiB, so
+ * walking many small sections costs a few reads, not one per section.
+ */
+export class WindowedReader {
+  private start = 0;
+  private data: Buffer = Buffer.alloc(0);
+  constructor(private readonly seg: Ex01Segment) {}
+
+  /** `length` bytes at `offset`; `backwards` places a new window to end at them (for the walk from the end). */
+  async bytes(offset: number, length: number, where: string, backwards = false): Promise<Buffer> {
+    if (offset >= this.start && offset + length <= this.start + this.data.length) return this.data.subarray(offset - this.start, offset - this.start + length);
+    if (length > WINDOW) return readAt(this.seg.handle, offset, length, where);
+    const start = backwards ? Math.max(0, offset + length - WINDOW) : offset;
+    const end = Math.min(this.seg.size, start + WINDOW);
+    if (offset + length > end) return readAt(this.seg.handle, offset, length, where); // cut short: let readAt say so
+    this.data = await readAt(this.seg.handle, start, end - start, where);
+    this.start = start;
+    return this.data.subarray(offset - start, offset - start + length);
+  }
+}
+
+const WINDOW = 1024 * 1024;
+
+/**
  * The sections of a segment in file order. The last descriptor ends the file;
  * each names the offset of the one before, which must lie strictly earlier, so
  * the walk ends (at most one step per 64 bytes of file).
  */
-export async function walkSections(seg: Ex01Segment): Promise<Section[]> {
+export async function walkSections(seg: Ex01Segment, reader: WindowedReader): Promise<Section[]> {
   const out: Section[] = [];
   let at = seg.size - DESCRIPTOR_SIZE;
   for (;;) {
     const where = `section descriptor in ${seg.path} at ${at}`;
-    const d = parseDescriptor(await readAt(seg.handle, at, DESCRIPTOR_SIZE, where));
+    const d = parseDescriptor(await reader.bytes(at, DESCRIPTOR_SIZE, where, true));
     if (typeof d === 'string') {
       if (out.length === 0) throw invalid(seg.path, `the file does not end with a section descriptor (${d}): truncated, or bytes added after its end`);
       throw invalid(where, d);

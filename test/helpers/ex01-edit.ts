@@ -94,3 +94,23 @@ export function rewriteTableHeader(file: string, s: RawSection, first: bigint, c
   reseal(b, s.descriptor);
   fs.writeFileSync(file, b);
 }
+
+/** Add `count` sections of `type`, each with 48 bytes of data, before the file's last section (a 10 MiB file of tiny sections). */
+export function addManySections(file: string, count: number, type: number): void {
+  const src = fs.readFileSync(file);
+  const lastAt = src.length - DESCRIPTOR;
+  const last = Buffer.from(src.subarray(lastAt));
+  let prev = Number(last.readBigUInt64LE(8));
+  const data = Buffer.alloc(48, 0x41);
+  const parts: Buffer[] = [src.subarray(0, lastAt)];
+  let at = lastAt;
+  for (let i = 0; i < count; i++) {
+    parts.push(data, descriptor(type, prev, data));
+    prev = at + data.length;
+    at += data.length + DESCRIPTOR;
+  }
+  last.writeBigUInt64LE(BigInt(prev), 8);
+  last.writeUInt32LE(adler32(last, 1, 0, 60), 60);
+  parts.push(last);
+  fs.writeFileSync(file, Buffer.concat(parts));
+}
