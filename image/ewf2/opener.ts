@@ -168,7 +168,7 @@ function settle(g: Gathered): Ex01Opened {
   if (perChunk === undefined || perChunk === 0) throw invalid(first, `the case data gives no sectors per chunk ('sb' is ${JSON.stringify(caseData.sb ?? null)})`);
   if (sectorSize < 1 || sectorSize > 65536) throw invalid(first, `${sectorSize} bytes per sector is not a disk's`);
   const chunkSize = perChunk * sectorSize;
-  if (chunkSize > MAX_CHUNK) throw invalid(first, `${perChunk} sectors per chunk make ${chunkSize}-byte chunks, more than 64 MiB`);
+  if (chunkSize > MAX_CHUNK || chunkSize < 512) throw invalid(first, `${perChunk} sectors per chunk of ${sectorSize} bytes make ${chunkSize}-byte chunks: a chunk holds 512 bytes to 64 MiB`);
   const size = sectors * sectorSize;
   if (!Number.isSafeInteger(size)) throw invalid(first, `${sectors} sectors of ${sectorSize} bytes is too large a media`);
   const chunkCount = Math.ceil(size / chunkSize);
