@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { adler32 } from '../core/adler32.js';
 import type { Ex01Fixture } from './fixtures/ex01/make.js';
 import { buildSampleDisk } from './fixtures/sample-disk.js';
+import { buildEx01 } from './helpers/ex01-build.js';
 import { addManySections, errorTable, insertBeforeLast, reseal, rewriteTableHeader, sections } from './helpers/ex01-edit.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { have, ROOT, run, tempDir } from './helpers/cli.js';
@@ -91,6 +92,27 @@ describe('identified by content', () => {
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(json(v)).toMatchObject({ verdict: 'verified', hashes: { md5: fixture('small-deflate').md5 } });
     expect(v.stderr + v.stdout).toMatch(/EV\.raw holds an Ex01 image, not a raw image as its name says/);
+  });
+});
+
+describe('an Ex01 made by hand (what ewfacquire does not write from a file)', () => {
+  it("carries the drive's model and serial and the case data into the record, and reads bzip2 chunks stored as bare blocks", () => {
+    const media = Buffer.concat([crypto.randomBytes(40 * 1024), Buffer.alloc(40 * 1024), Buffer.from('bag 7731 '.repeat(2000)).subarray(0, 16 * 1024)]);
+    const want = crypto.createHash('md5').update(media).digest('hex');
+    const device = { md: 'WDC WD10EZEX-08WN4A0', sn: 'WD-WCC6Y0ABCDEF', dt: 'r', ph: '1' };
+    const caseData = { cn: '2026-B', en: 'EV-B', ex: 'B. Builder', nm: 'built by hand', nt: 'line one\x01line two' };
+    for (const [method, bare] of [['deflate', false], ['bzip2', false], ['bzip2', true]] as const) {
+      const file = path.join(work, `built-${method}-${bare}.Ex01`);
+      buildEx01(file, { media, sectorsPerChunk: 16, method, bareBzip2: bare, device, caseData });
+      const v = run(['verify', file, '--no-record', '--json'], { env });
+      expect(v.code, `${method} ${bare}: ${v.stdout}${v.stderr}`).toBe(0);
+      expect(json(v)).toMatchObject({ verdict: 'verified', hashes: { md5: want } });
+      const out = path.join(work, `built-convert-${method}-${bare}`);
+      const c = run(['convert', file, '--to', 'raw', '-o', out, '--json'], { env });
+      expect(c.code, c.stderr).toBe(0);
+      expect(json(c)).toMatchObject({ case: '2026-B', evidence: 'EV-B', examiner: 'B. Builder', description: 'built by hand', notes: 'line one\nline two', source: { kind: 'image', model: device.md, serial: device.sn } });
+      expect(md5(path.join(out, 'EV-B.raw'))).toBe(want);
+    }
   });
 });
 
