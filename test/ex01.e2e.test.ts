@@ -95,7 +95,7 @@ describe('identified by content', () => {
   });
 });
 
-describe('an Ex01 made by hand (what ewfacquire does not write from a file)', () => {
+describe.skipIf(!have('bzip2'))(`an Ex01 made by hand (what ewfacquire does not write from a file)${have('bzip2') ? '' : ' (skipped: needs the bzip2 command)'}`, () => {
   it("carries the drive's model and serial and the case data into the record, and reads bzip2 chunks stored as bare blocks", () => {
     const media = Buffer.concat([crypto.randomBytes(40 * 1024), Buffer.alloc(40 * 1024), Buffer.from('bag 7731 '.repeat(2000)).subarray(0, 16 * 1024)]);
     const want = crypto.createHash('md5').update(media).digest('hex');
