@@ -19,7 +19,7 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
   },
   {
     code: EXIT.USAGE,
-    meaning: 'usage: a wrong or incomplete command line, a value out of range, or an image in a format exhibit does not read (L01, AFF, VMDK, VHD, QCOW, ...); nothing was written',
+    meaning: 'usage: a wrong or incomplete command line, a value out of range, or an image in a format exhibit does not read (L01, AFF, VMDK, VHD, QCOW, an encrypted Ex01 or AFF4, ...); nothing was written',
   },
   { code: EXIT.UNREADABLE, meaning: 'complete, but some source sectors could not be read: filled and listed (acquire, clone)' },
   {

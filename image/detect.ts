@@ -20,7 +20,6 @@ const ascii = (b: Uint8Array, at: number, s: string): boolean => b.length >= at 
 
 /** Containers recognised by their first bytes that exhibit does not read. */
 const UNSUPPORTED: { magic: string; what: string }[] = [
-  { magic: 'EVF2\r\n\x81\x00', what: 'an EWF2 image (Ex01)' },
   { magic: 'LEF2\r\n\x81\x00', what: 'an EWF2 logical evidence file (Lx01)' },
   { magic: 'LVF\x09\x0d\x0a\xff\x00', what: 'a logical evidence file (L01)' },
   { magic: 'AFF10\r\n\x00', what: 'an AFF image' },

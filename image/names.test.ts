@@ -17,6 +17,11 @@ describe('image file names', () => {
     ['EV-1.E02', 'e01', 'EV-1', false],
     ['EV-1.EAB', 'e01', 'EV-1', false],
     ['EV-1.FAA', 'e01', 'EV-1', false],
+    ['EV-1.Ex01', 'ex01', 'EV-1', true],
+    ['EV-1.ex01', 'ex01', 'EV-1', true],
+    ['EV-1.Ex02', 'ex01', 'EV-1', false],
+    ['EV-1.ExAA', 'ex01', 'EV-1', false],
+    ['EV-1.EzZZ', 'ex01', 'EV-1', false],
   ] as const)('%s is %s of %s (first: %s)', (name, kind, base, first) => {
     expect(imageFileName(name)).toEqual({ kind, base, first });
     expect(isFirstImageFile(name)).toBe(first);

@@ -6,9 +6,10 @@
  *   raw        <base>.raw .dd .img .bin (any case)
  *   split raw  <base>.001, .002, ... (three digits or more; .001 is the first)
  *   EWF        <base>.E01 (or .e01, .s01, .S01), then .E02 ... .E99, .EAA ... .ZZZ
+ *   EWF2       <base>.Ex01, then .Ex02 ... .Ex99, .ExAA ... .EzZZ (read only)
  *   zstd       <base>.zst
  */
-export type ImageNameKind = 'raw' | 'split-raw' | 'e01' | 'zst';
+export type ImageNameKind = 'raw' | 'split-raw' | 'e01' | 'ex01' | 'zst';
 
 export interface ImageFileName {
   kind: ImageNameKind;
@@ -23,6 +24,7 @@ const RULES: readonly { kind: ImageNameKind; member: RegExp; first: RegExp }[] =
   { kind: 'zst', member: /^(.+)\.(zst)$/, first: /./ },
   { kind: 'split-raw', member: /^(.+)\.(\d{3,})$/, first: /^001$/ },
   { kind: 'e01', member: /^(.+)\.([E-Ze-z](?:\d\d|[A-Za-z]{2}))$/, first: /^[EeSs]01$/ },
+  { kind: 'ex01', member: /^(.+)\.([Ee][X-Zx-z](?:\d\d|[A-Za-z]{2}))$/, first: /^[Ee][Xx]01$/ },
 ];
 
 /** What an image file's name says, or undefined for a name no image file of exhibit's formats has. */

@@ -39,7 +39,7 @@ const refuse = (what: string, hint?: string) => new ExhibitError('IMAGE_UNSUPPOR
 export async function openImage(file: string): Promise<OpenedImage> {
   const p = path.resolve(file);
   if (!fs.existsSync(p)) throw new ExhibitError('IMAGE_INVALID', `${file} does not exist`);
-  if (fs.statSync(p).isDirectory()) throw new ExhibitError('USAGE', `${file} is a folder: name the image's first file (.raw, .001, .E01 or .zst)`);
+  if (fs.statSync(p).isDirectory()) throw new ExhibitError('USAGE', `${file} is a folder: name the image's first file (.raw, .001, .E01, .Ex01 or .zst)`);
   const name = path.basename(p);
   const dir = path.dirname(p);
   const byName = formatByName(name);

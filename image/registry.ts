@@ -7,6 +7,7 @@ import { ExhibitError } from '../core/errors.js';
 import { aff4Format } from './aff4/index.js';
 import type { FormatDescriptor, ReadableFormat } from './descriptor.js';
 import { ewfFormat } from './ewf/index.js';
+import { ex01Format } from './ewf2/index.js';
 import { rawFormat } from './raw/index.js';
 import { splitRawFormat } from './split-raw/index.js';
 import { zstdFormat } from './zstd/index.js';
@@ -15,7 +16,7 @@ import { zstdFormat } from './zstd/index.js';
 export const FORMATS = [rawFormat, splitRawFormat, ewfFormat, zstdFormat] as const;
 
 /** Formats exhibit reads but does not write (other tools' containers). */
-export const READ_ONLY_FORMATS = [aff4Format] as const satisfies readonly ReadableFormat[];
+export const READ_ONLY_FORMATS = [ex01Format, aff4Format] as const satisfies readonly ReadableFormat[];
 
 /** Every format exhibit reads, in the order content detection tries them. */
 export const READABLE_FORMATS: readonly ReadableFormat<ReadableFormatName>[] = [...FORMATS, ...READ_ONLY_FORMATS];
@@ -57,5 +58,5 @@ export function imageExtensions(): string {
 
 /** What exhibit reads, in words, for refusals. */
 export function formatsInWords(): string {
-  return 'E01 (EWF1), raw, split raw (.001) and seekable zstd images';
+  return 'E01 (EWF1), Ex01 (EWF2), AFF4, raw, split raw (.001) and seekable zstd images';
 }

@@ -26,7 +26,6 @@ function container(name: string, parts: { at: number; bytes: string }[], size = 
 }
 
 const UNSUPPORTED: [string, string, { at: number; bytes: string }[]][] = [
-  ['EV.Ex01', 'an EWF2 image (Ex01)', [{ at: 0, bytes: 'EVF2\r\n\x81\x00' }]],
   ['EV.Lx01', 'an EWF2 logical evidence file (Lx01)', [{ at: 0, bytes: 'LEF2\r\n\x81\x00' }]],
   ['EV.L01', 'a logical evidence file (L01)', [{ at: 0, bytes: 'LVF\x09\x0d\x0a\xff\x00\x01\x01\x00' }]],
   ['EV.aff', 'an AFF image', [{ at: 0, bytes: 'AFF10\r\n\x00' }]],
@@ -67,8 +66,8 @@ describe('containers exhibit does not read', () => {
   });
 
   it('a container under a name that says raw is still refused for what it is', () => {
-    const file = container('EV.raw', [{ at: 0, bytes: 'EVF2\r\n\x81\x00' }]);
-    refusedByAll(file, /EV\.raw is an EWF2 image \(Ex01\), which exhibit does not read/);
+    const file = container('EV.raw', [{ at: 0, bytes: 'LEF2\r\n\x81\x00' }]);
+    refusedByAll(file, /EV\.raw is an EWF2 logical evidence file \(Lx01\), which exhibit does not read/);
   });
 });
 

@@ -32,12 +32,12 @@ export function convertCommand(version: string): Command {
   const cmd = new Command('convert')
     .summary('convert an image to another format, checking every byte against its recorded hashes')
     .description(
-      'Read an image in any format exhibit reads (raw, split raw, E01 from exhibit or other tools, seekable zstd) and write it ' +
+      'Read an image in any format exhibit reads (raw, split raw, E01 from exhibit or other tools, Ex01, seekable zstd) and write it ' +
         'in another. The media is hashed while it is converted and must equal the hashes recorded for the source: its exhibit ' +
-        'record when it has one, else the hashes an E01 stores. Case facts, source facts and unreadable ranges carry over; ' +
+        'record when it has one, else the hashes an E01 or Ex01 stores. Case facts, source facts and unreadable ranges carry over; ' +
         'the new record names the image it came from.',
     )
-    .argument('<image>', "the source image's first file: .raw, .001, .E01 or .zst")
+    .argument('<image>', "the source image's first file: .raw, .001, .E01, .Ex01, .aff4 or .zst")
     .addOption(requiredOption('-t, --to <format>', 'the format to write').choices([...FORMAT_NAMES]))
     .addOption(requiredOption('-o, --out <dir>', 'folder for the converted image and its record'))
     .option('-e, --evidence <id>', "name of the new files (default: the source's evidence id, made safe as a file name)")

@@ -26,12 +26,12 @@ export function restoreCommand(): Command {
     new Command('restore')
       .summary('write an image back onto a disk or into a new file, then read it back and check it')
       .description(
-        'Writes the media of any image exhibit reads (raw, split raw, E01, zst) onto a block device or into a new file, ' +
+        'Writes the media of any image exhibit reads (raw, split raw, E01, Ex01, zst) onto a block device or into a new file, ' +
           'makes it durable, reads the target back and checks its hashes against what was written and against the image\'s record ' +
-          '(or the hashes an E01 stores). A target smaller than the media, mounted, locked read-only, holding the image, or that is the ' +
+          '(or the hashes an E01 or Ex01 stores). A target smaller than the media, mounted, locked read-only, holding the image, or that is the ' +
           'source of any acquisition in the case store is refused; a device is only written with --yes.',
       )
-      .argument('<image>', 'the image (.raw, .001, .E01, .zst)')
+      .argument('<image>', 'the image (.raw, .001, .E01, .Ex01, .zst)')
       .argument('<target>', 'a block device (/dev/sdc) or a new file')
       .option('--yes', 'write the device: everything on it is lost (exhibit says what is on it first)')
       .option('--wipe-excess', 'fill the target beyond the media with zeros (without it those sectors are left as they are, and reported)')

@@ -39,12 +39,12 @@ export function verifyCommand(): Command {
       .summary('prove an image and its record: re-hash every byte, check every checksum and the custody log')
       .description(
         'Re-reads every byte of the media through the image and compares its hashes with every account of it: ' +
-          'the acquisition record, the hashes an E01 stores, and the custody log entry that logged the acquisition ' +
+          'the acquisition record, the hashes an E01 or Ex01 stores, and the custody log entry that logged the acquisition ' +
           '(which also proves the record unedited). Checks the files (missing, extra, resized, their SHA-256), every ' +
-          'checksum of the format (a damaged E01 chunk or zstd frame is named with the media bytes and sectors it covers), ' +
+          'checksum of the format (a damaged E01 or Ex01 chunk or zstd frame is named with the media bytes and sectors it covers), ' +
           'and the custody log beside the image. Writes nothing beside the image.',
       )
-      .argument('<target>', 'the image (.raw, .001, .E01, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
+      .argument('<target>', 'the image (.raw, .001, .E01, .Ex01, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
       .option('--hash <list>', 'compute only these hashes (e.g. md5); by default every one that something records')
       .option('--source <device|file>', 'also read the source again (read-only, with the same proof as acquire) and compare its hashes with the record')
       .option('--allow-mounted', 'with --source: read it although a file system on it is mounted read-write')
@@ -60,7 +60,7 @@ export function verifyCommand(): Command {
           'UNVERIFIABLE (nothing that can be trusted records what the image should hold).\n' +
           'What counts: a custody log entry signed by a trusted key, this case store\'s own log when it holds the case,\n' +
           'a hash given with --expect, or the source read again. A record alone never does: whoever can rewrite an image\n' +
-          'can rewrite its record. Another tool\'s E01 with no record is checked against the hash it stores, as ewfverify does.\n' +
+          'can rewrite its record. Another tool\'s E01 or Ex01 with no record is checked against the hash it stores, as ewfverify does.\n' +
           'When this machine\'s case store holds the case, the image is checked against the store\'s log and keys, whatever\n' +
           'the files beside the image say; each signer\'s fingerprint is printed with whether it is the store\'s key for that name.\n' +
           'Exit code 4: failed or unverifiable.\n\n' +

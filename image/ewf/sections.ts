@@ -136,7 +136,7 @@ export function parseHash(p: Buffer, where: string): string | undefined {
 }
 
 /** Inflated header text is small; anything larger is damage. */
-const MAX_HEADER_TEXT = 16 * 1024 * 1024;
+export const MAX_HEADER_TEXT = 16 * 1024 * 1024;
 
 /**
  * Inflate a header or header2 payload and decode its text: header2 is UTF-16
@@ -146,19 +146,22 @@ const MAX_HEADER_TEXT = 16 * 1024 * 1024;
  */
 export function headerTextOf(p: Buffer, utf16: boolean): string {
   const raw = zlib.inflateSync(p, { maxOutputLength: MAX_HEADER_TEXT });
-  if (utf16) {
-    if (raw[0] === 0xfe && raw[1] === 0xff) {
-      const swapped = Buffer.from(raw.subarray(2));
-      swapped.swap16();
-      return swapped.toString('utf16le');
-    }
-    return raw.toString('utf16le', raw[0] === 0xff && raw[1] === 0xfe ? 2 : 0, raw.length & ~1);
-  }
+  if (utf16) return utf16Text(raw);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
     return raw.toString('latin1');
   }
+}
+
+/** UTF-16 text: little-endian with or without the BOM FF FE, big-endian with FE FF (EWF header2, EWF2 object strings). */
+export function utf16Text(raw: Buffer): string {
+  if (raw[0] === 0xfe && raw[1] === 0xff) {
+    const swapped = Buffer.from(raw.subarray(2, raw.length & ~1));
+    swapped.swap16();
+    return swapped.toString('utf16le');
+  }
+  return raw.toString('utf16le', raw[0] === 0xff && raw[1] === 0xfe ? 2 : 0, raw.length & ~1);
 }
 
 /** The identifiers and values of the `main` category, e.g. { c: 'case 1', n: 'evidence 1', e: 'examiner', ... }. */
