@@ -28,6 +28,10 @@ export interface Append {
   kind: CustodyKind;
   payload: Payload;
   signers: Signer[]; // the actor first, then who countersigns
+  /** A key the entry itself registers (key.rotated): not registered again before it. */
+  registers?: string;
+  /** Who signs the checkpoint after this entry, when not its actor (the new key of a rotation). */
+  checkpointBy?: Signer;
 }
 
 export function logLines(store: CaseStore, c: CaseRow): string[] {
@@ -67,10 +71,15 @@ export function checkCase(store: CaseStore, c: CaseRow, mode: CheckMode = {}): C
   return result;
 }
 
-/** checkCase, throwing VERIFY_FAILED with the first problem when there is any. */
+/**
+ * checkCase, throwing VERIFY_FAILED with the first problem when there is any. An entry signed by a
+ * key after its revocation took effect fails every check of the log, but does not stop it growing:
+ * the log itself records the revocation, and a case must still be worked on.
+ */
 export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
   const result = checkCase(store, c, mode);
-  if (result.problems.length > 0) throw tamperError(c, result.problems);
+  const blocking = result.problems.filter((p) => !p.revoked);
+  if (blocking.length > 0) throw tamperError(c, blocking);
   return result;
 }
 
@@ -127,13 +136,15 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
 
   for (const item of items) {
     for (const s of item.signers) {
-      if (registered.has(s.fingerprint)) continue;
+      if (registered.has(s.fingerprint) || s.fingerprint === item.registers) continue;
       put('key.registered', { examiner: s.name, key: s.fingerprint, public_key: s.publicPem }, [s]);
       registered.add(s.fingerprint);
     }
     put(item.kind, item.payload, item.signers);
+    if (item.registers) registered.add(item.registers);
   }
-  const actor = items[items.length - 1]!.signers[0]!;
+  const last = items[items.length - 1]!;
+  const actor = last.checkpointBy ?? last.signers[0]!;
   const body = checkpointBody(c.number, count, head);
   store.db
     .prepare('INSERT INTO checkpoints (case_id, text) VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET text = excluded.text')

@@ -39,6 +39,8 @@ export const CUSTODY_KINDS = [
   'report.issued',
   'image.restored',
   'image.converted',
+  'key.rotated',
+  'key.revoked',
 ] as const;
 export type CustodyKind = (typeof CUSTODY_KINDS)[number];
 
@@ -54,6 +56,8 @@ export const KIND_WORDS: Record<CustodyKind, string> = {
   'report.issued': 'report issued',
   'image.restored': 'image restored',
   'image.converted': 'image converted',
+  'key.rotated': 'key rotated',
+  'key.revoked': 'key revoked',
 };
 
 export interface Party {
