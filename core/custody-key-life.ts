@@ -93,6 +93,6 @@ export function revokedUses(entries: readonly CheckedEntry[], revocations: reado
 export function revocationNotes(entries: readonly CheckedEntry[], revocations: readonly Revocation[]): string[] {
   return revocations.map((r) => {
     const before = entries.filter((e) => e.signatures.some((s) => s.key === r.key) && !endsKey(e.entry, r.key) && Date.parse(e.entry.time.utc) < Date.parse(r.effective)).length;
-    return `key ${r.key} of ${r.name} was revoked later (entry ${r.entry}, effective ${r.effective}${r.reason ? `, reason: ${r.reason}` : ''}); the ${before} entr${before === 1 ? 'y' : 'ies'} it signed before then stay valid`;
+    return `key ${r.key} of ${r.name} was revoked later (entry ${r.entry}, effective ${r.effective}${r.reason ? `, reason: ${r.reason}` : ''}); ${before === 1 ? 'the 1 entry it signed before then stays valid' : `the ${before} entries it signed before then stay valid`}`;
   });
 }

@@ -25,6 +25,7 @@ import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
+import { checkpointTextOf, trustFindings, type TrustRegister } from './trust.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
 
@@ -53,6 +54,8 @@ export interface VerifyReport {
   damage: DamagedUnit[];
   custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: SignerView[]; trusted_by: string };
   store?: { case: string; entry?: number };
+  /** The trust register the signing keys were checked against (--trust), by file and SHA-256. */
+  trust?: { register: string; sha256: string };
   unverifiable_reason?: string;
   source?: { path: string; hashes: Digests; read_only_unchanged: boolean; read_only_method: string; unreadable_now: { first_sector: number; sectors: number; error: string }[]; recorded_unreadable: RecordedUnreadable };
   notes: string[];
@@ -77,6 +80,8 @@ export interface VerifyOptions {
   trustedKeys?: Map<string, PublicKey>;
   /** This machine's case store, when there is one: it is the reference for the cases it holds. */
   store?: StoreView;
+  /** The lab's trust register (--trust): every signing key must be in it, valid at the entry's time. */
+  trust?: TrustRegister;
   /** Hashes the verifier brings (--expect): they anchor the verdict like a signed entry. */
   expect?: Digests;
   inline?: boolean;
@@ -220,7 +225,14 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     } else if (!o.trustedKeys) {
       for (const p of impostorProblems(signers)) problems.push(p);
     }
-    if (folder && !storeLog && !o.trustedKeys && folder.problems.length === 0) {
+    const signedLog = folder ?? storeLog?.check;
+    if (signedLog) {
+      const t = trustFindings(signedLog, folder ? checkpointTextOf(folder.checkpoint) : undefined, o.trust);
+      problems.push(...t.problems.map((p) => `custody log: ${p}`));
+      notes.push(...t.notes);
+      if (t.anchored) report.trust = t.anchored;
+    }
+    if (folder && !storeLog && !o.trustedKeys && !o.trust && folder.problems.length === 0) {
       notes.push(`the custody log's signatures were checked with the key files beside it: compare their fingerprints with the ones the examiners published, or give them with --key`);
     }
 

@@ -8,6 +8,8 @@ import { looksAlike } from '../../core/look-alike.js';
 import { checkCustodyFiles, findCustodyLog, readKeyFiles } from '../../verify/custody-files.js';
 import { compareWithStore, impostorProblems, logCase, signerViews, signerWords, type SignerView } from '../../verify/anchor.js';
 import { openStoreView } from '../store-view.js';
+import { checkpointTextOf, readTrustRegister, trustFindings } from '../../verify/trust.js';
+import { revocationNotes } from '../../core/custody-key-life.js';
 import { action, printJson } from '../action.js';
 import { entryLine } from '../custody-text.js';
 import { EXIT } from '../exit-codes.js';
@@ -102,11 +104,12 @@ export function custodyCommand(): Command {
   );
 
   cmd.addCommand(
-    action<{ json?: boolean; key: string[] }>(
+    action<{ json?: boolean; key: string[]; trust?: string }>(
       new Command('verify')
         .summary('check the custody log that travels with an image')
         .argument('<log>', 'the <evidence>.custody.jsonl file, or the folder that holds it')
         .option('--key <pem>', 'check the signatures with this public key instead of the key files beside the log (repeat for several)', (v: string, all: string[]) => [...all, v], [])
+        .option('--trust <register>', "the lab's trust register (exhibit key register export): every signing key must be in it, valid when it signed")
         .option('--json', 'print the entries and the check as JSON')
         .addHelpText(
           'after',
@@ -114,11 +117,13 @@ export function custodyCommand(): Command {
             'the log registers is one of the public keys beside it (<evidence>.keys/), or one given with --key. Needs no case store.\n' +
             'When this machine\'s case store holds the case, the log must also be a copy of the store\'s own log, and each\n' +
             'signer is shown with whether its key is the store\'s key for that name (a log signed with a look-alike key fails).\n' +
-            'Without a store, compare the key fingerprints it prints with the ones the examiners published.\n' +
+            'With --trust, every key that signed must be listed in the lab\'s trust register as that examiner\'s, issued before\n' +
+            'and not revoked or replaced by the time it signed; without it, the output says the keys are not anchored.\n' +
             'Exit codes: 0 the log checks, 4 it does not (the problems name the entries).',
         ),
       ([target], f) => {
         const trustedKeys = f.key.length > 0 ? readKeyFiles(f.key) : undefined;
+        const register = f.trust !== undefined ? readTrustRegister(f.trust) : undefined;
         const check = checkCustodyFiles(findCustodyLog(target!), trustedKeys ? { trustedKeys } : {});
         const store = openStoreView();
         try {
@@ -129,7 +134,9 @@ export function custodyCommand(): Command {
             : trustedKeys
               ? []
               : impostorProblems(signers);
-          return printCheck(`custody log ${check.log}`, { ...check, problems: [...check.problems, ...extra.map((message) => ({ message }))] }, f.json === true, signers);
+          const trust = trustFindings(check, checkpointTextOf(check.checkpoint), register);
+          const problems = [...check.problems, ...extra.map((message) => ({ message })), ...trust.problems.map((message) => ({ message }))];
+          return printCheck(`custody log ${check.log}`, { ...check, problems }, f.json === true, signers, { notes: trust.notes, ...(trust.anchored ? { trust: trust.anchored } : {}) });
         } finally {
           store?.close();
         }
@@ -163,11 +170,18 @@ export function custodyCommand(): Command {
   return cmd;
 }
 
-function printCheck(title: string, check: CustodyCheck, json: boolean, signers?: SignerView[]): number {
+interface CheckExtras {
+  notes: string[];
+  trust?: { register: string; sha256: string };
+}
+
+function printCheck(title: string, check: CustodyCheck, json: boolean, signers?: SignerView[], extras: CheckExtras = { notes: revocationNotes(check.entries, check.revocations) }): number {
   const ok = check.problems.length === 0;
   if (json) {
     printJson({
       verified: ok,
+      ...(extras.trust ? { trust_register: extras.trust } : {}),
+      notes: extras.notes,
       entries: check.count,
       head: check.head,
       problems: check.problems,
@@ -186,6 +200,8 @@ function printCheck(title: string, check: CustodyCheck, json: boolean, signers?:
       lines.push(`  ${k.name}  ${fp}${s ? `  (${signerWords(s)})` : ''}`);
     }
   }
+  if (extras.trust) lines.push(`every signing key checked against the trust register ${extras.trust.register} (SHA-256 ${extras.trust.sha256})`);
+  for (const n of extras.notes) lines.push(`note: ${n}`);
   if (ok) lines.push(`checked: the chain is whole, all ${check.entries.reduce((n, e) => n + e.signatures.length, 0)} signatures are good, and the signed checkpoint covers all ${check.count} entries`);
   else {
     lines.push(`FAILED: ${check.problems.length} problem${check.problems.length === 1 ? '' : 's'}:`);

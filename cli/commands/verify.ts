@@ -6,6 +6,7 @@ import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import { readKeyFiles } from '../../verify/custody-files.js';
 import { signerWords } from '../../verify/anchor.js';
+import { readTrustRegister } from '../../verify/trust.js';
 import { openStoreView, parseExpected } from '../store-view.js';
 import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
 import { rehashSource } from '../../source/rehash-source.js';
@@ -26,6 +27,7 @@ interface VerifyFlags {
   source?: string;
   allowMounted?: boolean;
   key: string[];
+  trust?: string;
   expect: string[];
   record: boolean;
   examiner?: string;
@@ -49,6 +51,7 @@ export function verifyCommand(): Command {
       .option('--source <device|file>', 'also read the source again (read-only, with the same proof as acquire) and compare its hashes with the record')
       .option('--allow-mounted', 'with --source: read it although a file system on it is mounted read-write')
       .option('--key <pem>', "check the custody log's signatures with this public key instead of the key files beside it (repeat for several)", (v: string, all: string[]) => [...all, v], [])
+      .option('--trust <register>', "the lab's trust register (exhibit key register export): every key that signed the custody log must be in it, valid when it signed")
       .option('--expect <algorithm:hex>', 'a hash the media must have, from a report you trust (e.g. sha256:9f86d0...); repeat for several', (v: string, all: string[]) => [...all, v], [])
       .option('--no-record', 'do not log the verification in the case store (read-only use)')
       .option('-x, --examiner <name>', 'who verifies (signs the entry in the case store, when the case is there)')
@@ -78,6 +81,7 @@ export function verifyCommand(): Command {
           target: target!,
           ...(f.hash ? { algorithms: parseHashList(f.hash) } : {}),
           ...(f.key.length > 0 ? { trustedKeys: readKeyFiles(f.key) } : {}),
+          ...(f.trust !== undefined ? { trust: readTrustRegister(f.trust) } : {}),
           ...(Object.keys(expect).length > 0 ? { expect } : {}),
           ...(store ? { store: store.view } : {}),
           signal: stop.signal,
@@ -158,6 +162,7 @@ function reportText(r: VerifyReport): string {
     for (const k of c.keys) out.push(`          signed by ${k.examiner}  ${k.fingerprint}  (${signerWords(k)})`);
     out.push(`          signatures checked with ${c.trusted_by}`);
   }
+  if (r.trust) out.push(`  keys    every signing key checked against the trust register ${r.trust.register} (SHA-256 ${r.trust.sha256})`);
   if (r.store) out.push(`  store   case ${r.store.case} in this case store: ${r.store.entry ? `the record is the one logged in its entry ${r.store.entry}` : 'no entry of it logs this record'}`);
   if (r.source) {
     out.push(`  source  ${r.source.path}, read again (${r.source.read_only_unchanged ? 'unchanged while read' : 'CHANGED while read'}):`);
