@@ -10,3 +10,4 @@ export { acquisitionEntryFor, caseSummary, recordVerification, recordReport, rec
 export { acquisitionPayload, evidenceFromRecord, type EvidenceItem } from './payloads.js';
 export { custodyFileNames, exportCustody, type ExportedCustody } from './export.js';
 export { knownEvidence } from './known-evidence.js';
+export { currentCheckpoint, keepToken, tokenFor, type StoredToken } from './timestamps.js';

@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'KEY' // an examiner's signing key is missing, locked, or its passphrase is wrong
   | 'STORE' // the case store cannot be opened, is busy, or was written by a newer exhibit
   | 'CONFIG' // config.yaml cannot be read
+  | 'TSA' // the time-stamping authority cannot be reached, or its reply does not check
   | 'INTERNAL';
 
 export class ExhibitError extends Error {

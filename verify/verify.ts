@@ -26,6 +26,8 @@ import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
 import { checkpointTextOf, trustFindings, type TrustRegister } from './trust.js';
+import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
+import type { X509Certificate } from 'node:crypto';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
 
@@ -53,7 +55,9 @@ export interface VerifyReport {
   units?: { kind: string; count: number };
   damage: DamagedUnit[];
   custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: SignerView[]; trusted_by: string };
-  store?: { case: string; entry?: number };
+  store?: { case: string; entry?: number; rolled_back?: { store: number; copy: number } };
+  /** What the RFC 3161 token beside the checkpoint proves, when it checks. */
+  timestamp?: TokenFinding['proven'];
   /** The trust register the signing keys were checked against (--trust), by file and SHA-256. */
   trust?: { register: string; sha256: string };
   unverifiable_reason?: string;
@@ -82,6 +86,8 @@ export interface VerifyOptions {
   store?: StoreView;
   /** The lab's trust register (--trust): every signing key must be in it, valid at the entry's time. */
   trust?: TrustRegister;
+  /** The CA certificates of the lab's time-stamping authority (tsa.ca), to check the token beside the checkpoint. */
+  tsaCa?: readonly X509Certificate[];
   /** Hashes the verifier brings (--expect): they anchor the verdict like a signed entry. */
   expect?: Digests;
   inline?: boolean;
@@ -220,10 +226,19 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       const s = compareWithStore(storeLog, folder ? { lines: folder.lines, check: folder, signers } : undefined, evidenceNames, recordSha);
       problems.push(...s.problems.filter((p) => !problems.includes(p)));
       notes.push(...s.notes);
-      report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}) };
+      report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}), ...(s.rollback ? { rolled_back: s.rollback } : {}) };
       if (s.reference) anchors.push({ entry: s.reference, from: `the case store's entry ${s.reference.seq} (case ${s.case})` });
     } else if (!o.trustedKeys) {
       for (const p of impostorProblems(signers)) problems.push(p);
+    }
+    if (folder) {
+      const t = checkTokenBeside(folder.checkpoint, o.tsaCa);
+      if (t.problem) problems.push(t.problem);
+      if (t.note) notes.push(t.note);
+      if (t.proven) {
+        report.timestamp = t.proven;
+        if (report.store?.rolled_back) problems.push(`the time-stamp token proves the copy's ${t.proven.entries} entries existed at ${t.proven.time} (${t.proven.tsa}): the store was rolled back past that time`);
+      }
     }
     const signedLog = folder ?? storeLog?.check;
     if (signedLog) {

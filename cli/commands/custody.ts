@@ -17,6 +17,9 @@ import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
 import { io } from '../io.js';
+import { stampCheckpoint, stampOrSay, tsaCertificates } from '../timestamp.js';
+import { checkTokenBeside, type TokenFinding } from '../../verify/timestamp-check.js';
+import { exhibitPaths } from '../../case-store/index.js';
 
 interface TransferFlags {
   from?: string;
@@ -135,8 +138,11 @@ export function custodyCommand(): Command {
               ? []
               : impostorProblems(signers);
           const trust = trustFindings(check, checkpointTextOf(check.checkpoint), register);
-          const problems = [...check.problems, ...extra.map((message) => ({ message })), ...trust.problems.map((message) => ({ message }))];
-          return printCheck(`custody log ${check.log}`, { ...check, problems }, f.json === true, signers, { notes: trust.notes, ...(trust.anchored ? { trust: trust.anchored } : {}) });
+          const token = checkTokenBeside(check.checkpoint, tsaCertificates(exhibitPaths(io().env).configFile));
+          const problems = [...check.problems, ...extra.map((message) => ({ message })), ...trust.problems.map((message) => ({ message })), ...(token.problem ? [{ message: token.problem }] : [])];
+          const notes = [...trust.notes, ...(token.note ? [token.note] : [])];
+          if (token.proven) notes.push(`the time-stamp token proves the log's first ${token.proven.entries} entries existed at ${token.proven.time} (${token.proven.tsa}, serial ${token.proven.serial})`);
+          return printCheck(`custody log ${check.log}`, { ...check, problems }, f.json === true, signers, { notes, ...(trust.anchored ? { trust: trust.anchored } : {}), ...(token.proven ? { timestamp: token.proven } : {}) });
         } finally {
           store?.close();
         }
@@ -158,9 +164,41 @@ export function custodyCommand(): Command {
         const store = openStore();
         try {
           const c = store.getCase(caseNumber!.trim());
+          await stampOrSay(store, c);
           const out = await exportCustody(store, c, path.resolve(folder!), f.evidence!);
           if (f.json) printJson(out);
-          else io().stdout.write(`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}, ${out.keys.length} public key(s)\n`);
+          else io().stdout.write(`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}${out.token ? `, ${out.token}` : ''}, ${out.keys.length} public key(s)\n`);
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+  cmd.addCommand(
+    action<{ json?: boolean }>(
+      new Command('timestamp')
+        .summary("have a case's current checkpoint time-stamped (RFC 3161) by the lab's time-stamping authority")
+        .argument('<case>', 'the case number')
+        .option('--json', 'print the time and the token as JSON')
+        .addHelpText(
+          'after',
+          '\nNeeds tsa: {url: <address>, ca: <PEM file>} in config.yaml. exhibit asks for a token with every acquisition and\n' +
+            'custody export; when the authority could not be reached then, this fetches it. The token proves that the log, as\n' +
+            'its checkpoint covers it, existed at the stated time. Copy it beside the image with exhibit custody export.\n' +
+            'Check a token without exhibit:  openssl ts -verify -data EV-001.checkpoint -in EV-001.checkpoint.tsr -CAfile tsa-ca.pem',
+        ),
+      async ([caseNumber], f) => {
+        const store = openStore();
+        try {
+          const c = store.getCase(caseNumber!.trim());
+          const s = await stampCheckpoint(store, c);
+          if (!s) throw new ExhibitError('USAGE', `no time-stamping authority is configured: set tsa: {url: ..., ca: ...} in ${store.paths.configFile}`);
+          if (f.json) return printJson({ case: c.number, entries: s.entries, already: !s.facts, ...(s.facts ? { time: s.facts.time.toISOString(), tsa: s.facts.tsa, serial: s.facts.serial } : {}) });
+          io().stdout.write(
+            s.facts
+              ? `time-stamped case ${c.number}'s checkpoint (${s.entries} entries): ${s.facts.tsa} says it existed at ${s.facts.time.toISOString()} (token serial ${s.facts.serial})\n  copy it beside an image with: exhibit custody export ${c.number} <folder> -e <evidence>\n`
+              : `case ${c.number}'s checkpoint (${s.entries} entries) is already time-stamped\n`,
+          );
         } finally {
           store.close();
         }
@@ -173,6 +211,7 @@ export function custodyCommand(): Command {
 interface CheckExtras {
   notes: string[];
   trust?: { register: string; sha256: string };
+  timestamp?: TokenFinding['proven'];
 }
 
 function printCheck(title: string, check: CustodyCheck, json: boolean, signers?: SignerView[], extras: CheckExtras = { notes: revocationNotes(check.entries, check.revocations) }): number {
@@ -181,6 +220,7 @@ function printCheck(title: string, check: CustodyCheck, json: boolean, signers?:
     printJson({
       verified: ok,
       ...(extras.trust ? { trust_register: extras.trust } : {}),
+      ...(extras.timestamp ? { timestamp: extras.timestamp } : {}),
       notes: extras.notes,
       entries: check.count,
       head: check.head,

@@ -7,6 +7,8 @@ import { formatBytes } from '../../core/units.js';
 import { readKeyFiles } from '../../verify/custody-files.js';
 import { signerWords } from '../../verify/anchor.js';
 import { readTrustRegister } from '../../verify/trust.js';
+import { exhibitPaths } from '../../case-store/index.js';
+import { tsaCertificates } from '../timestamp.js';
 import { openStoreView, parseExpected } from '../store-view.js';
 import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
 import { rehashSource } from '../../source/rehash-source.js';
@@ -82,6 +84,7 @@ export function verifyCommand(): Command {
           ...(f.hash ? { algorithms: parseHashList(f.hash) } : {}),
           ...(f.key.length > 0 ? { trustedKeys: readKeyFiles(f.key) } : {}),
           ...(f.trust !== undefined ? { trust: readTrustRegister(f.trust) } : {}),
+          ...tsaOption(),
           ...(Object.keys(expect).length > 0 ? { expect } : {}),
           ...(store ? { store: store.view } : {}),
           signal: stop.signal,
@@ -123,10 +126,20 @@ export function verifyCommand(): Command {
   );
 }
 
+/** The TSA's CA certificates from config.yaml, to check the token beside a checkpoint. */
+function tsaOption(): { tsaCa?: NonNullable<ReturnType<typeof tsaCertificates>> } {
+  const ca = tsaCertificates(exhibitPaths(io().env).configFile);
+  return ca ? { tsaCa: ca } : {};
+}
+
 /** Add the verification to the case's custody log, when this machine's store holds the case. */
 function logVerification(r: VerifyReport, f: VerifyFlags): { case: string; entry: number; examiner: string } | undefined {
   const rec = r.record;
   if (!rec) return undefined;
+  if (r.store?.rolled_back) {
+    info(`not logged in case ${r.store.case}'s custody log: the case store was rolled back, and an entry added to it now would fork the log; restore its latest state first`);
+    return undefined;
+  }
   return withCaseSigner(rec.case, f.examiner, f.passphraseFile, 'verified', (store, c, signer) => {
     const seq = recordVerification(store, c.number, rec.evidence, signer, {
       result: r.verdict,
@@ -162,6 +175,7 @@ function reportText(r: VerifyReport): string {
     for (const k of c.keys) out.push(`          signed by ${k.examiner}  ${k.fingerprint}  (${signerWords(k)})`);
     out.push(`          signatures checked with ${c.trusted_by}`);
   }
+  if (r.timestamp) out.push(`  time    ${path.basename(r.timestamp.file)}: the log's first ${r.timestamp.entries} entries existed at ${r.timestamp.time} (RFC 3161 token by ${r.timestamp.tsa}, serial ${r.timestamp.serial})`);
   if (r.trust) out.push(`  keys    every signing key checked against the trust register ${r.trust.register} (SHA-256 ${r.trust.sha256})`);
   if (r.store) out.push(`  store   case ${r.store.case} in this case store: ${r.store.entry ? `the record is the one logged in its entry ${r.store.entry}` : 'no entry of it logs this record'}`);
   if (r.source) {
