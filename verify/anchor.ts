@@ -103,9 +103,14 @@ export function compareWithStore(
 ): StoreComparison {
   const problems: string[] = [];
   const notes: string[] = [];
-  for (const p of store.check.problems) problems.push(`the case store's custody log of case ${store.case} fails its check: ${p.message}`);
   const named = imageEntries(store.check.entries, evidence);
   const entry = entryForRecord(named, recordSha256);
+  const reference = entry ?? entryForRecord(named, undefined);
+  for (const p of store.check.problems) {
+    // Another entry signed after its key's revocation fails the log, not this image's entry.
+    if (p.revoked && p.entry !== reference?.seq) notes.push(`in the case store's log of case ${store.case}, ${p.message}`);
+    else problems.push(`the case store's custody log of case ${store.case} fails its check: ${p.message}`);
+  }
   const what = evidence.filter((x): x is string => typeof x === 'string' && x !== '');
   const label = [...new Set(what)].join(' / ') || 'this image';
   if (recordSha256 !== undefined && !entry) {
@@ -121,7 +126,7 @@ export function compareWithStore(
     const counts = `the store has ${store.lines.length} entries (head ${store.check.head}), the copy ${folderLog.lines.length} (head ${folderLog.check.head})`;
     if (n !== undefined) {
       const impostors = folderLog.signers.filter((s) => s.store_key === 'different');
-      const sound = folderLog.check.problems.length === 0 && impostors.length === 0;
+      const sound = folderLog.check.problems.every((p) => p.revoked) && impostors.length === 0;
       if (n > store.lines.length && sound) {
         rollback = { store: store.lines.length, copy: folderLog.lines.length };
         problems.push(
@@ -137,7 +142,6 @@ export function compareWithStore(
       }
     }
   } else notes.push(`there is no custody log beside the image: checked against the case store's log of case ${store.case}`);
-  const reference = entry ?? entryForRecord(named, undefined);
   if (recordSha256 === undefined && reference) problems.push(`the acquisition record is missing: the case store's entry ${reference.seq} (case ${store.case}) logged one for ${label}`);
   return { case: store.case, ...(entry ? { entry } : {}), ...(reference ? { reference } : {}), problems, notes, ...(rollback ? { rollback } : {}) };
 }

@@ -207,7 +207,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         keys: signers,
         trusted_by: o.trustedKeys ? 'the keys given with --key' : `the key files beside the log (${path.basename(folder.keysDir)}/)`,
       };
-      for (const p of folder.problems) problems.push(`custody log: ${p.message}`);
+      // An entry signed after its key's revocation fails the log; it fails this image only when it is the one that logs it.
+      const blocking = folder.problems.filter((p) => !p.revoked || p.entry === folderEntry?.seq);
+      for (const p of folder.problems) (blocking.includes(p) ? problems : notes).push(`custody log: ${p.message}`);
       if (rec && !folderEntry) {
         problems.push(
           named.length > 0
@@ -216,7 +218,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         );
       }
       if (!rec && folderEntry) problems.push(`the acquisition record is missing: custody log entry ${folderEntry.seq} logged one for ${fileEvidence} (SHA-256 ${String((folderEntry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
-      if (folderEntry && folder.problems.length === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
+      if (folderEntry && blocking.length === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
     }
 
     // The case store, when it holds the case: its own log is the reference, not the files beside the image.
