@@ -4,6 +4,7 @@
  * with --trust even where no case store knows the case; a rotated key's entries verify across the
  * rotation; a revoked key's later entries fail and its earlier ones stand.
  */
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -119,6 +120,21 @@ describe('rotation', () => {
     const old = as(nowhere, ['custody', 'verify', path.join(work, 'rot-2'), '--trust', before]);
     expect(old.code).toBe(4);
     expect(old.stdout).toContain(`with key ${newFp}, which the trust register ${before} does not list`);
+  });
+
+  it('puts the register\'s SHA-256 in the custody report, and refuses a report against a register that lacks a signing key', () => {
+    const pdf = path.join(work, 'rotate-report.pdf');
+    const r = as(home, ['report', 'CASE-20', '--out', pdf, '-x', 'J. Doe', '--trust', after]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = spawnSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const digest = crypto.createHash('sha256').update(fs.readFileSync(after)).digest('hex');
+    expect(text).toContain(`Trust register ${after}`);
+    expect(text).toContain(digest.match(/.{8}/g)!.join(' '));
+    expect(text).toContain('key rotated');
+    const refused = as(home, ['report', 'CASE-20', '--out', path.join(work, 'refused.pdf'), '-x', 'J. Doe', '--trust', before]);
+    expect(refused.code).toBe(4);
+    expectOneLineError(refused.stderr, new RegExp(`with key ${newFp}, which the trust register .* does not list`));
+    expect(fs.existsSync(path.join(work, 'refused.pdf'))).toBe(false);
   });
 
   it('lists both keys, the old one as replaced', () => {
