@@ -68,6 +68,11 @@ export function verifyCommand(): Command {
           'can rewrite its record. Another tool\'s E01 with no record is checked against the hash it stores, as ewfverify does.\n' +
           'When this machine\'s case store holds the case, the image is checked against the store\'s log and keys, whatever\n' +
           'the files beside the image say; each signer\'s fingerprint is printed with whether it is the store\'s key for that name.\n' +
+          'With --trust <register> (the lab\'s trust register: exhibit key register export), every key that signed must be listed\n' +
+          'as that examiner\'s and valid when it signed; without it, the output says the keys are not anchored.\n' +
+          'With tsa: {url, ca} in config.yaml, the RFC 3161 token beside the checkpoint (<evidence>.checkpoint.tsr) is checked\n' +
+          'and the time it proves printed; a token that fails fails the verification. A custody log beside the image that goes\n' +
+          'on past the store\'s is reported as a ROLLBACK of the store, one that parts from it as a FORK, with both counts and heads.\n' +
           'Exit codes: 0 verified, 4 failed or unverifiable, 2 wrong usage or an image exhibit cannot read (Ex01, AFF4, ...), 1 could not run.\n\n' +
           'When this machine\'s case store holds the case, the verification is added to its custody log, signed by\n' +
           '--examiner (or EXHIBIT_EXAMINER); --no-record leaves the store untouched.\n\n' +
