@@ -134,8 +134,8 @@ export function derSequence(...items: Uint8Array[]): Buffer {
 
 export function derOid(oid: string): Buffer {
   const p = oid.split('.').map(Number);
-  const bytes: number[] = [p[0]! * 40 + p[1]!];
-  for (const v of p.slice(2)) {
+  const bytes: number[] = [];
+  for (const v of [p[0]! * 40 + p[1]!, ...p.slice(2)]) { // the first two arcs share one subidentifier
     const chunk: number[] = [v & 0x7f];
     for (let x = Math.floor(v / 128); x > 0; x = Math.floor(x / 128)) chunk.unshift((x & 0x7f) | 0x80);
     bytes.push(...chunk);
