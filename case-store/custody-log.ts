@@ -80,7 +80,29 @@ export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}
   const result = checkCase(store, c, mode);
   const blocking = result.problems.filter((p) => !p.revoked);
   if (blocking.length > 0) throw tamperError(c, blocking);
+  refuseRolledBack(store, c, result.count);
   return result;
+}
+
+/**
+ * A store once seen to be older than a sound copy of its own log (verify found it rolled back)
+ * adds nothing to that case again until its latest state is restored: an entry added now would fork the log.
+ */
+function refuseRolledBack(store: CaseStore, c: CaseRow, count: number): void {
+  const seen = store.db.prepare('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?').get(c.id) as { size: number; head: string; place: string; seen_utc: string } | undefined;
+  if (!seen || seen.size <= count) return;
+  throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: a copy of it beside an image (${seen.place}, seen ${seen.seen_utc}) holds ${seen.size} entries (head ${seen.head}), the store ${count}`, {
+    hints: ['exhibit adds nothing to this case until the store\'s latest state is restored (from a later backup, or by a person who knows what happened)'],
+  });
+}
+
+/** Remember that a sound copy of a case's log holds more than the store: appends are refused from then on. */
+export function recordRollbackSeen(store: CaseStore, c: CaseRow, size: number, head: string, place: string): void {
+  store.immediate(() => {
+    store.db
+      .prepare('INSERT INTO rollbacks_seen (case_id, size, head, place, seen_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET size = excluded.size, head = excluded.head, place = excluded.place, seen_utc = excluded.seen_utc WHERE excluded.size > rollbacks_seen.size')
+      .run(c.id, size, head, place, new Date().toISOString());
+  });
 }
 
 export function tamperError(c: CaseRow, problems: CustodyProblem[]): ExhibitError {

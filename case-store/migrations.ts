@@ -132,5 +132,12 @@ export const MIGRATIONS: readonly string[] = [
     gen_time_utc TEXT NOT NULL,             -- the time it proves
     PRIMARY KEY (case_id, checkpoint_sha256)
   );
+  CREATE TABLE rollbacks_seen (
+    case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+    size INTEGER NOT NULL,                  -- the most entries a sound copy of the log was seen to hold
+    head TEXT NOT NULL,                     -- that copy's last line's SHA-256
+    place TEXT NOT NULL,                    -- where the copy was
+    seen_utc TEXT NOT NULL
+  );
   `,
 ];

@@ -157,7 +157,12 @@ describe.skipIf(!hasOpenssl)('rollback', () => {
     expect(v.stdout).toMatch(/ROLLBACK: the case store's log of case CASE-T is older than the custody log beside the image, which begins with all of it and goes on: the store has 4 entries \(head [0-9a-f]{64}\), the copy 6 \(head [0-9a-f]{64}\)/);
     expect(v.stdout).toMatch(/the time-stamp token proves the copy's 6 entries existed at .*: the store was rolled back past that time/);
     expect(v.stderr).toMatch(/not logged in case CASE-T's custody log: the case store was rolled back/);
-    // Nothing was added to the rolled-back store.
+    // Nothing was added to the rolled-back store, and from now on nothing is: an entry would fork the log.
+    expect(JSON.parse(as(h, ['custody', 'log', 'CASE-T', '--json']).stdout).entries).toBe(4);
+    const more = as(h, ['acquire', src, '-o', path.join(work, 'rb-3'), '-f', 'raw', '-c', 'CASE-T', '-e', 'EV-003', '-x', 'J. Doe']);
+    expect(more.code).toBe(4);
+    expect(more.stderr.split('\n')[0]).toMatch(/^exhibit: error: the case store's log of case CASE-T was rolled back: a copy of it beside an image \(.*EV-002\.custody\.jsonl, seen .*\) holds 6 entries \(head [0-9a-f]{64}\), the store 4/);
+    expect(fs.existsSync(path.join(work, 'rb-3'))).toBe(false);
     expect(JSON.parse(as(h, ['custody', 'log', 'CASE-T', '--json']).stdout).entries).toBe(4);
     const c = as(h, ['custody', 'verify', path.join(work, 'rb-2')]);
     expect(c.code).toBe(4);

@@ -93,7 +93,7 @@ describe('compareWithStore', () => {
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toContain(`ROLLBACK: the case store's log of case C-1 is older than the custody log beside the image`);
     expect(r.problems[0]).toContain(`the store has 4 entries (head ${store.check.head}), the copy 5 (head ${check.head})`);
-    expect(r.rollback).toEqual({ store: 4, copy: 5 });
+    expect(r.rollback).toEqual({ store: 4, copy: 5, copy_head: check.head });
   });
 
   it('a longer log that fails its own check is not taken for proof of a rollback', () => {

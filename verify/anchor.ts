@@ -88,7 +88,7 @@ export interface StoreComparison {
   problems: string[];
   notes: string[];
   /** The store's log is a strict beginning of a sound copy beside the image: the store was rolled back. */
-  rollback?: { store: number; copy: number };
+  rollback?: { store: number; copy: number; copy_head: string };
 }
 
 /**
@@ -128,7 +128,7 @@ export function compareWithStore(
       const impostors = folderLog.signers.filter((s) => s.store_key === 'different');
       const sound = folderLog.check.problems.every((p) => p.revoked) && impostors.length === 0;
       if (n > store.lines.length && sound) {
-        rollback = { store: store.lines.length, copy: folderLog.lines.length };
+        rollback = { store: store.lines.length, copy: folderLog.lines.length, copy_head: folderLog.check.head };
         problems.push(
           `ROLLBACK: the case store's log of case ${store.case} is older than the custody log beside the image, which begins with all of it and goes on: ${counts}; ` +
             'the store was restored from an older state, or its latest entries were removed with their checkpoint',

@@ -55,7 +55,7 @@ export interface VerifyReport {
   units?: { kind: string; count: number };
   damage: DamagedUnit[];
   custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: SignerView[]; trusted_by: string };
-  store?: { case: string; entry?: number; rolled_back?: { store: number; copy: number } };
+  store?: { case: string; entry?: number; rolled_back?: { store: number; copy: number; copy_head: string } };
   /** What the RFC 3161 token beside the checkpoint proves, when it checks. */
   timestamp?: TokenFinding['proven'];
   /** The trust register the signing keys were checked against (--trust), by file and SHA-256. */

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { recordVerification } from '../../case-store/index.js';
-import { withCaseSigner } from '../store.js';
+import { recordRollbackSeen, recordVerification } from '../../case-store/index.js';
+import { openStore, withCaseSigner } from '../store.js';
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import { readKeyFiles } from '../../verify/custody-files.js';
@@ -142,7 +142,15 @@ function logVerification(r: VerifyReport, f: VerifyFlags): { case: string; entry
   const rec = r.record;
   if (!rec) return undefined;
   if (r.store?.rolled_back) {
-    info(`not logged in case ${r.store.case}'s custody log: the case store was rolled back, and an entry added to it now would fork the log; restore its latest state first`);
+    const rb = r.store.rolled_back;
+    const store = openStore();
+    try {
+      const c = store.findCase(r.store.case);
+      if (c) recordRollbackSeen(store, c, rb.copy, rb.copy_head, r.custody?.log ?? r.target);
+    } finally {
+      store.close();
+    }
+    info(`not logged in case ${r.store.case}'s custody log: the case store was rolled back, and an entry added to it now would fork the log; exhibit adds nothing to the case until its latest state is restored`);
     return undefined;
   }
   return withCaseSigner(rec.case, f.examiner, f.passphraseFile, 'verified', (store, c, signer) => {
