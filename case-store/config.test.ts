@@ -44,4 +44,12 @@ describe('loadConfig', () => {
     expect(refusal('report: { template: x.yaml }')).toMatch(/unknown setting "report\.template"$/);
     expect(refusal('report: [1]')).toMatch(/"report" should be a mapping$/);
   });
+
+  it('reads the time-stamping authority, its CA relative to the settings file, and refuses what is not one', () => {
+    const f = file('tsa:\n  url: http://127.0.0.1:3180/tsr\n  ca: tsa-ca.pem\n');
+    expect(loadConfig(f).tsa).toEqual({ url: 'http://127.0.0.1:3180/tsr', ca: path.join(dir, 'tsa-ca.pem') });
+    expect(refusal('tsa:\n  url: ftp://x\n  ca: a.pem\n')).toMatch(/"tsa\.url" should be an http:\/\/ or https:\/\/ address/);
+    expect(refusal('tsa:\n  url: http://x/\n')).toMatch(/"tsa\.ca"/);
+    expect(refusal('tsa:\n  url: http://x/\n  ca: a.pem\n  policy: 1.2\n')).toMatch(/unknown setting "tsa\.policy"/);
+  });
 });

@@ -1,4 +1,5 @@
 /** $EXHIBIT_HOME/config.yaml: the few settings a lab may want to fix for every examiner. */
+import path from 'node:path';
 import YAML from 'yaml';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readTextIfExists } from '../core/text.js';
@@ -8,9 +9,11 @@ export interface ExhibitConfig {
   createMissingKeys: boolean;
   /** The organisation a custody report names, for every report of this installation (report.organisation). */
   organisation?: { name: string; address: string[] };
+  /** The RFC 3161 time-stamping authority each new checkpoint is sent to, and the CA certificate(s) its tokens must chain to (tsa.url, tsa.ca). */
+  tsa?: { url: string; ca: string };
 }
 
-const EXAMPLE = `keys: { create_when_missing: false }  or  report: { organisation: { name: "...", address: ["...", "..."] } }`;
+const EXAMPLE = `keys: { create_when_missing: false }  or  report: { organisation: { name: "...", address: ["...", "..."] } }  or  tsa: { url: "http://tsa.example/tsr", ca: tsa-ca.pem }`;
 
 const DEFAULTS: ExhibitConfig = { createMissingKeys: true };
 
@@ -56,6 +59,13 @@ export function loadConfig(file: string): ExhibitConfig {
         if (!Array.isArray(address)) throw bad('"report.organisation.address" should be a list of lines');
         config.organisation = { name: line(org.name, '"report.organisation.name"'), address: address.map((l, i) => line(l, `"report.organisation.address" line ${i + 1}`)) };
       }
+    } else if (k === 'tsa') {
+      const tsa = mapping(v, '"tsa"');
+      for (const f of Object.keys(tsa)) if (f !== 'url' && f !== 'ca') throw bad(`unknown setting "tsa.${f}" (url, ca)`);
+      const url = line(tsa.url, '"tsa.url"');
+      if (!/^https?:\/\/[^\s]+$/.test(url)) throw bad('"tsa.url" should be an http:// or https:// address');
+      const ca = line(tsa.ca, '"tsa.ca" (the PEM file of the CA that issued the TSA\'s certificate)');
+      config.tsa = { url, ca: path.resolve(path.dirname(file), ca) };
     } else throw bad(`unknown setting "${k}"`);
   }
   return config;

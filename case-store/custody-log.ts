@@ -28,6 +28,10 @@ export interface Append {
   kind: CustodyKind;
   payload: Payload;
   signers: Signer[]; // the actor first, then who countersigns
+  /** A key the entry itself registers (key.rotated): not registered again before it. */
+  registers?: string;
+  /** Who signs the checkpoint after this entry, when not its actor (the new key of a rotation). */
+  checkpointBy?: Signer;
 }
 
 export function logLines(store: CaseStore, c: CaseRow): string[] {
@@ -67,11 +71,38 @@ export function checkCase(store: CaseStore, c: CaseRow, mode: CheckMode = {}): C
   return result;
 }
 
-/** checkCase, throwing VERIFY_FAILED with the first problem when there is any. */
+/**
+ * checkCase, throwing VERIFY_FAILED with the first problem when there is any. An entry signed by a
+ * key after its revocation took effect fails every check of the log, but does not stop it growing:
+ * the log itself records the revocation, and a case must still be worked on.
+ */
 export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
   const result = checkCase(store, c, mode);
-  if (result.problems.length > 0) throw tamperError(c, result.problems);
+  const blocking = result.problems.filter((p) => !p.revoked);
+  if (blocking.length > 0) throw tamperError(c, blocking);
+  refuseRolledBack(store, c, result.count);
   return result;
+}
+
+/**
+ * A store once seen to be older than a sound copy of its own log (verify found it rolled back)
+ * adds nothing to that case again until its latest state is restored: an entry added now would fork the log.
+ */
+function refuseRolledBack(store: CaseStore, c: CaseRow, count: number): void {
+  const seen = store.db.prepare('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?').get(c.id) as { size: number; head: string; place: string; seen_utc: string } | undefined;
+  if (!seen || seen.size <= count) return;
+  throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: a copy of it beside an image (${seen.place}, seen ${seen.seen_utc}) holds ${seen.size} entries (head ${seen.head}), the store ${count}`, {
+    hints: ['exhibit adds nothing to this case until the store\'s latest state is restored (from a later backup, or by a person who knows what happened)'],
+  });
+}
+
+/** Remember that a sound copy of a case's log holds more than the store: appends are refused from then on. */
+export function recordRollbackSeen(store: CaseStore, c: CaseRow, size: number, head: string, place: string): void {
+  store.immediate(() => {
+    store.db
+      .prepare('INSERT INTO rollbacks_seen (case_id, size, head, place, seen_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET size = excluded.size, head = excluded.head, place = excluded.place, seen_utc = excluded.seen_utc WHERE excluded.size > rollbacks_seen.size')
+      .run(c.id, size, head, place, new Date().toISOString());
+  });
 }
 
 export function tamperError(c: CaseRow, problems: CustodyProblem[]): ExhibitError {
@@ -127,13 +158,15 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
 
   for (const item of items) {
     for (const s of item.signers) {
-      if (registered.has(s.fingerprint)) continue;
+      if (registered.has(s.fingerprint) || s.fingerprint === item.registers) continue;
       put('key.registered', { examiner: s.name, key: s.fingerprint, public_key: s.publicPem }, [s]);
       registered.add(s.fingerprint);
     }
     put(item.kind, item.payload, item.signers);
+    if (item.registers) registered.add(item.registers);
   }
-  const actor = items[items.length - 1]!.signers[0]!;
+  const last = items[items.length - 1]!;
+  const actor = last.checkpointBy ?? last.signers[0]!;
   const body = checkpointBody(c.number, count, head);
   store.db
     .prepare('INSERT INTO checkpoints (case_id, text) VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET text = excluded.text')

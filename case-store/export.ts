@@ -14,15 +14,18 @@ import { EVIDENCE_DIR_MODE } from '../core/modes.js';
 import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
 import { readTextIfExists } from '../core/text.js';
 import { checkpointOf, logLines, requireIntact } from './custody-log.js';
+import { tokenFor } from './timestamps.js';
 import type { CaseRow, CaseStore } from './store.js';
 
-export function custodyFileNames(evidence: string): { log: string; checkpoint: string; keys: string } {
-  return { log: `${evidence}.custody.jsonl`, checkpoint: `${evidence}.checkpoint`, keys: `${evidence}.keys` };
+export function custodyFileNames(evidence: string): { log: string; checkpoint: string; token: string; keys: string } {
+  return { log: `${evidence}.custody.jsonl`, checkpoint: `${evidence}.checkpoint`, token: `${evidence}.checkpoint.tsr`, keys: `${evidence}.keys` };
 }
 
 export interface ExportedCustody {
   log: string;
   checkpoint: string;
+  /** The RFC 3161 token of that checkpoint, when the store has one. */
+  token?: string;
   keys: string[];
   entries: number;
 }
@@ -54,7 +57,7 @@ async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence:
   const text = lines.map((l) => `${l}\n`).join('');
 
   // What a run killed while writing these left behind (the names are ours).
-  await removeAtomicLeftovers(folder, [names.log, names.checkpoint]);
+  await removeAtomicLeftovers(folder, [names.log, names.checkpoint, names.token]);
   await removeAtomicLeftovers(keysDir, [...check.keys.keys()].map((fp) => `${fp}.pem`));
   const existing = readTextIfExists(logFile);
   if (existing !== undefined && !text.startsWith(existing)) {
@@ -76,5 +79,11 @@ async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence:
   if (existing !== text) await writeFileAtomic(logFile, text, existing !== undefined);
   const oldCp = readTextIfExists(cpFile);
   if (oldCp !== checkpoint) await writeFileAtomic(cpFile, checkpoint, oldCp !== undefined);
-  return { log: logFile, checkpoint: cpFile, keys: keyFiles, entries: lines.length };
+  // The token beside a checkpoint is that checkpoint's (the store keeps every token); one for an older checkpoint no longer fits.
+  const tokenFile = path.join(folder, names.token);
+  const token = tokenFor(store, c, checkpoint);
+  const oldToken = fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile) : undefined;
+  if (token && !(oldToken && token.token.equals(oldToken))) await writeFileAtomic(tokenFile, token.token, oldToken !== undefined);
+  else if (!token && oldToken) fs.rmSync(tokenFile);
+  return { log: logFile, checkpoint: cpFile, ...(token ? { token: tokenFile } : {}), keys: keyFiles, entries: lines.length };
 }

@@ -1,7 +1,8 @@
 /**
  * Examiners' signing keys. The private key is a PKCS#8 PEM file (mode 0600)
  * under the config directory, named by the key's fingerprint; the public key,
- * fingerprint and examiner are in the store. One key per examiner.
+ * fingerprint and examiner are in the store. One current key per examiner; keys
+ * rotated away or revoked stay in the store, to check what they signed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +21,15 @@ export interface KeyRow {
   private_file: string | null;
   encrypted: number;
   created_utc: string;
+  retired_utc?: string | null;
+  replaced_by?: string | null;
+  revoked_utc?: string | null;
+  revoked_effective_utc?: string | null;
+  revoked_reason?: string | null;
 }
+
+const CURRENT = 'retired_utc IS NULL AND revoked_utc IS NULL';
+const isCurrent = (r: KeyRow): boolean => !r.retired_utc && !r.revoked_utc;
 
 /** A key ready to sign with: the examiner's name, fingerprint, and the unlocked private key. */
 export interface Signer {
@@ -36,14 +45,19 @@ export interface Signer {
  * name it was made under (Signer.name), which is the one the custody log registers.
  */
 export function findKey(store: CaseStore, examiner: string): KeyRow | undefined {
-  const exact = store.db.prepare('SELECT * FROM examiner_keys WHERE examiner = ?').get(examiner) as KeyRow | undefined;
+  const exact = store.db.prepare(`SELECT * FROM examiner_keys WHERE examiner = ? AND ${CURRENT}`).get(examiner) as KeyRow | undefined;
   if (exact) return exact;
   const want = normalName(examiner);
-  return listKeys(store).find((r) => normalName(r.examiner) === want);
+  return listKeys(store).find((r) => isCurrent(r) && normalName(r.examiner) === want);
 }
 
+/** Every key in the store, current or not, by examiner and age. */
 export function listKeys(store: CaseStore): KeyRow[] {
-  return store.db.prepare('SELECT * FROM examiner_keys ORDER BY examiner').all() as KeyRow[];
+  return store.db.prepare('SELECT * FROM examiner_keys ORDER BY examiner, created_utc').all() as KeyRow[];
+}
+
+export function keyByFingerprint(store: CaseStore, fingerprint: string): KeyRow | undefined {
+  return store.db.prepare('SELECT * FROM examiner_keys WHERE fingerprint = ?').get(fingerprint) as KeyRow | undefined;
 }
 
 /** Every key in the store, by fingerprint: the keys a custody log may register. */
@@ -91,6 +105,25 @@ export function createKey(store: CaseStore, examiner: string, passphrase?: strin
     throw new ExhibitError('USAGE', `${name} already has a key (${existing.fingerprint.slice(0, 16)}...)`, { hints: ['see it with: exhibit key list'] });
   }
   refuseLookAlike(store, name);
+  const row = writeNewKey(store, name, passphrase);
+  try {
+    store.immediate(() => insertKey(store, row));
+  } catch (err) {
+    fs.rmSync(row.private_file!, { force: true }); // a key the store does not know would only confuse
+    if (findKey(store, name)) throw new ExhibitError('USAGE', `${name} already has a key`, { cause: err });
+    throw err;
+  }
+  return row;
+}
+
+export function insertKey(store: CaseStore, row: KeyRow): void {
+  store.db
+    .prepare('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (@fingerprint, @examiner, @public_pem, @private_file, @encrypted, @created_utc)')
+    .run({ fingerprint: row.fingerprint, examiner: row.examiner, public_pem: row.public_pem, private_file: row.private_file, encrypted: row.encrypted, created_utc: row.created_utc });
+}
+
+/** Make a key pair and write its private key (0600, durable); the caller puts the row in the store. */
+export function writeNewKey(store: CaseStore, name: string, passphrase: string | undefined): KeyRow {
   if (passphrase !== undefined && passphrase.length < 8) throw new ExhibitError('USAGE', 'the passphrase is shorter than 8 characters');
   const k = generateSigningKey(passphrase);
   const dir = store.paths.keysDir;
@@ -114,7 +147,7 @@ export function createKey(store: CaseStore, examiner: string, passphrase?: strin
   } catch (err) {
     throw new ExhibitError('KEY', `cannot write the private key ${file}: ${describeSystemError(err)}`, { cause: err });
   }
-  const row: KeyRow = {
+  return {
     fingerprint: k.fingerprint,
     examiner: name,
     public_pem: k.publicPem,
@@ -122,18 +155,6 @@ export function createKey(store: CaseStore, examiner: string, passphrase?: strin
     encrypted: passphrase !== undefined ? 1 : 0,
     created_utc: timestamp().utc,
   };
-  try {
-    store.immediate(() => {
-      store.db
-        .prepare('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (@fingerprint, @examiner, @public_pem, @private_file, @encrypted, @created_utc)')
-        .run(row);
-    });
-  } catch (err) {
-    fs.rmSync(file, { force: true }); // a key the store does not know would only confuse
-    if (findKey(store, name)) throw new ExhibitError('USAGE', `${name} already has a key`, { cause: err });
-    throw err;
-  }
-  return row;
 }
 
 /** Unlock `examiner`'s private key; the key must be in the store and its file on this machine. */
@@ -141,8 +162,14 @@ export function loadSigner(store: CaseStore, examiner: string, passphrase?: stri
   const name = checkExaminerName(examiner);
   const row = findKey(store, name);
   if (!row) {
-    throw new ExhibitError('KEY', `${name} has no signing key in this case store`, { hints: [`create one with: exhibit key create --examiner "${name}"`] });
+    throw new ExhibitError('KEY', `${name} has no current signing key in this case store`, { hints: [`create one with: exhibit key create --examiner "${name}"`] });
   }
+  return unlockKey(row, passphrase);
+}
+
+/** Unlock the private key of a key row (any key of the store, current or not). */
+export function unlockKey(row: KeyRow, passphrase?: string): Signer {
+  const name = row.examiner;
   if (!row.private_file) throw new ExhibitError('KEY', `the private key of ${name} is not on this machine`);
   let pem: string;
   try {

@@ -107,4 +107,41 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE transfers ADD COLUMN override TEXT;  -- the reason given with --override, else NULL
   `,
+  // 4: an examiner may have had several keys (rotated, revoked; one current at most), and RFC 3161
+  // time-stamp tokens over checkpoints.
+  `
+  CREATE TABLE examiner_keys_3 (
+    fingerprint TEXT PRIMARY KEY,
+    examiner TEXT NOT NULL,
+    public_pem TEXT NOT NULL,
+    private_file TEXT,
+    encrypted INTEGER NOT NULL,
+    created_utc TEXT NOT NULL,
+    retired_utc TEXT,                       -- when a rotation replaced it
+    replaced_by TEXT,                       -- the key that replaced it
+    revoked_utc TEXT,                       -- when it was revoked
+    revoked_effective_utc TEXT,             -- from when its signatures no longer count
+    revoked_reason TEXT
+  );
+  INSERT INTO examiner_keys_3 (fingerprint, examiner, public_pem, private_file, encrypted, created_utc)
+    SELECT fingerprint, examiner, public_pem, private_file, encrypted, created_utc FROM examiner_keys;
+  DROP TABLE examiner_keys;
+  ALTER TABLE examiner_keys_3 RENAME TO examiner_keys;
+  CREATE UNIQUE INDEX examiner_current_key ON examiner_keys (examiner) WHERE retired_utc IS NULL AND revoked_utc IS NULL;
+  CREATE TABLE timestamps (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    checkpoint_sha256 TEXT NOT NULL,        -- SHA-256 of the checkpoint's text: the imprint the token holds
+    size INTEGER NOT NULL,                  -- how many entries that checkpoint covers
+    token BLOB NOT NULL,                    -- the TSA's reply (TimeStampResp, DER), as received
+    gen_time_utc TEXT NOT NULL,             -- the time it proves
+    PRIMARY KEY (case_id, checkpoint_sha256)
+  );
+  CREATE TABLE rollbacks_seen (
+    case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+    size INTEGER NOT NULL,                  -- the most entries a sound copy of the log was seen to hold
+    head TEXT NOT NULL,                     -- that copy's last line's SHA-256
+    place TEXT NOT NULL,                    -- where the copy was
+    seen_utc TEXT NOT NULL
+  );
+  `,
 ];

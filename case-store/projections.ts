@@ -89,6 +89,8 @@ export function projectEntry(e: CustodyEntry): Projection | undefined {
     case 'report.issued':
       return { table: 'reports', values: { time_utc: e.time.utc, examiner: e.actor.name, file: str(p.file), sha256: str(p.sha256) } };
     case 'key.registered':
+    case 'key.rotated':
+    case 'key.revoked':
       return undefined; // checked against examiner_keys instead
     case 'image.restored':
     case 'image.converted':

@@ -24,6 +24,7 @@ import type { AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
 import { info } from './messages.js';
 import { examinerSigner, openStore } from './store.js';
+import { stampOrSay } from './timestamp.js';
 
 export interface CustodyContext {
   store: CaseStore;
@@ -71,6 +72,7 @@ export async function logAcquisition(ctx: CustodyContext, written: AcquisitionRe
       seq = w.entries[w.entries.length - 1]!.seq;
     }
     const caseNumber = checkCaseNumber(record.case);
+    await stampOrSay(ctx.store, ctx.store.getCase(caseNumber)); // a TSA out of reach never stops an acquisition
     const exported = await exportCustody(ctx.store, ctx.store.getCase(caseNumber), folder, record.evidence);
     return { seq, caseNumber, exported };
   } catch (err) {

@@ -47,6 +47,10 @@ export function describeEntry(e: CustodyEntry): string {
       return `${s(p.evidence)} restored onto ${s(p.target)}: ${s(p.result)}`;
     case 'drive.cloned':
       return `${s(p.evidence)} cloned onto ${s(p.target)}: ${s(p.result)}`;
+    case 'key.rotated':
+      return `${s(p.examiner)}: key ${s(p.old_key)} replaced by key ${s(p.key)}`;
+    case 'key.revoked':
+      return `${s(p.examiner)}: key ${s(p.key)} revoked from ${s(p.effective)}, reason: ${s(p.reason)}`;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The one place exhibit touches node:crypto (OpenSSL): streaming digests,
+ * Where exhibit touches node:crypto (OpenSSL): streaming digests,
  * constant-time comparison, and the Ed25519 keys that sign custody logs.
+ * The X.509 and CMS checks of RFC 3161 tokens are in core/timestamp-token.ts.
  */
 import crypto from 'node:crypto';
 import { ExhibitError } from './errors.js';

@@ -7,6 +7,7 @@
 import { parseCanonical } from './canonical-json.js';
 import { isRecord } from './text.js';
 import { keyFingerprint, readPublicKey, sha256Hex, verifyBytes, type PublicKey } from './crypto.js';
+import { retiredUse, revokedUses, revokeKey, rotateKey, type Revocation } from './custody-key-life.js';
 import {
   CUSTODY_ENTRY_VERSION,
   GENESIS_PREV,
@@ -22,6 +23,8 @@ import {
 export interface CustodyProblem {
   entry?: number; // 1-based; absent for problems of the log as a whole
   message: string; // names the entry itself, ready to print
+  /** A signature by a key after its revocation took effect: a failure of the entry, but not a reason to stop the log growing (it records the revocation). */
+  revoked?: true;
 }
 
 export interface CheckedEntry {
@@ -36,7 +39,9 @@ export interface RegisteredKey {
   name: string;
   publicPem: string;
   key: PublicKey;
-  entry: number; // the entry that registers it
+  entry: number; // the entry that registers it (key.registered, or key.rotated for the new key)
+  retiredBy?: { entry: number; key: string }; // the key.rotated entry that replaced it, and the new key
+  revoked?: { entry: number; effective: string }; // the key.revoked entry, and when the revocation takes effect
 }
 
 export interface CustodyCheck {
@@ -45,6 +50,7 @@ export interface CustodyCheck {
   keys: Map<string, RegisteredKey>; // fingerprint -> key, as registered in the log
   count: number; // lines in the log
   head: string; // SHA-256 of the last line with its newline, or GENESIS_PREV for an empty log
+  revocations: Revocation[]; // keys the log revokes, in order
 }
 
 export interface CustodyCheckOptions {
@@ -79,6 +85,7 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
   const problems: CustodyProblem[] = [];
   const entries: CheckedEntry[] = [];
   const keys = new Map<string, RegisteredKey>();
+  const revocations: Revocation[] = [];
   const cpKey = o.checkpoint !== undefined ? parseCheckpoint(o.checkpoint)?.key : undefined;
   const skipSignatures = cpKey !== undefined && o.trustCheckpointSignedBy?.has(cpKey) === true;
   let caseNumber = o.caseNumber;
@@ -116,6 +123,8 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
     }
 
     if (entry.kind === 'key.registered') registerKey(entry, n, keys, o, say);
+    if (entry.kind === 'key.rotated') rotateKey(entry, n, keys, o, say);
+    if (entry.kind === 'key.revoked') revokeKey(entry, n, keys, revocations, say);
 
     const signers: Party[] = [entry.actor, ...(entry.cosigners ?? [])];
     if (sigs.length !== signers.length || sigs.some((s, k) => s.key !== signers[k]!.key)) {
@@ -132,14 +141,17 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
         say(`is signed with key ${short(s.key)}, which no earlier entry registers`);
         continue;
       }
+      const retired = retiredUse(entry, n, s.key, keys);
+      if (retired) say(retired);
       if (!skipSignatures && !verifyBytes(k.key, parts.entryBytes, s.sig)) say(`the signature by ${k.name} (key ${short(s.key)}) does not match the entry: the entry or its signature was changed`);
     }
   });
 
   const head = lines.length === 0 ? GENESIS_PREV : prevHash;
+  problems.push(...revokedUses(entries, revocations));
   if (o.checkpoint !== undefined) checkCheckpoint(o.checkpoint, lines, keys, caseNumber, problems);
   if (skipSignatures && problems.length > 0) return checkCustodyLog(lines, { ...o, trustCheckpointSignedBy: new Set() }); // name every bad signature
-  return { entries, problems, keys, count: lines.length, head };
+  return { entries, problems, keys, count: lines.length, head, revocations };
 }
 
 function registerKey(entry: CustodyEntry, n: number, keys: Map<string, RegisteredKey>, o: CustodyCheckOptions, say: (m: string) => void): void {
@@ -153,7 +165,8 @@ function registerKey(entry: CustodyEntry, n: number, keys: Map<string, Registere
     const trusted = o.trustedKeys.get(actual);
     if (!trusted || keyFingerprint(trusted) !== actual) say(`registers key ${short(actual)} of ${entry.actor.name}, which is not among ${o.trustedKeysSource ?? 'the trusted keys'}`);
   }
-  const sameName = [...keys].find(([fp, k]) => k.name === entry.actor.name && fp !== actual);
+  // A second key for a name is a look-alike signer unless the first was rotated away or revoked.
+  const sameName = [...keys].find(([fp, k]) => k.name === entry.actor.name && fp !== actual && !k.retiredBy && !k.revoked);
   if (sameName) say(`registers a second key (${short(actual)}) for ${entry.actor.name}, who has key ${short(sameName[0])} from entry ${sameName[1].entry}`);
   if (!keys.has(actual)) keys.set(actual, { name: entry.actor.name, publicPem: pem, key, entry: n });
 }

@@ -40,6 +40,8 @@ export const CUSTODY_KINDS = [
   'image.restored',
   'image.converted',
   'drive.cloned',
+  'key.rotated',
+  'key.revoked',
 ] as const;
 export type CustodyKind = (typeof CUSTODY_KINDS)[number];
 
@@ -56,6 +58,8 @@ export const KIND_WORDS: Record<CustodyKind, string> = {
   'image.restored': 'image restored',
   'image.converted': 'image converted',
   'drive.cloned': 'drive cloned',
+  'key.rotated': 'key rotated',
+  'key.revoked': 'key revoked',
 };
 
 export interface Party {

@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'STORE' // the case store cannot be opened, is busy, or was written by a newer exhibit
   | 'CONFIG' // config.yaml cannot be read
   | 'MOUNT' // exhibit mount or umount could not make or release a mount, a loop device or a file system
+  | 'TSA' // the time-stamping authority cannot be reached, or its reply does not check
   | 'INTERNAL';
 
 export class ExhibitError extends Error {

@@ -4,7 +4,9 @@
  * its check gets no report: the error names the entry instead.
  */
 import path from 'node:path';
-import { caseSummary, checkpointOf, logLines, requireIntact, type CaseStore, type CaseSummary } from '../case-store/index.js';
+import { caseSummary, checkpointOf, logLines, requireIntact, tamperError, tokenFor, type CaseStore, type CaseSummary } from '../case-store/index.js';
+import { revocationNotes } from '../core/custody-key-life.js';
+import { checkAgainstRegister, registerNotes, type TrustRegister } from '../core/trust-register.js';
 import type { CheckedEntry } from '../core/custody-check.js';
 import { parseCheckpoint } from '../core/custody.js';
 import { errnoOf } from '../core/errors.js';
@@ -27,11 +29,27 @@ export interface ReportData {
   checkpoint: { size: number; head: string; signer: string };
   keys: { examiner: string; fingerprint: string }[];
   acquisitions: AcquisitionDetail[];
+  /** The trust register every signing key was checked against (report --trust). */
+  register?: { file: string; sha256: string };
+  /** The RFC 3161 time the checkpoint is proven to have existed at, when the store holds its token. */
+  timestamp?: string;
+  /** Keys revoked later, and entries signed after a revocation took effect: said in the report. */
+  keyNotes: string[];
 }
 
-export function gatherReport(store: CaseStore, caseNumber: string): ReportData {
+export function gatherReport(store: CaseStore, caseNumber: string, register?: TrustRegister): ReportData {
   const c = store.getCase(caseNumber);
   const check = requireIntact(store, c);
+  const checkpointAtStart = checkpointOf(store, c);
+  if (register) {
+    const problems = checkAgainstRegister(check.entries, checkpointAtStart, register);
+    if (problems.length > 0) throw tamperError(c, problems);
+  }
+  const keyNotes = [
+    ...check.problems.filter((p) => p.revoked).map((p) => p.message),
+    ...revocationNotes(check.entries, check.revocations),
+    ...(register ? registerNotes(check.entries, register) : []),
+  ];
   const summary = caseSummary(store, c.number);
   const lines = logLines(store, c);
   const checkpointText = checkpointOf(store, c)!;
@@ -57,5 +75,8 @@ export function gatherReport(store: CaseStore, caseNumber: string): ReportData {
     checkpoint: { size: cp.size, head: cp.head, signer: check.keys.get(cp.key)?.name ?? cp.key },
     keys: [...check.keys].map(([fingerprint, k]) => ({ examiner: k.name, fingerprint })),
     acquisitions,
+    ...(register ? { register: { file: register.file, sha256: register.sha256 } } : {}),
+    ...(tokenFor(store, c, checkpointText) ? { timestamp: tokenFor(store, c, checkpointText)!.gen_time_utc } : {}),
+    keyNotes,
   };
 }

@@ -237,7 +237,11 @@ const SECTION: Record<Section, Renderer> = {
       ['Head', grouped(d.checkpoint.head)],
       ['Checkpoint signed by', d.checkpoint.signer],
       ['SHA-256 of the log', grouped(createHash('sha256').update(d.logText).digest('hex'))],
-    ], (l) => l === 'Head' || l === 'SHA-256 of the log');
+      ...(d.timestamp ? ([['Time-stamped', `${d.timestamp} (RFC 3161 token of the checkpoint, held in the case store)`]] as [string, string][]) : []),
+      ...(d.register ? ([['Trust register', d.register.file], ['SHA-256 of the register', grouped(d.register.sha256)]] as [string, string][]) : []),
+    ], (l) => l === 'Head' || l === 'SHA-256 of the log' || l === 'SHA-256 of the register');
+    paragraph(doc, d.register ? 'Every key that signed the custody log is listed in the trust register above as that examiner\'s, and was valid when it signed.' : 'The keys below are not checked against a trust register: compare their fingerprints with the ones the lab published.');
+    for (const n of d.keyNotes) paragraph(doc, n);
     table(doc, [{ title: 'Examiner' }, { title: 'Key fingerprint (SHA-256 of the public key)', style: 'hash' }], d.keys.map((k) => [k.examiner, hashGroups(k.fingerprint)]));
   },
 
@@ -256,7 +260,7 @@ const SECTION: Record<Section, Renderer> = {
         'exhibit checks all of it with: exhibit custody verify <folder holding the log, the checkpoint and the public keys>. ' +
         'The same check with sha256sum and openssl alone is written out step by step in exhibit\'s SECURITY.md.',
     );
-    paragraph(doc, '2. Compare the key fingerprints above with the ones the examiners published: a signature proves which key signed, the fingerprint says whose key it is.');
+    paragraph(doc, '2. Compare the key fingerprints above with the ones the examiners published, or check the log against the lab\'s trust register with exhibit custody verify --trust <register>: a signature proves which key signed, the fingerprint says whose key it is.');
     paragraph(
       doc,
       '3. Each acquisition record names its image files with their SHA-256 and the media hashes; its own SHA-256 is in the custody log entry that logged the acquisition. ' +

@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaseStore, createKey, exhibitPaths, MIGRATIONS } from '../case-store/index.js';
+import { CaseStore, exhibitPaths, MIGRATIONS } from '../case-store/index.js';
 import { generateSigningKey, readPrivateKey, sha256Hex, signBytes } from '../core/crypto.js';
 import { encodeEntry, lineHashInput, logLine, splitLogLine, type CustodyEntry } from '../core/custody.js';
 import { BIN, fileDigest, have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
@@ -312,7 +312,14 @@ describe('the store', () => {
     const h = path.join(work, 'home-old');
     const paths = exhibitPaths({ EXHIBIT_HOME: h });
     const old = CaseStore.open(paths, 1);
-    const key = createKey(old, 'Old Examiner');
+    // The key as exhibit's first schema held it (one row per examiner, no rotation or revocation).
+    const key = generateSigningKey();
+    fs.mkdirSync(paths.keysDir, { recursive: true, mode: 0o700 });
+    const keyFile = path.join(paths.keysDir, `${key.fingerprint}.pem`);
+    fs.writeFileSync(keyFile, key.privatePem, { mode: 0o600 });
+    old.db
+      .prepare('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (?, ?, ?, ?, 0, ?)')
+      .run(key.fingerprint, 'Old Examiner', key.publicPem, keyFile, new Date().toISOString());
     expect(old.schemaVersion()).toBe(1);
     old.close();
     const r = run(['case', 'open', 'C-OLD', '--title', 'From an older exhibit', '-x', 'Old Examiner'], { EXHIBIT_HOME: h });

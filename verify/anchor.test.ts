@@ -76,16 +76,32 @@ describe('compareWithStore', () => {
     expect(r.reference?.seq).toBe(3);
   });
 
-  it('a log with an entry the store does not have is not a copy, and the entry is named', () => {
+  it('a log with an entry the store does not have is a fork, and the entry, both counts and both heads are named', () => {
     const forked = signedLog(ann, 'Ann Example', [registered('EV-1'), acquired('EV-1', SHA_A), registered('EV-9')]);
-    const r = compareWithStore(store, { lines: forked, check: checkCustodyLog(forked), signers: same }, ['EV-1'], SHA_A);
-    expect(r.problems).toEqual([`the custody log beside the image is not a copy of the case store's log of case C-1: entry 4 differs`]);
+    const check = checkCustodyLog(forked);
+    const r = compareWithStore(store, { lines: forked, check, signers: same }, ['EV-1'], SHA_A);
+    expect(r.problems).toEqual([
+      `the custody log beside the image is not a copy of the case store's log of case C-1: the two part at entry 4 (a FORK): the store has 4 entries (head ${store.check.head}), the copy 4 (head ${check.head})`,
+    ]);
+    expect(r.rollback).toBeUndefined();
   });
 
-  it('a log longer than the store\'s is named with both lengths', () => {
+  it('a sound log that goes on past the store\'s whole log shows the store rolled back, with both lengths and heads', () => {
     const longer = signedLog(ann, 'Ann Example', [registered('EV-1'), acquired('EV-1', SHA_A), registered('EV-2'), registered('EV-3')]);
-    const r = compareWithStore(store, { lines: longer, check: checkCustodyLog(longer), signers: same }, ['EV-1'], SHA_A);
+    const check = checkCustodyLog(longer);
+    const r = compareWithStore(store, { lines: longer, check, signers: same }, ['EV-1'], SHA_A);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toContain(`ROLLBACK: the case store's log of case C-1 is older than the custody log beside the image`);
+    expect(r.problems[0]).toContain(`the store has 4 entries (head ${store.check.head}), the copy 5 (head ${check.head})`);
+    expect(r.rollback).toEqual({ store: 4, copy: 5, copy_head: check.head });
+  });
+
+  it('a longer log that fails its own check is not taken for proof of a rollback', () => {
+    const longer = signedLog(ann, 'Ann Example', [registered('EV-1'), acquired('EV-1', SHA_A), registered('EV-2'), registered('EV-3')]);
+    const check = checkCustodyLog(longer.slice(0, -1).concat(longer[longer.length - 1]!.replace('EV-3', 'EV-4')));
+    const r = compareWithStore(store, { lines: longer, check, signers: same }, ['EV-1'], SHA_A);
     expect(r.problems).toEqual([`the custody log beside the image is not a copy of the case store's log of case C-1: it has 5 entries, the store 4`]);
+    expect(r.rollback).toBeUndefined();
   });
 
   it('an impostor who signed a log of their own under the examiner\'s name is named with both fingerprints', () => {
@@ -94,7 +110,7 @@ describe('compareWithStore', () => {
     const signers = signerViews(check.keys, storeKnowing({ 'Ann Example': [ann.fingerprint] }));
     const r = compareWithStore(store, { lines: fake, check, signers }, ['EV-1'], SHA_A);
     expect(r.problems).toHaveLength(1);
-    expect(r.problems[0]).toContain('entry 1 differs');
+    expect(r.problems[0]).toContain('the two part at entry 1 (a FORK)');
     expect(r.problems[0]).toContain(`it is signed by Ann Example with key ${annAgain.fingerprint}, but the store's key for Ann Example is ${ann.fingerprint}`);
     expect(impostorProblems(signers)).toEqual([
       `the custody log beside the image is signed by Ann Example with key ${annAgain.fingerprint}, but this case store's key for Ann Example is ${ann.fingerprint} (key ${short(annAgain.fingerprint)} is not theirs here)`,

@@ -87,6 +87,8 @@ export interface StoreComparison {
   reference?: CheckedEntry;
   problems: string[];
   notes: string[];
+  /** The store's log is a strict beginning of a sound copy beside the image: the store was rolled back. */
+  rollback?: { store: number; copy: number; copy_head: string };
 }
 
 /**
@@ -101,9 +103,14 @@ export function compareWithStore(
 ): StoreComparison {
   const problems: string[] = [];
   const notes: string[] = [];
-  for (const p of store.check.problems) problems.push(`the case store's custody log of case ${store.case} fails its check: ${p.message}`);
   const named = imageEntries(store.check.entries, evidence);
   const entry = entryForRecord(named, recordSha256);
+  const reference = entry ?? entryForRecord(named, undefined);
+  for (const p of store.check.problems) {
+    // Another entry signed after its key's revocation fails the log, not this image's entry.
+    if (p.revoked && p.entry !== reference?.seq) notes.push(`in the case store's log of case ${store.case}, ${p.message}`);
+    else problems.push(`the case store's custody log of case ${store.case} fails its check: ${p.message}`);
+  }
   const what = evidence.filter((x): x is string => typeof x === 'string' && x !== '');
   const label = [...new Set(what)].join(' / ') || 'this image';
   if (recordSha256 !== undefined && !entry) {
@@ -113,20 +120,30 @@ export function compareWithStore(
         : `the case store holds case ${store.case} but logged no acquisition or conversion of ${label}: this image and its record are not the ones exhibit logged`,
     );
   }
+  let rollback: StoreComparison['rollback'];
   if (folderLog) {
     const n = firstDifference(folderLog.lines, store.lines);
+    const counts = `the store has ${store.lines.length} entries (head ${store.check.head}), the copy ${folderLog.lines.length} (head ${folderLog.check.head})`;
     if (n !== undefined) {
       const impostors = folderLog.signers.filter((s) => s.store_key === 'different');
-      problems.push(
-        `the custody log beside the image is not a copy of the case store's log of case ${store.case}: ` +
-          (n > store.lines.length ? `it has ${folderLog.lines.length} entries, the store ${store.lines.length}` : `entry ${n} differs`) +
-          (impostors.length > 0 ? `; ${impostors.map((s) => `it is signed by ${s.examiner} with key ${s.fingerprint}, but the store's key for ${s.examiner} is ${s.store_fingerprints!.join(', ')}`).join('; ')}` : ''),
-      );
+      const sound = folderLog.check.problems.every((p) => p.revoked) && impostors.length === 0;
+      if (n > store.lines.length && sound) {
+        rollback = { store: store.lines.length, copy: folderLog.lines.length, copy_head: folderLog.check.head };
+        problems.push(
+          `ROLLBACK: the case store's log of case ${store.case} is older than the custody log beside the image, which begins with all of it and goes on: ${counts}; ` +
+            'the store was restored from an older state, or its latest entries were removed with their checkpoint',
+        );
+      } else {
+        problems.push(
+          `the custody log beside the image is not a copy of the case store's log of case ${store.case}: ` +
+            (n > store.lines.length ? `it has ${folderLog.lines.length} entries, the store ${store.lines.length}` : `the two part at entry ${n} (a FORK): ${counts}`) +
+            (impostors.length > 0 ? `; ${impostors.map((s) => `it is signed by ${s.examiner} with key ${s.fingerprint}, but the store's key for ${s.examiner} is ${s.store_fingerprints!.join(', ')}`).join('; ')}` : ''),
+        );
+      }
     }
   } else notes.push(`there is no custody log beside the image: checked against the case store's log of case ${store.case}`);
-  const reference = entry ?? entryForRecord(named, undefined);
   if (recordSha256 === undefined && reference) problems.push(`the acquisition record is missing: the case store's entry ${reference.seq} (case ${store.case}) logged one for ${label}`);
-  return { case: store.case, ...(entry ? { entry } : {}), ...(reference ? { reference } : {}), problems, notes };
+  return { case: store.case, ...(entry ? { entry } : {}), ...(reference ? { reference } : {}), problems, notes, ...(rollback ? { rollback } : {}) };
 }
 
 /** The first entry (1-based) where `copy` is not a prefix of `full`, or undefined when it is one. */

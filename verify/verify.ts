@@ -25,6 +25,9 @@ import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
+import { checkpointTextOf, trustFindings, type TrustRegister } from './trust.js';
+import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
+import type { X509Certificate } from 'node:crypto';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
 
@@ -52,7 +55,11 @@ export interface VerifyReport {
   units?: { kind: string; count: number };
   damage: DamagedUnit[];
   custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: SignerView[]; trusted_by: string };
-  store?: { case: string; entry?: number };
+  store?: { case: string; entry?: number; rolled_back?: { store: number; copy: number; copy_head: string } };
+  /** What the RFC 3161 token beside the checkpoint proves, when it checks. */
+  timestamp?: TokenFinding['proven'];
+  /** The trust register the signing keys were checked against (--trust), by file and SHA-256. */
+  trust?: { register: string; sha256: string };
   unverifiable_reason?: string;
   source?: { path: string; hashes: Digests; read_only_unchanged: boolean; read_only_method: string; unreadable_now: { first_sector: number; sectors: number; error: string }[]; recorded_unreadable: RecordedUnreadable };
   notes: string[];
@@ -77,6 +84,10 @@ export interface VerifyOptions {
   trustedKeys?: Map<string, PublicKey>;
   /** This machine's case store, when there is one: it is the reference for the cases it holds. */
   store?: StoreView;
+  /** The lab's trust register (--trust): every signing key must be in it, valid at the entry's time. */
+  trust?: TrustRegister;
+  /** The CA certificates of the lab's time-stamping authority (tsa.ca), to check the token beside the checkpoint. */
+  tsaCa?: readonly X509Certificate[];
   /** Hashes the verifier brings (--expect): they anchor the verdict like a signed entry. */
   expect?: Digests;
   inline?: boolean;
@@ -200,7 +211,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         keys: signers,
         trusted_by: o.trustedKeys ? 'the keys given with --key' : `the key files beside the log (${path.basename(folder.keysDir)}/)`,
       };
-      for (const p of folder.problems) problems.push(`custody log: ${p.message}`);
+      // An entry signed after its key's revocation fails the log; it fails this image only when it is the one that logs it.
+      const blocking = folder.problems.filter((p) => !p.revoked || p.entry === folderEntry?.seq);
+      for (const p of folder.problems) (blocking.includes(p) ? problems : notes).push(`custody log: ${p.message}`);
       if (rec && !folderEntry) {
         problems.push(
           named.length > 0
@@ -209,7 +222,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         );
       }
       if (!rec && folderEntry) problems.push(`the acquisition record is missing: custody log entry ${folderEntry.seq} logged one for ${fileEvidence} (SHA-256 ${String((folderEntry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
-      if (folderEntry && folder.problems.length === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
+      if (folderEntry && blocking.length === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
     }
 
     // The case store, when it holds the case: its own log is the reference, not the files beside the image.
@@ -219,12 +232,28 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       const s = compareWithStore(storeLog, folder ? { lines: folder.lines, check: folder, signers } : undefined, evidenceNames, recordSha);
       problems.push(...s.problems.filter((p) => !problems.includes(p)));
       notes.push(...s.notes);
-      report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}) };
+      report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}), ...(s.rollback ? { rolled_back: s.rollback } : {}) };
       if (s.reference) anchors.push({ entry: s.reference, from: `the case store's entry ${s.reference.seq} (case ${s.case})` });
     } else if (!o.trustedKeys) {
       for (const p of impostorProblems(signers)) problems.push(p);
     }
-    if (folder && !storeLog && !o.trustedKeys && folder.problems.length === 0) {
+    if (folder) {
+      const t = checkTokenBeside(folder.checkpoint, o.tsaCa);
+      if (t.problem) problems.push(t.problem);
+      if (t.note) notes.push(t.note);
+      if (t.proven) {
+        report.timestamp = t.proven;
+        if (report.store?.rolled_back) problems.push(`the time-stamp token proves the copy's ${t.proven.entries} entries existed at ${t.proven.time} (${t.proven.tsa}): the store was rolled back past that time`);
+      }
+    }
+    const signedLog = folder ?? storeLog?.check;
+    if (signedLog) {
+      const t = trustFindings(signedLog, folder ? checkpointTextOf(folder.checkpoint) : undefined, o.trust);
+      problems.push(...t.problems.map((p) => `custody log: ${p}`));
+      notes.push(...t.notes);
+      if (t.anchored) report.trust = t.anchored;
+    }
+    if (folder && !storeLog && !o.trustedKeys && !o.trust && folder.problems.length === 0) {
       notes.push(`the custody log's signatures were checked with the key files beside it: compare their fingerprints with the ones the examiners published, or give them with --key`);
     }
 

@@ -8,6 +8,8 @@ import { looksAlike } from '../../core/look-alike.js';
 import { checkCustodyFiles, findCustodyLog, readKeyFiles } from '../../verify/custody-files.js';
 import { compareWithStore, impostorProblems, logCase, signerViews, signerWords, type SignerView } from '../../verify/anchor.js';
 import { openStoreView } from '../store-view.js';
+import { checkpointTextOf, readTrustRegister, trustFindings } from '../../verify/trust.js';
+import { revocationNotes } from '../../core/custody-key-life.js';
 import { action, printJson } from '../action.js';
 import { requiredOption } from '../required.js';
 import { entryLine } from '../custody-text.js';
@@ -16,6 +18,9 @@ import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
 import { io } from '../io.js';
+import { stampCheckpoint, stampOrSay, tsaCertificates } from '../timestamp.js';
+import { checkTokenBeside, type TokenFinding } from '../../verify/timestamp-check.js';
+import { exhibitPaths } from '../../case-store/index.js';
 
 interface TransferFlags {
   from?: string;
@@ -110,11 +115,12 @@ export function custodyCommand(): Command {
   );
 
   cmd.addCommand(
-    action<{ json?: boolean; key: string[] }>(
+    action<{ json?: boolean; key: string[]; trust?: string }>(
       new Command('verify')
         .summary('check the custody log that travels with an image')
         .argument('<log>', 'the <evidence>.custody.jsonl file, or the folder that holds it')
         .option('--key <pem>', 'check the signatures with this public key instead of the key files beside the log (repeat for several)', (v: string, all: string[]) => [...all, v], [])
+        .option('--trust <register>', "the lab's trust register (exhibit key register export): every signing key must be in it, valid when it signed")
         .option('--json', 'print the entries and the check as JSON')
         .addHelpText(
           'after',
@@ -122,11 +128,13 @@ export function custodyCommand(): Command {
             'the log registers is one of the public keys beside it (<evidence>.keys/), or one given with --key. Needs no case store.\n' +
             'When this machine\'s case store holds the case, the log must also be a copy of the store\'s own log, and each\n' +
             'signer is shown with whether its key is the store\'s key for that name (a log signed with a look-alike key fails).\n' +
-            'Without a store, compare the key fingerprints it prints with the ones the examiners published.\n' +
+            'With --trust, every key that signed must be listed in the lab\'s trust register as that examiner\'s, issued before\n' +
+            'and not revoked or replaced by the time it signed; without it, the output says the keys are not anchored.\n' +
             'Exit code 4: the log does not check (the problems name the entries).',
         ),
       ([target], f) => {
         const trustedKeys = f.key.length > 0 ? readKeyFiles(f.key) : undefined;
+        const register = f.trust !== undefined ? readTrustRegister(f.trust) : undefined;
         const check = checkCustodyFiles(findCustodyLog(target!), trustedKeys ? { trustedKeys } : {});
         const store = openStoreView();
         try {
@@ -137,7 +145,12 @@ export function custodyCommand(): Command {
             : trustedKeys
               ? []
               : impostorProblems(signers);
-          return printCheck(`custody log ${check.log}`, { ...check, problems: [...check.problems, ...extra.map((message) => ({ message }))] }, f.json === true, signers);
+          const trust = trustFindings(check, checkpointTextOf(check.checkpoint), register);
+          const token = checkTokenBeside(check.checkpoint, tsaCertificates(exhibitPaths(io().env).configFile));
+          const problems = [...check.problems, ...extra.map((message) => ({ message })), ...trust.problems.map((message) => ({ message })), ...(token.problem ? [{ message: token.problem }] : [])];
+          const notes = [...trust.notes, ...(token.note ? [token.note] : [])];
+          if (token.proven) notes.push(`the time-stamp token proves the log's first ${token.proven.entries} entries existed at ${token.proven.time} (${token.proven.tsa}, serial ${token.proven.serial})`);
+          return printCheck(`custody log ${check.log}`, { ...check, problems }, f.json === true, signers, { notes, ...(trust.anchored ? { trust: trust.anchored } : {}), ...(token.proven ? { timestamp: token.proven } : {}) });
         } finally {
           store?.close();
         }
@@ -159,9 +172,41 @@ export function custodyCommand(): Command {
         const store = openStore();
         try {
           const c = store.getCase(caseNumber!.trim());
+          await stampOrSay(store, c);
           const out = await exportCustody(store, c, path.resolve(folder!), f.evidence!);
           if (f.json) printJson(out);
-          else io().stdout.write(`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}, ${out.keys.length} public key(s)\n`);
+          else io().stdout.write(`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}${out.token ? `, ${out.token}` : ''}, ${out.keys.length} public key(s)\n`);
+        } finally {
+          store.close();
+        }
+      },
+    ),
+  );
+  cmd.addCommand(
+    action<{ json?: boolean }>(
+      new Command('timestamp')
+        .summary("have a case's current checkpoint time-stamped (RFC 3161) by the lab's time-stamping authority")
+        .argument('<case>', 'the case number')
+        .option('--json', 'print the time and the token as JSON')
+        .addHelpText(
+          'after',
+          '\nNeeds tsa: {url: <address>, ca: <PEM file>} in config.yaml. exhibit asks for a token with every acquisition and\n' +
+            'custody export; when the authority could not be reached then, this fetches it. The token proves that the log, as\n' +
+            'its checkpoint covers it, existed at the stated time. Copy it beside the image with exhibit custody export.\n' +
+            'Check a token without exhibit:  openssl ts -verify -data EV-001.checkpoint -in EV-001.checkpoint.tsr -CAfile tsa-ca.pem',
+        ),
+      async ([caseNumber], f) => {
+        const store = openStore();
+        try {
+          const c = store.getCase(caseNumber!.trim());
+          const s = await stampCheckpoint(store, c);
+          if (!s) throw new ExhibitError('USAGE', `no time-stamping authority is configured: set tsa: {url: ..., ca: ...} in ${store.paths.configFile}`);
+          if (f.json) return printJson({ case: c.number, entries: s.entries, already: !s.facts, ...(s.facts ? { time: s.facts.time.toISOString(), tsa: s.facts.tsa, serial: s.facts.serial } : {}) });
+          io().stdout.write(
+            s.facts
+              ? `time-stamped case ${c.number}'s checkpoint (${s.entries} entries): ${s.facts.tsa} says it existed at ${s.facts.time.toISOString()} (token serial ${s.facts.serial})\n  copy it beside an image with: exhibit custody export ${c.number} <folder> -e <evidence>\n`
+              : `case ${c.number}'s checkpoint (${s.entries} entries) is already time-stamped\n`,
+          );
         } finally {
           store.close();
         }
@@ -171,11 +216,20 @@ export function custodyCommand(): Command {
   return cmd;
 }
 
-function printCheck(title: string, check: CustodyCheck, json: boolean, signers?: SignerView[]): number {
+interface CheckExtras {
+  notes: string[];
+  trust?: { register: string; sha256: string };
+  timestamp?: TokenFinding['proven'];
+}
+
+function printCheck(title: string, check: CustodyCheck, json: boolean, signers?: SignerView[], extras: CheckExtras = { notes: revocationNotes(check.entries, check.revocations) }): number {
   const ok = check.problems.length === 0;
   if (json) {
     printJson({
       verified: ok,
+      ...(extras.trust ? { trust_register: extras.trust } : {}),
+      ...(extras.timestamp ? { timestamp: extras.timestamp } : {}),
+      notes: extras.notes,
       entries: check.count,
       head: check.head,
       problems: check.problems,
@@ -194,6 +248,8 @@ function printCheck(title: string, check: CustodyCheck, json: boolean, signers?:
       lines.push(`  ${k.name}  ${fp}${s ? `  (${signerWords(s)})` : ''}`);
     }
   }
+  if (extras.trust) lines.push(`every signing key checked against the trust register ${extras.trust.register} (SHA-256 ${extras.trust.sha256})`);
+  for (const n of extras.notes) lines.push(`note: ${n}`);
   if (ok) lines.push(`checked: the chain is whole, all ${check.entries.reduce((n, e) => n + e.signatures.length, 0)} signatures are good, and the signed checkpoint covers all ${check.count} entries`);
   else {
     lines.push(`FAILED: ${check.problems.length} problem${check.problems.length === 1 ? '' : 's'}:`);

@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import fs from 'node:fs';
-import { checkExaminerName, createKey, findKey, listKeys } from '../../case-store/index.js';
+import { checkExaminerName, createKey, findKey, listKeys, type KeyRow } from '../../case-store/index.js';
 import { ExhibitError, describeSystemError } from '../../core/errors.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, openStore, openStoreForReading } from '../store.js';
 import { io } from '../io.js';
 import { requiredOption } from '../required.js';
+import { keyLifeCommands } from './key-life.js';
 
 export function keyCommand(): Command {
   const cmd = new Command('key').summary("examiners' signing keys").description(
@@ -56,7 +57,9 @@ export function keyCommand(): Command {
         if (rows.length === 0) return void io().stdout.write('no keys yet; make one with: exhibit key create --examiner <name>\n');
         for (const r of rows) {
           io().stdout.write(
-            `${r.examiner}\n  fingerprint ${r.fingerprint}\n  created ${r.created_utc}, private key ${r.private_file && fs.existsSync(r.private_file) ? `${r.private_file}${r.encrypted ? ' (encrypted)' : ''}` : 'not on this machine'}\n`,
+            `${r.examiner}\n  fingerprint ${r.fingerprint}\n  created ${r.created_utc}, private key ${r.private_file && fs.existsSync(r.private_file) ? `${r.private_file}${r.encrypted ? ' (encrypted)' : ''}` : 'not on this machine'}\n` +
+              (r.retired_utc ? `  replaced ${r.retired_utc}${r.replaced_by ? ` by ${r.replaced_by}` : ''}\n` : '') +
+              (r.revoked_utc ? `  REVOKED from ${r.revoked_effective_utc ?? r.revoked_utc}${r.revoked_reason ? `: ${r.revoked_reason}` : ''}\n` : ''),
           );
         }
       } finally {
@@ -88,9 +91,19 @@ export function keyCommand(): Command {
       },
     ),
   );
+  for (const c of keyLifeCommands()) cmd.addCommand(c);
   return cmd;
 }
 
-function keyJson(r: { examiner: string; fingerprint: string; public_pem: string; private_file: string | null; encrypted: number; created_utc: string }) {
-  return { examiner: r.examiner, fingerprint: r.fingerprint, public_key: r.public_pem, private_key_file: r.private_file, encrypted: r.encrypted === 1, created_utc: r.created_utc };
+function keyJson(r: KeyRow) {
+  return {
+    examiner: r.examiner,
+    fingerprint: r.fingerprint,
+    public_key: r.public_pem,
+    private_key_file: r.private_file,
+    encrypted: r.encrypted === 1,
+    created_utc: r.created_utc,
+    ...(r.retired_utc ? { replaced_utc: r.retired_utc, replaced_by: r.replaced_by } : {}),
+    ...(r.revoked_utc ? { revoked_utc: r.revoked_utc, revoked_effective_utc: r.revoked_effective_utc, revoked_reason: r.revoked_reason } : {}),
+  };
 }

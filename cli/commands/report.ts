@@ -12,6 +12,7 @@ import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore } from '../store.js';
 import { io } from '../io.js';
 import { requiredOption } from '../required.js';
+import { readTrustRegister } from '../../verify/trust.js';
 
 interface ReportFlags {
   out?: string;
@@ -19,6 +20,7 @@ interface ReportFlags {
   format: 'pdf' | 'jsonld';
   examiner?: string;
   passphraseFile?: string;
+  trust?: string;
   json?: boolean;
 }
 
@@ -39,6 +41,7 @@ export function reportCommand(version: string): Command {
       .option('--template <file>', `the report template (YAML); default ${defaultTemplatePath()}`)
       .addOption(new Option('--format <format>', 'pdf, or jsonld for CASE/UCO').choices(['pdf', 'jsonld']).default('pdf'))
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
+      .option('--trust <register>', "check every signing key against the lab's trust register first, and print the register's SHA-256 in the report")
       .option('--json', 'say what was written as JSON')
       .addHelpText(
         'after',
@@ -58,12 +61,13 @@ export function reportCommand(version: string): Command {
       const template = settled?.template;
       const out = path.resolve(f.out!);
       if (fs.existsSync(out)) throw new ExhibitError('OUTPUT_EXISTS', `${out} exists; exhibit never overwrites a report`);
+      const register = f.trust !== undefined ? readTrustRegister(f.trust) : undefined;
       const store = openStore();
       try {
         const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
         // Loaded here, not at startup: pdfkit and its fonts would cost every exhibit command 0.3 s.
         const [{ gatherReport }, { caseUcoJsonLd }, { renderPdf }] = await Promise.all([import('../../report/data.js'), import('../../report/jsonld.js'), import('../../report/pdf.js')]);
-        const data = gatherReport(store, caseNumber!.trim());
+        const data = gatherReport(store, caseNumber!.trim(), register);
         const jsonld = caseUcoJsonLd(data, version);
         const bytes = template ? (await renderPdf(data, template, jsonld, version, signer)).pdf : Buffer.from(jsonld, 'utf8');
         writeExclusive(out, bytes);

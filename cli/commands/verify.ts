@@ -1,11 +1,14 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { recordVerification } from '../../case-store/index.js';
-import { withCaseSigner } from '../store.js';
+import { recordRollbackSeen, recordVerification } from '../../case-store/index.js';
+import { openStore, withCaseSigner } from '../store.js';
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import { readKeyFiles } from '../../verify/custody-files.js';
 import { signerWords } from '../../verify/anchor.js';
+import { readTrustRegister } from '../../verify/trust.js';
+import { exhibitPaths } from '../../case-store/index.js';
+import { tsaCertificates } from '../timestamp.js';
 import { openStoreView, parseExpected } from '../store-view.js';
 import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
 import { rehashSource } from '../../source/rehash-source.js';
@@ -26,6 +29,7 @@ interface VerifyFlags {
   source?: string;
   allowMounted?: boolean;
   key: string[];
+  trust?: string;
   expect: string[];
   record: boolean;
   examiner?: string;
@@ -49,6 +53,7 @@ export function verifyCommand(): Command {
       .option('--source <device|file>', 'also read the source again (read-only, with the same proof as acquire) and compare its hashes with the record')
       .option('--allow-mounted', 'with --source: read it although a file system on it is mounted read-write')
       .option('--key <pem>', "check the custody log's signatures with this public key instead of the key files beside it (repeat for several)", (v: string, all: string[]) => [...all, v], [])
+      .option('--trust <register>', "the lab's trust register (exhibit key register export): every key that signed the custody log must be in it, valid when it signed")
       .option('--expect <algorithm:hex>', 'a hash the media must have, from a report you trust (e.g. sha256:9f86d0...); repeat for several', (v: string, all: string[]) => [...all, v], [])
       .option('--no-record', 'do not log the verification in the case store (read-only use)')
       .option('-x, --examiner <name>', 'who verifies (signs the entry in the case store, when the case is there)')
@@ -63,6 +68,11 @@ export function verifyCommand(): Command {
           'can rewrite its record. Another tool\'s E01 or Ex01 with no record is checked against the hash it stores, as ewfverify does.\n' +
           'When this machine\'s case store holds the case, the image is checked against the store\'s log and keys, whatever\n' +
           'the files beside the image say; each signer\'s fingerprint is printed with whether it is the store\'s key for that name.\n' +
+          'With --trust <register> (the lab\'s trust register: exhibit key register export), every key that signed must be listed\n' +
+          'as that examiner\'s and valid when it signed; without it, the output says the keys are not anchored.\n' +
+          'With tsa: {url, ca} in config.yaml, the RFC 3161 token beside the checkpoint (<evidence>.checkpoint.tsr) is checked\n' +
+          'and the time it proves printed; a token that fails fails the verification. A custody log beside the image that goes\n' +
+          'on past the store\'s is reported as a ROLLBACK of the store, one that parts from it as a FORK, with both counts and heads.\n' +
           'Exit code 4: failed or unverifiable.\n\n' +
           'When this machine\'s case store holds the case, the verification is added to its custody log, signed by\n' +
           '--examiner (or EXHIBIT_EXAMINER); --no-record leaves the store untouched.\n\n' +
@@ -78,6 +88,8 @@ export function verifyCommand(): Command {
           target: target!,
           ...(f.hash ? { algorithms: parseHashList(f.hash) } : {}),
           ...(f.key.length > 0 ? { trustedKeys: readKeyFiles(f.key) } : {}),
+          ...(f.trust !== undefined ? { trust: readTrustRegister(f.trust) } : {}),
+          ...tsaOption(),
           ...(Object.keys(expect).length > 0 ? { expect } : {}),
           ...(store ? { store: store.view } : {}),
           signal: stop.signal,
@@ -119,10 +131,28 @@ export function verifyCommand(): Command {
   );
 }
 
+/** The TSA's CA certificates from config.yaml, to check the token beside a checkpoint. */
+function tsaOption(): { tsaCa?: NonNullable<ReturnType<typeof tsaCertificates>> } {
+  const ca = tsaCertificates(exhibitPaths(io().env).configFile);
+  return ca ? { tsaCa: ca } : {};
+}
+
 /** Add the verification to the case's custody log, when this machine's store holds the case. */
 function logVerification(r: VerifyReport, f: VerifyFlags): { case: string; entry: number; examiner: string } | undefined {
   const rec = r.record;
   if (!rec) return undefined;
+  if (r.store?.rolled_back) {
+    const rb = r.store.rolled_back;
+    const store = openStore();
+    try {
+      const c = store.findCase(r.store.case);
+      if (c) recordRollbackSeen(store, c, rb.copy, rb.copy_head, r.custody?.log ?? r.target);
+    } finally {
+      store.close();
+    }
+    info(`not logged in case ${r.store.case}'s custody log: the case store was rolled back, and an entry added to it now would fork the log; exhibit adds nothing to the case until its latest state is restored`);
+    return undefined;
+  }
   return withCaseSigner(rec.case, f.examiner, f.passphraseFile, 'verified', (store, c, signer) => {
     const seq = recordVerification(store, c.number, rec.evidence, signer, {
       result: r.verdict,
@@ -158,6 +188,8 @@ function reportText(r: VerifyReport): string {
     for (const k of c.keys) out.push(`          signed by ${k.examiner}  ${k.fingerprint}  (${signerWords(k)})`);
     out.push(`          signatures checked with ${c.trusted_by}`);
   }
+  if (r.timestamp) out.push(`  time    ${path.basename(r.timestamp.file)}: the log's first ${r.timestamp.entries} entries existed at ${r.timestamp.time} (RFC 3161 token by ${r.timestamp.tsa}, serial ${r.timestamp.serial})`);
+  if (r.trust) out.push(`  keys    every signing key checked against the trust register ${r.trust.register} (SHA-256 ${r.trust.sha256})`);
   if (r.store) out.push(`  store   case ${r.store.case} in this case store: ${r.store.entry ? `the record is the one logged in its entry ${r.store.entry}` : 'no entry of it logs this record'}`);
   if (r.source) {
     out.push(`  source  ${r.source.path}, read again (${r.source.read_only_unchanged ? 'unchanged while read' : 'CHANGED while read'}):`);

@@ -22,16 +22,16 @@ export async function removeAtomicLeftovers(dir: string, targets: readonly strin
 }
 
 /**
- * Write `text` to `target` atomically: a temporary file in the same folder,
+ * Write `text` (or bytes) to `target` atomically: a temporary file in the same folder,
  * fsync, rename over nothing (refuses if `target` exists unless `replace`),
  * then fsync the folder.
  */
-export async function writeFileAtomic(target: string, text: string, replace = false): Promise<void> {
+export async function writeFileAtomic(target: string, text: string | Uint8Array, replace = false): Promise<void> {
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.tmp`);
   const h = await fs.open(tmp, 'wx', EVIDENCE_FILE_MODE);
   try {
-    await h.writeFile(text, 'utf8');
+    await (typeof text === 'string' ? h.writeFile(text, 'utf8') : h.writeFile(text));
     await h.sync();
   } catch (err) {
     await h.close();

@@ -1,0 +1,126 @@
+/** exhibit key rotate / revoke / register export: a key's life after it is made, and the lab's trust register. */
+import { Command } from 'commander';
+import fs from 'node:fs';
+import { listKeys, revokeKey, rotateKey, type KeyChange } from '../../case-store/index.js';
+import { checkText } from '../../core/text.js';
+import { ExhibitError, describeSystemError } from '../../core/errors.js';
+import { registerText } from '../../core/trust-register.js';
+import { loadConfig } from '../../case-store/index.js';
+import { action, printJson } from '../action.js';
+import { readPassphrase } from '../passphrase.js';
+import { examinerName, openStore, openStoreForReading } from '../store.js';
+import { io } from '../io.js';
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function logged(change: KeyChange): string {
+  return change.cases.length === 0 ? 'no case log holds the key yet' : `logged in ${change.cases.map((c) => `case ${c.case} (entry ${c.entry})`).join(', ')}`;
+}
+
+export function keyLifeCommands(): Command[] {
+  const rotate = action<{ examiner?: string; passphraseFile?: string; newPassphraseFile?: string; json?: boolean }>(
+    new Command('rotate')
+      .summary("replace an examiner's key with a new one, signed over by both")
+      .option('-x, --examiner <name>', 'whose key')
+      .option('--passphrase-file <file>', "the current key's passphrase, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
+      .option('--new-passphrase-file <file>', 'protect the new key with this passphrase (or EXHIBIT_NEW_PASSPHRASE)')
+      .option('--json', 'print the new key and the entries as JSON')
+      .addHelpText(
+        'after',
+        '\nMakes a new key and logs "key rotated" in every case the old key appears in, signed by the old key and the new,\n' +
+          'so a log checks across the change. The old key signs nothing after it; what it signed before stays valid.\n' +
+          'Publish the new fingerprint (exhibit key register export).\n\nExample:\n  exhibit key rotate -x "J. Doe"',
+      ),
+    (_a, f) => {
+      const examiner = examinerName(f.examiner, 'whose key it is');
+      const store = openStore();
+      try {
+        const r = rotateKey(store, examiner, readPassphrase(f.passphraseFile), readPassphrase(f.newPassphraseFile, 'EXHIBIT_NEW_PASSPHRASE'));
+        if (f.json) return printJson({ examiner: r.key.examiner, old_fingerprint: r.old.fingerprint, fingerprint: r.key.fingerprint, private_key_file: r.key.private_file, logged: r.cases });
+        io().stdout.write(`rotated the key of ${r.key.examiner}\n  old ${r.old.fingerprint} (signs nothing from now on)\n  new ${r.key.fingerprint}\n  private key ${r.key.private_file}\n  ${logged(r)}\n`);
+      } finally {
+        store.close();
+      }
+    },
+  );
+  const revoke = action<{ reason?: string; effective?: string; passphraseFile?: string; json?: boolean }>(
+    new Command('revoke')
+      .summary('revoke a key: its signatures from a given time on no longer count')
+      .argument('<fingerprint>', 'the key (64 hex digits; see exhibit key list)')
+      .option('--reason <text>', 'why, e.g. "laptop stolen" (required)')
+      .option('--effective <time>', 'from when its signatures no longer count, ISO 8601 with a zone (e.g. 2026-11-20T08:00:00Z); default now')
+      .option('--passphrase-file <file>', "the passphrase of the key that signs the revocation (or EXHIBIT_PASSPHRASE)")
+      .option('--json', 'print the key and the entries as JSON')
+      .addHelpText(
+        'after',
+        '\nLogs "key revoked" in every case the key appears in, signed by the key itself (or, for a key rotated away, by its\n' +
+          "examiner's current key). Entries it signed at or after the effective time then fail every check; earlier ones\n" +
+          'stay valid, and checks say the key was revoked later. The examiner needs a new key (exhibit key create).\n\n' +
+          'Example:\n  exhibit key revoke 3f1c...e9 --reason "laptop stolen" --effective 2026-11-20T08:00:00Z',
+      ),
+    ([fingerprint], f) => {
+      const fp = fingerprint!.trim().toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(fp)) throw new ExhibitError('USAGE', `"${fingerprint}" is not a key fingerprint (64 hex digits)`, { hints: ['list them with: exhibit key list'] });
+      if (!f.reason?.trim()) throw new ExhibitError('USAGE', 'required option --reason not given: say why the key is revoked');
+      checkText('--reason', f.reason, 1000);
+      let effective: Date | undefined;
+      if (f.effective !== undefined) {
+        if (!ISO_TIME.test(f.effective.trim()) || !Number.isFinite(Date.parse(f.effective))) {
+          throw new ExhibitError('USAGE', `--effective "${f.effective}" is not a time in ISO 8601 with a zone`, { hints: ['e.g. 2026-11-20T08:00:00Z or 2026-11-20T09:00:00+01:00'] });
+        }
+        effective = new Date(Date.parse(f.effective));
+      }
+      const store = openStore();
+      try {
+        const r = revokeKey(store, fp, f.reason.trim(), effective, readPassphrase(f.passphraseFile));
+        if (f.json) return printJson({ examiner: r.key.examiner, fingerprint: r.key.fingerprint, effective_utc: r.key.revoked_effective_utc, reason: r.key.revoked_reason, logged: r.cases });
+        io().stdout.write(`revoked key ${r.key.fingerprint} of ${r.key.examiner} from ${r.key.revoked_effective_utc}\n  ${logged(r)}\n  ${r.key.examiner} needs a new key to sign again: exhibit key create -x "${r.key.examiner}"\n`);
+      } finally {
+        store.close();
+      }
+    },
+  );
+  const register = new Command('register').summary("the lab's trust register of examiners' keys");
+  register.addCommand(
+    action<{ out?: string; lab?: string; json?: boolean }>(
+      new Command('export')
+        .summary('write the trust register: every key of this store, with when it was issued, replaced or revoked')
+        .option('-o, --out <file>', 'write it to <file> (never overwrites) instead of printing it')
+        .option('--lab <name>', 'the lab named in its heading (default: report.organisation.name from config.yaml)')
+        .addHelpText(
+          'after',
+          '\nPublish the register outside any one case (the lab\'s website, a signed letter); examiners and courts check\n' +
+            'custody logs against it with exhibit verify --trust <file> and exhibit custody verify --trust <file>.\n\n' +
+            'Example:\n  exhibit key register export -o lab-keys.yaml',
+        ),
+      (_a, f) => {
+        const store = openStoreForReading();
+        let text: string;
+        try {
+          const lab = f.lab?.trim() || loadConfig(store.paths.configFile).organisation?.name || 'this lab';
+          checkText('--lab', lab, 300);
+          text = registerText(
+            listKeys(store).map((k) => ({
+              examiner: k.examiner,
+              fingerprint: k.fingerprint,
+              issued: k.created_utc,
+              ...(k.retired_utc ? { replaced: k.retired_utc, ...(k.replaced_by ? { replaced_by: k.replaced_by } : {}) } : {}),
+              ...(k.revoked_effective_utc ? { revoked: k.revoked_effective_utc, ...(k.revoked_reason ? { reason: k.revoked_reason } : {}) } : {}),
+              public_key: k.public_pem,
+            })),
+            lab,
+          );
+        } finally {
+          store.close();
+        }
+        if (!f.out) return void io().stdout.write(text);
+        try {
+          fs.writeFileSync(f.out, text, { flag: 'wx' });
+        } catch (err) {
+          throw new ExhibitError((err as { code?: string }).code === 'EEXIST' ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot write ${f.out}: ${describeSystemError(err)}`, { cause: err });
+        }
+      },
+    ),
+  );
+  return [rotate, revoke, register];
+}

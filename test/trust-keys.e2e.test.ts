@@ -1,0 +1,213 @@
+/**
+ * Anchored keys (issue 20): a lab's trust register, key rotation and key revocation, each through
+ * the real commands. A folder re-signed with an attacker's key under the same examiner's name fails
+ * with --trust even where no case store knows the case; a rotated key's entries verify across the
+ * rotation; a revoked key's later entries fail and its earlier ones stand.
+ */
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSourceFile, run, type RunResult, tempDir } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
+
+const work = tempDir('exhibit-trust-');
+const lab = path.join(work, 'lab-home');
+const attacker = path.join(work, 'attacker-home');
+const nowhere = path.join(work, 'no-store-home');
+const src = path.join(work, 'disk.bin');
+const as = (home: string, args: string[]): RunResult => run(args, { env: { EXHIBIT_HOME: home } });
+const json = (r: RunResult): any => JSON.parse(r.stdout);
+const keyOf = (folder: string, evidence: string): string[] => fs.readdirSync(path.join(folder, `${evidence}.keys`)).map((n) => n.replace(/\.pem$/, ''));
+const acquire = (home: string, out: string, evidence: string, caseNumber = 'CASE-20'): void => {
+  const r = as(home, ['acquire', src, '-o', out, '-f', 'raw', '-c', caseNumber, '-e', evidence, '-x', 'J. Doe']);
+  expect(r.code, r.stderr).toBe(0);
+};
+
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+beforeAll(() => makeSourceFile(src, 1024 * 1024, 20));
+
+describe('the trust register', () => {
+  const register = path.join(work, 'lab-keys.yaml');
+  beforeAll(() => {
+    acquire(lab, path.join(work, 'genuine'), 'EV-001');
+    acquire(attacker, path.join(work, 'forged'), 'EV-001'); // the same command, under a home of the attacker's
+    const r = as(lab, ['key', 'register', 'export', '-o', register]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('is exported with every key, its examiner and when it was issued, and is never overwritten', () => {
+    const text = fs.readFileSync(register, 'utf8');
+    expect(text).toContain('exhibit_trust_register: 1');
+    expect(text).toContain(keyOf(path.join(work, 'genuine'), 'EV-001')[0]);
+    expect(text).toMatch(/examiner: J\. Doe/);
+    expect(text).toMatch(/issued: "?\d{4}-\d{2}-\d{2}T/);
+    const again = as(lab, ['key', 'register', 'export', '-o', register]);
+    expect(again.code).toBe(1);
+    expectOneLineError(again.stderr, /cannot write .*lab-keys\.yaml/);
+  });
+
+  it('fails a folder re-signed with an attacker\'s key under the same name, naming the unknown fingerprint, with no store to help', () => {
+    const forgedFp = keyOf(path.join(work, 'forged'), 'EV-001')[0]!;
+    for (const args of [['verify', path.join(work, 'forged'), '--trust', register], ['custody', 'verify', path.join(work, 'forged'), '--trust', register]]) {
+      const v = as(nowhere, args);
+      expect(v.code, v.stdout).toBe(4);
+      expect(v.stdout).toContain(`with key ${forgedFp}, which the trust register ${register} does not list`);
+      expect(v.stdout).not.toMatch(/^VERIFIED/m);
+    }
+    // Without --trust the same folder checks by its own keys, and the output says plainly the keys are not anchored.
+    const loose = as(nowhere, ['verify', path.join(work, 'forged')]);
+    expect(loose.code).toBe(0);
+    expect(loose.stdout).toContain(`the signing keys are not anchored: no trust register was given (--trust)`);
+    expect(loose.stdout).toContain(forgedFp);
+  });
+
+  it('passes the genuine folder and prints the register\'s SHA-256', () => {
+    const v = as(nowhere, ['verify', path.join(work, 'genuine'), '--trust', register]);
+    expect(v.code, v.stdout).toBe(0);
+    const digest = crypto.createHash('sha256').update(fs.readFileSync(register)).digest('hex');
+    expect(v.stdout).toContain(`every signing key checked against the trust register ${register} (SHA-256 ${digest})`);
+    expect(v.stdout).not.toContain('not anchored');
+  });
+
+  it('refuses a register that is not one with a usage error', () => {
+    const bad = path.join(work, 'bad-register.yaml');
+    fs.writeFileSync(bad, 'keys: 3\n');
+    const v = as(nowhere, ['verify', path.join(work, 'genuine'), '--trust', bad]);
+    expect(v.code).toBe(2);
+    expectOneLineError(v.stderr, /the trust register .*bad-register\.yaml is not an exhibit trust register/);
+  });
+});
+
+describe('rotation', () => {
+  const home = path.join(work, 'rotate-home');
+  const before = path.join(work, 'rotate-register-before.yaml');
+  const after = path.join(work, 'rotate-register-after.yaml');
+  let oldFp = '';
+  let newFp = '';
+  beforeAll(() => {
+    acquire(home, path.join(work, 'rot-1'), 'EV-001');
+    expect(as(home, ['key', 'register', 'export', '-o', before]).code).toBe(0);
+    const r = as(home, ['key', 'rotate', '-x', 'J. Doe', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    ({ old_fingerprint: oldFp, fingerprint: newFp } = json(r));
+    expect(json(r).logged).toEqual([{ case: 'CASE-20', entry: 5 }]);
+    acquire(home, path.join(work, 'rot-2'), 'EV-002');
+    expect(as(home, ['key', 'register', 'export', '-o', after]).code).toBe(0);
+  });
+
+  it('logs key.rotated signed by the old key and the new, and the log checks across it', () => {
+    const log = json(as(home, ['custody', 'log', 'CASE-20', '--json']));
+    expect(log.verified).toBe(true);
+    const rotated = log.log.find((e: { kind: string }) => e.kind === 'key.rotated');
+    expect(rotated.signatures.map((s: { key: string }) => s.key)).toEqual([oldFp, newFp]);
+    const later = log.log.filter((e: { seq: number }) => e.seq > rotated.seq);
+    expect(later.length).toBeGreaterThan(0);
+    expect(later.every((e: { actor: { key: string } }) => e.actor.key === newFp)).toBe(true);
+    expect(log.log.some((e: { kind: string }) => e.kind === 'key.registered' && e !== log.log[0])).toBe(false);
+  });
+
+  it('verifies the images before and after the rotation, with the store and with the register alone', () => {
+    expect(as(home, ['custody', 'export', 'CASE-20', path.join(work, 'rot-1'), '-e', 'EV-001']).code).toBe(0);
+    for (const folder of ['rot-1', 'rot-2']) {
+      const v = as(home, ['verify', path.join(work, folder), '--no-record', '--trust', after]);
+      expect(v.code, v.stdout).toBe(0);
+      const c = as(nowhere, ['custody', 'verify', path.join(work, folder), '--trust', after]);
+      expect(c.code, c.stdout).toBe(0);
+    }
+    // A register published before the rotation does not know the new key: named, and it fails.
+    const old = as(nowhere, ['custody', 'verify', path.join(work, 'rot-2'), '--trust', before]);
+    expect(old.code).toBe(4);
+    expect(old.stdout).toContain(`with key ${newFp}, which the trust register ${before} does not list`);
+  });
+
+  it('puts the register\'s SHA-256 in the custody report, and refuses a report against a register that lacks a signing key', () => {
+    const pdf = path.join(work, 'rotate-report.pdf');
+    const r = as(home, ['report', 'CASE-20', '--out', pdf, '-x', 'J. Doe', '--trust', after]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = spawnSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    const digest = crypto.createHash('sha256').update(fs.readFileSync(after)).digest('hex');
+    expect(text).toContain(`Trust register ${after}`);
+    expect(text).toContain(digest.match(/.{8}/g)!.join(' '));
+    expect(text).toContain('key rotated');
+    const refused = as(home, ['report', 'CASE-20', '--out', path.join(work, 'refused.pdf'), '-x', 'J. Doe', '--trust', before]);
+    expect(refused.code).toBe(4);
+    expectOneLineError(refused.stderr, new RegExp(`with key ${newFp}, which the trust register .* does not list`));
+    expect(fs.existsSync(path.join(work, 'refused.pdf'))).toBe(false);
+  });
+
+  it('lists both keys, the old one as replaced', () => {
+    const keys = json(as(home, ['key', 'list', '--json']));
+    expect(keys.map((k: { fingerprint: string }) => k.fingerprint).sort()).toEqual([oldFp, newFp].sort());
+    expect(keys.find((k: { fingerprint: string }) => k.fingerprint === oldFp).replaced_by).toBe(newFp);
+  });
+});
+
+describe('revocation', () => {
+  const home = path.join(work, 'revoke-home');
+  let fp = '';
+  let between = '';
+  beforeAll(async () => {
+    acquire(home, path.join(work, 'rev-1'), 'EV-001');
+    fp = keyOf(path.join(work, 'rev-1'), 'EV-001')[0]!;
+    await new Promise((r) => setTimeout(r, 20));
+    between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    acquire(home, path.join(work, 'rev-2'), 'EV-002');
+    const r = as(home, ['key', 'revoke', fp, '--reason', 'laptop stolen', '--effective', between]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`revoked key ${fp} of J. Doe from ${between}`);
+    for (const [folder, ev] of [['rev-1', 'EV-001'], ['rev-2', 'EV-002']]) expect(as(home, ['custody', 'export', 'CASE-20', path.join(work, folder!), '-e', ev!]).code).toBe(0);
+  });
+
+  it('fails the entries signed after the effective time, naming them, and keeps the earlier ones', () => {
+    const log = as(home, ['custody', 'log', 'CASE-20']);
+    expect(log.code).toBe(4);
+    expect(log.stdout).toMatch(/entry 5: signed by J\. Doe with key [0-9a-f]{16} at .*after that key was revoked \(from .*entry 7: laptop stolen\)/);
+    expect(log.stdout).toMatch(/entry 6: signed by J\. Doe .*after that key was revoked/);
+    expect(log.stdout).not.toMatch(/entry [1-4]: signed/);
+    expect(log.stdout).toMatch(/was revoked later .*the 4 entries it signed before then stay valid/);
+  });
+
+  it('verifies the image logged before the revocation took effect, saying the key was revoked later, and fails the one after', () => {
+    const early = as(home, ['verify', path.join(work, 'rev-1'), '--no-record']);
+    expect(early.code, early.stdout).toBe(0);
+    expect(early.stdout).toMatch(/note: key [0-9a-f]{64} of J\. Doe was revoked later/);
+    const late = as(home, ['verify', path.join(work, 'rev-2'), '--no-record']);
+    expect(late.code).toBe(4);
+    expect(late.stdout).toMatch(/entry 6: signed by J\. Doe .*after that key was revoked/);
+  });
+
+  it('is in the register, which then fails the later entry on its own', () => {
+    const reg = path.join(work, 'revoke-register.yaml');
+    expect(as(home, ['key', 'register', 'export', '-o', reg]).code).toBe(0);
+    expect(fs.readFileSync(reg, 'utf8')).toMatch(/revoked: "?\d{4}-/);
+    const late = as(nowhere, ['custody', 'verify', path.join(work, 'rev-2'), '--trust', reg]);
+    expect(late.code).toBe(4);
+    expect(late.stdout).toContain(`after the trust register ${reg} says it was revoked`);
+  });
+
+  it('lets the examiner sign again only with a new key, which the log registers without complaint', () => {
+    acquire(home, path.join(work, 'rev-3'), 'EV-003');
+    const keys = json(as(home, ['key', 'list', '--json']));
+    expect(keys).toHaveLength(2);
+    expect(keys.find((k: { fingerprint: string }) => k.fingerprint === fp).revoked_reason).toBe('laptop stolen');
+    const log = json(as(home, ['custody', 'log', 'CASE-20', '--json']));
+    expect(log.problems.every((p: { message: string }) => /after that key was revoked/.test(p.message))).toBe(true);
+    const v = as(home, ['verify', path.join(work, 'rev-3'), '--no-record']);
+    expect(v.code, v.stdout).toBe(0);
+  });
+
+  it('refuses a bad fingerprint, a missing reason and a future time as usage errors', () => {
+    expect(as(home, ['key', 'revoke', 'abc', '--reason', 'x']).code).toBe(2);
+    expect(as(home, ['key', 'revoke', fp, '--reason', 'x']).code).toBe(2); // already revoked
+    const later = as(home, ['key', 'revoke', '0'.repeat(64), '--reason', 'x']);
+    expect(later.code).toBe(1);
+    const future = as(home, ['key', 'revoke', keyOf(path.join(work, 'rev-3'), 'EV-003').find((k) => k !== fp)!, '--reason', 'x', '--effective', '2999-01-01T00:00:00Z']);
+    expect(future.code).toBe(2);
+    expectOneLineError(future.stderr, /--effective is in the future/);
+    const noReason = as(home, ['key', 'revoke', fp]);
+    expect(noReason.code).toBe(2);
+  });
+});

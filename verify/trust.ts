@@ -1,0 +1,54 @@
+/**
+ * Whether the keys that signed a custody log are the right people's: checked against a lab's trust
+ * register (--trust) when one is given; otherwise said plainly that they are not anchored. Keys the
+ * log itself revokes later are named, with what stays valid.
+ */
+import fs from 'node:fs';
+import type { CheckedEntry, CustodyCheck } from '../core/custody-check.js';
+import { revocationNotes } from '../core/custody-key-life.js';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { readInputSync } from '../core/input-file.js';
+import { checkAgainstRegister, parseTrustRegister, registerNotes, type TrustRegister } from '../core/trust-register.js';
+
+export type { TrustRegister };
+
+/** Read --trust <register>; a register that cannot be read or is not one is a usage error (exit 2). */
+export function readTrustRegister(file: string): TrustRegister {
+  let bytes: Buffer;
+  try {
+    bytes = readInputSync(file, { code: 'USAGE' });
+  } catch (err) {
+    if (err instanceof ExhibitError) throw err;
+    throw new ExhibitError('USAGE', `cannot read the trust register ${file}: ${describeSystemError(err)}`, { cause: err });
+  }
+  return parseTrustRegister(bytes, file);
+}
+
+export interface TrustFindings {
+  problems: string[];
+  notes: string[];
+  /** What the output says about the keys: anchored by which register, or not anchored. */
+  anchored: { register: string; sha256: string } | undefined;
+}
+
+/** The signers of `entries` (and the checkpoint) against the register, or the plain statement that they are not anchored. */
+export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations' | 'keys'>, checkpoint: string | undefined, register: TrustRegister | undefined): TrustFindings {
+  const notes = revocationNotes(check.entries, check.revocations);
+  if (!register) {
+    const fps = [...check.keys].map(([fp, k]) => `${k.name} ${fp}`);
+    if (fps.length > 0) notes.push(`the signing keys are not anchored: no trust register was given (--trust); compare these fingerprints with the ones the lab published: ${fps.join('; ')}`);
+    return { problems: [], notes, anchored: undefined };
+  }
+  const problems = checkAgainstRegister(check.entries as CheckedEntry[], checkpoint, register).map((p) => p.message);
+  for (const n of registerNotes(check.entries, register)) if (!notes.some((x) => x.startsWith(n.slice(0, 80)))) notes.push(n);
+  return { problems, notes, anchored: { register: register.file, sha256: register.sha256 } };
+}
+
+/** The checkpoint's text beside a log, when it can be read. */
+export function checkpointTextOf(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
