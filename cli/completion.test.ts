@@ -23,7 +23,7 @@ describe.skipIf(!have('bash'))(because('exhibit completion bash', have('bash') ?
     expect(bashCompletes('exhibit ')).toEqual(program.commands.map((c) => c.name()));
     expect(bashCompletes('exhibit cu')).toEqual(['custody']);
     expect(bashCompletes('exhibit c')).toEqual(['convert', 'clone', 'case', 'custody', 'completion']);
-    expect(bashCompletes('exhibit custody ')).toEqual(['transfer', 'log', 'verify', 'export']);
+    expect(bashCompletes('exhibit custody ')).toEqual(['transfer', 'log', 'verify', 'export', 'timestamp']);
   });
   it("completes a command's options, and an option's choices", () => {
     expect(bashCompletes('exhibit acquire --fo')).toEqual(['--format']);
@@ -45,7 +45,7 @@ describe('exhibit completion zsh', () => {
   const script = completionScript(buildProgram('0.0.0'), 'zsh');
   it('holds every command and option, with their descriptions', () => {
     expect(script.startsWith('#compdef exhibit\n')).toBe(true);
-    expect(script).toContain("'custody') printf '%s\\n' 'transfer log verify export' ;;");
+    expect(script).toContain("'custody') printf '%s\\n' 'transfer log verify export timestamp' ;;");
     expect(script).toContain('acquire:image a drive or file, read-only, with in-stream hashes');
     expect(script).toMatch(/'acquire -f'\|'acquire --format'\) printf '%s\\n' 'raw split-raw e01 zst' ;;/);
     expect(script).toContain('compdef _exhibit exhibit');
@@ -68,7 +68,7 @@ describe('exhibit completion zsh', () => {
   it.skipIf(noZsh !== undefined)(because('completes commands with their summaries, options, choices and file names in zsh', noZsh), () => {
     expect(zshOffers('exhibit ')).toMatch(/^described: acquire:image a drive or file, read-only, with in-stream hashes\|convert:/);
     expect(zshOffers('exhibit custody ')).toBe(
-      "described: transfer:record that an evidence item changed hands|log:print a case's custody log, checked|verify:check the custody log that travels with an image|export:copy a case's custody log, checkpoint and public keys into an evidence folder",
+      "described: transfer:record that an evidence item changed hands|log:print a case's custody log, checked|verify:check the custody log that travels with an image|export:copy a case's custody log, checkpoint and public keys into an evidence folder|timestamp:have a case's current checkpoint time-stamped (RFC 3161) by the lab's time-stamping authority",
     );
     expect(zshOffers('exhibit acquire --format ')).toBe('values: raw split-raw e01 zst');
     expect(zshOffers('exhibit acquire -o custody --ca')).toMatch(/^described: -o:folder for the image .*\|--case:case number/);

@@ -94,7 +94,7 @@ describe('required options', () => {
   });
   it('are reported together by every command that has them', async () => {
     const cases: [string[], string][] = [
-      [['convert'], 'missing the image (the source image\'s first file: .raw, .001, .E01 or .zst) and the required options --to <format>, --out <dir>'],
+      [['convert'], 'missing the image (the source image\'s first file: .raw, .001, .E01, .Ex01, .aff4 or .zst) and the required options --to <format>, --out <dir>'],
       [['convert', 'x.E01', '-o', 'out'], 'missing the required option --to <format>'],
       [['clone', 'a', 'b'], 'missing the required options --record <file>, --examiner <name> (or EXHIBIT_EXAMINER)'],
       [['report', '17'], 'missing the required options --out <file>, --examiner <name> (or EXHIBIT_EXAMINER)'],
@@ -103,7 +103,7 @@ describe('required options', () => {
       [['case', 'open', '17'], 'missing the required option --examiner <name> (or EXHIBIT_EXAMINER)'],
       [['key', 'create'], 'missing the required option --examiner <name> (or EXHIBIT_EXAMINER)'],
       [['evidence', 'add', '17'], 'missing the number (the evidence number, e.g. EV-001 (also the name of its image files)) and the required option --examiner <name> (or EXHIBIT_EXAMINER)'],
-      [['verify'], 'missing the target (the image (.raw, .001, .E01, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them)'],
+      [['verify'], 'missing the target (the image (.raw, .001, .E01, .Ex01, .aff4, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them)'],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);

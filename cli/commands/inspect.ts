@@ -29,7 +29,7 @@ export function inspectCommand(): Command {
           'file system guessed from its signature; the unallocated gaps; and, for an ATA drive, hidden areas (HPA/DCO, through hdparm). ' +
           'Damaged or hostile tables give findings, never a crash.',
       )
-      .argument('<target>', 'a drive (/dev/sdb) or an image (.raw, .001, .E01, .Ex01, .zst)')
+      .argument('<target>', 'a drive (/dev/sdb) or an image (.raw, .001, .E01, .Ex01, .aff4, .zst)')
       .option('--json', 'print everything as JSON')
       .addHelpText('after', '\nExamples:\n  exhibit inspect /dev/sdb\n  exhibit inspect /cases/2026-0117/EV-001.E01 --json'),
     async ([target], f) => {

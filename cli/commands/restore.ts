@@ -31,7 +31,7 @@ export function restoreCommand(): Command {
           '(or the hashes an E01 or Ex01 stores). A target smaller than the media, mounted, locked read-only, holding the image, or that is the ' +
           'source of any acquisition in the case store is refused; a device is only written with --yes.',
       )
-      .argument('<image>', 'the image (.raw, .001, .E01, .Ex01, .zst)')
+      .argument('<image>', 'the image (.raw, .001, .E01, .Ex01, .aff4, .zst)')
       .argument('<target>', 'a block device (/dev/sdc) or a new file')
       .option('--yes', 'write the device: everything on it is lost (exhibit says what is on it first)')
       .option('--wipe-excess', 'fill the target beyond the media with zeros (without it those sectors are left as they are, and reported)')

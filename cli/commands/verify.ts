@@ -48,7 +48,7 @@ export function verifyCommand(): Command {
           'checksum of the format (a damaged E01 or Ex01 chunk or zstd frame is named with the media bytes and sectors it covers), ' +
           'and the custody log beside the image. Writes nothing beside the image.',
       )
-      .argument('<target>', 'the image (.raw, .001, .E01, .Ex01, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
+      .argument('<target>', 'the image (.raw, .001, .E01, .Ex01, .aff4, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
       .option('--hash <list>', 'compute only these hashes (e.g. md5); by default every one that something records')
       .option('--source <device|file>', 'also read the source again (read-only, with the same proof as acquire) and compare its hashes with the record')
       .option('--allow-mounted', 'with --source: read it although a file system on it is mounted read-write')
