@@ -10,6 +10,7 @@ import { knownEvidenceHere } from '../evidence-sources.js';
 import { EXIT } from '../exit-codes.js';
 import { wholeNumber } from '../numbers.js';
 import { phasedProgress } from '../progress.js';
+import { asJob, startJob } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { examinerName } from '../store.js';
 import { commandLine, io } from '../io.js';
@@ -61,13 +62,15 @@ export function cloneCommand(version: string): Command {
       const fill = fillSpec(f.fill);
       if ((f.case === undefined) !== (f.evidence === undefined)) throw new ExhibitError('USAGE', `--${f.case === undefined ? 'case' : 'evidence'} not given: a clone is logged against an evidence item of a case, named by both`);
       if (f.case !== undefined) requireEvidenceItem(f.case, f.evidence!); // found now, not after hours of copying
-      const progress = phasedProgress();
+      const job = startJob({ kind: 'clone', subject: source!, drive: target!, examiner, ...(f.case !== undefined ? { case: f.case, evidence: f.evidence! } : {}) });
+      const progress = phasedProgress(job);
+      return asJob(job, async () => {
       const stop = interruptSignal(() => progress.done());
       try {
         const out = await cloneDrive({
           source: source!,
           target: target!,
-          recordFile: path.resolve(f.record),
+          recordFile: path.resolve(f.record!),
           examiner,
           yes: f.yes === true,
           hashes: parseHashList(f.hash),
@@ -122,6 +125,7 @@ export function cloneCommand(version: string): Command {
         progress.done();
         stop.dispose();
       }
+      });
     },
   );
 }

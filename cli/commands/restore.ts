@@ -9,6 +9,7 @@ import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { phasedProgress } from '../progress.js';
+import { asJob, startJob } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { io } from '../io.js';
 
@@ -41,7 +42,9 @@ export function restoreCommand(): Command {
       .option('--json', 'print the outcome as JSON')
       .addHelpText('after', '\nExamples:\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc            (says what /dev/sdc holds, and stops)\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc --yes --wipe-excess -x "J. Doe"\n  exhibit restore EV-001.zst /scratch/EV-001.dd\n\nExit codes: 0 restored and checked, 4 the target does not read back as the image, 1 could not, 2 refused.'),
     async ([image, target], f) => {
-      const progress = phasedProgress();
+      const job = startJob({ kind: 'restore', subject: path.resolve(image!), drive: target!, ...(f.examiner ? { examiner: f.examiner } : {}) });
+      const progress = phasedProgress(job);
+      return asJob(job, async () => {
       const stop = interruptSignal(() => progress.done());
       try {
         const out = await restoreImage({
@@ -83,6 +86,7 @@ export function restoreCommand(): Command {
         progress.done();
         stop.dispose();
       }
+      });
     },
   );
 }
