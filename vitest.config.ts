@@ -37,7 +37,7 @@ export default defineConfig({
     maxWorkers: 2,
     sequence: { sequencer: DevicesApartSequencer },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['{cli,acquire,source,image,verify,case-store,report,core}/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['{cli,acquire,source,image,verify,case-store,report,serve,core}/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e-devices', include: DEVICES, setupFiles: ['./test/device-lock.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], exclude: DEVICES } },
     ],

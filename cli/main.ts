@@ -11,6 +11,7 @@ import { reportCommand } from './commands/report.js';
 import { restoreCommand } from './commands/restore.js';
 import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
+import { serveCommand } from './commands/serve.js';
 import { exitCodeOf } from './action.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
@@ -55,6 +56,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(custodyCommand());
   program.addCommand(keyCommand());
   program.addCommand(reportCommand(version));
+  program.addCommand(serveCommand());
   // addCommand does not pass settings down: give every command the same error style.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) {

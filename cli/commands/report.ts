@@ -7,6 +7,8 @@ import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { EVIDENCE_FILE_MODE } from '../../core/modes.js';
 import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, settleOrganisation } from '../../report/template.js';
 import { action, printJson } from '../action.js';
+import { EXIT } from '../exit-codes.js';
+import { asJob, startJob } from '../job.js';
 import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore } from '../store.js';
@@ -58,6 +60,8 @@ export function reportCommand(version: string): Command {
       const template = settled?.template;
       const out = path.resolve(f.out);
       if (fs.existsSync(out)) throw new ExhibitError('OUTPUT_EXISTS', `${out} exists; exhibit never overwrites a report`);
+      const job = startJob({ kind: 'report', subject: out, case: caseNumber!.trim(), examiner, format: f.format });
+      return asJob(job, async () => {
       const store = openStore();
       try {
         const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
@@ -75,9 +79,11 @@ export function reportCommand(version: string): Command {
         }
         if (f.json) printJson({ file: out, format: f.format, sha256, bytes: bytes.length, case: data.summary.case.number, entry: seq });
         else io().stdout.write(`wrote ${out} (${f.format}, ${bytes.length} bytes)\n  sha256  ${sha256}\n  logged as entry ${seq} of case ${data.summary.case.number}'s custody log, signed by ${signer.name}\n`);
+        return EXIT.OK;
       } finally {
         store.close();
       }
+      }, (code) => (code === EXIT.OK ? `issued ${path.basename(out)}` : undefined));
     },
   );
 }
