@@ -24,6 +24,7 @@ const DEVICES = [
   'test/read-only-store.e2e.test.ts',
   'test/restore-evidence.e2e.test.ts',
   'test/restore.e2e.test.ts',
+  'test/serve.e2e.test.ts',
   'test/verify-source.e2e.test.ts',
   'test/verify.e2e.test.ts',
 ];
