@@ -26,6 +26,7 @@ const DEVICES = [
   'test/read-only-store.e2e.test.ts',
   'test/restore-evidence.e2e.test.ts',
   'test/restore.e2e.test.ts',
+  'test/serve.e2e.test.ts',
   'test/verify-source.e2e.test.ts',
   'test/verify.e2e.test.ts',
 ];
@@ -40,7 +41,7 @@ export default defineConfig({
     maxWorkers: 2,
     sequence: { sequencer: DevicesApartSequencer },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['{cli,acquire,source,image,mount,verify,case-store,report,core}/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['{cli,acquire,source,image,mount,verify,case-store,report,serve,core}/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e-devices', include: DEVICES, setupFiles: ['./test/device-lock.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], exclude: DEVICES } },
     ],

@@ -13,7 +13,7 @@ import type { Timestamp } from '../core/time.js';
 import type { FormatName, FormatSettings } from '../image/types.js';
 import type { BadRange } from '../source/bad-sectors.js';
 import { lockFileName } from './output-lock.js';
-import type { ProcessOwner } from './process-owner.js';
+import type { ProcessOwner } from '../core/process-owner.js';
 import { readInput } from '../core/input-file.js';
 
 export interface SessionEntry {

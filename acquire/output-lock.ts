@@ -23,7 +23,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/record.js';
-import { asOwner, describeOwner, ownerState, thisProcess, type ProcessOwner } from './process-owner.js';
+import { asOwner, describeOwner, ownerState, thisProcess, type ProcessOwner } from '../core/process-owner.js';
 
 export type LockTask = 'acquisition' | 'conversion';
 

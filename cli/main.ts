@@ -13,6 +13,7 @@ import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
 import { completionCommand } from './commands/completion.js';
 import { mountCommand, umountCommand } from './commands/mount.js';
+import { serveCommand } from './commands/serve.js';
 import { exitCodeOf } from './action.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { checkRequired } from './required.js';
@@ -65,6 +66,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(keyCommand());
   program.addCommand(reportCommand(version));
   program.addCommand(completionCommand());
+  program.addCommand(serveCommand());
   // addCommand does not pass settings down: give every command the same error style.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   program.addHelpText('afterAll', `\n${exitCodesHelp()}`); // the one table, under every command's help

@@ -1,41 +1,41 @@
+import type { JobPublisher, UnreadableSoFar } from '../case-store/job-status.js';
+import { RateMeter } from '../core/rate.js';
 import { formatBytes, formatDuration } from '../core/units.js';
 import { io, type OutStream } from './io.js';
 
 /**
  * One self-rewriting status line on stderr when it is a terminal; nothing
- * otherwise, so scripted runs stay quiet and parseable.
+ * otherwise, so scripted runs stay quiet and parseable. With a job, every
+ * phase and step is also published for the dashboard (`exhibit serve`).
  */
 export class Progress {
   private readonly enabled: boolean;
-  private readonly started = Date.now();
   private last = 0;
   private shown = false;
-  // rate over a sliding window so the ETA follows the drive, not the start
-  private window: { t: number; bytes: number }[] = [];
+  private readonly meter = new RateMeter();
 
   constructor(
     private readonly label: string,
     private readonly total: number,
+    private readonly job?: JobPublisher,
     stream: OutStream = io().stderr,
   ) {
     this.enabled = stream.isTTY === true && !io().env.EXHIBIT_NO_PROGRESS;
     this.stream = stream;
+    job?.phase(label, total);
   }
 
   private readonly stream: OutStream;
 
-  update(done: number, force = false): void {
+  update(done: number, unreadable?: UnreadableSoFar): void {
+    this.job?.progress(done, unreadable);
     if (!this.enabled) return;
     const now = Date.now();
-    if (!force && now - this.last < 250) return;
+    if (now - this.last < 250) return;
     this.last = now;
-    this.window.push({ t: now, bytes: done });
-    while (this.window.length > 2 && now - this.window[0]!.t > 10_000) this.window.shift();
-    const first = this.window[0]!;
-    const dt = (now - first.t) / 1000;
-    const rate = dt > 0 ? (done - first.bytes) / dt : done / Math.max(0.001, (now - this.started) / 1000);
+    const { rate, secondsLeft } = this.meter.sample(done, this.total, now);
     const pct = this.total > 0 ? ((done / this.total) * 100).toFixed(1) : '100.0';
-    const eta = rate > 0 ? formatDuration((this.total - done) / rate) : '--';
+    const eta = secondsLeft !== undefined ? formatDuration(secondsLeft) : '--';
     const line = `${this.label} ${formatBytes(done)} of ${formatBytes(this.total)}  ${pct}%  ${formatBytes(rate)}/s  ETA ${eta}`;
     this.stream.write(`\r\x1b[2K${line}`);
     this.shown = true;
@@ -47,12 +47,12 @@ export class Progress {
 }
 
 /** One progress line per phase, for commands with several long ones (write, then read back). */
-export function phasedProgress(): { onPhase: (label: string, total: number) => void; onProgress: (done: number) => void; done: () => void } {
+export function phasedProgress(job?: JobPublisher): { onPhase: (label: string, total: number) => void; onProgress: (done: number) => void; done: () => void } {
   let current: Progress | undefined;
   return {
     onPhase: (label, total) => {
       current?.done();
-      current = new Progress(label, total);
+      current = new Progress(label, total, job);
     },
     onProgress: (done) => current?.update(done),
     done: () => current?.done(),

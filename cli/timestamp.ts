@@ -48,7 +48,7 @@ export async function stampCheckpoint(store: CaseStore, c: CaseRow): Promise<Sta
     const res = await fetch(tsa.url, {
       method: 'POST',
       headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
-      body: timestampRequest(Buffer.from(cur.text, 'utf8'), nonce.bytes),
+      body: new Uint8Array(timestampRequest(Buffer.from(cur.text, 'utf8'), nonce.bytes)),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     if (!res.ok) throw new Error(`it answered HTTP ${res.status}`);

@@ -79,7 +79,7 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
     ...(o.slotSize ? { slotSize: o.slotSize } : {}),
     ...(o.threads ? { threads: o.threads } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    onProgress: (n) => o.onProgress?.(n, facts.size_bytes),
+    onProgress: (n) => o.onProgress?.(n, facts.size_bytes, from.bad),
   });
   await from.replay?.close();
   return { run, session, proof, jobs, ...(skipping ? { skipping } : {}) };

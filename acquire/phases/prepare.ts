@@ -18,7 +18,7 @@ import { parseFill } from '../../source/bad-sectors.js';
 import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseExisting, refuseNoRoom } from '../checks.js';
 import { journalFileName, readJournal, removeStaleTemporaries, type Journal } from '../journal.js';
 import { lockIfFolderExists, lockOutput, type OutputLock } from '../output-lock.js';
-import { asOwner, describeOwner, ownerState } from '../process-owner.js';
+import { asOwner, describeOwner, ownerState } from '../../core/process-owner.js';
 import { checkMounts, checkOutputNotOnSource } from '../../source/read-only.js';
 import { checkSameIdentity, identityOf } from '../resume-check.js';
 import { openSource, type SourceFacts } from '../../source/source.js';

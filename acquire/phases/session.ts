@@ -5,7 +5,7 @@ import type { ExhibitError } from '../../core/errors.js';
 import type { AcquisitionRecord } from '../../core/record.js';
 import type { FormatDescriptor } from '../../image/descriptor.js';
 import type { FormatName, FormatSettings, ImageWriter } from '../../image/types.js';
-import type { Fill, FillSpec } from '../../source/bad-sectors.js';
+import type { BadSectorMap, Fill, FillSpec } from '../../source/bad-sectors.js';
 import type { Journal } from '../journal.js';
 import type { MountEntry } from '../../source/mounts.js';
 import type { OutputLock } from '../output-lock.js';
@@ -43,7 +43,8 @@ export interface AcquireOptions {
    * first was killed in between). It must be idempotent. The CLI logs the result in the custody log.
    */
   onRecorded?: (record: AcquisitionRecord, recordPath: string) => Promise<void>;
-  onProgress?: (bytesDone: number, total: number) => void;
+  /** `unreadable`: the sectors found unreadable so far, during the first pass. */
+  onProgress?: (bytesDone: number, total: number, unreadable?: BadSectorMap) => void;
   /** A later pass begins: rescue (re-reading what --skip-bad deferred) or rehash (reading the image back). */
   onPass?: (pass: 'rescue' | 'rehash', total: number) => void;
 }

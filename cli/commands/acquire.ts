@@ -21,6 +21,8 @@ import { examinerName } from '../store.js';
 import { checkCaseNumber } from '../../case-store/index.js';
 import { commandLine, io } from '../io.js';
 import { argumentNeededUnless, requiredOption } from '../required.js';
+import { failureWords, finishJob, startJob } from '../job.js';
+import type { JobPublisher } from '../../case-store/job-status.js';
 
 interface AcquireFlags extends FormatFlags {
   out?: string;
@@ -143,6 +145,7 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
 
 async function runAcquire(source: string | undefined, flags: AcquireFlags, version: string): Promise<number> {
   let progress: Progress | undefined;
+  let job: JobPublisher | undefined;
   let custody: CustodyContext | undefined;
   let loggedLate: LoggedAcquisition | undefined; // logged for a run that had been killed before it could
   const stop = interruptSignal(() => {
@@ -193,9 +196,24 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       },
       onStart: (facts, { resumingAt }) => {
         if (resumingAt > 0) info(`resuming at ${formatBytes(resumingAt)} of ${formatBytes(facts.size_bytes)}: re-reading the partial image to rebuild the hashes`);
-        progress = new Progress(resumingAt > 0 ? 'resuming' : 'acquiring', facts.size_bytes);
+        const d = facts.device;
+        job ??= startJob({
+          kind: 'acquisition',
+          subject: facts.path,
+          drive: facts.resolved_path,
+          ...(d?.model ? { model: [d.vendor, d.model].filter(Boolean).join(' ') } : {}),
+          ...(d?.serial ? { serial: d.serial } : {}),
+          examiner,
+          ...(flags.case !== undefined ? { case: flags.case } : {}),
+          evidence,
+          format: flags.format,
+          out: path.resolve(outDir!),
+          map: path.resolve(outDir!, `${evidence}.map`),
+        });
+        job.describe({ sector_size: facts.logical_sector_size });
+        progress = new Progress(resumingAt > 0 ? 'resuming' : 'acquiring', facts.size_bytes, job);
       },
-      onProgress: (done) => progress?.update(done),
+      onProgress: (done, _total, unreadable) => progress?.update(done, unreadable),
       onPass: (pass, total) => {
         progress?.done();
         info(
@@ -203,7 +221,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
             ? `first pass done; going back to the ${formatBytes(total)} that failed, sector by sector`
             : 'rescue pass done; reading the image back to compute its hashes',
         );
-        progress = new Progress(pass === 'rescue' ? 'rescuing' : 'hashing', total);
+        progress = new Progress(pass === 'rescue' ? 'rescuing' : 'hashing', total, job);
       },
     });
     progress?.done();
@@ -213,16 +231,21 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       const c = { case: logged.caseNumber, entry: logged.seq, log: logged.exported.log, checkpoint: logged.exported.checkpoint, signed_by: { name: ctx.signer.name, key: ctx.signer.fingerprint } };
       io().stdout.write(`${JSON.stringify({ ...r, custody: c }, null, 2)}\n`);
     }
+    job?.progress(r.media.size_bytes, { sectorCount: r.read_errors.unreadable_sectors, ranges: r.read_errors.ranges });
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the image is incomplete and can be resumed; the record and the custody log say so: ${outcome.recordPath}`);
+      finishJob(job, code, `incomplete: ${failureWords(outcome.error)}`);
       return code;
     }
     if (!flags.json) io().stdout.write(summary(source ?? String(r.source.path), path.resolve(outDir!), outcome.recordPath, r, outcome.resumedAt, logged));
-    return r.read_errors.unreadable_sectors > 0 ? EXIT.UNREADABLE : EXIT.OK;
+    const unreadable = r.read_errors.unreadable_sectors;
+    finishJob(job, unreadable > 0 ? EXIT.UNREADABLE : EXIT.OK, unreadable > 0 ? `complete; ${unreadable} sectors unreadable` : 'complete');
+    return unreadable > 0 ? EXIT.UNREADABLE : EXIT.OK;
   } catch (err) {
     progress?.done();
     const code = reportError(err, flags.json === true);
+    finishJob(job, code, failureWords(err));
     if (loggedLate) io().stderr.write(`exhibit: hint: its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}\n`);
     return code;
   } finally {

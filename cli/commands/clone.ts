@@ -11,6 +11,7 @@ import { knownEvidenceHere } from '../evidence-sources.js';
 import { EXIT } from '../exit-codes.js';
 import { wholeNumber } from '../numbers.js';
 import { phasedProgress } from '../progress.js';
+import { asJob, startJob } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { examinerName } from '../store.js';
 import { commandLine, io } from '../io.js';
@@ -61,67 +62,70 @@ export function cloneCommand(version: string): Command {
       const fill = fillSpec(f.fill);
       if ((f.case === undefined) !== (f.evidence === undefined)) throw new ExhibitError('USAGE', `--${f.case === undefined ? 'case' : 'evidence'} not given: a clone is logged against an evidence item of a case, named by both`);
       if (f.case !== undefined) requireEvidenceItem(f.case, f.evidence!); // found now, not after hours of copying
-      const progress = phasedProgress();
-      const stop = interruptSignal(() => progress.done());
-      try {
-        const out = await cloneDrive({
-          source: source!,
-          target: target!,
-          recordFile: path.resolve(f.record!),
-          examiner,
-          yes: f.yes === true,
-          hashes: parseHashList(f.hash),
-          retries: wholeNumber(f.retries, '--retries', 0, 100),
-          fill,
-          allowMounted: f.allowMounted === true,
-          known: knownEvidenceHere(),
-          commandLine: commandLine(),
-          version,
-          signal: stop.signal,
-          onPhase: progress.onPhase,
-          onProgress: progress.onProgress,
-        });
-        progress.done();
-        let logged: { case: string; entry: number } | undefined;
-        if (f.case !== undefined) {
-          try {
-            logged = withCaseSigner(f.case, examiner, f.passphraseFile, 'clones', (store, c, signer) => ({
-              case: c.number,
-              entry: recordEvidenceEvent(store, c.number, 'drive.cloned', f.evidence!, signer, {
-                source: source!,
-                target: out.target,
-                result: out.problems.length === 0 ? 'cloned and checked' : 'failed',
-                bytes: out.bytes,
-                hashes: { ...out.targetHashes },
-                unreadable_sectors: out.unreadable.reduce((n, r) => n + r.sectors, 0),
-                record: out.recordFile,
-              }),
-            }));
-          } catch (err) {
-            info(`the clone was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
+      const job = startJob({ kind: 'clone', subject: source!, drive: target!, examiner, ...(f.case !== undefined ? { case: f.case, evidence: f.evidence! } : {}) });
+      const progress = phasedProgress(job);
+      return asJob(job, async () => {
+        const stop = interruptSignal(() => progress.done());
+        try {
+          const out = await cloneDrive({
+            source: source!,
+            target: target!,
+            recordFile: path.resolve(f.record!),
+            examiner,
+            yes: f.yes === true,
+            hashes: parseHashList(f.hash),
+            retries: wholeNumber(f.retries, '--retries', 0, 100),
+            fill,
+            allowMounted: f.allowMounted === true,
+            known: knownEvidenceHere(),
+            commandLine: commandLine(),
+            version,
+            signal: stop.signal,
+            onPhase: progress.onPhase,
+            onProgress: progress.onProgress,
+          });
+          progress.done();
+          let logged: { case: string; entry: number } | undefined;
+          if (f.case !== undefined) {
+            try {
+              logged = withCaseSigner(f.case, examiner, f.passphraseFile, 'clones', (store, c, signer) => ({
+                case: c.number,
+                entry: recordEvidenceEvent(store, c.number, 'drive.cloned', f.evidence!, signer, {
+                  source: source!,
+                  target: out.target,
+                  result: out.problems.length === 0 ? 'cloned and checked' : 'failed',
+                  bytes: out.bytes,
+                  hashes: { ...out.targetHashes },
+                  unreadable_sectors: out.unreadable.reduce((n, r) => n + r.sectors, 0),
+                  record: out.recordFile,
+                }),
+              }));
+            } catch (err) {
+              info(`the clone was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
+            }
           }
+          if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
+          if (f.json) printJson({ ...out, ...(logged ? { logged } : {}) });
+          else {
+            const lines = [`cloned ${source} onto ${target}: ${formatBytes(out.bytes)} (${out.bytes} bytes)`];
+            for (const [a, h] of Object.entries(out.sourceHashes)) lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.targetHashes[a as keyof typeof out.targetHashes] ? 'the target reads back the same' : 'THE TARGET DIFFERS'}`);
+            lines.push(`  read-only: ${out.readOnly.unchanged ? 'source unchanged' : 'SOURCE CHANGED'}`);
+            const bad = out.unreadable.reduce((n, r) => n + r.sectors, 0);
+            if (bad > 0) lines.push(`  WARNING: ${bad} source sectors unreadable in ${out.unreadable.length} ranges, filled on the target; see the record`);
+            lines.push(`  record  ${out.recordFile}`);
+            lines.push(out.problems.length === 0 ? 'CLONED and checked' : `FAILED: ${out.problems.join('; ')}`);
+            io().stdout.write(`${lines.join('\n')}\n`);
+          }
+          if (out.problems.length > 0) {
+            io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);
+            return EXIT.VERIFY_FAILED;
+          }
+          return out.unreadable.length > 0 ? EXIT.UNREADABLE : EXIT.OK;
+        } finally {
+          progress.done();
+          stop.dispose();
         }
-        if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
-        if (f.json) printJson({ ...out, ...(logged ? { logged } : {}) });
-        else {
-          const lines = [`cloned ${source} onto ${target}: ${formatBytes(out.bytes)} (${out.bytes} bytes)`];
-          for (const [a, h] of Object.entries(out.sourceHashes)) lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.targetHashes[a as keyof typeof out.targetHashes] ? 'the target reads back the same' : 'THE TARGET DIFFERS'}`);
-          lines.push(`  read-only: ${out.readOnly.unchanged ? 'source unchanged' : 'SOURCE CHANGED'}`);
-          const bad = out.unreadable.reduce((n, r) => n + r.sectors, 0);
-          if (bad > 0) lines.push(`  WARNING: ${bad} source sectors unreadable in ${out.unreadable.length} ranges, filled on the target; see the record`);
-          lines.push(`  record  ${out.recordFile}`);
-          lines.push(out.problems.length === 0 ? 'CLONED and checked' : `FAILED: ${out.problems.join('; ')}`);
-          io().stdout.write(`${lines.join('\n')}\n`);
-        }
-        if (out.problems.length > 0) {
-          io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);
-          return EXIT.VERIFY_FAILED;
-        }
-        return out.unreadable.length > 0 ? EXIT.UNREADABLE : EXIT.OK;
-      } finally {
-        progress.done();
-        stop.dispose();
-      }
+      });
     },
   );
 }

@@ -14,6 +14,8 @@ import { examinerName } from '../store.js';
 import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
+import { asJob, startJob } from '../job.js';
+import type { JobPublisher } from '../../case-store/job-status.js';
 import { interruptSignal } from '../signals.js';
 import { commandLine, io } from '../io.js';
 import { requiredOption } from '../required.js';
@@ -62,11 +64,12 @@ export function convertCommand(version: string): Command {
         'Exit code 4: the source image is damaged, or the converted media does not match the hashes recorded for the source.',
     )
     .action(async (image: string, flags: ConvertFlags, c: Command) => {
-      c.setOptionValue('exitCode', await runConvert(image, flags, version));
+      const job = startJob({ kind: 'conversion', subject: path.resolve(image), format: flags.to, out: path.resolve(flags.out), ...(flags.evidence ? { evidence: flags.evidence } : {}) });
+      c.setOptionValue('exitCode', await asJob(job, () => runConvert(image, flags, version, job)));
     });
 }
 
-async function runConvert(image: string, flags: ConvertFlags, version: string): Promise<number> {
+async function runConvert(image: string, flags: ConvertFlags, version: string, job: JobPublisher): Promise<number> {
   let progress: Progress | undefined;
   const stop = interruptSignal(() => {
     progress?.done();
@@ -91,7 +94,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string): 
       commandLine: commandLine(),
       signal: stop.signal,
       onStart: (size) => {
-        progress = new Progress('converting', size);
+        progress = new Progress('converting', size, job);
       },
       onProgress: (n) => progress?.update(n),
     });

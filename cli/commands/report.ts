@@ -7,6 +7,8 @@ import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { EVIDENCE_FILE_MODE } from '../../core/modes.js';
 import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, settleOrganisation } from '../../report/template.js';
 import { action, printJson } from '../action.js';
+import { EXIT } from '../exit-codes.js';
+import { asJob, startJob } from '../job.js';
 import { info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore } from '../store.js';
@@ -62,26 +64,30 @@ export function reportCommand(version: string): Command {
       const out = path.resolve(f.out!);
       if (fs.existsSync(out)) throw new ExhibitError('OUTPUT_EXISTS', `${out} exists; exhibit never overwrites a report`);
       const register = f.trust !== undefined ? readTrustRegister(f.trust) : undefined;
-      const store = openStore();
-      try {
-        const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
-        // Loaded here, not at startup: pdfkit and its fonts would cost every exhibit command 0.3 s.
-        const [{ gatherReport }, { caseUcoJsonLd }, { renderPdf }] = await Promise.all([import('../../report/data.js'), import('../../report/jsonld.js'), import('../../report/pdf.js')]);
-        const data = gatherReport(store, caseNumber!.trim(), register);
-        const jsonld = caseUcoJsonLd(data, version);
-        const bytes = template ? (await renderPdf(data, template, jsonld, version, signer)).pdf : Buffer.from(jsonld, 'utf8');
-        writeExclusive(out, bytes);
-        const sha256 = sha256Hex(bytes);
-        const seq = recordReport(store, data.summary.case.number, signer, { file: path.basename(out), sha256, format: f.format, entries_covered: data.checkpoint.size });
-        if (settled?.example) {
-          info(`warning: the report names the template's example organisation (${[EXAMPLE_ORGANISATION.name, ...EXAMPLE_ORGANISATION.address].join(', ')}), not yours`);
-          info(`  set yours once in ${configFile}:  report: { organisation: { name: "...", address: ["...", "..."] } }`);
+      const job = startJob({ kind: 'report', subject: out, case: caseNumber!.trim(), examiner, format: f.format });
+      return asJob(job, async () => {
+        const store = openStore();
+        try {
+          const signer = examinerSigner(store, examiner, readPassphrase(f.passphraseFile));
+          // Loaded here, not at startup: pdfkit and its fonts would cost every exhibit command 0.3 s.
+          const [{ gatherReport }, { caseUcoJsonLd }, { renderPdf }] = await Promise.all([import('../../report/data.js'), import('../../report/jsonld.js'), import('../../report/pdf.js')]);
+          const data = gatherReport(store, caseNumber!.trim(), register);
+          const jsonld = caseUcoJsonLd(data, version);
+          const bytes = template ? (await renderPdf(data, template, jsonld, version, signer)).pdf : Buffer.from(jsonld, 'utf8');
+          writeExclusive(out, bytes);
+          const sha256 = sha256Hex(bytes);
+          const seq = recordReport(store, data.summary.case.number, signer, { file: path.basename(out), sha256, format: f.format, entries_covered: data.checkpoint.size });
+          if (settled?.example) {
+            info(`warning: the report names the template's example organisation (${[EXAMPLE_ORGANISATION.name, ...EXAMPLE_ORGANISATION.address].join(', ')}), not yours`);
+            info(`  set yours once in ${configFile}:  report: { organisation: { name: "...", address: ["...", "..."] } }`);
+          }
+          if (f.json) printJson({ file: out, format: f.format, sha256, bytes: bytes.length, case: data.summary.case.number, entry: seq });
+          else io().stdout.write(`wrote ${out} (${f.format}, ${bytes.length} bytes)\n  sha256  ${sha256}\n  logged as entry ${seq} of case ${data.summary.case.number}'s custody log, signed by ${signer.name}\n`);
+          return EXIT.OK;
+        } finally {
+          store.close();
         }
-        if (f.json) printJson({ file: out, format: f.format, sha256, bytes: bytes.length, case: data.summary.case.number, entry: seq });
-        else io().stdout.write(`wrote ${out} (${f.format}, ${bytes.length} bytes)\n  sha256  ${sha256}\n  logged as entry ${seq} of case ${data.summary.case.number}'s custody log, signed by ${signer.name}\n`);
-      } finally {
-        store.close();
-      }
+      }, (code) => (code === EXIT.OK ? `issued ${path.basename(out)}` : undefined));
     },
   );
 }

@@ -9,6 +9,7 @@ import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { phasedProgress } from '../progress.js';
+import { asJob, startJob } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { io } from '../io.js';
 
@@ -41,48 +42,51 @@ export function restoreCommand(): Command {
       .option('--json', 'print the outcome as JSON')
       .addHelpText('after', '\nExamples:\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc            (says what /dev/sdc holds, and stops)\n  exhibit restore /cases/2026-0117/EV-001.E01 /dev/sdc --yes --wipe-excess -x "J. Doe"\n  exhibit restore EV-001.zst /scratch/EV-001.dd\n\nExit code 4: the target does not read back as the image.'),
     async ([image, target], f) => {
-      const progress = phasedProgress();
-      const stop = interruptSignal(() => progress.done());
-      try {
-        const out = await restoreImage({
-          image: image!,
-          target: target!,
-          yes: f.yes === true,
-          wipeExcess: f.wipeExcess === true,
-          known: knownEvidenceHere(image!),
-          signal: stop.signal,
-          onPhase: progress.onPhase,
-          onProgress: progress.onProgress,
-        });
-        progress.done();
-        let logged: ReturnType<typeof logRestore>;
+      const job = startJob({ kind: 'restore', subject: path.resolve(image!), drive: target!, ...(f.examiner ? { examiner: f.examiner } : {}) });
+      const progress = phasedProgress(job);
+      return asJob(job, async () => {
+        const stop = interruptSignal(() => progress.done());
         try {
-          logged = f.record && out.record ? logRestore(out, f) : undefined;
-        } catch (err) {
-          info(`the restore was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        if (f.json) printJson({ ...out, ...(logged ? { logged } : {}) });
-        else {
-          const lines = [`restored ${image} onto ${target}: ${formatBytes(out.mediaBytes)} (${out.mediaBytes} bytes)`];
-          for (const [a, h] of Object.entries(out.readBack)) {
-            const ref = out.reference?.hashes[a as keyof typeof out.reference.hashes];
-            lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.written[a as keyof typeof out.written] ? 'read back as written' : 'DIFFERS from what was written'}${ref ? `, ${ref === h ? 'matches' : 'DIFFERS FROM'} ${out.reference!.against}` : ''}`);
+          const out = await restoreImage({
+            image: image!,
+            target: target!,
+            yes: f.yes === true,
+            wipeExcess: f.wipeExcess === true,
+            known: knownEvidenceHere(image!),
+            signal: stop.signal,
+            onPhase: progress.onPhase,
+            onProgress: progress.onProgress,
+          });
+          progress.done();
+          let logged: ReturnType<typeof logRestore>;
+          try {
+            logged = f.record && out.record ? logRestore(out, f) : undefined;
+          } catch (err) {
+            info(`the restore was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
           }
-          if (out.excessBytes > 0) lines.push(`  ${formatBytes(out.excessBytes)} of the target beyond the media ${out.wiped ? 'filled with zeros' : 'left as they were (--wipe-excess zeroes them)'}`);
-          if (!out.reference) lines.push('  note: nothing records what the image should hold; the target matches the image, which proves nothing more');
-          lines.push(out.problems.length === 0 ? 'RESTORED and checked' : `FAILED: ${out.problems.join('; ')}`);
-          io().stdout.write(`${lines.join('\n')}\n`);
-          if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
+          if (f.json) printJson({ ...out, ...(logged ? { logged } : {}) });
+          else {
+            const lines = [`restored ${image} onto ${target}: ${formatBytes(out.mediaBytes)} (${out.mediaBytes} bytes)`];
+            for (const [a, h] of Object.entries(out.readBack)) {
+              const ref = out.reference?.hashes[a as keyof typeof out.reference.hashes];
+              lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.written[a as keyof typeof out.written] ? 'read back as written' : 'DIFFERS from what was written'}${ref ? `, ${ref === h ? 'matches' : 'DIFFERS FROM'} ${out.reference!.against}` : ''}`);
+            }
+            if (out.excessBytes > 0) lines.push(`  ${formatBytes(out.excessBytes)} of the target beyond the media ${out.wiped ? 'filled with zeros' : 'left as they were (--wipe-excess zeroes them)'}`);
+            if (!out.reference) lines.push('  note: nothing records what the image should hold; the target matches the image, which proves nothing more');
+            lines.push(out.problems.length === 0 ? 'RESTORED and checked' : `FAILED: ${out.problems.join('; ')}`);
+            io().stdout.write(`${lines.join('\n')}\n`);
+            if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
+          }
+          if (out.problems.length > 0) {
+            io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);
+            return EXIT.VERIFY_FAILED;
+          }
+          return EXIT.OK;
+        } finally {
+          progress.done();
+          stop.dispose();
         }
-        if (out.problems.length > 0) {
-          io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);
-          return EXIT.VERIFY_FAILED;
-        }
-        return EXIT.OK;
-      } finally {
-        progress.done();
-        stop.dispose();
-      }
+      });
     },
   );
 }

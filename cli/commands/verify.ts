@@ -19,6 +19,8 @@ import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { Progress } from '../progress.js';
+import { asJob, startJob } from '../job.js';
+import type { JobPublisher } from '../../case-store/job-status.js';
 import { interruptSignal } from '../signals.js';
 import { io } from '../io.js';
 
@@ -79,56 +81,62 @@ export function verifyCommand(): Command {
           'Examples:\n  exhibit verify /cases/2026-0117/EV-001.E01\n  exhibit verify /cases/2026-0117 --key jdoe.pem --no-record\n  exhibit verify EV-001.E01 --hash md5\n  exhibit verify suspect.E01 --expect md5:d73c51f10c7ee6a681b7b619ccc6f1c4',
       ),
     async ([target], f) => {
-      let progress: Progress | undefined;
-      const stop = interruptSignal(() => progress?.done());
       const expect = parseExpected(f.expect);
-      const store = openStoreView();
-      try {
-        const report = await verifyImage({
-          target: target!,
-          ...(f.hash ? { algorithms: parseHashList(f.hash) } : {}),
-          ...(f.key.length > 0 ? { trustedKeys: readKeyFiles(f.key) } : {}),
-          ...(f.trust !== undefined ? { trust: readTrustRegister(f.trust) } : {}),
-          ...tsaOption(),
-          ...(Object.keys(expect).length > 0 ? { expect } : {}),
-          ...(store ? { store: store.view } : {}),
-          signal: stop.signal,
-          onStart: (bytes) => {
-            progress = new Progress('verifying', bytes);
-          },
-          onProgress: (done) => progress?.update(done),
-        });
-        progress?.done();
-        if (f.source) {
-          await checkSource(report, f.source, f.allowMounted === true, stop.signal, (p) => (progress = p));
-          progress?.done();
-        }
-        if (stop.signal.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
-        if (!f.json) io().stdout.write(reportText(report)); // the verdict first: a failure to log it must not hide it
-        let logged: ReturnType<typeof logVerification>;
-        try {
-          logged = f.record ? logVerification(report, f) : undefined;
-        } catch (err) {
-          info(`the verification was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
-        }
-        if (f.json) printJson({ ...report, ...(logged ? { logged } : {}) });
-        else if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}, signed by ${logged.examiner}`);
-        if (report.verdict !== 'verified') {
-          io().stderr.write(
-            report.verdict === 'failed'
-              ? `exhibit: error: verification failed: ${report.problems[0]}\n`
-              : `exhibit: error: unverifiable: ${report.unverifiable_reason ?? 'nothing records what this image should hold'}\n`,
-          );
-          return EXIT.VERIFY_FAILED;
-        }
-        return EXIT.OK;
-      } finally {
-        store?.close();
-        progress?.done();
-        stop.dispose();
-      }
+      const job = startJob({ kind: 'verification', subject: path.resolve(target!), ...(f.examiner ? { examiner: f.examiner } : {}) });
+      return asJob(job, () => runVerify(target!, f, expect, job), (code) => (code === EXIT.OK ? 'VERIFIED' : code === EXIT.VERIFY_FAILED ? 'FAILED or UNVERIFIABLE' : undefined));
     },
   );
+}
+
+async function runVerify(target: string, f: VerifyFlags, expect: ReturnType<typeof parseExpected>, job: JobPublisher): Promise<number> {
+  let progress: Progress | undefined;
+  const stop = interruptSignal(() => progress?.done());
+  const store = openStoreView();
+  try {
+    const report = await verifyImage({
+      target,
+      ...(f.hash ? { algorithms: parseHashList(f.hash) } : {}),
+      ...(f.key.length > 0 ? { trustedKeys: readKeyFiles(f.key) } : {}),
+      ...(f.trust !== undefined ? { trust: readTrustRegister(f.trust) } : {}),
+      ...tsaOption(),
+      ...(Object.keys(expect).length > 0 ? { expect } : {}),
+      ...(store ? { store: store.view } : {}),
+      signal: stop.signal,
+      onStart: (bytes) => {
+        progress = new Progress('verifying', bytes, job);
+      },
+      onProgress: (done) => progress?.update(done),
+    });
+    progress?.done();
+    if (f.source) {
+      await checkSource(report, f.source, f.allowMounted === true, stop.signal, (p) => (progress = p), job);
+      progress?.done();
+    }
+    if (stop.signal.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
+    if (!f.json) io().stdout.write(reportText(report)); // the verdict first: a failure to log it must not hide it
+    let logged: ReturnType<typeof logVerification>;
+    try {
+      logged = f.record ? logVerification(report, f) : undefined;
+    } catch (err) {
+      info(`the verification was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (report.record) job.describe({ case: report.record.case, evidence: report.record.evidence, ...(report.image ? { format: report.image.format } : {}) });
+    if (f.json) printJson({ ...report, ...(logged ? { logged } : {}) });
+    else if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}, signed by ${logged.examiner}`);
+    if (report.verdict !== 'verified') {
+      io().stderr.write(
+        report.verdict === 'failed'
+          ? `exhibit: error: verification failed: ${report.problems[0]}\n`
+          : `exhibit: error: unverifiable: ${report.unverifiable_reason ?? 'nothing records what this image should hold'}\n`,
+      );
+      return EXIT.VERIFY_FAILED;
+    }
+    return EXIT.OK;
+  } finally {
+    store?.close();
+    progress?.done();
+    stop.dispose();
+  }
 }
 
 /** The TSA's CA certificates from config.yaml, to check the token beside a checkpoint. */
@@ -206,7 +214,7 @@ function reportText(r: VerifyReport): string {
 }
 
 /** --source: read the source again and compare it with the record; adds to the report and settles it again. */
-async function checkSource(report: VerifyReport, source: string, allowMounted: boolean, signal: AbortSignal, show: (p: Progress) => void): Promise<void> {
+async function checkSource(report: VerifyReport, source: string, allowMounted: boolean, signal: AbortSignal, show: (p: Progress) => void, job: JobPublisher): Promise<void> {
   if (!report.record) throw new ExhibitError('USAGE', '--source compares a source with its acquisition record, and this image has none');
   const read = readRecord(report.record.file);
   if (read.sha256 !== report.record.sha256) throw new ExhibitError('VERIFY_FAILED', `the record ${report.record.file} changed while the image was verified`);
@@ -227,7 +235,7 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
     allowMounted,
     signal,
     onStart: (bytes) => {
-      progress = new Progress('reading the source', bytes);
+      progress = new Progress('reading the source', bytes, job);
       show(progress);
     },
     onProgress: (done) => progress?.update(done),

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { errnoOf } from '../core/errors.js';
+import { errnoOf } from './errors.js';
 
 export interface ProcessOwner {
   pid: number;
