@@ -209,13 +209,14 @@ const SEVERITY_ORDER: Finding['severity'][] = ['Violation', 'Warning', 'Info'];
 function finding(r: ValidationResult, dataset: ReturnType<typeof rdfDataset.dataset>): Finding {
   const severity = r.severity.value.slice(SH.length) as Finding['severity'];
   const value = r.value?.term;
+  const constraint = r.constraintComponent.value.startsWith(SH) ? r.constraintComponent.value.slice(SH.length).replace(/ConstraintComponent$/, '') : shortName(r.constraintComponent.value);
   return {
     severity: SEVERITY_ORDER.includes(severity) ? severity : 'Violation',
     shape: shapeName(r.shape.ptr.term, r.path, dataset),
-    constraint: r.constraintComponent.value.startsWith(SH) ? r.constraintComponent.value.slice(SH.length).replace(/ConstraintComponent$/, '') : shortName(r.constraintComponent.value),
+    constraint,
     focus: termText(r.focusNode.term),
     ...(value && !value.equals(r.focusNode.term) ? { value: termText(value) } : {}),
-    message: r.message.map((m) => m.value).join(' ') || 'no message',
+    message: r.message.map((m) => m.value).join(' ') || `the value does not meet the shape's ${constraint} constraint`,
   };
 }
 

@@ -77,6 +77,16 @@ export function caseUcoJsonLd(d: ReportData, version: string): string {
     }
     return { '@id': people.get(name)! };
   };
+  const organisations = new Map<string, string>();
+  /** A manufacturer is an identity (UCO names it by IRI, not by a string). */
+  const organisation = (name: string): Ref => {
+    if (!organisations.has(name)) {
+      const oid = id('organization', name);
+      organisations.set(name, oid);
+      graph.push({ '@id': oid, '@type': 'identity:Organization', 'core:name': name });
+    }
+    return { '@id': organisations.get(name)! };
+  };
   const toolId = id('tool', 'exhibit', version);
   graph.push({ '@id': toolId, '@type': 'tool:ConfiguredTool', 'core:name': 'exhibit', 'tool:version': version, 'tool:toolType': 'Forensic disk acquisition' });
 
@@ -99,7 +109,7 @@ export function caseUcoJsonLd(d: ReportData, version: string): string {
         {
           '@id': id('device-facet', ...key),
           '@type': 'observable:DeviceFacet',
-          ...(e.make ? { 'observable:manufacturer': String(e.make) } : {}),
+          ...(e.make ? { 'observable:manufacturer': organisation(String(e.make)) } : {}),
           ...(e.model ? { 'observable:model': String(e.model) } : {}),
           ...(e.serial ? { 'observable:serialNumber': String(e.serial) } : {}),
         },
@@ -176,14 +186,14 @@ export function caseUcoJsonLd(d: ReportData, version: string): string {
   }
 
   for (const e of d.entries.filter((x) => x.entry.kind === 'custody.transferred')) {
-    const p = e.entry.payload as { evidence?: string; from?: { name?: string }; to?: { name?: string; key?: string }; purpose?: string; location?: string; override?: string };
+    const p = e.entry.payload as { evidence?: string; from?: { name?: string }; to?: { name?: string; key?: string }; purpose?: string; location?: string; override?: { reason?: string; holder?: string } };
     const provId = id('custody-provenance', c.number, p.evidence, e.seq);
     graph.push({ '@id': provId, '@type': 'case-investigation:ProvenanceRecord', 'case-investigation:exhibitNumber': String(p.evidence), 'core:object': diskRef(p.evidence) });
     const said = [
       String(p.purpose),
       `at ${String(p.location)}`,
       p.to?.key ? 'countersigned by the receiving party' : 'not countersigned by the receiving party',
-      ...(p.override ? [`released by someone other than the holder: ${p.override}`] : []),
+      ...(p.override ? [`released by someone other than the holder${p.override.holder ? ` (${p.override.holder})` : ''}: ${String(p.override.reason)}`] : []),
     ];
     graph.push({
       '@id': id('transfer', c.number, p.evidence, e.seq),
