@@ -41,7 +41,7 @@ export function reportCommand(version: string): Command {
       .addOption(new Option('--format <format>', 'pdf, or jsonld for CASE/UCO').choices(['pdf', 'jsonld']).default('pdf'))
       .option('-x, --examiner <name>', 'who issues it (signs the custody log entry)')
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
-      .option('--validate', 'check the CASE/UCO export (the file, or the copy attached to the PDF) against the CASE and UCO shapes first; if it does not conform, nothing is written')
+      .option('--validate', 'check the CASE/UCO export (the file, or the copy attached to the PDF) against the CASE and UCO shapes first; if it does not conform, nothing is written or logged (exit 4)')
       .option('--ontology <dir>', 'the folder of the CASE and UCO ontology files (.ttl) that --validate checks against')
       .option('--json', 'say what was written as JSON')
       .addHelpText(
