@@ -16,6 +16,7 @@ import DevicesApartSequencer from './test/sequencer.js';
  */
 const DEVICES = [
   'test/bad-sectors.e2e.test.ts',
+  'test/case-uco.e2e.test.ts',
   'test/clone.e2e.test.ts',
   'test/ewf-writer.e2e.test.ts',
   'test/faulty-device.test.ts',
