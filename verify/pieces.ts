@@ -174,3 +174,13 @@ export async function hashSelectedPieces(reader: ImageReader, list: PieceList, w
   }
   return { sums, unreadable };
 }
+
+/** verify --source: the pieces of the source read again that differ from the pieces file (the image as acquired). */
+export function sourcePieceDifferences(list: PieceList, sums: readonly string[]): { count: number; same: number; differ: PieceSpan[] } {
+  const differ: PieceSpan[] = [];
+  for (const [i, want] of list.sha256.entries()) {
+    const got = sums[i];
+    if (got === undefined || !digestsEqual(want, got)) differ.push(pieceSpan(list, i));
+  }
+  return { count: list.sha256.length, same: list.sha256.length - differ.length, differ };
+}

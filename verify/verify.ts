@@ -25,7 +25,7 @@ import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
 import { checkFileSet, resolveTarget, storeLogFor } from './target.js';
 import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
-import { parsePieceSelection, pieceSpan } from '../core/pieces.js';
+import { parsePieceSelection, pieceSpan, type PieceSpan } from '../core/pieces.js';
 import type { ImageReader } from '../image/types.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
@@ -59,7 +59,16 @@ export interface VerifyReport {
   custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: SignerView[]; trusted_by: string };
   store?: { case: string; entry?: number };
   unverifiable_reason?: string;
-  source?: { path: string; hashes: Digests; read_only_unchanged: boolean; read_only_method: string; unreadable_now: { first_sector: number; sectors: number; error: string }[]; recorded_unreadable: RecordedUnreadable };
+  source?: {
+    path: string;
+    hashes: Digests;
+    read_only_unchanged: boolean;
+    read_only_method: string;
+    unreadable_now: { first_sector: number; sectors: number; error: string }[];
+    recorded_unreadable: RecordedUnreadable;
+    /** The source's pieces compared with the pieces file: which differ from the image as acquired. */
+    pieces?: { count: number; same: number; differ: PieceSpan[] };
+  };
   notes: string[];
   problems: string[];
 }

@@ -8,7 +8,8 @@ import { readKeyFiles } from '../../verify/custody-files.js';
 import { signerWords } from '../../verify/anchor.js';
 import { openStoreView, parseExpected } from '../store-view.js';
 import { settle, verifyImage, type VerifyReport } from '../../verify/verify.js';
-import { PIECES_SUBJECT } from '../../verify/pieces.js';
+import { PIECES_SUBJECT, sourcePieceDifferences } from '../../verify/pieces.js';
+import { readPiecesFile } from '../../core/pieces.js';
 import { rehashSource } from '../../source/rehash-source.js';
 import { digestsEqual, type HashAlgorithm } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
@@ -179,6 +180,8 @@ function reportText(r: VerifyReport): string {
   if (r.source) {
     out.push(`  source  ${r.source.path}, read again (${r.source.read_only_unchanged ? 'unchanged while read' : 'CHANGED while read'}):`);
     for (const c of r.comparisons.filter((x) => x.against === SOURCE)) out.push(`  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'matches' : 'DIFFERS FROM'} the record`);
+    const p = r.source.pieces;
+    if (p) out.push(`  pieces  ${p.same} of ${p.count} the same as the image as acquired${p.differ.length > 0 ? `; ${p.differ.length} ${p.differ.length === 1 ? 'differs' : 'differ'}: piece${p.differ.length === 1 ? '' : 's'} ${p.differ.slice(0, 20).map((x) => x.index).join(', ')}${p.differ.length > 20 ? ' ...' : ''}` : ''}`);
   }
   for (const n of r.notes) out.push(`  note: ${n}`);
   const partial = r.pieces !== undefined && r.pieces.checked < r.pieces.count;
@@ -200,6 +203,9 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
   const recorded = rec.media.hashes ?? {};
   const algorithms = (Object.keys(recorded) as HashAlgorithm[]).filter((a) => ['md5', 'sha1', 'sha256', 'sha512'].includes(a));
   let progress: Progress | undefined;
+  // The pieces file verify found intact: the source's pieces are compared with it.
+  const pieces = report.pieces ? readPiecesFile(path.join(path.dirname(report.record.file), report.pieces.file)) : undefined;
+  if (pieces && pieces.sha256 !== report.pieces?.sha256) throw new ExhibitError('VERIFY_FAILED', `the pieces file ${report.pieces!.file} changed while the image was verified`);
   if (algorithms.length === 0) throw new ExhibitError('USAGE', 'the record holds no hashes to compare the source with');
   const r = await rehashSource({
     source,
@@ -211,6 +217,7 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
     retries: rec.read_errors.retries,
     recordedUnreadable: rec.read_errors.ranges,
     allowMounted,
+    ...(pieces ? { pieceSize: pieces.list.pieceSize } : {}),
     signal,
     onStart: (bytes) => {
       progress = new Progress('reading the source', bytes);
@@ -227,6 +234,15 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
     unreadable_now: r.unreadableNow,
     recorded_unreadable: u,
   };
+  if (pieces && r.pieces) {
+    const d = sourcePieceDifferences(pieces.list, r.pieces);
+    report.source.pieces = d;
+    if (d.differ.length > 0) {
+      const shown = d.differ.slice(0, 20).map((s) => `piece ${s.index} (media bytes ${s.first_byte} to ${s.first_byte + s.bytes - 1}, sectors ${s.first_sector} to ${s.first_sector + s.sectors - 1})`);
+      if (d.differ.length > 20) shown.push(`and ${d.differ.length - 20} more, listed in --json`);
+      report.problems.push(`the source differs from the image as acquired in ${d.differ.length} of its ${d.count} pieces: ${shown.join(', ')}; the other ${d.same} are the same`);
+    }
+  }
   // Recorded-unreadable sectors that read now were hashed as read: say which, and whether that can change the hashes.
   if (u.read_now_sectors > 0) {
     const which = `${u.read_now_sectors === u.sectors ? 'all' : `${u.read_now_sectors} of the`} ${u.sectors} sectors the record lists as unreadable read now (sectors ${sectorList(u.read_now)})`;
