@@ -95,7 +95,7 @@ export function newJournal(o: AcquireOptions, format: FormatDescriptor<FormatNam
     ...o.settings,
     // A format that stores hashes itself (E01: MD5 in its hash section, and SHA-1 in its digest section) always gets those it requires.
     hashes: format.requiresHashes.length > 0 ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || format.requiresHashes.includes(a)) : o.hashes,
-    piece_size: o.pieceSize ?? DEFAULT_PIECE_SIZE,
+    ...(o.pieceSize === null ? {} : { piece_size: o.pieceSize ?? DEFAULT_PIECE_SIZE }),
     fill: parseFill(o.fill, 512).spec,
     retries: o.retries,
     max_bad_run: o.maxBadRun,
