@@ -45,7 +45,9 @@ export function verifyCommand(): Command {
           'the acquisition record, the hashes an E01 stores, and the custody log entry that logged the acquisition ' +
           '(which also proves the record unedited). Checks the files (missing, extra, resized, their SHA-256), every ' +
           'checksum of the format (a damaged E01 chunk or zstd frame is named with the media bytes and sectors it covers), ' +
-          'and the custody log beside the image. Writes nothing beside the image.',
+          'and the custody log beside the image. Each piece of the media is compared with the signed pieces file (<evidence>.pieces): ' +
+          'a changed piece is named with its media bytes and sectors, and every other piece is proven intact, even when an edit ' +
+          'recomputed the format\'s own checksums. Writes nothing beside the image.',
       )
       .argument('<target>', 'the image (.raw, .001, .E01, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
       .option('--hash <list>', 'compute only these hashes (e.g. md5); by default every one that something records')
@@ -70,7 +72,7 @@ export function verifyCommand(): Command {
           'Exit codes: 0 verified, 4 failed or unverifiable, 2 wrong usage or an image exhibit cannot read (Ex01, AFF4, ...), 1 could not run.\n\n' +
           'When this machine\'s case store holds the case, the verification is added to its custody log, signed by\n' +
           '--examiner (or EXHIBIT_EXAMINER); --no-record leaves the store untouched.\n\n' +
-          'Examples:\n  exhibit verify /cases/2026-0117/EV-001.E01\n  exhibit verify /cases/2026-0117 --key jdoe.pem --no-record\n  exhibit verify EV-001.E01 --hash md5\n  exhibit verify suspect.E01 --expect md5:d73c51f10c7ee6a681b7b619ccc6f1c4',
+          'Examples:\n  exhibit verify /cases/2026-0117/EV-001.E01\n  exhibit verify /cases/2026-0117 --pieces 12-15     (only pieces 12 to 15: one region, quickly)\n  exhibit verify /cases/2026-0117 --key jdoe.pem --no-record\n  exhibit verify EV-001.E01 --hash md5\n  exhibit verify suspect.E01 --expect md5:d73c51f10c7ee6a681b7b619ccc6f1c4',
       ),
     async ([target], f) => {
       let progress: Progress | undefined;
