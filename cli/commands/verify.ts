@@ -236,15 +236,6 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
     unreadable_now: r.unreadableNow,
     recorded_unreadable: u,
   };
-  if (pieces && r.pieces) {
-    const d = sourcePieceDifferences(pieces.list, r.pieces);
-    report.source.pieces = d;
-    if (d.differ.length > 0) {
-      const shown = d.differ.slice(0, 20).map((s) => `piece ${s.index} (media bytes ${s.first_byte} to ${s.first_byte + s.bytes - 1}, sectors ${s.first_sector} to ${s.first_sector + s.sectors - 1})`);
-      if (d.differ.length > 20) shown.push(`and ${d.differ.length - 20} more, listed in --json`);
-      report.problems.push(`the source differs from the image as acquired in ${d.differ.length} of its ${d.count} pieces: ${shown.join(', ')}; the other ${d.same} are the same`);
-    }
-  }
   // Recorded-unreadable sectors that read now were hashed as read: say which, and whether that can change the hashes.
   if (u.read_now_sectors > 0) {
     const which = `${u.read_now_sectors === u.sectors ? 'all' : `${u.read_now_sectors} of the`} ${u.sectors} sectors the record lists as unreadable read now (sectors ${sectorList(u.read_now)})`;
@@ -256,6 +247,15 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
     const equal = digestsEqual(recorded[a]!, r.hashes[a]!);
     report.comparisons.push({ against: SOURCE, algorithm: a, expected: recorded[a]!, computed: r.hashes[a]!, equal, anchor: true });
     if (!equal) report.problems.push(`${a.toUpperCase()} of the source read again is ${r.hashes[a]}, the record says ${recorded[a]}`);
+  }
+  if (pieces && r.pieces) {
+    const d = sourcePieceDifferences(pieces.list, r.pieces);
+    report.source.pieces = d;
+    if (d.differ.length > 0) {
+      const shown = d.differ.slice(0, 20).map((s) => `piece ${s.index} (media bytes ${s.first_byte} to ${s.first_byte + s.bytes - 1}, sectors ${s.first_sector} to ${s.first_sector + s.sectors - 1})`);
+      if (d.differ.length > 20) shown.push(`and ${d.differ.length - 20} more, listed in --json`);
+      report.problems.push(`the source differs from the image as acquired in ${d.differ.length} of its ${d.count} pieces: ${shown.join(', ')}; the other ${d.same} are the same`);
+    }
   }
   if (!r.readOnly.unchanged) report.problems.push(`the source changed while it was read again: ${r.readOnly.method}`);
   if (u.still_unreadable > 0) report.notes.push(`${u.still_unreadable} of the ${u.sectors} sectors the record lists as unreadable are still unreadable and were hashed as the fill, as at acquisition`);
