@@ -1,6 +1,6 @@
 /**
  * One timed step of bench/pieces.ts, in a process of its own (so GNU time
- * measures it alone): `acquire <out> none|stream|grouped` or `verify <folder>`.
+ * measures it alone): `acquire <out> none|stream|spread` or `verify <folder>`.
  * Calls exhibit's own acquire() and verifyImage(), the code the commands run,
  * with no case store (the custody entry is not what is measured).
  */
@@ -25,11 +25,11 @@ if (step === 'acquire') {
     allowMounted: true,
     commandLine: ['bench'],
     version: 'bench',
-    // none: no pieces; stream: as shipped (one more SHA-256 stream on a worker of its own, the
-    // system sharing the cores among the workers: what a tree of smaller hashes would gain by
-    // hashing its leaves on any core); grouped: the same stream grouped with others on one worker per core.
+    // none: no pieces; stream: as shipped (one more SHA-256 stream, grouped with the other hashes
+    // on one worker per core); spread: one worker per digest job, the system sharing the cores among
+    // them: what a tree of smaller hashes would gain by hashing its leaves on any core.
     pieceSize: variant === 'none' ? null : 64 * 1024 * 1024,
-    ...(variant === 'grouped' ? { threads: os.availableParallelism() } : {}),
+    ...(variant === 'spread' ? { threads: os.availableParallelism() + 2 } : {}),
   });
   if (out.error) throw out.error;
   process.stdout.write(`${JSON.stringify({ hashes: out.record.media.hashes, pieces: out.record.media.pieces ?? null })}\n`);
@@ -37,4 +37,4 @@ if (step === 'acquire') {
   const r = await verifyImage({ target: target! });
   if (r.problems.length > 0) throw new Error(r.problems.join('\n'));
   process.stdout.write(`${JSON.stringify({ hashes: r.hashes, pieces: r.pieces ?? null })}\n`);
-} else throw new Error('usage: pieces-run acquire <out> none|stream|grouped | verify <folder>');
+} else throw new Error('usage: pieces-run acquire <out> none|stream|spread | verify <folder>');

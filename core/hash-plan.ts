@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { HASH_COST, type HashAlgorithm } from './crypto.js';
 
 /**
@@ -43,15 +42,4 @@ export function planHashGroups(jobs: readonly HashJob[], workers: number): HashJ
     best.load += jobCost(job);
   }
   return groups.filter((g) => g.jobs.length > 0).map((g) => g.jobs);
-}
-
-/**
- * How many workers to start by default: one per core, or one per digest job when there are more
- * digest jobs than cores. Grouped, the jobs are only as fast as the heaviest group (on two cores,
- * {md5} and {sha1, sha256, the pieces' sha256}: 3.1 units against 2.2); each on a worker of its
- * own, the system shares the cores among them and every core stays busy (about 2.8 units each).
- * bench/pieces.ts measures both.
- */
-export function hashThreads(jobs: readonly HashJob[], cores = os.availableParallelism()): number {
-  return Math.max(cores, jobs.filter((j) => j.algorithm !== 'zero-sectors').length);
 }

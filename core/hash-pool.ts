@@ -7,8 +7,9 @@
  * must not import acquire.
  */
 import { Worker } from 'node:worker_threads';
+import os from 'node:os';
 import { ExhibitError } from './errors.js';
-import { hashThreads, planHashGroups, type HashJob } from './hash-plan.js';
+import { planHashGroups, type HashJob } from './hash-plan.js';
 import { workerUrl } from './worker-url.js';
 
 export type WorkerRequest = { t: 'data'; seq: number; offset: number; length: number } | { t: 'end' };
@@ -88,8 +89,8 @@ export class HashPool {
   private readonly groups: GroupWorker[];
   private seq = 0;
 
-  /** Start one worker per group; `threads` defaults to the cores Node may use, or one per digest job when there are more (hashThreads). */
-  constructor(buffer: SharedArrayBuffer, jobs: readonly HashJob[], threads = hashThreads(jobs)) {
+  /** Start one worker per group; `threads` defaults to the cores Node may use. */
+  constructor(buffer: SharedArrayBuffer, jobs: readonly HashJob[], threads = os.availableParallelism()) {
     if (jobs.length === 0) throw new ExhibitError('INTERNAL', 'no hash jobs');
     this.groups = planHashGroups(jobs, threads).map((g) => new GroupWorker(buffer, g));
   }

@@ -70,7 +70,11 @@ export function expectedPieces(dir: string, rec: AcquisitionRecord | undefined, 
     }
   }
   if (accounts.length === 0) {
-    const why = rec ? 'its record lists none (an acquisition by an earlier exhibit, or a conversion of an image that had none)' : `it was not written by exhibit (${reader.format})`;
+    const why = rec
+      ? rec.result !== 'complete'
+        ? 'the acquisition is incomplete (the pieces file is written when it completes)'
+        : 'its record lists none (an acquisition by an earlier version of exhibit)'
+      : `it was not written by exhibit (${reader.format})`;
     out.notes.push(`there is no pieces file of exhibit's for this image: ${why}; a change is located only by the format's own ${reader.unitKind} checksums${reader.format === 'raw' || reader.format === 'split-raw' ? ' (raw has none: by file)' : ''}`);
     return out;
   }
