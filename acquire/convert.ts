@@ -51,16 +51,28 @@ export interface ConvertOutcome {
   error?: ExhibitError;
 }
 
-/** The pieces file beside the source's record, which must be the one the record names (by SHA-256) and cover the media. */
-function sourcePieces(rec: AcquisitionRecord, recPath: string, mediaBytes: number): PieceList | undefined {
+/**
+ * The pieces file beside the source's record, when it is the one the record names (by SHA-256) and
+ * covers the media; otherwise a warning says why its pieces are not compared (the media hashes still are).
+ */
+function sourcePieces(rec: AcquisitionRecord, recPath: string, mediaBytes: number, warnings: string[]): { list?: PieceList; pieceSize?: number } {
   const p = rec.media.pieces;
-  if (!p) return undefined;
+  if (!p) return {};
   const file = path.join(path.dirname(recPath), p.file);
-  if (!fs.existsSync(file)) throw new ExhibitError('VERIFY_FAILED', `the source's pieces file ${file} is missing (its record lists it)`);
-  const read = readPiecesFile(file);
-  if (!digestsEqual(read.sha256, p.sha256)) throw new ExhibitError('VERIFY_FAILED', `the source's pieces file ${file} was changed: its SHA-256 is ${read.sha256}, its record says ${p.sha256}`);
-  if (read.list.mediaBytes !== mediaBytes) throw new ExhibitError('VERIFY_FAILED', `the source's pieces file ${file} covers ${read.list.mediaBytes} bytes of media, the image holds ${mediaBytes}`);
-  return read.list;
+  const skip = (why: string) => {
+    warnings.push(`the source's pieces file ${file} ${why}: its pieces are not compared, only the media hashes; the new image gets pieces of its own`);
+    return { pieceSize: p.piece_size };
+  };
+  if (!fs.existsSync(file)) return skip('is missing (its record lists it)');
+  let read: ReturnType<typeof readPiecesFile>;
+  try {
+    read = readPiecesFile(file);
+  } catch (err) {
+    return skip(`cannot be read (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!digestsEqual(read.sha256, p.sha256)) return skip(`was changed (its SHA-256 is ${read.sha256}, its record says ${p.sha256})`);
+  if (read.list.mediaBytes !== mediaBytes) return skip(`covers ${read.list.mediaBytes} bytes of media, the image holds ${mediaBytes}`);
+  return { list: read.list, pieceSize: read.list.pieceSize };
 }
 
 function pieceWords(list: PieceList, i: number): string {
@@ -94,8 +106,9 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const evidence = o.evidence ?? rec?.evidence ?? h?.evidence ?? path.basename(base);
     checkEvidenceId(evidence);
     // The source's pieces, checked against its record before anything is written; the new image gets pieces of the same size.
-    const srcPieces = rec && recPath ? sourcePieces(rec, recPath, reader.size) : undefined;
-    const pieceSize = srcPieces?.pieceSize ?? DEFAULT_PIECE_SIZE;
+    const fromSource = rec && recPath ? sourcePieces(rec, recPath, reader.size, warnings) : {};
+    const srcPieces = fromSource.list;
+    const pieceSize = fromSource.pieceSize ?? DEFAULT_PIECE_SIZE;
     const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
     const target = formatOf(o.settings.format);
     if (target.wholeSectors && reader.size % sectorSize !== 0) {

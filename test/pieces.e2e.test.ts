@@ -216,6 +216,14 @@ describe('the source read again, and convert', () => {
     expect(body(path.join(out, 'EV.pieces'))).toEqual(body(path.join(original('raw'), 'EV.pieces')));
     expect(run(['verify', out, '--no-record']).code).toBe(0);
 
+    // Without the source's pieces file the media hashes are still compared; convert says the pieces were not.
+    const bare = copyOf('raw', 'no-pieces');
+    fs.rmSync(path.join(bare, 'EV.pieces'));
+    const w = run(['convert', path.join(bare, 'EV.raw'), '--to', 'raw', '-o', path.join(work, 'converted-bare'), '-x', 'P. Examiner']);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stderr).toMatch(/warning: the source's pieces file .*EV\.pieces is missing \(its record lists it\): its pieces are not compared, only the media hashes/);
+    expect(body(path.join(work, 'converted-bare', 'EV.pieces'))).toEqual(body(path.join(original('raw'), 'EV.pieces')));
+
     const dir = copyOf('split-raw', 'convert');
     await editMedia('split-raw', dir);
     const bad = run(['convert', path.join(dir, 'EV.001'), '--to', 'raw', '-o', path.join(work, 'converted-bad'), '-x', 'P. Examiner']);
