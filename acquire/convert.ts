@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { digestsOf, fileSha256s, mediaJobs } from './digests.js';
+import { digestsOf, fileSha256s, mediaJobs, piecesJob } from './digests.js';
+import { DEFAULT_PIECE_SIZE, pieceSpan, piecesFileName, readPiecesFile, renderPieces, summarise, type PieceList, type PiecesSummary } from '../core/pieces.js';
 import { recordBesideImage, recordFileName, recordPathFor, renderRecord, writeFileAtomic, type AcquisitionRecord } from '../core/record.js';
 import { assembleRecord } from '../core/record/build.js';
 import { readRecord } from '../core/record/read.js';
@@ -51,6 +52,35 @@ export interface ConvertOutcome {
   /** Files left under `<name>.partial` by a conversion that did not finish. */
   partialFiles: string[];
   error?: ExhibitError;
+}
+
+/**
+ * The pieces file beside the source's record, when it is the one the record names (by SHA-256) and
+ * covers the media; otherwise a warning says why its pieces are not compared (the media hashes still are).
+ */
+function sourcePieces(rec: AcquisitionRecord, recPath: string, mediaBytes: number, warnings: string[]): { list?: PieceList; pieceSize?: number } {
+  const p = rec.media.pieces;
+  if (!p) return {};
+  const file = path.join(path.dirname(recPath), p.file);
+  const skip = (why: string) => {
+    warnings.push(`the source's pieces file ${file} ${why}: its pieces are not compared, only the media hashes; the new image gets pieces of its own`);
+    return { pieceSize: p.piece_size };
+  };
+  if (!fs.existsSync(file)) return skip('is missing (its record lists it)');
+  let read: ReturnType<typeof readPiecesFile>;
+  try {
+    read = readPiecesFile(file);
+  } catch (err) {
+    return skip(`cannot be read (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!digestsEqual(read.sha256, p.sha256)) return skip(`was changed (its SHA-256 is ${read.sha256}, its record says ${p.sha256})`);
+  if (read.list.mediaBytes !== mediaBytes) return skip(`covers ${read.list.mediaBytes} bytes of media, the image holds ${mediaBytes}`);
+  return { list: read.list, pieceSize: read.list.pieceSize };
+}
+
+function pieceWords(list: PieceList, i: number): string {
+  const s = pieceSpan(list, i);
+  return `${i} (media bytes ${s.first_byte} to ${s.first_byte + s.bytes - 1}, sectors ${s.first_sector} to ${s.first_sector + s.sectors - 1})`;
 }
 
 /** The source's own account of itself: its exhibit record, if any beside it. */
@@ -98,6 +128,10 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const named = newFilesName(o.evidence, rec?.evidence ?? h?.evidence, path.basename(base));
     const evidence = named.name;
     if (named.said) notes.push(named.said);
+    // The source's pieces, checked against its record before anything is written; the new image gets pieces of the same size.
+    const fromSource = rec && recPath ? sourcePieces(rec, recPath, reader.size, warnings) : {};
+    const srcPieces = fromSource.list;
+    const pieceSize = fromSource.pieceSize ?? DEFAULT_PIECE_SIZE;
     const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
     const target = formatOf(o.settings.format);
     if (target.wholeSectors && reader.size % sectorSize !== 0) {
@@ -137,7 +171,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       if (inputs.includes(path.join(outDir, n))) throw new ExhibitError('OUTPUT_ON_SOURCE', `the output ${path.join(outDir, n)} would replace the image being converted`);
     }
     const images = writer.plannedFiles(reader.size);
-    const planned = [...images, ...images.map((n) => `${n}${PARTIAL_SUFFIX}`), recordFileName(evidence), journalFileName(evidence)];
+    const planned = [...images, ...images.map((n) => `${n}${PARTIAL_SUFFIX}`), recordFileName(evidence), piecesFileName(evidence), journalFileName(evidence)];
     refuseExisting(outDir, evidence, planned);
     await refuseNoRoom(outDir, reader.size + 1024 * 1024);
     await prepareOutputDir(outDir);
@@ -154,7 +188,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     // A format that stores hashes itself gets those it requires, and those the source records.
     for (const a of target.storesHashes) if (target.requiresHashes.includes(a) || a in reference) wanted.add(a);
     const algorithms = HASH_ALGORITHMS.filter((a) => wanted.has(a));
-    const jobs = mediaJobs(algorithms, writer, { wholeFileSha256: false });
+    const jobs = [...mediaJobs(algorithms, writer, { wholeFileSha256: false }), piecesJob(pieceSize)];
     const started = timestamp();
     o.onStart?.(reader.size);
     // What an image with no record stores to prove itself (AFF4's block and map hashes) is checked alongside.
@@ -193,8 +227,12 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     if (copied && integrity && integrity.problems.length > 0) {
       error = new ExhibitError('VERIFY_FAILED', `the source image does not match what it stores about itself: ${integrity.problems[0]}${integrity.problems.length > 1 ? ` (and ${integrity.problems.length - 1} more problems)` : ''}`);
     }
+    const pieceMismatch = copied && srcPieces && d?.pieces ? d.pieces.findIndex((x, i) => !digestsEqual(x, srcPieces.sha256[i] ?? '')) : -1;
+    const badPieces = pieceMismatch >= 0 ? d!.pieces!.map((_, i) => i).filter((i) => !digestsEqual(d!.pieces![i]!, srcPieces!.sha256[i] ?? '')) : [];
+    const where = badPieces.length > 0 ? `; it differs in ${badPieces.length === 1 ? 'piece' : `${badPieces.length} pieces, first`} ${pieceWords(srcPieces!, badPieces[0]!)}` : '';
+    if (pieceMismatch >= 0) error = new ExhibitError('VERIFY_FAILED', `the source image does not hold what was acquired${where}`);
     if (copied && mismatch) {
-      error = new ExhibitError('VERIFY_FAILED', `the converted media's ${mismatch.algorithm.toUpperCase()} is ${mismatch.computed}, but the source records ${mismatch.recorded}: the source image does not hold what was acquired`);
+      error = new ExhibitError('VERIFY_FAILED', `the converted media's ${mismatch.algorithm.toUpperCase()} is ${mismatch.computed}, but the source records ${mismatch.recorded}: the source image does not hold what was acquired${where}`);
     }
     try {
       files = copied && !error ? await writer.finish({ ...(computed.md5 ? { md5: computed.md5 } : {}), ...(computed.sha1 ? { sha1: computed.sha1 } : {}), unreadable }) : await writer.close();
@@ -205,6 +243,14 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     }
     const left = error ? files.map((f) => `${f.name}${PARTIAL_SUFFIX}`).filter((n) => fs.existsSync(path.join(outDir, n))) : [];
     const fileSums = d?.files ?? (writer.layout.kind === 'slices' ? fileSha256s(d) : undefined);
+    // The new pieces file (same piece size as the source's), written before the record that holds its SHA-256.
+    let pieces: PiecesSummary | undefined;
+    if (d?.pieces && !error) {
+      const list = { evidence, mediaBytes: reader.size, sectorSize, pieceSize, sha256: d.pieces };
+      const text = renderPieces(list);
+      pieces = summarise(list, text);
+      await writeFileAtomic(path.join(outDir, pieces.file), text);
+    }
     const finished = timestamp();
     const selfProved = integrity !== undefined && integrity.checks.length > 0 && integrity.problems.length === 0;
     const verified = (compared.length > 0 && compared.every((c) => c.equal)) || (compared.length === 0 && selfProved);
@@ -249,6 +295,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
             }
           : {}),
         ...(rec?.media.zero_sectors ? { zero_sectors: rec.media.zero_sectors } : {}),
+        ...(pieces ? { pieces } : {}),
       },
       readErrors: rec?.read_errors ?? {
         unreadable_sectors: unreadable.reduce((a, r) => a + r.sectors, 0),

@@ -14,11 +14,14 @@ export interface RunDigests {
   files?: string[];
   /** All-zero whole sectors, when counted. */
   zeroSectors?: number;
+  /** SHA-256 of each piece of the media (core/pieces.ts), when asked for. */
+  pieces?: string[];
 }
 
 const mediaId = (a: HashAlgorithm): string => `media:${a}`;
 const FILES_ID = 'file:sha256';
 const ZEROS_ID = 'zero-sectors';
+const PIECES_ID = 'pieces:sha256';
 
 /** Jobs for the media's digests and, for a writer that lays the media down in files, each file's SHA-256. */
 export function mediaJobs(algorithms: readonly HashAlgorithm[], writer: ImageWriter, opts: { wholeFileSha256: boolean }): HashJob[] {
@@ -31,11 +34,21 @@ export function mediaJobs(algorithms: readonly HashAlgorithm[], writer: ImageWri
   return jobs;
 }
 
-/** An acquisition's jobs: the media's digests, each file's SHA-256 unless the one file is the media, and the zero-sector count. */
-export function acquisitionJobs(algorithms: readonly HashAlgorithm[], writer: ImageWriter, sectorSize: number): HashJob[] {
+/**
+ * The SHA-256 of each piece: one more SHA-256 stream, restarted at every piece boundary, fed the
+ * same memory as the media hashes. (Chosen over a tree of smaller hashes: each piece's value is the
+ * plain SHA-256 of its bytes, which `dd | sha256sum` checks; see ARCHITECTURE.md for the measure.)
+ */
+export function piecesJob(pieceSize: number): HashJob {
+  return { id: PIECES_ID, algorithm: 'sha256', segmentSize: pieceSize };
+}
+
+/** An acquisition's jobs: the media's digests, each file's SHA-256 unless the one file is the media, the zero-sector count, and each piece's SHA-256. */
+export function acquisitionJobs(algorithms: readonly HashAlgorithm[], writer: ImageWriter, sectorSize: number, pieceSize?: number): HashJob[] {
   // One file holding the media verbatim has the media's SHA-256: no second pass.
   const jobs = mediaJobs(algorithms, writer, { wholeFileSha256: !algorithms.includes('sha256') });
   jobs.push({ id: ZEROS_ID, algorithm: 'zero-sectors', sectorSize });
+  if (pieceSize !== undefined) jobs.push(piecesJob(pieceSize));
   return jobs;
 }
 
@@ -48,7 +61,8 @@ export function digestsOf(results: ReadonlyMap<string, string[]> | undefined): R
   }
   const files = results.get(FILES_ID);
   const zeros = results.get(ZEROS_ID)?.[0];
-  return { media, ...(files ? { files } : {}), ...(zeros !== undefined ? { zeroSectors: Number(zeros) } : {}) };
+  const pieces = results.get(PIECES_ID);
+  return { media, ...(files ? { files } : {}), ...(zeros !== undefined ? { zeroSectors: Number(zeros) } : {}), ...(pieces ? { pieces } : {}) };
 }
 
 /** Each image file's SHA-256: computed per file, or the media's when the one file is the media. */

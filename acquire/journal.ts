@@ -13,6 +13,7 @@ import type { Timestamp } from '../core/time.js';
 import type { FormatName, FormatSettings } from '../image/types.js';
 import type { BadRange } from '../source/bad-sectors.js';
 import { lockFileName } from './output-lock.js';
+import { piecesFileName } from '../core/pieces.js';
 import type { ProcessOwner } from '../core/process-owner.js';
 import { readInput } from '../core/input-file.js';
 
@@ -51,6 +52,8 @@ export interface Journal {
   zstd?: FormatSettings['zstd'];
   ewf?: FormatSettings['ewf'];
   hashes: HashAlgorithm[];
+  /** Bytes per piece of the media whose SHA-256 goes into `<evidence>.pieces` (absent in journals of earlier versions: no pieces). */
+  piece_size?: number;
   fill: string;
   retries: number;
   max_bad_run: number;
@@ -97,7 +100,7 @@ export async function writeJournal(dir: string, j: Journal, create = false): Pro
 
 /** Temporary files of atomic writes that a killed run left behind (ours by their names). */
 export async function removeStaleTemporaries(dir: string, evidence: string): Promise<void> {
-  await removeAtomicLeftovers(dir, [recordFileName(evidence), `${evidence}.map`, journalFileName(evidence), lockFileName(evidence)]);
+  await removeAtomicLeftovers(dir, [recordFileName(evidence), `${evidence}.map`, piecesFileName(evidence), journalFileName(evidence), lockFileName(evidence)]);
 }
 
 /** The bad ranges that lie before `sector`, clipped. */

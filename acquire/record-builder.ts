@@ -2,6 +2,7 @@
  * The acquisition record as exhibit writes it: from the journal (settings,
  * sessions, unreadable ranges), the probed source, and what the copy found.
  */
+import type { PiecesSummary } from '../core/pieces.js';
 import type { AcquisitionRecord, RecordImageFile, RecordReadOnly } from '../core/record.js';
 import { assembleRecord } from '../core/record/build.js';
 import { timestamp } from '../core/time.js';
@@ -22,6 +23,7 @@ export function buildRecord(
   incompleteReason: string | undefined,
   bytesAcquired: number,
   zeroSectors?: number,
+  pieces?: PiecesSummary,
 ): AcquisitionRecord {
   const ss = facts.logical_sector_size;
   const finished = timestamp();
@@ -47,6 +49,7 @@ export function buildRecord(
     const filledZero = j.fill === 'zero' ? badSectors : 0;
     media.zero_sectors = { total: zeroSectors, filled: filledZero, read_as_zero: zeroSectors - filledZero };
   }
+  if (pieces && digests) media.pieces = pieces;
   return assembleRecord({
     kind: 'exhibit acquisition',
     incompleteReason,

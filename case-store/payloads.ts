@@ -56,6 +56,8 @@ export function acquisitionPayload(r: AcquisitionRecord, folder: string, recordF
     format: r.image.format,
     files: r.image.files.map((f) => ({ name: f.name, size: f.size, sha256: f.sha256 })),
     media: { size_bytes: r.media.size_bytes, sector_size: r.media.sector_size, bytes_acquired: r.media.bytes_acquired, hashes: { ...(r.media.hashes ?? {}) } },
+    // The pieces file (core/pieces.ts), bound by its SHA-256: verify locates a change to its piece against this.
+    ...(r.media.pieces ? { pieces: { file: r.media.pieces.file, piece_size: r.media.pieces.piece_size, count: r.media.pieces.count, sha256: r.media.pieces.sha256 } } : {}),
     unreadable_sectors: r.read_errors.unreadable_sectors,
     unreadable_ranges: r.read_errors.ranges.length,
     read_only: { method: readOnly.method ?? 'unknown', unchanged: readOnly.unchanged === true },

@@ -12,6 +12,7 @@
 import { statSync } from 'node:fs';
 import YAML, { Lexer } from 'yaml';
 import type { Digests } from './crypto.js';
+import type { PiecesSummary } from './pieces.js';
 import { readInputSync } from './input-file.js';
 import { describeSystemError, ExhibitError } from './errors.js';
 import type { Timestamp } from './time.js';
@@ -142,6 +143,7 @@ export interface AcquisitionRecord {
     hashes?: Digests; // of exactly the image's media bytes, fills included; absent when incomplete
     hashes_computed?: string; // in-stream, or (after --skip-bad's rescue pass) from the finished image
     zero_sectors?: { total: number; filled: number; read_as_zero: number }; // all-zero whole sectors
+    pieces?: PiecesSummary; // the SHA-256 of each piece of the media, in <evidence>.pieces (core/pieces.ts); absent when incomplete
   };
   read_errors: {
     unreadable_sectors: number;

@@ -12,6 +12,7 @@ import { parseCheckpoint } from '../core/custody.js';
 import { errnoOf } from '../core/errors.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
+import { readPiecesFile } from '../core/pieces.js';
 
 export interface AcquisitionDetail {
   row: Record<string, unknown>;
@@ -19,6 +20,8 @@ export interface AcquisitionDetail {
   recordText?: string; // the record file, when it is on this machine
   record?: AcquisitionRecord;
   missing?: string; // why the record could not be read
+  piecesText?: string; // the pieces file the record names, when it is here and is the one the record names
+  piecesMissing?: string; // why it is not attached
 }
 
 export interface ReportData {
@@ -35,6 +38,18 @@ export interface ReportData {
   timestamp?: string;
   /** Keys revoked later, and entries signed after a revocation took effect: said in the report. */
   keyNotes: string[];
+}
+
+/** The pieces file a record names, read whole and checked against the record's SHA-256 of it, for the report to attach. */
+function piecesOf(record: AcquisitionRecord, folder: string): Pick<AcquisitionDetail, 'piecesText' | 'piecesMissing'> {
+  const p = record.media.pieces;
+  if (!p) return {};
+  try {
+    const { text, sha256 } = readPiecesFile(path.join(folder, p.file));
+    return sha256 === p.sha256 ? { piecesText: text } : { piecesMissing: 'changed since it was recorded: its SHA-256 differs from the record\'s' };
+  } catch (err) {
+    return { piecesMissing: errnoOf(err instanceof Error && err.cause !== undefined ? err.cause : err) === 'ENOENT' ? 'not on this machine' : 'unreadable' };
+  }
 }
 
 export function gatherReport(store: CaseStore, caseNumber: string, register?: TrustRegister): ReportData {
@@ -60,7 +75,7 @@ export function gatherReport(store: CaseStore, caseNumber: string, register?: Tr
       const { bytes, sha256, record } = readRecord(recordPath);
       // Only the record the custody log logged is shown and attached as such: a changed one is not.
       if (sha256 !== row.record_sha256) return { row, recordPath, missing: 'changed since it was logged: its SHA-256 differs from the custody log\'s' };
-      return { row, recordPath, recordText: bytes.toString('utf8'), record };
+      return { row, recordPath, recordText: bytes.toString('utf8'), record, ...piecesOf(record, path.dirname(recordPath)) };
     } catch (err) {
       // The record reader's error keeps the system's as its cause: a record that is not there is not "unreadable".
       const missing = errnoOf(err instanceof Error && err.cause !== undefined ? err.cause : err) === 'ENOENT';

@@ -63,6 +63,7 @@ export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, v
   attach(doc, `case-${c.number}.checkpoint`, data.checkpointText, 'text/plain', 'The signed checkpoint of the custody log', 'Source');
   for (const a of data.acquisitions) {
     if (a.recordText) attach(doc, path.basename(a.recordPath), a.recordText, 'application/yaml', `Acquisition record of ${String(a.row.evidence)}`, 'Source');
+    if (a.piecesText && a.record?.media.pieces) attach(doc, a.record.media.pieces.file, a.piecesText, 'text/plain', `SHA-256 of each piece of the media of ${String(a.row.evidence)}`, 'Source');
   }
   attach(doc, `case-${c.number}.jsonld`, jsonld, 'application/ld+json', 'CASE/UCO export of the case', 'Data');
 
@@ -155,6 +156,8 @@ const SECTION: Record<Section, Renderer> = {
         ['SHA-512', grouped(r.media.hashes?.sha512)],
         ['Read-only proof', readOnlyWords(r)],
         ['Unreadable sectors', r.read_errors.unreadable_sectors === 0 ? 'none' : `${r.read_errors.unreadable_sectors} in ${r.read_errors.ranges.length} ranges, filled with ${r.read_errors.fill}`],
+        ['Pieces', r.media.pieces ? `${r.media.pieces.count} piece${r.media.pieces.count === 1 ? '' : 's'} of ${formatBytes(r.media.pieces.piece_size)}, the SHA-256 of each in ${r.media.pieces.file}${a.piecesText ? ' (attached)' : ` (${a.piecesMissing ?? 'not attached'})`}` : undefined],
+        ['SHA-256 of the pieces file', grouped(r.media.pieces?.sha256)],
         ['Zero sectors', r.media.zero_sectors ? `${r.media.zero_sectors.total} (${r.media.zero_sectors.read_as_zero} read as zeros, ${r.media.zero_sectors.filled} filled)` : undefined],
         ['Record', a.recordPath],
         ['SHA-256 of the record', grouped(a.row.record_sha256)],
@@ -251,7 +254,7 @@ const SECTION: Record<Section, Renderer> = {
     paragraph(
       doc,
       `This document carries the evidence it describes. Its attachments are the custody log (case-${n}.custody.jsonl), its signed checkpoint, ` +
-        'every acquisition record, and a CASE/UCO description of the case. Extract them with any PDF reader, or with: pdfdetach -saveall report.pdf',
+        'every acquisition record with its pieces file (the SHA-256 of each piece of the media), and a CASE/UCO description of the case. Extract them with any PDF reader, or with: pdfdetach -saveall report.pdf',
     );
     paragraph(
       doc,

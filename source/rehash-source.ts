@@ -28,6 +28,8 @@ export interface SourceRehashOptions {
   retries: number;
   recordedUnreadable: unknown; // the record's read_errors.ranges, checked here: the record is not trusted
   allowMounted: boolean;
+  /** Also the SHA-256 of each piece of this size (the image's pieces file's), to say which pieces of the source differ. */
+  pieceSize?: number;
   signal?: AbortSignal;
   onStart?: (bytes: number) => void;
   onProgress?: (done: number) => void;
@@ -54,6 +56,8 @@ export interface SourceRehash {
   readOnly: ReadOnlyProof;
   unreadableNow: BadRange[];
   recordedUnreadable: RecordedUnreadableCheck;
+  /** SHA-256 of each piece, when `pieceSize` was given. */
+  pieces?: string[];
 }
 
 const BLOCK = 4 * 1024 * 1024;
@@ -160,13 +164,14 @@ export async function rehashSource(o: SourceRehashOptions): Promise<SourceRehash
     }
     const results = await hashStream(
       pieces(),
-      o.algorithms.map((a) => ({ id: a, algorithm: a })),
+      [...o.algorithms.map((a) => ({ id: a, algorithm: a })), ...(o.pieceSize ? [{ id: 'pieces', algorithm: 'sha256' as const, segmentSize: o.pieceSize }] : [])],
       { size: total, ...(o.onProgress ? { onBytes: o.onProgress } : {}) },
     );
     const readOnly = await proof.finish();
     const hashes: Digests = {};
     for (const a of o.algorithms) hashes[a] = results.get(a)![0]!;
-    return { facts, hashes, readOnly, unreadableNow: bad.ranges, recordedUnreadable: check };
+    const pieceSums = results.get('pieces');
+    return { facts, hashes, readOnly, unreadableNow: bad.ranges, recordedUnreadable: check, ...(pieceSums ? { pieces: pieceSums } : {}) };
   } finally {
     await handle.close();
   }

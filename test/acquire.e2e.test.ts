@@ -54,7 +54,7 @@ describe('acquire to raw', () => {
     expect(rec.media).toMatchObject({ sector_size: 512, sectors: fs.statSync(src).size / 512, bytes_acquired: fs.statSync(src).size });
   });
   it('leaves no temporary files behind', () => {
-    expect(fs.readdirSync(out).sort()).toEqual(['EV-1.acquisition.yaml', 'EV-1.checkpoint', 'EV-1.custody.jsonl', 'EV-1.keys', 'EV-1.map', 'EV-1.raw']);
+    expect(fs.readdirSync(out).sort()).toEqual(['EV-1.acquisition.yaml', 'EV-1.checkpoint', 'EV-1.custody.jsonl', 'EV-1.keys', 'EV-1.map', 'EV-1.pieces', 'EV-1.raw']);
   });
 });
 

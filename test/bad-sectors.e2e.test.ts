@@ -135,7 +135,7 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
   it('with --skip-bad: the same image, hashes and ranges, the failing areas read last', async () => {
     const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
     const out = path.join(work, 'skip');
-    const r = run(['acquire', dev.device, ...args(out), '--skip-bad']);
+    const r = run(['acquire', dev.device, ...args(out), '--skip-bad', '--piece-size', '1MiB']);
     await dev.teardown();
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/first pass done; going back to the 12\.0 MiB that failed/);
@@ -147,6 +147,10 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
     expect(fs.readFileSync(path.join(out, 'EV.raw')).equals(want)).toBe(true);
     expect(rec.media.hashes.sha256).toBe(crypto.createHash('sha256').update(want).digest('hex'));
     expect(badList(path.join(out, 'EV.map'))).toEqual([...badSet].sort((a, b) => a - b));
+    // The pieces are of the finished image (rebuilt by the rehash pass), not of pass 1's placeholders.
+    const MiB = 1024 * 1024;
+    const pieces = fs.readFileSync(path.join(out, 'EV.pieces'), 'utf8').split('\n').filter((l) => /^\d/.test(l));
+    expect(pieces).toEqual(Array.from({ length: want.length / MiB }, (_, i) => `${i * MiB} ${MiB} ${crypto.createHash('sha256').update(want.subarray(i * MiB, (i + 1) * MiB)).digest('hex')}`));
   });
 
   it('with --skip-bad on a healthy drive: one pass, hashes in-stream', async () => {

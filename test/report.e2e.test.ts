@@ -101,12 +101,19 @@ describe.skipIf(tools.length > 0)(`the PDF${tools.length ? ` (skipped: ${tools.j
     for (const f of fonts) expect(f, f).toMatch(/\byes\s+yes\s+(yes|no)\s+\d+\s+\d+\s*$/); // embedded, subset
   });
 
-  it('carries the custody log, its checkpoint, every record and the CASE/UCO export, equal to their sources', () => {
+  it('carries the custody log, its checkpoint, every record and pieces file and the CASE/UCO export, equal to their sources', () => {
     const dir = detach('attachments');
     const names = fs.readdirSync(dir).sort();
-    expect(names).toEqual([`EV-1.acquisition.yaml`, `EV-2.acquisition.yaml`, `EV-3.acquisition.yaml`, `case-${CASE}.checkpoint`, `case-${CASE}.custody.jsonl`, `case-${CASE}.jsonld`].sort());
+    const evidence = [1, 2, 3].flatMap((i) => [`EV-${i}.acquisition.yaml`, `EV-${i}.pieces`]);
+    expect(names).toEqual([...evidence, `case-${CASE}.checkpoint`, `case-${CASE}.custody.jsonl`, `case-${CASE}.jsonld`].sort());
+    for (const n of evidence) expect(fs.readFileSync(path.join(dir, n)).equals(fs.readFileSync(path.join(work, 'evidence', n))), n).toBe(true);
+    // Each acquisition lists its piece count and the pieces file's SHA-256 (grouped by 8, as every hash).
+    const t = text(['-raw']);
     for (let i = 1; i <= 3; i++) {
-      expect(fs.readFileSync(path.join(dir, `EV-${i}.acquisition.yaml`)).equals(fs.readFileSync(path.join(work, 'evidence', `EV-${i}.acquisition.yaml`)))).toBe(true);
+      const rec = fs.readFileSync(path.join(work, 'evidence', `EV-${i}.acquisition.yaml`), 'utf8');
+      const sum = /pieces:[\s\S]*?sha256: ([0-9a-f]{64})/.exec(rec)![1]!;
+      expect(t).toContain(hashGroups(sum));
+      expect(t).toMatch(new RegExp(`1 piece of 64\\.0 MiB, the SHA-256 of each in EV-${i}\\.pieces \\(attached\\)`));
     }
     // The log and checkpoint as they stood when the report was made: the copy beside an image, extended since, starts with it.
     const log = fs.readFileSync(path.join(dir, `case-${CASE}.custody.jsonl`), 'utf8');

@@ -353,6 +353,7 @@ describe('kill -9 at random points, then resume', () => {
         expect(rec.result).toBe('complete');
         expect(rec.media.hashes).toEqual(expected);
         expect(rec.media.hashes).toEqual(ref[format].record.media.hashes);
+        expect(rec.media.pieces).toEqual(ref[format].record.media.pieces); // 96 MiB: two pieces, rebuilt across the kills
         expect(rec.image).toEqual(ref[format].record.image);
         expect(rec.media.zero_sectors).toEqual(ref[format].record.media.zero_sectors);
         expect(rec.media.bytes_acquired).toBe(SIZE);
@@ -427,7 +428,10 @@ describe('Ctrl-C, then the very same command again', () => {
     expect(done.sessions[0].outcome).toMatch(/interrupted/);
     expect(done.sessions[1]).toMatchObject({ examiner: EXAMINER, from_byte: stoppedAt, to_byte: SIZE, outcome: 'complete' });
     expect(done.command_line).toEqual(done.sessions[0].command_line);
-    expect(fs.readdirSync(dir).sort()).toEqual([`${EV}.acquisition.yaml`, `${EV}.checkpoint`, `${EV}.custody.jsonl`, `${EV}.keys`, `${EV}.map`, `${EV}.raw`]);
+    expect(fs.readdirSync(dir).sort()).toEqual([`${EV}.acquisition.yaml`, `${EV}.checkpoint`, `${EV}.custody.jsonl`, `${EV}.keys`, `${EV}.map`, `${EV}.pieces`, `${EV}.raw`]);
+    // The pieces are rebuilt exactly: the same file as the uninterrupted run's.
+    expect(done.media.pieces).toEqual(ref.raw.record.media.pieces);
+    expect(fs.readFileSync(path.join(dir, `${EV}.pieces`), 'utf8')).toBe(fs.readFileSync(path.join(ref.raw.dir, `${EV}.pieces`), 'utf8'));
     // Both runs are in the custody log beside the image: the interrupted one, then the one that completed it.
     const entries = fs.readFileSync(path.join(dir, `${EV}.custody.jsonl`), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l).entry);
     const here = entries.filter((e: any) => e.kind.startsWith('acquisition.') && e.payload.folder === path.resolve(dir));

@@ -123,6 +123,11 @@ describe('a record relabelled, with its custody files deleted', () => {
     fs.closeSync(fd);
     const rec = path.join(dir, 'EV-001.acquisition.yaml');
     let text = fs.readFileSync(rec, 'utf8').replace('record: exhibit acquisition', 'record: exhibit conversion');
+    // The pieces file made to fit too (one 64 MiB piece: its SHA-256 is the media's), and its new SHA-256 put in the record.
+    const pieces = path.join(dir, 'EV-001.pieces');
+    const oldPieces = fileDigest('sha256', pieces);
+    fs.writeFileSync(pieces, fs.readFileSync(pieces, 'utf8').replaceAll(fileDigest('sha256', src), fileDigest('sha256', img)));
+    text = text.replaceAll(oldPieces, fileDigest('sha256', pieces));
     for (const a of ['md5', 'sha1', 'sha256']) text = text.replaceAll(fileDigest(a, src), fileDigest(a, img));
     fs.writeFileSync(rec, text);
     for (const f of ['EV-001.custody.jsonl', 'EV-001.checkpoint', 'EV-001.keys']) fs.rmSync(path.join(dir, f), { recursive: true });

@@ -16,8 +16,8 @@ import type { ImageReader } from '../image/types.js';
 
 export interface DamagedUnit {
   file: string; // the image file holding it
-  unit: 'chunk' | 'frame' | 'range';
-  index: number; // chunk or frame number, from 0; for a range, the byte offset in the file
+  unit: 'chunk' | 'frame' | 'range' | 'piece';
+  index: number; // chunk, frame or piece number, from 0; for a range, the byte offset in the file
   first_byte: number; // media offset
   bytes: number;
   first_sector: number;
@@ -29,6 +29,8 @@ export interface MediaScan {
   hashes: Digests;
   /** SHA-256 of each slice of the media stream (for raw and split raw, each file's SHA-256). */
   sliceSha256?: string[];
+  /** SHA-256 of each piece of `pieceSize` bytes (core/pieces.ts), when asked for. */
+  pieceSha256?: string[];
   damaged: DamagedUnit[];
   units: { kind: 'chunk' | 'frame' | 'range'; count: number };
 }
@@ -38,6 +40,8 @@ export interface ScanOptions {
   sectorSize: number;
   /** Size of each slice whose SHA-256 is wanted (raw and split raw: the segment size). */
   sliceSize?: number;
+  /** Size of the pieces whose SHA-256 is wanted (the pieces file's). */
+  pieceSize?: number;
   onProgress?: (done: number) => void;
   signal?: AbortSignal;
   /** Hash on the main thread (small images, tests). Default: workers for 64 MiB and more. */
@@ -79,6 +83,7 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
   const kind: MediaScan['units']['kind'] = reader.unitKind;
   const jobs: DigestJob[] = o.algorithms.map((a) => ({ id: a, algorithm: a }));
   if (o.sliceSize) jobs.push({ id: 'slices', algorithm: 'sha256', segmentSize: o.sliceSize });
+  if (o.pieceSize) jobs.push({ id: 'pieces', algorithm: 'sha256', segmentSize: o.pieceSize });
   let expected = 0;
   // The units, checked to follow one another without gap or overlap.
   async function* pieces(): AsyncGenerator<Uint8Array> {
@@ -93,5 +98,5 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
   if (expected !== reader.size) throw new ExhibitError('IMAGE_INVALID', `the image's units cover ${expected} bytes of its ${reader.size}`);
   const hashes: Digests = {};
   for (const a of o.algorithms) hashes[a] = results.get(a)![0]!;
-  return { hashes, ...(o.sliceSize ? { sliceSha256: results.get('slices')! } : {}), damaged, units: { kind, count: count.n } };
+  return { hashes, ...(o.sliceSize ? { sliceSha256: results.get('slices')! } : {}), ...(o.pieceSize ? { pieceSha256: results.get('pieces')! } : {}), damaged, units: { kind, count: count.n } };
 }

@@ -13,13 +13,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CheckedEntry } from '../core/custody-check.js';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
-import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { evidenceOfRecordName, isRecordFileName, recordBesideImage, type AcquisitionRecord } from '../core/record.js';
-import { readRecord, type ReadRecord } from '../core/record/read.js';
-import { isFirstImageFile } from '../image/names.js';
+import { ExhibitError } from '../core/errors.js';
+import { recordBesideImage, type AcquisitionRecord } from '../core/record.js';
+import { readRecord } from '../core/record/read.js';
 import { openImage } from '../image/open.js';
 import { readableFormatOf } from '../image/registry.js';
-import type { ImageReader } from '../image/types.js';
 import { compareWithStore, entryForRecord, imageEntries, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
 import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
 import { fileSums } from './file-sums.js';
@@ -28,6 +26,10 @@ import { scanMedia, type DamagedUnit } from './media-scan.js';
 import { checkpointTextOf, trustFindings, type TrustRegister } from './trust.js';
 import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
 import type { X509Certificate } from 'node:crypto';
+import { checkFileSet, resolveTarget, storeLogFor } from './target.js';
+import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
+import { parsePieceSelection, pieceSpan, type PieceSpan } from '../core/pieces.js';
+import type { ImageReader } from '../image/types.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
 
@@ -54,6 +56,9 @@ export interface VerifyReport {
   comparisons: Comparison[];
   units?: { kind: string; count: number };
   damage: DamagedUnit[];
+  /** The pieces of the media compared with the pieces file, and how many bytes of media they prove intact. */
+  pieces?: PiecesResult;
+  intact_bytes?: number;
   custody?: { log: string; entries: number; problems: string[]; acquisition_entry?: number; keys: SignerView[]; trusted_by: string };
   store?: { case: string; entry?: number; rolled_back?: { store: number; copy: number; copy_head: string } };
   /** What the RFC 3161 token beside the checkpoint proves, when it checks. */
@@ -61,7 +66,16 @@ export interface VerifyReport {
   /** The trust register the signing keys were checked against (--trust), by file and SHA-256. */
   trust?: { register: string; sha256: string };
   unverifiable_reason?: string;
-  source?: { path: string; hashes: Digests; read_only_unchanged: boolean; read_only_method: string; unreadable_now: { first_sector: number; sectors: number; error: string }[]; recorded_unreadable: RecordedUnreadable };
+  source?: {
+    path: string;
+    hashes: Digests;
+    read_only_unchanged: boolean;
+    read_only_method: string;
+    unreadable_now: { first_sector: number; sectors: number; error: string }[];
+    recorded_unreadable: RecordedUnreadable;
+    /** The source's pieces compared with the pieces file: which differ from the image as acquired. */
+    pieces?: { count: number; same: number; differ: PieceSpan[] };
+  };
   notes: string[];
   problems: string[];
 }
@@ -90,59 +104,12 @@ export interface VerifyOptions {
   tsaCa?: readonly X509Certificate[];
   /** Hashes the verifier brings (--expect): they anchor the verdict like a signed entry. */
   expect?: Digests;
+  /** --pieces: check only these pieces ("3", "0-7,12") against the pieces file, and nothing else of the media. */
+  pieces?: string;
   inline?: boolean;
   signal?: AbortSignal;
   onStart?: (mediaBytes: number, files: readonly string[]) => void;
   onProgress?: (done: number) => void;
-}
-
-interface Target {
-  image: string;
-  record?: string;
-  /** The record as read when the target was resolved (read once: what names the image is what is checked). */
-  read?: ReadRecord | Error;
-}
-
-/** What to verify: an image file, the record beside one, or the folder holding them. */
-function resolveTarget(target: string): Target {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(target);
-  } catch (err) {
-    throw new ExhibitError('NOT_FOUND', `cannot read ${target}: ${describeSystemError(err)}`, { cause: err });
-  }
-  if (st.isDirectory()) {
-    const names = fs.readdirSync(target);
-    const records = names.filter(isRecordFileName);
-    if (records.length > 1) throw new ExhibitError('USAGE', `${target} holds ${records.length} acquisition records`, { hints: [`name one: ${records.join(', ')}`] });
-    if (records.length === 1) return fromRecord(path.join(target, records[0]!));
-    const images = names.filter(isFirstImageFile);
-    if (images.length !== 1) throw new ExhibitError('USAGE', `${target} holds ${images.length === 0 ? 'no image' : `${images.length} images`} and no acquisition record`, { hints: ['name the image file to verify'] });
-    return { image: path.join(target, images[0]!) };
-  }
-  if (isRecordFileName(target)) return fromRecord(target);
-  return { image: target };
-}
-
-/**
- * The image a record belongs to. A record that cannot be read is a failed verification (exit 4)
- * however it was found: named, in a folder, or beside an image. Its image is then found by name,
- * so the rest is still checked; without one, the damaged record is the whole answer.
- */
-function fromRecord(file: string): Target {
-  let read: ReadRecord;
-  try {
-    read = readRecord(file);
-  } catch (err) {
-    const stem = evidenceOfRecordName(file);
-    const dir = path.dirname(file);
-    const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && isFirstImageFile(n)).sort();
-    if (images.length === 0) throw new ExhibitError('VERIFY_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
-    return { image: path.join(dir, images[0]!), record: file, read: err instanceof Error ? err : new Error(String(err)) };
-  }
-  const first = read.record.image.files[0]?.name; // a plain file name: the record's check makes sure
-  if (first === undefined) throw new ExhibitError('VERIFY_FAILED', `the record ${file} names no image file in its folder`);
-  return { image: path.join(path.dirname(file), first), record: file, read };
 }
 
 export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
@@ -274,6 +241,15 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const computeList = algorithms.length > 0 ? algorithms : (['md5', 'sha1', 'sha256'] as HashAlgorithm[]);
 
     const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
+    const ep = expectedPieces(dir, rec, anchors.map((a) => ({ from: a.from, payload: a.entry.entry.payload })), reader);
+    comparisons.push(...ep.comparisons);
+    problems.push(...ep.problems);
+    notes.push(...ep.notes);
+    const fileOf = pieceFile(reader, ep.file ?? '');
+    if (o.pieces !== undefined) {
+      await checkSomePieces(reader, ep, o.pieces, fileOf, report, o);
+      return report;
+    }
     const split = reader.format === 'split-raw' && reader.files.length > 1 ? fs.statSync(reader.files[0]!).size : undefined;
     o.onStart?.(reader.size, reader.files);
     const containerFiles = readableFormatOf(reader.format).container;
@@ -283,6 +259,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         algorithms: [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])],
         sectorSize,
         ...(split ? { sliceSize: split } : {}),
+        ...(ep.list ? { pieceSize: ep.list.pieceSize } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.inline !== undefined ? { inline: o.inline } : {}),
@@ -293,10 +270,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
     report.units = scan.units;
     report.damage = scan.damaged;
+    if (ep.list && scan.pieceSha256) addPieces(report, ep, comparePieces(ep.list, new Map(scan.pieceSha256.map((h, i) => [i, h])), fileOf));
     for (const a of computeList) report.hashes[a] = scan.hashes[a]!;
-    for (const d of scan.damaged) {
-      problems.push(`${path.basename(d.file) || 'the image'}: ${d.unit} ${d.index} (media bytes ${d.first_byte} to ${d.first_byte + d.bytes - 1}, sectors ${d.first_sector} to ${d.first_sector + d.sectors - 1}) ${d.problem}`);
-    }
+    problems.push(...report.damage.map(damageWords));
 
     // Each file's SHA-256: raw slices come from the media stream, containers were read back.
     const sums = containerSums ?? scan.sliceSha256 ?? [scan.hashes.sha256!];
@@ -338,7 +314,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const unreadable = rec?.read_errors?.unreadable_sectors ?? reader.errorRanges.reduce((n, e) => n + e.sectors, 0);
     if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
 
-    const selfStored = (c: Comparison) => c.against === STORED_IN_IMAGE || c.subject !== undefined;
+    const selfStored = (c: Comparison) => c.against === STORED_IN_IMAGE || (c.subject !== undefined && !c.subject.startsWith(PIECES_SUBJECT));
     if (!comparisons.some((c) => c.anchor && !selfStored(c)) && comparisons.some((c) => c.anchor)) {
       notes.push('this rests on the hash stored in the image alone: it shows the image is intact since it was written, not who wrote it; compare the hash with the acquiring side\'s report, or give it with --expect');
     }
@@ -347,6 +323,37 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
   } finally {
     await reader.close();
   }
+}
+
+function damageWords(d: DamagedUnit): string {
+  return `${path.basename(d.file) || 'the image'}: ${d.unit} ${d.index} (media bytes ${d.first_byte} to ${d.first_byte + d.bytes - 1}, sectors ${d.first_sector} to ${d.first_sector + d.sectors - 1}) ${d.problem}`;
+}
+
+/** The piece results into the report: damage entries beside the format's, the count, the bytes proven intact. */
+function addPieces(report: VerifyReport, ep: ExpectedPieces, c: ReturnType<typeof comparePieces>): void {
+  report.damage = [...report.damage, ...c.damage];
+  report.pieces = { file: path.basename(ep.file!), sha256: ep.sha256!, ...c.result };
+  report.intact_bytes = c.intactBytes;
+}
+
+/** verify --pieces: only the pieces asked for are read and compared with the pieces file; the verdict rests on that file's signed SHA-256. */
+async function checkSomePieces(reader: ImageReader, ep: ExpectedPieces, selection: string, fileOf: ReturnType<typeof pieceFile>, report: VerifyReport, o: VerifyOptions): Promise<void> {
+  if (!ep.file) throw new ExhibitError('USAGE', `--pieces needs the image's pieces file, and there is none: ${ep.notes[0] ?? 'no record lists one'}`, { hints: ['verify the whole image without --pieces'] });
+  if (ep.list) {
+    const which = parsePieceSelection(selection, ep.list.sha256.length);
+    const total = which.reduce((n, i) => n + pieceSpan(ep.list!, i).bytes, 0);
+    o.onStart?.(total, reader.files);
+    const { sums, unreadable } = await hashSelectedPieces(reader, ep.list, which, o.signal, o.onProgress);
+    if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
+    report.damage = unreadable;
+    const c = comparePieces(ep.list, sums, fileOf);
+    addPieces(report, ep, c);
+    report.pieces!.checked = which.length;
+    report.pieces!.damaged += unreadable.length;
+    report.problems.push(...report.damage.map(damageWords));
+    report.notes.push(`only ${which.length === 1 ? `piece ${which[0]}` : `the ${which.length} pieces ${selection}`} of the ${ep.list.sha256.length} ${which.length === 1 ? 'was' : 'were'} read (${total} bytes of media); the rest of the media, its hashes and the image files' SHA-256 were not checked`);
+  }
+  settle(report);
 }
 
 /**
@@ -365,35 +372,6 @@ export function settle(report: VerifyReport): void {
     : 'nothing records what this image should hold';
   const note = `${report.record ? report.unverifiable_reason : 'nothing records what this image should hold (no record, no stored hash, no custody entry)'}: its hashes are printed, but they prove nothing by themselves`;
   if (!report.notes.includes(note)) report.notes.push(note);
-}
-
-/** The store's log for the first of these case numbers that the store holds. */
-function storeLogFor(store: StoreView, cases: readonly (string | undefined)[]): ReturnType<StoreView['caseLog']> {
-  for (const n of cases) {
-    if (typeof n !== 'string' || n.trim() === '') continue;
-    const found = store.caseLog(n.trim());
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** The files the record lists against the files the image is made of: missing, extra, misordered or resized. */
-function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, problems: string[]): void {
-  if (!rec) return;
-  const listed = rec.image.files.map((f) => f.name);
-  const found = reader.files.map((f) => path.basename(f));
-  const dir = path.dirname(reader.files[0] ?? '.');
-  for (const [i, name] of listed.entries()) {
-    if (!fs.existsSync(path.join(dir, name))) problems.push(`${name} is missing (file ${i + 1} of the ${listed.length} the record lists)`);
-    else if (!found.includes(name)) problems.push(`${name} exists but is not part of the image as it can be read (a file before it is missing or damaged)`);
-    else if (found.indexOf(name) !== i) problems.push(`${name} is file ${found.indexOf(name) + 1} of the image but file ${i + 1} in the record`);
-    else {
-      const size = fs.statSync(path.join(dir, name)).size;
-      const want = rec.image.files[i]!.size;
-      if (size !== want) problems.push(`${name} holds ${size} bytes, the record says ${want}${size < want ? ' (truncated)' : ''}`);
-    }
-  }
-  for (const name of found) if (!listed.includes(name)) problems.push(`${name} is part of the image but not in the record (an extra file)`);
 }
 
 /**

@@ -56,7 +56,7 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
   const skipping = j.skip_bad
     ? new SkippingSource((into, pos) => reader.readOnce(into, pos), fill, blockSize, Math.max(blockSize, Math.min(1 << 30, Math.floor(facts.size_bytes / 64))), j.deferred ?? [])
     : undefined;
-  const jobs = acquisitionJobs(j.hashes, writer, ss);
+  const jobs = acquisitionJobs(j.hashes, writer, ss, j.piece_size);
   const fromSource: BlockSource = skipping ?? reader;
   const run = await runPipeline({
     source: s.mediaBytes > facts.size_bytes ? padded(fromSource, facts.size_bytes) : fromSource,

@@ -68,11 +68,14 @@ describe('digests: the jobs asked for and their results, typed', () => {
     expect(acquisitionJobs(['sha256'], slices(4096), 512)).toContainEqual({ id: 'file:sha256', algorithm: 'sha256', segmentSize: 4096 });
     expect(ids(acquisitionJobs(['md5'], container, 4096))).toEqual(['media:md5', 'zero-sectors']);
     expect(ids(mediaJobs(['sha1'], slices(null), { wholeFileSha256: false }))).toEqual(['media:sha1']);
+    // With a piece size: one more SHA-256 stream, restarted at each piece boundary.
+    expect(acquisitionJobs(['md5'], container, 512, 1 << 20)).toContainEqual({ id: 'pieces:sha256', algorithm: 'sha256', segmentSize: 1 << 20 });
   });
 
   it('digestsOf reads the results back by name, and nothing from an unfinished pass', () => {
     const d = digestsOf(new Map([['media:md5', ['aa']], ['media:sha256', ['bb']], ['file:sha256', ['c1', 'c2']], ['zero-sectors', ['7']]]));
     expect(d).toEqual({ media: { md5: 'aa', sha256: 'bb' }, files: ['c1', 'c2'], zeroSectors: 7 });
+    expect(digestsOf(new Map([['media:md5', ['aa']], ['pieces:sha256', ['p0', 'p1']]]))?.pieces).toEqual(['p0', 'p1']);
     expect(fileSha256s(d)).toEqual(['c1', 'c2']);
     expect(fileSha256s(digestsOf(new Map([['media:sha256', ['bb']]])))).toEqual(['bb']);
     expect(digestsOf(undefined)).toBeUndefined();

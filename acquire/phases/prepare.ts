@@ -8,6 +8,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { HASH_ALGORITHMS } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
+import { DEFAULT_PIECE_SIZE, piecesFileName } from '../../core/pieces.js';
 import { recordFileName, recordPathFor } from '../../core/record.js';
 import { readRecord } from '../../core/record/read.js';
 import { timestamp } from '../../core/time.js';
@@ -94,6 +95,7 @@ export function newJournal(o: AcquireOptions, format: FormatDescriptor<FormatNam
     ...o.settings,
     // A format that stores hashes itself (E01: MD5 in its hash section, and SHA-1 in its digest section) always gets those it requires.
     hashes: format.requiresHashes.length > 0 ? HASH_ALGORITHMS.filter((a) => o.hashes.includes(a) || format.requiresHashes.includes(a)) : o.hashes,
+    ...(o.pieceSize === null ? {} : { piece_size: o.pieceSize ?? DEFAULT_PIECE_SIZE }),
     fill: o.fill,
     retries: o.retries,
     max_bad_run: o.maxBadRun,
@@ -155,6 +157,9 @@ export async function prepare(o: AcquireOptions): Promise<Session> {
         throw new ExhibitError('SOURCE_EMPTY', `source ${sourcePath} is empty (0 bytes)`, { hints: ['check that the drive is connected and its medium inserted'] });
       }
       j.source = identityOf(facts);
+      if (j.piece_size !== undefined && j.piece_size % ss !== 0) {
+        throw new ExhibitError('USAGE', `--piece-size must be a whole number of the source's ${ss}-byte sectors, not ${j.piece_size} bytes`, { hints: [`use a multiple of ${ss}, such as the default 64MiB`] });
+      }
     }
     const mounted = checkMounts(facts, o.allowMounted);
     await existingAncestor(outDir);
@@ -171,7 +176,7 @@ export async function prepare(o: AcquireOptions): Promise<Session> {
       version: o.version,
       ...(o.threads ? { threads: o.threads } : {}),
     });
-    const ours = () => [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, journalFileName(j.evidence)];
+    const ours = () => [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, piecesFileName(j.evidence), journalFileName(j.evidence)];
     if (!resumeFrom) refuseExisting(outDir, j.evidence, ours());
     // On resume, image bytes already on disk (even past the safe point) are rewritten in place, not added.
     const onDisk = resumeFrom ? writer.plannedFiles(facts.size_bytes).reduce((a, n) => a + (fs.statSync(path.join(outDir, n), { throwIfNoEntry: false })?.size ?? 0), 0) : 0;

@@ -7,6 +7,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
+import { pieceCount, renderPieces, summarise, type PiecesSummary } from '../../core/pieces.js';
 import { renderRecord, writeFileAtomic, type RecordImageFile } from '../../core/record.js';
 import { timestamp } from '../../core/time.js';
 import { formatBytes } from '../../core/units.js';
@@ -95,7 +96,9 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
     const sha256 = f.sha256 ?? fileSums?.[i];
     return { name: f.name, size: f.size, ...(sha256 && !error ? { sha256 } : {}) };
   });
-  const record = buildRecord(o, j, facts, s.writer.format, recordFiles, error ? undefined : d, readOnly, error?.message, j.safe_bytes, d?.zeroSectors);
+  // The pieces file, when complete: its SHA-256 goes into the record, so it is written first.
+  const pieces = !error && d?.pieces && j.piece_size !== undefined ? piecesText(j.evidence, s.mediaBytes, ss, j.piece_size, d.pieces) : undefined;
+  const record = buildRecord(o, j, facts, s.writer.format, recordFiles, error ? undefined : d, readOnly, error?.message, j.safe_bytes, d?.zeroSectors, pieces?.summary);
   // Each of these is tried on its own (a full disk may refuse one and not the next): the journal
   // first when unfinished, since resuming depends on it; the map before the record, so a complete
   // record always has its map; the journal removed last, when complete.
@@ -103,6 +106,7 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   const steps: [string, () => Promise<void>][] = [
     ...(error ? [['resume journal', () => writeJournal(outDir, j)] as [string, () => Promise<void>]] : []),
     ['mapfile', () => writeFileAtomic(s.mapPath, map, true)],
+    ...(pieces ? [['pieces file', () => writeFileAtomic(path.join(outDir, pieces.summary.file), pieces.text, true)] as [string, () => Promise<void>]] : []),
     ['acquisition record', () => writeFileAtomic(recordPath, renderRecord(record), true)],
   ];
   const failed: string[] = [];
@@ -123,6 +127,14 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   await o.onRecorded?.(record, recordPath);
   if (!error) await fsp.rm(path.join(outDir, journalFileName(j.evidence)), { force: true });
   return { record, recordPath, resumedAt: x.resumedAt, ...(error ? { error } : {}) };
+}
+
+/** The pieces file's text and the summary the record keeps of it. */
+function piecesText(evidence: string, mediaBytes: number, sectorSize: number, pieceSize: number, sha256: string[]): { text: string; summary: PiecesSummary } {
+  const list = { evidence, mediaBytes, sectorSize, pieceSize, sha256 };
+  if (sha256.length !== pieceCount(mediaBytes, pieceSize)) throw new ExhibitError('INTERNAL', `the copy gave ${sha256.length} piece hashes for ${pieceCount(mediaBytes, pieceSize)} pieces`);
+  const text = renderPieces(list);
+  return { text, summary: summarise(list, text) };
 }
 
 /** Close the source and give up the lock (after the journal is gone). */

@@ -23,6 +23,8 @@ export interface AcquireOptions {
   /** The image format and its settings, as the journal and the writer keep them (ignored when resuming: the journal's win). */
   settings: FormatSettings;
   hashes: HashAlgorithm[];
+  /** Bytes per piece for `<evidence>.pieces` (core/pieces.ts); default DEFAULT_PIECE_SIZE. null: no pieces (bench/pieces.ts measures their cost so; the command line always keeps them). */
+  pieceSize?: number | null;
   fill: FillSpec;
   retries: number;
   maxBadRun: number;

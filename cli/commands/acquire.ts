@@ -7,6 +7,7 @@ import type { FormatName } from '../../image/types.js';
 import { fillSpec } from '../../source/bad-sectors.js';
 import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
 import { MiB, PiB, sizeOption, TiB, wholeNumber } from '../numbers.js';
+import { MAX_PIECE_SIZE, MIN_PIECE_SIZE } from '../../core/pieces.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { evidenceOfRecordName, type AcquisitionRecord } from '../../core/record.js';
@@ -39,6 +40,7 @@ interface AcquireFlags extends FormatFlags {
   resume?: string;
   skipBad?: boolean;
   syncEvery: string;
+  pieceSize: string;
   allowMounted?: boolean;
   passphraseFile?: string;
   json?: boolean;
@@ -69,6 +71,7 @@ export function acquireCommand(version: string): Command {
     .option('--fill <fill>', 'what an unreadable sector holds in the image: zero, or pattern:<hex> (e.g. pattern:deadbeef)', 'zero')
     .option('--max-bad-run <size>', 'stop (resumably) after this much unreadable in a row, up to 1 PiB; 0 for no limit', '16MiB')
     .option('--skip-bad', 'for a dying drive: skip past failing areas first, save the healthy data, then come back to them')
+    .option('--piece-size <size>', 'also keep the SHA-256 of every piece of this size in <evidence>.pieces, so verify can say where any change is; a whole number of sectors, 1 MiB to 1 TiB', '64MiB')
     .option('--sync-every <size>', 'make the image durable and note the resume point this often, 1 MiB to 1 TiB', '128MiB')
     .option('--resume <dir>', 'continue the interrupted acquisition in <dir> (source and settings come from its journal)')
     .option('--allow-mounted', 'acquire even though a file system of the source is mounted read-write (recorded)')
@@ -86,6 +89,7 @@ export function acquireCommand(version: string): Command {
         'Files: <evidence>.raw, .001, .002, ..., .E01, .E02, ... or .zst; <evidence>.acquisition.yaml (the record);\n' +
         '<evidence>.map (GNU ddrescue mapfile); <evidence>.journal.json while the acquisition is unfinished;\n' +
         '<evidence>.lock while a run works on it (a second run meanwhile is refused, naming the first);\n' +
+        '<evidence>.pieces (the SHA-256 of each --piece-size piece of the media, so a change is located to its piece);\n' +
         "<evidence>.custody.jsonl, <evidence>.checkpoint and <evidence>.keys/: the case's signed custody log, its\n" +
         'checkpoint and the public keys, so the folder can be checked anywhere (exhibit custody verify <folder>).\n\n' +
         'Custody: the result is signed with the examiner\'s key and logged in the case store (opening the case and\n' +
@@ -132,6 +136,10 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
         : 'source unchanged: opened read-only, size and modification time did not change'
     }`,
   ];
+  if (r.media.pieces) {
+    const p = r.media.pieces;
+    lines.push(`  pieces  ${path.join(outDir, p.file)}: SHA-256 of ${p.count} piece${p.count === 1 ? '' : 's'} of ${formatBytes(p.piece_size)} (file SHA-256 ${p.sha256})`);
+  }
   if (r.media.zero_sectors) {
     const z = r.media.zero_sectors;
     lines.push(`  zero sectors: ${z.total} (${z.read_as_zero} read as zeros, ${z.filled} filled)`);
@@ -165,6 +173,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     const retries = wholeNumber(flags.retries, '--retries', 0, 100);
     const maxBadRun = sizeOption(flags.maxBadRun, '--max-bad-run', 0, PiB);
     const safePointBytes = sizeOption(flags.syncEvery, '--sync-every', MiB, TiB);
+    const pieceSize = sizeOption(flags.pieceSize, '--piece-size', MIN_PIECE_SIZE, MAX_PIECE_SIZE, 512);
     const fill = fillSpec(flags.fill);
     const hashes = parseHashList(flags.hash); // every usage error before anything is made, a key included
     const ctx = prepareCustody(examiner, flags.case, readPassphrase(flags.passphraseFile));
@@ -187,6 +196,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       resumeOnly: flags.resume !== undefined,
       ...(flags.skipBad ? { skipBad: true } : {}),
       safePointBytes,
+      pieceSize,
       commandLine: commandLine(),
       version,
       signal: stop.signal,

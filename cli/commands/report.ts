@@ -34,9 +34,9 @@ export function reportCommand(version: string): Command {
       .summary('the custody report of a case: a PDF/A document for the court, or CASE/UCO JSON-LD')
       .description(
         'Renders the case from the case store: its evidence items, every acquisition (tool, examiner, times, format, files and their ' +
-          'SHA-256, media hashes, the read-only proof, unreadable ranges), every verification, the chain-of-custody table, the custody ' +
+          'SHA-256, media hashes, the read-only proof, unreadable ranges, the pieces and the SHA-256 of the pieces file), every verification, the chain-of-custody table, the custody ' +
           "log's checkpoint and the examiners' key fingerprints, and how to check it all independently. The PDF is PDF/A-3b with its " +
-          'fonts embedded, and carries the custody log, its checkpoint, the acquisition records and the CASE/UCO export as attachments. ' +
+          'fonts embedded, and carries the custody log, its checkpoint, the acquisition records, their pieces files and the CASE/UCO export as attachments. ' +
           'Issuing a report is itself logged, with the SHA-256 of the file.',
       )
       .argument('<case>', 'the case number')

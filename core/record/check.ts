@@ -189,8 +189,7 @@ function checkImage(im: At): void {
   const files = im.list('files');
   for (const f of files) {
     f.text('name');
-    const name = f.o.name as string;
-    if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) f.fail('name', 'is not a plain file name (a file in the record\'s folder)');
+    plainName(f, 'name');
     f.whole('size');
     if (f.o.sha256 !== undefined) hex(f, 'sha256', HEX_DIGITS.sha256);
   }
@@ -210,6 +209,14 @@ function checkMedia(m: At): void {
   }
   const z = m.map('zero_sectors', true);
   if (z) for (const k of ['total', 'filled', 'read_as_zero']) z.whole(k);
+  const p = m.map('pieces', true);
+  if (p) {
+    p.text('file');
+    plainName(p, 'file');
+    p.whole('piece_size', false, 1);
+    p.whole('count', false, 1);
+    hex(p, 'sha256', HEX_DIGITS.sha256);
+  }
 }
 
 function checkReadErrors(e: At): void {
@@ -224,6 +231,11 @@ function checkReadErrors(e: At): void {
     r.text('error');
     if (!Number.isSafeInteger((r.o.first_sector as number) + (r.o.sectors as number))) r.fail('sectors', 'runs past the largest sector number exhibit can hold');
   }
+}
+
+function plainName(at: At, key: string): void {
+  const name = at.o[key] as string;
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) at.fail(key, 'is not a plain file name (a file in the record\'s folder)');
 }
 
 function hex(at: At, key: string, digits: number): void {

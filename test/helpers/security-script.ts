@@ -9,3 +9,11 @@ export function securityScript(): string {
   if (!m) throw new Error('SECURITY.md has no custody-check script');
   return m[1]!;
 }
+
+/** SECURITY.md's shell check of the pieces file, exactly as it stands there. */
+export function piecesScript(): string {
+  const md = fs.readFileSync(path.join(ROOT, 'SECURITY.md'), 'utf8');
+  const m = /<!-- pieces-check: begin -->\n```sh\n([\s\S]*?)```\n<!-- pieces-check: end -->/.exec(md);
+  if (!m) throw new Error('SECURITY.md has no pieces-check script');
+  return m[1]!;
+}

@@ -1,0 +1,101 @@
+/**
+ * Benchmark: what piecewise hashes cost. exhibit's acquire (raw, md5, sha1,
+ * sha256, of the cached input into /dev/shm) without pieces, with them as
+ * shipped (one more SHA-256 stream restarted at every 64 MiB, grouped with
+ * the other hashes on one worker per core), and with one worker per digest
+ * job, the system sharing the cores among them (what a tree of smaller
+ * hashes would gain by hashing its leaves on any core); then verify of the image without and with its pieces. Each step is a
+ * process of its own under GNU time (bench/pieces-run.ts), rounds
+ * interleaved, medians compared. Not a test: it prints the ratios against
+ * the 5% targets.
+ *
+ *   npm run bench:pieces [-- --json]
+ *   env: see bench/lib.ts (input, size, rounds)
+ */
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { die, log, median, MiB, ok, preflight, prepareInput, report, ROOT, ROUNDS, SCRATCH, SIZE, table, waitIdle } from './lib.js';
+
+const TARGET = 1.05;
+const RUNNER = path.join(ROOT, 'dist', 'bench', 'pieces-run.js');
+const VARIANTS = ['none', 'stream', 'spread'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+interface Step { wall_s: number; cpu_s: number; rss_kib: number; out: { hashes: Record<string, string>; pieces: { sha256: string } | null } }
+
+/**
+ * One step under GNU time: wall seconds, and the CPU seconds (user + system) of the process and
+ * its threads. On a machine other work shares, the wall time swings from run to run; the CPU time
+ * is the work done, and the fastest wall time is the nearest to an idle machine's.
+ */
+function step(args: string[]): Step {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', process.execPath, RUNNER, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB, env: { ...process.env, EXHIBIT_NO_PROGRESS: '1' } });
+  const m = /(\d+(?:\.\d+)?) (\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\s*$/.exec(r.stderr ?? '');
+  if (r.status !== 0 || !m) die(`pieces-run ${args.join(' ')} failed (status ${r.status}):\n${(r.stderr ?? '').slice(-2000)}`);
+  return { wall_s: Number(m[1]), rss_kib: Number(m[2]), cpu_s: Number(m[3]) + Number(m[4]), out: JSON.parse(r.stdout) };
+}
+
+function main(): void {
+  preflight([], 1);
+  prepareInput();
+  waitIdle();
+  const acq: Record<Variant, number[]> = { none: [], stream: [], spread: [] };
+  const ver: Record<'none' | 'stream', number[]> = { none: [], stream: [] };
+  const acqCpu: Record<Variant, number[]> = { none: [], stream: [], spread: [] };
+  const verCpu: Record<'none' | 'stream', number[]> = { none: [], stream: [] };
+  const seen = new Set<string>();
+  const pieceSums = new Set<string>();
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 ? VARIANTS : [...VARIANTS].reverse();
+    for (const v of order) {
+      const dir = path.join(SCRATCH, `${v}-${round}`);
+      try {
+        const a = step(['acquire', dir, v]);
+        acq[v].push(a.wall_s);
+        acqCpu[v].push(a.cpu_s);
+        seen.add(JSON.stringify(a.out.hashes));
+        if (v !== 'none') pieceSums.add(a.out.pieces?.sha256 ?? die(`the ${v} run kept no pieces`));
+        log(`round ${round}/${ROUNDS} acquire ${v.padEnd(7)} ${a.wall_s.toFixed(2)} s, CPU ${a.cpu_s.toFixed(2)} s, ${(a.rss_kib / 1024).toFixed(1)} MiB peak RSS`);
+        if (v !== 'spread') {
+          const r = step(['verify', dir]);
+          if ((r.out.pieces === null) !== (v === 'none')) die(`verify of the ${v} image ${v === 'none' ? 'checked pieces' : 'checked no pieces'}`);
+          ver[v].push(r.wall_s);
+          verCpu[v].push(r.cpu_s);
+          log(`round ${round}/${ROUNDS} verify  ${v.padEnd(7)} ${r.wall_s.toFixed(2)} s, CPU ${r.cpu_s.toFixed(2)} s`);
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }
+  if (seen.size !== 1) die(`the runs disagree on the media hashes: ${[...seen].join(' / ')}`);
+  if (pieceSums.size !== 1) die('the runs with pieces disagree on the pieces file');
+  const m = (xs: number[]) => median(xs);
+  const least = (xs: number[]) => Math.min(...xs);
+  const ratios = {
+    acquire_stream: m(acq.stream) / m(acq.none), acquire_spread: m(acq.spread) / m(acq.none), verify: m(ver.stream) / m(ver.none),
+    fastest: { acquire_stream: least(acq.stream) / least(acq.none), acquire_spread: least(acq.spread) / least(acq.none), verify: least(ver.stream) / least(ver.none) },
+    cpu: { acquire_stream: m(acqCpu.stream) / m(acqCpu.none), acquire_spread: m(acqCpu.spread) / m(acqCpu.none), verify: m(verCpu.stream) / m(verCpu.none) },
+  };
+  const row = (xs: number[], cpu: number[]): string[] => [m(xs).toFixed(2), least(xs).toFixed(2), (SIZE / MiB / m(xs)).toFixed(0), m(cpu).toFixed(2)];
+  report(() => ({ size_bytes: SIZE, rounds: ROUNDS, acquire_s: acq, verify_s: ver, acquire_cpu_s: acqCpu, verify_cpu_s: verCpu, ratios, target: TARGET }), () => [
+    `piecewise hashes (64 MiB pieces), ${SIZE} bytes, ${ROUNDS} rounds; md5+sha1+sha256, raw into ${SCRATCH}`,
+    '',
+    ...table([{ title: 'median s', width: 10 }, { title: 'fastest s', width: 10 }, { title: 'MiB/s', width: 8 }, { title: 'CPU s', width: 8 }], [
+      ['acquire, no pieces', row(acq.none, acqCpu.none)],
+      ['acquire, pieces (as shipped)', row(acq.stream, acqCpu.stream)],
+      ['acquire, pieces (one worker a job)', row(acq.spread, acqCpu.spread)],
+      ['verify, no pieces', row(ver.none, verCpu.none)],
+      ['verify, pieces', row(ver.stream, verCpu.stream)],
+    ], 'run'),
+    '',
+    'ratios with pieces / without:     median wall   fastest wall   median CPU',
+    `  acquire (as shipped)             ${ratios.acquire_stream.toFixed(3).padStart(11)} ${ratios.fastest.acquire_stream.toFixed(3).padStart(14)} ${ratios.cpu.acquire_stream.toFixed(3).padStart(12)}`,
+    `  acquire (one worker a job)       ${ratios.acquire_spread.toFixed(3).padStart(11)} ${ratios.fastest.acquire_spread.toFixed(3).padStart(14)} ${ratios.cpu.acquire_spread.toFixed(3).padStart(12)}`,
+    `  verify                           ${ratios.verify.toFixed(3).padStart(11)} ${ratios.fastest.verify.toFixed(3).padStart(14)} ${ratios.cpu.verify.toFixed(3).padStart(12)}`,
+    `target: at most ${TARGET} in wall time; acquire (fastest): ${ok(ratios.fastest.acquire_stream <= TARGET)}, verify (fastest): ${ok(ratios.fastest.verify <= TARGET)}`,
+  ]);
+}
+
+main();

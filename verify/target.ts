@@ -1,0 +1,90 @@
+/**
+ * What verify is pointed at (an image, its record, or their folder) and the
+ * checks of the set of files against the record; split from verify.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { evidenceOfRecordName, isRecordFileName, type AcquisitionRecord } from '../core/record.js';
+import { readRecord, type ReadRecord } from '../core/record/read.js';
+import { isFirstImageFile } from '../image/names.js';
+import type { ImageReader } from '../image/types.js';
+import type { StoreView } from './anchor.js';
+
+export interface Target {
+  image: string;
+  record?: string;
+  /** The record as read when the target was resolved (read once: what names the image is what is checked). */
+  read?: ReadRecord | Error;
+}
+
+/** What to verify: an image file, the record beside one, or the folder holding them. */
+export function resolveTarget(target: string): Target {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(target);
+  } catch (err) {
+    throw new ExhibitError('NOT_FOUND', `cannot read ${target}: ${describeSystemError(err)}`, { cause: err });
+  }
+  if (st.isDirectory()) {
+    const names = fs.readdirSync(target);
+    const records = names.filter(isRecordFileName);
+    if (records.length > 1) throw new ExhibitError('USAGE', `${target} holds ${records.length} acquisition records`, { hints: [`name one: ${records.join(', ')}`] });
+    if (records.length === 1) return fromRecord(path.join(target, records[0]!));
+    const images = names.filter(isFirstImageFile);
+    if (images.length !== 1) throw new ExhibitError('USAGE', `${target} holds ${images.length === 0 ? 'no image' : `${images.length} images`} and no acquisition record`, { hints: ['name the image file to verify'] });
+    return { image: path.join(target, images[0]!) };
+  }
+  if (isRecordFileName(target)) return fromRecord(target);
+  return { image: target };
+}
+
+/**
+ * The image a record belongs to. A record that cannot be read is a failed verification (exit 4)
+ * however it was found: named, in a folder, or beside an image. Its image is then found by name,
+ * so the rest is still checked; without one, the damaged record is the whole answer.
+ */
+function fromRecord(file: string): Target {
+  let read: ReadRecord;
+  try {
+    read = readRecord(file);
+  } catch (err) {
+    const stem = evidenceOfRecordName(file);
+    const dir = path.dirname(file);
+    const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && isFirstImageFile(n)).sort();
+    if (images.length === 0) throw new ExhibitError('VERIFY_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
+    return { image: path.join(dir, images[0]!), record: file, read: err instanceof Error ? err : new Error(String(err)) };
+  }
+  const first = read.record.image.files[0]?.name; // a plain file name: the record's check makes sure
+  if (first === undefined) throw new ExhibitError('VERIFY_FAILED', `the record ${file} names no image file in its folder`);
+  return { image: path.join(path.dirname(file), first), record: file, read };
+}
+
+/** The store's log for the first of these case numbers that the store holds. */
+export function storeLogFor(store: StoreView, cases: readonly (string | undefined)[]): ReturnType<StoreView['caseLog']> {
+  for (const n of cases) {
+    if (typeof n !== 'string' || n.trim() === '') continue;
+    const found = store.caseLog(n.trim());
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** The files the record lists against the files the image is made of: missing, extra, misordered or resized. */
+export function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, problems: string[]): void {
+  if (!rec) return;
+  const listed = rec.image.files.map((f) => f.name);
+  const found = reader.files.map((f) => path.basename(f));
+  const dir = path.dirname(reader.files[0] ?? '.');
+  for (const [i, name] of listed.entries()) {
+    if (!fs.existsSync(path.join(dir, name))) problems.push(`${name} is missing (file ${i + 1} of the ${listed.length} the record lists)`);
+    else if (!found.includes(name)) problems.push(`${name} exists but is not part of the image as it can be read (a file before it is missing or damaged)`);
+    else if (found.indexOf(name) !== i) problems.push(`${name} is file ${found.indexOf(name) + 1} of the image but file ${i + 1} in the record`);
+    else {
+      const size = fs.statSync(path.join(dir, name)).size;
+      const want = rec.image.files[i]!.size;
+      if (size !== want) problems.push(`${name} holds ${size} bytes, the record says ${want}${size < want ? ' (truncated)' : ''}`);
+    }
+  }
+  for (const name of found) if (!listed.includes(name)) problems.push(`${name} is part of the image but not in the record (an extra file)`);
+}
