@@ -46,7 +46,9 @@ describe('verify', () => {
       expect(lines, problems.join('\n')).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^${a} of the media is [0-9a-f]+, the record, custody log entry \\d+ and the case store's entry \\d+ \\(case VW\\) say [0-9a-f]+$`));
     }
-    const file = problems.filter((p) => p.startsWith('EV-raw.raw:'));
+    // The changed piece is located on a line of its own (the pieces file is not a media hash).
+    expect(problems.filter((p) => p.startsWith('EV-raw.raw: piece 0 ')), problems.join('\n')).toHaveLength(1);
+    const file = problems.filter((p) => p.startsWith('EV-raw.raw: its SHA-256'));
     expect(file, problems.join('\n')).toHaveLength(1);
     expect(file[0]).toMatch(/^EV-raw\.raw: its SHA-256 is [0-9a-f]{64}, the record, custody log entry \d+ and the case store's entry \d+ \(case VW\) say [0-9a-f]{64}$/);
   });
