@@ -30,7 +30,7 @@ const CONTEXT = {
 };
 
 /** The UUID namespace of exhibit's CASE/UCO identifiers (a random UUID, fixed once). */
-const EXHIBIT_NAMESPACE = '9796f0e4-6524-4f52-b374-6aa9575bcc46';
+const IDENTIFIER_NAMESPACE = '9796f0e4-6524-4f52-b374-6aa9575bcc46';
 
 /** An RFC 9562 version 5 UUID: SHA-1 of the namespace's 16 bytes and the name's UTF-8. */
 export function uuidV5(namespace: string, name: string): string {
@@ -44,7 +44,7 @@ export function uuidV5(namespace: string, name: string): string {
 }
 
 /** `kb:<kind>-<UUIDv5 of kind and parts>`: the same thing gets the same name in every export. */
-const id = (kind: string, ...parts: unknown[]) => `kb:${kind}-${uuidV5(EXHIBIT_NAMESPACE, JSON.stringify([kind, ...parts.map(String)]))}`;
+const id = (kind: string, ...parts: unknown[]) => `kb:${kind}-${uuidV5(IDENTIFIER_NAMESPACE, JSON.stringify([kind, ...parts.map(String)]))}`;
 
 type Node = Record<string, unknown>;
 type Ref = { '@id': string };

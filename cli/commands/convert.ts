@@ -64,6 +64,9 @@ export function convertCommand(version: string): Command {
         'Exit code 4: the source image is damaged, or the converted media does not match the hashes recorded for the source.',
     )
     .action(async (image: string, flags: ConvertFlags, c: Command) => {
+      // The command line is checked before anything is made, the job's status file included.
+      formatSettings(flags.to, flags);
+      if (flags.hash) parseHashList(flags.hash);
       const job = startJob({ kind: 'conversion', subject: path.resolve(image), format: flags.to, out: path.resolve(flags.out), ...(flags.evidence ? { evidence: flags.evidence } : {}) });
       c.setOptionValue('exitCode', await asJob(job, () => runConvert(image, flags, version, job)));
     });

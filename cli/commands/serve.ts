@@ -55,7 +55,7 @@ export function serveCommand(): Command {
           'Files are served only where the case store names them (mapfiles beside records, reports in --reports).\n' +
           'Actions run exhibit verify and exhibit report as separate jobs, logged and signed exactly as from the command line.\n\n' +
           'Examples:\n  exhibit serve\n  exhibit serve --allow-actions -x "J. Doe" --passphrase-file ~/.jdoe-pass\n  exhibit serve --listen 127.0.0.1:0          (any free port)\n\n' +
-          'Ctrl-C stops it (exit 0). Exit codes: 2 wrong usage, 1 could not start (the port is taken).',
+          'Ctrl-C stops it (exit 0); exit 1 when it cannot start (the port is taken).',
       ),
     async (_args, f) => {
       const { host, port } = listenAddress(f.listen);
