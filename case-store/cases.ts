@@ -15,7 +15,7 @@ export function checkCaseNumber(number: string): string {
 }
 
 function insertCase(store: CaseStore, number: string, title?: string): CaseRow {
-  store.db.prepare('INSERT INTO cases (number, title) VALUES (?, ?)').run(number, title ?? null);
+  store.db.run('INSERT INTO cases (number, title) VALUES (?, ?)', [number, title ?? null]);
   return store.getCase(number);
 }
 
@@ -38,7 +38,7 @@ export function openCase(store: CaseStore, number: string, title: string | undef
 }
 
 export function hasEvidence(store: CaseStore, c: CaseRow, number: string): boolean {
-  return store.db.prepare('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?').get(c.id, number) !== undefined;
+  return store.db.get('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?', [c.id, number]) !== undefined;
 }
 
 export function registerEvidence(store: CaseStore, caseNumber: string, item: EvidenceItem, signer: Signer): Written {
@@ -150,7 +150,7 @@ export function caseSummary(store: CaseStore, number: string): CaseSummary {
   const c = store.getCase(number);
   const check = checkCase(store, c);
   const rows = (table: string, order: string) =>
-    (store.db.prepare(`SELECT * FROM ${table} WHERE case_id = ? ORDER BY ${order}`).all(c.id) as Record<string, unknown>[]).map(({ case_id: _id, ...rest }) => rest);
+    (store.db.all(`SELECT * FROM ${table} WHERE case_id = ? ORDER BY ${order}`, [c.id]) as Record<string, unknown>[]).map(({ case_id: _id, ...rest }) => rest);
   return {
     case: c,
     entries: check.count,
@@ -168,7 +168,7 @@ export function caseSummary(store: CaseStore, number: string): CaseSummary {
 export function acquisitionEntryFor(store: CaseStore, caseNumber: string, evidence: string, recordSha256: string): number | undefined {
   const c = store.findCase(caseNumber);
   if (!c) return undefined;
-  const row = store.db.prepare('SELECT entry_seq FROM acquisitions WHERE case_id = ? AND evidence = ? AND record_sha256 = ?').get(c.id, evidence, recordSha256) as { entry_seq: number } | undefined;
+  const row = store.db.get('SELECT entry_seq FROM acquisitions WHERE case_id = ? AND evidence = ? AND record_sha256 = ?', [c.id, evidence, recordSha256]) as { entry_seq: number } | undefined;
   return row?.entry_seq;
 }
 

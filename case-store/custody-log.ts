@@ -35,11 +35,11 @@ export interface Append {
 }
 
 export function logLines(store: CaseStore, c: CaseRow): string[] {
-  return (store.db.prepare('SELECT line FROM custody_entries WHERE case_id = ? ORDER BY seq').all(c.id) as { line: string }[]).map((r) => r.line);
+  return (store.db.all('SELECT line FROM custody_entries WHERE case_id = ? ORDER BY seq', [c.id]) as { line: string }[]).map((r) => r.line);
 }
 
 export function checkpointOf(store: CaseStore, c: CaseRow): string | undefined {
-  return (store.db.prepare('SELECT text FROM checkpoints WHERE case_id = ?').get(c.id) as { text: string } | undefined)?.text;
+  return (store.db.get('SELECT text FROM checkpoints WHERE case_id = ?', [c.id]) as { text: string } | undefined)?.text;
 }
 
 /** Check a case's log against its checkpoint and the store's keys, and every projected row against the log. */
@@ -89,7 +89,7 @@ export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}
  * adds nothing to that case again until its latest state is restored: an entry added now would fork the log.
  */
 function refuseRolledBack(store: CaseStore, c: CaseRow, count: number): void {
-  const seen = store.db.prepare('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?').get(c.id) as { size: number; head: string; place: string; seen_utc: string } | undefined;
+  const seen = store.db.get('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?', [c.id]) as { size: number; head: string; place: string; seen_utc: string } | undefined;
   if (!seen || seen.size <= count) return;
   throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: a copy of it beside an image (${seen.place}, seen ${seen.seen_utc}) holds ${seen.size} entries (head ${seen.head}), the store ${count}`, {
     hints: ['exhibit adds nothing to this case until the store\'s latest state is restored (from a later backup, or by a person who knows what happened)'],
@@ -99,9 +99,7 @@ function refuseRolledBack(store: CaseStore, c: CaseRow, count: number): void {
 /** Remember that a sound copy of a case's log holds more than the store: appends are refused from then on. */
 export function recordRollbackSeen(store: CaseStore, c: CaseRow, size: number, head: string, place: string): void {
   store.immediate(() => {
-    store.db
-      .prepare('INSERT INTO rollbacks_seen (case_id, size, head, place, seen_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET size = excluded.size, head = excluded.head, place = excluded.place, seen_utc = excluded.seen_utc WHERE excluded.size > rollbacks_seen.size')
-      .run(c.id, size, head, place, new Date().toISOString());
+    store.db.run('INSERT INTO rollbacks_seen (case_id, size, head, place, seen_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET size = excluded.size, head = excluded.head, place = excluded.place, seen_utc = excluded.seen_utc WHERE excluded.size > rollbacks_seen.size', [c.id, size, head, place, new Date().toISOString()]);
   });
 }
 
@@ -124,7 +122,6 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
   let head = check.head;
   const registered = new Set(check.keys.keys());
   const written: CheckedEntry[] = [];
-  const insertLine = store.db.prepare('INSERT INTO custody_entries (case_id, seq, line) VALUES (?, ?, ?)');
 
   const put = (kind: CustodyKind, payload: Payload, signers: Signer[]): void => {
     const [actor, ...cosigners] = signers;
@@ -143,13 +140,11 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
     const entryBytes = encodeEntry(entry);
     const signatures = signers.map((s) => ({ key: s.fingerprint, sig: signBytes(s.key, entryBytes) }));
     const line = logLine(entryBytes, signatures);
-    insertLine.run(c.id, entry.seq, line);
+    store.db.run('INSERT INTO custody_entries (case_id, seq, line) VALUES (?, ?, ?)', [c.id, entry.seq, line]);
     const row = projectEntry(entry);
     if (row && row.table !== 'cases') {
       const cols = Object.keys(row.values);
-      store.db
-        .prepare(`INSERT INTO ${row.table} (case_id, entry_seq, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})`)
-        .run(c.id, entry.seq, ...cols.map((k) => row.values[k]));
+      store.db.run(`INSERT INTO ${row.table} (case_id, entry_seq, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})`, [c.id, entry.seq, ...cols.map((k) => row.values[k] ?? null)]);
     }
     count = entry.seq;
     head = sha256Hex(lineHashInput(line));
@@ -168,9 +163,7 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
   const last = items[items.length - 1]!;
   const actor = last.checkpointBy ?? last.signers[0]!;
   const body = checkpointBody(c.number, count, head);
-  store.db
-    .prepare('INSERT INTO checkpoints (case_id, text) VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET text = excluded.text')
-    .run(c.id, checkpointText(body, actor.fingerprint, signBytes(actor.key, body)));
+  store.db.run('INSERT INTO checkpoints (case_id, text) VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET text = excluded.text', [c.id, checkpointText(body, actor.fingerprint, signBytes(actor.key, body))]);
   return written;
 }
 
@@ -189,7 +182,7 @@ function checkProjections(store: CaseStore, c: CaseRow, entries: CheckedEntry[])
   }
   for (const table of ENTRY_TABLES) {
     const want = expected.get(table)!;
-    const rows = store.db.prepare(`SELECT * FROM ${table} WHERE case_id = ?`).all(c.id) as Record<string, Cell>[];
+    const rows = store.db.all(`SELECT * FROM ${table} WHERE case_id = ?`, [c.id]) as Record<string, Cell>[];
     const seen = new Set<number>();
     for (const row of rows) {
       const seq = Number(row.entry_seq);

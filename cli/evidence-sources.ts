@@ -37,7 +37,7 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
       const logged = knownEvidence(store);
       for (const s of logged.sources) sources.push(s);
       for (const f of logged.files) files.push(f);
-      for (const row of store.db.prepare('SELECT folder, record_file FROM acquisitions').all() as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
+      for (const row of store.db.all('SELECT folder, record_file FROM acquisitions') as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
     } finally {
       store.close();
     }
