@@ -1,7 +1,8 @@
 /**
  * Appending to and checking a case's custody log in the store. Every append
- * runs inside a BEGIN IMMEDIATE transaction (see CaseStore.immediate), checks
- * the whole log first (exhibit never extends a chain it cannot vouch for),
+ * runs inside one write transaction (see CaseStore.immediate), checks the log
+ * first (exhibit never extends a chain it cannot vouch for: in full, or from a
+ * checkpoint its signer checked in full, see custody-log-quick.ts),
  * registers each signer's key in the log before its first entry, and signs a
  * new checkpoint.
  */
@@ -20,6 +21,7 @@ import {
 import { sha256Hex, signBytes } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
 import { timestamp } from '../core/time.js';
+import { quickCheck, rememberKeys } from './custody-log-quick.js';
 import { storeKeys, type Signer } from './keys.js';
 import { ENTRY_TABLES, projectEntry, type Cell } from './projections.js';
 import type { CaseRow, CaseStore } from './store.js';
@@ -113,14 +115,29 @@ export function tamperError(c: CaseRow, problems: CustodyProblem[]): ExhibitErro
   });
 }
 
-/** Append entries to a case's log. Call inside store.immediate(). */
+/**
+ * Append entries to a case's log. Call inside store.immediate(). The log is checked first: by the
+ * quick check (custody-log-quick.ts) when it vouches for the log, else in full.
+ */
 export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newCase = false): CheckedEntry[] {
   if (items.length === 0) return [];
-  // A checkpoint signed by one of today's signers vouches for the signatures it covers (see trustCheckpointSignedBy).
-  const check = requireIntact(store, c, { appending: new Set(items.flatMap((i) => i.signers.map((s) => s.fingerprint))), newCase });
-  let count = check.count;
-  let head = check.head;
-  const registered = new Set(check.keys.keys());
+  const signers = items.flatMap((i) => i.signers);
+  const plain = !newCase && items.every((i) => !i.registers && !i.checkpointBy && !i.kind.startsWith('key.'));
+  const quick = plain ? quickCheck(store, c, signers) : undefined;
+  let count: number;
+  let head: string;
+  let registered: Set<string>;
+  if (quick) {
+    refuseRolledBack(store, c, quick.count);
+    ({ count, head, registered } = quick);
+  } else {
+    // A checkpoint signed by one of today's signers vouches for the signatures it covers (see trustCheckpointSignedBy).
+    const check = requireIntact(store, c, { appending: new Set(signers.map((s) => s.fingerprint)), newCase });
+    rememberKeys(store, c, check.keys);
+    count = check.count;
+    head = check.head;
+    registered = new Set(check.keys.keys());
+  }
   const written: CheckedEntry[] = [];
 
   const put = (kind: CustodyKind, payload: Payload, signers: Signer[]): void => {
@@ -146,6 +163,7 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
       const cols = Object.keys(row.values);
       store.db.run(`INSERT INTO ${row.table} (case_id, entry_seq, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})`, [c.id, entry.seq, ...cols.map((k) => row.values[k] ?? null)]);
     }
+    if (kind === 'key.registered' || kind === 'key.rotated') rememberKeys(store, c, [[String(payload.key), { entry: entry.seq }]]);
     count = entry.seq;
     head = sha256Hex(lineHashInput(line));
     written.push({ seq: entry.seq, line, entryBytes, entry, signatures });

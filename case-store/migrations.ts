@@ -144,4 +144,16 @@ export const MIGRATIONS: readonly string[] = [
     seen_utc TEXT NOT NULL
   );
   `,
+  // 5: where each case's log registers each signer's key: an index the quick check before an
+  // append reads (custody-log-quick.ts), each row checked against its entry when used. Filled by the
+  // first append of each signer to each case after a full check; not a projection the full check compares.
+  `
+  CREATE TABLE log_keys (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    fingerprint TEXT NOT NULL,
+    entry_seq INTEGER NOT NULL,             -- the entry that registers it (key.registered or key.rotated)
+    PRIMARY KEY (case_id, fingerprint)
+  );
+  CREATE INDEX transfers_by_item ON transfers (case_id, evidence, entry_seq);
+  `,
 ];
