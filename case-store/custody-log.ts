@@ -7,21 +7,10 @@
  * new checkpoint.
  */
 import { checkCustodyLog, type CheckedEntry, type CustodyCheck, type CustodyProblem } from '../core/custody-check.js';
-import {
-  checkpointBody,
-  checkpointText,
-  CUSTODY_ENTRY_VERSION,
-  encodeEntry,
-  lineHashInput,
-  logLine,
-  type CustodyEntry,
-  type CustodyKind,
-  type Payload,
-} from '../core/custody.js';
-import { sha256Hex, signBytes } from '../core/crypto.js';
+import type { CustodyKind, Payload } from '../core/custody.js';
 import { ExhibitError } from '../core/errors.js';
-import { timestamp } from '../core/time.js';
 import { quickCheck, rememberKeys } from './custody-log-quick.js';
+import { writeCheckpoint, writeEntry } from './custody-write.js';
 import { storeKeys, type Signer } from './keys.js';
 import { ENTRY_TABLES, projectEntry, type Cell } from './projections.js';
 import type { CaseRow, CaseStore } from './store.js';
@@ -141,32 +130,10 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
   const written: CheckedEntry[] = [];
 
   const put = (kind: CustodyKind, payload: Payload, signers: Signer[]): void => {
-    const [actor, ...cosigners] = signers;
-    if (!actor) throw new ExhibitError('INTERNAL', 'a custody entry needs someone to sign it');
-    const entry: CustodyEntry = {
-      v: CUSTODY_ENTRY_VERSION,
-      case: c.number,
-      seq: count + 1,
-      prev: head,
-      time: timestamp(),
-      actor: { name: actor.name, key: actor.fingerprint },
-      ...(cosigners.length > 0 ? { cosigners: cosigners.map((s) => ({ name: s.name, key: s.fingerprint })) } : {}),
-      kind,
-      payload,
-    };
-    const entryBytes = encodeEntry(entry);
-    const signatures = signers.map((s) => ({ key: s.fingerprint, sig: signBytes(s.key, entryBytes) }));
-    const line = logLine(entryBytes, signatures);
-    store.db.run('INSERT INTO custody_entries (case_id, seq, line) VALUES (?, ?, ?)', [c.id, entry.seq, line]);
-    const row = projectEntry(entry);
-    if (row && row.table !== 'cases') {
-      const cols = Object.keys(row.values);
-      store.db.run(`INSERT INTO ${row.table} (case_id, entry_seq, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})`, [c.id, entry.seq, ...cols.map((k) => row.values[k] ?? null)]);
-    }
-    if (kind === 'key.registered' || kind === 'key.rotated') rememberKeys(store, c, [[String(payload.key), { entry: entry.seq }]]);
-    count = entry.seq;
-    head = sha256Hex(lineHashInput(line));
-    written.push({ seq: entry.seq, line, entryBytes, entry, signatures });
+    const e = writeEntry(store, c, count + 1, head, kind, payload, signers);
+    count = e.seq;
+    head = e.hash;
+    written.push({ seq: e.seq, line: e.line, entryBytes: e.entryBytes, entry: e.entry, signatures: e.signatures });
   };
 
   for (const item of items) {
@@ -180,8 +147,7 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
   }
   const last = items[items.length - 1]!;
   const actor = last.checkpointBy ?? last.signers[0]!;
-  const body = checkpointBody(c.number, count, head);
-  store.db.run('INSERT INTO checkpoints (case_id, text) VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET text = excluded.text', [c.id, checkpointText(body, actor.fingerprint, signBytes(actor.key, body))]);
+  writeCheckpoint(store, c, count, head, actor);
   return written;
 }
 
