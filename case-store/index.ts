@@ -1,5 +1,5 @@
 /** The case store: cases, evidence, examiner keys, and each case's signed custody log. */
-export { CaseStore, type CaseRow } from './store.js';
+export { CaseStore, storeExists, storeLocation, type CaseRow } from './store.js';
 export { exhibitPaths, type ExhibitPaths } from './paths.js';
 export { loadConfig, type ExhibitConfig } from './config.js';
 export { MIGRATIONS } from './migrations.js';

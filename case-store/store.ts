@@ -2,11 +2,32 @@
  * The case store: cases, evidence, examiner keys and each case's signed custody log, behind one
  * interface (StoreBackend, ./backend.ts). SQLite (./sqlite-backend.ts) is the embedded default.
  */
+import fs from 'node:fs';
 import { ExhibitError } from '../core/errors.js';
 import type { StoreBackend } from './backend.js';
 import { MIGRATIONS } from './migrations.js';
 import { exhibitPaths, type ExhibitPaths } from './paths.js';
+import { isPostgresUrl, PgBackend, safeLocation } from './pg-backend.js';
 import { SqliteBackend } from './sqlite-backend.js';
+
+/** Whether there is a store to open without making one: a server named, or cases.db on this machine. */
+export function storeExists(paths: ExhibitPaths): boolean {
+  return paths.storeUrl !== undefined || fs.existsSync(paths.database);
+}
+
+/** Where the store is, for messages, without opening it. */
+export function storeLocation(paths: ExhibitPaths): string {
+  return paths.storeUrl !== undefined ? safeLocation(paths.storeUrl) : paths.database;
+}
+
+function checkStoreUrl(url: string): string {
+  if (!isPostgresUrl(url)) {
+    throw new ExhibitError('USAGE', `EXHIBIT_STORE should be a postgresql:// URL, not "${url.replace(/:[^:@/]*@/, ':***@')}"`, {
+      hints: ['unset it to use the case store on this machine, or e.g. EXHIBIT_STORE=postgresql://exhibit@lab-db/exhibit'],
+    });
+  }
+  return url;
+}
 
 export interface CaseRow {
   id: number;
@@ -25,11 +46,13 @@ export class CaseStore {
    * `schemaVersion` stops at an older schema (for tests of upgrades).
    */
   static open(paths: ExhibitPaths = exhibitPaths(), schemaVersion = MIGRATIONS.length): CaseStore {
+    if (paths.storeUrl !== undefined) return new CaseStore(PgBackend.open(checkStoreUrl(paths.storeUrl), schemaVersion), paths);
     return new CaseStore(SqliteBackend.open(paths.dataDir, paths.database, schemaVersion), paths);
   }
 
   /** Open the store for reading only (see SqliteBackend.openReadOnly); a store that must first be made or upgraded is opened as by open(). */
   static openReadOnly(paths: ExhibitPaths = exhibitPaths()): CaseStore {
+    if (paths.storeUrl !== undefined) return CaseStore.open(paths); // the server decides who may write
     const db = SqliteBackend.openReadOnly(paths.database);
     return db ? new CaseStore(db, paths) : CaseStore.open(paths);
   }
