@@ -55,8 +55,8 @@ export class PgBackend implements StoreBackend {
   static open(url: string, schemaVersion = PG_MIGRATIONS.length): PgBackend {
     const db = new PgBackend(url);
     try {
-      db.run('CREATE TABLE IF NOT EXISTS exhibit_schema (version INTEGER NOT NULL)');
       db.immediate(() => {
+        db.run('CREATE TABLE IF NOT EXISTS exhibit_schema (version INTEGER NOT NULL)'); // under the write lock: two first opens do not race
         if (!db.get('SELECT version FROM exhibit_schema')) db.run('INSERT INTO exhibit_schema (version) VALUES (0)');
         const version = db.schemaVersion();
         if (version > PG_MIGRATIONS.length) {

@@ -61,7 +61,7 @@ export function startCluster(): Cluster {
       return url(name);
     },
     sql(u, sql) {
-      const db = new URL(u.replace(/^postgresql:/, 'http:')).pathname.slice(1);
+      const db = /^postgresql:\/\/[^/]*\/([^?]+)/.exec(u)![1]!;
       return as([path.join(bin, 'psql'), '-h', dir, '-U', 'exhibit', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql]);
     },
     stop,
