@@ -1,17 +1,18 @@
 /**
  * The check before an append, done without reading the whole log. The case's checkpoint is trusted
- * when it was signed by one of the keys signing the entries about to be appended, proven by the
- * private key in hand (a checkpoint is signed only after the log it covers was checked in full, or
- * checked this way against a checkpoint so signed). What the append then relies on is checked
- * against it: the last line it covers is the one it names, no line or row lies beyond it, and each
- * signer's key is registered by the entry the log_keys index names, with the same public key.
- * Anything unexpected sends the caller to the full check, which names the problem; so does an
- * append of a new case, a key rotation or revocation, or a signer new to the case. `exhibit custody
- * verify`, `custody log` and `case show` always check in full.
+ * when it verifies under a current, unrevoked key of this store that the case's log registers: a
+ * checkpoint is signed only after the log it covers was checked, in full or this way, and only the
+ * holder of that key's private key can sign one. (The full check's trust root is the same: the
+ * store's examiner keys.) What the append then relies on is checked against it: the last line it
+ * covers is the one it names, no line or row lies beyond it, and each signer's key is registered
+ * by the entry the log_keys index names, with the same public key. Anything unexpected sends the
+ * caller to the full check, which names the problem; so does an append to a new case, a key
+ * rotation or revocation, or a signer new to the case. Edits to lines before the checkpoint are
+ * found by the full check: `exhibit custody verify`, `custody log` and `case show` always check in full.
  */
 import type { CustodyEntry } from '../core/custody.js';
 import { lineHashInput, parseCheckpoint, splitLogLine } from '../core/custody.js';
-import { keyFingerprint, publicKeyOf, readPublicKey, sha256Hex, verifyBytes } from '../core/crypto.js';
+import { keyFingerprint, publicKeyOf, readPublicKey, sha256Hex, verifyBytes, type PublicKey } from '../core/crypto.js';
 import type { Signer } from './keys.js';
 import { ENTRY_TABLES, projectEntry, type Cell } from './projections.js';
 import type { CaseRow, CaseStore } from './store.js';
@@ -27,10 +28,8 @@ export function quickCheck(store: CaseStore, c: CaseRow, signers: readonly Signe
   const text = store.db.get<{ text: string }>('SELECT text FROM checkpoints WHERE case_id = ?', [c.id])?.text;
   const cp = text === undefined ? undefined : parseCheckpoint(text);
   if (!cp || cp.caseNumber !== c.number || cp.size === 0) return undefined;
-  const own = signers.find((s) => s.fingerprint === cp.key);
-  if (!own) return undefined;
-  const ownPublic = publicKeyOf(own.key);
-  if (keyFingerprint(ownPublic) !== cp.key || !verifyBytes(ownPublic, cp.body, cp.sig)) return undefined;
+  const cpKey = registeredKey(store, c, cp.key);
+  if (!cpKey || !verifyBytes(cpKey, cp.body, cp.sig)) return undefined;
   const last = store.db.get<{ seq: number; line: string }>('SELECT seq, line FROM custody_entries WHERE case_id = ? ORDER BY seq DESC LIMIT 1', [c.id]);
   if (!last || Number(last.seq) !== cp.size || sha256Hex(lineHashInput(last.line)) !== cp.head) return undefined;
   for (const table of ENTRY_TABLES) {
@@ -39,25 +38,28 @@ export function quickCheck(store: CaseStore, c: CaseRow, signers: readonly Signe
   const registered = new Set<string>();
   for (const s of signers) {
     if (registered.has(s.fingerprint)) continue;
-    if (!registersKey(store, c, s)) return undefined;
+    if (keyFingerprint(publicKeyOf(s.key)) !== s.fingerprint || !registeredKey(store, c, s.fingerprint, s.publicPem)) return undefined;
     registered.add(s.fingerprint);
   }
   return { count: cp.size, head: cp.head, registered };
 }
 
-/** Whether the entry log_keys names registers this signer's key, current and unrevoked in the store. */
-function registersKey(store: CaseStore, c: CaseRow, s: Signer): boolean {
-  const row = store.db.get<{ entry_seq: number }>('SELECT entry_seq FROM log_keys WHERE case_id = ? AND fingerprint = ?', [c.id, s.fingerprint]);
-  if (!row) return false;
-  const key = store.db.get<{ public_pem: string; retired_utc: string | null; revoked_utc: string | null }>('SELECT public_pem, retired_utc, revoked_utc FROM examiner_keys WHERE fingerprint = ?', [s.fingerprint]);
-  if (!key || key.retired_utc || key.revoked_utc) return false;
+/**
+ * The public key `fingerprint` names, when it is a current, unrevoked key of this store (with
+ * `publicPem`, when given) and the entry log_keys names registers it in this case's log.
+ */
+function registeredKey(store: CaseStore, c: CaseRow, fingerprint: string, publicPem?: string): PublicKey | undefined {
+  const row = store.db.get<{ entry_seq: number }>('SELECT entry_seq FROM log_keys WHERE case_id = ? AND fingerprint = ?', [c.id, fingerprint]);
+  if (!row) return undefined;
+  const key = store.db.get<{ public_pem: string; retired_utc: string | null; revoked_utc: string | null }>('SELECT public_pem, retired_utc, revoked_utc FROM examiner_keys WHERE fingerprint = ?', [fingerprint]);
+  if (!key || key.retired_utc || key.revoked_utc || (publicPem !== undefined && key.public_pem !== publicPem)) return undefined;
   const stored = readPublicKey(key.public_pem);
-  if (!stored || keyFingerprint(stored) !== keyFingerprint(publicKeyOf(s.key)) || key.public_pem !== s.publicPem) return false;
+  if (!stored || keyFingerprint(stored) !== fingerprint) return undefined;
   const entry = entryAt(store, c, Number(row.entry_seq));
-  if (!entry) return false;
+  if (!entry) return undefined;
   const p = entry.payload as Record<string, unknown>;
-  const kindOk = entry.kind === 'key.registered' || (entry.kind === 'key.rotated' && entry.cosigners?.[0]?.key === s.fingerprint);
-  return kindOk && p.key === s.fingerprint && p.public_key === key.public_pem && entry.case === c.number && entry.seq === Number(row.entry_seq);
+  const kindOk = entry.kind === 'key.registered' || (entry.kind === 'key.rotated' && entry.cosigners?.[0]?.key === fingerprint);
+  return kindOk && p.key === fingerprint && p.public_key === key.public_pem && entry.case === c.number ? stored : undefined;
 }
 
 /** The entry at `seq`, parsed (not checked); undefined when there is none or it does not parse. */
