@@ -26,6 +26,11 @@ export interface StoreBackend {
    * Rolled back if `fn` throws; a transaction inside another runs as part of it.
    */
   immediate<T>(fn: () => T): T;
+  /**
+   * Run `fn`'s reads on one consistent state of the store (a read transaction), so a check that reads
+   * the log and then the tables never sees an append land between them. Inside a transaction, `fn` just runs.
+   */
+  snapshot<T>(fn: () => T): T;
   /** Take the write lock for work that is not one synchronous function (files written meanwhile); release with unlock(). */
   lock(): void;
   unlock(commit: boolean): void;

@@ -171,6 +171,10 @@ export interface CaseSummary {
 }
 
 export function caseSummary(store: CaseStore, number: string): CaseSummary {
+  return store.db.snapshot(() => summaryNow(store, number));
+}
+
+function summaryNow(store: CaseStore, number: string): CaseSummary {
   const c = store.getCase(number);
   const check = checkCase(store, c);
   const rows = (table: string, order: string) =>

@@ -45,6 +45,10 @@ export interface CheckMode {
 }
 
 export function checkCase(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
+  return store.db.snapshot(() => checkCaseNow(store, c, mode));
+}
+
+function checkCaseNow(store: CaseStore, c: CaseRow, mode: CheckMode): CustodyCheck {
   const checkpoint = checkpointOf(store, c);
   const lines = logLines(store, c);
   const result = checkCustodyLog(lines, {

@@ -114,6 +114,17 @@ export class PgBackend implements StoreBackend {
     return out;
   }
 
+  snapshot<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.run('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    this.depth = 1;
+    try {
+      return fn();
+    } finally {
+      this.unlock(false); // read only: nothing to keep
+    }
+  }
+
   lock(): void {
     this.run('BEGIN');
     this.depth = 1;

@@ -95,6 +95,15 @@ export class SqliteBackend implements StoreBackend {
     }
   }
 
+  snapshot<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    try {
+      return this.db.transaction(fn).deferred(); // in WAL mode: one snapshot from its first read on
+    } catch (err) {
+      throw storeError(err, this.location, 'reading');
+    }
+  }
+
   lock(): void {
     try {
       this.db.exec('BEGIN IMMEDIATE');

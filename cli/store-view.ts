@@ -15,7 +15,7 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
   const view: StoreView = {
     caseLog: (n) => {
       const c = store.findCase(n);
-      return c ? { case: c.number, lines: logLines(store, c), check: checkCase(store, c) } : undefined;
+      return c ? store.db.snapshot(() => ({ case: c.number, lines: logLines(store, c), check: checkCase(store, c) })) : undefined;
     },
     // A look-alike of a name (Cyrillic letters, an invisible character) counts as that name: its key is not theirs.
     keysFor: (name) => keys.filter((k) => k.examiner === name || looksAlike(k.examiner, name)).map((k) => k.fingerprint),
