@@ -10,6 +10,7 @@
  * and the full check of the case (`checkCase`: chain, every signature, every
  * projected row). EXHIBIT_BENCH_STORE_TOTAL (default 0) first fills the store
  * with other cases' entries, signed by one examiner, up to that many in all.
+ * EXHIBIT_STORE=postgresql://... measures the PostgreSQL backend (on an empty database).
  * Not a test; exits 1 if the full check rejects the log.
  *
  *   npm run bench:custody-append [-- --json]
@@ -33,7 +34,7 @@ interface Point { entries: number; append_ms: number; append_other_signer_ms: nu
 
 function main(): void {
   fs.rmSync(DIR, { recursive: true, force: true });
-  const store = CaseStore.open(exhibitPaths({ EXHIBIT_HOME: DIR }));
+  const store = CaseStore.open(exhibitPaths({ EXHIBIT_HOME: DIR, ...(process.env.EXHIBIT_STORE ? { EXHIBIT_STORE: process.env.EXHIBIT_STORE } : {}) }));
   createKey(store, 'Bench Examiner');
   createKey(store, 'Bench Analyst');
   const a = loadSigner(store, 'Bench Examiner');
@@ -71,13 +72,14 @@ function main(): void {
     points.push({ entries: check.count, append_ms: median(ms), append_other_signer_ms: other, full_check_s: full });
     log(`${check.count} entries: append ${median(ms).toFixed(2)} ms, other signer ${other.toFixed(1)} ms, full check ${full.toFixed(2)} s`);
   }
+  const kind = store.db.kind;
   const storeEntries = store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM custody_entries')!.n;
   store.close();
   fs.rmSync(DIR, { recursive: true, force: true });
   report(
-    () => ({ backend: 'SQLite', store_entries: storeEntries, points }),
+    () => ({ backend: kind, store_entries: storeEntries, points }),
     () => [
-      `backend SQLite, ${storeEntries} entries in the store at the end; appends: median of ${APPENDS}`,
+      `backend ${kind}, ${storeEntries} entries in the store at the end; appends: median of ${APPENDS}`,
       ...table(
         [{ title: 'append ms', width: 10 }, { title: 'other signer ms', width: 16 }, { title: 'full check s', width: 13 }],
         points.map((p) => [`${p.entries} entries`, [p.append_ms.toFixed(2), p.append_other_signer_ms.toFixed(1), p.full_check_s.toFixed(2)]]),
