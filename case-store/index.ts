@@ -11,3 +11,4 @@ export { acquisitionPayload, evidenceFromRecord, type EvidenceItem } from './pay
 export { custodyFileNames, exportCustody, type ExportedCustody } from './export.js';
 export { knownEvidence } from './known-evidence.js';
 export { currentCheckpoint, keepToken, tokenFor, type StoredToken } from './timestamps.js';
+export { listJobs, publishJob, LOST_AFTER_MS, PUBLISH_EVERY_MS, type JobRow } from './jobs.js';

@@ -134,4 +134,24 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX transfers_by_item ON transfers (case_id, evidence, entry_seq);
   `,
+  // 6: live status of running jobs.
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    command TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    examiner TEXT,
+    case_number TEXT,
+    evidence TEXT,
+    started_utc TEXT COLLATE "C" NOT NULL,
+    updated_utc TEXT COLLATE "C" NOT NULL,
+    state TEXT NOT NULL,
+    phase TEXT,
+    bytes_done BIGINT,
+    bytes_total BIGINT,
+    rate DOUBLE PRECISION,
+    exit_code INTEGER
+  );
+  `,
 ];

@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration } from '../core/units.js';
 import { io, type OutStream } from './io.js';
+import { jobProgress } from './job-status.js';
 
 /**
  * One self-rewriting status line on stderr when it is a terminal; nothing
@@ -25,6 +26,7 @@ export class Progress {
   private readonly stream: OutStream;
 
   update(done: number, force = false): void {
+    jobProgress(this.label, done, this.total);
     if (!this.enabled) return;
     const now = Date.now();
     if (!force && now - this.last < 250) return;
