@@ -28,7 +28,7 @@ export function safeLocation(url: string): string {
     if (u.password) u.password = '';
     return u.toString();
   } catch {
-    return 'a PostgreSQL server (its address could not be read)';
+    return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1@'); // no host (a Unix socket): the URL class refuses it
   }
 }
 
