@@ -167,14 +167,19 @@ export class PgBackend implements StoreBackend {
   private send(req: unknown, timeoutMs: number): { rows?: Row[]; error?: { message: string; code: string } } {
     Atomics.store(this.wake, 0, 0);
     this.port.postMessage(req);
-    const waited = Atomics.wait(this.wake, 0, 0, timeoutMs);
-    const msg = receiveMessageOnPort(this.port as never);
-    if (!msg) {
-      throw new ExhibitError('STORE', `the case store ${this.location} did not answer in ${timeoutMs / 1000} seconds${waited === 'timed-out' ? '' : ' (its connection ended)'}`, {
-        hints: ['check that the PostgreSQL server is running and reachable from here'],
-      });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const msg = receiveMessageOnPort(this.port as never);
+      if (msg) return msg.message as { rows?: Row[]; error?: { message: string; code: string } };
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new ExhibitError('STORE', `the case store ${this.location} did not answer in ${timeoutMs / 1000} seconds`, {
+          hints: ['check that the PostgreSQL server is running and reachable from here'],
+        });
+      }
+      // Woken (or the flag already set) with no answer to read yet: look again shortly, never spin.
+      Atomics.wait(this.wake, 0, Atomics.load(this.wake, 0), Math.min(left, Atomics.load(this.wake, 0) === 0 ? left : 2));
     }
-    return msg.message as { rows?: Row[]; error?: { message: string; code: string } };
   }
 }
 

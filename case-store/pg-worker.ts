@@ -12,6 +12,9 @@ const { url, flag, port } = workerData as { url: string; flag: SharedArrayBuffer
 const wake = new Int32Array(flag);
 const client = new pg.Client({ connectionString: url, application_name: 'exhibit' });
 const connected = client.connect();
+let broken: { message: string; code: string } | undefined;
+// The server going away mid-session is an error event, not a rejected query: answer every later query with it.
+client.on('error', (err: Error & { code?: string }) => void (broken ??= { message: err.message, code: err.code ?? '' }));
 
 function answer(reply: object): void {
   port.postMessage(reply);
@@ -28,6 +31,7 @@ port.on('message', (req: Request | 'close') => {
       port.close();
       return;
     }
+    if (broken) return answer({ error: broken });
     try {
       await connected;
       const r = await client.query({ text: req.sql, values: req.params });
