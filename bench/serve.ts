@@ -60,7 +60,7 @@ function build(): { entries: number; buildS: number } {
     if (pending.length >= 10_000) flush();
   }
   if (pending.length > 0) flush();
-  const entries = Number((store.db.prepare('SELECT count(*) AS n FROM custody_entries').get() as { n: number }).n);
+  const entries = Number((store.db.get('SELECT count(*) AS n FROM custody_entries') as { n: number }).n);
   store.close();
   return { entries, buildS: (performance.now() - t0) / 1000 };
 }

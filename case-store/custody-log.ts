@@ -1,25 +1,16 @@
 /**
  * Appending to and checking a case's custody log in the store. Every append
- * runs inside a BEGIN IMMEDIATE transaction (see CaseStore.immediate), checks
- * the whole log first (exhibit never extends a chain it cannot vouch for),
+ * runs inside one write transaction (see CaseStore.immediate), checks the log
+ * first (exhibit never extends a chain it cannot vouch for: in full, or from a
+ * checkpoint its signer checked in full, see custody-log-quick.ts),
  * registers each signer's key in the log before its first entry, and signs a
  * new checkpoint.
  */
 import { checkCustodyLog, type CheckedEntry, type CustodyCheck, type CustodyProblem } from '../core/custody-check.js';
-import {
-  checkpointBody,
-  checkpointText,
-  CUSTODY_ENTRY_VERSION,
-  encodeEntry,
-  lineHashInput,
-  logLine,
-  type CustodyEntry,
-  type CustodyKind,
-  type Payload,
-} from '../core/custody.js';
-import { sha256Hex, signBytes } from '../core/crypto.js';
+import type { CustodyKind, Payload } from '../core/custody.js';
 import { ExhibitError } from '../core/errors.js';
-import { timestamp } from '../core/time.js';
+import { quickCheck, rememberKeys } from './custody-log-quick.js';
+import { writeCheckpoint, writeEntry } from './custody-write.js';
 import { storeKeys, type Signer } from './keys.js';
 import { ENTRY_TABLES, projectEntry, type Cell } from './projections.js';
 import type { CaseRow, CaseStore } from './store.js';
@@ -35,11 +26,11 @@ export interface Append {
 }
 
 export function logLines(store: CaseStore, c: CaseRow): string[] {
-  return (store.db.prepare('SELECT line FROM custody_entries WHERE case_id = ? ORDER BY seq').all(c.id) as { line: string }[]).map((r) => r.line);
+  return (store.db.all('SELECT line FROM custody_entries WHERE case_id = ? ORDER BY seq', [c.id]) as { line: string }[]).map((r) => r.line);
 }
 
 export function checkpointOf(store: CaseStore, c: CaseRow): string | undefined {
-  return (store.db.prepare('SELECT text FROM checkpoints WHERE case_id = ?').get(c.id) as { text: string } | undefined)?.text;
+  return (store.db.get('SELECT text FROM checkpoints WHERE case_id = ?', [c.id]) as { text: string } | undefined)?.text;
 }
 
 /** Check a case's log against its checkpoint and the store's keys, and every projected row against the log. */
@@ -54,6 +45,10 @@ export interface CheckMode {
 }
 
 export function checkCase(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
+  return store.db.snapshot(() => checkCaseNow(store, c, mode));
+}
+
+function checkCaseNow(store: CaseStore, c: CaseRow, mode: CheckMode): CustodyCheck {
   const checkpoint = checkpointOf(store, c);
   const lines = logLines(store, c);
   const result = checkCustodyLog(lines, {
@@ -89,7 +84,7 @@ export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}
  * adds nothing to that case again until its latest state is restored: an entry added now would fork the log.
  */
 function refuseRolledBack(store: CaseStore, c: CaseRow, count: number): void {
-  const seen = store.db.prepare('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?').get(c.id) as { size: number; head: string; place: string; seen_utc: string } | undefined;
+  const seen = store.db.get('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?', [c.id]) as { size: number; head: string; place: string; seen_utc: string } | undefined;
   if (!seen || seen.size <= count) return;
   throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: a copy of it beside an image (${seen.place}, seen ${seen.seen_utc}) holds ${seen.size} entries (head ${seen.head}), the store ${count}`, {
     hints: ['exhibit adds nothing to this case until the store\'s latest state is restored (from a later backup, or by a person who knows what happened)'],
@@ -99,9 +94,7 @@ function refuseRolledBack(store: CaseStore, c: CaseRow, count: number): void {
 /** Remember that a sound copy of a case's log holds more than the store: appends are refused from then on. */
 export function recordRollbackSeen(store: CaseStore, c: CaseRow, size: number, head: string, place: string): void {
   store.immediate(() => {
-    store.db
-      .prepare('INSERT INTO rollbacks_seen (case_id, size, head, place, seen_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET size = excluded.size, head = excluded.head, place = excluded.place, seen_utc = excluded.seen_utc WHERE excluded.size > rollbacks_seen.size')
-      .run(c.id, size, head, place, new Date().toISOString());
+    store.db.run('INSERT INTO rollbacks_seen (case_id, size, head, place, seen_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET size = excluded.size, head = excluded.head, place = excluded.place, seen_utc = excluded.seen_utc WHERE excluded.size > rollbacks_seen.size', [c.id, size, head, place, new Date().toISOString()]);
   });
 }
 
@@ -115,45 +108,36 @@ export function tamperError(c: CaseRow, problems: CustodyProblem[]): ExhibitErro
   });
 }
 
-/** Append entries to a case's log. Call inside store.immediate(). */
+/**
+ * Append entries to a case's log. Call inside store.immediate(). The log is checked first: by the
+ * quick check (custody-log-quick.ts) when it vouches for the log, else in full.
+ */
 export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newCase = false): CheckedEntry[] {
   if (items.length === 0) return [];
-  // A checkpoint signed by one of today's signers vouches for the signatures it covers (see trustCheckpointSignedBy).
-  const check = requireIntact(store, c, { appending: new Set(items.flatMap((i) => i.signers.map((s) => s.fingerprint))), newCase });
-  let count = check.count;
-  let head = check.head;
-  const registered = new Set(check.keys.keys());
+  const signers = items.flatMap((i) => i.signers);
+  const plain = !newCase && items.every((i) => !i.registers && !i.checkpointBy && !i.kind.startsWith('key.'));
+  const quick = plain ? quickCheck(store, c, signers) : undefined;
+  let count: number;
+  let head: string;
+  let registered: Set<string>;
+  if (quick) {
+    refuseRolledBack(store, c, quick.count);
+    ({ count, head, registered } = quick);
+  } else {
+    // A checkpoint signed by one of today's signers vouches for the signatures it covers (see trustCheckpointSignedBy).
+    const check = requireIntact(store, c, { appending: new Set(signers.map((s) => s.fingerprint)), newCase });
+    rememberKeys(store, c, check.keys);
+    count = check.count;
+    head = check.head;
+    registered = new Set(check.keys.keys());
+  }
   const written: CheckedEntry[] = [];
-  const insertLine = store.db.prepare('INSERT INTO custody_entries (case_id, seq, line) VALUES (?, ?, ?)');
 
   const put = (kind: CustodyKind, payload: Payload, signers: Signer[]): void => {
-    const [actor, ...cosigners] = signers;
-    if (!actor) throw new ExhibitError('INTERNAL', 'a custody entry needs someone to sign it');
-    const entry: CustodyEntry = {
-      v: CUSTODY_ENTRY_VERSION,
-      case: c.number,
-      seq: count + 1,
-      prev: head,
-      time: timestamp(),
-      actor: { name: actor.name, key: actor.fingerprint },
-      ...(cosigners.length > 0 ? { cosigners: cosigners.map((s) => ({ name: s.name, key: s.fingerprint })) } : {}),
-      kind,
-      payload,
-    };
-    const entryBytes = encodeEntry(entry);
-    const signatures = signers.map((s) => ({ key: s.fingerprint, sig: signBytes(s.key, entryBytes) }));
-    const line = logLine(entryBytes, signatures);
-    insertLine.run(c.id, entry.seq, line);
-    const row = projectEntry(entry);
-    if (row && row.table !== 'cases') {
-      const cols = Object.keys(row.values);
-      store.db
-        .prepare(`INSERT INTO ${row.table} (case_id, entry_seq, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})`)
-        .run(c.id, entry.seq, ...cols.map((k) => row.values[k]));
-    }
-    count = entry.seq;
-    head = sha256Hex(lineHashInput(line));
-    written.push({ seq: entry.seq, line, entryBytes, entry, signatures });
+    const e = writeEntry(store, c, count + 1, head, kind, payload, signers);
+    count = e.seq;
+    head = e.hash;
+    written.push({ seq: e.seq, line: e.line, entryBytes: e.entryBytes, entry: e.entry, signatures: e.signatures });
   };
 
   for (const item of items) {
@@ -167,10 +151,7 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
   }
   const last = items[items.length - 1]!;
   const actor = last.checkpointBy ?? last.signers[0]!;
-  const body = checkpointBody(c.number, count, head);
-  store.db
-    .prepare('INSERT INTO checkpoints (case_id, text) VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET text = excluded.text')
-    .run(c.id, checkpointText(body, actor.fingerprint, signBytes(actor.key, body)));
+  writeCheckpoint(store, c, count, head, actor);
   return written;
 }
 
@@ -189,7 +170,7 @@ function checkProjections(store: CaseStore, c: CaseRow, entries: CheckedEntry[])
   }
   for (const table of ENTRY_TABLES) {
     const want = expected.get(table)!;
-    const rows = store.db.prepare(`SELECT * FROM ${table} WHERE case_id = ?`).all(c.id) as Record<string, Cell>[];
+    const rows = store.db.all(`SELECT * FROM ${table} WHERE case_id = ?`, [c.id]) as Record<string, Cell>[];
     const seen = new Set<number>();
     for (const row of rows) {
       const seq = Number(row.entry_seq);

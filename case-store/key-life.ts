@@ -19,9 +19,7 @@ export interface KeyChange {
 
 /** The cases whose custody log names this key (registers it or was signed with it). */
 function casesWithKey(store: CaseStore, fingerprint: string): { id: number; number: string; title: string | null }[] {
-  return store.db
-    .prepare('SELECT DISTINCT c.id, c.number, c.title FROM cases c JOIN custody_entries e ON e.case_id = c.id WHERE instr(e.line, ?) > 0 ORDER BY c.number')
-    .all(`"key":"${fingerprint}"`) as { id: number; number: string; title: string | null }[];
+  return store.db.all('SELECT DISTINCT c.id, c.number, c.title FROM cases c JOIN custody_entries e ON e.case_id = c.id WHERE instr(e.line, ?) > 0 ORDER BY c.number', [`"key":"${fingerprint}"`]) as { id: number; number: string; title: string | null }[];
 }
 
 function logEverywhere(store: CaseStore, fingerprint: string, item: Append): { case: string; entry: number }[] {
@@ -39,7 +37,7 @@ export function rotateKey(store: CaseStore, examiner: string, passphrase: string
   try {
     const next = unlockKey(row, newPassphrase);
     const cases = store.immediate(() => {
-      store.db.prepare('UPDATE examiner_keys SET retired_utc = ?, replaced_by = ? WHERE fingerprint = ?').run(timestamp().utc, row.fingerprint, old.fingerprint);
+      store.db.run('UPDATE examiner_keys SET retired_utc = ?, replaced_by = ? WHERE fingerprint = ?', [timestamp().utc, row.fingerprint, old.fingerprint]);
       insertKey(store, row);
       const payload: Payload = { examiner: old.name, old_key: old.fingerprint, key: row.fingerprint, public_key: row.public_pem };
       return logEverywhere(store, old.fingerprint, { kind: 'key.rotated', payload, signers: [old, next], registers: row.fingerprint, checkpointBy: next });
@@ -69,9 +67,7 @@ export function revokeKey(store: CaseStore, fingerprint: string, reason: string,
     signer = loadSigner(store, row.examiner, passphrase);
   }
   const cases = store.immediate(() => {
-    store.db
-      .prepare('UPDATE examiner_keys SET revoked_utc = ?, revoked_effective_utc = ?, revoked_reason = ? WHERE fingerprint = ?')
-      .run(now.toISOString(), from.toISOString(), reason, fingerprint);
+    store.db.run('UPDATE examiner_keys SET revoked_utc = ?, revoked_effective_utc = ?, revoked_reason = ? WHERE fingerprint = ?', [now.toISOString(), from.toISOString(), reason, fingerprint]);
     const payload: Payload = { examiner: row.examiner, key: fingerprint, reason, effective: from.toISOString() };
     return logEverywhere(store, fingerprint, { kind: 'key.revoked', payload, signers: [signer] });
   });

@@ -45,7 +45,7 @@ export interface Signer {
  * name it was made under (Signer.name), which is the one the custody log registers.
  */
 export function findKey(store: CaseStore, examiner: string): KeyRow | undefined {
-  const exact = store.db.prepare(`SELECT * FROM examiner_keys WHERE examiner = ? AND ${CURRENT}`).get(examiner) as KeyRow | undefined;
+  const exact = store.db.get(`SELECT * FROM examiner_keys WHERE examiner = ? AND ${CURRENT}`, [examiner]) as KeyRow | undefined;
   if (exact) return exact;
   const want = normalName(examiner);
   return listKeys(store).find((r) => isCurrent(r) && normalName(r.examiner) === want);
@@ -53,11 +53,11 @@ export function findKey(store: CaseStore, examiner: string): KeyRow | undefined 
 
 /** Every key in the store, current or not, by examiner and age. */
 export function listKeys(store: CaseStore): KeyRow[] {
-  return store.db.prepare('SELECT * FROM examiner_keys ORDER BY examiner, created_utc').all() as KeyRow[];
+  return store.db.all('SELECT * FROM examiner_keys ORDER BY examiner, created_utc') as KeyRow[];
 }
 
 export function keyByFingerprint(store: CaseStore, fingerprint: string): KeyRow | undefined {
-  return store.db.prepare('SELECT * FROM examiner_keys WHERE fingerprint = ?').get(fingerprint) as KeyRow | undefined;
+  return store.db.get('SELECT * FROM examiner_keys WHERE fingerprint = ?', [fingerprint]) as KeyRow | undefined;
 }
 
 /** Every key in the store, by fingerprint: the keys a custody log may register. */
@@ -117,9 +117,7 @@ export function createKey(store: CaseStore, examiner: string, passphrase?: strin
 }
 
 export function insertKey(store: CaseStore, row: KeyRow): void {
-  store.db
-    .prepare('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (@fingerprint, @examiner, @public_pem, @private_file, @encrypted, @created_utc)')
-    .run({ fingerprint: row.fingerprint, examiner: row.examiner, public_pem: row.public_pem, private_file: row.private_file, encrypted: row.encrypted, created_utc: row.created_utc });
+  store.db.run('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (?, ?, ?, ?, ?, ?)', [row.fingerprint, row.examiner, row.public_pem, row.private_file, row.encrypted, row.created_utc]);
 }
 
 /** Make a key pair and write its private key (0600, durable); the caller puts the row in the store. */

@@ -90,7 +90,7 @@ describe('knownEvidence (what restore and clone refuse to write over)', () => {
 
   it('reads the log, not the tables: a projected row changed behind exhibit\'s back changes nothing here, and the check names it', () => {
     const before = knownEvidence(store);
-    store.db.prepare("UPDATE acquisitions SET folder = '/elsewhere' WHERE evidence = 'EV-3'").run();
+    store.db.run("UPDATE acquisitions SET folder = '/elsewhere' WHERE evidence = 'EV-3'");
     expect(knownEvidence(store)).toEqual(before);
     const problems = checkCase(store, store.getCase('C-1')).problems;
     expect(problems.length).toBeGreaterThan(0);

@@ -16,7 +16,7 @@ const num = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v a
 
 export function knownEvidence(store: CaseStore): KnownEvidence {
   const out: KnownEvidence = { sources: [], files: [] };
-  const rows = store.db.prepare('SELECT c.number AS case_number, e.line AS line FROM custody_entries e JOIN cases c ON c.id = e.case_id').iterate() as Iterable<{ case_number: string; line: string }>;
+  const rows = store.db.all('SELECT c.number AS case_number, e.line AS line FROM custody_entries e JOIN cases c ON c.id = e.case_id') as Iterable<{ case_number: string; line: string }>;
   for (const { case_number: caseNumber, line } of rows) {
     const split = splitLogLine(line);
     if (!split) continue;

@@ -144,4 +144,37 @@ export const MIGRATIONS: readonly string[] = [
     seen_utc TEXT NOT NULL
   );
   `,
+  // 5: where each case's log registers each signer's key: an index the quick check before an
+  // append reads (custody-log-quick.ts), each row checked against its entry when used. Filled by the
+  // first append of each signer to each case after a full check; not a projection the full check compares.
+  `
+  CREATE TABLE log_keys (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    fingerprint TEXT NOT NULL,
+    entry_seq INTEGER NOT NULL,             -- the entry that registers it (key.registered or key.rotated)
+    PRIMARY KEY (case_id, fingerprint)
+  );
+  CREATE INDEX transfers_by_item ON transfers (case_id, evidence, entry_seq);
+  `,
+  // 6: live status: each running acquire, verify, convert, restore or clone publishes its progress
+  // every 2 seconds (cli/job-status.ts); not part of any custody log.
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    command TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    examiner TEXT,
+    case_number TEXT,
+    evidence TEXT,
+    started_utc TEXT NOT NULL,
+    updated_utc TEXT NOT NULL,
+    state TEXT NOT NULL,                    -- running | finished | failed (lost: running, silent for 30 s)
+    phase TEXT,
+    bytes_done INTEGER,
+    bytes_total INTEGER,
+    rate REAL,                              -- bytes per second over the last 10 s
+    exit_code INTEGER
+  );
+  `,
 ];

@@ -2,7 +2,8 @@
  * Where exhibit keeps its own state. With EXHIBIT_HOME set, everything lives
  * there; otherwise the case store is under the XDG data directory
  * (~/.local/share/exhibit) and keys and settings under the XDG config
- * directory (~/.config/exhibit).
+ * directory (~/.config/exhibit). EXHIBIT_STORE=postgresql://... puts the case
+ * store on a PostgreSQL server instead (keys and settings stay on this machine).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,8 @@ export interface ExhibitPaths {
   database: string; // cases.db
   keysDir: string; // private keys, one PEM per key, mode 0600
   configFile: string; // config.yaml
+  /** EXHIBIT_STORE: a postgresql:// URL puts the case store on PostgreSQL instead of cases.db. */
+  storeUrl?: string;
 }
 
 export function exhibitPaths(env: NodeJS.ProcessEnv = process.env): ExhibitPaths {
@@ -26,6 +29,7 @@ export function exhibitPaths(env: NodeJS.ProcessEnv = process.env): ExhibitPaths
     database: path.join(dataDir, 'cases.db'),
     keysDir: path.join(configDir, 'keys'),
     configFile: path.join(configDir, 'config.yaml'),
+    ...(env.EXHIBIT_STORE?.trim() ? { storeUrl: env.EXHIBIT_STORE.trim() } : {}),
   };
 }
 

@@ -1,13 +1,33 @@
 /**
- * The case store: one SQLite database (better-sqlite3) in WAL mode with
- * foreign keys on and full fsync, so a case's custody log survives a crash
- * the moment exhibit reports it written.
+ * The case store: cases, evidence, examiner keys and each case's signed custody log, behind one
+ * interface (StoreBackend, ./backend.ts). SQLite (./sqlite-backend.ts) is the embedded default.
  */
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { ExhibitError } from '../core/errors.js';
+import type { StoreBackend } from './backend.js';
 import { MIGRATIONS } from './migrations.js';
 import { exhibitPaths, type ExhibitPaths } from './paths.js';
+import { isPostgresUrl, PgBackend, safeLocation } from './pg-backend.js';
+import { SqliteBackend } from './sqlite-backend.js';
+
+/** Whether there is a store to open without making one: a server named, or cases.db on this machine. */
+export function storeExists(paths: ExhibitPaths): boolean {
+  return paths.storeUrl !== undefined || fs.existsSync(paths.database);
+}
+
+/** Where the store is, for messages, without opening it. */
+export function storeLocation(paths: ExhibitPaths): string {
+  return paths.storeUrl !== undefined ? safeLocation(paths.storeUrl) : paths.database;
+}
+
+function checkStoreUrl(url: string): string {
+  if (!isPostgresUrl(url)) {
+    throw new ExhibitError('USAGE', `EXHIBIT_STORE should be a postgresql:// URL, not "${url.replace(/:[^:@/]*@/, ':***@')}"`, {
+      hints: ['unset it to use the case store on this machine, or e.g. EXHIBIT_STORE=postgresql://exhibit@lab-db/exhibit'],
+    });
+  }
+  return url;
+}
 
 export interface CaseRow {
   id: number;
@@ -17,7 +37,7 @@ export interface CaseRow {
 
 export class CaseStore {
   private constructor(
-    readonly db: Database.Database,
+    readonly db: StoreBackend,
     readonly paths: ExhibitPaths,
   ) {}
 
@@ -26,71 +46,29 @@ export class CaseStore {
    * `schemaVersion` stops at an older schema (for tests of upgrades).
    */
   static open(paths: ExhibitPaths = exhibitPaths(), schemaVersion = MIGRATIONS.length): CaseStore {
-    let db: Database.Database;
-    try {
-      fs.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
-      const fresh = !fs.existsSync(paths.database);
-      db = new Database(paths.database, { timeout: 20_000 });
-      if (fresh) fs.chmodSync(paths.database, 0o600); // case details are confidential
-    } catch (err) {
-      throw storeError(err, paths.database);
-    }
-    try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('foreign_keys = ON');
-      migrate(db, paths.database, schemaVersion);
-    } catch (err) {
-      db.close();
-      throw storeError(err, paths.database);
-    }
-    return new CaseStore(db, paths);
+    if (paths.storeUrl !== undefined) return new CaseStore(PgBackend.open(checkStoreUrl(paths.storeUrl), schemaVersion), paths);
+    return new CaseStore(SqliteBackend.open(paths.dataDir, paths.database, schemaVersion), paths);
   }
 
-  /**
-   * Open the store for reading only: no folder or file is created, no migration run, no pragma
-   * that writes, and every statement that would write refused (query_only), so a store on a
-   * read-only disk, folder or file can be read. A store that does not exist yet, or one written by
-   * an older exhibit (which must be upgraded before it is read), is opened as by open().
-   */
+  /** Open the store for reading only (see SqliteBackend.openReadOnly); a store that must first be made or upgraded is opened as by open(). */
   static openReadOnly(paths: ExhibitPaths = exhibitPaths()): CaseStore {
-    if (!fs.existsSync(paths.database)) return CaseStore.open(paths);
-    let db: Database.Database;
-    try {
-      db = readOnlyDatabase(paths.database);
-    } catch (err) {
-      throw storeError(err, paths.database, 'reading');
-    }
-    let version: number;
-    try {
-      version = Number(db.pragma('user_version', { simple: true }));
-      db.pragma('query_only = ON');
-    } catch (err) {
-      db.close();
-      throw storeError(err, paths.database, 'reading');
-    }
-    if (version > MIGRATIONS.length) {
-      db.close();
-      throw newerStore(paths.database, version);
-    }
-    if (version < MIGRATIONS.length) {
-      db.close();
-      return CaseStore.open(paths); // an older schema: upgraded first (which needs to write)
-    }
-    return new CaseStore(db, paths);
+    if (paths.storeUrl !== undefined) return CaseStore.open(paths); // the server decides who may write
+    const db = SqliteBackend.openReadOnly(paths.database);
+    return db ? new CaseStore(db, paths) : CaseStore.open(paths);
+  }
+
+  /** Where the store is, for messages. */
+  get location(): string {
+    return this.db.location;
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 
-  /** Run `fn` in a write transaction taken at once (BEGIN IMMEDIATE): writers queue, none forks the log. */
+  /** Run `fn` in a write transaction taken at once: writers queue, none forks the log. */
   immediate<T>(fn: () => T): T {
-    try {
-      return this.db.transaction(fn).immediate();
-    } catch (err) {
-      throw storeError(err, this.paths.database);
-    }
+    return this.db.immediate(fn);
   }
 
   /**
@@ -98,96 +76,28 @@ export class CaseStore {
    * that must not interleave with another exhibit's); release it with unlock(). Waits like any writer.
    */
   lock(): void {
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-    } catch (err) {
-      throw storeError(err, this.paths.database);
-    }
+    this.db.lock();
   }
 
   unlock(commit: boolean): void {
-    if (this.db.inTransaction) this.db.exec(commit ? 'COMMIT' : 'ROLLBACK');
+    this.db.unlock(commit);
   }
 
   schemaVersion(): number {
-    return Number(this.db.pragma('user_version', { simple: true }));
+    return this.db.schemaVersion();
   }
 
   findCase(number: string): CaseRow | undefined {
-    return this.db.prepare('SELECT id, number, title FROM cases WHERE number = ?').get(number) as CaseRow | undefined;
+    return this.db.get<CaseRow>('SELECT id, number, title FROM cases WHERE number = ?', [number]);
   }
 
   getCase(number: string): CaseRow {
     const c = this.findCase(number);
-    if (!c) throw new ExhibitError('NOT_FOUND', `there is no case "${number}" in the case store ${this.paths.database}`, { hints: ['list the cases with: exhibit case list'] });
+    if (!c) throw new ExhibitError('NOT_FOUND', `there is no case "${number}" in the case store ${this.location}`, { hints: ['list the cases with: exhibit case list'] });
     return c;
   }
 
   listCases(): CaseRow[] {
-    return this.db.prepare('SELECT id, number, title FROM cases ORDER BY number').all() as CaseRow[];
+    return this.db.all<CaseRow>('SELECT id, number, title FROM cases ORDER BY number');
   }
-}
-
-function migrate(db: Database.Database, file: string, target: number): void {
-  // Most opens find the schema current: only an upgrade takes the write lock.
-  const current = Number(db.pragma('user_version', { simple: true }));
-  if (current === target) return;
-  const run = db.transaction(() => {
-    const version = Number(db.pragma('user_version', { simple: true }));
-    if (version > MIGRATIONS.length) throw newerStore(file, version);
-    for (let v = version; v < target; v++) db.exec(MIGRATIONS[v]!);
-    if (target > version) db.pragma(`user_version = ${target}`);
-  });
-  run.immediate();
-}
-
-function newerStore(file: string, version: number): ExhibitError {
-  return new ExhibitError('STORE', `the case store ${file} was written by a newer exhibit (schema ${version}; this exhibit knows ${MIGRATIONS.length})`, {
-    hints: ['use the newer exhibit, or open another store by setting EXHIBIT_HOME'],
-  });
-}
-
-/**
- * A read-only connection. The store is in WAL mode, whose readers need the shared-memory file
- * beside it (cases.db-shm); when that is absent and cannot be made (a read-only folder or disk), no
- * exhibit can be writing the store either, and when no write-ahead log holds changes the database
- * file holds it all: it is then read from a copy in memory, marked as a rollback-journal database
- * (bytes 18 and 19 of the header) so that SQLite reads it without the shared-memory file.
- */
-function readOnlyDatabase(file: string): Database.Database {
-  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 20_000 });
-  try {
-    db.pragma('schema_version', { simple: true }); // the first read: where reading a WAL database starts, or fails
-    return db;
-  } catch (err) {
-    db.close();
-    const code = (err as { code?: string }).code ?? '';
-    if (!code.startsWith('SQLITE_READONLY') && code !== 'SQLITE_CANTOPEN') throw err;
-    if ((fs.statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {
-      throw new ExhibitError('STORE', `the case store ${file} has changes in ${file}-wal that can only be read where the folder can be written`, {
-        cause: err,
-        hints: ['copy the folder (cases.db with its -wal file) somewhere writable and set EXHIBIT_HOME to it'],
-      });
-    }
-    const bytes = fs.readFileSync(file);
-    if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1;
-    return new Database(bytes, { readonly: true });
-  }
-}
-
-function storeError(err: unknown, file: string, doing: 'reading' | 'writing' = 'writing'): ExhibitError {
-  if (err instanceof ExhibitError) return err;
-  const code = (err as { code?: string }).code ?? '';
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new ExhibitError('STORE', `the case store ${file} stayed busy for 20 seconds: another exhibit is writing to it`, { cause: err, hints: ['try again when it has finished'] });
-  }
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new ExhibitError('STORE', `${file} is not an exhibit case store, or it is damaged`, { cause: err });
-  }
-  if (code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS') {
-    if (doing === 'reading') return new ExhibitError('STORE', `cannot read the case store ${file}`, { cause: err, hints: ['check that you may read it and its folder'] });
-    return new ExhibitError('STORE', `cannot open the case store ${file} for writing`, { cause: err, hints: ['set EXHIBIT_HOME to a folder you can write to'] });
-  }
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new ExhibitError('STORE', `the disk holding the case store ${file} is full`, { cause: err });
-  return new ExhibitError('STORE', `the case store ${file} failed: ${(err as Error).message ?? String(err)}`, { cause: err });
 }

@@ -17,15 +17,13 @@ export interface StoredToken {
 }
 
 export function tokenFor(store: CaseStore, c: CaseRow, checkpointText: string): StoredToken | undefined {
-  return store.db.prepare('SELECT checkpoint_sha256, size, token, gen_time_utc FROM timestamps WHERE case_id = ? AND checkpoint_sha256 = ?').get(c.id, sha256Hex(checkpointText)) as StoredToken | undefined;
+  return store.db.get('SELECT checkpoint_sha256, size, token, gen_time_utc FROM timestamps WHERE case_id = ? AND checkpoint_sha256 = ?', [c.id, sha256Hex(checkpointText)]) as StoredToken | undefined;
 }
 
 export function keepToken(store: CaseStore, c: CaseRow, checkpointText: string, token: Uint8Array, genTime: Date): void {
   const size = parseCheckpoint(checkpointText)?.size ?? 0;
   store.immediate(() => {
-    store.db
-      .prepare('INSERT INTO timestamps (case_id, checkpoint_sha256, size, token, gen_time_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(c.id, sha256Hex(checkpointText), size, Buffer.from(token), genTime.toISOString());
+    store.db.run('INSERT INTO timestamps (case_id, checkpoint_sha256, size, token, gen_time_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [c.id, sha256Hex(checkpointText), size, Buffer.from(token), genTime.toISOString()]);
   });
 }
 

@@ -1,7 +1,6 @@
 /** What this machine knows as evidence, so that restore and clone never write to it. */
-import fs from 'node:fs';
 import path from 'node:path';
-import { CaseStore, exhibitPaths, knownEvidence } from '../case-store/index.js';
+import { CaseStore, storeExists, exhibitPaths, knownEvidence } from '../case-store/index.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { recordBesideImage } from '../core/record.js';
 import { readRecordClaims } from '../core/record/read.js';
@@ -31,13 +30,13 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
   const named = image === undefined ? undefined : imageFileName(path.basename(image));
   if (image !== undefined && named) add(recordBesideImage(path.join(path.dirname(image), named.base)));
   const paths = exhibitPaths(io().env);
-  if (fs.existsSync(paths.database)) {
+  if (storeExists(paths)) {
     const store = CaseStore.openReadOnly(paths);
     try {
       const logged = knownEvidence(store);
       for (const s of logged.sources) sources.push(s);
       for (const f of logged.files) files.push(f);
-      for (const row of store.db.prepare('SELECT folder, record_file FROM acquisitions').all() as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
+      for (const row of store.db.all('SELECT folder, record_file FROM acquisitions') as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
     } finally {
       store.close();
     }

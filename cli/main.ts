@@ -12,6 +12,7 @@ import { restoreCommand } from './commands/restore.js';
 import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
 import { completionCommand } from './commands/completion.js';
+import { statusCommand } from './commands/status.js';
 import { mountCommand, umountCommand } from './commands/mount.js';
 import { serveCommand } from './commands/serve.js';
 import { exitCodeOf } from './action.js';
@@ -19,6 +20,7 @@ import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { checkRequired } from './required.js';
 import { reportError } from './messages.js';
 import { exitOnInterrupt } from './signals.js';
+import { beginJob, endJob } from './job-status.js';
 import { enterIo, io, type OutStream } from './io.js';
 
 /** exhibit's version, from its package.json (beside dist/ when built, one folder up when run from the sources, as the unit tests do). */
@@ -65,6 +67,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(custodyCommand());
   program.addCommand(keyCommand());
   program.addCommand(reportCommand(version));
+  program.addCommand(statusCommand());
   program.addCommand(completionCommand());
   program.addCommand(serveCommand());
   // addCommand does not pass settings down: give every command the same error style.
@@ -116,6 +119,17 @@ export async function main(argv: string[], runIo?: MainIo): Promise<number> {
 }
 
 async function run(argv: string[]): Promise<number> {
+  beginJob(argv);
+  let code = EXIT.FAILURE as number;
+  try {
+    code = await runProgram(argv);
+    return code;
+  } finally {
+    endJob(code);
+  }
+}
+
+async function runProgram(argv: string[]): Promise<number> {
   const program = buildProgram(packageVersion());
   const release = exitOnInterrupt();
   try {

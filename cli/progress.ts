@@ -2,6 +2,7 @@ import type { JobPublisher, UnreadableSoFar } from '../case-store/job-status.js'
 import { RateMeter } from '../core/rate.js';
 import { formatBytes, formatDuration } from '../core/units.js';
 import { io, type OutStream } from './io.js';
+import { jobProgress } from './job-status.js';
 
 /**
  * One self-rewriting status line on stderr when it is a terminal; nothing
@@ -29,6 +30,7 @@ export class Progress {
 
   update(done: number, unreadable?: UnreadableSoFar): void {
     this.job?.progress(done, unreadable);
+    jobProgress(this.label, done, this.total);
     if (!this.enabled) return;
     const now = Date.now();
     if (now - this.last < 250) return;

@@ -1,6 +1,5 @@
 /** The case store as `verify` reads it: the reference for every case it holds. */
-import fs from 'node:fs';
-import { CaseStore, checkCase, exhibitPaths, listKeys, logLines } from '../case-store/index.js';
+import { CaseStore, storeExists, checkCase, exhibitPaths, listKeys, logLines } from '../case-store/index.js';
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
 import { looksAlike } from '../core/look-alike.js';
@@ -10,13 +9,13 @@ import { io } from './io.js';
 /** This machine's case store as a StoreView, or undefined when there is none. */
 export function openStoreView(): { view: StoreView; close: () => void } | undefined {
   const paths = exhibitPaths(io().env);
-  if (!fs.existsSync(paths.database)) return undefined;
+  if (!storeExists(paths)) return undefined;
   const store = CaseStore.openReadOnly(paths);
   const keys = listKeys(store);
   const view: StoreView = {
     caseLog: (n) => {
       const c = store.findCase(n);
-      return c ? { case: c.number, lines: logLines(store, c), check: checkCase(store, c) } : undefined;
+      return c ? store.db.snapshot(() => ({ case: c.number, lines: logLines(store, c), check: checkCase(store, c) })) : undefined;
     },
     // A look-alike of a name (Cyrillic letters, an invisible character) counts as that name: its key is not theirs.
     keysFor: (name) => keys.filter((k) => k.examiner === name || looksAlike(k.examiner, name)).map((k) => k.fingerprint),

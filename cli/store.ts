@@ -1,6 +1,5 @@
 /** Opening the case store and finding who signs, for the commands that write to a custody log. */
-import fs from 'node:fs';
-import { CaseStore, createKey, hasEvidence, exhibitPaths, findKey, loadConfig, loadSigner, checkExaminerName, type CaseRow, type Signer } from '../case-store/index.js';
+import { CaseStore, storeExists, storeLocation, createKey, hasEvidence, exhibitPaths, findKey, loadConfig, loadSigner, checkExaminerName, type CaseRow, type Signer } from '../case-store/index.js';
 import { ExhibitError } from '../core/errors.js';
 import { info } from './messages.js';
 import { readPassphrase } from './passphrase.js';
@@ -56,7 +55,7 @@ export function examinerSigner(store: CaseStore, examiner: string, passphrase: s
  */
 export function withCaseSigner<T>(caseNumber: string, examinerFlag: string | undefined, passphraseFile: string | undefined, verb: string, use: (store: CaseStore, c: CaseRow, signer: Signer) => T): T | undefined {
   const paths = exhibitPaths(io().env);
-  if (!fs.existsSync(paths.database)) return undefined; // no store here: the work is done elsewhere
+  if (!storeExists(paths)) return undefined; // no store here: the work is done elsewhere
   const store = CaseStore.open(paths);
   try {
     const c = store.findCase(caseNumber.trim());
@@ -75,11 +74,11 @@ export function withCaseSigner<T>(caseNumber: string, examinerFlag: string | und
 /** Refuse (exit 2) a case or evidence item this machine's store does not hold: said before any work starts. */
 export function requireEvidenceItem(caseNumber: string, evidence: string): void {
   const paths = exhibitPaths(io().env);
-  if (!fs.existsSync(paths.database)) throw new ExhibitError('USAGE', `there is no case store at ${paths.database}, so no case ${caseNumber} to log against`);
+  if (!storeExists(paths)) throw new ExhibitError('USAGE', `there is no case store at ${storeLocation(paths)}, so no case ${caseNumber} to log against`);
   const store = CaseStore.openReadOnly(paths);
   try {
     const c = store.findCase(caseNumber.trim());
-    if (!c) throw new ExhibitError('USAGE', `there is no case "${caseNumber}" in the case store ${paths.database}`, { hints: ['list the cases with: exhibit case list'] });
+    if (!c) throw new ExhibitError('USAGE', `there is no case "${caseNumber}" in the case store ${storeLocation(paths)}`, { hints: ['list the cases with: exhibit case list'] });
     if (!hasEvidence(store, c, evidence)) throw new ExhibitError('USAGE', `there is no evidence ${evidence} in case ${c.number}`, { hints: [`register it with: exhibit evidence add ${c.number} ${evidence} ...`] });
   } finally {
     store.close();

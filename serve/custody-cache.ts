@@ -50,7 +50,9 @@ export class CustodyCache {
 
   /** What identifies the store's present state; a change forgets every check. */
   private currentStamp(): string {
-    const version = String(this.store.db.pragma('data_version', { simple: true }));
+    // Any append changes the entries' count and last number; an edit behind exhibit's back changes the SQLite files.
+    const n = this.store.db.get<{ n: number; m: number }>('SELECT count(*) AS n, coalesce(max(seq), 0) AS m FROM custody_entries');
+    const version = `${Number(n?.n ?? 0)}:${Number(n?.m ?? 0)}`;
     const file = (f: string): string => {
       const st = fs.statSync(f, { throwIfNoEntry: false });
       return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';

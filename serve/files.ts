@@ -53,7 +53,7 @@ interface AcquisitionRow {
 }
 
 function acquisition(store: CaseStore, c: CaseRow, seq: number): AcquisitionRow {
-  const a = store.db.prepare('SELECT evidence, folder, record_file, record_sha256 FROM acquisitions WHERE case_id = ? AND entry_seq = ?').get(c.id, seq) as AcquisitionRow | undefined;
+  const a = store.db.get('SELECT evidence, folder, record_file, record_sha256 FROM acquisitions WHERE case_id = ? AND entry_seq = ?', [c.id, seq]) as AcquisitionRow | undefined;
   if (!a) throw new Refusal(404, `Entry ${seq} of case ${c.number} is not an acquisition.`);
   if (!path.isAbsolute(a.folder) || a.evidence.includes('/') || a.record_file.includes('/')) throw new Refusal(404, `The store names no usable folder for entry ${seq}.`);
   return a;
@@ -74,7 +74,7 @@ export function acquisitionMap(store: CaseStore, c: CaseRow, seq: number): { evi
 
 /** A report the log names, from the reports folder, handed out only when its SHA-256 is the one logged. */
 export function reportDownload(store: CaseStore, c: CaseRow, seq: number, reportsDir: string): { name: string; bytes: Buffer; type: string } {
-  const r = store.db.prepare('SELECT file, sha256 FROM reports WHERE case_id = ? AND entry_seq = ?').get(c.id, seq) as { file: string; sha256: string } | undefined;
+  const r = store.db.get('SELECT file, sha256 FROM reports WHERE case_id = ? AND entry_seq = ?', [c.id, seq]) as { file: string; sha256: string } | undefined;
   if (!r) throw new Refusal(404, `Entry ${seq} of case ${c.number} is not a report.`);
   if (!reportName(r.file)) throw new Refusal(404, `The report of entry ${seq} was not written to this dashboard's reports folder.`);
   const bytes = readNamed(path.join(reportsDir, r.file), MAX_REPORT, 'The report');

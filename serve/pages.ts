@@ -58,13 +58,10 @@ export function jobsPage(jobs: JobStatus[], v: View): string {
 
 export function casesPage(store: CaseStore, checks: (caseId: number) => CaseCheck | undefined, v: View): string {
   const rows = store.db
-    .prepare(
-      `SELECT c.id, c.number, c.title,
+    .all(`SELECT c.id, c.number, c.title,
         (SELECT count(*) FROM evidence e WHERE e.case_id = c.id) AS items,
         (SELECT max(seq) FROM custody_entries x WHERE x.case_id = c.id) AS entries
-       FROM cases c ORDER BY c.number`,
-    )
-    .all() as { id: number; number: string; title: string | null; items: number; entries: number | null }[];
+       FROM cases c ORDER BY c.number`,) as { id: number; number: string; title: string | null; items: number; entries: number | null }[];
   const body = table(
     ['Case', 'Title', 'Items', 'Custody entries', 'Custody check'],
     rows.map((r) => {
@@ -103,9 +100,9 @@ interface ItemRow {
 }
 
 export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View, reportFile: (name: string) => boolean): string {
-  const items = store.db.prepare('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? ORDER BY number').all(c.id) as ItemRow[];
-  const acq = new Map((store.db.prepare('SELECT evidence, count(*) AS n FROM acquisitions WHERE case_id = ? GROUP BY evidence').all(c.id) as { evidence: string; n: number }[]).map((r) => [r.evidence, r.n]));
-  const ver = new Map((store.db.prepare('SELECT evidence, result FROM verifications WHERE case_id = ? ORDER BY entry_seq').all(c.id) as { evidence: string; result: string }[]).map((r) => [r.evidence, r.result]));
+  const items = store.db.all('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? ORDER BY number', [c.id]) as ItemRow[];
+  const acq = new Map((store.db.all('SELECT evidence, count(*) AS n FROM acquisitions WHERE case_id = ? GROUP BY evidence', [c.id]) as { evidence: string; n: number }[]).map((r) => [r.evidence, r.n]));
+  const ver = new Map((store.db.all('SELECT evidence, result FROM verifications WHERE case_id = ? ORDER BY entry_seq', [c.id]) as { evidence: string; result: string }[]).map((r) => [r.evidence, r.result]));
   const holders = new Map(check.holders.map((h) => [h.evidence, h.spans[h.spans.length - 1]?.holder ?? '']));
   const itemTable = table(
     ['Evidence', 'Description', 'Model', 'Serial', 'Capacity', 'Held by', 'Acquisitions', 'Last verification'],
@@ -135,7 +132,7 @@ function verificationWords(result: string | undefined): string {
 }
 
 function reportsTable(store: CaseStore, c: CaseRow, reportFile: (name: string) => boolean): string {
-  const rows = store.db.prepare('SELECT entry_seq, time_utc, examiner, file, sha256 FROM reports WHERE case_id = ? ORDER BY entry_seq').all(c.id) as { entry_seq: number; time_utc: string; examiner: string; file: string; sha256: string }[];
+  const rows = store.db.all('SELECT entry_seq, time_utc, examiner, file, sha256 FROM reports WHERE case_id = ? ORDER BY entry_seq', [c.id]) as { entry_seq: number; time_utc: string; examiner: string; file: string; sha256: string }[];
   return table(
     ['Entry', 'Issued', 'By', 'File', 'SHA-256 (as logged)', ''],
     rows.map((r) => [
@@ -150,7 +147,7 @@ function reportsTable(store: CaseStore, c: CaseRow, reportFile: (name: string) =
 }
 
 export function itemPage(store: CaseStore, c: CaseRow, evidence: string, check: CaseCheck, v: View, reportFile: (name: string) => boolean): string {
-  const item = store.db.prepare('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? AND number = ?').get(c.id, evidence) as ItemRow | undefined;
+  const item = store.db.get('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? AND number = ?', [c.id, evidence]) as ItemRow | undefined;
   const mine = check.entries.filter((e) => e.evidence === evidence);
   const seqs = new Set(mine.map((e) => e.seq));
   const bad = new Map<number, string[]>();
@@ -177,8 +174,7 @@ export function itemPage(store: CaseStore, c: CaseRow, evidence: string, check: 
     ' id="entries"',
   );
   const acqs = store.db
-    .prepare('SELECT entry_seq, examiner, result, format, size_bytes, md5, sha1, sha256, unreadable_sectors, started_utc, finished_utc, record_file FROM acquisitions WHERE case_id = ? AND evidence = ? ORDER BY entry_seq')
-    .all(c.id, evidence) as { entry_seq: number; examiner: string; result: string; format: string; size_bytes: number; md5: string | null; sha1: string | null; sha256: string | null; unreadable_sectors: number; started_utc: string; finished_utc: string; record_file: string }[];
+    .all('SELECT entry_seq, examiner, result, format, size_bytes, md5, sha1, sha256, unreadable_sectors, started_utc, finished_utc, record_file FROM acquisitions WHERE case_id = ? AND evidence = ? ORDER BY entry_seq', [c.id, evidence]) as { entry_seq: number; examiner: string; result: string; format: string; size_bytes: number; md5: string | null; sha1: string | null; sha256: string | null; unreadable_sectors: number; started_utc: string; finished_utc: string; record_file: string }[];
   const acqTable = table(
     ['Entry', 'Result', 'Format', 'Size', 'Hashes', 'Unreadable sectors', 'Started', 'Finished', 'By', ''],
     acqs.map((a) => [
@@ -196,7 +192,7 @@ export function itemPage(store: CaseStore, c: CaseRow, evidence: string, check: 
     ]),
     ' id="acquisitions"',
   );
-  const vers = store.db.prepare('SELECT entry_seq, time_utc, examiner, result FROM verifications WHERE case_id = ? AND evidence = ? ORDER BY entry_seq').all(c.id, evidence) as { entry_seq: number; time_utc: string; examiner: string; result: string }[];
+  const vers = store.db.all('SELECT entry_seq, time_utc, examiner, result FROM verifications WHERE case_id = ? AND evidence = ? ORDER BY entry_seq', [c.id, evidence]) as { entry_seq: number; time_utc: string; examiner: string; result: string }[];
   const verTable = table(['Entry', 'Time', 'By', 'Result'], vers.map((x) => [String(x.entry_seq), when(x.time_utc), esc(x.examiner), verificationWords(x.result)]), ' id="verifications"');
   const body = `<p><a href="/cases/${seg(c.number)}">Case ${esc(c.number)}</a></p>${checkBlock(check, (p) => p.entry === undefined || seqs.has(p.entry))}
 ${facts}<h2>Holders over time</h2>${holders}<h2>Custody entries about this item</h2>${entries}

@@ -128,7 +128,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
         const check = await checkWithin(c, 150);
         if (!check) return html(checkingPage(c, entryCount(c), view));
         if (rest.length === 0) return html(casePage(store, c, check, view, (n) => actions.hasReport(n)));
-        if (!store.db.prepare('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?').get(c.id, rest[1]) && !check.entries.some((e) => e.evidence === rest[1])) {
+        if (!store.db.get('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?', [c.id, rest[1]!]) && !check.entries.some((e) => e.evidence === rest[1])) {
           throw new Refusal(404, `Case ${c.number} has no evidence item ${rest[1]}.`);
         }
         return html(itemPage(store, c, rest[1]!, check, view, (n) => actions.hasReport(n)));
@@ -179,7 +179,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   }
 
   function entryCount(c: CaseRow): number {
-    return Number((store.db.prepare('SELECT max(seq) AS n FROM custody_entries WHERE case_id = ?').get(c.id) as { n: number | null }).n ?? 0);
+    return Number((store.db.get('SELECT max(seq) AS n FROM custody_entries WHERE case_id = ?', [c.id]) as { n: number | null }).n ?? 0);
   }
 
   async function checkWithin(c: CaseRow, ms: number): Promise<CaseCheck | undefined> {

@@ -317,9 +317,7 @@ describe('the store', () => {
     fs.mkdirSync(paths.keysDir, { recursive: true, mode: 0o700 });
     const keyFile = path.join(paths.keysDir, `${key.fingerprint}.pem`);
     fs.writeFileSync(keyFile, key.privatePem, { mode: 0o600 });
-    old.db
-      .prepare('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (?, ?, ?, ?, 0, ?)')
-      .run(key.fingerprint, 'Old Examiner', key.publicPem, keyFile, new Date().toISOString());
+    old.db.run('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (?, ?, ?, ?, 0, ?)', [key.fingerprint, 'Old Examiner', key.publicPem, keyFile, new Date().toISOString()]);
     expect(old.schemaVersion()).toBe(1);
     old.close();
     const r = run(['case', 'open', 'C-OLD', '--title', 'From an older exhibit', '-x', 'Old Examiner'], { EXHIBIT_HOME: h });

@@ -45,7 +45,7 @@ export function caseCommand(): Command {
       try {
         const cases = store.listCases().map((c) => caseSummary(store, c.number));
         if (f.json) return printJson(cases.map(summaryJson));
-        if (cases.length === 0) return void io().stdout.write(`no cases yet in ${store.paths.database}\n`);
+        if (cases.length === 0) return void io().stdout.write(`no cases yet in ${store.location}\n`);
         for (const s of cases) {
           io().stdout.write(
             `${s.case.number}${s.case.title ? `  "${s.case.title}"` : ''}\n  ${s.evidence.length} evidence item(s), ${s.acquisitions.length} acquisition(s), ` +

@@ -1,0 +1,69 @@
+/**
+ * A throwaway PostgreSQL cluster for the tests (Debian's `postgresql`): initdb into a temporary
+ * folder as the `postgres` user (initdb refuses root), the server on a Unix socket in that folder
+ * and no TCP port, stopped with the test file. Outside CI a missing server is a skip with its
+ * reason; with CI=true it is a failure.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { isRoot, tempDir } from './cli.js';
+
+export interface Cluster {
+  /** A new empty database on the cluster, as an EXHIBIT_STORE URL. */
+  database(name: string): string;
+  /** Run SQL on one database as the superuser (psql); returns its output. */
+  sql(url: string, sql: string): string;
+  stop(): void;
+}
+
+function pgBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!fs.existsSync(root)) return undefined;
+  const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(a) - Number(b));
+  const v = versions[versions.length - 1];
+  return v === undefined ? undefined : path.join(root, v, 'bin');
+}
+
+/** Why a cluster cannot be started here, or undefined. With CI=true this is never a reason to skip. */
+export function needsPostgres(): string | undefined {
+  const why = !pgBin() ? 'needs PostgreSQL (apt-get install postgresql)' : !isRoot ? 'needs root to start a PostgreSQL cluster as the postgres user' : undefined;
+  if (why && process.env.CI === 'true') throw new Error(`CI=true, and the PostgreSQL tests cannot run: ${why}`);
+  return why;
+}
+
+export function startCluster(): Cluster {
+  const bin = pgBin()!;
+  const dir = tempDir('exhibit-pg-');
+  fs.chmodSync(dir, 0o755);
+  const data = path.join(dir, 'data');
+  fs.mkdirSync(data, { mode: 0o700 });
+  spawnSync('chown', ['-R', 'postgres:postgres', dir]);
+  const as = (args: string[]): string => {
+    const r = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr || r.stdout || r.error?.message}`);
+    return r.stdout;
+  };
+  as([path.join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'exhibit', '--locale=C', '-E', 'UTF8']);
+  // fsync off: a test cluster is thrown away, and durability is PostgreSQL's to prove, not ours.
+  as([path.join(bin, 'pg_ctl'), '-D', data, '-o', `-k ${dir} -c listen_addresses= -c fsync=off -c max_connections=60`, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const url = (db: string) => `postgresql://exhibit@/${db}?host=${dir}`;
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    spawnSync('runuser', ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], { timeout: 60_000 });
+  };
+  process.once('exit', stop);
+  return {
+    database(name) {
+      as([path.join(bin, 'createdb'), '-h', dir, '-U', 'exhibit', name]);
+      return url(name);
+    },
+    sql(u, sql) {
+      const db = /^postgresql:\/\/[^/]*\/([^?]+)/.exec(u)![1]!;
+      return as([path.join(bin, 'psql'), '-h', dir, '-U', 'exhibit', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql]);
+    },
+    stop,
+  };
+}
