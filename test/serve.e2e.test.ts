@@ -174,7 +174,7 @@ describe.skipIf(why !== undefined)('exhibit serve in a browser', () => {
     expect(await text('#verifications')).toContain(X);
   });
 
-  it.skipIf(deviceWhy !== undefined)('updates the jobs table while an acquisition runs, and maps its unreadable ranges', async () => {
+  it.skipIf(deviceWhy !== undefined)(`updates the jobs table while an acquisition runs, and maps its unreadable ranges${deviceWhy !== undefined ? ` (skipped: ${deviceWhy})` : ''}`, async () => {
     const baseFile = path.join(work, 'faulty-base.img');
     makeSourceFile(baseFile, 32 * 1024 * 1024, 7);
     const bad = Array.from({ length: 24 }, (_, i) => ({ first: 2048 + i * 2600, count: 8 }));
