@@ -133,6 +133,48 @@ describe.skipIf(!hasOpenssl)('RFC 3161 time-stamps from a local TSA', () => {
     expect(as(h, ['verify', folder, '--no-record']).stdout).toMatch(/time {4}EV-001\.checkpoint\.tsr: the log's first 4 entries existed at/);
   });
 
+  it('stamps the checkpoint of a custody transfer; the token verifies with exhibit and openssl ts -verify, and fails when tampered', () => {
+    const h = path.join(work, 'transfer-home');
+    configure(h, tsa.url);
+    const folder = path.join(work, 'transfer');
+    acquire(h, folder, 'EV-001');
+    expect(as(h, ['key', 'create', '-x', 'K. Smith']).code).toBe(0);
+    const t = as(h, ['custody', 'transfer', 'CASE-T', 'EV-001', '--from', 'J. Doe', '--to', 'K. Smith', '--purpose', 'analysis', '--location', 'Lab 2']);
+    expect(t.code, t.stderr).toBe(0);
+    // The transfer logs K. Smith's key and the transfer: 6 entries, stamped by the transfer itself.
+    expect(t.stderr).toMatch(/time-stamped case CASE-T's checkpoint \(6 entries\): CN=exhibit test TSA says it existed at \d{4}-/);
+    expect(as(h, ['custody', 'timestamp', 'CASE-T']).stdout).toMatch(/checkpoint \(6 entries\) is already time-stamped/);
+    expect(as(h, ['custody', 'export', 'CASE-T', folder, '-e', 'EV-001']).code).toBe(0);
+    const o = opensslVerify(folder, 'EV-001');
+    expect(o.code, o.out).toBe(0);
+    const c = as(h, ['custody', 'verify', folder]);
+    expect(c.code, c.stdout).toBe(0);
+    expect(c.stdout).toMatch(/the time-stamp token proves the log's first 6 entries existed at/);
+    const tsr = path.join(folder, 'EV-001.checkpoint.tsr');
+    const bytes = fs.readFileSync(tsr);
+    bytes[bytes.length - 20]! ^= 0x01; // inside the TSA's signature
+    fs.writeFileSync(tsr, bytes);
+    const bad = as(h, ['custody', 'verify', folder]);
+    expect(bad.code).toBe(4);
+    expect(bad.stdout).toMatch(/the time-stamp token EV-001\.checkpoint\.tsr fails its check: the TSA's signature does not match the token/);
+    expect(opensslVerify(folder, 'EV-001').code).not.toBe(0);
+  });
+
+  it('records a transfer when the TSA is out of reach, and says how to fetch the token later', async () => {
+    const h = path.join(work, 'transfer-offline-home');
+    configure(h, tsa.url);
+    acquire(h, path.join(work, 'transfer-offline'), 'EV-001');
+    configure(h, `http://127.0.0.1:${await closedPort()}/tsr`);
+    expect(as(h, ['key', 'create', '-x', 'K. Smith']).code).toBe(0);
+    const t = as(h, ['custody', 'transfer', 'CASE-T', 'EV-001', '--from', 'J. Doe', '--to', 'K. Smith', '--purpose', 'analysis', '--location', 'Lab 2']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^recorded: EV-001 passed from J\. Doe to K\. Smith; custody log entry 6 of case CASE-T/);
+    expect(t.stderr).toMatch(/case CASE-T's checkpoint is not time-stamped yet: the time-stamping authority .* could not be reached/);
+    expect(t.stderr).toMatch(/fetch the token later with: exhibit custody timestamp CASE-T/);
+    configure(h, tsa.url);
+    expect(as(h, ['custody', 'timestamp', 'CASE-T']).stdout).toMatch(/time-stamped case CASE-T's checkpoint \(6 entries\)/);
+  });
+
   it('refuses custody timestamp with no TSA configured, as a usage error', () => {
     const h = path.join(work, 'plain-home');
     acquire(h, path.join(work, 'plain'), 'EV-001');

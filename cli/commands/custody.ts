@@ -57,8 +57,10 @@ export function custodyCommand(): Command {
         .option('--json', 'print the new entries as JSON')
         .addHelpText('after', '\nExample:\n  exhibit custody transfer 2026-0117 EV-001 --from "J. Doe" --to "K. Smith" \\\n      --purpose "analysis" --location "Evidence room 2, Leeds"\n\n' +
             'Only the holder (by the log: who registered the item, or the last to receive it) can pass it on. A transfer\n' +
-            'from anyone else is refused (exit 2) unless --override gives the reason, which is logged and shown in the report.'),
-      ([caseNumber, evidence], f) => {
+            'from anyone else is refused (exit 2) unless --override gives the reason, which is logged and shown in the report.\n' +
+            'With tsa: {url, ca} in config.yaml the new checkpoint is time-stamped (RFC 3161), as after an acquisition; a TSA\n' +
+            'out of reach is said, and the token is fetched later with exhibit custody timestamp <case>.'),
+      async ([caseNumber, evidence], f) => {
         checkEvidenceId(evidence!);
         checkText('--purpose', f.purpose, 1000);
         checkText('--location', f.location, 1000);
@@ -87,6 +89,7 @@ export function custodyCommand(): Command {
             if (f.override !== undefined) info(`recorded by override: ${f.override.trim()}`);
             if (!to) info(`${toName} did not countersign${f.countersign ? ' (their key is not on this machine)' : ''}`);
           }
+          await stampOrSay(store, w.case); // with tsa: in config.yaml, as after an acquisition; a TSA out of reach never undoes the transfer
         } finally {
           store.close();
         }
