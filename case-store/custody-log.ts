@@ -11,7 +11,7 @@ import type { CustodyKind, Payload } from '../core/custody.js';
 import { ExhibitError } from '../core/errors.js';
 import { quickCheck, rememberKeys } from './custody-log-quick.js';
 import { writeCheckpoint, writeEntry } from './custody-write.js';
-import { storeKeys, type Signer } from './keys.js';
+import { administratorKeys, storeKeys, type Signer } from './keys.js';
 import { ENTRY_TABLES, projectEntry, type Cell } from './projections.js';
 import type { CaseRow, CaseStore } from './store.js';
 
@@ -56,6 +56,8 @@ function checkCaseNow(store: CaseStore, c: CaseRow, mode: CheckMode): CustodyChe
     ...(mode.appending ? { trustCheckpointSignedBy: mode.appending } : {}),
     trustedKeys: storeKeys(store),
     trustedKeysSource: "this case store's examiner keys",
+    administrators: administratorKeys(store),
+    administratorsSource: 'in this case store',
     ...(checkpoint !== undefined ? { checkpoint } : {}),
   });
   if (checkpoint === undefined && lines.length > 0) result.problems.push({ message: `the store holds no signed checkpoint for the ${lines.length} entries of this log: it was deleted` });

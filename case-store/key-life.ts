@@ -1,20 +1,21 @@
 /**
  * Rotating and revoking examiners' keys. Each is one transaction: the key rows change, and every
  * case whose custody log holds the key gets the entry that says so (key.rotated, signed by the old
- * key and the new one; key.revoked, signed by the key's owner), so a copy of any of those logs
- * carries the key's history with it.
+ * key and the new one; key.revoked, signed by the key's owner or by a lab administrator's key), so a
+ * copy of any of those logs carries the key's history with it.
  */
 import fs from 'node:fs';
 import type { Payload } from '../core/custody.js';
 import { ExhibitError } from '../core/errors.js';
 import { timestamp } from '../core/time.js';
 import { appendToCase, type Append } from './custody-log.js';
-import { findKey, insertKey, keyByFingerprint, loadSigner, unlockKey, writeNewKey, type KeyRow, type Signer } from './keys.js';
+import { checkExaminerName, findKey, insertKey, keyByFingerprint, loadSigner, unlockKey, writeNewKey, type KeyRow, type Signer } from './keys.js';
 import type { CaseStore } from './store.js';
 
 export interface KeyChange {
   key: KeyRow; // the new key (rotation) or the revoked one
   cases: { case: string; entry: number }[]; // where the change was logged
+  by?: string; // the lab administrator who signed a revocation
 }
 
 /** The cases whose custody log names this key (registers it or was signed with it). */
@@ -33,7 +34,7 @@ function logEverywhere(store: CaseStore, fingerprint: string, item: Append): { c
 export function rotateKey(store: CaseStore, examiner: string, passphrase: string | undefined, newPassphrase: string | undefined): KeyChange & { old: KeyRow } {
   const old = loadSigner(store, examiner, passphrase);
   const oldRow = findKey(store, old.name)!;
-  const row = writeNewKey(store, old.name, newPassphrase);
+  const row: KeyRow = { ...writeNewKey(store, old.name, newPassphrase), administrator: oldRow.administrator ?? 0 }; // an administrator stays one
   try {
     const next = unlockKey(row, newPassphrase);
     const cases = store.immediate(() => {
@@ -51,9 +52,10 @@ export function rotateKey(store: CaseStore, examiner: string, passphrase: string
 
 /**
  * Revoke a key from `effective` (default now; never later than now). Signed by the key itself while
- * it is its examiner's current key, else by the examiner's current key.
+ * it is its examiner's current key, else by the examiner's current key; or, with `by`, by that lab
+ * administrator's current key (the entry then says so: authority "administrator").
  */
-export function revokeKey(store: CaseStore, fingerprint: string, reason: string, effective: Date | undefined, passphrase: string | undefined): KeyChange {
+export function revokeKey(store: CaseStore, fingerprint: string, reason: string, effective: Date | undefined, passphrase: string | undefined, by?: string): KeyChange {
   const row = keyByFingerprint(store, fingerprint);
   if (!row) throw new ExhibitError('NOT_FOUND', `there is no key ${fingerprint} in this case store`, { hints: ['list them with: exhibit key list'] });
   if (row.revoked_utc) throw new ExhibitError('USAGE', `key ${fingerprint} of ${row.examiner} was already revoked on ${row.revoked_utc}`);
@@ -61,15 +63,30 @@ export function revokeKey(store: CaseStore, fingerprint: string, reason: string,
   const from = effective ?? now;
   if (from.getTime() > now.getTime()) throw new ExhibitError('USAGE', '--effective is in the future: a revocation takes effect when it is logged, or earlier');
   let signer: Signer;
-  if (!row.retired_utc) signer = unlockKey(row, passphrase);
+  const admin = by !== undefined ? administratorSigning(store, row, by) : undefined;
+  if (admin) signer = unlockKey(admin, passphrase);
+  else if (!row.retired_utc) signer = unlockKey(row, passphrase);
   else {
     if (!findKey(store, row.examiner)) throw new ExhibitError('KEY', `${row.examiner} has no current key to sign the revocation of their rotated key`);
     signer = loadSigner(store, row.examiner, passphrase);
   }
   const cases = store.immediate(() => {
     store.db.run('UPDATE examiner_keys SET revoked_utc = ?, revoked_effective_utc = ?, revoked_reason = ? WHERE fingerprint = ?', [now.toISOString(), from.toISOString(), reason, fingerprint]);
-    const payload: Payload = { examiner: row.examiner, key: fingerprint, reason, effective: from.toISOString() };
+    const payload: Payload = { examiner: row.examiner, key: fingerprint, reason, effective: from.toISOString(), ...(admin ? { authority: 'administrator' } : {}) };
     return logEverywhere(store, fingerprint, { kind: 'key.revoked', payload, signers: [signer] });
   });
-  return { key: keyByFingerprint(store, fingerprint)!, cases };
+  return { key: keyByFingerprint(store, fingerprint)!, cases, ...(admin ? { by: admin.examiner } : {}) };
+}
+
+/** The administrator's key row that signs a revocation of `row` (`by`), or undefined when `by` is the key's own examiner. */
+function administratorSigning(store: CaseStore, row: KeyRow, by: string): KeyRow | undefined {
+  const adminRow = findKey(store, checkExaminerName(by));
+  if (adminRow?.examiner === row.examiner) return undefined; // the owner signs as owner
+  if (!adminRow) throw new ExhibitError('KEY', `${by} has no current signing key in this case store`, { hints: ['list them with: exhibit key list'] });
+  if (adminRow.administrator !== 1) {
+    throw new ExhibitError('USAGE', `${adminRow.examiner}'s key ${adminRow.fingerprint} is not a lab administrator's key: only ${row.examiner} or an administrator may revoke ${row.examiner}'s key`, {
+      hints: ["an administrator's key is made with: exhibit key create -x <name> --administrator"],
+    });
+  }
+  return adminRow;
 }

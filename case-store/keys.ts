@@ -26,6 +26,7 @@ export interface KeyRow {
   revoked_utc?: string | null;
   revoked_effective_utc?: string | null;
   revoked_reason?: string | null;
+  administrator?: number; // 1: a lab administrator's key, which may revoke other examiners' keys (schema 7)
 }
 
 const CURRENT = 'retired_utc IS NULL AND revoked_utc IS NULL';
@@ -70,6 +71,11 @@ export function storeKeys(store: CaseStore): Map<string, PublicKey> {
   return out;
 }
 
+/** The fingerprints of the store's lab administrators' keys (key create --administrator). */
+export function administratorKeys(store: CaseStore): Set<string> {
+  return new Set(listKeys(store).filter((r) => r.administrator === 1).map((r) => r.fingerprint));
+}
+
 /** An examiner's name, normalised (see checkName); a word that mixes Latin, Cyrillic or Greek letters is refused. */
 export function checkExaminerName(name: string): string {
   const v = checkName('examiner name', name, 200);
@@ -98,14 +104,14 @@ export function refuseLookAlike(store: CaseStore, name: string): void {
 }
 
 /** Make a new key for `examiner`; refuses when the examiner has one. */
-export function createKey(store: CaseStore, examiner: string, passphrase?: string): KeyRow {
+export function createKey(store: CaseStore, examiner: string, passphrase?: string, administrator = false): KeyRow {
   const name = checkExaminerName(examiner);
   const existing = findKey(store, name);
   if (existing) {
     throw new ExhibitError('USAGE', `${name} already has a key (${existing.fingerprint.slice(0, 16)}...)`, { hints: ['see it with: exhibit key list'] });
   }
   refuseLookAlike(store, name);
-  const row = writeNewKey(store, name, passphrase);
+  const row = { ...writeNewKey(store, name, passphrase), administrator: administrator ? 1 : 0 };
   try {
     store.immediate(() => insertKey(store, row));
   } catch (err) {
@@ -117,7 +123,7 @@ export function createKey(store: CaseStore, examiner: string, passphrase?: strin
 }
 
 export function insertKey(store: CaseStore, row: KeyRow): void {
-  store.db.run('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc) VALUES (?, ?, ?, ?, ?, ?)', [row.fingerprint, row.examiner, row.public_pem, row.private_file, row.encrypted, row.created_utc]);
+  store.db.run('INSERT INTO examiner_keys (fingerprint, examiner, public_pem, private_file, encrypted, created_utc, administrator) VALUES (?, ?, ?, ?, ?, ?, ?)', [row.fingerprint, row.examiner, row.public_pem, row.private_file, row.encrypted, row.created_utc, row.administrator ?? 0]);
 }
 
 /** Make a key pair and write its private key (0600, durable); the caller puts the row in the store. */

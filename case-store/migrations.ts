@@ -177,4 +177,9 @@ export const MIGRATIONS: readonly string[] = [
     exit_code INTEGER
   );
   `,
+  // 7: lab administrators: a key marked so may sign the revocation of another examiner's key
+  // (key-life.ts); the trust register says who the lab's administrators are, and --trust checks it.
+  `
+  ALTER TABLE examiner_keys ADD COLUMN administrator INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -154,4 +154,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     exit_code INTEGER
   );
   `,
+  // 7: lab administrators' keys (see migrations.ts).
+  `
+  ALTER TABLE examiner_keys ADD COLUMN administrator INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

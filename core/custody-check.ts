@@ -67,6 +67,9 @@ export interface CustodyCheckOptions {
    * in hand) is trusted so; anything else is checked in full. Every check a person asks for is full.
    */
   trustCheckpointSignedBy?: ReadonlySet<string>;
+  /** Fingerprints of lab administrators' keys, which may sign the revocation of another examiner's key; unchecked when absent. */
+  administrators?: ReadonlySet<string>;
+  administratorsSource?: string; // for messages, e.g. "in this case store"
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -124,7 +127,7 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
 
     if (entry.kind === 'key.registered') registerKey(entry, n, keys, o, say);
     if (entry.kind === 'key.rotated') rotateKey(entry, n, keys, o, say);
-    if (entry.kind === 'key.revoked') revokeKey(entry, n, keys, revocations, say);
+    if (entry.kind === 'key.revoked') revokeKey(entry, n, keys, revocations, o, say);
 
     const signers: Party[] = [entry.actor, ...(entry.cosigners ?? [])];
     if (sigs.length !== signers.length || sigs.some((s, k) => s.key !== signers[k]!.key)) {

@@ -1,6 +1,9 @@
 /**
  * A key's life in a custody log after it is registered: rotation (key.rotated, signed by the old
- * key and the new one, which it registers) and revocation (key.revoked, signed by the key's owner).
+ * key and the new one, which it registers) and revocation (key.revoked, signed by the key's owner, or
+ * by a lab administrator's key: the entry then says authority "administrator", and whether that key
+ * is an administrator's is for the store (CustodyCheckOptions.administrators) or the lab's trust
+ * register to say).
  * A rotated key signs nothing after its rotation; a revoked key signs nothing dated at or after the
  * revocation's effective time, and what it signed before stays valid.
  */
@@ -14,6 +17,7 @@ export interface Revocation {
   entry: number; // the key.revoked entry
   effective: string; // UTC, ISO 8601
   reason: string;
+  by?: { name: string; key: string }; // a lab administrator who signed it, when not the key's owner
 }
 
 const short = (fp: string): string => fp.slice(0, 16);
@@ -44,8 +48,11 @@ export function rotateKey(entry: CustodyEntry, n: number, keys: Map<string, Regi
   keys.set(fp, { name: old.name, publicPem: pem, key, entry: n });
 }
 
-/** key.revoked: the key must be registered and the entry signed by it or by another key of the same examiner. */
-export function revokeKey(entry: CustodyEntry, n: number, keys: Map<string, RegisteredKey>, revocations: Revocation[], say: (m: string) => void): void {
+/**
+ * key.revoked: the key must be registered and the entry signed by it or by another key of the same
+ * examiner, or by a lab administrator on that authority (an administrator's key, when the checker knows them).
+ */
+export function revokeKey(entry: CustodyEntry, n: number, keys: Map<string, RegisteredKey>, revocations: Revocation[], o: CustodyCheckOptions, say: (m: string) => void): void {
   const p = entry.payload;
   const fp = str(p.key);
   const effective = str(p.effective);
@@ -53,10 +60,14 @@ export function revokeKey(entry: CustodyEntry, n: number, keys: Map<string, Regi
   if (!fp || !k) return void say(`revokes key ${short(fp ?? '?')}, which no earlier entry registers`);
   if (effective === undefined || !Number.isFinite(Date.parse(effective))) return void say('revokes a key but gives no effective time');
   if (Date.parse(effective) > Date.parse(entry.time.utc)) say(`revokes key ${short(fp)} from ${effective}, after the entry's own time`);
-  if (entry.actor.name !== k.name) say(`revokes key ${short(fp)} of ${k.name}, but is signed by ${entry.actor.name}`);
+  const byAdmin = p.authority === 'administrator' && entry.actor.name !== k.name;
+  if (entry.actor.name !== k.name && !byAdmin) say(`revokes key ${short(fp)} of ${k.name}, but is signed by ${entry.actor.name}`);
+  if (byAdmin && o.administrators && !o.administrators.has(entry.actor.key)) {
+    say(`revokes key ${short(fp)} of ${k.name} as a lab administrator, but key ${short(entry.actor.key)} of ${entry.actor.name} is not an administrator's key ${o.administratorsSource ?? 'here'}: the revocation is refused`);
+  }
   if (revocations.some((r) => r.key === fp)) return void say(`revokes key ${short(fp)} again`);
   k.revoked = { entry: n, effective };
-  revocations.push({ key: fp, name: k.name, entry: n, effective, reason: str(p.reason) ?? '' });
+  revocations.push({ key: fp, name: k.name, entry: n, effective, reason: str(p.reason) ?? '', ...(byAdmin ? { by: { name: entry.actor.name, key: entry.actor.key } } : {}) });
 }
 
 /** Whether an entry is the one that retires or revokes this key (signed by it, and rightly). */
@@ -93,6 +104,7 @@ export function revokedUses(entries: readonly CheckedEntry[], revocations: reado
 export function revocationNotes(entries: readonly CheckedEntry[], revocations: readonly Revocation[]): string[] {
   return revocations.map((r) => {
     const before = entries.filter((e) => e.signatures.some((s) => s.key === r.key) && !endsKey(e.entry, r.key) && Date.parse(e.entry.time.utc) < Date.parse(r.effective)).length;
-    return `key ${r.key} of ${r.name} was revoked later (entry ${r.entry}, effective ${r.effective}${r.reason ? `, reason: ${r.reason}` : ''}); ${before === 1 ? 'the 1 entry it signed before then stays valid' : `the ${before} entries it signed before then stay valid`}`;
+    const by = r.by ? `, by ${r.by.name} as a lab administrator (key ${r.by.key})` : '';
+    return `key ${r.key} of ${r.name} was revoked later (entry ${r.entry}, effective ${r.effective}${r.reason ? `, reason: ${r.reason}` : ''}${by}); ${before === 1 ? 'the 1 entry it signed before then stays valid' : `the ${before} entries it signed before then stay valid`}`;
   });
 }

@@ -13,6 +13,7 @@
  *       replaced_by: <fingerprint>
  *       revoked: 2026-10-01T00:00:00.000Z     # its signatures from this time on do not count
  *       reason: laptop stolen
+ *       administrator: true                   # a lab administrator: may revoke other examiners' keys
  *       public_key: |
  *         -----BEGIN PUBLIC KEY-----
  *         ...
@@ -33,6 +34,7 @@ export interface RegisterKey {
   replaced_by?: string;
   revoked?: string;
   reason?: string;
+  administrator?: boolean;
   public_key?: string;
 }
 
@@ -88,9 +90,20 @@ export function parseTrustRegister(bytes: Buffer, file: string): TrustRegister {
     for (const [name, v] of [['replaced', time('replaced', false)], ['replaced_by', text('replaced_by', false)], ['revoked', time('revoked', false)], ['reason', text('reason', false)]] as const) {
       if (v !== undefined) entry[name] = v;
     }
+    if (k.administrator !== undefined) {
+      if (typeof k.administrator !== 'boolean') throw bad(`${at}: "administrator" should be true or false`);
+      if (k.administrator) entry.administrator = true;
+    }
     keys.set(fingerprint, entry);
   });
   return { file, sha256: sha256Hex(bytes), keys };
+}
+
+export interface RegisterProblem {
+  entry?: number;
+  message: string;
+  /** A signature after the register's revocation of its key: a failure of that entry (as CustodyProblem.revoked). */
+  revoked?: true;
 }
 
 /**
@@ -98,14 +111,15 @@ export function parseTrustRegister(bytes: Buffer, file: string): TrustRegister {
  * listed, as the examiner the entry names, issued before the entry and neither replaced nor revoked
  * by then. Problems name the entry and the full fingerprint.
  */
-export function checkAgainstRegister(entries: readonly CheckedEntry[], checkpoint: string | undefined, register: TrustRegister): { entry?: number; message: string }[] {
-  const out: { entry?: number; message: string }[] = [];
+export function checkAgainstRegister(entries: readonly CheckedEntry[], checkpoint: string | undefined, register: TrustRegister): RegisterProblem[] {
+  const out: RegisterProblem[] = [];
   const where = `the trust register ${register.file}`;
   for (const e of entries) {
     const signers = [e.entry.actor, ...(e.entry.cosigners ?? [])];
     const at = Date.parse(e.entry.time.utc);
     for (const s of e.signatures) {
       const say = (m: string): void => void out.push({ entry: e.seq, message: `entry ${e.seq}: ${m}` });
+      const sayRevoked = (m: string): void => void out.push({ entry: e.seq, message: `entry ${e.seq}: ${m}`, revoked: true });
       const name = signers.find((p) => p.key === s.key)?.name ?? '?';
       const k = register.keys.get(s.key);
       if (!k) {
@@ -115,8 +129,15 @@ export function checkAgainstRegister(entries: readonly CheckedEntry[], checkpoin
       if (k.examiner !== name) say(`signed by "${name}" with key ${s.key}, which ${where} lists as ${k.examiner}'s`);
       if (at < Date.parse(k.issued)) say(`signed by ${name} with key ${s.key} at ${e.entry.time.utc}, before ${where} says it was issued (${k.issued})`);
       if (endsKey(e.entry, s.key)) continue;
-      if (k.revoked !== undefined && at >= Date.parse(k.revoked)) say(`signed by ${name} with key ${s.key} at ${e.entry.time.utc}, after ${where} says it was revoked (${k.revoked}${k.reason ? `: ${k.reason}` : ''})`);
+      if (k.revoked !== undefined && at >= Date.parse(k.revoked)) sayRevoked(`signed by ${name} with key ${s.key} at ${e.entry.time.utc}, after ${where} says it was revoked (${k.revoked}${k.reason ? `: ${k.reason}` : ''})`);
       if (k.replaced !== undefined && at > Date.parse(k.replaced)) say(`signed by ${name} with key ${s.key} at ${e.entry.time.utc}, after ${where} says it was replaced (${k.replaced})`);
+    }
+    // A revocation on an administrator's authority counts only when the register names its signer one.
+    if (e.entry.kind === 'key.revoked' && e.entry.payload.authority === 'administrator' && register.keys.get(e.entry.actor.key)?.administrator !== true) {
+      out.push({
+        entry: e.seq,
+        message: `entry ${e.seq}: revokes key ${String(e.entry.payload.key)} of ${String(e.entry.payload.examiner)} as a lab administrator, but ${where} does not list key ${e.entry.actor.key} of ${e.entry.actor.name} as an administrator's: the revocation is refused`,
+      });
     }
   }
   const cp = checkpoint !== undefined ? parseCheckpoint(checkpoint) : undefined;

@@ -2,9 +2,11 @@
  * Anchored keys (issue 20): a lab's trust register, key rotation and key revocation, each through
  * the real commands. A folder re-signed with an attacker's key under the same examiner's name fails
  * with --trust even where no case store knows the case; a rotated key's entries verify across the
- * rotation; a revoked key's later entries fail and its earlier ones stand.
+ * rotation; a revoked key's later entries fail and its earlier ones stand, also when a lab
+ * administrator's key revoked it; a revocation by a key the register does not name an administrator's is refused.
  */
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -209,5 +211,86 @@ describe('revocation', () => {
     expectOneLineError(future.stderr, /--effective is in the future/);
     const noReason = as(home, ['key', 'revoke', fp]);
     expect(noReason.code).toBe(2);
+  });
+});
+
+describe("revocation by a lab administrator", () => {
+  const home = path.join(work, 'admin-home');
+  const register = path.join(work, 'admin-register.yaml');
+  let fp = '';
+  let between = '';
+  let refused: RunResult;
+  let revoked: RunResult;
+  beforeAll(async () => {
+    acquire(home, path.join(work, 'adm-1'), 'EV-001');
+    fp = keyOf(path.join(work, 'adm-1'), 'EV-001')[0]!;
+    await new Promise((r) => setTimeout(r, 20));
+    between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    acquire(home, path.join(work, 'adm-2'), 'EV-002');
+    expect(as(home, ['key', 'create', '-x', 'A. Admin', '--administrator']).code).toBe(0);
+    expect(as(home, ['key', 'create', '-x', 'M. Other']).code).toBe(0);
+    refused = as(home, ['key', 'revoke', fp, '--reason', 'left the lab', '--effective', between, '--by', 'M. Other']);
+    revoked = as(home, ['key', 'revoke', fp, '--reason', 'left the lab', '--effective', between, '--by', 'A. Admin']);
+    for (const [folder, ev] of [['adm-1', 'EV-001'], ['adm-2', 'EV-002']]) expect(as(home, ['custody', 'export', 'CASE-20', path.join(work, folder!), '-e', ev!]).code).toBe(0);
+    expect(as(home, ['key', 'register', 'export', '-o', register]).code).toBe(0);
+  });
+
+  it("refuses a revocation signed by a key that is not an administrator's, logging nothing", () => {
+    expect(refused.code).toBe(2);
+    expectOneLineError(refused.stderr, /M\. Other's key [0-9a-f]{64} is not a lab administrator's key: only J\. Doe or an administrator may revoke J\. Doe's key/);
+  });
+
+  it("logs the administrator's revocation, signed by the administrator's key, and says so", () => {
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toContain(`revoked key ${fp} of J. Doe from ${between}, signed by A. Admin as a lab administrator`);
+    const log = json(as(home, ['custody', 'log', 'CASE-20', '--json']));
+    const entry = log.log.find((e: { kind: string }) => e.kind === 'key.revoked');
+    expect(entry.actor.name).toBe('A. Admin');
+    expect(entry.payload).toMatchObject({ key: fp, authority: 'administrator', reason: 'left the lab' });
+    expect(log.log.filter((e: { kind: string }) => e.kind === 'key.revoked')).toHaveLength(1); // the refused one logged nothing
+    expect(fs.readFileSync(register, 'utf8')).toMatch(/examiner: A\. Admin\n(.*\n)*? {4}administrator: true/);
+  });
+
+  it("fails the examiner's entries after the effective time and keeps the earlier ones, in the store and beside the images", () => {
+    const log = as(home, ['custody', 'log', 'CASE-20']);
+    expect(log.code).toBe(4);
+    expect(log.stdout).toMatch(/entry 5: signed by J\. Doe with key [0-9a-f]{16} at .*after that key was revoked \(from .*: left the lab\)/);
+    expect(log.stdout).not.toMatch(/entry [1-4]: signed/);
+    const early = as(home, ['verify', path.join(work, 'adm-1'), '--no-record']);
+    expect(early.code, early.stdout).toBe(0);
+    expect(early.stdout).toMatch(/key [0-9a-f]{64} of J\. Doe was revoked later .*by A\. Admin as a lab administrator/);
+    expect(as(home, ['verify', path.join(work, 'adm-2'), '--no-record']).code).toBe(4);
+  });
+
+  it("is accepted by --trust when the register names the administrator, with no store", () => {
+    const early = as(nowhere, ['verify', path.join(work, 'adm-1'), '--no-record', '--trust', register]);
+    expect(early.code, early.stdout).toBe(0);
+    const late = as(nowhere, ['verify', path.join(work, 'adm-2'), '--no-record', '--trust', register]);
+    expect(late.code).toBe(4);
+    expect(late.stdout).toMatch(/entry 6: signed by J\. Doe .*after that key was revoked/);
+    expect(late.stdout).not.toMatch(/as a lab administrator, but/);
+  });
+
+  it("refuses, with --trust, a revocation by a key the register does not name an administrator's, even when the store's table was edited to say so", () => {
+    const h = path.join(work, 'admin-forged-home');
+    const folder = path.join(work, 'adm-forged');
+    acquire(h, folder, 'EV-001');
+    const jd = keyOf(folder, 'EV-001')[0]!;
+    expect(as(h, ['key', 'create', '-x', 'M. Other']).code).toBe(0);
+    const reg = path.join(work, 'admin-forged-register.yaml');
+    expect(as(h, ['key', 'register', 'export', '-o', reg]).code).toBe(0);
+    const db = new Database(path.join(h, 'cases.db'));
+    db.prepare("UPDATE examiner_keys SET administrator = 1 WHERE examiner = 'M. Other'").run(); // behind exhibit's back
+    db.close();
+    const r = as(h, ['key', 'revoke', jd, '--reason', 'a grudge', '--by', 'M. Other']);
+    expect(r.code, r.stderr).toBe(0); // this store believes its table
+    expect(as(h, ['custody', 'export', 'CASE-20', folder, '-e', 'EV-001']).code).toBe(0);
+    const v = as(nowhere, ['custody', 'verify', folder, '--trust', reg]);
+    expect(v.code).toBe(4);
+    expect(v.stdout).toMatch(new RegExp(`revokes key ${jd} of J\\. Doe as a lab administrator, but the trust register .* does not list key [0-9a-f]{64} of M\\. Other as an administrator's: the revocation is refused`));
+    // A register edited to make M. Other an administrator is another register: its SHA-256 differs from the published one.
+    const other = as(nowhere, ['custody', 'verify', folder, '--trust', register]);
+    expect(other.code).toBe(4);
   });
 });

@@ -31,15 +31,24 @@ export interface TrustFindings {
   anchored: { register: string; sha256: string } | undefined;
 }
 
-/** The signers of `entries` (and the checkpoint) against the register, or the plain statement that they are not anchored. */
-export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations' | 'keys'>, checkpoint: string | undefined, register: TrustRegister | undefined): TrustFindings {
+/**
+ * The signers of `entries` (and the checkpoint) against the register, or the plain statement that they
+ * are not anchored. With `imageEntry` (verify of one image), an entry signed after the register's
+ * revocation of its key fails only when it is that image's entry; for the others it is a note, as
+ * for a revocation the log itself holds.
+ */
+export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations' | 'keys'>, checkpoint: string | undefined, register: TrustRegister | undefined, imageEntry?: number): TrustFindings {
   const notes = revocationNotes(check.entries, check.revocations);
   if (!register) {
     const fps = [...check.keys].map(([fp, k]) => `${k.name} ${fp}`);
     if (fps.length > 0) notes.push(`the signing keys are not anchored: no trust register was given (--trust); compare these fingerprints with the ones the lab published: ${fps.join('; ')}`);
     return { problems: [], notes, anchored: undefined };
   }
-  const problems = checkAgainstRegister(check.entries as CheckedEntry[], checkpoint, register).map((p) => p.message);
+  const problems: string[] = [];
+  for (const p of checkAgainstRegister(check.entries as CheckedEntry[], checkpoint, register)) {
+    if (imageEntry !== undefined && p.revoked && p.entry !== imageEntry) notes.push(p.message);
+    else problems.push(p.message);
+  }
   for (const n of registerNotes(check.entries, register)) if (!notes.some((x) => x.startsWith(n.slice(0, 80)))) notes.push(n);
   return { problems, notes, anchored: { register: register.file, sha256: register.sha256 } };
 }

@@ -167,9 +167,11 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const folder = logName ? checkCustodyFiles(path.join(dir, logName), o.trustedKeys ? { trustedKeys: o.trustedKeys } : {}) : undefined;
     const signers = folder ? signerViews(folder.keys, o.store) : [];
     const anchors: { entry: CheckedEntry; from: string }[] = []; // signed entries that log this image
+    let imageEntry: number | undefined; // the entry that logs this image, in the log checked against --trust
     if (folder) {
       const named = imageEntries(folder.entries, evidenceNames);
       const folderEntry = entryForRecord(named, recordSha);
+      imageEntry = folderEntry?.seq;
       report.custody = {
         log: folder.log,
         entries: folder.count,
@@ -201,6 +203,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       notes.push(...s.notes);
       report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}), ...(s.rollback ? { rolled_back: s.rollback } : {}) };
       if (s.reference) anchors.push({ entry: s.reference, from: `the case store's entry ${s.reference.seq} (case ${s.case})` });
+      if (!folder) imageEntry = s.reference?.seq;
     } else if (!o.trustedKeys) {
       for (const p of impostorProblems(signers)) problems.push(p);
     }
@@ -215,7 +218,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     }
     const signedLog = folder ?? storeLog?.check;
     if (signedLog) {
-      const t = trustFindings(signedLog, folder ? checkpointTextOf(folder.checkpoint) : undefined, o.trust);
+      const t = trustFindings(signedLog, folder ? checkpointTextOf(folder.checkpoint) : undefined, o.trust, imageEntry ?? 0);
       problems.push(...t.problems.map((p) => `custody log: ${p}`));
       notes.push(...t.notes);
       if (t.anchored) report.trust = t.anchored;

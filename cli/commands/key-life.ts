@@ -43,20 +43,24 @@ export function keyLifeCommands(): Command[] {
       }
     },
   );
-  const revoke = action<{ reason?: string; effective?: string; passphraseFile?: string; json?: boolean }>(
+  const revoke = action<{ reason?: string; effective?: string; by?: string; passphraseFile?: string; json?: boolean }>(
     new Command('revoke')
       .summary('revoke a key: its signatures from a given time on no longer count')
       .argument('<fingerprint>', 'the key (64 hex digits; see exhibit key list)')
       .option('--reason <text>', 'why, e.g. "laptop stolen" (required)')
       .option('--effective <time>', 'from when its signatures no longer count, ISO 8601 with a zone (e.g. 2026-11-20T08:00:00Z); default now')
+      .option('--by <administrator>', "sign the revocation as this lab administrator (a key made with exhibit key create --administrator)")
       .option('--passphrase-file <file>', "the passphrase of the key that signs the revocation (or EXHIBIT_PASSPHRASE)")
       .option('--json', 'print the key and the entries as JSON')
       .addHelpText(
         'after',
         '\nLogs "key revoked" in every case the key appears in, signed by the key itself (or, for a key rotated away, by its\n' +
-          "examiner's current key). Entries it signed at or after the effective time then fail every check; earlier ones\n" +
+          "examiner's current key, or with --by by a lab administrator's key: the register says who the administrators\n" +
+          'are, and --trust refuses a revocation on that authority by anyone else). Entries it signed at or after the\n' +
+          'effective time then fail every check; earlier ones\n' +
           'stay valid, and checks say the key was revoked later. The examiner needs a new key (exhibit key create).\n\n' +
-          'Example:\n  exhibit key revoke 3f1c...e9 --reason "laptop stolen" --effective 2026-11-20T08:00:00Z',
+          'Examples:\n  exhibit key revoke 3f1c...e9 --reason "laptop stolen" --effective 2026-11-20T08:00:00Z\n' +
+          '  exhibit key revoke 3f1c...e9 --reason "left the lab" --by "A. Admin"',
       ),
     ([fingerprint], f) => {
       const fp = fingerprint!.trim().toLowerCase();
@@ -72,9 +76,10 @@ export function keyLifeCommands(): Command[] {
       }
       const store = openStore();
       try {
-        const r = revokeKey(store, fp, f.reason.trim(), effective, readPassphrase(f.passphraseFile));
-        if (f.json) return printJson({ examiner: r.key.examiner, fingerprint: r.key.fingerprint, effective_utc: r.key.revoked_effective_utc, reason: r.key.revoked_reason, logged: r.cases });
-        io().stdout.write(`revoked key ${r.key.fingerprint} of ${r.key.examiner} from ${r.key.revoked_effective_utc}\n  ${logged(r)}\n  ${r.key.examiner} needs a new key to sign again: exhibit key create -x "${r.key.examiner}"\n`);
+        const by = f.by !== undefined ? examinerName(f.by, 'the administrator who signs the revocation') : undefined;
+        const r = revokeKey(store, fp, f.reason.trim(), effective, readPassphrase(f.passphraseFile), by);
+        if (f.json) return printJson({ examiner: r.key.examiner, fingerprint: r.key.fingerprint, effective_utc: r.key.revoked_effective_utc, reason: r.key.revoked_reason, ...(r.by ? { revoked_by_administrator: r.by } : {}), logged: r.cases });
+        io().stdout.write(`revoked key ${r.key.fingerprint} of ${r.key.examiner} from ${r.key.revoked_effective_utc}${r.by ? `, signed by ${r.by} as a lab administrator` : ''}\n  ${logged(r)}\n  ${r.key.examiner} needs a new key to sign again: exhibit key create -x "${r.key.examiner}"\n`);
       } finally {
         store.close();
       }
@@ -106,6 +111,7 @@ export function keyLifeCommands(): Command[] {
               issued: k.created_utc,
               ...(k.retired_utc ? { replaced: k.retired_utc, ...(k.replaced_by ? { replaced_by: k.replaced_by } : {}) } : {}),
               ...(k.revoked_effective_utc ? { revoked: k.revoked_effective_utc, ...(k.revoked_reason ? { reason: k.revoked_reason } : {}) } : {}),
+              ...(k.administrator === 1 ? { administrator: true } : {}),
               public_key: k.public_pem,
             })),
             lab,

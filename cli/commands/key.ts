@@ -16,11 +16,12 @@ export function keyCommand(): Command {
       'and travel with every image, so anyone can check the signatures.',
   );
   cmd.addCommand(
-    action<{ examiner?: string; passphraseFile?: string; json?: boolean }>(
+    action<{ examiner?: string; passphraseFile?: string; administrator?: boolean; json?: boolean }>(
       new Command('create')
         .summary('make a signing key for an examiner')
         .addOption(requiredOption('-x, --examiner <name>', 'whose key it is', { env: 'EXHIBIT_EXAMINER' }))
         .option('--passphrase-file <file>', 'protect the private key with the passphrase on the first line of <file> (or set EXHIBIT_PASSPHRASE)')
+        .option('--administrator', "a lab administrator's key: it may sign the revocation of another examiner's key (exhibit key revoke --by)")
         .option('--json', 'print the key as JSON')
         .addHelpText(
           'after',
@@ -33,12 +34,13 @@ export function keyCommand(): Command {
         const passphrase = readPassphrase(f.passphraseFile);
         const store = openStore();
         try {
-          const row = createKey(store, examiner, passphrase);
+          const row = createKey(store, examiner, passphrase, f.administrator === true);
           if (f.json) printJson(keyJson(row));
           else {
             io().stdout.write(
               `created a signing key for ${row.examiner}\n  fingerprint ${row.fingerprint}\n  private key ${row.private_file}` +
                 `${passphrase ? ' (encrypted with the passphrase)' : ' (not encrypted: protected by its file permissions only)'}\n` +
+                (row.administrator === 1 ? "  a lab administrator's key: it may revoke other examiners' keys (the trust register says so)\n" : '') +
                 `  publish the fingerprint; anyone checking a custody log compares it with the key that signed\n`,
             );
           }
@@ -59,6 +61,7 @@ export function keyCommand(): Command {
           io().stdout.write(
             `${r.examiner}\n  fingerprint ${r.fingerprint}\n  created ${r.created_utc}, private key ${r.private_file && fs.existsSync(r.private_file) ? `${r.private_file}${r.encrypted ? ' (encrypted)' : ''}` : 'not on this machine'}\n` +
               (r.retired_utc ? `  replaced ${r.retired_utc}${r.replaced_by ? ` by ${r.replaced_by}` : ''}\n` : '') +
+              (r.administrator === 1 ? "  lab administrator: may revoke other examiners' keys\n" : '') +
               (r.revoked_utc ? `  REVOKED from ${r.revoked_effective_utc ?? r.revoked_utc}${r.revoked_reason ? `: ${r.revoked_reason}` : ''}\n` : ''),
           );
         }
@@ -105,5 +108,6 @@ function keyJson(r: KeyRow) {
     created_utc: r.created_utc,
     ...(r.retired_utc ? { replaced_utc: r.retired_utc, replaced_by: r.replaced_by } : {}),
     ...(r.revoked_utc ? { revoked_utc: r.revoked_utc, revoked_effective_utc: r.revoked_effective_utc, revoked_reason: r.revoked_reason } : {}),
+    ...(r.administrator === 1 ? { administrator: true } : {}),
   };
 }
