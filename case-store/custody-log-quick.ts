@@ -27,7 +27,7 @@ export interface QuickState {
 export function quickCheck(store: CaseStore, c: CaseRow, signers: readonly Signer[]): QuickState | undefined {
   const text = store.db.get<{ text: string }>('SELECT text FROM checkpoints WHERE case_id = ?', [c.id])?.text;
   const cp = text === undefined ? undefined : parseCheckpoint(text);
-  if (!cp || cp.caseNumber !== c.number || cp.size === 0) return undefined;
+  if (!cp || cp.seen || cp.caseNumber !== c.number || cp.size === 0) return undefined; // a rollback seen: the full check names it
   const cpKey = registeredKey(store, c, cp.key);
   if (!cpKey || !verifyBytes(cpKey, cp.body, cp.sig)) return undefined;
   const last = store.db.get<{ seq: number; line: string }>('SELECT seq, line FROM custody_entries WHERE case_id = ? ORDER BY seq DESC LIMIT 1', [c.id]);

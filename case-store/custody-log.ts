@@ -7,7 +7,7 @@
  * new checkpoint.
  */
 import { checkCustodyLog, type CheckedEntry, type CustodyCheck, type CustodyProblem } from '../core/custody-check.js';
-import type { CustodyKind, Payload } from '../core/custody.js';
+import { parseCheckpoint, type CustodyKind, type Payload } from '../core/custody.js';
 import { ExhibitError } from '../core/errors.js';
 import { quickCheck, rememberKeys } from './custody-log-quick.js';
 import { writeCheckpoint, writeEntry } from './custody-write.js';
@@ -75,7 +75,7 @@ function checkCaseNow(store: CaseStore, c: CaseRow, mode: CheckMode): CustodyChe
  */
 export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
   const result = checkCase(store, c, mode);
-  const blocking = result.problems.filter((p) => !p.revoked);
+  const blocking = result.problems.filter((p) => !p.revoked && !p.rolledBack);
   if (blocking.length > 0) throw tamperError(c, blocking);
   refuseRolledBack(store, c, result.count);
   return result;
@@ -84,19 +84,40 @@ export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}
 /**
  * A store once seen to be older than a sound copy of its own log (verify found it rolled back)
  * adds nothing to that case again until its latest state is restored: an entry added now would fork the log.
+ * What it saw is in its table and, signed, in its checkpoint (see recordRollbackSeen); either refuses.
  */
 function refuseRolledBack(store: CaseStore, c: CaseRow, count: number): void {
+  const hints = ['exhibit adds nothing to this case until the store\'s latest state is restored (from a later backup, or by a person who knows what happened)'];
   const seen = store.db.get('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?', [c.id]) as { size: number; head: string; place: string; seen_utc: string } | undefined;
-  if (!seen || seen.size <= count) return;
-  throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: a copy of it beside an image (${seen.place}, seen ${seen.seen_utc}) holds ${seen.size} entries (head ${seen.head}), the store ${count}`, {
-    hints: ['exhibit adds nothing to this case until the store\'s latest state is restored (from a later backup, or by a person who knows what happened)'],
-  });
+  if (seen && seen.size > count) {
+    throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: a copy of it beside an image (${seen.place}, seen ${seen.seen_utc}) holds ${seen.size} entries (head ${seen.head}), the store ${count}`, { hints });
+  }
+  const text = checkpointOf(store, c);
+  const signed = text !== undefined ? parseCheckpoint(text)?.seen : undefined;
+  if (signed && signed.size > count) {
+    throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: its own signed checkpoint says a copy of it with ${signed.size} entries (head ${signed.head}) was seen, the store holds ${count}`, { hints });
+  }
 }
 
-/** Remember that a sound copy of a case's log holds more than the store: appends are refused from then on. */
-export function recordRollbackSeen(store: CaseStore, c: CaseRow, size: number, head: string, place: string): void {
-  store.immediate(() => {
+/**
+ * Remember that a sound copy of a case's log holds more than the store: appends are refused from then
+ * on. With `signer` (a current key the case's log registers), the store also signs a new checkpoint over
+ * its log that carries the copy's count and head, so that its own signed state says it was rolled back:
+ * an edit of the table, or of that line, does not hide it. Returns why it was not signed, if it was not.
+ */
+export function recordRollbackSeen(store: CaseStore, c: CaseRow, size: number, head: string, place: string, signer?: Signer): string | undefined {
+  return store.immediate(() => {
     store.db.run('INSERT INTO rollbacks_seen (case_id, size, head, place, seen_utc) VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_id) DO UPDATE SET size = excluded.size, head = excluded.head, place = excluded.place, seen_utc = excluded.seen_utc WHERE excluded.size > rollbacks_seen.size', [c.id, size, head, place, new Date().toISOString()]);
+    if (!signer) return 'no examiner key to sign it with (--examiner)';
+    const check = checkCase(store, c);
+    const blocking = check.problems.filter((p) => !p.revoked && !p.rolledBack);
+    if (blocking.length > 0) return `the store's log of case ${c.number} fails its check (${blocking[0]!.message})`;
+    const k = check.keys.get(signer.fingerprint);
+    if (!k || k.retiredBy || k.revoked) return `${signer.name}'s key ${signer.fingerprint} is not a current key that case ${c.number}'s log registers`;
+    const before = parseCheckpoint(checkpointOf(store, c) ?? '')?.seen;
+    if (size <= check.count || (before && before.size >= size)) return undefined; // nothing new to sign
+    writeCheckpoint(store, c, check.count, check.head, signer, { size, head });
+    return undefined;
   });
 }
 

@@ -41,8 +41,8 @@ export function writeEntry(store: CaseStore, c: CaseRow, seq: number, prev: stri
   return { seq, line, entryBytes, entry, signatures, hash: sha256Hex(lineHashInput(line)) };
 }
 
-/** Sign and store the case's checkpoint over its first `count` entries, the last hashing to `head`. */
-export function writeCheckpoint(store: CaseStore, c: CaseRow, count: number, head: string, signer: Signer): void {
-  const body = checkpointBody(c.number, count, head);
+/** Sign and store the case's checkpoint over its first `count` entries, the last hashing to `head` (and a longer copy `seen`: see core/custody.ts). */
+export function writeCheckpoint(store: CaseStore, c: CaseRow, count: number, head: string, signer: Signer, seen?: { size: number; head: string }): void {
+  const body = checkpointBody(c.number, count, head, seen);
   store.db.run('INSERT INTO checkpoints (case_id, text) VALUES (?, ?) ON CONFLICT(case_id) DO UPDATE SET text = excluded.text', [c.id, checkpointText(body, signer.fingerprint, signBytes(signer.key, body))]);
 }

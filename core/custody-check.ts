@@ -25,6 +25,8 @@ export interface CustodyProblem {
   message: string; // names the entry itself, ready to print
   /** A signature by a key after its revocation took effect: a failure of the entry, but not a reason to stop the log growing (it records the revocation). */
   revoked?: true;
+  /** The log's own signed checkpoint says a longer copy of it was seen: the store holding it was rolled back. */
+  rolledBack?: true;
 }
 
 export interface CheckedEntry {
@@ -191,13 +193,20 @@ function checkCheckpoint(text: string, lines: readonly string[], keys: Map<strin
   if (caseNumber !== undefined && cp.caseNumber !== caseNumber) say(`the checkpoint is for case "${cp.caseNumber}", not "${caseNumber}"`);
   const k = keys.get(cp.key);
   if (!k) say(`the checkpoint is signed with key ${short(cp.key)}, which the log does not register`);
-  else if (!verifyBytes(k.key, cp.body, cp.sig)) say(`the checkpoint's signature by ${k.name} does not match it: the checkpoint was changed`);
+  const signed = k !== undefined && verifyBytes(k.key, cp.body, cp.sig);
+  if (k && !signed) say(`the checkpoint's signature by ${k.name} does not match it: the checkpoint was changed`);
   if (cp.size > lines.length) {
     const missing = cp.size - lines.length === 1 ? `entry ${cp.size} is missing` : `entries ${lines.length + 1} to ${cp.size} are missing`;
     return say(`the log is truncated: the signed checkpoint covers ${cp.size} entries but the log holds ${lines.length}; ${missing}`, lines.length + 1);
   }
   if (cp.size === 0 ? cp.head !== GENESIS_PREV : sha256Hex(lineHashInput(lines[cp.size - 1]!)) !== cp.head) {
     say(`entry ${cp.size} is not the one the signed checkpoint ends on: it or an entry before it was changed`, cp.size);
+  }
+  if (cp.seen && signed) {
+    problems.push({
+      rolledBack: true,
+      message: `ROLLBACK: the signed checkpoint (by ${k!.name}) says a copy of this log with ${cp.seen.size} entries (head ${cp.seen.head}) was seen, but the log holds ${cp.size} (head ${cp.head}): the store was restored from an older state, or its latest entries were removed`,
+    });
   }
   if (cp.size < lines.length) {
     say(`entries ${cp.size + 1} to ${lines.length} come after the signed checkpoint (which covers ${cp.size}): they were added without it being signed again (or a copy of the log was cut off before its checkpoint: copy it again)`, cp.size + 1);

@@ -21,6 +21,14 @@
  *   <SHA-256 of the last line, newline included>
  *   <empty line>
  *   — <fingerprint> <base64 Ed25519 signature of the three lines above>
+ *
+ * A store that has seen a sound copy of its log longer than its own (it was rolled back: see
+ * verify/anchor.ts) signs that high-water mark into its checkpoint, as a fourth signed line:
+ *
+ *   seen <entries of the longest copy seen> <SHA-256 of that copy's last line>
+ *
+ * so the store's own signed state says it was rolled back, whatever is done to its tables; every
+ * other checkpoint is the three lines above, byte for byte as before.
  */
 import { canonicalJson, type CanonicalValue } from './canonical-json.js';
 import type { Timestamp } from './time.js';
@@ -124,15 +132,17 @@ export interface Checkpoint {
   caseNumber: string;
   size: number;
   head: string;
-  body: string; // the signed text: the first three lines, newlines included
+  body: string; // the signed text: the lines before the empty one, newlines included
   key: string;
   sig: string;
+  /** The longest sound copy of the log the store has seen, when longer than the log it signs: the store was rolled back. */
+  seen?: { size: number; head: string };
 }
 
 const CHECKPOINT_ORIGIN = 'exhibit custody log, case ';
 
-export function checkpointBody(caseNumber: string, size: number, head: string): string {
-  return `${CHECKPOINT_ORIGIN}${caseNumber}\n${size}\n${head}\n`;
+export function checkpointBody(caseNumber: string, size: number, head: string, seen?: { size: number; head: string }): string {
+  return `${CHECKPOINT_ORIGIN}${caseNumber}\n${size}\n${head}\n${seen ? `seen ${seen.size} ${seen.head}\n` : ''}`;
 }
 
 export function checkpointText(body: string, key: string, sig: string): string {
@@ -141,9 +151,11 @@ export function checkpointText(body: string, key: string, sig: string): string {
 
 /** Parse a checkpoint; undefined when the text is not one. */
 export function parseCheckpoint(text: string): Checkpoint | undefined {
-  const m = /^exhibit custody log, case ([^\n]+)\n(0|[1-9][0-9]{0,15})\n([0-9a-f]{64})\n\n\u2014 ([0-9a-f]{64}) ([A-Za-z0-9+/]{86}==)\n$/.exec(text);
+  const m = /^exhibit custody log, case ([^\n]+)\n(0|[1-9][0-9]{0,15})\n([0-9a-f]{64})\n(?:seen ([1-9][0-9]{0,15}) ([0-9a-f]{64})\n)?\n\u2014 ([0-9a-f]{64}) ([A-Za-z0-9+/]{86}==)\n$/.exec(text);
   if (!m) return undefined;
   const size = Number(m[2]);
   if (!Number.isSafeInteger(size)) return undefined;
-  return { caseNumber: m[1]!, size, head: m[3]!, body: checkpointBody(m[1]!, size, m[3]!), key: m[4]!, sig: m[5]! };
+  const seen = m[4] !== undefined ? { size: Number(m[4]), head: m[5]! } : undefined;
+  if (seen && (!Number.isSafeInteger(seen.size) || seen.size <= size)) return undefined;
+  return { caseNumber: m[1]!, size, head: m[3]!, body: checkpointBody(m[1]!, size, m[3]!, seen), key: m[6]!, sig: m[7]!, ...(seen ? { seen } : {}) };
 }

@@ -5,6 +5,7 @@
  * fetched later; a store restored from an older backup is reported as rolled back by verify of a
  * folder made after the backup, and the token proves the copy's entries existed by its time.
  */
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -199,6 +200,7 @@ describe.skipIf(!hasOpenssl)('rollback', () => {
     expect(v.stdout).toMatch(/ROLLBACK: the case store's log of case CASE-T is older than the custody log beside the image, which begins with all of it and goes on: the store has 4 entries \(head [0-9a-f]{64}\), the copy 6 \(head [0-9a-f]{64}\)/);
     expect(v.stdout).toMatch(/the time-stamp token proves the copy's 6 entries existed at .*: the store was rolled back past that time/);
     expect(v.stderr).toMatch(/not logged in case CASE-T's custody log: the case store was rolled back/);
+    expect(v.stderr).toMatch(/signed into case CASE-T's checkpoint in the store by J\. Doe: a copy of its log with 6 entries was seen/);
     // Nothing was added to the rolled-back store, and from now on nothing is: an entry would fork the log.
     expect(JSON.parse(as(h, ['custody', 'log', 'CASE-T', '--json']).stdout).entries).toBe(4);
     const more = as(h, ['acquire', src, '-o', path.join(work, 'rb-3'), '-f', 'raw', '-c', 'CASE-T', '-e', 'EV-003', '-x', 'J. Doe']);
@@ -211,6 +213,45 @@ describe.skipIf(!hasOpenssl)('rollback', () => {
     expect(c.stdout).toMatch(/ROLLBACK/);
     // The folder made before the backup is still a copy of the store's log.
     expect(as(h, ['verify', path.join(work, 'rb-1'), '--no-record']).code).toBe(0);
+  });
+
+  it("keeps the rollback in the store's signed checkpoint, so an edit of the store's table does not hide it", () => {
+    const h = path.join(work, 'hide-home');
+    acquire(h, path.join(work, 'hd-1'), 'EV-001');
+    const backup = path.join(work, 'hide-backup');
+    fs.cpSync(h, backup, { recursive: true });
+    acquire(h, path.join(work, 'hd-2'), 'EV-002');
+    fs.rmSync(h, { recursive: true });
+    fs.cpSync(backup, h, { recursive: true });
+    expect(as(h, ['verify', path.join(work, 'hd-2'), '-x', 'J. Doe']).code).toBe(4);
+    // The attacker, with the store file in hand, removes what the table remembers.
+    const sql = (q: string, ...args: unknown[]): void => {
+      const db = new Database(path.join(h, 'cases.db'));
+      db.prepare(q).run(...args);
+      db.close();
+    };
+    sql('DELETE FROM rollbacks_seen');
+    const log = as(h, ['custody', 'log', 'CASE-T']);
+    expect(log.code).toBe(4);
+    expect(log.stdout).toMatch(/ROLLBACK: the signed checkpoint \(by J\. Doe\) says a copy of this log with 6 entries \(head [0-9a-f]{64}\) was seen, but the log holds 4 \(head [0-9a-f]{64}\)/);
+    const more = as(h, ['acquire', src, '-o', path.join(work, 'hd-3'), '-f', 'raw', '-c', 'CASE-T', '-e', 'EV-003', '-x', 'J. Doe']);
+    expect(more.code).toBe(4);
+    expect(more.stderr.split('\n')[0]).toMatch(/^exhibit: error: the case store's log of case CASE-T was rolled back: its own signed checkpoint says a copy of it with 6 entries \(head [0-9a-f]{64}\) was seen, the store holds 4$/);
+    expect(fs.existsSync(path.join(work, 'hd-3'))).toBe(false);
+    // The image logged before the backup still verifies against what the store holds, with a note.
+    const early = as(h, ['verify', path.join(work, 'hd-1'), '--no-record']);
+    expect(early.code, early.stdout).toBe(0);
+    expect(early.stdout).toMatch(/note: in the case store's log of case CASE-T, ROLLBACK: .*this image's entry 4 is among the entries it still holds/);
+    // Taking the line out of the checkpoint breaks its signature: a tampered store, and still nothing is added.
+    sql("UPDATE checkpoints SET text = replace(text, substr(text, instr(text, 'seen '), 72), '')");
+    const cut = as(h, ['custody', 'log', 'CASE-T']);
+    expect(cut.code).toBe(4);
+    expect(cut.stdout).toMatch(/the checkpoint's signature by J\. Doe does not match it: the checkpoint was changed/);
+    expect(as(h, ['acquire', src, '-o', path.join(work, 'hd-3'), '-f', 'raw', '-c', 'CASE-T', '-e', 'EV-003', '-x', 'J. Doe']).code).toBe(4);
+    // Restoring the old store once more puts back an old checkpoint with it: the copy beside the image tells again.
+    fs.rmSync(h, { recursive: true });
+    fs.cpSync(backup, h, { recursive: true });
+    expect(as(h, ['verify', path.join(work, 'hd-2'), '--no-record']).stdout).toMatch(/ROLLBACK: the case store's log of case CASE-T is older than the custody log beside the image/);
   });
 
   it('reports a fork when the store and a copy part, naming both counts and heads', () => {

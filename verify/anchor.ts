@@ -109,6 +109,8 @@ export function compareWithStore(
   for (const p of store.check.problems) {
     // Another entry signed after its key's revocation fails the log, not this image's entry.
     if (p.revoked && p.entry !== reference?.seq) notes.push(`in the case store's log of case ${store.case}, ${p.message}`);
+    // A store that knows it was rolled back still holds, unchanged, the entries before the backup.
+    else if (p.rolledBack && reference) notes.push(`in the case store's log of case ${store.case}, ${p.message}; this image's entry ${reference.seq} is among the entries it still holds`);
     else problems.push(`the case store's custody log of case ${store.case} fails its check: ${p.message}`);
   }
   const what = evidence.filter((x): x is string => typeof x === 'string' && x !== '');

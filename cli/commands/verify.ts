@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import path from 'node:path';
-import { recordRollbackSeen, recordVerification } from '../../case-store/index.js';
-import { openStore, withCaseSigner } from '../store.js';
+import { recordVerification } from '../../case-store/index.js';
+import { keepRollbackSeen } from '../rollback-seen.js';
+import { withCaseSigner } from '../store.js';
 import { parseHashList } from '../../core/crypto.js';
 import { formatBytes } from '../../core/units.js';
 import { readKeyFiles } from '../../verify/custody-files.js';
@@ -158,14 +159,7 @@ function logVerification(r: VerifyReport, f: VerifyFlags): { case: string; entry
   const rec = r.record;
   if (!rec) return undefined;
   if (r.store?.rolled_back) {
-    const rb = r.store.rolled_back;
-    const store = openStore();
-    try {
-      const c = store.findCase(r.store.case);
-      if (c) recordRollbackSeen(store, c, rb.copy, rb.copy_head, r.custody?.log ?? r.target);
-    } finally {
-      store.close();
-    }
+    keepRollbackSeen(r.store.case, r.store.rolled_back, r.custody?.log ?? r.target, f.examiner, f.passphraseFile);
     info(`not logged in case ${r.store.case}'s custody log: the case store was rolled back, and an entry added to it now would fork the log; exhibit adds nothing to the case until its latest state is restored`);
     return undefined;
   }
