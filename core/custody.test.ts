@@ -93,3 +93,30 @@ describe('custody log format', () => {
     );
   });
 });
+
+describe('a checkpoint that carries the longest copy seen (a rolled-back store)', () => {
+  const { lines } = buildLog(2);
+  const head = sha256Hex(lineHashInput(lines[lines.length - 1]!));
+  const seen = { size: 7, head: 'ab'.repeat(32) };
+  const body = checkpointBody('C-1', lines.length, head, seen);
+  const text = checkpointText(body, key.fingerprint, signBytes(priv, body));
+
+  it('keeps the three lines of every other checkpoint byte for byte, and signs the fourth', () => {
+    expect(checkpointBody('C-1', 3, head)).toBe(`exhibit custody log, case C-1\n3\n${head}\n`);
+    expect(body).toBe(`exhibit custody log, case C-1\n3\n${head}\nseen 7 ${'ab'.repeat(32)}\n`);
+    expect(parseCheckpoint(text)).toMatchObject({ size: 3, head, seen, body });
+    // A "seen" count not beyond the log's own is no checkpoint of exhibit's.
+    const low = checkpointBody('C-1', 3, head, { size: 3, head });
+    expect(parseCheckpoint(checkpointText(low, key.fingerprint, signBytes(priv, low)))).toBeUndefined();
+  });
+
+  it('is reported as a rollback when signed, and as a changed checkpoint when its line was edited', () => {
+    const r = checkCustodyLog(lines, { checkpoint: text });
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatchObject({ rolledBack: true });
+    expect(r.problems[0]!.message).toMatch(/^ROLLBACK: the signed checkpoint \(by Ann Example\) says a copy of this log with 7 entries .* but the log holds 3/);
+    const edited = checkCustodyLog(lines, { checkpoint: text.replace('seen 7 ', 'seen 9 ') });
+    expect(edited.problems.map((p) => p.message)).toEqual([expect.stringMatching(/the checkpoint's signature by Ann Example does not match it/)]);
+    expect(edited.problems[0]!.rolledBack).toBeUndefined();
+  });
+});
