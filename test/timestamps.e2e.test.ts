@@ -11,7 +11,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointBody, checkpointText, parseCheckpoint } from '../core/custody.js';
+import { readPrivateKey, signBytes } from '../core/crypto.js';
 import { makeSourceFile, run, type RunResult, tempDir } from './helpers/cli.js';
+import { securityScript } from './helpers/security-script.js';
 import { startTsa, type TestTsa } from './helpers/tsa.js';
 
 const work = tempDir('exhibit-tsa-');
@@ -252,6 +255,23 @@ describe.skipIf(!hasOpenssl)('rollback', () => {
     fs.rmSync(h, { recursive: true });
     fs.cpSync(backup, h, { recursive: true });
     expect(as(h, ['verify', path.join(work, 'hd-2'), '--no-record']).stdout).toMatch(/ROLLBACK: the case store's log of case CASE-T is older than the custody log beside the image/);
+  });
+
+  it('a copy whose checkpoint says a longer copy was seen fails the SECURITY.md script and exhibit as a rollback', () => {
+    const h = path.join(work, 'seen-home');
+    const folder = path.join(work, 'seen');
+    acquire(h, folder, 'EV-001');
+    const file = path.join(folder, 'EV-001.checkpoint');
+    const cp = parseCheckpoint(fs.readFileSync(file, 'utf8'))!;
+    const priv = readPrivateKey(fs.readFileSync(path.join(h, 'keys', `${cp.key}.pem`), 'utf8'), 'the examiner key');
+    const body = checkpointBody(cp.caseNumber, cp.size, cp.head, { size: cp.size + 2, head: 'cd'.repeat(32) });
+    fs.writeFileSync(file, checkpointText(body, cp.key, signBytes(priv, body)));
+    const r = spawnSync('bash', ['-c', securityScript()], { cwd: folder, env: { ...process.env, E: 'EV-001' }, encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).not.toBe(0);
+    expect(r.stdout).toContain(`the checkpoint says a longer copy of the log was seen: seen ${cp.size + 2} ${'cd'.repeat(32)}`);
+    const v = as(path.join(work, 'no-store-home'), ['custody', 'verify', folder]);
+    expect(v.code).toBe(4);
+    expect(v.stdout).toMatch(new RegExp(`ROLLBACK: the signed checkpoint \\(by J\\. Doe\\) says a copy of this log with ${cp.size + 2} entries`));
   });
 
   it('reports a fork when the store and a copy part, naming both counts and heads', () => {
