@@ -55,10 +55,10 @@ export function keyLifeCommands(): Command[] {
       .addHelpText(
         'after',
         '\nLogs "key revoked" in every case the key appears in, signed by the key itself (or, for a key rotated away, by its\n' +
-          "examiner's current key, or with --by by a lab administrator's key: the register says who the administrators\n" +
-          'are, and --trust refuses a revocation on that authority by anyone else). Entries it signed at or after the\n' +
-          'effective time then fail every check; earlier ones\n' +
-          'stay valid, and checks say the key was revoked later. The examiner needs a new key (exhibit key create).\n\n' +
+          "examiner's current key). With --by, a lab administrator's key signs it instead: the trust register says who the\n" +
+          'administrators are, and --trust refuses a revocation on that authority signed by anyone else. Entries the key\n' +
+          'signed at or after the effective time then fail every check; earlier ones stay valid, and checks say the key\n' +
+          'was revoked later. The examiner needs a new key (exhibit key create).\n\n' +
           'Examples:\n  exhibit key revoke 3f1c...e9 --reason "laptop stolen" --effective 2026-11-20T08:00:00Z\n' +
           '  exhibit key revoke 3f1c...e9 --reason "left the lab" --by "A. Admin"',
       ),

@@ -84,7 +84,9 @@ export function verifyCommand(): Command {
           'on past the store\'s is reported as a ROLLBACK of the store, one that parts from it as a FORK, with both counts and heads.\n' +
           'Exit code 4: failed or unverifiable.\n\n' +
           'When this machine\'s case store holds the case, the verification is added to its custody log, signed by\n' +
-          '--examiner (or EXHIBIT_EXAMINER); --no-record leaves the store untouched.\n\n' +
+          '--examiner (or EXHIBIT_EXAMINER); --no-record leaves the store untouched. A store found rolled back gets no entry:\n' +
+          'the examiner\'s key signs the longer copy\'s count and head into the case\'s checkpoint instead, so the store\'s own\n' +
+          'check reports the rollback from then on, and nothing is added to the case until its latest state is restored.\n\n' +
           'Examples:\n  exhibit verify /cases/2026-0117/EV-001.E01\n  exhibit verify /cases/2026-0117 --pieces 12-15     (only pieces 12 to 15: one region, quickly)\n  exhibit verify /cases/2026-0117 --key jdoe.pem --no-record\n  exhibit verify EV-001.E01 --hash md5\n  exhibit verify suspect.E01 --expect md5:d73c51f10c7ee6a681b7b619ccc6f1c4',
       ),
     async ([target], f) => {
