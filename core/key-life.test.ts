@@ -14,6 +14,7 @@ interface Step {
   payload: Payload;
   by: NewSigningKey[];
   at: string; // UTC
+  name?: string; // the actor's name, when not NAME
 }
 
 function build(steps: Step[]): string[] {
@@ -27,7 +28,7 @@ function build(steps: Step[]): string[] {
       seq: i + 1,
       prev,
       time: { utc: s.at, local: s.at },
-      actor: { name: NAME, key: actor!.fingerprint },
+      actor: { name: s.name ?? NAME, key: actor!.fingerprint },
       ...(co.length > 0 ? { cosigners: co.map((k) => ({ name: NAME, key: k.fingerprint })) } : {}),
       kind: s.kind,
       payload: s.payload,
@@ -110,5 +111,37 @@ describe('the trust register', () => {
     const twice = { examiner: NAME, fingerprint: oldKey.fingerprint, issued: t(1) };
     expect(() => parseTrustRegister(reg([twice, twice]), 'x')).toThrow(/lists key .* twice/);
     expect(() => parseTrustRegister(reg([{ examiner: NAME, fingerprint: oldKey.fingerprint, issued: 'yesterday' }]), 'x')).toThrow(/"issued" is not a time/);
+  });
+});
+
+describe("a lab administrator's revocation", () => {
+  const ADMIN = 'Lab Admin';
+  const adminRegistered: Step = { kind: 'key.registered', payload: { examiner: ADMIN, key: other.fingerprint, public_key: other.publicPem }, by: [other], at: t(1), name: ADMIN };
+  const byAdmin = (authority?: string): Step => ({ kind: 'key.revoked', payload: { examiner: NAME, key: oldKey.fingerprint, reason: 'left', effective: t(3), ...(authority ? { authority } : {}) }, by: [other], at: t(5), name: ADMIN });
+  const lines = build([registered(oldKey, t(1)), adminRegistered, item(1, oldKey, t(2)), item(2, oldKey, t(4)), byAdmin('administrator')]);
+
+  it('revokes like the owner: later entries fail, earlier ones stand, and the notes say who revoked', () => {
+    const c = checkCustodyLog(lines);
+    expect(c.problems.map((p) => [p.entry, p.revoked])).toEqual([[4, true]]);
+    expect(c.revocations[0]).toMatchObject({ key: oldKey.fingerprint, by: { name: ADMIN, key: other.fingerprint } });
+  });
+
+  it("is refused when the checker knows the administrators and the signer is not one, or when it claims no authority", () => {
+    expect(checkCustodyLog(lines, { administrators: new Set([other.fingerprint]) }).problems.filter((p) => !p.revoked)).toEqual([]);
+    const refused = checkCustodyLog(lines, { administrators: new Set(), administratorsSource: 'in this store' }).problems.filter((p) => !p.revoked);
+    expect(refused[0]?.message).toMatch(/entry 5: revokes key .* of Ann Example as a lab administrator, but key .* of Lab Admin is not an administrator's key in this store: the revocation is refused/);
+    const plain = checkCustodyLog(build([registered(oldKey, t(1)), adminRegistered, byAdmin()])).problems;
+    expect(plain[0]?.message).toMatch(/revokes key .* of Ann Example, but is signed by Lab Admin/);
+  });
+
+  it('counts, against the register, only when the register marks the signer an administrator', () => {
+    const entries = checkCustodyLog(lines).entries;
+    const keys = (admin: boolean): Buffer =>
+      Buffer.from(registerText([{ examiner: NAME, fingerprint: oldKey.fingerprint, issued: t(0), revoked: t(3) }, { examiner: ADMIN, fingerprint: other.fingerprint, issued: t(0), ...(admin ? { administrator: true } : {}) }], 'Test Lab'));
+    const ok = checkAgainstRegister(entries, undefined, parseTrustRegister(keys(true), 'lab.yaml'));
+    expect(ok.map((p) => [p.entry, p.revoked])).toEqual([[4, true]]);
+    const refused = checkAgainstRegister(entries, undefined, parseTrustRegister(keys(false), 'lab.yaml')).filter((p) => !p.revoked);
+    expect(refused.map((p) => p.message)).toEqual([`entry 5: revokes key ${oldKey.fingerprint} of ${NAME} as a lab administrator, but the trust register lab.yaml does not list key ${other.fingerprint} of ${ADMIN} as an administrator's: the revocation is refused`]);
+    expect(() => parseTrustRegister(Buffer.from(`exhibit_trust_register: 1\nkeys:\n  - examiner: A\n    fingerprint: ${other.fingerprint}\n    issued: ${t(0)}\n    administrator: "yes"\n`), 'x')).toThrow(/"administrator" should be true or false/);
   });
 });
