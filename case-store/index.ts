@@ -1,5 +1,5 @@
 /** The case store: cases, evidence, examiner keys, and each case's signed custody log. */
-export { CaseStore, storeExists, storeLocation, type CaseRow } from './store.js';
+export { CaseStore, storeExists, storeLocation, storeUrlOf, type CaseRow } from './store.js';
 export { exhibitPaths, type ExhibitPaths } from './paths.js';
 export { loadConfig, type ExhibitConfig } from './config.js';
 export { MIGRATIONS } from './migrations.js';
@@ -12,3 +12,4 @@ export { custodyFileNames, exportCustody, type ExportedCustody } from './export.
 export { knownEvidence } from './known-evidence.js';
 export { currentCheckpoint, keepToken, tokenFor, type StoredToken } from './timestamps.js';
 export { listJobs, publishJob, LOST_AFTER_MS, PUBLISH_EVERY_MS, type JobRow } from './jobs.js';
+export { copyStore, type CopyReport } from './store-copy.js';

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { CaseStore, exhibitPaths, publishJob, PUBLISH_EVERY_MS, storeExists, type JobRow } from '../case-store/index.js';
+import { CaseStore, exhibitPaths, publishJob, PUBLISH_EVERY_MS, storeExists, storeUrlOf, type JobRow } from '../case-store/index.js';
 import { io } from './io.js';
 
 const JOB_COMMANDS = new Set(['acquire', 'verify', 'convert', 'restore', 'clone']);
@@ -93,7 +93,7 @@ function publish(job: Current): void {
     if (!job.store) {
       const paths = exhibitPaths(io().env);
       if (!storeExists(paths)) return;
-      if (paths.storeUrl === undefined) fs.accessSync(paths.database, fs.constants.W_OK); // a store we may not write: no status
+      if (storeUrlOf(paths) === undefined) fs.accessSync(paths.database, fs.constants.W_OK); // a store we may not write: no status
       job.store = CaseStore.open(paths);
     }
     publishJob(job.store, job.row);
