@@ -154,4 +154,10 @@ export const PG_MIGRATIONS: readonly string[] = [
     exit_code INTEGER
   );
   `,
+  // 7: the dashboard's job details, and unreadable sectors so far.
+  `
+  ALTER TABLE jobs ADD COLUMN unreadable_sectors BIGINT;
+  ALTER TABLE jobs ADD COLUMN details TEXT;
+  CREATE INDEX jobs_by_update ON jobs (updated_utc);
+  `,
 ];

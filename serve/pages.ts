@@ -1,7 +1,7 @@
 /** The dashboard's pages, rendered on the server from the case store, the custody check and the jobs' status. */
 import { KIND_WORDS, type CustodyKind } from '../core/custody.js';
 import type { CaseRow, CaseStore } from '../case-store/index.js';
-import type { JobStatus } from '../case-store/job-status.js';
+import type { JobStatus } from '../case-store/index.js';
 import type { CaseCheck } from './custody-cache.js';
 import type { MediaMap } from './map.js';
 import { badge, bytes, duration, esc, hex, page, seg, table, when } from './html.js';
@@ -16,7 +16,7 @@ export interface View {
 const STATE_WORDS: Record<JobStatus['state'], string> = { running: 'running', complete: 'complete', failed: 'FAILED', interrupted: 'interrupted', stopped: 'stopped' };
 
 export function jobRows(jobs: JobStatus[]): string {
-  if (jobs.length === 0) return '<tr><td colspan="15" class="none">No jobs on this machine yet.</td></tr>';
+  if (jobs.length === 0) return '<tr><td colspan="15" class="none">No jobs in the case store yet.</td></tr>';
   return jobs
     .map((j) => {
       const pct = j.total_bytes > 0 ? Math.min(100, (j.done_bytes / j.total_bytes) * 100) : j.state === 'complete' ? 100 : 0;
@@ -24,7 +24,7 @@ export function jobRows(jobs: JobStatus[]): string {
       const cls = j.state === 'failed' || j.state === 'stopped' ? 'bad' : j.state === 'complete' ? 'ok' : j.state === 'interrupted' ? 'warn' : '';
       const map = j.kind === 'acquisition' && j.total_bytes > 0 ? ` <a href="/jobs/${seg(j.id)}/map">map</a>` : '';
       return `<tr data-job="${esc(j.id)}">${[
-        esc(j.kind),
+        `${esc(j.kind)} <small>on ${esc(j.host)}</small>`,
         esc(j.drive ?? j.subject),
         esc(j.model ?? ''),
         esc(j.serial ?? ''),
@@ -49,7 +49,7 @@ export function jobRows(jobs: JobStatus[]): string {
 export function jobsPage(jobs: JobStatus[], v: View): string {
   const head = ['Job', 'Drive or image', 'Model', 'Serial', 'Examiner', 'Case', 'Evidence', 'Format', 'State', 'Done', 'Rate', 'Time left', 'Unreadable sectors', 'Started', 'Result'];
   const body =
-    `<p>Acquisitions, verifications, conversions, restores, clones and reports run on this machine, newest first. This page updates by itself.</p>` +
+    `<p>Acquisitions, verifications, conversions, restores, clones and reports of every workstation that publishes to this case store, running ones first, then the newest. This page updates by itself.</p>` +
     `<table id="jobs"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody id="jobs-body">${jobRows(jobs)}</tbody></table>`;
   return page({ title: 'Jobs', body, nav: 'jobs', actions: v.actions });
 }
