@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { needsPostgres, startCluster, type Cluster } from '../test/helpers/postgres.js';
-import { die, log, report, ROOT, table } from './lib.js';
+import { log, report, ROOT, table } from './lib.js';
 
 interface Point { entries: number; append_ms: number; append_other_signer_ms: number; full_check_s: number }
 interface Result { backend: string; store_entries: number; points: Point[] }
@@ -32,7 +32,7 @@ function runAppendBench(extra: NodeJS.ProcessEnv, scratch: string): Result {
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 24,
   });
-  if (r.status !== 0) die(`the append bench failed (exit ${r.status})`);
+  if (r.status !== 0) throw new Error(`the append bench failed (exit ${r.status})`);
   return JSON.parse(r.stdout) as Result;
 }
 

@@ -4,7 +4,9 @@
  * the store is unchanged. "Unchanged" is decided by SQLite itself (`PRAGMA
  * data_version` moves whenever any other connection commits, exhibit or
  * anything else) and by the database files' size, time and inode, so an edit
- * behind exhibit's back is checked again on the next page.
+ * behind exhibit's back is checked again on the next page; neither scans the
+ * log, so a page of a 100,000-entry case does not pay for the question. On
+ * PostgreSQL, by the entries' count and last number.
  */
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -27,6 +29,8 @@ export interface CaseCheck {
   holders: HolderTimeline[];
   keys: { fingerprint: string; name: string }[]; // as registered in the log
   checkedUtc?: string;
+  /** The entries about each item, in log order: made once per check, so an item's page does not scan the whole log. */
+  byEvidence?: Map<string, EntrySummary[]>;
 }
 
 export interface CheckRequest {
@@ -50,15 +54,20 @@ export class CustodyCache {
 
   /** What identifies the store's present state; a change forgets every check. */
   private currentStamp(): string {
-    // Any append changes the entries' count and last number; an edit behind exhibit's back changes the SQLite files.
+    if (this.store.db.kind === 'SQLite') {
+      // data_version moves whenever another connection commits (exhibit or anything else); an edit of the
+      // files' bytes behind SQLite's back changes their size, time or inode. Both are read without scanning the log.
+      const v = this.store.db.get<{ data_version: number }>('PRAGMA data_version');
+      const file = (f: string): string => {
+        const st = fs.statSync(f, { throwIfNoEntry: false });
+        return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
+      };
+      const db = this.store.paths.database;
+      return `${Number(v?.data_version ?? 0)}|${file(db)}|${file(`${db}-wal`)}`;
+    }
+    // PostgreSQL: any append changes the entries' count and last number.
     const n = this.store.db.get<{ n: number; m: number }>('SELECT count(*) AS n, coalesce(max(seq), 0) AS m FROM custody_entries');
-    const version = `${Number(n?.n ?? 0)}:${Number(n?.m ?? 0)}`;
-    const file = (f: string): string => {
-      const st = fs.statSync(f, { throwIfNoEntry: false });
-      return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
-    };
-    const db = this.store.paths.database;
-    return `${version}|${file(db)}|${file(`${db}-wal`)}`;
+    return `${Number(n?.n ?? 0)}:${Number(n?.m ?? 0)}`;
   }
 
   /** Forget the checks when the store changed since they were made; true when it did. */
@@ -93,7 +102,14 @@ export class CustodyCache {
       this.thread().postMessage({ id, paths: this.store.paths, caseId } satisfies CheckRequest);
     }).then((check) => {
       this.pending.delete(caseId);
-      const stamped = { ...check, checkedUtc: new Date().toISOString() };
+      const byEvidence = new Map<string, EntrySummary[]>();
+      for (const e of check.entries) {
+        if (e.evidence === undefined) continue;
+        const list = byEvidence.get(e.evidence);
+        if (list) list.push(e);
+        else byEvidence.set(e.evidence, [e]);
+      }
+      const stamped = { ...check, checkedUtc: new Date().toISOString(), byEvidence };
       if (this.stamp === stampAtStart) this.done.set(caseId, stamped);
       this.onChecked(caseId);
       return stamped;

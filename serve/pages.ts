@@ -99,8 +99,14 @@ interface ItemRow {
   capacity_bytes: number | null;
 }
 
-export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View, reportFile: (name: string) => boolean): string {
-  const items = store.db.all('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? ORDER BY number', [c.id]) as ItemRow[];
+/** Items listed on one page of a case: a case of 1,000 items opens as fast as one of 10. */
+export const ITEMS_PER_PAGE = 100;
+
+export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View, reportFile: (name: string) => boolean, pageNumber = 1): string {
+  const total = Number(store.db.get<{ n: number }>('SELECT count(*) AS n FROM evidence WHERE case_id = ?', [c.id])?.n ?? 0);
+  const pages = Math.max(1, Math.ceil(total / ITEMS_PER_PAGE));
+  const at = Math.min(Math.max(1, pageNumber), pages);
+  const items = store.db.all(`SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? ORDER BY number LIMIT ${ITEMS_PER_PAGE} OFFSET ${(at - 1) * ITEMS_PER_PAGE}`, [c.id]) as ItemRow[];
   const acq = new Map((store.db.all('SELECT evidence, count(*) AS n FROM acquisitions WHERE case_id = ? GROUP BY evidence', [c.id]) as { evidence: string; n: number }[]).map((r) => [r.evidence, r.n]));
   const ver = new Map((store.db.all('SELECT evidence, result FROM verifications WHERE case_id = ? ORDER BY entry_seq', [c.id]) as { evidence: string; result: string }[]).map((r) => [r.evidence, r.result]));
   const holders = new Map(check.holders.map((h) => [h.evidence, h.spans[h.spans.length - 1]?.holder ?? '']));
@@ -120,8 +126,14 @@ export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View
   const action = v.actions
     ? `<form class="inline" method="post" action="/cases/${seg(c.number)}/report"><button type="submit" id="issue-report">Issue a custody report</button></form> <small>signed by ${esc(v.examiner ?? '')}</small>`
     : '';
+  const pager =
+    pages === 1
+      ? ''
+      : `<p class="pager">Items ${(at - 1) * ITEMS_PER_PAGE + 1}-${(at - 1) * ITEMS_PER_PAGE + items.length} of ${total}: ${Array.from({ length: pages }, (_, i) => i + 1)
+          .map((n) => (n === at ? `<strong>${n}</strong>` : `<a href="/cases/${seg(c.number)}?page=${n}">${n}</a>`))
+          .join(' ')}</p>`;
   const body = `${c.title ? `<p>${esc(c.title)}</p>` : ''}${checkBlock(check)}
-<h2>Items</h2>${itemTable}
+<h2>Items</h2>${pager}${itemTable}${pager}
 <h2>Reports</h2>${reportsTable(store, c, reportFile)}${action}`;
   return page({ title: `Case ${c.number}`, body, nav: 'cases', actions: v.actions });
 }
@@ -148,7 +160,7 @@ function reportsTable(store: CaseStore, c: CaseRow, reportFile: (name: string) =
 
 export function itemPage(store: CaseStore, c: CaseRow, evidence: string, check: CaseCheck, v: View, reportFile: (name: string) => boolean): string {
   const item = store.db.get('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? AND number = ?', [c.id, evidence]) as ItemRow | undefined;
-  const mine = check.entries.filter((e) => e.evidence === evidence);
+  const mine = check.byEvidence?.get(evidence) ?? check.entries.filter((e) => e.evidence === evidence);
   const seqs = new Set(mine.map((e) => e.seq));
   const bad = new Map<number, string[]>();
   for (const p of check.problems) if (p.entry !== undefined) bad.set(p.entry, [...(bad.get(p.entry) ?? []), p.message]);
