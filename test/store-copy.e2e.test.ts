@@ -40,7 +40,7 @@ function workstation(name: string, caseNumber: string): NodeJS.ProcessEnv {
 
 const logOf = (env: NodeJS.ProcessEnv, c: string): string[] => json(ok(run(['custody', 'log', c, '--json'], { env }))).log.map((e: unknown) => JSON.stringify(e));
 
-describe('exhibit store copy', () => {
+describe('exhibit store copy', { timeout: 300_000 }, () => {
   t(because("moves a workstation's SQLite store into the lab's PostgreSQL store and back, every case checked in full", pgWhy), () => {
     const ws = workstation('ws-a', 'C-1');
     const url = database();
@@ -120,7 +120,7 @@ describe('exhibit store copy', () => {
   });
 });
 
-describe('store: in config.yaml', () => {
+describe('store: in config.yaml', { timeout: 300_000 }, () => {
   t(because('puts the case store on PostgreSQL; EXHIBIT_STORE takes precedence', pgWhy), () => {
     const url = database();
     const other = database();
