@@ -111,7 +111,14 @@ export function findJobStatus(store: CaseStore, id: string, now = Date.now()): J
 function detailsOf(row: JobRow): JobDetails {
   try {
     const d: unknown = row.details ? JSON.parse(row.details) : undefined;
-    if (isRecord(d) && (JOB_KINDS as readonly unknown[]).includes(d.kind) && typeof d.subject === 'string') return d as unknown as JobDetails;
+    if (isRecord(d) && (JOB_KINDS as readonly unknown[]).includes(d.kind) && typeof d.subject === 'string') {
+      // Any workstation may write a shared store's rows: only whole, bounded ranges reach the map.
+      const ranges = Array.isArray(d.bad_ranges) ? d.bad_ranges.slice(0, MAX_RANGES) : [];
+      const bad_ranges = ranges.filter((r): r is { first_sector: number; sectors: number } => isRecord(r) && Number.isSafeInteger(r.first_sector) && Number.isSafeInteger(r.sectors) && (r.first_sector as number) >= 0 && (r.sectors as number) > 0);
+      const sector_size = Number.isSafeInteger(d.sector_size) && (d.sector_size as number) > 0 ? (d.sector_size as number) : undefined;
+      const { bad_ranges: _r, sector_size: _s, ...rest } = d;
+      return { ...(rest as unknown as JobDetails), ...(bad_ranges.length > 0 ? { bad_ranges } : {}), ...(sector_size !== undefined ? { sector_size } : {}) };
+    }
   } catch {
     /* not JSON: shown from its columns alone */
   }
