@@ -24,13 +24,28 @@ export interface EntrySummary {
 
 export interface CaseCheck {
   caseId: number;
-  entries: EntrySummary[];
+  entryCount: number; // entries the log holds that could be read
+  /** Each item's entries, in log order, as JSON (see check-worker.ts); read with entriesOf(). */
+  itemEntries: Map<string, string>;
   problems: { entry?: number; message: string }[];
   holders: HolderTimeline[];
   keys: { fingerprint: string; name: string }[]; // as registered in the log
   checkedUtc?: string;
-  /** The entries about each item, in log order: made once per check, so an item's page does not scan the whole log. */
-  byEvidence?: Map<string, EntrySummary[]>;
+}
+
+const parsed = new WeakMap<CaseCheck, Map<string, EntrySummary[]>>();
+
+/** The entries about one item, in log order (parsed once per check and item). */
+export function entriesOf(check: CaseCheck, evidence: string): EntrySummary[] {
+  let cache = parsed.get(check);
+  if (!cache) parsed.set(check, (cache = new Map()));
+  let list = cache.get(evidence);
+  if (!list) {
+    const json = check.itemEntries.get(evidence);
+    list = json === undefined ? [] : (JSON.parse(json) as EntrySummary[]);
+    cache.set(evidence, list);
+  }
+  return list;
 }
 
 export interface CheckRequest {
@@ -102,14 +117,7 @@ export class CustodyCache {
       this.thread().postMessage({ id, paths: this.store.paths, caseId } satisfies CheckRequest);
     }).then((check) => {
       this.pending.delete(caseId);
-      const byEvidence = new Map<string, EntrySummary[]>();
-      for (const e of check.entries) {
-        if (e.evidence === undefined) continue;
-        const list = byEvidence.get(e.evidence);
-        if (list) list.push(e);
-        else byEvidence.set(e.evidence, [e]);
-      }
-      const stamped = { ...check, checkedUtc: new Date().toISOString(), byEvidence };
+      const stamped = { ...check, checkedUtc: new Date().toISOString() };
       if (this.stamp === stampAtStart) this.done.set(caseId, stamped);
       this.onChecked(caseId);
       return stamped;
@@ -133,7 +141,7 @@ export class CustodyCache {
       resolve?.(m.check);
     });
     w.on('error', (err) => {
-      for (const resolve of this.waiting.values()) resolve({ caseId: -1, entries: [], problems: [{ message: `the custody check stopped: ${err.message}` }], holders: [], keys: [] });
+      for (const resolve of this.waiting.values()) resolve({ caseId: -1, entryCount: 0, itemEntries: new Map(), problems: [{ message: `the custody check stopped: ${err.message}` }], holders: [], keys: [] });
       this.waiting.clear();
       this.worker = undefined;
     });

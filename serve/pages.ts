@@ -2,7 +2,7 @@
 import { KIND_WORDS, type CustodyKind } from '../core/custody.js';
 import type { CaseRow, CaseStore } from '../case-store/index.js';
 import type { JobStatus } from '../case-store/index.js';
-import type { CaseCheck } from './custody-cache.js';
+import { entriesOf, type CaseCheck } from './custody-cache.js';
 import type { MediaMap } from './map.js';
 import { badge, bytes, duration, esc, hex, page, seg, table, when } from './html.js';
 
@@ -78,7 +78,7 @@ function checkWords(c: CaseCheck): string {
 
 function checkBlock(c: CaseCheck, only?: (p: { entry?: number }) => boolean): string {
   const problems = only ? c.problems.filter(only) : c.problems;
-  const head = `<p id="custody-check">Custody log: ${c.entries.length} entries; ${checkWords(c)} <small>(checked ${when(c.checkedUtc)} by the same checker as <code>exhibit custody log</code>)</small></p>`;
+  const head = `<p id="custody-check">Custody log: ${c.entryCount} entries; ${checkWords(c)} <small>(checked ${when(c.checkedUtc)} by the same checker as <code>exhibit custody log</code>)</small></p>`;
   if (c.problems.length === 0) return head;
   const list = problems.slice(0, 200).map((p) => `<li>${esc(p.message)}</li>`).join('');
   const more = problems.length > 200 ? `<p>${problems.length - 200} more: see <code>exhibit custody log --json</code>.</p>` : '';
@@ -160,7 +160,7 @@ function reportsTable(store: CaseStore, c: CaseRow, reportFile: (name: string) =
 
 export function itemPage(store: CaseStore, c: CaseRow, evidence: string, check: CaseCheck, v: View, reportFile: (name: string) => boolean): string {
   const item = store.db.get('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? AND number = ?', [c.id, evidence]) as ItemRow | undefined;
-  const mine = check.byEvidence?.get(evidence) ?? check.entries.filter((e) => e.evidence === evidence);
+  const mine = entriesOf(check, evidence);
   const seqs = new Set(mine.map((e) => e.seq));
   const bad = new Map<number, string[]>();
   for (const p of check.problems) if (p.entry !== undefined) bad.set(p.entry, [...(bad.get(p.entry) ?? []), p.message]);

@@ -134,7 +134,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
         const check = await checkWithin(c, 150);
         if (!check) return html(checkingPage(c, entryCount(c), view));
         if (rest.length === 0) return html(casePage(store, c, check, view, (n) => actions.hasReport(n), Number(url.searchParams.get('page') ?? 1) || 1));
-        if (!store.db.get('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?', [c.id, rest[1]!]) && !check.entries.some((e) => e.evidence === rest[1])) {
+        if (!store.db.get('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?', [c.id, rest[1]!]) && !check.itemEntries.has(rest[1]!)) {
           throw new Refusal(404, `Case ${c.number} has no evidence item ${rest[1]}.`);
         }
         return html(itemPage(store, c, rest[1]!, check, view, (n) => actions.hasReport(n)));
