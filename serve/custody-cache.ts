@@ -28,12 +28,20 @@ export interface CaseCheck {
   /** Each item's entries, in log order, as JSON (see check-worker.ts); read with entriesOf(). */
   itemEntries: Map<string, string>;
   problems: { entry?: number; message: string }[];
-  holders: HolderTimeline[];
+  /** Each item's holders over time, as JSON (read with holdersOf()), and its holder now. */
+  itemHolders: Map<string, string>;
+  currentHolders: Map<string, string>;
   keys: { fingerprint: string; name: string }[]; // as registered in the log
   checkedUtc?: string;
 }
 
 const parsed = new WeakMap<CaseCheck, Map<string, EntrySummary[]>>();
+
+/** One item's holders over time, or undefined when the log registers none. */
+export function holdersOf(check: CaseCheck, evidence: string): HolderTimeline | undefined {
+  const json = check.itemHolders.get(evidence);
+  return json === undefined ? undefined : (JSON.parse(json) as HolderTimeline);
+}
 
 /** The entries about one item, in log order (parsed once per check and item). */
 export function entriesOf(check: CaseCheck, evidence: string): EntrySummary[] {
@@ -141,7 +149,7 @@ export class CustodyCache {
       resolve?.(m.check);
     });
     w.on('error', (err) => {
-      for (const resolve of this.waiting.values()) resolve({ caseId: -1, entryCount: 0, itemEntries: new Map(), problems: [{ message: `the custody check stopped: ${err.message}` }], holders: [], keys: [] });
+      for (const resolve of this.waiting.values()) resolve({ caseId: -1, entryCount: 0, itemEntries: new Map(), problems: [{ message: `the custody check stopped: ${err.message}` }], itemHolders: new Map(), currentHolders: new Map(), keys: [] });
       this.waiting.clear();
       this.worker = undefined;
     });

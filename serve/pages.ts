@@ -2,7 +2,7 @@
 import { KIND_WORDS, type CustodyKind } from '../core/custody.js';
 import type { CaseRow, CaseStore } from '../case-store/index.js';
 import type { JobStatus } from '../case-store/index.js';
-import { entriesOf, type CaseCheck } from './custody-cache.js';
+import { entriesOf, holdersOf, type CaseCheck } from './custody-cache.js';
 import type { MediaMap } from './map.js';
 import { badge, bytes, duration, esc, hex, page, seg, table, when } from './html.js';
 
@@ -109,7 +109,7 @@ export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View
   const items = store.db.all(`SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? ORDER BY number LIMIT ${ITEMS_PER_PAGE} OFFSET ${(at - 1) * ITEMS_PER_PAGE}`, [c.id]) as ItemRow[];
   const acq = new Map((store.db.all('SELECT evidence, count(*) AS n FROM acquisitions WHERE case_id = ? GROUP BY evidence', [c.id]) as { evidence: string; n: number }[]).map((r) => [r.evidence, r.n]));
   const ver = new Map((store.db.all('SELECT evidence, result FROM verifications WHERE case_id = ? ORDER BY entry_seq', [c.id]) as { evidence: string; result: string }[]).map((r) => [r.evidence, r.result]));
-  const holders = new Map(check.holders.map((h) => [h.evidence, h.spans[h.spans.length - 1]?.holder ?? '']));
+  const holders = check.currentHolders;
   const itemTable = table(
     ['Evidence', 'Description', 'Model', 'Serial', 'Capacity', 'Held by', 'Acquisitions', 'Last verification'],
     items.map((i) => [
@@ -164,7 +164,7 @@ export function itemPage(store: CaseStore, c: CaseRow, evidence: string, check: 
   const seqs = new Set(mine.map((e) => e.seq));
   const bad = new Map<number, string[]>();
   for (const p of check.problems) if (p.entry !== undefined) bad.set(p.entry, [...(bad.get(p.entry) ?? []), p.message]);
-  const holder = check.holders.find((h) => h.evidence === evidence);
+  const holder = holdersOf(check, evidence);
   const facts = item
     ? table(['Description', 'Model', 'Serial', 'Capacity'], [[esc(item.description ?? ''), esc(item.model ?? ''), esc(item.serial ?? ''), bytes(item.capacity_bytes)]])
     : '<p class="bad">The store holds no row for this item.</p>';
