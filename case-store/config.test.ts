@@ -52,4 +52,10 @@ describe('loadConfig', () => {
     expect(refusal('tsa:\n  url: http://x/\n')).toMatch(/"tsa\.ca"/);
     expect(refusal('tsa:\n  url: http://x/\n  ca: a.pem\n  policy: 1.2\n')).toMatch(/unknown setting "tsa\.policy"/);
   });
+
+  it('reads the lab store, a postgresql:// URL, and refuses anything else', () => {
+    expect(loadConfig(file('store: postgresql://exhibit@lab-db/exhibit\n')).store).toBe('postgresql://exhibit@lab-db/exhibit');
+    expect(refusal('store: /srv/cases.db\n')).toMatch(/"store" should be a postgresql:\/\/ URL/);
+    expect(refusal('store: [a]\n')).toMatch(/"store" \(a postgresql:\/\/ URL\) should be one line of text/);
+  });
 });

@@ -11,9 +11,11 @@ export interface ExhibitConfig {
   organisation?: { name: string; address: string[] };
   /** The RFC 3161 time-stamping authority each new checkpoint is sent to, and the CA certificate(s) its tokens must chain to (tsa.url, tsa.ca). */
   tsa?: { url: string; ca: string };
+  /** The case store, when it is the lab's on PostgreSQL (store: postgresql://...); EXHIBIT_STORE takes precedence. */
+  store?: string;
 }
 
-const EXAMPLE = `keys: { create_when_missing: false }  or  report: { organisation: { name: "...", address: ["...", "..."] } }  or  tsa: { url: "http://tsa.example/tsr", ca: tsa-ca.pem }`;
+const EXAMPLE = `keys: { create_when_missing: false }  or  report: { organisation: { name: "...", address: ["...", "..."] } }  or  tsa: { url: "http://tsa.example/tsr", ca: tsa-ca.pem }  or  store: postgresql://exhibit@lab-db/exhibit`;
 
 const DEFAULTS: ExhibitConfig = { createMissingKeys: true };
 
@@ -66,6 +68,10 @@ export function loadConfig(file: string): ExhibitConfig {
       if (!/^https?:\/\/[^\s]+$/.test(url)) throw bad('"tsa.url" should be an http:// or https:// address');
       const ca = line(tsa.ca, '"tsa.ca" (the PEM file of the CA that issued the TSA\'s certificate)');
       config.tsa = { url, ca: path.resolve(path.dirname(file), ca) };
+    } else if (k === 'store') {
+      const url = line(v, '"store" (a postgresql:// URL)');
+      if (!/^postgres(ql)?:\/\/\S+$/i.test(url)) throw bad('"store" should be a postgresql:// URL (leave it out to keep the case store on this machine)');
+      config.store = url;
     } else throw bad(`unknown setting "${k}"`);
   }
   return config;

@@ -13,8 +13,8 @@ import type { Signer } from './keys.js';
 import { projectEntry } from './projections.js';
 import type { CaseRow, CaseStore } from './store.js';
 
-/** Sign and write entry `seq` after the line whose hash is `prev`; returns it with its line's hash. */
-export function writeEntry(store: CaseStore, c: CaseRow, seq: number, prev: string, kind: CustodyKind, payload: Payload, signers: readonly Signer[], time: Timestamp = timestamp()): CheckedEntry & { hash: string } {
+/** Entry `seq` after the line whose hash is `prev`, signed: its line, its line's hash and the row it projects. */
+export function signEntry(c: CaseRow, seq: number, prev: string, kind: CustodyKind, payload: Payload, signers: readonly Signer[], time: Timestamp = timestamp()): CheckedEntry & { hash: string; row: ReturnType<typeof projectEntry> } {
   const [actor, ...cosigners] = signers;
   if (!actor) throw new ExhibitError('INTERNAL', 'a custody entry needs someone to sign it');
   const entry: CustodyEntry = {
@@ -31,14 +31,19 @@ export function writeEntry(store: CaseStore, c: CaseRow, seq: number, prev: stri
   const entryBytes = encodeEntry(entry);
   const signatures = signers.map((s) => ({ key: s.fingerprint, sig: signBytes(s.key, entryBytes) }));
   const line = logLine(entryBytes, signatures);
-  store.db.run('INSERT INTO custody_entries (case_id, seq, line) VALUES (?, ?, ?)', [c.id, seq, line]);
-  const row = projectEntry(entry);
+  return { seq, line, entryBytes, entry, signatures, hash: sha256Hex(lineHashInput(line)), row: projectEntry(entry) };
+}
+
+/** Sign and write entry `seq` after the line whose hash is `prev`; returns it with its line's hash. */
+export function writeEntry(store: CaseStore, c: CaseRow, seq: number, prev: string, kind: CustodyKind, payload: Payload, signers: readonly Signer[], time: Timestamp = timestamp()): CheckedEntry & { hash: string } {
+  const { row, ...e } = signEntry(c, seq, prev, kind, payload, signers, time);
+  store.db.run('INSERT INTO custody_entries (case_id, seq, line) VALUES (?, ?, ?)', [c.id, seq, e.line]);
   if (row && row.table !== 'cases') {
     const cols = Object.keys(row.values);
     store.db.run(`INSERT INTO ${row.table} (case_id, entry_seq, ${cols.join(', ')}) VALUES (?, ?, ${cols.map(() => '?').join(', ')})`, [c.id, seq, ...cols.map((k) => row.values[k] ?? null)]);
   }
   if (kind === 'key.registered' || kind === 'key.rotated') rememberKeys(store, c, [[String(payload.key), { entry: seq }]]);
-  return { seq, line, entryBytes, entry, signatures, hash: sha256Hex(lineHashInput(line)) };
+  return e;
 }
 
 /** Sign and store the case's checkpoint over its first `count` entries, the last hashing to `head` (and a longer copy `seen`: see core/custody.ts). */

@@ -1,5 +1,5 @@
 /** The case store: cases, evidence, examiner keys, and each case's signed custody log. */
-export { CaseStore, storeExists, storeLocation, type CaseRow } from './store.js';
+export { CaseStore, storeExists, storeLocation, storeUrlOf, type CaseRow } from './store.js';
 export { exhibitPaths, type ExhibitPaths } from './paths.js';
 export { loadConfig, type ExhibitConfig } from './config.js';
 export { MIGRATIONS } from './migrations.js';
@@ -11,4 +11,5 @@ export { acquisitionPayload, evidenceFromRecord, type EvidenceItem } from './pay
 export { custodyFileNames, exportCustody, type ExportedCustody } from './export.js';
 export { knownEvidence } from './known-evidence.js';
 export { currentCheckpoint, keepToken, tokenFor, type StoredToken } from './timestamps.js';
-export { listJobs, publishJob, LOST_AFTER_MS, PUBLISH_EVERY_MS, type JobRow } from './jobs.js';
+export { findJobStatus, jobStatuses, listJobs, publishJob, JOB_KINDS, LOST_AFTER_MS, MAX_RANGES, PUBLISH_EVERY_MS, type JobDetails, type JobFacts, type JobKind, type JobRow, type JobState, type JobStatus } from './jobs.js';
+export { copyStore, type CopyReport } from './store-copy.js';

@@ -182,4 +182,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE examiner_keys ADD COLUMN administrator INTEGER NOT NULL DEFAULT 0;
   `,
+  // 8: the dashboard (exhibit serve) reads jobs from the store too, so a lab's shared store shows
+  // every workstation's: the unreadable sectors so far, and what the dashboard shows besides (JSON:
+  // kind, subject, drive, model, serial, format, folder, mapfile, sector size, unreadable ranges, result).
+  `
+  ALTER TABLE jobs ADD COLUMN unreadable_sectors INTEGER;
+  ALTER TABLE jobs ADD COLUMN details TEXT;
+  CREATE INDEX jobs_by_update ON jobs (updated_utc);
+  `,
 ];

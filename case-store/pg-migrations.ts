@@ -158,4 +158,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE examiner_keys ADD COLUMN administrator INTEGER NOT NULL DEFAULT 0;
   `,
+  // 8: the dashboard's job details, and unreadable sectors so far.
+  `
+  ALTER TABLE jobs ADD COLUMN unreadable_sectors BIGINT;
+  ALTER TABLE jobs ADD COLUMN details TEXT;
+  CREATE INDEX jobs_by_update ON jobs (updated_utc);
+  `,
 ];

@@ -3,21 +3,32 @@
  * interface (StoreBackend, ./backend.ts). SQLite (./sqlite-backend.ts) is the embedded default.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { ExhibitError } from '../core/errors.js';
 import type { StoreBackend } from './backend.js';
+import { loadConfig } from './config.js';
 import { MIGRATIONS } from './migrations.js';
 import { exhibitPaths, type ExhibitPaths } from './paths.js';
 import { isPostgresUrl, PgBackend, safeLocation } from './pg-backend.js';
 import { SqliteBackend } from './sqlite-backend.js';
 
+/**
+ * The PostgreSQL store to use, if any. Precedence: EXHIBIT_STORE, then `store:` in config.yaml; with
+ * neither, the case store is cases.db on this machine.
+ */
+export function storeUrlOf(paths: ExhibitPaths): string | undefined {
+  return paths.storeUrl ?? loadConfig(paths.configFile).store;
+}
+
 /** Whether there is a store to open without making one: a server named, or cases.db on this machine. */
 export function storeExists(paths: ExhibitPaths): boolean {
-  return paths.storeUrl !== undefined || fs.existsSync(paths.database);
+  return storeUrlOf(paths) !== undefined || fs.existsSync(paths.database);
 }
 
 /** Where the store is, for messages, without opening it. */
 export function storeLocation(paths: ExhibitPaths): string {
-  return paths.storeUrl !== undefined ? safeLocation(paths.storeUrl) : paths.database;
+  const url = storeUrlOf(paths);
+  return url !== undefined ? safeLocation(url) : paths.database;
 }
 
 function checkStoreUrl(url: string): string {
@@ -46,13 +57,31 @@ export class CaseStore {
    * `schemaVersion` stops at an older schema (for tests of upgrades).
    */
   static open(paths: ExhibitPaths = exhibitPaths(), schemaVersion = MIGRATIONS.length): CaseStore {
-    if (paths.storeUrl !== undefined) return new CaseStore(PgBackend.open(checkStoreUrl(paths.storeUrl), schemaVersion), paths);
+    const url = storeUrlOf(paths);
+    if (url !== undefined) return new CaseStore(PgBackend.open(checkStoreUrl(url), schemaVersion), paths);
     return new CaseStore(SqliteBackend.open(paths.dataDir, paths.database, schemaVersion), paths);
+  }
+
+  /**
+   * Open (creating if needed) the store at a location given on the command line: a postgresql:// URL,
+   * or an SQLite case store file (cases.db). Keys and settings stay those of `paths`.
+   */
+  static at(location: string, paths: ExhibitPaths = exhibitPaths(), mustExist = false): CaseStore {
+    if (isPostgresUrl(location)) return new CaseStore(PgBackend.open(location.trim()), paths);
+    let file = path.resolve(location);
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (st ? st.isDirectory() : !file.endsWith('.db')) file = path.join(file, 'cases.db'); // a store's folder (an EXHIBIT_HOME)
+    if (mustExist) {
+      if (!fs.existsSync(file)) throw new ExhibitError('USAGE', `there is no case store at ${file}`, { hints: ['name a cases.db file or a postgresql:// URL'] });
+      const db = SqliteBackend.openReadOnly(file);
+      if (db) return new CaseStore(db, paths);
+    }
+    return new CaseStore(SqliteBackend.open(path.dirname(file), file), paths);
   }
 
   /** Open the store for reading only (see SqliteBackend.openReadOnly); a store that must first be made or upgraded is opened as by open(). */
   static openReadOnly(paths: ExhibitPaths = exhibitPaths()): CaseStore {
-    if (paths.storeUrl !== undefined) return CaseStore.open(paths); // the server decides who may write
+    if (storeUrlOf(paths) !== undefined) return CaseStore.open(paths); // the server decides who may write
     const db = SqliteBackend.openReadOnly(paths.database);
     return db ? new CaseStore(db, paths) : CaseStore.open(paths);
   }

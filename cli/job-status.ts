@@ -1,22 +1,28 @@
 /**
- * Publishing a running job's progress to the case store, every 2 seconds, for `exhibit status`.
- * main() begins a job for acquire, verify, convert, restore and clone and ends it with the exit
- * code; every Progress update offers its numbers. Status is advisory: when there is no store here,
- * or it cannot be written (a read-only store), nothing is published and the job goes on unchanged.
+ * Publishing a running job's progress to the case store, every 2 seconds, for `exhibit status` and
+ * the dashboard (`exhibit serve`). main() begins a job for acquire, verify, convert, restore, clone
+ * and report and ends it with the exit code; every Progress update offers its numbers, and the
+ * command's JobPublisher (cli/job.ts) what the dashboard shows besides. Status is advisory: when
+ * there is no store here, or it cannot be written (a read-only store), nothing is published and
+ * the job goes on unchanged.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { CaseStore, exhibitPaths, publishJob, PUBLISH_EVERY_MS, storeExists, type JobRow } from '../case-store/index.js';
+import { CaseStore, exhibitPaths, MAX_RANGES, publishJob, PUBLISH_EVERY_MS, storeExists, storeUrlOf, type JobDetails, type JobRow } from '../case-store/index.js';
 import { io } from './io.js';
 
-const JOB_COMMANDS = new Set(['acquire', 'verify', 'convert', 'restore', 'clone']);
+const JOB_COMMANDS = new Set(['acquire', 'verify', 'convert', 'restore', 'clone', 'report']);
 
 interface Current {
   row: JobRow;
+  details?: JobDetails;
+  unreadable?: UnreadableSoFar;
   store?: CaseStore;
   failed: boolean;
   last: number;
+  /** The command started its work as a job (JobPublisher.start): its end is published even if it never made progress. */
+  started?: boolean;
   window: { t: number; bytes: number }[];
 }
 let current: Current | undefined;
@@ -54,11 +60,40 @@ export function beginJob(argv: readonly string[]): void {
       bytes_total: null,
       rate: null,
       exit_code: null,
+      unreadable_sectors: null,
+      details: null,
     },
     failed: false,
     last: 0,
     window: [],
   };
+}
+
+/** Something that tells the unreadable sectors so far (the acquisition's BadSectorMap). */
+export interface UnreadableSoFar {
+  readonly sectorCount: number;
+  readonly ranges: readonly { first_sector: number; sectors: number }[];
+}
+
+/** What the dashboard shows of the running job besides its numbers; `start`: the command's work begins. */
+export function jobDetails(details: Partial<JobDetails>, start = false): void {
+  const job = current;
+  if (!job) return;
+  job.details = { ...(job.details ?? { kind: 'acquisition', subject: job.row.command }), ...details };
+  if (details.examiner && !job.row.examiner) job.row.examiner = details.examiner;
+  if (details.case && !job.row.case_number) job.row.case_number = details.case;
+  if (details.evidence && !job.row.evidence) job.row.evidence = details.evidence;
+  if (start) job.started = true;
+}
+
+/** The unreadable sectors so far, published with the next update. */
+export function jobUnreadable(unreadable: UnreadableSoFar): void {
+  if (current) current.unreadable = unreadable;
+}
+
+/** A new phase: its rate starts again. */
+export function jobPhase(): void {
+  if (current) current.window = [];
 }
 
 /** A Progress update: published when 2 seconds have passed since the last one. */
@@ -72,6 +107,11 @@ export function jobProgress(phase: string, done: number, total: number): void {
   const rate = now > first.t ? ((done - first.bytes) * 1000) / (now - first.t) : job.row.rate;
   Object.assign(job.row, { phase, bytes_done: done, bytes_total: total, rate }); // the latest numbers, published now or at the end
   if (now - job.last < PUBLISH_EVERY_MS) return;
+  publishNow(job);
+}
+
+function publishNow(job: Current): void {
+  const now = Date.now();
   job.last = now;
   job.row.updated_utc = new Date(now).toISOString();
   publish(job);
@@ -81,7 +121,7 @@ export function endJob(code: number): void {
   const job = current;
   current = undefined;
   if (!job) return;
-  if (!job.failed && job.last > 0) {
+  if (!job.failed && (job.last > 0 || job.started)) {
     Object.assign(job.row, { state: code === 0 ? 'finished' : 'failed', exit_code: code, updated_utc: new Date().toISOString() });
     publish(job);
   }
@@ -89,11 +129,16 @@ export function endJob(code: number): void {
 }
 
 function publish(job: Current): void {
+  if (job.unreadable) {
+    job.row.unreadable_sectors = job.unreadable.sectorCount;
+    if (job.details) job.details.bad_ranges = job.unreadable.ranges.slice(0, MAX_RANGES).map((r) => ({ first_sector: r.first_sector, sectors: r.sectors }));
+  }
+  if (job.details) job.row.details = JSON.stringify(job.details);
   try {
     if (!job.store) {
       const paths = exhibitPaths(io().env);
       if (!storeExists(paths)) return;
-      if (paths.storeUrl === undefined) fs.accessSync(paths.database, fs.constants.W_OK); // a store we may not write: no status
+      if (storeUrlOf(paths) === undefined) fs.accessSync(paths.database, fs.constants.W_OK); // a store we may not write: no status
       job.store = CaseStore.open(paths);
     }
     publishJob(job.store, job.row);

@@ -1,12 +1,44 @@
-/** Publishing a command's progress as a job of this machine, for the dashboard (`exhibit serve`). */
-import { exhibitPaths } from '../case-store/paths.js';
-import { JobPublisher, type JobFacts } from '../case-store/job-status.js';
+/**
+ * A command's job as the dashboard (`exhibit serve`) and `exhibit status` show it: what it works on
+ * and how it ended, published into the case store with the job's progress (cli/job-status.ts).
+ */
+import type { JobDetails, JobFacts } from '../case-store/index.js';
 import { ExhibitError } from '../core/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { io } from './io.js';
+import { jobDetails, jobPhase, jobUnreadable, type UnreadableSoFar } from './job-status.js';
+
+export type { UnreadableSoFar } from './job-status.js';
+
+export class JobPublisher {
+  private constructor() {}
+
+  /** The running command's work begins as a job: published with its first progress, and when it ends even without any. */
+  static start(facts: JobFacts): JobPublisher {
+    jobDetails(facts, true);
+    return new JobPublisher();
+  }
+
+  /** Add facts learnt on the way (the drive's model and serial once it is open). */
+  describe(facts: Partial<JobFacts> & { sector_size?: number }): void {
+    jobDetails(facts);
+  }
+
+  /** A new phase: the rate starts again (its numbers come from the progress line). */
+  phase(_label: string, _total: number): void {
+    jobPhase();
+  }
+
+  progress(_done: number, unreadable?: UnreadableSoFar): void {
+    if (unreadable) jobUnreadable(unreadable);
+  }
+
+  finish(outcome: NonNullable<JobDetails['outcome']>, result: string): void {
+    jobDetails({ outcome, result });
+  }
+}
 
 export function startJob(facts: JobFacts): JobPublisher {
-  return JobPublisher.start(exhibitPaths(io().env), facts);
+  return JobPublisher.start(facts);
 }
 
 /** End the job with what the command's exit code says, in a few words. */

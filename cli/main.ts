@@ -13,6 +13,7 @@ import { cloneCommand } from './commands/clone.js';
 import { inspectCommand } from './commands/inspect.js';
 import { completionCommand } from './commands/completion.js';
 import { statusCommand } from './commands/status.js';
+import { storeCommand } from './commands/store.js';
 import { mountCommand, umountCommand } from './commands/mount.js';
 import { serveCommand } from './commands/serve.js';
 import { exitCodeOf } from './action.js';
@@ -68,6 +69,7 @@ export function buildProgram(version: string): Command {
   program.addCommand(keyCommand());
   program.addCommand(reportCommand(version));
   program.addCommand(statusCommand());
+  program.addCommand(storeCommand());
   program.addCommand(completionCommand());
   program.addCommand(serveCommand());
   // addCommand does not pass settings down: give every command the same error style.

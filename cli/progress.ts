@@ -1,4 +1,4 @@
-import type { JobPublisher, UnreadableSoFar } from '../case-store/job-status.js';
+import type { JobPublisher, UnreadableSoFar } from './job.js';
 import { RateMeter } from '../core/rate.js';
 import { formatBytes, formatDuration } from '../core/units.js';
 import { io, type OutStream } from './io.js';

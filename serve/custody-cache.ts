@@ -4,7 +4,9 @@
  * the store is unchanged. "Unchanged" is decided by SQLite itself (`PRAGMA
  * data_version` moves whenever any other connection commits, exhibit or
  * anything else) and by the database files' size, time and inode, so an edit
- * behind exhibit's back is checked again on the next page.
+ * behind exhibit's back is checked again on the next page; neither scans the
+ * log, so a page of a 100,000-entry case does not pay for the question. On
+ * PostgreSQL, by the entries' count and last number.
  */
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -22,11 +24,36 @@ export interface EntrySummary {
 
 export interface CaseCheck {
   caseId: number;
-  entries: EntrySummary[];
+  entryCount: number; // entries the log holds that could be read
+  /** Each item's entries, in log order, as JSON (see check-worker.ts); read with entriesOf(). */
+  itemEntries: Map<string, string>;
   problems: { entry?: number; message: string }[];
-  holders: HolderTimeline[];
+  /** Each item's holders over time, as JSON (read with holdersOf()), and its holder now. */
+  itemHolders: Map<string, string>;
+  currentHolders: Map<string, string>;
   keys: { fingerprint: string; name: string }[]; // as registered in the log
   checkedUtc?: string;
+}
+
+const parsed = new WeakMap<CaseCheck, Map<string, EntrySummary[]>>();
+
+/** One item's holders over time, or undefined when the log registers none. */
+export function holdersOf(check: CaseCheck, evidence: string): HolderTimeline | undefined {
+  const json = check.itemHolders.get(evidence);
+  return json === undefined ? undefined : (JSON.parse(json) as HolderTimeline);
+}
+
+/** The entries about one item, in log order (parsed once per check and item). */
+export function entriesOf(check: CaseCheck, evidence: string): EntrySummary[] {
+  let cache = parsed.get(check);
+  if (!cache) parsed.set(check, (cache = new Map()));
+  let list = cache.get(evidence);
+  if (!list) {
+    const json = check.itemEntries.get(evidence);
+    list = json === undefined ? [] : (JSON.parse(json) as EntrySummary[]);
+    cache.set(evidence, list);
+  }
+  return list;
 }
 
 export interface CheckRequest {
@@ -50,15 +77,20 @@ export class CustodyCache {
 
   /** What identifies the store's present state; a change forgets every check. */
   private currentStamp(): string {
-    // Any append changes the entries' count and last number; an edit behind exhibit's back changes the SQLite files.
+    if (this.store.db.kind === 'SQLite') {
+      // data_version moves whenever another connection commits (exhibit or anything else); an edit of the
+      // files' bytes behind SQLite's back changes their size, time or inode. Both are read without scanning the log.
+      const v = this.store.db.get<{ data_version: number }>('PRAGMA data_version');
+      const file = (f: string): string => {
+        const st = fs.statSync(f, { throwIfNoEntry: false });
+        return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
+      };
+      const db = this.store.paths.database;
+      return `${Number(v?.data_version ?? 0)}|${file(db)}|${file(`${db}-wal`)}`;
+    }
+    // PostgreSQL: any append changes the entries' count and last number.
     const n = this.store.db.get<{ n: number; m: number }>('SELECT count(*) AS n, coalesce(max(seq), 0) AS m FROM custody_entries');
-    const version = `${Number(n?.n ?? 0)}:${Number(n?.m ?? 0)}`;
-    const file = (f: string): string => {
-      const st = fs.statSync(f, { throwIfNoEntry: false });
-      return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
-    };
-    const db = this.store.paths.database;
-    return `${version}|${file(db)}|${file(`${db}-wal`)}`;
+    return `${Number(n?.n ?? 0)}:${Number(n?.m ?? 0)}`;
   }
 
   /** Forget the checks when the store changed since they were made; true when it did. */
@@ -117,7 +149,7 @@ export class CustodyCache {
       resolve?.(m.check);
     });
     w.on('error', (err) => {
-      for (const resolve of this.waiting.values()) resolve({ caseId: -1, entries: [], problems: [{ message: `the custody check stopped: ${err.message}` }], holders: [], keys: [] });
+      for (const resolve of this.waiting.values()) resolve({ caseId: -1, entryCount: 0, itemEntries: new Map(), problems: [{ message: `the custody check stopped: ${err.message}` }], itemHolders: new Map(), currentHolders: new Map(), keys: [] });
       this.waiting.clear();
       this.worker = undefined;
     });

@@ -1,8 +1,8 @@
 /** The dashboard's pages, rendered on the server from the case store, the custody check and the jobs' status. */
 import { KIND_WORDS, type CustodyKind } from '../core/custody.js';
 import type { CaseRow, CaseStore } from '../case-store/index.js';
-import type { JobStatus } from '../case-store/job-status.js';
-import type { CaseCheck } from './custody-cache.js';
+import type { JobStatus } from '../case-store/index.js';
+import { entriesOf, holdersOf, type CaseCheck } from './custody-cache.js';
 import type { MediaMap } from './map.js';
 import { badge, bytes, duration, esc, hex, page, seg, table, when } from './html.js';
 
@@ -16,7 +16,7 @@ export interface View {
 const STATE_WORDS: Record<JobStatus['state'], string> = { running: 'running', complete: 'complete', failed: 'FAILED', interrupted: 'interrupted', stopped: 'stopped' };
 
 export function jobRows(jobs: JobStatus[]): string {
-  if (jobs.length === 0) return '<tr><td colspan="15" class="none">No jobs on this machine yet.</td></tr>';
+  if (jobs.length === 0) return '<tr><td colspan="15" class="none">No jobs in the case store yet.</td></tr>';
   return jobs
     .map((j) => {
       const pct = j.total_bytes > 0 ? Math.min(100, (j.done_bytes / j.total_bytes) * 100) : j.state === 'complete' ? 100 : 0;
@@ -24,7 +24,7 @@ export function jobRows(jobs: JobStatus[]): string {
       const cls = j.state === 'failed' || j.state === 'stopped' ? 'bad' : j.state === 'complete' ? 'ok' : j.state === 'interrupted' ? 'warn' : '';
       const map = j.kind === 'acquisition' && j.total_bytes > 0 ? ` <a href="/jobs/${seg(j.id)}/map">map</a>` : '';
       return `<tr data-job="${esc(j.id)}">${[
-        esc(j.kind),
+        `${esc(j.kind)} <small>on ${esc(j.host)}</small>`,
         esc(j.drive ?? j.subject),
         esc(j.model ?? ''),
         esc(j.serial ?? ''),
@@ -49,7 +49,7 @@ export function jobRows(jobs: JobStatus[]): string {
 export function jobsPage(jobs: JobStatus[], v: View): string {
   const head = ['Job', 'Drive or image', 'Model', 'Serial', 'Examiner', 'Case', 'Evidence', 'Format', 'State', 'Done', 'Rate', 'Time left', 'Unreadable sectors', 'Started', 'Result'];
   const body =
-    `<p>Acquisitions, verifications, conversions, restores, clones and reports run on this machine, newest first. This page updates by itself.</p>` +
+    `<p>Acquisitions, verifications, conversions, restores, clones and reports of every workstation that publishes to this case store, running ones first, then the newest. This page updates by itself.</p>` +
     `<table id="jobs"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody id="jobs-body">${jobRows(jobs)}</tbody></table>`;
   return page({ title: 'Jobs', body, nav: 'jobs', actions: v.actions });
 }
@@ -78,7 +78,7 @@ function checkWords(c: CaseCheck): string {
 
 function checkBlock(c: CaseCheck, only?: (p: { entry?: number }) => boolean): string {
   const problems = only ? c.problems.filter(only) : c.problems;
-  const head = `<p id="custody-check">Custody log: ${c.entries.length} entries; ${checkWords(c)} <small>(checked ${when(c.checkedUtc)} by the same checker as <code>exhibit custody log</code>)</small></p>`;
+  const head = `<p id="custody-check">Custody log: ${c.entryCount} entries; ${checkWords(c)} <small>(checked ${when(c.checkedUtc)} by the same checker as <code>exhibit custody log</code>)</small></p>`;
   if (c.problems.length === 0) return head;
   const list = problems.slice(0, 200).map((p) => `<li>${esc(p.message)}</li>`).join('');
   const more = problems.length > 200 ? `<p>${problems.length - 200} more: see <code>exhibit custody log --json</code>.</p>` : '';
@@ -99,11 +99,17 @@ interface ItemRow {
   capacity_bytes: number | null;
 }
 
-export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View, reportFile: (name: string) => boolean): string {
-  const items = store.db.all('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? ORDER BY number', [c.id]) as ItemRow[];
+/** Items listed on one page of a case: a case of 1,000 items opens as fast as one of 10. */
+export const ITEMS_PER_PAGE = 100;
+
+export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View, reportFile: (name: string) => boolean, pageNumber = 1): string {
+  const total = Number(store.db.get<{ n: number }>('SELECT count(*) AS n FROM evidence WHERE case_id = ?', [c.id])?.n ?? 0);
+  const pages = Math.max(1, Math.ceil(total / ITEMS_PER_PAGE));
+  const at = Math.min(Math.max(1, pageNumber), pages);
+  const items = store.db.all(`SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? ORDER BY number LIMIT ${ITEMS_PER_PAGE} OFFSET ${(at - 1) * ITEMS_PER_PAGE}`, [c.id]) as ItemRow[];
   const acq = new Map((store.db.all('SELECT evidence, count(*) AS n FROM acquisitions WHERE case_id = ? GROUP BY evidence', [c.id]) as { evidence: string; n: number }[]).map((r) => [r.evidence, r.n]));
   const ver = new Map((store.db.all('SELECT evidence, result FROM verifications WHERE case_id = ? ORDER BY entry_seq', [c.id]) as { evidence: string; result: string }[]).map((r) => [r.evidence, r.result]));
-  const holders = new Map(check.holders.map((h) => [h.evidence, h.spans[h.spans.length - 1]?.holder ?? '']));
+  const holders = check.currentHolders;
   const itemTable = table(
     ['Evidence', 'Description', 'Model', 'Serial', 'Capacity', 'Held by', 'Acquisitions', 'Last verification'],
     items.map((i) => [
@@ -120,8 +126,14 @@ export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View
   const action = v.actions
     ? `<form class="inline" method="post" action="/cases/${seg(c.number)}/report"><button type="submit" id="issue-report">Issue a custody report</button></form> <small>signed by ${esc(v.examiner ?? '')}</small>`
     : '';
+  const pager =
+    pages === 1
+      ? ''
+      : `<p class="pager">Items ${(at - 1) * ITEMS_PER_PAGE + 1}-${(at - 1) * ITEMS_PER_PAGE + items.length} of ${total}: ${Array.from({ length: pages }, (_, i) => i + 1)
+          .map((n) => (n === at ? `<strong>${n}</strong>` : `<a href="/cases/${seg(c.number)}?page=${n}">${n}</a>`))
+          .join(' ')}</p>`;
   const body = `${c.title ? `<p>${esc(c.title)}</p>` : ''}${checkBlock(check)}
-<h2>Items</h2>${itemTable}
+<h2>Items</h2>${pager}${itemTable}${pager}
 <h2>Reports</h2>${reportsTable(store, c, reportFile)}${action}`;
   return page({ title: `Case ${c.number}`, body, nav: 'cases', actions: v.actions });
 }
@@ -148,11 +160,11 @@ function reportsTable(store: CaseStore, c: CaseRow, reportFile: (name: string) =
 
 export function itemPage(store: CaseStore, c: CaseRow, evidence: string, check: CaseCheck, v: View, reportFile: (name: string) => boolean): string {
   const item = store.db.get('SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? AND number = ?', [c.id, evidence]) as ItemRow | undefined;
-  const mine = check.entries.filter((e) => e.evidence === evidence);
+  const mine = entriesOf(check, evidence);
   const seqs = new Set(mine.map((e) => e.seq));
   const bad = new Map<number, string[]>();
   for (const p of check.problems) if (p.entry !== undefined) bad.set(p.entry, [...(bad.get(p.entry) ?? []), p.message]);
-  const holder = check.holders.find((h) => h.evidence === evidence);
+  const holder = holdersOf(check, evidence);
   const facts = item
     ? table(['Description', 'Model', 'Serial', 'Capacity'], [[esc(item.description ?? ''), esc(item.model ?? ''), esc(item.serial ?? ''), bytes(item.capacity_bytes)]])
     : '<p class="bad">The store holds no row for this item.</p>';

@@ -9,8 +9,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CaseStore, type CaseRow, type ExhibitPaths } from '../case-store/index.js';
-import { findJob, listJobs } from '../case-store/job-status.js';
+import { CaseStore, findJobStatus, jobStatuses, type CaseRow, type ExhibitPaths } from '../case-store/index.js';
 import { CLIENT_SCRIPT } from './client.js';
 import { CustodyCache, type CaseCheck } from './custody-cache.js';
 import { esc, page, STYLE } from './html.js';
@@ -57,11 +56,18 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   cache.warm(store.listCases().map((c) => c.id));
   const view: View = { actions: o.actions, ...(o.examiner ? { examiner: o.examiner } : {}) };
 
-  // The jobs table, pushed whenever a job's status changes (they publish at most once a second).
+  // The jobs table, from the store's live status (every workstation's, in a lab's shared store),
+  // pushed whenever a job's row changes (each publishes every 2 seconds, and when it starts and ends).
+  const listJobs = () => jobStatuses(store);
   let lastRows = '';
   const poll = setInterval(() => {
     if (streams.size === 0) return;
-    const rows = jobRows(listJobs(o.paths));
+    let rows: string;
+    try {
+      rows = jobRows(listJobs());
+    } catch {
+      return; // the store did not answer this time: the page keeps its table
+    }
     if (rows !== lastRows) send('jobs', (lastRows = rows));
   }, 250);
   const heartbeat = setInterval(() => {
@@ -108,14 +114,14 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' });
       res.end(method === 'HEAD' ? undefined : body);
     };
-    if (url.pathname === '/') return html(jobsPage(listJobs(o.paths), view));
+    if (url.pathname === '/') return html(jobsPage(listJobs(), view));
     if (url.pathname === '/static/style.css') return asset(res, 'text/css', STYLE);
     if (url.pathname === '/static/app.js') return asset(res, 'text/javascript', CLIENT_SCRIPT);
     if (url.pathname === '/events') return events(res);
     if (url.pathname === '/cases') return html(casesPage(store, (id) => cache.peek(id), view));
     if (parts[0] === 'jobs' && parts.length === 3 && (parts[2] === 'map' || parts[2] === 'map.json')) {
-      const job = findJob(o.paths, parts[1]!);
-      if (!job || job.kind !== 'acquisition' || job.total_bytes <= 0) throw new Refusal(404, 'There is no acquisition job with that id on this machine.');
+      const job = findJobStatus(store, parts[1]!);
+      if (!job || job.kind !== 'acquisition' || job.total_bytes <= 0) throw new Refusal(404, 'There is no acquisition job with that id in the case store.');
       const map = liveMap(job.total_bytes, job.state === 'complete' ? job.total_bytes : job.done_bytes, job.sector_size ?? 512, job.bad_ranges ?? []);
       if (parts[2] === 'map.json') return asset(res, 'application/json', JSON.stringify(map));
       const back = `<a href="/">Jobs</a> · ${esc(job.evidence ?? job.subject)}: ${esc(job.state)}${job.map ? ` · at the end the map is kept in ${esc(job.map)}` : ''}`;
@@ -127,8 +133,8 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       if (rest.length === 0 || (rest[0] === 'items' && rest.length === 2)) {
         const check = await checkWithin(c, 150);
         if (!check) return html(checkingPage(c, entryCount(c), view));
-        if (rest.length === 0) return html(casePage(store, c, check, view, (n) => actions.hasReport(n)));
-        if (!store.db.get('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?', [c.id, rest[1]!]) && !check.entries.some((e) => e.evidence === rest[1])) {
+        if (rest.length === 0) return html(casePage(store, c, check, view, (n) => actions.hasReport(n), Number(url.searchParams.get('page') ?? 1) || 1));
+        if (!store.db.get('SELECT 1 FROM evidence WHERE case_id = ? AND number = ?', [c.id, rest[1]!]) && !check.itemEntries.has(rest[1]!)) {
           throw new Refusal(404, `Case ${c.number} has no evidence item ${rest[1]}.`);
         }
         return html(itemPage(store, c, rest[1]!, check, view, (n) => actions.hasReport(n)));
@@ -194,7 +200,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
 
   function events(res: http.ServerResponse): void {
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
-    res.write(`event: jobs\ndata: ${JSON.stringify((lastRows = jobRows(listJobs(o.paths))))}\n\n`);
+    res.write(`event: jobs\ndata: ${JSON.stringify((lastRows = jobRows(listJobs())))}\n\n`);
     streams.add(res);
     res.on('close', () => streams.delete(res));
   }

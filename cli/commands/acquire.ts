@@ -23,7 +23,7 @@ import { checkCaseNumber } from '../../case-store/index.js';
 import { commandLine, io } from '../io.js';
 import { argumentNeededUnless, requiredOption } from '../required.js';
 import { failureWords, finishJob, startJob } from '../job.js';
-import type { JobPublisher } from '../../case-store/job-status.js';
+import type { JobPublisher } from '../job.js';
 
 interface AcquireFlags extends FormatFlags {
   out?: string;

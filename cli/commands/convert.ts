@@ -15,7 +15,7 @@ import { addFormatOptions, formatSettings, type FormatFlags } from '../format-op
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { asJob, startJob } from '../job.js';
-import type { JobPublisher } from '../../case-store/job-status.js';
+import type { JobPublisher } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { commandLine, io } from '../io.js';
 import { requiredOption } from '../required.js';

@@ -10,8 +10,8 @@ export function statusCommand(): Command {
     new Command('status')
       .summary("list the lab's running and recent jobs")
       .description(
-        'Every acquire, verify, convert, restore and clone publishes its progress to the case store every 2 seconds ' +
-          '(with EXHIBIT_STORE=postgresql://..., the store every workstation of the lab shares). This lists the jobs running ' +
+        'Every acquire, verify, convert, restore, clone and report publishes its progress to the case store every 2 seconds ' +
+          '(with EXHIBIT_STORE=postgresql://... or store: in config.yaml, the store every workstation of the lab shares; see exhibit store --help). This lists the jobs running ' +
           `now and those that ended in the last 24 hours; a running job silent for ${LOST_AFTER_MS / 1000} seconds is shown as lost ` +
           '(killed, or its workstation cut off).',
       )
@@ -49,6 +49,7 @@ function jobLine(j: JobRow): string {
   const amount = j.bytes_done !== null && j.bytes_total !== null ? `${formatBytes(j.bytes_done)} of ${formatBytes(j.bytes_total)} ${pct}` : 'no progress yet';
   const rate = j.rate ? `, ${formatBytes(j.rate)}/s` : '';
   const eta = j.state === 'running' && j.rate && j.bytes_total !== null && j.bytes_done !== null ? `, ETA ${formatDuration((j.bytes_total - j.bytes_done) / j.rate)}` : '';
+  const bad = j.unreadable_sectors ? `, ${j.unreadable_sectors} unreadable sector${j.unreadable_sectors === 1 ? '' : 's'} so far` : '';
   const state = j.state === 'lost' ? `LOST (silent since ${j.updated_utc})` : j.state === 'running' ? `running (${j.phase ?? ''})` : `${j.state} ${j.updated_utc}${j.exit_code !== null ? `, exit ${j.exit_code}` : ''}`;
-  return `${j.command} ${what || ''} - ${state}: ${amount}${rate}${eta}; ${who}`.replace(/ {2,}/g, ' ');
+  return `${j.command} ${what || ''} - ${state}: ${amount}${rate}${eta}${bad}; ${who}`.replace(/ {2,}/g, ' ');
 }

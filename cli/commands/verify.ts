@@ -23,7 +23,7 @@ import { EXIT } from '../exit-codes.js';
 import { info } from '../messages.js';
 import { Progress } from '../progress.js';
 import { asJob, startJob } from '../job.js';
-import type { JobPublisher } from '../../case-store/job-status.js';
+import type { JobPublisher } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { io } from '../io.js';
 
