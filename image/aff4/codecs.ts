@@ -7,7 +7,7 @@
  * rules, and owning the decoder is what lets every length and back-reference
  * be checked against the bound); deflate and zlib are node:zlib's.
  */
-import zlib from 'node:zlib';
+import { inflateRawUnit, inflateUnit } from '../inflate.js';
 
 export type ChunkCompression = 'stored' | 'snappy' | 'lz4' | 'deflate' | 'zlib';
 
@@ -42,8 +42,7 @@ export function decodeChunk(compression: ChunkCompression, data: Uint8Array, lim
     case 'deflate':
     case 'zlib':
       try {
-        const opts = { maxOutputLength: limit };
-        return compression === 'deflate' ? zlib.inflateRawSync(data, opts) : zlib.inflateSync(data, opts);
+        return compression === 'deflate' ? inflateRawUnit(data, limit) : inflateUnit(data, limit);
       } catch (err) {
         const code = (err as { code?: string }).code;
         return fail(code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates past the chunk size ${limit}` : `it does not inflate (${(err as Error).message})`);
