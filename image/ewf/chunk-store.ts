@@ -30,6 +30,9 @@ interface ChunkPlan {
   segmentPath: string; // for messages: see chunkLabel
 }
 
+/** A compressed chunk this small is kept for the next (a compare costs far less than inflating 32 KiB). */
+const REPEAT_MAX = 1024;
+
 /** Stored bytes fetched in one read when a read spans several chunks. */
 const READ_BATCH = 4 * 1024 * 1024;
 
@@ -43,6 +46,8 @@ export class ChunkStore {
   private cache: { index: number; data: Buffer } | undefined;
   private warnedLongLastChunk = false;
   private isClosed = false;
+  /** The last small compressed chunk and what it decoded to: unused space repeats one chunk (zeros) for gigabytes. */
+  private repeat: { stored: Buffer; data: Buffer } | undefined;
   /** The stored bytes of a scan's batch, read into the same buffer batch after batch. */
   private scanBuffer: Buffer | undefined;
 
@@ -188,9 +193,14 @@ export class ChunkStore {
     const isLast = p.index === this.chunkCount - 1;
     const fits = (n: number) => n === p.want || (isLast && n > p.want && n <= this.chunkSize);
     let data: Buffer;
-    if (p.compressed) {
+    const last = this.repeat;
+    if (p.compressed && last && stored.length === last.stored.length && stored.equals(last.stored)) {
+      // The same zlib stream inflates to the same bytes (already checked when first decoded); they are handed out again, never written to.
+      data = last.data;
+    } else if (p.compressed) {
       try {
         data = inflateUnit(stored, this.chunkSize);
+        if (stored.length <= REPEAT_MAX) this.repeat = { stored: Buffer.from(stored), data };
       } catch (err) {
         const tooLong = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
         throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: ${tooLong ? `inflates to more than ${this.chunkSize} bytes` : `zlib stream is damaged (${(err as Error).message})`}`, { cause: err });
