@@ -86,18 +86,13 @@ async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[],
     damaged++;
     if (damaged <= NAMED) problems.push(`${s.where(c)}, ${mediaOf(a.layout, f.urn, c * f.chunkSize, Math.min(f.size, (c + 1) * f.chunkSize), sectorSize)}: ${why}`);
   };
-  // Per chunk, what went wrong in reading it, in order; the block hashes are digested on the hash
-  // workers (one digest per chunk) and compared afterwards, chunk by chunk, in the same order.
-  const bevyProblems = new Map<number, string[]>();
-  const unreadable = new Map<number, string>();
-  const bevyHashes = new Map<number, Map<string, Buffer>>();
-  let lastShort: Uint8Array | undefined; // the last chunk, when shorter than the chunk size
   async function* chunks(): AsyncGenerator<Uint8Array> {
+    let segments = new Map<string, Buffer>();
     for (let c = 0; c < s.chunks; c++) {
       if (a.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
-      if (c % f.chunksInSegment === 0) {
-        const segments = new Map<string, Buffer>();
-        const found: string[] = [];
+      const inBevy = c % f.chunksInSegment;
+      if (inBevy === 0) {
+        segments = new Map();
         const bevy = s.bevyUrn(c / f.chunksInSegment);
         const count = Math.min(f.chunksInSegment, s.chunks - c);
         for (const x of blockAlgos) {
@@ -105,50 +100,39 @@ async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[],
           const m = u ? s.member(u) : undefined;
           const seg = m ? await s.readSmall(m) : undefined;
           if (seg && seg.length === count * DIGEST_BYTES[x]!) segments.set(x, seg);
-          else found.push(`the ${words(x)} block hashes of bevy ${c / f.chunksInSegment} of stream ${f.urn} are ${seg ? `${seg.length} bytes, ${count * DIGEST_BYTES[x]!} are needed` : 'missing'}`);
+          else problems.push(`the ${words(x)} block hashes of bevy ${c / f.chunksInSegment} of stream ${f.urn} are ${seg ? `${seg.length} bytes, ${count * DIGEST_BYTES[x]!} are needed` : 'missing'}`);
         }
-        if (found.length > 0) bevyProblems.set(c, found);
-        bevyHashes.set(c / f.chunksInSegment, segments);
       }
       let data: Uint8Array;
       try {
         data = await s.chunk(c);
       } catch (err) {
         if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
-        unreadable.set(c, err.message.replace(/^.*: /, ''));
+        report(c, err.message.replace(/^.*: /, ''));
         data = new Uint8Array(Math.min(f.chunkSize, f.size - c * f.chunkSize));
       }
-      if (data.length < f.chunkSize) lastShort = Uint8Array.from(data);
+      // pyaff4 hashes the last chunk as far as the stream goes; the standard pads it with zeros: either is the chunk.
+      for (const x of blockAlgos) {
+        let d = crypto.hash(algorithmOf(x)!, data, 'buffer'); // one call per 32 KiB: no Hash object
+        const seg = segments.get(x);
+        const want = seg?.subarray(inBevy * d.length, (inBevy + 1) * d.length);
+        if (want && !want.equals(d) && data.length < f.chunkSize) {
+          const padded = crypto.createHash(algorithmOf(x)!).update(data).update(Buffer.alloc(f.chunkSize - data.length)).digest();
+          if (want.equals(padded)) d = padded;
+        }
+        listHashers.get(x)!.update(d);
+        if (want && !want.equals(d)) report(c, `its ${words(x)} block hash differs from the one stored (${want.toString('hex')}, computed ${d.toString('hex')})`);
+      }
       for (const h of inlineLinear.values()) h.update(data);
       yield data;
     }
   }
-  const blockJobs = s.chunks > 0 ? blockAlgos.map((x) => ({ id: `block:${x}`, algorithm: algorithmOf(x) as HashAlgorithm, segmentSize: f.chunkSize })) : [];
-  const jobs = [...pooled.map((x) => ({ id: x, algorithm: x })), ...blockJobs];
-  const results = jobs.length > 0 ? await hashStream(chunks(), jobs, { size: f.size, ...(a.inline !== undefined ? { inline: a.inline } : {}) }) : new Map<string, string[]>();
-  if (jobs.length === 0) for await (const _ of chunks());
+  let results = new Map<string, string[]>();
+  if (pooled.length > 0) results = await hashStream(chunks(), pooled.map((x) => ({ id: x, algorithm: x })), { size: f.size, ...(a.inline !== undefined ? { inline: a.inline } : {}) });
+  else for await (const _ of chunks());
   // The media walk read the same bytes (a damaged chunk as zeros there too): its digests are this stream's.
   const media = fromMedia ? await fromMedia.hashes : {};
   for (const x of fromMedia?.algorithms ?? []) if (media[x] !== undefined) results.set(x, [media[x]]);
-  for (let c = 0; c < s.chunks; c++) {
-    problems.push(...(bevyProblems.get(c) ?? []));
-    const why = unreadable.get(c);
-    if (why !== undefined) report(c, why);
-    const inBevy = c % f.chunksInSegment;
-    const segments = bevyHashes.get(Math.floor(c / f.chunksInSegment));
-    for (const x of blockAlgos) {
-      let d = Buffer.from(results.get(`block:${x}`)![c]!, 'hex');
-      const seg = segments?.get(x);
-      const want = seg?.subarray(inBevy * d.length, (inBevy + 1) * d.length);
-      // pyaff4 hashes the last chunk as far as the stream goes; the standard pads it with zeros: either is the chunk.
-      if (want && !want.equals(d) && c === s.chunks - 1 && lastShort) {
-        const padded = crypto.createHash(algorithmOf(x)!).update(lastShort).update(Buffer.alloc(f.chunkSize - lastShort.length)).digest();
-        if (want.equals(padded)) d = padded;
-      }
-      listHashers.get(x)!.update(d);
-      if (want && !want.equals(d)) report(c, `its ${words(x)} block hash differs from the one stored (${want.toString('hex')}, computed ${d.toString('hex')})`);
-    }
-  }
   if (damaged > NAMED) problems.push(`${damaged - NAMED} more chunks of stream ${f.urn} are damaged`);
   for (const h of linear) {
     const algo = algorithmOf(h.kind)!;
