@@ -16,7 +16,9 @@
  * Not a test: it exits 1 if either tool rejects the image.
  *
  *   npm run bench:verify [-- --json]
- *   env: see bench/lib.ts (input, size, rounds)
+ *   env: see bench/lib.ts (input, size, rounds); EXHIBIT_BENCH_BASELINE names
+ *        another build's bin/exhibit.js (say, main's) to time in the same
+ *        rounds: this build's time over the baseline's is printed too
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +26,7 @@ import { spawnSync } from 'node:child_process';
 import { die, EVIDENCE, EXHIBIT, exhibitAcquire, INPUT, log, machine, median, MiB, ok, preflight, prepareInput, report, ROUNDS, SCRATCH, SIZE, table, waitIdle } from './lib.js';
 
 const TARGETS = { all_vs_md5: 0.8, all_vs_all: 0.6, md5_vs_md5: 0.65 } as const;
+const BASELINE = process.env.EXHIBIT_BENCH_BASELINE;
 
 interface Timed { wall_s: number; cpu_s: number; rss_kib: number; out: string }
 
@@ -50,11 +53,18 @@ function main(): void {
     ['ewfverify -d sha1,sha256', ['ewfverify', '-q', '-d', 'sha1,sha256', image], ewfOk],
     ['exhibit verify (MD5, SHA-1, SHA-256)', [process.execPath, EXHIBIT, 'verify', image, '--no-record'], exhOk],
     ['exhibit verify --hash md5', [process.execPath, EXHIBIT, 'verify', image, '--no-record', '--hash', 'md5'], exhOk],
+    ...(BASELINE
+      ? ([
+          ['baseline verify (MD5, SHA-1, SHA-256)', [process.execPath, BASELINE, 'verify', image, '--no-record'], exhOk],
+          ['baseline verify --hash md5', [process.execPath, BASELINE, 'verify', image, '--no-record', '--hash', 'md5'], exhOk],
+        ] as [string, string[], (t: Timed) => unknown][])
+      : []),
   ];
   waitIdle();
   const runs = new Map<string, Timed[]>(steps.map(([name]) => [name, []]));
   const ratios = { all_vs_md5: [] as number[], all_vs_all: [] as number[], md5_vs_md5: [] as number[] };
   const cpuRatios = { all_vs_md5: [] as number[], all_vs_all: [] as number[], md5_vs_md5: [] as number[] };
+  const vsBaseline = { all: [] as number[], md5: [] as number[], all_cpu: [] as number[], md5_cpu: [] as number[] };
   const load: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     load.push(os.loadavg()[0]!);
@@ -73,6 +83,13 @@ function main(): void {
       into.all_vs_all.push(w(2) / w(1));
       into.md5_vs_md5.push(w(3) / w(0));
     }
+    if (BASELINE) {
+      const g = (i: number) => got.get(steps[i]![0])!;
+      vsBaseline.all.push(g(2).wall_s / g(4).wall_s);
+      vsBaseline.md5.push(g(3).wall_s / g(5).wall_s);
+      vsBaseline.all_cpu.push(g(2).cpu_s / g(4).cpu_s);
+      vsBaseline.md5_cpu.push(g(3).cpu_s / g(5).cpu_s);
+    }
   }
   const r = { all_vs_md5: median(ratios.all_vs_md5), all_vs_all: median(ratios.all_vs_all), md5_vs_md5: median(ratios.md5_vs_md5) };
   const c = { all_vs_md5: median(cpuRatios.all_vs_md5), all_vs_all: median(cpuRatios.all_vs_all), md5_vs_md5: median(cpuRatios.md5_vs_md5) };
@@ -80,7 +97,7 @@ function main(): void {
   const rss = (name: string) => Math.max(...runs.get(name)!.map((t) => t.rss_kib)) / 1024;
   const ratioOf = (name: string): string => (name === steps[2]![0] ? `${r.all_vs_md5.toFixed(3)} / ${r.all_vs_all.toFixed(3)}` : name === steps[3]![0] ? r.md5_vs_md5.toFixed(3) : '');
   report(
-    () => ({ input: INPUT, size: SIZE, rounds: ROUNDS, load_1min: load, runs: Object.fromEntries(runs), ratios, median_ratios: r, cpu_ratios: cpuRatios, median_cpu_ratios: c, targets: TARGETS }),
+    () => ({ input: INPUT, size: SIZE, rounds: ROUNDS, load_1min: load, runs: Object.fromEntries(runs), ratios, median_ratios: r, cpu_ratios: cpuRatios, median_cpu_ratios: c, ...(BASELINE ? { baseline: BASELINE, vs_baseline: vsBaseline } : {}), targets: TARGETS }),
     () => [
       `machine: ${machine().cpu}, ${machine().cores} cores, node ${machine().node}; load average (1 min) at each round: ${load.map((l) => l.toFixed(1)).join(', ')}`,
       `input:   E01 (fast) of ${INPUT} (${(SIZE / MiB).toFixed(0)} MiB of media), page-cached, ${ROUNDS} rounds, ratios taken within each round`,
@@ -92,6 +109,11 @@ function main(): void {
       `exhibit (MD5, SHA-1, SHA-256) / ewfverify -d sha1,sha256:   ${r.all_vs_all.toFixed(3)} (rounds ${ratios.all_vs_all.map((x) => x.toFixed(3)).join(', ')}), target ${TARGETS.all_vs_all}: ${ok(r.all_vs_all <= TARGETS.all_vs_all)}`,
       `exhibit --hash md5 / ewfverify (MD5):                       ${r.md5_vs_md5.toFixed(3)} (rounds ${ratios.md5_vs_md5.map((x) => x.toFixed(3)).join(', ')}), target ${TARGETS.md5_vs_md5}: ${ok(r.md5_vs_md5 <= TARGETS.md5_vs_md5)}`,
       `CPU seconds, same ratios (medians of the rounds; steadier than wall time on a shared machine): ${c.all_vs_md5.toFixed(3)}, ${c.all_vs_all.toFixed(3)}, ${c.md5_vs_md5.toFixed(3)}`,
+      ...(BASELINE
+        ? [
+            `this build / baseline (${BASELINE}), wall: ${median(vsBaseline.all).toFixed(3)} all three hashes, ${median(vsBaseline.md5).toFixed(3)} --hash md5; CPU: ${median(vsBaseline.all_cpu).toFixed(3)}, ${median(vsBaseline.md5_cpu).toFixed(3)}`,
+          ]
+        : []),
     ],
   );
 }
