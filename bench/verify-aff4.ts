@@ -8,14 +8,17 @@
  * timed. Each verify computes MD5, SHA-1 and SHA-256 of the media; the AFF4
  * one also checks every block hash and stored hash. Not a test: it prints
  * the ratios (target: AFF4 at most as slow as E01) and exits 1 if any image
- * is not verified.
+ * is not verified. ROUNDS rounds (bench/lib.ts), order reversed every other
+ * round, ratios within each round, medians printed, CPU seconds beside.
  *
  *   npm run bench:verify-aff4 [-- --json]
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildAff4 } from '../test/helpers/aff4-builder.js';
-import { die, EXHIBIT, INPUT, log, machine, MiB, ok, prepareInput, report, SCRATCH, table, timed, waitIdle } from './lib.js';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { die, EXHIBIT, INPUT, log, machine, median, MiB, ok, prepareInput, report, ROUNDS, SCRATCH, table, timed, waitIdle } from './lib.js';
 
 const SLICE = Number(process.env.EXHIBIT_BENCH_AFF4_SIZE ?? 256 * MiB);
 
@@ -39,28 +42,49 @@ function main(): void {
     fs.writeFileSync(f, buildAff4(media.subarray(0, n), { compression, chunkSize: 32768, chunksInSegment: 2048, zip64: true }));
     images.push([`AFF4 (${compression})`, f]);
   }
-  const rows: { name: string; wall_s: number; rss_kib: number }[] = [];
-  for (const [name, f] of images) {
-    waitIdle();
-    log(`exhibit verify ${f} --no-record --hash md5,sha1,sha256`);
-    const r = timed([process.execPath, EXHIBIT, 'verify', f, '--no-record', '--hash', 'md5,sha1,sha256']);
-    if (!/^(VERIFIED|UNVERIFIABLE)/m.test(r.stdout) || /DIFFERS|FAILED/.test(r.stdout)) die(`exhibit verify of ${name} did not pass:\n${r.stdout.slice(-1500)}`);
-    rows.push({ name, wall_s: r.wall_s, rss_kib: r.rss_kib });
+  // ROUNDS rounds, the order reversed every other round; each AFF4 / E01 ratio is taken within its round.
+  const runs = new Map<string, { wall_s: number; cpu_s: number; rss_kib: number }[]>(images.map(([name]) => [name, []]));
+  const ratios = new Map<string, number[]>(images.slice(1).map(([name]) => [name, []]));
+  const cpuRatios = new Map<string, number[]>(images.slice(1).map(([name]) => [name, []]));
+  waitIdle();
+  for (let round = 1; round <= ROUNDS; round++) {
+    const got = new Map<string, { wall_s: number; cpu_s: number }>();
+    for (const [name, f] of round % 2 ? images : [...images].reverse()) {
+      const r = timedCpu([process.execPath, EXHIBIT, 'verify', f, '--no-record', '--hash', 'md5,sha1,sha256']);
+      if (!/^(VERIFIED|UNVERIFIABLE)/m.test(r.stdout) || /DIFFERS|FAILED/.test(r.stdout)) die(`exhibit verify of ${name} did not pass:\n${r.stdout.slice(-1500)}`);
+      log(`round ${round}/${ROUNDS} ${name.padEnd(16)} ${r.wall_s.toFixed(2)} s, CPU ${r.cpu_s.toFixed(2)} s, ${(r.rss_kib / 1024).toFixed(1)} MiB peak RSS`);
+      runs.get(name)!.push(r);
+      got.set(name, r);
+    }
+    const e = got.get(images[0]![0])!;
+    for (const [name] of images.slice(1)) {
+      ratios.get(name)!.push(got.get(name)!.wall_s / e.wall_s);
+      cpuRatios.get(name)!.push(got.get(name)!.cpu_s / e.cpu_s);
+    }
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  const e01 = rows[0]!.wall_s;
+  const med = (name: string, k: 'wall_s' | 'cpu_s') => median(runs.get(name)!.map((r) => r[k]));
+  const ratioOf = (name: string) => (ratios.has(name) ? median(ratios.get(name)!) : 1);
   report(
-    () => ({ input: INPUT, size: n, runs: rows, ratios: rows.map((r) => r.wall_s / e01) }),
+    () => ({ input: INPUT, size: n, rounds: ROUNDS, runs: Object.fromEntries(runs), ratios: Object.fromEntries(ratios), cpu_ratios: Object.fromEntries(cpuRatios) }),
     () => [
-      `machine: ${machine().cpu}, ${machine().cores} cores, node ${machine().node}`,
-      `input:   ${(n / MiB).toFixed(0)} MiB of ${INPUT}, one run each`,
+      `machine: ${machine().cpu}, ${machine().cores} cores, node ${machine().node}; load average (1 min) ${os.loadavg()[0]!.toFixed(1)} at the end`,
+      `input:   ${(n / MiB).toFixed(0)} MiB of ${INPUT}, ${ROUNDS} rounds, ratios taken within each round (median)`,
       ...table(
-        [{ title: 'wall s', width: 8 }, { title: 'MiB/s', width: 7 }, { title: 'peak RSS MiB', width: 13 }, { title: 'vs E01', width: 7 }],
-        rows.map((r) => [r.name, [r.wall_s.toFixed(2), (n / MiB / r.wall_s).toFixed(0), (r.rss_kib / 1024).toFixed(1), (r.wall_s / e01).toFixed(3)]]),
+        [{ title: 'median s', width: 9 }, { title: 'MiB/s', width: 7 }, { title: 'CPU s', width: 7 }, { title: 'peak RSS MiB', width: 13 }, { title: 'vs E01', width: 7 }, { title: 'CPU vs E01', width: 11 }],
+        images.map(([name]) => [name, [med(name, 'wall_s').toFixed(2), (n / MiB / med(name, 'wall_s')).toFixed(0), med(name, 'cpu_s').toFixed(2), (Math.max(...runs.get(name)!.map((r) => r.rss_kib)) / 1024).toFixed(1), ratioOf(name).toFixed(3), ratios.has(name) ? median(cpuRatios.get(name)!).toFixed(3) : '1']]),
       ),
-      ...rows.slice(1).map((r) => `target: ${r.name} at most as slow as the E01 per media byte: ${ok(r.wall_s <= e01)}`),
+      ...images.slice(1).map(([name]) => `target: ${name} at most as slow as the E01 per media byte: ${ok(ratioOf(name) <= 1)} (rounds ${ratios.get(name)!.map((x) => x.toFixed(3)).join(', ')})`),
     ],
   );
+}
+
+/** `argv` under GNU time: wall and CPU seconds (user + system, every thread), peak RSS and its output. */
+function timedCpu(argv: string[]): { stdout: string; wall_s: number; cpu_s: number; rss_kib: number } {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { encoding: 'utf8', maxBuffer: 64 * MiB, env: { ...process.env, EXHIBIT_NO_PROGRESS: '1' } });
+  const m = /(\d+(?:\.\d+)?) (\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\s*$/.exec(r.stderr ?? '');
+  if (!m) die(`${argv.join(' ')} gave no timing (status ${r.status}):\n${(r.stderr ?? '').slice(-1500)}`);
+  return { stdout: r.stdout ?? '', wall_s: Number(m[1]), rss_kib: Number(m[2]), cpu_s: Number(m[3]) + Number(m[4]) };
 }
 
 main();

@@ -12,6 +12,7 @@ import os from 'node:os';
 import { CaseStore, exhibitPaths, MAX_RANGES, publishJob, PUBLISH_EVERY_MS, storeExists, storeUrlOf, type JobDetails, type JobRow } from '../case-store/index.js';
 import { io } from './io.js';
 
+const SAMPLE_EVERY_MS = 250;
 const JOB_COMMANDS = new Set(['acquire', 'verify', 'convert', 'restore', 'clone', 'report']);
 
 interface Current {
@@ -101,7 +102,10 @@ export function jobProgress(phase: string, done: number, total: number): void {
   const job = current;
   if (!job || job.failed) return;
   const now = Date.now();
-  job.window.push({ t: now, bytes: done });
+  // One sample per quarter second is enough for a 10-second rate; a sample per update (verify makes
+  // one per 32 KiB chunk) made the window tens of thousands long and its shift() costly.
+  const latest = job.window[job.window.length - 1];
+  if (!latest || now - latest.t >= SAMPLE_EVERY_MS) job.window.push({ t: now, bytes: done });
   while (job.window.length > 2 && now - job.window[0]!.t > 10_000) job.window.shift();
   const first = job.window[0]!;
   const rate = now > first.t ? ((done - first.bytes) * 1000) / (now - first.t) : job.row.rate;

@@ -4,7 +4,7 @@
  * suite in image/conformance.test.ts.
  */
 
-import type { Digests } from '../core/crypto.js';
+import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import type { Compression } from './ewf/chunk-codec.js';
 import type { MediaType } from './ewf/layout.js';
 import type { FormatName, ReadableFormatName } from './registry.js';
@@ -150,6 +150,17 @@ export interface StoredCheck {
   equal: boolean;
 }
 
+export interface StoredCheckOptions {
+  signal?: AbortSignal;
+  inline?: boolean;
+  /**
+   * The media walk running alongside (verify): the algorithms it hashes the media with and the
+   * digests it will give. A stored hash of a stream that is the whole media, byte for byte, is
+   * compared with these instead of hashing the same bytes a second time.
+   */
+  media?: { algorithms: readonly HashAlgorithm[]; hashes: Promise<Digests> };
+}
+
 /** The outcome of `checkStored`: every stored value compared, and the damage located on the way. */
 export interface StoredIntegrity {
   checks: StoredCheck[];
@@ -192,7 +203,7 @@ export interface ImageReader {
    * hashes, image stream hashes, the block map hash); absent for formats whose checks are all
    * in `units()` and `storedHashes`.
    */
-  checkStored?(o: { signal?: AbortSignal; inline?: boolean }): Promise<StoredIntegrity>;
+  checkStored?(o: StoredCheckOptions): Promise<StoredIntegrity>;
   /** Read up to `length` bytes at media `offset` into `into`; returns the count (short only at the end). */
   read(into: Uint8Array, offset: number, length: number): Promise<number>;
   close(): Promise<void>;

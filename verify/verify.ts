@@ -256,17 +256,21 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const split = reader.format === 'split-raw' && reader.files.length > 1 ? fs.statSync(reader.files[0]!).size : undefined;
     o.onStart?.(reader.size, reader.files);
     const containerFiles = readableFormatOf(reader.format).container;
-    const stored = reader.checkStored?.({ ...(o.signal ? { signal: o.signal } : {}), ...(o.inline !== undefined ? { inline: o.inline } : {}) });
+    const scanAlgorithms = [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])];
+    const scanning = scanMedia(reader, {
+      algorithms: scanAlgorithms,
+      sectorSize,
+      ...(split ? { sliceSize: split } : {}),
+      ...(ep.list ? { pieceSize: ep.list.pieceSize } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.inline !== undefined ? { inline: o.inline } : {}),
+    });
+    const mediaHashes = scanning.then((x) => x.hashes);
+    mediaHashes.catch(() => undefined); // a failed walk is reported through `scanning`
+    const stored = reader.checkStored?.({ ...(o.signal ? { signal: o.signal } : {}), ...(o.inline !== undefined ? { inline: o.inline } : {}), media: { algorithms: scanAlgorithms, hashes: mediaHashes } });
     const [scan, containerSums, integrity] = await Promise.all([
-      scanMedia(reader, {
-        algorithms: [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])],
-        sectorSize,
-        ...(split ? { sliceSize: split } : {}),
-        ...(ep.list ? { pieceSize: ep.list.pieceSize } : {}),
-        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.inline !== undefined ? { inline: o.inline } : {}),
-      }),
+      scanning,
       containerFiles ? fileSums(reader.files, o.inline ?? reader.size < INLINE_BELOW, o.signal) : Promise.resolve(undefined),
       stored,
     ]);

@@ -75,6 +75,14 @@ describe('chunk decoders', () => {
       expect(Buffer.from(out).equals(d), `sample ${i}`).toBe(true);
     }
   });
+  it('snappy: runs of every period a copy can overlap (1 to 65 bytes) decode exactly', () => {
+    for (let period = 1; period <= 65; period++) {
+      const unit = crypto.randomBytes(period);
+      const d = Buffer.alloc(40_000);
+      for (let at = 0; at < d.length; at += period) unit.copy(d, at);
+      expect(Buffer.from(snappyDecode(snappy.compress(d), 1 << 20)).equals(d), `period ${period}`).toBe(true);
+    }
+  });
   it('snappy: a declared length past the limit, a copy reaching before the start, or a cut stream is an error', () => {
     const good = Buffer.from(snappy.compress(Buffer.alloc(4096, 1)));
     expect(() => snappyDecode(good, 4095)).toThrow(/more than the chunk size/);

@@ -7,7 +7,7 @@
  * rules, and owning the decoder is what lets every length and back-reference
  * be checked against the bound); deflate and zlib are node:zlib's.
  */
-import zlib from 'node:zlib';
+import { inflateRawUnit, inflateUnit } from '../inflate.js';
 
 export type ChunkCompression = 'stored' | 'snappy' | 'lz4' | 'deflate' | 'zlib';
 
@@ -42,8 +42,7 @@ export function decodeChunk(compression: ChunkCompression, data: Uint8Array, lim
     case 'deflate':
     case 'zlib':
       try {
-        const opts = { maxOutputLength: limit };
-        return compression === 'deflate' ? zlib.inflateRawSync(data, opts) : zlib.inflateSync(data, opts);
+        return compression === 'deflate' ? inflateRawUnit(data, limit) : inflateUnit(data, limit);
       } catch (err) {
         const code = (err as { code?: string }).code;
         return fail(code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates past the chunk size ${limit}` : `it does not inflate (${(err as Error).message})`);
@@ -148,11 +147,24 @@ export function lz4Decode(src: Uint8Array, limit: number): Uint8Array {
   return out.subarray(0, o);
 }
 
-/** Copy `n` bytes from `offset` back, byte by byte where the source and the copy overlap (a run). */
+/**
+ * Copy `n` bytes from `offset` back. Where the source and the copy overlap (a run), the bytes
+ * repeat every `offset`: a run of one byte is a fill, any other is copied in spans that double
+ * (each span lies wholly behind where it lands, and the distance stays a multiple of `offset`).
+ */
 function copyWithin(out: Uint8Array, at: number, offset: number, n: number): void {
   if (offset >= n) {
     out.copyWithin(at, at - offset, at - offset + n);
     return;
   }
-  for (let i = 0; i < n; i++) out[at + i] = out[at - offset + i]!;
+  if (offset === 1) {
+    out.fill(out[at - 1]!, at, at + n);
+    return;
+  }
+  const from = at - offset;
+  for (let done = 0, span = offset; done < n; span *= 2) {
+    const k = Math.min(span, n - done);
+    out.copyWithin(at + done, from, from + k);
+    done += k;
+  }
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Digests } from '../../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { openInput } from '../../core/input-file.js';
-import type { ImageCaseFacts, ImageErrorRange, ImageReader, IntegrityUnitKind, ReadableFormatName, ScannedUnit, StoredIntegrity } from '../types.js';
+import type { ImageCaseFacts, ImageErrorRange, ImageReader, IntegrityUnitKind, ReadableFormatName, ScannedUnit, StoredCheckOptions, StoredIntegrity } from '../types.js';
 import { algorithmOf, auditImage, type MapMembers } from './audit.js';
 import { compressionOf } from './codecs.js';
 import { buildLayout, fillSymbolic, rangeAt, symbolic, wholeLayout, type Layout, type Target } from './map.js';
@@ -231,11 +231,15 @@ export class Aff4Reader implements ImageReader {
     return Math.max(0, end - offset);
   }
 
-  checkStored(o: { signal?: AbortSignal; inline?: boolean }): Promise<StoredIntegrity> {
+  checkStored(o: StoredCheckOptions): Promise<StoredIntegrity> {
+    const L = this.layout;
+    // A stream that is the whole media, byte for byte: its linear hashes are the media's.
+    const whole = L.count === 1 && L.start[0] === 0 && L.targetOffset[0] === 0 && L.length[0] === this.size ? L.targets[0]!.urn : undefined;
     return auditImage({
+      ...(o.media && whole !== undefined && this.streams.get(whole)?.size === this.size ? { media: { ...o.media, stream: whole } } : {}),
       file: this.file,
       // Its own streams, so its reads do not disturb those of a media walk running alongside.
-      streams: [...this.streams.values()].map((x) => x.copy()),
+      streams: [...this.streams.values()].map((x) => x.copy()), // chunks one has decoded are handed to the other once
       map: this.mapMembers,
       layout: this.layout,
       imageHashes: this.model.image.hashes,

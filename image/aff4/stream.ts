@@ -14,6 +14,9 @@ import type { StreamFacts } from './model.js';
 import { dataStart, readMember, type ZipDirectory, type ZipMember } from './zip.js';
 
 const INDEX_ENTRY = 12;
+/** Chunks one copy of a stream decoded that the other has not taken yet, at most (32 KiB chunks: 16 MiB). */
+const HANDOFF_MAX = 512;
+
 /** Stored bytes fetched in one read when chunks are read in order. */
 const READ_AHEAD = 4 * 1024 * 1024;
 
@@ -59,13 +62,20 @@ export class ImageStream {
     private readonly handle: fsp.FileHandle,
     private readonly members: Members,
     private readonly file: string,
+    /**
+     * Shared with the stream's copies: each chunk one decodes, waiting for the other (verify walks
+     * the media and checks the block hashes alongside, each in chunk order), so each chunk is
+     * decoded once. Taken when used; the oldest is dropped past HANDOFF_MAX (then decoded again).
+     */
+    private readonly handoff: { copies: number; chunks: Map<number, Uint8Array> } = { copies: 1, chunks: new Map() },
   ) {
     this.chunks = Math.ceil(facts.size / facts.chunkSize);
   }
 
-  /** The same stream with caches of its own. */
+  /** The same stream with caches of its own; a chunk decoded by one is handed to the other. */
   copy(): ImageStream {
-    return new ImageStream(this.facts, this.compression, this.handle, this.members, this.file);
+    this.handoff.copies++;
+    return new ImageStream(this.facts, this.compression, this.handle, this.members, this.file, this.handoff);
   }
 
   get size(): number {
@@ -140,6 +150,12 @@ export class ImageStream {
     if (c < 0 || c >= this.chunks) throw this.damaged(c, `the stream has only ${this.chunks} chunks`);
     const size = this.facts.chunkSize;
     const want = Math.min(size, this.facts.size - c * size);
+    const handed = this.handoff.chunks.get(c);
+    if (handed) {
+      this.handoff.chunks.delete(c);
+      this.cache = { chunk: c, data: handed };
+      return handed;
+    }
     const raw = await this.stored(c);
     let data: Uint8Array;
     try {
@@ -152,6 +168,11 @@ export class ImageStream {
     if (data.length !== size && want === size) throw this.damaged(c, `it decodes to ${data.length} bytes instead of the chunk size ${size}`);
     const out = data.subarray(0, want);
     this.cache = { chunk: c, data: out };
+    if (this.handoff.copies > 1) {
+      const h = this.handoff.chunks;
+      h.set(c, out);
+      if (h.size > HANDOFF_MAX) h.delete(h.keys().next().value!);
+    }
     return out;
   }
 }

@@ -4,6 +4,7 @@
  */
 import zlib from 'node:zlib';
 import { adler32 } from '../../core/adler32.js';
+import { inflateUnit } from '../inflate.js';
 
 export type Compression = 'none' | 'empty-block' | 'fast' | 'best';
 
@@ -178,7 +179,7 @@ export function decodeChunk(stored: Uint8Array, compressed: boolean, expectedSiz
     let out: Buffer;
     try {
       // Never inflate past the chunk: a small stream can expand a thousandfold.
-      out = zlib.inflateSync(stored, { maxOutputLength: Math.max(1, expectedSize) });
+      out = inflateUnit(stored, expectedSize);
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`it decompresses to more than ${expectedSize} bytes`);
       throw new Error(`the zlib stream is damaged (${(err as Error).message})`);

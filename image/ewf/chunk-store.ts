@@ -5,12 +5,12 @@
  * A damaged chunk is an IMAGE_INVALID error naming the chunk, the media bytes
  * it covers and its file.
  */
-import zlib from 'node:zlib';
 import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import { TABLE_COMPRESSED } from './layout.js';
-import { type ChunkGroup, entryOffset, readAt, type Segment } from './model.js';
+import { type ChunkGroup, entryOffset, readAt, readInto, type Segment } from './model.js';
+import { inflateUnit } from '../inflate.js';
 
 export interface ChunkLocation {
   file: string;
@@ -30,6 +30,9 @@ interface ChunkPlan {
   segmentPath: string; // for messages: see chunkLabel
 }
 
+/** A compressed chunk this small is kept for the next (a compare costs far less than inflating 32 KiB). */
+const REPEAT_MAX = 1024;
+
 /** Stored bytes fetched in one read when a read spans several chunks. */
 const READ_BATCH = 4 * 1024 * 1024;
 
@@ -43,6 +46,10 @@ export class ChunkStore {
   private cache: { index: number; data: Buffer } | undefined;
   private warnedLongLastChunk = false;
   private isClosed = false;
+  /** The last small compressed chunk and what it decoded to: unused space repeats one chunk (zeros) for gigabytes. */
+  private repeat: { stored: Buffer; data: Buffer } | undefined;
+  /** The stored bytes of a scan's batch, read into the same buffer batch after batch. */
+  private scanBuffer: Buffer | undefined;
 
   constructor(
     private readonly segments: readonly Segment[],
@@ -78,9 +85,11 @@ export class ChunkStore {
   /**
    * Decode `count` chunks from `first`, each checked: its bytes, or the error that names it (a
    * verifier goes on past a damaged chunk). Chunks stored back to back in one file are fetched
-   * with one read of up to 4 MiB.
+   * with one read of up to 4 MiB. With `transient` (a scan that uses each chunk before asking
+   * for more), the stored bytes are read into one buffer reused by the next call, so a chunk
+   * stored raw is valid only until then, and the chunks are not kept for the next read.
    */
-  async chunks(first: number, count: number): Promise<(Buffer | ExhibitError)[]> {
+  async chunks(first: number, count: number, transient = false): Promise<(Buffer | ExhibitError)[]> {
     if (this.isClosed) throw new ExhibitError('INTERNAL', 'read after close');
     const out: (Buffer | ExhibitError)[] = [];
     const one = async (index: number) => {
@@ -93,6 +102,7 @@ export class ChunkStore {
     };
     const last = first + count - 1;
     let index = first;
+    let used = 0; // transient: bytes of the scan buffer holding earlier runs of this call
     while (index <= last) {
       let head: ChunkPlan;
       try {
@@ -125,7 +135,9 @@ export class ChunkStore {
       }
       const file = this.segments[run[0]!.segment]!;
       // A failed batch read (a file cut short) is retried chunk by chunk to name the chunk.
-      const stored = await readAt(file.handle, run[0]!.offset, bytes, file.path).catch(() => undefined);
+      const into = transient ? this.scanBufferOf(used, bytes) : undefined;
+      const stored = await (into ? readInto(file.handle, into, run[0]!.offset, bytes, file.path) : readAt(file.handle, run[0]!.offset, bytes, file.path)).catch(() => undefined);
+      used += into ? bytes : 0;
       for (const p of run) {
         if (!stored) {
           await one(p.index);
@@ -135,7 +147,7 @@ export class ChunkStore {
         try {
           const data = this.decode(p, stored.subarray(at, at + p.size));
           out.push(data);
-          this.cache = { index: p.index, data };
+          if (!transient) this.cache = { index: p.index, data };
         } catch (err) {
           if (!(err instanceof ExhibitError)) throw err;
           out.push(err);
@@ -144,6 +156,15 @@ export class ChunkStore {
       index += run.length;
     }
     return out;
+  }
+
+  /** Room for `bytes` after the `used` bytes that hold this call's earlier runs (a larger buffer leaves those where they are). */
+  private scanBufferOf(used: number, bytes: number): Buffer {
+    if (!this.scanBuffer || this.scanBuffer.length < used + bytes) {
+      this.scanBuffer = Buffer.allocUnsafe(Math.max(used + bytes, 2 * READ_BATCH));
+      return this.scanBuffer.subarray(0, bytes); // a new buffer: the earlier runs stay in the old one
+    }
+    return this.scanBuffer.subarray(used, used + bytes);
   }
 
   /** Decode chunk `index` (checked); the bytes are exactly the media bytes it covers. */
@@ -172,9 +193,14 @@ export class ChunkStore {
     const isLast = p.index === this.chunkCount - 1;
     const fits = (n: number) => n === p.want || (isLast && n > p.want && n <= this.chunkSize);
     let data: Buffer;
-    if (p.compressed) {
+    const last = this.repeat;
+    if (p.compressed && last && stored.length === last.stored.length && stored.equals(last.stored)) {
+      // The same zlib stream inflates to the same bytes (already checked when first decoded); they are handed out again, never written to.
+      data = last.data;
+    } else if (p.compressed) {
       try {
-        data = zlib.inflateSync(stored, { maxOutputLength: this.chunkSize });
+        data = inflateUnit(stored, this.chunkSize);
+        if (stored.length <= REPEAT_MAX) this.repeat = { stored: Buffer.from(stored), data };
       } catch (err) {
         const tooLong = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
         throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: ${tooLong ? `inflates to more than ${this.chunkSize} bytes` : `zlib stream is damaged (${(err as Error).message})`}`, { cause: err });
@@ -201,6 +227,7 @@ export class ChunkStore {
     if (this.isClosed) return;
     this.isClosed = true;
     this.cache = undefined;
+    this.scanBuffer = undefined;
     await Promise.all(this.segments.map((s) => s.handle.close()));
   }
 }

@@ -93,7 +93,11 @@ export const MAX_METADATA = 64 * 1024 * 1024;
 
 /** `length` bytes at `position`, all of them, or an IMAGE_INVALID error naming `where`. */
 export async function readAt(handle: fsp.FileHandle, position: number, length: number, where: string): Promise<Buffer> {
-  const b = Buffer.allocUnsafe(length);
+  return readInto(handle, Buffer.allocUnsafe(length), position, length, where);
+}
+
+/** As readAt, into the start of `b` (at least `length` bytes); returns `b`'s first `length` bytes. */
+export async function readInto(handle: fsp.FileHandle, b: Buffer, position: number, length: number, where: string): Promise<Buffer> {
   let got = 0;
   while (got < length) {
     let n: number;
@@ -105,5 +109,5 @@ export async function readAt(handle: fsp.FileHandle, position: number, length: n
     if (n === 0) throw invalid(where, `cut short: the file ends after ${got} of ${length} bytes`);
     got += n;
   }
-  return b;
+  return b.length === length ? b : b.subarray(0, length);
 }

@@ -212,6 +212,10 @@ describe.skipIf(!HAVE_EWFACQUIRE)(because('EwfReader on images written by ewfacq
         expect(r.files[0]).toBe(first);
         const media = await readAll(r);
         expect(media.equals(data)).toBe(true);
+        // The scan walk reuses its read buffer from batch to batch: each unit copied as it comes is the media.
+        const walked: Buffer[] = [];
+        for await (const u of r.units()) walked.push(Buffer.from('data' in u ? u.data : Buffer.alloc(0)));
+        expect(Buffer.concat(walked).equals(data)).toBe(true);
         expect(r.storedHashes.md5).toBe(md5(data));
         if (c.sha1) expect(r.storedHashes.sha1).toBe(sha1(data));
         expect(r.header.c).toBe(`case ${c.name}`);

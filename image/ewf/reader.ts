@@ -83,7 +83,7 @@ export class EwfReader implements ImageReader {
   async *units(): AsyncGenerator<ScannedUnit> {
     const batch = Math.max(1, Math.floor((4 * 1024 * 1024) / this.chunkSize));
     for (let first = 0; first < this.chunkCount; first += batch) {
-      const got = await this.chunks(first, Math.min(batch, this.chunkCount - first));
+      const got = await this.store.chunks(first, Math.min(batch, this.chunkCount - first), true);
       for (const [k, data] of got.entries()) {
         const i = first + k;
         const start = i * this.chunkSize;

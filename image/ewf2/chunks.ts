@@ -6,7 +6,6 @@
  * 64-bit pattern repeated. A damaged chunk is an IMAGE_INVALID error naming
  * the chunk, the media bytes it covers and its file.
  */
-import zlib from 'node:zlib';
 import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
@@ -15,6 +14,7 @@ import { bunzip2 } from './bzip2.js';
 import { CHUNK_CHECKSUMMED, CHUNK_COMPRESSED, CHUNK_PATTERN_FILL, COMPRESSION, TABLE_ENTRY_SIZE } from './layout.js';
 import type { ChunkGroup } from './opener.js';
 import type { Ex01Segment } from './segments.js';
+import { inflateUnit } from '../inflate.js';
 
 interface Plan {
   index: number;
@@ -101,7 +101,7 @@ export class Ex01Chunks {
     if ((p.flags & CHUNK_COMPRESSED) !== 0) {
       try {
         if (this.compression === COMPRESSION.bzip2) data = bunzip2(stored, this.chunkSize);
-        else data = zlib.inflateSync(stored, { maxOutputLength: this.chunkSize });
+        else data = inflateUnit(stored, this.chunkSize);
       } catch (err) {
         const tooLong = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /more than/.test((err as Error).message);
         const how = this.compression === COMPRESSION.bzip2 ? 'bzip2' : 'zlib';
