@@ -4,12 +4,14 @@ import { completionScript } from './completion.js';
 import { buildProgram } from './main.js';
 import { because } from '../test/helpers/skip.js';
 
+const PROGRAM = await buildProgram('0.0.0'); // every command, as `exhibit --help` knows them
+
 const have = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 
 /** What the bash script completes for the words of `line` (the last one being completed; '' after a space). */
 function bashCompletes(line: string): string[] {
   const words = line.split(' ');
-  const script = completionScript(buildProgram('0.0.0'), 'bash');
+  const script = completionScript(PROGRAM, 'bash');
   const quoted = words.map((w) => `'${w}'`).join(' ');
   const r = spawnSync('bash', ['--norc', '--noprofile', '-c', `${script}\nCOMP_WORDS=(${quoted}); COMP_CWORD=${words.length - 1}; _exhibit; printf '%s\\n' "\${COMPREPLY[@]}"; complete -p exhibit >&2`], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
@@ -19,7 +21,7 @@ function bashCompletes(line: string): string[] {
 
 describe.skipIf(!have('bash'))(because('exhibit completion bash', have('bash') ? undefined : 'needs bash'), () => {
   it('completes the commands, from the command tree', () => {
-    const program = buildProgram('0.0.0');
+    const program = PROGRAM;
     expect(bashCompletes('exhibit ')).toEqual(program.commands.map((c) => c.name()));
     expect(bashCompletes('exhibit cu')).toEqual(['custody']);
     expect(bashCompletes('exhibit c')).toEqual(['convert', 'clone', 'case', 'custody', 'completion']);
@@ -42,7 +44,7 @@ describe.skipIf(!have('bash'))(because('exhibit completion bash', have('bash') ?
 });
 
 describe('exhibit completion zsh', () => {
-  const script = completionScript(buildProgram('0.0.0'), 'zsh');
+  const script = completionScript(PROGRAM, 'zsh');
   it('holds every command and option, with their descriptions', () => {
     expect(script.startsWith('#compdef exhibit\n')).toBe(true);
     expect(script).toContain("'custody') printf '%s\\n' 'transfer log verify export timestamp' ;;");

@@ -6,6 +6,8 @@ import { buildProgram, main } from './main.js';
 import { EXIT, EXIT_CODES, exitCodesHelp, exitCodesMarkdown } from './exit-codes.js';
 import { tempDir } from '../test/helpers/cli.js';
 
+const PROGRAM = await buildProgram('0.0.0'); // every command, as `exhibit --help` knows them
+
 /** One command line run in this thread: its exit code and what it printed. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -20,7 +22,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 
 function commandPaths(): string[][] {
   const walk = (c: Command, at: string[]): string[][] => [at, ...c.commands.flatMap((s) => walk(s, [...at, s.name()]))];
-  return walk(buildProgram('0.0.0'), []);
+  return walk(PROGRAM, []);
 }
 
 describe('the exit-code table', () => {

@@ -1,21 +1,5 @@
 import { Command, CommanderError } from 'commander';
 import fs from 'node:fs';
-import { acquireCommand } from './commands/acquire.js';
-import { caseCommand } from './commands/case.js';
-import { convertCommand } from './commands/convert.js';
-import { custodyCommand } from './commands/custody.js';
-import { evidenceCommand } from './commands/evidence.js';
-import { keyCommand } from './commands/key.js';
-import { verifyCommand } from './commands/verify.js';
-import { reportCommand } from './commands/report.js';
-import { restoreCommand } from './commands/restore.js';
-import { cloneCommand } from './commands/clone.js';
-import { inspectCommand } from './commands/inspect.js';
-import { completionCommand } from './commands/completion.js';
-import { statusCommand } from './commands/status.js';
-import { storeCommand } from './commands/store.js';
-import { mountCommand, umountCommand } from './commands/mount.js';
-import { serveCommand } from './commands/serve.js';
 import { exitCodeOf } from './action.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { checkRequired } from './required.js';
@@ -46,7 +30,41 @@ function hasColors(stream: OutStream): boolean {
   return stream.isTTY === true && stream.hasColors?.() === true;
 }
 
-export function buildProgram(version: string): Command {
+/**
+ * The commands in the order help lists them, each loaded on demand: a command
+ * line names one command, and loading only its modules (not the report's PDF
+ * and RDF libraries for an acquisition, nor the image formats for a custody
+ * entry) keeps exhibit's start short. Help of the whole program, completion
+ * scripts and anything not a command name load them all.
+ */
+const COMMANDS: readonly [string, (version: string) => Promise<Command>][] = [
+  ['acquire', async (v) => (await import('./commands/acquire.js')).acquireCommand(v)],
+  ['convert', async (v) => (await import('./commands/convert.js')).convertCommand(v)],
+  ['verify', async () => (await import('./commands/verify.js')).verifyCommand()],
+  ['restore', async () => (await import('./commands/restore.js')).restoreCommand()],
+  ['clone', async (v) => (await import('./commands/clone.js')).cloneCommand(v)],
+  ['inspect', async () => (await import('./commands/inspect.js')).inspectCommand()],
+  ['mount', async () => (await import('./commands/mount.js')).mountCommand()],
+  ['umount', async () => (await import('./commands/mount.js')).umountCommand()],
+  ['case', async () => (await import('./commands/case.js')).caseCommand()],
+  ['evidence', async () => (await import('./commands/evidence.js')).evidenceCommand()],
+  ['custody', async () => (await import('./commands/custody.js')).custodyCommand()],
+  ['key', async () => (await import('./commands/key.js')).keyCommand()],
+  ['report', async (v) => (await import('./commands/report.js')).reportCommand(v)],
+  ['status', async () => (await import('./commands/status.js')).statusCommand()],
+  ['store', async () => (await import('./commands/store.js')).storeCommand()],
+  ['completion', async () => (await import('./commands/completion.js')).completionCommand()],
+  ['serve', async () => (await import('./commands/serve.js')).serveCommand()],
+];
+
+/** The command `argv` runs, when only its modules are needed; undefined when every command must be known. */
+function commandNamed(argv: readonly string[]): string | undefined {
+  const name = argv[2];
+  return name !== undefined && name !== 'completion' && COMMANDS.some(([n]) => n === name) ? name : undefined;
+}
+
+/** The whole program, or (with `only`) the program holding that one command, which parses and helps alike. */
+export async function buildProgram(version: string, only?: string): Promise<Command> {
   const program = new Command('exhibit')
     .description(
       'Forensic disk acquisition: image a seized drive read-only, hash it while copying, and keep a record ' +
@@ -55,23 +73,8 @@ export function buildProgram(version: string): Command {
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .addHelpText('after', '\nRun "exhibit <command> --help" for the options of a command.');
-  program.addCommand(acquireCommand(version));
-  program.addCommand(convertCommand(version));
-  program.addCommand(verifyCommand());
-  program.addCommand(restoreCommand());
-  program.addCommand(cloneCommand(version));
-  program.addCommand(inspectCommand());
-  program.addCommand(mountCommand());
-  program.addCommand(umountCommand());
-  program.addCommand(caseCommand());
-  program.addCommand(evidenceCommand());
-  program.addCommand(custodyCommand());
-  program.addCommand(keyCommand());
-  program.addCommand(reportCommand(version));
-  program.addCommand(statusCommand());
-  program.addCommand(storeCommand());
-  program.addCommand(completionCommand());
-  program.addCommand(serveCommand());
+  const wanted = COMMANDS.filter(([n]) => only === undefined || n === only);
+  for (const c of await Promise.all(wanted.map(([, load]) => load(version)))) program.addCommand(c);
   // addCommand does not pass settings down: give every command the same error style.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   program.addHelpText('afterAll', `\n${exitCodesHelp()}`); // the one table, under every command's help
@@ -132,7 +135,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 async function runProgram(argv: string[]): Promise<number> {
-  const program = buildProgram(packageVersion());
+  const program = await buildProgram(packageVersion(), commandNamed(argv));
   const release = exitOnInterrupt();
   try {
     await program.parseAsync(argv);

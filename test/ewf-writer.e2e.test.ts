@@ -148,15 +148,22 @@ describe.skipIf(why !== undefined)(because('E01 written by exhibit, read by libe
 
   describe('an interrupted E01 acquisition resumes to the same image', () => {
     const big = path.join(work, 'resume-src.bin');
-    makeSourceFile(big, 96 * 1024 * 1024, 34);
+    makeSourceFile(big, 48 * 1024 * 1024, 34);
     const want = fileDigest('md5', big);
-    const opts = ['--segment-size', '20MiB', '--sync-every', '8MiB', '--hash', 'md5,sha1'];
+    const opts = ['--segment-size', '8MiB', '--sync-every', '4MiB', '--hash', 'md5,sha1']; // about 17 MiB of E01 in three segments
 
-    async function runUntil(args: string[], killAfterMs: number, signal: NodeJS.Signals): Promise<number | null> {
+    /** The bytes of the E01 files in `dir` now (sizes only: cheap enough to poll). */
+    const e01Bytes = (dir: string): number =>
+      fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /^EV\.E\d\d$/.test(n)).reduce((sum, n) => sum + (fs.statSync(path.join(dir, n), { throwIfNoEntry: false })?.size ?? 0), 0) : 0;
+
+    /** Run `args`; send `signal` once the E01 files in `dir` hold `bytes` (placed by progress, whatever the machine's speed). */
+    async function runUntil(args: string[], dir: string, bytes: number, signal: NodeJS.Signals): Promise<number | null> {
       const child = exhibitAsync(args);
-      const timer = setTimeout(() => child.kill(signal), killAfterMs);
+      const timer = setInterval(() => {
+        if (e01Bytes(dir) >= bytes && child.exitCode === null) child.kill(signal);
+      }, 2);
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-      clearTimeout(timer);
+      clearInterval(timer);
       return code;
     }
 
@@ -199,10 +206,14 @@ describe.skipIf(why !== undefined)(because('E01 written by exhibit, read by libe
     it('after kill -9 at seeded random moments, some across a segment boundary', async () => {
       let x = 20261122;
       const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      // The whole image's size, from an uninterrupted run: round k is killed once the k-th sixth of it is written.
+      const whole = path.join(work, 'resume-whole');
+      expect(run(['acquire', big, ...args(whole), ...opts]).code).toBe(0);
+      const total = e01Bytes(whole);
       for (let round = 0; round < 6; round++) {
         const out = path.join(work, `resume-kill-${round}`);
         const first = ['acquire', big, ...args(out), ...opts];
-        const code = await runUntil(first, 150 + Math.floor(rnd() * 2000), 'SIGKILL');
+        const code = await runUntil(first, out, Math.round(((round + rnd()) / 6) * total), 'SIGKILL');
         if (code === 0) {
           expectComplete(out);
           continue;

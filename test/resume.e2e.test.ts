@@ -37,8 +37,8 @@ afterAll(() => {
 type Format = 'raw' | 'split-raw';
 
 /** The original acquisition command (resuming by re-running it must work too). */
-function acquireArgs(src: string, out: string, format: Format = 'raw', extra: string[] = ['--sync-every', '8MiB']): string[] {
-  const fmt = format === 'split-raw' ? ['--format', 'split-raw', '--segment-size', '4MiB'] : [];
+function acquireArgs(src: string, out: string, format: Format = 'raw', extra: string[] = ['--sync-every', '4MiB', '--piece-size', '8MiB']): string[] {
+  const fmt = format === 'split-raw' ? ['--format', 'split-raw', '--segment-size', '2MiB'] : [];
   return ['acquire', src, '--out', out, '--case', 'CASE-R', '--evidence', EV, '--examiner', EXAMINER, ...fmt, ...extra];
 }
 const resumeArgs = (out: string, source?: string): string[] => ['acquire', ...(source ? [source] : []), '--resume', out, '--examiner', RESUMER];
@@ -176,8 +176,8 @@ function mountTmpfs(dir: string, size: string): void {
 
 // ---------------------------------------------------------------- shared sources and reference runs
 
-const SIZE = 64 * MiB;
-const SRC = path.join(work, 'source-64m.bin');
+const SIZE = 32 * MiB;
+const SRC = path.join(work, 'source-32m.bin');
 let source: Buffer;
 let expected: Record<string, string>;
 const ref: Record<Format, { dir: string; record: any; ms: number }> = {} as never;
@@ -337,8 +337,8 @@ describe('kill -9 at random points, then resume', () => {
           const have = image.length;
           const killAt: KillAt | undefined = !wanted
             ? undefined
-            : have < SIZE - 8 * MiB
-              ? { dir, bytes: Math.round((have + (0.1 + 0.6 * r) * (SIZE - 4 * MiB - have)) / 512) * 512 }
+            : have < SIZE - 4 * MiB
+              ? { dir, bytes: Math.round((have + (0.1 + 0.6 * r) * (SIZE - 2 * MiB - have)) / 512) * 512 }
               : Math.round((0.2 + 0.55 * r) * T);
           if (resumeKills > 0) resumeKills--;
           lastExaminer = next === original ? EXAMINER : RESUMER;
@@ -353,12 +353,12 @@ describe('kill -9 at random points, then resume', () => {
         expect(rec.result).toBe('complete');
         expect(rec.media.hashes).toEqual(expected);
         expect(rec.media.hashes).toEqual(ref[format].record.media.hashes);
-        expect(rec.media.pieces).toEqual(ref[format].record.media.pieces); // 96 MiB: two pieces, rebuilt across the kills
+        expect(rec.media.pieces).toEqual(ref[format].record.media.pieces); // four pieces of 8 MiB, rebuilt across the kills
         expect(rec.image).toEqual(ref[format].record.image);
         expect(rec.media.zero_sectors).toEqual(ref[format].record.media.zero_sectors);
         expect(rec.media.bytes_acquired).toBe(SIZE);
         expect(rec.read_errors.unreadable_sectors).toBe(0);
-        expect(fs.readFileSync(path.join(dir, `${EV}.map`), 'utf8')).toMatch(/^# Finished$[^]*^0x00000000 {2}0x04000000 {2}\+$/m);
+        expect(fs.readFileSync(path.join(dir, `${EV}.map`), 'utf8')).toMatch(/^# Finished$[^]*^0x00000000 {2}0x02000000 {2}\+$/m);
         const sessions = rec.sessions as any[];
         expect(sessions[0].from_byte).toBe(0);
         for (let k = 1; k < sessions.length; k++) expect(sessions[k].from_byte).toBeGreaterThanOrEqual(sessions[k - 1].from_byte);
@@ -396,10 +396,10 @@ describe('Ctrl-C, then the very same command again', () => {
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     const raw = path.join(dir, `${EV}.raw`);
-    await until('24 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 24 * MiB);
+    await until('12 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 12 * MiB);
     child.kill('SIGINT');
     expect(await closed).toBe(130);
-    expect(stderr).toMatch(/^exhibit: error: interrupted after .* of 64\.0 MiB$/m);
+    expect(stderr).toMatch(/^exhibit: error: interrupted after .* of 32\.0 MiB$/m);
     const rec = readRecord(dir);
     expect(rec.result).toBe('incomplete');
     expect(rec.incomplete_reason).toMatch(/interrupted/);
@@ -408,14 +408,14 @@ describe('Ctrl-C, then the very same command again', () => {
     const stoppedAt = fs.statSync(raw).size;
     // A clean stop makes everything written durable: the journal covers all of it.
     expect(j.safe_bytes).toBe(stoppedAt);
-    expect(stoppedAt).toBeGreaterThanOrEqual(24 * MiB);
+    expect(stoppedAt).toBeGreaterThanOrEqual(12 * MiB);
     expect(stoppedAt).toBeLessThan(SIZE);
     expect(j.sessions).toHaveLength(1);
     expect(readImage(dir).equals(source.subarray(0, stoppedAt))).toBe(true);
 
     const again = await run(args);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/resuming at .* of 64\.0 MiB/);
+    expect(again.stderr).toMatch(/resuming at .* of 32\.0 MiB/);
     expect(again.stdout).toContain(expected.sha256);
     const done = readRecord(dir);
     expect(done.result).toBe('complete');
@@ -503,7 +503,7 @@ describe('resuming against a different source', () => {
     const child = exhibitAsync(acquireArgs(SRC, dir));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     const raw = path.join(dir, `${EV}.raw`);
-    await until('16 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 16 * MiB);
+    await until('8 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 8 * MiB);
     child.kill('SIGINT');
     expect(await closed).toBe(130);
     expect(readJournal(dir).safe_bytes).toBeGreaterThan(1000);
@@ -654,13 +654,13 @@ describe('crash windows', () => {
 
   it('a resume refused for another source changes nothing, not even the bytes past the safe point', async () => {
     const dir = path.join(work, 'win-refusal');
-    const other = path.join(work, 'other-64m.bin');
+    const other = path.join(work, 'other-32m.bin');
     // The journal is created (link), then replaced at each safe point (rename): the crash comes at the
-    // second replacement, so the journal says 8 MiB are safe while the image holds 16 MiB.
+    // second replacement, so the journal says 4 MiB are safe while the image holds 8 MiB.
     const r = await runCrashingAt('rename', `/${EV}.journal.json`, 2, acquireArgs(SRC, dir));
     expect(r.signal).toBe('SIGKILL');
-    expect(readJournal(dir).safe_bytes).toBe(8 * MiB);
-    expect(fs.statSync(path.join(dir, `${EV}.raw`)).size).toBe(16 * MiB);
+    expect(readJournal(dir).safe_bytes).toBe(4 * MiB);
+    expect(fs.statSync(path.join(dir, `${EV}.raw`)).size).toBe(8 * MiB);
     fs.copyFileSync(SRC, other);
     const fd = fs.openSync(other, 'r+');
     fs.writeSync(fd, Buffer.from([source[1000]! ^ 0xff]), 0, 1, 1000);

@@ -1,6 +1,5 @@
 /** AFF4 (Standard v1.0) disk images in one zip container: read, never written. */
 import type { ReadableFormat } from '../descriptor.js';
-import { Aff4Reader } from './reader.js';
 
 /** A zip whose first member is one an AFF4 container starts with, or whose first bytes name AFF4 members. */
 export function recogniseAff4(head: Uint8Array): boolean {
@@ -19,6 +18,8 @@ export const aff4Format: ReadableFormat<'aff4'> = {
   fileNames: { extensions: 'aff4|af4', first: /^(.*)\.(aff4|af4)$/i },
   recognise: recogniseAff4,
   async open(file) {
+    // Loaded when an AFF4 image is opened: its RDF parser is not needed by any other command line.
+    const { Aff4Reader } = await import('./reader.js');
     const reader = await Aff4Reader.open(file);
     return { reader, warnings: [...reader.warnings] };
   },
