@@ -48,11 +48,19 @@ export function startCluster(): Cluster {
   // fsync off: a test cluster is thrown away, and durability is PostgreSQL's to prove, not ours.
   as([path.join(bin, 'pg_ctl'), '-D', data, '-o', `-k ${dir} -c listen_addresses= -c fsync=off -c max_connections=60`, '-l', path.join(dir, 'log'), '-w', 'start']);
   const url = (db: string) => `postgresql://exhibit@/${db}?host=${dir}`;
+  // The server's process id, read now: at exit the temporary folders may be gone before this stop
+  // runs (pg_ctl then finds no data folder), and the server must still end.
+  const pid = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
     spawnSync('runuser', ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], { timeout: 60_000 });
+    try {
+      process.kill(pid, 'SIGQUIT'); // PostgreSQL's immediate shutdown; ESRCH when pg_ctl already stopped it
+    } catch {
+      // already ended
+    }
   };
   process.once('exit', stop);
   return {
