@@ -1,9 +1,9 @@
 /**
  * Benchmark: what piecewise hashes cost. exhibit's acquire (raw, md5, sha1,
  * sha256, of the cached input into /dev/shm) without pieces, with them as
- * shipped (one more SHA-256 stream restarted at every 64 MiB, grouped with
- * the other hashes on one worker per core), and with one worker per digest
- * job, the system sharing the cores among them (what a tree of smaller
+ * shipped (one more SHA-256 stream restarted at every 64 MiB, its pieces
+ * shared among the workers, one per core, by cost), and with one worker per
+ * digest job, the system sharing the cores among them (what a tree of smaller
  * hashes would gain by hashing its leaves on any core); then verify of the image without and with its pieces. Each step is a
  * process of its own under GNU time (bench/pieces-run.ts), rounds
  * interleaved, medians compared. Not a test: it prints the ratios against
