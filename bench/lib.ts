@@ -229,6 +229,20 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 };
 
+/**
+ * The median over rounds of `tool`'s wall time over `peer`'s in the same
+ * round (the two ran one after the other, so they shared the machine's load).
+ */
+export function medianRatio(runs: Run[], tool: string, peer: string): number {
+  const ratios: number[] = [];
+  for (const r of runs.filter((x) => x.tool === tool)) {
+    const p = runs.find((x) => x.tool === peer && x.round === r.round);
+    if (p) ratios.push(r.wall_s / p.wall_s);
+  }
+  if (ratios.length === 0) die(`no round ran both ${tool} and ${peer}`);
+  return median(ratios);
+}
+
 /** Median wall time, the throughput it gives on the input, and the highest peak RSS of `tool`'s runs. */
 export function summarize(runs: Run[], tool: string): Summary {
   const rs = runs.filter((r) => r.tool === tool);

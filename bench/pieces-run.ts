@@ -26,9 +26,9 @@ if (step === 'acquire') {
     allowMounted: true,
     commandLine: ['bench'],
     version: 'bench',
-    // none: no pieces; stream: as shipped (one more SHA-256 stream, grouped with the other hashes
-    // on one worker per core); spread: one worker per digest job, the system sharing the cores among
-    // them: what a tree of smaller hashes would gain by hashing its leaves on any core.
+    // none: no pieces; stream: as shipped (one more SHA-256 stream restarted at each piece, its pieces
+    // shared among one worker per core by cost); spread: more workers than cores, the system sharing
+    // the cores among them: what a tree of smaller hashes would gain by hashing its leaves on any core.
     pieceSize: variant === 'none' ? null : 64 * 1024 * 1024,
     ...(variant === 'spread' ? { threads: os.availableParallelism() + 2 } : {}),
   });

@@ -26,7 +26,7 @@ export function addFormatOptions(c: Command): Command {
     .addOption(new Option('--compression <level>', 'E01 chunk compression').choices(['none', 'empty-block', 'fast', 'best']).default(e01.compression))
     .option('--chunk-sectors <n>', 'E01 sectors per chunk, a power of two from 16 to 32768', String(e01.chunkSectors))
     .addOption(new Option('--media-type <type>', 'E01 media type (default: removable when the drive says so, else fixed)').choices(['fixed', 'removable', 'optical', 'memory']))
-    .option('--level <n>', 'zst compression level, 1 (fastest) to 19 (smallest)', String(zst.level))
+    .option('--level <n>', 'zst compression level, 1 (fastest) to 19 (smallest); frames that look random are stored at level 1, raw', String(zst.level))
     .option('--frame-size <size>', 'zst frame size: media bytes per independently compressed frame, 64 KiB to 1 GiB in 4 KiB blocks', zst.frameSize);
 }
 

@@ -109,8 +109,15 @@ export class HashPool {
   async finish(): Promise<Map<string, string[]>> {
     const parts = await Promise.all(this.groups.map((g) => g.finish()));
     await this.terminate();
+    // A job shared among workers comes back from each with empty strings for the segments another digested.
     const out = new Map<string, string[]>();
-    for (const p of parts) for (const [id, d] of Object.entries(p)) out.set(id, d);
+    for (const p of parts) {
+      for (const [id, d] of Object.entries(p)) {
+        const had = out.get(id);
+        out.set(id, had ? had.map((h, i) => h || d[i] || '') : d);
+      }
+    }
+    for (const [id, d] of out) if (d.some((h) => h === '')) throw new ExhibitError('INTERNAL', `no worker digested every segment of ${id}`);
     return out;
   }
 

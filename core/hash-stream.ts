@@ -5,9 +5,9 @@
  * the hashing of the last; or inline on this thread, for small inputs where
  * starting workers costs more than the hashing.
  */
-import crypto from 'node:crypto';
 import type { DigestJob } from './hash-plan.js';
 import { HashPool } from './hash-pool.js';
+import { digestResult, feedDigest, newDigestState } from './segment-digest.js';
 
 const SLOT = 4 * 1024 * 1024;
 const SLOTS = 6;
@@ -20,30 +20,13 @@ export const INLINE_BELOW = 64 * 1024 * 1024;
 export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readonly DigestJob[], o: { size: number; inline?: boolean; onBytes?: (done: number) => void }): Promise<Map<string, string[]>> {
   let done = 0;
   if (o.inline ?? o.size < INLINE_BELOW) {
-    const state = jobs.map((j) => ({ job: j, h: crypto.createHash(j.algorithm), inSeg: 0, out: [] as string[] }));
+    const states = jobs.map(newDigestState);
     for await (const piece of pieces) {
-      for (const s of state) {
-        const seg = s.job.segmentSize;
-        if (!seg) {
-          s.h.update(piece);
-          continue;
-        }
-        for (let at = 0; at < piece.length; ) {
-          const n = Math.min(seg - s.inSeg, piece.length - at);
-          s.h.update(piece.subarray(at, at + n));
-          at += n;
-          s.inSeg += n;
-          if (s.inSeg === seg) {
-            s.out.push(s.h.digest('hex'));
-            s.h = crypto.createHash(s.job.algorithm);
-            s.inSeg = 0;
-          }
-        }
-      }
+      for (const s of states) feedDigest(s, piece);
       done += piece.length;
       o.onBytes?.(done);
     }
-    return new Map(state.map((s) => [s.job.id, s.job.segmentSize ? (s.inSeg > 0 || s.out.length === 0 ? [...s.out, s.h.digest('hex')] : s.out) : [s.h.digest('hex')]]));
+    return new Map(states.map((s) => [s.job.id, digestResult(s)]));
   }
   const sab = new SharedArrayBuffer(SLOT * SLOTS);
   const ring = new Uint8Array(sab);

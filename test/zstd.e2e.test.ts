@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { Compressor } from 'zstd-napi';
 import { ZstdReader } from '../image/zstd/reader.js';
 import { exhibitAsync, fileDigest, have, makeSourceFile, run, tempDir } from './helpers/cli.js';
 import { because } from './helpers/skip.js';
@@ -39,6 +40,27 @@ describe.skipIf(why !== undefined)(because('seekable zstd images', why), () => {
     expect(rec.image).toMatchObject({ format: 'zst', zstd_level: 5, frame_size: 1024 * 1024 });
     expect(rec.image.files).toEqual([{ name: 'EV.zst', size: fs.statSync(image).size, sha256: fileDigest('sha256', image) }]);
     expect(rec.media.hashes.md5).toBe(fileDigest('md5', src));
+  });
+
+  it('stores random frames raw at the fast level, reuses one zero frame, and compresses the rest at the chosen level', async () => {
+    // The source cycles 1 MiB of random bytes, zeros and text, so frame i is of kind i % 3.
+    const reader = await ZstdReader.open(image);
+    const bytes = fs.readFileSync(image);
+    const media = fs.readFileSync(src);
+    const at = (level: number, data: Buffer) => {
+      const c = new Compressor();
+      c.setParameters({ compressionLevel: level, checksumFlag: true, contentSizeFlag: true });
+      return c.compress(data);
+    };
+    for (const [i, f] of reader.frames.entries()) {
+      const stored = bytes.subarray(f.offset, f.offset + f.compressed);
+      const data = media.subarray(f.mediaStart, f.mediaStart + f.decompressed);
+      // Zero frames and text at level 5, as before; random frames at level 1: raw blocks, about their own size.
+      const level = i % 3 === 0 && f.decompressed >= 64 * 1024 ? 1 : 5;
+      expect(stored.equals(at(level, data)), `frame ${i}`).toBe(true);
+      if (level === 1) expect(f.compressed).toBeLessThan(f.decompressed + 64);
+    }
+    await reader.close();
   });
 
   it('reads any range through the seek table, across frames', async () => {
