@@ -8,6 +8,12 @@
  * next 8 MiB, so a sequential reader mostly finds its blocks decoded. Raw
  * media has nothing to decode and is read straight through: the kernel's page
  * cache already keeps it.
+ *
+ * The buffer of an evicted block is fetched into again for the next block
+ * (decoding a unit then costs no allocation, and the collector has no large
+ * buffers to sweep), unless a read in progress needs that block: a read pins
+ * the blocks it spans from its start until its reply has been written, which
+ * happens before the next turn of the event loop (`setImmediate`).
  */
 import type { ImageReader } from '../image/types.js';
 
@@ -15,6 +21,8 @@ import type { ImageReader } from '../image/types.js';
 const MIN_BLOCK_BYTES = 256 * 1024;
 /** Media fetched ahead of a sequential reader (at most a quarter of the cache). */
 const PREFETCH_BYTES = 8 * 1024 * 1024;
+/** Evicted block buffers kept for reuse. */
+const SPARE_BUFFERS = 4;
 
 export class MediaCache {
   private readonly blocks = new Map<number, Buffer>(); // in use order, oldest first
@@ -22,6 +30,10 @@ export class MediaCache {
   private held = 0;
   private readonly block: number | undefined;
   private lastEnd = -1; // where the last read ended: a read starting there is sequential
+  /** Blocks that reads in progress span, and how many reads span each. */
+  private readonly pinned = new Map<number, number>();
+  /** Whole-block buffers of evicted blocks, ready to be fetched into again. */
+  private readonly spare: Buffer[] = [];
 
   constructor(
     private readonly reader: ImageReader,
@@ -59,7 +71,8 @@ export class MediaCache {
     // Reading on from where the last read ended: fetch what follows now, so the next requests find it.
     if (offset === this.lastEnd) this.prefetch(last + 1);
     this.lastEnd = end;
-    const got = await Promise.all(parts);
+    this.pin(first, last);
+    const got = await Promise.all(parts).finally(() => setImmediate(() => this.unpin(first, last)));
     if (got.length === 1) return got[0]!.subarray(offset - first * B, end - first * B);
     const out = Buffer.allocUnsafe(end - offset);
     let at = 0;
@@ -70,6 +83,18 @@ export class MediaCache {
       if (to > from) at += data.copy(out, at, from, to);
     });
     return out.subarray(0, at);
+  }
+
+  private pin(first: number, last: number): void {
+    for (let i = first; i <= last; i++) this.pinned.set(i, (this.pinned.get(i) ?? 0) + 1);
+  }
+
+  private unpin(first: number, last: number): void {
+    for (let i = first; i <= last; i++) {
+      const n = (this.pinned.get(i) ?? 1) - 1;
+      if (n > 0) this.pinned.set(i, n);
+      else this.pinned.delete(i);
+    }
   }
 
   /** Fetch the blocks from `from` on, `PREFETCH_BYTES` of them, that are neither held nor being fetched; nobody waits for them. */
@@ -96,7 +121,7 @@ export class MediaCache {
     const start = i * B;
     const bytes = Math.min(B, this.reader.size - start);
     const p = (async () => {
-      const buf = Buffer.allocUnsafe(bytes);
+      const buf = bytes === B && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafe(bytes);
       const n = await this.reader.read(buf, start, bytes);
       return buf.subarray(0, n);
     })().then(
@@ -122,6 +147,7 @@ export class MediaCache {
       if (this.held <= this.limit) break;
       this.blocks.delete(k);
       this.held -= b.length;
+      if (!this.pinned.has(k) && b.byteOffset === 0 && b.buffer.byteLength === this.block && this.spare.length < SPARE_BUFFERS) this.spare.push(Buffer.from(b.buffer, 0, this.block));
     }
   }
 }
