@@ -94,6 +94,12 @@ export const MAX_METADATA = 64 * 1024 * 1024;
 /** `length` bytes at `position`, all of them, or an IMAGE_INVALID error naming `where`. */
 export async function readAt(handle: fsp.FileHandle, position: number, length: number, where: string): Promise<Buffer> {
   const b = Buffer.allocUnsafe(length);
+  await readInto(handle, b, position, length, where);
+  return b;
+}
+
+/** `length` bytes at `position` into the start of `b`, all of them, or an IMAGE_INVALID error naming `where`. */
+export async function readInto(handle: fsp.FileHandle, b: Buffer, position: number, length: number, where: string): Promise<void> {
   let got = 0;
   while (got < length) {
     let n: number;
@@ -105,5 +111,4 @@ export async function readAt(handle: fsp.FileHandle, position: number, length: n
     if (n === 0) throw invalid(where, `cut short: the file ends after ${got} of ${length} bytes`);
     got += n;
   }
-  return b;
 }
