@@ -43,6 +43,8 @@ export const FS_TYPE = 'fuse.exhibit';
 const MAX_PAGES = 256;
 const READERS = 2;
 const BUFFER = 64 * 1024; // requests are small: nothing is ever written through this file system
+/** Replies up to this size are written at once; larger ones on libuv's pool. */
+const SMALL_REPLY = 128 * 1024;
 const VALID = 3600; // seconds the kernel may keep names and attributes (the tree never changes)
 
 /** Thrown by a node's read: the reply is EIO and the reason is passed to `onReadError`. */
@@ -146,13 +148,22 @@ export class FuseSession {
   }
 
   /**
-   * Answer a READ with file bytes in pieces: one writev on libuv's pool, so the copy into the
-   * kernel runs beside the decoding of what comes next; `done` once it is written.
+   * Answer a READ with file bytes in pieces: a large one with one writev on libuv's pool, so the
+   * copy into the kernel runs beside the decoding of what comes next; a small one (a random read)
+   * at once, as a hop to another thread would cost it more than the copy. `done` once it is written.
    */
   private replyPieces(unique: bigint, { pieces, done }: Pieces): void {
     if (this.ended) return done();
     const parts = pieces.filter((p) => p.length > 0);
-    const head = replyHeader(unique, 0, parts.reduce((n, p) => n + p.length, 0));
+    const bytes = parts.reduce((n, p) => n + p.length, 0);
+    if (bytes <= SMALL_REPLY) {
+      try {
+        return this.reply(unique, 0, parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      } finally {
+        done();
+      }
+    }
+    const head = replyHeader(unique, 0, bytes);
     this.writing++;
     fs.writev(this.fd, [head, ...parts], () => {
       // An error needs no answer (see `reply`).
