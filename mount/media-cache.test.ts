@@ -141,6 +141,16 @@ describe('MediaCache', () => {
     expect((await Promise.all(reads)).every(Boolean)).toBe(true);
   });
 
+  it('never fetches into a block a read still holds, though it was evicted meanwhile', async () => {
+    const { reader, media } = fakeReader(16 * U, U);
+    const cache = new MediaCache(reader, 4 * U);
+    for (let b = 0; b < 4; b++) (await cache.pieces(b * U + 1, 10)).done(); // not in order: nothing is dropped as passed
+    const held = await cache.pieces(5, 100); // block 0, its reply not written yet
+    for (let b = 4; b < 12; b++) (await cache.pieces(b * U + 1, 10)).done(); // block 0 is evicted, other buffers are fetched into again
+    expect(Buffer.concat(held.pieces).equals(media.subarray(5, 105))).toBe(true);
+    held.done();
+  });
+
   it('passes a damaged unit on as an error, keeps nothing of it, and tries again next time', async () => {
     let damaged = true;
     const { reader, calls } = fakeReader(8 * U, U, (o) => damaged && o === U);
