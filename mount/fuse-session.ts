@@ -33,7 +33,7 @@ import {
   type Attr,
   type Request,
 } from './fuse-protocol.js';
-import type { Tree, TreeNode } from './tree.js';
+import type { Pieces, Tree, TreeNode } from './tree.js';
 import { readMounts } from '../source/mounts.js';
 import { mountPath } from './mount-path.js';
 
@@ -43,6 +43,8 @@ export const FS_TYPE = 'fuse.exhibit';
 const MAX_PAGES = 256;
 const READERS = 2;
 const BUFFER = 64 * 1024; // requests are small: nothing is ever written through this file system
+/** Replies up to this size are written at once; larger ones on libuv's pool. */
+const SMALL_REPLY = 128 * 1024;
 const VALID = 3600; // seconds the kernel may keep names and attributes (the tree never changes)
 
 /** Thrown by a node's read: the reply is EIO and the reason is passed to `onReadError`. */
@@ -50,6 +52,8 @@ export type ReadErrorSink = (node: TreeNode, offset: number, size: number, err: 
 
 export class FuseSession {
   private fd = -1;
+  /** Replies being written on libuv's pool. */
+  private writing = 0;
   private mounted = false;
   private ended = false;
   private endResolve!: () => void;
@@ -104,9 +108,13 @@ export class FuseSession {
   private end(): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.writing === 0) this.closeFd(); // else when the last reply being written is done: the number stays ours till then
+    this.endResolve();
+  }
+
+  private closeFd(): void {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
-    this.endResolve();
   }
 
   /**
@@ -137,6 +145,32 @@ export class FuseSession {
       });
     };
     next();
+  }
+
+  /**
+   * Answer a READ with file bytes in pieces: a large one with one writev on libuv's pool, so the
+   * copy into the kernel runs beside the decoding of what comes next; a small one (a random read)
+   * at once, as a hop to another thread would cost it more than the copy. `done` once it is written.
+   */
+  private replyPieces(unique: bigint, { pieces, done }: Pieces): void {
+    if (this.ended) return done();
+    const parts = pieces.filter((p) => p.length > 0);
+    const bytes = parts.reduce((n, p) => n + p.length, 0);
+    if (bytes <= SMALL_REPLY) {
+      try {
+        return this.reply(unique, 0, parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      } finally {
+        done();
+      }
+    }
+    const head = replyHeader(unique, 0, bytes);
+    this.writing++;
+    fs.writev(this.fd, [head, ...parts], () => {
+      // An error needs no answer (see `reply`).
+      this.writing--;
+      done();
+      if (this.ended && this.writing === 0) this.closeFd();
+    });
   }
 
   private reply(unique: bigint, error: number, payload?: Buffer): void {
@@ -171,10 +205,12 @@ export class FuseSession {
         return this.end();
     }
     if (!node) return fail(ERRNO.ENOENT);
+    if (node.ready) await node.ready;
     switch (req.opcode) {
       case OP.LOOKUP: {
         if (!node.children) return fail(ERRNO.ENOTDIR);
         const child = node.children.get(lookupName(req.body));
+        if (child?.ready) await child.ready;
         return child ? this.reply(req.unique, 0, entryOut(this.attr(child), child.volatile ? 0 : VALID)) : fail(ERRNO.ENOENT);
       }
       case OP.GETATTR:
@@ -190,7 +226,8 @@ export class FuseSession {
         const want = Math.max(0, Math.min(size, node.size - offset));
         if (want === 0) return this.reply(req.unique, 0);
         try {
-          return this.reply(req.unique, 0, await node.read(offset, want));
+          const got = await node.read(offset, want);
+          return Buffer.isBuffer(got) ? this.reply(req.unique, 0, got) : this.replyPieces(req.unique, got);
         } catch (err) {
           this.onReadError(node, offset, want, err);
           return fail(ERRNO.EIO);

@@ -3,7 +3,7 @@ import type { ImageReader, ScannedUnit } from '../image/types.js';
 import { MediaCache } from './media-cache.js';
 
 /** Media of `size` bytes (byte i is a hash of i), decoded in units of `unit` bytes; counts the reader's calls. */
-function fakeReader(size: number, unit: number | undefined, fail?: (offset: number) => boolean) {
+function fakeReader(size: number, unit: number | undefined, fail?: (offset: number) => boolean, delayMs: (offset: number) => number = () => 1) {
   const media = Buffer.alloc(size);
   for (let i = 0; i < size; i++) media[i] = (i * 2654435761) >>> 24;
   const calls: { offset: number; length: number }[] = [];
@@ -24,7 +24,7 @@ function fakeReader(size: number, unit: number | undefined, fail?: (offset: numb
     },
     async read(into, offset, length) {
       calls.push({ offset, length });
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, delayMs(offset)));
       if (fail?.(offset)) throw new Error(`damaged unit at ${offset}`);
       const n = Math.max(0, Math.min(length, size - offset));
       media.copy(into, 0, offset, offset + n);
@@ -109,6 +109,46 @@ describe('MediaCache', () => {
     await cache.read(1000, 30_000);
     expect(calls).toHaveLength(2);
     expect(cache.heldBytes).toBe(0);
+  });
+
+  it('fetches into the buffers of evicted blocks again, and reads made meanwhile still get their bytes', async () => {
+    const { reader, media } = fakeReader(64 * U, U, undefined, (o) => 1 + ((o / U) % 5) * 3); // some blocks come much later than others
+    const cache = new MediaCache(reader, 4 * U);
+    const seen = new Set<ArrayBufferLike>();
+    let reused = 0;
+    for (let b = 0; b < 12; b++) {
+      const { pieces, done } = await cache.pieces(b * U + 100, 200);
+      const memory = pieces[0]!.buffer;
+      if (seen.has(memory)) reused++;
+      seen.add(memory);
+      done(); // the reply is written: its blocks may be fetched into again
+    }
+    expect(reused).toBeGreaterThan(0);
+    // Many reads started over a few milliseconds, over a cache of four blocks, so blocks are evicted and
+    // fetched into again while reads wait: each read's bytes are right when it gets them.
+    let x = 3;
+    const reads = Array.from({ length: 400 }, async (_, k) => {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const offset = (x >>> 3) % (8 * U);
+      const length = 1 + ((x >>> 9) % (U + U / 2));
+      await new Promise((r) => setTimeout(r, k % 7));
+      const { pieces, done } = await cache.pieces(offset, length);
+      await new Promise((r) => setTimeout(r, k % 3)); // a reply written a little later
+      const right = Buffer.concat(pieces).equals(media.subarray(offset, Math.min(offset + length, reader.size)));
+      done();
+      return right;
+    });
+    expect((await Promise.all(reads)).every(Boolean)).toBe(true);
+  });
+
+  it('never fetches into a block a read still holds, though it was evicted meanwhile', async () => {
+    const { reader, media } = fakeReader(16 * U, U);
+    const cache = new MediaCache(reader, 4 * U);
+    for (let b = 0; b < 4; b++) (await cache.pieces(b * U + 1, 10)).done(); // not in order: nothing is dropped as passed
+    const held = await cache.pieces(5, 100); // block 0, its reply not written yet
+    for (let b = 4; b < 12; b++) (await cache.pieces(b * U + 1, 10)).done(); // block 0 is evicted, other buffers are fetched into again
+    expect(Buffer.concat(held.pieces).equals(media.subarray(5, 105))).toBe(true);
+    held.done();
   });
 
   it('passes a damaged unit on as an error, keeps nothing of it, and tries again next time', async () => {

@@ -8,6 +8,12 @@
  * next 8 MiB, so a sequential reader mostly finds its blocks decoded. Raw
  * media has nothing to decode and is read straight through: the kernel's page
  * cache already keeps it.
+ *
+ * The buffer of an evicted block is fetched into again for the next block
+ * (decoding a unit then costs no allocation, and the collector has no large
+ * buffers to sweep), unless a read in progress needs that block: a read pins
+ * the blocks it spans from its start until its caller says it is done with
+ * the pieces (its reply has been written).
  */
 import type { ImageReader } from '../image/types.js';
 
@@ -22,6 +28,11 @@ export class MediaCache {
   private held = 0;
   private readonly block: number | undefined;
   private lastEnd = -1; // where the last read ended: a read starting there is sequential
+  /** Blocks that reads in progress span, and how many reads span each. */
+  private readonly pinned = new Map<number, number>();
+  /** Whole-block buffers of evicted blocks, ready to be fetched into again. */
+  private readonly spare: Buffer[] = [];
+  private readonly spareMax: number;
 
   constructor(
     private readonly reader: ImageReader,
@@ -31,6 +42,11 @@ export class MediaCache {
     const block = unit !== undefined && unit > 0 ? unit * Math.max(1, Math.floor(MIN_BLOCK_BYTES / unit)) : undefined;
     // A block larger than a quarter of the limit would leave no room to keep anything: read through.
     this.block = block !== undefined && block * 4 <= limit ? block : undefined;
+    this.spareMax = this.block === undefined ? 0 : Math.ceil(this.prefetchBytes / this.block) + 4; // enough for the blocks fetched ahead
+  }
+
+  private get prefetchBytes(): number {
+    return Math.min(PREFETCH_BYTES, this.limit / 4);
   }
 
   get size(): number {
@@ -44,38 +60,79 @@ export class MediaCache {
 
   /** The media bytes at `offset` (fewer at the end of the media). */
   async read(offset: number, length: number): Promise<Buffer> {
+    const { pieces, done } = await this.pieces(offset, length);
+    const out = pieces.length === 1 ? Buffer.from(pieces[0]!) : Buffer.concat(pieces);
+    done();
+    return out;
+  }
+
+  /**
+   * The media bytes at `offset` as the pieces of the blocks that hold them, in order, not copied
+   * into one buffer (a FUSE reply writes them as they are). They stay valid until `done` is called,
+   * which the caller must do once (when its reply is written).
+   */
+  async pieces(offset: number, length: number): Promise<{ pieces: Buffer[]; done: () => void }> {
     const end = Math.min(offset + length, this.reader.size);
-    if (end <= offset) return Buffer.alloc(0);
+    const nothing = (): void => undefined;
+    if (end <= offset) return { pieces: [], done: nothing };
     const B = this.block;
     if (B === undefined) {
       const out = Buffer.allocUnsafe(end - offset);
       const n = await this.reader.read(out, offset, end - offset);
-      return out.subarray(0, n);
+      return { pieces: [out.subarray(0, n)], done: nothing };
     }
     const first = Math.floor(offset / B);
     const last = Math.floor((end - 1) / B);
     const parts: Promise<Buffer>[] = [];
     for (let i = first; i <= last; i++) parts.push(this.lookup(i) ?? this.load(i));
     // Reading on from where the last read ended: fetch what follows now, so the next requests find it.
-    if (offset === this.lastEnd) this.prefetch(last + 1);
+    const sequential = offset === this.lastEnd;
+    if (sequential) this.prefetch(last + 1);
     this.lastEnd = end;
-    const got = await Promise.all(parts);
-    if (got.length === 1) return got[0]!.subarray(offset - first * B, end - first * B);
-    const out = Buffer.allocUnsafe(end - offset);
-    let at = 0;
+    // A sequential reader is done with the blocks it read to their end: the kernel's page cache keeps
+    // those bytes, so their buffers go to the blocks ahead instead of filling the cache.
+    const passed = sequential ? Math.floor(end / B) - 1 : first - 1;
+    this.pin(first, last);
+    let released = false;
+    const done = (): void => {
+      if (released) return;
+      released = true;
+      this.unpin(first, last);
+      for (let i = first; i <= passed; i++) this.drop(i);
+    };
+    let got: Buffer[];
+    try {
+      got = await Promise.all(parts);
+    } catch (err) {
+      done();
+      throw err;
+    }
+    const out: Buffer[] = [];
     got.forEach((data, k) => {
       const blockStart = (first + k) * B;
       const from = Math.max(offset, blockStart) - blockStart;
       const to = Math.min(end, blockStart + data.length) - blockStart;
-      if (to > from) at += data.copy(out, at, from, to);
+      if (to > from) out.push(data.subarray(from, to));
     });
-    return out.subarray(0, at);
+    return { pieces: out, done };
+  }
+
+  private pin(first: number, last: number): void {
+    for (let i = first; i <= last; i++) this.pinned.set(i, (this.pinned.get(i) ?? 0) + 1);
+  }
+
+  private unpin(first: number, last: number): void {
+    for (let i = first; i <= last; i++) {
+      const n = (this.pinned.get(i) ?? 1) - 1;
+      if (n > 0) this.pinned.set(i, n);
+      else this.pinned.delete(i);
+    }
   }
 
   /** Fetch the blocks from `from` on, `PREFETCH_BYTES` of them, that are neither held nor being fetched; nobody waits for them. */
   private prefetch(from: number): void {
     const B = this.block!;
-    const blocks = Math.floor(Math.min(PREFETCH_BYTES, this.limit / 4) / B);
+    const blocks = Math.floor(this.prefetchBytes / B);
     const end = Math.min(from + blocks, Math.ceil(this.reader.size / B));
     for (let i = from; i < end; i++) if (!this.blocks.has(i) && !this.loading.has(i)) this.load(i).catch(() => undefined); // a damaged unit is reported when it is read
   }
@@ -96,7 +153,7 @@ export class MediaCache {
     const start = i * B;
     const bytes = Math.min(B, this.reader.size - start);
     const p = (async () => {
-      const buf = Buffer.allocUnsafe(bytes);
+      const buf = bytes === B && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafe(bytes);
       const n = await this.reader.read(buf, start, bytes);
       return buf.subarray(0, n);
     })().then(
@@ -118,10 +175,18 @@ export class MediaCache {
     if (this.blocks.has(i)) return;
     this.blocks.set(i, data);
     this.held += data.length;
-    for (const [k, b] of this.blocks) {
+    for (const k of this.blocks.keys()) {
       if (this.held <= this.limit) break;
-      this.blocks.delete(k);
-      this.held -= b.length;
+      this.drop(k);
     }
+  }
+
+  /** Forget block `i`; its buffer is fetched into again unless a read in progress spans it. */
+  private drop(i: number): void {
+    const b = this.blocks.get(i);
+    if (!b) return;
+    this.blocks.delete(i);
+    this.held -= b.length;
+    if (!this.pinned.has(i) && b.byteOffset === 0 && b.buffer.byteLength === this.block && this.spare.length < this.spareMax) this.spare.push(Buffer.from(b.buffer, 0, this.block));
   }
 }

@@ -67,15 +67,22 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
     const media = new MediaCache(reader, req.cacheBytes);
     const table = await readPartitionTable(reader, reader.sectorSize ?? 512);
     const { volumes, skipped } = partitionVolumes(table, reader.size);
-    const record = recordOf(opened.base);
     const warnings = [...opened.warnings, ...skipped];
 
     const first = fs.statSync(reader.files[0]!);
     const tree = new Tree(first.mode & 0o444, (first.mode & 0o444) | ((first.mode & 0o444) >> 2)); // the image file's read bits; folders searchable by whoever may read
-    tree.file(tree.root, 'media', reader.size, (o, n) => media.read(o, n));
-    for (const v of volumes) tree.file(tree.root, v.name, v.bytes, (o, n) => media.read(v.start + o, n));
-    const facts = { image: path.resolve(req.image), reader, table, volumes, record, warnings };
-    const info = tree.text(tree.root, 'info.txt', infoText(facts));
+    tree.file(tree.root, 'media', reader.size, (o, n) => media.pieces(o, n));
+    for (const v of volumes) tree.file(tree.root, v.name, v.bytes, (o, n) => media.pieces(v.start + o, n));
+    const facts = { image: path.resolve(req.image), reader, table, volumes, warnings };
+    // info.txt is written once the record beside the image is read, after the mount is ready (parsing a
+    // record takes a while); until then a look at info.txt waits for it.
+    const info = tree.text(tree.root, 'info.txt', '', true);
+    let record: ReadRecord | { missing: string } | undefined;
+    const readErrors: string[] = [];
+    let browseSaid: Map<string, string> | undefined;
+    const render = (): void => {
+      if (record) info.set(infoText({ ...facts, record, ...(browseSaid ? { browse: browseSaid } : {}), readErrors }));
+    };
     // Browsing: the partitions, or the whole media when it holds one file system and no table.
     const toBrowse: Volume[] = volumes.length > 0 || table.scheme !== 'none' ? volumes : [{ name: 'media', start: 0, bytes: reader.size, description: 'the whole media' }];
     if (req.browse) {
@@ -89,12 +96,10 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
       }
     }
 
-    const readErrors: string[] = [];
-    let browseSaid: Map<string, string> | undefined;
     const sink: ReadErrorSink = (node, offset, size, err) => {
       if (readErrors.length < MAX_READ_ERRORS_LISTED) {
         readErrors.push(`${node.name} bytes ${offset}..${offset + size - 1}: ${err instanceof Error ? err.message : String(err)}`);
-        info.set(infoText({ ...facts, ...(browseSaid ? { browse: browseSaid } : {}), readErrors }));
+        render();
       }
       onReadError(node, offset, size, err);
     };
@@ -105,7 +110,6 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
       if (req.browse) {
         browsed = await browseVolumes(mountPath(req.dir), toBrowse);
         browseSaid = new Map(browsed.map((b) => [b.volume, b.said]));
-        info.set(infoText({ ...facts, browse: browseSaid, readErrors }));
       }
       noteServer(req.dir);
     } catch (err) {
@@ -113,6 +117,10 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
       await session.ended$;
       throw err;
     }
+    setImmediate(() => {
+      record = recordOf(opened.base);
+      render();
+    });
     const s = session;
     const ended = s.ended$.finally(async () => {
       forgetServer(req.dir);
@@ -128,9 +136,9 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
 }
 
 function recordOf(base: string): ReadRecord | { missing: string } {
-  const file = recordBesideImage(base);
-  if (!fs.existsSync(file)) return { missing: `none beside the image (${path.basename(file)})` };
   try {
+    const file = recordBesideImage(base);
+    if (!fs.existsSync(file)) return { missing: `none beside the image (${path.basename(file)})` };
     return readRecord(file);
   } catch (err) {
     return { missing: err instanceof Error ? err.message : String(err) };

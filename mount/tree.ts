@@ -5,6 +5,14 @@
  * the kernel is told not to cache.
  */
 
+/** A file's bytes as pieces, valid until `done` is called (once the reply is written). */
+export interface Pieces {
+  pieces: Buffer[];
+  done: () => void;
+}
+
+export type ReadFn = (offset: number, size: number) => Promise<Buffer | Pieces>;
+
 export interface TreeNode {
   ino: number;
   parent: number;
@@ -12,8 +20,10 @@ export interface TreeNode {
   /** Present for a folder. */
   children?: Map<string, TreeNode>;
   size: number;
-  read?: (offset: number, size: number) => Promise<Buffer>;
+  read?: ReadFn;
   volatile?: boolean;
+  /** While set, the node is not shown yet: requests for it wait for this (info.txt until the record is read). */
+  ready?: Promise<void>;
 }
 
 export class Tree {
@@ -42,19 +52,27 @@ export class Tree {
     return this.add(parent, { name, children: new Map(), size: 0 });
   }
 
-  file(parent: TreeNode, name: string, size: number, read: (offset: number, size: number) => Promise<Buffer>, volatile = false): TreeNode {
+  file(parent: TreeNode, name: string, size: number, read: ReadFn, volatile = false): TreeNode {
     return this.add(parent, { name, size, read, volatile });
   }
 
-  /** A small text file whose content may be replaced later (the kernel never caches it). */
-  text(parent: TreeNode, name: string, content: string): { node: TreeNode; set: (content: string) => void } {
+  /**
+   * A small text file whose content may be replaced later (the kernel never caches it). With
+   * `pending`, the content is not known yet: the file is listed, but looking at it waits for the
+   * first `set`.
+   */
+  text(parent: TreeNode, name: string, content: string, pending = false): { node: TreeNode; set: (content: string) => void } {
     let bytes = Buffer.from(content, 'utf8');
     const node = this.file(parent, name, bytes.length, async (offset, size) => bytes.subarray(offset, offset + size), true);
+    let shown = (): void => undefined;
+    if (pending) node.ready = new Promise<void>((resolve) => (shown = resolve));
     return {
       node,
       set: (c) => {
         bytes = Buffer.from(c, 'utf8');
         node.size = bytes.length;
+        delete node.ready;
+        shown();
       },
     };
   }

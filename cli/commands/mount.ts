@@ -21,7 +21,8 @@ interface MountFlags {
 }
 
 const MiB = 1024 * 1024;
-const BIN = fileURLToPath(new URL('../../../bin/exhibit.js', import.meta.url));
+/** The serving process's program: only the mount's modules, not every command's (it is ready sooner). */
+const SERVER = fileURLToPath(new URL('../mount-server.js', import.meta.url));
 
 /** What the serving process tells the one that started it: the mount is ready, or why not. */
 type Ready = { ok: true; lines: string[]; warnings: string[]; notes: string[] } | { ok: false; code: ErrorCode; message: string; hints: string[] };
@@ -84,7 +85,7 @@ export function umountCommand(): Command {
 }
 
 /** Serve in this process until unmounted; tell `readyFd` (the starting process) how it went, or print it. */
-async function serve(req: MountRequest, readyFd: number | undefined): Promise<number> {
+export async function serve(req: MountRequest, readyFd: number | undefined): Promise<number> {
   const tell = (r: Ready): void => {
     if (readyFd === undefined) return;
     fs.writeSync(readyFd, `${JSON.stringify(r)}\n`);
@@ -119,9 +120,25 @@ async function serve(req: MountRequest, readyFd: number | undefined): Promise<nu
   }
 }
 
-/** Start `exhibit mount --foreground` as a process of its own and wait for its word that the mount is ready. */
+/** The serving process's arguments: those of `exhibit mount --foreground`, so `ps` shows what it serves. */
+export function serverArgs(req: MountRequest): string[] {
+  return ['mount', '--foreground', '--ready-fd', '3', '--cache', String(req.cacheBytes), ...(req.browse ? ['--browse'] : []), '--', req.image, req.dir];
+}
+
+/** The request back from `serverArgs`. */
+export function requestOf(args: readonly string[]): MountRequest {
+  const sep = args.indexOf('--');
+  const at = args.indexOf('--cache');
+  if (sep < 0 || at < 0 || args.length !== sep + 3) throw new ExhibitError('INTERNAL', `the serving process was started with unexpected arguments: ${args.join(' ')}`);
+  return { image: args[sep + 1]!, dir: args[sep + 2]!, browse: args.slice(0, sep).includes('--browse'), cacheBytes: Number(args[at + 1]) };
+}
+
+/**
+ * Start the serving process (cli/mount-server.ts: `exhibit mount --foreground` without the other
+ * commands loaded) as a process of its own and wait for its word that the mount is ready.
+ */
 function startServer(req: MountRequest): Promise<Ready> {
-  const args = [BIN, 'mount', '--foreground', '--ready-fd', '3', '--cache', String(req.cacheBytes), ...(req.browse ? ['--browse'] : []), '--', req.image, req.dir]; // the same working folder: the names stay as typed
+  const args = [SERVER, ...serverArgs(req)]; // the same working folder: the names stay as typed
   const child = spawn(process.execPath, args, { detached: true, cwd: process.cwd(), stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: { ...io().env, UV_THREADPOOL_SIZE: '8' } });
   return new Promise((resolve) => {
     let text = '';

@@ -35,6 +35,8 @@ const REPEAT_MAX = 1024;
 
 /** Stored bytes fetched in one read when a read spans several chunks. */
 const READ_BATCH = 4 * 1024 * 1024;
+/** Read buffers `decodeInto` keeps for the next runs (reads of a mount's cache run side by side). */
+const SCRATCH_BUFFERS = 4;
 
 /** "chunk N (media bytes a..b) in file", for messages: made only when one is needed (65,536 chunks in 2 GiB). */
 function chunkLabel(p: { index: number; first: number; want: number; segmentPath: string }): string {
@@ -50,6 +52,8 @@ export class ChunkStore {
   private repeat: { stored: Buffer; data: Buffer } | undefined;
   /** The stored bytes of a scan's batch, read into the same buffer batch after batch. */
   private scanBuffer: Buffer | undefined;
+  /** Buffers for stored bytes that `decodeInto` reads into, used again. */
+  private readonly scratch: Buffer[] = [];
 
   constructor(
     private readonly segments: readonly Segment[],
@@ -165,6 +169,42 @@ export class ChunkStore {
       return this.scanBuffer.subarray(0, bytes); // a new buffer: the earlier runs stay in the old one
     }
     return this.scanBuffer.subarray(used, used + bytes);
+  }
+
+  /**
+   * Decode chunks `first`..`last` (checked) into `into`, chunk `first` at `into[0]`, for a reader
+   * that wants the bytes in its own buffer (a mount's cache): the stored bytes are read, a run at a
+   * time, into buffers this store uses again, and nothing decoded is kept. A damaged chunk throws
+   * its error.
+   */
+  async decodeInto(into: Uint8Array, first: number, last: number): Promise<void> {
+    if (this.isClosed) throw new ExhibitError('INTERNAL', 'read after close');
+    let index = first;
+    while (index <= last) {
+      const run = [this.plan(index)];
+      let bytes = run[0]!.size;
+      while (index + run.length <= last && bytes < READ_BATCH) {
+        const next = this.plan(index + run.length);
+        const prev = run[run.length - 1]!;
+        if (next.segment !== prev.segment || next.offset !== prev.offset + prev.size) break;
+        run.push(next);
+        bytes += next.size;
+      }
+      const file = this.segments[run[0]!.segment]!;
+      const k = this.scratch.findIndex((b) => b.length >= bytes);
+      const buf = k >= 0 ? this.scratch.splice(k, 1)[0]! : Buffer.allocUnsafe(Math.max(bytes, READ_BATCH));
+      try {
+        await readInto(file.handle, buf, run[0]!.offset, bytes, file.path);
+        for (const p of run) {
+          const at = p.offset - run[0]!.offset;
+          const data = this.decode(p, buf.subarray(at, at + p.size));
+          into.set(data, (p.index - first) * this.chunkSize);
+        }
+      } finally {
+        if (this.scratch.length < SCRATCH_BUFFERS) this.scratch.push(buf);
+      }
+      index += run.length;
+    }
   }
 
   /** Decode chunk `index` (checked); the bytes are exactly the media bytes it covers. */

@@ -23,6 +23,8 @@ export interface Segment {
   handle: fsp.FileHandle;
   size: number;
   sections: Section[];
+  /** The bytes of the last `readMeta` window (opening only). */
+  window?: { start: number; bytes: Buffer };
 }
 
 /** The chunks one table lists, all in one segment file. */
@@ -90,6 +92,37 @@ export interface EwfPartialState {
 
 /** Metadata sections (header text, volume, tables, hashes) are small; a larger one is damage. */
 export const MAX_METADATA = 64 * 1024 * 1024;
+
+/**
+ * A segment's structures (descriptors, header, volume, table headers, small tables) are read
+ * through a window of this many bytes, so the small sections at a segment's start and end cost
+ * one read each, not one per structure: opening an image of many segments waits on a few reads
+ * per segment.
+ */
+const META_WINDOW = 64 * 1024;
+
+/**
+ * `length` bytes of segment `seg` at `position`, as `readAt` gives them (and with its errors), from
+ * the segment's window when they are in it, else from a new window read there. Bytes past the
+ * segment's size (an unfinished image's safe point) are never taken into a window.
+ */
+export async function readMeta(seg: Segment, position: number, length: number, where: string): Promise<Buffer> {
+  const w = seg.window;
+  if (w && position >= w.start && position + length <= w.start + w.bytes.length) return w.bytes.subarray(position - w.start, position - w.start + length);
+  const want = Math.min(META_WINDOW, seg.size - position);
+  if (length < META_WINDOW && want >= length) {
+    const b = Buffer.allocUnsafe(want);
+    const n = await seg.handle.read(b, 0, want, position).then(
+      (r) => r.bytesRead,
+      () => 0, // readAt below says what went wrong
+    );
+    if (n >= length) {
+      seg.window = { start: position, bytes: b.subarray(0, n) };
+      return seg.window.bytes.subarray(0, length);
+    }
+  }
+  return readAt(seg.handle, position, length, where);
+}
 
 /** `length` bytes at `position`, all of them, or an IMAGE_INVALID error naming `where`. */
 export async function readAt(handle: fsp.FileHandle, position: number, length: number, where: string): Promise<Buffer> {

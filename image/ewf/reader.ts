@@ -142,6 +142,18 @@ export class EwfReader implements ImageReader {
     if (end <= offset) return 0;
     const firstChunk = Math.floor(offset / this.chunkSize);
     const lastChunk = Math.floor((end - 1) / this.chunkSize);
+    // Whole chunks into a buffer that starts with one (a mount's cache fetches so): decoded where they
+    // go. Damage is then found again the usual way below, which names the chunk and its media bytes.
+    if (offset === firstChunk * this.chunkSize && end - offset === Math.min(this.size, (lastChunk + 1) * this.chunkSize) - offset) {
+      const done = await this.store.decodeInto(into, firstChunk, lastChunk).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof ExhibitError && err.code === 'IMAGE_INVALID') return false;
+          throw err;
+        },
+      );
+      if (done) return end - offset;
+    }
     const decoded = await this.chunks(firstChunk, lastChunk - firstChunk + 1);
     decoded.forEach((data, k) => {
       const index = firstChunk + k;

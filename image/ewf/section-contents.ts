@@ -6,7 +6,7 @@
  */
 import zlib from 'node:zlib';
 import { DESCRIPTOR_SIZE, VOLUME_SIZE } from './layout.js';
-import { type Gathered, MAX_METADATA, readAt, type Section, type Segment, type TableCopy } from './model.js';
+import { type Gathered, MAX_METADATA, readMeta, type Section, type Segment, type TableCopy } from './model.js';
 import { headerTextOf, invalid, parseDigest, parseError2, parseHash, parseMainCategory, parseVolume } from './sections.js';
 import { readTable } from './tables.js';
 
@@ -14,7 +14,7 @@ import { readTable } from './tables.js';
 async function payload(seg: Segment, s: Section, where: string, max = MAX_METADATA): Promise<Buffer> {
   const length = Math.min(s.size - DESCRIPTOR_SIZE, max);
   if (s.size - DESCRIPTOR_SIZE > MAX_METADATA) throw invalid(where, `implausibly large (${s.size} bytes)`);
-  return readAt(seg.handle, s.offset + DESCRIPTOR_SIZE, length, where);
+  return readMeta(seg, s.offset + DESCRIPTOR_SIZE, length, where);
 }
 
 /** Take what section `s` (number `index` of segment `n`) holds into `g`; tables are collected in `tables` for pairing. */

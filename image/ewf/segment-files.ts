@@ -8,7 +8,7 @@ import type fsp from 'node:fs/promises';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { openInput } from '../../core/input-file.js';
 import { FILE_HEADER_SIZE, FILE_SIGNATURE } from './layout.js';
-import { readAt, type Segment } from './model.js';
+import { readMeta, type Segment } from './model.js';
 import { invalid } from './sections.js';
 
 /** A first segment's name: the prefix up to the dot, and the letter (E, e, S or s) before 01. */
@@ -64,7 +64,7 @@ export async function openSegment(file: string, n: number, opened: Segment[]): P
   const segment: Segment = { path: file, handle, size, sections: [] };
   opened.push(segment);
   if (size < FILE_HEADER_SIZE) throw invalid(file, size === 0 ? 'empty file, not an EWF segment' : `only ${size} bytes, too short for an EWF segment`);
-  const h = await readAt(handle, 0, FILE_HEADER_SIZE, `file header of ${file}`);
+  const h = await readMeta(segment, 0, FILE_HEADER_SIZE, `file header of ${file}`);
   if (!h.subarray(0, 8).equals(FILE_SIGNATURE)) {
     if (h.toString('latin1', 0, 3) === 'LVF') throw invalid(file, 'a logical evidence file (L01), not a disk image');
     throw invalid(file, `not an EWF segment file (signature ${h.toString('hex', 0, 8)})`);

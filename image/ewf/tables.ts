@@ -6,14 +6,14 @@
  */
 import { lastAtOrBefore } from '../../core/search.js';
 import { DESCRIPTOR_SIZE, TABLE_HEADER_SIZE } from './layout.js';
-import { type ChunkGroup, entryOffset, type Gathered, MAX_METADATA, readAt, type Section, type Segment, type TableCopy } from './model.js';
+import { type ChunkGroup, entryOffset, type Gathered, MAX_METADATA, readMeta, type Section, type Segment, type TableCopy } from './model.js';
 import { invalid, parseTableEntries, parseTableHeader } from './sections.js';
 
 /** Read one table or table2 section; damage is kept in the copy, not thrown. */
 export async function readTable(g: Gathered, seg: Segment, s: Section, index: number, where: string): Promise<TableCopy> {
   const copy: TableCopy = { section: s, index, base: 0, entries: undefined, damage: undefined };
   const room = s.size - DESCRIPTOR_SIZE;
-  const header = parseTableHeader(await readAt(seg.handle, s.offset + DESCRIPTOR_SIZE, Math.min(room, TABLE_HEADER_SIZE), where));
+  const header = parseTableHeader(await readMeta(seg, s.offset + DESCRIPTOR_SIZE, Math.min(room, TABLE_HEADER_SIZE), where));
   if (typeof header === 'string') {
     copy.damage = header;
     return copy;
@@ -26,7 +26,7 @@ export async function readTable(g: Gathered, seg: Segment, s: Section, index: nu
     copy.damage = `its ${header.count} entries run past the end of the section`;
     return copy;
   }
-  const entries = parseTableEntries(await readAt(seg.handle, s.offset + DESCRIPTOR_SIZE + TABLE_HEADER_SIZE, need, where), header.count, footer);
+  const entries = parseTableEntries(await readMeta(seg, s.offset + DESCRIPTOR_SIZE + TABLE_HEADER_SIZE, need, where), header.count, footer);
   if (typeof entries === 'string') copy.damage = entries;
   else copy.entries = entries;
   return copy;

@@ -4,7 +4,7 @@
  * move forward within the file) before its contents are read.
  */
 import { DESCRIPTOR_SIZE, FILE_HEADER_SIZE, parseDescriptor } from './layout.js';
-import { type Gathered, readAt, type Section, type Segment, type TableCopy } from './model.js';
+import { type Gathered, readMeta, type Section, type Segment, type TableCopy } from './model.js';
 import { readSection } from './section-contents.js';
 import { invalid } from './sections.js';
 import { resolveTables } from './tables.js';
@@ -25,7 +25,7 @@ export async function walkSegment(g: Gathered, seg: Segment, n: number, stopAt?:
         throw invalid(seg.path, `the file ends at ${off} without a 'done' or 'next' section${last ? ` (the last is '${last.type}' at ${last.offset})` : ''}: truncated or incomplete`);
       throw invalid(`${seg.path} at ${off}`, `section descriptor cut short: the file ends at ${seg.size}`);
     }
-    const raw = await readAt(seg.handle, off, DESCRIPTOR_SIZE, `section descriptor in ${seg.path} at ${off}`);
+    const raw = await readMeta(seg, off, DESCRIPTOR_SIZE, `section descriptor in ${seg.path} at ${off}`);
     const d = parseDescriptor(raw, off);
     if (!d) throw invalid(`section descriptor in ${seg.path} at ${off}`, 'checksum mismatch');
     const where = `'${d.type}' section in ${seg.path} at ${off}`;
@@ -53,5 +53,6 @@ export async function walkSegment(g: Gathered, seg: Segment, n: number, stopAt?:
     off = d.next;
   }
   resolveTables(g, seg, tables);
+  delete seg.window; // opening is done with this segment
   return end;
 }

@@ -42,6 +42,13 @@ export class ZstdReader implements ImageReader {
   private cache: { index: number; data: Buffer } | undefined;
   /** Stored bytes read ahead (up to READ_AHEAD at once), so many small frames do not cost a read each. */
   private window: { start: number; bytes: Buffer } | undefined;
+  /** The frame decoded last: reading goes on in order when the next one asked for follows it. */
+  private lastFrame = -2;
+  /** Buffers for frames read alone, used again once their frame is decoded (no allocation per random read). */
+  private readonly scratch: Buffer[] = [];
+  /** Scratch buffers lent to one frame's decoding, by their memory. */
+  private readonly lent = new Map<ArrayBufferLike, Buffer>();
+  private readonly largestStored: number;
 
   private constructor(
     private readonly file: string,
@@ -50,6 +57,7 @@ export class ZstdReader implements ImageReader {
     readonly hasSeekTable: boolean,
   ) {
     this.files = [file];
+    this.largestStored = frames.reduce((m, f) => Math.max(m, f.compressed), 0);
     const last = frames[frames.length - 1];
     this.size = last ? last.mediaStart + last.decompressed : 0;
   }
@@ -143,15 +151,41 @@ export class ZstdReader implements ImageReader {
    */
   async frame(i: number): Promise<Buffer> {
     if (this.cache?.index === i) return this.cache.data;
+    const data = Buffer.allocUnsafe(this.frames[i]!.decompressed);
+    await this.decodeFrame(i, data);
+    this.cache = { index: i, data };
+    return data;
+  }
+
+  /**
+   * Frame `i` decompressed and checked into `data` (exactly its media size):
+   * a reader that asks for whole frames gets them decoded where they go, not
+   * decoded and then copied.
+   */
+  private async decodeFrame(i: number, data: Uint8Array): Promise<void> {
     const f = this.frames[i]!;
     const label = `frame ${i} (media bytes ${f.mediaStart}..${f.mediaStart + f.decompressed - 1}) in ${this.file}`;
-    const stored = await this.stored(f);
+    const inOrder = i === this.lastFrame + 1;
+    this.lastFrame = i;
+    const stored = await this.stored(f, inOrder);
+    try {
+      this.check(f, stored, data, label);
+    } finally {
+      const own = this.lent.get(stored.buffer);
+      if (own) {
+        this.lent.delete(stored.buffer);
+        if (this.scratch.length < 2) this.scratch.push(own);
+      }
+    }
+  }
+
+  /** Decode the `stored` bytes of frame `f` into `data`, checked. */
+  private check(f: Frame, stored: Buffer, data: Uint8Array, label: string): void {
     if (stored.length !== f.compressed) throw invalid(label, 'the file ends inside it (truncated)');
     const head = frameInfo(stored, 0);
     if (head === undefined || head.length !== f.compressed) throw invalid(label, `its ${f.compressed} stored bytes are not one whole zstd frame: damaged`);
     if (head.contentSize === undefined) throw invalid(label, 'its header gives no content size, so its output cannot be bounded (exhibit always writes one)');
     if (head.contentSize !== f.decompressed) throw invalid(label, `its header declares ${head.contentSize} bytes of content, the seek table ${f.decompressed}`);
-    const data = Buffer.allocUnsafe(f.decompressed);
     let n: number;
     try {
       n = this.dctx.decompress(data, stored);
@@ -160,20 +194,29 @@ export class ZstdReader implements ImageReader {
     }
     if (n !== f.decompressed) throw invalid(label, `it decompresses to ${n} bytes instead of ${f.decompressed}`);
     if (this.hasSeekTable && f.checksum !== stored.readUInt32LE(stored.length - 4)) throw invalid(label, 'its checksum differs from the seek table\'s');
-    this.cache = { index: i, data };
-    return data;
   }
 
-  /** The stored bytes of frame `f` (fewer when the file ends inside it), from the read-ahead window when they are in it. */
-  private async stored(f: Frame): Promise<Buffer> {
+  /**
+   * The stored bytes of frame `f` (fewer when the file ends inside it), from the read-ahead window
+   * when they are in it. Reading in order fills the window; a frame asked for out of order (random
+   * access) is read alone, so it costs its own bytes and no more.
+   */
+  private async stored(f: Frame, inOrder: boolean): Promise<Buffer> {
     const w = this.window;
     if (w && f.offset >= w.start && f.offset + f.compressed <= w.start + w.bytes.length) return w.bytes.subarray(f.offset - w.start, f.offset - w.start + f.compressed);
-    if (f.compressed >= READ_AHEAD) {
-      const b = Buffer.alloc(f.compressed);
-      const { bytesRead } = await this.handle.read(b, 0, f.compressed, f.offset);
-      return b.subarray(0, bytesRead);
+    if (f.compressed >= READ_AHEAD || !inOrder) {
+      const k = this.scratch.findIndex((x) => x.length >= f.compressed);
+      const b = k >= 0 ? this.scratch.splice(k, 1)[0]! : Buffer.allocUnsafe(Math.max(f.compressed, Math.min(this.largestStored, READ_AHEAD)));
+      this.lent.set(b.buffer, b);
+      try {
+        const { bytesRead } = await this.handle.read(b, 0, f.compressed, f.offset);
+        return b.subarray(0, bytesRead);
+      } catch (err) {
+        this.lent.delete(b.buffer);
+        throw err;
+      }
     }
-    const b = Buffer.alloc(READ_AHEAD);
+    const b = Buffer.allocUnsafe(READ_AHEAD); // only the bytes read are ever used
     const { bytesRead } = await this.handle.read(b, 0, READ_AHEAD, f.offset);
     this.window = { start: f.offset, bytes: b.subarray(0, bytesRead) };
     return this.window.bytes.subarray(0, Math.min(f.compressed, bytesRead));
@@ -202,12 +245,14 @@ export class ZstdReader implements ImageReader {
     while (pos < end) {
       const i = lastAtOrBefore(this.frames, (f) => f.mediaStart, pos);
       const f = this.frames[i]!;
-      const data = await this.frame(i).catch((err: unknown) => {
-        throw err instanceof ExhibitError && err.code === 'IMAGE_INVALID' ? withDamagedRange(err, f.mediaStart, f.mediaStart + f.decompressed - 1) : err;
-      });
       const from = pos - f.mediaStart;
       const n = Math.min(end - pos, f.decompressed - from);
-      into.set(data.subarray(from, from + n), done);
+      const whole = from === 0 && n === f.decompressed && this.cache?.index !== i; // decoded where it goes, not kept
+      const damaged = (err: unknown) => {
+        throw err instanceof ExhibitError && err.code === 'IMAGE_INVALID' ? withDamagedRange(err, f.mediaStart, f.mediaStart + f.decompressed - 1) : err;
+      };
+      if (whole) await this.decodeFrame(i, into.subarray(done, done + n)).catch(damaged);
+      else into.set((await this.frame(i).catch(damaged)).subarray(from, from + n), done);
       done += n;
       pos += n;
     }
