@@ -47,6 +47,12 @@ export interface PipelineResult {
 
 export const DEFAULT_SLOT_SIZE = 4 * 1024 * 1024;
 export const DEFAULT_SLOTS = 8;
+/**
+ * Below this many bytes of media, the digests run on this thread: starting the
+ * hash workers costs about 0.1 s of a core each (Node's own start), more than
+ * their overlap with reading and writing saves on so little.
+ */
+export const HASH_INLINE_BELOW = 16 * 1024 * 1024;
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const slotSize = o.slotSize ?? DEFAULT_SLOT_SIZE;
@@ -54,7 +60,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const replayTo = o.replay?.upTo ?? 0;
   if (replayTo % o.sectorSize !== 0 && replayTo !== o.size) throw new ExhibitError('INTERNAL', 'resume point is not on a sector boundary');
   const ring = new BufferRing(o.slots ?? DEFAULT_SLOTS, slotSize);
-  const pool = new HashPool(ring.buffer, o.jobs, o.threads);
+  const pool = new HashPool(ring.buffer, o.jobs, o.threads ?? (o.size < HASH_INLINE_BELOW ? 0 : undefined));
   let failure: unknown;
   let written: Promise<void> = Promise.resolve();
   let bytesDone = 0;

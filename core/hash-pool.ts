@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { ExhibitError } from './errors.js';
 import { planHashGroups, type HashJob } from './hash-plan.js';
+import { GroupHasher } from './segment-digest.js';
 import { workerUrl } from './worker-url.js';
 
 export type WorkerRequest = { t: 'data'; seq: number; offset: number; length: number } | { t: 'end' };
@@ -23,7 +24,7 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-class GroupWorker {
+class GroupWorker implements Group {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private finishing: { resolve: (r: Record<string, string[]>) => void; reject: (e: Error) => void } | undefined;
@@ -85,14 +86,43 @@ class GroupWorker {
   }
 }
 
+/** What HashPool asks of a group: a worker thread's, or one hashed on this thread. */
+interface Group {
+  update(seq: number, offset: number, length: number): Promise<void>;
+  finish(): Promise<Record<string, string[]>>;
+  terminate(): Promise<void>;
+}
+
+/**
+ * Every job on this thread, the same code a worker runs: for small inputs,
+ * where starting a worker (about 0.1 s of a core for Node's own start) costs
+ * more than the hashing, and nothing is left to overlap.
+ */
+class InlineGroup implements Group {
+  private readonly hasher: GroupHasher;
+  constructor(
+    private readonly buffer: SharedArrayBuffer,
+    jobs: readonly HashJob[],
+  ) {
+    this.hasher = new GroupHasher(jobs);
+  }
+  async update(_seq: number, offset: number, length: number): Promise<void> {
+    this.hasher.update(Buffer.from(this.buffer, offset, length));
+  }
+  async finish(): Promise<Record<string, string[]>> {
+    return this.hasher.results();
+  }
+  async terminate(): Promise<void> {}
+}
+
 export class HashPool {
-  private readonly groups: GroupWorker[];
+  private readonly groups: Group[];
   private seq = 0;
 
-  /** Start one worker per group; `threads` defaults to the cores Node may use. */
+  /** Start one worker per group; `threads` defaults to the cores Node may use, and 0 hashes on this thread. */
   constructor(buffer: SharedArrayBuffer, jobs: readonly HashJob[], threads = os.availableParallelism()) {
     if (jobs.length === 0) throw new ExhibitError('INTERNAL', 'no hash jobs');
-    this.groups = planHashGroups(jobs, threads).map((g) => new GroupWorker(buffer, g));
+    this.groups = threads === 0 ? [new InlineGroup(buffer, jobs)] : planHashGroups(jobs, threads).map((g) => new GroupWorker(buffer, g));
   }
 
   get threadCount(): number {

@@ -6,29 +6,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HashJob } from './hash-plan.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
-import { countZeroSectors, digestResult, feedDigest, newDigestState, type DigestState } from './segment-digest.js';
+import { GroupHasher } from './segment-digest.js';
 
 const { buffer, jobs } = workerData as { buffer: SharedArrayBuffer; jobs: HashJob[] };
-const digests: DigestState[] = [];
-const zeros: { id: string; sectorSize: number; count: number }[] = [];
-for (const job of jobs) {
-  if (job.algorithm === 'zero-sectors') zeros.push({ id: job.id, sectorSize: job.sectorSize, count: 0 });
-  else digests.push(newDigestState(job));
-}
+const group = new GroupHasher(jobs);
 const port = parentPort!;
 
 port.on('message', (msg: WorkerRequest) => {
   try {
     if (msg.t === 'data') {
-      const view = Buffer.from(buffer, msg.offset, msg.length);
-      for (const s of digests) feedDigest(s, view);
-      for (const z of zeros) z.count += countZeroSectors(view, z.sectorSize);
+      group.update(Buffer.from(buffer, msg.offset, msg.length));
       port.postMessage({ t: 'done', seq: msg.seq } satisfies WorkerReply);
     } else {
-      const results: Record<string, string[]> = {};
-      for (const s of digests) results[s.job.id] = digestResult(s);
-      for (const z of zeros) results[z.id] = [String(z.count)];
-      port.postMessage({ t: 'result', results } satisfies WorkerReply);
+      port.postMessage({ t: 'result', results: group.results() } satisfies WorkerReply);
     }
   } catch (err) {
     port.postMessage({ t: 'error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);

@@ -10,7 +10,7 @@
  * memcmp that stops at the first non-zero byte, so random data pays nothing.
  */
 import crypto from 'node:crypto';
-import { ownsSegment, type DigestJob } from './hash-plan.js';
+import { ownsSegment, type DigestJob, type HashJob } from './hash-plan.js';
 
 const ZERO = Buffer.alloc(1024 * 1024);
 
@@ -118,4 +118,30 @@ export function countZeroSectors(data: Buffer, sectorSize: number): number {
     i += sectorSize;
   }
   return count;
+}
+
+/** One group of hash jobs (core/hash-plan.ts) fed in order: what a hash worker runs, or hashing inline runs on its own thread. */
+export class GroupHasher {
+  private readonly digests: DigestState[] = [];
+  private readonly zeros: { id: string; sectorSize: number; count: number }[] = [];
+
+  constructor(jobs: readonly HashJob[]) {
+    for (const job of jobs) {
+      if (job.algorithm === 'zero-sectors') this.zeros.push({ id: job.id, sectorSize: job.sectorSize, count: 0 });
+      else this.digests.push(newDigestState(job));
+    }
+  }
+
+  update(view: Buffer): void {
+    for (const s of this.digests) feedDigest(s, view);
+    for (const z of this.zeros) z.count += countZeroSectors(view, z.sectorSize);
+  }
+
+  /** Each job's digests (a zero-sector count as one decimal string). */
+  results(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const s of this.digests) out[s.job.id] = digestResult(s);
+    for (const z of this.zeros) out[z.id] = [String(z.count)];
+    return out;
+  }
 }
