@@ -37,7 +37,7 @@ export function serveCommand(): Command {
     new Command('serve')
       .summary('a dashboard in the browser: jobs, media maps, cases, custody')
       .description(
-        "Serve a dashboard of this machine's case store and jobs: every running and recent acquisition, verification, conversion, " +
+        "Serve a dashboard of the case store and its jobs (every workstation's, when a lab shares the store): every running and recent acquisition, verification, conversion, " +
           'restore and clone with its progress (updated as it goes); the map of each acquisition\'s media (read, unreadable, not yet read); ' +
           "and for each case and item, its holders over time, every custody entry with its signer and key fingerprint, whether the log's " +
           'chain, signatures and checkpoint check (by the same checker as exhibit custody log), acquisitions with their hashes, ' +
