@@ -7,26 +7,28 @@
  */
 import type { DigestJob } from './hash-plan.js';
 import { HashPool } from './hash-pool.js';
-import { digestResult, feedDigest, newDigestState } from './segment-digest.js';
+import { GroupHasher } from './segment-digest.js';
 
 const SLOT = 4 * 1024 * 1024;
 const SLOTS = 6;
 
-/** Digest every piece with every job; returns each job's digests (one, or one per segment for segmented jobs). */
 /** Below this, hashing on this thread costs less than starting workers. */
 export const INLINE_BELOW = 64 * 1024 * 1024;
 
-/** `size` (the bytes to come) decides between workers and inline unless `inline` says. */
+/**
+ * Digest every piece with every job; returns each job's digests (one, or one per segment for
+ * segmented jobs). `size` (the bytes to come) decides between workers and inline unless `inline` says.
+ */
 export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readonly DigestJob[], o: { size: number; inline?: boolean; onBytes?: (done: number) => void }): Promise<Map<string, string[]>> {
   let done = 0;
   if (o.inline ?? o.size < INLINE_BELOW) {
-    const states = jobs.map(newDigestState);
+    const group = new GroupHasher(jobs); // what a worker runs, fed the pieces where they are (no copy into a ring)
     for await (const piece of pieces) {
-      for (const s of states) feedDigest(s, piece);
+      group.update(piece);
       done += piece.length;
       o.onBytes?.(done);
     }
-    return new Map(states.map((s) => [s.job.id, digestResult(s)]));
+    return new Map(Object.entries(group.results()));
   }
   const sab = new SharedArrayBuffer(SLOT * SLOTS);
   const ring = new Uint8Array(sab);

@@ -132,9 +132,11 @@ export class GroupHasher {
     }
   }
 
-  update(view: Buffer): void {
+  update(view: Uint8Array): void {
     for (const s of this.digests) feedDigest(s, view);
-    for (const z of this.zeros) z.count += countZeroSectors(view, z.sectorSize);
+    if (this.zeros.length === 0) return;
+    const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+    for (const z of this.zeros) z.count += countZeroSectors(bytes, z.sectorSize);
   }
 
   /** Each job's digests (a zero-sector count as one decimal string). */
