@@ -23,13 +23,14 @@ export class JobPublisher {
     jobDetails(facts);
   }
 
-  /** A new phase: the rate starts again (its numbers come from the progress line). */
-  phase(_label: string, _total: number): void {
+  /** A new phase: the rate starts again (its numbers come from the progress line, cli/job-status.ts jobProgress). */
+  phase(): void {
     jobPhase();
   }
 
-  progress(_done: number, unreadable?: UnreadableSoFar): void {
-    if (unreadable) jobUnreadable(unreadable);
+  /** The unreadable sectors so far, published with the next update. */
+  unreadable(unreadable: UnreadableSoFar): void {
+    jobUnreadable(unreadable);
   }
 
   finish(outcome: NonNullable<JobDetails['outcome']>, result: string): void {

@@ -23,13 +23,13 @@ export class Progress {
   ) {
     this.enabled = stream.isTTY === true && !io().env.EXHIBIT_NO_PROGRESS;
     this.stream = stream;
-    job?.phase(label, total);
+    job?.phase();
   }
 
   private readonly stream: OutStream;
 
   update(done: number, unreadable?: UnreadableSoFar): void {
-    this.job?.progress(done, unreadable);
+    if (unreadable) this.job?.unreadable(unreadable);
     jobProgress(this.label, done, this.total);
     if (!this.enabled) return;
     const now = Date.now();

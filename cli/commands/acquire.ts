@@ -241,7 +241,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       const c = { case: logged.caseNumber, entry: logged.seq, log: logged.exported.log, checkpoint: logged.exported.checkpoint, signed_by: { name: ctx.signer.name, key: ctx.signer.fingerprint } };
       io().stdout.write(`${JSON.stringify({ ...r, custody: c }, null, 2)}\n`);
     }
-    job?.progress(r.media.size_bytes, { sectorCount: r.read_errors.unreadable_sectors, ranges: r.read_errors.ranges });
+    job?.unreadable({ sectorCount: r.read_errors.unreadable_sectors, ranges: r.read_errors.ranges });
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the image is incomplete and can be resumed; the record and the custody log say so: ${outcome.recordPath}`);
