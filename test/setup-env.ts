@@ -3,7 +3,8 @@
  * tests never touch a developer's real case store and cannot see each other's.
  */
 import fs from 'node:fs';
-import { afterAll } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { tempDir } from './helpers/cli.js';
 
 const home = tempDir('exhibit-home-'); // removed after the file, and in any case at the end of the run
@@ -20,3 +21,23 @@ process.env.PATH = dirs.join(':');
 afterAll(() => {
   fs.rmSync(home, { recursive: true, force: true });
 });
+
+// EXHIBIT_TEST_CPU_LOG=<file>: each test file appends one line with the CPU its process used (this
+// thread and its threads, and the child processes it waited for), to find what makes the suite slow.
+// vitest runs each file in a process of its own, so the figures are per file.
+const cpuLog = process.env.EXHIBIT_TEST_CPU_LOG;
+if (cpuLog) {
+  let file = '?';
+  const t0 = Date.now();
+  beforeAll(({}, suite) => {
+    file = path.relative(process.cwd(), suite.file.filepath);
+  });
+  afterAll(() => {
+    const self = process.cpuUsage();
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    const tick = 100; // USER_HZ on Linux
+    const children = { user: Number(fields[13]) / tick, system: Number(fields[14]) / tick };
+    const total = self.user / 1e6 + self.system / 1e6 + children.user + children.system;
+    fs.appendFileSync(cpuLog, `${total.toFixed(1)} s CPU  ${file}  (self ${(self.user / 1e6).toFixed(1)} user ${(self.system / 1e6).toFixed(1)} system; children ${children.user.toFixed(1)} user ${children.system.toFixed(1)} system; ${((Date.now() - t0) / 1000).toFixed(1)} s wall)\n`);
+  });
+}
