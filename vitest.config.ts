@@ -12,7 +12,10 @@ import DevicesApartSequencer from './test/sequencer.js';
  *   test/device-lock.ts lets one of them run at a time, beside any other file;
  * - `e2e`: every other end-to-end file (own temp folders and case store; a
  *   tmpfs mounted on a folder of its own, to fill a destination, is private to
- *   its file and needs no claim).
+ *   its file and needs no claim). These too share a module cache per worker:
+ *   test/setup-env.ts still gives each file its own exhibit home, and no file
+ *   changes process-wide state beyond it. The device files keep a process
+ *   each: their claim on the devices ends with the process however it ends.
  * The sequencer alternates device files with the others so neither worker
  * waits long on the device claim. A new end-to-end file that uses devices
  * must be listed in DEVICES.
@@ -47,7 +50,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', isolate: false, include: ['{cli,acquire,source,image,mount,verify,case-store,report,serve,core}/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e-devices', include: DEVICES, setupFiles: ['./test/device-lock.ts'] } },
-      { extends: true, test: { name: 'e2e', include: ['test/**/*.test.ts'], exclude: DEVICES } },
+      { extends: true, test: { name: 'e2e', isolate: false, include: ['test/**/*.test.ts'], exclude: DEVICES } },
     ],
   },
 });

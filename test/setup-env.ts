@@ -22,22 +22,29 @@ afterAll(() => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-// EXHIBIT_TEST_CPU_LOG=<file>: each test file appends one line with the CPU its process used (this
-// thread and its threads, and the child processes it waited for), to find what makes the suite slow.
-// vitest runs each file in a process of its own, so the figures are per file.
+// EXHIBIT_TEST_CPU_LOG=<file>: each test file appends one line with the CPU it used (this process's
+// threads, and the child processes it waited for), to find what makes the suite slow. Measured from
+// the file's first hook to its end (its imports are not counted), so the figures are per file also
+// where files share a process.
 const cpuLog = process.env.EXHIBIT_TEST_CPU_LOG;
 if (cpuLog) {
-  let file = '?';
-  const t0 = Date.now();
-  beforeAll(({}, suite) => {
-    file = path.relative(process.cwd(), suite.file.filepath);
-  });
-  afterAll(() => {
+  const TICK = 100; // USER_HZ on Linux
+  const sample = () => {
     const self = process.cpuUsage();
     const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
-    const tick = 100; // USER_HZ on Linux
-    const children = { user: Number(fields[13]) / tick, system: Number(fields[14]) / tick };
-    const total = self.user / 1e6 + self.system / 1e6 + children.user + children.system;
-    fs.appendFileSync(cpuLog, `${total.toFixed(1)} s CPU  ${file}  (self ${(self.user / 1e6).toFixed(1)} user ${(self.system / 1e6).toFixed(1)} system; children ${children.user.toFixed(1)} user ${children.system.toFixed(1)} system; ${((Date.now() - t0) / 1000).toFixed(1)} s wall)\n`);
+    return { user: self.user / 1e6, system: self.system / 1e6, childUser: Number(fields[13]) / TICK, childSystem: Number(fields[14]) / TICK, wall: Date.now() / 1000 };
+  };
+  let file = '?';
+  let start = sample();
+  beforeAll(({}, suite) => {
+    file = path.relative(process.cwd(), suite.file.filepath);
+    start = sample();
+  });
+  afterAll(() => {
+    const end = sample();
+    const d = (k: keyof typeof end) => end[k] - start[k];
+    const total = d('user') + d('system') + d('childUser') + d('childSystem');
+    const f = (n: number) => n.toFixed(1);
+    fs.appendFileSync(cpuLog, `${f(total)} s CPU  ${file}  (self ${f(d('user'))} user ${f(d('system'))} system; children ${f(d('childUser'))} user ${f(d('childSystem'))} system; ${f(d('wall'))} s wall)\n`);
   });
 }
