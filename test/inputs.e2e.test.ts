@@ -8,6 +8,11 @@
  * Signals are placed by a preloaded module, not by time: it makes exhibit send
  * itself the signal at a chosen file operation (the n-th read of an image, the
  * opening of a file), so the signal lands mid-run on any machine.
+ *
+ * The refusals run exhibit in this process (`refused()`), a real process being
+ * needed only for the signals. What a process's exit used to prove (nothing
+ * was left waiting on the pipe) is checked on the pipe itself afterwards: no
+ * reader holds it open or waits in open() for a writer (`nothingWaitsOn()`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -105,50 +110,80 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * Run exhibit in this process (the same main() as bin/exhibit.js, with the same environment as
+ * `run`). A run that never ends comes back after run()'s own limit with `code: null`, a hang.
+ */
+function refused(args: string[]): Run {
+  const r = inProcess(args, { env });
+  return { ...r, signal: null };
+}
+
+/**
+ * Nothing in this process holds the named pipe open for reading or waits in open() for a writer:
+ * a writer's non-blocking open finds no reader (ENXIO). (Opened, it wakes whoever waited.)
+ */
+function nothingWaitsOn(fifoPath: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(fifoPath, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    expect((err as NodeJS.ErrnoException).code).toBe('ENXIO');
+  }
+  if (fd !== undefined) fs.closeSync(fd);
+  expect(fd, `something still has ${fifoPath} open for reading, or waits on it`).toBeUndefined();
+}
+
 /** One error line naming `file` and `kind`; ended by exhibit itself, not by the test's kill. */
 function expectRefused(r: Run, file: string, kind: RegExp, code?: number): void {
   expect(r.signal, `exhibit hung (stderr: ${r.stderr})`).toBeNull();
+  expect(r.code, `exhibit hung (stderr: ${r.stderr})`).not.toBeNull();
   expect(r.code).not.toBe(0);
   if (code !== undefined) expect(r.code, r.stderr).toBe(code);
   expectOneLineError(withoutNotices(r.stderr), new RegExp(`${path.basename(file).replace(/\./g, '\\.')}.*${kind.source}`));
 }
 
 describe('a named pipe named like an image', () => {
-  it.each(['x.E01', 'x.raw', 'x.zst', 'x.001'])('verify %s: one error line, at once', async (name) => {
+  it.each(['x.E01', 'x.raw', 'x.zst', 'x.001'])('verify %s: one error line, at once', (name) => {
     const p = fifo(name);
-    const r = await run(['verify', p, '--no-record']);
+    const r = refused(['verify', p, '--no-record']);
     expectRefused(r, p, /named pipe \(FIFO\)/);
+    nothingWaitsOn(p);
   });
 
-  it.each(['x.E01', 'x.raw', 'x.zst', 'x.001'])('inspect %s: one error line, at once', async (name) => {
+  it.each(['x.E01', 'x.raw', 'x.zst', 'x.001'])('inspect %s: one error line, at once', (name) => {
     const p = fifo(name);
-    const r = await run(['inspect', p]);
+    const r = refused(['inspect', p]);
     expectRefused(r, p, /named pipe \(FIFO\)/);
+    nothingWaitsOn(p);
   });
 
-  it.each(['x.E01', 'x.raw', 'x.zst'])('convert %s: one error line, at once, nothing written', async (name) => {
+  it.each(['x.E01', 'x.raw', 'x.zst'])('convert %s: one error line, at once, nothing written', (name) => {
     const p = fifo(name);
     const out = path.join(work, `convert-${name}`);
-    const r = await run(['convert', p, '--to', 'raw', '-o', out]);
+    const r = refused(['convert', p, '--to', 'raw', '-o', out]);
     expectRefused(r, p, /named pipe \(FIFO\)/);
+    nothingWaitsOn(p);
     expect(fs.existsSync(path.join(out, 'x.raw'))).toBe(false);
   });
 
-  it('restore x.E01: one error line, at once, the target not created', async () => {
+  it('restore x.E01: one error line, at once, the target not created', () => {
     const p = fifo('x.E01');
     const target = path.join(work, 'restored.dd');
-    const r = await run(['restore', p, target, '--no-record']);
+    const r = refused(['restore', p, target, '--no-record']);
     expectRefused(r, p, /named pipe \(FIFO\)/);
+    nothingWaitsOn(p);
     expect(fs.existsSync(target)).toBe(false);
   });
 
-  it('the second segment of a split raw image is a named pipe: verify names it', async () => {
+  it('the second segment of a split raw image is a named pipe: verify names it', () => {
     const dir = path.join(work, 'split');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 's.001'), Buffer.alloc(4096));
     sh('mkfifo', [path.join(dir, 's.002')]);
-    const r = await run(['verify', path.join(dir, 's.001'), '--no-record']);
+    const r = refused(['verify', path.join(dir, 's.001'), '--no-record']);
     expectRefused(r, 's.002', /named pipe \(FIFO\)/);
+    nothingWaitsOn(path.join(dir, 's.002'));
   });
 
   it('a socket named like an image: inspect says it is a socket', async () => {
@@ -156,12 +191,12 @@ describe('a named pipe named like an image', () => {
     const server = net.createServer();
     sockets.push(server);
     await new Promise<void>((r) => server.listen(p, r));
-    const r = await run(['inspect', p]);
+    const r = refused(['inspect', p]);
     expectRefused(r, p, /socket/);
   });
 
-  it('a character device as an image: verify says so and never opens it', async () => {
-    const r = await run(['verify', '/dev/zero', '--no-record']);
+  it('a character device as an image: verify says so and never opens it', () => {
+    const r = refused(['verify', '/dev/zero', '--no-record']);
     expectRefused(r, '/dev/zero', /character device/);
   });
 });
@@ -176,60 +211,70 @@ describe('a named pipe where a record, a log, a key, a template or a passphrase 
     return dir;
   }
 
-  it('the record beside the image: verify fails and names it', async () => {
+  it('the record beside the image: verify fails and names it', () => {
     const dir = withPipe('EV.acquisition.yaml');
-    const r = await run(['verify', path.join(dir, 'EV.raw'), '--no-record']);
+    const r = refused(['verify', path.join(dir, 'EV.raw'), '--no-record']);
     expectRefused(r, 'EV.acquisition.yaml', /named pipe \(FIFO\)/, 4);
+    nothingWaitsOn(path.join(dir, 'EV.acquisition.yaml'));
   });
 
-  it('the record named as the target: verify names it', async () => {
+  it('the record named as the target: verify names it', () => {
     const dir = withPipe('EV.acquisition.yaml');
-    const r = await run(['verify', path.join(dir, 'EV.acquisition.yaml'), '--no-record']);
+    const r = refused(['verify', path.join(dir, 'EV.acquisition.yaml'), '--no-record']);
     expectRefused(r, 'EV.acquisition.yaml', /named pipe \(FIFO\)/);
+    nothingWaitsOn(path.join(dir, 'EV.acquisition.yaml'));
   });
 
-  it('the custody log: verify stops and names it; custody verify too', async () => {
+  it('the custody log: verify stops and names it; custody verify too', () => {
     const dir = withPipe('EV.custody.jsonl');
-    const r = await run(['verify', dir, '--no-record']);
+    const r = refused(['verify', dir, '--no-record']);
     expectRefused(r, 'EV.custody.jsonl', /named pipe \(FIFO\)/);
     expect(r.stdout).not.toMatch(/VERIFIED/);
-    const c = await run(['custody', 'verify', dir]);
+    nothingWaitsOn(path.join(dir, 'EV.custody.jsonl'));
+    const c = refused(['custody', 'verify', dir]);
     expect(c.signal, c.stderr).toBeNull();
+    expect(c.code, `exhibit hung (stderr: ${c.stderr})`).not.toBeNull();
     expect(c.code).not.toBe(0);
     expect(c.stdout + c.stderr).toMatch(/EV\.custody\.jsonl.*named pipe \(FIFO\)/);
+    nothingWaitsOn(path.join(dir, 'EV.custody.jsonl'));
   });
 
-  it('a key file beside the image: verify fails and names it', async () => {
+  it('a key file beside the image: verify fails and names it', () => {
     const dir = path.join(work, 'pipe-as-key');
     fs.cpSync(acquired, dir, { recursive: true });
     const keys = path.join(dir, 'EV.keys');
     const [pem] = fs.readdirSync(keys);
     fs.rmSync(path.join(keys, pem!));
     sh('mkfifo', [path.join(keys, pem!)]);
-    const r = await run(['verify', dir, '--no-record']);
+    const r = refused(['verify', dir, '--no-record']);
     expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, `exhibit hung (stderr: ${r.stderr})`).not.toBeNull();
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/\.pem.*named pipe \(FIFO\)/);
+    nothingWaitsOn(path.join(keys, pem!));
   });
 
-  it('--key names a named pipe: one error line', async () => {
+  it('--key names a named pipe: one error line', () => {
     const p = fifo('key.pem');
-    const r = await run(['verify', acquired, '--key', p, '--no-record']);
+    const r = refused(['verify', acquired, '--key', p, '--no-record']);
     expectRefused(r, p, /named pipe \(FIFO\)/);
+    nothingWaitsOn(p);
   });
 
-  it('--template names a named pipe: one error line, no report', async () => {
+  it('--template names a named pipe: one error line, no report', () => {
     const p = fifo('template.yaml');
     const out = path.join(work, 'report.pdf');
-    const r = await run(['report', 'IN-1', '--out', out, '--template', p, '-x', 'I. Examiner']);
+    const r = refused(['report', 'IN-1', '--out', out, '--template', p, '-x', 'I. Examiner']);
     expectRefused(r, p, /named pipe \(FIFO\)/, 2);
+    nothingWaitsOn(p);
     expect(fs.existsSync(out)).toBe(false);
   });
 
-  it('--passphrase-file names a named pipe: one error line, no key made', async () => {
+  it('--passphrase-file names a named pipe: one error line, no key made', () => {
     const p = fifo('passphrase');
-    const r = await run(['key', 'create', '-x', 'P. Piped', '--passphrase-file', p]);
+    const r = refused(['key', 'create', '-x', 'P. Piped', '--passphrase-file', p]);
     expectRefused(r, p, /named pipe \(FIFO\)/, 2);
+    nothingWaitsOn(p);
     const list = inProcess(['key', 'list', '--json'], { env });
     expect(list.stdout).not.toMatch(/P\. Piped/);
   });

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isRoot, tempDir } from './cli.js';
+import { TEMP_LIST_VARIABLE } from '../global-setup.js';
 
 export interface Cluster {
   /** A new empty database on the cluster, as an EXHIBIT_STORE URL. */
@@ -32,6 +33,34 @@ export function needsPostgres(): string | undefined {
   return why;
 }
 
+/**
+ * A new cluster's data folder at `data` (made, empty, owned by postgres). initdb costs about 1.7 s
+ * of CPU, so the first cluster of a test run keeps a copy of what it made in the run's own folder
+ * (removed with the run, test/global-setup.ts) and later ones copy that: a data folder holds no
+ * path of its own, and a stopped cluster's files copied are the cluster. Two files that both find
+ * no copy each run initdb; the first to finish keeps its copy (rename is atomic), the other drops its.
+ */
+function initData(bin: string, data: string, as: (args: string[]) => string): void {
+  const list = process.env[TEMP_LIST_VARIABLE];
+  const kept = list ? path.join(path.dirname(list), `pg-template-${path.basename(path.dirname(bin))}`) : undefined;
+  if (kept && fs.existsSync(path.join(kept, 'PG_VERSION'))) {
+    fs.rmdirSync(data);
+    const r = spawnSync('cp', ['-a', '--reflink=auto', kept, data], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cp -a ${kept} ${data} failed: ${r.stderr || r.error?.message}`);
+    return;
+  }
+  // --no-sync: initdb's own flushes cost seconds of waiting on a busy disk, for a cluster thrown away.
+  as([path.join(bin, 'initdb'), '--no-sync', '-D', data, '-A', 'trust', '-U', 'exhibit', '--locale=C', '-E', 'UTF8']);
+  if (!kept) return;
+  const mine = `${kept}.${process.pid}`;
+  if (spawnSync('cp', ['-a', '--reflink=auto', data, mine]).status !== 0) return fs.rmSync(mine, { recursive: true, force: true });
+  try {
+    fs.renameSync(mine, kept);
+  } catch {
+    fs.rmSync(mine, { recursive: true, force: true }); // another file's copy was kept first
+  }
+}
+
 export function startCluster(): Cluster {
   const bin = pgBin()!;
   const dir = tempDir('exhibit-pg-');
@@ -44,9 +73,8 @@ export function startCluster(): Cluster {
     if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr || r.stdout || r.error?.message}`);
     return r.stdout;
   };
-  // --no-sync and fsync off: a test cluster is thrown away, and durability is PostgreSQL's to prove,
-  // not ours (initdb's own flushes cost seconds of waiting on a busy disk).
-  as([path.join(bin, 'initdb'), '--no-sync', '-D', data, '-A', 'trust', '-U', 'exhibit', '--locale=C', '-E', 'UTF8']);
+  initData(bin, data, as);
+  // fsync off: a test cluster is thrown away, and durability is PostgreSQL's to prove, not ours.
   as([path.join(bin, 'pg_ctl'), '-D', data, '-o', `-k ${dir} -c listen_addresses= -c fsync=off -c max_connections=60`, '-l', path.join(dir, 'log'), '-w', 'start']);
   const url = (db: string) => `postgresql://exhibit@/${db}?host=${dir}`;
   // The server's process id, read now: at exit the temporary folders may be gone before this stop
