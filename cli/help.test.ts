@@ -134,3 +134,13 @@ describe('a usage error (exit 2)', () => {
     }
   });
 });
+
+describe('exhibit --version', () => {
+  it("prints exhibit's version from its package.json and exits 0, also as -V", async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli([flag]);
+      expect(r).toEqual({ code: EXIT.OK, stdout: `${pkg.version}\n`, stderr: '' });
+    }
+  });
+});

@@ -57,14 +57,18 @@ const COMMANDS: readonly [string, (version: string) => Promise<Command>][] = [
   ['serve', async () => (await import('./commands/serve.js')).serveCommand()],
 ];
 
-/** The command `argv` runs, when only its modules are needed; undefined when every command must be known. */
-function commandNamed(argv: readonly string[]): string | undefined {
+/**
+ * The commands `argv` needs loaded: the one it names; none for `exhibit --version` alone; undefined
+ * (every command) for anything else, such as the program's help or a mistyped command.
+ */
+function commandsNeeded(argv: readonly string[]): string[] | undefined {
   const name = argv[2];
-  return name !== undefined && name !== 'completion' && COMMANDS.some(([n]) => n === name) ? name : undefined;
+  if (argv.length === 3 && (name === '-V' || name === '--version')) return [];
+  return name !== undefined && name !== 'completion' && COMMANDS.some(([n]) => n === name) ? [name] : undefined;
 }
 
-/** The whole program, or (with `only`) the program holding that one command, which parses and helps alike. */
-export async function buildProgram(version: string, only?: string): Promise<Command> {
+/** The whole program, or (with `only`) the program holding just those commands, which parses and helps alike. */
+export async function buildProgram(version: string, only?: readonly string[]): Promise<Command> {
   const program = new Command('exhibit')
     .description(
       'Forensic disk acquisition: image a seized drive read-only, hash it while copying, and keep a record ' +
@@ -73,7 +77,7 @@ export async function buildProgram(version: string, only?: string): Promise<Comm
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .addHelpText('after', '\nRun "exhibit <command> --help" for the options of a command.');
-  const wanted = COMMANDS.filter(([n]) => only === undefined || n === only);
+  const wanted = COMMANDS.filter(([n]) => only === undefined || only.includes(n));
   for (const c of await Promise.all(wanted.map(([, load]) => load(version)))) program.addCommand(c);
   // addCommand does not pass settings down: give every command the same error style.
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
@@ -135,7 +139,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 async function runProgram(argv: string[]): Promise<number> {
-  const program = await buildProgram(packageVersion(), commandNamed(argv));
+  const program = await buildProgram(packageVersion(), commandsNeeded(argv));
   const release = exitOnInterrupt();
   try {
     await program.parseAsync(argv);
