@@ -8,14 +8,14 @@
  * (placed by progress, not by time), so the second always meets it mid-copy.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { expectOneLineError } from './helpers/expect.js';
-import { BIN, exhibit, exhibitAsync, fileDigest, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
+import { exhibit, exhibitAsync, fileDigest, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const EV = 'EV-L';
@@ -298,6 +298,21 @@ describe('file modes', () => {
     return out;
   }
 
+  /**
+   * Run exhibit inside this process under `mask`: a umask belongs to the whole process, so this one takes
+   * it for the run (the command's threads create their files under it, as a process of its own would).
+   */
+  function runUnderUmask(mask: string, args: string[]) {
+    const old = process.umask(parseInt(mask, 8));
+    try {
+      return run(args);
+    } finally {
+      process.umask(old);
+    }
+  }
+  const small = path.join(work, 'small.bin');
+  beforeAll(() => makeSourceFile(small, 6 * MiB, 3));
+
   for (const [umask, format] of [
     ['022', 'raw'],
     ['000', 'split-raw'],
@@ -307,12 +322,9 @@ describe('file modes', () => {
     it(`an acquisition (${format}) under umask ${umask} creates its folders 0750 and its files 0640`, () => {
       const parent = path.join(work, `modes-${format}`); // created by exhibit too
       const dir = path.join(parent, 'case');
-      const small = path.join(work, `small-${format}.bin`);
-      makeSourceFile(small, 6 * MiB, 3);
       const fmt = format === 'raw' ? [] : ['--format', format, ...(format === 'split-raw' ? ['--segment-size', '2MiB'] : [])];
-      const cmd = ['acquire', small, '--out', dir, '--case', 'CASE-M', '--evidence', EV, '--examiner', 'Lock Examiner', ...fmt].map((a) => `'${a}'`).join(' ');
-      const r = spawnSync('sh', ['-c', `umask ${umask}; exec '${process.execPath}' '${BIN}' ${cmd}`], { encoding: 'utf8', env: process.env });
-      expect(r.status, r.stderr).toBe(0);
+      const r = runUnderUmask(umask, ['acquire', small, '--out', dir, '--case', 'CASE-M', '--evidence', EV, '--examiner', 'Lock Examiner', ...fmt]);
+      expect(r.code, r.stderr).toBe(0);
       const m = modes(dir);
       expect(Object.keys(m).length).toBeGreaterThan(5);
       for (const [name, mode] of Object.entries(m)) {
@@ -326,15 +338,15 @@ describe('file modes', () => {
   it('an image restored to a new file is created 0640', () => {
     const target = path.join(work, 'restored.bin');
     const image = path.join(work, 'modes-raw', 'case', `${EV}.raw`);
-    const r = spawnSync('sh', ['-c', `umask 000; exec '${process.execPath}' '${BIN}' restore '${image}' '${target}' --no-record`], { encoding: 'utf8', env: process.env });
-    expect(r.status, r.stderr).toBe(0);
+    const r = runUnderUmask('000', ['restore', image, target, '--no-record']);
+    expect(r.code, r.stderr).toBe(0);
     expect(stat(target)).toBe('640');
   });
 
   it('a report is created 0640', () => {
     const out = path.join(work, 'report.jsonld');
-    const r = spawnSync('sh', ['-c', `umask 000; exec '${process.execPath}' '${BIN}' report CASE-M --format jsonld -x 'Lock Examiner' --out '${out}'`], { encoding: 'utf8', env: process.env });
-    expect(r.status, r.stderr).toBe(0);
+    const r = runUnderUmask('000', ['report', 'CASE-M', '--format', 'jsonld', '-x', 'Lock Examiner', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(stat(out)).toBe('640');
   });
 });
