@@ -8,18 +8,18 @@
  * (placed by progress, not by time), so the second always meets it mid-copy.
  */
 import { createHash } from 'node:crypto';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { expectOneLineError } from './helpers/expect.js';
-import { BIN, exhibit, exhibitAsync, fileDigest, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
+import { exhibit, exhibitAsync, fileDigest, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const EV = 'EV-L';
-const SIZE = 128 * MiB;
+const SIZE = 64 * MiB; // twice the copy ring (8 x 4 MiB): a run held at its first safe point is far from done
 const work = tempDir('exhibit-lock-');
 const SRC = path.join(work, 'source.bin');
 const children: ChildProcess[] = [];
@@ -28,7 +28,7 @@ beforeAll(() => {
   makeSourceFile(SRC, SIZE, 23);
   // The examiner's key exists before any test: runs started at the same instant would otherwise all
   // try to make it (a separate race, in key creation, that these tests are not about).
-  const k = exhibit(['key', 'create', '-x', 'Lock Examiner']);
+  const k = run(['key', 'create', '-x', 'Lock Examiner']);
   expect(k.code, k.stderr).toBe(0);
 });
 afterEach(() => {
@@ -146,9 +146,10 @@ describe('a second run while the first is alive', () => {
     const before = snapshot(dir);
     expect(before[`${EV}.lock`], 'the first run holds a lock file').toBeDefined();
 
-    // The very same command, and an explicit --resume: both refused while the first is alive.
+    // The very same command, and an explicit --resume: both refused while the first (another process) is alive.
+    // The refused runs need no process of their own: they run inside this one.
     for (const args of [acquireArgs(dir), ['acquire', '--resume', dir, '--examiner', 'Lock Examiner']]) {
-      const second = exhibit(args);
+      const second = run(args);
       expect(second.code, second.stderr).toBe(1);
       expectOneLineError(withoutNotices(second.stderr), new RegExp(`already under way .*process ${first.pid} on this machine \\(${os.hostname().replace(/[.]/g, '\\.')}\\)`));
       expect(snapshot(dir), 'the refused run changed nothing').toEqual(before);
@@ -162,7 +163,7 @@ describe('a second run while the first is alive', () => {
     expect(rec.sessions).toHaveLength(1);
     expect(fs.existsSync(journalPath(dir))).toBe(false);
     expect(fs.existsSync(lockPath(dir)), 'the lock goes when the run ends').toBe(false);
-    const v = exhibit(['verify', dir, '--no-record']);
+    const v = run(['verify', dir, '--no-record']);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(acquisitionEntries(dir)).toEqual(['acquisition.completed']);
   });
@@ -170,7 +171,7 @@ describe('a second run while the first is alive', () => {
   it('a conversion holds the lock too: an acquisition of the same id into its folder is refused while it runs', async () => {
     // A complete acquisition to convert from, then a conversion held still mid-copy.
     const from = path.join(work, 'conv-from');
-    const a = exhibit(acquireArgs(from));
+    const a = run(acquireArgs(from));
     expect(a.code, a.stderr).toBe(0);
     const to = path.join(work, 'conv-to');
     const child = exhibitAsync(['convert', path.join(from, `${EV}.raw`), '--to', 'raw', '-o', to]);
@@ -183,7 +184,7 @@ describe('a second run while the first is alive', () => {
     expect(exited, 'the conversion ended before it could be held').toBe(false);
     expect(fs.existsSync(path.join(to, `${EV}.lock`)), 'the conversion holds a lock file').toBe(true);
     const before = snapshot(to);
-    const r = exhibit(acquireArgs(to));
+    const r = run(acquireArgs(to));
     expect(r.code).toBe(1);
     expectOneLineError(withoutNotices(r.stderr), new RegExp(`already under way .*process ${child.pid} `));
     expect(snapshot(to)).toEqual(before);
@@ -213,7 +214,7 @@ describe('runs starting at the same instant', () => {
       // Refused by the lock while the winner runs, or by its finished files once it is done.
       expectOneLineError(withoutNotices(r.stderr), /already under way|already exists; exhibit never overwrites/);
     }
-    const v = exhibit(['verify', dir, '--no-record']);
+    const v = run(['verify', dir, '--no-record']);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(acquisitionEntries(dir)).toEqual(['acquisition.completed']);
     expect(fs.existsSync(lockPath(dir))).toBe(false);
@@ -231,7 +232,7 @@ describe('a lock whose owner is gone', () => {
     expect(lock).toMatchObject({ pid: first.pid, host: os.hostname() });
     expect(readJournal(dir).owner).toMatchObject({ pid: first.pid, host: os.hostname() });
 
-    const r = exhibit(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+    const r = run(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/resuming at /);
     const rec = YAML.parse(fs.readFileSync(path.join(dir, `${EV}.acquisition.yaml`), 'utf8'));
@@ -250,14 +251,14 @@ describe('a lock whose owner is gone', () => {
     const other = { ...JSON.parse(fs.readFileSync(lockPath(dir), 'utf8')), host: 'evidence-station-2' };
     fs.writeFileSync(lockPath(dir), JSON.stringify(other));
     const before = snapshot(dir);
-    const r = exhibit(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+    const r = run(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
     expect(r.code).toBe(1);
     expectOneLineError(withoutNotices(r.stderr), new RegExp(`process ${first.pid} on host evidence-station-2\\b`));
     expect(r.stderr).toMatch(/^exhibit: hint: .*remove .*EV-L\.lock by hand/m);
     expect(snapshot(dir)).toEqual(before);
     // Removed by hand: the acquisition resumes.
     fs.rmSync(lockPath(dir));
-    const again = exhibit(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+    const again = run(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
     expect(again.code, again.stderr).toBe(0);
   });
 
@@ -272,6 +273,7 @@ describe('a lock whose owner is gone', () => {
     fs.writeFileSync(journalPath(dir), JSON.stringify(j));
     fs.rmSync(lockPath(dir));
     const before = snapshot(dir);
+    // A process of its own: the live owner the journal names is this test's process, not the refused run.
     const r = exhibit(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
     expect(r.code).toBe(1);
     expectOneLineError(withoutNotices(r.stderr), new RegExp(`already under way .*process ${process.pid} on this machine`));
@@ -296,6 +298,21 @@ describe('file modes', () => {
     return out;
   }
 
+  /**
+   * Run exhibit inside this process under `mask`: a umask belongs to the whole process, so this one takes
+   * it for the run (the command's threads create their files under it, as a process of its own would).
+   */
+  function runUnderUmask(mask: string, args: string[]) {
+    const old = process.umask(parseInt(mask, 8));
+    try {
+      return run(args);
+    } finally {
+      process.umask(old);
+    }
+  }
+  const small = path.join(work, 'small.bin');
+  beforeAll(() => makeSourceFile(small, 6 * MiB, 3));
+
   for (const [umask, format] of [
     ['022', 'raw'],
     ['000', 'split-raw'],
@@ -305,12 +322,9 @@ describe('file modes', () => {
     it(`an acquisition (${format}) under umask ${umask} creates its folders 0750 and its files 0640`, () => {
       const parent = path.join(work, `modes-${format}`); // created by exhibit too
       const dir = path.join(parent, 'case');
-      const small = path.join(work, `small-${format}.bin`);
-      makeSourceFile(small, 6 * MiB, 3);
       const fmt = format === 'raw' ? [] : ['--format', format, ...(format === 'split-raw' ? ['--segment-size', '2MiB'] : [])];
-      const cmd = ['acquire', small, '--out', dir, '--case', 'CASE-M', '--evidence', EV, '--examiner', 'Lock Examiner', ...fmt].map((a) => `'${a}'`).join(' ');
-      const r = spawnSync('sh', ['-c', `umask ${umask}; exec '${process.execPath}' '${BIN}' ${cmd}`], { encoding: 'utf8', env: process.env });
-      expect(r.status, r.stderr).toBe(0);
+      const r = runUnderUmask(umask, ['acquire', small, '--out', dir, '--case', 'CASE-M', '--evidence', EV, '--examiner', 'Lock Examiner', ...fmt]);
+      expect(r.code, r.stderr).toBe(0);
       const m = modes(dir);
       expect(Object.keys(m).length).toBeGreaterThan(5);
       for (const [name, mode] of Object.entries(m)) {
@@ -324,15 +338,15 @@ describe('file modes', () => {
   it('an image restored to a new file is created 0640', () => {
     const target = path.join(work, 'restored.bin');
     const image = path.join(work, 'modes-raw', 'case', `${EV}.raw`);
-    const r = spawnSync('sh', ['-c', `umask 000; exec '${process.execPath}' '${BIN}' restore '${image}' '${target}' --no-record`], { encoding: 'utf8', env: process.env });
-    expect(r.status, r.stderr).toBe(0);
+    const r = runUnderUmask('000', ['restore', image, target, '--no-record']);
+    expect(r.code, r.stderr).toBe(0);
     expect(stat(target)).toBe('640');
   });
 
   it('a report is created 0640', () => {
     const out = path.join(work, 'report.jsonld');
-    const r = spawnSync('sh', ['-c', `umask 000; exec '${process.execPath}' '${BIN}' report CASE-M --format jsonld -x 'Lock Examiner' --out '${out}'`], { encoding: 'utf8', env: process.env });
-    expect(r.status, r.stderr).toBe(0);
+    const r = runUnderUmask('000', ['report', 'CASE-M', '--format', 'jsonld', '-x', 'Lock Examiner', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
     expect(stat(out)).toBe('640');
   });
 });

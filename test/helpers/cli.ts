@@ -28,7 +28,8 @@ export function exhibit(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}):
  * Node start. Synchronous like `exhibit()` (this thread sleeps until the command
  * ends), with the same environment rule (this process's, plus `env`). Use
  * `exhibit()` where a separate process is the point: signals, kills, crash hooks,
- * memory measured, locks held by another process, another user, umask.
+ * memory measured, locks held by another process, another user. (A umask is the
+ * whole process's: set this one's around a `run` and restore it after.)
  */
 export function run(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunResult {
   const w = runner();
