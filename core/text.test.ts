@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkText } from './text.js';
+import { checkText, listWords } from './text.js';
 
 describe('checkText', () => {
   it('refuses every control character and line terminator, naming it, and takes other text', () => {
@@ -20,5 +20,14 @@ describe('checkText', () => {
       if (!bad && thrown !== undefined) wrong.push(`${code}: refused: ${message}`);
     }
     expect(wrong).toEqual([]);
+  });
+});
+
+describe('listWords', () => {
+  it('joins names in plain words, each once, in the order first given', () => {
+    expect(listWords([])).toBe('');
+    expect(listWords(['the record'])).toBe('the record');
+    expect(listWords(['the record', 'the E01'])).toBe('the record and the E01');
+    expect(listWords(['a', 'b', 'a', 'c'])).toBe('a, b and c');
   });
 });

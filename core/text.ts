@@ -77,3 +77,9 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 export function recordOf(v: unknown): Record<string, unknown> {
   return isRecord(v) ? v : {};
 }
+
+/** "a", "a and b", "a, b and c": each name once, in the order first given. */
+export function listWords(names: readonly string[]): string {
+  const u = [...new Set(names)];
+  return u.length <= 1 ? (u[0] ?? '') : `${u.slice(0, -1).join(', ')} and ${u[u.length - 1]}`;
+}

@@ -9,11 +9,13 @@
  * log. An image with nothing to compare against is `unverifiable`, never
  * verified. Works offline on the folder alone; writes nothing.
  */
+import type { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CheckedEntry } from '../core/custody-check.js';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
+import { listWords } from '../core/text.js';
 import { recordBesideImage, type AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
 import { openImage } from '../image/open.js';
@@ -25,7 +27,6 @@ import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
 import { checkpointTextOf, trustFindings, type TrustRegister } from './trust.js';
 import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
-import type { X509Certificate } from 'node:crypto';
 import { checkFileSet, resolveTarget, storeLogFor } from './target.js';
 import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
 import { parsePieceSelection, pieceSpan, type PieceSpan } from '../core/pieces.js';
@@ -391,12 +392,7 @@ function mismatchLine(what: string, computed: string, refs: readonly { against: 
   if (differ.length === 0) return undefined;
   const groups = new Map<string, string[]>();
   for (const r of differ) groups.set(r.expected.toLowerCase(), [...(groups.get(r.expected.toLowerCase()) ?? []), r.against]);
-  const said = [...groups].map(([hash, names]) => `${listed(names)} ${names.length === 1 ? 'says' : 'say'} ${hash}`).join('; ');
+  const said = [...groups].map(([hash, names]) => `${listWords(names)} ${names.length === 1 ? 'says' : 'say'} ${hash}`).join('; ');
   const agree = refs.filter((r) => digestsEqual(r.expected, computed)).map((r) => r.against);
-  return `${what} is ${computed}, ${said}${agree.length > 0 ? ` (${listed(agree)} ${agree.length === 1 ? 'gives' : 'give'} the same as the media)` : ''}`;
-}
-
-function listed(names: readonly string[]): string {
-  const u = [...new Set(names)];
-  return u.length <= 1 ? (u[0] ?? '') : `${u.slice(0, -1).join(', ')} and ${u[u.length - 1]}`;
+  return `${what} is ${computed}, ${said}${agree.length > 0 ? ` (${listWords(agree)} ${agree.length === 1 ? 'gives' : 'give'} the same as the media)` : ''}`;
 }
