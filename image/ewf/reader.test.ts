@@ -86,7 +86,9 @@ async function checkRandomReads(r: EwfReader, src: Buffer, seed: string): Promis
     const a = rnd.readUInt32LE(i * 4);
     const chunk = a % (r.chunkCount + 1);
     const offset = Math.max(0, Math.min(r.size, chunk * r.chunkSize - (a % 3000)));
-    const length = (a >>> 8) % (r.chunkSize * 2 + 1000);
+    // Up to two chunks and a bit, but no more than twice the media: longer reads (two 16 MiB chunks,
+    // say, over 3 MiB of media) only fill and compare zeros; half of these still run past its end.
+    const length = (a >>> 8) % (Math.min(r.chunkSize * 2, r.size * 2) + 1000);
     const into = Buffer.alloc(length);
     const n = await r.read(into, offset, length);
     const want = Math.max(0, Math.min(length, r.size - offset));
@@ -244,15 +246,16 @@ describe.skipIf(!HAVE_EWFACQUIRE)(because('EwfReader on images written by ewfacq
       expect(r.files[99]).toBe(path.join(work, 'many.EAA'));
       const media = await readAll(r, 8 * 1024 * 1024);
       expect(media.length).toBe(101 * 1024 * 1024);
-      expect(media.every((b) => b === 0)).toBe(true);
+      expect(media.equals(Buffer.alloc(media.length))).toBe(true); // all zeros
       expect(r.storedHashes.md5).toBe(md5(media));
     } finally {
       await r.close();
     }
   });
 
-  it('reads a 64 MiB fast-compressed image and reports the speed', async () => {
-    const big = source(64, 0, 'exhibit-ewf-speed');
+  it('reads a 16 MiB fast-compressed image through 1 MiB reads, and reports the speed', async () => {
+    // The figure is a hint only (bench:verify measures E01 reading against ewfverify); 16 MiB is 512 chunks.
+    const big = source(16, 0, 'exhibit-ewf-speed');
     const first = ewfacquire('speed', writeSource('speed', big), ['-f', 'encase6', '-c', 'fast']);
     const r = await EwfReader.open(first);
     try {
@@ -266,7 +269,7 @@ describe.skipIf(!HAVE_EWFACQUIRE)(because('EwfReader on images written by ewfacq
       const seconds = (performance.now() - t0) / 1000;
       expect(h.digest('hex')).toBe(r.storedHashes.md5);
       expect(r.storedHashes.md5).toBe(md5(big));
-      console.log(`EwfReader: 64 MiB fast-compressed E01 (${fs.statSync(first).size} bytes) read and MD5-hashed in ${seconds.toFixed(2)} s: ${(64 / seconds).toFixed(0)} MiB/s`);
+      console.log(`EwfReader: 16 MiB fast-compressed E01 (${fs.statSync(first).size} bytes) read and MD5-hashed in ${seconds.toFixed(2)} s: ${(16 / seconds).toFixed(0)} MiB/s`);
     } finally {
       await r.close();
     }
@@ -339,14 +342,25 @@ describe.skipIf(!HAVE_EWFACQUIRE)(because('EwfReader on images written by ewfacq
     it('a flipped byte in any section descriptor: open fails naming the file and offset', async () => {
       const sections = walk(fs.readFileSync(none));
       expect(sections.map((s) => s.type)).toEqual(['header2', 'header2', 'header', 'volume', 'sectors', 'table', 'table2', 'data', 'digest', 'hash', 'done']);
+      // One copy, each byte flipped and then flipped back: the same damage, one at a time, without a copy each.
+      const copy = copyImage(none, 'flip-desc');
+      const flip = (at: number) => {
+        const fd = fs.openSync(copy, 'r+');
+        const byte = Buffer.alloc(1);
+        fs.readSync(fd, byte, 0, 1, at);
+        byte[0]! ^= 0x04;
+        fs.writeSync(fd, byte, 0, 1, at);
+        fs.closeSync(fd);
+      };
       for (const s of sections) {
         for (const at of [0, 17, 30, 50, 73]) {
-          const copy = copyImage(none, `flip-desc-${s.offset}-${at}`);
-          patch(copy, (b) => (b[s.offset + at]! ^= 0x04));
+          flip(s.offset + at);
           await expectInvalid(EwfReader.open(copy), `section descriptor in ${copy} at ${s.offset}: checksum mismatch`);
-          fs.rmSync(copy);
+          flip(s.offset + at);
         }
       }
+      const r = await EwfReader.open(copy); // flipped back, it opens again
+      await r.close();
     });
 
     it('a section size larger than the gap, or a next offset that goes back or past the end: open fails', async () => {
