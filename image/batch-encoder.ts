@@ -15,6 +15,14 @@ export interface EncodedUnit extends EncodedBytes {
   mediaLength: number;
 }
 
+/**
+ * Below this many bytes of media, a writer encodes on its own thread: starting
+ * the codec workers costs about 0.1 s of a core each (Node's own start), more
+ * than they save on so little. The same bound as the hash workers'
+ * (acquire/pipeline.ts).
+ */
+export const CODEC_INLINE_BELOW = 16 * 1024 * 1024;
+
 export class BatchEncoder {
   private readonly batchSize: number;
   private pool: CodecPool | undefined;
@@ -34,7 +42,7 @@ export class BatchEncoder {
   ) {
     this.batchSize = unitSize * Math.max(1, Math.floor((4 << 20) / unitSize));
     this.batch = new Uint8Array(this.batchSize);
-    this.maxInflight = 2 * (threads ?? 2);
+    this.maxInflight = 2 * Math.max(1, threads ?? 2);
   }
 
   private submit(data: Uint8Array): void {

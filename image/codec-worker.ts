@@ -45,7 +45,6 @@ export interface CompressReply {
   error?: string;
 }
 
-const port = parentPort;
 const codecs = new Map<string, UnitCodec>();
 
 async function codecFor(spec: CodecSpec): Promise<UnitCodec> {
@@ -59,32 +58,42 @@ async function codecFor(spec: CodecSpec): Promise<UnitCodec> {
   return c;
 }
 
+/**
+ * Encode one batch: on a codec worker, or on the writer's own thread for a small
+ * image (image/codec-pool.ts). Throws what the codec throws.
+ */
+export async function encodeBatch(req: CompressRequest): Promise<CompressReply> {
+  const codec = await codecFor(req.codec);
+  const all = new Uint8Array(req.data, 0, req.length);
+  let need = 0;
+  for (let off = 0; off < all.length; off += req.unitSize) need += codec.bound(Math.min(req.unitSize, all.length - off));
+  // One buffer holds every encoded unit, written in place. Buffers circulate between writer and workers,
+  // so memory stays flat.
+  const out = req.spare && req.spare.byteLength >= need ? new Uint8Array(req.spare) : new Uint8Array(need);
+  const lengths: number[] = [];
+  const compressed: boolean[] = [];
+  let at = 0;
+  for (let off = 0; off < all.length; off += req.unitSize) {
+    const n = codec.encodeInto(all.subarray(off, Math.min(off + req.unitSize, all.length)), out, at);
+    lengths.push(n.length);
+    compressed.push(n.compressed);
+    at += n.length;
+  }
+  return { seq: req.seq, data: out.buffer, input: req.data, lengths, compressed };
+}
+
 async function handle(req: CompressRequest): Promise<void> {
   try {
-    const codec = await codecFor(req.codec);
-    const all = new Uint8Array(req.data, 0, req.length);
-    let need = 0;
-    for (let off = 0; off < all.length; off += req.unitSize) need += codec.bound(Math.min(req.unitSize, all.length - off));
-    // One buffer holds every encoded unit, written in place. Buffers circulate between writer and workers,
-    // so memory stays flat.
-    const out = req.spare && req.spare.byteLength >= need ? new Uint8Array(req.spare) : new Uint8Array(need);
-    const lengths: number[] = [];
-    const compressed: boolean[] = [];
-    let at = 0;
-    for (let off = 0; off < all.length; off += req.unitSize) {
-      const n = codec.encodeInto(all.subarray(off, Math.min(off + req.unitSize, all.length)), out, at);
-      lengths.push(n.length);
-      compressed.push(n.compressed);
-      at += n.length;
-    }
-    const reply: CompressReply = { seq: req.seq, data: out.buffer, input: req.data, lengths, compressed };
-    port!.postMessage(reply, [out.buffer, req.data]);
+    const reply = await encodeBatch(req);
+    port!.postMessage(reply, [reply.data!, req.data]);
   } catch (err) {
     port!.postMessage({ seq: req.seq, lengths: [], compressed: [], error: err instanceof Error ? err.message : String(err) } satisfies CompressReply);
   }
 }
 
-// Requests are handled one after another, in the order they came (the codec module loads once).
+// On a worker: requests are handled one after another, in the order they came (the codec module loads
+// once). Imported on the main thread (parentPort is null there), this file only lends encodeBatch.
+const port = parentPort;
 let queue: Promise<void> = Promise.resolve();
 port?.on('message', (req: CompressRequest) => {
   queue = queue.then(() => handle(req));

@@ -42,7 +42,7 @@ export const ewfFormat: FormatDescriptor<'e01'> = {
         acquired: r.facts.acquired,
         system: new Date(),
       },
-      ...(r.threads ? { threads: r.threads } : {}),
+      ...(r.threads !== undefined ? { threads: r.threads } : {}),
     });
   },
   options: { segmentSize: '1.4GiB', compression: 'fast', chunkSectors: 64 },

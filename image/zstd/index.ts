@@ -37,7 +37,7 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
     return { reader, warnings: [...warnings, ...reader.warnings] };
   },
   openPartial: (files, state, settings) => ZstdReader.openScanning(files[0]!, settings.zstd!.frame_size, (state as ZstdResumeState).size),
-  createWriter: (r) => new ZstdWriter({ dir: r.dir, base: r.base, frameSize: r.settings.zstd!.frame_size, level: r.settings.zstd!.level, ...(r.threads ? { threads: r.threads } : {}), staged: r.staged === true }),
+  createWriter: (r) => new ZstdWriter({ dir: r.dir, base: r.base, frameSize: r.settings.zstd!.frame_size, level: r.settings.zstd!.level, ...(r.threads !== undefined ? { threads: r.threads } : {}), staged: r.staged === true }),
   options: { level: 3, frameSize: '2MiB', frameBytes: 2 * 1024 * 1024, maxFrameSize: MAX_FRAME_SIZE },
   codecModule: zstdCodec(3).module,
   container: true,
