@@ -1,12 +1,14 @@
 /**
  * Decompression bombs and huge counts (issue 13, item 7): small hostile
  * inputs that once made exhibit decode hundreds of MiB or spend minutes.
- * Each is built here, run through the real command under /usr/bin/time, and
- * must end cleanly (a named problem, non-zero exit) within 300 MiB.
+ * Each is built here, run through exhibit's main() under /usr/bin/time, and
+ * must end cleanly (a named problem, non-zero exit) within 300 MiB. Commands
+ * that share an input run in turn in one process (exhibitMeasuredBatch): its
+ * peak memory bounds each of them, at one Node start for the group.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
 import { logAcquisition, prepareCustody } from '../cli/acquire-custody.js';
@@ -15,7 +17,7 @@ import { have, makeSourceFile, ROOT, run, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { writeE01 } from './helpers/hostile-ewf.js';
 import { entryOf, rleFrame, writeSeekable } from './helpers/hostile-zst.js';
-import { exhibitMeasured, noTime } from './helpers/rss.js';
+import { exhibitMeasured, exhibitMeasuredBatch, noTime } from './helpers/rss.js';
 import { anyOf, because, needsTools } from './helpers/skip.js';
 
 const LIMIT_MIB = 300;
@@ -40,75 +42,95 @@ function decodeAll(image: string, tag: string): { what: string; args: string[]; 
 
 describe.skipIf(noTime !== undefined)(because('a zstd frame that decodes to far more than the seek table says', noTime), () => {
   const image = path.join(work, 'BOMB.zst');
-  const bomb = rleFrame(512 * 1024 * 1024); // 16 KiB that decodes to 512 MiB
-  writeSeekable(image, [bomb], [entryOf(bomb, 2 * 1024 * 1024)]);
+  const noSize = path.join(work, 'NOSIZE.zst');
+  const hugeFrame = path.join(work, 'HUGEFRAME.zst');
+  const decoders = decodeAll(image, 'bomb');
+  // The four decoders on the bomb, then verify on the two images below: one process, whose peak bounds each.
+  let batch: ReturnType<typeof exhibitMeasuredBatch>;
+  beforeAll(() => {
+    const bomb = rleFrame(512 * 1024 * 1024); // 16 KiB that decodes to 512 MiB
+    writeSeekable(image, [bomb], [entryOf(bomb, 2 * 1024 * 1024)]);
+    const f = rleFrame(512 * 1024 * 1024, null);
+    writeSeekable(noSize, [f], [entryOf(f, 2 * 1024 * 1024)]);
+    writeSeekable(hugeFrame, [bomb], [entryOf(bomb, 512 * 1024 * 1024)]);
+    batch = exhibitMeasuredBatch([...decoders.map((d) => d.args), ['verify', noSize], ['verify', hugeFrame]]);
+  });
 
-  it.each(decodeAll(image, 'bomb'))('$what refuses it by name within the memory bound', ({ args, code }) => {
-    const r = exhibitMeasured(args);
+  it.each(decoders.map((d, i) => ({ ...d, i })))('$what refuses it by name within the memory bound', ({ i, code }) => {
+    const r = batch.runs[i]!;
     expect(r.code, r.stderr).toBe(code);
     expect(r.stdout + r.stderr).toMatch(/frame 0\b.*(declares|content size)/);
-    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+    expect(batch.rssMiB).toBeLessThan(LIMIT_MIB);
   });
 
   it('verify refuses a frame whose header gives no content size, without decoding it', () => {
-    const img = path.join(work, 'NOSIZE.zst');
-    const f = rleFrame(512 * 1024 * 1024, null);
-    writeSeekable(img, [f], [entryOf(f, 2 * 1024 * 1024)]);
-    const r = exhibitMeasured(['verify', img]);
+    const r = batch.runs[decoders.length]!;
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/frame 0\b.*content size/);
-    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+    expect(batch.rssMiB).toBeLessThan(LIMIT_MIB);
   });
 
   it('a seek table that declares a frame larger than exhibit ever writes is refused when the image is opened', () => {
-    const img = path.join(work, 'HUGEFRAME.zst');
-    writeSeekable(img, [bomb], [entryOf(bomb, 512 * 1024 * 1024)]);
-    const r = exhibitMeasured(['verify', img]);
+    const r = batch.runs[decoders.length + 1]!;
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/frame 0\b.*more than/);
-    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+    expect(batch.rssMiB).toBeLessThan(LIMIT_MIB);
   });
 });
 
 describe.skipIf(noTime !== undefined)(because('an E01 whose chunks are 1 byte', noTime), () => {
   // 9 MB: a million chunks of one 1-byte sector, each stored with its checksum, and their table.
   const image = path.join(work, 'TINY.E01');
-  writeE01(image, { sectorsPerChunk: 1, bytesPerSector: 1, media: Buffer.alloc(1_000_000, 7), table2: false });
+  const decoders = decodeAll(image, 'tiny').filter((c) => c.what !== 'inspect');
+  let batch: ReturnType<typeof exhibitMeasuredBatch>; // the three in one process, whose peak bounds each
+  beforeAll(() => {
+    writeE01(image, { sectorsPerChunk: 1, bytesPerSector: 1, media: Buffer.alloc(1_000_000, 7), table2: false });
+    batch = exhibitMeasuredBatch(decoders.map((d) => d.args));
+  });
 
-  it.each(decodeAll(image, 'tiny').filter((c) => c.what !== 'inspect'))('$what refuses its geometry by name within the memory bound', ({ args }) => {
-    const r = exhibitMeasured(args);
+  it.each(decoders.map((d, i) => ({ ...d, i })))('$what refuses its geometry by name within the memory bound', ({ i }) => {
+    const r = batch.runs[i]!;
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/chunk size 1 byte.*(too small|at least)/);
-    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+    expect(batch.rssMiB).toBeLessThan(LIMIT_MIB);
   });
 });
 
 describe.skipIf(noTime !== undefined)(because('a record beside an image that holds millions of values', noTime), () => {
-  // The image is sound (a raw file); only its record is hostile.
+  // The images are sound (raw files); only their records are hostile: one of 8 MB beside big/EV.raw,
+  // one of 1.6 MB beside rec/EV.raw. The four commands run in one process, whose peak bounds each.
+  const big = path.join(work, 'big');
   const dir = path.join(work, 'rec');
-  fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'EV.raw'), Buffer.alloc(64 * 1024));
   const head = 'record: exhibit acquisition\nresult: complete\ncase: C\nevidence: EV\n';
   const list = (n: number) => `notes: [${'0,'.repeat(n - 1)}0]\n`;
-
-  it('a record of 8 MB (a 4-million-item list) is refused by its size', () => {
-    fs.writeFileSync(path.join(dir, 'EV.acquisition.yaml'), head + list(4_000_000));
-    const r = exhibitMeasured(['verify', path.join(dir, 'EV.acquisition.yaml')]);
-    expect(r.code, r.stderr).not.toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/record .*EV\.acquisition\.yaml cannot be read: it is \d+ bytes, more than/);
-    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+  const many = [
+    { what: 'verify', args: ['verify', path.join(dir, 'EV.raw')] },
+    { what: 'convert', args: ['convert', path.join(dir, 'EV.raw'), '--to', 'raw', '-o', path.join(work, 'conv-rec'), '-e', 'X'] },
+    { what: 'restore', args: ['restore', path.join(dir, 'EV.raw'), path.join(work, 'restored-rec.dd')] },
+  ];
+  let batch: ReturnType<typeof exhibitMeasuredBatch>;
+  beforeAll(() => {
+    for (const d of [big, dir]) {
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'EV.raw'), Buffer.alloc(64 * 1024));
+    }
+    fs.writeFileSync(path.join(big, 'EV.acquisition.yaml'), head + list(4_000_000));
+    fs.writeFileSync(path.join(dir, 'EV.acquisition.yaml'), head + list(800_000));
+    batch = exhibitMeasuredBatch([['verify', path.join(big, 'EV.acquisition.yaml')], ...many.map((m) => m.args)]);
   });
 
-  it.each([
-    { what: 'verify', args: () => ['verify', path.join(dir, 'EV.raw')] },
-    { what: 'convert', args: () => ['convert', path.join(dir, 'EV.raw'), '--to', 'raw', '-o', path.join(work, 'conv-rec'), '-e', 'X'] },
-    { what: 'restore', args: () => ['restore', path.join(dir, 'EV.raw'), path.join(work, 'restored-rec.dd')] },
-  ])('$what refuses a record of 1.6 MB that lists 800,000 values, within the memory bound', ({ args }) => {
-    fs.writeFileSync(path.join(dir, 'EV.acquisition.yaml'), head + list(800_000));
-    const r = exhibitMeasured(args());
+  it('a record of 8 MB (a 4-million-item list) is refused by its size', () => {
+    const r = batch.runs[0]!;
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/record .*EV\.acquisition\.yaml cannot be read: it is \d+ bytes, more than/);
+    expect(batch.rssMiB).toBeLessThan(LIMIT_MIB);
+  });
+
+  it.each(many.map((m, i) => ({ ...m, i })))('$what refuses a record of 1.6 MB that lists 800,000 values, within the memory bound', ({ i }) => {
+    const r = batch.runs[1 + i]!;
     expect(r.code, r.stderr).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/record .*EV\.acquisition\.yaml cannot be read: it holds more than \d+ YAML values/);
-    expect(r.rssMiB).toBeLessThan(LIMIT_MIB);
+    expect(batch.rssMiB).toBeLessThan(LIMIT_MIB);
   });
 });
 
@@ -177,12 +199,13 @@ describe.skipIf(noTime !== undefined || !have('pdftotext'))(because('a report on
 });
 
 describe('a zero-length seek table entry', () => {
+  // Memory is not the point here: exhibit runs in-process.
   it('is an invalid image that names the frame, not a buffer error', () => {
     const img = path.join(work, 'ZERO.zst');
     const good = rleFrame(4096);
     writeSeekable(img, [good], [entryOf(good, 4096), { compressed: 0, decompressed: 0, checksum: 0 }]);
     for (const args of [['verify', img], ['inspect', img, '--json']]) {
-      const r = exhibitMeasured(args);
+      const r = run(args);
       expect(r.code, r.stderr).not.toBe(0);
       expect(r.stdout + r.stderr).not.toMatch(/outside buffer bounds|RangeError/);
       expect(r.stdout + r.stderr).toMatch(/frame 1\b/);

@@ -15,7 +15,12 @@ const MUTATIONS_PER_FORMAT = 500; // x 4 formats = 2,000
 const work = tempDir('exhibit-fuzz-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
 const src = path.join(work, 'source.bin');
-const SIZE = 192 * 1024 + 512 * 3;
+// 130 KiB: an E01 of 17 chunks (8 KiB each, the last cut short) and a zst of 3 frames (64 KiB, 64 KiB, 1.5 KiB),
+// each with its table, header, record, custody log and pieces. Random data, then zeros and text, so the E01 has
+// stored and compressed chunks and the zst has raw and compressed frames. Smaller than 192 KiB of random data,
+// it keeps every structure a mutation can hit and makes each verification cheaper.
+const SIZE = 128 * 1024 + 512 * 3;
+const TEXT = Buffer.from('exhibit test source: The quick brown fox jumps over the lazy dog.\n');
 const FORMATS: Record<string, string[]> = {
   raw: [],
   'split-raw': ['--segment-size', '1MiB'],
@@ -27,6 +32,9 @@ let original: Buffer;
 beforeAll(() => {
   makeSourceFile(src, SIZE, 33);
   original = fs.readFileSync(src);
+  original.fill(0, 64 * 1024, 80 * 1024);
+  for (let i = 80 * 1024; i < 112 * 1024; i++) original[i] = TEXT[i % TEXT.length]!;
+  fs.writeFileSync(src, original);
   for (const [format, args] of Object.entries(FORMATS)) {
     const r = run(['acquire', src, '-o', path.join(work, 'orig', format), '-c', 'F-1', '-e', 'EV', '-x', 'Fuzz Examiner', '-f', format, ...args], { env: { EXHIBIT_HOME: path.join(work, 'home') } });
     expect(r.code, r.stderr).toBe(0);
