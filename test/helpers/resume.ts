@@ -6,12 +6,12 @@
  * tens of MiB per look cost the test process more system time (page faults) than
  * the look itself.
  */
-import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import YAML from 'yaml';
+import { fileSha256, filesHold } from './bytes.js';
 import { expectOneLineError } from './expect.js';
 import { BIN, exhibitAsync, fileDigest, run as runInProcess, withoutNotices } from './cli.js';
 
@@ -173,67 +173,12 @@ export function imageBytes(dir: string): number {
   return n;
 }
 
-// The two buffers every comparison and hash reads through.
-const CHUNK = MiB;
-const mine = Buffer.allocUnsafe(CHUNK);
-const theirs = Buffer.allocUnsafe(CHUNK);
-
-/** Read exactly `n` bytes of `fd` at `pos` into `buf`; fewer only at the end of the file. */
-function readAt(fd: number, buf: Buffer, n: number, pos: number): number {
-  let got = 0;
-  while (got < n) {
-    const k = fs.readSync(fd, buf, got, n - got, pos + got);
-    if (k === 0) break;
-    got += k;
-  }
-  return got;
-}
-
 /**
  * Whether the image in `dir` (its files in media order) holds exactly the bytes of `expected` (a buffer,
  * or the path of a file); with `upTo`, whether both hold at least that many bytes and the first `upTo`
  * are the same.
  */
-export function imageHolds(dir: string, expected: Buffer | string, { upTo }: { upTo?: number } = {}): boolean {
-  const expFd = typeof expected === 'string' ? fs.openSync(expected, 'r') : undefined;
-  try {
-    const theirLength = expFd === undefined ? (expected as Buffer).length : fs.fstatSync(expFd).size;
-    const have = imageFiles(dir).reduce((n, f) => n + fs.statSync(f).size, 0);
-    const want = upTo ?? theirLength;
-    if (upTo === undefined ? have !== theirLength : have < upTo || theirLength < upTo) return false;
-    let pos = 0;
-    for (const f of imageFiles(dir)) {
-      const fd = fs.openSync(f, 'r');
-      try {
-        for (let off = 0; pos < want; ) {
-          const n = readAt(fd, mine, Math.min(CHUNK, want - pos), off);
-          if (n === 0) break;
-          const other = expFd === undefined ? (expected as Buffer).subarray(pos, pos + n) : theirs.subarray(0, readAt(expFd, theirs, n, pos));
-          if (!mine.subarray(0, n).equals(other)) return false;
-          off += n;
-          pos += n;
-        }
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-    return pos === want;
-  } finally {
-    if (expFd !== undefined) fs.closeSync(expFd);
-  }
-}
-
-/** The SHA-256 of a file. */
-export function fileSha256(file: string): string {
-  const h = createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    for (let pos = 0, n; (n = readAt(fd, mine, CHUNK, pos)) > 0; pos += n) h.update(mine.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
+export const imageHolds = (dir: string, expected: Buffer | string, opts: { upTo?: number } = {}): boolean => filesHold(imageFiles(dir), expected, opts);
 
 /** Each file of `dir` by name: size and SHA-256, and with `mtimes` its modification time too. */
 export function snapshot(dir: string, mtimes = false): Record<string, string> {
