@@ -13,8 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { filesHold } from './helpers/bytes.js';
 import { BIN, have, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
-import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
+import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice, type FaultyDevice } from './helpers/faulty-device.js';
 import { because } from './helpers/skip.js';
 
 const why = faultyDeviceUnavailable() ?? (have('ddrescue') && have('ddrescuelog') ? undefined : 'needs ddrescue and ddrescuelog (gddrescue)');
@@ -52,11 +53,30 @@ function expectedImage(fill: Buffer): Buffer {
   return img;
 }
 
+/** The image filled with zeros, which most tests expect, and its hashes: made once, by the first test that needs it. */
+let zeroFilled: { image: Buffer; hashes: Record<'md5' | 'sha1' | 'sha256', string> } | undefined;
+function zeroImage(): { image: Buffer; hashes: Record<'md5' | 'sha1' | 'sha256', string> } {
+  if (!zeroFilled) {
+    const image = expectedImage(Buffer.alloc(SS));
+    zeroFilled = { image, hashes: { md5: hashOf('md5', image), sha1: hashOf('sha1', image), sha256: hashOf('sha256', image) } };
+  }
+  return zeroFilled;
+}
+const hashOf = (alg: string, data: Buffer): string => crypto.createHash(alg).update(data).digest('hex');
+
+// The two devices the tests only read, each made by the first test that needs it and shared (a device
+// is read-only and holds no state between reads; made per test they cost a few tenths of a second of
+// CPU each): one with the sectors of BAD unreadable, one healthy. afterAll takes them down.
+let badDev: Promise<FaultyDevice> | undefined;
+let healthyDev: Promise<FaultyDevice> | undefined;
+const badDevice = (): Promise<FaultyDevice> => (badDev ??= makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work }));
+const healthyDevice = (): Promise<FaultyDevice> => (healthyDev ??= makeFaultyDevice({ baseFile: base, badSectors: [], workDir: work }));
+
 describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
   if (!why) makeSourceFile(base, 16 * 1024 * 1024, 21);
 
   it('fills them with zeros, maps them exactly, and exits 3', async () => {
-    const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
+    const dev = await badDevice();
     const out = path.join(work, 'zero');
     const r = run(['acquire', dev.device, ...args(out)]);
     expect(r.code).toBe(3);
@@ -69,10 +89,9 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
     expect(rec.read_errors).toMatchObject({ unreadable_sectors: 67, fill: 'zero', retries: 2 });
 
     // Every good sector is bit-exact; every bad one is zeros; the hashes cover the image as written.
-    const want = expectedImage(Buffer.alloc(SS));
-    const image = fs.readFileSync(path.join(out, 'EV.raw'));
-    expect(image.equals(want)).toBe(true);
-    for (const a of ['md5', 'sha1', 'sha256'] as const) expect(rec.media.hashes[a]).toBe(crypto.createHash(a).update(want).digest('hex'));
+    const { image: want, hashes } = zeroImage();
+    expect(filesHold([path.join(out, 'EV.raw')], want)).toBe(true);
+    for (const a of ['md5', 'sha1', 'sha256'] as const) expect(rec.media.hashes[a]).toBe(hashes[a]);
 
     // Zero sectors: those read as zeros and those filled are told apart.
     let zeros = 0;
@@ -86,11 +105,10 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
     const dd = spawnSync('ddrescue', ['-q', '-d', '-r2', '-b', String(SS), dev.device, path.join(work, 'dd.img'), path.join(work, 'dd.map')]);
     expect(dd.status).toBe(0);
     expect(badList(path.join(work, 'dd.map'))).toEqual(ours);
-    await dev.teardown();
   });
 
   it('fills with a recognisable pattern when asked, and reports it in --json', async () => {
-    const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
+    const dev = await badDevice();
     const out = path.join(work, 'pattern');
     const r = run(['acquire', dev.device, ...args(out), '--fill', 'pattern:DEADBEEF', '--retries', '0', '--json']);
     expect(r.code).toBe(3);
@@ -98,9 +116,8 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
     expect(rec.read_errors).toMatchObject({ unreadable_sectors: 67, fill: 'pattern:deadbeef', retries: 0 });
     const fill = Buffer.alloc(SS);
     for (let i = 0; i < SS; i += 4) fill.writeUInt32BE(0xdeadbeef, i);
-    expect(fs.readFileSync(path.join(out, 'EV.raw')).equals(expectedImage(fill))).toBe(true);
+    expect(filesHold([path.join(out, 'EV.raw')], expectedImage(fill))).toBe(true);
     expect(rec.media.zero_sectors.filled).toBe(0);
-    await dev.teardown();
   });
 
   it('stops, resumably, when a long stretch is unreadable, and resumes on the drive under a new name', async () => {
@@ -117,7 +134,7 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
     expect(fs.readFileSync(path.join(out, 'EV.map'), 'utf8')).toMatch(/^0x[0-9A-F]+ {2}0x[0-9A-F]+ {2}\?$/m); // the rest: not tried yet
 
     // The drive comes back healthy, as another loop device: resume from its new name.
-    const back = await makeFaultyDevice({ baseFile: base, badSectors: [], workDir: work });
+    const back = await healthyDevice();
     expect(back.device).not.toBe('');
     const r2 = run(['acquire', back.device, '--resume', out, '-x', 'Second Examiner']);
     expect(r2.stderr).toMatch(/resuming at/);
@@ -125,27 +142,26 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
     const done = record(out);
     expect(done.result).toBe('complete');
     expect(done.read_errors.unreadable_sectors).toBe(0);
-    expect(fs.readFileSync(path.join(out, 'EV.raw')).equals(fs.readFileSync(base))).toBe(true);
-    expect(done.media.hashes.sha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(base)).digest('hex'));
+    const media = fs.readFileSync(base);
+    expect(filesHold([path.join(out, 'EV.raw')], media)).toBe(true);
+    expect(done.media.hashes.sha256).toBe(hashOf('sha256', media));
     expect(done.sessions.map((s: any) => s.examiner)).toEqual(['Examiner', 'Second Examiner']);
     expect(fs.existsSync(path.join(out, 'EV.journal.json'))).toBe(false);
-    await back.teardown();
   });
 
   it('with --skip-bad: the same image, hashes and ranges, the failing areas read last', async () => {
-    const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
+    const dev = await badDevice();
     const out = path.join(work, 'skip');
     const r = run(['acquire', dev.device, ...args(out), '--skip-bad', '--piece-size', '1MiB']);
-    await dev.teardown();
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/first pass done; going back to the 12\.0 MiB that failed/);
     const rec = record(out);
     expect(rec.read_errors.ranges).toEqual(BAD.map((b) => ({ first_sector: b.first, sectors: b.count, error: 'EIO' })));
     expect(rec.read_errors.strategy).toMatch(/^skip-bad: failing areas skipped in the first pass \(12582912 bytes in 2 regions\)/);
     expect(rec.media.hashes_computed).toMatch(/^from the finished image/);
-    const want = expectedImage(Buffer.alloc(SS));
-    expect(fs.readFileSync(path.join(out, 'EV.raw')).equals(want)).toBe(true);
-    expect(rec.media.hashes.sha256).toBe(crypto.createHash('sha256').update(want).digest('hex'));
+    const { image: want, hashes } = zeroImage();
+    expect(filesHold([path.join(out, 'EV.raw')], want)).toBe(true);
+    expect(rec.media.hashes.sha256).toBe(hashes.sha256);
     expect(badList(path.join(out, 'EV.map'))).toEqual([...badSet].sort((a, b) => a - b));
     // The pieces are of the finished image (rebuilt by the rehash pass), not of pass 1's placeholders.
     const MiB = 1024 * 1024;
@@ -154,15 +170,14 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
   });
 
   it('with --skip-bad on a healthy drive: one pass, hashes in-stream', async () => {
-    const dev = await makeFaultyDevice({ baseFile: base, badSectors: [], workDir: work });
+    const dev = await healthyDevice();
     const out = path.join(work, 'skip-healthy');
     const r = run(['acquire', dev.device, ...args(out), '--skip-bad', '-f', 'split-raw', '--segment-size', '4MiB']);
-    await dev.teardown();
     expect(r.code).toBe(0);
     expect(withoutNotices(r.stderr)).toBe('');
     const rec = record(out);
     expect(rec.media.hashes_computed).toMatch(/^in-stream/);
-    expect(rec.media.hashes.md5).toBe(crypto.createHash('md5').update(fs.readFileSync(base)).digest('hex'));
+    expect(rec.media.hashes.md5).toBe(hashOf('md5', fs.readFileSync(base)));
   });
 
   it('with --skip-bad, killed as the rescue pass starts: resuming finishes the same image', async () => {
@@ -173,7 +188,7 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
       "import fsp from 'node:fs/promises';\nlet n = 0; const open = fsp.open;\n" +
         "fsp.open = function (p, ...rest) { if (String(p).endsWith('/EV.raw') && ++n === 2) process.kill(process.pid, 'SIGKILL'); return open.call(this, p, ...rest); };\n",
     );
-    const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
+    const dev = await badDevice();
     const out = path.join(work, 'skip-killed');
     const killed = await new Promise<string | null>((resolve) => {
       const c = spawn(process.execPath, ['--import', hook, BIN, 'acquire', dev.device, ...args(out), '--skip-bad'], { stdio: 'ignore' });
@@ -188,26 +203,24 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
     ]);
     expect(record(out).result).toBe('incomplete');
     const r = run(['acquire', '--resume', out, '-x', 'Examiner']);
-    await dev.teardown();
     expect(r.code).toBe(3);
     const rec = record(out);
     expect(rec.result).toBe('complete');
     expect(rec.read_errors.unreadable_sectors).toBe(67);
-    expect(fs.readFileSync(path.join(out, 'EV.raw')).equals(expectedImage(Buffer.alloc(SS)))).toBe(true);
+    expect(filesHold([path.join(out, 'EV.raw')], zeroImage().image)).toBe(true);
     expect(fs.existsSync(path.join(out, 'EV.journal.json'))).toBe(false);
   });
 
   it('fills and maps them in a zst image too, which zstd -d turns back into the filled media', async () => {
-    const dev = await makeFaultyDevice({ baseFile: base, badSectors: BAD, workDir: work });
+    const dev = await badDevice();
     const out = path.join(work, 'zst');
     const r = run(['acquire', dev.device, ...args(out), '-f', 'zst', '--frame-size', '1MiB']);
-    await dev.teardown();
     expect(r.code).toBe(3);
     const rec = record(out);
     expect(rec.read_errors.ranges).toEqual(BAD.map((b) => ({ first_sector: b.first, sectors: b.count, error: 'EIO' })));
     const d = spawnSync('zstd', ['-q', '-d', '-c', path.join(out, 'EV.zst')], { maxBuffer: 64 << 20 });
-    const want = expectedImage(Buffer.alloc(SS));
+    const { image: want, hashes } = zeroImage();
     expect(d.stdout.equals(want)).toBe(true);
-    expect(rec.media.hashes.sha256).toBe(crypto.createHash('sha256').update(want).digest('hex'));
+    expect(rec.media.hashes.sha256).toBe(hashes.sha256);
   });
 });

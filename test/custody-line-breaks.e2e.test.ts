@@ -47,13 +47,25 @@ function range(a: number, b: number): number[] {
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
 }
 
-/** The SECURITY.md check, run in `dir`, in the C locale and in a UTF-8 one: it must not matter which the user's shell has. */
+/**
+ * The SECURITY.md check, run in `dir`, in the C locale and in a UTF-8 one: it must not matter which the
+ * user's shell has. One exception, where the second run would check the same bytes the same way: a log
+ * of ASCII alone (NUL and CR among them) beside a checkpoint already checked in both locales reads the
+ * same in every locale, so it is checked once, in the UTF-8 locale most shells have. (The checkpoint is
+ * never ASCII alone: its signature line starts with a dash of three bytes.)
+ */
+const checkedInBoth = new Set<string>();
 function runScript(dir: string): { code: number | null; out: string } {
-  const results = ['C', 'C.UTF-8'].map((locale) => {
+  const checkpoint = fs.readFileSync(path.join(dir, `${EV}.checkpoint`), 'latin1');
+  const once = fs.readFileSync(logOf(dir)).every((b) => b < 0x80) && checkedInBoth.has(checkpoint);
+  const results = (once ? ['C.UTF-8'] : ['C', 'C.UTF-8']).map((locale) => {
     const r = spawnSync('bash', ['-c', securityScript()], { cwd: dir, env: { ...process.env, E: EV, LANG: locale, LC_ALL: locale }, encoding: 'utf8' });
     return { code: r.status, out: `[${locale}] ${r.stdout}${r.stderr}` };
   });
-  expect(results[0]!.code === 0, results.map((r) => r.out).join('\n')).toBe(results[1]!.code === 0);
+  if (!once) {
+    expect(results[0]!.code === 0, results.map((r) => r.out).join('\n')).toBe(results[1]!.code === 0);
+    checkedInBoth.add(checkpoint);
+  }
   return results[0]!;
 }
 

@@ -108,13 +108,17 @@ export function makeSourceFile(file: string, size: number, seed = 1): void {
   while (pos < size) {
     const n = Math.min(chunk.length, size - pos);
     const kind = Math.floor(pos / chunk.length) % 3;
-    for (let i = 0; i < n; i++) {
-      if (kind === 0) {
+    if (kind === 0) {
+      for (let i = 0; i < n; i++) {
         x ^= x << 13;
         x ^= x >>> 17;
         x ^= x << 5;
         chunk[i] = x & 0xff;
-      } else chunk[i] = kind === 1 ? 0 : text[(pos + i) % text.length]!;
+      }
+    } else if (kind === 1) chunk.fill(0, 0, n);
+    else {
+      const at = pos % text.length; // the text repeated, from where this chunk falls in it
+      chunk.fill(Buffer.concat([text.subarray(at), text.subarray(0, at)]), 0, n);
     }
     fs.writeSync(fd, chunk, 0, n, pos);
     pos += n;
