@@ -9,7 +9,7 @@
 import { checkCustodyLog, type CheckedEntry, type CustodyCheck, type CustodyProblem } from '../core/custody-check.js';
 import { parseCheckpoint, type CustodyKind, type Payload } from '../core/custody.js';
 import { ExhibitError } from '../core/errors.js';
-import { quickCheck, rememberKeys } from './custody-log-quick.js';
+import { quickCheck, rememberKeys, type QuickState, type RollbackSeen } from './custody-log-quick.js';
 import { writeCheckpoint, writeEntry } from './custody-write.js';
 import { administratorKeys, storeKeys, type Signer } from './keys.js';
 import { ENTRY_TABLES, projectEntry, type Cell } from './projections.js';
@@ -86,13 +86,13 @@ export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}
  * adds nothing to that case again until its latest state is restored: an entry added now would fork the log.
  * What it saw is in its table and, signed, in its checkpoint (see recordRollbackSeen); either refuses.
  */
-function refuseRolledBack(store: CaseStore, c: CaseRow, count: number, readCheckpoint = true): void {
+function refuseRolledBack(store: CaseStore, c: CaseRow, count: number, quick?: QuickState): void {
   const hints = ['exhibit adds nothing to this case until the store\'s latest state is restored (from a later backup, or by a person who knows what happened)'];
-  const seen = store.db.get('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?', [c.id]) as { size: number; head: string; place: string; seen_utc: string } | undefined;
+  const seen = quick ? quick.seen : (store.db.get('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?', [c.id]) as RollbackSeen | undefined);
   if (seen && seen.size > count) {
     throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: a copy of it beside an image (${seen.place}, seen ${seen.seen_utc}) holds ${seen.size} entries (head ${seen.head}), the store ${count}`, { hints });
   }
-  if (!readCheckpoint) return; // the quick check already refused a checkpoint with a "seen" line
+  if (quick) return; // the quick check read the rollbacks_seen row, and refused a checkpoint with a "seen" line
   const text = checkpointOf(store, c);
   const signed = text !== undefined ? parseCheckpoint(text)?.seen : undefined;
   if (signed && signed.size > count) {
@@ -145,7 +145,7 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
   let head: string;
   let registered: Set<string>;
   if (quick) {
-    refuseRolledBack(store, c, quick.count, false);
+    refuseRolledBack(store, c, quick.count, quick);
     ({ count, head, registered } = quick);
   } else {
     // A checkpoint signed by one of today's signers vouches for the signatures it covers (see trustCheckpointSignedBy).

@@ -126,12 +126,16 @@ export class PgBackend implements StoreBackend {
   }
 
   lock(): void {
-    this.run('BEGIN');
+    // One round trip: both statements in one simple query (no parameters), the lock taken first thing.
     this.depth = 1;
     try {
-      this.run('SELECT pg_advisory_xact_lock(?)', [WRITE_LOCK]);
+      this.run(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
     } catch (err) {
-      this.unlock(false);
+      try {
+        this.unlock(false);
+      } catch {
+        /* the connection is gone: the server ends the transaction, and the first error says why */
+      }
       throw err;
     }
   }
