@@ -139,7 +139,12 @@ export function rowMatchesEntry(table: string, row: Record<string, unknown>): { 
 
 /** Remember where the log registers each key the full check found, for the quick check's next use. */
 export function rememberKeys(store: CaseStore, c: CaseRow, keys: Iterable<[string, { entry: number }]>): void {
-  for (const [fingerprint, k] of keys) {
-    store.db.run('INSERT INTO log_keys (case_id, fingerprint, entry_seq) VALUES (?, ?, ?) ON CONFLICT (case_id, fingerprint) DO UPDATE SET entry_seq = excluded.entry_seq', [c.id, fingerprint, k.entry]);
+  const all = [...keys];
+  for (let i = 0; i < all.length; i += 300) { // one statement for up to 300 keys (900 parameters: within SQLite's and PostgreSQL's limits)
+    const batch = all.slice(i, i + 300);
+    store.db.run(
+      `INSERT INTO log_keys (case_id, fingerprint, entry_seq) VALUES ${batch.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT (case_id, fingerprint) DO UPDATE SET entry_seq = excluded.entry_seq`,
+      batch.flatMap(([fingerprint, k]) => [c.id, fingerprint, k.entry]),
+    );
   }
 }

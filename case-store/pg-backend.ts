@@ -55,6 +55,11 @@ export class PgBackend implements StoreBackend {
   static open(url: string, schemaVersion = PG_MIGRATIONS.length): PgBackend {
     const db = new PgBackend(url);
     try {
+      // A store already at this schema needs nothing written: one read, without the write lock that appends queue on.
+      const reply = db.send({ sql: 'SELECT version FROM exhibit_schema', params: [] }, WAIT_MS);
+      if (reply.error && reply.error.code !== '42P01') throw pgError(reply.error, db.location); // 42P01: no such table, a new store
+      const found = reply.rows?.length === 1 ? Number(reply.rows[0]!.version) : undefined;
+      if (found !== undefined && found >= schemaVersion && found <= PG_MIGRATIONS.length) return db;
       db.immediate(() => {
         db.run('CREATE TABLE IF NOT EXISTS exhibit_schema (version INTEGER NOT NULL)'); // under the write lock: two first opens do not race
         if (!db.get('SELECT version FROM exhibit_schema')) db.run('INSERT INTO exhibit_schema (version) VALUES (0)');
