@@ -87,7 +87,7 @@ export function quickCheck(store: CaseStore, c: CaseRow, signers: readonly Signe
   const registered = new Set<string>();
   for (const s of signers) {
     if (registered.has(s.fingerprint)) continue;
-    if (keyFingerprint(publicKeyOf(s.key)) !== s.fingerprint || !registeredKey(c, s.fingerprint, keyRows.get(s.fingerprint), s.publicPem)) return undefined;
+    if (signerFingerprint(s) !== s.fingerprint || !registeredKey(c, s.fingerprint, keyRows.get(s.fingerprint), s.publicPem)) return undefined;
     registered.add(s.fingerprint);
   }
   const seen = top.seen_size === null ? undefined : { size: Number(top.seen_size), head: top.seen_head, place: top.seen_place, seen_utc: top.seen_utc };
@@ -100,13 +100,37 @@ export function quickCheck(store: CaseStore, c: CaseRow, signers: readonly Signe
  */
 function registeredKey(c: CaseRow, fingerprint: string, row: KeyRow | undefined, publicPem?: string): PublicKey | undefined {
   if (!row || row.public_pem === null || row.retired_utc || row.revoked_utc || (publicPem !== undefined && row.public_pem !== publicPem)) return undefined;
-  const stored = readPublicKey(row.public_pem);
-  if (!stored || keyFingerprint(stored) !== fingerprint) return undefined;
+  const stored = storedKey(row.public_pem);
+  if (!stored || stored.fingerprint !== fingerprint) return undefined;
   const entry = parseEntry(row.line, Number(row.entry_seq));
   if (!entry) return undefined;
   const p = entry.payload as Record<string, unknown>;
   const kindOk = entry.kind === 'key.registered' || (entry.kind === 'key.rotated' && entry.cosigners?.[0]?.key === fingerprint);
-  return kindOk && p.key === fingerprint && p.public_key === row.public_pem && entry.case === c.number ? stored : undefined;
+  return kindOk && p.key === fingerprint && p.public_key === row.public_pem && entry.case === c.number ? stored.key : undefined;
+}
+
+/*
+ * Parsing a PEM key and exporting it to take its fingerprint cost more CPU than the rest of an
+ * append's check; both are pure functions of their input, so each process does them once per key.
+ */
+const pemKeys = new Map<string, { key: PublicKey; fingerprint: string } | undefined>();
+const signerPrints = new WeakMap<object, string>();
+
+/** The public key a PEM holds, with its fingerprint (computed, never read); undefined when it is not an Ed25519 public key. */
+function storedKey(pem: string): { key: PublicKey; fingerprint: string } | undefined {
+  if (!pemKeys.has(pem)) {
+    if (pemKeys.size >= 1000) pemKeys.clear();
+    const key = readPublicKey(pem);
+    pemKeys.set(pem, key ? { key, fingerprint: keyFingerprint(key) } : undefined);
+  }
+  return pemKeys.get(pem);
+}
+
+/** The fingerprint of the public half of a signer's private key. */
+function signerFingerprint(s: Signer): string {
+  let fp = signerPrints.get(s.key);
+  if (fp === undefined) signerPrints.set(s.key, (fp = keyFingerprint(publicKeyOf(s.key))));
+  return fp;
 }
 
 /** Entry `seq` parsed from its line (not checked); undefined when there is no line or it does not parse as that entry. */
