@@ -5,7 +5,7 @@ import type { CanonicalValue } from '../core/canonical-json.js';
 import { ExhibitError } from '../core/errors.js';
 import { checkName } from '../core/text.js';
 import { appendToCase, checkCase, logLines, requireIntact, type Append } from './custody-log.js';
-import { rowMatchesEntry } from './custody-log-quick.js';
+import { rowMatchesEntry, WITH_ENTRY_LINE } from './custody-log-quick.js';
 import { splitLogLine, type CustodyEntry } from '../core/custody.js';
 import type { Signer } from './keys.js';
 import { evidencePayload, type EvidenceItem } from './payloads.js';
@@ -92,21 +92,26 @@ function parsedEntries(store: CaseStore, c: CaseRow): { seq: number; entry: Cust
   return out;
 }
 
+/** The evidence item's row, with its entry's line (see quickHolder); undefined when the case has no such item. */
+function evidenceRow(store: CaseStore, c: CaseRow, evidence: string): Record<string, unknown> | undefined {
+  return store.db.get(`SELECT ${WITH_ENTRY_LINE} FROM evidence r WHERE r.case_id = ? AND r.number = ?`, [c.id, evidence]);
+}
+
 /**
- * Who holds `evidence`, from the rows about it (its registration, its acquisitions, its latest
- * transfer), each checked against the entry it comes from; false when one disagrees (then the
- * whole log decides, after its full check). The same answer as currentHolder over the whole log.
+ * Who holds the evidence whose row is `item`, from the rows about it (its registration, its
+ * acquisitions, its latest transfer), each checked against the entry it comes from (read in the same
+ * query as the row); false when one disagrees (then the whole log decides, after its full check).
+ * The same answer as currentHolder over the whole log.
  */
-function quickHolder(store: CaseStore, c: CaseRow, evidence: string): string | undefined | false {
-  const item = store.db.get('SELECT * FROM evidence WHERE case_id = ? AND number = ?', [c.id, evidence]);
-  const registered = item ? rowMatchesEntry(store, c, 'evidence', item) : undefined;
-  if (!registered?.entry) return false;
-  for (const row of store.db.all('SELECT * FROM acquisitions WHERE case_id = ? AND evidence = ?', [c.id, evidence])) {
-    if (!rowMatchesEntry(store, c, 'acquisitions', row).ok) return false;
+function quickHolder(store: CaseStore, c: CaseRow, evidence: string, item: Record<string, unknown>): string | undefined | false {
+  const registered = rowMatchesEntry('evidence', item);
+  if (!registered.entry) return false;
+  for (const row of store.db.all(`SELECT ${WITH_ENTRY_LINE} FROM acquisitions r WHERE r.case_id = ? AND r.evidence = ?`, [c.id, evidence])) {
+    if (!rowMatchesEntry('acquisitions', row).ok) return false;
   }
-  const latest = store.db.get('SELECT * FROM transfers WHERE case_id = ? AND evidence = ? ORDER BY entry_seq DESC LIMIT 1', [c.id, evidence]);
+  const latest = store.db.get(`SELECT ${WITH_ENTRY_LINE} FROM transfers r WHERE r.case_id = ? AND r.evidence = ? ORDER BY r.entry_seq DESC LIMIT 1`, [c.id, evidence]);
   if (!latest) return registered.entry.actor.name;
-  const transfer = rowMatchesEntry(store, c, 'transfers', latest);
+  const transfer = rowMatchesEntry('transfers', latest);
   if (!transfer.ok || Number(latest.entry_seq) < registered.entry.seq) return false;
   return typeof latest.to_name === 'string' ? latest.to_name : '';
 }
@@ -128,12 +133,13 @@ export function recordTransfer(
 ): Written {
   return store.immediate(() => {
     const c = store.getCase(caseNumber);
-    if (!hasEvidence(store, c, evidence)) {
+    const item = evidenceRow(store, c, evidence);
+    if (!item) {
       requireIntact(store, c); // a missing item may be a deleted one: say that first
       throw new ExhibitError('NOT_FOUND', `there is no evidence ${evidence} in case ${c.number}`, { hints: [`register it with: exhibit evidence add ${c.number} ${evidence} ...`] });
     }
     // Custody follows the evidence: only its holder, by the log, can pass it on, unless a reason is logged.
-    let holder = quickHolder(store, c, evidence);
+    let holder = quickHolder(store, c, evidence, item);
     if (holder === false) {
       requireIntact(store, c); // a row that disagrees with its entry: the full check names it
       holder = currentHolder(parsedEntries(store, c), evidence);

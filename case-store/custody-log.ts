@@ -9,9 +9,9 @@
 import { checkCustodyLog, type CheckedEntry, type CustodyCheck, type CustodyProblem } from '../core/custody-check.js';
 import { parseCheckpoint, type CustodyKind, type Payload } from '../core/custody.js';
 import { ExhibitError } from '../core/errors.js';
-import { quickCheck, rememberKeys } from './custody-log-quick.js';
+import { quickCheck, rememberKeys, type RollbackSeen } from './custody-log-quick.js';
 import { writeCheckpoint, writeEntry } from './custody-write.js';
-import { administratorKeys, storeKeys, type Signer } from './keys.js';
+import { administratorKeys, listKeys, storeKeys, type Signer } from './keys.js';
 import { ENTRY_TABLES, projectEntry, type Cell } from './projections.js';
 import type { CaseRow, CaseStore } from './store.js';
 
@@ -45,18 +45,37 @@ export interface CheckMode {
 }
 
 export function checkCase(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
-  return store.db.snapshot(() => checkCaseNow(store, c, mode));
+  return store.db.snapshot(() => checkCaseNow(store, c, mode, storedState(store, c)).result);
 }
 
-function checkCaseNow(store: CaseStore, c: CaseRow, mode: CheckMode): CustodyCheck {
-  const checkpoint = checkpointOf(store, c);
+/** What the store keeps beside a case's log: its checkpoint, and the rollback of it the store has seen. */
+interface Stored {
+  checkpoint?: string;
+  seen?: RollbackSeen;
+}
+
+/** The case's checkpoint and rollbacks_seen row, in one query. */
+function storedState(store: CaseStore, c: CaseRow): Stored {
+  const row = store.db.get<{ text: string | null; size: number | null; head: string; place: string; seen_utc: string }>(
+    `SELECT (SELECT text FROM checkpoints WHERE case_id = ?) AS text, ${['size', 'head', 'place', 'seen_utc'].map((k) => `(SELECT ${k} FROM rollbacks_seen WHERE case_id = ?) AS ${k}`).join(', ')}`,
+    [c.id, c.id, c.id, c.id, c.id],
+  );
+  return {
+    ...(row && row.text !== null ? { checkpoint: row.text } : {}),
+    ...(row && row.size !== null ? { seen: { size: Number(row.size), head: row.head, place: row.place, seen_utc: row.seen_utc } } : {}),
+  };
+}
+
+function checkCaseNow(store: CaseStore, c: CaseRow, mode: CheckMode, stored: Stored): { result: CustodyCheck; lines: string[] } {
+  const checkpoint = stored.checkpoint;
   const lines = logLines(store, c);
+  const keys = listKeys(store); // read once for both roles
   const result = checkCustodyLog(lines, {
     caseNumber: c.number,
     ...(mode.appending ? { trustCheckpointSignedBy: mode.appending } : {}),
-    trustedKeys: storeKeys(store),
+    trustedKeys: storeKeys(store, keys),
     trustedKeysSource: "this case store's examiner keys",
-    administrators: administratorKeys(store),
+    administrators: administratorKeys(store, keys),
     administratorsSource: 'in this case store',
     ...(checkpoint !== undefined ? { checkpoint } : {}),
   });
@@ -65,7 +84,7 @@ function checkCaseNow(store: CaseStore, c: CaseRow, mode: CheckMode): CustodyChe
   if (lines.length === 0 && !mode.newCase) result.problems.push({ message: `case ${c.number} has no custody log entries at all: they were deleted` });
   for (const p of checkProjections(store, c, result.entries)) result.problems.push(p);
   result.problems.sort((a, b) => (a.entry ?? Infinity) - (b.entry ?? Infinity));
-  return result;
+  return { result, lines };
 }
 
 /**
@@ -74,27 +93,34 @@ function checkCaseNow(store: CaseStore, c: CaseRow, mode: CheckMode): CustodyChe
  * the log itself records the revocation, and a case must still be worked on.
  */
 export function requireIntact(store: CaseStore, c: CaseRow, mode: CheckMode = {}): CustodyCheck {
-  const result = checkCase(store, c, mode);
+  return requireIntactLog(store, c, mode).check;
+}
+
+/** requireIntact, with the lines and the checkpoint it checked (what `custody export` copies). */
+export function requireIntactLog(store: CaseStore, c: CaseRow, mode: CheckMode = {}): { check: CustodyCheck; lines: string[]; checkpoint?: string } {
+  const { result, lines, stored } = store.db.snapshot(() => {
+    const stored = storedState(store, c);
+    return { ...checkCaseNow(store, c, mode, stored), stored };
+  });
   const blocking = result.problems.filter((p) => !p.revoked && !p.rolledBack);
   if (blocking.length > 0) throw tamperError(c, blocking);
-  refuseRolledBack(store, c, result.count);
-  return result;
+  refuseRolledBack(c, result.count, stored);
+  return { check: result, lines, ...(stored.checkpoint !== undefined ? { checkpoint: stored.checkpoint } : {}) };
 }
 
 /**
  * A store once seen to be older than a sound copy of its own log (verify found it rolled back)
  * adds nothing to that case again until its latest state is restored: an entry added now would fork the log.
  * What it saw is in its table and, signed, in its checkpoint (see recordRollbackSeen); either refuses.
+ * Both are read with the check (the quick check refuses a checkpoint with a "seen" line itself).
  */
-function refuseRolledBack(store: CaseStore, c: CaseRow, count: number, readCheckpoint = true): void {
+function refuseRolledBack(c: CaseRow, count: number, stored: Stored): void {
   const hints = ['exhibit adds nothing to this case until the store\'s latest state is restored (from a later backup, or by a person who knows what happened)'];
-  const seen = store.db.get('SELECT size, head, place, seen_utc FROM rollbacks_seen WHERE case_id = ?', [c.id]) as { size: number; head: string; place: string; seen_utc: string } | undefined;
+  const seen = stored.seen;
   if (seen && seen.size > count) {
     throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: a copy of it beside an image (${seen.place}, seen ${seen.seen_utc}) holds ${seen.size} entries (head ${seen.head}), the store ${count}`, { hints });
   }
-  if (!readCheckpoint) return; // the quick check already refused a checkpoint with a "seen" line
-  const text = checkpointOf(store, c);
-  const signed = text !== undefined ? parseCheckpoint(text)?.seen : undefined;
+  const signed = stored.checkpoint !== undefined ? parseCheckpoint(stored.checkpoint)?.seen : undefined;
   if (signed && signed.size > count) {
     throw new ExhibitError('VERIFY_FAILED', `the case store's log of case ${c.number} was rolled back: its own signed checkpoint says a copy of it with ${signed.size} entries (head ${signed.head}) was seen, the store holds ${count}`, { hints });
   }
@@ -145,7 +171,7 @@ export function appendToCase(store: CaseStore, c: CaseRow, items: Append[], newC
   let head: string;
   let registered: Set<string>;
   if (quick) {
-    refuseRolledBack(store, c, quick.count, false);
+    refuseRolledBack(c, quick.count, quick.seen ? { seen: quick.seen } : {});
     ({ count, head, registered } = quick);
   } else {
     // A checkpoint signed by one of today's signers vouches for the signatures it covers (see trustCheckpointSignedBy).

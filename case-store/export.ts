@@ -13,7 +13,7 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { EVIDENCE_DIR_MODE } from '../core/modes.js';
 import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
 import { readTextIfExists } from '../core/text.js';
-import { checkpointOf, logLines, requireIntact } from './custody-log.js';
+import { requireIntactLog } from './custody-log.js';
 import { tokenFor } from './timestamps.js';
 import type { CaseRow, CaseStore } from './store.js';
 
@@ -46,9 +46,7 @@ export async function exportCustody(store: CaseStore, c: CaseRow, folder: string
 }
 
 async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence: string): Promise<ExportedCustody> {
-  const check = requireIntact(store, c);
-  const lines = logLines(store, c);
-  const checkpoint = checkpointOf(store, c);
+  const { check, lines, checkpoint } = requireIntactLog(store, c); // the lines and checkpoint it checked, under the write lock
   if (checkpoint === undefined) throw new ExhibitError('INTERNAL', `case ${c.number} has no checkpoint`);
   const names = custodyFileNames(evidence);
   const logFile = path.join(folder, names.log);

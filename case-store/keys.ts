@@ -62,9 +62,9 @@ export function keyByFingerprint(store: CaseStore, fingerprint: string): KeyRow 
 }
 
 /** Every key in the store, by fingerprint: the keys a custody log may register. */
-export function storeKeys(store: CaseStore): Map<string, PublicKey> {
+export function storeKeys(store: CaseStore, rows: readonly KeyRow[] = listKeys(store)): Map<string, PublicKey> {
   const out = new Map<string, PublicKey>();
-  for (const row of listKeys(store)) {
+  for (const row of rows) {
     const key = readPublicKey(row.public_pem);
     if (key) out.set(row.fingerprint, key);
   }
@@ -72,8 +72,8 @@ export function storeKeys(store: CaseStore): Map<string, PublicKey> {
 }
 
 /** The fingerprints of the store's lab administrators' keys (key create --administrator). */
-export function administratorKeys(store: CaseStore): Set<string> {
-  return new Set(listKeys(store).filter((r) => r.administrator === 1).map((r) => r.fingerprint));
+export function administratorKeys(store: CaseStore, rows: readonly KeyRow[] = listKeys(store)): Set<string> {
+  return new Set(rows.filter((r) => r.administrator === 1).map((r) => r.fingerprint));
 }
 
 /** An examiner's name, normalised (see checkName); a word that mixes Latin, Cyrillic or Greek letters is refused. */

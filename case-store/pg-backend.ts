@@ -1,8 +1,9 @@
 /**
  * The lab's backend: the case store in a PostgreSQL database, shared by every workstation, through
  * the `pg` driver. The store interface is synchronous (ARCHITECTURE.md says why) and `pg` is not, so
- * the connection lives in a worker thread (pg-worker.ts): each call posts its query there and
- * sleeps on an Atomics.wait until the answer is back, as a call into SQLite waits for the disk.
+ * the connection lives in a worker thread (pg-worker.ts, one per thread however many stores it opens,
+ * each store with a connection of its own): each call posts its query there and sleeps on an
+ * Atomics.wait until the answer is back, as a call into SQLite waits for the disk.
  *
  * Writers are serialised inside PostgreSQL: every write transaction first takes one transaction-level
  * advisory lock (held until COMMIT or ROLLBACK, freed by the server if the connection dies), the
@@ -16,6 +17,9 @@ import { PG_MIGRATIONS } from './pg-migrations.js';
 
 const WRITE_LOCK = 0x65786869; // "exhi": the advisory lock every write transaction takes
 const WAIT_MS = 60_000;
+
+/** The one worker thread holding this thread's PostgreSQL connections, and how many stores use it. */
+let shared: { worker: Worker; users: number } | undefined;
 
 export function isPostgresUrl(s: string | undefined): boolean {
   return s !== undefined && /^postgres(ql)?:\/\//i.test(s.trim());
@@ -47,14 +51,24 @@ export class PgBackend implements StoreBackend {
     this.wake = new Int32Array(flag);
     const { port1, port2 } = new MessageChannel();
     this.port = port1 as unknown as MessagePort;
-    this.worker = new Worker(workerUrl(import.meta.url, 'pg-worker'), { workerData: { url, flag, port: port2 }, transferList: [port2] });
-    this.worker.unref();
+    if (!shared) {
+      shared = { worker: new Worker(workerUrl(import.meta.url, 'pg-worker')), users: 0 };
+      shared.worker.unref();
+    }
+    shared.users++;
+    this.worker = shared.worker;
+    this.worker.postMessage({ url, flag, port: port2 }, [port2]); // a connection of its own, in the process's one worker
   }
 
   /** Connect and bring the schema up to date (`schemaVersion` stops earlier, for tests of upgrades). */
   static open(url: string, schemaVersion = PG_MIGRATIONS.length): PgBackend {
     const db = new PgBackend(url);
     try {
+      // A store already at this schema needs nothing written: one read, without the write lock that appends queue on.
+      const reply = db.send({ sql: 'SELECT version FROM exhibit_schema', params: [] }, WAIT_MS);
+      if (reply.error && reply.error.code !== '42P01') throw pgError(reply.error, db.location); // 42P01: no such table, a new store
+      const found = reply.rows?.length === 1 ? Number(reply.rows[0]!.version) : undefined;
+      if (found !== undefined && found >= schemaVersion && found <= PG_MIGRATIONS.length) return db;
       db.immediate(() => {
         db.run('CREATE TABLE IF NOT EXISTS exhibit_schema (version INTEGER NOT NULL)'); // under the write lock: two first opens do not race
         if (!db.get('SELECT version FROM exhibit_schema')) db.run('INSERT INTO exhibit_schema (version) VALUES (0)');
@@ -126,12 +140,16 @@ export class PgBackend implements StoreBackend {
   }
 
   lock(): void {
-    this.run('BEGIN');
+    // One round trip: both statements in one simple query (no parameters), the lock taken first thing.
     this.depth = 1;
     try {
-      this.run('SELECT pg_advisory_xact_lock(?)', [WRITE_LOCK]);
+      this.run(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
     } catch (err) {
-      this.unlock(false);
+      try {
+        this.unlock(false);
+      } catch {
+        /* the connection is gone: the server ends the transaction, and the first error says why */
+      }
       throw err;
     }
   }
@@ -154,7 +172,10 @@ export class PgBackend implements StoreBackend {
       /* the connection is gone already */
     }
     this.closed = true;
-    void this.worker.terminate();
+    if (shared?.worker === this.worker && --shared.users === 0) {
+      shared = undefined;
+      void this.worker.terminate();
+    }
   }
 
   private query(sql: string, params: readonly SqlValue[]): Row[] {
