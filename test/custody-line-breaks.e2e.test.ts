@@ -59,7 +59,10 @@ function runScript(dir: string): { code: number | null; out: string } {
   const checkpoint = fs.readFileSync(path.join(dir, `${EV}.checkpoint`), 'latin1');
   const once = fs.readFileSync(logOf(dir)).every((b) => b < 0x80) && checkedInBoth.has(checkpoint);
   const results = (once ? ['C.UTF-8'] : ['C', 'C.UTF-8']).map((locale) => {
-    const r = spawnSync('bash', ['-c', securityScript()], { cwd: dir, env: { ...process.env, E: EV, LANG: locale, LC_ALL: locale }, encoding: 'utf8' });
+    const scratch = tempDir('exhibit-script-tmp-'); // its mktemp folder goes here, and must be gone after, pass or fail
+    const r = spawnSync('bash', ['-c', securityScript()], { cwd: dir, env: { ...process.env, E: EV, LANG: locale, LC_ALL: locale, TMPDIR: scratch }, encoding: 'utf8' });
+    expect(fs.readdirSync(scratch), 'the script leaves no scratch folder').toEqual([]);
+    fs.rmdirSync(scratch);
     return { code: r.status, out: `[${locale}] ${r.stdout}${r.stderr}` };
   });
   if (!once) {
