@@ -61,6 +61,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
   const started = timestamp();
   const { handle, facts } = await openSource(o.source);
   let target: fsp.FileHandle | undefined;
+  let reader: SourceReader | undefined;
   try {
     const bytes = facts.size_bytes;
     const mounted = checkMounts(facts, o.allowMounted);
@@ -86,7 +87,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
     const fill = fillSector(o.fill, facts.logical_sector_size);
     const bad = new BadSectorMap();
-    const reader = SourceReader.of(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad);
+    const sourceReader = (reader = SourceReader.of(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad));
     const written = writePath(probe); // a new file is <target>.partial until read back and checked
     const targetFields = (p: string) => ({ path: p, kind: targetFacts?.kind ?? 'file', size_bytes: targetFacts?.size_bytes ?? bytes, ...(targetFacts?.device ? { device: targetFacts.device } : {}) });
     const common = () => ({
@@ -111,7 +112,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
         for (let pos = 0; pos < bytes; pos += PIECE) {
           if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', `interrupted after ${formatBytes(pos)}: the target holds part of the source`);
           const n = Math.min(PIECE, bytes - pos);
-          await reader.read(buf.subarray(0, n), pos);
+          await sourceReader.read(buf.subarray(0, n), pos);
           await writeAll(t, buf.subarray(0, n), pos, written);
           copied = pos + n;
           yield buf.subarray(0, n);
@@ -175,6 +176,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     return out;
   } finally {
     await target?.close().catch(() => undefined);
+    await reader?.close(); // its O_DIRECT handle on the source, if it opened one
     await handle.close();
   }
 }

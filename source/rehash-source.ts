@@ -107,6 +107,7 @@ export async function rehashSource(o: SourceRehashOptions): Promise<SourceRehash
   // Retries come from the (untrusted) record: a bound keeps a forged count from stalling on a bad sector forever.
   const retries = Number.isSafeInteger(o.retries) ? Math.min(Math.max(o.retries, 0), MAX_RETRIES) : 2;
   const { handle, facts } = await openSource(o.source);
+  let reader: SourceReader | undefined;
   try {
     if (facts.size_bytes !== o.mediaBytes) {
       throw new ExhibitError('VERIFY_FAILED', `the source ${o.source} holds ${facts.size_bytes} bytes; the record says the acquired one held ${o.mediaBytes}`);
@@ -114,7 +115,7 @@ export async function rehashSource(o: SourceRehashOptions): Promise<SourceRehash
     const mounted = checkMounts(facts, o.allowMounted);
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
     const bad = new BadSectorMap();
-    const reader = SourceReader.of(handle, facts, { retries, fill, maxBadRun: 0 }, bad);
+    const sourceReader = (reader = SourceReader.of(handle, facts, { retries, fill, maxBadRun: 0 }, bad));
     const check: RecordedUnreadableCheck = { sectors: 0, still_unreadable: 0, read_now_sectors: 0, read_now: [], differ_from_fill_sectors: 0, differ_from_fill: [] };
     for (const r of recorded) check.sectors += r.sectors;
     let next = 0; // the first recorded range not wholly behind the blocks read so far
@@ -156,7 +157,7 @@ export async function rehashSource(o: SourceRehashOptions): Promise<SourceRehash
         if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'interrupted while reading the source again');
         const n = Math.min(BLOCK, o.mediaBytes - pos);
         const into = buf.subarray(0, n);
-        await reader.read(into, pos); // every sector: what reads is hashed, what does not gets the fill
+        await sourceReader.read(into, pos); // every sector: what reads is hashed, what does not gets the fill
         classify(into, pos);
         yield into;
       }
@@ -173,6 +174,7 @@ export async function rehashSource(o: SourceRehashOptions): Promise<SourceRehash
     const pieceSums = results.get('pieces');
     return { facts, hashes, readOnly, unreadableNow: bad.ranges, recordedUnreadable: check, ...(pieceSums ? { pieces: pieceSums } : {}) };
   } finally {
+    await reader?.close(); // its O_DIRECT handle on the source, if it opened one
     await handle.close();
   }
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { fileDigest, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { fileDigest, makeSourceFile, openDescriptorsOn, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
@@ -78,7 +78,9 @@ describe.skipIf(noFaulty !== undefined)(`a drive with unreadable sectors${noFaul
     const dst = path.join(work, 'from-faulty.bin');
     const rec = path.join(work, 'faulty.clone.yaml');
     const r = run(['clone', dev.device, dst, '--record', rec, '-x', 'C. Examiner', '--fill', 'pattern:deadbeef', '--retries', '0', '--json']);
+    const held = openDescriptorsOn(dev.device);
     await dev.teardown();
+    expect(held, 'clone closed every handle it opened on the drive').toEqual([]);
     expect(r.code, r.stderr).toBe(3);
     const j = json(r);
     expect(j.sourceHashes).toEqual(j.targetHashes);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { makeSourceFile, openDescriptorsOn, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
@@ -131,6 +131,7 @@ describe.skipIf(noFaulty !== undefined)(`a drive with real bad sectors${noFaulty
     try {
       const v = run(['verify', out, '--source', dev.device, '--no-record', '--json']);
       expect(v.code, v.stdout).toBe(0);
+      expect(openDescriptorsOn(dev.device), 'verify closed every handle it opened on the drive').toEqual([]);
       const j = json(v);
       expect(sourceComparisons(j)).toEqual([true, true, true]);
       expect(j.source.recorded_unreadable).toMatchObject({ sectors: 6, still_unreadable: 6, read_now_sectors: 0, read_now: [] });

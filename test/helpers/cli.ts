@@ -138,3 +138,16 @@ export function withoutNotices(stderr: string): string {
     .filter((l) => !/^exhibit: (created a signing key for |  private key |case .* was new: opened it)/.test(l))
     .join('\n');
 }
+
+/** The descriptors this process holds open on `file` (a device, an image): none should outlive the command that opened them. */
+export function openDescriptorsOn(file: string): string[] {
+  const held: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) === file) held.push(fd);
+    } catch {
+      // closed between the listing and the look
+    }
+  }
+  return held;
+}
