@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import { openInput } from '../core/input-file.js';
 
-/** Feed the first `length` bytes of a file (all of it when omitted) into `h`, read back in 4 MiB pieces. */
+/** Feed the first `length` bytes of a file (all of it when omitted) into `h`, read back in pieces of up to 4 MiB. */
 export async function hashPrefix(file: string, length: number, h: crypto.Hash): Promise<void> {
   const fd = await openInput(file);
   try {
-    const buf = Buffer.allocUnsafe(4 << 20);
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(4 << 20, length, (await fd.stat()).size)));
     let pos = 0;
     while (pos < length) {
       const { bytesRead } = await fd.read(buf, 0, Math.min(buf.length, length - pos), pos);

@@ -165,7 +165,8 @@ export class ChunkStore {
   /** Room for `bytes` after the `used` bytes that hold this call's earlier runs (a larger buffer leaves those where they are). */
   private scanBufferOf(used: number, bytes: number): Buffer {
     if (!this.scanBuffer || this.scanBuffer.length < used + bytes) {
-      this.scanBuffer = Buffer.allocUnsafe(Math.max(used + bytes, 2 * READ_BATCH));
+      // Twice what is asked, up to two batches, so a small image gets a small buffer and a large one is not regrown.
+      this.scanBuffer = Buffer.allocUnsafe(Math.max(used + bytes, Math.min(2 * (used + bytes), 2 * READ_BATCH)));
       return this.scanBuffer.subarray(0, bytes); // a new buffer: the earlier runs stay in the old one
     }
     return this.scanBuffer.subarray(used, used + bytes);

@@ -62,9 +62,9 @@ export class RawReader implements ImageReader {
     return done;
   }
 
-  /** The media in 4 MiB pieces (one buffer, reused); a piece that cannot be read whole comes with its error. */
+  /** The media in 4 MiB pieces (one buffer, reused, no larger than the media); a piece that cannot be read whole comes with its error. */
   async *units(): AsyncGenerator<ScannedUnit> {
-    const buf = Buffer.allocUnsafe(PIECE);
+    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(PIECE, this.size)));
     for (let pos = 0; pos < this.size; ) {
       const want = Math.min(PIECE, this.size - pos);
       let n: number;
