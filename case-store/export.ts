@@ -13,7 +13,7 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { EVIDENCE_DIR_MODE } from '../core/modes.js';
 import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
 import { readTextIfExists } from '../core/text.js';
-import { requireIntactLog } from './custody-log.js';
+import { requireIntactLog, type CheckMode } from './custody-log.js';
 import { tokenFor } from './timestamps.js';
 import type { CaseRow, CaseStore } from './store.js';
 
@@ -30,12 +30,17 @@ export interface ExportedCustody {
   entries: number;
 }
 
-export async function exportCustody(store: CaseStore, c: CaseRow, folder: string, evidence: string): Promise<ExportedCustody> {
+/**
+ * `mode.appending`: the fingerprints of who just appended to the log in this run (their private key in
+ * hand), whose checkpoint then vouches for the signatures it covers, as for an append (see
+ * custody-log.ts). Without it, as for `custody export`, the log is checked in full.
+ */
+export async function exportCustody(store: CaseStore, c: CaseRow, folder: string, evidence: string, mode: CheckMode = {}): Promise<ExportedCustody> {
   // The store's write lock is held while the files are written, so two exhibits exporting the same
   // case never interleave (the prefix test and the write would race), nor sweep each other's temporaries.
   store.lock();
   try {
-    const out = await writeCopy(store, c, folder, evidence);
+    const out = await writeCopy(store, c, folder, evidence, mode);
     store.unlock(true);
     return out;
   } catch (err) {
@@ -45,8 +50,8 @@ export async function exportCustody(store: CaseStore, c: CaseRow, folder: string
   }
 }
 
-async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence: string): Promise<ExportedCustody> {
-  const { check, lines, checkpoint } = requireIntactLog(store, c); // the lines and checkpoint it checked, under the write lock
+async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence: string, mode: CheckMode): Promise<ExportedCustody> {
+  const { check, lines, checkpoint } = requireIntactLog(store, c, mode); // the lines and checkpoint it checked, under the write lock
   if (checkpoint === undefined) throw new ExhibitError('INTERNAL', `case ${c.number} has no checkpoint`);
   const names = custodyFileNames(evidence);
   const logFile = path.join(folder, names.log);

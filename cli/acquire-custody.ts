@@ -36,7 +36,10 @@ export function prepareCustody(examiner: string, caseNumber: string | undefined,
   try {
     const signer = examinerSigner(store, examiner, passphrase);
     const c = caseNumber !== undefined ? store.findCase(caseNumber.trim()) : undefined;
-    if (c) requireIntact(store, c);
+    // Checked now, not after hours of copying; a checkpoint this examiner signed vouches for the signatures
+    // it covers, as it does when the result is appended (case-store/custody-log.ts): the chain, the
+    // checkpoint's own signature and every projected row are still checked.
+    if (c) requireIntact(store, c, { appending: new Set([signer.fingerprint]) });
     return { store, signer };
   } catch (err) {
     store.close();
@@ -73,7 +76,8 @@ export async function logAcquisition(ctx: CustodyContext, written: AcquisitionRe
     }
     const caseNumber = checkCaseNumber(record.case);
     await stampOrSay(ctx.store, ctx.store.getCase(caseNumber)); // a TSA out of reach never stops an acquisition
-    const exported = await exportCustody(ctx.store, ctx.store.getCase(caseNumber), folder, record.evidence);
+    // The checkpoint the append just signed vouches for the log it copies (a verifier checks the copy in full).
+    const exported = await exportCustody(ctx.store, ctx.store.getCase(caseNumber), folder, record.evidence, { appending: new Set([ctx.signer.fingerprint]) });
     return { seq, caseNumber, exported };
   } catch (err) {
     const e = err instanceof ExhibitError ? err : new ExhibitError('STORE', describeSystemError(err), { cause: err });
