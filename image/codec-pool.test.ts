@@ -50,3 +50,33 @@ describe('CodecPool', () => {
     await pool.close();
   });
 });
+
+describe('the codec worker file', () => {
+  it("answers only on a codec worker: another worker that loads it (reading an image) keeps its messages to itself", async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { workerUrl } = await import('../core/worker-url.js');
+    const url = workerUrl(import.meta.url, 'codec-worker').href;
+    // A worker of another kind: it loads the codec file, as opening an image does, then takes a message
+    // shaped like a codec request and, a few turns of its event loop later, says it is done.
+    const code = `const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(url)}).then(() => {
+        parentPort.on('message', () => setImmediate(() => setImmediate(() => setTimeout(() => parentPort.postMessage('done'), 20))));
+        parentPort.postMessage('loaded');
+      });`;
+    const w = new Worker(code, { eval: true });
+    const got: unknown[] = [];
+    try {
+      await new Promise<void>((resolve, reject) => {
+        w.on('error', reject);
+        w.on('message', (m) => {
+          got.push(m);
+          if (m === 'loaded') w.postMessage({ seq: 7, data: new ArrayBuffer(8), length: 8, unitSize: 8, codec: { module: 'not-a-codec', params: {} } });
+          if (m === 'done') resolve();
+        });
+      });
+    } finally {
+      await w.terminate();
+    }
+    expect(got).toEqual(['loaded', 'done']);
+  });
+});

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ExhibitError } from '../core/errors.js';
 import { workerUrl } from '../core/worker-url.js';
-import { encodeBatch, type CodecSpec, type CompressReply, type CompressRequest, type EncodedBytes } from './codec-worker.js';
+import { CODEC_WORKER, encodeBatch, type CodecSpec, type CompressReply, type CompressRequest, type EncodedBytes } from './codec-worker.js';
 
 export class CodecPool {
   private readonly workers: Worker[];
@@ -24,7 +24,7 @@ export class CodecPool {
 
   constructor(threads = os.availableParallelism()) {
     this.workers = Array.from({ length: Math.max(0, threads) }, () => {
-      const w = new Worker(workerUrl(import.meta.url, 'codec-worker'));
+      const w = new Worker(workerUrl(import.meta.url, 'codec-worker'), { workerData: CODEC_WORKER });
       w.on('message', (r: CompressReply) => this.onReply(r));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {

@@ -4,7 +4,7 @@
  * `makeCodec(params)`, loaded here once per worker). This file knows no format.
  * Units are written back to back into one output buffer.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 
 /** One unit's encoder, made in the worker from a format's codec module. */
 export interface UnitCodec {
@@ -91,9 +91,13 @@ async function handle(req: CompressRequest): Promise<void> {
   }
 }
 
-// On a worker: requests are handled one after another, in the order they came (the codec module loads
-// once). Imported on the main thread (parentPort is null there), this file only lends encodeBatch.
-const port = parentPort;
+/** The workerData a codec worker is started with: only then does this file answer its parent. */
+export const CODEC_WORKER = 'exhibit codec worker';
+
+// On a codec worker: requests are handled one after another, in the order they came (the codec module
+// loads once). Imported anywhere else (the main thread, or another kind of worker that reads images,
+// whose messages are not requests for it), this file only lends encodeBatch.
+const port = workerData === CODEC_WORKER ? parentPort : null;
 let queue: Promise<void> = Promise.resolve();
 port?.on('message', (req: CompressRequest) => {
   queue = queue.then(() => handle(req));
