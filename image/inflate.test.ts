@@ -36,3 +36,40 @@ describe('inflating one unit into a buffer of its size', () => {
     expect(a.equals(text)).toBe(true);
   });
 });
+
+describe('the kept engine (one zlib engine reset between units)', () => {
+  /** What inflateSync says of `stored`: its bytes, or its error's message. */
+  const usual = (raw: boolean, stored: Buffer, limit: number): string => {
+    try {
+      return (raw ? zlib.inflateRawSync : zlib.inflateSync)(stored, { maxOutputLength: Math.max(1, limit) }).toString('hex');
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    }
+  };
+  const ours = (raw: boolean, stored: Buffer, limit: number): string => {
+    try {
+      return (raw ? inflateRawUnit : inflateUnit)(stored, limit).toString('hex');
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    }
+  };
+
+  it('says of every unit what inflateSync says: good, damaged, cut short, too long, with bytes after its end, in any order', () => {
+    let x = 20261201;
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const text = Buffer.from('exhibit keeps one engine for every chunk. '.repeat(1000));
+    for (let i = 0; i < 400; i++) {
+      const raw = i % 2 === 1;
+      const n = 1 + Math.floor(rnd() * 32768);
+      const data = Buffer.from(text.subarray(0, n));
+      for (let k = 0; k < n * rnd() * 0.2; k++) data[Math.floor(rnd() * n)] = Math.floor(rnd() * 256);
+      let stored = (raw ? zlib.deflateRawSync : zlib.deflateSync)(data, { level: 1 + Math.floor(rnd() * 9) });
+      const damage = Math.floor(rnd() * 6);
+      if (damage === 1) stored[Math.floor(rnd() * stored.length)] ^= 1 << Math.floor(rnd() * 8); // a flipped bit anywhere
+      if (damage === 2) stored = stored.subarray(0, Math.floor(rnd() * stored.length)); // cut short
+      if (damage === 3) stored = Buffer.concat([stored, Buffer.from('after the end')]); // bytes after its end
+      const limit = damage === 4 ? Math.max(0, n - 1 - Math.floor(rnd() * 100)) : 32768; // a limit the unit passes
+      expect(ours(raw, stored, limit), `unit ${i} (damage ${damage}, ${raw ? 'raw' : 'zlib'}, ${n} bytes, limit ${limit})`).toBe(usual(raw, stored, limit));
+    }
+  });
+});

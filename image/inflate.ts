@@ -17,12 +17,95 @@ function options(limit: number): zlib.ZlibOptions {
   return max <= WHOLE_UNIT_MAX ? { maxOutputLength: max, chunkSize: Math.max(64, max + 64) } : { maxOutputLength: max };
 }
 
+/** The parts of a zlib engine's native handle that one inflate, and a reset for the next, take. */
+interface ZlibHandle {
+  writeSync(flush: number, input: Uint8Array, inOffset: number, inLength: number, out: Uint8Array, outOffset: number, outLength: number): void;
+  reset(): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+/**
+ * One zlib engine kept for unit after unit, reset between them. inflateSync makes a new engine for
+ * every call (its state and its 32 KiB window allocated and set up each time): for a 32 KiB chunk
+ * that is most of the cost, some 15-20 times the inflating itself. Node documents no synchronous
+ * call on a kept engine, so this one drives the engine's native handle as inflateSync does
+ * internally, and takes its result only in the plain case: no error, all the input used, the output
+ * room not filled (so the stream ended: zlib reports a stream cut short as an error). Anything else
+ * (a damaged unit, a longer stream, bytes after its end) and any sign that this Node's engine is not
+ * the one expected, and the unit is inflated again by inflateSync, whose result or error stands:
+ * the fast path can only ever give the bytes inflateSync gives.
+ */
+class KeptEngine {
+  private engine: zlib.Inflate | zlib.InflateRaw | undefined;
+  private handle: ZlibHandle | undefined;
+  private state: Uint32Array | undefined;
+  private error = false;
+  private broken = false;
+
+  constructor(private readonly make: () => zlib.Inflate | zlib.InflateRaw) {}
+
+  /** The unit, or undefined when the usual inflateSync must say. */
+  inflate(stored: Uint8Array, limit: number): Buffer | undefined {
+    if (this.broken || limit > WHOLE_UNIT_MAX || (!this.handle && !this.open())) return undefined;
+    const out = Buffer.allocUnsafe(limit + 64); // room past the limit: a longer stream shows as more output
+    this.error = false;
+    try {
+      this.handle!.writeSync(zlib.constants.Z_FINISH, stored, 0, stored.length, out, 0, out.length);
+      const [availOut, availIn] = this.state!;
+      const n = out.length - availOut!;
+      const plain = !this.error && availIn === 0 && availOut! > 0 && n <= limit;
+      this.handle!.reset();
+      return plain ? out.subarray(0, n) : undefined;
+    } catch {
+      this.drop();
+      return undefined;
+    }
+  }
+
+  private open(): boolean {
+    try {
+      const engine = this.make();
+      const internals = engine as unknown as { _handle?: Partial<ZlibHandle>; _writeState?: unknown };
+      const h = internals._handle;
+      if (!h || typeof h.writeSync !== 'function' || typeof h.reset !== 'function' || !(internals._writeState instanceof Uint32Array) || internals._writeState.length < 2) {
+        this.broken = true; // not the engine this was written for: inflateSync only, from now on
+        return false;
+      }
+      h.onerror = () => {
+        this.error = true;
+      };
+      this.engine = engine;
+      this.handle = h as ZlibHandle;
+      this.state = internals._writeState;
+      return true;
+    } catch {
+      this.broken = true;
+      return false;
+    }
+  }
+
+  /** Forget an engine that threw: the next unit gets a new one. */
+  private drop(): void {
+    try {
+      this.engine?.close();
+    } catch {
+      // already unusable
+    }
+    this.engine = undefined;
+    this.handle = undefined;
+    this.state = undefined;
+  }
+}
+
+const zlibEngine = new KeptEngine(() => zlib.createInflate());
+const rawEngine = new KeptEngine(() => zlib.createInflateRaw());
+
 /** A zlib stream (RFC 1950) inflated to at most `limit` bytes. */
 export function inflateUnit(stored: Uint8Array, limit: number): Buffer {
-  return zlib.inflateSync(stored, options(limit));
+  return zlibEngine.inflate(stored, limit) ?? zlib.inflateSync(stored, options(limit));
 }
 
 /** A raw deflate stream (RFC 1951) inflated to at most `limit` bytes. */
 export function inflateRawUnit(stored: Uint8Array, limit: number): Buffer {
-  return zlib.inflateRawSync(stored, options(limit));
+  return rawEngine.inflate(stored, limit) ?? zlib.inflateRawSync(stored, options(limit));
 }
