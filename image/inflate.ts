@@ -44,10 +44,11 @@ class KeptEngine {
 
   constructor(private readonly make: () => zlib.Inflate | zlib.InflateRaw) {}
 
-  /** The unit, or undefined when the usual inflateSync must say. */
-  inflate(stored: Uint8Array, limit: number): Buffer | undefined {
+  /** The unit (in `into` when given), or undefined when the usual inflateSync must say. */
+  inflate(stored: Uint8Array, limit: number, into?: Buffer): Buffer | undefined {
     if (this.broken || limit > WHOLE_UNIT_MAX || (!this.handle && !this.open())) return undefined;
-    const out = Buffer.allocUnsafe(limit + 64); // room past the limit: a longer stream shows as more output
+    // Room past the limit: a longer stream shows as more output.
+    const out = into && into.length >= limit + 64 ? into.subarray(0, limit + 64) : Buffer.allocUnsafe(limit + 64);
     this.error = false;
     try {
       this.handle!.writeSync(zlib.constants.Z_FINISH, stored, 0, stored.length, out, 0, out.length);
@@ -100,10 +101,17 @@ class KeptEngine {
 const zlibEngine = new KeptEngine(() => zlib.createInflate());
 const rawEngine = new KeptEngine(() => zlib.createInflateRaw());
 
-/** A zlib stream (RFC 1950) inflated to at most `limit` bytes. */
-export function inflateUnit(stored: Uint8Array, limit: number): Buffer {
-  return zlibEngine.inflate(stored, limit) ?? zlib.inflateSync(stored, options(limit));
+/**
+ * A zlib stream (RFC 1950) inflated to at most `limit` bytes. With `scratch` (at least `limit` + 64
+ * bytes), the bytes may be inflated into it, for a caller that copies them out before the next call:
+ * no buffer is allocated for the unit.
+ */
+export function inflateUnit(stored: Uint8Array, limit: number, scratch?: Buffer): Buffer {
+  return zlibEngine.inflate(stored, limit, scratch) ?? zlib.inflateSync(stored, options(limit));
 }
+
+/** The room `inflateUnit` needs in a scratch buffer for units of up to `limit` bytes. */
+export const inflateScratchBytes = (limit: number): number => limit + 64;
 
 /** A raw deflate stream (RFC 1951) inflated to at most `limit` bytes. */
 export function inflateRawUnit(stored: Uint8Array, limit: number): Buffer {

@@ -37,6 +37,16 @@ function fakeReader(size: number, unit: number | undefined, fail?: (offset: numb
 
 const U = 256 * 1024; // a unit as large as the smallest block: one unit per block
 
+/** Wait until the fetches ahead have all been made and landed: the list of calls stops growing. */
+async function settled(calls: unknown[]): Promise<void> {
+  let quiet = 0;
+  for (let seen = -1; quiet < 5; ) {
+    await new Promise((r) => setTimeout(r, 10));
+    quiet = calls.length === seen ? quiet + 1 : 0;
+    seen = calls.length;
+  }
+}
+
 describe('MediaCache', () => {
   it('gives exactly the media bytes for any range, across blocks and at the end', async () => {
     const { reader, media } = fakeReader(3 * U + 1000, U);
@@ -91,15 +101,41 @@ describe('MediaCache', () => {
     const { reader, calls } = fakeReader(256 * U, U);
     const cache = new MediaCache(reader, 256 * U);
     await cache.read(0, 4 * U);
-    await cache.read(4 * U, 4 * U); // continues: the next 8 MiB are fetched behind it
-    await new Promise((r) => setTimeout(r, 50));
+    await cache.read(4 * U, 4 * U); // continues: the next 8 MiB are fetched behind it, a few blocks at a time
+    await settled(calls);
     const before = calls.length;
     for (let o = 8 * U; o < 40 * U; o += 4 * U) await cache.read(o, 4 * U);
     // Every fetch since was ahead of the reader (the window moving on), none for what it read.
     expect(calls.slice(before).every((c) => c.offset >= 40 * U)).toBe(true);
+    await settled(calls); // what the window moving on asked for
     calls.length = 0;
     await cache.read(200 * U + 9, 4096); // a jump: only what it needs
     expect(calls).toEqual([{ offset: 200 * U, length: U }]);
+  });
+
+  it('fetches a few blocks at a time, and a block a read waits for before those fetched ahead', async () => {
+    const { reader, calls } = fakeReader(256 * U, U, undefined, () => 5);
+    let now = 0;
+    let most = 0;
+    const read = reader.read.bind(reader);
+    reader.read = async (into, offset, length) => {
+      most = Math.max(most, ++now);
+      try {
+        return await read(into, offset, length);
+      } finally {
+        now--;
+      }
+    };
+    const cache = new MediaCache(reader, 256 * U);
+    await cache.read(0, U);
+    await cache.read(U, U); // sequential: 32 blocks are asked for ahead of it
+    const jumped = cache.read(100 * U, U); // a read elsewhere meanwhile
+    await jumped;
+    const at = calls.findIndex((c) => c.offset === 100 * U);
+    expect(at, 'the block read is fetched before most of those ahead').toBeLessThan(8);
+    await settled(calls);
+    expect(most).toBeLessThanOrEqual(4);
+    expect(new Set(calls.map((c) => c.offset)).size, 'no block fetched twice').toBe(calls.length);
   });
 
   it('reads raw media straight through, holding nothing', async () => {

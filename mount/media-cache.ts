@@ -21,6 +21,12 @@ import type { ImageReader } from '../image/types.js';
 const MIN_BLOCK_BYTES = 256 * 1024;
 /** Media fetched ahead of a sequential reader (at most a quarter of the cache). */
 const PREFETCH_BYTES = 8 * 1024 * 1024;
+/**
+ * Blocks fetched at once, at most; the rest wait their turn, a block a read waits for ahead of those
+ * fetched ahead. Each fetch holds read buffers of the reader's: the 32 blocks a prefetch asks for, all
+ * at once, cost more in allocating and collecting those than they saved.
+ */
+const FETCHES_AT_ONCE = 4;
 
 export class MediaCache {
   private readonly blocks = new Map<number, Buffer>(); // in use order, oldest first
@@ -33,6 +39,9 @@ export class MediaCache {
   /** Whole-block buffers of evicted blocks, ready to be fetched into again. */
   private readonly spare: Buffer[] = [];
   private readonly spareMax: number;
+  private fetching = 0;
+  /** Fetches waiting for one in progress to end: those a read waits for first. */
+  private readonly queued: (() => void)[] = [];
 
   constructor(
     private readonly reader: ImageReader,
@@ -84,7 +93,7 @@ export class MediaCache {
     const first = Math.floor(offset / B);
     const last = Math.floor((end - 1) / B);
     const parts: Promise<Buffer>[] = [];
-    for (let i = first; i <= last; i++) parts.push(this.lookup(i) ?? this.load(i));
+    for (let i = first; i <= last; i++) parts.push(this.lookup(i) ?? this.load(i, true));
     // Reading on from where the last read ended: fetch what follows now, so the next requests find it.
     const sequential = offset === this.lastEnd;
     if (sequential) this.prefetch(last + 1);
@@ -147,15 +156,35 @@ export class MediaCache {
     return this.loading.get(i);
   }
 
+  /** Wait for a turn to fetch (`urgent`: a read waits for this block, so it goes before those fetched ahead). */
+  private turn(urgent: boolean): Promise<void> {
+    if (this.fetching < FETCHES_AT_ONCE) {
+      this.fetching++;
+      return Promise.resolve();
+    }
+    return new Promise((go) => (urgent ? this.queued.unshift(go) : this.queued.push(go))); // the turn passes to it
+  }
+
+  private turnDone(): void {
+    const go = this.queued.shift();
+    if (go) go();
+    else this.fetching--;
+  }
+
   /** Fetch block `i` with one reader call, into a buffer of its own. */
-  private load(i: number): Promise<Buffer> {
+  private load(i: number, urgent = false): Promise<Buffer> {
     const B = this.block!;
     const start = i * B;
     const bytes = Math.min(B, this.reader.size - start);
     const p = (async () => {
-      const buf = bytes === B && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafe(bytes);
-      const n = await this.reader.read(buf, start, bytes);
-      return buf.subarray(0, n);
+      await this.turn(urgent);
+      try {
+        const buf = bytes === B && this.spare.length > 0 ? this.spare.pop()! : Buffer.allocUnsafe(bytes);
+        const n = await this.reader.read(buf, start, bytes);
+        return buf.subarray(0, n);
+      } finally {
+        this.turnDone();
+      }
     })().then(
       (data) => {
         this.loading.delete(i);

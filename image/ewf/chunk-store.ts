@@ -10,7 +10,7 @@ import { ExhibitError } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import { TABLE_COMPRESSED } from './layout.js';
 import { type ChunkGroup, entryOffset, readAt, readInto, type Segment } from './model.js';
-import { inflateUnit } from '../inflate.js';
+import { inflateScratchBytes, inflateUnit } from '../inflate.js';
 
 export interface ChunkLocation {
   file: string;
@@ -52,6 +52,8 @@ export class ChunkStore {
   private repeat: { stored: Buffer; data: Buffer } | undefined;
   /** The stored bytes of a scan's batch, read into the same buffer batch after batch. */
   private scanBuffer: Buffer | undefined;
+  /** Where decodeInto inflates each chunk before copying it to its place. */
+  private inflateScratch: Buffer | undefined;
   /** Buffers for stored bytes that `decodeInto` reads into, used again. */
   private readonly scratch: Buffer[] = [];
 
@@ -193,12 +195,14 @@ export class ChunkStore {
       }
       const file = this.segments[run[0]!.segment]!;
       const k = this.scratch.findIndex((b) => b.length >= bytes);
-      const buf = k >= 0 ? this.scratch.splice(k, 1)[0]! : Buffer.allocUnsafe(Math.max(bytes, READ_BATCH));
+      // A quarter batch at least, so buffers serve runs of other sizes too; no more than the run needs
+      // (a mount's cache asks for blocks of 256 KiB, several at once).
+      const buf = k >= 0 ? this.scratch.splice(k, 1)[0]! : Buffer.allocUnsafe(Math.max(bytes, READ_BATCH / 4));
       try {
         await readInto(file.handle, buf, run[0]!.offset, bytes, file.path);
         for (const p of run) {
           const at = p.offset - run[0]!.offset;
-          const data = this.decode(p, buf.subarray(at, at + p.size));
+          const data = this.decode(p, buf.subarray(at, at + p.size), this.inflated()); // copied into `into` at once
           into.set(data, (p.index - first) * this.chunkSize);
         }
       } finally {
@@ -230,7 +234,14 @@ export class ChunkStore {
     return { ...loc, index, first, want, segmentPath };
   }
 
-  private decode(p: ChunkPlan, stored: Buffer): Buffer {
+  /** A buffer to inflate a chunk into, for a caller that copies it out at once (decodeInto). */
+  private inflated(): Buffer {
+    if (!this.inflateScratch) this.inflateScratch = Buffer.allocUnsafe(inflateScratchBytes(this.chunkSize));
+    return this.inflateScratch;
+  }
+
+  /** Decode one chunk; with `scratch`, a compressed one may be inflated into it (valid until the next decode). */
+  private decode(p: ChunkPlan, stored: Buffer, scratch?: Buffer): Buffer {
     const isLast = p.index === this.chunkCount - 1;
     const fits = (n: number) => n === p.want || (isLast && n > p.want && n <= this.chunkSize);
     let data: Buffer;
@@ -240,8 +251,8 @@ export class ChunkStore {
       data = last.data;
     } else if (p.compressed) {
       try {
-        data = inflateUnit(stored, this.chunkSize);
-        if (stored.length <= REPEAT_MAX) this.repeat = { stored: Buffer.from(stored), data };
+        data = inflateUnit(stored, this.chunkSize, scratch);
+        if (stored.length <= REPEAT_MAX) this.repeat = { stored: Buffer.from(stored), data: data.buffer === scratch?.buffer ? Buffer.from(data) : data };
       } catch (err) {
         const tooLong = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
         throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: ${tooLong ? `inflates to more than ${this.chunkSize} bytes` : `zlib stream is damaged (${(err as Error).message})`}`, { cause: err });
