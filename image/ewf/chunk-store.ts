@@ -52,6 +52,8 @@ export class ChunkStore {
   private repeat: { stored: Buffer; data: Buffer } | undefined;
   /** The stored bytes of a scan's batch, read into the same buffer batch after batch. */
   private scanBuffer: Buffer | undefined;
+  /** Where a transient scan inflates its chunks (see chunks). */
+  private batchOut: Buffer | undefined;
   /** Where decodeInto inflates each chunk before copying it to its place. */
   private inflateScratch: Buffer | undefined;
   /** Buffers for stored bytes that `decodeInto` reads into, used again. */
@@ -92,8 +94,9 @@ export class ChunkStore {
    * Decode `count` chunks from `first`, each checked: its bytes, or the error that names it (a
    * verifier goes on past a damaged chunk). Chunks stored back to back in one file are fetched
    * with one read of up to 4 MiB. With `transient` (a scan that uses each chunk before asking
-   * for more), the stored bytes are read into one buffer reused by the next call, so a chunk
-   * stored raw is valid only until then, and the chunks are not kept for the next read.
+   * for more), the stored bytes are read into one buffer reused by the next call, and compressed
+   * chunks are inflated into another, so a chunk is valid only until then, and the chunks are not
+   * kept for the next read.
    */
   async chunks(first: number, count: number, transient = false): Promise<(Buffer | ExhibitError)[]> {
     if (this.isClosed) throw new ExhibitError('INTERNAL', 'read after close');
@@ -109,6 +112,7 @@ export class ChunkStore {
     const last = first + count - 1;
     let index = first;
     let used = 0; // transient: bytes of the scan buffer holding earlier runs of this call
+    const inflated = transient ? this.batchOutOf(count) : undefined; // chunk k of this call inflates at k * chunkSize
     while (index <= last) {
       let head: ChunkPlan;
       try {
@@ -151,7 +155,7 @@ export class ChunkStore {
         }
         const at = p.offset - run[0]!.offset;
         try {
-          const data = this.decode(p, stored.subarray(at, at + p.size));
+          const data = this.decode(p, stored.subarray(at, at + p.size), inflated?.subarray((p.index - first) * this.chunkSize));
           out.push(data);
           if (!transient) this.cache = { index: p.index, data };
         } catch (err) {
@@ -232,6 +236,13 @@ export class ChunkStore {
     if (loc.size > this.chunkSize + Math.ceil(this.chunkSize / 1000) + 1024 || loc.size < (loc.compressed ? 8 : 5))
       throw new ExhibitError('IMAGE_INVALID', `${chunkLabel({ index, first, want, segmentPath })}: stored size ${loc.size} at offset ${loc.offset} cannot hold a ${want}-byte chunk`);
     return { ...loc, index, first, want, segmentPath };
+  }
+
+  /** Room to inflate `count` chunks side by side (and the little more inflating the last needs), kept for the next call. */
+  private batchOutOf(count: number): Buffer {
+    const bytes = (count - 1) * this.chunkSize + inflateScratchBytes(this.chunkSize);
+    if (!this.batchOut || this.batchOut.length < bytes) this.batchOut = Buffer.allocUnsafe(bytes);
+    return this.batchOut;
   }
 
   /** A buffer to inflate a chunk into, for a caller that copies it out at once (decodeInto). */
