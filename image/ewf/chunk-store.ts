@@ -30,7 +30,10 @@ interface ChunkPlan {
   segmentPath: string; // for messages: see chunkLabel
 }
 
-/** A compressed chunk this small is kept for the next (a compare costs far less than inflating 32 KiB). */
+/**
+ * A compressed chunk this small is remembered for the next (a compare costs far less than inflating
+ * 32 KiB); its bytes are kept once the same stream comes twice in a row (runs of zeros do, text does not).
+ */
 const REPEAT_MAX = 1024;
 
 /** Stored bytes fetched in one read when a read spans several chunks. */
@@ -56,7 +59,7 @@ export class ChunkStore {
   private warnedLongLastChunk = false;
   private isClosed = false;
   /** The last small compressed chunk and what it decoded to: unused space repeats one chunk (zeros) for gigabytes. */
-  private repeat: { stored: Buffer; data: Buffer } | undefined;
+  private repeat: { stored: Buffer; data?: Buffer } | undefined;
   /** The stored bytes of a scan's batch, read into the same buffer batch after batch. */
   private scanBuffer: Buffer | undefined;
   /** The table group of the last chunk asked for (see groupOf). */
@@ -282,13 +285,16 @@ export class ChunkStore {
     const fits = (n: number) => n === p.want || (isLast && n > p.want && n <= this.chunkSize);
     let data: Buffer;
     const last = this.repeat;
-    if (p.compressed && last && stored.length === last.stored.length && stored.equals(last.stored)) {
+    const again = p.compressed && last !== undefined && stored.length === last.stored.length && stored.equals(last.stored);
+    if (again && last.data) {
       // The same zlib stream inflates to the same bytes (already checked when first decoded); they are handed out again, never written to.
       data = last.data;
     } else if (p.compressed) {
       try {
         data = inflateUnit(stored, this.chunkSize, scratch);
-        if (stored.length <= REPEAT_MAX) this.repeat = { stored: copyOf(stored), data: data.buffer === scratch?.buffer ? copyOf(data) : data };
+        // The second time in a row, its bytes are kept for the runs that follow; the first time, only its stream.
+        if (again) last.data = data.buffer === scratch?.buffer ? copyOf(data) : data;
+        else if (stored.length <= REPEAT_MAX) this.repeat = { stored: copyOf(stored) };
       } catch (err) {
         const tooLong = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
         throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: ${tooLong ? `inflates to more than ${this.chunkSize} bytes` : `zlib stream is damaged (${(err as Error).message})`}`, { cause: err });
