@@ -228,8 +228,12 @@ export class ChunkStore {
         await readInto(file.handle, buf, run[0]!.offset, bytes, file.path);
         for (const p of run) {
           const at = p.offset - run[0]!.offset;
-          const data = this.decode(p, buf.subarray(at, at + p.size), this.inflated()); // copied into `into` at once
-          into.set(data, (p.index - first) * this.chunkSize);
+          const pos = (p.index - first) * this.chunkSize;
+          // Inflated where it goes when the room after it allows (what spills into the next chunk's place
+          // is written over when that chunk's turn comes), else into the kept buffer and copied.
+          const room = into.length - pos >= inflateScratchBytes(this.chunkSize) ? Buffer.from(into.buffer, into.byteOffset + pos, into.length - pos) : this.inflated();
+          const data = this.decode(p, buf.subarray(at, at + p.size), room);
+          if (data.buffer !== into.buffer || data.byteOffset !== into.byteOffset + pos) into.set(data, pos);
         }
       } finally {
         if (this.scratch.length < SCRATCH_BUFFERS) this.scratch.push(buf);
