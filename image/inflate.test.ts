@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { inflateRawUnit, inflateUnit } from './inflate.js';
+import { inflateRawUnit, inflateUnit, keptEnginesInUse } from './inflate.js';
 
 describe('inflating one unit into a buffer of its size', () => {
   const text = Buffer.from('exhibit inflates one chunk into one buffer. '.repeat(800)).subarray(0, 32768);
@@ -38,6 +38,10 @@ describe('inflating one unit into a buffer of its size', () => {
 });
 
 describe('the kept engine (one zlib engine reset between units)', () => {
+  it('is in use on this Node (its self-check passed); a Node whose engine differs would fall back to inflateSync', () => {
+    expect(keptEnginesInUse()).toBe(true);
+  });
+
   /** What inflateSync says of `stored`: its bytes, or its error's message. */
   const usual = (raw: boolean, stored: Buffer, limit: number): string => {
     try {

@@ -78,6 +78,15 @@ class KeptEngine {
       this.engine = engine;
       this.handle = h as ZlibHandle;
       this.state = internals._writeState;
+      // A first unit whose answer is known: an engine that gives anything else is not used.
+      const sample = Buffer.from('exhibit checks its kept zlib engine once before using it. '.repeat(40));
+      const stored = engine instanceof zlib.InflateRaw ? zlib.deflateRawSync(sample) : zlib.deflateSync(sample);
+      const got = this.inflate(stored, sample.length);
+      if (!got || !got.equals(sample)) {
+        this.drop();
+        this.broken = true;
+        return false;
+      }
       return true;
     } catch {
       this.broken = true;
@@ -96,6 +105,11 @@ class KeptEngine {
     this.handle = undefined;
     this.state = undefined;
   }
+
+  /** Whether units go through the kept engine (false once it was found not to be the engine expected). */
+  get inUse(): boolean {
+    return !this.broken && (this.handle !== undefined || this.open());
+  }
 }
 
 const zlibEngine = new KeptEngine(() => zlib.createInflate());
@@ -112,6 +126,11 @@ export function inflateUnit(stored: Uint8Array, limit: number, scratch?: Buffer)
 
 /** The room `inflateUnit` needs in a scratch buffer for units of up to `limit` bytes. */
 export const inflateScratchBytes = (limit: number): number => limit + 64;
+
+/** Whether this thread inflates through kept engines (zlib and raw deflate), as on the Node exhibit was written for. */
+export function keptEnginesInUse(): boolean {
+  return zlibEngine.inUse && rawEngine.inUse;
+}
 
 /** A raw deflate stream (RFC 1951) inflated to at most `limit` bytes. */
 export function inflateRawUnit(stored: Uint8Array, limit: number): Buffer {
