@@ -69,7 +69,10 @@ describe('the kept engine (one zlib engine reset between units)', () => {
       for (let k = 0; k < n * rnd() * 0.2; k++) data[Math.floor(rnd() * n)] = Math.floor(rnd() * 256);
       let stored = (raw ? zlib.deflateRawSync : zlib.deflateSync)(data, { level: 1 + Math.floor(rnd() * 9) });
       const damage = Math.floor(rnd() * 6);
-      if (damage === 1) stored[Math.floor(rnd() * stored.length)] ^= 1 << Math.floor(rnd() * 8); // a flipped bit anywhere
+      if (damage === 1) {
+        const at = Math.floor(rnd() * stored.length); // a flipped bit anywhere
+        stored[at] = stored[at]! ^ (1 << Math.floor(rnd() * 8));
+      }
       if (damage === 2) stored = stored.subarray(0, Math.floor(rnd() * stored.length)); // cut short
       if (damage === 3) stored = Buffer.concat([stored, Buffer.from('after the end')]); // bytes after its end
       const limit = damage === 4 ? Math.max(0, n - 1 - Math.floor(rnd() * 100)) : 32768; // a limit the unit passes
