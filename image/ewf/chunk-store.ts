@@ -46,7 +46,6 @@ function chunkLabel(p: { index: number; first: number; want: number; segmentPath
   return `chunk ${p.index} (media bytes ${p.first}..${p.first + p.want - 1}) in ${p.segmentPath}`;
 }
 
-/** The chunks of an opened image, with the last one decoded kept for the next read. */
 /** A copy of `b` in memory of its own: one allocation and a memcpy (Buffer.from of a view takes its generic path, about 3 times as long for a 32 KiB chunk). */
 function copyOf(b: Buffer): Buffer {
   const c = Buffer.allocUnsafe(b.length);
@@ -54,6 +53,7 @@ function copyOf(b: Buffer): Buffer {
   return c;
 }
 
+/** The chunks of an opened image, with the last one decoded kept for the next read. */
 export class ChunkStore {
   private cache: { index: number; data: Buffer } | undefined;
   private warnedLongLastChunk = false;
@@ -254,20 +254,14 @@ export class ChunkStore {
   }
 
   private plan(index: number): ChunkPlan {
-    if (!Number.isInteger(index) || index < 0 || index >= this.chunkCount) throw new RangeError(`no chunk ${index} (the image has ${this.chunkCount})`);
-    // As find(), made into the plan at once: this runs for every chunk read (65,536 in 2 GiB).
-    const g = this.groupOf(index);
-    const j = index - g.firstChunk;
-    const offset = entryOffset(g, j);
-    const size = (j + 1 < g.entries.length ? entryOffset(g, j + 1) : g.end) - offset;
-    const compressed = j < g.overflowFrom && (g.entries[j]! & TABLE_COMPRESSED) !== 0;
+    const { segment, offset, size, compressed } = this.find(index);
     const first = index * this.chunkSize;
     const want = Math.min(this.chunkSize, this.size - first);
-    const segmentPath = this.segments[g.segment]!.path;
+    const segmentPath = this.segments[segment]!.path;
     // A zlib stream can exceed its chunk by a little (SMART stores every chunk compressed).
     if (size > this.chunkSize + Math.ceil(this.chunkSize / 1000) + 1024 || size < (compressed ? 8 : 5))
       throw new ExhibitError('IMAGE_INVALID', `${chunkLabel({ index, first, want, segmentPath })}: stored size ${size} at offset ${offset} cannot hold a ${want}-byte chunk`);
-    return { index, segment: g.segment, offset, size, compressed, first, want, segmentPath };
+    return { index, segment, offset, size, compressed, first, want, segmentPath };
   }
 
   /** Room to inflate `count` chunks side by side (and the little more inflating the last needs), kept for the next call. */
