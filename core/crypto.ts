@@ -112,14 +112,28 @@ export function readPrivateKey(pem: string, what: string, passphrase?: string): 
   return key;
 }
 
+/**
+ * Keys read, by their PEM text: a custody log names the same few keys in
+ * every entry, and reading one (OpenSSL's PEM and DER decoding) costs more
+ * than checking a signature with it. A key object cannot be changed, so one
+ * serves every reader of the same text. Bounded: emptied when full.
+ */
+const keysRead = new Map<string, PublicKey | undefined>();
+const KEYS_KEPT = 1024;
+
 /** Read an Ed25519 public key (SubjectPublicKeyInfo PEM); undefined when it is not one. */
 export function readPublicKey(pem: string): PublicKey | undefined {
+  if (keysRead.has(pem)) return keysRead.get(pem);
+  let key: PublicKey | undefined;
   try {
-    const key = crypto.createPublicKey({ key: pem, format: 'pem' });
-    return key.asymmetricKeyType === 'ed25519' ? key : undefined;
+    const read = crypto.createPublicKey({ key: pem, format: 'pem' });
+    key = read.asymmetricKeyType === 'ed25519' ? read : undefined;
   } catch {
-    return undefined;
+    key = undefined;
   }
+  if (keysRead.size >= KEYS_KEPT) keysRead.clear();
+  keysRead.set(pem, key);
+  return key;
 }
 
 export function publicKeyOf(key: PrivateKey): PublicKey {
@@ -130,8 +144,11 @@ export function publicKeyPem(key: PublicKey): string {
   return String(key.export({ type: 'spki', format: 'pem' }));
 }
 
+const fingerprints = new WeakMap<PublicKey, string>();
 export function keyFingerprint(key: PublicKey): string {
-  return sha256Hex(key.export({ type: 'spki', format: 'der' }));
+  let fp = fingerprints.get(key);
+  if (fp === undefined) fingerprints.set(key, (fp = sha256Hex(key.export({ type: 'spki', format: 'der' }))));
+  return fp;
 }
 
 /** Ed25519 signature of `data`, base64. */

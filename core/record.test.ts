@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import YAML, { Lexer } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from './crypto.js';
 import { ExhibitError } from './errors.js';
-import { evidenceOfRecordName, isRecordFileName, RANGES_AS_LIST, recordBesideImage, recordFileName, recordPathFor, renderRecord, type AcquisitionRecord } from './record.js';
+import { checkYamlBounds, evidenceOfRecordName, isRecordFileName, RANGES_AS_LIST, TOKENS_PER_BYTE_AT_MOST, recordBesideImage, recordFileName, recordPathFor, renderRecord, type AcquisitionRecord } from './record.js';
 import { assembleRecord } from './record/build.js';
 import { readRecord, readRecordClaims } from './record/read.js';
 import { tempDir } from '../test/helpers/cli.js';
@@ -176,6 +176,27 @@ describe('readRecord', () => {
     const broken = ranges.replace(/^( *)5 1 EIO$/m, '$15 one EIO');
     expect(broken).not.toBe(ranges);
     expect(() => readRecord(write(broken))).toThrow(/cannot be read: its unreadable range on line 6 of the list/);
+  });
+});
+
+describe('checkYamlBounds', () => {
+  const tokens = (text: string) => [...new Lexer().lex(text)].filter((t) => !/^[ \t\r\n]*$/.test(t)).length;
+
+  it('skips counting only where the count cannot pass the limit: the lexer makes fewer tokens than TOKENS_PER_BYTE_AT_MOST of a byte', () => {
+    // The densest inputs found: one-byte documents, flow markers, keys, tags, anchors, documents.
+    const dense = ['.', '0', '[', '{', ',', ':', '?', '-', '!', '&a', '*a', '|', '>', '"', "'", '#', '%', '@', '`', '[,,,]', '{:,:,:}', '[[[[]]]]', '- - - -', '? ? ?', '!a !a', '---\n---\n', '[0,0,0,0]', '{a: [b, {c: d}]}'];
+    let x = 99;
+    const rand = () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const alphabet = '[]{},:-?!&*|>#\'"%@`0a .\n\t';
+    for (let i = 0; i < 3000; i++) dense.push(Array.from({ length: 1 + Math.floor(rand() * 24) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join(''));
+    for (const text of dense) expect(tokens(text), JSON.stringify(text)).toBeLessThan(TOKENS_PER_BYTE_AT_MOST * Buffer.byteLength(text) + 1);
+  });
+
+  it('refuses a text over either limit, counted or not', () => {
+    expect(() => checkYamlBounds('a: 1\n', { maxBytes: 4, maxValues: 100 })).toThrow(/5 bytes, more than the 4/);
+    const list = `[${Array(300).fill('0').join(',')}]`;
+    expect(() => checkYamlBounds(list, { maxBytes: 10_000, maxValues: 500 })).toThrow(/more than 500 YAML values/);
+    expect(() => checkYamlBounds(list, { maxBytes: 10_000, maxValues: TOKENS_PER_BYTE_AT_MOST * list.length })).not.toThrow(); // not counted: it cannot pass
   });
 });
 

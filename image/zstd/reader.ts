@@ -49,6 +49,8 @@ export class ZstdReader implements ImageReader {
   /** Scratch buffers lent to one frame's decoding, by their memory. */
   private readonly lent = new Map<ArrayBufferLike, Buffer>();
   private readonly largestStored: number;
+  /** Where the last frame's stored bytes end: a read ahead goes no further (a small image, a small buffer). */
+  private readonly storedEnd: number;
 
   private constructor(
     private readonly file: string,
@@ -58,6 +60,7 @@ export class ZstdReader implements ImageReader {
   ) {
     this.files = [file];
     this.largestStored = frames.reduce((m, f) => Math.max(m, f.compressed), 0);
+    this.storedEnd = frames.reduce((m, f) => Math.max(m, f.offset + f.compressed), 0);
     const last = frames[frames.length - 1];
     this.size = last ? last.mediaStart + last.decompressed : 0;
   }
@@ -217,8 +220,9 @@ export class ZstdReader implements ImageReader {
         throw err;
       }
     }
-    const b = Buffer.allocUnsafe(READ_AHEAD); // only the bytes read are ever used
-    const { bytesRead } = await this.handle.read(b, 0, READ_AHEAD, f.offset);
+    const ahead = Math.max(f.compressed, Math.min(READ_AHEAD, this.storedEnd - f.offset));
+    const b = Buffer.allocUnsafe(ahead); // only the bytes read are ever used
+    const { bytesRead } = await this.handle.read(b, 0, ahead, f.offset);
     this.window = { start: f.offset, bytes: b.subarray(0, bytesRead) };
     return this.window.bytes.subarray(0, Math.min(f.compressed, bytesRead));
   }
