@@ -15,10 +15,10 @@ import DevicesApartSequencer from './test/sequencer.js';
  *   its file and needs no claim). These too share a module cache per worker:
  *   test/setup-env.ts still gives each file its own exhibit home, and no file
  *   changes process-wide state beyond it, or it restores it. The device
- *   files keep a process each: a file whose tests all skip never runs its
- *   afterAll hooks, so in a shared process its claim on the devices would
- *   outlive it and the other worker would wait for ever; a process of its
- *   own frees the claim when it ends, however it ends.
+ *   files share a module cache per worker as well: a file takes the device
+ *   claim in its first beforeAll and gives it back in its last afterAll, and
+ *   vitest runs neither for a file whose tests all skip, so no claim outlives
+ *   its file (test/device-lock.ts).
  * The sequencer alternates device files with the others so neither worker
  * waits long on the device claim. A new end-to-end file that uses devices
  * must be listed in DEVICES.
@@ -52,7 +52,7 @@ export default defineConfig({
     sequence: { sequencer: DevicesApartSequencer },
     projects: [
       { extends: true, test: { name: 'unit', isolate: false, include: ['{cli,acquire,source,image,mount,verify,case-store,report,serve,core}/**/*.test.ts'] } },
-      { extends: true, test: { name: 'e2e-devices', include: DEVICES, setupFiles: ['./test/device-lock.ts'] } },
+      { extends: true, test: { name: 'e2e-devices', isolate: false, include: DEVICES, setupFiles: ['./test/device-lock.ts'] } },
       { extends: true, test: { name: 'e2e', isolate: false, include: ['test/**/*.test.ts'], exclude: DEVICES } },
     ],
   },

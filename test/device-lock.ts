@@ -3,11 +3,18 @@
  * may attach loop devices, serve faulty disks through nbdkit and FUSE, or mount
  * file systems, while other test files run beside it. The claim is an abstract
  * Unix socket, which the kernel frees when the holding process ends however it
- * ends, so a crashed test file never leaves the others waiting. The time spent
- * waiting counts in the file's reported duration.
+ * ends, so a crashed test file never leaves the others waiting.
+ *
+ * The claim is taken in the file's first beforeAll and given back in its last
+ * afterAll: a file whose tests all skip runs neither hook, so it never holds the
+ * claim, and a file that runs its tests runs both. So device files can share a
+ * process with each other (vitest's isolate: false) and still never keep the
+ * claim past their own end. Every device operation of a file happens in its
+ * hooks and tests, never while its module loads. The time spent waiting counts
+ * in the file's reported duration.
  */
 import net from 'node:net';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 
 const NAME = '\0exhibit-tests-devices';
 
@@ -20,8 +27,16 @@ function claim(): Promise<net.Server | undefined> {
 }
 
 let held: net.Server | undefined;
-while (!(held = await claim())) await new Promise((r) => setTimeout(r, 100));
-const server = held;
-server.unref();
 
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+beforeAll(async () => {
+  let server: net.Server | undefined;
+  while (!(server = await claim())) await new Promise((r) => setTimeout(r, 100));
+  server.unref();
+  held = server;
+}, 600_000); // as long as the longest device file may hold the claim
+
+afterAll(async () => {
+  const server = held;
+  held = undefined;
+  if (server) await new Promise<void>((r) => server.close(() => r()));
+});
