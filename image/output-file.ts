@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
@@ -33,9 +34,12 @@ export class OutputFile {
     f.adopt = true;
     const h = await f.open();
     try {
+      const st = await h.stat();
+      if (!st.isFile() || st.nlink !== 1) throw new ExhibitError('RESUME_MISMATCH', `${filePath} is not the one-name regular file exhibit wrote; it is left as it is`);
       await h.truncate(keep);
       await h.sync();
     } catch (err) {
+      await f.close().catch(() => undefined);
       throw outputError(err, filePath, 'write');
     }
     f.size = keep;
@@ -55,7 +59,8 @@ export class OutputFile {
   private async open(): Promise<fs.FileHandle> {
     if (this.handle) return this.handle;
     try {
-      this.handle = await fs.open(this.filePath, this.adopt ? 'r+' : 'wx', EVIDENCE_FILE_MODE);
+      // An adopted file is opened without following a symbolic link: resuming cuts it back (see adopt).
+      this.handle = await fs.open(this.filePath, this.adopt ? fsConstants.O_RDWR | fsConstants.O_NOFOLLOW : 'wx', EVIDENCE_FILE_MODE);
     } catch (err) {
       throw outputError(err, this.filePath, 'create');
     }

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exhibitAsync, isRoot, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
+import { exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
 import {
   acquireArgsOf,
   copyWithByteChanged,
@@ -371,6 +371,27 @@ describe('crash windows', () => {
     expect(refused.code).toBe(1);
     expectResumableError(refused.stderr, /the source differs from the partial image at byte 1000\b/);
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a partial image swapped for a link to the source (hard or symbolic) is refused, and the source is not touched', async () => {
+    const dir = path.join(work, 'win-linked');
+    const src = path.join(work, 'linked-source.bin');
+    fs.copyFileSync(SRC, src);
+    const r = await runCrashingAt(crashHook, 'rename', `/${EV}.journal.json`, 2, acquireArgs(src, dir));
+    expect(r.signal).toBe('SIGKILL');
+    expect(readJournal(dir).safe_bytes).toBe(4 * MiB);
+    const raw = path.join(dir, `${EV}.raw`);
+    fs.rmSync(raw);
+    const sourceBefore = fileDigest('sha256', src);
+    for (const [kind, link] of [['hard link', (to: string) => fs.linkSync(src, to)], ['symbolic link', (to: string) => fs.symlinkSync(src, to)]] as const) {
+      link(raw);
+      const refused = run(resumeArgs(dir, src));
+      expect(refused.code, kind).toBe(1);
+      expectResumableError(refused.stderr, kind === 'hard link' ? /EV\.raw is the source itself; exhibit resumes only the image files it wrote/ : /is a symbolic link; exhibit resumes only the image files it wrote/);
+      expect(fs.statSync(src).size, kind).toBe(SIZE);
+      expect(fileDigest('sha256', src), `${kind}: the source is unchanged`).toBe(sourceBefore);
+      fs.rmSync(raw);
+    }
   });
 
   it('after a full destination, --resume counts the image already on disk as room', async (ctx) => {

@@ -3,6 +3,7 @@
  * journal before changing anything, then let the writer continue from the
  * safe point. A refused resume leaves the partial image as it was.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import type { ImageReader } from '../../image/types.js';
@@ -29,6 +30,7 @@ export async function checkResume(s: Session): Promise<ResumePoint> {
   }
   const deferred = new BadSectorMap((j.deferred ?? []).map((r) => ({ first_sector: Math.floor(r.pos / ss), sectors: Math.ceil(r.len / ss), error: 'deferred' })));
   const files = writer.plannedFiles(j.safe_bytes).map((n) => path.join(s.outDir, n));
+  await refuseForeignFiles(files, s);
   const partial = await s.format.openPartial(files, j.writer_state, j).catch((err: unknown) => {
     throw new ExhibitError('RESUME_MISMATCH', `the partial image cannot be read back: ${describeSystemError(err)}`, { cause: err });
   });
@@ -50,4 +52,30 @@ export async function checkResume(s: Session): Promise<ResumePoint> {
     throw err;
   }
   return { resumedAt: j.safe_bytes, bad, replay: partial };
+}
+
+/**
+ * Each file of the partial image must be the file exhibit wrote: a regular file of one name, not a
+ * symbolic link, not a second name of another file, and not the source itself. Resuming opens these
+ * files for writing and cuts them back to the safe point; a name swapped for a link to the source (or
+ * to any other file) would make that cut land on it. A file that is not there is left to the read back.
+ */
+async function refuseForeignFiles(files: readonly string[], s: Session): Promise<void> {
+  const source = await s.handle.stat();
+  for (const file of files) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(file);
+    } catch {
+      continue;
+    }
+    const refuse = (why: string) =>
+      new ExhibitError('RESUME_MISMATCH', `${file} ${why}; exhibit resumes only the image files it wrote, and changes nothing else`, {
+        hints: ['put back the partial image as the interrupted run left it, or start a new acquisition into a new folder'],
+      });
+    if (st.isSymbolicLink()) throw refuse('is a symbolic link');
+    if (!st.isFile()) throw refuse('is not a regular file');
+    if (st.dev === source.dev && st.ino === source.ino) throw refuse('is the source itself');
+    if (st.nlink !== 1) throw refuse(`has ${st.nlink} names (hard links), so it may be another file than the one exhibit wrote`);
+  }
 }
