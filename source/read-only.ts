@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
 import { decodeDev, devOfName, devString, readRoFlag, readWriteCounters, type WriteCounters } from './block-device.js';
+import { aliasesOf } from './loop-aliases.js';
 import { readMounts, type MountEntry } from './mounts.js';
 import type { SourceFacts } from './source.js';
 
@@ -45,16 +46,20 @@ const LIMITS =
   'Shows that nothing wrote to the device through this computer while exhibit read it. ' +
   'It cannot show what the drive firmware did, and it is no substitute for a hardware write blocker.';
 
-/** Kernel names whose mounts or writes concern this source: the device, its partitions (for a disk) and what is built on it. */
+/**
+ * Kernel names whose mounts or writes concern this source: the device, its partitions (for a disk)
+ * and what is built on it, and the same bytes under other names (loop-aliases.ts): for a file, the
+ * loop devices over it.
+ */
 function concernedDevices(facts: SourceFacts): string[] {
-  const d = facts.device!;
-  return [...new Set([d.kernel_name, ...(d.is_partition ? [] : d.partitions), ...d.holders])];
+  const d = facts.device;
+  return [...new Set([...(d ? [d.kernel_name, ...(d.is_partition ? [] : d.partitions), ...d.holders] : []), ...aliasesOf(facts, 'source')])];
 }
 
 /** Refuse a source whose file systems are mounted read-write, unless allowed; returns what is mounted. */
 export function checkMounts(facts: SourceFacts, allowMounted: boolean): MountEntry[] {
-  if (facts.kind !== 'block-device') return [];
   const names = concernedDevices(facts);
+  if (names.length === 0) return [];
   const devs = new Set(names.map(devOfName).filter((x): x is string => !!x));
   const real = new Set(names.map((n) => `/dev/${n}`));
   const mounted = readMounts().filter((m) => devs.has(m.dev) || real.has(m.source));
@@ -70,8 +75,8 @@ export function checkMounts(facts: SourceFacts, allowMounted: boolean): MountEnt
 
 /** Every kernel name on the source's physical disk: the disk, all its partitions and what is built on them. */
 function diskFamily(facts: SourceFacts): Set<string> {
-  const d = facts.device!;
-  const names = new Set([d.whole_disk, d.kernel_name, ...d.partitions, ...d.holders]);
+  const d = facts.device;
+  const names = new Set([...(d ? [d.whole_disk, d.kernel_name, ...d.partitions, ...d.holders] : []), ...aliasesOf(facts, 'disk')]);
   const queue = [...names];
   while (queue.length > 0) {
     const n = queue.shift()!;
@@ -161,13 +166,14 @@ export async function checkOutputNotOnSource(facts: SourceFacts, outDir: string)
     if (real === facts.resolved_path || real.startsWith(`${facts.resolved_path}/`)) {
       throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is the source itself`);
     }
-    return;
   }
   const family = diskFamily(facts);
+  if (family.size === 0) return;
   const beneath = await devicesBeneath(await devicesOfPath(real));
   const hit = [...beneath].find((n) => family.has(n));
   if (hit) {
-    throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is on the source disk (/dev/${facts.device!.whole_disk}, through ${hit}); exhibit never writes to evidence`, {
+    const where = facts.device ? `on the source disk (/dev/${facts.device.whole_disk}, through ${hit})` : `on a file system read from the source file (through /dev/${hit})`;
+    throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is ${where}; exhibit never writes to evidence`, {
       hints: ['write the image to another drive'],
     });
   }

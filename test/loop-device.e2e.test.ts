@@ -157,4 +157,42 @@ describe.skipIf(why !== undefined)(because('mounted sources and outputs on the s
     expect(rec.read_only.unchanged).toBe(true);
     unmount(mnt);
   });
+
+  it('sees the same bytes under another name: a second loop device over the image, or the image file itself', () => {
+    // One disk image with two partitions, attached twice: loop A is the source, loop B the same bytes.
+    const img = path.join(work, 'twice.img');
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, 64 * 1024 * 1024);
+    sh('sh', ['-c', `printf 'label: dos\\nstart=2048, size=30720, type=83\\nstart=34816, type=83\\n' | sfdisk -q ${img}`]);
+    const a = attachLoop(img, { partscan: true });
+    const b = attachLoop(img, { partscan: true });
+    for (let i = 0; i < 50 && !(fs.existsSync(`${a}p2`) && fs.existsSync(`${b}p2`)); i++) sh('sleep', ['0.1']);
+    sh('mkfs.ext4', ['-q', '-F', `${b}p2`]);
+    const mnt = path.join(work, 'mnt-alias');
+    fs.mkdirSync(mnt, { recursive: true });
+    mount(`${b}p2`, mnt);
+    const before = fileDigest('sha256', `${a}p1`);
+
+    // An output on the file system mounted through B is on the source A.
+    let r = run(['acquire', `${a}p1`, ...base(path.join(mnt, 'out'))]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the output folder .* is on the source disk .*through .*p2\)/);
+    expect(fs.existsSync(path.join(mnt, 'out'))).toBe(false);
+    // The whole disk A, and the image file, hold B's partition 2, mounted read-write.
+    for (const src of [a, img]) {
+      r = run(['acquire', src, ...base(path.join(work, `alias-out-${path.basename(src)}`))]);
+      expect(r.code, src).toBe(1);
+      expect(r.stderr.split('\n')[0], src).toMatch(new RegExp(`^exhibit: error: the source has a file system mounted read-write \\(${b}p2 on `));
+    }
+    // A's partition 1 is not B's partition 2: it is acquired, and its proof holds.
+    r = run(['acquire', `${a}p1`, ...base(path.join(work, 'alias-p1'))]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(record(path.join(work, 'alias-p1')).read_only.unchanged).toBe(true);
+    // A restore onto B's whole disk is refused: its partition 2 is mounted.
+    r = run(['restore', path.join(work, 'alias-p1', 'EV-1.raw'), b, '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(/the target has a file system mounted/);
+    unmount(mnt);
+    expect(fileDigest('sha256', `${a}p1`)).toBe(before);
+  });
 });
