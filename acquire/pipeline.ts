@@ -29,7 +29,11 @@ export interface PipelineOptions {
   sectorSize: number;
   writer: ImageWriter;
   jobs: HashJob[];
-  replay?: { image: ImageReader; upTo: number };
+  /**
+   * A resume: bytes before `upTo` come from the partial image (each block shown to `observe`),
+   * and `beforeFresh` runs once before the first byte is read from the source (a throw stops the copy).
+   */
+  replay?: { image: ImageReader; upTo: number; observe?: (data: Uint8Array, at: number) => void; beforeFresh?: () => Promise<unknown> };
   safePoint?: { everyBytes: number; everyMs: number; onSafePoint: (bytes: number) => Promise<void> };
   slotSize?: number; // bytes per read, a multiple of the sector size
   slots?: number;
@@ -69,11 +73,17 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const inFlight = new Set<Promise<void>>();
   let pos = 0;
 
+  let fresh = false;
   const readBlock = async (into: Buffer, at: number): Promise<void> => {
     if (at < replayTo) {
       const n = await o.replay!.image.read(into, at, into.length);
       if (n !== into.length) throw new ExhibitError('RESUME_MISMATCH', `the partial image ends at byte ${at + n}, before the journal's safe point at ${replayTo}`);
+      o.replay!.observe?.(into, at);
     } else {
+      if (!fresh) {
+        fresh = true;
+        await o.replay?.beforeFresh?.();
+      }
       await o.source.read(into, at);
     }
   };

@@ -54,11 +54,24 @@ export async function checkSamples(o: {
   const count = o.count ?? 8;
   const size = Math.min(o.sampleSize ?? 64 * 1024, o.safeBytes);
   if (size <= 0) return 0;
+  const places: number[] = [];
+  for (let i = 0; i < count; i++) places.push(Math.floor(((o.safeBytes - size) * i) / Math.max(count - 1, 1)));
+  return comparePlaces({ ...o, places, size });
+}
+
+/**
+ * Compare the source with the image at each of `places` (each moved back to a sector boundary,
+ * and to `size` bytes before the safe point), skipping unreadable sectors; the first difference
+ * throws RESUME_MISMATCH naming its byte. Returns how many places were compared.
+ */
+async function comparePlaces(o: { source: SampleReader; image: ImageReader; safeBytes: number; sectorSize: number; avoid: Pick<BadSectorMap, 'overlaps'>; places: readonly number[]; size: number }): Promise<number> {
+  const size = Math.min(o.size, o.safeBytes);
+  if (size <= 0) return 0;
   const a = Buffer.alloc(size);
   const b = Buffer.alloc(size);
   let compared = 0;
-  for (let i = 0; i < count; i++) {
-    const raw = Math.floor(((o.safeBytes - size) * i) / Math.max(count - 1, 1));
+  for (const place of o.places) {
+    const raw = Math.max(0, Math.min(place, o.safeBytes - size));
     const pos = raw - (raw % o.sectorSize);
     if (o.avoid.overlaps(Math.floor(pos / o.sectorSize), Math.ceil(size / o.sectorSize))) continue;
     if (!(await o.source.readRaw(a, pos))) continue;
@@ -73,4 +86,59 @@ export async function checkSamples(o: {
     compared++;
   }
   return compared;
+}
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** Offset of the first non-zero byte of data[from, to), or -1 (memcmp in 64 KiB steps, then a scan of one step). */
+function firstNonZero(data: Uint8Array, from: number, to: number): number {
+  for (let at = from; at < to; at += ZEROS.length) {
+    const n = Math.min(ZEROS.length, to - at);
+    if (ZEROS.compare(data, at, at + n, 0, n) === 0) continue;
+    for (let i = at; i < at + n; i++) if (data[i] !== 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * Places to compare chosen by what the partial image holds. Evenly spread samples of a mostly
+ * empty drive fall on zeros, which any other empty drive of the same size also holds; so while a
+ * resume replays the partial image (it reads every byte of it to rebuild the hashes), this notes
+ * the first non-zero byte in each of `buckets` equal stretches of it. Before the first new byte is
+ * read, the source is compared with the image there (`check`): a different drive whose data lies
+ * elsewhere is refused before anything of it is written.
+ */
+export class ContentSamples {
+  private readonly bucketBytes: number;
+  private readonly found = new Map<number, number>();
+
+  constructor(
+    private readonly upTo: number,
+    buckets = 64,
+    private readonly sampleSize = 4096,
+  ) {
+    this.bucketBytes = Math.max(1, Math.ceil(upTo / buckets));
+  }
+
+  /** Replayed image bytes `data`, which begin at media byte `at`. */
+  observe(data: Uint8Array, at: number): void {
+    let off = 0;
+    while (off < data.length) {
+      const bucket = Math.floor((at + off) / this.bucketBytes);
+      const end = Math.min(data.length, (bucket + 1) * this.bucketBytes - at);
+      if (!this.found.has(bucket)) {
+        const i = firstNonZero(data, off, end);
+        if (i >= 0) this.found.set(bucket, at + i);
+      }
+      off = end;
+    }
+  }
+
+  get places(): number[] {
+    return [...this.found.values()];
+  }
+
+  async check(o: { source: SampleReader; image: ImageReader; sectorSize: number; avoid: Pick<BadSectorMap, 'overlaps'> }): Promise<number> {
+    return comparePlaces({ ...o, safeBytes: this.upTo, places: this.places, size: this.sampleSize });
+  }
 }

@@ -394,6 +394,37 @@ describe('crash windows', () => {
     }
   });
 
+  it('a resume from another, mostly empty drive of the same size is refused where the partial image holds data', async () => {
+    // Two sparse "cards": the same size, zeros but for a few bytes at 10 MiB that differ. Evenly spread
+    // samples of the first 12 MiB all fall on zeros; the replay of the partial image finds the data.
+    const dir = path.join(work, 'win-other-card');
+    const cards = ['A', 'B'].map((c) => {
+      const f = path.join(work, `card-${c}.bin`);
+      fs.writeFileSync(f, '');
+      fs.truncateSync(f, SIZE);
+      const fd = fs.openSync(f, 'r+');
+      fs.writeSync(fd, c === 'A' ? 'photo of suspect A' : 'photo of person  B', 10 * MiB);
+      fs.closeSync(fd);
+      return f;
+    });
+    const r = await runCrashingAt(crashHook, 'rename', `/${EV}.journal.json`, 4, acquireArgs(cards[0]!, dir));
+    expect(r.signal).toBe('SIGKILL');
+    expect(readJournal(dir).safe_bytes).toBe(12 * MiB);
+    const refused = run(resumeArgs(dir, cards[1]!));
+    // Refused once the replay has read the partial image, before a byte of card B is copied: the attempt
+    // is a session of its own in the record, which says why it stopped.
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^exhibit: error: the source differs from the partial image at byte ${10 * MiB + 9}: it is not the drive this acquisition started on`, 'm'));
+    expect(refused.stderr).toMatch(/^exhibit: the image is incomplete and can be resumed/m);
+    const rec = readRecord(dir);
+    expect(rec.result).toBe('incomplete');
+    expect(rec.sessions.at(-1).outcome).toMatch(/the source differs from the partial image/);
+    expect(readJournal(dir).safe_bytes).toBe(12 * MiB);
+    const resumed = run(resumeArgs(dir, cards[0]!));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readRecord(dir).media.hashes).toEqual(digests(cards[0]!));
+  });
+
   it('after a full destination, --resume counts the image already on disk as room', async (ctx) => {
     ctx.skip(!isRoot, 'needs root to mount a tmpfs');
     const mnt = path.join(work, 'tmpfs-room');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import type { ImageReader } from '../../image/types.js';
 import { BadSectorMap } from '../../source/bad-sectors.js';
-import { checkSamples } from '../resume-check.js';
+import { checkSamples, ContentSamples, type SampleReader } from '../resume-check.js';
 import type { Session } from './session.js';
 
 export interface ResumePoint {
@@ -18,6 +18,8 @@ export interface ResumePoint {
   bad: BadSectorMap;
   /** The partial image, open, to replay through the hash workers up to the safe point. */
   replay?: ImageReader;
+  /** Checked when the replay is done, before the first new byte is read (see ContentSamples). */
+  beforeFresh?: { samples: ContentSamples; check: () => Promise<number> };
 }
 
 export async function checkResume(s: Session): Promise<ResumePoint> {
@@ -38,20 +40,17 @@ export async function checkResume(s: Session): Promise<ResumePoint> {
     if (partial.size < j.safe_bytes) {
       throw new ExhibitError('RESUME_MISMATCH', `the partial image holds ${partial.size} bytes but the journal says ${j.safe_bytes} were written safely; it was changed or lost`);
     }
-    await checkSamples({
-      source: { readRaw: async (into, pos) => s.handle.read(into, 0, into.length, pos).then((r) => r.bytesRead === into.length, () => false) },
-      image: partial,
-      safeBytes: j.safe_bytes,
-      sectorSize: ss,
-      avoid: { overlaps: (first, count) => bad.overlaps(first, count) || deferred.overlaps(first, count) },
-    });
+    const source: SampleReader = { readRaw: async (into, pos) => s.handle.read(into, 0, into.length, pos).then((r) => r.bytesRead === into.length, () => false) };
+    const avoid = { overlaps: (first: number, count: number) => bad.overlaps(first, count) || deferred.overlaps(first, count) };
+    await checkSamples({ source, image: partial, safeBytes: j.safe_bytes, sectorSize: ss, avoid });
     await writer.resume(j.safe_bytes, j.writer_state);
+    const samples = new ContentSamples(j.safe_bytes);
+    return { resumedAt: j.safe_bytes, bad, replay: partial, beforeFresh: { samples, check: () => samples.check({ source, image: partial, sectorSize: ss, avoid }) } };
   } catch (err) {
     // A refused resume closes the partial image it opened (left to the garbage collector, Node warns on stderr).
     await partial.close().catch(() => undefined);
     throw err;
   }
-  return { resumedAt: j.safe_bytes, bad, replay: partial };
 }
 
 /**

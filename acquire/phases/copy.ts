@@ -64,7 +64,7 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
     sectorSize: ss,
     writer,
     jobs,
-    ...(from.replay ? { replay: { image: from.replay, upTo: j.safe_bytes } } : {}),
+    ...(from.replay ? { replay: { image: from.replay, upTo: j.safe_bytes, ...(from.beforeFresh ? { observe: (data: Uint8Array, at: number) => from.beforeFresh!.samples.observe(data, at), beforeFresh: from.beforeFresh.check } : {}) } } : {}),
     safePoint: {
       everyBytes: o.safePointBytes ?? 128 * 1024 * 1024,
       everyMs: o.safePointMs ?? 5000,
