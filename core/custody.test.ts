@@ -46,6 +46,15 @@ describe('custody log format', () => {
     const line = logLine(bytes, [{ key: 'k', sig: 's' }]);
     expect(splitLogLine(line)).toEqual({ entryBytes: bytes, signatures: [{ key: 'k', sig: 's' }] });
     expect(splitLogLine('{"entry":{}}')).toBeUndefined();
+    for (const bad of ['{"entry":{},"signatures":[]', '{"entry":,"signatures":[]}', '{"entry":{},"signatures":[]]}', '{"entry":{"a":1},"signatures":["x"]}x', 'x{"entry":{},"signatures":[]}']) expect(splitLogLine(bad), bad).toBeUndefined();
+    expect(splitLogLine('{"entry":{},"signatures":[]}')).toEqual({ entryBytes: '{}', signatures: [] });
+  });
+
+  it('takes a line of several MB apart in one pass (a hostile log line cannot hold a check up)', () => {
+    // The regular expression this replaced took minutes on such a line (its time grew with the square of the length).
+    const line = `{"entry":{${'},"signatures":['.repeat(250_000)}`;
+    expect(splitLogLine(line)).toBeUndefined();
+    expect(splitLogLine(`${line}]}`)?.signatures).toEqual([]); // a well-formed line, with an entry that is no JSON
   });
 
   it('round-trips a checkpoint and rejects a damaged one', () => {

@@ -18,6 +18,8 @@ export interface InputOptions {
   allowBlock?: boolean;
   /** The error code for a file of the wrong kind; IMAGE_INVALID unless said. */
   code?: ErrorCode;
+  /** Refuse a file larger than this (readInputSync), with its size and what it is: `{ bytes, what }`. */
+  max?: { bytes: number; what: string };
 }
 
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
@@ -57,7 +59,11 @@ export function readInputSync(file: string, o: InputOptions = {}): Buffer {
   check(file, fs.statSync(file), o);
   const fd = fs.openSync(file, FLAGS);
   try {
-    check(file, fs.fstatSync(fd), o);
+    const st = fs.fstatSync(fd);
+    check(file, st, o);
+    if (o.max && st.size > o.max.bytes) {
+      throw new ExhibitError(o.code ?? 'IMAGE_INVALID', `${file} is ${st.size} bytes, more than exhibit reads as ${o.max.what} (${o.max.bytes} bytes)`);
+    }
     return fs.readFileSync(fd);
   } finally {
     fs.closeSync(fd);

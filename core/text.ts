@@ -1,6 +1,6 @@
 /** Checks on text that people type and exhibit records: one line, bounded length. */
 import { ExhibitError } from './errors.js';
-import { readInputTextSync } from './input-file.js';
+import { readInputTextSync, type InputOptions } from './input-file.js';
 
 /** Every control character (C0, DEL, C1: NEL among them) and the Unicode line and paragraph separators. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -59,9 +59,9 @@ export function normalName(value: string): string {
 }
 
 /** A file's text, or undefined when it does not exist (other errors are thrown). */
-export function readTextIfExists(file: string): string | undefined {
+export function readTextIfExists(file: string, o: { max?: InputOptions['max'] } = {}): string | undefined {
   try {
-    return readInputTextSync(file, { code: 'NOT_FOUND' });
+    return readInputTextSync(file, { code: 'NOT_FOUND', ...o });
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return undefined;
     throw err;

@@ -46,6 +46,16 @@ export function findCustodyLog(target: string): string {
  * `trustedKeys` (keys given by the verifier, e.g. `--key`) replaces the key
  * files beside the log as what every registered key must be one of.
  */
+/**
+ * The most exhibit reads of each custody file: a log of 256 MiB holds some 200,000 entries; a
+ * checkpoint or a public key is a few hundred bytes. A file larger than that, or not a regular
+ * file (a named pipe, /dev/zero), is refused before it is read, so a file put in the place of one
+ * can neither hold verify up nor fill its memory.
+ */
+export const MAX_LOG_BYTES = 256 * 1024 * 1024;
+export const MAX_CHECKPOINT_BYTES = 64 * 1024;
+const MAX_KEY_BYTES = 64 * 1024;
+
 export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<string, PublicKey> } = {}): CustodyFilesCheck {
   if (!logFile.endsWith(LOG_SUFFIX)) throw new ExhibitError('USAGE', `${logFile} is not a custody log: its name should end in ${LOG_SUFFIX}`);
   const stem = logFile.slice(0, -LOG_SUFFIX.length);
@@ -53,7 +63,7 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
   const keysDir = `${stem}.keys`;
   let bytes: Buffer;
   try {
-    bytes = readInputSync(logFile, { code: 'NOT_FOUND' });
+    bytes = readInputSync(logFile, { code: 'NOT_FOUND', max: { bytes: MAX_LOG_BYTES, what: 'a custody log' } });
   } catch (err) {
     if (err instanceof ExhibitError) throw err;
     throw new ExhibitError('NOT_FOUND', `cannot read the custody log ${logFile}: ${describeSystemError(err)}`, { cause: err });
@@ -83,7 +93,7 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
   for (const name of names) {
     let pem = '';
     try {
-      pem = readInputTextSync(path.join(keysDir, name), { code: 'NOT_FOUND' });
+      pem = readInputTextSync(path.join(keysDir, name), { code: 'NOT_FOUND', max: { bytes: MAX_KEY_BYTES, what: 'a public key' } });
     } catch (err) {
       keyProblems.push({ message: `${path.basename(keysDir)}/${name} cannot be read: ${err instanceof ExhibitError ? err.message.replace(`${path.join(keysDir, name)} is `, 'it is ') : describeSystemError(err)}` });
       continue;
@@ -111,7 +121,7 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
 
 function read(file: string): string | undefined {
   try {
-    return readTextIfExists(file);
+    return readTextIfExists(file, { max: { bytes: MAX_CHECKPOINT_BYTES, what: 'a checkpoint' } });
   } catch {
     return undefined; // unreadable: reported as missing
   }

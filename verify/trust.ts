@@ -3,11 +3,11 @@
  * register (--trust) when one is given; otherwise said plainly that they are not anchored. Keys the
  * log itself revokes later are named, with what stays valid.
  */
-import fs from 'node:fs';
 import type { CheckedEntry, CustodyCheck } from '../core/custody-check.js';
 import { revocationNotes } from '../core/custody-key-life.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { readInputSync } from '../core/input-file.js';
+import { readInputSync, readInputTextSync } from '../core/input-file.js';
+import { MAX_CHECKPOINT_BYTES } from './custody-files.js';
 import { checkAgainstRegister, parseTrustRegister, registerNotes, type TrustRegister } from '../core/trust-register.js';
 
 export type { TrustRegister };
@@ -56,7 +56,8 @@ export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations
 /** The checkpoint's text beside a log, when it can be read. */
 export function checkpointTextOf(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, 'utf8');
+    // A regular file only, and small: a named pipe in its place would block, /dev/zero never end.
+    return readInputTextSync(file, { max: { bytes: MAX_CHECKPOINT_BYTES, what: 'a checkpoint' } });
   } catch {
     return undefined;
   }
