@@ -96,6 +96,32 @@ describe('compareWithStore', () => {
     expect(r.rollback).toEqual({ store: 4, copy: 5, copy_head: check.head });
   });
 
+  it('a longer log whose extra entries a key the store does not hold signed is no proof of a rollback (else anyone could mark one)', () => {
+    // The store's whole log, then one entry a stranger signed: a key of their own, registered by itself.
+    const mallory = generateSigningKey();
+    const priv = readPrivateKey(mallory.privatePem, 'test key');
+    const entry: CustodyEntry = {
+      v: 1,
+      case: 'C-1',
+      seq: storeLines.length + 1,
+      prev: sha256Hex(lineHashInput(storeLines[storeLines.length - 1]!)),
+      time,
+      actor: { name: 'Mallory M.', key: mallory.fingerprint },
+      kind: 'key.registered',
+      payload: { examiner: 'Mallory M.', key: mallory.fingerprint, public_key: mallory.publicPem },
+    };
+    const bytes = encodeEntry(entry);
+    const longer = [...storeLines, logLine(bytes, [{ key: mallory.fingerprint, sig: signBytes(priv, bytes) }])];
+    const check = checkCustodyLog(longer);
+    expect(check.problems).toEqual([]); // sound on its own: only the store can tell
+    const signers = signerViews(check.keys, storeKnowing({ 'Ann Example': [ann.fingerprint] }));
+    const r = compareWithStore(store, { lines: longer, check, signers }, ['EV-1'], SHA_A);
+    expect(r.rollback).toBeUndefined();
+    expect(r.problems).toEqual([
+      `the custody log beside the image is not a copy of the case store's log of case C-1: it has 5 entries, the store 4; the entries it has beyond the store's are signed by ${short(mallory.fingerprint)}, which this store holds no key of, so they are not taken as entries the store lost`,
+    ]);
+  });
+
   it('a longer log that fails its own check is not taken for proof of a rollback', () => {
     const longer = signedLog(ann, 'Ann Example', [registered('EV-1'), acquired('EV-1', SHA_A), registered('EV-2'), registered('EV-3')]);
     const check = checkCustodyLog(longer.slice(0, -1).concat(longer[longer.length - 1]!.replace('EV-3', 'EV-4')));

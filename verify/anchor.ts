@@ -128,7 +128,19 @@ export function compareWithStore(
     const counts = `the store has ${store.lines.length} entries (head ${store.check.head}), the copy ${folderLog.lines.length} (head ${folderLog.check.head})`;
     if (n !== undefined) {
       const impostors = folderLog.signers.filter((s) => s.store_key === 'different');
-      const sound = folderLog.check.problems.every((p) => p.revoked) && impostors.length === 0;
+      // A longer copy says the store lost entries only if the store's own keys signed every entry it
+      // has beyond the store's: else anyone could append a few entries under a key of their own, and
+      // the lab's store would be marked rolled back and refuse the case from then on.
+      const storeKeys = new Set(folderLog.signers.filter((s) => s.store_key === 'same').map((s) => s.fingerprint));
+      const strangers = [
+        ...new Set(
+          folderLog.check.entries
+            .filter((e) => e.seq > store.lines.length)
+            .flatMap((e) => e.signatures.map((g) => g.key))
+            .filter((k) => !storeKeys.has(k)),
+        ),
+      ];
+      const sound = folderLog.check.problems.every((p) => p.revoked) && impostors.length === 0 && strangers.length === 0;
       if (n > store.lines.length && sound) {
         rollback = { store: store.lines.length, copy: folderLog.lines.length, copy_head: folderLog.check.head };
         problems.push(
@@ -139,7 +151,8 @@ export function compareWithStore(
         problems.push(
           `the custody log beside the image is not a copy of the case store's log of case ${store.case}: ` +
             (n > store.lines.length ? `it has ${folderLog.lines.length} entries, the store ${store.lines.length}` : `the two part at entry ${n} (a FORK): ${counts}`) +
-            (impostors.length > 0 ? `; ${impostors.map((s) => `it is signed by ${s.examiner} with key ${s.fingerprint}, but the store's key for ${s.examiner} is ${s.store_fingerprints!.join(', ')}`).join('; ')}` : ''),
+            (impostors.length > 0 ? `; ${impostors.map((s) => `it is signed by ${s.examiner} with key ${s.fingerprint}, but the store's key for ${s.examiner} is ${s.store_fingerprints!.join(', ')}`).join('; ')}` : '') +
+            (n > store.lines.length && strangers.length > 0 ? `; the entries it has beyond the store's are signed by ${strangers.map(short).join(', ')}, which this store holds no key of, so they are not taken as entries the store lost` : ''),
         );
       }
     }
