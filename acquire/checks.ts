@@ -59,7 +59,8 @@ export async function existingAncestor(dir: string): Promise<string> {
  */
 export function refuseExisting(outDir: string, evidence: string, names: string[]): void {
   if (!fs.existsSync(outDir)) return;
-  const present = [...names.filter((n) => fs.existsSync(path.join(outDir, n))), ...fs.readdirSync(outDir).filter((n) => isImageFileOf(n, evidence)).sort()];
+  // lstat: a name taken by a symbolic link, even one that leads nowhere, is taken.
+  const present = [...names.filter((n) => fs.lstatSync(path.join(outDir, n), { throwIfNoEntry: false }) !== undefined), ...fs.readdirSync(outDir).filter((n) => isImageFileOf(n, evidence)).sort()];
   if (present.length > 0) {
     throw new ExhibitError('OUTPUT_EXISTS', `${path.join(outDir, present[0]!)} already exists; exhibit never overwrites an image or its record`, {
       hints: ['choose another --out folder or another --evidence id'],

@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { custodyFileNames } from '../core/custody.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { EVIDENCE_DIR_MODE } from '../core/modes.js';
 import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
@@ -17,9 +18,7 @@ import { requireIntactLog, type CheckMode } from './custody-log.js';
 import { tokenFor } from './timestamps.js';
 import type { CaseRow, CaseStore } from './store.js';
 
-export function custodyFileNames(evidence: string): { log: string; checkpoint: string; token: string; keys: string } {
-  return { log: `${evidence}.custody.jsonl`, checkpoint: `${evidence}.checkpoint`, token: `${evidence}.checkpoint.tsr`, keys: `${evidence}.keys` };
-}
+export { custodyFileNames };
 
 export interface ExportedCustody {
   log: string;
@@ -57,6 +56,9 @@ async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence:
   const logFile = path.join(folder, names.log);
   const cpFile = path.join(folder, names.checkpoint);
   const keysDir = path.join(folder, names.keys);
+  if (fs.lstatSync(keysDir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    throw new ExhibitError('OUTPUT_EXISTS', `${keysDir} is a symbolic link; exhibit writes the public keys into a folder of its own there, never through a link`);
+  }
   const text = lines.map((l) => `${l}\n`).join('');
 
   // What a run killed while writing these left behind (the names are ours).

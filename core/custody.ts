@@ -103,6 +103,11 @@ export function encodeEntry(entry: CustodyEntry): string {
   return canonicalJson(entry);
 }
 
+/** The custody files exhibit keeps beside an image of `evidence`: the log, its checkpoint, the checkpoint's time-stamp token, the public keys. */
+export function custodyFileNames(evidence: string): { log: string; checkpoint: string; token: string; keys: string } {
+  return { log: `${evidence}.custody.jsonl`, checkpoint: `${evidence}.checkpoint`, token: `${evidence}.checkpoint.tsr`, keys: `${evidence}.keys` };
+}
+
 /** One log line (without its newline) from the entry's bytes and its signatures. */
 export function logLine(entryBytes: string, signatures: EntrySignature[]): string {
   return `{"entry":${entryBytes},"signatures":${canonicalJson(signatures.map((s) => ({ key: s.key, sig: s.sig })))}}`;

@@ -121,6 +121,23 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
     expect(fs.readFileSync(path.join(out, 'EV-1.raw'), 'utf8')).toBe('earlier evidence');
     expect(fs.readdirSync(out)).toEqual(['EV-1.raw']);
   });
+  it("refuses custody files already there for the evidence id (a checkpoint, its token, a keys folder or a link in its place), before reading, and changes none", () => {
+    for (const [name, make] of [
+      ['EV-1.checkpoint', (p: string) => fs.writeFileSync(p, 'another checkpoint')],
+      ['EV-1.checkpoint.tsr', (p: string) => fs.writeFileSync(p, 'a token')],
+      ['EV-1.custody.jsonl', (p: string) => fs.writeFileSync(p, 'another log\n')],
+      ['EV-1.keys', (p: string) => fs.symlinkSync('/tmp', p)],
+      ['EV-1.checkpoint', (p: string) => fs.symlinkSync(path.join(work, 'nowhere'), p)],
+    ] as const) {
+      const out = path.join(work, `custody-there-${name}-${fs.readdirSync(work).length}`);
+      fs.mkdirSync(out);
+      make(path.join(out, name));
+      const r = run(['acquire', src, ...base(out)]);
+      expect(r.code, name).toBe(1);
+      expectOneLineError(r.stderr, new RegExp(`${name.replace(/\./g, '\\.')} already exists; exhibit never overwrites`));
+      expect(fs.readdirSync(out), name).toEqual([name]);
+    }
+  });
   it('refuses when the record exists, and when a split segment exists', () => {
     const out = path.join(work, 'exists2');
     fs.mkdirSync(out);

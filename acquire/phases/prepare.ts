@@ -10,6 +10,7 @@ import { HASH_ALGORITHMS } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { DEFAULT_PIECE_SIZE, piecesFileName } from '../../core/pieces.js';
 import { recordFileName, recordPathFor } from '../../core/record.js';
+import { custodyFileNames } from '../../core/custody.js';
 import { readRecord } from '../../core/record/read.js';
 import { timestamp } from '../../core/time.js';
 import type { FormatDescriptor } from '../../image/descriptor.js';
@@ -176,7 +177,9 @@ export async function prepare(o: AcquireOptions): Promise<Session> {
       version: o.version,
       ...(o.threads ? { threads: o.threads } : {}),
     });
-    const ours = () => [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, piecesFileName(j.evidence), journalFileName(j.evidence)];
+    // The custody files too: a checkpoint, token or keys folder already there belongs to something else,
+    // and the log copied beside the image at the end would replace or write through them.
+    const ours = () => [...writer.plannedFiles(facts.size_bytes), recordFileName(j.evidence), `${j.evidence}.map`, piecesFileName(j.evidence), journalFileName(j.evidence), ...Object.values(custodyFileNames(j.evidence))];
     if (!resumeFrom) refuseExisting(outDir, j.evidence, ours());
     // On resume, image bytes already on disk (even past the safe point) are rewritten in place, not added.
     const onDisk = resumeFrom ? writer.plannedFiles(facts.size_bytes).reduce((a, n) => a + (fs.statSync(path.join(outDir, n), { throwIfNoEntry: false })?.size ?? 0), 0) : 0;
