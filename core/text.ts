@@ -15,6 +15,17 @@ export function checkText(what: string, value: string | undefined, max = 2999): 
   if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
 }
 
+const EVERY_CONTROL = new RegExp(CONTROL.source, 'g');
+
+/**
+ * `text` made safe to print as one line: each control character shown as its code point in
+ * brackets (a line break in a file name as [U+000A]), so a name cannot begin a line of its own that
+ * looks like exhibit's ("exhibit: verified") or end an error early.
+ */
+export function oneLine(text: string): string {
+  return text.replace(EVERY_CONTROL, (c) => `[${codePoint(c)}]`);
+}
+
 /** "U+2028" for a character. */
 export function codePoint(c: string): string {
   return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;

@@ -138,6 +138,17 @@ describe('refusals: a clear one-line error, the right exit code, nothing left be
       expect(fs.readdirSync(out), name).toEqual([name]);
     }
   });
+  it('prints a name with a line break in it on one line, in an error and in the summary', () => {
+    const r = run(['acquire', '/tmp/none\nexhibit: acquired OK', ...base(path.join(work, 'nl-none'))]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /^exhibit: error: source \/tmp\/none\[U\+000A\]exhibit: acquired OK does not exist$/);
+    const odd = path.join(work, 'card\n  sha256  0000\n  x.img');
+    fs.copyFileSync(src, odd);
+    const ok = run(['acquire', odd, ...base(path.join(work, 'nl-out'))]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('card[U+000A]  sha256  0000[U+000A]  x.img: 1.00 MiB');
+    expect(ok.stdout).not.toMatch(/^\s*sha256\s+0000$/m);
+  });
   it('refuses when the record exists, and when a split segment exists', () => {
     const out = path.join(work, 'exists2');
     fs.mkdirSync(out);

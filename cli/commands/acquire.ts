@@ -18,6 +18,7 @@ import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
 import { logAcquisition, prepareCustody, type CustodyContext, type LoggedAcquisition } from '../acquire-custody.js';
 import { readPassphrase } from '../passphrase.js';
+import { oneLine } from '../../core/text.js';
 import { examinerName } from '../store.js';
 import { checkCaseNumber } from '../../case-store/index.js';
 import { commandLine, io } from '../io.js';
@@ -248,7 +249,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       finishJob(job, code, `incomplete: ${failureWords(outcome.error)}`);
       return code;
     }
-    if (!flags.json) io().stdout.write(summary(source ?? String(r.source.path), path.resolve(outDir!), outcome.recordPath, r, outcome.resumedAt, logged));
+    if (!flags.json) io().stdout.write(summary(oneLine(source ?? String(r.source.path)), oneLine(path.resolve(outDir!)), oneLine(outcome.recordPath), r, outcome.resumedAt, logged));
     const unreadable = r.read_errors.unreadable_sectors;
     finishJob(job, unreadable > 0 ? EXIT.UNREADABLE : EXIT.OK, unreadable > 0 ? `complete; ${unreadable} sectors unreadable` : 'complete');
     return unreadable > 0 ? EXIT.UNREADABLE : EXIT.OK;
