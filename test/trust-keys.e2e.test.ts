@@ -65,6 +65,18 @@ describe('the trust register', () => {
     expect(loose.stdout).toContain(forgedFp);
   });
 
+  it("does not call an E01 verified by its own stored hashes alone when a register was asked for: with its custody files taken away, nothing ties it to a listed key", () => {
+    const out = path.join(work, 'forged-e01');
+    expect(as(attacker, ['acquire', src, '-o', out, '-f', 'e01', '-c', 'CASE-20', '-e', 'EV-001', '-x', 'J. Doe']).code).toBe(0);
+    for (const n of fs.readdirSync(out)) if (!n.endsWith('.E01')) fs.rmSync(path.join(out, n), { recursive: true });
+    const v = as(nowhere, ['verify', out, '--trust', register]);
+    expect(v.code, v.stdout).toBe(4);
+    expect(v.stdout).toMatch(/^UNVERIFIABLE/m);
+    expect(v.stdout).toContain('a trust register was given, but there is no custody log beside the image or in the case store to check with it');
+    // Without --trust, another tool's E01 is checked against its own stored hashes, as ewfverify does.
+    expect(as(nowhere, ['verify', out]).code).toBe(0);
+  });
+
   it('passes the genuine folder and prints the register\'s SHA-256', () => {
     const v = as(nowhere, ['verify', path.join(work, 'genuine'), '--trust', register]);
     expect(v.code, v.stdout).toBe(0);

@@ -234,7 +234,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     // image with no record (another tool's E01), as ewfverify counts it.
     const references: { against: string; hashes: Digests; anchor: boolean }[] = [];
     if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes, anchor: false });
-    if (Object.keys(reader.storedHashes).length > 0) references.push({ against: STORED_IN_IMAGE, hashes: reader.storedHashes, anchor: !rec });
+    const trustUnmet = o.trust !== undefined && !signedLog; // an image's own stored hash is tied to no key the register lists
+    if (trustUnmet) notes.push('a trust register was given, but there is no custody log beside the image or in the case store to check with it: nothing here ties the hashes to a key the register lists');
+    if (Object.keys(reader.storedHashes).length > 0) references.push({ against: STORED_IN_IMAGE, hashes: reader.storedHashes, anchor: !rec && !trustUnmet });
     for (const a of anchors) {
       const media = (a.entry.entry.payload as { media?: { hashes?: Digests } }).media?.hashes;
       if (media) references.push({ against: a.from, hashes: media, anchor: true });
