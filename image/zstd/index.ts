@@ -30,7 +30,8 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
       reader = await ZstdReader.openScanning(file, 0);
       if (reader.frames.length === 0) {
         await reader.close();
-        throw new ExhibitError('IMAGE_UNSUPPORTED', `${file} holds no whole zstd frame: it is not a zstd image (or is damaged from its first byte), and exhibit reads no media from it`);
+        // It begins as zstd does, so it is a damaged image (verify: FAILED), not a format exhibit does not read.
+        throw new ExhibitError('IMAGE_INVALID', `${file} holds no whole zstd frame: it is damaged from its first frame (or cut short inside it), and exhibit reads no media from it`);
       }
       warnings.push(`${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${reader.frames.length} frames in order`);
     }
