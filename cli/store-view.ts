@@ -19,6 +19,7 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
     },
     // A look-alike of a name (Cyrillic letters, an invisible character) counts as that name: its key is not theirs.
     keysFor: (name) => keys.filter((k) => k.examiner === name || looksAlike(k.examiner, name)).map((k) => k.fingerprint),
+    lookAlikeCase: (n) => store.listCases().find((c) => c.number !== n && looksAlike(c.number, n))?.number,
   };
   return { view, close: () => store.close() };
 }

@@ -77,6 +77,14 @@ describe('the trust register', () => {
     expect(as(nowhere, ['verify', out]).code).toBe(0);
   });
 
+  it("fails an image of a look-alike case (a hyphen of another kind) on the lab's machine, which holds the real case", () => {
+    const out = path.join(work, 'lookalike');
+    expect(as(attacker, ['acquire', src, '-o', out, '-f', 'raw', '-c', 'CASE\u201020', '-e', 'EV-001', '-x', 'J. Doe']).code).toBe(0);
+    const v = as(lab, ['verify', out]);
+    expect(v.code, v.stdout).toBe(4);
+    expect(v.stdout).toContain('which looks like case CASE-20 in this case store but is another name (a look-alike character)');
+  });
+
   it('passes the genuine folder and prints the register\'s SHA-256', () => {
     const v = as(nowhere, ['verify', path.join(work, 'genuine'), '--trust', register]);
     expect(v.code, v.stdout).toBe(0);

@@ -22,6 +22,8 @@ export interface StoreView {
   caseLog(caseNumber: string): { case: string; lines: readonly string[]; check: CustodyCheck } | undefined;
   /** Fingerprints of the store's keys for an examiner's name (none when the store does not know the name). */
   keysFor(name: string): string[];
+  /** A case number the store holds that looks like `caseNumber` but is not it (a hyphen of another kind, a Cyrillic letter). */
+  lookAlikeCase?(caseNumber: string): string | undefined;
 }
 
 /** One signer of the log beside the image, as the output names it. */

@@ -70,6 +70,16 @@ export function storeLogFor(store: StoreView, cases: readonly (string | undefine
   return undefined;
 }
 
+/** A problem for a case number the image names that only looks like one the store holds (a look-alike character): the store's reference would be missed. */
+export function lookAlikeCases(store: StoreView, cases: readonly (string | undefined)[]): string[] {
+  for (const n of cases) {
+    if (typeof n !== 'string' || n.trim() === '') continue;
+    const twin = store.lookAlikeCase?.(n.trim());
+    if (twin) return [`this image names case ${n.trim()}, which looks like case ${twin} in this case store but is another name (a look-alike character): it is not checked against the store's case`];
+  }
+  return [];
+}
+
 /** The files the record lists against the files the image is made of: missing, extra, misordered or resized. */
 export function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, problems: string[]): void {
   if (!rec) return;

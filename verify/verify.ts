@@ -27,13 +27,12 @@ import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
 import { checkpointTextOf, trustFindings, type TrustRegister } from './trust.js';
 import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
-import { checkFileSet, resolveTarget, storeLogFor } from './target.js';
+import { checkFileSet, lookAlikeCases, resolveTarget, storeLogFor } from './target.js';
 import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
 import { parsePieceSelection, pieceSpan, type PieceSpan } from '../core/pieces.js';
 import type { ImageReader } from '../image/types.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
-
 const STORED_IN_IMAGE = 'the hash stored in the image';
 
 export interface Comparison {
@@ -195,8 +194,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       if (folderEntry && blocking.length === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
     }
 
-    // The case store, when it holds the case: its own log is the reference, not the files beside the image.
-    const storeLog = o.store ? storeLogFor(o.store, [rec?.case, logCase(folder), reader.caseFacts?.case]) : undefined;
+    const named = [rec?.case, logCase(folder), reader.caseFacts?.case]; // the store's log of this case is the reference, not the files beside the image
+    const storeLog = o.store ? storeLogFor(o.store, named) : undefined;
+    if (o.store && !storeLog) problems.push(...lookAlikeCases(o.store, named)); // else a look-alike case number escapes the store
     if (rec && !folder && !storeLog) notes.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}): the record cannot be checked against the signed entry that logged it`);
     if (storeLog) {
       const s = compareWithStore(storeLog, folder ? { lines: folder.lines, check: folder, signers } : undefined, evidenceNames, recordSha);
