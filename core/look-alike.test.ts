@@ -8,6 +8,8 @@ describe('look-alike names', () => {
     }
     expect(looksAlike('Bill Kern', 'BiII Kem')).toBe(true);
     expect(looksAlike('H. \u041d', 'H. H')).toBe(true);
+    // Armenian o, Cherokee D, small capital O
+    for (const b of ['J. D\u0585e', 'J. \u13a0oe', 'J. D\u1d0fe']) expect(looksAlike('J. Doe', b), b).toBe(true);
   });
 
   it('keeps apart names that differ visibly', () => {
@@ -17,5 +19,6 @@ describe('look-alike names', () => {
   it('finds a word that mixes alphabets, and not one in a single alphabet', () => {
     expect(mixedScriptWord('J. D\u043e\u0435')).toEqual({ word: 'D\u043e\u0435', scripts: ['Latin', 'Cyrillic'] });
     expect(mixedScriptWord('Иван Petrov')).toBeUndefined();
+    expect(mixedScriptWord('J. D\u0585e')).toEqual({ word: 'D\u0585e', scripts: ['Latin', 'Armenian'] });
   });
 });

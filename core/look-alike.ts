@@ -15,6 +15,13 @@ const HOMOGLYPHS: Record<string, string> = {
   // Greek
   Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
   α: 'a', ο: 'o', ρ: 'p', ι: 'i', κ: 'k', ν: 'v', τ: 't', υ: 'u', χ: 'x', γ: 'y', η: 'n', ε: 'e', ϲ: 'c', ϳ: 'j',
+  // Armenian
+  Օ: 'O', Ս: 'U', Ո: 'U', Տ: 'S', Լ: 'L', Ք: 'P', օ: 'o', ս: 'u', ո: 'n', հ: 'h', ց: 'g', զ: 'q', ա: 'w', ւ: 'l',
+  // Cherokee (capitals and small letters)
+  Ꭰ: 'D', Ꭱ: 'R', Ꭲ: 'T', Ꭺ: 'A', Ᏼ: 'B', Ꮯ: 'C', Ꭼ: 'E', Ꮋ: 'H', Ꮃ: 'W', Ꮪ: 'S', Ꮮ: 'L', Ꮇ: 'M', Ꮲ: 'P', Ꮩ: 'V', Ꮓ: 'Z', Ꮶ: 'K', Ꭻ: 'J', Ꮐ: 'G', Ꮍ: 'Y', Ꮖ: 'I',
+  ꭰ: 'D', ꭱ: 'R', ꭲ: 'T', ꮪ: 'S', ꮃ: 'W', ꮇ: 'M', ꮋ: 'H', ꮯ: 'C', ꭼ: 'E', ꮲ: 'P',
+  // Small capitals and other Latin letters that read as plain ones
+  ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ᴍ: 'm', ɴ: 'n', ᴏ: 'o', ᴘ: 'p', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z',
   // Latin look-alikes within Latin: capital I, digit one and bar look like a small l; zero like o
   I: 'l', '1': 'l', '|': 'l', '0': 'o', ı: 'i', ɩ: 'i', ʟ: 'l',
   // Punctuation that looks like the full stop, hyphen and apostrophe
@@ -52,6 +59,8 @@ const SCRIPTS: [string, RegExp][] = [
   ['Latin', /\p{Script=Latin}/u],
   ['Cyrillic', /\p{Script=Cyrillic}/u],
   ['Greek', /\p{Script=Greek}/u],
+  ['Armenian', /\p{Script=Armenian}/u],
+  ['Cherokee', /\p{Script=Cherokee}/u],
 ];
 
 /** A word of `name` that mixes Latin, Cyrillic and Greek letters (no real name does), with the scripts it mixes. */
