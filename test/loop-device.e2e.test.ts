@@ -22,6 +22,14 @@ afterAll(() => {
 });
 
 const base = (out: string, ev = 'EV-1') => ['--out', out, '--case', 'CASE-7', '--evidence', ev, '--examiner', 'Test Examiner'];
+/** A 64 MiB disk image with an MBR and two partitions: 15 MiB at sector 2048, the rest from sector 34816. */
+function twoPartitions(name: string): string {
+  const img = path.join(work, name);
+  fs.writeFileSync(img, '');
+  fs.truncateSync(img, 64 * 1024 * 1024);
+  sh('sh', ['-c', `printf 'label: dos\\nstart=2048, size=30720, type=83\\nstart=34816, type=83\\n' | sfdisk -q ${img}`]);
+  return img;
+}
 const record = (dir: string, ev = 'EV-1'): any => YAML.parse(fs.readFileSync(path.join(dir, `${ev}.acquisition.yaml`), 'utf8'));
 
 describe.skipIf(why !== undefined)(because('a read-only loop device as the source', why), () => {
@@ -125,10 +133,7 @@ describe.skipIf(why !== undefined)(because('mounted sources and outputs on the s
   });
 
   it('refuses an output on another partition of the same disk, and a disk whose partition is mounted', () => {
-    const img = path.join(work, 'parts.img');
-    fs.writeFileSync(img, '');
-    fs.truncateSync(img, 64 * 1024 * 1024);
-    sh('sh', ['-c', `printf 'label: dos\\nstart=2048, size=30720, type=83\\nstart=34816, type=83\\n' | sfdisk -q ${img}`]);
+    const img = twoPartitions('parts.img');
     const dev = attachLoop(img, { partscan: true });
     const p1 = `${dev}p1`;
     const p2 = `${dev}p2`;
@@ -160,10 +165,7 @@ describe.skipIf(why !== undefined)(because('mounted sources and outputs on the s
 
   it('sees the same bytes under another name: a second loop device over the image, or the image file itself', () => {
     // One disk image with two partitions, attached twice: loop A is the source, loop B the same bytes.
-    const img = path.join(work, 'twice.img');
-    fs.writeFileSync(img, '');
-    fs.truncateSync(img, 64 * 1024 * 1024);
-    sh('sh', ['-c', `printf 'label: dos\\nstart=2048, size=30720, type=83\\nstart=34816, type=83\\n' | sfdisk -q ${img}`]);
+    const img = twoPartitions('twice.img');
     const a = attachLoop(img, { partscan: true });
     const b = attachLoop(img, { partscan: true });
     for (let i = 0; i < 50 && !(fs.existsSync(`${a}p2`) && fs.existsSync(`${b}p2`)); i++) sh('sleep', ['0.1']);
