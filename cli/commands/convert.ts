@@ -60,7 +60,8 @@ export function convertCommand(version: string): Command {
         'The new files are named by --evidence, else by the source\'s evidence number when it is a file name, else by that\n' +
         'number made safe (Item 3/B gives Item-3-B), else by the source file\'s name; the record keeps the original number.\n' +
         'Each file is written as <name>.partial and takes its name only once the media is checked; a conversion that\n' +
-        'stops leaves the .partial files and a record that says incomplete.\n\n' +
+        'stops (an error, Ctrl-C) leaves the .partial files and a record that says incomplete; one killed outright\n' +
+        'leaves the .partial files alone, which never pass for a finished image.\n\n' +
         'Exit code 4: the source image is damaged, or the converted media does not match the hashes recorded for the source.',
     )
     .action(async (image: string, flags: ConvertFlags, c: Command) => {
