@@ -85,6 +85,8 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       throw new ExhibitError('OUTPUT_WRITE', `cannot write the clone record in ${path.dirname(path.resolve(o.recordFile))}: ${describeSystemError(err)}`, { cause: err });
     }
     const proof = await beginReadOnlyProof(facts, handle, o.allowMounted, mounted);
+    // The target is opened before anything is recorded: one that cannot be (a .partial an earlier run left) is refused, and no record says this run began.
+    target = await openTarget(probe);
     const fill = fillSector(o.fill, facts.logical_sector_size);
     const bad = new BadSectorMap();
     const sourceReader = (reader = SourceReader.of(handle, facts, { retries: o.retries, fill, maxBadRun: 0 }, bad));
@@ -104,7 +106,6 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     let readOnly: ReadOnlyProof | undefined;
     let targetSums: Map<string, string[]>;
     try {
-      target = await openTarget(probe);
       const t = target;
       o.onPhase?.('cloning', bytes);
       async function* pieces(): AsyncGenerator<Uint8Array> {

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { HashAlgorithm } from '../core/crypto.js';
-import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
 import type { KnownEvidence } from '../core/evidence-identity.js';
 import { hashStream } from '../core/hash-stream.js';
 import { EVIDENCE_FILE_MODE } from '../core/modes.js';
@@ -96,6 +96,9 @@ export async function openTarget(t: TargetProbe): Promise<fsp.FileHandle> {
   try {
     return await fsp.open(p, t.facts ? fs.constants.O_WRONLY | fs.constants.O_EXCL : fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, EVIDENCE_FILE_MODE);
   } catch (err) {
+    if (!t.facts && errnoOf(err) === 'EEXIST') {
+      throw new ExhibitError('OUTPUT_EXISTS', `${p} exists: an earlier run stopped while writing it; exhibit leaves it as it is`, { hints: [`remove it or move it aside if it is not wanted, then run the same command again`] });
+    }
     throw new ExhibitError('OUTPUT_WRITE', `cannot open the target ${p} for writing: ${describeSystemError(err)}`, { cause: err });
   }
 }

@@ -37,6 +37,13 @@ describe('a file into a new file', () => {
     expect(again.code).toBe(1);
     expectOneLineError(again.stderr, /exists; exhibit never overwrites a record/);
     expect(fs.existsSync(path.join(work, 'dst2.bin'))).toBe(false);
+    // A .partial an earlier run left is refused before anything is recorded, and left as it is.
+    fs.writeFileSync(path.join(work, 'dst3.bin.partial'), 'an earlier run');
+    const left = run(['clone', src, path.join(work, 'dst3.bin'), '--record', path.join(work, 'left.clone.yaml'), '-x', 'C. Examiner']);
+    expect(left.code).toBe(1);
+    expectOneLineError(left.stderr, /dst3\.bin\.partial exists: an earlier run stopped while writing it; exhibit leaves it as it is/);
+    expect(fs.existsSync(path.join(work, 'left.clone.yaml')), 'no record of a run that wrote nothing').toBe(false);
+    expect(fs.readFileSync(path.join(work, 'dst3.bin.partial'), 'utf8')).toBe('an earlier run');
   });
 });
 
