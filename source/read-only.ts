@@ -157,6 +157,13 @@ async function devicesBeneath(start: string[]): Promise<Set<string>> {
   return names;
 }
 
+/** The kernel block devices that data written into `dir` (or its nearest existing parent) ends up on. */
+export async function blockDevicesUnder(dir: string): Promise<string[]> {
+  let probe = path.resolve(dir);
+  while (!fs.existsSync(probe)) probe = path.dirname(probe);
+  return [...(await devicesBeneath(await devicesOfPath(await fsp.realpath(probe))))];
+}
+
 /** Refuse an output folder that lies on the source: its disk, any of its partitions, or a volume built on them. */
 export async function checkOutputNotOnSource(facts: SourceFacts, outDir: string): Promise<void> {
   let probe = path.resolve(outDir);

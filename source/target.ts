@@ -21,7 +21,7 @@ import { formatBytes } from '../core/units.js';
 import { PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
 import { readRoFlag } from './block-device.js';
 import { refuseEvidenceTarget } from './evidence-guard.js';
-import { checkMounts, checkOutputNotOnSource } from './read-only.js';
+import { blockDevicesUnder, checkMounts, checkOutputNotOnSource } from './read-only.js';
 import { openSource, type SourceFacts } from './source.js';
 
 const PIECE = 4 * 1024 * 1024;
@@ -58,6 +58,7 @@ export async function refuseTarget(t: TargetProbe, mediaBytes: number, o: Target
   const { facts, words, path: target } = t;
   const verb = o.verb ?? 'restoring';
   if (!facts && path.resolve(target).startsWith('/dev/')) throw new ExhibitError('USAGE', `${target} does not exist: is the drive connected? (exhibit will not create a file under /dev)`);
+  if (!facts) await refuseFolderOnEvidence(target, o);
   if (facts?.kind === 'file') {
     refuseEvidenceTarget(target, facts, o.known, o.mustNotHold); // evidence is named before the plain refusal
     throw new ExhibitError('OUTPUT_EXISTS', `${target} exists; exhibit writes into a new file, and never overwrites one`);
@@ -78,6 +79,27 @@ export async function refuseTarget(t: TargetProbe, mediaBytes: number, o: Target
       });
     }
     if (!o.yes) throw new ExhibitError('USAGE', `${verb} would overwrite ${words}`, { hints: ['if that is the drive to overwrite, run again with --yes'] });
+  }
+}
+
+/**
+ * A new file is refused when the folder it goes into lies on evidence: a file system on a drive
+ * (or a loop device over a file) that is an evidence source, under whatever device name it is
+ * mounted. Each block device the folder's data ends up on is probed (read-only) and checked as a
+ * target would be; one that cannot be opened here is passed over.
+ */
+async function refuseFolderOnEvidence(target: string, o: TargetRules): Promise<void> {
+  for (const name of await blockDevicesUnder(path.dirname(path.resolve(target)))) {
+    const node = `/dev/${name}`;
+    let facts: SourceFacts;
+    try {
+      const opened = await openSource(node);
+      await opened.handle.close();
+      facts = opened.facts;
+    } catch {
+      continue;
+    }
+    refuseEvidenceTarget(`${target} (on ${node})`, facts, o.known, o.mustNotHold);
   }
 }
 

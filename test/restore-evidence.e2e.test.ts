@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
-import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
+import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
 
 const work = tempDir('exhibit-restore-evidence-');
 afterAll(() => {
@@ -109,5 +109,29 @@ describe.skipIf(noLoop !== undefined)(`a target that is evidence the store knows
     expectOneLineError(c.stderr, /is the source of DISK in case RE-3: exhibit never writes to evidence/);
     detachAll();
     expect(fs.readFileSync(disk).equals(before)).toBe(true);
+  });
+
+  it('refuses a new file in a file system of an acquired drive, mounted through another loop device (restore and clone)', () => {
+    // The evidence: a file holding an ext4 file system, acquired. Mounted again through a loop device of its own.
+    const disk = path.join(work, 'fs-evidence.img');
+    fs.writeFileSync(disk, '');
+    fs.truncateSync(disk, 8 * 1024 * 1024);
+    expect(spawnSync('mkfs.ext4', ['-q', '-F', disk]).status).toBe(0);
+    expect(run(['acquire', disk, '-o', acq('acq-fs'), '-c', 'RE-4', '-e', 'EV-FS', '-x', 'R. Examiner']).code).toBe(0);
+    const dev = attachLoop(disk);
+    const mnt = path.join(work, 'mnt-evidence');
+    fs.mkdirSync(mnt, { recursive: true });
+    mount(dev, mnt);
+    try {
+      const r = run(['restore', image('acq-a', 'EV-A'), path.join(mnt, 'restored.raw'), '--no-record']);
+      expect(r.code, r.stdout).toBe(2);
+      expectOneLineError(r.stderr, new RegExp(`the target .*restored\\.raw \\(on ${dev}\\) is the source of EV-FS in case RE-4: exhibit never writes to evidence`));
+      const c = run(['clone', path.join(work, 'a.bin'), path.join(mnt, 'cloned.raw'), '--record', path.join(work, 'clone-fs.yaml'), '-x', 'R. Examiner']);
+      expect(c.code, c.stdout).toBe(2);
+      expectOneLineError(c.stderr, /\(on \/dev\/loop\d+\) is the source of EV-FS in case RE-4: exhibit never writes to evidence/);
+      expect(fs.readdirSync(mnt).filter((n) => n !== 'lost+found')).toEqual([]);
+    } finally {
+      unmount(mnt);
+    }
   });
 });
