@@ -105,6 +105,24 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     let sourceSums: Map<string, string[]>;
     let readOnly: ReadOnlyProof | undefined;
     let targetSums: Map<string, string[]>;
+    const incomplete = (why: string, ro?: ReadOnlyProof): string =>
+      `# exhibit clone record\n${YAML.stringify(
+        {
+          record: 'exhibit clone',
+          record_version: 1,
+          result: 'incomplete',
+          incomplete_reason: why,
+          ...common(),
+          ...(ro ? { read_only: ro } : {}),
+          target: targetFields(written),
+          bytes,
+          bytes_copied: copied,
+          read_errors: { unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries },
+        },
+        { lineWidth: 0, aliasDuplicateObjects: false },
+      )}`;
+    // Written before the first byte is copied and replaced at the end: a run killed outright still leaves a record that says incomplete.
+    await writeFileAtomic(o.recordFile, incomplete('the clone did not finish: the run ended before it could record how far it got'));
     try {
       const t = target;
       o.onPhase?.('cloning', bytes);
@@ -135,19 +153,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       target = undefined;
       const why = err instanceof ExhibitError ? err.message : describeSystemError(err);
       const ro = readOnly ?? (await proof.finish().catch(() => undefined));
-      const record = {
-        record: 'exhibit clone',
-        record_version: 1,
-        result: 'incomplete',
-        incomplete_reason: why,
-        ...common(),
-        ...(ro ? { read_only: ro } : {}),
-        target: targetFields(written),
-        bytes,
-        bytes_copied: copied,
-        read_errors: { unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries },
-      };
-      await writeFileAtomic(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`);
+      await writeFileAtomic(o.recordFile, incomplete(why, ro), true); // in place of the provisional one
       const hints = [...(probe.facts ? [] : [`what was written is left unfinished as ${written} (never under the target's own name)`]), `the clone record says incomplete: ${o.recordFile}`];
       if (err instanceof ExhibitError) throw new ExhibitError(err.code, err.message, { cause: err.cause ?? err, hints: [...err.hints, ...hints] });
       throw new ExhibitError('OUTPUT_WRITE', why, { cause: err, hints });
@@ -173,7 +179,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       hashes: { source: out.sourceHashes, target_read_back: out.targetHashes },
       read_errors: { unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries },
     };
-    await writeFileAtomic(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`);
+    await writeFileAtomic(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`, true); // in place of the provisional one
     return out;
   } finally {
     await target?.close().catch(() => undefined);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { fileDigest, makeSourceFile, openDescriptorsOn, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { exhibitAsync, fileDigest, makeSourceFile, openDescriptorsOn, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable } from './helpers/loop.js';
 import { detachAllFaulty, faultyDeviceUnavailable, makeFaultyDevice } from './helpers/faulty-device.js';
@@ -44,6 +44,22 @@ describe('a file into a new file', () => {
     expectOneLineError(left.stderr, /dst3\.bin\.partial exists: an earlier run stopped while writing it; exhibit leaves it as it is/);
     expect(fs.existsSync(path.join(work, 'left.clone.yaml')), 'no record of a run that wrote nothing').toBe(false);
     expect(fs.readFileSync(path.join(work, 'dst3.bin.partial'), 'utf8')).toBe('an earlier run');
+  });
+
+  it('killed outright mid-copy, it leaves the .partial file and a record that says incomplete', async () => {
+    const src = path.join(work, 'big.bin');
+    makeSourceFile(src, 96 * 1024 * 1024, 74);
+    const dst = path.join(work, 'killed.bin');
+    const rec = path.join(work, 'killed.clone.yaml');
+    const child = exhibitAsync(['clone', src, dst, '--record', rec, '-x', 'C. Examiner']);
+    const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    // Killed by progress: once the copy has begun (the .partial holds bytes), long before it ends.
+    for (let i = 0; i < 2000 && !((fs.statSync(`${dst}.partial`, { throwIfNoEntry: false })?.size ?? 0) > 0); i++) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGKILL');
+    expect(await closed).toBe('SIGKILL');
+    expect(fs.existsSync(dst)).toBe(false);
+    expect(fs.existsSync(`${dst}.partial`)).toBe(true);
+    expect(YAML.parse(fs.readFileSync(rec, 'utf8'))).toMatchObject({ record: 'exhibit clone', result: 'incomplete', incomplete_reason: 'the clone did not finish: the run ended before it could record how far it got' });
   });
 });
 

@@ -56,7 +56,7 @@ export function cloneCommand(version: string): Command {
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
       .option('--allow-mounted', 'clone although a file system of the source is mounted read-write (recorded)')
       .option('--json', 'print the outcome as JSON')
-      .addHelpText('after', '\nExample:\n  exhibit clone /dev/sdb /dev/sdc --yes --record /cases/2026-0117/sdb-to-sdc.clone.yaml -x "J. Doe"\n\nA source that is an evidence item (--case and --evidence) has its clone logged in the case\'s custody log.\nA new target file is written as <file>.partial and takes its name once read back and checked; a clone that\nstops (an error, Ctrl-C) leaves the .partial file and a record that says incomplete; one killed outright\nleaves the .partial file alone, which never passes for a finished one.\n\nExit code 4: the two ends differ.'),
+      .addHelpText('after', '\nExample:\n  exhibit clone /dev/sdb /dev/sdc --yes --record /cases/2026-0117/sdb-to-sdc.clone.yaml -x "J. Doe"\n\nA source that is an evidence item (--case and --evidence) has its clone logged in the case\'s custody log.\nA new target file is written as <file>.partial and takes its name once read back and checked; a clone that\nstops, however it stops (an error, Ctrl-C, killed outright), leaves the .partial file and a record that says\nincomplete.\n\nExit code 4: the two ends differ.'),
     async ([source, target], f) => {
       const examiner = examinerName(f.examiner, 'who clones');
       const fill = fillSpec(f.fill);
