@@ -105,6 +105,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
     let sourceSums: Map<string, string[]>;
     let readOnly: ReadOnlyProof | undefined;
     let targetSums: Map<string, string[]>;
+    const readErrors = () => ({ unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries });
     const incomplete = (why: string, ro?: ReadOnlyProof): string =>
       `# exhibit clone record\n${YAML.stringify(
         {
@@ -117,7 +118,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
           target: targetFields(written),
           bytes,
           bytes_copied: copied,
-          read_errors: { unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries },
+          read_errors: readErrors(),
         },
         { lineWidth: 0, aliasDuplicateObjects: false },
       )}`;
@@ -177,7 +178,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       target: targetFields(out.target),
       bytes,
       hashes: { source: out.sourceHashes, target_read_back: out.targetHashes },
-      read_errors: { unreadable_sectors: bad.ranges.reduce((n, r) => n + r.sectors, 0), ranges: bad.ranges, fill: fill.spec, retries: o.retries },
+      read_errors: readErrors(),
     };
     await writeFileAtomic(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`, true); // in place of the provisional one
     return out;

@@ -157,18 +157,21 @@ async function devicesBeneath(start: string[]): Promise<Set<string>> {
   return names;
 }
 
-/** The kernel block devices that data written into `dir` (or its nearest existing parent) ends up on. */
-export async function blockDevicesUnder(dir: string): Promise<string[]> {
+/** The real path of `dir`, or of its nearest parent that exists (a folder still to be made). */
+async function realExisting(dir: string): Promise<string> {
   let probe = path.resolve(dir);
   while (!fs.existsSync(probe)) probe = path.dirname(probe);
-  return [...(await devicesBeneath(await devicesOfPath(await fsp.realpath(probe))))];
+  return fsp.realpath(probe);
+}
+
+/** The kernel block devices that data written into `dir` (or its nearest existing parent) ends up on. */
+export async function blockDevicesUnder(dir: string): Promise<string[]> {
+  return [...(await devicesBeneath(await devicesOfPath(await realExisting(dir))))];
 }
 
 /** Refuse an output folder that lies on the source: its disk, any of its partitions, or a volume built on them. */
 export async function checkOutputNotOnSource(facts: SourceFacts, outDir: string): Promise<void> {
-  let probe = path.resolve(outDir);
-  while (!fs.existsSync(probe)) probe = path.dirname(probe);
-  const real = await fsp.realpath(probe);
+  const real = await realExisting(outDir);
   if (facts.kind === 'file') {
     if (real === facts.resolved_path || real.startsWith(`${facts.resolved_path}/`)) {
       throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is the source itself`);
@@ -176,8 +179,7 @@ export async function checkOutputNotOnSource(facts: SourceFacts, outDir: string)
   }
   const family = diskFamily(facts);
   if (family.size === 0) return;
-  const beneath = await devicesBeneath(await devicesOfPath(real));
-  const hit = [...beneath].find((n) => family.has(n));
+  const hit = (await blockDevicesUnder(real)).find((n) => family.has(n));
   if (hit) {
     const where = facts.device ? `on the source disk (/dev/${facts.device.whole_disk}, through ${hit})` : `on a file system read from the source file (through /dev/${hit})`;
     throw new ExhibitError('OUTPUT_ON_SOURCE', `the output folder ${outDir} is ${where}; exhibit never writes to evidence`, {

@@ -43,10 +43,6 @@ export function findCustodyLog(target: string): string {
 }
 
 /**
- * `trustedKeys` (keys given by the verifier, e.g. `--key`) replaces the key
- * files beside the log as what every registered key must be one of.
- */
-/**
  * The most exhibit reads of each custody file: a log of 256 MiB holds some 200,000 entries; a
  * checkpoint or a public key is a few hundred bytes. A file larger than that, or not a regular
  * file (a named pipe, /dev/zero), is refused before it is read, so a file put in the place of one
@@ -55,6 +51,11 @@ export function findCustodyLog(target: string): string {
 export const MAX_LOG_BYTES = 256 * 1024 * 1024;
 export const MAX_CHECKPOINT_BYTES = 64 * 1024;
 const MAX_KEY_BYTES = 64 * 1024;
+
+/**
+ * `trustedKeys` (keys given by the verifier, e.g. `--key`) replaces the key
+ * files beside the log as what every registered key must be one of.
+ */
 
 export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<string, PublicKey> } = {}): CustodyFilesCheck {
   if (!logFile.endsWith(LOG_SUFFIX)) throw new ExhibitError('USAGE', `${logFile} is not a custody log: its name should end in ${LOG_SUFFIX}`);
@@ -79,7 +80,7 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
     encodingProblems.push({ message: 'the log is not valid UTF-8: bytes in it were changed' });
   }
   const { lines, problems: splitProblems } = splitLog(text);
-  const checkpoint = read(checkpointFile);
+  const checkpoint = readCheckpointText(checkpointFile);
 
   const trusted = new Map<string, PublicKey>();
   const keyProblems: { message: string }[] = [];
@@ -119,7 +120,8 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
   return { ...result, problems, log: logFile, lines, checkpoint: checkpointFile, keysDir };
 }
 
-function read(file: string): string | undefined {
+/** A checkpoint's text, or undefined when there is none or it is unreadable (a named pipe or /dev/zero in its place, or too large). */
+export function readCheckpointText(file: string): string | undefined {
   try {
     return readTextIfExists(file, { max: { bytes: MAX_CHECKPOINT_BYTES, what: 'a checkpoint' } });
   } catch {

@@ -6,8 +6,7 @@
 import type { CheckedEntry, CustodyCheck } from '../core/custody-check.js';
 import { revocationNotes } from '../core/custody-key-life.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { readInputSync, readInputTextSync } from '../core/input-file.js';
-import { MAX_CHECKPOINT_BYTES } from './custody-files.js';
+import { readInputSync } from '../core/input-file.js';
 import { checkAgainstRegister, parseTrustRegister, registerNotes, type TrustRegister } from '../core/trust-register.js';
 
 export type { TrustRegister };
@@ -51,14 +50,4 @@ export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations
   }
   for (const n of registerNotes(check.entries, register)) if (!notes.some((x) => x.startsWith(n.slice(0, 80)))) notes.push(n);
   return { problems, notes, anchored: { register: register.file, sha256: register.sha256 } };
-}
-
-/** The checkpoint's text beside a log, when it can be read. */
-export function checkpointTextOf(file: string): string | undefined {
-  try {
-    // A regular file only, and small: a named pipe in its place would block, /dev/zero never end.
-    return readInputTextSync(file, { max: { bytes: MAX_CHECKPOINT_BYTES, what: 'a checkpoint' } });
-  } catch {
-    return undefined;
-  }
 }

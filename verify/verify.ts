@@ -21,11 +21,11 @@ import { readRecord } from '../core/record/read.js';
 import { openImage } from '../image/open.js';
 import { readableFormatOf } from '../image/registry.js';
 import { compareWithStore, entryForRecord, imageEntries, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
-import { checkCustodyFiles, LOG_SUFFIX } from './custody-files.js';
+import { checkCustodyFiles, LOG_SUFFIX, readCheckpointText } from './custody-files.js';
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
-import { checkpointTextOf, trustFindings, type TrustRegister } from './trust.js';
+import { trustFindings, type TrustRegister } from './trust.js';
 import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
 import { checkFileSet, lookAlikeCases, resolveTarget, storeLogFor } from './target.js';
 import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
@@ -219,7 +219,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     }
     const signedLog = folder ?? storeLog?.check;
     if (signedLog) {
-      const t = trustFindings(signedLog, folder ? checkpointTextOf(folder.checkpoint) : undefined, o.trust, imageEntry ?? 0);
+      const t = trustFindings(signedLog, folder ? readCheckpointText(folder.checkpoint) : undefined, o.trust, imageEntry ?? 0);
       problems.push(...t.problems.map((p) => `custody log: ${p}`));
       notes.push(...t.notes);
       if (t.anchored) report.trust = t.anchored;

@@ -5,10 +5,10 @@ import { checkEvidenceId, checkText } from '../../acquire/checks.js';
 import type { CheckedEntry, CustodyCheck, CustodyProblem } from '../../core/custody-check.js';
 import { ExhibitError } from '../../core/errors.js';
 import { looksAlike } from '../../core/look-alike.js';
-import { checkCustodyFiles, findCustodyLog, readKeyFiles } from '../../verify/custody-files.js';
+import { checkCustodyFiles, findCustodyLog, readCheckpointText, readKeyFiles } from '../../verify/custody-files.js';
 import { compareWithStore, impostorProblems, logCase, signerViews, signerWords, type SignerView } from '../../verify/anchor.js';
 import { openStoreView } from '../store-view.js';
-import { checkpointTextOf, readTrustRegister, trustFindings } from '../../verify/trust.js';
+import { readTrustRegister, trustFindings } from '../../verify/trust.js';
 import { revocationNotes } from '../../core/custody-key-life.js';
 import { action, printJson } from '../action.js';
 import { requiredOption } from '../required.js';
@@ -148,7 +148,7 @@ export function custodyCommand(): Command {
             : trustedKeys
               ? []
               : impostorProblems(signers);
-          const trust = trustFindings(check, checkpointTextOf(check.checkpoint), register);
+          const trust = trustFindings(check, readCheckpointText(check.checkpoint), register);
           const token = checkTokenBeside(check.checkpoint, tsaCertificates(exhibitPaths(io().env).configFile));
           const problems = [...check.problems, ...extra.map((message) => ({ message })), ...trust.problems.map((message) => ({ message })), ...(token.problem ? [{ message: token.problem }] : [])];
           const notes = [...trust.notes, ...(token.note ? [token.note] : [])];
