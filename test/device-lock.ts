@@ -1,7 +1,8 @@
 /**
- * Setup file of the `e2e-devices` project: one file at a time on this machine
- * may attach loop devices, serve faulty disks through nbdkit and FUSE, or mount
- * file systems, while other test files run beside it. The claim is an abstract
+ * Setup file of the `e2e` project: one file at a time on this machine may
+ * attach loop devices, serve faulty disks through nbdkit and FUSE, or mount
+ * file systems (the files listed in test/device-files.ts), while other test
+ * files run beside it; any other file passes through. The claim is an abstract
  * Unix socket, which the kernel frees when the holding process ends however it
  * ends, so a crashed test file never leaves the others waiting.
  *
@@ -15,6 +16,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
+import { isDeviceFile } from './device-files.js';
 
 const NAME = '\0exhibit-tests-devices';
 
@@ -28,7 +30,8 @@ function claim(): Promise<net.Server | undefined> {
 
 let held: net.Server | undefined;
 
-beforeAll(async () => {
+beforeAll(async ({}, suite) => {
+  if (!isDeviceFile(suite.file.filepath, process.cwd())) return;
   let server: net.Server | undefined;
   while (!(server = await claim())) await new Promise((r) => setTimeout(r, 100));
   server.unref();
