@@ -17,12 +17,9 @@ import DevicesApartSequencer from './test/sequencer.js';
  *   vitest runs neither for a file whose tests all skip, so no claim outlives
  *   its file.
  * vitest keeps a worker process for the next file only when that file is of the
- * same project; a file of another project costs a new process (about a second
- * of CPU, and every module imported again). So the sequencer runs the whole
- * `e2e` project first, its device files alternating with the others so neither
- * worker waits long on the device claim, then the whole `unit` project: two
- * worker processes each, where device files in a project of their own,
- * alternating with the rest, had cost 23.
+ * same project. The sequencer runs the whole `e2e` project first, its device
+ * files alternating with the others so neither worker waits long on the device
+ * claim, then the whole `unit` project: four worker processes in a run.
  */
 export default defineConfig({
   test: {

@@ -18,8 +18,26 @@ import { PG_MIGRATIONS } from './pg-migrations.js';
 const WRITE_LOCK = 0x65786869; // "exhi": the advisory lock every write transaction takes
 const WAIT_MS = 60_000;
 
-/** The one worker thread holding this thread's PostgreSQL connections, and how many stores use it. */
-let shared: { worker: Worker; users: number } | undefined;
+/**
+ * The one worker thread holding this thread's PostgreSQL connections. It stays when the last store
+ * closes: it then holds no connection and does not keep the process alive (unref), and the next store
+ * this process opens (the next command run in process, by the dashboard or a test) finds it started,
+ * its driver loaded, where a new one costs about 0.4 s of a core. A worker that ends is forgotten,
+ * and the next store starts another.
+ */
+let shared: Worker | undefined;
+
+function sharedWorker(): Worker {
+  if (shared) return shared;
+  const worker = new Worker(workerUrl(import.meta.url, 'pg-worker'));
+  worker.unref();
+  const forget = (): void => {
+    if (shared === worker) shared = undefined;
+  };
+  worker.on('error', forget); // its stores' waits time out and report the store unreachable
+  worker.on('exit', forget);
+  return (shared = worker);
+}
 
 export function isPostgresUrl(s: string | undefined): boolean {
   return s !== undefined && /^postgres(ql)?:\/\//i.test(s.trim());
@@ -51,12 +69,7 @@ export class PgBackend implements StoreBackend {
     this.wake = new Int32Array(flag);
     const { port1, port2 } = new MessageChannel();
     this.port = port1 as unknown as MessagePort;
-    if (!shared) {
-      shared = { worker: new Worker(workerUrl(import.meta.url, 'pg-worker')), users: 0 };
-      shared.worker.unref();
-    }
-    shared.users++;
-    this.worker = shared.worker;
+    this.worker = sharedWorker();
     this.worker.postMessage({ url, flag, port: port2 }, [port2]); // a connection of its own, in the process's one worker
   }
 
@@ -171,11 +184,7 @@ export class PgBackend implements StoreBackend {
     } catch {
       /* the connection is gone already */
     }
-    this.closed = true;
-    if (shared?.worker === this.worker && --shared.users === 0) {
-      shared = undefined;
-      void this.worker.terminate();
-    }
+    this.closed = true; // the worker stays, for the next store (see `shared`)
   }
 
   private query(sql: string, params: readonly SqlValue[]): Row[] {

@@ -6,14 +6,20 @@
  * Lives in core/ (not acquire/) because verify hashes images the same way and
  * must not import acquire.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { ExhibitError } from './errors.js';
 import { planHashGroups, type HashJob } from './hash-plan.js';
 import { GroupHasher } from './segment-digest.js';
+import { parkWorker, takeWorker } from './thread-park.js';
 import { workerUrl } from './worker-url.js';
 
-export type WorkerRequest = { t: 'data'; seq: number; offset: number; length: number } | { t: 'end' };
+const HASH_WORKER = workerUrl(import.meta.url, 'hash-worker');
+
+export type WorkerRequest =
+  | { t: 'init'; buffer: SharedArrayBuffer; jobs: HashJob[] }
+  | { t: 'data'; seq: number; offset: number; length: number }
+  | { t: 'end' };
 export type WorkerReply =
   | { t: 'done'; seq: number }
   | { t: 'result'; results: Record<string, string[]> }
@@ -30,9 +36,11 @@ class GroupWorker implements Group {
   private finishing: { resolve: (r: Record<string, string[]>) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
   private terminating = false;
+  private parked = false;
 
   constructor(buffer: SharedArrayBuffer, jobs: HashJob[]) {
-    this.worker = new Worker(workerUrl(import.meta.url, 'hash-worker'), { workerData: { buffer, jobs } });
+    this.worker = takeWorker(HASH_WORKER);
+    this.worker.postMessage({ t: 'init', buffer, jobs } satisfies WorkerRequest);
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {
@@ -80,9 +88,20 @@ class GroupWorker implements Group {
   }
 
   async terminate(): Promise<void> {
+    if (this.parked) return; // the thread may be another pool's by now
     this.terminating = true;
     this.fail(new Error('hashing was stopped'));
     await this.worker.terminate();
+  }
+
+  /** After its digests came back: the thread, idle and holding nothing of this pool, is kept for the next. */
+  async park(): Promise<void> {
+    if (this.parked) return;
+    if (this.failure || this.pending.size > 0 || this.finishing) return this.terminate();
+    this.terminating = true;
+    this.failure = new Error('hashing has ended');
+    this.parked = true;
+    parkWorker(HASH_WORKER, this.worker);
   }
 }
 
@@ -91,6 +110,7 @@ interface Group {
   update(seq: number, offset: number, length: number): Promise<void>;
   finish(): Promise<Record<string, string[]>>;
   terminate(): Promise<void>;
+  park(): Promise<void>;
 }
 
 /**
@@ -113,6 +133,7 @@ class InlineGroup implements Group {
     return this.hasher.results();
   }
   async terminate(): Promise<void> {}
+  async park(): Promise<void> {}
 }
 
 export class HashPool {
@@ -137,8 +158,14 @@ export class HashPool {
 
   /** Finish every job: one hex digest per job, or one per segment for segmented jobs. */
   async finish(): Promise<Map<string, string[]>> {
-    const parts = await Promise.all(this.groups.map((g) => g.finish()));
-    await this.terminate();
+    let parts: Record<string, string[]>[];
+    try {
+      parts = await Promise.all(this.groups.map((g) => g.finish()));
+    } catch (err) {
+      await this.terminate();
+      throw err;
+    }
+    await Promise.all(this.groups.map((g) => g.park()));
     // A job shared among workers comes back from each with empty strings for the segments another digested.
     const out = new Map<string, string[]>();
     for (const p of parts) {

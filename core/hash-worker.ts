@@ -1,24 +1,34 @@
 /**
  * Worker thread: digests regions of a SharedArrayBuffer for one group of hash
  * jobs. The main thread owns the buffer; this thread only reads the region it
- * is told about and answers `done` when it no longer needs it.
+ * is told about and answers `done` when it no longer needs it. `init` gives
+ * the buffer and the jobs; `end` answers the digests and drops both, so the
+ * thread can be kept for the next pool (core/thread-park.ts) without holding
+ * this one's memory.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import type { HashJob } from './hash-plan.js';
+import { parentPort } from 'node:worker_threads';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
 import { GroupHasher } from './segment-digest.js';
 
-const { buffer, jobs } = workerData as { buffer: SharedArrayBuffer; jobs: HashJob[] };
-const group = new GroupHasher(jobs);
+let buffer: SharedArrayBuffer | undefined;
+let group: GroupHasher | undefined;
 const port = parentPort!;
 
 port.on('message', (msg: WorkerRequest) => {
   try {
-    if (msg.t === 'data') {
+    if (msg.t === 'init') {
+      buffer = msg.buffer;
+      group = new GroupHasher(msg.jobs);
+    } else if (!buffer || !group) {
+      throw new Error('a hash worker was sent data before its jobs');
+    } else if (msg.t === 'data') {
       group.update(Buffer.from(buffer, msg.offset, msg.length));
       port.postMessage({ t: 'done', seq: msg.seq } satisfies WorkerReply);
     } else {
-      port.postMessage({ t: 'result', results: group.results() } satisfies WorkerReply);
+      const results = group.results();
+      buffer = undefined;
+      group = undefined;
+      port.postMessage({ t: 'result', results } satisfies WorkerReply);
     }
   } catch (err) {
     port.postMessage({ t: 'error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);

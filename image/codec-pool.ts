@@ -7,10 +7,13 @@
  * same encoding runs on this thread.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ExhibitError } from '../core/errors.js';
+import { parkWorker, takeWorker } from '../core/thread-park.js';
 import { workerUrl } from '../core/worker-url.js';
 import { CODEC_WORKER, encodeBatch, type CodecSpec, type CompressReply, type CompressRequest, type EncodedBytes } from './codec-worker.js';
+
+const CODEC_URL = workerUrl(import.meta.url, 'codec-worker');
 
 export class CodecPool {
   private readonly workers: Worker[];
@@ -24,7 +27,7 @@ export class CodecPool {
 
   constructor(threads = os.availableParallelism()) {
     this.workers = Array.from({ length: Math.max(0, threads) }, () => {
-      const w = new Worker(workerUrl(import.meta.url, 'codec-worker'), { workerData: CODEC_WORKER });
+      const w = takeWorker(CODEC_URL, { workerData: CODEC_WORKER });
       w.on('message', (r: CompressReply) => this.onReply(r));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {
@@ -97,9 +100,16 @@ export class CodecPool {
     });
   }
 
+  /**
+   * End the pool. Threads with nothing left to do (every batch answered, none failed) are kept for the
+   * next pool of this process (core/thread-park.ts); otherwise they are stopped.
+   */
   async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
+    const idle = !this.failure && this.waiting.size === 0;
     this.fail(new Error('compression was stopped'));
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    if (idle) for (const w of this.workers) parkWorker(CODEC_URL, w);
+    else await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
