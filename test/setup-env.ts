@@ -26,7 +26,8 @@ afterAll(() => {
 // threads, and the child processes it waited for), to find what makes the suite slow. Measured from
 // the file's first hook to its end (its imports are not counted), so the figures are per file also
 // where files share a process. Each line ends with when the file ran and on which worker: the run's
-// timeline, to see where a worker waited.
+// timeline, to see where a worker waited; then the worker's memory at the file's end, to see what
+// files sharing a process leave behind.
 const cpuLog = process.env.EXHIBIT_TEST_CPU_LOG;
 if (cpuLog) {
   const TICK = 100; // USER_HZ on Linux
@@ -46,6 +47,12 @@ if (cpuLog) {
     const d = (k: keyof typeof end) => end[k] - start[k];
     const total = d('user') + d('system') + d('childUser') + d('childSystem');
     const f = (n: number) => n.toFixed(1);
-    fs.appendFileSync(cpuLog, `${f(total)} s CPU  ${file}  (self ${f(d('user'))} user ${f(d('system'))} system; children ${f(d('childUser'))} user ${f(d('childSystem'))} system; ${f(d('wall'))} s wall; from ${f(start.wall)} to ${f(end.wall)} on worker ${process.env.VITEST_POOL_ID ?? '?'})\n`);
+    const mem = process.memoryUsage();
+    const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+    fs.appendFileSync(
+      cpuLog,
+      `${f(total)} s CPU  ${file}  (self ${f(d('user'))} user ${f(d('system'))} system; children ${f(d('childUser'))} user ${f(d('childSystem'))} system; ${f(d('wall'))} s wall; ` +
+        `from ${f(start.wall)} to ${f(end.wall)} on worker ${process.env.VITEST_POOL_ID ?? '?'}; heap ${mib(mem.heapUsed)} MiB, outside it ${mib(mem.external)} MiB, rss ${mib(mem.rss)} MiB)\n`,
+    );
   });
 }
