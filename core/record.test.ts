@@ -78,6 +78,21 @@ describe('readRecord', () => {
     expect(renderRecord(r.record)).toBe(text);
   });
 
+  it('the same record read again gives an equal record of its own; a changed file is read anew', () => {
+    const rec = goodRecord();
+    const file = write(renderRecord(rec));
+    const first = readRecord(file).record;
+    (first as { case_number: string }).case_number = 'CHANGED BY A CALLER';
+    first.media.size_bytes = 1;
+    const second = readRecord(file).record;
+    expect(second).toEqual(rec);
+    expect(second).not.toBe(first);
+    fs.writeFileSync(file, renderRecord({ ...rec, case_number: 'CASE-OTHER' }));
+    expect(readRecord(file).record.case_number).toBe('CASE-OTHER');
+    fs.writeFileSync(file, renderRecord(rec).replace('record_version: 1', 'record_version: [1'));
+    expect(() => readRecord(file)).toThrow(/cannot be read/);
+  });
+
   it('a conversion record of an image with no record of its own round-trips', () => {
     const rec = assembleRecord({
       ...partsOfConversion(),

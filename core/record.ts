@@ -211,12 +211,31 @@ export function readRecordFile(file: string): { bytes: Buffer; parsed: unknown }
     if (err instanceof ExhibitError) throw err;
     throw fail(describeSystemError(err), err);
   }
+  const text = bytes.toString('utf8');
+  const known = parsedRecords.get(text);
+  if (known !== undefined) return { bytes, parsed: structuredClone(known) };
+  let parsed: unknown;
   try {
-    return { bytes, parsed: normaliseRanges(parseBoundedYaml(bytes.toString('utf8'), { maxBytes: MAX_RECORD_BYTES, maxValues: MAX_RECORD_VALUES })) };
+    parsed = normaliseRanges(parseBoundedYaml(text, { maxBytes: MAX_RECORD_BYTES, maxValues: MAX_RECORD_VALUES }));
   } catch (err) {
     throw fail(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err), err);
   }
+  if (text.length <= CACHED_RECORD_CHARS) {
+    if (parsedRecords.size >= CACHED_RECORDS) parsedRecords.delete(parsedRecords.keys().next().value!);
+    parsedRecords.set(text, structuredClone(parsed));
+  }
+  return { bytes, parsed };
 }
+
+/**
+ * What the last record texts read in this process parsed to, by their whole text: the same bytes
+ * parse the same, and YAML costs about 2 ms of a core for a record, most of a small image's check.
+ * A process that checks the same evidence again (the dashboard, the test suite) parses it once.
+ * Each caller gets its own copy.
+ */
+const parsedRecords = new Map<string, unknown>();
+const CACHED_RECORDS = 32;
+const CACHED_RECORD_CHARS = 256 * 1024;
 
 export function renderRecord(record: AcquisitionRecord): string {
   const header = '# exhibit acquisition record. Check it with: exhibit verify <this file>\n';
