@@ -11,13 +11,14 @@ import os from 'node:os';
 import { ExhibitError } from './errors.js';
 import { planHashGroups, type HashJob } from './hash-plan.js';
 import { GroupHasher } from './segment-digest.js';
+import { holdCoreShare } from './core-share.js';
 import { parkWorker, takeWorker } from './thread-park.js';
 import { workerUrl } from './worker-url.js';
 
 const HASH_WORKER = workerUrl(import.meta.url, 'hash-worker');
 
 export type WorkerRequest =
-  | { t: 'init'; buffer: SharedArrayBuffer; jobs: HashJob[] }
+  | { t: 'init'; buffer: SharedArrayBuffer; jobs: HashJob[]; gate?: SharedArrayBuffer }
   | { t: 'data'; seq: number; offset: number; length: number }
   | { t: 'end' };
 export type WorkerReply =
@@ -38,9 +39,9 @@ class GroupWorker implements Group {
   private terminating = false;
   private parked = false;
 
-  constructor(buffer: SharedArrayBuffer, jobs: HashJob[]) {
+  constructor(buffer: SharedArrayBuffer, jobs: HashJob[], gate: SharedArrayBuffer) {
     this.worker = takeWorker(HASH_WORKER);
-    this.worker.postMessage({ t: 'init', buffer, jobs } satisfies WorkerRequest);
+    this.worker.postMessage({ t: 'init', buffer, jobs, gate } satisfies WorkerRequest);
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {
@@ -139,11 +140,21 @@ class InlineGroup implements Group {
 export class HashPool {
   private readonly groups: Group[];
   private seq = 0;
+  private readonly share: { release: () => void } | undefined;
 
-  /** Start one worker per group; `threads` defaults to the cores Node may use, and 0 hashes on this thread. */
+  /**
+   * Start one worker per group; `threads` defaults to the cores Node may use, and 0 hashes on this
+   * thread. The workers work within the process's share of the machine's cores (core/core-share.ts).
+   */
   constructor(buffer: SharedArrayBuffer, jobs: readonly HashJob[], threads = os.availableParallelism()) {
     if (jobs.length === 0) throw new ExhibitError('INTERNAL', 'no hash jobs');
-    this.groups = threads === 0 ? [new InlineGroup(buffer, jobs)] : planHashGroups(jobs, threads).map((g) => new GroupWorker(buffer, g));
+    if (threads === 0) {
+      this.groups = [new InlineGroup(buffer, jobs)];
+      return;
+    }
+    const share = holdCoreShare();
+    this.share = share;
+    this.groups = planHashGroups(jobs, threads).map((g) => new GroupWorker(buffer, g, share.gate));
   }
 
   get threadCount(): number {
@@ -166,6 +177,7 @@ export class HashPool {
       throw err;
     }
     await Promise.all(this.groups.map((g) => g.park()));
+    this.share?.release();
     // A job shared among workers comes back from each with empty strings for the segments another digested.
     const out = new Map<string, string[]>();
     for (const p of parts) {
@@ -180,5 +192,6 @@ export class HashPool {
 
   async terminate(): Promise<void> {
     await Promise.all(this.groups.map((g) => g.terminate()));
+    this.share?.release();
   }
 }

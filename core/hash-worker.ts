@@ -7,11 +7,13 @@
  * this one's memory.
  */
 import { parentPort } from 'node:worker_threads';
+import { throughGate } from './core-gate.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
 import { GroupHasher } from './segment-digest.js';
 
 let buffer: SharedArrayBuffer | undefined;
 let group: GroupHasher | undefined;
+let gate: Int32Array | undefined; // the process's share of the cores (core/core-share.ts)
 const port = parentPort!;
 
 port.on('message', (msg: WorkerRequest) => {
@@ -19,15 +21,19 @@ port.on('message', (msg: WorkerRequest) => {
     if (msg.t === 'init') {
       buffer = msg.buffer;
       group = new GroupHasher(msg.jobs);
+      gate = msg.gate ? new Int32Array(msg.gate) : undefined;
     } else if (!buffer || !group) {
       throw new Error('a hash worker was sent data before its jobs');
     } else if (msg.t === 'data') {
-      group.update(Buffer.from(buffer, msg.offset, msg.length));
+      const bytes = Buffer.from(buffer, msg.offset, msg.length);
+      const g = group;
+      throughGate(gate, () => g.update(bytes));
       port.postMessage({ t: 'done', seq: msg.seq } satisfies WorkerReply);
     } else {
       const results = group.results();
       buffer = undefined;
       group = undefined;
+      gate = undefined;
       port.postMessage({ t: 'result', results } satisfies WorkerReply);
     }
   } catch (err) {

@@ -8,6 +8,7 @@
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { holdCoreShare } from '../core/core-share.js';
 import { ExhibitError } from '../core/errors.js';
 import { parkWorker, takeWorker } from '../core/thread-park.js';
 import { workerUrl } from '../core/worker-url.js';
@@ -24,8 +25,11 @@ export class CodecPool {
   private closing = false;
   private readonly freeInputs: ArrayBuffer[] = [];
   private readonly freeOutputs: ArrayBuffer[] = [];
+  /** The process's share of the machine's cores, which the workers encode within (core/core-share.ts). */
+  private readonly share: { gate: SharedArrayBuffer; release: () => void } | undefined;
 
   constructor(threads = os.availableParallelism()) {
+    this.share = threads > 0 ? holdCoreShare() : undefined;
     this.workers = Array.from({ length: Math.max(0, threads) }, () => {
       const w = takeWorker(CODEC_URL, { workerData: CODEC_WORKER });
       w.on('message', (r: CompressReply) => this.onReply(r));
@@ -82,7 +86,7 @@ export class CodecPool {
     const own = data.byteOffset === 0 ? data : data.slice();
     const seq = this.seq++;
     const spare = this.freeOutputs.pop();
-    const request: CompressRequest = { seq, data: own.buffer as ArrayBuffer, length: own.length, ...(spare ? { spare } : {}), unitSize, codec };
+    const request: CompressRequest = { seq, data: own.buffer as ArrayBuffer, length: own.length, ...(spare ? { spare } : {}), unitSize, codec, ...(this.share ? { gate: this.share.gate } : {}) };
     if (this.workers.length === 0) {
       return new Promise((resolve, reject) => {
         this.waiting.set(seq, { resolve, reject });
@@ -111,5 +115,6 @@ export class CodecPool {
     this.fail(new Error('compression was stopped'));
     if (idle) for (const w of this.workers) parkWorker(CODEC_URL, w);
     else await Promise.all(this.workers.map((w) => w.terminate()));
+    this.share?.release();
   }
 }

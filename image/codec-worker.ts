@@ -5,6 +5,7 @@
  * Units are written back to back into one output buffer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { throughGate } from '../core/core-gate.js';
 
 /** One unit's encoder, made in the worker from a format's codec module. */
 export interface UnitCodec {
@@ -33,6 +34,7 @@ export interface CompressRequest {
   spare?: ArrayBuffer; // transferred: an output buffer to reuse, when the writer has one
   unitSize: number;
   codec: CodecSpec;
+  gate?: SharedArrayBuffer; // on a worker: the process's share of the cores, passed around each batch (core/core-share.ts)
 }
 
 /** The encoded chunks back to back in one buffer (fewer, larger transfers), with their lengths and flags. */
@@ -64,6 +66,10 @@ async function codecFor(spec: CodecSpec): Promise<UnitCodec> {
  */
 export async function encodeBatch(req: CompressRequest): Promise<CompressReply> {
   const codec = await codecFor(req.codec);
+  return throughGate(req.gate ? new Int32Array(req.gate) : undefined, () => encodeWith(codec, req));
+}
+
+function encodeWith(codec: UnitCodec, req: CompressRequest): CompressReply {
   const all = new Uint8Array(req.data, 0, req.length);
   let need = 0;
   for (let off = 0; off < all.length; off += req.unitSize) need += codec.bound(Math.min(req.unitSize, all.length - off));

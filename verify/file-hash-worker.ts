@@ -2,9 +2,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { fileSha256 } from '../image/file-hash.js';
 
-const files = (workerData as { files: string[] }).files;
+const { files, gate } = workerData as { files: string[]; gate: SharedArrayBuffer };
 (async () => {
   const sums: string[] = [];
-  for (const f of files) sums.push(await fileSha256(f));
+  for (const f of files) sums.push(await fileSha256(f, new Int32Array(gate)));
   parentPort!.postMessage({ sums });
 })().catch((err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err), code: (err as { code?: string }).code }));

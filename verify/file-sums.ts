@@ -1,12 +1,14 @@
 /** Each image file's SHA-256, read back: on a worker thread for large images, inline for small ones. */
 import { Worker } from 'node:worker_threads';
+import { holdCoreShare } from '../core/core-share.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { workerUrl } from '../core/worker-url.js';
 import { fileSha256 } from '../image/file-hash.js';
 
 export async function fileSums(files: readonly string[], inline: boolean, signal?: AbortSignal): Promise<string[]> {
   if (inline) return Promise.all(files.map((f) => fileSha256(f)));
-  const worker = new Worker(workerUrl(import.meta.url, 'file-hash-worker'), { workerData: { files } });
+  const share = holdCoreShare(); // the thread hashes within the process's share of the cores
+  const worker = new Worker(workerUrl(import.meta.url, 'file-hash-worker'), { workerData: { files, gate: share.gate } });
   let onAbort: (() => void) | undefined;
   try {
     const reply = await new Promise<{ sums?: string[]; error?: string; code?: string }>((resolve, reject) => {
@@ -23,5 +25,6 @@ export async function fileSums(files: readonly string[], inline: boolean, signal
   } finally {
     if (onAbort) signal?.removeEventListener('abort', onAbort);
     await worker.terminate();
+    share.release();
   }
 }
