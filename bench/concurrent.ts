@@ -8,14 +8,20 @@
  * both are done), the order of the two kinds alternating between rounds.
  * While they run together, each image's size is sampled every 50 ms: the
  * longest stretch in which one of them did not grow shows whether both made
- * progress throughout. Not a test: it prints the ratio (together / one after
- * the other; at most 1 means sharing costs nothing in total) and the stalls.
+ * progress throughout. Every 50 ms it also counts the threads of both
+ * processes, their main threads left out, that are running or waiting for a
+ * core (state R in /proc/<pid>/task/<tid>/stat), and the jobs registered in
+ * /proc/net/unix as sharing the cores (core/core-share.ts). Not a test: it
+ * prints the ratio (together / one after the other; at most 1 means sharing
+ * costs nothing in total), the stalls and the thread counts.
  *
  *   npm run bench:concurrent [-- --json]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { registeredNames } from '../core/core-share.js';
 import { die, EXHIBIT, INPUT, log, median, MiB, ok, prepareInput, report, ROUNDS, SCRATCH, table, waitIdle } from './lib.js';
 
 const SLICE = Number(process.env.EXHIBIT_BENCH_CONCURRENT_SIZE ?? 1024 * MiB);
@@ -25,10 +31,34 @@ const KINDS = [
 ] as const;
 
 interface Job {
+  pid: number;
   done: Promise<number>; // seconds from the start of the batch
   size: () => number; // the image's bytes now
   finished: () => boolean;
 }
+
+/** The threads of `pid` other than its main thread that are running or waiting for a core. */
+function runnableThreads(pid: number): number {
+  let n = 0;
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0; // ended
+  }
+  for (const tid of tasks) {
+    if (tid === String(pid)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'R') n++;
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return n;
+}
+
+const registeredJobs = (): number => registeredNames(fs.readFileSync('/proc/net/unix', 'latin1')).length;
 
 /** Start `exhibit acquire` of the slice into `out`; settles with its time once it ends well. */
 function start(slice: string, out: string, args: readonly string[], image: string, t0: number): Job {
@@ -47,7 +77,7 @@ function start(slice: string, out: string, args: readonly string[], image: strin
     }),
   );
   const file = path.join(out, image);
-  return { done, size: () => fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0, finished: () => ended };
+  return { pid: child.pid!, done, size: () => fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0, finished: () => ended };
 }
 
 async function main(): Promise<void> {
@@ -70,7 +100,8 @@ async function main(): Promise<void> {
     fs.closeSync(to);
   }
   waitIdle();
-  const rounds: { sequential_s: number; together_s: number; ratio: number; finished_s: number[]; longest_stall_s: number[] }[] = [];
+  const rounds: { sequential_s: number; together_s: number; ratio: number; finished_s: number[]; longest_stall_s: number[]; runnable_mean: number; over_cores: number; jobs_registered_most: number }[] = [];
+  const cores = os.availableParallelism();
   let n = 0;
   const fresh = () => path.join(dir, `out-${n++}`);
   for (let round = 1; round <= ROUNDS; round++) {
@@ -86,8 +117,14 @@ async function main(): Promise<void> {
     const jobs = kinds.map((k, i) => start(slice, outs[i]!, k.args, k.image, t0));
     const last = jobs.map(() => ({ size: -1, since: 0 }));
     const stall = jobs.map(() => 0);
+    const runnable: number[] = [];
+    let registered = 0;
     const timer = setInterval(() => {
       const now = (performance.now() - t0) / 1000;
+      if (!jobs.some((j) => j.finished())) {
+        runnable.push(jobs.reduce((a, j) => a + runnableThreads(j.pid), 0));
+        registered = Math.max(registered, registeredJobs());
+      }
       jobs.forEach((j, i) => {
         if (j.finished()) return;
         const s = j.size();
@@ -99,14 +136,21 @@ async function main(): Promise<void> {
     clearInterval(timer);
     const together = Math.max(...finished);
     for (const o of outs) fs.rmSync(o, { recursive: true, force: true });
-    rounds.push({ sequential_s: sequential, together_s: together, ratio: together / sequential, finished_s: finished, longest_stall_s: stall });
-    log(`round ${round}/${ROUNDS}: one after the other ${sequential.toFixed(2)} s, together ${together.toFixed(2)} s (${kinds.map((k, i) => `${k.name} done at ${finished[i]!.toFixed(2)} s, longest stall ${stall[i]!.toFixed(2)} s`).join('; ')})`);
+    const runnableMean = runnable.reduce((a, b) => a + b, 0) / Math.max(1, runnable.length);
+    const overCores = runnable.filter((r) => r > cores).length / Math.max(1, runnable.length);
+    rounds.push({ sequential_s: sequential, together_s: together, ratio: together / sequential, finished_s: finished, longest_stall_s: stall, runnable_mean: runnableMean, over_cores: overCores, jobs_registered_most: registered });
+    log(
+      `round ${round}/${ROUNDS}: one after the other ${sequential.toFixed(2)} s, together ${together.toFixed(2)} s (${kinds.map((k, i) => `${k.name} done at ${finished[i]!.toFixed(2)} s, longest stall ${stall[i]!.toFixed(2)} s`).join('; ')}); ` +
+        `while both ran: ${runnableMean.toFixed(2)} threads besides the main ones running or waiting on average, more than ${cores} in ${(overCores * 100).toFixed(0)}% of samples; ${registered} jobs registered at most`,
+    );
   }
   fs.rmSync(dir, { recursive: true, force: true });
   const ratio = median(rounds.map((r) => r.ratio));
   const stallMax = Math.max(...rounds.flatMap((r) => r.longest_stall_s));
+  const runnableMedian = median(rounds.map((r) => r.runnable_mean));
+  const overMedian = median(rounds.map((r) => r.over_cores));
   report(
-    () => ({ slice_bytes: SLICE, rounds, ratio_median: ratio, longest_stall_s: stallMax }),
+    () => ({ slice_bytes: SLICE, rounds, ratio_median: ratio, longest_stall_s: stallMax, runnable_mean_median: runnableMedian, over_cores_median: overMedian }),
     () => [
       `two acquisitions of ${SLICE / MiB} MiB (raw and zst, MD5 + SHA-1 + SHA-256 + pieces), ${ROUNDS} rounds`,
       ...table(
@@ -116,6 +160,7 @@ async function main(): Promise<void> {
       ),
       `together / one after the other, median: ${ratio.toFixed(3)} (at most 1: ${ok(ratio <= 1)})`,
       `longest stretch either image did not grow while both ran: ${stallMax.toFixed(2)} s (both make progress throughout)`,
+      `threads besides the main ones running or waiting for a core while both ran, median of the rounds' means: ${runnableMedian.toFixed(2)} on ${cores} cores; samples with more than ${cores}: ${(overMedian * 100).toFixed(0)}%`,
     ],
   );
 }
