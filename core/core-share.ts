@@ -1,7 +1,7 @@
 /**
  * Sharing a machine's cores between the exhibit jobs running on it. Each
  * process whose hash or compression threads are working registers itself,
- * while they work, as an abstract Unix socket named `exhibit-cores/<start>-<pid>-<n>`:
+ * while they work, as an abstract Unix socket named `exhibit-cores/<start>-<pid>-<thread>-<n>`:
  * the kernel lists those in /proc/net/unix, and drops one when its process
  * ends, however it ends, so nothing stale is ever left to clean. Every half
  * second each registered process counts the others and takes its share of the
@@ -27,6 +27,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { GATE_BUSY, GATE_LIMIT } from './core-gate.js';
 
 export const REGISTRY_PREFIX = 'exhibit-cores/';
@@ -91,7 +92,8 @@ export function holdCoreShare(): { gate: SharedArrayBuffer; release: () => void 
   if (!current) {
     const gate = new Int32Array(new SharedArrayBuffer(8));
     Atomics.store(gate, GATE_LIMIT, ALONE); // until it has looked at the others
-    const name = `${REGISTRY_PREFIX}${String(Date.now()).padStart(15, '0')}-${process.pid}-${seq++}`;
+    // Each thread that runs jobs (the test suite runs commands on a thread of their own) registers apart.
+    const name = `${REGISTRY_PREFIX}${String(Date.now()).padStart(15, '0')}-${process.pid}-${threadId}-${seq++}`;
     const server = net.createServer((c) => c.destroy());
     server.on('error', () => {
       // Registering failed (no abstract sockets here): this process goes by its own cores alone.
