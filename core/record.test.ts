@@ -82,13 +82,13 @@ describe('readRecord', () => {
     const rec = goodRecord();
     const file = write(renderRecord(rec));
     const first = readRecord(file).record;
-    (first as { case_number: string }).case_number = 'CHANGED BY A CALLER';
+    first.case = 'CHANGED BY A CALLER';
     first.media.size_bytes = 1;
     const second = readRecord(file).record;
     expect(second).toEqual(rec);
     expect(second).not.toBe(first);
-    fs.writeFileSync(file, renderRecord({ ...rec, case_number: 'CASE-OTHER' }));
-    expect(readRecord(file).record.case_number).toBe('CASE-OTHER');
+    fs.writeFileSync(file, renderRecord({ ...rec, case: 'CASE-OTHER' }));
+    expect(readRecord(file).record.case).toBe('CASE-OTHER');
     fs.writeFileSync(file, renderRecord(rec).replace('record_version: 1', 'record_version: [1'));
     expect(() => readRecord(file)).toThrow(/cannot be read/);
   });
