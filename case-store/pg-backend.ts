@@ -182,7 +182,9 @@ export class PgBackend implements StoreBackend {
     try {
       this.send('close', 5_000);
     } catch {
-      /* the connection is gone already */
+      // No answer: the worker may still hold the connection. It is not kept for the next store.
+      if (shared === this.worker) shared = undefined;
+      void this.worker.terminate();
     }
     this.closed = true; // the worker stays, for the next store (see `shared`)
   }

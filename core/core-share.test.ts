@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { GATE_BUSY, GATE_LIMIT } from './core-gate.js';
+import { GATE_BUSY, GATE_LIMIT, newInsideFlag, releaseEnded } from './core-gate.js';
 import { holdCoreShare, registeredNames, REGISTRY_PREFIX, shareOf } from './core-share.js';
 
 const dist = (f: string): string => pathToFileURL(path.resolve('dist/core', f)).href;
@@ -69,18 +69,18 @@ holdCoreShare(); setTimeout(() => console.log('held'), 100); process.stdin.resum
     Atomics.store(gate, GATE_LIMIT, 1);
     const code = `const { workerData } = require('node:worker_threads');
 import(${JSON.stringify(dist('core-gate.js'))}).then(({ enterGate, leaveGate }) => {
-  const gate = new Int32Array(workerData.gate), seen = new Int32Array(workerData.seen);
+  const gate = new Int32Array(workerData.gate), seen = new Int32Array(workerData.seen), inside = new Int32Array(workerData.inside);
   for (let i = 0; i < 300; i++) {
-    enterGate(gate);
+    enterGate(gate, inside);
     const now = Atomics.add(seen, 0, 1) + 1;
     for (let m = Atomics.load(seen, 1); now > m && Atomics.compareExchange(seen, 1, m, now) !== m; m = Atomics.load(seen, 1));
     const t = Date.now(); while (Date.now() - t < 1);
     Atomics.sub(seen, 0, 1);
     Atomics.add(seen, 2, 1);
-    leaveGate(gate);
+    leaveGate(gate, inside);
   }
 });`;
-    const workers = Array.from({ length: 3 }, () => new Worker(code, { eval: true, workerData: { gate: gate.buffer, seen: seen.buffer } }));
+    const workers = Array.from({ length: 3 }, () => new Worker(code, { eval: true, workerData: { gate: gate.buffer, seen: seen.buffer, inside: newInsideFlag() } }));
     const ended = Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r))));
     while (Atomics.load(seen, 2) < 300) await new Promise((r) => setTimeout(r, 10));
     expect(Atomics.load(seen, 1)).toBe(1);
@@ -89,6 +89,24 @@ import(${JSON.stringify(dist('core-gate.js'))}).then(({ enterGate, leaveGate }) 
     await ended;
     expect(Atomics.load(seen, 2)).toBe(900);
     expect(Atomics.load(seen, 1)).toBe(2);
+    expect(Atomics.load(gate, GATE_BUSY)).toBe(0);
+  });
+
+  it('a thread stopped inside the gate has its place given back once, by its pool', async () => {
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    Atomics.store(gate, GATE_LIMIT, 1);
+    const pass = { gate: gate.buffer as SharedArrayBuffer, inside: newInsideFlag() };
+    const code = `const { workerData } = require('node:worker_threads');
+import(${JSON.stringify(dist('core-gate.js'))}).then(({ throughGate }) => throughGate(workerData.pass, () => { for (;;); }));`;
+    const w = new Worker(code, { eval: true, workerData: { pass } });
+    const inside = new Int32Array(pass.inside);
+    for (let i = 0; i < 200 && Atomics.load(inside, 0) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(Atomics.load(gate, GATE_BUSY)).toBe(1);
+    await w.terminate(); // no finally runs on the stopped thread
+    expect(Atomics.load(gate, GATE_BUSY)).toBe(1);
+    releaseEnded(pass);
+    expect(Atomics.load(gate, GATE_BUSY)).toBe(0);
+    releaseEnded(pass); // a second time gives nothing back
     expect(Atomics.load(gate, GATE_BUSY)).toBe(0);
   });
 });

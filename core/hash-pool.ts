@@ -11,6 +11,7 @@ import os from 'node:os';
 import { ExhibitError } from './errors.js';
 import { planHashGroups, type HashJob } from './hash-plan.js';
 import { GroupHasher } from './segment-digest.js';
+import { newInsideFlag, releaseEnded, type GatePass } from './core-gate.js';
 import { holdCoreShare } from './core-share.js';
 import { parkWorker, takeWorker } from './thread-park.js';
 import { workerUrl } from './worker-url.js';
@@ -18,7 +19,7 @@ import { workerUrl } from './worker-url.js';
 const HASH_WORKER = workerUrl(import.meta.url, 'hash-worker');
 
 export type WorkerRequest =
-  | { t: 'init'; buffer: SharedArrayBuffer; jobs: HashJob[]; gate?: SharedArrayBuffer }
+  | { t: 'init'; buffer: SharedArrayBuffer; jobs: HashJob[]; gate?: GatePass }
   | { t: 'data'; seq: number; offset: number; length: number }
   | { t: 'end' };
 export type WorkerReply =
@@ -39,12 +40,16 @@ class GroupWorker implements Group {
   private terminating = false;
   private parked = false;
 
+  private readonly pass: GatePass;
+
   constructor(buffer: SharedArrayBuffer, jobs: HashJob[], gate: SharedArrayBuffer) {
+    this.pass = { gate, inside: newInsideFlag() };
     this.worker = takeWorker(HASH_WORKER);
-    this.worker.postMessage({ t: 'init', buffer, jobs, gate } satisfies WorkerRequest);
+    this.worker.postMessage({ t: 'init', buffer, jobs, gate: this.pass } satisfies WorkerRequest);
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => {
+      releaseEnded(this.pass); // it may have died inside the gate
       if (!this.terminating) this.fail(new Error(`a hash worker stopped unexpectedly (exit code ${code})`));
     });
   }
@@ -93,6 +98,7 @@ class GroupWorker implements Group {
     this.terminating = true;
     this.fail(new Error('hashing was stopped'));
     await this.worker.terminate();
+    releaseEnded(this.pass); // stopped mid-batch, it could not give its place in the gate back
   }
 
   /** After its digests came back: the thread, idle and holding nothing of this pool, is kept for the next. */
@@ -154,7 +160,15 @@ export class HashPool {
     }
     const share = holdCoreShare();
     this.share = share;
-    this.groups = planHashGroups(jobs, threads).map((g) => new GroupWorker(buffer, g, share.gate));
+    const groups: GroupWorker[] = [];
+    try {
+      for (const g of planHashGroups(jobs, threads)) groups.push(new GroupWorker(buffer, g, share.gate));
+    } catch (err) {
+      for (const g of groups) void g.terminate();
+      share.release();
+      throw err;
+    }
+    this.groups = groups;
   }
 
   get threadCount(): number {

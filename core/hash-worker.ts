@@ -7,13 +7,13 @@
  * this one's memory.
  */
 import { parentPort } from 'node:worker_threads';
-import { throughGate } from './core-gate.js';
+import { throughGate, type GatePass } from './core-gate.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
 import { GroupHasher } from './segment-digest.js';
 
 let buffer: SharedArrayBuffer | undefined;
 let group: GroupHasher | undefined;
-let gate: Int32Array | undefined; // the process's share of the cores (core/core-share.ts)
+let gate: GatePass | undefined; // the process's share of the cores (core/core-share.ts), and this thread's flag
 const port = parentPort!;
 
 port.on('message', (msg: WorkerRequest) => {
@@ -21,7 +21,7 @@ port.on('message', (msg: WorkerRequest) => {
     if (msg.t === 'init') {
       buffer = msg.buffer;
       group = new GroupHasher(msg.jobs);
-      gate = msg.gate ? new Int32Array(msg.gate) : undefined;
+      gate = msg.gate;
     } else if (!buffer || !group) {
       throw new Error('a hash worker was sent data before its jobs');
     } else if (msg.t === 'data') {

@@ -8,11 +8,12 @@
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
+import { newInsideFlag, releaseEnded, type GatePass } from '../core/core-gate.js';
 import { holdCoreShare } from '../core/core-share.js';
 import { ExhibitError } from '../core/errors.js';
 import { parkWorker, takeWorker } from '../core/thread-park.js';
 import { workerUrl } from '../core/worker-url.js';
-import { CODEC_WORKER, encodeBatch, type CodecSpec, type CompressReply, type CompressRequest, type EncodedBytes } from './codec-worker.js';
+import { CODEC_WORKER, encodeBatch, FORGET_CODECS, type CodecSpec, type CompressReply, type CompressRequest, type EncodedBytes } from './codec-worker.js';
 
 const CODEC_URL = workerUrl(import.meta.url, 'codec-worker');
 
@@ -27,18 +28,34 @@ export class CodecPool {
   private readonly freeOutputs: ArrayBuffer[] = [];
   /** The process's share of the machine's cores, which the workers encode within (core/core-share.ts). */
   private readonly share: { gate: SharedArrayBuffer; release: () => void } | undefined;
+  /** Each worker's side of the gate (its flag, set while it is inside). */
+  private readonly passes: GatePass[] = [];
+  private closed: Promise<void> | undefined;
 
   constructor(threads = os.availableParallelism()) {
     this.share = threads > 0 ? holdCoreShare() : undefined;
-    this.workers = Array.from({ length: Math.max(0, threads) }, () => {
-      const w = takeWorker(CODEC_URL, { workerData: CODEC_WORKER });
-      w.on('message', (r: CompressReply) => this.onReply(r));
-      w.on('error', (e) => this.fail(e));
-      w.on('exit', (code) => {
-        if (!this.closing) this.fail(new Error(`a compression worker stopped unexpectedly (exit code ${code})`));
-      });
-      return w;
+    const started: Worker[] = [];
+    try {
+      for (let i = 0; i < threads; i++) started.push(this.start(this.share!.gate));
+    } catch (err) {
+      for (const w of started) void w.terminate();
+      this.share?.release();
+      throw err;
+    }
+    this.workers = started;
+  }
+
+  private start(gate: SharedArrayBuffer): Worker {
+    const pass: GatePass = { gate, inside: newInsideFlag() };
+    this.passes.push(pass);
+    const w = takeWorker(CODEC_URL, { workerData: CODEC_WORKER });
+    w.on('message', (r: CompressReply) => this.onReply(r));
+    w.on('error', (e) => this.fail(e));
+    w.on('exit', (code) => {
+      releaseEnded(pass); // it may have died inside the gate
+      if (!this.closing) this.fail(new Error(`a compression worker stopped unexpectedly (exit code ${code})`));
     });
+    return w;
   }
 
   private onReply(r: CompressReply): void {
@@ -86,7 +103,7 @@ export class CodecPool {
     const own = data.byteOffset === 0 ? data : data.slice();
     const seq = this.seq++;
     const spare = this.freeOutputs.pop();
-    const request: CompressRequest = { seq, data: own.buffer as ArrayBuffer, length: own.length, ...(spare ? { spare } : {}), unitSize, codec, ...(this.share ? { gate: this.share.gate } : {}) };
+    const request: CompressRequest = { seq, data: own.buffer as ArrayBuffer, length: own.length, ...(spare ? { spare } : {}), unitSize, codec };
     if (this.workers.length === 0) {
       return new Promise((resolve, reject) => {
         this.waiting.set(seq, { resolve, reject });
@@ -96,7 +113,9 @@ export class CodecPool {
         );
       });
     }
-    const worker = this.workers[this.next++ % this.workers.length]!;
+    const at = this.next++ % this.workers.length;
+    const worker = this.workers[at]!;
+    request.gate = this.passes[at];
     const buffers = [own.buffer as ArrayBuffer, ...(spare ? [spare] : [])];
     return new Promise((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
@@ -108,13 +127,24 @@ export class CodecPool {
    * End the pool. Threads with nothing left to do (every batch answered, none failed) are kept for the
    * next pool of this process (core/thread-park.ts); otherwise they are stopped.
    */
-  async close(): Promise<void> {
-    if (this.closing) return;
+  close(): Promise<void> {
+    this.closed ??= this.end();
+    return this.closed;
+  }
+
+  private async end(): Promise<void> {
     this.closing = true;
     const idle = !this.failure && this.waiting.size === 0;
     this.fail(new Error('compression was stopped'));
-    if (idle) for (const w of this.workers) parkWorker(CODEC_URL, w);
-    else await Promise.all(this.workers.map((w) => w.terminate()));
+    if (idle) {
+      for (const w of this.workers) {
+        w.postMessage(FORGET_CODECS); // kept, a thread holds no compressor state or buffer of this pool
+        parkWorker(CODEC_URL, w);
+      }
+    } else {
+      await Promise.all(this.workers.map((w) => w.terminate()));
+      for (const p of this.passes) releaseEnded(p); // stopped mid-batch, a thread could not give its place back
+    }
     this.share?.release();
   }
 }

@@ -5,7 +5,7 @@
  * Units are written back to back into one output buffer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { throughGate } from '../core/core-gate.js';
+import { throughGate, type GatePass } from '../core/core-gate.js';
 
 /** One unit's encoder, made in the worker from a format's codec module. */
 export interface UnitCodec {
@@ -34,7 +34,7 @@ export interface CompressRequest {
   spare?: ArrayBuffer; // transferred: an output buffer to reuse, when the writer has one
   unitSize: number;
   codec: CodecSpec;
-  gate?: SharedArrayBuffer; // on a worker: the process's share of the cores, passed around each batch (core/core-share.ts)
+  gate?: GatePass; // on a worker: the process's share of the cores, passed around each batch (core/core-share.ts)
 }
 
 /** The encoded chunks back to back in one buffer (fewer, larger transfers), with their lengths and flags. */
@@ -66,7 +66,7 @@ async function codecFor(spec: CodecSpec): Promise<UnitCodec> {
  */
 export async function encodeBatch(req: CompressRequest): Promise<CompressReply> {
   const codec = await codecFor(req.codec);
-  return throughGate(req.gate ? new Int32Array(req.gate) : undefined, () => encodeWith(codec, req));
+  return throughGate(req.gate, () => encodeWith(codec, req));
 }
 
 function encodeWith(codec: UnitCodec, req: CompressRequest): CompressReply {
@@ -105,6 +105,8 @@ export const CODEC_WORKER = 'exhibit codec worker';
 // whose messages are not requests for it), this file only lends encodeBatch.
 const port = workerData === CODEC_WORKER ? parentPort : null;
 let queue: Promise<void> = Promise.resolve();
-port?.on('message', (req: CompressRequest) => {
-  queue = queue.then(() => handle(req));
+/** Sent before the thread is kept for another pool (core/thread-park.ts): its codecs hold compressor state and buffers. */
+export const FORGET_CODECS = 'forget codecs';
+port?.on('message', (req: CompressRequest | typeof FORGET_CODECS) => {
+  queue = queue.then(() => (req === FORGET_CODECS ? void codecs.clear() : handle(req)));
 });

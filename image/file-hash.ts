@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { throughGate } from '../core/core-gate.js';
+import { throughGate, type GatePass } from '../core/core-gate.js';
 import { openInput } from '../core/input-file.js';
 
 /**
@@ -7,7 +7,7 @@ import { openInput } from '../core/input-file.js';
  * up to 4 MiB; on a worker thread, each piece is digested within the process's share of the cores
  * (`gate`, core/core-share.ts).
  */
-export async function hashPrefix(file: string, length: number, h: crypto.Hash, gate?: Int32Array): Promise<void> {
+export async function hashPrefix(file: string, length: number, h: crypto.Hash, gate?: GatePass): Promise<void> {
   const fd = await openInput(file);
   try {
     const buf = Buffer.allocUnsafe(Math.max(1, Math.min(4 << 20, length, (await fd.stat()).size)));
@@ -25,7 +25,7 @@ export async function hashPrefix(file: string, length: number, h: crypto.Hash, g
 }
 
 /** SHA-256 of a whole file, read back (for image files whose bytes were patched while written). */
-export async function fileSha256(file: string, gate?: Int32Array): Promise<string> {
+export async function fileSha256(file: string, gate?: GatePass): Promise<string> {
   const h = crypto.createHash('sha256');
   await hashPrefix(file, Infinity, h, gate);
   return h.digest('hex');

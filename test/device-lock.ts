@@ -15,10 +15,13 @@
  * in the file's reported duration.
  */
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { isDeviceFile } from './device-files.js';
 
 const NAME = '\0exhibit-tests-devices';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'); // the project's, wherever vitest runs from
 
 function claim(): Promise<net.Server | undefined> {
   return new Promise((resolve, reject) => {
@@ -31,7 +34,7 @@ function claim(): Promise<net.Server | undefined> {
 let held: net.Server | undefined;
 
 beforeAll(async ({}, suite) => {
-  if (!isDeviceFile(suite.file.filepath, process.cwd())) return;
+  if (!isDeviceFile(suite.file.filepath, ROOT)) return;
   let server: net.Server | undefined;
   while (!(server = await claim())) await new Promise((r) => setTimeout(r, 100));
   server.unref();
