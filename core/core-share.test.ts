@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../test/helpers/cli.js';
 import { GATE_BUSY, GATE_LIMIT, newInsideFlag, releaseEnded } from './core-gate.js';
 import { holdCoreShare, registeredNames, REGISTRY_PREFIX, shareOf } from './core-share.js';
 
@@ -33,7 +34,7 @@ describe('core share', () => {
   it('a process holding its share is seen by another, which takes its part; gone, it is forgotten; alone, a job has no limit', async () => {
     const script = `import { holdCoreShare } from ${JSON.stringify(dist('core-share.js'))};
 holdCoreShare(); setTimeout(() => console.log('held'), 100); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-share-')), 'hold.mjs');
+    const file = path.join(tempDir('exhibit-share-'), 'hold.mjs'); // removed with the test process, and at the end of the run
     fs.writeFileSync(file, script);
     const child = spawn(process.execPath, [file], { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise((r) => child.stdout.once('data', r));

@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../test/helpers/cli.js';
 import { HashPool } from './hash-pool.js';
 import { parkWorker, takeWorker } from './thread-park.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-park-'));
+const dir = tempDir('exhibit-park-');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 // A thread that answers each message with its own thread id.
