@@ -186,7 +186,7 @@ export class PgBackend implements StoreBackend {
       if (shared === this.worker) shared = undefined;
       void this.worker.terminate();
     }
-    this.closed = true; // the worker stays, for the next store (see `shared`)
+    this.closed = true; // an answered close leaves the worker for the next store (see `shared`)
   }
 
   private query(sql: string, params: readonly SqlValue[]): Row[] {

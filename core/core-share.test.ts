@@ -41,7 +41,7 @@ holdCoreShare(); setTimeout(() => console.log('held'), 100); process.stdin.resum
     const theirs = (): string[] => registeredNames(fs.readFileSync('/proc/net/unix', 'latin1')).filter((n) => n.includes(`-${child.pid}-`));
     expect(theirs()).toHaveLength(1);
     const share = holdCoreShare();
-    const gate = new Int32Array(share.gate);
+    const gate = new Int32Array(share.pass().gate);
     const cores = os.availableParallelism();
     // Other files of the suite may hold shares of their own meanwhile: the limit must be what this
     // process's standing gives, and less than every core while the other process holds its part.

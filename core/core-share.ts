@@ -28,7 +28,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { threadId } from 'node:worker_threads';
-import { GATE_BUSY, GATE_LIMIT } from './core-gate.js';
+import { GATE_BUSY, GATE_LIMIT, newInsideFlag, type GatePass } from './core-gate.js';
 
 export const REGISTRY_PREFIX = 'exhibit-cores/';
 const LOOK_EVERY_MS = 500;
@@ -84,11 +84,19 @@ function settle(): void {
   }
 }
 
+/** A pool's hold on the process's share: a pass through its gate for each thread, and its release. */
+export interface CoreShareHold {
+  /** What one thread takes through the gate: the process's gate and a flag of the thread's own. */
+  pass(): GatePass;
+  /** The pool's threads are done (ended, or parked idle). */
+  release(): void;
+}
+
 /**
  * The process's gate, registered while at least one pool holds it; `release` when the pool's
  * threads are done. The first holder registers the process and starts looking at the others.
  */
-export function holdCoreShare(): { gate: SharedArrayBuffer; release: () => void } {
+export function holdCoreShare(): CoreShareHold {
   if (!current) {
     const gate = new Int32Array(new SharedArrayBuffer(8));
     Atomics.store(gate, GATE_LIMIT, ALONE); // until it has looked at the others
@@ -108,8 +116,9 @@ export function holdCoreShare(): { gate: SharedArrayBuffer; release: () => void 
   const held = current;
   held.users++;
   let released = false;
+  const gate = held.gate.buffer as SharedArrayBuffer;
   return {
-    gate: held.gate.buffer as SharedArrayBuffer,
+    pass: () => ({ gate, inside: newInsideFlag() }),
     release: () => {
       if (released) return;
       released = true;

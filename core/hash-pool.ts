@@ -11,8 +11,8 @@ import os from 'node:os';
 import { ExhibitError } from './errors.js';
 import { planHashGroups, type HashJob } from './hash-plan.js';
 import { GroupHasher } from './segment-digest.js';
-import { newInsideFlag, releaseEnded, type GatePass } from './core-gate.js';
-import { holdCoreShare } from './core-share.js';
+import { releaseEnded, type GatePass } from './core-gate.js';
+import { holdCoreShare, type CoreShareHold } from './core-share.js';
 import { parkWorker, takeWorker } from './thread-park.js';
 import { workerUrl } from './worker-url.js';
 
@@ -40,10 +40,11 @@ class GroupWorker implements Group {
   private terminating = false;
   private parked = false;
 
-  private readonly pass: GatePass;
-
-  constructor(buffer: SharedArrayBuffer, jobs: HashJob[], gate: SharedArrayBuffer) {
-    this.pass = { gate, inside: newInsideFlag() };
+  constructor(
+    buffer: SharedArrayBuffer,
+    jobs: HashJob[],
+    private readonly pass: GatePass,
+  ) {
     this.worker = takeWorker(HASH_WORKER);
     this.worker.postMessage({ t: 'init', buffer, jobs, gate: this.pass } satisfies WorkerRequest);
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
@@ -146,7 +147,7 @@ class InlineGroup implements Group {
 export class HashPool {
   private readonly groups: Group[];
   private seq = 0;
-  private readonly share: { release: () => void } | undefined;
+  private readonly share: CoreShareHold | undefined;
 
   /**
    * Start one worker per group; `threads` defaults to the cores Node may use, and 0 hashes on this
@@ -162,7 +163,7 @@ export class HashPool {
     this.share = share;
     const groups: GroupWorker[] = [];
     try {
-      for (const g of planHashGroups(jobs, threads)) groups.push(new GroupWorker(buffer, g, share.gate));
+      for (const g of planHashGroups(jobs, threads)) groups.push(new GroupWorker(buffer, g, share.pass()));
     } catch (err) {
       for (const g of groups) void g.terminate();
       share.release();

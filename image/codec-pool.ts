@@ -8,8 +8,8 @@
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { newInsideFlag, releaseEnded, type GatePass } from '../core/core-gate.js';
-import { holdCoreShare } from '../core/core-share.js';
+import { releaseEnded, type GatePass } from '../core/core-gate.js';
+import { holdCoreShare, type CoreShareHold } from '../core/core-share.js';
 import { ExhibitError } from '../core/errors.js';
 import { parkWorker, takeWorker } from '../core/thread-park.js';
 import { workerUrl } from '../core/worker-url.js';
@@ -27,7 +27,7 @@ export class CodecPool {
   private readonly freeInputs: ArrayBuffer[] = [];
   private readonly freeOutputs: ArrayBuffer[] = [];
   /** The process's share of the machine's cores, which the workers encode within (core/core-share.ts). */
-  private readonly share: { gate: SharedArrayBuffer; release: () => void } | undefined;
+  private readonly share: CoreShareHold | undefined;
   /** Each worker's side of the gate (its flag, set while it is inside). */
   private readonly passes: GatePass[] = [];
   private closed: Promise<void> | undefined;
@@ -36,7 +36,7 @@ export class CodecPool {
     this.share = threads > 0 ? holdCoreShare() : undefined;
     const started: Worker[] = [];
     try {
-      for (let i = 0; i < threads; i++) started.push(this.start(this.share!.gate));
+      for (let i = 0; i < threads; i++) started.push(this.start(this.share!.pass()));
     } catch (err) {
       for (const w of started) void w.terminate();
       this.share?.release();
@@ -45,8 +45,7 @@ export class CodecPool {
     this.workers = started;
   }
 
-  private start(gate: SharedArrayBuffer): Worker {
-    const pass: GatePass = { gate, inside: newInsideFlag() };
+  private start(pass: GatePass): Worker {
     this.passes.push(pass);
     const w = takeWorker(CODEC_URL, { workerData: CODEC_WORKER });
     w.on('message', (r: CompressReply) => this.onReply(r));

@@ -1,6 +1,6 @@
 /** Each image file's SHA-256, read back: on a worker thread for large images, inline for small ones. */
 import { Worker } from 'node:worker_threads';
-import { newInsideFlag, releaseEnded, type GatePass } from '../core/core-gate.js';
+import { releaseEnded } from '../core/core-gate.js';
 import { holdCoreShare } from '../core/core-share.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { workerUrl } from '../core/worker-url.js';
@@ -9,7 +9,7 @@ import { fileSha256 } from '../image/file-hash.js';
 export async function fileSums(files: readonly string[], inline: boolean, signal?: AbortSignal): Promise<string[]> {
   if (inline) return Promise.all(files.map((f) => fileSha256(f)));
   const share = holdCoreShare(); // the thread hashes within the process's share of the cores
-  const pass: GatePass = { gate: share.gate, inside: newInsideFlag() };
+  const pass = share.pass();
   let worker: Worker;
   try {
     worker = new Worker(workerUrl(import.meta.url, 'file-hash-worker'), { workerData: { files, gate: pass } });
