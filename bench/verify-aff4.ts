@@ -26,6 +26,7 @@ function main(): void {
   prepareInput();
   const dir = `${SCRATCH}-aff4-${process.pid}`; // its own folder: other benches clear theirs
   fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(path.join(SCRATCH, 'home'), { recursive: true, force: true }); // the bench's case store: a case B-1 of an earlier run would stand in the way
   fs.mkdirSync(dir, { recursive: true });
   const media = Buffer.alloc(SLICE);
   const fd = fs.openSync(INPUT, 'r');
@@ -81,7 +82,7 @@ function main(): void {
 
 /** `argv` under GNU time: wall and CPU seconds (user + system, every thread), peak RSS and its output. */
 function timedCpu(argv: string[]): { stdout: string; wall_s: number; cpu_s: number; rss_kib: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { encoding: 'utf8', maxBuffer: 64 * MiB, env: { ...process.env, EXHIBIT_NO_PROGRESS: '1' } });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...argv], { encoding: 'utf8', maxBuffer: 64 * MiB, env: { ...process.env, EXHIBIT_NO_PROGRESS: '1', EXHIBIT_HOME: path.join(SCRATCH, 'home') } }); // the store acquire wrote to
   const m = /(\d+(?:\.\d+)?) (\d+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\s*$/.exec(r.stderr ?? '');
   if (!m) die(`${argv.join(' ')} gave no timing (status ${r.status}):\n${(r.stderr ?? '').slice(-1500)}`);
   return { stdout: r.stdout ?? '', wall_s: Number(m[1]), rss_kib: Number(m[2]), cpu_s: Number(m[3]) + Number(m[4]) };

@@ -132,7 +132,7 @@ export function keptEnginesInUse(): boolean {
   return zlibEngine.inUse && rawEngine.inUse;
 }
 
-/** A raw deflate stream (RFC 1951) inflated to at most `limit` bytes. */
-export function inflateRawUnit(stored: Uint8Array, limit: number): Buffer {
-  return rawEngine.inflate(stored, limit) ?? zlib.inflateRawSync(stored, options(limit));
+/** A raw deflate stream (RFC 1951) inflated to at most `limit` bytes; `scratch` as for inflateUnit. */
+export function inflateRawUnit(stored: Uint8Array, limit: number, scratch?: Buffer): Buffer {
+  return rawEngine.inflate(stored, limit, scratch) ?? zlib.inflateRawSync(stored, options(limit));
 }

@@ -165,6 +165,8 @@ export interface StoredCheckOptions {
 export interface StoredIntegrity {
   checks: StoredCheck[];
   problems: string[];
+  /** How a check was made, where that is not the plain recomputation its entry suggests. */
+  notes?: string[];
 }
 
 /** Random access to the media of an image. */

@@ -121,6 +121,24 @@ describe('AFF4 images built here, through every command', () => {
     expect(cb.stderr).toMatch(/does not match what it stores about itself/);
   });
 
+  it('a stream that is the whole media: verify says how its block hashes were proven, and a changed byte is still named by chunk', () => {
+    const file = path.join(work, 'linear.aff4');
+    fs.writeFileSync(file, buildAff4(media, { compression: 'snappy', chunkSize: 32768, chunksInSegment: 16 }));
+    const v = run(['verify', file, '--json', '--no-record']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    const report = JSON.parse(v.stdout) as { verdict: string; notes: string[]; comparisons: { against: string; equal: boolean }[] };
+    expect(report.notes.join('\n')).toMatch(/block hashes of image stream \S+ were not computed again chunk by chunk/);
+    expect(report.comparisons.filter((c) => /block map hash|block hashes of/.test(c.against) && c.equal)).toHaveLength(4); // two list hashes, the block map hash in the map and on the image
+    const img = buildAff4(media, { compression: 'stored', chunkSize: 32768, chunksInSegment: 16 });
+    const at = img.indexOf(media.subarray(40 * 32768 + 7, 40 * 32768 + 71));
+    img[at] = img[at]! ^ 2;
+    fs.writeFileSync(path.join(work, 'linear-altered.aff4'), img);
+    const bad = run(['verify', path.join(work, 'linear-altered.aff4'), '--no-record']);
+    expect(bad.code).toBe(4);
+    expect(bad.stdout).toMatch(/bevy 2 chunk 8 of stream .*media bytes 1310720 to 1343487, sectors 2560 to 2623: its MD5 block hash differs/);
+    expect(bad.stdout).not.toMatch(/not computed again/);
+  });
+
   it.skipIf(noTime !== undefined)(`an AFF4 whose map has 200,000 points stays within 256 MiB${noTime ? ` (skipped: ${noTime})` : ''}`, () => {
     // 200,000 one-sector points of unknown data between gaps: a 5.6 MB map, 400,001 ranges (time is printed, not asserted).
     const file = path.join(work, 'points.aff4');

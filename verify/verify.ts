@@ -321,7 +321,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     }
     // What the image stores about its own parts (AFF4), each value recomputed from the bytes: like a stored media hash, it anchors only an image with no record.
     for (const c of integrity?.checks ?? []) comparisons.push({ ...c, anchor: !rec });
-    problems.push(...(integrity?.problems ?? []));
+    problems.push(...(integrity?.problems ?? [])), notes.push(...(integrity?.notes ?? []));
     const unreadable = rec?.read_errors?.unreadable_sectors ?? reader.errorRanges.reduce((n, e) => n + e.sectors, 0);
     if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
 

@@ -158,6 +158,80 @@ describe('AFF4 images built here', () => {
   });
 });
 
+describe('the block hashes of a stream that is the whole media, beside a media walk', () => {
+  // verify hands checkStored the digests its media walk computes; these are computed here the same way.
+  async function audit(img: Buffer, name: string) {
+    const { reader } = await openImage(write(name, img));
+    try {
+      const all = Buffer.alloc(reader.size);
+      await reader.read(all, 0, reader.size);
+      const hashes = Object.fromEntries((['md5', 'sha1', 'sha256'] as const).map((a) => [a, crypto.createHash(a).update(all).digest('hex')]));
+      return await reader.checkStored!({ inline: true, media: { algorithms: ['md5', 'sha1', 'sha256'], hashes: Promise.resolve(hashes) } });
+    } finally {
+      await reader.close();
+    }
+  }
+  const m = crypto.randomBytes(200_000);
+  const build = () => buildAff4(m, { compression: 'stored', chunkSize: 4096, chunksInSegment: 8 });
+  const blockHashes = (img: Buffer, bevy: number, algo: string) => {
+    // The stored MD5 block hashes of a bevy: the member whose name ends so, its bytes after the zip header.
+    const name = Buffer.from(`/${String(bevy).padStart(8, '0')}.blockHash.${algo}`);
+    const at = img.indexOf(name);
+    expect(at).toBeGreaterThan(0);
+    const header = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), at);
+    return header + 30 + img.readUInt16LE(header + 26) + img.readUInt16LE(header + 28);
+  };
+
+  it('intact: the stored linear hashes match the walk, so each list of block hashes is checked by its stored hash and said so', async () => {
+    const r = await audit(build(), 'quick.aff4');
+    expect(r.problems).toEqual([]);
+    expect(r.checks.every((c) => c.equal)).toBe(true);
+    expect(r.checks.filter((c) => /hash of the (MD5|SHA-1) block hashes/.test(c.against)).length).toBe(2);
+    expect(r.checks.filter((c) => /block map hash/.test(c.against)).length).toBe(2);
+    expect(r.checks.filter((c) => /^the (MD5|SHA-1) of image stream/.test(c.against)).length).toBe(2);
+    expect(r.notes?.join(' ')).toMatch(/MD5 and SHA-1 block hashes of image stream .* were not computed again chunk by chunk: its stored MD5 and SHA-1 equal the hashes of the media read/);
+  });
+
+  it('a changed media byte: the linear hashes differ, every chunk is checked, and the chunk is named', async () => {
+    const img = build();
+    const at = img.indexOf(m.subarray(21 * 4096 + 10, 21 * 4096 + 74));
+    img[at] = img[at]! ^ 0x40;
+    const r = await audit(img, 'quick-media.aff4');
+    expect(r.notes ?? []).toEqual([]);
+    expect(r.problems.some((p) => /bevy 2 chunk 5 of stream .*media bytes 86016 to 90111.*MD5 block hash differs/.test(p))).toBe(true);
+    expect(r.checks.some((c) => !c.equal && /^the MD5 of image stream/.test(c.against))).toBe(true);
+  });
+
+  it('a changed stored block hash: its list hash no longer matches, so every chunk is checked, and the chunk is named', async () => {
+    const img = build();
+    const at = blockHashes(img, 2, 'md5') + 3 * 16 + 5; // bevy 2 chunk 3: chunk 19 of the stream
+    img[at] = img[at]! ^ 1;
+    // The zip CRC-32 set to match, in the member's header and in the directory: only the list hash can tell.
+    const name = `/${String(2).padStart(8, '0')}.blockHash.md5`;
+    const header = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), at);
+    const start = header + 30 + img.readUInt16LE(header + 26) + img.readUInt16LE(header + 28);
+    const crc = zlib.crc32(img.subarray(start, start + img.readUInt32LE(header + 18)));
+    img.writeUInt32LE(crc, header + 14);
+    const entry = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), img.lastIndexOf(Buffer.from(name)));
+    img.writeUInt32LE(crc, entry + 16);
+    const r = await audit(img, 'quick-list.aff4');
+    expect(r.notes ?? []).toEqual([]);
+    expect(r.problems.some((p) => /bevy 2 chunk 3 of stream .*media bytes 77824 to 81919.*MD5 block hash differs/.test(p))).toBe(true);
+    // Checked in full, the lists are hashed as the chunks give them: the media and its hashes stand, the one stored block hash does not.
+    expect(r.problems).toHaveLength(1);
+    expect(r.checks.every((c) => c.equal)).toBe(true);
+  });
+
+  it('a stored block hash list changed with its zip CRC left as it was: named as damaged, every chunk still checked against the rest', async () => {
+    const img = build();
+    const at = blockHashes(img, 1, 'sha1') + 7;
+    img[at] = img[at]! ^ 0x80;
+    const r = await audit(img, 'quick-crc.aff4');
+    expect(r.notes ?? []).toEqual([]);
+    expect(r.problems).toEqual([expect.stringMatching(/^the SHA-1 block hashes of bevy 1 of stream \S+ cannot be read: .*CRC-32/)]);
+  });
+});
+
 describe('hostile AFF4 containers: a clear error, in bounded time', () => {
   const m = media(20_000, 8);
   const rebuild = (change: (members: [string, Buffer][]) => void) => {

@@ -5,6 +5,8 @@
  * hashes, the hashes of the map's members, and the block map hash that binds
  * them all. Each value is computed from the bytes read, never taken from the
  * image, so a match proves the bytes; chunks are read once, in stream order.
+ * A stream that is the whole media and whose stored linear hashes the media
+ * walk has just matched needs no second pass over its chunks (provenByMedia).
  */
 import crypto from 'node:crypto';
 import { type Digests, type HashAlgorithm, isHashAlgorithm } from '../../core/crypto.js';
@@ -69,8 +71,75 @@ function mediaOf(L: Layout, urn: string, from: number, to: number, sectorSize: n
   return parts.length === 0 ? 'not part of the media' : parts.join('; ');
 }
 
+/** The stored block hashes of `algo` for bevy `b`, or what is wrong with them (words after "the MD5 block hashes of bevy N of stream S"). */
+async function blockList(s: ImageStream, b: number, algo: string, segmentUrn: (bevy: string, algo: string) => string | undefined): Promise<Buffer | string> {
+  const count = Math.min(s.facts.chunksInSegment, s.chunks - b * s.facts.chunksInSegment);
+  const u = segmentUrn(s.bevyUrn(b), algo);
+  const m = u ? s.member(u) : undefined;
+  if (!m) return 'are missing';
+  let list: Buffer;
+  try {
+    list = await s.readSmall(m);
+  } catch (err) {
+    if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
+    return `cannot be read: ${err.message.replace(/^.*?: /, '')}`;
+  }
+  return list.length === count * DIGEST_BYTES[algo]! ? list : `are ${list.length} bytes, ${count * DIGEST_BYTES[algo]!} are needed`;
+}
+
+/**
+ * The quick check of a stream that is the whole media: when every linear hash it stores is one the
+ * media walk computes and each equals the walk's digest, the bytes are the ones its producer hashed,
+ * chunk by chunk, so the block hashes need not be computed a second time from them; what is still
+ * read is each stored list of block hashes, hashed against the list hash the image stores (these
+ * lists also enter the block map hash). Anything short of that (a linear hash of another algorithm
+ * or none, a list without its stored hash, a list of the wrong size, one value that differs) gives
+ * false and leaves no trace, and the stream is checked in full, chunk by chunk, which locates the damage.
+ */
+async function provenByMedia(
+  s: ImageStream,
+  media: NonNullable<AuditInput['media']>,
+  linear: StoredHash[],
+  blockAlgos: string[],
+  segmentUrn: (bevy: string, algo: string) => string | undefined,
+  checks: StoredCheck[],
+  notes: string[],
+  blockListHashes: Map<string, Buffer>,
+): Promise<boolean> {
+  const f = s.facts;
+  const algos = linear.map((h) => algorithmOf(h.kind)!);
+  if (linear.length === 0 || !algos.every((x) => isHashAlgorithm(x) && media.algorithms.includes(x))) return false;
+  const listAlgo = (x: string) => algorithmOf(f.blockHashesHashes.get(x)?.kind ?? '');
+  if (!blockAlgos.every((x) => listAlgo(x) !== undefined)) return false;
+  const listHashers = new Map(blockAlgos.map((x) => [x, crypto.createHash(listAlgo(x)!)]));
+  for (let b = 0; b * f.chunksInSegment < s.chunks; b++) {
+    for (const x of blockAlgos) {
+      const list = await blockList(s, b, x, segmentUrn);
+      if (typeof list === 'string') return false;
+      listHashers.get(x)!.update(list);
+    }
+  }
+  const lists = new Map([...listHashers].map(([x, h]) => [x, h.digest()]));
+  if (!blockAlgos.every((x) => lists.get(x)!.toString('hex') === f.blockHashesHashes.get(x)!.value)) return false;
+  const got = await media.hashes;
+  if (!linear.every((h) => got[algorithmOf(h.kind) as HashAlgorithm] === h.value)) return false;
+  const mine: StoredCheck[] = [];
+  for (const h of linear) check(mine, `image stream ${f.urn}`, `the ${words(h.kind)} of image stream ${f.urn} stored in the image`, h, got[algorithmOf(h.kind) as HashAlgorithm]);
+  for (const x of blockAlgos) {
+    blockListHashes.set(x, lists.get(x)!);
+    check(mine, `the ${words(x)} block hashes of ${f.urn}`, `the hash of the ${words(x)} block hashes of ${f.urn} stored in the image`, f.blockHashesHashes.get(x)!, lists.get(x)!.toString('hex'));
+  }
+  checks.push(...mine);
+  if (blockAlgos.length > 0) {
+    notes.push(
+      `the ${blockAlgos.map(words).join(' and ')} block hashes of image stream ${f.urn} were not computed again chunk by chunk: its stored ${linear.map((h) => words(h.kind)).join(' and ')} equal the hashes of the media read, which proves every chunk; each list of block hashes was checked against its stored hash`,
+    );
+  }
+  return true;
+}
+
 /** Check one image stream: its chunks' block hashes, its block hash lists and its linear hashes. */
-async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[], problems: string[], blockListHashes: Map<string, Buffer>): Promise<void> {
+async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[], problems: string[], notes: string[], blockListHashes: Map<string, Buffer>): Promise<void> {
   const f = s.facts;
   const first = s.bevyUrn(0);
   const segmentUrn = (bevy: string, algo: string) => [`${bevy}.blockHash.${algo}`, `${bevy}.${algo}`].find((u) => s.member(u));
@@ -80,6 +149,7 @@ async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[],
   const fromMedia = a.media?.stream === f.urn ? a.media : undefined;
   const pooled = [...new Set(linear.map((h) => algorithmOf(h.kind)!).filter(isHashAlgorithm))].filter((x) => !fromMedia?.algorithms.includes(x)) as HashAlgorithm[];
   const inlineLinear = new Map(linear.filter((h) => !isHashAlgorithm(algorithmOf(h.kind)!)).map((h) => [h.kind, crypto.createHash(algorithmOf(h.kind)!)]));
+  if (fromMedia && (await provenByMedia(s, fromMedia, linear, blockAlgos, segmentUrn, checks, notes, blockListHashes))) return;
   let damaged = 0;
   const sectorSize = 512;
   const report = (c: number, why: string) => {
@@ -93,14 +163,10 @@ async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[],
       const inBevy = c % f.chunksInSegment;
       if (inBevy === 0) {
         segments = new Map();
-        const bevy = s.bevyUrn(c / f.chunksInSegment);
-        const count = Math.min(f.chunksInSegment, s.chunks - c);
         for (const x of blockAlgos) {
-          const u = segmentUrn(bevy, x);
-          const m = u ? s.member(u) : undefined;
-          const seg = m ? await s.readSmall(m) : undefined;
-          if (seg && seg.length === count * DIGEST_BYTES[x]!) segments.set(x, seg);
-          else problems.push(`the ${words(x)} block hashes of bevy ${c / f.chunksInSegment} of stream ${f.urn} are ${seg ? `${seg.length} bytes, ${count * DIGEST_BYTES[x]!} are needed` : 'missing'}`);
+          const list = await blockList(s, c / f.chunksInSegment, x, segmentUrn);
+          if (typeof list !== 'string') segments.set(x, list);
+          else problems.push(`the ${words(x)} block hashes of bevy ${c / f.chunksInSegment} of stream ${f.urn} ${list}`);
         }
       }
       let data: Uint8Array;
@@ -128,8 +194,13 @@ async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[],
     }
   }
   let results = new Map<string, string[]>();
-  if (pooled.length > 0) results = await hashStream(chunks(), pooled.map((x) => ({ id: x, algorithm: x })), { size: f.size, ...(a.inline !== undefined ? { inline: a.inline } : {}) });
-  else for await (const _ of chunks());
+  const shared = s.share(); // the media walk may be reading the same chunks alongside
+  try {
+    if (pooled.length > 0) results = await hashStream(chunks(), pooled.map((x) => ({ id: x, algorithm: x })), { size: f.size, ...(a.inline !== undefined ? { inline: a.inline } : {}) });
+    else for await (const _ of chunks());
+  } finally {
+    shared.release();
+  }
   // The media walk read the same bytes (a damaged chunk as zeros there too): its digests are this stream's.
   const media = fromMedia ? await fromMedia.hashes : {};
   for (const x of fromMedia?.algorithms ?? []) if (media[x] !== undefined) results.set(x, [media[x]]);
@@ -151,8 +222,9 @@ async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[],
 export async function auditImage(a: AuditInput): Promise<StoredIntegrity> {
   const checks: StoredCheck[] = [];
   const problems: string[] = [];
+  const notes: string[] = [];
   const blockLists = new Map<string, Buffer>();
-  for (const s of a.streams) await auditStream(s, a, checks, problems, blockLists);
+  for (const s of a.streams) await auditStream(s, a, checks, problems, notes, blockLists);
   const m = a.map;
   const segmentHash = (h: StoredHash | undefined, ...parts: (Buffer | undefined)[]) => {
     const algo = h ? algorithmOf(h.kind) : undefined;
@@ -185,5 +257,5 @@ export async function auditImage(a: AuditInput): Promise<StoredIntegrity> {
     }
   }
   for (const c of checks) if (!c.equal) problems.push(`${c.against} is ${c.expected}, the bytes give ${c.computed}`);
-  return { checks, problems };
+  return { checks, problems, notes };
 }

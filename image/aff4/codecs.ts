@@ -7,7 +7,7 @@
  * rules, and owning the decoder is what lets every length and back-reference
  * be checked against the bound); deflate and zlib are node:zlib's.
  */
-import { inflateRawUnit, inflateUnit } from '../inflate.js';
+import { inflateRawUnit, inflateScratchBytes, inflateUnit } from '../inflate.js';
 
 export type ChunkCompression = 'stored' | 'snappy' | 'lz4' | 'deflate' | 'zlib';
 
@@ -29,20 +29,27 @@ const fail = (why: string): never => {
   throw new ChunkDecodeError(why);
 };
 
-/** Decode one chunk of `compression` into at most `limit` bytes; returns the decoded bytes. */
-export function decodeChunk(compression: ChunkCompression, data: Uint8Array, limit: number): Uint8Array {
+/** The room `decodeChunk` needs in a scratch buffer for chunks of up to `limit` bytes. */
+export const scratchBytes = (limit: number): number => inflateScratchBytes(limit);
+
+/**
+ * Decode one chunk of `compression` into at most `limit` bytes; returns the decoded bytes. With
+ * `scratch` (scratchBytes(limit) long) they may be decoded into it, for a caller that is done with
+ * them before its next call: no buffer is allocated for the chunk.
+ */
+export function decodeChunk(compression: ChunkCompression, data: Uint8Array, limit: number, scratch?: Buffer): Uint8Array {
   switch (compression) {
     case 'stored':
       if (data.length > limit) fail(`it holds ${data.length} bytes, more than the chunk size ${limit}`);
       return data;
     case 'snappy':
-      return snappyDecode(data, limit);
+      return snappyDecode(data, limit, scratch);
     case 'lz4':
-      return lz4Decode(data, limit);
+      return lz4Decode(data, limit, scratch);
     case 'deflate':
     case 'zlib':
       try {
-        return compression === 'deflate' ? inflateRawUnit(data, limit) : inflateUnit(data, limit);
+        return compression === 'deflate' ? inflateRawUnit(data, limit, scratch) : inflateUnit(data, limit, scratch);
       } catch (err) {
         const code = (err as { code?: string }).code;
         return fail(code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates past the chunk size ${limit}` : `it does not inflate (${(err as Error).message})`);
@@ -51,7 +58,7 @@ export function decodeChunk(compression: ChunkCompression, data: Uint8Array, lim
 }
 
 /** Snappy's raw format: a varint of the decoded length, then literals and back-references. */
-export function snappyDecode(src: Uint8Array, limit: number): Uint8Array {
+export function snappyDecode(src: Uint8Array, limit: number, scratch?: Uint8Array): Uint8Array {
   let pos = 0;
   let length = 0;
   for (let shift = 0; ; shift += 7) {
@@ -61,7 +68,7 @@ export function snappyDecode(src: Uint8Array, limit: number): Uint8Array {
     if (b < 0x80) break;
   }
   if (length > limit) fail(`its snappy header declares ${length} bytes, more than the chunk size ${limit}`);
-  const out = new Uint8Array(length);
+  const out = scratch && scratch.length >= length ? scratch.subarray(0, length) : new Uint8Array(length);
   let o = 0;
   while (pos < src.length) {
     const tag = src[pos++]!;
@@ -110,8 +117,8 @@ export function snappyDecode(src: Uint8Array, limit: number): Uint8Array {
 }
 
 /** One LZ4 block (no frame): sequences of literals and matches. */
-export function lz4Decode(src: Uint8Array, limit: number): Uint8Array {
-  const out = new Uint8Array(limit);
+export function lz4Decode(src: Uint8Array, limit: number, scratch?: Uint8Array): Uint8Array {
+  const out = scratch && scratch.length >= limit ? scratch.subarray(0, limit) : new Uint8Array(limit);
   let pos = 0;
   let o = 0;
   const extra = (n: number): number => {

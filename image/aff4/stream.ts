@@ -9,7 +9,7 @@
  */
 import type fsp from 'node:fs/promises';
 import { ExhibitError } from '../../core/errors.js';
-import { ChunkDecodeError, decodeChunk, type ChunkCompression } from './codecs.js';
+import { ChunkDecodeError, decodeChunk, scratchBytes, type ChunkCompression } from './codecs.js';
 import type { StreamFacts } from './model.js';
 import { dataStart, readMember, type ZipDirectory, type ZipMember } from './zip.js';
 
@@ -55,6 +55,7 @@ export class ImageStream {
   private bevy: Bevy | undefined;
   private window: { start: number; bytes: Buffer } | undefined;
   private cache: { chunk: number; data: Uint8Array } | undefined;
+  private scratch: Buffer | undefined;
 
   constructor(
     readonly facts: StreamFacts,
@@ -72,10 +73,25 @@ export class ImageStream {
     this.chunks = Math.ceil(facts.size / facts.chunkSize);
   }
 
-  /** The same stream with caches of its own; a chunk decoded by one is handed to the other. */
+  /** The same stream with caches of its own (`share` it to have chunks one decodes handed to the other). */
   copy(): ImageStream {
-    this.handoff.copies++;
     return new ImageStream(this.facts, this.compression, this.handle, this.members, this.file, this.handoff);
+  }
+
+  /**
+   * Walk this copy alongside the stream it was copied from: from now on each chunk one decodes is
+   * kept for the other (in a buffer of its own, never the scratch buffer the next chunk overwrites).
+   */
+  share(): { release(): void } {
+    this.handoff.copies++;
+    let held = true;
+    return {
+      release: () => {
+        if (held) this.handoff.copies--;
+        held = false;
+        if (this.handoff.copies === 1) this.handoff.chunks.clear();
+      },
+    };
   }
 
   get size(): number {
@@ -137,7 +153,7 @@ export class ImageStream {
     if (w && at >= w.start && at + length <= w.start + w.bytes.length) return w.bytes.subarray(at - w.start, at - w.start + length);
     const end = b.start + b.member.compressed;
     const span = Math.min(end - at, Math.max(length, READ_AHEAD));
-    const bytes = Buffer.alloc(span);
+    const bytes = Buffer.allocUnsafe(span); // only the bytes read are kept
     const { bytesRead } = await this.handle.read(bytes, 0, span, at);
     if (bytesRead < length) throw this.damaged(c, 'the file ends inside it (truncated)');
     this.window = { start: at, bytes: bytes.subarray(0, bytesRead) };
@@ -157,9 +173,12 @@ export class ImageStream {
       return handed;
     }
     const raw = await this.stored(c);
+    this.cache = undefined; // the scratch buffer it may live in is about to be overwritten
     let data: Uint8Array;
     try {
-      data = raw.length === size ? raw : decodeChunk(this.compression, raw, size);
+      // Alone, a chunk is decoded into the stream's scratch buffer: the caller is done with it by the next call.
+      const scratch = this.handoff.copies > 1 ? undefined : (this.scratch ??= Buffer.allocUnsafe(scratchBytes(size)));
+      data = raw.length === size ? raw : decodeChunk(this.compression, raw, size, scratch);
     } catch (err) {
       if (err instanceof ChunkDecodeError) throw this.damaged(c, `${err.message}: damaged`);
       throw err;
