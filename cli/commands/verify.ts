@@ -205,7 +205,7 @@ function reportText(r: VerifyReport): string {
         (bad.length > 0 ? `, ${bad.length} damaged: piece${bad.length === 1 ? '' : 's'} ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? ` and ${bad.length - 20} more (--json lists them)` : ''}` : ''),
     );
   }
-  if (r.units) out.push(`  ${unitWords(r.units.kind, r.units.count, r.damage.filter((d) => d.unit !== 'piece').length)}`);
+  if (r.units) out.push(`  ${unitWords(r.units.kind, r.units.count, r.damage.filter((d) => d.unit !== 'piece').length, img?.format)}`);
   if (r.custody) {
     const c = r.custody;
     out.push(`  custody ${path.basename(c.log)}: ${c.entries} entries, ${c.problems.length === 0 ? 'chain, signatures and checkpoint check' : `${c.problems.length} problems`}${c.acquisition_entry ? `; the record is the one logged in entry ${c.acquisition_entry}` : ''}`);
@@ -309,9 +309,10 @@ function sectorList(ranges: readonly { first_sector: number; sectors: number }[]
 }
 
 /** What checking the image's integrity units did, in words that say what was checked. */
-function unitWords(kind: string, n: number, damaged: number): string {
+function unitWords(kind: string, n: number, damaged: number, format: string | undefined): string {
   const many = (word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const bad = damaged > 0 ? `; ${damaged} of them DAMAGED (named among the problems)` : '';
+  if (kind === 'chunk' && format === 'aff4') return `decoded ${many('chunk')}: ${damaged > 0 ? 'the others decode' : 'each one decodes'} to its size (AFF4 chunks carry no checksum of their own: the stored hashes above are their check)${bad}`;
   if (kind === 'chunk') return `checked ${many('chunk')}: ${damaged > 0 ? 'the others decompress' : 'each one decompresses'} to its size and its Adler-32 checksum holds${bad}`;
   if (kind === 'frame') return `decompressed ${many('frame')}: ${damaged > 0 ? 'the others are' : 'each one is'} whole and of the size its seek table gives${bad}`;
   return `read the media in ${many('range')}: ${damaged > 0 ? `${damaged} could not be read` : 'every byte read'} (raw media holds no checksums of its own: the hashes above are its check)`;
