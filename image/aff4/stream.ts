@@ -56,6 +56,8 @@ export class ImageStream {
   private window: { start: number; bytes: Buffer } | undefined;
   private cache: { chunk: number; data: Uint8Array } | undefined;
   private scratch: Buffer | undefined;
+  private readBuffer: Buffer | undefined;
+  private reading = false;
 
   constructor(
     readonly facts: StreamFacts,
@@ -153,8 +155,21 @@ export class ImageStream {
     if (w && at >= w.start && at + length <= w.start + w.bytes.length) return w.bytes.subarray(at - w.start, at - w.start + length);
     const end = b.start + b.member.compressed;
     const span = Math.min(end - at, Math.max(length, READ_AHEAD));
-    const bytes = Buffer.allocUnsafe(span); // only the bytes read are kept
-    const { bytesRead } = await this.handle.read(bytes, 0, span, at);
+    // One read buffer, used again for the next window, unless a copy shares this stream's chunks
+    // (a stored chunk is a view of it) or another read into it is still under way.
+    const reuse = this.handoff.copies === 1 && !this.reading;
+    const bytes = reuse && this.readBuffer && this.readBuffer.length >= span ? this.readBuffer : Buffer.allocUnsafe(Math.max(span, reuse ? READ_AHEAD : 0)); // only the bytes read are kept
+    if (reuse) {
+      this.readBuffer = bytes;
+      this.window = undefined; // its bytes are about to be overwritten
+      this.reading = true;
+    }
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await this.handle.read(bytes, 0, span, at));
+    } finally {
+      if (reuse) this.reading = false;
+    }
     if (bytesRead < length) throw this.damaged(c, 'the file ends inside it (truncated)');
     this.window = { start: at, bytes: bytes.subarray(0, bytesRead) };
     return bytes.subarray(0, length);
@@ -172,8 +187,8 @@ export class ImageStream {
       this.cache = { chunk: c, data: handed };
       return handed;
     }
+    this.cache = undefined; // the read buffer or scratch buffer it may live in is about to be overwritten
     const raw = await this.stored(c);
-    this.cache = undefined; // the scratch buffer it may live in is about to be overwritten
     let data: Uint8Array;
     try {
       // Alone, a chunk is decoded into the stream's scratch buffer: the caller is done with it by the next call.
