@@ -41,6 +41,7 @@ describe('the AFF4 reference images', () => {
       const report = JSON.parse(v.stdout) as { verdict: string; comparisons: { against: string; equal: boolean; subject?: string }[] };
       expect(report.verdict).toBe('verified');
       expect(report.comparisons.filter((c) => /block map hash/.test(c.against) && c.equal).length).toBe(2);
+      expect(report.comparisons.filter((c) => /\(imageStreamIndexHash\)$/.test(c.against) && c.equal).length).toBe(1);
       expect(report.comparisons.every((c) => c.equal)).toBe(true);
       const out = path.join(work, `conv-${name}`);
       const c = run(['convert', file!, '--to', 'raw', '-o', out, '-e', 'REF']);

@@ -222,6 +222,25 @@ describe('the block hashes of a stream that is the whole media, beside a media w
     expect(r.checks.every((c) => c.equal)).toBe(true);
   });
 
+  it("Evimetry's imageStreamIndexHash: the hash of the bevy indexes in order is checked, a wrong one is a problem", async () => {
+    const img = build();
+    const indexes: Buffer[] = [];
+    for (let b = 0; b * 8 * 4096 < m.length; b++) {
+      const name = Buffer.from(`/${String(b).padStart(8, '0')}.index`);
+      const header = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), img.indexOf(name));
+      const start = header + 30 + img.readUInt16LE(header + 26) + img.readUInt16LE(header + 28);
+      indexes.push(img.subarray(start, start + img.readUInt32LE(header + 18)));
+    }
+    const right = crypto.createHash('sha512').update(Buffer.concat(indexes)).digest('hex');
+    const withHash = (hex: string) => buildAff4(m, { compression: 'stored', chunkSize: 4096, chunksInSegment: 8, extraTurtle: `<aff4://aaaaaaaa-0000-0000-0000-000000000003> aff4:imageStreamIndexHash "${hex}"^^aff4:SHA512 ; aff4:imageStreamHash "${'ab'.repeat(64)}"^^aff4:SHA512 .` });
+    const good = await audit(withHash(right), 'index-hash.aff4');
+    expect(good.problems).toEqual([]);
+    expect(good.checks.filter((c) => /\(imageStreamIndexHash\)$/.test(c.against) && c.equal)).toHaveLength(1);
+    expect(good.notes?.join(' ')).toMatch(/imageStreamHash .* not checked/);
+    const bad = await audit(withHash(`${right.slice(0, -1)}${right.endsWith('0') ? '1' : '0'}`), 'index-hash-bad.aff4');
+    expect(bad.problems).toEqual([expect.stringMatching(/^the SHA-512 of the bevy indexes of image stream \S+ stored in the image \(imageStreamIndexHash\) is/)]);
+  });
+
   it('a stored block hash list changed with its zip CRC left as it was: named as damaged, every chunk still checked against the rest', async () => {
     const img = build();
     const at = blockHashes(img, 1, 'sha1') + 7;

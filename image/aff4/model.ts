@@ -28,6 +28,10 @@ export interface StreamFacts {
   hashes: StoredHash[];
   /** Hashes of the block hash lists (`<stream>/blockhash.<algorithm>`), by block hash algorithm. */
   blockHashesHashes: Map<string, StoredHash>;
+  /** aff4:imageStreamIndexHash (Evimetry): the hash of every bevy index of the stream, in bevy order. */
+  indexHash?: StoredHash;
+  /** aff4:imageStreamHash (Evimetry): stored, but how it is computed is not published; not checked. */
+  streamHash?: StoredHash;
 }
 
 export interface MapFacts {
@@ -102,6 +106,8 @@ function count(g: Graph, s: string, p: string, file: string, max = Number.MAX_SA
   return n;
 }
 
+const optional = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as { [k in K]: V }));
+
 function hashesOf(g: Graph, s: string, p = 'hash'): StoredHash[] {
   return g
     .objects(s, AFF4 + p)
@@ -154,6 +160,8 @@ export function readModel(turtle: string, file: string): Aff4Model {
       compression: g.value(s, AFF4 + 'compressionMethod'),
       hashes: hashesOf(g, s),
       blockHashesHashes,
+      ...optional('indexHash', hashesOf(g, s, 'imageStreamIndexHash')[0]),
+      ...optional('streamHash', hashesOf(g, s, 'imageStreamHash')[0]),
     });
   }
 
