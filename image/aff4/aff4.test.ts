@@ -139,6 +139,30 @@ describe('AFF4 images built here', () => {
     });
   }
 
+  for (const compression of ['stored', 'snappy', 'deflate'] as Compression[]) {
+    it(`${compression}: many reads at once (as a mount makes them) each get their own bytes`, async () => {
+      const big = media(600_000, 11);
+      const { reader } = await openImage(write(`concurrent-${compression}.aff4`, buildAff4(big, { compression, chunkSize: 4096, chunksInSegment: 16 })));
+      try {
+        const rand = (n: number) => Math.floor(Math.random() * n);
+        for (let round = 0; round < 5; round++) {
+          const asks = Array.from({ length: 40 }, () => {
+            const at = rand(big.length - 1);
+            return { at, n: 1 + rand(Math.min(20_000, big.length - at)) };
+          });
+          const got = await Promise.all(asks.map(async ({ at, n }) => {
+            const b = Buffer.alloc(n);
+            await reader.read(b, at, n);
+            return b;
+          }));
+          asks.forEach(({ at, n }, i) => expect(got[i]!.equals(big.subarray(at, at + n)), `read of ${n} bytes at ${at}`).toBe(true));
+        }
+      } finally {
+        await reader.close();
+      }
+    });
+  }
+
   it('linear media hashes on the image are its stored hashes', async () => {
     const small = media(50_000, 2);
     const file = write('hashed.aff4', buildAff4(small, { imageHashes: true }));

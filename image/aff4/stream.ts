@@ -57,7 +57,8 @@ export class ImageStream {
   private cache: { chunk: number; data: Uint8Array } | undefined;
   private scratch: Buffer | undefined;
   private readBuffer: Buffer | undefined;
-  private reading = false;
+  /** Calls of chunk() under way: the scratch and read buffers serve one at a time. */
+  private pending = 0;
 
   constructor(
     readonly facts: StreamFacts,
@@ -156,27 +157,33 @@ export class ImageStream {
     const end = b.start + b.member.compressed;
     const span = Math.min(end - at, Math.max(length, READ_AHEAD));
     // One read buffer, used again for the next window, unless a copy shares this stream's chunks
-    // (a stored chunk is a view of it) or another read into it is still under way.
-    const reuse = this.handoff.copies === 1 && !this.reading;
+    // (a stored chunk is a view of it) or another chunk is being read (its bytes may be in it).
+    const reuse = this.handoff.copies === 1 && this.pending === 1;
     const bytes = reuse && this.readBuffer && this.readBuffer.length >= span ? this.readBuffer : Buffer.allocUnsafe(Math.max(span, reuse ? READ_AHEAD : 0)); // only the bytes read are kept
     if (reuse) {
       this.readBuffer = bytes;
       this.window = undefined; // its bytes are about to be overwritten
-      this.reading = true;
     }
-    let bytesRead: number;
-    try {
-      ({ bytesRead } = await this.handle.read(bytes, 0, span, at));
-    } finally {
-      if (reuse) this.reading = false;
-    }
+    const { bytesRead } = await this.handle.read(bytes, 0, span, at);
     if (bytesRead < length) throw this.damaged(c, 'the file ends inside it (truncated)');
     this.window = { start: at, bytes: bytes.subarray(0, bytesRead) };
     return bytes.subarray(0, length);
   }
 
-  /** Chunk `c` decoded: chunkSize bytes, or to the end of the stream for the last one. */
+  /**
+   * Chunk `c` decoded: chunkSize bytes, or to the end of the stream for the last one. The bytes may
+   * live in a buffer a later call uses again: copy or hash them before calling again.
+   */
   async chunk(c: number): Promise<Uint8Array> {
+    this.pending++;
+    try {
+      return await this.load(c);
+    } finally {
+      this.pending--;
+    }
+  }
+
+  private async load(c: number): Promise<Uint8Array> {
     if (this.cache?.chunk === c) return this.cache.data;
     if (c < 0 || c >= this.chunks) throw this.damaged(c, `the stream has only ${this.chunks} chunks`);
     const size = this.facts.chunkSize;
@@ -191,8 +198,9 @@ export class ImageStream {
     const raw = await this.stored(c);
     let data: Uint8Array;
     try {
-      // Alone, a chunk is decoded into the stream's scratch buffer: the caller is done with it by the next call.
-      const scratch = this.handoff.copies > 1 ? undefined : (this.scratch ??= Buffer.allocUnsafe(scratchBytes(size)));
+      // A chunk read alone (no other call under way, no copy sharing the stream) is decoded into the
+      // stream's scratch buffer: its caller copies or hashes it before it can call again.
+      const scratch = this.handoff.copies > 1 || this.pending > 1 ? undefined : (this.scratch ??= Buffer.allocUnsafe(scratchBytes(size)));
       data = raw.length === size ? raw : decodeChunk(this.compression, raw, size, scratch);
     } catch (err) {
       if (err instanceof ChunkDecodeError) throw this.damaged(c, `${err.message}: damaged`);
