@@ -11,6 +11,7 @@ import { lastAtOrBefore } from '../../core/search.js';
 import { TABLE_COMPRESSED } from './layout.js';
 import { type ChunkGroup, entryOffset, readAt, readInto, type Segment } from './model.js';
 import { inflateScratchBytes, inflateUnit } from '../inflate.js';
+import { ScanBuffers } from '../scan-buffers.js';
 
 export interface ChunkLocation {
   file: string;
@@ -60,12 +61,10 @@ export class ChunkStore {
   private isClosed = false;
   /** The last small compressed chunk and what it decoded to: unused space repeats one chunk (zeros) for gigabytes. */
   private repeat: { stored: Buffer; data?: Buffer } | undefined;
-  /** The stored bytes of a scan's batch, read into the same buffer batch after batch. */
-  private scanBuffer: Buffer | undefined;
   /** The table group of the last chunk asked for (see groupOf). */
   private lastGroup = 0;
-  /** Where a transient scan inflates its chunks (see chunks). */
-  private batchOut: Buffer | undefined;
+  /** Where a transient scan reads its stored bytes and inflates its chunks (see chunks). */
+  private readonly scan: ScanBuffers;
   /** Where decodeInto inflates each chunk before copying it to its place. */
   private inflateScratch: Buffer | undefined;
   /** Buffers for stored bytes that `decodeInto` reads into, used again. */
@@ -80,7 +79,9 @@ export class ChunkStore {
     private readonly size: number,
     /** The reader's warnings, added to in place. */
     private readonly warnings: string[],
-  ) {}
+  ) {
+    this.scan = new ScanBuffers(chunkSize, READ_BATCH);
+  }
 
   get closed(): boolean {
     return this.isClosed;
@@ -134,7 +135,7 @@ export class ChunkStore {
     const last = first + count - 1;
     let index = first;
     let used = 0; // transient: bytes of the scan buffer holding earlier runs of this call
-    const inflated = transient ? this.batchOutOf(count) : undefined; // chunk k of this call inflates at k * chunkSize
+    const inflated = transient ? this.scan.batchOut(count) : undefined; // chunk k of this call inflates at k * chunkSize
     while (index <= last) {
       let head: ChunkPlan;
       try {
@@ -167,7 +168,7 @@ export class ChunkStore {
       }
       const file = this.segments[run[0]!.segment]!;
       // A failed batch read (a file cut short) is retried chunk by chunk to name the chunk.
-      const into = transient ? this.scanBufferOf(used, bytes) : undefined;
+      const into = transient ? this.scan.storedRoom(used, bytes) : undefined;
       const stored = await (into ? readInto(file.handle, into, run[0]!.offset, bytes, file.path) : readAt(file.handle, run[0]!.offset, bytes, file.path)).catch(() => undefined);
       used += into ? bytes : 0;
       for (const p of run) {
@@ -188,16 +189,6 @@ export class ChunkStore {
       index += run.length;
     }
     return out;
-  }
-
-  /** Room for `bytes` after the `used` bytes that hold this call's earlier runs (a larger buffer leaves those where they are). */
-  private scanBufferOf(used: number, bytes: number): Buffer {
-    if (!this.scanBuffer || this.scanBuffer.length < used + bytes) {
-      // Twice what is asked, up to two batches, so a small image gets a small buffer and a large one is not regrown.
-      this.scanBuffer = Buffer.allocUnsafe(Math.max(used + bytes, Math.min(2 * (used + bytes), 2 * READ_BATCH)));
-      return this.scanBuffer.subarray(0, bytes); // a new buffer: the earlier runs stay in the old one
-    }
-    return this.scanBuffer.subarray(used, used + bytes);
   }
 
   /**
@@ -264,13 +255,6 @@ export class ChunkStore {
     return { index, segment, offset, size, compressed, first, want, segmentPath };
   }
 
-  /** Room to inflate `count` chunks side by side (and the little more inflating the last needs), kept for the next call. */
-  private batchOutOf(count: number): Buffer {
-    const bytes = (count - 1) * this.chunkSize + inflateScratchBytes(this.chunkSize);
-    if (!this.batchOut || this.batchOut.length < bytes) this.batchOut = Buffer.allocUnsafe(bytes);
-    return this.batchOut;
-  }
-
   /** A buffer to inflate a chunk into, for a caller that copies it out at once (decodeInto). */
   private inflated(): Buffer {
     if (!this.inflateScratch) this.inflateScratch = Buffer.allocUnsafe(inflateScratchBytes(this.chunkSize));
@@ -319,7 +303,7 @@ export class ChunkStore {
     if (this.isClosed) return;
     this.isClosed = true;
     this.cache = undefined;
-    this.scanBuffer = undefined;
+    this.scan.release();
     await Promise.all(this.segments.map((s) => s.handle.close()));
   }
 }

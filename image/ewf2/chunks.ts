@@ -9,12 +9,13 @@
 import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
-import { readAt } from '../ewf/model.js';
+import { readAt, readInto } from '../ewf/model.js';
 import { bunzip2 } from './bzip2.js';
 import { CHUNK_CHECKSUMMED, CHUNK_COMPRESSED, CHUNK_PATTERN_FILL, COMPRESSION, TABLE_ENTRY_SIZE } from './layout.js';
 import type { ChunkGroup } from './opener.js';
 import type { Ex01Segment } from './segments.js';
 import { inflateUnit } from '../inflate.js';
+import { ScanBuffers } from '../scan-buffers.js';
 
 interface Plan {
   index: number;
@@ -35,6 +36,8 @@ export class Ex01Chunks {
   private cache: { index: number; data: Buffer } | undefined;
   private warnedUnchecked = false;
   private lastFill: { pattern: Buffer; data: Buffer } | undefined;
+  /** Where a transient scan reads its stored bytes and inflates its chunks (see chunks). */
+  private readonly scan: ScanBuffers;
   closed = false;
 
   constructor(
@@ -46,7 +49,9 @@ export class Ex01Chunks {
     private readonly compression: number,
     private readonly sectorSize: number,
     private readonly warnings: string[],
-  ) {}
+  ) {
+    this.scan = new ScanBuffers(chunkSize, READ_BATCH);
+  }
 
   /** "chunk N (media bytes a..b, sectors s..t) in file", for messages. */
   label(index: number): string {
@@ -86,7 +91,8 @@ export class Ex01Chunks {
     return { index, segment: g.segment, offset, size, flags, want, first };
   }
 
-  private decode(p: Plan, stored: Buffer): Buffer {
+  /** Decode one chunk; with `scratch`, a deflate one may be inflated into it (valid until the next call). */
+  private decode(p: Plan, stored: Buffer, scratch?: Buffer): Buffer {
     const isLast = p.index === this.chunkCount - 1;
     const fits = (n: number) => n === p.want || (isLast && n > p.want && n <= this.chunkSize);
     let data: Buffer;
@@ -101,7 +107,7 @@ export class Ex01Chunks {
     if ((p.flags & CHUNK_COMPRESSED) !== 0) {
       try {
         if (this.compression === COMPRESSION.bzip2) data = bunzip2(stored, this.chunkSize);
-        else data = inflateUnit(stored, this.chunkSize);
+        else data = inflateUnit(stored, this.chunkSize, scratch);
       } catch (err) {
         const tooLong = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /more than/.test((err as Error).message);
         const how = this.compression === COMPRESSION.bzip2 ? 'bzip2' : 'zlib';
@@ -121,12 +127,19 @@ export class Ex01Chunks {
     return data.length > p.want ? data.subarray(0, p.want) : data;
   }
 
-  /** Decode `count` chunks from `first`, each checked: its bytes, or the error naming it. */
-  async chunks(first: number, count: number): Promise<(Buffer | ExhibitError)[]> {
+  /**
+   * Decode `count` chunks from `first`, each checked: its bytes, or the error naming it. With
+   * `transient` (a scan that uses each chunk before asking for more), stored bytes are read into
+   * one buffer and deflate chunks inflated into another, both used again by the next call, and
+   * nothing is kept for the next read.
+   */
+  async chunks(first: number, count: number, transient = false): Promise<(Buffer | ExhibitError)[]> {
     if (this.closed) throw new ExhibitError('INTERNAL', 'read after close');
     const out: (Buffer | ExhibitError)[] = [];
     const last = first + count - 1;
     let index = first;
+    let used = 0; // transient: bytes of the scan buffer holding earlier runs of this call
+    const inflated = transient ? this.scan.batchOut(count) : undefined; // chunk k of this call inflates at k * chunkSize
     while (index <= last) {
       let head: Plan;
       try {
@@ -156,7 +169,9 @@ export class Ex01Chunks {
         end = next.offset + next.size;
       }
       const file = this.segments[head.segment]!;
-      const stored = await readAt(file.handle, head.offset, end - head.offset, file.path).catch((err: unknown) => err);
+      const into = transient ? this.scan.storedRoom(used, end - head.offset) : undefined;
+      const stored = await (into ? readInto(file.handle, into, head.offset, end - head.offset, file.path) : readAt(file.handle, head.offset, end - head.offset, file.path)).catch((err: unknown) => err);
+      used += into ? end - head.offset : 0;
       for (const p of run) {
         if (!Buffer.isBuffer(stored)) {
           out.push(stored instanceof ExhibitError ? this.fail(p.index, stored.message) : this.fail(p.index, 'cannot be read'));
@@ -164,9 +179,9 @@ export class Ex01Chunks {
         }
         try {
           const at = p.offset - head.offset;
-          const data = this.decode(p, stored.subarray(at, at + p.size));
+          const data = this.decode(p, stored.subarray(at, at + p.size), inflated?.subarray((p.index - first) * this.chunkSize));
           out.push(data);
-          this.cache = { index: p.index, data };
+          if (!transient) this.cache = { index: p.index, data };
         } catch (err) {
           if (!(err instanceof ExhibitError)) throw err;
           out.push(err);
@@ -181,6 +196,7 @@ export class Ex01Chunks {
     if (this.closed) return;
     this.closed = true;
     this.cache = undefined;
+    this.scan.release();
     await Promise.all(this.segments.map((s) => s.handle.close()));
   }
 }

@@ -68,7 +68,7 @@ export class Ex01Reader implements ImageReader {
   async *units(): AsyncGenerator<ScannedUnit> {
     const batch = Math.max(1, Math.floor((4 * 1024 * 1024) / this.chunkSize));
     for (let first = 0; first < this.chunkCount; first += batch) {
-      const got = await this.store.chunks(first, Math.min(batch, this.chunkCount - first));
+      const got = await this.store.chunks(first, Math.min(batch, this.chunkCount - first), true); // each chunk is used before the next batch
       for (const [k, data] of got.entries()) {
         const i = first + k;
         const start = i * this.chunkSize;
