@@ -13,7 +13,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, have, isRoot, run, sh, tempDir } from './helpers/cli.js';
+import { buildAff4 } from './helpers/aff4-builder.js';
+import { BIN, have, isRoot, ROOT, run, sh, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 
 const why = !isRoot
@@ -111,9 +112,14 @@ describe.skipIf(why !== undefined)(`exhibit mount${why ? ` (skipped: ${why})` : 
     expect(r.status, r.stderr).toBe(0);
     const peerFiles = fs.readdirSync(peer).sort().map((n) => path.join(peer, n));
     images.push({ name: 'e01 by ewfacquire', first: peerFiles[0]!, files: peerFiles });
+    // An AFF4 as Evimetry lays one out (snappy chunks, bevies, block hashes), with the media's MD5 and SHA-1 on the image.
+    const aff4 = path.join(work, 'aff4', 'EV1.aff4');
+    fs.mkdirSync(path.dirname(aff4));
+    fs.writeFileSync(aff4, buildAff4(fs.readFileSync(disk), { compression: 'snappy', chunkSize: 32768, chunksInSegment: 64, imageHashes: true }));
+    images.push({ name: 'aff4', first: aff4, files: [aff4] });
   });
 
-  it.each(['raw', 'split-raw', 'e01', 'zst', 'e01 by ewfacquire'])('%s: media, partitions and files are shown; nothing can be written; umount leaves nothing', { timeout: 180_000 }, (name) => {
+  it.each(['raw', 'split-raw', 'e01', 'zst', 'e01 by ewfacquire', 'aff4'])('%s: media, partitions and files are shown; nothing can be written; umount leaves nothing', { timeout: 180_000 }, (name) => {
     const diskSha = sha256(fs.readFileSync(disk));
     const img = images.find((i) => i.name === name)!;
     {
@@ -147,6 +153,7 @@ describe.skipIf(why !== undefined)(`exhibit mount${why ? ` (skipped: ${why})` : 
         expect(info).toMatch(/stored in the image: media md5 [0-9a-f]{32}/);
         expect(info).toMatch(/the image's own header: case C-1, evidence PEER, examiner Peer/);
       }
+      else if (img.name === 'aff4') expect(info).toContain(`stored in the image: media md5 ${crypto.createHash('md5').update(whole).digest('hex')}`);
       else if (img.name !== 'raw') expect(info).toContain(`media sha256: ${diskSha}`);
 
       // Writing fails at every level.
@@ -225,6 +232,21 @@ describe.skipIf(why !== undefined)(`exhibit mount${why ? ` (skipped: ${why})` : 
     expect(u.code, u.stderr).toBe(0);
     expect(mounted(dir)).toBe(false);
     expect(loopsUnder(dir)).toEqual([]);
+  });
+
+  it('an Ex01 libewf wrote: its media and partitions are shown as the image stores them', () => {
+    const fixtures = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'ex01', 'fixtures.json'), 'utf8')) as { fixtures: { file: string; md5: string }[] };
+    const fx = fixtures.fixtures.find((f) => f.file === 'sample-deflate.Ex01')!;
+    const dir = path.join(work, 'm-ex01');
+    fs.mkdirSync(dir);
+    made.push(dir);
+    const m = run(['mount', path.join(ROOT, 'test', 'fixtures', 'ex01', fx.file), dir]);
+    expect(m.code, m.stderr).toBe(0);
+    expect(crypto.createHash('md5').update(fs.readFileSync(path.join(dir, 'media'))).digest('hex')).toBe(fx.md5);
+    expect(fs.readdirSync(dir).sort()).toEqual(['info.txt', 'media', 'p1', 'p2']);
+    expect(fs.readFileSync(path.join(dir, 'info.txt'), 'utf8')).toMatch(/format: ex01/);
+    expect(run(['umount', dir]).code).toBe(0);
+    expect(mounted(dir)).toBe(false);
   });
 
   it('refuses, in one line, a folder that is not empty or is a mount point, an image that does not open, and a folder not mounted', () => {
