@@ -5,8 +5,9 @@
  * hashes, the hashes of the map's members, and the block map hash that binds
  * them all. Each value is computed from the bytes read, never taken from the
  * image, so a match proves the bytes; chunks are read once, in stream order.
- * A stream that is the whole media and whose stored linear hashes the media
- * walk has just matched needs no second pass over its chunks (provenByMedia).
+ * A stream that is the whole media is checked on the media walk's own pass:
+ * each chunk it decodes is hashed there for one block hash algorithm, so the
+ * chunks are not read a second time (watchBlocks, provenByWalk).
  */
 import crypto from 'node:crypto';
 import { type Digests, type HashAlgorithm, isHashAlgorithm } from '../../core/crypto.js';
@@ -46,8 +47,11 @@ export interface AuditInput {
   imageHashes: StoredHash[];
   signal?: AbortSignal;
   inline?: boolean;
-  /** The media walk's hashes, for `stream`, which is the whole media byte for byte. */
-  media?: { algorithms: readonly HashAlgorithm[]; hashes: Promise<Digests>; stream: string };
+  /**
+   * The media walk's hashes, for `stream`, which is the whole media byte for byte; `original` is
+   * that stream as the walk reads it (its chunks are watched as they are decoded).
+   */
+  media?: { algorithms: readonly HashAlgorithm[]; hashes: Promise<Digests>; stream: string; original: ImageStream };
 }
 
 function check(out: StoredCheck[], subject: string, against: string, stored: StoredHash, computed: string | undefined): void {
@@ -81,7 +85,7 @@ async function blockList(s: ImageStream, b: number, algo: string, segmentUrn: (b
   try {
     list = await s.readSmall(m);
   } catch (err) {
-    if (!(err instanceof ExhibitError) || err.code !== 'IMAGE_INVALID') throw err;
+    if (!(err instanceof ExhibitError) || (err.code !== 'IMAGE_INVALID' && err.code !== 'IMAGE_UNSUPPORTED')) throw err;
     return `cannot be read: ${err.message.replace(/^.*?: /, '')}`;
   }
   return list.length === count * DIGEST_BYTES[algo]! ? list : `are ${list.length} bytes, ${count * DIGEST_BYTES[algo]!} are needed`;
@@ -96,6 +100,7 @@ async function checkIndexes(s: ImageStream, checks: StoredCheck[], problems: str
   const f = s.facts;
   if (f.streamHash) notes.push(`image stream ${f.urn} also stores an imageStreamHash (an Evimetry extension whose computation is not published): not checked`);
   const algo = f.indexHash ? algorithmOf(f.indexHash.kind) : undefined;
+  if (f.indexHash && !algo) notes.push(`image stream ${f.urn} stores an imageStreamIndexHash of a kind exhibit does not compute (${f.indexHash.kind}): not checked`);
   if (!f.indexHash || !algo) return;
   const h = crypto.createHash(algo);
   for (let b = 0; b * f.chunksInSegment < s.chunks; b++) {
@@ -112,31 +117,87 @@ async function checkIndexes(s: ImageStream, checks: StoredCheck[], problems: str
   check(checks, `the bevy indexes of ${f.urn}`, `the ${words(f.indexHash.kind)} of the bevy indexes of image stream ${f.urn} stored in the image (imageStreamIndexHash)`, f.indexHash, h.digest('hex'));
 }
 
+/** Block hash algorithms by the cost of hashing every chunk once more (SHA-1 and SHA-256 run on the CPU's SHA instructions). */
+const WATCH_ORDER = ['sha1', 'sha256', 'md5', 'sha512', 'blake2b'];
+
+const segmentUrnOf = (s: ImageStream) => (bevy: string, algo: string) => [`${bevy}.blockHash.${algo}`, `${bevy}.${algo}`].find((u) => s.member(u));
+
+/** The block hash algorithms a stream stores (those of its first bevy), in block map hash order. */
+function blockAlgosOf(s: ImageStream): string[] {
+  const first = s.bevyUrn(0);
+  const urn = segmentUrnOf(s);
+  return BLOCK_ORDER.filter((x) => urn(first, x) !== undefined);
+}
+
+/** The hash of one algorithm's list of block hashes, as computed from the chunks the media walk decoded (two candidates when the last chunk is short: as far as the stream goes, and padded). */
+interface Watch {
+  algo: string;
+  /** Undefined when the walk did not decode every chunk exactly once, in order (a damaged chunk, a chunk read twice). */
+  done(): Buffer[] | undefined;
+}
+
 /**
- * The quick check of a stream that is the whole media: when every linear hash it stores is one the
- * media walk computes and each equals the walk's digest, the bytes are the ones its producer hashed,
- * chunk by chunk, so the block hashes need not be computed a second time from them; what is still
- * read is each stored list of block hashes, hashed against the list hash the image stores (these
- * lists also enter the block map hash). Anything short of that (a linear hash of another algorithm
- * or none, a list without its stored hash, a list of the wrong size, one value that differs) gives
- * false and leaves no trace, and the stream is checked in full, chunk by chunk, which locates the damage.
+ * Hash every chunk of `s` with `algo` as the media walk decodes it, into the hash of the list of
+ * those digests. Nothing is read or decoded for it: one digest a chunk, on the walk's own thread.
  */
-async function provenByMedia(
+function watchBlocks(s: ImageStream, algo: string, listAlgo: string): Watch {
+  const list = crypto.createHash(listAlgo);
+  const digest = algorithmOf(algo)!;
+  let next = 0;
+  let inOrder = true;
+  let ends: Buffer[] | undefined;
+  s.watch = (c, data) => {
+    if (c !== next || !inOrder) {
+      inOrder = false;
+      return;
+    }
+    next++;
+    const d = crypto.hash(digest, data, 'buffer');
+    if (c === s.chunks - 1 && data.length < s.facts.chunkSize) {
+      // pyaff4 hashes the last chunk as far as the stream goes; the standard pads it with zeros: either is the chunk.
+      const padded = crypto.createHash(digest).update(data).update(Buffer.alloc(s.facts.chunkSize - data.length)).digest();
+      ends = [list.copy().update(d).digest(), list.copy().update(padded).digest()];
+    } else list.update(d);
+  };
+  let result: Buffer[] | undefined | null = null; // null: not yet asked
+  return {
+    algo,
+    done() {
+      if (result !== null) return result;
+      s.watch = undefined;
+      result = !inOrder || next !== s.chunks ? undefined : (ends ?? [list.digest()]);
+      return result;
+    },
+  };
+}
+
+/**
+ * The check of a stream that is the whole media, on the media walk's pass. It holds when the walk
+ * decoded every chunk once, in order; the list of `watch.algo` block hashes computed from those
+ * chunks hashes to the list hash the image stores; every stored block hash list (read, not
+ * computed) hashes to its own stored list hash; and every linear hash the stream stores is one the
+ * walk computed and equals it. Then the chunks are exactly those the `watch.algo` block hashes were
+ * made of, and the other algorithms' lists are the ones the image's list hashes and block map hash
+ * name; they are not computed again chunk by chunk (the note says so). Anything short of that
+ * gives false and leaves no trace: the stream is then checked in full, which names the chunk.
+ */
+async function provenByWalk(
   s: ImageStream,
   media: NonNullable<AuditInput['media']>,
+  watch: Watch | undefined,
   linear: StoredHash[],
   blockAlgos: string[],
-  segmentUrn: (bevy: string, algo: string) => string | undefined,
   checks: StoredCheck[],
   notes: string[],
   blockListHashes: Map<string, Buffer>,
 ): Promise<boolean> {
   const f = s.facts;
-  const algos = linear.map((h) => algorithmOf(h.kind)!);
-  if (linear.length === 0 || !algos.every((x) => isHashAlgorithm(x) && media.algorithms.includes(x))) return false;
+  if (!linear.every((h) => media.algorithms.includes(algorithmOf(h.kind) as HashAlgorithm))) return false;
+  if (blockAlgos.length > 0 && watch === undefined) return false;
   const listAlgo = (x: string) => algorithmOf(f.blockHashesHashes.get(x)?.kind ?? '');
   if (!blockAlgos.every((x) => listAlgo(x) !== undefined)) return false;
   const listHashers = new Map(blockAlgos.map((x) => [x, crypto.createHash(listAlgo(x)!)]));
+  const segmentUrn = segmentUrnOf(s);
   for (let b = 0; b * f.chunksInSegment < s.chunks; b++) {
     for (const x of blockAlgos) {
       const list = await blockList(s, b, x, segmentUrn);
@@ -144,38 +205,42 @@ async function provenByMedia(
       listHashers.get(x)!.update(list);
     }
   }
-  const lists = new Map([...listHashers].map(([x, h]) => [x, h.digest()]));
-  if (!blockAlgos.every((x) => lists.get(x)!.toString('hex') === f.blockHashesHashes.get(x)!.value)) return false;
-  const got = await media.hashes;
+  const stored = new Map([...listHashers].map(([x, h]) => [x, h.digest()]));
+  const got = await media.hashes; // the walk has ended: every chunk it decoded was watched
+  if (!blockAlgos.every((x) => stored.get(x)!.toString('hex') === f.blockHashesHashes.get(x)!.value)) return false;
+  const fromChunks = watch?.done()?.find((d) => d.toString('hex') === f.blockHashesHashes.get(watch.algo)!.value);
+  if (watch && !fromChunks) return false;
   if (!linear.every((h) => got[algorithmOf(h.kind) as HashAlgorithm] === h.value)) return false;
   const mine: StoredCheck[] = [];
   for (const h of linear) check(mine, `image stream ${f.urn}`, `the ${words(h.kind)} of image stream ${f.urn} stored in the image`, h, got[algorithmOf(h.kind) as HashAlgorithm]);
   for (const x of blockAlgos) {
-    blockListHashes.set(x, lists.get(x)!);
-    check(mine, `the ${words(x)} block hashes of ${f.urn}`, `the hash of the ${words(x)} block hashes of ${f.urn} stored in the image`, f.blockHashesHashes.get(x)!, lists.get(x)!.toString('hex'));
+    const d = x === watch?.algo ? fromChunks! : stored.get(x)!;
+    blockListHashes.set(x, d);
+    check(mine, `the ${words(x)} block hashes of ${f.urn}`, `the hash of the ${words(x)} block hashes of ${f.urn} stored in the image`, f.blockHashesHashes.get(x)!, d.toString('hex'));
   }
   checks.push(...mine);
-  if (blockAlgos.length > 0) {
+  const others = blockAlgos.filter((x) => x !== watch?.algo);
+  if (watch && others.length > 0) {
     notes.push(
-      `the ${blockAlgos.map(words).join(' and ')} block hashes of image stream ${f.urn} were not computed again chunk by chunk: its stored ${linear.map((h) => words(h.kind)).join(' and ')} equal the hashes of the media read, which proves every chunk; each list of block hashes was checked against its stored hash`,
+      `the ${words(watch.algo)} block hashes of image stream ${f.urn} were computed from every chunk as the media was read; its ${others.map(words).join(' and ')} block hashes were checked through the hash of each list and the block map hash, not chunk by chunk`,
     );
   }
   return true;
 }
 
 /** Check one image stream: its chunks' block hashes, its block hash lists and its linear hashes. */
-async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[], problems: string[], notes: string[], blockListHashes: Map<string, Buffer>): Promise<void> {
+async function auditStream(s: ImageStream, a: AuditInput, watch: Watch | undefined, checks: StoredCheck[], problems: string[], notes: string[], blockListHashes: Map<string, Buffer>): Promise<void> {
   const f = s.facts;
-  const first = s.bevyUrn(0);
-  const segmentUrn = (bevy: string, algo: string) => [`${bevy}.blockHash.${algo}`, `${bevy}.${algo}`].find((u) => s.member(u));
-  const blockAlgos = BLOCK_ORDER.filter((x) => segmentUrn(first, x) !== undefined);
+  const segmentUrn = segmentUrnOf(s);
+  const blockAlgos = blockAlgosOf(s);
   const listHashers = new Map(blockAlgos.map((x) => [x, crypto.createHash(algorithmOf(f.blockHashesHashes.get(x)?.kind ?? 'SHA512') ?? 'sha512')]));
   const linear = f.hashes.filter((h) => algorithmOf(h.kind) !== undefined);
   const fromMedia = a.media?.stream === f.urn ? a.media : undefined;
   const pooled = [...new Set(linear.map((h) => algorithmOf(h.kind)!).filter(isHashAlgorithm))].filter((x) => !fromMedia?.algorithms.includes(x)) as HashAlgorithm[];
   const inlineLinear = new Map(linear.filter((h) => !isHashAlgorithm(algorithmOf(h.kind)!)).map((h) => [h.kind, crypto.createHash(algorithmOf(h.kind)!)]));
   await checkIndexes(s, checks, problems, notes);
-  if (fromMedia && (await provenByMedia(s, fromMedia, linear, blockAlgos, segmentUrn, checks, notes, blockListHashes))) return;
+  if (fromMedia && (await provenByWalk(s, fromMedia, watch, linear, blockAlgos, checks, notes, blockListHashes))) return;
+  const walkEnded = fromMedia !== undefined; // provenByWalk waited for the walk: nothing to share with it now
   let damaged = 0;
   const sectorSize = 512;
   const report = (c: number, why: string) => {
@@ -220,7 +285,7 @@ async function auditStream(s: ImageStream, a: AuditInput, checks: StoredCheck[],
     }
   }
   let results = new Map<string, string[]>();
-  const shared = s.share(); // the media walk may be reading the same chunks alongside
+  const shared = walkEnded ? { release: () => undefined } : s.share(); // the media walk may be reading the same chunks alongside
   try {
     if (pooled.length > 0) results = await hashStream(chunks(), pooled.map((x) => ({ id: x, algorithm: x })), { size: f.size, ...(a.inline !== undefined ? { inline: a.inline } : {}) });
     else for await (const _ of chunks());
@@ -250,7 +315,19 @@ export async function auditImage(a: AuditInput): Promise<StoredIntegrity> {
   const problems: string[] = [];
   const notes: string[] = [];
   const blockLists = new Map<string, Buffer>();
-  for (const s of a.streams) await auditStream(s, a, checks, problems, notes, blockLists);
+  // Watched from the start: the media walk may decode its first chunks before this function's first await ends.
+  let watch: Watch | undefined;
+  const whole = a.media?.original;
+  if (whole) {
+    const algo = WATCH_ORDER.find((x) => blockAlgosOf(whole).includes(x));
+    const listAlgo = algo ? algorithmOf(whole.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
+    if (algo && listAlgo) watch = watchBlocks(whole, algo, listAlgo);
+  }
+  try {
+    for (const s of a.streams) await auditStream(s, a, s.facts.urn === a.media?.stream ? watch : undefined, checks, problems, notes, blockLists);
+  } finally {
+    watch?.done(); // detached whatever happened
+  }
   const m = a.map;
   const segmentHash = (h: StoredHash | undefined, ...parts: (Buffer | undefined)[]) => {
     const algo = h ? algorithmOf(h.kind) : undefined;

@@ -236,7 +236,7 @@ export class Aff4Reader implements ImageReader {
     // A stream that is the whole media, byte for byte: its linear hashes are the media's.
     const whole = L.count === 1 && L.start[0] === 0 && L.targetOffset[0] === 0 && L.length[0] === this.size ? L.targets[0]!.urn : undefined;
     return auditImage({
-      ...(o.media && whole !== undefined && this.streams.get(whole)?.size === this.size ? { media: { ...o.media, stream: whole } } : {}),
+      ...(o.media && whole !== undefined && this.streams.get(whole)?.size === this.size ? { media: { ...o.media, stream: whole, original: this.streams.get(whole)! } } : {}),
       file: this.file,
       // Its own streams, so its reads do not disturb those of a media walk running alongside.
       streams: [...this.streams.values()].map((x) => x.copy()), // chunks one has decoded are handed to the other once

@@ -56,6 +56,8 @@ export class ImageStream {
   private window: { start: number; bytes: Buffer } | undefined;
   private cache: { chunk: number; data: Uint8Array } | undefined;
   private scratch: Buffer | undefined;
+  /** Called with each chunk this stream decodes (not those its cache or a copy hands back), as it is decoded. */
+  watch: ((c: number, data: Uint8Array) => void) | undefined;
   private readBuffer: Buffer | undefined;
   /** Calls of chunk() under way: the scratch and read buffers serve one at a time. */
   private pending = 0;
@@ -209,6 +211,7 @@ export class ImageStream {
     if (data.length < want) throw this.damaged(c, `it decodes to ${data.length} bytes, ${want} are needed`);
     if (data.length !== size && want === size) throw this.damaged(c, `it decodes to ${data.length} bytes instead of the chunk size ${size}`);
     const out = data.subarray(0, want);
+    this.watch?.(c, out);
     this.cache = { chunk: c, data: out };
     if (this.handoff.copies > 1) {
       const h = this.handoff.chunks;
