@@ -75,7 +75,8 @@ export function expectedPieces(dir: string, rec: AcquisitionRecord | undefined, 
         ? 'the acquisition is incomplete (the pieces file is written when it completes)'
         : 'its record lists none (an acquisition by an earlier version of exhibit)'
       : `it was not written by exhibit (${reader.format})`;
-    out.notes.push(`there is no pieces file of exhibit's for this image: ${why}; a change is located only by the format's own ${reader.unitKind} checksums${reader.format === 'raw' || reader.format === 'split-raw' ? ' (raw has none: by file)' : ''}`);
+    const own = reader.format === 'aff4' ? 'block hashes' : `${reader.unitKind} checksums${reader.format === 'raw' || reader.format === 'split-raw' ? ' (raw has none: by file)' : ''}`;
+    out.notes.push(`there is no pieces file of exhibit's for this image: ${why}; a change is located only by the format's own ${own}`);
     return out;
   }
   const first = accounts.find((a) => a.anchor) ?? accounts[0]!;
