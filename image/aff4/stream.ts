@@ -55,10 +55,17 @@ export class ImageStream {
   private bevy: Bevy | undefined;
   private window: { start: number; bytes: Buffer } | undefined;
   private cache: { chunk: number; data: Uint8Array } | undefined;
-  private scratch: Buffer | undefined;
+  /**
+   * Two scratch buffers and two read buffers, taken in turn: the bytes a call hands out stay as they
+   * are through the next call too, so a caller that copies them a little late (another chunk() call
+   * having started meanwhile) still copies its own bytes.
+   */
+  private readonly scratch: Buffer[] = [];
+  private scratchTurn = 0;
   /** Called with each chunk this stream decodes (not those its cache or a copy hands back), as it is decoded. */
   watch: ((c: number, data: Uint8Array) => void) | undefined;
-  private readBuffer: Buffer | undefined;
+  private readonly readBuffers: Buffer[] = [];
+  private readTurn = 0;
   /** Calls of chunk() under way: the scratch and read buffers serve one at a time. */
   private pending = 0;
 
@@ -158,14 +165,16 @@ export class ImageStream {
     if (w && at >= w.start && at + length <= w.start + w.bytes.length) return w.bytes.subarray(at - w.start, at - w.start + length);
     const end = b.start + b.member.compressed;
     const span = Math.min(end - at, Math.max(length, READ_AHEAD));
-    // One read buffer, used again for the next window, unless a copy shares this stream's chunks
-    // (a stored chunk is a view of it) or another chunk is being read (its bytes may be in it).
+    // The read buffers are used again, in turn, unless a copy shares this stream's chunks (a stored
+    // chunk is a view of one) or another chunk is being read (its bytes may be in one).
     const reuse = this.handoff.copies === 1 && this.pending === 1;
-    const bytes = reuse && this.readBuffer && this.readBuffer.length >= span ? this.readBuffer : Buffer.allocUnsafe(Math.max(span, reuse ? READ_AHEAD : 0)); // only the bytes read are kept
+    let bytes: Buffer;
     if (reuse) {
-      this.readBuffer = bytes;
-      this.window = undefined; // its bytes are about to be overwritten
-    }
+      this.readTurn ^= 1;
+      const kept = this.readBuffers[this.readTurn];
+      bytes = kept && kept.length >= span ? kept : (this.readBuffers[this.readTurn] = Buffer.allocUnsafe(Math.max(span, READ_AHEAD)));
+      this.window = undefined;
+    } else bytes = Buffer.allocUnsafe(span); // only the bytes read are kept
     const { bytesRead } = await this.handle.read(bytes, 0, span, at);
     if (bytesRead < length) throw this.damaged(c, 'the file ends inside it (truncated)');
     this.window = { start: at, bytes: bytes.subarray(0, bytesRead) };
@@ -202,7 +211,11 @@ export class ImageStream {
     try {
       // A chunk read alone (no other call under way, no copy sharing the stream) is decoded into the
       // stream's scratch buffer: its caller copies or hashes it before it can call again.
-      const scratch = this.handoff.copies > 1 || this.pending > 1 ? undefined : (this.scratch ??= Buffer.allocUnsafe(scratchBytes(size)));
+      let scratch: Buffer | undefined;
+      if (this.handoff.copies === 1 && this.pending === 1) {
+        this.scratchTurn ^= 1;
+        scratch = this.scratch[this.scratchTurn] ??= Buffer.allocUnsafe(scratchBytes(size));
+      }
       data = raw.length === size ? raw : decodeChunk(this.compression, raw, size, scratch);
     } catch (err) {
       if (err instanceof ChunkDecodeError) throw this.damaged(c, `${err.message}: damaged`);
