@@ -2,7 +2,7 @@
  * Fuzzing exhibit verify on AFF4: 1,000 seeded mutations (bit flips,
  * truncations, inserted and deleted bytes) of a small AFF4 image built here
  * (snappy chunks, a map with zero, unknown and unreadable regions), verified
- * in-process; and as many of an image whose one stream is the whole media
+ * in-process; and 300 of an image whose one stream is the whole media
  * (deflate), where verify proves the block hashes through the stream's
  * stored MD5 and SHA-1 rather than chunk by chunk. Never a crash, a hang or
  * an error that is not exhibit's own, and never "verified" unless the media
@@ -44,7 +44,9 @@ it(`AFF4 survives ${MUTATIONS} random mutations: never a crash, a hang or a fals
   expect(tally.failed + tally.error).toBeGreaterThan(MUTATIONS / 3);
 }, 600_000);
 
-it(`an AFF4 whose stream is the whole media survives ${MUTATIONS} random mutations: never a false "verified"`, async () => {
+// Fewer: the first test already gives the format its 1,000; this one is for the check made on the media walk's pass.
+const LINEAR_MUTATIONS = 300;
+it(`an AFF4 whose stream is the whole media survives ${LINEAR_MUTATIONS} random mutations: never a false "verified"`, async () => {
   const media = Buffer.from(crypto.createHash('sha512').update('linear').digest().toString('hex').repeat(180));
   media.fill(0, 4096, 10_240); // zero chunks too
   const image = buildAff4(media, { compression: 'deflate', chunkSize: 2048, chunksInSegment: 4 });
@@ -52,11 +54,11 @@ it(`an AFF4 whose stream is the whole media survives ${MUTATIONS} random mutatio
   const rand = rng(seed);
   const file = path.join(work, 'LIN.aff4');
   const tally = newTally();
-  for (let i = 0; i < MUTATIONS; i++) {
+  for (let i = 0; i < LINEAR_MUTATIONS; i++) {
     const m = mutateBytes(image, rand);
     fs.writeFileSync(file, m.out);
     await verifyMutant(file, `linear AFF4 mutation ${i} (seed ${seed}): ${m.what}`, tally, { file, isOriginal: (now) => now.equals(media) });
   }
-  console.log(`aff4 linear: ${MUTATIONS} mutations: ${tallyWords(tally)}`);
-  expect(tally.failed + tally.error).toBeGreaterThan(MUTATIONS / 3);
+  console.log(`aff4 linear: ${LINEAR_MUTATIONS} mutations: ${tallyWords(tally)}`);
+  expect(tally.failed + tally.error).toBeGreaterThan(LINEAR_MUTATIONS / 3);
 }, 600_000);
