@@ -20,6 +20,20 @@ const MUTATIONS = 1000;
 const work = tempDir('exhibit-aff4-fuzz-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
+/** `count` seeded mutations of `image`, each verified in-process: never "verified" unless the media still reads as `original`. */
+async function fuzz(name: string, image: Buffer, original: Buffer, seed: number, count: number): Promise<void> {
+  const rand = rng(seed);
+  const file = path.join(work, `${name}.aff4`);
+  const tally = newTally();
+  for (let i = 0; i < count; i++) {
+    const m = mutateBytes(image, rand);
+    fs.writeFileSync(file, m.out);
+    await verifyMutant(file, `${name} mutation ${i} (seed ${seed}): ${m.what}`, tally, { file, isOriginal: (now) => now.equals(original) });
+  }
+  console.log(`${name}: ${count} mutations: ${tallyWords(tally)}`);
+  expect(tally.failed + tally.error).toBeGreaterThan(count / 3);
+}
+
 it(`AFF4 survives ${MUTATIONS} random mutations: never a crash, a hang or a false "verified"`, async () => {
   const media = Buffer.from(crypto.createHash('sha512').update('seed').digest().toString('hex').repeat(200));
   const regions: Region[] = [
@@ -29,19 +43,8 @@ it(`AFF4 survives ${MUTATIONS} random mutations: never a crash, a hang or a fals
     { start: 17_120, length: 2000, kind: 'unknown' },
     { start: 19_120, length: media.length - 19_120, kind: 'data' },
   ];
-  const original = expectedMedia(media, regions);
   const image = buildAff4(media, { compression: 'snappy', regions, chunkSize: 2048, chunksInSegment: 4 });
-  const seed = 0xaff40001;
-  const rand = rng(seed);
-  const file = path.join(work, 'EV.aff4');
-  const tally = newTally();
-  for (let i = 0; i < MUTATIONS; i++) {
-    const m = mutateBytes(image, rand);
-    fs.writeFileSync(file, m.out);
-    await verifyMutant(file, `AFF4 mutation ${i} (seed ${seed}): ${m.what}`, tally, { file, isOriginal: (now) => now.equals(original) });
-  }
-  console.log(`aff4: ${MUTATIONS} mutations: ${tallyWords(tally)}`);
-  expect(tally.failed + tally.error).toBeGreaterThan(MUTATIONS / 3);
+  await fuzz('aff4', image, expectedMedia(media, regions), 0xaff40001, MUTATIONS);
 }, 600_000);
 
 // Fewer: the first test already gives the format its 1,000; this one is for the check made on the media walk's pass.
@@ -50,15 +53,5 @@ it(`an AFF4 whose stream is the whole media survives ${LINEAR_MUTATIONS} random 
   const media = Buffer.from(crypto.createHash('sha512').update('linear').digest().toString('hex').repeat(180));
   media.fill(0, 4096, 10_240); // zero chunks too
   const image = buildAff4(media, { compression: 'deflate', chunkSize: 2048, chunksInSegment: 4 });
-  const seed = 0xaff40002;
-  const rand = rng(seed);
-  const file = path.join(work, 'LIN.aff4');
-  const tally = newTally();
-  for (let i = 0; i < LINEAR_MUTATIONS; i++) {
-    const m = mutateBytes(image, rand);
-    fs.writeFileSync(file, m.out);
-    await verifyMutant(file, `linear AFF4 mutation ${i} (seed ${seed}): ${m.what}`, tally, { file, isOriginal: (now) => now.equals(media) });
-  }
-  console.log(`aff4 linear: ${LINEAR_MUTATIONS} mutations: ${tallyWords(tally)}`);
-  expect(tally.failed + tally.error).toBeGreaterThan(LINEAR_MUTATIONS / 3);
+  await fuzz('aff4-linear', image, media, 0xaff40002, LINEAR_MUTATIONS);
 }, 600_000);
