@@ -154,6 +154,11 @@ export interface StoredCheckOptions {
   signal?: AbortSignal;
   inline?: boolean;
   /**
+   * A pass over the image of its own, after the media walk has ended (an AFF4 stream checked again,
+   * chunk by chunk, to locate damage): its label and bytes; returns what to call with the bytes done.
+   */
+  onPass?: (label: string, bytes: number) => (done: number) => void;
+  /**
    * The media walk running alongside (verify): the algorithms it hashes the media with and the
    * digests it will give. A stored hash of a stream that is the whole media, byte for byte, is
    * compared with these instead of hashing the same bytes a second time.

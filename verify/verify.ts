@@ -30,7 +30,7 @@ import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
 import { checkFileSet, lookAlikeCases, resolveTarget, storeLogFor } from './target.js';
 import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
 import { parsePieceSelection, pieceSpan, type PieceSpan } from '../core/pieces.js';
-import type { ImageReader } from '../image/types.js';
+import type { ImageReader, StoredCheckOptions } from '../image/types.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
 const STORED_IN_IMAGE = 'the hash stored in the image';
@@ -90,7 +90,7 @@ export interface RecordedUnreadable {
   differ_from_fill: { first_sector: number; sectors: number }[];
 }
 
-export interface VerifyOptions {
+export interface VerifyOptions extends Pick<StoredCheckOptions, 'onPass'> {
   target: string;
   /** Hashes to compute; by default every one something records. */
   algorithms?: HashAlgorithm[];
@@ -271,7 +271,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     });
     const mediaHashes = scanning.then((x) => x.hashes);
     mediaHashes.catch(() => undefined); // a failed walk is reported through `scanning`
-    const stored = reader.checkStored?.({ ...(o.signal ? { signal: o.signal } : {}), ...(o.inline !== undefined ? { inline: o.inline } : {}), media: { algorithms: scanAlgorithms, hashes: mediaHashes } });
+    const stored = reader.checkStored?.({ ...(o.signal ? { signal: o.signal } : {}), ...(o.inline !== undefined ? { inline: o.inline } : {}), ...(o.onPass ? { onPass: o.onPass } : {}), media: { algorithms: scanAlgorithms, hashes: mediaHashes } });
     const [scan, containerSums, integrity] = await Promise.all([
       scanning,
       containerFiles ? fileSums(reader.files, o.inline ?? reader.size < INLINE_BELOW, o.signal) : Promise.resolve(undefined),

@@ -117,6 +117,12 @@ async function runVerify(target: string, f: VerifyFlags, expect: ReturnType<type
         progress = new Progress('verifying', bytes, job);
       },
       onProgress: (done) => progress?.update(done),
+      onPass: (label, bytes) => {
+        progress?.done();
+        const pass = new Progress(label, bytes, job);
+        progress = pass;
+        return (done) => pass.update(done);
+      },
     });
     progress?.done();
     if (f.source) {

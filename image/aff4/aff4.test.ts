@@ -184,7 +184,9 @@ describe('AFF4 images built here', () => {
 
 describe('the block hashes of a stream that is the whole media, beside a media walk', () => {
   // As verify does: the media walk starts, checkStored is handed the digests the walk will give, and the walk decodes each chunk once.
+  const passes: { label: string; bytes: number; done: number[] }[] = [];
   async function audit(img: Buffer, name: string) {
+    passes.length = 0;
     const { reader } = await openImage(write(name, img));
     try {
       const walk = (async () => {
@@ -195,7 +197,12 @@ describe('the block hashes of a stream that is the whole media, beside a media w
         }
         return Object.fromEntries(h.map(([a, x]) => [a, x.digest('hex')]));
       })();
-      return await reader.checkStored!({ inline: true, media: { algorithms: ['md5', 'sha1', 'sha256'], hashes: walk } });
+      const onPass = (label: string, bytes: number) => {
+        const p = { label, bytes, done: [] as number[] };
+        passes.push(p);
+        return (d: number) => void p.done.push(d);
+      };
+      return await reader.checkStored!({ inline: true, onPass, media: { algorithms: ['md5', 'sha1', 'sha256'], hashes: walk } });
     } finally {
       await reader.close();
     }
@@ -214,6 +221,7 @@ describe('the block hashes of a stream that is the whole media, beside a media w
   it('intact: the SHA-1 block hashes come from the pass of the media walk, the MD5 lists through their hashes, and the note says so', async () => {
     const r = await audit(build(), 'quick.aff4');
     expect(r.problems).toEqual([]);
+    expect(passes).toEqual([]); // read once
     expect(r.checks.every((c) => c.equal)).toBe(true);
     expect(r.checks.filter((c) => /hash of the (MD5|SHA-1) block hashes/.test(c.against)).length).toBe(2);
     expect(r.checks.filter((c) => /block map hash/.test(c.against)).length).toBe(2);
@@ -227,6 +235,10 @@ describe('the block hashes of a stream that is the whole media, beside a media w
     img[at] = img[at]! ^ 0x40;
     const r = await audit(img, 'quick-media.aff4');
     expect(r.notes ?? []).toEqual([]);
+    // The second pass is shown as one of its own.
+    expect(passes).toHaveLength(1);
+    expect(passes[0]).toMatchObject({ label: expect.stringMatching(/^locating the damage in image stream \S+, chunk by chunk$/), bytes: m.length });
+    expect(passes[0]!.done.length).toBeGreaterThan(0);
     expect(r.problems.some((p) => /bevy 2 chunk 5 of stream .*media bytes 86016 to 90111.*MD5 block hash differs/.test(p))).toBe(true);
     expect(r.checks.some((c) => !c.equal && /^the MD5 of image stream/.test(c.against))).toBe(true);
   });

@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import { type Digests, type HashAlgorithm, isHashAlgorithm } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { hashStream } from '../../core/hash-stream.js';
-import type { StoredCheck, StoredIntegrity } from '../types.js';
+import type { StoredCheck, StoredCheckOptions, StoredIntegrity } from '../types.js';
 import type { Layout } from './map.js';
 import type { MapFacts, StoredHash } from './model.js';
 import type { ImageStream } from './stream.js';
@@ -47,6 +47,7 @@ export interface AuditInput {
   imageHashes: StoredHash[];
   signal?: AbortSignal;
   inline?: boolean;
+  onPass?: StoredCheckOptions['onPass'];
   /**
    * The media walk's hashes, for `stream`, which is the whole media byte for byte; `original` is
    * that stream as the walk reads it (its chunks are watched as they are decoded).
@@ -251,6 +252,7 @@ async function auditStream(s: ImageStream, a: AuditInput, watch: Watch | undefin
     let segments = new Map<string, Buffer>();
     for (let c = 0; c < s.chunks; c++) {
       if (a.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
+      if (tick && c % 64 === 0) tick(c * f.chunkSize);
       const inBevy = c % f.chunksInSegment;
       if (inBevy === 0) {
         segments = new Map();
@@ -286,6 +288,8 @@ async function auditStream(s: ImageStream, a: AuditInput, watch: Watch | undefin
   }
   let results = new Map<string, string[]>();
   const shared = walkEnded ? { release: () => undefined } : s.share(); // the media walk may be reading the same chunks alongside
+  // After the walk, this pass is one of its own: shown as such, not as a walk stuck at its end.
+  const tick = walkEnded ? a.onPass?.(`locating the damage in image stream ${f.urn}, chunk by chunk`, f.size) : undefined;
   try {
     if (pooled.length > 0) results = await hashStream(chunks(), pooled.map((x) => ({ id: x, algorithm: x })), { size: f.size, ...(a.inline !== undefined ? { inline: a.inline } : {}) });
     else for await (const _ of chunks());

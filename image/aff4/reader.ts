@@ -245,6 +245,7 @@ export class Aff4Reader implements ImageReader {
       imageHashes: this.model.image.hashes,
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.inline !== undefined ? { inline: o.inline } : {}),
+      ...(o.onPass ? { onPass: o.onPass } : {}),
     });
   }
 
