@@ -7,7 +7,10 @@
  * image, so a match proves the bytes; chunks are read once, in stream order.
  * A stream that is the whole media is checked on the media walk's own pass:
  * each chunk it decodes is hashed there for one block hash algorithm, so the
- * chunks are not read a second time (watchBlocks, provenByWalk).
+ * chunks are not read a second time, and the lists of its other block hash
+ * algorithms are checked as stored, through their list hashes and the block
+ * map hash (watchBlocks, provenByWalk; image/aff4/SPEC.md says what that
+ * leaves out).
  */
 import crypto from 'node:crypto';
 import { type Digests, type HashAlgorithm, isHashAlgorithm } from '../../core/crypto.js';
@@ -242,6 +245,8 @@ async function auditStream(s: ImageStream, a: AuditInput, watch: Watch | undefin
   await checkIndexes(s, checks, problems, notes);
   if (fromMedia && (await provenByWalk(s, fromMedia, watch, linear, blockAlgos, checks, notes, blockListHashes))) return;
   const walkEnded = fromMedia !== undefined; // provenByWalk waited for the walk: nothing to share with it now
+  // After the walk, this pass is one of its own: shown as such, not as a walk stuck at its end.
+  const tick = walkEnded ? a.onPass?.(`locating the damage in image stream ${f.urn}, chunk by chunk`, f.size) : undefined;
   let damaged = 0;
   const sectorSize = 512;
   const report = (c: number, why: string) => {
@@ -288,8 +293,6 @@ async function auditStream(s: ImageStream, a: AuditInput, watch: Watch | undefin
   }
   let results = new Map<string, string[]>();
   const shared = walkEnded ? { release: () => undefined } : s.share(); // the media walk may be reading the same chunks alongside
-  // After the walk, this pass is one of its own: shown as such, not as a walk stuck at its end.
-  const tick = walkEnded ? a.onPass?.(`locating the damage in image stream ${f.urn}, chunk by chunk`, f.size) : undefined;
   try {
     if (pooled.length > 0) results = await hashStream(chunks(), pooled.map((x) => ({ id: x, algorithm: x })), { size: f.size, ...(a.inline !== undefined ? { inline: a.inline } : {}) });
     else for await (const _ of chunks());
