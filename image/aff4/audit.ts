@@ -176,6 +176,20 @@ function watchBlocks(s: ImageStream, algo: string, listAlgo: string): Watch {
 }
 
 /**
+ * Whether provenByWalk may hold, from what the image declares alone (no waiting): every stored
+ * linear hash is one the walk computes; the block hashes, if any, are watched, each list has a
+ * stored hash of a kind exhibit computes, and a block map hash binds the lists (without one, an
+ * image edited with only the watched lists rewritten could not be told from the original).
+ */
+function mayProveByWalk(s: ImageStream, a: AuditInput, watch: Watch | undefined, linear: StoredHash[], blockAlgos: string[]): boolean {
+  const f = s.facts;
+  if (!a.media || !linear.every((h) => a.media!.algorithms.includes(algorithmOf(h.kind) as HashAlgorithm))) return false;
+  if (blockAlgos.length === 0) return true;
+  if (watch === undefined || !blockAlgos.every((x) => algorithmOf(f.blockHashesHashes.get(x)?.kind ?? '') !== undefined)) return false;
+  return a.map !== undefined && (a.map.facts.hashes.blockMap !== undefined || a.imageHashes.some((x) => /^blockMapHash/i.test(x.kind)));
+}
+
+/**
  * The check of a stream that is the whole media, on the media walk's pass. It holds when the walk
  * decoded every chunk once, in order; the list of `watch.algo` block hashes computed from those
  * chunks hashes to the list hash the image stores; every stored block hash list (read, not
@@ -196,10 +210,8 @@ async function provenByWalk(
   blockListHashes: Map<string, Buffer>,
 ): Promise<boolean> {
   const f = s.facts;
-  if (!linear.every((h) => media.algorithms.includes(algorithmOf(h.kind) as HashAlgorithm))) return false;
-  if (blockAlgos.length > 0 && watch === undefined) return false;
+  const got = await media.hashes; // the walk has ended, whatever is decided below: every chunk it decoded was watched
   const listAlgo = (x: string) => algorithmOf(f.blockHashesHashes.get(x)?.kind ?? '');
-  if (!blockAlgos.every((x) => listAlgo(x) !== undefined)) return false;
   const listHashers = new Map(blockAlgos.map((x) => [x, crypto.createHash(listAlgo(x)!)]));
   const segmentUrn = segmentUrnOf(s);
   for (let b = 0; b * f.chunksInSegment < s.chunks; b++) {
@@ -210,7 +222,6 @@ async function provenByWalk(
     }
   }
   const stored = new Map([...listHashers].map(([x, h]) => [x, h.digest()]));
-  const got = await media.hashes; // the walk has ended: every chunk it decoded was watched
   if (!blockAlgos.every((x) => stored.get(x)!.toString('hex') === f.blockHashesHashes.get(x)!.value)) return false;
   const fromChunks = watch?.done()?.find((d) => d.toString('hex') === f.blockHashesHashes.get(watch.algo)!.value);
   if (watch && !fromChunks) return false;
@@ -243,8 +254,9 @@ async function auditStream(s: ImageStream, a: AuditInput, watch: Watch | undefin
   const pooled = [...new Set(linear.map((h) => algorithmOf(h.kind)!).filter(isHashAlgorithm))].filter((x) => !fromMedia?.algorithms.includes(x)) as HashAlgorithm[];
   const inlineLinear = new Map(linear.filter((h) => !isHashAlgorithm(algorithmOf(h.kind)!)).map((h) => [h.kind, crypto.createHash(algorithmOf(h.kind)!)]));
   await checkIndexes(s, checks, problems, notes);
-  if (fromMedia && (await provenByWalk(s, fromMedia, watch, linear, blockAlgos, checks, notes, blockListHashes))) return;
-  const walkEnded = fromMedia !== undefined; // provenByWalk waited for the walk: nothing to share with it now
+  const byWalk = fromMedia !== undefined && mayProveByWalk(s, a, watch, linear, blockAlgos);
+  if (byWalk && (await provenByWalk(s, fromMedia, watch, linear, blockAlgos, checks, notes, blockListHashes))) return;
+  const walkEnded = byWalk; // provenByWalk waited for the walk: nothing to share with it now; otherwise this pass runs beside it
   // After the walk, this pass is one of its own: shown as such, not as a walk stuck at its end.
   const tick = walkEnded ? a.onPass?.(`locating the damage in image stream ${f.urn}, chunk by chunk`, f.size) : undefined;
   let damaged = 0;

@@ -233,8 +233,10 @@ export class Aff4Reader implements ImageReader {
 
   checkStored(o: StoredCheckOptions): Promise<StoredIntegrity> {
     const L = this.layout;
-    // A stream that is the whole media, byte for byte: its linear hashes are the media's.
-    const whole = L.count === 1 && L.start[0] === 0 && L.targetOffset[0] === 0 && L.length[0] === this.size ? L.targets[0]!.urn : undefined;
+    // A stream that is the whole media, byte for byte: its linear hashes are the media's. The one
+    // range's own target, not the first the map's index lists (another stream may come first there).
+    const only = L.count === 1 ? L.targets[L.target[0]!] : undefined;
+    const whole = only?.kind === 'stream' && L.start[0] === 0 && L.targetOffset[0] === 0 && L.length[0] === this.size ? only.urn : undefined;
     return auditImage({
       ...(o.media && whole !== undefined && this.streams.get(whole)?.size === this.size ? { media: { ...o.media, stream: whole, original: this.streams.get(whole)! } } : {}),
       file: this.file,
