@@ -13,13 +13,6 @@ export interface DigestJob {
   algorithm: HashAlgorithm;
   segmentSize?: number;
   share?: SegmentShare;
-  /**
-   * With segmentSize: each segment's raw digest is fed, in order, to a digest of this algorithm,
-   * which is the job's result (an AFF4 stream's list of block hashes, hashed as the image stores
-   * its hash). When the last segment is short, two results: its digest as far as it goes, then
-   * padded with zeros to the segment size. Never shared among workers (the order matters).
-   */
-  fold?: HashAlgorithm;
 }
 
 /** Counts the all-zero whole sectors of the stream (result: one decimal string). */
@@ -56,7 +49,7 @@ export function jobCost(job: HashJob): number {
   return job.algorithm === 'zero-sectors' ? 0.05 : HASH_COST[job.algorithm];
 }
 
-const isShareable = (job: HashJob): job is DigestJob => job.algorithm !== 'zero-sectors' && job.segmentSize !== undefined && job.fold === undefined;
+const isShareable = (job: HashJob): job is DigestJob => job.algorithm !== 'zero-sectors' && job.segmentSize !== undefined;
 
 /**
  * Spread jobs over at most `workers` groups so the slowest group is as fast as

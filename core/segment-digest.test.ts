@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { planHashGroups, type DigestJob } from './hash-plan.js';
-import { countZeroSectors, digestResult, feedDigest, GroupHasher, newDigestState } from './segment-digest.js';
+import { countZeroSectors, digestResult, feedDigest, newDigestState } from './segment-digest.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const KiB = 1024;
@@ -65,29 +65,5 @@ describe('countZeroSectors', () => {
     const odd = Buffer.concat([Buffer.alloc(1), b]).subarray(1); // not 4-byte aligned
     expect(countZeroSectors(odd, 512)).toBe(whole - 3);
     expect(countZeroSectors(b, 4096)).toBe(Math.floor(b.length / 4096) - 3);
-  });
-});
-
-describe('a folded segment job (an AFF4 block list)', () => {
-  it('feeds the raw digest of each segment to the fold in order; a short last segment gives it as far as it goes, then padded', () => {
-    const seg = 4096;
-    const data = randomBytes(5 * seg + 100);
-    data.fill(0, seg, 3 * seg); // two all-zero segments, which skip the hashing
-    const g = new GroupHasher([{ id: 'list', algorithm: 'sha1', segmentSize: seg, fold: 'sha512' }]);
-    for (let at = 0; at < data.length; at += 1000) g.update(data.subarray(at, at + 1000)); // pieces across segment boundaries
-    const digests: Buffer[] = [];
-    for (let at = 0; at < data.length; at += seg) digests.push(createHash('sha1').update(data.subarray(at, at + seg)).digest());
-    const padded = createHash('sha1').update(data.subarray(5 * seg)).update(Buffer.alloc(seg - 100)).digest();
-    const fold = (last: Buffer) => createHash('sha512').update(Buffer.concat([...digests.slice(0, -1), last])).digest('hex');
-    expect(g.results().list).toEqual([fold(digests.at(-1)!), fold(padded)]);
-  });
-
-  it('whole segments only: one result', () => {
-    const data = randomBytes(3 * 512);
-    const g = new GroupHasher([{ id: 'list', algorithm: 'md5', segmentSize: 512, fold: 'sha256' }]);
-    g.update(data);
-    const want = createHash('sha256');
-    for (let at = 0; at < data.length; at += 512) want.update(createHash('md5').update(data.subarray(at, at + 512)).digest());
-    expect(g.results().list).toEqual([want.digest('hex')]);
   });
 });

@@ -20,11 +20,10 @@ export interface DigestState {
   index: number; // segment number
   inSegment: number; // bytes of the current segment so far
   digests: string[];
-  fold?: crypto.Hash; // job.fold: the segments' raw digests, in order
 }
 
 export function newDigestState(job: DigestJob): DigestState {
-  return { job, hash: job.segmentSize ? undefined : crypto.createHash(job.algorithm), index: 0, inSegment: 0, digests: [], ...(job.fold && job.segmentSize ? { fold: crypto.createHash(job.fold) } : {}) };
+  return { job, hash: job.segmentSize ? undefined : crypto.createHash(job.algorithm), index: 0, inSegment: 0, digests: [] };
 }
 
 /** Whether every byte of `data` is zero (memcmp in 1 MiB steps). */
@@ -59,8 +58,7 @@ function startDigest(s: DigestState): crypto.Hash {
 
 function endSegment(s: DigestState): void {
   const mine = ownsSegment(s.job.share, s.index);
-  if (s.fold) s.fold.update(s.hash ? s.hash.digest() : Buffer.from(zeroDigest(s.job.algorithm, s.inSegment), 'hex'));
-  else s.digests.push(!mine ? '' : s.hash ? s.hash.digest('hex') : zeroDigest(s.job.algorithm, s.inSegment));
+  s.digests.push(!mine ? '' : s.hash ? s.hash.digest('hex') : zeroDigest(s.job.algorithm, s.inSegment));
   s.hash = undefined;
   s.index++;
   s.inSegment = 0;
@@ -89,23 +87,6 @@ export function feedDigest(s: DigestState, data: Uint8Array): void {
 /** The job's digests: one for a whole stream; one per segment (at least one, the last maybe short). */
 export function digestResult(s: DigestState): string[] {
   if (!s.job.segmentSize) return [s.hash!.digest('hex')];
-  if (s.fold) {
-    if (s.inSegment === 0) return [s.fold.digest('hex')];
-    // A short last segment: its digest as far as it goes, and padded with zeros to the segment size.
-    const alg = s.job.algorithm;
-    const pad = s.job.segmentSize - s.inSegment;
-    let short: Buffer;
-    let padded: Buffer;
-    if (s.hash) {
-      short = s.hash.copy().digest();
-      for (let left = pad; left > 0; left -= ZERO.length) s.hash.update(ZERO.subarray(0, Math.min(left, ZERO.length)));
-      padded = s.hash.digest();
-    } else {
-      short = Buffer.from(zeroDigest(alg, s.inSegment), 'hex');
-      padded = Buffer.from(zeroDigest(alg, s.job.segmentSize), 'hex');
-    }
-    return [s.fold.copy().update(short).digest('hex'), s.fold.update(padded).digest('hex')];
-  }
   if (s.inSegment > 0 || s.index === 0) endSegment(s);
   return s.digests;
 }

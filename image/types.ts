@@ -5,7 +5,6 @@
  */
 
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
-import type { DigestJob } from '../core/hash-plan.js';
 import type { Compression } from './ewf/chunk-codec.js';
 import type { MediaType } from './ewf/layout.js';
 import type { FormatName, ReadableFormatName } from './registry.js';
@@ -164,7 +163,7 @@ export interface StoredCheckOptions {
    * digests it will give. A stored hash of a stream that is the whole media, byte for byte, is
    * compared with these instead of hashing the same bytes a second time.
    */
-  media?: { algorithms: readonly HashAlgorithm[]; hashes: Promise<Digests>; extra?: Promise<ReadonlyMap<string, string[]>> };
+  media?: { algorithms: readonly HashAlgorithm[]; hashes: Promise<Digests> };
 }
 
 /** The outcome of `checkStored`: every stored value compared, and the damage located on the way. */
@@ -212,12 +211,6 @@ export interface ImageReader {
    * in `units()` and `storedHashes`.
    */
   checkStored?(o: StoredCheckOptions): Promise<StoredIntegrity>;
-  /**
-   * Digest jobs the media walk should run beside its own, for `checkStored` (given back to it in
-   * `media.extra` by job id): an AFF4 stream's block list, hashed from the same bytes on the hash
-   * workers instead of being read and hashed again.
-   */
-  walkJobs?(): DigestJob[];
   /** Read up to `length` bytes at media `offset` into `into`; returns the count (short only at the end). */
   read(into: Uint8Array, offset: number, length: number): Promise<number>;
   close(): Promise<void>;

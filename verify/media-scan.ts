@@ -33,8 +33,6 @@ export interface MediaScan {
   pieceSha256?: string[];
   damaged: DamagedUnit[];
   units: { kind: 'chunk' | 'frame' | 'range'; count: number };
-  /** The results of ScanOptions.jobs, by job id. */
-  extra: Map<string, string[]>;
 }
 
 export interface ScanOptions {
@@ -48,8 +46,6 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Hash on the main thread (small images, tests). Default: workers for 64 MiB and more. */
   inline?: boolean;
-  /** More digest jobs over the media, for the image's own checks (ImageReader.walkJobs); their results come back in `extra`. */
-  jobs?: readonly DigestJob[];
 }
 
 /** A media unit as read: where it starts, its bytes (zeros when damaged). */
@@ -88,8 +84,6 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
   const jobs: DigestJob[] = o.algorithms.map((a) => ({ id: a, algorithm: a }));
   if (o.sliceSize) jobs.push({ id: 'slices', algorithm: 'sha256', segmentSize: o.sliceSize });
   if (o.pieceSize) jobs.push({ id: 'pieces', algorithm: 'sha256', segmentSize: o.pieceSize });
-  const extraIds = (o.jobs ?? []).map((j) => `extra:${j.id}`);
-  for (const j of o.jobs ?? []) jobs.push({ ...j, id: `extra:${j.id}` });
   let expected = 0;
   // The units, checked to follow one another without gap or overlap.
   async function* pieces(): AsyncGenerator<Uint8Array> {
@@ -104,6 +98,5 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
   if (expected !== reader.size) throw new ExhibitError('IMAGE_INVALID', `the image's units cover ${expected} bytes of its ${reader.size}`);
   const hashes: Digests = {};
   for (const a of o.algorithms) hashes[a] = results.get(a)![0]!;
-  const extra = new Map(extraIds.map((id) => [id.slice('extra:'.length), results.get(id)!]));
-  return { hashes, ...(o.sliceSize ? { sliceSha256: results.get('slices')! } : {}), ...(o.pieceSize ? { pieceSha256: results.get('pieces')! } : {}), damaged, units: { kind, count: count.n }, extra };
+  return { hashes, ...(o.sliceSize ? { sliceSha256: results.get('slices')! } : {}), ...(o.pieceSize ? { pieceSha256: results.get('pieces')! } : {}), damaged, units: { kind, count: count.n } };
 }

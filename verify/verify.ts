@@ -264,14 +264,14 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       algorithms: scanAlgorithms,
       sectorSize,
       ...(split ? { sliceSize: split } : {}),
-      ...(ep.list ? { pieceSize: ep.list.pieceSize } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(ep.list ? { pieceSize: ep.list.pieceSize } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.inline !== undefined ? { inline: o.inline } : {}),
-      ...(reader.walkJobs ? { jobs: reader.walkJobs() } : {}), // the image's own checks hashed from the same bytes (AFF4)
     });
     const mediaHashes = scanning.then((x) => x.hashes);
     mediaHashes.catch(() => undefined); // a failed walk is reported through `scanning`
-    const stored = reader.checkStored?.({ ...(o.signal ? { signal: o.signal } : {}), ...(o.inline !== undefined ? { inline: o.inline } : {}), ...(o.onPass ? { onPass: o.onPass } : {}), media: { algorithms: scanAlgorithms, hashes: mediaHashes, extra: scanning.then((x) => x.extra) } });
+    const stored = reader.checkStored?.({ ...(o.signal ? { signal: o.signal } : {}), ...(o.inline !== undefined ? { inline: o.inline } : {}), ...(o.onPass ? { onPass: o.onPass } : {}), media: { algorithms: scanAlgorithms, hashes: mediaHashes } });
     const [scan, containerSums, integrity] = await Promise.all([
       scanning,
       containerFiles ? fileSums(reader.files, o.inline ?? reader.size < INLINE_BELOW, o.signal) : Promise.resolve(undefined),

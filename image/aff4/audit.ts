@@ -6,16 +6,15 @@
  * them all. Each value is computed from the bytes read, never taken from the
  * image, so a match proves the bytes; chunks are read once, in stream order.
  * A stream that is the whole media is checked on the media walk's own pass:
- * the walk's hash workers hash each chunk for one block hash algorithm into
- * the hash of that list, so the chunks are not read a second time, and the
- * lists of its other block hash algorithms are checked as stored, through
- * their list hashes and the block map hash (blockListJob, provenByWalk;
- * image/aff4/SPEC.md says what that leaves out).
+ * each chunk it decodes is hashed there for one block hash algorithm, so the
+ * chunks are not read a second time, and the lists of its other block hash
+ * algorithms are checked as stored, through their list hashes and the block
+ * map hash (watchBlocks, provenByWalk; image/aff4/SPEC.md says what that
+ * leaves out).
  */
 import crypto from 'node:crypto';
 import { type Digests, type HashAlgorithm, isHashAlgorithm } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
-import type { DigestJob } from '../../core/hash-plan.js';
 import { hashStream } from '../../core/hash-stream.js';
 import type { StoredCheck, StoredCheckOptions, StoredIntegrity } from '../types.js';
 import type { Layout } from './map.js';
@@ -53,10 +52,10 @@ export interface AuditInput {
   inline?: boolean;
   onPass?: StoredCheckOptions['onPass'];
   /**
-   * The media walk's hashes, for `stream`, which is the whole media byte for byte (`original`), and
-   * the results of the jobs it ran for this check (blockListJob), by job id.
+   * The media walk's hashes, for `stream`, which is the whole media byte for byte; `original` is
+   * that stream as the walk reads it (its chunks are watched as they are decoded).
    */
-  media?: { algorithms: readonly HashAlgorithm[]; hashes: Promise<Digests>; extra?: Promise<ReadonlyMap<string, string[]>>; stream: string; original: ImageStream };
+  media?: { algorithms: readonly HashAlgorithm[]; hashes: Promise<Digests>; stream: string; original: ImageStream };
 }
 
 function check(out: StoredCheck[], subject: string, against: string, stored: StoredHash, computed: string | undefined): void {
@@ -123,7 +122,7 @@ async function checkIndexes(s: ImageStream, checks: StoredCheck[], problems: str
 }
 
 /** Block hash algorithms by the cost of hashing every chunk once more (SHA-1 and SHA-256 run on the CPU's SHA instructions). */
-const WATCH_ORDER: HashAlgorithm[] = ['sha1', 'sha256', 'md5', 'sha512'];
+const WATCH_ORDER = ['sha1', 'sha256', 'md5', 'sha512', 'blake2b'];
 
 const segmentUrnOf = (s: ImageStream) => (bevy: string, algo: string) => [`${bevy}.blockHash.${algo}`, `${bevy}.${algo}`].find((u) => s.member(u));
 
@@ -134,27 +133,46 @@ function blockAlgosOf(s: ImageStream): string[] {
   return BLOCK_ORDER.filter((x) => urn(first, x) !== undefined);
 }
 
-const BLOCK_LIST_JOB = 'aff4-block-list';
-
-/**
- * For a stream that is the whole media: the digest job the media walk runs to hash the list of one
- * block hash algorithm's digests of its chunks (the cheapest it stores), as the image hashes that
- * list, on the hash workers, from the bytes it hashes anyway. Undefined when it stores none of a
- * kind exhibit computes.
- */
-export function blockListJob(s: ImageStream): DigestJob | undefined {
-  const algos = blockAlgosOf(s);
-  const algo = WATCH_ORDER.find((x) => algos.includes(x));
-  const fold = algo ? algorithmOf(s.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
-  if (!algo || !fold || !isHashAlgorithm(fold)) return undefined;
-  return { id: BLOCK_LIST_JOB, algorithm: algo, segmentSize: s.facts.chunkSize, fold };
-}
-
-/** The hash of one algorithm's list of block hashes as the walk computed it from the chunks it read (two candidates when the last chunk is short: as far as the stream goes, and padded). */
+/** The hash of one algorithm's list of block hashes, as computed from the chunks the media walk decoded (two candidates when the last chunk is short: as far as the stream goes, and padded). */
 interface Watch {
   algo: string;
-  /** Undefined when the walk gave nothing for it. */
-  done(): Promise<Buffer[] | undefined>;
+  /** Undefined when the walk did not decode every chunk exactly once, in order (a damaged chunk, a chunk read twice). */
+  done(): Buffer[] | undefined;
+}
+
+/**
+ * Hash every chunk of `s` with `algo` as the media walk decodes it, into the hash of the list of
+ * those digests. Nothing is read or decoded for it: one digest a chunk, on the walk's own thread.
+ */
+function watchBlocks(s: ImageStream, algo: string, listAlgo: string): Watch {
+  const list = crypto.createHash(listAlgo);
+  const digest = algorithmOf(algo)!;
+  let next = 0;
+  let inOrder = true;
+  let ends: Buffer[] | undefined;
+  s.watch = (c, data) => {
+    if (c !== next || !inOrder) {
+      inOrder = false;
+      return;
+    }
+    next++;
+    const d = crypto.hash(digest, data, 'buffer');
+    if (c === s.chunks - 1 && data.length < s.facts.chunkSize) {
+      // pyaff4 hashes the last chunk as far as the stream goes; the standard pads it with zeros: either is the chunk.
+      const padded = crypto.createHash(digest).update(data).update(Buffer.alloc(s.facts.chunkSize - data.length)).digest();
+      ends = [list.copy().update(d).digest(), list.copy().update(padded).digest()];
+    } else list.update(d);
+  };
+  let result: Buffer[] | undefined | null = null; // null: not yet asked
+  return {
+    algo,
+    done() {
+      if (result !== null) return result;
+      s.watch = undefined;
+      result = !inOrder || next !== s.chunks ? undefined : (ends ?? [list.digest()]);
+      return result;
+    },
+  };
 }
 
 /**
@@ -205,7 +223,7 @@ async function provenByWalk(
   }
   const stored = new Map([...listHashers].map(([x, h]) => [x, h.digest()]));
   if (!blockAlgos.every((x) => stored.get(x)!.toString('hex') === f.blockHashesHashes.get(x)!.value)) return false;
-  const fromChunks = watch ? (await watch.done())?.find((d) => d.toString('hex') === f.blockHashesHashes.get(watch.algo)!.value) : undefined;
+  const fromChunks = watch?.done()?.find((d) => d.toString('hex') === f.blockHashesHashes.get(watch.algo)!.value);
   if (watch && !fromChunks) return false;
   if (!linear.every((h) => got[algorithmOf(h.kind) as HashAlgorithm] === h.value)) return false;
   const mine: StoredCheck[] = [];
@@ -316,12 +334,19 @@ export async function auditImage(a: AuditInput): Promise<StoredIntegrity> {
   const problems: string[] = [];
   const notes: string[] = [];
   const blockLists = new Map<string, Buffer>();
-  // The list the media walk hashed from the whole-media stream's chunks (ImageReader.walkJobs).
-  const media = a.media;
-  const job = media?.original ? blockListJob(media.original) : undefined;
-  const extra = media?.extra;
-  const watch: Watch | undefined = job && extra ? { algo: job.algorithm, done: async () => (await extra).get(job.id)?.map((x) => Buffer.from(x, 'hex')) } : undefined;
-  for (const s of a.streams) await auditStream(s, a, s.facts.urn === media?.stream ? watch : undefined, checks, problems, notes, blockLists);
+  // Watched from the start: the media walk may decode its first chunks before this function's first await ends.
+  let watch: Watch | undefined;
+  const whole = a.media?.original;
+  if (whole) {
+    const algo = WATCH_ORDER.find((x) => blockAlgosOf(whole).includes(x));
+    const listAlgo = algo ? algorithmOf(whole.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
+    if (algo && listAlgo) watch = watchBlocks(whole, algo, listAlgo);
+  }
+  try {
+    for (const s of a.streams) await auditStream(s, a, s.facts.urn === a.media?.stream ? watch : undefined, checks, problems, notes, blockLists);
+  } finally {
+    watch?.done(); // detached whatever happened
+  }
   const m = a.map;
   const segmentHash = (h: StoredHash | undefined, ...parts: (Buffer | undefined)[]) => {
     const algo = h ? algorithmOf(h.kind) : undefined;

@@ -8,11 +8,10 @@
 import type fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Digests } from '../../core/crypto.js';
-import type { DigestJob } from '../../core/hash-plan.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { openInput } from '../../core/input-file.js';
 import type { ImageCaseFacts, ImageErrorRange, ImageReader, IntegrityUnitKind, ReadableFormatName, ScannedUnit, StoredCheckOptions, StoredIntegrity } from '../types.js';
-import { algorithmOf, auditImage, blockListJob, type MapMembers } from './audit.js';
+import { algorithmOf, auditImage, type MapMembers } from './audit.js';
 import { compressionOf } from './codecs.js';
 import { buildLayout, fillSymbolic, rangeAt, symbolic, wholeLayout, type Layout, type Target } from './map.js';
 import { readModel, type Aff4Model } from './model.js';
@@ -232,27 +231,14 @@ export class Aff4Reader implements ImageReader {
     return Math.max(0, end - offset);
   }
 
-  /**
-   * The image stream that is the whole media, byte for byte (its linear hashes are the media's):
-   * the one range's own target, not the first the map's index lists (another may come first there).
-   */
-  private get wholeStream(): ImageStream | undefined {
-    const L = this.layout;
-    const only = L.count === 1 ? L.targets[L.target[0]!] : undefined;
-    const s = only?.kind === 'stream' && L.start[0] === 0 && L.targetOffset[0] === 0 && L.length[0] === this.size ? this.streams.get(only.urn) : undefined;
-    return s?.size === this.size ? s : undefined;
-  }
-
-  walkJobs(): DigestJob[] {
-    const s = this.wholeStream;
-    const job = s ? blockListJob(s) : undefined;
-    return job ? [job] : [];
-  }
-
   checkStored(o: StoredCheckOptions): Promise<StoredIntegrity> {
-    const whole = this.wholeStream;
+    const L = this.layout;
+    // A stream that is the whole media, byte for byte: its linear hashes are the media's. The one
+    // range's own target, not the first the map's index lists (another stream may come first there).
+    const only = L.count === 1 ? L.targets[L.target[0]!] : undefined;
+    const whole = only?.kind === 'stream' && L.start[0] === 0 && L.targetOffset[0] === 0 && L.length[0] === this.size ? only.urn : undefined;
     return auditImage({
-      ...(o.media && whole ? { media: { ...o.media, stream: whole.facts.urn, original: whole } } : {}),
+      ...(o.media && whole !== undefined && this.streams.get(whole)?.size === this.size ? { media: { ...o.media, stream: whole, original: this.streams.get(whole)! } } : {}),
       file: this.file,
       // Its own streams, so its reads do not disturb those of a media walk running alongside.
       streams: [...this.streams.values()].map((x) => x.copy()), // chunks one has decoded are handed to the other once

@@ -62,6 +62,8 @@ export class ImageStream {
    */
   private readonly scratch: Buffer[] = [];
   private scratchTurn = 0;
+  /** Called with each chunk this stream decodes (not those its cache or a copy hands back), as it is decoded. */
+  watch: ((c: number, data: Uint8Array) => void) | undefined;
   private readonly readBuffers: Buffer[] = [];
   private readTurn = 0;
   /** Calls of chunk() under way: the scratch and read buffers serve one at a time. */
@@ -222,6 +224,7 @@ export class ImageStream {
     if (data.length < want) throw this.damaged(c, `it decodes to ${data.length} bytes, ${want} are needed`);
     if (data.length !== size && want === size) throw this.damaged(c, `it decodes to ${data.length} bytes instead of the chunk size ${size}`);
     const out = data.subarray(0, want);
+    this.watch?.(c, out);
     this.cache = { chunk: c, data: out };
     if (this.handoff.copies > 1) {
       const h = this.handoff.chunks;
