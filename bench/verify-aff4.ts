@@ -28,6 +28,7 @@ function main(): void {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(path.join(SCRATCH, 'home'), { recursive: true, force: true }); // the bench's case store: a case B-1 of an earlier run would stand in the way
   fs.mkdirSync(dir, { recursive: true });
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true })); // also when a run fails (die exits)
   const media = Buffer.alloc(SLICE);
   const fd = fs.openSync(INPUT, 'r');
   const n = fs.readSync(fd, media, 0, SLICE, 0);
