@@ -171,7 +171,7 @@ export interface StoredIntegrity {
   checks: StoredCheck[];
   problems: string[];
   /** How a check was made, where that is not the plain recomputation its entry suggests. */
-  notes?: string[];
+  notes: string[];
 }
 
 /** Random access to the media of an image. */

@@ -319,12 +319,12 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       const line = mismatchLine(`${a.toUpperCase()} of the media`, mine[0]!.computed, mine);
       if (line) problems.push(line);
     }
-    // What the image stores about its own parts (AFF4), each value recomputed from the bytes: like a stored media hash, it anchors only an image with no record.
+    // What the image stores about its own parts (AFF4; its notes say which values were taken as stored): like a stored media hash, it anchors only an image with no record.
     for (const c of integrity?.checks ?? []) comparisons.push({ ...c, anchor: !rec });
-    problems.push(...(integrity?.problems ?? [])), notes.push(...(integrity?.notes ?? []));
+    problems.push(...(integrity?.problems ?? []));
+    notes.push(...(integrity?.notes ?? []));
     const unreadable = rec?.read_errors?.unreadable_sectors ?? reader.errorRanges.reduce((n, e) => n + e.sectors, 0);
     if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
-
     const selfStored = (c: Comparison) => c.against === STORED_IN_IMAGE || (c.subject !== undefined && !c.subject.startsWith(PIECES_SUBJECT));
     if (!comparisons.some((c) => c.anchor && !selfStored(c)) && comparisons.some((c) => c.anchor)) {
       notes.push('this rests on the hash stored in the image alone: it shows the image is intact since it was written, not who wrote it; compare the hash with the acquiring side\'s report, or give it with --expect');

@@ -209,14 +209,22 @@ describe('the block hashes of a stream that is the whole media, beside a media w
   }
   const m = crypto.randomBytes(200_000);
   const build = () => buildAff4(m, { compression: 'stored', chunkSize: 4096, chunksInSegment: 8 });
-  const blockHashes = (img: Buffer, bevy: number, algo: string) => {
-    // The stored MD5 block hashes of a bevy: the member whose name ends so, its bytes after the zip header.
-    const name = Buffer.from(`/${String(bevy).padStart(8, '0')}.blockHash.${algo}`);
-    const at = img.indexOf(name);
+  /** The zip member whose name ends in `name`: its local header, and where its bytes start and how many. */
+  const memberIn = (img: Buffer, name: string) => {
+    const at = img.indexOf(Buffer.from(name)); // the local header's copy of the name comes before the directory's
     expect(at).toBeGreaterThan(0);
     const header = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), at);
-    return header + 30 + img.readUInt16LE(header + 26) + img.readUInt16LE(header + 28);
+    return { header, start: header + 30 + img.readUInt16LE(header + 26) + img.readUInt16LE(header + 28), length: img.readUInt32LE(header + 18) };
   };
+  /** The member's CRC-32 set to match its bytes as they now are, in its header and in the directory: only exhibit's own checks can tell. */
+  const fixCrc = (img: Buffer, name: string) => {
+    const { header, start, length } = memberIn(img, name);
+    const crc = zlib.crc32(img.subarray(start, start + length));
+    img.writeUInt32LE(crc, header + 14);
+    img.writeUInt32LE(crc, img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), img.lastIndexOf(Buffer.from(name))) + 16);
+  };
+  const bevy = (b: number) => `/${String(b).padStart(8, '0')}`;
+  const blockHashes = (img: Buffer, b: number, algo: string) => memberIn(img, `${bevy(b)}.blockHash.${algo}`).start;
 
   it('intact: the SHA-1 block hashes come from the pass of the media walk, the MD5 lists through their hashes, and the note says so', async () => {
     const r = await audit(build(), 'quick.aff4');
@@ -226,7 +234,7 @@ describe('the block hashes of a stream that is the whole media, beside a media w
     expect(r.checks.filter((c) => /hash of the (MD5|SHA-1) block hashes/.test(c.against)).length).toBe(2);
     expect(r.checks.filter((c) => /block map hash/.test(c.against)).length).toBe(2);
     expect(r.checks.filter((c) => /^the (MD5|SHA-1) of image stream/.test(c.against)).length).toBe(2);
-    expect(r.notes?.join(' ')).toMatch(/the SHA-1 block hashes of image stream \S+ were computed from every chunk as the media was read; its MD5 block hashes were checked through the hash of each list and the block map hash/);
+    expect(r.notes.join(' ')).toMatch(/the SHA-1 block hashes of image stream \S+ were computed from every chunk as the media was read; its MD5 block hashes were checked through the hash of each list and the block map hash/);
   });
 
   it('a changed media byte: the SHA-1 list computed on the walk differs, every chunk is checked, and the chunk is named', async () => {
@@ -234,7 +242,7 @@ describe('the block hashes of a stream that is the whole media, beside a media w
     const at = img.indexOf(m.subarray(21 * 4096 + 10, 21 * 4096 + 74));
     img[at] = img[at]! ^ 0x40;
     const r = await audit(img, 'quick-media.aff4');
-    expect(r.notes ?? []).toEqual([]);
+    expect(r.notes).toEqual([]);
     // The second pass is shown as one of its own.
     expect(passes).toHaveLength(1);
     expect(passes[0]).toMatchObject({ label: expect.stringMatching(/^locating the damage in image stream \S+, chunk by chunk$/), bytes: m.length });
@@ -252,21 +260,16 @@ describe('the block hashes of a stream that is the whole media, beside a media w
       edited[21 * 4096 + 10 + i] = edited[21 * 4096 + 10 + i]! ^ 0x5a;
     }
     const hex = (a: string, b: Buffer) => crypto.createHash(a).update(b).digest('hex');
-    const name = Buffer.from('information.turtle');
-    const header = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), img.indexOf(name));
-    const start = header + 30 + img.readUInt16LE(header + 26) + img.readUInt16LE(header + 28);
-    const length = img.readUInt32LE(header + 18);
+    const { start, length } = memberIn(img, 'information.turtle');
     let turtle = img.subarray(start, start + length).toString('latin1');
     for (const a of ['md5', 'sha1']) {
       expect(turtle).toContain(hex(a, m));
       turtle = turtle.split(hex(a, m)).join(hex(a, edited)); // the stream's and the image's
     }
     Buffer.from(turtle, 'latin1').copy(img, start);
-    const crc = zlib.crc32(img.subarray(start, start + length));
-    img.writeUInt32LE(crc, header + 14);
-    img.writeUInt32LE(crc, img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), img.lastIndexOf(name)) + 16);
+    fixCrc(img, 'information.turtle');
     const r = await audit(img, 'forged-linear.aff4');
-    expect(r.notes ?? []).toEqual([]);
+    expect(r.notes).toEqual([]);
     expect(r.problems.some((p) => /bevy 2 chunk 5 of stream .*media bytes 86016 to 90111.*(MD5|SHA-1) block hash differs/.test(p))).toBe(true);
     expect(r.checks.some((c) => !c.equal && /block map hash/.test(c.against))).toBe(true);
   });
@@ -275,16 +278,9 @@ describe('the block hashes of a stream that is the whole media, beside a media w
     const img = build();
     const at = blockHashes(img, 2, 'md5') + 3 * 16 + 5; // bevy 2 chunk 3: chunk 19 of the stream
     img[at] = img[at]! ^ 1;
-    // The zip CRC-32 set to match, in the member's header and in the directory: only the list hash can tell.
-    const name = `/${String(2).padStart(8, '0')}.blockHash.md5`;
-    const header = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), at);
-    const start = header + 30 + img.readUInt16LE(header + 26) + img.readUInt16LE(header + 28);
-    const crc = zlib.crc32(img.subarray(start, start + img.readUInt32LE(header + 18)));
-    img.writeUInt32LE(crc, header + 14);
-    const entry = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), img.lastIndexOf(Buffer.from(name)));
-    img.writeUInt32LE(crc, entry + 16);
+    fixCrc(img, `${bevy(2)}.blockHash.md5`); // only the list hash can tell
     const r = await audit(img, 'quick-list.aff4');
-    expect(r.notes ?? []).toEqual([]);
+    expect(r.notes).toEqual([]);
     expect(r.problems.some((p) => /bevy 2 chunk 3 of stream .*media bytes 77824 to 81919.*MD5 block hash differs/.test(p))).toBe(true);
     // Checked in full, the lists are hashed as the chunks give them: the media and its hashes stand, the one stored block hash does not.
     expect(r.problems).toHaveLength(1);
@@ -295,17 +291,15 @@ describe('the block hashes of a stream that is the whole media, beside a media w
     const img = build();
     const indexes: Buffer[] = [];
     for (let b = 0; b * 8 * 4096 < m.length; b++) {
-      const name = Buffer.from(`/${String(b).padStart(8, '0')}.index`);
-      const header = img.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), img.indexOf(name));
-      const start = header + 30 + img.readUInt16LE(header + 26) + img.readUInt16LE(header + 28);
-      indexes.push(img.subarray(start, start + img.readUInt32LE(header + 18)));
+      const { start, length } = memberIn(img, `${bevy(b)}.index`);
+      indexes.push(img.subarray(start, start + length));
     }
     const right = crypto.createHash('sha512').update(Buffer.concat(indexes)).digest('hex');
     const withHash = (hex: string) => buildAff4(m, { compression: 'stored', chunkSize: 4096, chunksInSegment: 8, extraTurtle: `<aff4://aaaaaaaa-0000-0000-0000-000000000003> aff4:imageStreamIndexHash "${hex}"^^aff4:SHA512 ; aff4:imageStreamHash "${'ab'.repeat(64)}"^^aff4:SHA512 .` });
     const good = await audit(withHash(right), 'index-hash.aff4');
     expect(good.problems).toEqual([]);
     expect(good.checks.filter((c) => /\(imageStreamIndexHash\)$/.test(c.against) && c.equal)).toHaveLength(1);
-    expect(good.notes?.join(' ')).toMatch(/imageStreamHash .* not checked/);
+    expect(good.notes.join(' ')).toMatch(/imageStreamHash .* not checked/);
     const bad = await audit(withHash(`${right.slice(0, -1)}${right.endsWith('0') ? '1' : '0'}`), 'index-hash-bad.aff4');
     expect(bad.problems).toEqual([expect.stringMatching(/^the SHA-512 of the bevy indexes of image stream \S+ stored in the image \(imageStreamIndexHash\) is/)]);
   });
@@ -315,7 +309,7 @@ describe('the block hashes of a stream that is the whole media, beside a media w
     const at = blockHashes(img, 1, 'sha1') + 7;
     img[at] = img[at]! ^ 0x80;
     const r = await audit(img, 'quick-crc.aff4');
-    expect(r.notes ?? []).toEqual([]);
+    expect(r.notes).toEqual([]);
     expect(r.problems).toEqual([expect.stringMatching(/^the SHA-1 block hashes of bevy 1 of stream \S+ cannot be read: .*CRC-32/)]);
   });
 });

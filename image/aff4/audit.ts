@@ -121,6 +121,9 @@ async function checkIndexes(s: ImageStream, checks: StoredCheck[], problems: str
   check(checks, `the bevy indexes of ${f.urn}`, `the ${words(f.indexHash.kind)} of the bevy indexes of image stream ${f.urn} stored in the image (imageStreamIndexHash)`, f.indexHash, h.digest('hex'));
 }
 
+/** The digest of a short last chunk padded with zeros to the chunk size, as the standard hashes it (pyaff4 hashes it as far as the stream goes). */
+const paddedDigest = (algo: string, data: Uint8Array, chunkSize: number) => crypto.createHash(algo).update(data).update(Buffer.alloc(chunkSize - data.length)).digest();
+
 /** Block hash algorithms by the cost of hashing every chunk once more (SHA-1 and SHA-256 run on the CPU's SHA instructions). */
 const WATCH_ORDER = ['sha1', 'sha256', 'md5', 'sha512', 'blake2b'];
 
@@ -159,7 +162,7 @@ function watchBlocks(s: ImageStream, algo: string, listAlgo: string): Watch {
     const d = crypto.hash(digest, data, 'buffer');
     if (c === s.chunks - 1 && data.length < s.facts.chunkSize) {
       // pyaff4 hashes the last chunk as far as the stream goes; the standard pads it with zeros: either is the chunk.
-      const padded = crypto.createHash(digest).update(data).update(Buffer.alloc(s.facts.chunkSize - data.length)).digest();
+      const padded = paddedDigest(digest, data, s.facts.chunkSize);
       ends = [list.copy().update(d).digest(), list.copy().update(padded).digest()];
     } else list.update(d);
   };
@@ -248,15 +251,16 @@ async function auditStream(s: ImageStream, a: AuditInput, watch: Watch | undefin
   const f = s.facts;
   const segmentUrn = segmentUrnOf(s);
   const blockAlgos = blockAlgosOf(s);
-  const listHashers = new Map(blockAlgos.map((x) => [x, crypto.createHash(algorithmOf(f.blockHashesHashes.get(x)?.kind ?? 'SHA512') ?? 'sha512')]));
   const linear = f.hashes.filter((h) => algorithmOf(h.kind) !== undefined);
   const fromMedia = a.media?.stream === f.urn ? a.media : undefined;
-  const pooled = [...new Set(linear.map((h) => algorithmOf(h.kind)!).filter(isHashAlgorithm))].filter((x) => !fromMedia?.algorithms.includes(x)) as HashAlgorithm[];
-  const inlineLinear = new Map(linear.filter((h) => !isHashAlgorithm(algorithmOf(h.kind)!)).map((h) => [h.kind, crypto.createHash(algorithmOf(h.kind)!)]));
   await checkIndexes(s, checks, problems, notes);
   const byWalk = fromMedia !== undefined && mayProveByWalk(s, a, watch, linear, blockAlgos);
   if (byWalk && (await provenByWalk(s, fromMedia, watch, linear, blockAlgos, checks, notes, blockListHashes))) return;
   const walkEnded = byWalk; // provenByWalk waited for the walk: nothing to share with it now; otherwise this pass runs beside it
+  // The full check: every chunk, every block hash algorithm, and the linear hashes the walk did not compute.
+  const listHashers = new Map(blockAlgos.map((x) => [x, crypto.createHash(algorithmOf(f.blockHashesHashes.get(x)?.kind ?? 'SHA512') ?? 'sha512')]));
+  const pooled = [...new Set(linear.map((h) => algorithmOf(h.kind)!).filter(isHashAlgorithm))].filter((x) => !fromMedia?.algorithms.includes(x)) as HashAlgorithm[];
+  const inlineLinear = new Map(linear.filter((h) => !isHashAlgorithm(algorithmOf(h.kind)!)).map((h) => [h.kind, crypto.createHash(algorithmOf(h.kind)!)]));
   // After the walk, this pass is one of its own: shown as such, not as a walk stuck at its end.
   const tick = walkEnded ? a.onPass?.(`locating the damage in image stream ${f.urn}, chunk by chunk`, f.size) : undefined;
   let damaged = 0;
@@ -293,7 +297,7 @@ async function auditStream(s: ImageStream, a: AuditInput, watch: Watch | undefin
         const seg = segments.get(x);
         const want = seg?.subarray(inBevy * d.length, (inBevy + 1) * d.length);
         if (want && !want.equals(d) && data.length < f.chunkSize) {
-          const padded = crypto.createHash(algorithmOf(x)!).update(data).update(Buffer.alloc(f.chunkSize - data.length)).digest();
+          const padded = paddedDigest(algorithmOf(x)!, data, f.chunkSize);
           if (want.equals(padded)) d = padded;
         }
         listHashers.get(x)!.update(d);

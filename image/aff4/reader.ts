@@ -241,7 +241,7 @@ export class Aff4Reader implements ImageReader {
       ...(o.media && whole !== undefined && this.streams.get(whole)?.size === this.size ? { media: { ...o.media, stream: whole, original: this.streams.get(whole)! } } : {}),
       file: this.file,
       // Its own streams, so its reads do not disturb those of a media walk running alongside.
-      streams: [...this.streams.values()].map((x) => x.copy()), // chunks one has decoded are handed to the other once
+      streams: [...this.streams.values()].map((x) => x.copy()), // the check shares decoded chunks with the walk only when it walks alongside (ImageStream.share)
       map: this.mapMembers,
       layout: this.layout,
       imageHashes: this.model.image.hashes,

@@ -69,6 +69,11 @@ export class ImageStream {
   /** Calls of chunk() under way: the scratch and read buffers serve one at a time. */
   private pending = 0;
 
+  /** Whether the scratch and read buffers may be used: one chunk() call under way, and no copy sharing this stream's chunks. */
+  private get alone(): boolean {
+    return this.handoff.copies === 1 && this.pending === 1;
+  }
+
   constructor(
     readonly facts: StreamFacts,
     readonly compression: ChunkCompression,
@@ -167,9 +172,8 @@ export class ImageStream {
     const span = Math.min(end - at, Math.max(length, READ_AHEAD));
     // The read buffers are used again, in turn, unless a copy shares this stream's chunks (a stored
     // chunk is a view of one) or another chunk is being read (its bytes may be in one).
-    const reuse = this.handoff.copies === 1 && this.pending === 1;
     let bytes: Buffer;
-    if (reuse) {
+    if (this.alone) {
       this.readTurn ^= 1;
       const kept = this.readBuffers[this.readTurn];
       bytes = kept && kept.length >= span ? kept : (this.readBuffers[this.readTurn] = Buffer.allocUnsafe(Math.max(span, READ_AHEAD)));
@@ -212,7 +216,7 @@ export class ImageStream {
       // A chunk read alone (no other call under way, no copy sharing the stream) is decoded into the
       // stream's scratch buffer: its caller copies or hashes it before it can call again.
       let scratch: Buffer | undefined;
-      if (this.handoff.copies === 1 && this.pending === 1) {
+      if (this.alone) {
         this.scratchTurn ^= 1;
         scratch = this.scratch[this.scratchTurn] ??= Buffer.allocUnsafe(scratchBytes(size));
       }
