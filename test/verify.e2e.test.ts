@@ -5,6 +5,8 @@
  * edited custody log are named; the images other tools wrote give the
  * results their README expects; the verification is logged in the store.
  */
+import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -231,6 +233,30 @@ describe.skipIf(!have('ewfacquire'))(because('an E01 written by ewfacquire', nee
     expect(j.verdict).toBe('verified');
     expect(j.comparisons.map((c: { algorithm: string }) => c.algorithm).sort()).toEqual(['md5', 'sha1']);
     expect(j.hashes.md5).toBe(fileDigest('md5', src));
+  });
+
+  it('opens one made from a source that is not whole 4096-byte sectors, and fails it as ewfverify does', () => {
+    // 1 MiB and 1,536 bytes in 4096-byte sectors, 64 to a chunk: ewfacquire declares 256 sectors (four
+    // whole chunks), stores the last 1,536 bytes in a fifth chunk, and stores the MD5 of all of them.
+    const odd = path.join(work, 'odd-4k.bin');
+    makeSourceFile(odd, 1024 * 1024 + 1536, 23);
+    const target = path.join(work, 'ewfacquire-4k', 'ewf');
+    fs.mkdirSync(path.dirname(target));
+    sh('ewfacquire', ['-u', '-q', '-t', target, '-c', 'fast', '-P', '4096', '-b', '64', odd]);
+    const whole = fs.readFileSync(odd).subarray(0, 1024 * 1024);
+    const v = run(['verify', `${target}.E01`, '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(4);
+    const j = json(v);
+    expect(j.verdict).toBe('failed');
+    expect(j.hashes.md5).toBe(crypto.createHash('md5').update(whole).digest('hex'));
+    expect(JSON.stringify(j)).toMatch(/holds chunk 4 after the 256 sectors/);
+    expect(JSON.stringify(j)).toContain(fileDigest('md5', odd)); // the stored MD5, named beside the computed one
+    // libewf's own check computes the same MD5 over the declared media and fails it too.
+    if (have('ewfverify')) expect(spawnSync('ewfverify', ['-q', `${target}.E01`], { encoding: 'utf8' }).stdout).toContain(`calculated over data:\t\t${j.hashes.md5}`);
+    // Converting it stops on the same mismatch, and says so.
+    const c = run(['convert', `${target}.E01`, '--to', 'raw', '--out', path.join(work, 'ewfacquire-4k-raw'), '--examiner', 'Test Examiner']);
+    expect(c.code).toBe(4);
+    expect(c.stderr).toContain(`the source records ${fileDigest('md5', odd)}`);
   });
 });
 

@@ -51,6 +51,7 @@ export interface Opened {
   groups: ChunkGroup[];
   volume: EwfVolume;
   partialChunks?: number; // an unfinished image: the chunks it holds so far
+  mediaChunks?: number; // fewer than the volume declares: the chunks after these hold no media (see finish)
   header: Record<string, string>;
   headerSection: 'header2' | 'header' | undefined;
   storedHashes: { md5?: string; sha1?: string };

@@ -109,8 +109,17 @@ export class Opener {
     const size = v.sectorCount * v.bytesPerSector;
     if (!Number.isSafeInteger(size)) throw invalid(where, `media size ${v.sectorCount} x ${v.bytesPerSector} is implausibly large`);
     if (!partial && g.chunks !== v.chunkCount) throw invalid(where, `declares ${v.chunkCount} chunks but the tables of the image list ${g.chunks}`);
-    if (Math.ceil(size / chunkSize) !== v.chunkCount)
-      throw invalid(where, `declares ${v.chunkCount} chunks, but ${v.sectorCount} sectors of ${v.bytesPerSector} bytes make ${Math.ceil(size / chunkSize)} chunks of ${chunkSize}`);
+    const needed = Math.ceil(size / chunkSize);
+    // A source that was not a whole number of sectors, its sectors filling whole chunks: ewfacquire
+    // declares the whole sectors and stores the bytes after them in one more chunk. That chunk is not
+    // media (its bytes are past the declared sectors, as in a last chunk longer than the media).
+    const tailChunk = v.chunkCount === needed + 1 && size > 0 && size % chunkSize === 0;
+    if (needed !== v.chunkCount && !tailChunk)
+      throw invalid(where, `declares ${v.chunkCount} chunks, but ${v.sectorCount} sectors of ${v.bytesPerSector} bytes make ${needed} chunks of ${chunkSize}`);
+    if (tailChunk)
+      g.warnings.push(
+        `the image holds chunk ${needed} after the ${v.sectorCount} sectors its 'volume' section declares: the writer did not pad the source to whole sectors and stored its last partial sector there; that chunk is not part of the media and is not read`,
+      );
     // One warning for the ranges past the media's end, however many: the first of them, and how many.
     const beyond = g.errors.filter((e) => e.first_sector + e.sectors > v.sectorCount);
     if (beyond.length > 0) {
@@ -133,6 +142,7 @@ export class Opener {
       segments: g.segments,
       groups: g.groups,
       volume: v,
+      ...(tailChunk ? { mediaChunks: needed } : {}),
       header: g.header2 ?? g.header ?? {},
       headerSection,
       storedHashes,

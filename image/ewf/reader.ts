@@ -50,7 +50,7 @@ export class EwfReader implements ImageReader {
     this.files = o.segments.map((s) => s.path);
     this.volume = o.volume;
     this.chunkSize = o.volume.sectorsPerChunk * o.volume.bytesPerSector;
-    this.chunkCount = o.partialChunks ?? o.volume.chunkCount;
+    this.chunkCount = o.partialChunks ?? o.mediaChunks ?? o.volume.chunkCount;
     this.size = o.partialChunks === undefined ? o.volume.sectorCount * o.volume.bytesPerSector : o.partialChunks * this.chunkSize;
     this.header = o.header;
     this.headerSection = o.headerSection;
