@@ -71,10 +71,15 @@ export interface ImageErrorRange {
 /** The unit an image's integrity is checked by: E01 chunks, zstd frames, raw ranges. */
 export type IntegrityUnitKind = 'chunk' | 'frame' | 'range';
 
-/** One integrity unit as read: its media bytes, or why it could not be read. */
+/**
+ * One integrity unit as read: its media bytes, or why it could not be read (`bytes` from `start`,
+ * given as zeros). `damagedFrom`, when before `start`, is where the damaged unit really begins: a
+ * unit streamed in pieces whose check failed only at its end had its first pieces given already.
+ * `continues` marks a further piece of the unit before it (counted once).
+ */
 export type ScannedUnit =
-  | { start: number; data: Uint8Array }
-  | { start: number; bytes: number; file: string; index: number; error: unknown };
+  | { start: number; data: Uint8Array; continues?: true }
+  | { start: number; bytes: number; file: string; index: number; error: unknown; damagedFrom?: number };
 
 /** What a writer may store when it seals the image: hashes of the media, unreadable sectors. */
 export interface SealInfo {
@@ -199,6 +204,11 @@ export interface ImageReader {
    * read as it is stored (raw). A cache of decoded media keeps blocks of this size.
    */
   readonly unitBytes: number | undefined;
+  /**
+   * True when the media can only be read well in order (a plain zstd file with frames too large to
+   * decode whole): each read going back costs up to a frame's decompression, so a mount refuses it.
+   */
+  readonly sequentialOnly?: boolean;
   /**
    * Every integrity unit in media order, each checked as the format allows (chunk checksum,
    * frame checksum, a read that succeeds); a damaged one is yielded with its error, and the walk

@@ -64,6 +64,10 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
   const reader = opened.reader;
   let session: FuseSession | undefined;
   try {
+    if (reader.sequentialOnly)
+      throw new ExhibitError('USAGE', `${req.image} can only be read in order (a plain zstd file whose frames are too large to decode whole, or do not say their size), so it cannot be mounted`, {
+        hints: [`exhibit convert ${req.image} --to zst makes a seekable copy that mounts`],
+      });
     const media = new MediaCache(reader, req.cacheBytes);
     const table = await readPartitionTable(reader, reader.sectorSize ?? 512);
     const { volumes, skipped } = partitionVolumes(table, reader.size);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { Compressor } from 'zstd-napi';
+import { openImage } from '../image/open.js';
 import { ZstdReader } from '../image/zstd/reader.js';
 import { exhibitAsync, fileDigest, have, makeSourceFile, run, tempDir } from './helpers/cli.js';
 import { because } from './helpers/skip.js';
@@ -144,5 +145,86 @@ describe.skipIf(why !== undefined)(because('seekable zstd images', why), () => {
     const d = spawnSync('zstd', ['-q', '-d', '-c', path.join(o2, 'EV.zst')], { maxBuffer: 256 << 20 });
     expect(d.stdout.equals(fs.readFileSync(big))).toBe(true);
     expect(record(o2).media.hashes.md5).toBe(fileDigest('md5', big));
+  });
+});
+
+describe.skipIf(why !== undefined)(because('plain zstd files made by the zstd tool', why), () => {
+  // 33 MiB and a ragged tail: more than one frame may hold when it is decoded whole (32 MiB).
+  const src = path.join(work, 'plain-source.bin');
+  makeSourceFile(src, 33 * 1024 * 1024 + 1000, 53);
+  const md5 = fileDigest('md5', src);
+  const zstd = (name: string, zargs: string[], input?: Buffer) => {
+    const f = path.join(work, name);
+    const z = spawnSync('zstd', ['-q', '-f', ...zargs, '-o', f, ...(input ? [] : [src])], input ? { input } : {});
+    expect(z.status, String(z.stderr)).toBe(0);
+    return f;
+  };
+  const verify = (f: string) => run(['verify', f, '--no-record', '--expect', `md5:${md5}`, '--json']);
+
+  it('one frame of the whole file, one piped in with no content size, pzstd and joined outputs: each verifies, converts and reads at random', async () => {
+    const whole = zstd('whole.zst', []);
+    const piped = zstd('piped.zst', [], fs.readFileSync(src));
+    const halves = [zstd('half1.zst', [], fs.readFileSync(src).subarray(0, 20 << 20)), zstd('half2.zst', [], fs.readFileSync(src).subarray(20 << 20))];
+    const joined = path.join(work, 'joined.zst');
+    fs.writeFileSync(joined, Buffer.concat(halves.map((h) => fs.readFileSync(h))));
+    const files = [whole, piped, joined];
+    if (have('pzstd')) {
+      const pz = path.join(work, 'pz.zst');
+      expect(spawnSync('pzstd', ['-q', '-p', '2', src, '-o', pz]).status).toBe(0);
+      files.push(pz); // a skippable frame before each frame
+    }
+    const bytes = fs.readFileSync(src);
+    for (const f of files) {
+      const v = verify(f);
+      expect(v.code, `${f}: ${v.stdout}`).toBe(0);
+      const j = JSON.parse(v.stdout);
+      expect(j.verdict).toBe('verified');
+      expect(j.hashes.md5).toBe(md5);
+      expect(JSON.stringify(j.notes)).toMatch(/a plain zstd file, not a seekable one/);
+      if (f === piped) {
+        const out = path.join(work, `${path.basename(f)}-raw`);
+        const c = run(['convert', f, '--to', 'raw', '--out', out, '--examiner', 'Examiner']);
+        expect(c.code, c.stderr).toBe(0);
+        expect(fileDigest('md5', path.join(out, fs.readdirSync(out).find((n) => n.endsWith('.raw'))!))).toBe(md5);
+      }
+      // Reads forward, back and across frames give the source's bytes.
+      const { reader } = await openImage(f);
+      try {
+        expect(reader.size).toBe(bytes.length);
+        for (const [at, n] of [[30 << 20, 4096], [100, 5 << 20], [(20 << 20) - 10, 20], [bytes.length - 700, 700], [0, 512]] as const) {
+          const got = Buffer.alloc(n);
+          expect(await reader.read(got, at, n)).toBe(n);
+          expect(got.equals(bytes.subarray(at, at + n)), `${f} at ${at}`).toBe(true);
+        }
+      } finally {
+        await reader.close();
+      }
+    }
+  });
+
+  it('a changed byte fails the whole frame it is in, and a file cut short fails', () => {
+    const whole = zstd('whole2.zst', ['-1']);
+    const b = fs.readFileSync(whole);
+    b.writeUInt8(b[b.length >> 1]! ^ 0xff, b.length >> 1);
+    const bad = path.join(work, 'bad.zst');
+    fs.writeFileSync(bad, b);
+    const v = verify(bad);
+    expect(v.code).toBe(4);
+    const j = JSON.parse(v.stdout);
+    expect(j.verdict).toBe('failed');
+    expect(j.damage).toEqual([expect.objectContaining({ unit: 'frame', index: 0, first_byte: 0, bytes: fs.statSync(src).size })]);
+    const cut = path.join(work, 'cut-plain.zst');
+    fs.writeFileSync(cut, fs.readFileSync(whole).subarray(0, 1 << 20));
+    expect(verify(cut).code).toBe(4);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a mount refuses a file it could only read in order, and says how to make one it can', () => {
+    const whole = zstd('whole3.zst', ['-1']);
+    const dir = path.join(work, 'mnt');
+    fs.mkdirSync(dir);
+    const m = run(['mount', whole, dir]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/can only be read in order .* so it cannot be mounted/);
+    expect(m.stderr).toMatch(/--to zst makes a seekable copy/);
   });
 });

@@ -57,18 +57,19 @@ interface Unit {
 /** The units of a reader in media order; damaged ones are reported and come back as zeros. */
 async function* units(reader: ImageReader, sectorSize: number, damaged: DamagedUnit[], count: { n: number }): AsyncGenerator<Unit> {
   for await (const u of reader.units()) {
-    count.n++;
+    if (!('data' in u && u.continues) && !('error' in u && u.damagedFrom !== undefined && u.damagedFrom < u.start)) count.n++;
     if ('data' in u) {
       yield u;
       continue;
     }
-    const first = Math.floor(u.start / sectorSize);
+    const from = Math.min(u.damagedFrom ?? u.start, u.start);
+    const first = Math.floor(from / sectorSize);
     damaged.push({
       file: u.file,
       unit: reader.unitKind,
       index: u.index,
-      first_byte: u.start,
-      bytes: u.bytes,
+      first_byte: from,
+      bytes: u.start + u.bytes - from,
       first_sector: first,
       sectors: Math.ceil((u.start + u.bytes) / sectorSize) - first,
       problem: u.error instanceof ExhibitError ? u.error.message.replace(/^.*?: (?=[^:]*$)/, '') : describeSystemError(u.error),

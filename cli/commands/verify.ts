@@ -320,6 +320,6 @@ function unitWords(kind: string, n: number, damaged: number, format: string | un
   const bad = damaged > 0 ? `; ${damaged} of them DAMAGED (named among the problems)` : '';
   if (kind === 'chunk' && format === 'aff4') return `decoded ${many('chunk')}: ${damaged > 0 ? 'the others decode' : 'each one decodes'} to its size (AFF4 chunks carry no checksum of their own: the stored hashes above are their check)${bad}`;
   if (kind === 'chunk') return `checked ${many('chunk')}: ${damaged > 0 ? 'the others decompress' : 'each one decompresses'} to its size and its Adler-32 checksum holds${bad}`;
-  if (kind === 'frame') return `decompressed ${many('frame')}: ${damaged > 0 ? 'the others are' : 'each one is'} whole and of the size its seek table gives${bad}`;
+  if (kind === 'frame') return `decompressed ${many('frame')}: ${damaged > 0 ? 'the others are' : 'each one is'} whole, of the size the image gives it, and its own checksum holds where it has one${bad}`;
   return `read the media in ${many('range')}: ${damaged > 0 ? `${damaged} could not be read` : 'every byte read'} (raw media holds no checksums of its own: the hashes above are its check)`;
 }

@@ -4,6 +4,8 @@ import type { FormatDescriptor } from '../descriptor.js';
 import { zstdCodec } from './codec.js';
 import { MAX_FRAME_SIZE, SKIPPABLE_MAGIC, ZSTD_FRAME_MAGIC } from './layout.js';
 import { ZstdReader } from './reader.js';
+import { scanFile } from './scan.js';
+import { ZstdStreamReader } from './stream-reader.js';
 import type { ZstdResumeState } from './writer.js';
 import { ZstdWriter } from './writer.js';
 
@@ -20,20 +22,32 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
   fileNames: { extensions: 'zst', first: /^(.*)\.zst$/ },
   recognise,
   async open(file) {
-    let reader: ZstdReader;
+    let reader: ZstdReader | ZstdStreamReader;
     const warnings: string[] = [];
     try {
       reader = await ZstdReader.open(file);
     } catch (err) {
       if (!(err instanceof ExhibitError) || !/seek table is missing or damaged/.test(err.message)) throw err;
-      // Recoverable: every frame says its own size; decompress them in order.
-      reader = await ZstdReader.openScanning(file, 0);
-      if (reader.frames.length === 0) {
-        await reader.close();
+      // Recoverable: every frame says where it ends; decompress them in order.
+      const plain = /does not end with the seekable-format magic number/.test(err.message);
+      const { entries, stoppedAt, size, handle } = await scanFile(file);
+      if (entries.length === 0) {
+        await handle.close();
         // It begins as zstd does, so it is a damaged image (verify: FAILED), not a format exhibit does not read.
         throw new ExhibitError('IMAGE_INVALID', `${file} holds no whole zstd frame: it is damaged from its first frame (or cut short inside it), and exhibit reads no media from it`);
       }
-      warnings.push(`${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${reader.frames.length} frames in order`);
+      const n = `${entries.length} frame${entries.length === 1 ? '' : 's'}`;
+      // A plain zstd file has no seek table by design (a note); one that has a damaged table is damaged (a problem: its words say so).
+      warnings.push(plain ? `${file} is a plain zstd file, not a seekable one (no seek table at its end): its ${n} ${entries.length === 1 ? 'is' : 'are'} decompressed in order` : `${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${n} in order`);
+      if (stoppedAt < size) warnings.push(`no whole zstd frame at byte ${stoppedAt} of ${file}; ${size - stoppedAt} bytes from there were not read: damaged`);
+      const streamed = entries.some((e) => e.noContentSize || e.decompressed > MAX_FRAME_SIZE);
+      try {
+        reader = streamed ? await ZstdStreamReader.open(file, handle, entries) : ZstdReader.fromScan(file, handle, entries);
+      } catch (e) {
+        await handle.close();
+        throw e;
+      }
+      if (streamed) warnings.push(`its frames are too large to decode whole (or do not say their size), so it is read in order only: a mount cannot read it at random; exhibit convert ${file} --to zst makes a seekable copy`);
     }
     return { reader, warnings: [...warnings, ...reader.warnings] };
   },

@@ -17,6 +17,8 @@ export interface FrameEntry {
   compressed: number;
   decompressed: number;
   checksum: number; // low 32 bits of XXH64 of the frame's content (what the frame itself ends with)
+  offset?: number; // where it starts in the file, when found by a scan (skippable frames may lie between frames)
+  noContentSize?: true; // found by a scan: its header gives no content size
 }
 
 export function seekTable(entries: readonly FrameEntry[]): Buffer {

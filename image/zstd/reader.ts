@@ -74,6 +74,7 @@ export class ZstdReader implements ImageReader {
     let offset = 0;
     let media = 0;
     return entries.map((e, i) => {
+      if (e.offset !== undefined) offset = e.offset;
       const where = () => `frame ${i} (at byte ${offset}) in ${file}`; // built only for a frame refused
       if (e.compressed < MIN_FRAME_LENGTH) throw invalid(where(), `the seek table gives it ${e.compressed} stored bytes, too few for a zstd frame`);
       if (e.decompressed === 0) throw invalid(where(), 'the seek table declares it empty (0 bytes of media)');
@@ -124,6 +125,12 @@ export class ZstdReader implements ImageReader {
       await h.close();
       throw err;
     }
+  }
+
+  /** A reader over frames a scan found (image/zstd/scan.ts), each small enough to decode whole; takes `handle`. */
+  static fromScan(file: string, handle: fsp.FileHandle, entries: readonly FrameEntry[]): ZstdReader {
+    const abs = path.resolve(file);
+    return new ZstdReader(abs, handle, ZstdReader.index(entries, abs), false);
   }
 
   /**
