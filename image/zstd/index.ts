@@ -38,7 +38,7 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
       }
       const n = `${entries.length} frame${entries.length === 1 ? '' : 's'}`;
       // A plain zstd file has no seek table by design (a note); one that has a damaged table is damaged (a problem: its words say so).
-      warnings.push(plain ? `${file} is a plain zstd file, not a seekable one (no seek table at its end): its ${n} ${entries.length === 1 ? 'is' : 'are'} decompressed in order` : `${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${n} in order`);
+      warnings.push(plain ? `${file} has no seek table at its end (a plain zstd file, or a seekable one whose table was cut off): its ${n} ${entries.length === 1 ? 'is' : 'are'} decompressed in order` : `${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${n} in order`);
       if (stoppedAt < size) warnings.push(`no whole zstd frame at byte ${stoppedAt} of ${file}; ${size - stoppedAt} bytes from there were not read: damaged`);
       const streamed = entries.some((e) => e.noContentSize || e.decompressed > MAX_FRAME_SIZE);
       try {
