@@ -199,4 +199,26 @@ describe('split-raw segment discovery', () => {
     expect(files.map((p) => path.basename(p))).toEqual(['EV.001', 'EV.002']);
     expect(strays.map((p) => path.basename(p))).toEqual(['EV.004']);
   });
+  it("reads other tools' names: .aa and .aaa (split, dcfldd, dc3dd), xaa and x00 (split), .00; and names a missing one", async () => {
+    const cases: [string[], string, string[], string[], string | undefined][] = [
+      [['d.img.aa', 'd.img.ab', 'd.img.ac', 'd.img', 'd.img.abc'], 'd.img.aa', ['d.img.aa', 'd.img.ab', 'd.img.ac'], [], undefined],
+      [['m.aaa', 'm.aab', 'm.aad'], 'm.aaa', ['m.aaa', 'm.aab'], ['m.aad'], 'm.aac'],
+      [['xaa', 'xab', 'xac', 'xylophone'], 'xaa', ['xaa', 'xab', 'xac'], [], undefined],
+      [['x00', 'x01', 'x02'], 'x00', ['x00', 'x01', 'x02'], [], undefined],
+      [['s.00', 's.01', 's.03', 's.04'], 's.00', ['s.00', 's.01'], ['s.03', 's.04'], 's.02'],
+    ];
+    for (const [names, open, files, strays, missing] of cases) {
+      const dir = fs.mkdtempSync(path.join(work, 'seg-'));
+      for (const n of names) fs.writeFileSync(path.join(dir, n), 'x');
+      const got = await findSegments(path.join(dir, open));
+      expect(got.files.map((p) => path.basename(p)), open).toEqual(files);
+      expect(got.strays.map((p) => path.basename(p)), open).toEqual(strays);
+      expect(got.missing, open).toBe(missing);
+    }
+    // Letters run on past z: ..., az, ba, bb.
+    const dir = fs.mkdtempSync(path.join(work, 'seg-'));
+    const many = Array.from({ length: 28 }, (_, i) => `t.${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`);
+    for (const n of many) fs.writeFileSync(path.join(dir, n), 'x');
+    expect((await findSegments(path.join(dir, 't.aa'))).files.map((p) => path.basename(p))).toEqual(many);
+  });
 });

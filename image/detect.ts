@@ -30,6 +30,9 @@ const UNSUPPORTED: { magic: string; what: string }[] = [
   { magic: 'conectix', what: 'a virtual PC disk (VHD)' },
   { magic: 'QFI\xfb', what: 'a QEMU disk (QCOW)' },
   { magic: '<<< Oracle VM VirtualBox Disk Image >>>', what: 'a VirtualBox disk (VDI)' },
+  { magic: '<<< Sun VirtualBox Disk Image >>>', what: 'a VirtualBox disk (VDI)' },
+  { magic: '<<< innotek VirtualBox Disk Image >>>', what: 'a VirtualBox disk (VDI)' },
+  { magic: '<<< QEMU VM Virtual Disk Image >>>', what: 'a VirtualBox disk (VDI, written by QEMU)' },
 ];
 
 const EWF1 = 'EVF\x09\x0d\x0a\xff\x00';
@@ -42,6 +45,8 @@ export function detect(head: Uint8Array, tail: Uint8Array, formats: readonly Rea
   }
   for (const f of formats) if (f.recognise?.(head)) return { kind: 'format', format: f };
   for (const u of UNSUPPORTED) if (ascii(head, 0, u.magic)) return { kind: 'unsupported', what: u.what };
+  // A VDI's own signature follows its text banner, whichever program wrote the banner.
+  if (head.length >= 0x44 && head[0x40] === 0x7f && head[0x41] === 0x10 && head[0x42] === 0xda && head[0x43] === 0xbe && ascii(head, 0, '<<< ')) return { kind: 'unsupported', what: 'a VirtualBox disk (VDI)' };
   // A fixed-size VHD is the disk followed by a 512-byte footer (511 from some old tools).
   if (ascii(tail, Math.max(0, tail.length - 512), 'conectix') || ascii(tail, Math.max(0, tail.length - 511), 'conectix')) return { kind: 'unsupported', what: 'a virtual PC disk (VHD)' };
   if (ascii(head, 0, 'PK\x03\x04')) {

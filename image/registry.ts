@@ -58,5 +58,5 @@ export function imageExtensions(): string {
 
 /** What exhibit reads, in words, for refusals. */
 export function formatsInWords(): string {
-  return 'E01 (EWF1), Ex01 (EWF2), AFF4, raw, split raw (.001) and seekable zstd images';
+  return 'E01 (EWF1), Ex01 (EWF2), AFF4, raw, split raw (.001, .000, .aa, xaa) and zstd images';
 }

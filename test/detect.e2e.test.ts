@@ -35,6 +35,8 @@ const UNSUPPORTED: [string, string, { at: number; bytes: string }[]][] = [
   ['EV.vhd', 'a virtual PC disk (VHD)', [{ at: -512, bytes: 'conectix\x00\x00\x00\x02' }]],
   ['EV.vhdx', 'a Hyper-V disk (VHDX)', [{ at: 0, bytes: 'vhdxfile' }]],
   ['EV.qcow2', 'a QEMU disk (QCOW)', [{ at: 0, bytes: 'QFI\xfb\x00\x00\x00\x03' }]],
+  ['EV.vdi', 'a VirtualBox disk (VDI, written by QEMU)', [{ at: 0, bytes: '<<< QEMU VM Virtual Disk Image >>>\n' }, { at: 0x40, bytes: '\x7f\x10\xda\xbe' }]],
+  ['EV-other.vdi', 'a VirtualBox disk (VDI)', [{ at: 0, bytes: '<<< Some Future Disk Image >>>\n' }, { at: 0x40, bytes: '\x7f\x10\xda\xbe' }]],
 ];
 
 /** Every command that reads an image, each given `file`; each must refuse it with exit 2 and one line naming `what`. */

@@ -178,8 +178,8 @@ describe('files of a set', () => {
     const v = run(['verify', dir, '--no-record', '--json']);
     expect(v.code).toBe(4);
     const text = json(v).problems.join('\n');
-    expect(text).toMatch(/EV\.002 is missing \(file 2 of the 4 the record lists\)/);
-    expect(text).toMatch(/EV\.003 exists but is not part of the image as it can be read/);
+    // As for a missing E01 segment, the image does not open: the media would be cut short at the gap.
+    expect(text).toMatch(/segment EV\.002 of the split image .* is missing: 2 segments \(EV\.003 to EV\.004\) lie beyond it/);
   });
 
   it('a truncated last segment is named', () => {
@@ -257,6 +257,28 @@ describe.skipIf(!have('ewfacquire'))(because('an E01 written by ewfacquire', nee
     const c = run(['convert', `${target}.E01`, '--to', 'raw', '--out', path.join(work, 'ewfacquire-4k-raw'), '--examiner', 'Test Examiner']);
     expect(c.code).toBe(4);
     expect(c.stderr).toContain(`the source records ${fileDigest('md5', odd)}`);
+  });
+});
+
+describe("split raw sets named by other tools", () => {
+  it('reads .aa sets whole, and fails a set with a segment missing in the middle', () => {
+    const dir = path.join(work, 'split-aa');
+    fs.mkdirSync(dir);
+    const part = fs.readFileSync(src).subarray(0, 3 * 1024 * 1024 + 100);
+    fs.writeFileSync(path.join(dir, 'disk.img'), part);
+    sh('split', ['-b', '1M', path.join(dir, 'disk.img'), path.join(dir, 'disk.img.')]);
+    fs.rmSync(path.join(dir, 'disk.img'));
+    const md5 = crypto.createHash('md5').update(part).digest('hex');
+    const v = run(['verify', path.join(dir, 'disk.img.aa'), '--no-record', '--expect', `md5:${md5}`, '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    expect(json(v).hashes.md5).toBe(md5);
+    fs.rmSync(path.join(dir, 'disk.img.ab'));
+    const gone = run(['verify', path.join(dir, 'disk.img.aa'), '--no-record', '--expect', `md5:${md5}`]);
+    expect(gone.code).toBe(4);
+    expect(gone.stdout).toMatch(/segment disk\.img\.ab of the split image .* is missing: 2 segments \(disk\.img\.ac to disk\.img\.ad\) lie beyond it/);
+    const c = run(['convert', path.join(dir, 'disk.img.aa'), '--to', 'raw', '--out', path.join(dir, 'out'), '--examiner', 'Test Examiner']);
+    expect(c.code).not.toBe(0);
+    expect(c.stderr).toMatch(/^exhibit: error: segment disk\.img\.ab .* is missing/m);
   });
 });
 

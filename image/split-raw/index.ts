@@ -5,19 +5,19 @@ import type { FormatDescriptor } from '../descriptor.js';
 import { patchRawImage } from '../raw/patch.js';
 import { RawReader } from '../raw/reader.js';
 import { RawWriter } from '../raw/writer.js';
-import { findSegments } from './naming.js';
+import { findSegments, FIRST_SEGMENT } from './naming.js';
 
 export const splitRawFormat: FormatDescriptor<'split-raw'> = {
   name: 'split-raw',
   title: 'a split raw image',
-  fileNames: { extensions: '\\d{3,}', first: /^(.*)\.(\d{3,})$/ },
+  fileNames: { extensions: '\\d{2,}|a{2,}', first: FIRST_SEGMENT },
   async open(file, given) {
-    const { files, strays } = await findSegments(file);
-    if (files[0] !== file) {
-      const m = splitRawFormat.fileNames.first.exec(path.basename(file));
-      throw new ExhibitError('USAGE', `${given} is not the first segment: name ${path.basename(files[0] ?? `${m?.[1] ?? ''}.001`)}`);
-    }
-    return { reader: await RawReader.open(files), warnings: strays.map((s) => `${s} lies beyond a missing segment and was not read`) };
+    const { files, strays, missing } = await findSegments(file);
+    // A gap is damage, as a missing E01 segment is: the media would be cut short where it begins.
+    if (missing !== undefined)
+      throw new ExhibitError('IMAGE_INVALID', `segment ${missing} of the split image ${given} is missing: ${strays.length === 1 ? `${path.basename(strays[0]!)} lies` : `${strays.length} segments (${path.basename(strays[0]!)} to ${path.basename(strays[strays.length - 1]!)}) lie`} beyond it`);
+    if (files[0] !== file) throw new ExhibitError('USAGE', `${given} is not the first segment: name ${path.basename(files[0]!)}`);
+    return { reader: await RawReader.open(files), warnings: [] };
   },
   openPartial: (files) => RawReader.open(files),
   createWriter: (r) => new RawWriter(r.dir, r.base, r.settings.segment_size!, r.staged === true),
