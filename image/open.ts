@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExhibitError } from '../core/errors.js';
 import { openInput } from '../core/input-file.js';
+import { recordBesideImage } from '../core/record.js';
+import { readRecord } from '../core/record/read.js';
 import { detect, readEnds, type Detected } from './detect.js';
 import { READABLE_FORMATS, formatByName, formatsInWords, formatOf } from './registry.js';
 import type { ImageReader } from './types.js';
@@ -36,6 +38,18 @@ async function sniff(p: string): Promise<Detected> {
 
 const refuse = (what: string, hint?: string) => new ExhibitError('IMAGE_UNSUPPORTED', what, { hints: [hint ?? `exhibit reads ${formatsInWords()}`] });
 
+/** Whether the record beside an image (`base`) says, readable and whole, that `name` is a file of a `format` image. */
+function acquiredAsNamed(base: string, name: string, format: string): boolean {
+  const beside = recordBesideImage(base);
+  if (!fs.existsSync(beside)) return false;
+  try {
+    const { record } = readRecord(beside);
+    return record.image.format === format && record.image.files.some((f) => f.name === name);
+  } catch {
+    return false; // a record that does not read says nothing here; verify reports it
+  }
+}
+
 export async function openImage(file: string): Promise<OpenedImage> {
   const p = path.resolve(file);
   if (!fs.existsSync(p)) throw new ExhibitError('IMAGE_INVALID', `${file} does not exist`);
@@ -45,6 +59,13 @@ export async function openImage(file: string): Promise<OpenedImage> {
   const byName = formatByName(name);
   const base = byName ? path.join(dir, byName.base) : p;
   const found = await sniff(p);
+  // Raw media may itself begin as a container does (a drive or file that holds an image): when the
+  // acquisition record beside it says it was acquired as raw media, under this name, it is read so.
+  if (found.kind !== 'none' && (byName?.format.name === 'raw' || byName?.format.name === 'split-raw') && acquiredAsNamed(base, name, byName.format.name)) {
+    const opened = await byName.format.open(p, file);
+    const held = found.kind === 'format' ? found.format.title : found.kind === 'unsupported' ? found.what : 'a later E01 segment';
+    return { reader: opened.reader, base, warnings: opened.warnings, notes: [`${name} begins as ${held} does, but the acquisition record beside it says it was acquired as ${byName.format.title}: it was read as that`] };
+  }
   if (found.kind === 'unsupported') throw refuse(`${file} is ${found.what}, which exhibit does not read`);
   if (found.kind === 'later-segment') {
     throw refuse(`${file} is segment ${found.segment} of an E01 image, not its first: exhibit opens an E01 image by its first segment (.E01)`, 'name the .E01 file; the other segments are found beside it');

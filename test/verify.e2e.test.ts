@@ -282,6 +282,22 @@ describe("split raw sets named by other tools", () => {
   });
 });
 
+describe('raw media that begins as an image does', () => {
+  it('a raw acquisition of a zst or E01 file verifies as the raw media its record says it is', () => {
+    for (const [format, first] of [['zst', 'EV.zst'], ['e01', 'EV.E01']] as const) {
+      const out = path.join(work, `raw-of-${format}`);
+      const a = run(['acquire', path.join(original(format), first), '-o', out, '-c', 'V-1', '-e', `EVR-${format}`, '-x', 'V. Examiner']);
+      expect(a.code, a.stderr).toBe(0);
+      const v = run(['verify', out, '--no-record', '--json']);
+      expect(v.code, v.stdout).toBe(0);
+      const j = json(v);
+      expect(j.verdict).toBe('verified');
+      expect(j.hashes.sha256).toBe(fileDigest('sha256', path.join(original(format), first)));
+      expect(j.notes.join('\n')).toMatch(/begins as .* does, but the acquisition record beside it says it was acquired as a raw image: it was read as that/);
+    }
+  });
+});
+
 describe('what nothing records', () => {
   it('an image without record, stored hash or custody log is unverifiable, not verified', () => {
     const dir = path.join(work, 'bare');
