@@ -403,4 +403,19 @@ describe('--source with a file', () => {
     expect(v.code).toBe(4);
     expectOneLineError(v.stderr, /the source .*short\.bin holds 1048576 bytes; the record says the acquired one held 3148288/);
   });
+  it('refuses the image itself as its source, by any name (it would prove nothing but itself)', () => {
+    const link = path.join(work, 'same-image.raw');
+    fs.linkSync(path.join(original('raw'), 'EV.raw'), link);
+    for (const s of [path.join(original('raw'), 'EV.raw'), link]) {
+      const v = run(['verify', original('raw'), '--source', s, '--no-record']);
+      expect(v.code).toBe(2);
+      expectOneLineError(v.stderr, /is EV\.raw, a file of the image itself: it would compare the image with itself/);
+      expect(v.stdout).not.toMatch(/^VERIFIED/m);
+    }
+  });
+  it('refuses --expect with --pieces (the pieces do not give the whole media hash)', () => {
+    const v = run(['verify', original('raw'), '--pieces', '0', '--expect', `md5:${'0'.repeat(32)}`, '--no-record']);
+    expect(v.code).toBe(2);
+    expectOneLineError(v.stderr, /--expect gives hashes of the whole media, which --pieces does not read/);
+  });
 });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import fs from 'node:fs';
 import path from 'node:path';
 import { recordVerification } from '../../case-store/index.js';
 import { keepRollbackSeen } from '../rollback-seen.js';
@@ -92,6 +93,7 @@ export function verifyCommand(): Command {
     async ([target], f) => {
       const expect = parseExpected(f.expect);
       if (f.source && f.pieces !== undefined) throw new ExhibitError('USAGE', '--source reads the whole source; it cannot be combined with --pieces');
+      if (f.expect.length > 0 && f.pieces !== undefined) throw new ExhibitError('USAGE', '--expect gives hashes of the whole media, which --pieces does not read; they cannot be combined');
       const job = startJob({ kind: 'verification', subject: path.resolve(target!), ...(f.examiner ? { examiner: f.examiner } : {}) });
       return asJob(job, () => runVerify(target!, f, expect, job), (code) => (code === EXIT.OK ? 'VERIFIED' : code === EXIT.VERIFY_FAILED ? 'FAILED or UNVERIFIABLE' : undefined));
     },
@@ -244,6 +246,12 @@ async function checkSource(report: VerifyReport, source: string, allowMounted: b
   const read = readRecord(report.record.file);
   if (read.sha256 !== report.record.sha256) throw new ExhibitError('VERIFY_FAILED', `the record ${report.record.file} changed while the image was verified`);
   const rec = read.record;
+  // The image read as its own source would prove nothing but itself.
+  const given = fs.statSync(source, { throwIfNoEntry: false });
+  for (const f of given ? rec.image.files : []) {
+    const s = fs.statSync(path.join(path.dirname(report.record.file), f.name), { throwIfNoEntry: false });
+    if (s && s.dev === given!.dev && s.ino === given!.ino) throw new ExhibitError('USAGE', `--source ${source} is ${f.name}, a file of the image itself: it would compare the image with itself`);
+  }
   const recorded = rec.media.hashes ?? {};
   const algorithms = (Object.keys(recorded) as HashAlgorithm[]).filter((a) => ['md5', 'sha1', 'sha256', 'sha512'].includes(a));
   let progress: Progress | undefined;
