@@ -87,6 +87,9 @@ export function splitLog(text: string): { lines: string[]; problems: CustodyProb
   return { lines, problems };
 }
 
+/** The most entry problems one check lists: a log of junk lines would otherwise make one for each, without bound. */
+export const MAX_PROBLEMS = 10_000;
+
 export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions = {}): CustodyCheck {
   const problems: CustodyProblem[] = [];
   const entries: CheckedEntry[] = [];
@@ -98,9 +101,10 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
   const vouched = skipSignatures ? undefined : verifySignaturesInParallel(lines);
   let caseNumber = o.caseNumber;
   let prevHash = GENESIS_PREV;
+  let untold = 0; // problems past MAX_PROBLEMS, counted, not listed
   lines.forEach((line, i) => {
     const n = i + 1;
-    const say = (message: string): void => void problems.push({ entry: n, message: `entry ${n}: ${message}` });
+    const say = (message: string): void => void (problems.length < MAX_PROBLEMS ? problems.push({ entry: n, message: `entry ${n}: ${message}` }) : untold++);
     const expectedPrev = prevHash;
     prevHash = sha256Hex(lineHashInput(line));
     const parts = splitLogLine(line);
@@ -157,6 +161,7 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
   });
 
   const head = lines.length === 0 ? GENESIS_PREV : prevHash;
+  if (untold > 0) problems.push({ message: `and ${untold} more problems in later entries (the first ${MAX_PROBLEMS} are listed)` });
   problems.push(...revokedUses(entries, revocations));
   if (o.checkpoint !== undefined) checkCheckpoint(o.checkpoint, lines, keys, caseNumber, problems);
   if (skipSignatures && problems.length > 0) return checkCustodyLog(lines, { ...o, trustCheckpointSignedBy: new Set() }); // name every bad signature

@@ -311,6 +311,19 @@ describe('what nothing records', () => {
 });
 
 describe('custody', () => {
+  it('a log padded with thousands of junk lines fails quickly, listing the first problems and counting the rest', () => {
+    const dir = copyOf('raw', 'junk-log');
+    fs.appendFileSync(path.join(dir, 'EV.custody.jsonl'), '{}\n'.repeat(12_000));
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code).toBe(4);
+    const j = json(v);
+    const shown = j.problems.filter((p: string) => p.startsWith('custody log:'));
+    expect(shown.length).toBe(101);
+    expect(shown[100]).toBe(`custody log: and ${j.custody.problems.length - 100} more like these (listed in --json under custody.problems)`);
+    // The check itself lists 10,000 entry problems and counts the rest in one line.
+    expect(j.custody.problems.length).toBeLessThan(10_010);
+    expect(j.custody.problems).toContainEqual(expect.stringMatching(/^and 20\d\d more problems in later entries \(the first 10000 are listed\)$/));
+  });
   it('checks the log with the keys given, and fails with keys that did not sign it', () => {
     const key = path.join(work, 'v.pem');
     fs.writeFileSync(key, run(['key', 'export', 'V. Examiner']).stdout);

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkCustodyLog, splitLog, type CustodyCheck } from '../core/custody-check.js';
+import { checkCustodyLog, splitLog, type CustodyCheck, type CustodyProblem } from '../core/custody-check.js';
 import { keyFingerprint, readPublicKey, type PublicKey } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readTextIfExists } from '../core/text.js';
@@ -145,4 +145,23 @@ export function readKeyFiles(files: readonly string[]): Map<string, PublicKey> {
     out.set(keyFingerprint(key), key);
   }
   return out;
+}
+
+/** Custody-log problems shown at most in verify's lists (all of them are in the report's custody section). */
+const SHOWN_PROBLEMS = 100;
+
+/**
+ * The custody log's problems into verify's lists: those in `blocking` fail the image, the others are
+ * notes; past SHOWN_PROBLEMS of each, one line says how many more there are (a log of junk lines
+ * would otherwise print a line for each).
+ */
+export function sayCustody(all: readonly CustodyProblem[], blocking: ReadonlySet<CustodyProblem>, problems: string[], notes: string[]): void {
+  const lists = [
+    { into: problems, of: all.filter((p) => blocking.has(p)) },
+    { into: notes, of: all.filter((p) => !blocking.has(p)) },
+  ];
+  for (const { into, of } of lists) {
+    for (const p of of.slice(0, SHOWN_PROBLEMS)) into.push(`custody log: ${p.message}`);
+    if (of.length > SHOWN_PROBLEMS) into.push(`custody log: and ${of.length - SHOWN_PROBLEMS} more like these (listed in --json under custody.problems)`);
+  }
 }

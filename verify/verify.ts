@@ -21,7 +21,7 @@ import { readRecord } from '../core/record/read.js';
 import { openImage } from '../image/open.js';
 import { readableFormatOf } from '../image/registry.js';
 import { compareWithStore, entryForRecord, imageEntries, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
-import { checkCustodyFiles, LOG_SUFFIX, readCheckpointText } from './custody-files.js';
+import { checkCustodyFiles, LOG_SUFFIX, readCheckpointText, sayCustody } from './custody-files.js';
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
@@ -181,8 +181,8 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         trusted_by: o.trustedKeys ? 'the keys given with --key' : `the key files beside the log (${path.basename(folder.keysDir)}/)`,
       };
       // An entry signed after its key's revocation fails the log; it fails this image only when it is the one that logs it.
-      const blocking = folder.problems.filter((p) => !p.revoked || p.entry === folderEntry?.seq);
-      for (const p of folder.problems) (blocking.includes(p) ? problems : notes).push(`custody log: ${p.message}`);
+      const blocking = new Set(folder.problems.filter((p) => !p.revoked || p.entry === folderEntry?.seq));
+      sayCustody(folder.problems, blocking, problems, notes);
       if (rec && !folderEntry) {
         problems.push(
           named.length > 0
@@ -191,7 +191,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         );
       }
       if (!rec && folderEntry) problems.push(`the acquisition record is missing: custody log entry ${folderEntry.seq} logged one for ${fileEvidence} (SHA-256 ${String((folderEntry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
-      if (folderEntry && blocking.length === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
+      if (folderEntry && blocking.size === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
     }
 
     const named = [rec?.case, logCase(folder), reader.caseFacts?.case]; // the store's log of this case is the reference, not the files beside the image
@@ -200,7 +200,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     if (rec && !folder && !storeLog) notes.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}): the record cannot be checked against the signed entry that logged it`);
     if (storeLog) {
       const s = compareWithStore(storeLog, folder ? { lines: folder.lines, check: folder, signers } : undefined, evidenceNames, recordSha);
-      problems.push(...s.problems.filter((p) => !problems.includes(p)));
+      problems.push(...s.problems.filter(((said) => (p: string) => !said.has(p))(new Set(problems))));
       notes.push(...s.notes);
       report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}), ...(s.rollback ? { rolled_back: s.rollback } : {}) };
       if (s.reference) anchors.push({ entry: s.reference, from: `the case store's entry ${s.reference.seq} (case ${s.case})` });
