@@ -172,6 +172,17 @@ describe('the record and the log vouch for each other', () => {
 });
 
 describe('files of a set', () => {
+  it('names files beside the image that are named as its own but are not part of it', () => {
+    const dir = copyOf('e01', 'stray');
+    const segs = fs.readdirSync(dir).filter((n) => /^EV\.E\d\d$/.test(n)).sort();
+    const next = `EV.E${String(segs.length + 1).padStart(2, '0')}`;
+    fs.copyFileSync(path.join(dir, segs[segs.length - 1]!), path.join(dir, next));
+    fs.copyFileSync(path.join(dir, segs[0]!), path.join(dir, 'ev.001'));
+    const v = run(['verify', dir, '--no-record', '--json']);
+    const j = json(v);
+    for (const name of [next, 'ev.001']) expect(j.notes.join('\n')).toContain(`${name} lies beside the image, named as one of its files, but is not part of it`);
+    expect(j.notes.join('\n')).not.toMatch(/EV\.(map|pieces|checkpoint) lies beside/);
+  });
   it('a removed split-raw segment is named', () => {
     const dir = copyOf('split-raw', 'removed');
     fs.rmSync(path.join(dir, 'EV.002'));

@@ -81,8 +81,9 @@ export function lookAlikeCases(store: StoreView, cases: readonly (string | undef
 }
 
 /** The files the record lists against the files the image is made of: missing, extra, misordered or resized. */
-export function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, problems: string[]): void {
+export function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, problems: string[], notes: string[]): void {
   if (!rec) return;
+  strayImageFiles(reader, rec, notes);
   const listed = rec.image.files.map((f) => f.name);
   const found = reader.files.map((f) => path.basename(f));
   const dir = path.dirname(reader.files[0] ?? '.');
@@ -97,4 +98,29 @@ export function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undef
     }
   }
   for (const name of found) if (!listed.includes(name)) problems.push(`${name} is part of the image but not in the record (an extra file)`);
+}
+
+/** The extensions an image file of any format may have (EV.raw, EV.001, EV.aa, EV.E01, EV.Ex01, EV.s01, EV.zst, EV.aff4). */
+const IMAGE_FILE_EXTENSION = /^(raw|img|dd|zst|aff4?|\d{2,}|[a-z]{2}|a[a-z]{2}|[ELSels][0-9A-Za-z]{2}|[Ee]x[0-9A-Za-z]{2})$/; // not map, tsr and the like: exhibit's own files beside an image
+
+/**
+ * Files beside the image named as files of it (its evidence name, any case, and an image file's
+ * extension) that the record does not list and the image does not read: a note, so none goes unsaid
+ * (a copy of a segment, a segment past a gap, a split file beside a raw image).
+ */
+function strayImageFiles(reader: ImageReader, rec: AcquisitionRecord, notes: string[]): void {
+  const dir = path.dirname(reader.files[0] ?? '.');
+  const known = new Set([...rec.image.files.map((f) => f.name), ...reader.files.map((f) => path.basename(f))]);
+  const stem = rec.evidence.toLowerCase();
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.sort()) {
+    const dot = name.lastIndexOf('.');
+    if (dot <= 0 || known.has(name) || name.slice(0, dot).toLowerCase() !== stem || !IMAGE_FILE_EXTENSION.test(name.slice(dot + 1))) continue;
+    notes.push(`${name} lies beside the image, named as one of its files, but is not part of it: the record does not list it and it was not read`);
+  }
 }

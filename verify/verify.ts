@@ -152,7 +152,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       }
     } else notes.push(`there is no acquisition record beside the image (${path.basename(beside)})`);
 
-    checkFileSet(reader, rec, problems);
+    checkFileSet(reader, rec, problems, notes);
     const mediaBytes = rec ? rec.media.size_bytes + (rec.media.padding_bytes ?? 0) : reader.size;
     if (rec && mediaBytes !== reader.size) problems.push(`the image holds ${reader.size} bytes of media, the record says ${mediaBytes}`);
 
