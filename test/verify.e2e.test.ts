@@ -183,6 +183,13 @@ describe('files of a set', () => {
     for (const name of [next, 'ev.001']) expect(j.notes.join('\n')).toContain(`${name} lies beside the image, named as one of its files, but is not part of it`);
     expect(j.notes.join('\n')).not.toMatch(/EV\.(map|pieces|checkpoint) lies beside/);
   });
+  it('a stray .000 beside a split set does not move its start: the record says where it starts', () => {
+    const dir = copyOf('split-raw', 'stray-000');
+    fs.writeFileSync(path.join(dir, 'EV.000'), 'not evidence');
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    expect(json(v).notes.join('\n')).toContain('EV.000 lies beside the image, named as one of its files, but is not part of it');
+  });
   it('a removed split-raw segment is named', () => {
     const dir = copyOf('split-raw', 'removed');
     fs.rmSync(path.join(dir, 'EV.002'));

@@ -1,18 +1,35 @@
 /** The split raw format: the media verbatim in consecutive segment files (.001, .002, ...). */
 import { ExhibitError } from '../../core/errors.js';
+import fs from 'node:fs';
 import path from 'node:path';
+import { recordBesideImage } from '../../core/record.js';
+import { readRecord } from '../../core/record/read.js';
 import type { FormatDescriptor } from '../descriptor.js';
 import { patchRawImage } from '../raw/patch.js';
 import { RawReader } from '../raw/reader.js';
 import { RawWriter } from '../raw/writer.js';
 import { findSegments, FIRST_SEGMENT } from './naming.js';
 
+/** Whether the acquisition record beside a split set, readable and whole, lists `file` as its first file. */
+function recordedFirst(file: string): boolean {
+  const m = FIRST_SEGMENT.exec(path.basename(file));
+  const beside = m ? recordBesideImage(path.join(path.dirname(file), m[1]!)) : undefined;
+  if (!beside || !fs.existsSync(beside)) return false;
+  try {
+    const { record } = readRecord(beside);
+    return record.image.format === 'split-raw' && record.image.files[0]?.name === path.basename(file);
+  } catch {
+    return false;
+  }
+}
+
 export const splitRawFormat: FormatDescriptor<'split-raw'> = {
   name: 'split-raw',
   title: 'a split raw image',
   fileNames: { extensions: '\\d{2,}|a{2,}', first: FIRST_SEGMENT },
   async open(file, given) {
-    const { files, strays, missing } = await findSegments(file);
+    // A file before the one given (a .000 beside a .001 set) does not make the set start earlier when the record says where it starts.
+    const { files, strays, missing } = await findSegments(file, recordedFirst(file));
     // A gap is damage, as a missing E01 segment is: the media would be cut short where it begins.
     if (missing !== undefined)
       throw new ExhibitError('IMAGE_INVALID', `segment ${missing} of the split image ${given} is missing: ${strays.length === 1 ? `${path.basename(strays[0]!)} lies` : `${strays.length} segments (${path.basename(strays[0]!)} to ${path.basename(strays[strays.length - 1]!)}) lie`} beyond it`);

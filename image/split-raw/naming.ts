@@ -33,7 +33,7 @@ function letters(n: number, width: number): string | undefined {
  * first missing one and reports any later one found beyond the gap, so a verifier can name what is
  * missing (`missing`, the name the set lacks).
  */
-export async function findSegments(first: string): Promise<{ files: string[]; strays: string[]; missing?: string }> {
+export async function findSegments(first: string, fromFirst = false): Promise<{ files: string[]; strays: string[]; missing?: string }> {
   const dir = path.dirname(first);
   const m = FIRST_SEGMENT.exec(path.basename(first));
   if (!m) return { files: [first], strays: [] };
@@ -52,11 +52,12 @@ export async function findSegments(first: string): Promise<{ files: string[]; st
     if (/^\d+$/.test(rest) && rest.length > width && rest.startsWith('0')) continue; // 0001 is not a member of a .001 set
     members.set(k, n);
   }
-  const start = /^\d+$/.test(suffix) && !members.has(0) ? 1 : 0; // the set's first: .000 when there is one, else .001 (or aa)
+  // The set's first: .000 when there is one, else .001 (or aa); with `fromFirst`, the file given (its record says so).
+  const start = fromFirst ? (/^\d+$/.test(suffix) ? Number(suffix) : 0) : /^\d+$/.test(suffix) && !members.has(0) ? 1 : 0;
   const files: string[] = [];
   let k = start;
   while (members.has(k)) files.push(path.join(dir, members.get(k)!)), members.delete(k++);
-  const strays = [...members.entries()].filter(([n]) => n > k).sort((a, b) => a[0] - b[0]).map(([, n]) => path.join(dir, n));
+  const strays = [...members.entries()].filter(([n]) => n > k && n > start).sort((a, b) => a[0] - b[0]).map(([, n]) => path.join(dir, n));
   const expected = /^\d+$/.test(suffix) ? String(k).padStart(width, '0') : letters(k, width);
   return strays.length > 0 && expected !== undefined ? { files, strays, missing: `${base}${sep}${expected}` } : { files, strays };
 }
