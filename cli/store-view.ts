@@ -30,8 +30,8 @@ const DIGEST_HEX: Record<HashAlgorithm, number> = { md5: 32, sha1: 40, sha256: 6
 export function parseExpected(values: readonly string[]): Digests {
   const out: Digests = {};
   for (const v of values) {
-    const m = /^(md5|sha1|sha256|sha512):([0-9a-fA-F]+)$/.exec(v.trim());
-    const algorithm = m?.[1] as HashAlgorithm | undefined;
+    const m = /^(md5|sha1|sha256|sha512|sha-1|sha-256|sha-512):([0-9a-fA-F]+)$/i.exec(v.trim()); // SHA256:, SHA-256: as other tools print them
+    const algorithm = m?.[1]!.toLowerCase().replace('-', '') as HashAlgorithm | undefined;
     if (!m || !algorithm || m[2]!.length !== DIGEST_HEX[algorithm]) {
       throw new ExhibitError('USAGE', `--expect ${JSON.stringify(v)} is not <algorithm>:<hex digest>`, { hints: ['e.g. --expect sha256:<64 hex digits>; algorithms: md5, sha1, sha256, sha512'] });
     }

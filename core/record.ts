@@ -218,7 +218,7 @@ export function readRecordFile(file: string): { bytes: Buffer; parsed: unknown }
   try {
     parsed = normaliseRanges(parseBoundedYaml(text, { maxBytes: MAX_RECORD_BYTES, maxValues: MAX_RECORD_VALUES }));
   } catch (err) {
-    throw fail(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err), err);
+    throw fail(err instanceof Error ? (err.message.split('\n')[0] ?? '').replace(/:\s*$/, '') : String(err), err); // the parser's first line, without the colon its excerpt followed
   }
   if (text.length <= CACHED_RECORD_CHARS) {
     if (parsedRecords.size >= CACHED_RECORDS) parsedRecords.delete(parsedRecords.keys().next().value!);

@@ -158,7 +158,7 @@ describe('compareWithStore', () => {
   it('a missing record is a problem when the store logged one, and the last completed entry is the reference', () => {
     const r = compareWithStore(store, undefined, ['EV-1'], undefined);
     expect(r.reference?.seq).toBe(3);
-    expect(r.problems).toEqual([`the acquisition record is missing: the case store's entry 3 (case C-1) logged one for EV-1`]);
+    expect(r.problems).toEqual([`the acquisition record is missing or unreadable: the case store's entry 3 (case C-1) logged one for EV-1`]);
   });
 
   it("a store log that fails its own check is a problem, whatever else matches", () => {

@@ -159,7 +159,7 @@ export function compareWithStore(
       }
     }
   } else notes.push(`there is no custody log beside the image: checked against the case store's log of case ${store.case}`);
-  if (recordSha256 === undefined && reference) problems.push(`the acquisition record is missing: the case store's entry ${reference.seq} (case ${store.case}) logged one for ${label}`);
+  if (recordSha256 === undefined && reference) problems.push(`the acquisition record is missing or unreadable: the case store's entry ${reference.seq} (case ${store.case}) logged one for ${label}`);
   return { case: store.case, ...(entry ? { entry } : {}), ...(reference ? { reference } : {}), problems, notes, ...(rollback ? { rollback } : {}) };
 }
 

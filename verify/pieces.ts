@@ -146,7 +146,8 @@ export function pieceFile(reader: ImageReader, piecesFile: string): (s: PieceSpa
       return reader.files[reader.files.length - 1]!;
     };
   }
-  return () => piecesFile;
+  // A container's pieces are media ranges inside its files: named by the image (its first file), not the pieces file, which is not what is damaged.
+  return () => reader.files[0] ?? piecesFile;
 }
 
 /**

@@ -190,7 +190,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
             : `the custody log has no acquisition entry for ${rec.evidence}`,
         );
       }
-      if (!rec && folderEntry) problems.push(`the acquisition record is missing: custody log entry ${folderEntry.seq} logged one for ${fileEvidence} (SHA-256 ${String((folderEntry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
+      if (!rec && folderEntry) problems.push(`the acquisition record is missing or unreadable: custody log entry ${folderEntry.seq} logged one for ${fileEvidence} (SHA-256 ${String((folderEntry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
       if (folderEntry && blocking.size === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
     }
 
