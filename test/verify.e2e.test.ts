@@ -183,6 +183,16 @@ describe('files of a set', () => {
     for (const name of [next, 'ev.001']) expect(j.notes.join('\n')).toContain(`${name} lies beside the image, named as one of its files, but is not part of it`);
     expect(j.notes.join('\n')).not.toMatch(/EV\.(map|pieces|checkpoint) lies beside/);
   });
+  it('a ddrescue map changed to say sectors were unreadable fails: the record says otherwise', () => {
+    const dir = copyOf('raw', 'map-edited');
+    const map = path.join(dir, 'EV.map');
+    const text = fs.readFileSync(map, 'utf8');
+    expect(text).toMatch(/  \+\n$/);
+    fs.writeFileSync(map, text.replace(/  \+\n$/, '  -\n'));
+    const v = run(['verify', dir, '--no-record']);
+    expect(v.code).toBe(4);
+    expect(v.stdout).toMatch(/EV\.map does not match the record: its blocks are not the record's single read area/);
+  });
   it('a stray .000 beside a split set does not move its start: the record says where it starts', () => {
     const dir = copyOf('split-raw', 'stray-000');
     fs.writeFileSync(path.join(dir, 'EV.000'), 'not evidence');

@@ -3,6 +3,7 @@
  * checks of the set of files against the record; split from verify.ts.
  */
 import fs from 'node:fs';
+import { checkMapFile } from './map-check.js';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { evidenceOfRecordName, isRecordFileName, type AcquisitionRecord } from '../core/record.js';
@@ -84,6 +85,7 @@ export function lookAlikeCases(store: StoreView, cases: readonly (string | undef
 export function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, problems: string[], notes: string[]): void {
   if (!rec) return;
   strayImageFiles(reader, rec, notes);
+  checkMapFile(path.dirname(reader.files[0] ?? '.'), rec, problems);
   const listed = rec.image.files.map((f) => f.name);
   const found = reader.files.map((f) => path.basename(f));
   const dir = path.dirname(reader.files[0] ?? '.');
