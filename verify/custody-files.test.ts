@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers/cli.js';
-import { MAX_CHECKPOINT_BYTES, readCheckpointText } from './custody-files.js';
+import { checkCustodyFiles, MAX_CHECKPOINT_BYTES, MAX_LOG_BYTES, readCheckpointText } from './custody-files.js';
 
 const work = tempDir('exhibit-custody-files-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -24,5 +24,22 @@ describe('readCheckpointText', () => {
     fs.truncateSync(big, MAX_CHECKPOINT_BYTES + 1);
     expect(readCheckpointText(big)).toBeUndefined();
     expect(readCheckpointText(path.join(work, 'none.checkpoint'))).toBeUndefined();
+  });
+});
+
+describe('checkCustodyFiles', () => {
+  it('checks a log over the bound as an empty one that says so, and names a checkpoint too large to read as such', () => {
+    const log = path.join(work, 'EV.custody.jsonl');
+    fs.writeFileSync(log, '');
+    fs.truncateSync(log, MAX_LOG_BYTES + 1);
+    const cp = path.join(work, 'EV.checkpoint');
+    fs.writeFileSync(cp, '');
+    fs.truncateSync(cp, MAX_CHECKPOINT_BYTES + 1);
+    const c = checkCustodyFiles(log);
+    expect(c.lines).toEqual([]);
+    const said = c.problems.map((p) => p.message).join('\n');
+    expect(said).toContain(`the log is ${MAX_LOG_BYTES + 1} bytes, more than the ${MAX_LOG_BYTES} exhibit reads as a custody log`);
+    expect(said).toContain('the checkpoint beside the log (EV.checkpoint) cannot be read as one (too large, or not a regular file)');
+    expect(said).not.toContain('there is no checkpoint');
   });
 });

@@ -63,11 +63,19 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
   const checkpointFile = `${stem}.checkpoint`;
   const keysDir = `${stem}.keys`;
   let bytes: Buffer;
-  try {
-    bytes = readInputSync(logFile, { code: 'NOT_FOUND', max: { bytes: MAX_LOG_BYTES, what: 'a custody log' } });
-  } catch (err) {
-    if (err instanceof ExhibitError) throw err;
-    throw new ExhibitError('NOT_FOUND', `cannot read the custody log ${logFile}: ${describeSystemError(err)}`, { cause: err });
+  const sizeProblems: { message: string }[] = [];
+  // A log past the bound is checked as an empty one with that problem: a verdict (FAILED), not a stop.
+  const big = fs.statSync(logFile, { throwIfNoEntry: false });
+  if (big?.isFile() && big.size > MAX_LOG_BYTES) {
+    bytes = Buffer.alloc(0);
+    sizeProblems.push({ message: `the log is ${big.size} bytes, more than the ${MAX_LOG_BYTES} exhibit reads as a custody log: not one exhibit wrote, or padded` });
+  } else {
+    try {
+      bytes = readInputSync(logFile, { code: 'NOT_FOUND', max: { bytes: MAX_LOG_BYTES, what: 'a custody log' } });
+    } catch (err) {
+      if (err instanceof ExhibitError) throw err;
+      throw new ExhibitError('NOT_FOUND', `cannot read the custody log ${logFile}: ${describeSystemError(err)}`, { cause: err });
+    }
   }
   // Strict UTF-8 (and a byte order mark kept as a byte): a lenient decoder would turn different
   // bytes into the same text and so into the same hashes, which sha256sum would not.
@@ -114,8 +122,11 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
     trustedKeys: opts.trustedKeys ?? trusted,
     trustedKeysSource: opts.trustedKeys ? 'the keys given to check with' : `the key files in ${path.basename(keysDir)}/`,
   });
-  const problems = [...encodingProblems, ...splitProblems, ...result.problems, ...keyProblems];
-  if (checkpoint === undefined) problems.push({ message: `there is no checkpoint beside the log (${path.basename(checkpointFile)}): a shortened log could not be told from a whole one` });
+  const problems = [...sizeProblems, ...encodingProblems, ...splitProblems, ...result.problems, ...keyProblems];
+  if (checkpoint === undefined) {
+    const there = fs.existsSync(checkpointFile);
+    problems.push({ message: there ? `the checkpoint beside the log (${path.basename(checkpointFile)}) cannot be read as one (too large, or not a regular file): a shortened log could not be told from a whole one` : `there is no checkpoint beside the log (${path.basename(checkpointFile)}): a shortened log could not be told from a whole one` });
+  }
   problems.sort((a, b) => ((a as { entry?: number }).entry ?? Infinity) - ((b as { entry?: number }).entry ?? Infinity));
   return { ...result, problems, log: logFile, lines, checkpoint: checkpointFile, keysDir };
 }
