@@ -30,6 +30,7 @@ export function tool(cmd: string, args: string[], timeoutMs = 60_000): Promise<T
 
 /** A tool's complaint in one line: its last line of error output, or its exit code. */
 export function complaint(r: ToolResult): string {
-  const lines = r.stderr.trim().split('\n').filter(Boolean);
+  // The last line that says something: mount(8) ends with a pointer to dmesg after the line with the reason.
+  const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^dmesg\(1\) may have more information/.test(l));
   return lines[lines.length - 1] ?? `exit ${r.code}`;
 }
