@@ -34,6 +34,7 @@ describe('the pieces file', () => {
     expect(() => parsePieces(`${lines.join('\n')}\n`)).toThrow(/line 7 says piece 1 is 1048576 bytes at 2097152/);
     expect(() => parsePieces(text.replace(sha('c'), sha('c').toUpperCase()))).toThrow(/line 8 is not "<offset> <length> <sha256>"/);
     expect(() => parsePieces(text.replace('# piece_size 1048576', '# piece_size 1000'))).toThrow(/not a whole number of 512-byte sectors/);
+    expect(() => parsePieces(`${text}\n`)).toThrow(/line 12 is not "<offset> <length> <sha256>" \(it is empty\)/); // not "lists 7 pieces"
   });
 
   it('--pieces takes numbers and ranges from 0, and refuses what does not exist', () => {

@@ -118,6 +118,9 @@ export function parsePieces(text: string): PieceList {
   const list: PieceList = { evidence: head.evidence!, mediaBytes, sectorSize, pieceSize, sha256: [] };
   const count = pieceCount(mediaBytes, pieceSize);
   const body = lines.slice(1 + HEADER_KEYS.length);
+  // A line that is not a piece's is named first (a blank line would otherwise read as one piece too many).
+  const odd = body.findIndex((l) => !/^(\d{1,16}) (\d{1,16}) ([0-9a-f]{64})$/.test(l));
+  if (odd >= 0) throw new Error(`line ${odd + 2 + HEADER_KEYS.length} is not "<offset> <length> <sha256>"${body[odd] === '' ? ' (it is empty)' : ''}`);
   if (body.length !== count) throw new Error(`it lists ${body.length} pieces; ${mediaBytes} bytes in pieces of ${pieceSize} make ${count}`);
   for (const [i, line] of body.entries()) {
     const s = pieceSpan(list, i);
