@@ -69,7 +69,7 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
         hints: [`exhibit convert ${req.image} --to zst makes a seekable copy that mounts`],
       });
     const media = new MediaCache(reader, req.cacheBytes);
-    const table = await readPartitionTable(reader, reader.sectorSize ?? 512);
+    const table = await readPartitionTable(reader, reader.sectorSize); // none known (raw, zst): guessed from where the GPT header lies
     const { volumes, skipped } = partitionVolumes(table, reader.size);
     const warnings = [...opened.warnings, ...skipped];
 

@@ -99,3 +99,25 @@ describe.skipIf(noLoop !== undefined)(`a device${noLoop ? ` (skipped: ${noLoop})
     expect(fs.readFileSync(img).equals(before)).toBe(true);
   });
 });
+
+describe.skipIf(noLoop !== undefined || !have('sfdisk'))(because('a raw image of a disk with 4096-byte sectors', noLoop ?? needsTools('sfdisk')), () => {
+  it('reads its GPT with 4096-byte sectors, found where the header lies (a raw image does not say its sector size)', () => {
+    const img = path.join(work, 'gpt-4k.img');
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, 64 * 1024 * 1024);
+    const dev = spawnSync('losetup', ['--sector-size', '4096', '-f', '--show', img], { encoding: 'utf8' }).stdout.trim();
+    expect(dev).toMatch(/^\/dev\/loop\d+$/);
+    try {
+      const s = spawnSync('sfdisk', ['-q', dev], { input: 'label: gpt\nstart=256, size=4096, type=L\nstart=8192, size=4096, type=L\n', encoding: 'utf8' });
+      expect(s.status, s.stderr).toBe(0);
+    } finally {
+      spawnSync('losetup', ['-d', dev]);
+    }
+    const r = run(['inspect', img]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/GUID partition table \(GPT\), 4096-byte sectors, 16384 sectors/);
+    expect(r.stdout).toMatch(/^1 +0000000256 +0000004351 +0000004096 +16\.0 MiB/m);
+    expect(r.stdout).toMatch(/^2 +0000008192 +0000012287 +0000004096 +16\.0 MiB/m);
+    expect(r.stdout).toMatch(/a GPT header was found at byte 4096 and none at byte 512: the disk was read with 4096-byte sectors/);
+  });
+});

@@ -55,7 +55,7 @@ export function inspectCommand(): Command {
           for (const w of warnings) info(`warning: ${w}`);
           for (const n of notes) info(`note: ${n}`);
           format = reader.format;
-          table = await readPartitionTable(reader, reader.sectorSize ?? 512);
+          table = await readPartitionTable(reader, reader.sectorSize); // none known (raw, zst): guessed from where the GPT header lies
         } finally {
           await reader.close();
         }
