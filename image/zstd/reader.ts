@@ -25,16 +25,20 @@ const READ_AHEAD = 4 * 1024 * 1024;
 
 const invalid = (where: string, why: string, cause?: unknown) => new ExhibitError('IMAGE_INVALID', `${where}: ${why}`, cause === undefined ? {} : { cause });
 
-export class ZstdReader implements ImageReader {
+/** What any zstd image says of itself, seekable or plain: frames, and no sector size, stored hashes, case facts or error ranges. */
+export abstract class ZstdFacts {
   readonly format: FormatName = 'zst';
-  readonly files: readonly string[];
-  readonly size: number;
   readonly warnings: string[] = [];
   readonly sectorSize = undefined;
   readonly storedHashes = {};
   readonly caseFacts = undefined;
   readonly errorRanges = [];
   readonly unitKind: IntegrityUnitKind = 'frame';
+}
+
+export class ZstdReader extends ZstdFacts implements ImageReader {
+  readonly files: readonly string[];
+  readonly size: number;
   get unitBytes(): number | undefined {
     return this.frames[0]?.decompressed;
   }
@@ -58,6 +62,7 @@ export class ZstdReader implements ImageReader {
     readonly frames: readonly Frame[],
     readonly hasSeekTable: boolean,
   ) {
+    super();
     this.files = [file];
     this.largestStored = frames.reduce((m, f) => Math.max(m, f.compressed), 0);
     this.storedEnd = frames.reduce((m, f) => Math.max(m, f.offset + f.compressed), 0);

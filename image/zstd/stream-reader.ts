@@ -16,7 +16,8 @@ import fsp from 'node:fs/promises';
 import zstdBinding from 'zstd-napi/binding.js';
 import { ExhibitError, withDamagedRange } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
-import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
+import type { ImageReader, ScannedUnit } from '../types.js';
+import { ZstdFacts } from './reader.js';
 import type { FrameEntry } from './layout.js';
 
 /** Bytes decompressed (and stored bytes read) at a time. */
@@ -90,16 +91,9 @@ class FrameCursor {
   }
 }
 
-export class ZstdStreamReader implements ImageReader {
-  readonly format: FormatName = 'zst';
+export class ZstdStreamReader extends ZstdFacts implements ImageReader {
   readonly files: readonly string[];
   readonly size: number;
-  readonly warnings: string[] = [];
-  readonly sectorSize = undefined;
-  readonly storedHashes = {};
-  readonly caseFacts = undefined;
-  readonly errorRanges = [];
-  readonly unitKind: IntegrityUnitKind = 'frame';
   readonly unitBytes = undefined;
   /** Random reads each cost up to a frame's decompression: not for a mount. */
   readonly sequentialOnly = true;
@@ -115,6 +109,7 @@ export class ZstdStreamReader implements ImageReader {
     private readonly handle: fsp.FileHandle,
     readonly frames: readonly StreamFrame[],
   ) {
+    super();
     this.files = [file];
     const last = frames[frames.length - 1];
     this.size = last ? last.mediaStart + last.decompressed : 0;
