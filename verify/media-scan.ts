@@ -74,9 +74,13 @@ async function* units(reader: ImageReader, sectorSize: number, damaged: DamagedU
       sectors: Math.ceil((u.start + u.bytes) / sectorSize) - first,
       problem: u.error instanceof ExhibitError ? u.error.message.replace(/^.*?: (?=[^:]*$)/, '') : describeSystemError(u.error),
     });
-    yield { start: u.start, data: new Uint8Array(u.bytes) };
+    // Zeros in its place, from one shared buffer in pieces: a damaged frame may declare terabytes.
+    for (let at = 0; at < u.bytes; at += ZEROS.length) yield { start: u.start + at, data: ZEROS.subarray(0, Math.min(ZEROS.length, u.bytes - at)) };
   }
 }
+
+/** Zeros given for damaged units, never written to. */
+const ZEROS = new Uint8Array(4 * 1024 * 1024);
 
 export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<MediaScan> {
   const damaged: DamagedUnit[] = [];
