@@ -233,6 +233,11 @@ describe.skipIf(why !== undefined)(because('plain zstd files made by the zstd to
     const p = verify(bad);
     expect(p.code).toBe(4);
     expect(JSON.parse(p.stdout).problems.join('\n')).toMatch(/frame 0 \(at byte 0\) in .*bad\.zst: it does not decompress .*: damaged/);
+    // convert reads the frame through read(), not the walk: its end and checksum are reached all the same.
+    fs.writeFileSync(bad, b);
+    const c = run(['convert', bad, '--to', 'raw', '--out', path.join(work, 'bad-raw'), '--examiner', 'Examiner']);
+    expect(c.code).not.toBe(0);
+    expect(c.stderr).toMatch(/frame 0 \(media bytes 0\.\.\d+\) in .*bad\.zst: it does not decompress/);
     const cut = path.join(work, 'cut-plain.zst');
     fs.writeFileSync(cut, fs.readFileSync(path.join(work, 'whole.zst')).subarray(0, 1 << 20));
     expect(verify(cut).code).toBe(4);

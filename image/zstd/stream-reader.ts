@@ -205,6 +205,15 @@ export class ZstdStreamReader extends ZstdFacts implements ImageReader {
       const n = Math.min(end - pos, this.outLength - from);
       into.set(this.out.subarray(from, from + n), pos - offset);
       pos += n;
+      // The frame's last byte given: its end (and checksum) is reached before the bytes are, or its damage would go unseen.
+      if (want + n === f.decompressed && !c.ended) {
+        try {
+          while ((await this.advance(c)).length > 0);
+        } catch (err) {
+          this.cursor = undefined;
+          throw err instanceof ExhibitError && err.code === 'IMAGE_INVALID' ? withDamagedRange(err, f.mediaStart, f.mediaStart + f.decompressed - 1) : err;
+        }
+      }
     }
     return Math.max(0, end - offset);
   }
