@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExhibitError } from '../core/errors.js';
 import { openInput } from '../core/input-file.js';
-import { recordBesideImage } from '../core/record.js';
-import { readRecord } from '../core/record/read.js';
+import { readRecordBeside } from '../core/record/read.js';
 import { detect, readEnds, type Detected } from './detect.js';
 import { READABLE_FORMATS, formatByName, formatsInWords, formatOf } from './registry.js';
 import type { ImageReader } from './types.js';
@@ -40,14 +39,8 @@ const refuse = (what: string, hint?: string) => new ExhibitError('IMAGE_UNSUPPOR
 
 /** Whether the record beside an image (`base`) says, readable and whole, that `name` is a file of a `format` image. */
 function acquiredAsNamed(base: string, name: string, format: string): boolean {
-  const beside = recordBesideImage(base);
-  if (!fs.existsSync(beside)) return false;
-  try {
-    const { record } = readRecord(beside);
-    return record.image.format === format && record.image.files.some((f) => f.name === name);
-  } catch {
-    return false; // a record that does not read says nothing here; verify reports it
-  }
+  const record = readRecordBeside(base);
+  return record?.image.format === format && record.image.files.some((f) => f.name === name);
 }
 
 export async function openImage(file: string): Promise<OpenedImage> {

@@ -84,11 +84,11 @@ export function lookAlikeCases(store: StoreView, cases: readonly (string | undef
 /** The files the record lists against the files the image is made of: missing, extra, misordered or resized. */
 export function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undefined, problems: string[], notes: string[]): void {
   if (!rec) return;
-  strayImageFiles(reader, rec, notes);
-  checkMapFile(path.dirname(reader.files[0] ?? '.'), rec, problems);
+  const dir = path.dirname(reader.files[0] ?? '.');
+  strayImageFiles(dir, reader, rec, notes);
+  checkMapFile(dir, rec, problems);
   const listed = rec.image.files.map((f) => f.name);
   const found = reader.files.map((f) => path.basename(f));
-  const dir = path.dirname(reader.files[0] ?? '.');
   for (const [i, name] of listed.entries()) {
     if (!fs.existsSync(path.join(dir, name))) problems.push(`${name} is missing (file ${i + 1} of the ${listed.length} the record lists)`);
     else if (!found.includes(name)) problems.push(`${name} exists but is not part of the image as it can be read (a file before it is missing or damaged)`);
@@ -110,8 +110,7 @@ const IMAGE_FILE_EXTENSION = /^(raw|img|dd|zst|aff4?|\d{2,}|[a-z]{2}|a[a-z]{2}|[
  * extension) that the record does not list and the image does not read: a note, so none goes unsaid
  * (a copy of a segment, a segment past a gap, a split file beside a raw image).
  */
-function strayImageFiles(reader: ImageReader, rec: AcquisitionRecord, notes: string[]): void {
-  const dir = path.dirname(reader.files[0] ?? '.');
+function strayImageFiles(dir: string, reader: ImageReader, rec: AcquisitionRecord, notes: string[]): void {
   const known = new Set([...rec.image.files.map((f) => f.name), ...reader.files.map((f) => path.basename(f))]);
   const stem = rec.evidence.toLowerCase();
   let names: string[];

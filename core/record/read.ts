@@ -4,9 +4,10 @@
  * (record/check.ts) and returns the typed record with the bytes it was read
  * from and their SHA-256, so a consumer never reads the file a second time.
  */
+import fs from 'node:fs';
 import { sha256Hex } from '../crypto.js';
 import { ExhibitError } from '../errors.js';
-import { readRecordFile, type AcquisitionRecord } from '../record.js';
+import { readRecordFile, recordBesideImage, type AcquisitionRecord } from '../record.js';
 import { checkRecord, RecordDamage } from './check.js';
 
 export interface ReadRecord {
@@ -31,6 +32,20 @@ export function readRecord(file: string): ReadRecord {
     throw err;
   }
   return { record, bytes, sha256: sha256Hex(bytes), path: file };
+}
+
+/**
+ * The record beside an image (`base`, the name its files share), when it is there, readable and
+ * whole; undefined otherwise (a reader that only takes a hint from it: verify reports what is wrong).
+ */
+export function readRecordBeside(base: string): AcquisitionRecord | undefined {
+  const beside = recordBesideImage(base);
+  if (!fs.existsSync(beside)) return undefined;
+  try {
+    return readRecord(beside).record;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What a record says it is about, read even when its other fields are damaged (see readRecordClaims). */

@@ -1,9 +1,7 @@
 /** The split raw format: the media verbatim in consecutive segment files (.001, .002, ...). */
 import { ExhibitError } from '../../core/errors.js';
-import fs from 'node:fs';
 import path from 'node:path';
-import { recordBesideImage } from '../../core/record.js';
-import { readRecord } from '../../core/record/read.js';
+import { readRecordBeside } from '../../core/record/read.js';
 import type { FormatDescriptor } from '../descriptor.js';
 import { patchRawImage } from '../raw/patch.js';
 import { RawReader } from '../raw/reader.js';
@@ -13,14 +11,8 @@ import { findSegments, FIRST_SEGMENT } from './naming.js';
 /** Whether the acquisition record beside a split set, readable and whole, lists `file` as its first file. */
 function recordedFirst(file: string): boolean {
   const m = FIRST_SEGMENT.exec(path.basename(file));
-  const beside = m ? recordBesideImage(path.join(path.dirname(file), m[1]!)) : undefined;
-  if (!beside || !fs.existsSync(beside)) return false;
-  try {
-    const { record } = readRecord(beside);
-    return record.image.format === 'split-raw' && record.image.files[0]?.name === path.basename(file);
-  } catch {
-    return false;
-  }
+  const record = m ? readRecordBeside(path.join(path.dirname(file), m[1]!)) : undefined;
+  return record?.image.format === 'split-raw' && record.image.files[0]?.name === path.basename(file);
 }
 
 export const splitRawFormat: FormatDescriptor<'split-raw'> = {

@@ -41,23 +41,24 @@ export async function findSegments(first: string, fromFirst = false): Promise<{ 
   const sep = path.basename(first).slice(base.length, base.length + 1) === '.' ? '.' : '';
   const suffix = m[2]!;
   const width = suffix.length;
+  const numeric = /^\d+$/.test(suffix);
   const names = new Set(await fs.readdir(dir));
   // Each member's number, in the set's own order.
   const members = new Map<number, string>();
   for (const n of names) {
     if (!n.startsWith(base + sep)) continue;
     const rest = n.slice(base.length + sep.length);
-    if (/^\d+$/.test(suffix) ? !/^\d{2,}$/.test(rest) || rest.length < width : !new RegExp(`^[a-z]{${width}}$`).test(rest)) continue;
-    const k = /^\d+$/.test(rest) ? Number(rest) : [...rest].reduce((v, c) => v * 26 + c.charCodeAt(0) - 97, 0);
-    if (/^\d+$/.test(rest) && rest.length > width && rest.startsWith('0')) continue; // 0001 is not a member of a .001 set
+    if (numeric ? !/^\d{2,}$/.test(rest) || rest.length < width : !new RegExp(`^[a-z]{${width}}$`).test(rest)) continue;
+    if (numeric && rest.length > width && rest.startsWith('0')) continue; // 0001 is not a member of a .001 set
+    const k = numeric ? Number(rest) : [...rest].reduce((v, c) => v * 26 + c.charCodeAt(0) - 97, 0);
     members.set(k, n);
   }
   // The set's first: .000 when there is one, else .001 (or aa); with `fromFirst`, the file given (its record says so).
-  const start = fromFirst ? (/^\d+$/.test(suffix) ? Number(suffix) : 0) : /^\d+$/.test(suffix) && !members.has(0) ? 1 : 0;
+  const start = fromFirst ? (numeric ? Number(suffix) : 0) : numeric && !members.has(0) ? 1 : 0;
   const files: string[] = [];
   let k = start;
   while (members.has(k)) files.push(path.join(dir, members.get(k)!)), members.delete(k++);
   const strays = [...members.entries()].filter(([n]) => n > k && n > start).sort((a, b) => a[0] - b[0]).map(([, n]) => path.join(dir, n));
-  const expected = /^\d+$/.test(suffix) ? String(k).padStart(width, '0') : letters(k, width);
+  const expected = numeric ? String(k).padStart(width, '0') : letters(k, width);
   return strays.length > 0 && expected !== undefined ? { files, strays, missing: `${base}${sep}${expected}` } : { files, strays };
 }

@@ -192,27 +192,21 @@ export class ZstdStreamReader extends ZstdFacts implements ImageReader {
       let c = this.cursor;
       // Bytes still in the output buffer serve; going back in the frame starts it again.
       if (!c || c.index !== i || want < this.outStart) c = this.restart(i);
+      const cursor = c;
       try {
         while (want >= this.outStart + this.outLength) {
-          const got = await this.advance(c);
+          const got = await this.advance(cursor);
           if (got.length === 0) throw invalid(this.label(i), `it ends before media byte ${pos}`);
         }
+        const from = want - this.outStart;
+        const n = Math.min(end - pos, this.outLength - from);
+        into.set(this.out.subarray(from, from + n), pos - offset);
+        pos += n;
+        // The frame's last byte given: its end (and checksum) is reached before the bytes are, or its damage would go unseen.
+        if (want + n === f.decompressed && !cursor.ended) while ((await this.advance(cursor)).length > 0);
       } catch (err) {
         this.cursor = undefined;
         throw err instanceof ExhibitError && err.code === 'IMAGE_INVALID' ? withDamagedRange(err, f.mediaStart, f.mediaStart + f.decompressed - 1) : err;
-      }
-      const from = want - this.outStart;
-      const n = Math.min(end - pos, this.outLength - from);
-      into.set(this.out.subarray(from, from + n), pos - offset);
-      pos += n;
-      // The frame's last byte given: its end (and checksum) is reached before the bytes are, or its damage would go unseen.
-      if (want + n === f.decompressed && !c.ended) {
-        try {
-          while ((await this.advance(c)).length > 0);
-        } catch (err) {
-          this.cursor = undefined;
-          throw err instanceof ExhibitError && err.code === 'IMAGE_INVALID' ? withDamagedRange(err, f.mediaStart, f.mediaStart + f.decompressed - 1) : err;
-        }
       }
     }
     return Math.max(0, end - offset);
