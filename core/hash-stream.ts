@@ -16,12 +16,26 @@ const SLOTS = 6;
 export const INLINE_BELOW = 64 * 1024 * 1024;
 
 /**
+ * Where the next bytes of the stream would go in the ring (the rest of the slot being filled), for a
+ * producer that can decode or read them there itself: a piece handed back as a view of exactly that
+ * place (same memory, same offset) is taken as it stands, without a copy. Valid until the producer
+ * yields; undefined when the hashing is inline (there is no ring).
+ */
+export type RingRoom = () => Uint8Array | undefined;
+
+/**
  * Digest every piece with every job; returns each job's digests (one, or one per segment for
  * segmented jobs). `size` (the bytes to come) decides between workers and inline unless `inline` says.
+ * `pieces` may be a function of a RingRoom (see there), for producers that fill the ring in place.
  */
-export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readonly DigestJob[], o: { size: number; inline?: boolean; onBytes?: (done: number) => void }): Promise<Map<string, string[]>> {
+export async function hashStream(
+  source: AsyncIterable<Uint8Array> | ((room: RingRoom) => AsyncIterable<Uint8Array>),
+  jobs: readonly DigestJob[],
+  o: { size: number; inline?: boolean; onBytes?: (done: number) => void },
+): Promise<Map<string, string[]>> {
   let done = 0;
   if (o.inline ?? o.size < INLINE_BELOW) {
+    const pieces = typeof source === 'function' ? source(() => undefined) : source;
     const group = new GroupHasher(jobs); // what a worker runs, fed the pieces where they are (no copy into a ring)
     for await (const piece of pieces) {
       group.update(piece);
@@ -36,6 +50,7 @@ export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readon
   const busy: (Promise<void> | undefined)[] = new Array(SLOTS).fill(undefined);
   let slot = 0;
   let fill = 0;
+  const pieces = typeof source === 'function' ? source(() => ring.subarray(slot * SLOT + fill, (slot + 1) * SLOT)) : source;
   const flush = async () => {
     if (fill === 0) return;
     const update = pool.update(slot * SLOT, fill);
@@ -47,9 +62,11 @@ export async function hashStream(pieces: AsyncIterable<Uint8Array>, jobs: readon
   };
   try {
     for await (const piece of pieces) {
+      // Already in its place (the producer filled the room): taken as it stands.
+      const inPlace = piece.buffer === sab && piece.byteOffset === slot * SLOT + fill && fill + piece.length <= SLOT;
       for (let at = 0; at < piece.length; ) {
         const n = Math.min(SLOT - fill, piece.length - at);
-        ring.set(piece.subarray(at, at + n), slot * SLOT + fill);
+        if (!inPlace) ring.set(piece.subarray(at, at + n), slot * SLOT + fill);
         fill += n;
         at += n;
         if (fill === SLOT) await flush();

@@ -77,6 +77,15 @@ export type IntegrityUnitKind = 'chunk' | 'frame' | 'range';
  * unit streamed in pieces whose check failed only at its end had its first pieces given already.
  * `continues` marks a further piece of the unit before it (counted once).
  */
+/**
+ * How a walk of the units may hand its bytes over: `room` gives the place the next bytes are
+ * wanted in (a hashing ring's, see core/hash-stream.ts); a reader that decodes or reads a unit
+ * there and yields a view of exactly that place spares its caller a copy. Readers may ignore it.
+ */
+export interface UnitsOptions {
+  room?: () => Uint8Array | undefined;
+}
+
 export type ScannedUnit =
   | { start: number; data: Uint8Array; continues?: true }
   | { start: number; bytes: number; file: string; index: number; error: unknown; damagedFrom?: number };
@@ -214,7 +223,7 @@ export interface ImageReader {
    * frame checksum, a read that succeeds); a damaged one is yielded with its error, and the walk
    * goes on. The data may live in a buffer reused by the next unit.
    */
-  units(): AsyncGenerator<ScannedUnit>;
+  units(o?: UnitsOptions): AsyncGenerator<ScannedUnit>;
   /**
    * Check, in full, whatever else the image stores to prove itself (AFF4: block hashes, map
    * hashes, image stream hashes, the block map hash); absent for formats whose checks are all

@@ -11,7 +11,7 @@
 import { type Digests, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import type { DigestJob } from '../core/hash-plan.js';
-import { hashStream } from '../core/hash-stream.js';
+import { hashStream, type RingRoom } from '../core/hash-stream.js';
 import type { ImageReader } from '../image/types.js';
 
 export interface DamagedUnit {
@@ -55,8 +55,8 @@ interface Unit {
 }
 
 /** The units of a reader in media order; damaged ones are reported and come back as zeros. */
-async function* units(reader: ImageReader, sectorSize: number, damaged: DamagedUnit[], count: { n: number }): AsyncGenerator<Unit> {
-  for await (const u of reader.units()) {
+async function* units(reader: ImageReader, sectorSize: number, damaged: DamagedUnit[], count: { n: number }, room: RingRoom): AsyncGenerator<Unit> {
+  for await (const u of reader.units({ room })) {
     if (!('data' in u && u.continues) && !('error' in u && u.damagedFrom !== undefined && u.damagedFrom < u.start)) count.n++;
     if ('data' in u) {
       yield u;
@@ -91,15 +91,15 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
   if (o.pieceSize) jobs.push({ id: 'pieces', algorithm: 'sha256', segmentSize: o.pieceSize });
   let expected = 0;
   // The units, checked to follow one another without gap or overlap.
-  async function* pieces(): AsyncGenerator<Uint8Array> {
-    for await (const u of units(reader, o.sectorSize, damaged, count)) {
+  async function* pieces(room: RingRoom): AsyncGenerator<Uint8Array> {
+    for await (const u of units(reader, o.sectorSize, damaged, count, room)) {
       if (u.start !== expected) throw new ExhibitError('IMAGE_INVALID', `the image's units leave a gap or overlap at media byte ${expected}`);
       expected += u.data.length;
       if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
       yield u.data;
     }
   }
-  const results = await hashStream(pieces(), jobs, { size: reader.size, ...(o.inline !== undefined ? { inline: o.inline } : {}), ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
+  const results = await hashStream(pieces, jobs, { size: reader.size, ...(o.inline !== undefined ? { inline: o.inline } : {}), ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
   if (expected !== reader.size) throw new ExhibitError('IMAGE_INVALID', `the image's units cover ${expected} bytes of its ${reader.size}`);
   const hashes: Digests = {};
   for (const a of o.algorithms) hashes[a] = results.get(a)![0]!;

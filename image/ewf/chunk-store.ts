@@ -9,7 +9,7 @@ import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import { TABLE_COMPRESSED } from './layout.js';
-import { type ChunkGroup, entryOffset, readAt, readInto, type Segment } from './model.js';
+import { type ChunkGroup, entryOffset, readAt, readInto, readvFully, type Segment } from './model.js';
 import { inflateScratchBytes, inflateUnit } from '../inflate.js';
 import { ScanBuffers } from '../scan-buffers.js';
 
@@ -119,9 +119,12 @@ export class ChunkStore {
    * with one read of up to 4 MiB. With `transient` (a scan that uses each chunk before asking
    * for more), the stored bytes are read into one buffer reused by the next call, and compressed
    * chunks are inflated into another, so a chunk is valid only until then, and the chunks are not
-   * kept for the next read.
+   * kept for the next read. With `room` as well (a transient scan's, at least `count` chunks long),
+   * chunk k of the call is put at `room[k * chunkSize]` where it can be: a raw chunk read straight
+   * there (its checksum beside it), a compressed one inflated there; the caller hashing `room` then
+   * copies nothing (see core/hash-stream.ts).
    */
-  async chunks(first: number, count: number, transient = false): Promise<(Buffer | ExhibitError)[]> {
+  async chunks(first: number, count: number, transient = false, room?: Uint8Array): Promise<(Buffer | ExhibitError)[]> {
     if (this.isClosed) throw new ExhibitError('INTERNAL', 'read after close');
     const out: (Buffer | ExhibitError)[] = [];
     const one = async (index: number) => {
@@ -169,16 +172,31 @@ export class ChunkStore {
       const file = this.segments[run[0]!.segment]!;
       // A failed batch read (a file cut short) is retried chunk by chunk to name the chunk.
       const into = transient ? this.scan.storedRoom(used, bytes) : undefined;
-      const stored = await (into ? readInto(file.handle, into, run[0]!.offset, bytes, file.path) : readAt(file.handle, run[0]!.offset, bytes, file.path)).catch(() => undefined);
+      // With room: which chunks of the run are read straight into their place (raw ones that fill it).
+      const placed = room && into ? run.map((p) => !p.compressed && p.size - 4 === p.want && (p.index - first + 1) * this.chunkSize <= room.length) : undefined;
+      const read = placed?.some(Boolean) ? this.readPlaced(file, run, into!, room!, first, placed) : into ? readInto(file.handle, into, run[0]!.offset, bytes, file.path) : readAt(file.handle, run[0]!.offset, bytes, file.path);
+      const stored = await read.catch(() => undefined);
       used += into ? bytes : 0;
-      for (const p of run) {
+      for (const [k, p] of run.entries()) {
         if (!stored) {
           await one(p.index);
           continue;
         }
         const at = p.offset - run[0]!.offset;
+        const pos = (p.index - first) * this.chunkSize;
         try {
-          const data = this.decode(p, stored.subarray(at, at + p.size), inflated?.subarray((p.index - first) * this.chunkSize));
+          if (placed?.[k]) {
+            // Read into its place; its Adler-32 was read beside it, into its own place in the stored bytes.
+            const data = Buffer.from(room!.buffer, room!.byteOffset + pos, p.want);
+            if (adler32(data) !== stored.readUInt32LE(at + p.size - 4)) throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: checksum mismatch`);
+            out.push(data);
+            continue;
+          }
+          // Inflated in its place when the room after it allows and the next chunk is not already there
+          // (an inflate may write scratch bytes past the chunk's end, up to the room it is given).
+          const inPlace = room && !placed?.[k + 1] && room.length - pos >= inflateScratchBytes(this.chunkSize);
+          const scratch = inPlace ? Buffer.from(room.buffer, room.byteOffset + pos, room.length - pos) : inflated?.subarray((p.index - first) * this.chunkSize);
+          const data = this.decode(p, stored.subarray(at, at + p.size), scratch);
           out.push(data);
           if (!transient) this.cache = { index: p.index, data };
         } catch (err) {
@@ -189,6 +207,24 @@ export class ChunkStore {
       index += run.length;
     }
     return out;
+  }
+
+  /**
+   * Read a run of chunks with one call: the raw chunks marked `placed` straight into their place in
+   * `room` (chunk k of the scan at k * chunkSize) and their 4-byte checksums into their own place in
+   * `stored`; every other chunk into its place in `stored`, as a plain read would. Returns `stored`
+   * (the run's bytes, with the placed chunks' data bytes not in it).
+   */
+  private async readPlaced(file: Segment, run: ChunkPlan[], stored: Buffer, room: Uint8Array, first: number, placed: boolean[]): Promise<Buffer> {
+    const base = run[0]!.offset;
+    const parts: Uint8Array[] = [];
+    for (const [k, p] of run.entries()) {
+      const at = p.offset - base;
+      if (placed[k]) parts.push(room.subarray((p.index - first) * this.chunkSize, (p.index - first) * this.chunkSize + p.size - 4), stored.subarray(at + p.size - 4, at + p.size));
+      else parts.push(stored.subarray(at, at + p.size));
+    }
+    await readvFully(file.handle, parts, base, file.path);
+    return stored;
   }
 
   /**

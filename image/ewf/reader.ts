@@ -14,7 +14,7 @@
  */
 import path from 'node:path';
 import { ExhibitError, withDamagedRange } from '../../core/errors.js';
-import type { FormatName, ImageCaseFacts, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
+import type { FormatName, ImageCaseFacts, ImageReader, IntegrityUnitKind, ScannedUnit, UnitsOptions } from '../types.js';
 import { type ChunkLocation, ChunkStore } from './chunk-store.js';
 import type { EwfPartialState, Opened } from './model.js';
 import { Opener } from './opener.js';
@@ -79,11 +79,14 @@ export class EwfReader implements ImageReader {
     return facts;
   }
 
-  /** Every chunk in order, read in batches of about 4 MiB; a damaged one comes with its error. */
-  async *units(): AsyncGenerator<ScannedUnit> {
+  /** Every chunk in order, read in batches of about 4 MiB (into the room given, when one is: see core/hash-stream.ts); a damaged one comes with its error. */
+  async *units(o?: UnitsOptions): AsyncGenerator<ScannedUnit> {
     const batch = Math.max(1, Math.floor((4 * 1024 * 1024) / this.chunkSize));
-    for (let first = 0; first < this.chunkCount; first += batch) {
-      const got = await this.store.chunks(first, Math.min(batch, this.chunkCount - first), true);
+    for (let first = 0; first < this.chunkCount; ) {
+      const room = o?.room?.();
+      const fit = room ? Math.floor(room.length / this.chunkSize) : 0;
+      const count = Math.min(fit > 0 ? fit : batch, this.chunkCount - first);
+      const got = await this.store.chunks(first, count, true, fit > 0 ? room : undefined);
       for (const [k, data] of got.entries()) {
         const i = first + k;
         const start = i * this.chunkSize;
@@ -100,6 +103,7 @@ export class EwfReader implements ImageReader {
         }
         yield { start, bytes: want, file, index: i, error: data };
       }
+      first += count;
     }
   }
 
