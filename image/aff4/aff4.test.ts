@@ -139,6 +139,30 @@ describe('AFF4 images built here', () => {
     });
   }
 
+  for (const compression of ['snappy', 'lz4', 'deflate'] as Compression[]) {
+    it(`${compression}: runs of one repeated chunk (unused space), broken by other chunks, read back exactly, walked and read at random`, async () => {
+      const cs = 4096;
+      const runs: [number, number][] = [[0, 4], [0x41, 3], [0, 2], [-1, 1], [0, 3], [1, 2], [0, 1], [-1, 2], [0, 5]]; // [byte, chunks]; -1: noise
+      const big = Buffer.concat(runs.map(([b, n], k) => (b < 0 ? media(n * cs, 30 + k) : Buffer.alloc(n * cs, b))));
+      const file = write(`repeats-${compression}.aff4`, buildAff4(big, { compression, chunkSize: cs, chunksInSegment: 8 }));
+      const r = await readAll(file);
+      expect(r.walked.equals(big)).toBe(true);
+      expect(r.data.equals(big)).toBe(true);
+      const { reader } = await openImage(file);
+      try {
+        for (let i = 0; i < 200; i++) {
+          const at = (i * 7919) % big.length;
+          const n = Math.min(1 + ((i * 104_729) % (3 * cs)), big.length - at);
+          const b = Buffer.alloc(n);
+          await reader.read(b, at, n);
+          expect(b.equals(big.subarray(at, at + n)), `read of ${n} bytes at ${at}`).toBe(true);
+        }
+      } finally {
+        await reader.close();
+      }
+    });
+  }
+
   for (const compression of ['stored', 'snappy', 'deflate'] as Compression[]) {
     it(`${compression}: many reads at once (as a mount makes them) each get their own bytes`, async () => {
       const big = media(600_000, 11);

@@ -17,6 +17,9 @@ const INDEX_ENTRY = 12;
 /** Chunks one copy of a stream decoded that the other has not taken yet, at most (32 KiB chunks: 16 MiB). */
 const HANDOFF_MAX = 512;
 
+/** A compressed chunk stored in at most this many bytes is remembered for the next (see ImageStream.decode). */
+const REPEAT_MAX = 4096;
+
 /** Stored bytes fetched in one read when chunks are read in order. */
 const READ_AHEAD = 4 * 1024 * 1024;
 
@@ -68,6 +71,8 @@ export class ImageStream {
   private readTurn = 0;
   /** Calls of chunk() under way: the scratch and read buffers serve one at a time. */
   private pending = 0;
+  /** The last small compressed chunk, and what it decodes to once it came twice in a row (see decode). */
+  private repeat: { stored: Uint8Array; data?: Uint8Array } | undefined;
 
   /** Whether the scratch and read buffers may be used: one chunk() call under way, and no copy sharing this stream's chunks. */
   private get alone(): boolean {
@@ -186,6 +191,23 @@ export class ImageStream {
   }
 
   /**
+   * A compressed chunk decoded. Unused space is one chunk (zeros) stored again and again: a small
+   * stored form equal to the last one's gives the bytes it decoded to, kept once it comes twice in
+   * a row (a compare of a kilobyte or two costs far less than decoding 32 KiB of copies). Kept bytes
+   * are never written to; a caller given them copies or hashes them as any other.
+   */
+  private decode(raw: Uint8Array, scratch: Buffer | undefined): Uint8Array {
+    const last = this.repeat;
+    const again = last !== undefined && Buffer.compare(raw, last.stored) === 0;
+    if (again && last.data) return last.data;
+    const data = decodeChunk(this.compression, raw, this.facts.chunkSize, scratch);
+    if (again) last.data = Uint8Array.prototype.slice.call(data);
+    else if (raw.length <= REPEAT_MAX) this.repeat = { stored: Uint8Array.prototype.slice.call(raw) };
+    else this.repeat = undefined;
+    return data;
+  }
+
+  /**
    * Chunk `c` decoded: chunkSize bytes, or to the end of the stream for the last one. The bytes may
    * live in a buffer a later call uses again: copy or hash them before calling again.
    */
@@ -220,7 +242,7 @@ export class ImageStream {
         this.scratchTurn ^= 1;
         scratch = this.scratch[this.scratchTurn] ??= Buffer.allocUnsafe(scratchBytes(size));
       }
-      data = raw.length === size ? raw : decodeChunk(this.compression, raw, size, scratch);
+      data = raw.length === size ? raw : this.decode(raw, scratch);
     } catch (err) {
       if (err instanceof ChunkDecodeError) throw this.damaged(c, `${err.message}: damaged`);
       throw err;

@@ -9,7 +9,8 @@ import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import { TABLE_COMPRESSED } from './layout.js';
-import { type ChunkGroup, entryOffset, readAt, readInto, readvFully, type Segment } from './model.js';
+import { type ChunkGroup, entryOffset, readAt, readInto, type Segment } from './model.js';
+import { readvFully } from '../read-parts.js';
 import { inflateScratchBytes, inflateUnit } from '../inflate.js';
 import { ScanBuffers } from '../scan-buffers.js';
 

@@ -130,37 +130,6 @@ export async function readAt(handle: fsp.FileHandle, position: number, length: n
   return readInto(handle, Buffer.allocUnsafe(length), position, length, where);
 }
 
-/**
- * Fill `parts`, in order, from the file's bytes at `position` with as few calls as the system
- * allows (one readv, most often); errors as readInto's.
- */
-export async function readvFully(handle: fsp.FileHandle, parts: Uint8Array[], position: number, where: string): Promise<void> {
-  const total = parts.reduce((n, b) => n + b.length, 0);
-  let got = 0;
-  let rest = parts.filter((b) => b.length > 0);
-  while (rest.length > 0) {
-    let n: number;
-    try {
-      ({ bytesRead: n } = await handle.readv(rest.slice(0, 1024), position + got));
-    } catch (err) {
-      throw invalid(where, `reading failed: ${describeSystemError(err)}`, err);
-    }
-    if (n === 0) throw invalid(where, `cut short: the file ends after ${got} of ${total} bytes`);
-    got += n;
-    // Drop the parts filled; the one filled in part goes on from where the read stopped.
-    while (n > 0 && rest.length > 0) {
-      const b = rest[0]!;
-      if (n >= b.length) {
-        n -= b.length;
-        rest.shift();
-      } else {
-        rest[0] = b.subarray(n);
-        n = 0;
-      }
-    }
-  }
-}
-
 /** As readAt, into the start of `b` (at least `length` bytes); returns `b`'s first `length` bytes. */
 export async function readInto(handle: fsp.FileHandle, b: Buffer, position: number, length: number, where: string): Promise<Buffer> {
   let got = 0;
