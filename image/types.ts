@@ -5,6 +5,7 @@
  */
 
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
+import type { DigestJob } from '../core/hash-plan.js';
 import type { Compression } from './ewf/chunk-codec.js';
 import type { MediaType } from './ewf/layout.js';
 import type { FormatName, ReadableFormatName } from './registry.js';
@@ -224,6 +225,12 @@ export interface ImageReader {
    * goes on. The data may live in a buffer reused by the next unit.
    */
   units(o?: UnitsOptions): AsyncGenerator<ScannedUnit>;
+  /**
+   * Digests of the media the reader wants from a walk that hashes it (AFF4: the block hash of each
+   * chunk of a stream that is the whole media, on the hashing threads rather than the thread that
+   * decodes): asked for once before the walk, the results given back once it has ended.
+   */
+  walkDigests?(): { jobs: DigestJob[]; take(results: ReadonlyMap<string, string[]>): void } | undefined;
   /**
    * Check, in full, whatever else the image stores to prove itself (AFF4: block hashes, map
    * hashes, image stream hashes, the block map hash); absent for formats whose checks are all

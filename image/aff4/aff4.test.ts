@@ -16,6 +16,7 @@ import { buildAff4, expectedMedia, zipOf, type Compression, type Region } from '
 import { tempDir } from '../../test/helpers/cli.js';
 import { openImage } from '../open.js';
 import { lz4Decode, snappyDecode } from './codecs.js';
+import { scanMedia } from '../../verify/media-scan.js';
 
 const work = tempDir('exhibit-aff4-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -206,21 +207,26 @@ describe('AFF4 images built here', () => {
   });
 });
 
-describe('the block hashes of a stream that is the whole media, beside a media walk', () => {
+// Two walks: one of the test's own, whose chunks the audit watches as they are decoded; and verify's
+// (scanMedia, on hashing threads), which computes the block hashes there, as the reader asks it to.
+for (const walkKind of ['a walk of its own', "verify's walk"] as const) describe(`the block hashes of a stream that is the whole media, beside a media walk (${walkKind})`, () => {
   // As verify does: the media walk starts, checkStored is handed the digests the walk will give, and the walk decodes each chunk once.
   const passes: { label: string; bytes: number; done: number[] }[] = [];
   async function audit(img: Buffer, name: string) {
     passes.length = 0;
-    const { reader } = await openImage(write(name, img));
+    const { reader } = await openImage(write(`${walkKind === 'a walk of its own' ? 'own' : 'verify'}-${name}`, img));
     try {
-      const walk = (async () => {
-        const h = (['md5', 'sha1', 'sha256'] as const).map((a) => [a, crypto.createHash(a)] as const);
-        for await (const u of reader.units()) {
-          const data = 'data' in u ? u.data : Buffer.alloc(u.bytes); // a damaged chunk counts as zeros, as in verify's walk
-          for (const [, x] of h) x.update(data);
-        }
-        return Object.fromEntries(h.map(([a, x]) => [a, x.digest('hex')]));
-      })();
+      const walk =
+        walkKind === "verify's walk"
+          ? scanMedia(reader, { algorithms: ['md5', 'sha1', 'sha256'], sectorSize: 512, inline: false }).then((x) => x.hashes)
+          : (async () => {
+              const h = (['md5', 'sha1', 'sha256'] as const).map((a) => [a, crypto.createHash(a)] as const);
+              for await (const u of reader.units()) {
+                const data = 'data' in u ? u.data : Buffer.alloc(u.bytes); // a damaged chunk counts as zeros, as in verify's walk
+                for (const [, x] of h) x.update(data);
+              }
+              return Object.fromEntries(h.map(([a, x]) => [a, x.digest('hex')]));
+            })();
       const onPass = (label: string, bytes: number) => {
         const p = { label, bytes, done: [] as number[] };
         passes.push(p);

@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import { type Digests, type HashAlgorithm, isHashAlgorithm } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { hashStream } from '../../core/hash-stream.js';
+import type { DigestJob } from '../../core/hash-plan.js';
 import type { StoredCheck, StoredCheckOptions, StoredIntegrity } from '../types.js';
 import type { Layout } from './map.js';
 import type { MapFacts, StoredHash } from './model.js';
@@ -173,6 +174,61 @@ function watchBlocks(s: ImageStream, algo: string, listAlgo: string): Watch {
       if (result !== null) return result;
       s.watch = undefined;
       result = !inOrder || next !== s.chunks ? undefined : (ends ?? [list.digest()]);
+      return result;
+    },
+  };
+}
+
+/** The id of the block hash job a media walk runs for a stream that is the whole media (see walkBlockJob). */
+const BLOCK_JOB = 'aff4-block-hashes';
+
+/**
+ * For a stream that is the whole media, the job that gives the block hash of each of its chunks
+ * from the media walk's own hashing threads (each chunk is a segment of the media there), instead
+ * of on the thread that decodes them: the algorithm the watch would use, when the hashing threads
+ * know it. The stream keeps what the walk gives back (take) for the audit (auditImage).
+ */
+export function walkBlockJob(s: ImageStream): { job: DigestJob; take(results: ReadonlyMap<string, string[]>): void } | undefined {
+  const algo = WATCH_ORDER.find((x) => blockAlgosOf(s).includes(x));
+  const listAlgo = algo ? algorithmOf(s.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
+  const digest = algo ? algorithmOf(algo) : undefined;
+  if (!algo || !listAlgo || !digest || !isHashAlgorithm(digest)) return undefined;
+  const pooled: NonNullable<ImageStream['pooledBlocks']> = { algo };
+  s.pooledBlocks = pooled;
+  return {
+    job: { id: BLOCK_JOB, algorithm: digest, segmentSize: s.facts.chunkSize },
+    take: (results) => {
+      pooled.digests = results.get(BLOCK_JOB);
+    },
+  };
+}
+
+/**
+ * The watch of a stream whose block hashes the walk's hashing threads compute (walkBlockJob): the
+ * hash of their list, from the digests given back once the walk has ended. Only the stream's last
+ * chunk is watched here, when it is short, for its digest padded to the chunk size (the standard's
+ * way; pyaff4 hashes it as far as the stream goes, as the hashing threads do).
+ */
+function pooledWatch(s: ImageStream, listAlgo: string): Watch {
+  const pooled = s.pooledBlocks!;
+  const digest = algorithmOf(pooled.algo)!;
+  const last = s.chunks - 1;
+  let padded: Buffer | undefined;
+  s.watch = (c, data) => {
+    if (c === last && data.length < s.facts.chunkSize) padded = paddedDigest(digest, data, s.facts.chunkSize);
+  };
+  let result: Buffer[] | undefined | null = null;
+  return {
+    algo: pooled.algo,
+    done() {
+      if (result !== null) return result;
+      s.watch = undefined;
+      const d = pooled.digests;
+      if (d === undefined || d.length !== s.chunks) return (result = undefined);
+      const list = crypto.createHash(listAlgo);
+      for (let c = 0; c < last; c++) list.update(Buffer.from(d[c]!, 'hex'));
+      const tail = Buffer.from(d[last]!, 'hex');
+      result = padded ? [list.copy().update(tail).digest(), list.update(padded).digest()] : [list.update(tail).digest()];
       return result;
     },
   };
@@ -344,7 +400,7 @@ export async function auditImage(a: AuditInput): Promise<StoredIntegrity> {
   if (whole) {
     const algo = WATCH_ORDER.find((x) => blockAlgosOf(whole).includes(x));
     const listAlgo = algo ? algorithmOf(whole.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
-    if (algo && listAlgo) watch = watchBlocks(whole, algo, listAlgo);
+    if (algo && listAlgo) watch = whole.pooledBlocks?.algo === algo ? pooledWatch(whole, listAlgo) : watchBlocks(whole, algo, listAlgo);
   }
   try {
     for (const s of a.streams) await auditStream(s, a, s.facts.urn === a.media?.stream ? watch : undefined, checks, problems, notes, blockLists);

@@ -8,10 +8,11 @@
 import type fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Digests } from '../../core/crypto.js';
+import type { DigestJob } from '../../core/hash-plan.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { openInput } from '../../core/input-file.js';
 import type { ImageCaseFacts, ImageErrorRange, ImageReader, IntegrityUnitKind, ReadableFormatName, ScannedUnit, StoredCheckOptions, StoredIntegrity } from '../types.js';
-import { algorithmOf, auditImage, type MapMembers } from './audit.js';
+import { algorithmOf, auditImage, walkBlockJob, type MapMembers } from './audit.js';
 import { compressionOf } from './codecs.js';
 import { buildLayout, fillSymbolic, rangeAt, symbolic, wholeLayout, type Layout, type Target } from './map.js';
 import { readModel, type Aff4Model } from './model.js';
@@ -231,14 +232,26 @@ export class Aff4Reader implements ImageReader {
     return Math.max(0, end - offset);
   }
 
-  checkStored(o: StoredCheckOptions): Promise<StoredIntegrity> {
+  /** A stream that is the whole media, byte for byte (its linear hashes are the media's), or undefined. */
+  private get wholeStream(): ImageStream | undefined {
     const L = this.layout;
-    // A stream that is the whole media, byte for byte: its linear hashes are the media's. The one
-    // range's own target, not the first the map's index lists (another stream may come first there).
+    // The one range's own target, not the first the map's index lists (another stream may come first there).
     const only = L.count === 1 ? L.targets[L.target[0]!] : undefined;
-    const whole = only?.kind === 'stream' && L.start[0] === 0 && L.targetOffset[0] === 0 && L.length[0] === this.size ? only.urn : undefined;
+    const whole = only?.kind === 'stream' && L.start[0] === 0 && L.targetOffset[0] === 0 && L.length[0] === this.size ? this.streams.get(only.urn) : undefined;
+    return whole?.size === this.size ? whole : undefined;
+  }
+
+  /** The block hashes of a stream that is the whole media, from the walk's hashing threads (audit.ts, walkBlockJob). */
+  walkDigests(): { jobs: DigestJob[]; take(results: ReadonlyMap<string, string[]>): void } | undefined {
+    const whole = this.wholeStream;
+    const w = whole ? walkBlockJob(whole) : undefined;
+    return w ? { jobs: [w.job], take: w.take } : undefined;
+  }
+
+  checkStored(o: StoredCheckOptions): Promise<StoredIntegrity> {
+    const whole = this.wholeStream;
     return auditImage({
-      ...(o.media && whole !== undefined && this.streams.get(whole)?.size === this.size ? { media: { ...o.media, stream: whole, original: this.streams.get(whole)! } } : {}),
+      ...(o.media && whole !== undefined ? { media: { ...o.media, stream: whole.facts.urn, original: whole } } : {}),
       file: this.file,
       // Its own streams, so its reads do not disturb those of a media walk running alongside.
       streams: [...this.streams.values()].map((x) => x.copy()), // the check shares decoded chunks with the walk only when it walks alongside (ImageStream.share)

@@ -65,6 +65,11 @@ export class ImageStream {
    */
   private readonly scratch: Buffer[] = [];
   private scratchTurn = 0;
+  /**
+   * The block hashes of this stream's chunks that a media walk computes on its hashing threads
+   * (image/aff4/audit.ts, walkBlockJob): their algorithm, and the digests once the walk has ended.
+   */
+  pooledBlocks: { algo: string; digests?: string[] } | undefined;
   /** Called with each chunk this stream decodes (not those its cache or a copy hands back), as it is decoded. */
   watch: ((c: number, data: Uint8Array) => void) | undefined;
   private readonly readBuffers: Buffer[] = [];
