@@ -42,3 +42,32 @@ export async function readvFully(handle: fsp.FileHandle, parts: readonly Uint8Ar
     }
   }
 }
+
+/**
+ * Read a run of units stored in one file, from the first one's offset to the last one's end, with
+ * one call: unit k's bytes go into `stored` at their distance from the first unit's offset (as a
+ * plain read of the run would put them, gaps between units too), except that when `place(k)`
+ * gives a buffer, the unit's first bytes (all but its last `keep`) are read straight into it. The
+ * bytes of a placed unit in `stored` are then only its last `keep`.
+ */
+export async function readRun(
+  handle: fsp.FileHandle,
+  units: readonly { offset: number; size: number }[],
+  stored: Uint8Array,
+  place: (k: number) => Uint8Array | undefined,
+  keep: number,
+  where: string,
+): Promise<void> {
+  const base = units[0]!.offset;
+  const parts: Uint8Array[] = [];
+  let at = 0; // bytes of the run given a part so far
+  for (const [k, u] of units.entries()) {
+    const from = u.offset - base;
+    if (from > at) parts.push(stored.subarray(at, from)); // a gap between units
+    const there = place(k);
+    if (there) parts.push(there.subarray(0, u.size - keep), stored.subarray(from + u.size - keep, from + u.size));
+    else parts.push(stored.subarray(from, from + u.size));
+    at = from + u.size;
+  }
+  await readvFully(handle, parts, base, where);
+}

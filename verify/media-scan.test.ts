@@ -12,6 +12,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EwfReader } from '../image/ewf/reader.js';
+import { buildEx01 } from '../test/helpers/ex01-build.js';
+import { openImage } from '../image/open.js';
+import type { ImageReader } from '../image/types.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { because, needsTools } from '../test/helpers/skip.js';
 import { scanMedia } from './media-scan.js';
@@ -38,9 +41,9 @@ function source(): Buffer {
 
 const md5 = (b: Uint8Array) => crypto.createHash('md5').update(b).digest('hex');
 
-async function scanBoth(file: string): Promise<[Awaited<ReturnType<typeof scanMedia>>, Awaited<ReturnType<typeof scanMedia>>]> {
+async function scanBoth(file: string, open: (file: string) => Promise<ImageReader> = (f) => EwfReader.open(f)): Promise<[Awaited<ReturnType<typeof scanMedia>>, Awaited<ReturnType<typeof scanMedia>>]> {
   const scan = async (inline: boolean) => {
-    const r = await EwfReader.open(file);
+    const r = await open(file);
     try {
       return await scanMedia(r, { algorithms: ['md5', 'sha256'], sectorSize: 512, pieceSize: 1024 * 1024, inline });
     } finally {
@@ -96,6 +99,61 @@ describe.skipIf(needsTools('ewfacquire') !== undefined)(because('the media walk 
     expect(ring.damaged.map((d) => d.index).sort((a, b) => a - b)).toEqual([...hits].sort((a, b) => a - b));
     const zeroed = Buffer.from(media);
     for (const i of hits) zeroed.fill(0, i * CHUNK, Math.min((i + 1) * CHUNK, media.length));
+    expect(ring.hashes.md5).toBe(md5(zeroed));
+  });
+});
+
+describe('the media walk filling the hashing ring in place (raw, split raw)', () => {
+  const media = source();
+  it('a raw image: the hashes and pieces of the walk that copies', async () => {
+    const file = path.join(work, 'media.dd');
+    fs.writeFileSync(file, media);
+    const [inline, ring] = await scanBoth(file, async (f) => (await openImage(f)).reader);
+    expect(ring.hashes.md5).toBe(md5(media));
+    expect(ring).toEqual(inline);
+  });
+
+  it('a split raw set whose files end inside the walk\'s 4 MiB reads', async () => {
+    const cut = [0, 3 * 1024 * 1024 + 512, 7 * 1024 * 1024, media.length];
+    for (let k = 0; k + 1 < cut.length; k++) fs.writeFileSync(path.join(work, `set.00${k + 1}`), media.subarray(cut[k]!, cut[k + 1]!));
+    const [inline, ring] = await scanBoth(path.join(work, 'set.001'), async (f) => (await openImage(f)).reader);
+    expect(ring.hashes.md5).toBe(md5(media));
+    expect(ring).toEqual(inline);
+  });
+});
+
+describe('the media walk filling the hashing ring in place (Ex01)', () => {
+  // Chunks 16-byte aligned, so a raw chunk (32 KiB and its checksum) leaves a gap before the next.
+  const media = source().subarray(0, 9 * 1024 * 1024 + 3 * 512);
+  const image = path.join(work, 'ev.Ex01');
+  buildEx01(image, { media, sectorsPerChunk: 64, method: 'deflate', rawWhenLarger: true, device: { md: 'Disk', sn: 'S1' }, caseData: { cn: 'c', en: 'e' } });
+  const open = async (f: string) => (await openImage(f)).reader;
+
+  it('gives the hashes of the media, as the walk that copies does', async () => {
+    const [inline, ring] = await scanBoth(image, open);
+    expect(inline.damaged).toEqual([]);
+    expect(ring.hashes.md5).toBe(md5(media));
+    expect(ring).toEqual(inline);
+  });
+
+  it('finds the same damaged chunks: one raw chunk\'s data, another\'s checksum', async () => {
+    const r = (await openImage(image)).reader;
+    await r.close();
+    const bytes = fs.readFileSync(image);
+    // Where the builder put each chunk: raw ones are the media's own bytes, found by their first 64.
+    const rawAt = (i: number) => bytes.indexOf(media.subarray(i * CHUNK, i * CHUNK + 64));
+    const raw = Array.from({ length: Math.ceil(media.length / CHUNK) }, (_, i) => i).filter((i) => media.subarray(i * CHUNK, i * CHUNK + 64).some((b) => b > 0x80) && rawAt(i) > 0);
+    expect(raw.length).toBeGreaterThan(20);
+    const hits = [raw[3]!, raw[12]!];
+    bytes[rawAt(hits[0]!) + 5000]! ^= 0x10;
+    bytes[rawAt(hits[1]!) + CHUNK + 1]! ^= 0x01; // its checksum
+    const copy = path.join(work, 'damaged.Ex01');
+    fs.writeFileSync(copy, bytes);
+    const [inline, ring] = await scanBoth(copy, open);
+    expect(ring).toEqual(inline);
+    expect(ring.damaged.map((d) => d.index)).toEqual(hits);
+    const zeroed = Buffer.from(media);
+    for (const i of hits) zeroed.fill(0, i * CHUNK, (i + 1) * CHUNK);
     expect(ring.hashes.md5).toBe(md5(zeroed));
   });
 });

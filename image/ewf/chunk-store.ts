@@ -10,7 +10,7 @@ import { ExhibitError } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import { TABLE_COMPRESSED } from './layout.js';
 import { type ChunkGroup, entryOffset, readAt, readInto, type Segment } from './model.js';
-import { readvFully } from '../read-parts.js';
+import { readRun } from '../read-parts.js';
 import { inflateScratchBytes, inflateUnit } from '../inflate.js';
 import { ScanBuffers } from '../scan-buffers.js';
 
@@ -175,7 +175,8 @@ export class ChunkStore {
       const into = transient ? this.scan.storedRoom(used, bytes) : undefined;
       // With room: which chunks of the run are read straight into their place (raw ones that fill it).
       const placed = room && into ? run.map((p) => !p.compressed && p.size - 4 === p.want && (p.index - first + 1) * this.chunkSize <= room.length) : undefined;
-      const read = placed?.some(Boolean) ? this.readPlaced(file, run, into!, room!, first, placed) : into ? readInto(file.handle, into, run[0]!.offset, bytes, file.path) : readAt(file.handle, run[0]!.offset, bytes, file.path);
+      const place = (k: number) => (placed?.[k] ? room!.subarray((run[k]!.index - first) * this.chunkSize) : undefined);
+      const read = placed?.some(Boolean) ? readRun(file.handle, run, into!, place, 4, file.path).then(() => into!) : into ? readInto(file.handle, into, run[0]!.offset, bytes, file.path) : readAt(file.handle, run[0]!.offset, bytes, file.path);
       const stored = await read.catch(() => undefined);
       used += into ? bytes : 0;
       for (const [k, p] of run.entries()) {
@@ -208,24 +209,6 @@ export class ChunkStore {
       index += run.length;
     }
     return out;
-  }
-
-  /**
-   * Read a run of chunks with one call: the raw chunks marked `placed` straight into their place in
-   * `room` (chunk k of the scan at k * chunkSize) and their 4-byte checksums into their own place in
-   * `stored`; every other chunk into its place in `stored`, as a plain read would. Returns `stored`
-   * (the run's bytes, with the placed chunks' data bytes not in it).
-   */
-  private async readPlaced(file: Segment, run: ChunkPlan[], stored: Buffer, room: Uint8Array, first: number, placed: boolean[]): Promise<Buffer> {
-    const base = run[0]!.offset;
-    const parts: Uint8Array[] = [];
-    for (const [k, p] of run.entries()) {
-      const at = p.offset - base;
-      if (placed[k]) parts.push(room.subarray((p.index - first) * this.chunkSize, (p.index - first) * this.chunkSize + p.size - 4), stored.subarray(at + p.size - 4, at + p.size));
-      else parts.push(stored.subarray(at, at + p.size));
-    }
-    await readvFully(file.handle, parts, base, file.path);
-    return stored;
   }
 
   /**

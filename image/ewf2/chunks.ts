@@ -14,7 +14,8 @@ import { bunzip2 } from './bzip2.js';
 import { CHUNK_CHECKSUMMED, CHUNK_COMPRESSED, CHUNK_PATTERN_FILL, COMPRESSION, TABLE_ENTRY_SIZE } from './layout.js';
 import type { ChunkGroup } from './opener.js';
 import type { Ex01Segment } from './segments.js';
-import { inflateUnit } from '../inflate.js';
+import { inflateScratchBytes, inflateUnit } from '../inflate.js';
+import { readRun } from '../read-parts.js';
 import { ScanBuffers } from '../scan-buffers.js';
 
 interface Plan {
@@ -131,9 +132,12 @@ export class Ex01Chunks {
    * Decode `count` chunks from `first`, each checked: its bytes, or the error naming it. With
    * `transient` (a scan that uses each chunk before asking for more), stored bytes are read into
    * one buffer and deflate chunks inflated into another, both used again by the next call, and
-   * nothing is kept for the next read.
+   * nothing is kept for the next read. With `room` as well (a transient scan's, at least `count`
+   * chunks long), chunk k of the call is put at `room[k * chunkSize]` where it can be, as the E01
+   * chunk store does: a raw chunk read straight there (its checksum beside it), a deflate one
+   * inflated there.
    */
-  async chunks(first: number, count: number, transient = false): Promise<(Buffer | ExhibitError)[]> {
+  async chunks(first: number, count: number, transient = false, room?: Uint8Array): Promise<(Buffer | ExhibitError)[]> {
     if (this.closed) throw new ExhibitError('INTERNAL', 'read after close');
     const out: (Buffer | ExhibitError)[] = [];
     const last = first + count - 1;
@@ -170,16 +174,32 @@ export class Ex01Chunks {
       }
       const file = this.segments[head.segment]!;
       const into = transient ? this.scan.storedRoom(used, end - head.offset) : undefined;
-      const stored = await (into ? readInto(file.handle, into, head.offset, end - head.offset, file.path) : readAt(file.handle, head.offset, end - head.offset, file.path)).catch((err: unknown) => err);
+      // With room: the raw, checksummed chunks that fill their place are read straight into it.
+      const placed = room && into ? run.map((p) => (p.flags & (CHUNK_COMPRESSED | CHUNK_CHECKSUMMED)) === CHUNK_CHECKSUMMED && p.size - 4 === p.want && (p.index - first + 1) * this.chunkSize <= room.length) : undefined;
+      const place = (k: number) => (placed?.[k] ? room!.subarray((run[k]!.index - first) * this.chunkSize) : undefined);
+      const read = placed?.some(Boolean) ? readRun(file.handle, run, into!, place, 4, file.path).then(() => into!) : into ? readInto(file.handle, into, head.offset, end - head.offset, file.path) : readAt(file.handle, head.offset, end - head.offset, file.path);
+      const stored = await read.catch((err: unknown) => err);
       used += into ? end - head.offset : 0;
-      for (const p of run) {
+      for (const [k, p] of run.entries()) {
         if (!Buffer.isBuffer(stored)) {
           out.push(stored instanceof ExhibitError ? this.fail(p.index, stored.message) : this.fail(p.index, 'cannot be read'));
           continue;
         }
         try {
           const at = p.offset - head.offset;
-          const data = this.decode(p, stored.subarray(at, at + p.size), inflated?.subarray((p.index - first) * this.chunkSize));
+          const pos = (p.index - first) * this.chunkSize;
+          if (placed?.[k]) {
+            // Read into its place; its Adler-32 was read beside it, into its own place in the stored bytes.
+            const data = Buffer.from(room!.buffer, room!.byteOffset + pos, p.want);
+            if (adler32(data) !== stored.readUInt32LE(at + p.size - 4)) throw this.fail(p.index, 'checksum mismatch');
+            out.push(data);
+            continue;
+          }
+          // Inflated in its place when the room after it allows and the next chunk is not already there
+          // (an inflate may write scratch bytes past the chunk's end, up to the room it is given).
+          const inPlace = room && !placed?.[k + 1] && room.length - pos >= inflateScratchBytes(this.chunkSize);
+          const scratch = inPlace ? Buffer.from(room.buffer, room.byteOffset + pos, room.length - pos) : inflated?.subarray(pos);
+          const data = this.decode(p, stored.subarray(at, at + p.size), scratch);
           out.push(data);
           if (!transient) this.cache = { index: p.index, data };
         } catch (err) {

@@ -5,7 +5,7 @@
  * (chunks.ts). SPEC.md beside this file describes the layout.
  */
 import { ExhibitError } from '../../core/errors.js';
-import type { ImageCaseFacts, ImageErrorRange, ImageReader, IntegrityUnitKind, ReadableFormatName, ScannedUnit } from '../types.js';
+import type { ImageCaseFacts, ImageErrorRange, ImageReader, IntegrityUnitKind, ReadableFormatName, ScannedUnit, UnitsOptions } from '../types.js';
 import { Ex01Chunks } from './chunks.js';
 import { type Ex01Opened, openEx01 } from './opener.js';
 
@@ -64,17 +64,21 @@ export class Ex01Reader implements ImageReader {
     return facts;
   }
 
-  /** Every chunk in order, read in batches of about 4 MiB; a damaged one comes with its error. */
-  async *units(): AsyncGenerator<ScannedUnit> {
+  /** Every chunk in order, read in batches of about 4 MiB (into the room given, when one is: see core/hash-stream.ts); a damaged one comes with its error. */
+  async *units(o?: UnitsOptions): AsyncGenerator<ScannedUnit> {
     const batch = Math.max(1, Math.floor((4 * 1024 * 1024) / this.chunkSize));
-    for (let first = 0; first < this.chunkCount; first += batch) {
-      const got = await this.store.chunks(first, Math.min(batch, this.chunkCount - first), true); // each chunk is used before the next batch
+    for (let first = 0; first < this.chunkCount; ) {
+      const room = o?.room?.();
+      const fit = room ? Math.floor(room.length / this.chunkSize) : 0;
+      const count = Math.min(fit > 0 ? fit : batch, this.chunkCount - first);
+      const got = await this.store.chunks(first, count, true, fit > 0 ? room : undefined); // each chunk is used before the next batch
       for (const [k, data] of got.entries()) {
         const i = first + k;
         const start = i * this.chunkSize;
         if (!(data instanceof ExhibitError)) yield { start, data };
         else yield { start, bytes: Math.min(this.chunkSize, this.size - start), file: this.store.fileOf(i), index: i, error: data };
       }
+      first += count;
     }
   }
 

@@ -3,7 +3,7 @@ import { openInput } from '../../core/input-file.js';
 import path from 'node:path';
 import { lastAtOrBefore } from '../../core/search.js';
 import { ExhibitError } from '../../core/errors.js';
-import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
+import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit, UnitsOptions } from '../types.js';
 
 /** Raw media is checked in pieces this large (a piece that cannot be read is reported as a range). */
 const PIECE = 4 * 1024 * 1024;
@@ -62,11 +62,17 @@ export class RawReader implements ImageReader {
     return done;
   }
 
-  /** The media in 4 MiB pieces (one buffer, reused, no larger than the media); a piece that cannot be read whole comes with its error. */
-  async *units(): AsyncGenerator<ScannedUnit> {
-    const buf = Buffer.allocUnsafe(Math.max(1, Math.min(PIECE, this.size)));
+  /**
+   * The media in 4 MiB pieces, read into the room given when it holds the piece (see
+   * core/hash-stream.ts), else into one buffer, reused, no larger than the media; a piece that cannot
+   * be read whole comes with its error.
+   */
+  async *units(o?: UnitsOptions): AsyncGenerator<ScannedUnit> {
+    let own: Buffer | undefined;
     for (let pos = 0; pos < this.size; ) {
       const want = Math.min(PIECE, this.size - pos);
+      const room = o?.room?.();
+      const buf = room && room.length >= want ? room : (own ??= Buffer.allocUnsafe(Math.max(1, Math.min(PIECE, this.size))));
       let n: number;
       try {
         n = await this.read(buf, pos, want);

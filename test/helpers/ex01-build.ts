@@ -18,6 +18,8 @@ export interface Ex01Build {
   method: 'deflate' | 'bzip2';
   /** bzip2 chunks without their "BZh9" stream header. */
   bareBzip2?: boolean;
+  /** A chunk that does not shrink is stored as it is, with its Adler-32 after it (as EnCase does). */
+  rawWhenLarger?: boolean;
   device: Record<string, string>;
   caseData: Record<string, string>;
 }
@@ -59,9 +61,15 @@ export function buildEx01(file: string, s: Ex01Build): void {
     const chunk = s.media.subarray(i * chunkSize, (i + 1) * chunkSize);
     let z = s.method === 'deflate' ? zlib.deflateSync(chunk) : bzip2(chunk);
     if (s.bareBzip2) z = z.subarray(4);
+    const raw = s.rawWhenLarger === true && z.length >= chunk.length;
+    if (raw) {
+      z = Buffer.alloc(chunk.length + 4);
+      chunk.copy(z);
+      z.writeUInt32LE(adler32(chunk, 1, 0, chunk.length), chunk.length);
+    }
     entries.writeBigUInt64LE(BigInt(offset), 16 * i);
     entries.writeUInt32LE(z.length, 16 * i + 8);
-    entries.writeUInt32LE(1, 16 * i + 12);
+    entries.writeUInt32LE(raw ? 2 : 1, 16 * i + 12);
     const p = pad16(z);
     stored.push(p);
     offset += p.length;
