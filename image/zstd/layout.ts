@@ -48,37 +48,56 @@ export function frameLength(b: Uint8Array, at: number): number | undefined {
   return frameInfo(b, at)?.length;
 }
 
-/** The frame at `at`: its length and, when its header says, its content size. */
-export function frameInfo(b: Uint8Array, at: number): { length: number; contentSize?: number } | undefined {
+/**
+ * The header of the frame at `at`: where its first block header is, whether a checksum ends it,
+ * and its content size when the header says; undefined when `b` holds no whole frame header there.
+ */
+export function frameHeader(b: Uint8Array, at: number): { blocksAt: number; checksum: boolean; contentSize?: number } | undefined {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (at + 6 > b.length || v.getUint32(at, true) !== ZSTD_FRAME_MAGIC) return undefined;
   const fhd = b[at + 4]!;
   const fcsFlag = fhd >>> 6;
   const single = (fhd >>> 5) & 1;
-  const checksum = (fhd >>> 2) & 1;
+  const checksum = ((fhd >>> 2) & 1) === 1;
   const dictFlag = fhd & 3;
   if (fhd & 0x08) return undefined; // reserved bit
   const fcsAt = at + 5 + (single ? 0 : 1) + [0, 1, 2, 4][dictFlag]!;
   const fcsBytes = [single ? 1 : 0, 2, 4, 8][fcsFlag]!;
-  let p = fcsAt + fcsBytes;
-  if (p > b.length) return undefined;
+  const blocksAt = fcsAt + fcsBytes;
+  if (blocksAt > b.length) return undefined;
   let contentSize: number | undefined;
   if (fcsBytes === 1) contentSize = b[fcsAt]!;
   else if (fcsBytes === 2) contentSize = v.getUint16(fcsAt, true) + 256;
   else if (fcsBytes === 4) contentSize = v.getUint32(fcsAt, true);
   else if (fcsBytes === 8) contentSize = Number(v.getBigUint64(fcsAt, true));
+  return contentSize === undefined ? { blocksAt, checksum } : { blocksAt, checksum, contentSize };
+}
+
+/**
+ * The block header (3 bytes) at `p`: the bytes the block takes after its header, whether it is
+ * the frame's last; undefined for the reserved block type.
+ */
+export function blockHeader(b: Uint8Array, p: number): { bytes: number; last: boolean } | undefined {
+  const h = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16);
+  const type = (h >>> 1) & 3;
+  if (type === 3) return undefined;
+  return { bytes: type === 1 ? 1 : h >>> 3, last: (h & 1) === 1 };
+}
+
+/** The frame at `at`: its length and, when its header says, its content size. */
+export function frameInfo(b: Uint8Array, at: number): { length: number; contentSize?: number } | undefined {
+  const head = frameHeader(b, at);
+  if (!head) return undefined;
+  let p = head.blocksAt;
   for (;;) {
     if (p + 3 > b.length) return undefined;
-    const h = b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16);
-    const last = h & 1;
-    const type = (h >>> 1) & 3;
-    const size = h >>> 3;
-    if (type === 3) return undefined;
-    p += 3 + (type === 1 ? 1 : size);
+    const block = blockHeader(b, p);
+    if (!block) return undefined;
+    p += 3 + block.bytes;
     if (p > b.length) return undefined;
-    if (last) break;
+    if (block.last) break;
   }
-  p += checksum ? 4 : 0;
+  p += head.checksum ? 4 : 0;
   if (p > b.length) return undefined;
-  return contentSize === undefined ? { length: p - at } : { length: p - at, contentSize };
+  return head.contentSize === undefined ? { length: p - at } : { length: p - at, contentSize: head.contentSize };
 }

@@ -1,7 +1,7 @@
 import type fsp from 'node:fs/promises';
 import path from 'node:path';
 import { openInput } from '../../core/input-file.js';
-import { frameInfo, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
+import { blockHeader, frameHeader, frameInfo, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
 
 /** The length of the skippable frame (magic 0x184D2A50..5F, a u32 size, that many bytes) at `at`, when it is whole in `b`. */
 function skippableLength(b: Buffer, at: number): number | undefined {
@@ -18,9 +18,9 @@ function skippableLength(b: Buffer, at: number): number | undefined {
  * each frame; a seek table is one) are stepped over. Stops at the first place
  * that is not a whole frame and says where.
  */
-export async function scanFrames(h: fsp.FileHandle, end: number, decompressedOf: (i: number) => number): Promise<{ entries: FrameEntry[]; stoppedAt: number }> {
+export async function scanFrames(h: fsp.FileHandle, end: number, decompressedOf: (i: number) => number, windowBytes = WINDOW): Promise<{ entries: FrameEntry[]; stoppedAt: number }> {
   const entries: FrameEntry[] = [];
-  let buf = Buffer.allocUnsafe(8 << 20); // only the bytes read are ever looked at: not zeroed, which cost more than the scan of a small image
+  const buf = Buffer.allocUnsafe(windowBytes); // only the bytes read are ever looked at: not zeroed, which cost more than the scan of a small image
   let pos = 0;
   while (pos < end) {
     const { bytesRead } = await h.read(buf, 0, Math.min(buf.length, end - pos), pos);
@@ -40,16 +40,50 @@ export async function scanFrames(h: fsp.FileHandle, end: number, decompressedOf:
       if (pos + at >= end) break;
     }
     if (at === 0) {
-      // Not a whole frame here: a frame longer than the window (read a larger one), or the end of the frames.
-      if (bytesRead === buf.length && buf.length < 256 << 20) {
-        buf = Buffer.allocUnsafe(buf.length * 2);
-        continue;
-      }
-      return { entries, stoppedAt: pos };
+      // Not a whole frame in the window: a frame longer than the window (its block headers are walked
+      // in the file, however long it is: `zstd disk.img` makes one frame of the whole disk), or the end of the frames.
+      const f = bytesRead === buf.length ? await longFrame(h, pos, end, view) : undefined;
+      if (!f) return { entries, stoppedAt: pos };
+      const tail = Buffer.alloc(4);
+      await h.read(tail, 0, 4, pos + f.length - 4);
+      entries.push({ compressed: f.length, decompressed: f.contentSize ?? decompressedOf(entries.length), checksum: tail.readUInt32LE(0), offset: pos, ...(f.contentSize === undefined ? { noContentSize: true } : {}) });
+      at = f.length;
     }
     pos += at;
   }
   return { entries, stoppedAt: pos };
+}
+
+/** The bytes of the file read at a time while walking its frames. */
+const WINDOW = 8 << 20;
+
+/**
+ * The frame that starts at `start` (its header in `head`, the bytes there), found by walking its
+ * block headers in the file, a window at a time: its length and, when its header says, its content
+ * size; undefined when the bytes before `end` do not hold it whole.
+ */
+async function longFrame(h: fsp.FileHandle, start: number, end: number, head: Buffer): Promise<{ length: number; contentSize?: number } | undefined> {
+  const header = frameHeader(head, 0);
+  if (!header) return undefined;
+  const w = Buffer.allocUnsafe(Math.min(head.length, 1 << 20));
+  let wStart = 0;
+  let wLength = 0; // the window holds file bytes [wStart, wStart + wLength)
+  let q = start + header.blocksAt;
+  for (;;) {
+    if (q + 3 > end) return undefined;
+    if (q < wStart || q + 3 > wStart + wLength) {
+      ({ bytesRead: wLength } = await h.read(w, 0, Math.min(w.length, end - q), q));
+      wStart = q;
+      if (wLength < 3) return undefined;
+    }
+    const block = blockHeader(w, q - wStart);
+    if (!block) return undefined;
+    q += 3 + block.bytes;
+    if (block.last) break;
+  }
+  q += header.checksum ? 4 : 0;
+  if (q > end) return undefined;
+  return header.contentSize === undefined ? { length: q - start } : { length: q - start, contentSize: header.contentSize };
 }
 
 /** Open `file` and find its frames (the whole file); the caller owns the handle. */
