@@ -5,7 +5,7 @@ import { zstdCodec } from './codec.js';
 import { MAX_FRAME_SIZE, SKIPPABLE_MAGIC, ZSTD_FRAME_MAGIC } from './layout.js';
 import { ZstdReader } from './reader.js';
 import { scanFile } from './scan.js';
-import { ZstdStreamReader } from './stream-reader.js';
+import { WINDOW_LOG_MAX, ZstdStreamReader } from './stream-reader.js';
 import type { ZstdResumeState } from './writer.js';
 import { ZstdWriter } from './writer.js';
 
@@ -35,6 +35,13 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
         await handle.close();
         // It begins as zstd does, so it is a damaged image (verify: FAILED), not a format exhibit does not read.
         throw new ExhibitError('IMAGE_INVALID', `${file} holds no whole zstd frame: it is damaged from its first frame (or cut short inside it), and exhibit reads no media from it`);
+      }
+      // A frame made with a long window (zstd --long above 27) cannot be read here: refused, not called damaged.
+      const wide = entries.findIndex((e) => (e.window ?? 0) > 2 ** WINDOW_LOG_MAX);
+      if (wide >= 0) {
+        await handle.close();
+        const mib = (b: number) => `${Math.round(b / 1024 / 1024)} MiB`;
+        throw new ExhibitError('IMAGE_UNSUPPORTED', `${file}: frame ${wide} needs a ${mib(entries[wide]!.window!)} window to decompress (zstd --long above 27); exhibit decompresses with at most ${mib(2 ** WINDOW_LOG_MAX)}: decompress it with zstd -d --long=31 and give exhibit the raw file`);
       }
       const n = `${entries.length} frame${entries.length === 1 ? '' : 's'}`;
       // A plain zstd file has no seek table by design (a note); one that has a damaged table is damaged (a problem: its words say so).

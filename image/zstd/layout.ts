@@ -19,6 +19,7 @@ export interface FrameEntry {
   checksum: number; // low 32 bits of XXH64 of the frame's content (what the frame itself ends with)
   offset?: number; // where it starts in the file, when found by a scan (skippable frames may lie between frames)
   noContentSize?: true; // found by a scan: its header gives no content size
+  window?: number; // found by a scan: the window its header says decoding needs, in bytes
 }
 
 export function seekTable(entries: readonly FrameEntry[]): Buffer {
@@ -52,7 +53,7 @@ export function frameLength(b: Uint8Array, at: number): number | undefined {
  * The header of the frame at `at`: where its first block header is, whether a checksum ends it,
  * and its content size when the header says; undefined when `b` holds no whole frame header there.
  */
-export function frameHeader(b: Uint8Array, at: number): { blocksAt: number; checksum: boolean; contentSize?: number } | undefined {
+export function frameHeader(b: Uint8Array, at: number): { blocksAt: number; checksum: boolean; contentSize?: number; window?: number } | undefined {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (at + 6 > b.length || v.getUint32(at, true) !== ZSTD_FRAME_MAGIC) return undefined;
   const fhd = b[at + 4]!;
@@ -70,7 +71,9 @@ export function frameHeader(b: Uint8Array, at: number): { blocksAt: number; chec
   else if (fcsBytes === 2) contentSize = v.getUint16(fcsAt, true) + 256;
   else if (fcsBytes === 4) contentSize = v.getUint32(fcsAt, true);
   else if (fcsBytes === 8) contentSize = Number(v.getBigUint64(fcsAt, true));
-  return contentSize === undefined ? { blocksAt, checksum } : { blocksAt, checksum, contentSize };
+  // The window the decoder must keep: its descriptor (RFC 8878, 3.1.1.1.2), or the whole content for a single segment.
+  const w = single ? contentSize : 2 ** (10 + (b[at + 5]! >>> 3)) * (1 + (b[at + 5]! & 7) / 8);
+  return { blocksAt, checksum, ...(contentSize === undefined ? {} : { contentSize }), ...(w === undefined ? {} : { window: w }) };
 }
 
 /**
@@ -85,7 +88,7 @@ export function blockHeader(b: Uint8Array, p: number): { bytes: number; last: bo
 }
 
 /** The frame at `at`: its length and, when its header says, its content size. */
-export function frameInfo(b: Uint8Array, at: number): { length: number; contentSize?: number } | undefined {
+export function frameInfo(b: Uint8Array, at: number): { length: number; contentSize?: number; window?: number } | undefined {
   const head = frameHeader(b, at);
   if (!head) return undefined;
   let p = head.blocksAt;
@@ -99,5 +102,5 @@ export function frameInfo(b: Uint8Array, at: number): { length: number; contentS
   }
   p += head.checksum ? 4 : 0;
   if (p > b.length) return undefined;
-  return head.contentSize === undefined ? { length: p - at } : { length: p - at, contentSize: head.contentSize };
+  return { length: p - at, ...(head.contentSize === undefined ? {} : { contentSize: head.contentSize }), ...(head.window === undefined ? {} : { window: head.window }) };
 }

@@ -13,6 +13,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/cli.js';
 import { because, needsTools } from '../../test/helpers/skip.js';
+import { ExhibitError } from '../../core/errors.js';
+import { openImage } from '../open.js';
 import { scanFrames } from './scan.js';
 
 const work = tempDir('exhibit-zstd-scan-');
@@ -58,6 +60,23 @@ describe.skipIf(absent !== undefined)(because('zstd frames longer than the scan 
     expect(a).toMatchObject({ offset: 0, decompressed: 3 * 1024 * 1024 + 123 });
     expect(a!.compressed).toBeGreaterThan(64 * 1024);
     expect(b).toMatchObject({ offset: a!.compressed, noContentSize: true });
+  });
+
+  it('reads the window a frame needs from its header; one over 128 MiB (zstd --long=28) is refused by name, not called damaged', async () => {
+    const long = path.join(work, 'long.zst');
+    spawnSync('sh', ['-c', 'head -c 1000000 "$1" | zstd -q --long=28 -c > "$2"', 'sh', src, long]);
+    expect((await scan(long)).entries[0]!.window).toBe(2 ** 28);
+    expect((await scan(one)).entries[0]!.window).toBeLessThanOrEqual(2 ** 27);
+    const err = await openImage(long).then(
+      async (o) => {
+        await o.reader.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ExhibitError);
+    expect((err as ExhibitError).code).toBe('IMAGE_UNSUPPORTED');
+    expect((err as ExhibitError).message).toMatch(/frame 0 needs a 256 MiB window to decompress .*zstd -d --long=31/);
   });
 
   it('stops where a frame is cut short, whatever the window', async () => {

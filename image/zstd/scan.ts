@@ -35,7 +35,7 @@ export async function scanFrames(h: fsp.FileHandle, end: number, decompressedOf:
       }
       const f = frameInfo(view, at);
       if (f === undefined) break;
-      entries.push({ compressed: f.length, decompressed: f.contentSize ?? decompressedOf(entries.length), checksum: view.readUInt32LE(at + f.length - 4), offset: pos + at, ...(f.contentSize === undefined ? { noContentSize: true } : {}) });
+      entries.push({ ...entry(f, decompressedOf(entries.length)), checksum: view.readUInt32LE(at + f.length - 4), offset: pos + at });
       at += f.length;
       if (pos + at >= end) break;
     }
@@ -46,12 +46,17 @@ export async function scanFrames(h: fsp.FileHandle, end: number, decompressedOf:
       if (!f) return { entries, stoppedAt: pos };
       const tail = Buffer.alloc(4);
       await h.read(tail, 0, 4, pos + f.length - 4);
-      entries.push({ compressed: f.length, decompressed: f.contentSize ?? decompressedOf(entries.length), checksum: tail.readUInt32LE(0), offset: pos, ...(f.contentSize === undefined ? { noContentSize: true } : {}) });
+      entries.push({ ...entry(f, decompressedOf(entries.length)), checksum: tail.readUInt32LE(0), offset: pos });
       at = f.length;
     }
     pos += at;
   }
   return { entries, stoppedAt: pos };
+}
+
+/** A frame's entry, but for its checksum and offset: its media size from its header, else `otherwise`. */
+function entry(f: { length: number; contentSize?: number; window?: number }, otherwise: number): Omit<FrameEntry, 'checksum'> {
+  return { compressed: f.length, decompressed: f.contentSize ?? otherwise, ...(f.contentSize === undefined ? { noContentSize: true } : {}), ...(f.window === undefined ? {} : { window: f.window }) };
 }
 
 /** The bytes of the file read at a time while walking its frames. */
@@ -62,7 +67,7 @@ const WINDOW = 8 << 20;
  * block headers in the file, a window at a time: its length and, when its header says, its content
  * size; undefined when the bytes before `end` do not hold it whole.
  */
-async function longFrame(h: fsp.FileHandle, start: number, end: number, head: Buffer): Promise<{ length: number; contentSize?: number } | undefined> {
+async function longFrame(h: fsp.FileHandle, start: number, end: number, head: Buffer): Promise<{ length: number; contentSize?: number; window?: number } | undefined> {
   const header = frameHeader(head, 0);
   if (!header) return undefined;
   const w = Buffer.allocUnsafe(Math.min(head.length, 1 << 20));
@@ -83,7 +88,7 @@ async function longFrame(h: fsp.FileHandle, start: number, end: number, head: Bu
   }
   q += header.checksum ? 4 : 0;
   if (q > end) return undefined;
-  return header.contentSize === undefined ? { length: q - start } : { length: q - start, contentSize: header.contentSize };
+  return { length: q - start, ...(header.contentSize === undefined ? {} : { contentSize: header.contentSize }), ...(header.window === undefined ? {} : { window: header.window }) };
 }
 
 /** Open `file` and find its frames (the whole file); the caller owns the handle. */

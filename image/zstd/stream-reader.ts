@@ -25,7 +25,7 @@ const STEP = 4 * 1024 * 1024;
 /** The media size of a frame whose header gives none, until it has been decompressed once. */
 const UNKNOWN = Number.MAX_SAFE_INTEGER;
 /** The largest window a frame may need: zstd's own default limit for decoding (128 MiB), what `zstd --long` up to 27 uses. */
-const WINDOW_LOG_MAX = 27;
+export const WINDOW_LOG_MAX = 27;
 
 interface StreamFrame {
   offset: number; // in the file
