@@ -3,6 +3,7 @@
  * at any offset, and a writer never replaces an existing file.
  */
 import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -220,5 +221,27 @@ describe('split-raw segment discovery', () => {
     const many = Array.from({ length: 28 }, (_, i) => `t.${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`);
     for (const n of many) fs.writeFileSync(path.join(dir, n), 'x');
     expect((await findSegments(path.join(dir, 't.aa'))).files.map((p) => path.basename(p))).toEqual(many);
+  });
+  it("reads GNU split's lengthening names past xyz (xzaaa ...) and x89 (x9000 ...), in split's order, and names a missing one", async (ctx) => {
+    if (spawnSync('split', ['--version']).status !== 0) ctx.skip();
+    for (const [flags, count, first] of [[[], 700, 'xaa'], [['-d'], 120, 'x00']] as const) {
+      const dir = fs.mkdtempSync(path.join(work, 'gnu-'));
+      const src = Buffer.from(Array.from({ length: count }, (_, i) => i & 0xff));
+      const made = spawnSync('split', ['-b', '1', ...flags, '-'], { cwd: dir, input: src });
+      expect(made.status, String(made.stderr)).toBe(0);
+      const made_names = fs.readdirSync(dir).sort((a, b) => a.length - b.length || a.localeCompare(b)); // split's own order
+      expect(made_names).toHaveLength(count);
+      expect(made_names.some((n) => n.length === 5)).toBe(true); // past the two-character names
+      const got = await findSegments(path.join(dir, first));
+      expect(got.files.map((p) => path.basename(p))).toEqual(made_names);
+      expect(Buffer.concat(got.files.map((f) => fs.readFileSync(f))).equals(src)).toBe(true);
+      // One gone from the lengthened names: the set stops there, says which, and lists the rest as strays.
+      const gone = made_names[count - 7]!;
+      fs.rmSync(path.join(dir, gone));
+      const cut = await findSegments(path.join(dir, first));
+      expect(cut.files).toHaveLength(count - 7);
+      expect(cut.missing).toBe(gone);
+      expect(cut.strays).toHaveLength(6);
+    }
   });
 });

@@ -29,6 +29,39 @@ function letters(n: number, width: number): string | undefined {
 }
 
 /**
+ * GNU split's own names, when it chose their length (no -a): two characters, then, once the first
+ * would become the last of its alphabet (`z`, or `9` with -d), that character joins the prefix and
+ * the suffix grows by one: xaa ... xyz, xzaaa ... xzyzz, xzzaaaa ...; x00 ... x89, x9000 ... x9899,
+ * x990000 .... `rank` gives a name's place in that order (undefined for a name not in it), `name`
+ * the name at a place.
+ */
+function widening(digits: boolean): { rank(rest: string): number | undefined; name(k: number): string } {
+  const alphabet = digits ? '0123456789' : 'abcdefghijklmnopqrstuvwxyz';
+  const base = alphabet.length;
+  const last = alphabet[base - 1]!;
+  const value = (t: string) => [...t].reduce((v, c) => v * base + alphabet.indexOf(c), 0);
+  const tierSize = (t: number) => (base - 1) * base ** (1 + t); // names of tier t: 2 + t characters after t marks
+  return {
+    rank(rest) {
+      const t = (rest.length - 2) / 2;
+      if (!Number.isInteger(t) || t < 0 || t > 6) return undefined;
+      const own = rest.slice(t);
+      if (rest.slice(0, t) !== last.repeat(t) || own[0] === last || ![...own].every((c) => alphabet.includes(c))) return undefined;
+      let before = 0;
+      for (let j = 0; j < t; j++) before += tierSize(j);
+      return before + value(own);
+    },
+    name(k) {
+      let t = 0;
+      while (k >= tierSize(t)) k -= tierSize(t++);
+      let own = '';
+      for (let i = 0; i < 2 + t; i++, k = Math.floor(k / base)) own = alphabet[k % base]! + own;
+      return last.repeat(t) + own;
+    },
+  };
+}
+
+/**
  * The segment files of `first` (the first file of a set, see FIRST_SEGMENT), in order. Stops at the
  * first missing one and reports any later one found beyond the gap, so a verifier can name what is
  * missing (`missing`, the name the set lacks).
@@ -43,11 +76,21 @@ export async function findSegments(first: string, fromFirst = false): Promise<{ 
   const width = suffix.length;
   const numeric = /^\d+$/.test(suffix);
   const names = new Set(await fs.readdir(dir));
+  // GNU split's lengthening names (two characters first, then xzaaa / x9000 and on): a set of them has a
+  // four-character name that starts with its alphabet's last character, and no two-character one that does.
+  const inSet = [...names].filter((n) => n.startsWith(base + sep)).map((n) => n.slice(base.length + sep.length));
+  const lastChar = numeric ? '9' : 'z';
+  const gnu = width === 2 && inSet.some((r) => r.length === 4 && r[0] === lastChar) && !inSet.some((r) => r.length === 2 && r[0] === lastChar) ? widening(numeric) : undefined;
   // Each member's number, in the set's own order.
   const members = new Map<number, string>();
   for (const n of names) {
     if (!n.startsWith(base + sep)) continue;
     const rest = n.slice(base.length + sep.length);
+    if (gnu) {
+      const k = gnu.rank(rest);
+      if (k !== undefined) members.set(k, n);
+      continue;
+    }
     if (numeric ? !/^\d{2,}$/.test(rest) || rest.length < width : !new RegExp(`^[a-z]{${width}}$`).test(rest)) continue;
     if (numeric && rest.length > width && rest.startsWith('0')) continue; // 0001 is not a member of a .001 set
     const k = numeric ? Number(rest) : [...rest].reduce((v, c) => v * 26 + c.charCodeAt(0) - 97, 0);
@@ -59,6 +102,6 @@ export async function findSegments(first: string, fromFirst = false): Promise<{ 
   let k = start;
   while (members.has(k)) files.push(path.join(dir, members.get(k)!)), members.delete(k++);
   const strays = [...members.entries()].filter(([n]) => n > k && n > start).sort((a, b) => a[0] - b[0]).map(([, n]) => path.join(dir, n));
-  const expected = numeric ? String(k).padStart(width, '0') : letters(k, width);
+  const expected = gnu ? gnu.name(k) : numeric ? String(k).padStart(width, '0') : letters(k, width);
   return strays.length > 0 && expected !== undefined ? { files, strays, missing: `${base}${sep}${expected}` } : { files, strays };
 }
