@@ -136,7 +136,7 @@ describe('the media walk filling the hashing ring in place (Ex01)', () => {
     expect(ring).toEqual(inline);
   });
 
-  it('finds the same damaged chunks: one raw chunk\'s data, another\'s checksum', async () => {
+  it('finds the same damaged chunks: one raw chunk\'s data, another\'s checksum, a third that cannot be read', async () => {
     const r = (await openImage(image)).reader;
     await r.close();
     const bytes = fs.readFileSync(image);
@@ -152,6 +152,22 @@ describe('the media walk filling the hashing ring in place (Ex01)', () => {
     const [inline, ring] = await scanBoth(copy, open);
     expect(ring).toEqual(inline);
     expect(ring.damaged.map((d) => d.index)).toEqual(hits);
+    // A read error in one chunk of a run (the disk under the image failing there): that chunk alone is damaged.
+    const failing = raw[20]!;
+    const at = rawAt(failing);
+    const injured = async (f: string) => {
+      const r = await openImage(f).then((o) => o.reader);
+      const h = (r as unknown as { store: { segments: { handle: fs.promises.FileHandle }[] } }).store.segments[0]!.handle;
+      const hits = (pos: number, n: number) => pos <= at + 100 && at + 100 < pos + n;
+      const eio = () => Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+      const { readv, read } = { readv: h.readv.bind(h), read: h.read.bind(h) };
+      h.readv = (async (bufs: NodeJS.ArrayBufferView[], pos: number) => (hits(pos, bufs.reduce((n, b) => n + b.byteLength, 0)) ? Promise.reject(eio()) : readv(bufs, pos))) as typeof h.readv;
+      h.read = (async (b: Buffer, off: number, n: number, pos: number) => (hits(pos, n) ? Promise.reject(eio()) : read(b, off, n, pos))) as typeof h.read;
+      return r;
+    };
+    const [inlineEio, ringEio] = await scanBoth(image, injured);
+    expect(ringEio.damaged.map((d) => d.index)).toEqual([failing]);
+    expect(ringEio).toEqual(inlineEio);
     const zeroed = Buffer.from(media);
     for (const i of hits) zeroed.fill(0, i * CHUNK, (i + 1) * CHUNK);
     expect(ring.hashes.md5).toBe(md5(zeroed));

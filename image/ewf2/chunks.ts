@@ -182,7 +182,8 @@ export class Ex01Chunks {
       used += into ? end - head.offset : 0;
       for (const [k, p] of run.entries()) {
         if (!Buffer.isBuffer(stored)) {
-          out.push(stored instanceof ExhibitError ? this.fail(p.index, stored.message) : this.fail(p.index, 'cannot be read'));
+          // A run that cannot be read whole is read again a chunk at a time: the error names only the chunks that cannot be read.
+          out.push(run.length > 1 ? await this.alone(p) : this.unread(p, stored));
           continue;
         }
         try {
@@ -210,6 +211,28 @@ export class Ex01Chunks {
       index += run.length;
     }
     return out;
+  }
+
+  /** The error for chunk `p` whose stored bytes could not be read. */
+  private unread(p: Plan, err: unknown): ExhibitError {
+    return err instanceof ExhibitError ? this.fail(p.index, err.message) : this.fail(p.index, 'cannot be read');
+  }
+
+  /** Chunk `p` read and decoded on its own (in a buffer of its own), or its error. */
+  private async alone(p: Plan): Promise<Buffer | ExhibitError> {
+    const file = this.segments[p.segment]!;
+    let own: Buffer;
+    try {
+      own = await readAt(file.handle, p.offset, p.size, file.path);
+    } catch (err) {
+      return this.unread(p, err);
+    }
+    try {
+      return this.decode(p, own);
+    } catch (err) {
+      if (err instanceof ExhibitError) return err;
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

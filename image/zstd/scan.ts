@@ -70,7 +70,9 @@ const WINDOW = 8 << 20;
 async function longFrame(h: fsp.FileHandle, start: number, end: number, head: Buffer): Promise<{ length: number; contentSize?: number; window?: number } | undefined> {
   const header = frameHeader(head, 0);
   if (!header) return undefined;
-  const w = Buffer.allocUnsafe(Math.min(head.length, 1 << 20));
+  // A small window read where the next block header is: a frame's blocks are up to 128 KiB, so the walk
+  // reads a few KiB of each, not the frame (and a frame of tiny blocks still finds many headers a read).
+  const w = Buffer.allocUnsafe(Math.min(head.length, 4096));
   let wStart = 0;
   let wLength = 0; // the window holds file bytes [wStart, wStart + wLength)
   let q = start + header.blocksAt;
