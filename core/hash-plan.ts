@@ -13,6 +13,19 @@ export interface DigestJob {
   algorithm: HashAlgorithm;
   segmentSize?: number;
   share?: SegmentShare;
+  /**
+   * A segmented job whose digests are handed over as each segment ends (GroupHasher.take; hashStream's
+   * `onSegments`) instead of kept to the end: for a digest a chunk, where keeping them all would hold
+   * memory in proportion to the media. Its result is then empty.
+   */
+  emit?: true;
+}
+
+/** A segment digest of an `emit` job, as it is handed over. */
+export interface EmittedSegment {
+  id: string;
+  index: number;
+  digest: string;
 }
 
 /** Counts the all-zero whole sectors of the stream (result: one decimal string). */

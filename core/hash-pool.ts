@@ -9,7 +9,7 @@
 import type { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import { ExhibitError } from './errors.js';
-import { planHashGroups, type HashJob } from './hash-plan.js';
+import { planHashGroups, type EmittedSegment, type HashJob } from './hash-plan.js';
 import { GroupHasher } from './segment-digest.js';
 import { releaseEnded, type GatePass } from './core-gate.js';
 import { holdCoreShare, type CoreShareHold } from './core-share.js';
@@ -23,8 +23,8 @@ export type WorkerRequest =
   | { t: 'data'; seq: number; offset: number; length: number }
   | { t: 'end' };
 export type WorkerReply =
-  | { t: 'done'; seq: number }
-  | { t: 'result'; results: Record<string, string[]> }
+  | { t: 'done'; seq: number; segments?: EmittedSegment[] }
+  | { t: 'result'; results: Record<string, string[]>; segments?: EmittedSegment[] }
   | { t: 'error'; message: string };
 
 interface Pending {
@@ -44,6 +44,7 @@ class GroupWorker implements Group {
     buffer: SharedArrayBuffer,
     jobs: HashJob[],
     private readonly pass: GatePass,
+    private readonly onSegments: ((s: EmittedSegment[]) => void) | undefined,
   ) {
     this.worker = takeWorker(HASH_WORKER);
     this.worker.postMessage({ t: 'init', buffer, jobs, gate: this.pass } satisfies WorkerRequest);
@@ -56,6 +57,7 @@ class GroupWorker implements Group {
   }
 
   private onMessage(msg: WorkerReply): void {
+    if (msg.t !== 'error' && msg.segments && msg.segments.length > 0) this.onSegments?.(msg.segments);
     if (msg.t === 'done') {
       const p = this.pending.get(msg.seq);
       this.pending.delete(msg.seq);
@@ -131,14 +133,22 @@ class InlineGroup implements Group {
   constructor(
     private readonly buffer: SharedArrayBuffer,
     jobs: readonly HashJob[],
+    private readonly onSegments: ((s: EmittedSegment[]) => void) | undefined,
   ) {
     this.hasher = new GroupHasher(jobs);
   }
   async update(_seq: number, offset: number, length: number): Promise<void> {
     this.hasher.update(Buffer.from(this.buffer, offset, length));
+    this.give();
   }
   async finish(): Promise<Record<string, string[]>> {
-    return this.hasher.results();
+    const results = this.hasher.results();
+    this.give();
+    return results;
+  }
+  private give(): void {
+    const s = this.hasher.take();
+    if (s.length > 0) this.onSegments?.(s);
   }
   async terminate(): Promise<void> {}
   async park(): Promise<void> {}
@@ -153,17 +163,17 @@ export class HashPool {
    * Start one worker per group; `threads` defaults to the cores Node may use, and 0 hashes on this
    * thread. The workers work within the process's share of the machine's cores (core/core-share.ts).
    */
-  constructor(buffer: SharedArrayBuffer, jobs: readonly HashJob[], threads = os.availableParallelism()) {
+  constructor(buffer: SharedArrayBuffer, jobs: readonly HashJob[], threads = os.availableParallelism(), onSegments?: (s: EmittedSegment[]) => void) {
     if (jobs.length === 0) throw new ExhibitError('INTERNAL', 'no hash jobs');
     if (threads === 0) {
-      this.groups = [new InlineGroup(buffer, jobs)];
+      this.groups = [new InlineGroup(buffer, jobs, onSegments)];
       return;
     }
     const share = holdCoreShare();
     this.share = share;
     const groups: GroupWorker[] = [];
     try {
-      for (const g of planHashGroups(jobs, threads)) groups.push(new GroupWorker(buffer, g, share.pass()));
+      for (const g of planHashGroups(jobs, threads)) groups.push(new GroupWorker(buffer, g, share.pass(), onSegments));
     } catch (err) {
       for (const g of groups) void g.terminate();
       share.release();

@@ -5,7 +5,7 @@
  * the hashing of the last; or inline on this thread, for small inputs where
  * starting workers costs more than the hashing.
  */
-import type { DigestJob } from './hash-plan.js';
+import type { DigestJob, EmittedSegment } from './hash-plan.js';
 import { HashPool } from './hash-pool.js';
 import { GroupHasher } from './segment-digest.js';
 
@@ -31,22 +31,29 @@ export type RingRoom = () => Uint8Array | undefined;
 export async function hashStream(
   source: AsyncIterable<Uint8Array> | ((room: RingRoom) => AsyncIterable<Uint8Array>),
   jobs: readonly DigestJob[],
-  o: { size: number; inline?: boolean; onBytes?: (done: number) => void },
+  o: { size: number; inline?: boolean; onBytes?: (done: number) => void; onSegments?: (s: EmittedSegment[]) => void },
 ): Promise<Map<string, string[]>> {
   let done = 0;
   if (o.inline ?? o.size < INLINE_BELOW) {
     const pieces = typeof source === 'function' ? source(() => undefined) : source;
     const group = new GroupHasher(jobs); // what a worker runs, fed the pieces where they are (no copy into a ring)
+    const give = () => {
+      const s = group.take();
+      if (s.length > 0) o.onSegments?.(s);
+    };
     for await (const piece of pieces) {
       group.update(piece);
+      give();
       done += piece.length;
       o.onBytes?.(done);
     }
-    return new Map(Object.entries(group.results()));
+    const results = group.results();
+    give();
+    return new Map(Object.entries(results));
   }
   const sab = new SharedArrayBuffer(SLOT * SLOTS);
   const ring = new Uint8Array(sab);
-  const pool = new HashPool(sab, jobs);
+  const pool = new HashPool(sab, jobs, undefined, o.onSegments);
   const busy: (Promise<void> | undefined)[] = new Array(SLOTS).fill(undefined);
   let slot = 0;
   let fill = 0;

@@ -28,13 +28,15 @@ port.on('message', (msg: WorkerRequest) => {
       const bytes = Buffer.from(buffer, msg.offset, msg.length);
       const g = group;
       throughGate(gate, () => g.update(bytes));
-      port.postMessage({ t: 'done', seq: msg.seq } satisfies WorkerReply);
+      const segments = g.take(); // an `emit` job's digests, handed over as they are made
+      port.postMessage({ t: 'done', seq: msg.seq, ...(segments.length > 0 ? { segments } : {}) } satisfies WorkerReply);
     } else {
       const results = group.results();
+      const segments = group.take();
       buffer = undefined;
       group = undefined;
       gate = undefined;
-      port.postMessage({ t: 'result', results } satisfies WorkerReply);
+      port.postMessage({ t: 'result', results, ...(segments.length > 0 ? { segments } : {}) } satisfies WorkerReply);
     }
   } catch (err) {
     port.postMessage({ t: 'error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerReply);

@@ -10,7 +10,7 @@
  * memcmp that stops at the first non-zero byte, so random data pays nothing.
  */
 import crypto from 'node:crypto';
-import { ownsSegment, type DigestJob, type HashJob } from './hash-plan.js';
+import { ownsSegment, type DigestJob, type EmittedSegment, type HashJob } from './hash-plan.js';
 
 const ZERO = Buffer.alloc(1024 * 1024);
 
@@ -20,10 +20,12 @@ export interface DigestState {
   index: number; // segment number
   inSegment: number; // bytes of the current segment so far
   digests: string[];
+  /** An `emit` job's digests made since they were last taken. */
+  fresh: EmittedSegment[];
 }
 
 export function newDigestState(job: DigestJob): DigestState {
-  return { job, hash: job.segmentSize ? undefined : crypto.createHash(job.algorithm), index: 0, inSegment: 0, digests: [] };
+  return { job, hash: job.segmentSize ? undefined : crypto.createHash(job.algorithm), index: 0, inSegment: 0, digests: [], fresh: [] };
 }
 
 /** Whether every byte of `data` is zero (memcmp in 1 MiB steps). */
@@ -58,7 +60,9 @@ function startDigest(s: DigestState): crypto.Hash {
 
 function endSegment(s: DigestState): void {
   const mine = ownsSegment(s.job.share, s.index);
-  s.digests.push(!mine ? '' : s.hash ? s.hash.digest('hex') : zeroDigest(s.job.algorithm, s.inSegment));
+  const digest = !mine ? '' : s.hash ? s.hash.digest('hex') : zeroDigest(s.job.algorithm, s.inSegment);
+  if (!s.job.emit) s.digests.push(digest);
+  else if (mine) s.fresh.push({ id: s.job.id, index: s.index, digest });
   s.hash = undefined;
   s.index++;
   s.inSegment = 0;
@@ -139,7 +143,14 @@ export class GroupHasher {
     for (const z of this.zeros) z.count += countZeroSectors(bytes, z.sectorSize);
   }
 
-  /** Each job's digests (a zero-sector count as one decimal string). */
+  /** The digests of `emit` jobs made since the last call (results() makes the last ones: take after it too). */
+  take(): EmittedSegment[] {
+    const out: EmittedSegment[] = [];
+    for (const s of this.digests) if (s.fresh.length > 0) out.push(...s.fresh.splice(0));
+    return out;
+  }
+
+  /** Each job's digests (a zero-sector count as one decimal string; an `emit` job's are taken, not here). */
   results(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const s of this.digests) out[s.job.id] = digestResult(s);

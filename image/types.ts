@@ -5,7 +5,7 @@
  */
 
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
-import type { DigestJob } from '../core/hash-plan.js';
+import type { DigestJob, EmittedSegment } from '../core/hash-plan.js';
 import type { Compression } from './ewf/chunk-codec.js';
 import type { MediaType } from './ewf/layout.js';
 import type { FormatName, ReadableFormatName } from './registry.js';
@@ -228,9 +228,10 @@ export interface ImageReader {
   /**
    * Digests of the media the reader wants from a walk that hashes it (AFF4: the block hash of each
    * chunk of a stream that is the whole media, on the hashing threads rather than the thread that
-   * decodes): asked for once before the walk, the results given back once it has ended.
+   * decodes): asked for once before the walk; the jobs are `emit` jobs, whose digests are given to
+   * `segments` as they are made, in no set order.
    */
-  walkDigests?(): { jobs: DigestJob[]; take(results: ReadonlyMap<string, string[]>): void } | undefined;
+  walkDigests?(): { jobs: DigestJob[]; segments(s: readonly EmittedSegment[]): void } | undefined;
   /**
    * Check, in full, whatever else the image stores to prove itself (AFF4: block hashes, map
    * hashes, image stream hashes, the block map hash); absent for formats whose checks are all

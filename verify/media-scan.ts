@@ -89,7 +89,7 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
   const jobs: DigestJob[] = o.algorithms.map((a) => ({ id: a, algorithm: a }));
   if (o.sliceSize) jobs.push({ id: 'slices', algorithm: 'sha256', segmentSize: o.sliceSize });
   if (o.pieceSize) jobs.push({ id: 'pieces', algorithm: 'sha256', segmentSize: o.pieceSize });
-  const wanted = reader.walkDigests?.(); // the reader's own, given back at the end
+  const wanted = reader.walkDigests?.(); // the reader's own, handed to it as they are made
   if (wanted) jobs.push(...wanted.jobs);
   let expected = 0;
   // The units, checked to follow one another without gap or overlap.
@@ -101,9 +101,8 @@ export async function scanMedia(reader: ImageReader, o: ScanOptions): Promise<Me
       yield u.data;
     }
   }
-  const results = await hashStream(pieces, jobs, { size: reader.size, ...(o.inline !== undefined ? { inline: o.inline } : {}), ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
+  const results = await hashStream(pieces, jobs, { size: reader.size, ...(o.inline !== undefined ? { inline: o.inline } : {}), ...(o.onProgress ? { onBytes: o.onProgress } : {}), ...(wanted ? { onSegments: (s) => wanted.segments(s) } : {}) });
   if (expected !== reader.size) throw new ExhibitError('IMAGE_INVALID', `the image's units cover ${expected} bytes of its ${reader.size}`);
-  wanted?.take(results);
   const hashes: Digests = {};
   for (const a of o.algorithms) hashes[a] = results.get(a)![0]!;
   return { hashes, ...(o.sliceSize ? { sliceSha256: results.get('slices')! } : {}), ...(o.pieceSize ? { pieceSha256: results.get('pieces')! } : {}), damaged, units: { kind, count: count.n } };

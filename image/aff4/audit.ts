@@ -16,11 +16,11 @@ import crypto from 'node:crypto';
 import { type Digests, type HashAlgorithm, isHashAlgorithm } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { hashStream } from '../../core/hash-stream.js';
-import type { DigestJob } from '../../core/hash-plan.js';
+import type { DigestJob, EmittedSegment } from '../../core/hash-plan.js';
 import type { StoredCheck, StoredCheckOptions, StoredIntegrity } from '../types.js';
 import type { Layout } from './map.js';
 import type { MapFacts, StoredHash } from './model.js';
-import type { ImageStream } from './stream.js';
+import type { ImageStream, PooledBlocks } from './stream.js';
 
 /** node:crypto's name for a hash kind AFF4 stores (its datatype's local name), or undefined. */
 export function algorithmOf(kind: string): string | undefined {
@@ -186,30 +186,40 @@ const BLOCK_JOB = 'aff4-block-hashes';
  * For a stream that is the whole media, the job that gives the block hash of each of its chunks
  * from the media walk's own hashing threads (each chunk is a segment of the media there), instead
  * of on the thread that decodes them: the algorithm the watch would use, when the hashing threads
- * know it. The stream keeps what the walk gives back (take) for the audit (auditImage).
+ * know it. The digests come back as they are made (an `emit` job) and are folded in chunk order
+ * into the hash of their list (`segments`), so memory does not grow with the chunk count.
  */
-export function walkBlockJob(s: ImageStream): { job: DigestJob; take(results: ReadonlyMap<string, string[]>): void } | undefined {
+export function walkBlockJob(s: ImageStream): { job: DigestJob; segments(list: readonly EmittedSegment[]): void } | undefined {
   const algo = WATCH_ORDER.find((x) => blockAlgosOf(s).includes(x));
   const listAlgo = algo ? algorithmOf(s.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
   const digest = algo ? algorithmOf(algo) : undefined;
   if (!algo || !listAlgo || !digest || !isHashAlgorithm(digest)) return undefined;
-  const pooled: NonNullable<ImageStream['pooledBlocks']> = { algo };
+  const pooled: PooledBlocks = { algo, waiting: new Map(), next: 0, list: crypto.createHash(listAlgo) };
   s.pooledBlocks = pooled;
+  const last = s.chunks - 1;
   return {
-    job: { id: BLOCK_JOB, algorithm: digest, segmentSize: s.facts.chunkSize },
-    take: (results) => {
-      pooled.digests = results.get(BLOCK_JOB);
+    job: { id: BLOCK_JOB, algorithm: digest, segmentSize: s.facts.chunkSize, emit: true },
+    segments: (list) => {
+      for (const x of list) {
+        if (x.id !== BLOCK_JOB) continue;
+        if (x.index === last) pooled.last = x.digest;
+        else if (x.index >= pooled.next) pooled.waiting.set(x.index, x.digest);
+      }
+      for (let d = pooled.waiting.get(pooled.next); d !== undefined; d = pooled.waiting.get(pooled.next)) {
+        pooled.waiting.delete(pooled.next++);
+        pooled.list.update(Buffer.from(d, 'hex'));
+      }
     },
   };
 }
 
 /**
  * The watch of a stream whose block hashes the walk's hashing threads compute (walkBlockJob): the
- * hash of their list, from the digests given back once the walk has ended. Only the stream's last
- * chunk is watched here, when it is short, for its digest padded to the chunk size (the standard's
- * way; pyaff4 hashes it as far as the stream goes, as the hashing threads do).
+ * hash of their list, folded as they came. Only the stream's last chunk is watched here, when it is
+ * short, for its digest padded to the chunk size (the standard's way; pyaff4 hashes it as far as
+ * the stream goes, as the hashing threads do).
  */
-function pooledWatch(s: ImageStream, listAlgo: string): Watch {
+function pooledWatch(s: ImageStream): Watch {
   const pooled = s.pooledBlocks!;
   const digest = algorithmOf(pooled.algo)!;
   const last = s.chunks - 1;
@@ -223,12 +233,10 @@ function pooledWatch(s: ImageStream, listAlgo: string): Watch {
     done() {
       if (result !== null) return result;
       s.watch = undefined;
-      const d = pooled.digests;
-      if (d === undefined || d.length !== s.chunks) return (result = undefined);
-      const list = crypto.createHash(listAlgo);
-      for (let c = 0; c < last; c++) list.update(Buffer.from(d[c]!, 'hex'));
-      const tail = Buffer.from(d[last]!, 'hex');
-      result = padded ? [list.copy().update(tail).digest(), list.update(padded).digest()] : [list.update(tail).digest()];
+      // Every chunk before the last folded in order, and the last one's digest made.
+      if (pooled.next !== last || pooled.waiting.size > 0 || pooled.last === undefined) return (result = undefined);
+      const tail = Buffer.from(pooled.last, 'hex');
+      result = padded ? [pooled.list.copy().update(tail).digest(), pooled.list.update(padded).digest()] : [pooled.list.update(tail).digest()];
       return result;
     },
   };
@@ -400,7 +408,7 @@ export async function auditImage(a: AuditInput): Promise<StoredIntegrity> {
   if (whole) {
     const algo = WATCH_ORDER.find((x) => blockAlgosOf(whole).includes(x));
     const listAlgo = algo ? algorithmOf(whole.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
-    if (algo && listAlgo) watch = whole.pooledBlocks?.algo === algo ? pooledWatch(whole, listAlgo) : watchBlocks(whole, algo, listAlgo);
+    if (algo && listAlgo) watch = whole.pooledBlocks?.algo === algo ? pooledWatch(whole) : watchBlocks(whole, algo, listAlgo);
   }
   try {
     for (const s of a.streams) await auditStream(s, a, s.facts.urn === a.media?.stream ? watch : undefined, checks, problems, notes, blockLists);

@@ -8,7 +8,7 @@
 import type fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Digests } from '../../core/crypto.js';
-import type { DigestJob } from '../../core/hash-plan.js';
+import type { DigestJob, EmittedSegment } from '../../core/hash-plan.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import { openInput } from '../../core/input-file.js';
 import type { ImageCaseFacts, ImageErrorRange, ImageReader, IntegrityUnitKind, ReadableFormatName, ScannedUnit, StoredCheckOptions, StoredIntegrity } from '../types.js';
@@ -242,10 +242,10 @@ export class Aff4Reader implements ImageReader {
   }
 
   /** The block hashes of a stream that is the whole media, from the walk's hashing threads (audit.ts, walkBlockJob). */
-  walkDigests(): { jobs: DigestJob[]; take(results: ReadonlyMap<string, string[]>): void } | undefined {
+  walkDigests(): { jobs: DigestJob[]; segments(s: readonly EmittedSegment[]): void } | undefined {
     const whole = this.wholeStream;
     const w = whole ? walkBlockJob(whole) : undefined;
-    return w ? { jobs: [w.job], take: w.take } : undefined;
+    return w ? { jobs: [w.job], segments: w.segments } : undefined;
   }
 
   checkStored(o: StoredCheckOptions): Promise<StoredIntegrity> {

@@ -53,6 +53,23 @@ interface Bevy {
   chunks: number;
 }
 
+/**
+ * The block hashes of a stream's chunks as a media walk's hashing threads make them (in no set
+ * order): folded in chunk order into the hash of their list, so that nothing is kept per chunk but
+ * the few that come before their turn. The last chunk's digest is kept apart (see pooledWatch).
+ */
+export interface PooledBlocks {
+  algo: string;
+  /** Digests waiting for the chunks before them. */
+  waiting: Map<number, string>;
+  /** The next chunk to fold. */
+  next: number;
+  /** The hash of the list so far (chunks 0 to next - 1). */
+  list: import('node:crypto').Hash;
+  /** The last chunk's digest, once made. */
+  last?: string;
+}
+
 export class ImageStream {
   readonly chunks: number;
   private bevy: Bevy | undefined;
@@ -69,7 +86,7 @@ export class ImageStream {
    * The block hashes of this stream's chunks that a media walk computes on its hashing threads
    * (image/aff4/audit.ts, walkBlockJob): their algorithm, and the digests once the walk has ended.
    */
-  pooledBlocks: { algo: string; digests?: string[] } | undefined;
+  pooledBlocks: PooledBlocks | undefined;
   /** Called with each chunk this stream decodes (not those its cache or a copy hands back), as it is decoded. */
   watch: ((c: number, data: Uint8Array) => void) | undefined;
   private readonly readBuffers: Buffer[] = [];
