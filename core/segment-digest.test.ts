@@ -67,3 +67,33 @@ describe('countZeroSectors', () => {
     expect(countZeroSectors(b, 4096)).toBe(Math.floor(b.length / 4096) - 3);
   });
 });
+
+describe("an 'emit' segmented job", () => {
+  it('hands over each segment digest once, the same as kept, on worker threads and inline, with zero segments and a short last one', async () => {
+    const { hashStream } = await import('./hash-stream.js');
+    const data = randomBytes(9 * 1024 * 1024 + 777);
+    data.fill(0, 3 * 1024 * 1024, 5 * 1024 * 1024); // whole segments of zeros: digested without being fed
+    async function* pieces() {
+      for (let at = 0; at < data.length; at += 1_000_003) yield data.subarray(at, Math.min(data.length, at + 1_000_003));
+    }
+    const kept = (await hashStream(pieces(), [{ id: 'k', algorithm: 'sha1', segmentSize: 65536 }], { size: data.length, inline: true })).get('k')!;
+    expect(kept).toHaveLength(Math.ceil(data.length / 65536));
+    for (const inline of [true, false]) {
+      const got = new Map<number, string>();
+      const r = await hashStream(pieces(), [{ id: 'md5', algorithm: 'md5' }, { id: 'e', algorithm: 'sha1', segmentSize: 65536, emit: true }], {
+        size: data.length,
+        inline,
+        onSegments: (s) => {
+          for (const x of s) {
+            expect(got.has(x.index), `segment ${x.index} handed over twice`).toBe(false);
+            got.set(x.index, x.digest);
+          }
+        },
+      });
+      expect(r.get('e')).toEqual([]);
+      expect(r.get('md5')).toEqual([createHash('md5').update(data).digest('hex')]);
+      expect([...got.keys()].sort((a, b) => a - b)).toEqual(kept.map((_, i) => i));
+      expect(kept.map((_, i) => got.get(i))).toEqual(kept);
+    }
+  });
+});
