@@ -133,22 +133,15 @@ class InlineGroup implements Group {
   constructor(
     private readonly buffer: SharedArrayBuffer,
     jobs: readonly HashJob[],
-    private readonly onSegments: ((s: EmittedSegment[]) => void) | undefined,
+    onSegments: ((s: EmittedSegment[]) => void) | undefined,
   ) {
-    this.hasher = new GroupHasher(jobs);
+    this.hasher = new GroupHasher(jobs, onSegments);
   }
   async update(_seq: number, offset: number, length: number): Promise<void> {
     this.hasher.update(Buffer.from(this.buffer, offset, length));
-    this.give();
   }
   async finish(): Promise<Record<string, string[]>> {
-    const results = this.hasher.results();
-    this.give();
-    return results;
-  }
-  private give(): void {
-    const s = this.hasher.take();
-    if (s.length > 0) this.onSegments?.(s);
+    return this.hasher.results();
   }
   async terminate(): Promise<void> {}
   async park(): Promise<void> {}

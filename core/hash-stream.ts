@@ -36,20 +36,13 @@ export async function hashStream(
   let done = 0;
   if (o.inline ?? o.size < INLINE_BELOW) {
     const pieces = typeof source === 'function' ? source(() => undefined) : source;
-    const group = new GroupHasher(jobs); // what a worker runs, fed the pieces where they are (no copy into a ring)
-    const give = () => {
-      const s = group.take();
-      if (s.length > 0) o.onSegments?.(s);
-    };
+    const group = new GroupHasher(jobs, o.onSegments); // what a worker runs, fed the pieces where they are (no copy into a ring)
     for await (const piece of pieces) {
       group.update(piece);
-      give();
       done += piece.length;
       o.onBytes?.(done);
     }
-    const results = group.results();
-    give();
-    return new Map(Object.entries(results));
+    return new Map(Object.entries(group.results()));
   }
   const sab = new SharedArrayBuffer(SLOT * SLOTS);
   const ring = new Uint8Array(sab);

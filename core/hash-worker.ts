@@ -8,11 +8,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { throughGate, type GatePass } from './core-gate.js';
+import type { EmittedSegment } from './hash-plan.js';
 import type { WorkerReply, WorkerRequest } from './hash-pool.js';
 import { GroupHasher } from './segment-digest.js';
 
 let buffer: SharedArrayBuffer | undefined;
 let group: GroupHasher | undefined;
+const fresh: EmittedSegment[] = [];
 let gate: GatePass | undefined; // the process's share of the cores (core/core-share.ts), and this thread's flag
 const port = parentPort!;
 
@@ -20,7 +22,8 @@ port.on('message', (msg: WorkerRequest) => {
   try {
     if (msg.t === 'init') {
       buffer = msg.buffer;
-      group = new GroupHasher(msg.jobs);
+      fresh.length = 0; // nothing of an earlier pool's
+      group = new GroupHasher(msg.jobs, (s) => fresh.push(...s)); // an `emit` job's digests, handed over with the next reply
       gate = msg.gate;
     } else if (!buffer || !group) {
       throw new Error('a hash worker was sent data before its jobs');
@@ -28,11 +31,11 @@ port.on('message', (msg: WorkerRequest) => {
       const bytes = Buffer.from(buffer, msg.offset, msg.length);
       const g = group;
       throughGate(gate, () => g.update(bytes));
-      const segments = g.take(); // an `emit` job's digests, handed over as they are made
+      const segments = fresh.splice(0);
       port.postMessage({ t: 'done', seq: msg.seq, ...(segments.length > 0 ? { segments } : {}) } satisfies WorkerReply);
     } else {
       const results = group.results();
-      const segments = group.take();
+      const segments = fresh.splice(0);
       buffer = undefined;
       group = undefined;
       gate = undefined;

@@ -129,7 +129,11 @@ export class GroupHasher {
   private readonly digests: DigestState[] = [];
   private readonly zeros: { id: string; sectorSize: number; count: number }[] = [];
 
-  constructor(jobs: readonly HashJob[]) {
+  /** `onSegments`: given the digests of `emit` jobs made by each update (and by results(), the last ones). */
+  constructor(
+    jobs: readonly HashJob[],
+    private readonly onSegments?: (s: EmittedSegment[]) => void,
+  ) {
     for (const job of jobs) {
       if (job.algorithm === 'zero-sectors') this.zeros.push({ id: job.id, sectorSize: job.sectorSize, count: 0 });
       else this.digests.push(newDigestState(job));
@@ -138,22 +142,24 @@ export class GroupHasher {
 
   update(view: Uint8Array): void {
     for (const s of this.digests) feedDigest(s, view);
+    this.hand();
     if (this.zeros.length === 0) return;
     const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
     for (const z of this.zeros) z.count += countZeroSectors(bytes, z.sectorSize);
   }
 
-  /** The digests of `emit` jobs made since the last call (results() makes the last ones: take after it too). */
-  take(): EmittedSegment[] {
+  /** The digests of `emit` jobs made since the last hand-over, to `onSegments`. */
+  private hand(): void {
     const out: EmittedSegment[] = [];
     for (const s of this.digests) if (s.fresh.length > 0) out.push(...s.fresh.splice(0));
-    return out;
+    if (out.length > 0) this.onSegments?.(out);
   }
 
-  /** Each job's digests (a zero-sector count as one decimal string; an `emit` job's are taken, not here). */
+  /** Each job's digests (a zero-sector count as one decimal string; an `emit` job's go to `onSegments`, not here). */
   results(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const s of this.digests) out[s.job.id] = digestResult(s);
+    this.hand();
     for (const z of this.zeros) out[z.id] = [String(z.count)];
     return out;
   }

@@ -42,3 +42,51 @@ export class ScanBuffers {
     this.out = undefined;
   }
 }
+
+/**
+ * A run of a scan's chunks put in the room of the caller's hashing ring (see core/hash-stream.ts),
+ * chunk k of the scan's call at `room[k * chunkSize]`: the raw chunks that fill their place are read
+ * straight there (their 4-byte checksums beside, see image/read-parts.ts readRun), and a chunk to
+ * inflate is inflated there when the room after it allows and the next chunk was not already read
+ * into its place (an inflate may write scratch bytes past its chunk's end, up to the room it is
+ * given). Shared by the E01 and Ex01 chunk stores.
+ */
+export class RoomRun {
+  private readonly placed: boolean[];
+
+  /** `run[k]` the k-th chunk of the run (`index` its chunk number); `raw(k)` whether it is stored raw with an Adler-32 after it. */
+  constructor(
+    private readonly room: Uint8Array,
+    private readonly chunkSize: number,
+    private readonly first: number,
+    private readonly run: readonly { index: number; size: number; want: number }[],
+    raw: (k: number) => boolean,
+  ) {
+    this.placed = run.map((p, k) => raw(k) && p.size - 4 === p.want && (p.index - first + 1) * chunkSize <= room.length);
+  }
+
+  /** Whether any chunk of the run is read into its place. */
+  get any(): boolean {
+    return this.placed.some(Boolean);
+  }
+
+  private pos(k: number): number {
+    return (this.run[k]!.index - this.first) * this.chunkSize;
+  }
+
+  /** Where chunk k's data bytes are read, when it is read into its place (for readRun). */
+  place(k: number): Uint8Array | undefined {
+    return this.placed[k] ? this.room.subarray(this.pos(k)) : undefined;
+  }
+
+  /** Chunk k's bytes, when it was read into its place (to be checked against its Adler-32). */
+  data(k: number): Buffer | undefined {
+    return this.placed[k] ? Buffer.from(this.room.buffer, this.room.byteOffset + this.pos(k), this.run[k]!.want) : undefined;
+  }
+
+  /** Where chunk k may be inflated in its place, or undefined. */
+  inflateRoom(k: number): Buffer | undefined {
+    const pos = this.pos(k);
+    return !this.placed[k + 1] && this.room.length - pos >= inflateScratchBytes(this.chunkSize) ? Buffer.from(this.room.buffer, this.room.byteOffset + pos, this.room.length - pos) : undefined;
+  }
+}

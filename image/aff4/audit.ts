@@ -20,7 +20,7 @@ import type { DigestJob, EmittedSegment } from '../../core/hash-plan.js';
 import type { StoredCheck, StoredCheckOptions, StoredIntegrity } from '../types.js';
 import type { Layout } from './map.js';
 import type { MapFacts, StoredHash } from './model.js';
-import type { ImageStream, PooledBlocks } from './stream.js';
+import type { ImageStream } from './stream.js';
 
 /** node:crypto's name for a hash kind AFF4 stores (its datatype's local name), or undefined. */
 export function algorithmOf(kind: string): string | undefined {
@@ -179,6 +179,30 @@ function watchBlocks(s: ImageStream, algo: string, listAlgo: string): Watch {
   };
 }
 
+/** The block hash algorithm a walk of a whole-media stream checks chunk by chunk, and that of its list's hash; undefined when there is none. */
+function watchChoice(s: ImageStream): { algo: string; listAlgo: string } | undefined {
+  const algo = WATCH_ORDER.find((x) => blockAlgosOf(s).includes(x));
+  const listAlgo = algo ? algorithmOf(s.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
+  return algo && listAlgo ? { algo, listAlgo } : undefined;
+}
+
+/**
+ * The block hashes of a stream's chunks as a media walk's hashing threads make them (in no set
+ * order): folded in chunk order into the hash of their list, so that nothing is kept per chunk but
+ * the few that come before their turn. The last chunk's digest is kept apart (see pooledWatch).
+ */
+export interface PooledBlocks {
+  algo: string;
+  /** Digests waiting for the chunks before them. */
+  waiting: Map<number, string>;
+  /** The next chunk to fold. */
+  next: number;
+  /** The hash of the list so far (chunks 0 to next - 1). */
+  list: crypto.Hash;
+  /** The last chunk's digest, once made. */
+  last?: string;
+}
+
 /** The id of the block hash job a media walk runs for a stream that is the whole media (see walkBlockJob). */
 const BLOCK_JOB = 'aff4-block-hashes';
 
@@ -190,8 +214,7 @@ const BLOCK_JOB = 'aff4-block-hashes';
  * into the hash of their list (`segments`), so memory does not grow with the chunk count.
  */
 export function walkBlockJob(s: ImageStream): { job: DigestJob; segments(list: readonly EmittedSegment[]): void } | undefined {
-  const algo = WATCH_ORDER.find((x) => blockAlgosOf(s).includes(x));
-  const listAlgo = algo ? algorithmOf(s.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
+  const { algo, listAlgo } = watchChoice(s) ?? {};
   const digest = algo ? algorithmOf(algo) : undefined;
   if (!algo || !listAlgo || !digest || !isHashAlgorithm(digest)) return undefined;
   const pooled: PooledBlocks = { algo, waiting: new Map(), next: 0, list: crypto.createHash(listAlgo) };
@@ -405,11 +428,8 @@ export async function auditImage(a: AuditInput): Promise<StoredIntegrity> {
   // Watched from the start: the media walk may decode its first chunks before this function's first await ends.
   let watch: Watch | undefined;
   const whole = a.media?.original;
-  if (whole) {
-    const algo = WATCH_ORDER.find((x) => blockAlgosOf(whole).includes(x));
-    const listAlgo = algo ? algorithmOf(whole.facts.blockHashesHashes.get(algo)?.kind ?? '') : undefined;
-    if (algo && listAlgo) watch = whole.pooledBlocks?.algo === algo ? pooledWatch(whole) : watchBlocks(whole, algo, listAlgo);
-  }
+  const choice = whole ? watchChoice(whole) : undefined;
+  if (whole && choice) watch = whole.pooledBlocks?.algo === choice.algo ? pooledWatch(whole) : watchBlocks(whole, choice.algo, choice.listAlgo);
   try {
     for (const s of a.streams) await auditStream(s, a, s.facts.urn === a.media?.stream ? watch : undefined, checks, problems, notes, blockLists);
   } finally {

@@ -10,6 +10,7 @@
 import type fsp from 'node:fs/promises';
 import { ExhibitError } from '../../core/errors.js';
 import { ChunkDecodeError, decodeChunk, scratchBytes, type ChunkCompression } from './codecs.js';
+import type { PooledBlocks } from './audit.js';
 import type { StreamFacts } from './model.js';
 import { dataStart, readMember, type ZipDirectory, type ZipMember } from './zip.js';
 
@@ -53,23 +54,6 @@ interface Bevy {
   chunks: number;
 }
 
-/**
- * The block hashes of a stream's chunks as a media walk's hashing threads make them (in no set
- * order): folded in chunk order into the hash of their list, so that nothing is kept per chunk but
- * the few that come before their turn. The last chunk's digest is kept apart (see pooledWatch).
- */
-export interface PooledBlocks {
-  algo: string;
-  /** Digests waiting for the chunks before them. */
-  waiting: Map<number, string>;
-  /** The next chunk to fold. */
-  next: number;
-  /** The hash of the list so far (chunks 0 to next - 1). */
-  list: import('node:crypto').Hash;
-  /** The last chunk's digest, once made. */
-  last?: string;
-}
-
 export class ImageStream {
   readonly chunks: number;
   private bevy: Bevy | undefined;
@@ -84,7 +68,7 @@ export class ImageStream {
   private scratchTurn = 0;
   /**
    * The block hashes of this stream's chunks that a media walk computes on its hashing threads
-   * (image/aff4/audit.ts, walkBlockJob): their algorithm, and the digests once the walk has ended.
+   * (image/aff4/audit.ts, walkBlockJob): their algorithm, and their list's hash as they are folded in.
    */
   pooledBlocks: PooledBlocks | undefined;
   /** Called with each chunk this stream decodes (not those its cache or a copy hands back), as it is decoded. */

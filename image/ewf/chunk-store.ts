@@ -12,7 +12,7 @@ import { TABLE_COMPRESSED } from './layout.js';
 import { type ChunkGroup, entryOffset, readAt, readInto, type Segment } from './model.js';
 import { readRun } from '../read-parts.js';
 import { inflateScratchBytes, inflateUnit } from '../inflate.js';
-import { ScanBuffers } from '../scan-buffers.js';
+import { RoomRun, ScanBuffers } from '../scan-buffers.js';
 
 export interface ChunkLocation {
   file: string;
@@ -173,10 +173,9 @@ export class ChunkStore {
       const file = this.segments[run[0]!.segment]!;
       // A failed batch read (a file cut short) is retried chunk by chunk to name the chunk.
       const into = transient ? this.scan.storedRoom(used, bytes) : undefined;
-      // With room: which chunks of the run are read straight into their place (raw ones that fill it).
-      const placed = room && into ? run.map((p) => !p.compressed && p.size - 4 === p.want && (p.index - first + 1) * this.chunkSize <= room.length) : undefined;
-      const place = (k: number) => (placed?.[k] ? room!.subarray((run[k]!.index - first) * this.chunkSize) : undefined);
-      const read = placed?.some(Boolean) ? readRun(file.handle, run, into!, place, 4, file.path).then(() => into!) : into ? readInto(file.handle, into, run[0]!.offset, bytes, file.path) : readAt(file.handle, run[0]!.offset, bytes, file.path);
+      // With room: the run put in its place where it can be (raw chunks read there, see RoomRun).
+      const inRoom = room && into ? new RoomRun(room, this.chunkSize, first, run, (k) => !run[k]!.compressed) : undefined;
+      const read = inRoom?.any ? readRun(file.handle, run, into!, (k) => inRoom.place(k), 4, file.path).then(() => into!) : into ? readInto(file.handle, into, run[0]!.offset, bytes, file.path) : readAt(file.handle, run[0]!.offset, bytes, file.path);
       const stored = await read.catch(() => undefined);
       used += into ? bytes : 0;
       for (const [k, p] of run.entries()) {
@@ -185,19 +184,15 @@ export class ChunkStore {
           continue;
         }
         const at = p.offset - run[0]!.offset;
-        const pos = (p.index - first) * this.chunkSize;
         try {
-          if (placed?.[k]) {
+          const placed = inRoom?.data(k);
+          if (placed) {
             // Read into its place; its Adler-32 was read beside it, into its own place in the stored bytes.
-            const data = Buffer.from(room!.buffer, room!.byteOffset + pos, p.want);
-            if (adler32(data) !== stored.readUInt32LE(at + p.size - 4)) throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: checksum mismatch`);
-            out.push(data);
+            if (adler32(placed) !== stored.readUInt32LE(at + p.size - 4)) throw new ExhibitError('IMAGE_INVALID', `${chunkLabel(p)}: checksum mismatch`);
+            out.push(placed);
             continue;
           }
-          // Inflated in its place when the room after it allows and the next chunk is not already there
-          // (an inflate may write scratch bytes past the chunk's end, up to the room it is given).
-          const inPlace = room && !placed?.[k + 1] && room.length - pos >= inflateScratchBytes(this.chunkSize);
-          const scratch = inPlace ? Buffer.from(room.buffer, room.byteOffset + pos, room.length - pos) : inflated?.subarray((p.index - first) * this.chunkSize);
+          const scratch = inRoom?.inflateRoom(k) ?? inflated?.subarray((p.index - first) * this.chunkSize);
           const data = this.decode(p, stored.subarray(at, at + p.size), scratch);
           out.push(data);
           if (!transient) this.cache = { index: p.index, data };

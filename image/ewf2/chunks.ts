@@ -14,9 +14,9 @@ import { bunzip2 } from './bzip2.js';
 import { CHUNK_CHECKSUMMED, CHUNK_COMPRESSED, CHUNK_PATTERN_FILL, COMPRESSION, TABLE_ENTRY_SIZE } from './layout.js';
 import type { ChunkGroup } from './opener.js';
 import type { Ex01Segment } from './segments.js';
-import { inflateScratchBytes, inflateUnit } from '../inflate.js';
+import { inflateUnit } from '../inflate.js';
 import { readRun } from '../read-parts.js';
-import { ScanBuffers } from '../scan-buffers.js';
+import { RoomRun, ScanBuffers } from '../scan-buffers.js';
 
 interface Plan {
   index: number;
@@ -174,10 +174,9 @@ export class Ex01Chunks {
       }
       const file = this.segments[head.segment]!;
       const into = transient ? this.scan.storedRoom(used, end - head.offset) : undefined;
-      // With room: the raw, checksummed chunks that fill their place are read straight into it.
-      const placed = room && into ? run.map((p) => (p.flags & (CHUNK_COMPRESSED | CHUNK_CHECKSUMMED)) === CHUNK_CHECKSUMMED && p.size - 4 === p.want && (p.index - first + 1) * this.chunkSize <= room.length) : undefined;
-      const place = (k: number) => (placed?.[k] ? room!.subarray((run[k]!.index - first) * this.chunkSize) : undefined);
-      const read = placed?.some(Boolean) ? readRun(file.handle, run, into!, place, 4, file.path).then(() => into!) : into ? readInto(file.handle, into, head.offset, end - head.offset, file.path) : readAt(file.handle, head.offset, end - head.offset, file.path);
+      // With room: the run put in its place where it can be (raw, checksummed chunks read there, see RoomRun).
+      const inRoom = room && into ? new RoomRun(room, this.chunkSize, first, run, (k) => (run[k]!.flags & (CHUNK_COMPRESSED | CHUNK_CHECKSUMMED)) === CHUNK_CHECKSUMMED) : undefined;
+      const read = inRoom?.any ? readRun(file.handle, run, into!, (k) => inRoom.place(k), 4, file.path).then(() => into!) : into ? readInto(file.handle, into, head.offset, end - head.offset, file.path) : readAt(file.handle, head.offset, end - head.offset, file.path);
       const stored = await read.catch((err: unknown) => err);
       used += into ? end - head.offset : 0;
       for (const [k, p] of run.entries()) {
@@ -188,18 +187,14 @@ export class Ex01Chunks {
         }
         try {
           const at = p.offset - head.offset;
-          const pos = (p.index - first) * this.chunkSize;
-          if (placed?.[k]) {
+          const placed = inRoom?.data(k);
+          if (placed) {
             // Read into its place; its Adler-32 was read beside it, into its own place in the stored bytes.
-            const data = Buffer.from(room!.buffer, room!.byteOffset + pos, p.want);
-            if (adler32(data) !== stored.readUInt32LE(at + p.size - 4)) throw this.fail(p.index, 'checksum mismatch');
-            out.push(data);
+            if (adler32(placed) !== stored.readUInt32LE(at + p.size - 4)) throw this.fail(p.index, 'checksum mismatch');
+            out.push(placed);
             continue;
           }
-          // Inflated in its place when the room after it allows and the next chunk is not already there
-          // (an inflate may write scratch bytes past the chunk's end, up to the room it is given).
-          const inPlace = room && !placed?.[k + 1] && room.length - pos >= inflateScratchBytes(this.chunkSize);
-          const scratch = inPlace ? Buffer.from(room.buffer, room.byteOffset + pos, room.length - pos) : inflated?.subarray(pos);
+          const scratch = inRoom?.inflateRoom(k) ?? inflated?.subarray((p.index - first) * this.chunkSize);
           const data = this.decode(p, stored.subarray(at, at + p.size), scratch);
           out.push(data);
           if (!transient) this.cache = { index: p.index, data };
