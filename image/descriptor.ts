@@ -11,6 +11,12 @@ import type { FormatSettings, ImageReader, ImageWriter, WriterRequest } from './
 export interface OpenedByFormat {
   reader: ImageReader;
   warnings: string[];
+  /**
+   * Those of `warnings` that say the files are not as written, though the reader worked around it
+   * (a damaged table whose copy holds, a lost seek table): verify fails the image on them. Set by
+   * the code that found the damage, never inferred from a warning's words (they can quote the image).
+   */
+  damaged?: string[];
 }
 
 /** A format's options and their defaults (the command line shows these). */

@@ -19,6 +19,8 @@ export interface OpenedImage {
   /** The name the image's files share, without extension (what `<base>.acquisition.yaml` would be named after). */
   base: string;
   warnings: string[];
+  /** Those of `warnings` that say the files are not as written (OpenedByFormat.damaged): verify fails on them. */
+  damaged: string[];
   /** How the image was identified, when that is worth saying (no signature: read as raw media). */
   notes: string[];
 }
@@ -57,7 +59,7 @@ export async function openImage(file: string): Promise<OpenedImage> {
   if (found.kind !== 'none' && (byName?.format.name === 'raw' || byName?.format.name === 'split-raw') && acquiredAsNamed(base, name, byName.format.name)) {
     const opened = await byName.format.open(p, file);
     const held = found.kind === 'format' ? found.format.title : found.kind === 'unsupported' ? found.what : 'a later E01 segment';
-    return { reader: opened.reader, base, warnings: opened.warnings, notes: [`${name} begins as ${held} does, but the acquisition record beside it says it was acquired as ${byName.format.title}: it was read as that`] };
+    return { reader: opened.reader, base, warnings: opened.warnings, damaged: opened.damaged ?? [], notes: [`${name} begins as ${held} does, but the acquisition record beside it says it was acquired as ${byName.format.title}: it was read as that`] };
   }
   if (found.kind === 'unsupported') throw refuse(`${file} is ${found.what}, which exhibit does not read`);
   if (found.kind === 'later-segment') {
@@ -69,19 +71,19 @@ export async function openImage(file: string): Promise<OpenedImage> {
     // The content decides; a name that says otherwise is reported.
     const said = byName && byName.format.name !== f.name ? [`${name} holds ${f.title}, not ${byName.format.title} as its name says: it was read as what it holds`] : [];
     const notes = byName ? [] : [`${name} holds ${f.title} (identified by its content)`];
-    return { reader: opened.reader, base, warnings: [...said, ...opened.warnings], notes };
+    return { reader: opened.reader, base, warnings: [...said, ...opened.warnings], damaged: opened.damaged ?? [], notes };
   }
   // No known signature: raw media, unless the name promises a container (which then says what is wrong with it).
   const named = byName?.format ?? formatOf('raw');
   if (named.recognise) {
     try {
       const opened = await named.open(p, file);
-      return { reader: opened.reader, base, warnings: opened.warnings, notes: [] };
+      return { reader: opened.reader, base, warnings: opened.warnings, damaged: opened.damaged ?? [], notes: [] };
     } catch (err) {
       if (!(err instanceof ExhibitError) || (err.code !== 'IMAGE_INVALID' && err.code !== 'IMAGE_UNSUPPORTED')) throw err;
       throw refuse(`${file} is named as ${named.title} but does not start as one (no known container signature): ${err.message}`);
     }
   }
   const opened = await named.open(p, file);
-  return { reader: opened.reader, base, warnings: opened.warnings, notes: [RAW_NOTE] };
+  return { reader: opened.reader, base, warnings: opened.warnings, damaged: opened.damaged ?? [], notes: [RAW_NOTE] };
 }

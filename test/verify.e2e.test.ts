@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adler32 } from '../core/adler32.js';
 import { EwfReader } from '../image/ewf/reader.js';
 import { ZstdReader } from '../image/zstd/reader.js';
 import { fileDigest, have, makeSourceFile, ROOT, run as inProcess, type RunResult, sh, tempDir } from './helpers/cli.js';
@@ -163,7 +164,7 @@ describe('the record and the log vouch for each other', () => {
   it('a removed record is named from the custody entry that logged it, and the media still compared with that entry', () => {
     const dir = copyOf('e01', 'no-record');
     fs.rmSync(path.join(dir, 'EV.acquisition.yaml'));
-    const v = run(['verify', path.join(dir, 'EV.E01'), '--no-record', '--json']);
+    const v = run(['verify', path.join(dir, 'EV.E01'), '--json'], { EXHIBIT_HOME: path.join(work, 'home-named') }); // a store that never saw it
     expect(v.code).toBe(4);
     const j = json(v);
     expect(j.problems.join('\n')).toMatch(/the acquisition record is missing or unreadable: custody log entry \d+ logged one for EV/);
@@ -239,6 +240,28 @@ describe('files of a set', () => {
     const j = json(v);
     expect(j.problems.join('\n')).toMatch(/table in .*EV\.E01 at \d+ is damaged; table2 used/);
     expect(j.damage).toEqual([]); // every chunk still reads: the media is sound
+  });
+
+  it('a remark that quotes the image is a note, whatever its words: a section typed "damaged" does not fail a sound E01', () => {
+    // The segments alone: no record or custody log beside them whose file hashes would (rightly) fail the edit.
+    const dir = path.join(work, 'copies', 'e01-named');
+    fs.mkdirSync(dir, { recursive: true });
+    const segments = fs.readdirSync(original('e01')).filter((n) => /^EV\.E\d\d$/.test(n)).sort();
+    for (const n of segments) fs.copyFileSync(path.join(original('e01'), n), path.join(dir, n));
+    const last = path.join(dir, segments[segments.length - 1]!);
+    const bytes = fs.readFileSync(last);
+    const at = bytes.indexOf(Buffer.from('digest\0\0\0\0'));
+    expect(at).toBeGreaterThan(0);
+    const renamed = Buffer.alloc(16);
+    renamed.write('damaged');
+    renamed.copy(bytes, at);
+    bytes.writeUInt32LE(adler32(bytes.subarray(at, at + 72)), at + 72); // the descriptor's own checksum, made good
+    fs.writeFileSync(last, bytes);
+    const v = run(['verify', path.join(dir, 'EV.E01'), '--json'], { EXHIBIT_HOME: path.join(work, 'home-named') }); // a store that never saw it
+    const j = json(v);
+    expect(j.notes.join('\n')).toMatch(/'damaged' section in .*: unknown section type, ignored/);
+    expect(j.problems).toEqual([]);
+    expect(v.code, v.stdout).toBe(0);
   });
 
   it('a damaged E01 section descriptor stops the image from opening, and says where', () => {

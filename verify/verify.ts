@@ -132,8 +132,10 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
   const { reader, base } = opened;
   try {
     // A damaged copy the reader could work around (a table whose table2 holds, a lost zstd seek
-    // table) still means the files are not as written: that fails; other remarks are notes.
-    for (const w of opened.warnings) (/damaged|differ/.test(reader.files.reduce((t, f) => t.split(f).join('').split(path.basename(f)).join(''), w)) ? problems : notes).push(w); // the words, not a file's name
+    // table) still means the files are not as written: that fails; other remarks are notes. The
+    // reader says which is which: a remark's words may quote the image (a section or member name).
+    const hurt = new Set(opened.damaged);
+    for (const w of opened.warnings) (hurt.has(w) ? problems : notes).push(w);
     notes.push(...opened.notes);
     const beside = recordBesideImage(base);
     const recordPath = t.record ?? (fs.existsSync(beside) ? beside : undefined);

@@ -13,7 +13,7 @@ export const ewfFormat: FormatDescriptor<'e01'> = {
   recognise: (head) => head.length >= FILE_SIGNATURE.length && FILE_SIGNATURE.equals(head.subarray(0, FILE_SIGNATURE.length)),
   async open(file) {
     const r = await EwfReader.open(file);
-    return { reader: r, warnings: [...r.warnings] };
+    return { reader: r, warnings: [...r.warnings], damaged: [...r.damaged] };
   },
   openPartial: (files, state) => EwfReader.openPartial(files[0]!, state as EwfPartialState),
   createWriter(r) {

@@ -57,6 +57,8 @@ export interface Opened {
   storedHashes: { md5?: string; sha1?: string };
   errors: ErrorRange[];
   warnings: string[];
+  /** Those of `warnings` that say the segments are damaged (OpenedByFormat.damaged). */
+  damaged: string[];
 }
 
 /** What the opener gathers while it walks the segments, in the order it meets it. */
@@ -64,6 +66,8 @@ export interface Gathered {
   readonly segments: Segment[];
   readonly groups: ChunkGroup[];
   readonly warnings: string[];
+  /** Those of `warnings` that say a segment is damaged. */
+  readonly damaged: string[];
   readonly errors: ErrorRange[];
   volume: { v: EwfVolume; where: string } | undefined;
   header2: Record<string, string> | undefined;
@@ -71,6 +75,12 @@ export interface Gathered {
   hashes: { source: string; md5?: string; sha1?: string }[];
   /** Chunks listed by the groups so far. */
   chunks: number;
+}
+
+/** Remark that a segment is damaged, though the opener worked around it: a warning that verify fails on. */
+export function damaged(g: Gathered, text: string): void {
+  g.warnings.push(text);
+  g.damaged.push(text);
 }
 
 /** A table or table2 as read: its entries, or why it does not hold. */

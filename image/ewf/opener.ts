@@ -26,6 +26,7 @@ export class Opener {
     segments: [],
     groups: [],
     warnings: [],
+    damaged: [],
     errors: [],
     volume: undefined,
     header2: undefined,
@@ -148,6 +149,7 @@ export class Opener {
       storedHashes,
       errors: g.errors,
       warnings: g.warnings,
+      damaged: g.damaged,
     };
   }
 }

@@ -43,6 +43,8 @@ export class EwfReader implements ImageReader {
   /** Sector ranges the acquiring tool could not read (error2 section). */
   readonly errors: readonly ErrorRange[];
   readonly warnings: string[];
+  /** Those of `warnings` that say a segment is damaged. */
+  readonly damaged: readonly string[];
 
   private readonly store: ChunkStore;
 
@@ -57,6 +59,7 @@ export class EwfReader implements ImageReader {
     this.storedHashes = o.storedHashes;
     this.errors = o.errors;
     this.warnings = o.warnings;
+    this.damaged = o.damaged;
     this.store = new ChunkStore(o.segments, o.groups, this.chunkSize, this.chunkCount, this.size, this.warnings);
   }
 

@@ -6,7 +6,7 @@
  */
 import zlib from 'node:zlib';
 import { DESCRIPTOR_SIZE, VOLUME_SIZE } from './layout.js';
-import { type Gathered, MAX_METADATA, readMeta, type Section, type Segment, type TableCopy } from './model.js';
+import { damaged, type Gathered, MAX_METADATA, readMeta, type Section, type Segment, type TableCopy } from './model.js';
 import { headerTextOf, invalid, parseDigest, parseError2, parseHash, parseMainCategory, parseVolume } from './sections.js';
 import { readTable } from './tables.js';
 
@@ -27,7 +27,7 @@ export async function readSection(g: Gathered, seg: Segment, n: number, s: Secti
       try {
         values = parseMainCategory(headerTextOf(p, s.type === 'header2'));
       } catch (err) {
-        g.warnings.push(`${where} is damaged (${(err as Error).message}); case metadata taken from another copy if there is one`);
+        damaged(g, `${where} is damaged (${(err as Error).message}); case metadata taken from another copy if there is one`);
         return;
       }
       if (!values) g.warnings.push(`${where} has no 'main' category`);
@@ -72,7 +72,7 @@ export async function readSection(g: Gathered, seg: Segment, n: number, s: Secti
       try {
         text = zlib.inflateSync(await payload(seg, s, where), { maxOutputLength: 1024 * 1024 }).toString('utf8');
       } catch (err) {
-        g.warnings.push(`${where} is damaged (${(err as Error).message})`);
+        damaged(g, `${where} is damaged (${(err as Error).message})`);
         return;
       }
       const md5 = /<md5>\s*([0-9a-f]{32})\s*</i.exec(text)?.[1]?.toLowerCase();

@@ -6,7 +6,7 @@
  */
 import { lastAtOrBefore } from '../../core/search.js';
 import { DESCRIPTOR_SIZE, TABLE_HEADER_SIZE } from './layout.js';
-import { type ChunkGroup, entryOffset, type Gathered, MAX_METADATA, readMeta, type Section, type Segment, type TableCopy } from './model.js';
+import { type ChunkGroup, damaged, entryOffset, type Gathered, MAX_METADATA, readMeta, type Section, type Segment, type TableCopy } from './model.js';
 import { invalid, parseTableEntries, parseTableHeader } from './sections.js';
 
 /** Read one table or table2 section; damage is kept in the copy, not thrown. */
@@ -46,12 +46,12 @@ export function resolveTables(g: Gathered, seg: Segment, tables: TableCopy[]): v
     const mirror = tables[i + 1]?.section.type === 'table2' && tables[i + 1]!.index === t.index + 1 ? tables[i + 1] : undefined;
     if (mirror) i++;
     if (t.entries) {
-      if (mirror && !mirror.entries) g.warnings.push(`${where(mirror)} is damaged (${mirror.damage}); table used`);
+      if (mirror && !mirror.entries) damaged(g, `${where(mirror)} is damaged (${mirror.damage}); table used`);
       else if (mirror?.entries && (mirror.base !== t.base || !Buffer.from(mirror.entries.buffer).equals(Buffer.from(t.entries.buffer))))
-        g.warnings.push(`${where(t)} and its table2 differ; table used`);
+        damaged(g, `${where(t)} and its table2 differ; table used`);
       addGroup(g, seg, t);
     } else if (mirror?.entries) {
-      g.warnings.push(`table in ${seg.path} at ${t.section.offset} is damaged; table2 used`);
+      damaged(g, `table in ${seg.path} at ${t.section.offset} is damaged; table2 used`);
       addGroup(g, seg, mirror);
     } else {
       throw invalid(where(t), `damaged (${t.damage})${mirror ? `, and so is its table2 (${mirror.damage})` : ' and no table2 follows it'}`);

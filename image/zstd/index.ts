@@ -24,6 +24,11 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
   async open(file) {
     let reader: ZstdReader | ZstdStreamReader;
     const warnings: string[] = [];
+    const damaged: string[] = [];
+    const damage = (text: string) => {
+      warnings.push(text);
+      damaged.push(text);
+    };
     try {
       reader = await ZstdReader.open(file);
     } catch (err) {
@@ -44,9 +49,10 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
         throw new ExhibitError('IMAGE_UNSUPPORTED', `${file}: frame ${wide} needs a ${mib(entries[wide]!.window!)} window to decompress (zstd --long above 27); exhibit decompresses with at most ${mib(2 ** WINDOW_LOG_MAX)}: decompress it with zstd -d --long=31 and give exhibit the raw file`);
       }
       const n = `${entries.length} frame${entries.length === 1 ? '' : 's'}`;
-      // A plain zstd file has no seek table by design (a note); one that has a damaged table is damaged (a problem: its words say so).
-      warnings.push(plain ? `${file} has no seek table at its end (a plain zstd file, or a seekable one whose table was cut off): its ${n} ${entries.length === 1 ? 'is' : 'are'} decompressed in order` : `${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${n} in order`);
-      if (stoppedAt < size) warnings.push(`no whole zstd frame at byte ${stoppedAt} of ${file}; ${size - stoppedAt} bytes from there were not read: damaged`);
+      // A plain zstd file has no seek table by design (a note); one that has a damaged table is damaged (verify fails it).
+      if (plain) warnings.push(`${file} has no seek table at its end (a plain zstd file, or a seekable one whose table was cut off): its ${n} ${entries.length === 1 ? 'is' : 'are'} decompressed in order`);
+      else damage(`${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${n} in order`);
+      if (stoppedAt < size) damage(`no whole zstd frame at byte ${stoppedAt} of ${file}; ${size - stoppedAt} bytes from there were not read: damaged`);
       const streamed = entries.some((e) => e.noContentSize || e.decompressed > MAX_FRAME_SIZE);
       try {
         reader = streamed ? await ZstdStreamReader.open(file, handle, entries) : ZstdReader.fromScan(file, handle, entries);
@@ -56,7 +62,7 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
       }
       if (streamed) warnings.push(`its frames are too large to decode whole (or do not say their size), so it is read in order only: a mount cannot read it at random; exhibit convert ${file} --to zst makes a seekable copy`);
     }
-    return { reader, warnings: [...warnings, ...reader.warnings] };
+    return { reader, warnings: [...warnings, ...reader.warnings], damaged };
   },
   openPartial: (files, state, settings) => ZstdReader.openScanning(files[0]!, settings.zstd!.frame_size, (state as ZstdResumeState).size),
   createWriter: (r) => new ZstdWriter({ dir: r.dir, base: r.base, frameSize: r.settings.zstd!.frame_size, level: r.settings.zstd!.level, ...(r.threads !== undefined ? { threads: r.threads } : {}), staged: r.staged === true }),
