@@ -9,7 +9,7 @@
  * - the shapes that review the ontology itself (its OWL and SHACL
  *   definitions, not the data) are switched off, as `case_validate` does
  *   unless asked to review the ontology;
- * - UCO's `sh:sparql` constraints run (shacl-engine's SPARQL plugin);
+ * - UCO's `sh:sparql` constraints run (report/case-uco-sparql.ts, on one query engine);
  * - every class, property and datatype the export names must be defined by
  *   the ontology (`case_validate` warns of undefined CASE/UCO terms; this
  *   check covers every term, whatever its namespace).
@@ -23,8 +23,8 @@ import jsonld from 'jsonld';
 import { DataFactory, Parser, type Quad, type Term } from 'n3';
 import rdfDataset from '@rdfjs/dataset';
 import Validator, { type PathStep, type ValidationResult } from 'shacl-engine/Validator.js';
-import { targetResolvers, validations } from 'shacl-engine/sparql.js';
 import { ExhibitError } from '../core/errors.js';
+import { sparqlPlugin } from './case-uco-sparql.js';
 
 const RDF = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#';
 const RDFS = 'http://www.w3.org/2000/01/rdf-schema#';
@@ -188,7 +188,8 @@ export async function checkCaseUco(jsonldText: string, o: Ontology): Promise<Cas
   const off = DataFactory.literal('true', DataFactory.namedNode(`${XSD}boolean`));
   for (const s of ONTOLOGY_REVIEW_SHAPES) dataset.add(DataFactory.quad(DataFactory.namedNode(UCO_OWL + s), DataFactory.namedNode(`${SH}deactivated`), off));
   for (const q of triples) dataset.add(q);
-  const validator = new Validator(dataset, { factory: { ...DataFactory, dataset: (q) => rdfDataset.dataset(q) }, validations, targetResolvers });
+  const factory = { ...DataFactory, dataset: (q?: Quad[]) => rdfDataset.dataset(q) };
+  const validator = new Validator(dataset, { factory, ...sparqlPlugin(factory) });
   const report = await validator.validate({ dataset });
   const findings = report.results.map((r) => finding(r, dataset)).sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || a.shape.localeCompare(b.shape) || a.focus.localeCompare(b.focus));
   const count = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;

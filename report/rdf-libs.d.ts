@@ -44,9 +44,10 @@ declare module 'shacl-engine/Validator.js' {
   }
 }
 
-declare module 'shacl-engine/sparql.js' {
-  export const validations: unknown;
-  export const targetResolvers: unknown;
+declare module 'shacl-engine/lib/parsePath.js' {
+  import type { PathStep } from 'shacl-engine/Validator.js';
+  /** The steps of the SHACL path a graph pointer is at. */
+  export default function parsePath(ptr: unknown): PathStep[];
 }
 
 declare module '@rdfjs/dataset' {

@@ -165,6 +165,17 @@ describe.skipIf(absent !== undefined)(`the CASE/UCO export${absent ? ` (skipped:
     expect(c.findings).toContainEqual(expect.objectContaining({ severity: 'Warning', shape: expect.stringContaining('types:Hash on types:hashMethod') }));
   }, 300_000);
 
+  it("reports UCO's SPARQL constraints node by node: a file named without a UUID gets its Info, its hash none", async () => {
+    // The UUID constraint is answered for every node in one query (report/case-uco-sparql.ts): only the renamed node is found.
+    const c = await checkCaseUco(
+      fileSlice((n) => (n[0]!['@id'] = 'kb:file-named-by-hand')),
+      ontology,
+    );
+    const uuid = c.findings.filter((f) => f.message === 'UcoThings are suggested to end with a UUID.');
+    expect(uuid.map((f) => [f.severity, f.focus])).toEqual([['Info', 'kb:file-named-by-hand']]);
+    expect(c).toMatchObject({ conforms: true, violations: 0, warnings: 0, infos: 1 });
+  }, 300_000);
+
   it.each([
     ['an undefined property', (n: Record<string, any>[]) => (n[0]!['core:hasFacet'][0]['observable:fileNmae'] = 'x'), 'property observable:fileNmae'],
     ['an undefined class', (n: Record<string, any>[]) => (n[0]!['@type'] = 'observable:Fiel'), 'class observable:Fiel'],
