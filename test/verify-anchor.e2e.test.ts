@@ -153,6 +153,10 @@ describe('a record relabelled, with its custody files deleted', () => {
     const bad = as(nowhere, ['verify', dir, '--no-record', '--expect', `sha256:${fileDigest('sha256', src)}`]);
     expect(bad.code).toBe(4);
     expect(bad.stdout).toMatch(/the hash given with --expect says/);
+    // --hash narrows what else is computed, never the hash the verifier brings.
+    const narrowed = as(nowhere, ['verify', dir, '--no-record', '--hash', 'md5', '--expect', `sha256:${fileDigest('sha256', src)}`]);
+    expect(narrowed.code).toBe(4);
+    expect(narrowed.stdout).toMatch(/SHA256 of the media is [0-9a-f]{64}, the hash given with --expect says/);
     const own = as(nowhere, ['verify', dir, '--no-record', '--expect', `sha256:${fileDigest('sha256', path.join(dir, 'EV-001.raw'))}`]);
     expect(own.code, own.stdout).toBe(0);
     const wrong = as(nowhere, ['verify', dir, '--no-record', '--expect', 'sha256:abc']);

@@ -245,7 +245,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     }
     if (o.expect && Object.keys(o.expect).length > 0) references.push({ against: 'the hash given with --expect', hashes: o.expect, anchor: true });
     const recorded = new Set(references.flatMap((r) => Object.keys(r.hashes)));
-    const algorithms = o.algorithms ?? HASH_ALGORITHMS.filter((a) => recorded.has(a));
+    const algorithms = HASH_ALGORITHMS.filter((a) => (o.algorithms ? o.algorithms.includes(a) || o.expect?.[a] !== undefined : recorded.has(a))); // --hash never drops an --expect
     const computeList = algorithms.length > 0 ? algorithms : (['md5', 'sha1', 'sha256'] as HashAlgorithm[]);
 
     const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
