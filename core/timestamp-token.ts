@@ -77,8 +77,11 @@ export function checkTimestamp(reply: Uint8Array, data: Uint8Array, trusted: rea
   try {
     return check(reply, data, trusted, nonce);
   } catch (err) {
+    if (err instanceof TimestampError) throw err;
     if (err instanceof DerError) throw new TimestampError(`the token is not well-formed DER (${err.message})`);
-    throw err;
+    // Every byte of a token comes from the file beside the image: whatever else it makes fail (a
+    // certificate OpenSSL cannot parse, a structure shorter than its kind) is the token failing.
+    throw new TimestampError(`the token cannot be read: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -7,11 +7,13 @@
  */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointBody, checkpointText, parseCheckpoint } from '../core/custody.js';
+import { derElement, derOid, derSequence, TAG } from '../core/der.js';
 import { readPrivateKey, signBytes } from '../core/crypto.js';
 import { makeSourceFile, run, type RunResult, tempDir } from './helpers/cli.js';
 import { securityScript } from './helpers/security-script.js';
@@ -111,6 +113,22 @@ describe.skipIf(!hasOpenssl)('RFC 3161 time-stamps from a local TSA', () => {
     expect(v.code).toBe(4);
     expect(v.stdout).toMatch(/fails its check: its signed message digest does not match the TSTInfo/);
     expect(opensslVerify(folder, 'EV-001').code).not.toBe(0);
+  });
+
+  it('fails a planted token whose imprint is right but whose certificate is not one (no error of its own, exit 4)', () => {
+    const folder = path.join(work, 'planted');
+    fs.cpSync(path.join(work, 'a'), folder, { recursive: true });
+    const checkpoint = fs.readFileSync(path.join(folder, 'EV-001.checkpoint'));
+    const int = (n: number) => derElement(TAG.INTEGER, Buffer.from([n]));
+    const imprint = derSequence(derSequence(derOid('2.16.840.1.101.3.4.2.1'), derElement(TAG.NULL, Buffer.alloc(0))), derElement(TAG.OCTET_STRING, crypto.createHash('sha256').update(checkpoint).digest()));
+    const tst = derSequence(int(1), derOid('1.2.3.4'), imprint, int(5), derElement(TAG.GENERALIZED_TIME, Buffer.from('20260101000000Z')));
+    const encap = derSequence(derOid('1.2.840.113549.1.9.16.1.4'), derElement(0xa0, derElement(TAG.OCTET_STRING, tst)));
+    const signed = derSequence(int(3), derElement(TAG.SET, Buffer.alloc(0)), encap, derElement(0xa0, derSequence(int(1))), derElement(TAG.SET, Buffer.alloc(0)));
+    fs.writeFileSync(path.join(folder, 'EV-001.checkpoint.tsr'), derSequence(derSequence(int(0)), derSequence(derOid('1.2.840.113549.1.7.2'), derElement(0xa0, signed))));
+    const v = as(home, ['verify', folder, '--no-record']);
+    expect(v.code, v.stderr).toBe(4);
+    expect(v.stdout).toMatch(/^FAILED/m);
+    expect(v.stdout).toMatch(/the time-stamp token EV-001\.checkpoint\.tsr fails its check: /);
   });
 
   it('never stops an acquisition when the TSA is out of reach; the token is fetched later and copied beside the image', async () => {
