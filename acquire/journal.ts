@@ -6,11 +6,13 @@
  * final record. It is removed once the acquisition is complete.
  */
 import path from 'node:path';
-import type { HashAlgorithm } from '../core/crypto.js';
+import { HASH_ALGORITHMS, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { recordFileName, removeAtomicLeftovers, writeFileAtomic, type RecordReadOnly } from '../core/record.js';
 import type { Timestamp } from '../core/time.js';
 import type { FormatName, FormatSettings } from '../image/types.js';
+import { FORMAT_NAMES } from '../image/registry.js';
+import { isSafeEvidenceId } from './checks.js';
 import type { BadRange } from '../source/bad-sectors.js';
 import { lockFileName } from './output-lock.js';
 import { piecesFileName } from '../core/pieces.js';
@@ -87,10 +89,41 @@ export async function readJournal(file: string): Promise<Journal | undefined> {
   } catch {
     throw new ExhibitError('RESUME_MISMATCH', `the resume journal ${file} is damaged (not valid JSON); the acquisition cannot be resumed from it`);
   }
-  if (j.journal !== 'exhibit acquisition journal' || j.version !== 1 || typeof j.safe_bytes !== 'number' || !Array.isArray(j.sessions)) {
+  if (j === null || typeof j !== 'object' || j.journal !== 'exhibit acquisition journal' || j.version !== 1 || typeof j.safe_bytes !== 'number' || !Array.isArray(j.sessions)) {
     throw new ExhibitError('RESUME_MISMATCH', `${file} is not an exhibit resume journal this version can read`);
   }
+  const wrong = journalFault(j, path.basename(file));
+  if (wrong) throw new ExhibitError('RESUME_MISMATCH', `the resume journal ${file} is damaged or was edited (${wrong}); the acquisition cannot be resumed from it`, { hints: ['start the acquisition again into a new folder; exhibit changes nothing in this one'] });
   return j;
+}
+
+const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * What is wrong with a journal read from `name`, or undefined. The journal is a file beside the image
+ * that anyone with the folder can edit: every field a resume acts on is checked before anything is
+ * written, so an edited one can neither aim the writes elsewhere (an evidence id that is a path) nor
+ * end in a record that says "complete" of what was not copied.
+ */
+export function journalFault(j: Journal, name: string): string | undefined {
+  if (typeof j.evidence !== 'string' || !isSafeEvidenceId(j.evidence) || journalFileName(j.evidence) !== name) return `its evidence id ${JSON.stringify(j.evidence)} is not the one its name ${name} gives`;
+  for (const k of ['case', 'examiner', 'fill'] as const) if (typeof j[k] !== 'string' || j[k] === '') return `${k} is not text`;
+  if (!(FORMAT_NAMES as readonly string[]).includes(j.format)) return `format ${JSON.stringify(j.format)} is not one exhibit writes`;
+  if (!Array.isArray(j.hashes) || j.hashes.length === 0 || new Set(j.hashes).size !== j.hashes.length || !j.hashes.every((a) => (HASH_ALGORITHMS as readonly string[]).includes(a))) return 'its list of hashes is empty or holds an unknown one';
+  const s = j.source as Partial<SourceIdentity> | undefined;
+  if (!s || typeof s.path !== 'string' || !count(s.size_bytes) || !count(s.logical_sector_size) || s.logical_sector_size === 0) return 'its source identity is incomplete';
+  if (!count(j.safe_bytes) || j.safe_bytes > s.size_bytes + s.logical_sector_size) return `safe_bytes ${JSON.stringify(j.safe_bytes)} is not a byte count within the source`;
+  if (j.piece_size !== undefined && (!count(j.piece_size) || j.piece_size === 0 || j.piece_size % s.logical_sector_size !== 0)) return `piece_size ${JSON.stringify(j.piece_size)} is not a whole number of sectors`;
+  if (!count(j.retries) || !count(j.max_bad_run)) return 'retries or max_bad_run is not a count';
+  if (!Array.isArray(j.bad_ranges)) return 'bad_ranges is not a list';
+  let after = 0;
+  for (const r of j.bad_ranges) {
+    if (!r || !count(r.first_sector) || !count(r.sectors) || r.sectors === 0 || r.first_sector < after || typeof r.error !== 'string') return 'bad_ranges holds a range that is not whole, in order and apart';
+    after = r.first_sector + r.sectors;
+  }
+  if (after * s.logical_sector_size > Math.max(j.safe_bytes, s.size_bytes)) return 'bad_ranges lists sectors past the source';
+  if (j.deferred !== undefined && (!Array.isArray(j.deferred) || !j.deferred.every((d) => d && count(d.pos) && count(d.len) && d.pos + d.len <= s.size_bytes!))) return 'deferred holds a region that is not within the source';
+  return undefined;
 }
 
 /** Write the journal; `create` makes it exclusively (the first one, which also claims the evidence id). */

@@ -239,6 +239,43 @@ describe('resuming against a different source', () => {
     expect(imageHolds(dir, source)).toBe(true);
     expect(rec.sessions).toHaveLength(2); // the refused attempts are no sessions
   });
+
+  it('refuses an edited journal before writing anything: an evidence id that is a path, no hashes, a negative safe point, a bad range', async () => {
+    const dir = path.join(work, 'edited-journal');
+    const child = exhibitAsync(acquireArgs(SRC, dir));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const raw = path.join(dir, `${EV}.raw`);
+    await until('8 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 8 * MiB);
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    // A finished acquisition beside it, which a journal aimed at it must not touch.
+    const other = path.join(work, 'edited-journal-neighbour');
+    fs.cpSync(ref.raw.dir, other, { recursive: true });
+    const theirs = snapshot(other, true);
+    const original = fs.readFileSync(journalPath(dir), 'utf8');
+    const before = snapshot(dir);
+    const edits: [string, (j: Record<string, any>) => void, RegExp][] = [
+      ['evidence', (j) => (j.evidence = `../${path.basename(other)}/${EV}`), /its evidence id "\.\.\/.*" is not the one its name EV\.journal\.json gives/],
+      ['hashes', (j) => (j.hashes = []), /its list of hashes is empty/],
+      ['safe_bytes', (j) => (j.safe_bytes = -4096), /safe_bytes -4096 is not a byte count within the source/],
+      ['bad_ranges', (j) => (j.bad_ranges = [{ first_sector: 10, sectors: -16, error: 'EIO' }]), /bad_ranges holds a range that is not whole/],
+      ['piece_size', (j) => (j.piece_size = null), /piece_size null is not a whole number of sectors/],
+    ];
+    for (const [field, edit, said] of edits) {
+      const j = JSON.parse(original);
+      edit(j);
+      fs.writeFileSync(journalPath(dir), JSON.stringify(j));
+      const r = run(resumeArgs(dir));
+      expect(r.code, `${field}: ${r.stderr}`).toBe(1);
+      expectResumableError(r.stderr, said);
+      expect(snapshot(other, true), field).toEqual(theirs);
+    }
+    fs.writeFileSync(journalPath(dir), original);
+    expect(snapshot(dir)).toEqual(before);
+    const r = run(resumeArgs(dir));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readRecord(dir).media.hashes).toEqual(digests(SRC));
+  });
 });
 
 // ---------------------------------------------------------------- 5. nothing to resume
