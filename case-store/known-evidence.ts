@@ -31,10 +31,10 @@ export function knownEvidence(store: CaseStore): KnownEvidence {
       const ev = str(p.evidence) ?? '?';
       const folder = str(p.folder);
       const record = str(recordOf(p.record).file);
-      if (folder && record) out.files.push({ path: path.join(folder, record), what: `the acquisition record of ${ev} in case ${caseNumber}` });
+      if (folder && record) out.files.push({ path: path.join(folder, record), what: `the acquisition record of ${ev} in case ${caseNumber}`, case: caseNumber });
       for (const f of Array.isArray(p.files) ? p.files : []) {
         const name = str(recordOf(f).name);
-        if (folder && name) out.files.push({ path: path.join(folder, name), what: `an image file of ${ev} in case ${caseNumber}` });
+        if (folder && name) out.files.push({ path: path.join(folder, name), what: `an image file of ${ev} in case ${caseNumber}`, case: caseNumber });
       }
       const s = recordOf(p.source);
       const size = num(recordOf(p.media).size_bytes);

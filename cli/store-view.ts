@@ -1,7 +1,9 @@
 /** The case store as `verify` reads it: the reference for every case it holds. */
-import { CaseStore, storeExists, checkCase, exhibitPaths, listKeys, logLines } from '../case-store/index.js';
+import fs from 'node:fs';
+import { CaseStore, storeExists, checkCase, exhibitPaths, knownEvidence, listKeys, logLines } from '../case-store/index.js';
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
+import type { EvidenceFile } from '../core/evidence-identity.js';
 import { looksAlike } from '../core/look-alike.js';
 import type { StoreView } from '../verify/anchor.js';
 import { io } from './io.js';
@@ -12,6 +14,7 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
   if (!storeExists(paths)) return undefined;
   const store = CaseStore.openReadOnly(paths);
   const keys = listKeys(store);
+  let written: EvidenceFile[] | undefined; // read once, when first asked
   const view: StoreView = {
     caseLog: (n) => {
       const c = store.findCase(n);
@@ -20,8 +23,22 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
     // A look-alike of a name (Cyrillic letters, an invisible character) counts as that name: its key is not theirs.
     keysFor: (name) => keys.filter((k) => k.examiner === name || looksAlike(k.examiner, name)).map((k) => k.fingerprint),
     lookAlikeCase: (n) => store.listCases().find((c) => c.number !== n && looksAlike(c.number, n))?.number,
+    caseOfFile: (file) => {
+      written ??= knownEvidence(store).files;
+      const real = realOrSame(file);
+      return written.find((f) => f.path === file || realOrSame(f.path) === real)?.case;
+    },
   };
   return { view, close: () => store.close() };
+}
+
+/** The real path of `p`, or `p` when it cannot be resolved (gone, unreadable). */
+function realOrSame(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 const DIGEST_HEX: Record<HashAlgorithm, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };

@@ -19,6 +19,7 @@ export interface EvidenceSource {
 export interface EvidenceFile {
   path: string; // where the custody log says it was written
   what: string; // for the message: "an image file of EV-001 in case 2026-0117"
+  case?: string; // the case whose log says so
 }
 
 export interface KnownEvidence {

@@ -10,6 +10,9 @@ describe('look-alike names', () => {
     expect(looksAlike('H. \u041d', 'H. H')).toBe(true);
     // Armenian o, Cherokee D, small capital O
     for (const b of ['J. D\u0585e', 'J. \u13a0oe', 'J. D\u1d0fe']) expect(looksAlike('J. Doe', b), b).toBe(true);
+    // Latin alpha for a; any dash or stroke drawn like a hyphen (Hebrew maqaf, two-em dash, katakana mark, box line, CJK one)
+    expect(looksAlike('Alice Examiner', 'Alice Ex\u0251miner')).toBe(true);
+    for (const d of ['\u05be', '\u2e3a', '\u30fc', '\u2500', '\u4e00', '\u2015', '\ufe63']) expect(looksAlike('CASE-1', `CASE${d}1`), d).toBe(true);
   });
 
   it('keeps apart names that differ visibly', () => {

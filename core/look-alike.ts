@@ -23,7 +23,7 @@ const HOMOGLYPHS: Record<string, string> = {
   // Small capitals and other Latin letters that read as plain ones
   ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ᴍ: 'm', ɴ: 'n', ᴏ: 'o', ᴘ: 'p', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z',
   // Latin look-alikes within Latin: capital I, digit one and bar look like a small l; zero like o
-  I: 'l', '1': 'l', '|': 'l', '0': 'o', ı: 'i', ɩ: 'i', ʟ: 'l',
+  I: 'l', '1': 'l', '|': 'l', '0': 'o', ı: 'i', ɩ: 'i', ʟ: 'l', ɑ: 'a', ɒ: 'a', ɛ: 'e', ʋ: 'u', ɯ: 'w',
   // Punctuation that looks like the full stop, hyphen and apostrophe
   '\u00b7': '.', '\u0387': '.', '\u2027': '.', '\u02d9': '.', '\u2010': '-', '\u2011': '-', '\u2012': '-', '\u2013': '-', '\u2014': '-', '\u2212': '-', '\u02d7': '-',
   '\u2018': "'", '\u2019': "'", '\u02bc': "'", '\u0060': "'", '\u00b4': "'", '\u2032': "'",
@@ -40,7 +40,9 @@ export function nameSkeletons(name: string): [string, string] {
     .normalize('NFKC')
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
-    ;
+    // Every dash of every script, and the strokes drawn like one (Hebrew maqaf, katakana prolonged
+    // sound mark, box-drawing and bar lines, CJK "one"), reads as a hyphen.
+    .replace(/[\p{Pd}\u2015\u2043\u23af\u2500\u2501\u2796\u30fc\uff70\u4e00\u05be]/gu, '-');
   const visible = withoutInvisible(plain);
   const map = (s: string): string => Array.from(s, (ch) => HOMOGLYPHS[ch] ?? ch).join('');
   const fold = (s: string): string => s.toUpperCase().toLowerCase();

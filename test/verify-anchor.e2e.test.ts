@@ -103,6 +103,30 @@ describe.each(['raw', 'e01'])('a folder forged under another exhibit home (%s)',
     expect(c.stdout).toMatch(/the case store's key for J\. Doe/);
   });
 
+  it('a substitute made under another case name and put at the very path the lab logged is checked against what was logged there: FAILED', () => {
+    const made = path.join(work, 'other-case', format);
+    const f = as(attacker, ['acquire', forgedSrc, '-o', made, '-f', format, '-c', 'CASE_9', '-e', 'EV-001', '-x', 'J. Doe']);
+    expect(f.code, f.stderr).toBe(0);
+    const genuine = path.join(work, 'genuine', format);
+    const kept = `${genuine}.kept`;
+    fs.renameSync(genuine, kept);
+    try {
+      fs.cpSync(made, genuine, { recursive: true });
+      const v = as(lab, ['verify', genuine, '--no-record']);
+      expect(v.code, v.stdout).toBe(4);
+      expect(v.stdout).toMatch(/^FAILED/m);
+      expect(v.stdout).toMatch(/this case store logged EV-001\.(raw|acquisition\.yaml|E01) at this path in case CASE-9, but the image names case CASE_9: it is checked against case CASE-9's log/);
+      // The image alone, its record and custody files gone: still the store's reference for that path.
+      for (const n of fs.readdirSync(genuine)) if (!/^EV-001\.(raw|E01)$/.test(n)) fs.rmSync(path.join(genuine, n), { recursive: true });
+      const bare = as(lab, ['verify', genuine, '--no-record']);
+      expect(bare.code, bare.stdout).toBe(4);
+      expect(bare.stdout).toMatch(/SHA256 of the media is [0-9a-f]{64}, the case store's entry \d+ \(case CASE-9\) says/);
+    } finally {
+      fs.rmSync(genuine, { recursive: true, force: true });
+      fs.renameSync(kept, genuine);
+    }
+  });
+
   it('without a store, the forged folder checks only against its own keys, and the output names the fingerprint to compare', () => {
     const dir = swapped(format, 'offline');
     const v = as(nowhere, ['verify', dir, '--no-record']);

@@ -24,6 +24,8 @@ export interface StoreView {
   keysFor(name: string): string[];
   /** A case number the store holds that looks like `caseNumber` but is not it (a hyphen of another kind, a Cyrillic letter). */
   lookAlikeCase?(caseNumber: string): string | undefined;
+  /** The case whose log says it wrote `file` (an image file or record, by its absolute path), if any. */
+  caseOfFile?(file: string): string | undefined;
 }
 
 /** One signer of the log beside the image, as the output names it. */

@@ -62,11 +62,22 @@ function fromRecord(file: string): Target {
 }
 
 /** The store's log for the first of these case numbers that the store holds. */
-export function storeLogFor(store: StoreView, cases: readonly (string | undefined)[]): ReturnType<StoreView['caseLog']> {
+export function storeLogFor(store: StoreView, cases: readonly (string | undefined)[], files: readonly (string | undefined)[] = [], problems: string[] = []): ReturnType<StoreView['caseLog']> {
   for (const n of cases) {
     if (typeof n !== 'string' || n.trim() === '') continue;
     const found = store.caseLog(n.trim());
     if (found) return found;
+  }
+  // The names are the image's to choose: a store that logged these very files (by their path) holds
+  // the reference for them whatever case the image now names, so a substitute put in their place is
+  // checked against what was logged there.
+  for (const f of files) {
+    const c = f ? store.caseOfFile?.(path.resolve(f)) : undefined;
+    const found = c ? store.caseLog(c) : undefined;
+    if (!found) continue;
+    const said = [...new Set(cases.filter((n): n is string => typeof n === 'string' && n.trim() !== '').map((n) => n.trim()))];
+    problems.push(`this case store logged ${path.basename(f!)} at this path in case ${found.case}, but the image names ${said.length > 0 ? `case ${said.join(', ')}` : 'no case'}: it is checked against case ${found.case}'s log`);
+    return found;
   }
   return undefined;
 }

@@ -197,7 +197,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     }
 
     const named = [rec?.case, logCase(folder), reader.caseFacts?.case]; // the store's log of this case is the reference, not the files beside the image
-    const storeLog = o.store ? storeLogFor(o.store, named) : undefined;
+    const storeLog = o.store ? storeLogFor(o.store, named, [...reader.files, recordPath], problems) : undefined;
     if (o.store && !storeLog) problems.push(...lookAlikeCases(o.store, named)); // else a look-alike case number escapes the store
     if (rec && !folder && !storeLog) notes.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}): the record cannot be checked against the signed entry that logged it`);
     if (storeLog) {
