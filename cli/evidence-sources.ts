@@ -1,6 +1,7 @@
 /** What this machine knows as evidence, so that restore and clone never write to it. */
 import path from 'node:path';
-import { CaseStore, storeExists, exhibitPaths, knownEvidence } from '../case-store/index.js';
+import fs from 'node:fs';
+import { CaseStore, storeExists, exhibitPaths, jobStatuses, knownEvidence } from '../case-store/index.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { recordBesideImage } from '../core/record.js';
 import { readRecordClaims } from '../core/record/read.js';
@@ -37,9 +38,26 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
       for (const s of logged.sources) sources.push(s);
       for (const f of logged.files) files.push(f);
       for (const row of store.db.all('SELECT folder, record_file FROM acquisitions') as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
+      // An acquisition under way (or stopped, to be resumed) is logged only at its end: its job names the drive it reads.
+      for (const j of jobStatuses(store, 1000)) {
+        if (j.kind !== 'acquisition' || j.outcome === 'complete' || !j.drive) continue;
+        const what = `the source of ${j.evidence ?? 'an acquisition'}${j.case ? ` in case ${j.case}` : ''}, which an acquisition ${j.state === 'running' ? 'is reading now' : 'began and did not finish'} (${j.host})`;
+        sources.push({ path: loopBackingFile(j.drive) ?? j.drive, ...(j.serial ? { serial: j.serial } : {}), what });
+      }
     } finally {
       store.close();
     }
   }
   return { sources, files };
+}
+
+/** The file behind a loop device (by its /dev name), or undefined for any other path. */
+function loopBackingFile(device: string): string | undefined {
+  const m = /^\/dev\/(loop\d+)$/.exec(device);
+  if (!m) return undefined;
+  try {
+    return fs.readFileSync(`/sys/block/${m[1]}/loop/backing_file`, 'utf8').trim().replace(/ \(deleted\)$/, '') || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -84,7 +84,15 @@ export function jobDetails(details: Partial<JobDetails>, start = false): void {
   if (details.examiner && !job.row.examiner) job.row.examiner = details.examiner;
   if (details.case && !job.row.case_number) job.row.case_number = details.case;
   if (details.evidence && !job.row.evidence) job.row.evidence = details.evidence;
-  if (start) job.started = true;
+  if (start) {
+    job.started = true;
+    // Published at once (restore and clone refuse a drive an acquisition is reading, and know it by its
+    // job); the first progress is still published as soon as it comes.
+    if (!job.failed) {
+      job.row.updated_utc = new Date().toISOString();
+      publish(job);
+    }
+  }
 }
 
 /** The unreadable sectors so far, published with the next update. */

@@ -12,7 +12,7 @@ export type { UnreadableSoFar } from './job-status.js';
 export class JobPublisher {
   private constructor() {}
 
-  /** The running command's work begins as a job: published with its first progress, and when it ends even without any. */
+  /** The running command's work begins as a job: published at once, then with its progress, and when it ends. */
   static start(facts: JobFacts): JobPublisher {
     jobDetails(facts, true);
     return new JobPublisher();

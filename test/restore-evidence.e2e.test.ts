@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { exhibitAsync, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { until } from './helpers/resume.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
 
@@ -47,6 +48,32 @@ describe.skipIf(noLoop !== undefined)(`a target that is evidence the store knows
     expectOneLineError(r.stderr, new RegExp(`the target ${dev} is backed by .*acq-a/EV-A\\.raw, a file of the image being restored: exhibit never writes to evidence`));
     detachAll();
     expectUntouched(image('acq-a', 'EV-A'), was);
+  });
+
+  it('refuses a second loop device over a drive an acquisition is reading (not yet logged: its job names it)', async () => {
+    const c = path.join(work, 'c.bin');
+    makeSourceFile(c, 64 * 1024 * 1024, 73);
+    const was = snapshot(c);
+    const reading = attachLoop(c);
+    const out = acq('acq-c');
+    const child = exhibitAsync(['acquire', reading, '-o', out, '-c', 'RE-3', '-e', 'EV-C', '-x', 'R. Examiner', '--sync-every', '4MiB']);
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await until('8 MiB of image', () => fs.existsSync(path.join(out, 'EV-C.raw')) && fs.statSync(path.join(out, 'EV-C.raw')).size >= 8 * 1024 * 1024);
+      child.kill('SIGSTOP'); // held mid-way: the acquisition is under way and nothing of it is logged yet
+      const other = attachLoop(c); // the same drive under another kernel name
+      const r = run(['restore', image('acq-a', 'EV-A'), other, '--yes', '--no-record']);
+      expect(r.code, r.stdout).toBe(2);
+      expectOneLineError(r.stderr, new RegExp(`the target ${other} is the source of EV-C in case RE-3, which an acquisition is reading now \\(.*\\): exhibit never writes to evidence`));
+      const k = run(['clone', path.join(work, 'a.bin'), other, '--yes', '--record', path.join(work, 'clone-c.yaml'), '-x', 'R. Examiner']);
+      expect(k.code, k.stdout).toBe(2);
+      expectOneLineError(k.stderr, /which an acquisition is reading now/);
+    } finally {
+      child.kill('SIGCONT');
+    }
+    expect(await closed).toBe(0);
+    detachAll();
+    expectUntouched(c, was);
   });
 
   it('refuses a loop device over another acquired image, naming its case and evidence item', () => {

@@ -24,7 +24,7 @@ describe('exhibit status', () => {
     let ended = false;
     void exit.then(() => (ended = true));
     while (!ended && !seenRunning) {
-      seenRunning = jobs().find((j) => j.command === 'acquire' && j.state === 'running');
+      seenRunning = jobs().find((j) => j.command === 'acquire' && j.state === 'running' && j.bytes_total !== null); // published at start, then with its progress
       if (!seenRunning) await new Promise((r) => setTimeout(r, 100));
     }
     expect(await exit).toBe(0);

@@ -50,6 +50,6 @@ function jobLine(j: JobRow): string {
   const rate = j.rate ? `, ${formatBytes(j.rate)}/s` : '';
   const eta = j.state === 'running' && j.rate && j.bytes_total !== null && j.bytes_done !== null ? `, ETA ${formatDuration((j.bytes_total - j.bytes_done) / j.rate)}` : '';
   const bad = j.unreadable_sectors ? `, ${j.unreadable_sectors} unreadable sector${j.unreadable_sectors === 1 ? '' : 's'} so far` : '';
-  const state = j.state === 'lost' ? `LOST (silent since ${j.updated_utc})` : j.state === 'running' ? `running (${j.phase ?? ''})` : `${j.state} ${j.updated_utc}${j.exit_code !== null ? `, exit ${j.exit_code}` : ''}`;
+  const state = j.state === 'lost' ? `LOST (silent since ${j.updated_utc})` : j.state === 'running' ? (j.phase ? `running (${j.phase})` : 'running') : `${j.state} ${j.updated_utc}${j.exit_code !== null ? `, exit ${j.exit_code}` : ''}`;
   return `${j.command} ${what || ''} - ${state}: ${amount}${rate}${eta}${bad}; ${who}`.replace(/ {2,}/g, ' ');
 }
