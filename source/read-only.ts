@@ -40,6 +40,8 @@ export interface ReadOnlyProof {
   file_after?: { size: number; mtime: string };
   unchanged: boolean; // the verdict: no write counter moved, no file attribute changed
   limits: string;
+  /** What a resumed acquisition found between its sessions (a write, or counters that restarted). */
+  note?: string;
 }
 
 const LIMITS =
@@ -281,4 +283,31 @@ export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHan
       return proof;
     },
   };
+}
+
+/**
+ * What says the source was written between the end of an earlier session (`earlier`, its proof as
+ * the journal keeps it) and the start of this one (`now`), or undefined. A device's write counters
+ * that went up moved; counters that went down restarted (the drive or loop device was attached
+ * again), and then nothing can be told from them: `unknown` says so. A file's size or modification
+ * time that changed moved.
+ */
+export function writtenBetween(earlier: unknown, now: ReadOnlyProof): { moved?: string; unknown?: string } {
+  const e = (earlier ?? {}) as Partial<ReadOnlyProof>;
+  if (now.file_before && e.file_after) {
+    const a = e.file_after;
+    const b = now.file_before;
+    return a.size !== b.size || a.mtime !== b.mtime ? { moved: `its size or modification time changed between sessions (${a.size} bytes, ${a.mtime} when the last one ended; ${b.size} bytes, ${b.mtime} when this one began)` } : {};
+  }
+  if (!now.before || !Array.isArray(e.after)) return {};
+  for (const b of now.before) {
+    const a = e.after.find((x) => x?.device === b.device);
+    if (!a?.write_counters || !b.write_counters) continue;
+    const [wa, wb] = [a.write_counters, b.write_counters];
+    if (wb.sectors_written < wa.sectors_written || wb.write_requests < wa.write_requests) return { unknown: `the write counters of ${b.device} restarted between sessions (it was attached again): whether it was written in between cannot be told from them` };
+    if (wb.sectors_written !== wa.sectors_written || wb.write_requests !== wa.write_requests) {
+      return { moved: `${b.device} was written between sessions: ${wb.write_requests - wa.write_requests} write requests, ${wb.sectors_written - wa.sectors_written} sectors since the last one ended` };
+    }
+  }
+  return {};
 }

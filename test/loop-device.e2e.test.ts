@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { fileDigest, have, makeSourceFile, run, sh, tempDir, withoutNotices } from './helpers/cli.js';
+import { exhibitAsync, fileDigest, have, makeSourceFile, run, sh, tempDir, withoutNotices } from './helpers/cli.js';
+import { until } from './helpers/resume.js';
 import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
 import { because } from './helpers/skip.js';
 
@@ -196,5 +197,27 @@ describe.skipIf(why !== undefined)(because('mounted sources and outputs on the s
     expect(r.stderr.split('\n')[0]).toMatch(/the target has a file system mounted/);
     unmount(mnt);
     expect(fileDigest('sha256', `${a}p1`)).toBe(before);
+  });
+});
+
+describe.skipIf(why !== undefined)(because('a device written between the sessions of an acquisition', why), () => {
+  it('fails the resumed acquisition, naming the writes its counters show since the last session', async () => {
+    const img = path.join(work, 'between.img');
+    makeSourceFile(img, 64 * 1024 * 1024, 17);
+    const dev = attachLoop(img);
+    const out = path.join(work, 'between-out');
+    const child = exhibitAsync(['acquire', dev, ...base(out), '--sync-every', '4MiB']);
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await until('8 MiB of image', () => fs.existsSync(path.join(out, 'EV-1.raw')) && fs.statSync(path.join(out, 'EV-1.raw')).size >= 8 * 1024 * 1024);
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    // Someone makes the drive writable again and writes 8 bytes past what the partial image holds.
+    sh('blockdev', ['--setrw', dev]);
+    sh('dd', ['if=/dev/zero', `of=${dev}`, 'bs=512', 'count=1', `seek=${(60 * 1024 * 1024) / 512}`, 'conv=fsync,notrunc', 'status=none']);
+    const r = run(['acquire', '--resume', out, '--examiner', 'Test Examiner']);
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr).toMatch(/the source changed since an earlier session read it: loop\d+ was written between sessions: \d+ write requests, \d+ sectors since the last one ended/);
+    expect(record(out).result).toBe('incomplete');
+    detachAll();
   });
 });

@@ -240,6 +240,27 @@ describe('resuming against a different source', () => {
     expect(rec.sessions).toHaveLength(2); // the refused attempts are no sessions
   });
 
+  it('never calls complete an image whose source was written between sessions, where the partial image cannot show it', async () => {
+    const source = path.join(work, 'written-between.bin');
+    fs.copyFileSync(SRC, source);
+    const dir = path.join(work, 'written-between');
+    const child = exhibitAsync(acquireArgs(source, dir));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const raw = path.join(dir, `${EV}.raw`);
+    await until('8 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 8 * MiB);
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    const fd = fs.openSync(source, 'r+');
+    fs.writeSync(fd, Buffer.from('WRITTEN!'), 0, 8, SIZE - 4096); // past what the partial image holds
+    fs.closeSync(fd);
+    const r = run(resumeArgs(dir, source));
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr).toMatch(/the source changed since an earlier session read it: its size or modification time changed between sessions/);
+    const rec = readRecord(dir);
+    expect(rec.result).toBe('incomplete');
+    expect(rec.sessions[1]!.read_only).toMatchObject({ unchanged: false, note: expect.stringMatching(/changed between sessions/) });
+  });
+
   it('refuses an edited journal before writing anything: an evidence id that is a path, no hashes, a negative safe point, a bad range', async () => {
     const dir = path.join(work, 'edited-journal');
     const child = exhibitAsync(acquireArgs(SRC, dir));

@@ -13,6 +13,7 @@ import { timestamp } from '../../core/time.js';
 import { formatBytes } from '../../core/units.js';
 import type { ImageFile } from '../../image/types.js';
 import type { BadSectorMap } from '../../source/bad-sectors.js';
+import { writtenBetween } from '../../source/read-only.js';
 import { digestsOf, fileSha256s } from '../digests.js';
 import { journalFileName, rangesBefore, removeStaleTemporaries, writeJournal } from '../journal.js';
 import { renderMapfile } from '../../source/mapfile.js';
@@ -71,6 +72,12 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   const firstPassDone = !c.run.interrupted && c.run.failure === undefined;
   const complete = !run.interrupted && run.failure === undefined;
   const readOnly = await c.proof.finish();
+  // A resumed acquisition's image holds what earlier sessions read: a write to the source between
+  // sessions makes it no faithful copy, though nothing moved while this session read.
+  const earlier = j.sessions[j.sessions.indexOf(c.session) - 1]?.read_only;
+  const between = earlier ? writtenBetween(earlier, readOnly) : {};
+  if (between.moved) Object.assign(readOnly, { unchanged: false, note: between.moved });
+  else if (between.unknown) readOnly.note = between.unknown;
   c.session.read_only = readOnly;
   if (run.failure !== undefined) error = asExhibitError(run.failure);
   else if (run.interrupted) {
@@ -80,7 +87,7 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
     );
   }
   if (!readOnly.unchanged) {
-    error = new ExhibitError('SOURCE_WRITTEN', 'the source changed while it was read: its write counters or file attributes moved; the image cannot be called a faithful copy', {
+    error = new ExhibitError('SOURCE_WRITTEN', `the source changed ${between.moved ? `since an earlier session read it: ${between.moved}` : 'while it was read: its write counters or file attributes moved'}; the image cannot be called a faithful copy`, {
       hints: [`see read_only in ${recordPath}`],
     });
   }
