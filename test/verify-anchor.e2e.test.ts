@@ -96,6 +96,7 @@ describe.each(['raw', 'e01'])('a folder forged under another exhibit home (%s)',
     const v = as(lab, ['verify', path.join(work, 'genuine', format), '--no-record', '--json']);
     expect(v.code, v.stdout).toBe(0);
     const j = json(v);
+    expect(j.rests_on).toBe('independent');
     expect(j.custody.keys).toEqual([expect.objectContaining({ examiner: 'J. Doe', fingerprint: genuineKey().fingerprint, store_key: 'same' })]);
     expect(j.comparisons.some((x: { against: string; anchor: boolean; equal: boolean }) => /^the case store's entry \d+ \(case CASE-9\)$/.test(x.against) && x.anchor && x.equal)).toBe(true);
     const c = as(lab, ['custody', 'verify', path.join(work, 'genuine', format)]);
@@ -134,6 +135,13 @@ describe.each(['raw', 'e01'])('a folder forged under another exhibit home (%s)',
     const forgedFp = fs.readdirSync(path.join(dir, 'EV-001.keys'))[0]!.replace(/\.pem$/, '');
     expect(v.stdout).toContain(`signed by J. Doe  ${forgedFp}  (no case store here: compare the fingerprint`);
     expect(v.stdout).toMatch(/checked with the key files beside it: compare their fingerprints/);
+    // The headline says what it rests on: keys that came with the image, which nothing here vouches for.
+    expect(v.stdout).toMatch(/^VERIFIED against the custody log beside the image: every byte of the media matches what it records, but its signing keys came with the image and nothing on this machine vouches for them/m);
+    expect(json(as(nowhere, ['verify', dir, '--no-record', '--json']))).toMatchObject({ verdict: 'verified', rests_on: 'keys-beside' });
+    // The examiner's own public key, given by the verifier, vouches: the forged folder then fails.
+    expect(as(nowhere, ['verify', dir, '--no-record', '--key', genuineKey().file]).code).toBe(4);
+    const genuine = as(nowhere, ['verify', path.join(work, 'genuine', format), '--no-record', '--key', genuineKey().file, '--json']);
+    expect(json(genuine)).toMatchObject({ verdict: 'verified', rests_on: 'independent' });
   });
 });
 
@@ -229,6 +237,8 @@ describe.skipIf(!fs.existsSync(interop))(because('another tool\'s E01 with no re
     const v = as(nowhere, ['verify', path.join(interop, 'ewf', 'plaso-image.E01'), '--no-record', '--json']);
     expect(v.code, v.stdout).toBe(0);
     expect(json(v).notes.join('\n')).toMatch(/rests on the hash stored in the image alone/);
+    expect(json(v).rests_on).toBe('stored-hash');
+    expect(as(nowhere, ['verify', path.join(interop, 'ewf', 'plaso-image.E01'), '--no-record']).stdout).toMatch(/^VERIFIED against the hash stored in the image: /m);
     const e = as(nowhere, ['verify', path.join(interop, 'ewf', 'plaso-image.E01'), '--no-record', '--expect', 'md5:00000000000000000000000000000000']);
     expect(e.code).toBe(4);
   });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { restsOn, verifiedWords } from '../../verify/vouch.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { recordVerification } from '../../case-store/index.js';
@@ -140,7 +141,7 @@ async function runVerify(target: string, f: VerifyFlags, expect: ReturnType<type
       info(`the verification was not logged in the case store: ${err instanceof Error ? err.message : String(err)}`);
     }
     if (report.record) job.describe({ case: report.record.case, evidence: report.record.evidence, ...(report.image ? { format: report.image.format } : {}) });
-    if (f.json) printJson({ ...report, ...(logged ? { logged } : {}) });
+    if (f.json) printJson({ ...report, ...(report.verdict === 'verified' ? { rests_on: restsOn(report) } : {}), ...(logged ? { logged } : {}) });
     else if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}, signed by ${logged.examiner}`);
     if (report.verdict !== 'verified') {
       io().stderr.write(
@@ -231,7 +232,7 @@ function reportText(r: VerifyReport): string {
   }
   for (const n of r.notes) out.push(`  note: ${n}`);
   const partial = r.pieces !== undefined && r.pieces.checked < r.pieces.count;
-  if (r.verdict === 'verified') out.push(partial ? `VERIFIED (part): the ${r.pieces!.checked} piece${r.pieces!.checked === 1 ? '' : 's'} checked match the signed pieces file; the rest of the media was not read` : 'VERIFIED: every byte of the media matches what was recorded');
+  if (r.verdict === 'verified') out.push(partial ? `VERIFIED (part): the ${r.pieces!.checked} piece${r.pieces!.checked === 1 ? '' : 's'} checked match the signed pieces file; the rest of the media was not read` : verifiedWords(r));
   else if (r.verdict === 'unverifiable') out.push(`UNVERIFIABLE: ${r.unverifiable_reason ?? 'nothing records what this image should hold'}`);
   else {
     out.push(`FAILED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);
