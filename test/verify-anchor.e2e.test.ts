@@ -135,6 +135,7 @@ describe.each(['raw', 'e01'])('a folder forged under another exhibit home (%s)',
     const forgedFp = fs.readdirSync(path.join(dir, 'EV-001.keys'))[0]!.replace(/\.pem$/, '');
     expect(v.stdout).toContain(`signed by J. Doe  ${forgedFp}  (no case store here: compare the fingerprint`);
     expect(v.stdout).toMatch(/checked with the key files beside it: compare their fingerprints/);
+    expect(v.stdout).toMatch(new RegExp(`note: the entry that logs this image \\(custody log entry \\d+\\) is signed by J\\. Doe \\(key ${forgedFp.slice(0, 16)}\\)`));
     // The headline says what it rests on: keys that came with the image, which nothing here vouches for.
     expect(v.stdout).toMatch(/^VERIFIED against the custody log beside the image: every byte of the media matches what it records, but its signing keys came with the image and nothing on this machine vouches for them/m);
     expect(json(as(nowhere, ['verify', dir, '--no-record', '--json']))).toMatchObject({ verdict: 'verified', rests_on: 'keys-beside' });
@@ -142,6 +143,18 @@ describe.each(['raw', 'e01'])('a folder forged under another exhibit home (%s)',
     expect(as(nowhere, ['verify', dir, '--no-record', '--key', genuineKey().file]).code).toBe(4);
     const genuine = as(nowhere, ['verify', path.join(work, 'genuine', format), '--no-record', '--key', genuineKey().file, '--json']);
     expect(json(genuine)).toMatchObject({ verdict: 'verified', rests_on: 'independent' });
+  });
+});
+
+describe('an evidence item acquired twice with other media', () => {
+  it('names the entry that logs this image, who signed it, and the other acquisition', () => {
+    const home = path.join(work, 'twice-home');
+    for (const [source, out] of [[src, 'twice-1'], [forgedSrc, 'twice-2']] as const) expect(as(home, ['acquire', source, '-o', path.join(work, out), ...ACQ]).code).toBe(0);
+    const v = as(nowhere, ['verify', path.join(work, 'twice-2'), '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(0);
+    const notes = json(v).notes.join('\n');
+    expect(notes).toMatch(/the entry that logs this image \(custody log entry (\d+)\) is signed by J\. Doe \(key [0-9a-f]{16}\)/);
+    expect(notes).toMatch(/the custody log also logs an image of the same evidence with other media hashes: entry \d+/);
   });
 });
 

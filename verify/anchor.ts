@@ -71,6 +71,23 @@ export function imageEntries(entries: readonly CheckedEntry[], evidence: readonl
   return entries.filter((e) => isImageEntry(e) && evidence.includes(payloadOf(e).evidence as string));
 }
 
+/**
+ * Who signed the entry that logs this image, and, when the log holds other images of the same
+ * evidence with other media hashes, which: an entry added later by another key is named, not
+ * taken on trust because earlier entries are genuine.
+ */
+export function imageEntryNotes(named: readonly CheckedEntry[], logging: CheckedEntry | undefined): string[] {
+  if (!logging) return [];
+  const media = (e: CheckedEntry) => (e.entry.payload as { media?: { hashes?: Record<string, unknown> } }).media?.hashes;
+  const mine = JSON.stringify(media(logging) ?? {});
+  const others = named.filter((e) => e !== logging && e.entry.kind !== 'acquisition.incomplete' && JSON.stringify(media(e) ?? {}) !== mine);
+  const actor = logging.entry.actor as { name?: unknown; key?: unknown };
+  return [
+    `the entry that logs this image (custody log entry ${logging.seq}) is signed by ${String(actor.name)} (key ${short(String(actor.key))})`,
+    ...(others.length > 0 ? [`the custody log also logs ${others.length === 1 ? 'an image' : `${others.length} images`} of the same evidence with other media hashes: entr${others.length === 1 ? 'y' : 'ies'} ${others.map((e) => e.seq).join(', ')}`] : []),
+  ];
+}
+
 /** The entry whose record SHA-256 is this one; without a record, the last completed one. */
 export function entryForRecord(entries: readonly CheckedEntry[], recordSha256: string | undefined): CheckedEntry | undefined {
   if (recordSha256 !== undefined) return entries.find((e) => payloadOf(e).record?.sha256 === recordSha256);

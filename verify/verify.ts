@@ -20,7 +20,7 @@ import { recordBesideImage, type AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
 import { openImage } from '../image/open.js';
 import { readableFormatOf } from '../image/registry.js';
-import { compareWithStore, entryForRecord, imageEntries, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
+import { compareWithStore, entryForRecord, imageEntries, imageEntryNotes, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
 import { checkCustodyFiles, LOG_SUFFIX, readCheckpointText, sayCustody } from './custody-files.js';
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
@@ -174,6 +174,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       const named = imageEntries(folder.entries, evidenceNames);
       const folderEntry = entryForRecord(named, recordSha);
       imageEntry = folderEntry?.seq;
+      notes.push(...imageEntryNotes(named, folderEntry));
       report.custody = {
         log: folder.log,
         entries: folder.count,
