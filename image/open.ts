@@ -45,6 +45,14 @@ function acquiredAsNamed(base: string, name: string, format: string): boolean {
   return record?.image.format === format && record.image.files.some((f) => f.name === name);
 }
 
+/** Whether an acquisition record beside `file` lists it as a file of the image it describes (of any format). */
+export function listedByRecordBeside(file: string): boolean {
+  const p = path.resolve(file);
+  const byName = formatByName(path.basename(p));
+  const record = byName ? readRecordBeside(path.join(path.dirname(p), byName.base)) : undefined;
+  return record?.image.files.some((f) => f.name === path.basename(p)) === true;
+}
+
 export async function openImage(file: string): Promise<OpenedImage> {
   const p = path.resolve(file);
   if (!fs.existsSync(p)) throw new ExhibitError('IMAGE_INVALID', `${file} does not exist`);

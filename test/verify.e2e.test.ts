@@ -264,6 +264,33 @@ describe('files of a set', () => {
     expect(v.code, v.stdout).toBe(0);
   });
 
+  it('an E01 the record lists whose signature was overwritten, or made to read as a later segment, is FAILED (exit 4), not a format exhibit does not read', () => {
+    for (const [name, bytes] of [['signature', Buffer.from('XXXXXXXX')], ['later', Buffer.from([0x45, 0x56, 0x46, 0x09, 0x0d, 0x0a, 0xff, 0x00, 0x01, 0x02, 0x00])]] as const) {
+      const dir = copyOf('e01', `head-${name}`);
+      const fd = fs.openSync(path.join(dir, 'EV.E01'), 'r+');
+      fs.writeSync(fd, bytes, 0, bytes.length, 0);
+      fs.closeSync(fd);
+      const v = run(['verify', dir, '--no-record', '--json']);
+      expect(v.code, `${name}: ${v.stderr}`).toBe(4);
+      expect(json(v).problems[0], name).toMatch(/^the image cannot be opened: /);
+    }
+  });
+
+  it('a custody log beside the image that is a pipe or a device is a problem of the folder (FAILED, exit 4), not a stop', () => {
+    const dir = copyOf('raw', 'fifo-log');
+    const log = path.join(dir, 'EV.custody.jsonl');
+    fs.rmSync(log);
+    expect(spawnSync('mkfifo', [log]).status).toBe(0);
+    const v = run(['verify', dir, '--no-record', '--json']);
+    expect(v.code, v.stderr).toBe(4);
+    expect(json(v).problems).toContainEqual(expect.stringMatching(/^the custody log beside the image cannot be read: .*EV\.custody\.jsonl is a named pipe \(FIFO\), not a regular file$/));
+    fs.rmSync(log);
+    fs.symlinkSync('/dev/zero', log);
+    const z = run(['verify', dir, '--no-record', '--json']);
+    expect(z.code, z.stderr).toBe(4);
+    expect(json(z).problems).toContainEqual(expect.stringMatching(/^the custody log beside the image cannot be read: .*a character device/));
+  });
+
   it('a damaged E01 section descriptor stops the image from opening, and says where', () => {
     const dir = copyOf('e01', 'section');
     flip(path.join(dir, 'EV.E01'), 13 + 20); // inside the first section descriptor, after the file header

@@ -18,7 +18,7 @@ import { ExhibitError } from '../core/errors.js';
 import { listWords } from '../core/text.js';
 import { recordBesideImage, type AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
-import { openImage } from '../image/open.js';
+import { listedByRecordBeside, openImage } from '../image/open.js';
 import { readableFormatOf } from '../image/registry.js';
 import { compareWithStore, entryForRecord, imageEntries, imageEntryNotes, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
 import { checkCustodyFiles, LOG_SUFFIX, readCheckpointText, sayCustody } from './custody-files.js';
@@ -123,7 +123,8 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
   try {
     opened = await openImage(t.image);
   } catch (err) {
-    if (err instanceof ExhibitError && err.code === 'IMAGE_INVALID') {
+    // A file an acquisition record lists that no longer reads as its format is damaged evidence, not a format exhibit does not read.
+    if (err instanceof ExhibitError && (err.code === 'IMAGE_INVALID' || (err.code === 'IMAGE_UNSUPPORTED' && listedByRecordBeside(t.image)))) {
       problems.push(`the image cannot be opened: ${err.message}`);
       return report;
     }
@@ -166,7 +167,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const evidenceNames = [fileEvidence, rec?.evidence];
     const logs = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.name.endsWith(LOG_SUFFIX) && !d.isDirectory()).map((d) => d.name);
     const logName = [`${fileEvidence}${LOG_SUFFIX}`, ...(rec ? [`${rec.evidence}${LOG_SUFFIX}`] : []), ...logs].find((n) => logs.includes(n));
-    const folder = logName ? checkCustodyFiles(path.join(dir, logName), o.trustedKeys ? { trustedKeys: o.trustedKeys } : {}) : undefined;
+    const folder = logName ? logBeside(path.join(dir, logName), o.trustedKeys, problems) : undefined;
     const signers = folder ? signerViews(folder.keys, o.store) : [];
     const anchors: { entry: CheckedEntry; from: string }[] = []; // signed entries that log this image
     let imageEntry: number | undefined; // the entry that logs this image, in the log checked against --trust
@@ -336,6 +337,17 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     return report;
   } finally {
     await reader.close();
+  }
+}
+
+/** The custody log beside the image, checked; one that cannot be read at all (a pipe, a device, unreadable) is a problem of the image's folder, not a stop. */
+function logBeside(file: string, trustedKeys: VerifyOptions['trustedKeys'], problems: string[]): ReturnType<typeof checkCustodyFiles> | undefined {
+  try {
+    return checkCustodyFiles(file, trustedKeys ? { trustedKeys } : {});
+  } catch (err) {
+    if (!(err instanceof ExhibitError) || err.code === 'INTERNAL') throw err;
+    problems.push(`the custody log beside the image cannot be read: ${err.message}`);
+    return undefined;
   }
 }
 
