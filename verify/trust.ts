@@ -36,11 +36,11 @@ export interface TrustFindings {
  * revocation of its key fails only when it is that image's entry; for the others it is a note, as
  * for a revocation the log itself holds.
  */
-export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations' | 'keys'>, checkpoint: string | undefined, register: TrustRegister | undefined, imageEntry?: number): TrustFindings {
+export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations' | 'keys'>, checkpoint: string | undefined, register: TrustRegister | undefined, imageEntry?: number, keysGiven = false): TrustFindings {
   const notes = revocationNotes(check.entries, check.revocations);
   if (!register) {
     const fps = [...check.keys].map(([fp, k]) => `${k.name} ${fp}`);
-    if (fps.length > 0) notes.push(`the signing keys are not anchored: no trust register was given (--trust); compare these fingerprints with the ones the lab published: ${fps.join('; ')}`);
+    if (fps.length > 0 && !keysGiven) notes.push(`the signing keys are not anchored: no trust register was given (--trust); compare these fingerprints with the ones the lab published: ${fps.join('; ')}`);
     return { problems: [], notes, anchored: undefined };
   }
   const problems: string[] = [];

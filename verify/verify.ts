@@ -223,7 +223,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     }
     const signedLog = folder ?? storeLog?.check;
     if (signedLog) {
-      const t = trustFindings(signedLog, folder ? readCheckpointText(folder.checkpoint) : undefined, o.trust, imageEntry ?? 0);
+      const t = trustFindings(signedLog, folder ? readCheckpointText(folder.checkpoint) : undefined, o.trust, imageEntry ?? 0, o.trustedKeys !== undefined);
       problems.push(...t.problems.map((p) => `custody log: ${p}`));
       notes.push(...t.notes);
       if (t.anchored) report.trust = t.anchored;
