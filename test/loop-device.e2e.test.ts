@@ -162,6 +162,16 @@ describe.skipIf(why !== undefined)(because('mounted sources and outputs on the s
     expect(rec.source.size_bytes).toBe(30720 * 512);
     expect(rec.read_only.unchanged).toBe(true);
     unmount(mnt);
+
+    // Restoring onto the whole disk would write the partition acquire left locked read-only: refused,
+    // even by a machine whose store never saw the acquisition.
+    const small = path.join(work, 'small.bin');
+    makeSourceFile(small, 1024 * 1024, 5);
+    const fresh = { env: { EXHIBIT_HOME: path.join(work, 'fresh-home') } };
+    expect(run(['acquire', small, ...base(path.join(work, 'small-out'), 'EV-S')], fresh).code).toBe(0);
+    r = run(['restore', path.join(work, 'small-out', 'EV-S.raw'), dev, '--yes', '--no-record'], fresh);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(new RegExp(`the target ${dev} holds ${path.basename(p1)}, which is locked read-only`));
   });
 
   it('sees the same bytes under another name: a second loop device over the image, or the image file itself', () => {
