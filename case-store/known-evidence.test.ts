@@ -73,11 +73,11 @@ describe('knownEvidence (what restore and clone refuse to write over)', () => {
 
     const known = knownEvidence(store);
     expect(known.files).toEqual([
-      { path: '/cases/c1/EV-3.exhibit.yaml', what: 'the acquisition record of EV-3 in case C-1' },
-      { path: '/cases/c1/EV-3.E01', what: 'an image file of EV-3 in case C-1' },
-      { path: '/cases/c1/EV-3.E02', what: 'an image file of EV-3 in case C-1' },
-      { path: '/cases/c2/EV-4.exhibit.yaml', what: 'the acquisition record of EV-4 in case C-2' },
-      { path: '/cases/c2/EV-5.exhibit.yaml', what: 'the acquisition record of EV-5 in case C-2' },
+      { path: '/cases/c1/EV-3.exhibit.yaml', what: 'the acquisition record of EV-3 in case C-1', case: 'C-1' },
+      { path: '/cases/c1/EV-3.E01', what: 'an image file of EV-3 in case C-1', case: 'C-1' },
+      { path: '/cases/c1/EV-3.E02', what: 'an image file of EV-3 in case C-1', case: 'C-1' },
+      { path: '/cases/c2/EV-4.exhibit.yaml', what: 'the acquisition record of EV-4 in case C-2', case: 'C-2' },
+      { path: '/cases/c2/EV-5.exhibit.yaml', what: 'the acquisition record of EV-5 in case C-2', case: 'C-2' },
     ]);
     expect(known.sources).toEqual([
       { serial: 'SER-1', model: 'Disk X', size_bytes: 1000, what: 'evidence item EV-1 of case C-1' },

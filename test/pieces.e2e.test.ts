@@ -241,7 +241,7 @@ describe('images with no pieces file of exhibit\'s', () => {
     expect(a.status, a.stderr).toBe(0);
     const v = run(['verify', path.join(dir, 'other.E01'), '--no-record', '--json']);
     expect(v.code, v.stdout).toBe(0);
-    expect(json(v).notes.join('\n')).toMatch(/there is no pieces file of exhibit's for this image: it was not written by exhibit \(e01\)/);
+    expect(json(v).notes.join('\n')).toMatch(/there is no pieces file of exhibit's for this image: no acquisition record or custody entry of exhibit's lists one for this e01 image/);
     expect(json(v).pieces).toBeUndefined();
     const p = run(['verify', path.join(dir, 'other.E01'), '--no-record', '--pieces', '0']);
     expect(p.code).toBe(2);

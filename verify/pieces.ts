@@ -74,7 +74,7 @@ export function expectedPieces(dir: string, rec: AcquisitionRecord | undefined, 
       ? rec.result !== 'complete'
         ? 'the acquisition is incomplete (the pieces file is written when it completes)'
         : 'its record lists none (an acquisition by an earlier version of exhibit)'
-      : `it was not written by exhibit (${reader.format})`;
+      : `no acquisition record or custody entry of exhibit's lists one for this ${reader.format} image`;
     const own = reader.format === 'aff4' ? 'block hashes' : `${reader.unitKind} checksums${reader.format === 'raw' || reader.format === 'split-raw' ? ' (raw has none: by file)' : ''}`;
     out.notes.push(`there is no pieces file of exhibit's for this image: ${why}; a change is located only by the format's own ${own}`);
     return out;
