@@ -1,5 +1,5 @@
 /**
- * Fuzzing exhibit verify on AFF4: 1,000 seeded mutations (bit flips,
+ * Fuzzing exhibit verify on AFF4: 800 seeded mutations (bit flips,
  * truncations, inserted and deleted bytes) of a small AFF4 image built here
  * (snappy chunks, a map with zero, unknown and unreadable regions), verified
  * in-process; and 300 of an image whose one stream is the whole media
@@ -16,7 +16,7 @@ import { buildAff4, expectedMedia, type Region } from './helpers/aff4-builder.js
 import { tempDir } from './helpers/cli.js';
 import { mutateBytes, newTally, rng, tallyWords, verifyMutant } from './helpers/fuzz.js';
 
-const MUTATIONS = 1000;
+const MUTATIONS = 800;
 const work = tempDir('exhibit-aff4-fuzz-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
