@@ -204,15 +204,20 @@ describe('a full destination', () => {
 
 // ---------------------------------------------------------------- 4. a different source
 
+/** Start an acquisition of `source` into `dir` and stop it with Ctrl-C once 8 MiB of image exist. */
+async function interruptedAt8MiB(source: string, dir: string): Promise<void> {
+  const child = exhibitAsync(acquireArgs(source, dir));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const raw = path.join(dir, `${EV}.raw`);
+  await until('8 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 8 * MiB);
+  child.kill('SIGINT');
+  expect(await closed).toBe(130);
+}
+
 describe('resuming against a different source', () => {
   it('refuses a source with other bytes or another size, changes nothing, and resumes with the right one', async () => {
     const dir = path.join(work, 'other-source');
-    const child = exhibitAsync(acquireArgs(SRC, dir));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const raw = path.join(dir, `${EV}.raw`);
-    await until('8 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 8 * MiB);
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
+    await interruptedAt8MiB(SRC, dir);
     expect(readJournal(dir).safe_bytes).toBeGreaterThan(1000);
 
     // B: same size, one byte different (inside the first sampled stretch); C: 4 KiB shorter.
@@ -244,12 +249,7 @@ describe('resuming against a different source', () => {
     const source = path.join(work, 'written-between.bin');
     fs.copyFileSync(SRC, source);
     const dir = path.join(work, 'written-between');
-    const child = exhibitAsync(acquireArgs(source, dir));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const raw = path.join(dir, `${EV}.raw`);
-    await until('8 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 8 * MiB);
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
+    await interruptedAt8MiB(source, dir);
     const fd = fs.openSync(source, 'r+');
     fs.writeSync(fd, Buffer.from('WRITTEN!'), 0, 8, SIZE - 4096); // past what the partial image holds
     fs.closeSync(fd);
@@ -263,12 +263,7 @@ describe('resuming against a different source', () => {
 
   it('refuses an edited journal before writing anything: an evidence id that is a path, no hashes, a negative safe point, a bad range', async () => {
     const dir = path.join(work, 'edited-journal');
-    const child = exhibitAsync(acquireArgs(SRC, dir));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const raw = path.join(dir, `${EV}.raw`);
-    await until('8 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 8 * MiB);
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
+    await interruptedAt8MiB(SRC, dir);
     // A finished acquisition beside it, which a journal aimed at it must not touch.
     const other = path.join(work, 'edited-journal-neighbour');
     fs.cpSync(ref.raw.dir, other, { recursive: true });
