@@ -77,8 +77,12 @@ export function verifyCommand(): Command {
           'What counts: a custody log entry signed by a trusted key, this case store\'s own log when it holds the case,\n' +
           'a hash given with --expect, or the source read again. A record alone never does: whoever can rewrite an image\n' +
           'can rewrite its record. Another tool\'s E01 or Ex01 with no record is checked against the hash it stores, as ewfverify does.\n' +
-          'When this machine\'s case store holds the case, the image is checked against the store\'s log and keys, whatever\n' +
-          'the files beside the image say; each signer\'s fingerprint is printed with whether it is the store\'s key for that name.\n' +
+          'When this machine\'s case store holds the case (or logged the image\'s files at this path), the image is checked against\n' +
+          'the store\'s log and keys, whatever the files beside the image say; each signer\'s fingerprint is printed with whether\n' +
+          'it is the store\'s key for that name. The VERIFIED line says what it rests on: plain when something from outside the\n' +
+          'image\'s folder vouches (the store, --key, --trust, --expect, --source); "against the custody log beside the image"\n' +
+          'when only keys that came with the image signed it (compare their fingerprints, or give --key); "against the hash\n' +
+          'stored in the image" when the image only vouches for itself.\n' +
           'With --trust <register> (the lab\'s trust register: exhibit key register export), every key that signed must be listed\n' +
           'as that examiner\'s and valid when it signed; without it, the output says the keys are not anchored.\n' +
           'With tsa: {url, ca} in config.yaml, the RFC 3161 token beside the checkpoint (<evidence>.checkpoint.tsr) is checked\n' +
