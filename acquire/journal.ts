@@ -14,6 +14,7 @@ import type { FormatName, FormatSettings } from '../image/types.js';
 import { FORMAT_NAMES } from '../image/registry.js';
 import { isSafeEvidenceId } from './checks.js';
 import type { BadRange } from '../source/bad-sectors.js';
+import type { SourceState } from '../source/read-only.js';
 import { lockFileName } from './output-lock.js';
 import { piecesFileName } from '../core/pieces.js';
 import type { ProcessOwner } from '../core/process-owner.js';
@@ -28,6 +29,8 @@ export interface SessionEntry {
   to_byte?: number; // how far the image was durable when it ended
   outcome?: string; // complete, or why it stopped
   read_only?: RecordReadOnly;
+  /** The source as this session began (its write counters, or a file's size and time): compared by the next session, even when this one was killed. */
+  source_at_start?: SourceState;
 }
 
 export interface SourceIdentity {

@@ -38,11 +38,37 @@ export interface ReadOnlyProof {
   after?: DeviceState[];
   file_before?: { size: number; mtime: string };
   file_after?: { size: number; mtime: string };
+  /** A loop device's file, before and after: written directly (not through the device), it moves no counter. */
+  backing_before?: FileStamp;
+  backing_after?: FileStamp;
   unchanged: boolean; // the verdict: no write counter moved, no file attribute changed
   limits: string;
   /** What a resumed acquisition found between its sessions (a write, or counters that restarted). */
   note?: string;
 }
+
+export interface FileStamp {
+  path?: string;
+  size: number;
+  mtime: string;
+}
+
+/** The readings a session takes of its source as it starts (kept in the journal: a killed session has no proof). */
+export interface SourceState {
+  devices?: DeviceState[];
+  file?: FileStamp;
+  backing?: FileStamp;
+}
+
+function stampOf(p: string): FileStamp | undefined {
+  try {
+    const st = fs.statSync(p);
+    return { path: p, size: st.size, mtime: st.mtime.toISOString() };
+  } catch {
+    return undefined;
+  }
+}
+
 
 const LIMITS =
   'Shows that nothing wrote to the device through this computer while exhibit read it. ' +
@@ -222,6 +248,8 @@ async function setRoFlag(devPath: string): Promise<void> {
 }
 
 export interface ProofSession {
+  /** The readings taken as the session began. */
+  start: SourceState;
   finish(): Promise<ReadOnlyProof>;
 }
 
@@ -235,6 +263,7 @@ export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHan
     const f0 = await handle.stat();
     const before = { size: f0.size, mtime: f0.mtime.toISOString() };
     return {
+      start: { file: before },
       async finish() {
         const f1 = await handle.stat();
         const after = { size: f1.size, mtime: f1.mtime.toISOString() };
@@ -259,14 +288,19 @@ export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHan
     if (devPath && readRoFlag(n) !== true) await setRoFlag(devPath);
   }
   const before = deviceStates(names);
+  const backingFile = d.loop_backing_file?.replace(/ \(deleted\)$/, '');
+  const backingBefore = backingFile ? stampOf(backingFile) : undefined;
   return {
+    start: { devices: before, ...(backingBefore ? { backing: backingBefore } : {}) },
     async finish() {
       const after = deviceStates(names);
-      const moved = before.some((b, i) => {
-        const a = after[i]!;
-        if (!b.write_counters || !a.write_counters) return true; // cannot prove what we cannot read
-        return a.write_counters.sectors_written !== b.write_counters.sectors_written || a.write_counters.write_requests !== b.write_counters.write_requests;
-      });
+      const backingAfter = backingFile ? stampOf(backingFile) : undefined;
+      const moved =
+        before.some((b, i) => {
+          const a = after[i]!;
+          if (!b.write_counters || !a.write_counters) return true; // cannot prove what we cannot read
+          return a.write_counters.sectors_written !== b.write_counters.sectors_written || a.write_counters.write_requests !== b.write_counters.write_requests;
+        }) || (backingBefore !== undefined && (backingAfter?.size !== backingBefore.size || backingAfter.mtime !== backingBefore.mtime));
       const proof: ReadOnlyProof = {
         opened_read_only: true,
         method: 'device opened O_RDONLY; kernel read-only flag set (BLKROSET) on the device and its partitions; write counters of /sys/class/block/<dev>/stat compared before and after',
@@ -276,6 +310,8 @@ export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHan
         ro_flag_after: readRoFlag(d.kernel_name) ?? false,
         before,
         after,
+        ...(backingBefore ? { backing_before: backingBefore } : {}),
+        ...(backingAfter ? { backing_after: backingAfter } : {}),
         unchanged: !moved,
         limits: LIMITS,
       };
@@ -285,28 +321,44 @@ export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHan
   };
 }
 
+/** What the source was like when an earlier session last saw it: its end readings, or (killed) its start readings. */
+function lastSeen(session: { read_only?: unknown; source_at_start?: SourceState }): SourceState | undefined {
+  const p = session.read_only as Partial<ReadOnlyProof> | undefined;
+  if (p && (p.after || p.file_after)) return { ...(p.after ? { devices: p.after } : {}), ...(p.file_after ? { file: p.file_after } : {}), ...(p.backing_after ? { backing: p.backing_after } : {}) };
+  return session.source_at_start;
+}
+
+const differs = (a: FileStamp, b: FileStamp) => a.size !== b.size || a.mtime !== b.mtime;
+
 /**
- * What says the source was written between the end of an earlier session (`earlier`, its proof as
- * the journal keeps it) and the start of this one (`now`), or undefined. A device's write counters
- * that went up moved; counters that went down restarted (the drive or loop device was attached
- * again), and then nothing can be told from them: `unknown` says so. A file's size or modification
- * time that changed moved.
+ * What says the source was written since the earlier sessions of a resumed acquisition (`earlier`, in
+ * order, as the journal keeps them), from this session's start readings (`now`); `unknown` when
+ * nothing can be told. A session that found the source changed keeps it changed for every later one.
+ * A file's (or a loop device's file's) size or modification time that changed moved. A device's write
+ * counters that went up moved; counters that went down restarted (the drive was attached again),
+ * and tell nothing. A loop device is judged by its file alone: the kernel may keep a loop device's
+ * counters when it is attached to another file in between.
  */
-export function writtenBetween(earlier: unknown, now: ReadOnlyProof): { moved?: string; unknown?: string } {
-  const e = (earlier ?? {}) as Partial<ReadOnlyProof>;
-  if (now.file_before && e.file_after) {
-    const a = e.file_after;
-    const b = now.file_before;
-    return a.size !== b.size || a.mtime !== b.mtime ? { moved: `its size or modification time changed between sessions (${a.size} bytes, ${a.mtime} when the last one ended; ${b.size} bytes, ${b.mtime} when this one began)` } : {};
+export function writtenBetween(earlier: readonly { read_only?: unknown; source_at_start?: SourceState }[], now: SourceState): { moved?: string; unknown?: string } {
+  const changed = earlier.findIndex((s) => (s.read_only as Partial<ReadOnlyProof> | undefined)?.unchanged === false);
+  if (changed >= 0) return { moved: `session ${changed + 1} found it changed (${(earlier[changed]!.read_only as Partial<ReadOnlyProof>).note ?? 'its write counters or file attributes moved while it read'})` };
+  const seen = [...earlier].reverse().map(lastSeen).find((x) => x !== undefined);
+  if (!seen) return earlier.length > 0 ? { unknown: 'no earlier session left readings of the source to compare with: whether it was written between sessions cannot be told' } : {};
+  if (now.file && seen.file) return differs(seen.file, now.file) ? { moved: `its size or modification time changed between sessions (${seen.file.size} bytes, ${seen.file.mtime} when last seen; ${now.file.size} bytes, ${now.file.mtime} now)` } : {};
+  if (now.backing || seen.backing) {
+    // Another file behind the loop device (the drive came back through another mount): nothing to compare.
+    if (!now.backing || !seen.backing || now.backing.path !== seen.backing.path) return { unknown: 'the loop device reads another file than when last seen: whether the source was written in between cannot be told from it' };
+    return differs(seen.backing, now.backing) ? { moved: `the loop device's file ${now.backing.path ?? ''} changed between sessions (${seen.backing.size} bytes, ${seen.backing.mtime} when last seen; ${now.backing.size} bytes, ${now.backing.mtime} now)` } : {};
   }
-  if (!now.before || !Array.isArray(e.after)) return {};
-  for (const b of now.before) {
-    const a = e.after.find((x) => x?.device === b.device);
+  const compared = (now.devices ?? []).filter((b) => seen.devices?.some((x) => x?.device === b.device));
+  if ((now.devices ?? []).length > 0 && compared.length === 0) return { unknown: 'the drive is under another name than when last seen: its write counters cannot be compared between sessions' };
+  for (const b of compared) {
+    const a = seen.devices?.find((x) => x?.device === b.device);
     if (!a?.write_counters || !b.write_counters) continue;
     const [wa, wb] = [a.write_counters, b.write_counters];
     if (wb.sectors_written < wa.sectors_written || wb.write_requests < wa.write_requests) return { unknown: `the write counters of ${b.device} restarted between sessions (it was attached again): whether it was written in between cannot be told from them` };
     if (wb.sectors_written !== wa.sectors_written || wb.write_requests !== wa.write_requests) {
-      return { moved: `${b.device} was written between sessions: ${wb.write_requests - wa.write_requests} write requests, ${wb.sectors_written - wa.sectors_written} sectors since the last one ended` };
+      return { moved: `${b.device} was written between sessions: ${wb.write_requests - wa.write_requests} write requests, ${wb.sectors_written - wa.sectors_written} sectors since it was last seen` };
     }
   }
   return {};

@@ -138,7 +138,7 @@ describe.skipIf(why !== undefined)(because('unreadable sectors', why), () => {
     expect(back.device).not.toBe('');
     const r2 = run(['acquire', back.device, '--resume', out, '-x', 'Second Examiner']);
     expect(r2.stderr).toMatch(/resuming at/);
-    expect(r2.code).toBe(0);
+    expect(r2.code, r2.stderr).toBe(0);
     const done = record(out);
     expect(done.result).toBe('complete');
     expect(done.read_errors.unreadable_sectors).toBe(0);

@@ -226,7 +226,8 @@ describe.skipIf(why !== undefined)(because('a device written between the session
     sh('dd', ['if=/dev/zero', `of=${dev}`, 'bs=512', 'count=1', `seek=${(60 * 1024 * 1024) / 512}`, 'conv=fsync,notrunc', 'status=none']);
     const r = run(['acquire', '--resume', out, '--examiner', 'Test Examiner']);
     expect(r.code, r.stderr).not.toBe(0);
-    expect(r.stderr).toMatch(/the source changed since an earlier session read it: loop\d+ was written between sessions: \d+ write requests, \d+ sectors since the last one ended/);
+    // A loop device is judged by its file: the kernel may keep its counters across files attached in between.
+    expect(r.stderr).toMatch(/the source changed since an earlier session read it: the loop device's file .*between\.img changed between sessions/);
     expect(record(out).result).toBe('incomplete');
     detachAll();
   });

@@ -259,6 +259,30 @@ describe('resuming against a different source', () => {
     const rec = readRecord(dir);
     expect(rec.result).toBe('incomplete');
     expect(rec.sessions[1]!.read_only).toMatchObject({ unchanged: false, note: expect.stringMatching(/changed between sessions/) });
+    // Resumed again: the change an earlier session found stays found.
+    const again = run(resumeArgs(dir, source));
+    expect(again.code, again.stderr).not.toBe(0);
+    expect(again.stderr).toMatch(/the source changed since an earlier session read it: session 2 found it changed/);
+    expect(readRecord(dir).result).toBe('incomplete');
+  });
+
+  it('compares with the readings a killed session took as it began: a write after kill -9 is found', async () => {
+    const source = path.join(work, 'written-after-kill.bin');
+    fs.copyFileSync(SRC, source);
+    const dir = path.join(work, 'written-after-kill');
+    const child = exhibitAsync(acquireArgs(source, dir));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const raw = path.join(dir, `${EV}.raw`);
+    await until('8 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 8 * MiB);
+    child.kill('SIGKILL');
+    await closed;
+    const fd = fs.openSync(source, 'r+');
+    fs.writeSync(fd, Buffer.from('WRITTEN!'), 0, 8, SIZE - 4096);
+    fs.closeSync(fd);
+    const r = run(resumeArgs(dir, source));
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.stderr).toMatch(/its size or modification time changed between sessions/);
+    expect(readRecord(dir).result).toBe('incomplete');
   });
 
   it('refuses an edited journal before writing anything: an evidence id that is a path, no hashes, a negative safe point, a bad range', async () => {

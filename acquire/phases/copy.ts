@@ -44,7 +44,7 @@ async function claim(s: Session): Promise<void> {
 export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
   const { o, j, facts, writer, sectorSize: ss, fill, outDir } = s;
   const proof = await beginReadOnlyProof(facts, s.handle, o.allowMounted, s.mounted);
-  const session: SessionEntry = { examiner: o.examiner, command_line: o.commandLine, started: timestamp(), from_byte: j.safe_bytes };
+  const session: SessionEntry = { examiner: o.examiner, command_line: o.commandLine, started: timestamp(), from_byte: j.safe_bytes, source_at_start: proof.start };
   j.sessions.push(session);
   await removeStaleTemporaries(outDir, j.evidence);
   await claim(s);

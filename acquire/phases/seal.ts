@@ -74,8 +74,7 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   const readOnly = await c.proof.finish();
   // A resumed acquisition's image holds what earlier sessions read: a write to the source between
   // sessions makes it no faithful copy, though nothing moved while this session read.
-  const earlier = j.sessions[j.sessions.indexOf(c.session) - 1]?.read_only;
-  const between = earlier ? writtenBetween(earlier, readOnly) : {};
+  const between = writtenBetween(j.sessions.slice(0, j.sessions.indexOf(c.session)), c.session.source_at_start ?? {});
   if (between.moved) Object.assign(readOnly, { unchanged: false, note: between.moved });
   else if (between.unknown) readOnly.note = between.unknown;
   c.session.read_only = readOnly;
