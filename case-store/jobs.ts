@@ -43,6 +43,7 @@ export interface JobFacts {
   evidence?: string;
   format?: string;
   out?: string; // the folder it writes to
+  backing_file?: string; // an acquisition of a loop device: the file it reads (restore and clone refuse it while the acquisition is unfinished)
   map?: string; // the ddrescue mapfile it will leave
 }
 

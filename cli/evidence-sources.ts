@@ -1,6 +1,6 @@
 /** What this machine knows as evidence, so that restore and clone never write to it. */
 import path from 'node:path';
-import fs from 'node:fs';
+import os from 'node:os';
 import { CaseStore, storeExists, exhibitPaths, jobStatuses, knownEvidence } from '../case-store/index.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { recordBesideImage } from '../core/record.js';
@@ -38,12 +38,7 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
       for (const s of logged.sources) sources.push(s);
       for (const f of logged.files) files.push(f);
       for (const row of store.db.all('SELECT folder, record_file FROM acquisitions') as { folder: string; record_file: string }[]) add(path.join(row.folder, row.record_file));
-      // An acquisition under way (or stopped, to be resumed) is logged only at its end: its job names the drive it reads.
-      for (const j of jobStatuses(store, 1000)) {
-        if (j.kind !== 'acquisition' || j.outcome === 'complete' || !j.drive) continue;
-        const what = `the source of ${j.evidence ?? 'an acquisition'}${j.case ? ` in case ${j.case}` : ''}, which an acquisition ${j.state === 'running' ? 'is reading now' : 'began and did not finish'} (${j.host})`;
-        sources.push({ path: loopBackingFile(j.drive) ?? j.drive, ...(j.serial ? { serial: j.serial } : {}), what });
-      }
+      for (const s of unfinishedAcquisitions(store)) sources.push(s);
     } finally {
       store.close();
     }
@@ -51,13 +46,23 @@ export function knownEvidenceHere(image?: string): KnownEvidence {
   return { sources, files };
 }
 
-/** The file behind a loop device (by its /dev name), or undefined for any other path. */
-function loopBackingFile(device: string): string | undefined {
-  const m = /^\/dev\/(loop\d+)$/.exec(device);
-  if (!m) return undefined;
-  try {
-    return fs.readFileSync(`/sys/block/${m[1]}/loop/backing_file`, 'utf8').trim().replace(/ \(deleted\)$/, '') || undefined;
-  } catch {
-    return undefined;
+/**
+ * The drives of acquisitions under way, or stopped and not yet finished by a resume: logged only at
+ * their end, they are known by their jobs. A drive by its serial (on any workstation of the store);
+ * by its path, or a loop device by the file it read when the job began, only on this machine (another
+ * machine's /dev/loop0 is not this one's).
+ */
+function unfinishedAcquisitions(store: CaseStore): EvidenceSource[] {
+  const finished = store.db.all("SELECT c.number AS number, a.evidence AS evidence, a.finished_utc AS finished FROM acquisitions a JOIN cases c ON c.id = a.case_id WHERE a.result = 'complete'") as { number: string; evidence: string; finished: string }[];
+  const here = os.hostname();
+  const out: EvidenceSource[] = [];
+  for (const j of jobStatuses(store, 1000)) {
+    if (j.kind !== 'acquisition' || j.outcome === 'complete') continue;
+    if (finished.some((f) => f.number === j.case && f.evidence === j.evidence && f.finished >= j.started_utc)) continue; // resumed to the end since
+    const local = j.host === here ? (j.backing_file ?? (j.drive && !/^\/dev\/loop\d+$/.test(j.drive) ? j.drive : undefined)) : undefined;
+    if (!local && !j.serial) continue;
+    const what = `the source of ${j.evidence ?? 'an acquisition'}${j.case ? ` in case ${j.case}` : ''}, which an acquisition ${j.state === 'running' ? 'is reading now' : 'began and did not finish'} (${j.host})`;
+    out.push({ ...(local ? { path: local } : {}), ...(j.serial ? { serial: j.serial } : {}), what });
   }
+  return out;
 }

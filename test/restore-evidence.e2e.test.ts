@@ -74,6 +74,13 @@ describe.skipIf(noLoop !== undefined)(`a target that is evidence the store knows
     expect(await closed).toBe(0);
     detachAll();
     expectUntouched(c, was);
+    // Finished, its job no longer stands for a drive: the loop device, attached again over a blank file, is no evidence.
+    const blank = path.join(work, 'blank.bin');
+    fs.writeFileSync(blank, '');
+    fs.truncateSync(blank, 4 * 1024 * 1024);
+    const again = attachLoop(blank);
+    const r = run(['restore', image('acq-a', 'EV-A'), again, '--yes', '--no-record']);
+    expect(r.code, r.stderr).toBe(0);
   });
 
   it('refuses a loop device over another acquired image, naming its case and evidence item', () => {

@@ -212,6 +212,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
           kind: 'acquisition',
           subject: facts.path,
           drive: facts.resolved_path,
+          ...(facts.device?.loop_backing_file ? { backing_file: facts.device.loop_backing_file.replace(/ \(deleted\)$/, '') } : {}),
           ...(d?.model ? { model: [d.vendor, d.model].filter(Boolean).join(' ') } : {}),
           ...(d?.serial ? { serial: d.serial } : {}),
           examiner,
