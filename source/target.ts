@@ -73,9 +73,11 @@ export async function refuseTarget(t: TargetProbe, mediaBytes: number, o: Target
       throw new ExhibitError('USAGE', `the target ${target} is locked read-only (as exhibit leaves a drive it acquired)`, { hints: [`if it really is the drive to overwrite: blockdev --setrw ${target}`] });
     }
     // A disk one of whose partitions was acquired keeps that partition locked: writing the disk writes it.
-    const locked = (d.is_partition ? [] : d.partitions).find((p) => readRoFlag(p) === true);
-    if (locked) {
-      throw new ExhibitError('USAGE', `the target ${target} holds ${locked}, which is locked read-only (as exhibit leaves a drive it acquired)`, { hints: [`if it really is the drive to overwrite: blockdev --setrw /dev/${locked}, then run again`] });
+    const locked = (d.is_partition ? [] : d.partitions).filter((p) => readRoFlag(p) === true);
+    if (locked.length > 0) {
+      throw new ExhibitError('USAGE', `the target ${target} holds ${locked.join(', ')}, ${locked.length === 1 ? 'which is' : 'which are'} locked read-only (as exhibit leaves a drive it acquired)`, {
+        hints: [`if it really is the drive to overwrite: blockdev --setrw ${locked.map((p) => `/dev/${p}`).join(' ')}, then run again`],
+      });
     }
     refuseEvidenceTarget(target, facts, o.known, o.mustNotHold);
     for (const f of o.mustNotHold) {

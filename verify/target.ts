@@ -69,14 +69,19 @@ export function storeLogFor(store: StoreView, cases: readonly (string | undefine
     if (found) return found;
   }
   // The names are the image's to choose: a store that logged these very files (by their path) holds
-  // the reference for them whatever case the image now names, so a substitute put in their place is
-  // checked against what was logged there.
+  // the reference for them whatever case the image now names. An image that names another case is
+  // not the one logged there (a substitute, or a folder used again for another case): one problem
+  // says so. One that names none (a bare image) is checked against what was logged there.
   for (const f of files) {
     const c = f ? store.caseOfFile?.(path.resolve(f)) : undefined;
     const found = c ? store.caseLog(c) : undefined;
     if (!found) continue;
     const said = [...new Set(cases.filter((n): n is string => typeof n === 'string' && n.trim() !== '').map((n) => n.trim()))];
-    problems.push(`this case store logged ${path.basename(f!)} at this path in case ${found.case}, but the image names ${said.length > 0 ? `case ${said.join(', ')}` : 'no case'}: it is checked against case ${found.case}'s log`);
+    if (said.length > 0) {
+      problems.push(`this case store logged ${path.basename(f!)} at this path in case ${found.case}, but the image here names case ${said.join(', ')}: it is not the image logged there; if the folder was used again for another case, verify it where that case is held, or with --key or --trust for its examiner`);
+      return undefined;
+    }
+    problems.push(`this case store logged ${path.basename(f!)} at this path in case ${found.case}, and the image names no case: it is checked against case ${found.case}'s log`);
     return found;
   }
   return undefined;
