@@ -46,7 +46,8 @@ export function buildRecord(
       : 'in-stream, from the bytes as they were written';
   }
   if (zeroSectors !== undefined && digests) {
-    const filledZero = j.fill === 'zero' ? badSectors : 0;
+    // Whole all-zero sectors only: a filled last sector that the source holds only part of is not one of them.
+    const filledZero = j.fill === 'zero' ? Math.min(badSectors, zeroSectors) : 0;
     media.zero_sectors = { total: zeroSectors, filled: filledZero, read_as_zero: zeroSectors - filledZero };
   }
   if (pieces && digests) media.pieces = pieces;
