@@ -11,7 +11,7 @@ import { timestamp } from '../../core/time.js';
 import { acquisitionJobs } from '../digests.js';
 import { rangesBefore, removeStaleTemporaries, writeJournal, type SessionEntry } from '../journal.js';
 import { DEFAULT_SLOT_SIZE, runPipeline, type BlockSource, type PipelineResult } from '../pipeline.js';
-import { beginReadOnlyProof, type ProofSession } from '../../source/read-only.js';
+import { beginReadOnlyProof, writtenBetween, type ProofSession } from '../../source/read-only.js';
 import { buildRecord } from '../record-builder.js';
 import { SkippingSource } from '../skip-bad.js';
 import { SourceReader } from '../../source/source-reader.js';
@@ -44,6 +44,14 @@ async function claim(s: Session): Promise<void> {
 export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
   const { o, j, facts, writer, sectorSize: ss, fill, outDir } = s;
   const proof = await beginReadOnlyProof(facts, s.handle, o.allowMounted, s.mounted);
+  // A source written since an earlier session read it can never make this image a faithful copy:
+  // refused before anything is read or written (the record stays incomplete, as it is).
+  const between = writtenBetween(j.sessions, proof.start);
+  if (between.moved) {
+    throw new ExhibitError('SOURCE_WRITTEN', `the source changed since an earlier session read it: ${between.moved}; the partial image can never be called a faithful copy of it, and nothing was added to it`, {
+      hints: ['acquire the drive again into a new folder; this one stays as it is (incomplete)'],
+    });
+  }
   const session: SessionEntry = { examiner: o.examiner, command_line: o.commandLine, started: timestamp(), from_byte: j.safe_bytes, source_at_start: proof.start };
   j.sessions.push(session);
   await removeStaleTemporaries(outDir, j.evidence);
