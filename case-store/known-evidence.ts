@@ -9,6 +9,7 @@ import { splitLogLine } from '../core/custody.js';
 import type { EvidenceSource, KnownEvidence } from '../core/evidence-identity.js';
 import { recordOf } from '../core/text.js';
 import path from 'node:path';
+import { logLines } from './custody-log.js';
 import type { CaseStore } from './store.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
@@ -64,4 +65,30 @@ function add(list: EvidenceSource[], s: Fields<EvidenceSource>): void {
   if (s.size_bytes) clean.size_bytes = s.size_bytes;
   if (s.path) clean.path = s.path;
   if (clean.serial || clean.wwid || clean.path || (clean.model && clean.size_bytes)) list.push(clean);
+}
+
+/**
+ * The media hashes the log of case `caseNumber` holds for images of `evidence` (its acquisitions that
+ * completed, and its conversions): what a conversion logged into the case must be one of.
+ */
+export function loggedMediaHashes(store: CaseStore, caseNumber: string, evidence: string): Record<string, string>[] {
+  const c = store.findCase(caseNumber);
+  if (!c) return [];
+  const out: Record<string, string>[] = [];
+  for (const line of logLines(store, c)) {
+    const split = splitLogLine(line);
+    if (!split) continue;
+    let entry: Record<string, unknown>;
+    try {
+      entry = recordOf(JSON.parse(split.entryBytes));
+    } catch {
+      continue;
+    }
+    const p = recordOf(entry.payload);
+    if ((entry.kind !== 'acquisition.completed' && entry.kind !== 'image.converted') || p.evidence !== evidence) continue;
+    const h = recordOf(recordOf(p.media).hashes);
+    const hashes = Object.fromEntries(Object.entries(h).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+    if (Object.keys(hashes).length > 0) out.push(hashes);
+  }
+  return out;
 }

@@ -232,6 +232,19 @@ describe('convert logs what it wrote, so the converted image is anchored like an
   });
 });
 
+describe('convert with --examiner never logs a substitute into the case', () => {
+  it('refuses to log a forged image (its own record beside it) as a conversion of the evidence the case logged: exit 4, nothing logged', () => {
+    const dir = swapped('e01', 'convert');
+    const before = json(as(lab, ['custody', 'log', 'CASE-9', '--json'])).log.length;
+    const out = path.join(work, 'converted-forgery');
+    const c = as(lab, ['convert', path.join(dir, 'EV-001.E01'), '--to', 'zst', '-o', out, '-x', 'J. Doe']);
+    expect(c.code, c.stderr).toBe(4);
+    expectOneLineError(c.stderr.split('\n').filter((l) => !/^exhibit: (warning|note)/.test(l)).join('\n'), /the converted media is not what case CASE-9 logged for EV-001: its SHA256 [0-9a-f]{64} is in none of the case's \d+ entries for it, so the conversion was not logged/);
+    expect(json(as(lab, ['custody', 'log', 'CASE-9', '--json'])).log.length).toBe(before);
+    expect(as(lab, ['verify', out, '--no-record']).code).toBe(4);
+  });
+});
+
 describe('a record that cannot be read', () => {
   it('fails the verification (exit 4) whether it is named, found in a folder, or beside the image', () => {
     const dir = path.join(work, 'garbage-record');

@@ -8,6 +8,9 @@ import { formatBytes } from '../../core/units.js';
 import fs from 'node:fs';
 import { sha256Hex } from '../../core/crypto.js';
 import { logAcquisition, prepareCustody, type CustodyContext } from '../acquire-custody.js';
+import { loggedMediaHashes } from '../../case-store/index.js';
+import { ExhibitError } from '../../core/errors.js';
+import type { AcquisitionRecord } from '../../core/record.js';
 import { EXIT } from '../exit-codes.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName } from '../store.js';
@@ -127,6 +130,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string, j
     if (!ctx) info('not logged in a custody log: say who converts with --examiner (until then, verify the new image with --expect)');
     else if (r.case.trim() === '') info('not logged in a custody log: the source image names no case');
     else {
+      refuseUnloggedMedia(ctx, r);
       const from = r.converted_from as { format: string; files: string[]; record?: string };
       const logged = await logAcquisition(ctx, r, outcome.recordPath, {
         format: from.format,
@@ -143,4 +147,24 @@ async function runConvert(image: string, flags: ConvertFlags, version: string, j
     ctx?.store.close();
     stop.dispose();
   }
+}
+
+/**
+ * A conversion is logged into the case its source names only when its media is what that case
+ * logged for the evidence (an acquisition or an earlier conversion), where the case logged any: the
+ * record or header beside a source image is the opponent's to write, so a substitute converted under
+ * the examiner's key would otherwise enter the case as the evidence.
+ */
+function refuseUnloggedMedia(ctx: CustodyContext, r: AcquisitionRecord): void {
+  const logged = loggedMediaHashes(ctx.store, r.case, r.evidence);
+  const mine: Record<string, string> = { ...(r.media.hashes ?? {}) };
+  const same = (h: Record<string, string>) => {
+    const common = Object.keys(h).filter((a) => mine[a] !== undefined);
+    return common.length > 0 && common.every((a) => h[a]!.toLowerCase() === mine[a]!.toLowerCase());
+  };
+  if (logged.length === 0 || logged.some(same)) return;
+  const a = ['sha256', 'sha1', 'md5'].find((x) => mine[x] !== undefined) ?? Object.keys(mine)[0];
+  throw new ExhibitError('VERIFY_FAILED', `the converted media is not what case ${r.case} logged for ${r.evidence}: its ${a ? `${a.toUpperCase()} ${mine[a]}` : 'hash'} is in none of the case's ${logged.length} ${logged.length === 1 ? 'entry' : 'entries'} for it, so the conversion was not logged`, {
+    hints: ['verify the source image (exhibit verify) to see how it differs; the converted files and their record stay where they are'],
+  });
 }
