@@ -187,6 +187,12 @@ export interface StoredIntegrity {
   problems: string[];
   /** How a check was made, where that is not the plain recomputation its entry suggests. */
   notes: string[];
+  /**
+   * Whether the checks, together, vouch for the media as it is assembled (every stream it reads from
+   * is checked, and the map that assembles it, unless the media is one stream whole): false when the
+   * stored values cover only parts (a stream's hashes, while the map that places it is unchecked).
+   */
+  coversMedia?: boolean;
 }
 
 /** Random access to the media of an image. */

@@ -122,6 +122,20 @@ describe('AFF4 images built here, through every command', () => {
     expect(cb.stderr).toMatch(/does not match what it stores about itself/);
   });
 
+  it('an image whose map nothing stored checks (only its stream\'s own hashes) vouches for no media: UNVERIFIABLE, not VERIFIED', () => {
+    const file = path.join(work, 'no-map-hashes.aff4');
+    fs.writeFileSync(file, buildAff4(media, { compression: 'deflate', regions, chunkSize: 32768, chunksInSegment: 16, mapHashes: false }));
+    const v = run(['verify', file, '--no-record', '--json']);
+    expect(v.code, v.stdout).toBe(4);
+    const j = JSON.parse(v.stdout);
+    expect(j.verdict).toBe('unverifiable');
+    expect(j.problems).toEqual([]);
+    expect(j.comparisons.some((c: { subject?: string; equal: boolean }) => c.subject?.startsWith('image stream') && c.equal)).toBe(true); // the stream itself checks
+    // With its media hashes stored on the image, those vouch for the media as it is assembled.
+    fs.writeFileSync(file, buildAff4(media, { compression: 'deflate', regions, chunkSize: 32768, chunksInSegment: 16, mapHashes: false, imageHashes: true }));
+    expect(run(['verify', file, '--no-record']).code).toBe(0);
+  });
+
   it('a stream that is the whole media: verify says how its block hashes were proven, and a changed byte is still named by chunk', () => {
     const file = path.join(work, 'linear.aff4');
     fs.writeFileSync(file, buildAff4(media, { compression: 'snappy', chunkSize: 32768, chunksInSegment: 16 }));

@@ -324,7 +324,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       if (line) problems.push(line);
     }
     // What the image stores about its own parts (AFF4; its notes say which values were taken as stored): like a stored media hash, it anchors only an image with no record.
-    for (const c of integrity?.checks ?? []) comparisons.push({ ...c, anchor: !rec });
+    for (const c of integrity?.checks ?? []) comparisons.push({ ...c, anchor: !rec && integrity?.coversMedia !== false }); // parts alone (a stream, not the map placing it) vouch for no media
     problems.push(...(integrity?.problems ?? []));
     notes.push(...(integrity?.notes ?? []));
     const unreadable = rec?.read_errors?.unreadable_sectors ?? reader.errorRanges.reduce((n, e) => n + e.sectors, 0);

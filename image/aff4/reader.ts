@@ -261,6 +261,10 @@ export class Aff4Reader implements ImageReader {
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.inline !== undefined ? { inline: o.inline } : {}),
       ...(o.onPass ? { onPass: o.onPass } : {}),
+    }).then((r) => {
+      const checked = (subject: string) => r.checks.some((c) => c.subject === subject);
+      const streamsChecked = [...this.streams.keys()].every((urn) => r.checks.some((c) => c.subject === `image stream ${urn}` || (c.subject?.endsWith(` block hashes of ${urn}`) ?? false)));
+      return { ...r, coversMedia: streamsChecked && (whole !== undefined || checked('the map') || checked('the block map hash')) };
     });
   }
 

@@ -26,6 +26,8 @@ export interface Aff4Options {
   zip64?: boolean;
   /** Turtle text appended to information.turtle (to declare encryption, say). */
   extraTurtle?: string;
+  /** Store the map's hashes and the block map hash (default); false leaves only the stream's own hashes. */
+  mapHashes?: boolean;
 }
 
 const COMPRESSION_URI: Record<Compression, string | undefined> = {
@@ -232,7 +234,8 @@ export function buildAff4(media: Buffer, o: Aff4Options = {}): Buffer {
   const pathH = hash('sha512', mapPath);
   const blockMap = hash('sha512', listMd5, listSha1, pointH, idxH, pathH);
   const comp = COMPRESSION_URI[compression];
-  const mediaHashes = o.imageHashes ? ` , "${hex(hash('md5', media))}"^^aff4:MD5 , "${hex(hash('sha1', media))}"^^aff4:SHA1` : '';
+  const assembled = o.imageHashes ? expectedMedia(media, regions) : undefined; // the media as a reader assembles it
+  const mediaHashes = assembled ? ` , "${hex(hash('md5', assembled))}"^^aff4:MD5 , "${hex(hash('sha1', assembled))}"^^aff4:SHA1` : '';
   const turtle = `@prefix : <${volume}> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 @prefix aff4: <http://aff4.org/Schema#> .
@@ -240,11 +243,11 @@ export function buildAff4(media: Buffer, o: Aff4Options = {}): Buffer {
 <${image}> a aff4:DiskImage , aff4:ContiguousImage , aff4:Image ;
   aff4:dataStream <${mapUrn}> ; aff4:size "${media.length}"^^xsd:long ; aff4:blockSize "512"^^xsd:int ;
   aff4:diskMake "Test" ; aff4:diskModel "Disk 1" ; aff4:diskSerial "SN-123" ;
-  aff4:hash "${hex(blockMap)}"^^aff4:blockMapHashSHA512${mediaHashes} .
+  ${o.mapHashes === false ? (mediaHashes ? `aff4:hash ${mediaHashes.replace(/^ , /, '')} .` : '.') : `aff4:hash "${hex(blockMap)}"^^aff4:blockMapHashSHA512${mediaHashes} .`}
 <aaaaaaaa-case> a aff4:CaseDetails ; aff4:caseNumber "CASE-7" ; aff4:evidenceNumber "EV-7" ; aff4:examiner "Test Examiner" ; aff4:target <${image}> .
-<${mapUrn}> a aff4:Map ; aff4:size "${media.length}"^^xsd:long ; aff4:dependentStream <${streamUrn}> ; aff4:mapGapDefaultStream aff4:Zero ; aff4:stored : ;
+<${mapUrn}> a aff4:Map ; aff4:size "${media.length}"^^xsd:long ; aff4:dependentStream <${streamUrn}> ; aff4:mapGapDefaultStream aff4:Zero ; aff4:stored : ${o.mapHashes === false ? '.' : `;
   aff4:mapPointHash "${hex(pointH)}"^^aff4:SHA512 ; aff4:mapIdxHash "${hex(idxH)}"^^aff4:SHA512 ; aff4:mapPathHash "${hex(pathH)}"^^aff4:SHA512 ;
-  aff4:mapHash "${hex(hash('sha512', point, idx, mapPath))}"^^aff4:SHA512 ; aff4:blockMapHash "${hex(blockMap)}"^^aff4:SHA512 .
+  aff4:mapHash "${hex(hash('sha512', point, idx, mapPath))}"^^aff4:SHA512 ; aff4:blockMapHash "${hex(blockMap)}"^^aff4:SHA512 .`}
 <${streamUrn}> a aff4:ImageStream ; aff4:size "${stream.length}"^^xsd:long ; aff4:chunkSize "${chunkSize}"^^xsd:int ; aff4:chunksInSegment "${perBevy}"^^xsd:int ;
   ${comp ? `aff4:compressionMethod <${comp}> ;` : ''} aff4:stored : ; aff4:target <${mapUrn}> ;
   aff4:hash "${hex(hash('md5', stream))}"^^aff4:MD5 , "${hex(hash('sha1', stream))}"^^aff4:SHA1 .
