@@ -240,6 +240,11 @@ describe('files of a set', () => {
     const j = json(v);
     expect(j.problems.join('\n')).toMatch(/table in .*EV\.E01 at \d+ is damaged; table2 used/);
     expect(j.damage).toEqual([]); // every chunk still reads: the media is sound
+    // convert still reads it (recovery), but does not call the conversion checked.
+    const c = run(['convert', path.join(dir, 'EV.E01'), '--to', 'raw', '-o', path.join(dir, 'converted')]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/NOT CHECKED against the source/);
+    expect(c.stderr).toMatch(/the source's files are damaged \(see above\), so the conversion is not called checked/);
   });
 
   it('a remark that quotes the image is a note, whatever its words: a section typed "damaged" does not fail a sound E01', () => {
