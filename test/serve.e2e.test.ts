@@ -153,8 +153,14 @@ describe.skipIf(why !== undefined)('exhibit serve in a browser', () => {
     await page.click('a[data-report]');
     const deadline = Date.now() + 30_000;
     let file: string | undefined;
+    // Chrome makes an empty file of the final name first and renames its .crdownload over it when done.
+    const done = () => {
+      const names = fs.readdirSync(downloads);
+      const pdf = names.find((n) => n.endsWith('.pdf'));
+      return pdf && !names.some((n) => n.endsWith('.crdownload')) && fs.statSync(path.join(downloads, pdf)).size > 0 ? pdf : undefined;
+    };
     while (!file && Date.now() < deadline) {
-      file = fs.readdirSync(downloads).find((n) => n.endsWith('.pdf'));
+      file = done();
       if (!file) await new Promise((r) => setTimeout(r, 100));
     }
     expect(file).toBeDefined();
