@@ -15,18 +15,23 @@ import type { CaseStore } from './store.js';
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 const num = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) > 0 ? (v as number) : undefined);
 
+/** A log line's entry as a plain record, or undefined for a line the log check fails (nothing to learn from it here). */
+function entryOf(line: string): Record<string, unknown> | undefined {
+  const split = splitLogLine(line);
+  if (!split) return undefined;
+  try {
+    return recordOf(JSON.parse(split.entryBytes));
+  } catch {
+    return undefined;
+  }
+}
+
 export function knownEvidence(store: CaseStore): KnownEvidence {
   const out: KnownEvidence = { sources: [], files: [] };
   const rows = store.db.all('SELECT c.number AS case_number, e.line AS line FROM custody_entries e JOIN cases c ON c.id = e.case_id') as Iterable<{ case_number: string; line: string }>;
   for (const { case_number: caseNumber, line } of rows) {
-    const split = splitLogLine(line);
-    if (!split) continue;
-    let entry: Record<string, unknown>;
-    try {
-      entry = recordOf(JSON.parse(split.entryBytes));
-    } catch {
-      continue; // a line the log check fails; nothing to learn from it here
-    }
+    const entry = entryOf(line);
+    if (!entry) continue;
     const p = recordOf(entry.payload);
     if (entry.kind === 'acquisition.completed' || entry.kind === 'acquisition.incomplete') {
       const ev = str(p.evidence) ?? '?';
@@ -76,14 +81,8 @@ export function loggedMediaHashes(store: CaseStore, caseNumber: string, evidence
   if (!c) return [];
   const out: Record<string, string>[] = [];
   for (const line of logLines(store, c)) {
-    const split = splitLogLine(line);
-    if (!split) continue;
-    let entry: Record<string, unknown>;
-    try {
-      entry = recordOf(JSON.parse(split.entryBytes));
-    } catch {
-      continue;
-    }
+    const entry = entryOf(line);
+    if (!entry) continue;
     const p = recordOf(entry.payload);
     if ((entry.kind !== 'acquisition.completed' && entry.kind !== 'image.converted') || p.evidence !== evidence) continue;
     const h = recordOf(recordOf(p.media).hashes);
