@@ -263,7 +263,7 @@ export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHan
     const f0 = await handle.stat();
     const before = { size: f0.size, mtime: f0.mtime.toISOString() };
     return {
-      start: { file: before },
+      start: { file: { path: facts.resolved_path, ...before } },
       async finish() {
         const f1 = await handle.stat();
         const after = { size: f1.size, mtime: f1.mtime.toISOString() };
@@ -324,7 +324,8 @@ export async function beginReadOnlyProof(facts: SourceFacts, handle: fsp.FileHan
 /** What the source was like when an earlier session last saw it: its end readings, or (killed) its start readings. */
 function lastSeen(session: { read_only?: unknown; source_at_start?: SourceState }): SourceState | undefined {
   const p = session.read_only as Partial<ReadOnlyProof> | undefined;
-  if (p && (p.after || p.file_after)) return { ...(p.after ? { devices: p.after } : {}), ...(p.file_after ? { file: p.file_after } : {}), ...(p.backing_after ? { backing: p.backing_after } : {}) };
+  const path = session.source_at_start?.file?.path; // the proof's own readings do not name the file
+  if (p && (p.after || p.file_after)) return { ...(p.after ? { devices: p.after } : {}), ...(p.file_after ? { file: { ...(path ? { path } : {}), ...p.file_after } } : {}), ...(p.backing_after ? { backing: p.backing_after } : {}) };
   return session.source_at_start;
 }
 
@@ -344,6 +345,8 @@ export function writtenBetween(earlier: readonly { read_only?: unknown; source_a
   if (changed >= 0) return { moved: `session ${changed + 1} found it changed (${(earlier[changed]!.read_only as Partial<ReadOnlyProof>).note ?? 'its write counters or file attributes moved while it read'})` };
   const seen = [...earlier].reverse().map(lastSeen).find((x) => x !== undefined);
   if (!seen) return earlier.length > 0 ? { unknown: 'no earlier session left readings of the source to compare with: whether it was written between sessions cannot be told' } : {};
+  // Another file given as the source (the same drive's copy elsewhere, or another drive): the comparison with the partial image judges it.
+  if (now.file && seen.file && now.file.path !== undefined && seen.file.path !== undefined && now.file.path !== seen.file.path) return { unknown: 'the source is another file than when last seen: whether it was written in between cannot be told from it' };
   if (now.file && seen.file) return differs(seen.file, now.file) ? { moved: `its size or modification time changed between sessions (${seen.file.size} bytes, ${seen.file.mtime} when last seen; ${now.file.size} bytes, ${now.file.mtime} now)` } : {};
   if (now.backing || seen.backing) {
     // Another file behind the loop device (the drive came back through another mount): nothing to compare.

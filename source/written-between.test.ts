@@ -23,6 +23,10 @@ describe('writtenBetween: was the source written between the sessions of a resum
     const seen = { read_only: { unchanged: true, file_after: file(100, '2026-01-01T00:00:00.000Z') } };
     expect(writtenBetween([seen], { file: file(100, '2026-01-01T00:00:00.000Z') })).toEqual({});
     expect(writtenBetween([seen], { file: file(100, '2026-01-02T00:00:00.000Z') }).moved).toMatch(/changed between sessions/);
+    // Another file given as the source (another card of the same size): the partial image comparison judges it.
+    const named = { read_only: { unchanged: true, file_after: { size: 100, mtime: '2026-01-01T00:00:00.000Z' } }, source_at_start: { file: file(100, '2026-01-01T00:00:00.000Z', '/cards/a.bin') } };
+    expect(writtenBetween([named], { file: file(100, '2026-01-02T00:00:00.000Z', '/cards/b.bin') }).unknown).toMatch(/another file/);
+    expect(writtenBetween([named], { file: file(100, '2026-01-02T00:00:00.000Z', '/cards/a.bin') }).moved).toMatch(/changed between sessions/);
     const loop = { read_only: { unchanged: true, after: [dev('loop3', 5, 5)], backing_after: file(100, '2026-01-01T00:00:00.000Z') } };
     // The loop device's counters moved (the kernel kept them across another file attached in between), its file did not.
     expect(writtenBetween([loop], { devices: [dev('loop3', 50, 500)], backing: file(100, '2026-01-01T00:00:00.000Z') })).toEqual({});
