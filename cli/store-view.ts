@@ -14,7 +14,7 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
   if (!storeExists(paths)) return undefined;
   const store = CaseStore.openReadOnly(paths);
   const keys = listKeys(store);
-  let written: EvidenceFile[] | undefined; // read once, when first asked
+  let written: Map<string, string> | undefined; // every logged file's path (as logged and resolved) to its case, read once when first asked
   const view: StoreView = {
     caseLog: (n) => {
       const c = store.findCase(n);
@@ -24,12 +24,21 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
     keysFor: (name) => keys.filter((k) => k.examiner === name || looksAlike(k.examiner, name)).map((k) => k.fingerprint),
     lookAlikeCase: (n) => store.listCases().find((c) => c.number !== n && looksAlike(c.number, n))?.number,
     caseOfFile: (file) => {
-      written ??= knownEvidence(store).files;
-      const real = realOrSame(file);
-      return written.find((f) => f.path === file || realOrSame(f.path) === real)?.case;
+      written ??= pathsToCases(knownEvidence(store).files);
+      return written.get(file) ?? written.get(realOrSame(file));
     },
   };
   return { view, close: () => store.close() };
+}
+
+/** Each logged file's path, as logged and resolved, to its case (the first case that logged it). */
+function pathsToCases(files: readonly EvidenceFile[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of files) {
+    if (!f.case) continue;
+    for (const p of [f.path, realOrSame(f.path)]) if (!m.has(p)) m.set(p, f.case);
+  }
+  return m;
 }
 
 /** The real path of `p`, or `p` when it cannot be resolved (gone, unreadable). */

@@ -26,6 +26,8 @@ export interface Copied {
   jobs: HashJob[];
   /** With --skip-bad: the first pass's source, which knows the regions it deferred. */
   skipping?: SkippingSource;
+  /** Why nothing can be told of writes to the source since an earlier session (a drive under another name), for the record. */
+  betweenNote?: string;
 }
 
 /** The journal first, created exclusively: it claims the evidence id (of two runs racing, one stops here), and from this moment a crash leaves something to resume. Then the provisional record. */
@@ -90,7 +92,7 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
     onProgress: (n) => o.onProgress?.(n, facts.size_bytes, from.bad),
   });
   await from.replay?.close();
-  return { run, session, proof, jobs, ...(skipping ? { skipping } : {}) };
+  return { run, session, proof, jobs, ...(skipping ? { skipping } : {}), ...(between.unknown ? { betweenNote: between.unknown } : {}) };
 }
 
 /** A source whose last partial sector is completed with zeros (formats that hold whole sectors only). */

@@ -13,7 +13,6 @@ import { timestamp } from '../../core/time.js';
 import { formatBytes } from '../../core/units.js';
 import type { ImageFile } from '../../image/types.js';
 import type { BadSectorMap } from '../../source/bad-sectors.js';
-import { writtenBetween } from '../../source/read-only.js';
 import { digestsOf, fileSha256s } from '../digests.js';
 import { journalFileName, rangesBefore, removeStaleTemporaries, writeJournal } from '../journal.js';
 import { renderMapfile } from '../../source/mapfile.js';
@@ -72,11 +71,8 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   const firstPassDone = !c.run.interrupted && c.run.failure === undefined;
   const complete = !run.interrupted && run.failure === undefined;
   const readOnly = await c.proof.finish();
-  // A resumed acquisition's image holds what earlier sessions read: a write to the source between
-  // sessions makes it no faithful copy, though nothing moved while this session read.
-  const between = writtenBetween(j.sessions.slice(0, j.sessions.indexOf(c.session)), c.session.source_at_start ?? {});
-  if (between.moved) Object.assign(readOnly, { unchanged: false, note: between.moved });
-  else if (between.unknown) readOnly.note = between.unknown;
+  // A write between sessions was refused before this one read (copy.ts); what could not be told is said.
+  if (c.betweenNote) readOnly.note = c.betweenNote;
   c.session.read_only = readOnly;
   if (run.failure !== undefined) error = asExhibitError(run.failure);
   else if (run.interrupted) {
@@ -86,7 +82,7 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
     );
   }
   if (!readOnly.unchanged) {
-    error = new ExhibitError('SOURCE_WRITTEN', `the source changed ${between.moved ? `since an earlier session read it: ${between.moved}` : 'while it was read: its write counters or file attributes moved'}; the image cannot be called a faithful copy`, {
+    error = new ExhibitError('SOURCE_WRITTEN', 'the source changed while it was read: its write counters or file attributes moved; the image cannot be called a faithful copy', {
       hints: [`see read_only in ${recordPath}`],
     });
   }
