@@ -57,7 +57,8 @@ export interface CloneOutcome {
 const PIECE = 4 * 1024 * 1024;
 
 export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
-  if (fs.existsSync(o.recordFile)) throw new ExhibitError('OUTPUT_EXISTS', `${o.recordFile} exists; exhibit never overwrites a record`);
+  // lstat, so a link (even to nothing) is refused too: the record is never written through one.
+  if (fs.lstatSync(o.recordFile, { throwIfNoEntry: false })) throw new ExhibitError('OUTPUT_EXISTS', `${o.recordFile} exists; exhibit never overwrites a record`);
   const started = timestamp();
   const { handle, facts } = await openSource(o.source);
   let target: fsp.FileHandle | undefined;

@@ -41,6 +41,20 @@ describe('the restore and clone target', () => {
     await expect(refuseTarget(await probeTarget('/dev/exhibit-no-such-drive'), 1, rules)).rejects.toThrow(/does not exist: is the drive connected\?/);
   });
 
+  it('refuses a link to nothing before anything is written (it would be found only when the copy takes its name)', async () => {
+    const link = path.join(work, 'dangling.dd');
+    fs.symlinkSync(path.join(work, 'no-such-folder', 'x.dd'), link);
+    await expect(probeTarget(link)).rejects.toThrow(/dangling\.dd is a link to .+no-such-folder\/x\.dd, which does not exist/);
+  });
+
+  it('refuses a new target that is, or is written as, a file the run keeps (the clone record)', async () => {
+    const t = path.join(work, 'clone.dd');
+    for (const record of [t, `${t}.partial`]) {
+      await expect(refuseTarget(await probeTarget(t), 1, { ...rules, mustNotHold: [record] })).rejects.toThrow(/cannot be both the target and a file this run writes or reads/);
+    }
+    await expect(refuseTarget(await probeTarget(t), 1, { ...rules, mustNotHold: [`${t}.yaml`] })).resolves.toBeUndefined();
+  });
+
   it('answers from the probe: the source disk, then the size, are refused without looking at the drive again', async () => {
     await expect(refuseTarget(drive(4096), 1024, { ...rules, sourceDisk: 'sdzz' })).rejects.toThrow(/is on the source disk \(\/dev\/sdzz\): exhibit never writes to evidence/);
     await expect(refuseTarget(drive(4096), 8192, rules)).rejects.toThrow(/the target \/dev\/exhibit-no-such-drive holds .+, less than the .+ of media/);

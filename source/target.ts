@@ -35,7 +35,13 @@ export interface TargetProbe {
 
 /** Probe the target once; the refusals, the open and the record all use this. */
 export async function probeTarget(target: string): Promise<TargetProbe> {
-  if (!fs.existsSync(target)) return { path: target, words: `${target} (a new file)` };
+  if (!fs.existsSync(target)) {
+    // A link to nothing would be found only at the end, when the checked copy takes the target's name.
+    if (fs.lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new ExhibitError('USAGE', `${target} is a link to ${fs.readlinkSync(target)}, which does not exist; exhibit writes a new file only under its own name: give that path`);
+    }
+    return { path: target, words: `${target} (a new file)` };
+  }
   const { handle, facts } = await openSource(target);
   await handle.close();
   const d = facts.device;
@@ -58,7 +64,13 @@ export async function refuseTarget(t: TargetProbe, mediaBytes: number, o: Target
   const { facts, words, path: target } = t;
   const verb = o.verb ?? 'restoring';
   if (!facts && path.resolve(target).startsWith('/dev/')) throw new ExhibitError('USAGE', `${target} does not exist: is the drive connected? (exhibit will not create a file under /dev)`);
-  if (!facts) await refuseFolderOnEvidence(target, o);
+  if (!facts) {
+    // A new file is written as <target>.partial, then takes the target's name: neither may be a file the run keeps (the clone record).
+    const own = [path.resolve(target), path.resolve(writePath(t))];
+    const clash = o.mustNotHold.find((f) => own.includes(path.resolve(f)));
+    if (clash) throw new ExhibitError('USAGE', `${clash} cannot be both the target and a file this run writes or reads: give each its own name`);
+    await refuseFolderOnEvidence(target, o);
+  }
   if (facts?.kind === 'file') {
     refuseEvidenceTarget(target, facts, o.known, o.mustNotHold); // evidence is named before the plain refusal
     throw new ExhibitError('OUTPUT_EXISTS', `${target} exists; exhibit writes into a new file, and never overwrites one`);
