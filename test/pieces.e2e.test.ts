@@ -116,8 +116,13 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
     const v = run(['verify', dir, '--no-record', '--json']);
     expect(v.code, v.stdout).toBe(0);
     const j = json(v);
-    expect(j.pieces).toEqual({ file: 'EV.pieces', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), piece_size: MiB, count: 8, checked: 8, intact: 8, damaged: 0 });
+    // The media's SHA-256 equals the signed entry's, which lists this pieces file: that proves every piece without hashing each.
+    expect(j.pieces).toEqual({ file: 'EV.pieces', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), piece_size: MiB, count: 8, checked: 8, intact: 8, damaged: 0, proven_by: expect.stringMatching(/^the media's SHA-256, equal to what custody log entry \d+ says, which lists this pieces file$/) });
     expect(j.intact_bytes).toBe(SIZE);
+    // --every-piece hashes each piece all the same, and finds them intact.
+    const each = run(['verify', dir, '--no-record', '--json', '--every-piece']);
+    expect(each.code, each.stdout).toBe(0);
+    expect(json(each).pieces).toEqual({ file: 'EV.pieces', sha256: j.pieces.sha256, piece_size: MiB, count: 8, checked: 8, intact: 8, damaged: 0 });
     const against = j.comparisons.filter((c: { subject?: string }) => c.subject === 'the pieces file EV.pieces').map((c: { against: string; equal: boolean; anchor: boolean }) => [c.against.replace(/\d+/g, 'N'), c.equal, c.anchor]);
     expect(against).toContainEqual(['the record', true, false]);
     expect(against).toContainEqual(['custody log entry N', true, true]);

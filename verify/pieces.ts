@@ -38,6 +38,8 @@ export interface PiecesResult {
   checked: number;
   intact: number;
   damaged: number;
+  /** Set when the pieces were proven by the media's hash rather than hashed one by one: what proved them. */
+  proven_by?: string;
 }
 
 export interface ExpectedPieces {

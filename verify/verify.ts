@@ -29,7 +29,7 @@ import { trustFindings, type TrustRegister } from './trust.js';
 import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
 import { checkFileSet, lookAlikeCases, resolveTarget, storeLogFor } from './target.js';
 import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
-import { parsePieceSelection, pieceSpan, type PieceSpan } from '../core/pieces.js';
+import { parsePieceSelection, pieceSpan, type PieceList, type PieceSpan } from '../core/pieces.js';
 import type { ImageReader, StoredCheckOptions } from '../image/types.js';
 
 export type Verdict = 'verified' | 'failed' | 'unverifiable';
@@ -106,6 +106,8 @@ export interface VerifyOptions extends Pick<StoredCheckOptions, 'onPass'> {
   expect?: Digests;
   /** --pieces: check only these pieces ("3", "0-7,12") against the pieces file, and nothing else of the media. */
   pieces?: string;
+  /** --every-piece: hash each piece even when the media's SHA-256 already proves them all (see `piecesProven`). */
+  everyPiece?: boolean;
   inline?: boolean;
   signal?: AbortSignal;
   onStart?: (mediaBytes: number, files: readonly string[]) => void;
@@ -264,11 +266,13 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     o.onStart?.(reader.size, reader.files);
     const containerFiles = readableFormatOf(reader.format).container;
     const scanAlgorithms = [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])];
+    // The pieces are hashed in the same pass only when the media's own SHA-256 cannot prove them (see piecesProven).
+    const piecesNow = ep.list !== undefined && (o.everyPiece === true || !scanAlgorithms.some((a) => STRONG.has(a)));
     const scanning = scanMedia(reader, {
       algorithms: scanAlgorithms,
       sectorSize,
       ...(split ? { sliceSize: split } : {}),
-      ...(ep.list ? { pieceSize: ep.list.pieceSize } : {}),
+      ...(ep.list && piecesNow ? { pieceSize: ep.list.pieceSize } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.inline !== undefined ? { inline: o.inline } : {}),
@@ -284,9 +288,8 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
     report.units = scan.units;
     report.damage = scan.damaged;
-    if (ep.list && scan.pieceSha256) addPieces(report, ep, comparePieces(ep.list, new Map(scan.pieceSha256.map((h, i) => [i, h])), fileOf));
     for (const a of computeList) report.hashes[a] = scan.hashes[a]!;
-    problems.push(...report.damage.map(damageWords));
+    const damageAt = problems.length; // the damage lines go here once the pieces have added theirs (below)
 
     // Each file's SHA-256: raw slices come from the media stream, containers were read back.
     const sums = containerSums ?? scan.sliceSha256 ?? [scan.hashes.sha256!];
@@ -323,6 +326,23 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       const line = mismatchLine(`${a.toUpperCase()} of the media`, mine[0]!.computed, mine);
       if (line) problems.push(line);
     }
+    if (ep.list) {
+      if (scan.pieceSha256) addPieces(report, ep, comparePieces(ep.list, new Map(scan.pieceSha256.map((h, i) => [i, h])), fileOf));
+      else {
+        const proof = piecesProven(media, report.damage, piecesAccounts(rec, anchors));
+        if (proof) {
+          addPieces(report, ep, allIntact(ep.list));
+          report.pieces!.proven_by = proof;
+        } else {
+          // The media is not what was acquired: a second pass hashes each piece, to say which differ.
+          const tick = o.onPass?.('locating the change, piece by piece', reader.size);
+          const again = await scanMedia(reader, { algorithms: [], sectorSize, pieceSize: ep.list.pieceSize, ...(tick ? { onProgress: tick } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.inline !== undefined ? { inline: o.inline } : {}) });
+          if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
+          addPieces(report, ep, comparePieces(ep.list, new Map(again.pieceSha256!.map((h, i) => [i, h])), fileOf));
+        }
+      }
+    }
+    problems.splice(damageAt, 0, ...report.damage.map(damageWords));
     // What the image stores about its own parts (AFF4; its notes say which values were taken as stored): like a stored media hash, it anchors only an image with no record.
     for (const c of integrity?.checks ?? []) comparisons.push({ ...c, anchor: !rec && integrity?.coversMedia !== false }); // parts alone (a stream, not the map placing it) vouch for no media
     problems.push(...(integrity?.problems ?? []));
@@ -353,6 +373,37 @@ function logBeside(file: string, trustedKeys: VerifyOptions['trustedKeys'], prob
 
 function damageWords(d: DamagedUnit): string {
   return `${path.basename(d.file) || 'the image'}: ${d.unit} ${d.index} (media bytes ${d.first_byte} to ${d.first_byte + d.bytes - 1}, sectors ${d.first_sector} to ${d.first_sector + d.sectors - 1}) ${d.problem}`;
+}
+
+/** Media hashes strong enough to stand for every piece hashed on its own. */
+const STRONG: ReadonlySet<string> = new Set(['sha256', 'sha512']);
+
+/** The accounts that list the pieces file: the record, when it does, and every signed entry that does. */
+function piecesAccounts(rec: AcquisitionRecord | undefined, anchors: readonly { from: string; entry: { entry: { payload: unknown } } }[]): Set<string> {
+  const out = new Set<string>();
+  if (rec?.media.pieces) out.add('the record');
+  for (const a of anchors) if ((a.entry.entry.payload as { pieces?: unknown }).pieces) out.add(a.from);
+  return out;
+}
+
+/**
+ * Whether every piece is proven intact without hashing each: the media's SHA-256 (or SHA-512) was
+ * computed and equals what an account that lists the pieces file says, no account of the media
+ * differs, and the format found no damage. The pieces file's own SHA-256 is what those accounts
+ * say (expectedPieces trusts it only then), and it was made from the media that had that SHA-256:
+ * the same media gives the same pieces. Anything short of that hashes each piece (the second pass).
+ * The words say what proved them.
+ */
+export function piecesProven(media: readonly Comparison[], damage: readonly DamagedUnit[], accounts: ReadonlySet<string>): string | undefined {
+  if (damage.length > 0 || media.length === 0 || media.some((c) => !c.equal)) return undefined;
+  const strong = media.filter((c) => STRONG.has(c.algorithm) && accounts.has(c.against));
+  const by = strong.find((c) => c.anchor) ?? strong[0]; // a signed account's word first
+  return by ? `the media's ${by.algorithm === 'sha256' ? 'SHA-256' : 'SHA-512'}, equal to what ${by.against} says, which lists this pieces file` : undefined;
+}
+
+/** Every piece of the list intact, as proven by the media's hash. */
+function allIntact(list: PieceList): ReturnType<typeof comparePieces> {
+  return { damage: [], result: { piece_size: list.pieceSize, count: list.sha256.length, checked: list.sha256.length, intact: list.sha256.length, damaged: 0 }, intactBytes: list.mediaBytes };
 }
 
 /** The piece results into the report: damage entries beside the format's, the count, the bytes proven intact. */

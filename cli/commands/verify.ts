@@ -39,6 +39,7 @@ interface VerifyFlags {
   trust?: string;
   expect: string[];
   pieces?: string;
+  everyPiece?: boolean;
   record: boolean;
   examiner?: string;
   passphraseFile?: string;
@@ -56,7 +57,9 @@ export function verifyCommand(): Command {
           'checksum of the format (a damaged E01 or Ex01 chunk or zstd frame is named with the media bytes and sectors it covers), ' +
           'and the custody log beside the image. Each piece of the media is compared with the signed pieces file (<evidence>.pieces): ' +
           'a changed piece is named with its media bytes and sectors, and every other piece is proven intact, even when an edit ' +
-          'recomputed the format\'s own checksums. Writes nothing beside the image.',
+          'recomputed the format\'s own checksums. When the media\'s SHA-256 equals the signed one, that proves every piece at once ' +
+          '(the pieces file was made from that media); only when it differs is each piece hashed, in a second pass, to say where. ' +
+          'Writes nothing beside the image.',
       )
       .argument('<target>', 'the image (.raw, .001, .E01, .Ex01, .aff4, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
       .option('--hash <list>', 'compute only these hashes (e.g. md5); by default every one that something records')
@@ -66,6 +69,7 @@ export function verifyCommand(): Command {
       .option('--trust <register>', "the lab's trust register (exhibit key register export): every key that signed the custody log must be in it, valid when it signed")
       .option('--expect <algorithm:hex>', 'a hash the media must have, from a report you trust (e.g. sha256:9f86d0...); repeat for several', (v: string, all: string[]) => [...all, v], [])
       .option('--pieces <list>', 'check only these pieces of the media against the signed pieces file, e.g. 3 or 0-7,12 (numbers from 0, as verify names them): a quick check of one region')
+      .option('--every-piece', "hash each piece of the media even when the media's SHA-256 equals the signed one (which proves every piece by itself)")
       .option('--no-record', 'do not log the verification in the case store (read-only use)')
       .option('-x, --examiner <name>', 'who verifies (signs the entry in the case store, when the case is there)')
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
@@ -118,6 +122,7 @@ async function runVerify(target: string, f: VerifyFlags, expect: ReturnType<type
       ...tsaOption(),
       ...(Object.keys(expect).length > 0 ? { expect } : {}),
       ...(f.pieces !== undefined ? { pieces: f.pieces } : {}),
+      ...(f.everyPiece ? { everyPiece: true } : {}),
       ...(store ? { store: store.view } : {}),
       signal: stop.signal,
       onStart: (bytes) => {
@@ -213,7 +218,8 @@ function reportText(r: VerifyReport): string {
   if (r.pieces) {
     const p = r.pieces;
     const bad = r.damage.filter((d) => d.unit === 'piece').map((d) => d.index);
-    out.push(
+    if (p.proven_by) out.push(`  pieces  all ${p.count} of ${formatBytes(p.piece_size)} intact (${formatBytes(r.intact_bytes ?? 0)} of media), proven by ${p.proven_by}; --every-piece hashes each`);
+    else out.push(
       `  checked ${p.checked === p.count ? '' : `${p.checked} of `}${p.count} piece${p.count === 1 ? '' : 's'} of ${formatBytes(p.piece_size)}: ${p.intact} intact (${formatBytes(r.intact_bytes ?? 0)} of media proven)` +
         (bad.length > 0 ? `, ${bad.length} damaged: piece${bad.length === 1 ? '' : 's'} ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? ` and ${bad.length - 20} more (--json lists them)` : ''}` : ''),
     );
