@@ -1,6 +1,7 @@
 /**
  * One timed step of bench/pieces.ts, in a process of its own (so GNU time
- * measures it alone): `acquire <out> none|stream|spread` or `verify <folder>`.
+ * measures it alone): `acquire <out> none|stream|spread` or `verify <folder> [every]`
+ * (every: --every-piece, each piece hashed although the media's SHA-256 proves them).
  * Calls exhibit's own acquire() and verifyImage(), the code the commands run,
  * with no case store (the custody entry is not what is measured).
  */
@@ -35,7 +36,7 @@ if (step === 'acquire') {
   if (out.error) throw out.error;
   process.stdout.write(`${JSON.stringify({ hashes: out.record.media.hashes, pieces: out.record.media.pieces ?? null })}\n`);
 } else if (step === 'verify') {
-  const r = await verifyImage({ target: target! });
+  const r = await verifyImage({ target: target!, ...(variant === 'every' ? { everyPiece: true } : {}) });
   if (r.problems.length > 0) throw new Error(r.problems.join('\n'));
   process.stdout.write(`${JSON.stringify({ hashes: r.hashes, pieces: r.pieces ?? null })}\n`);
-} else throw new Error('usage: pieces-run acquire <out> none|stream|spread | verify <folder>');
+} else throw new Error('usage: pieces-run acquire <out> none|stream|spread | verify <folder> [every]');
