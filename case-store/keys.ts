@@ -12,6 +12,7 @@ import { looksAlike, mixedScriptWord } from '../core/look-alike.js';
 import { checkName, normalName } from '../core/text.js';
 import { timestamp } from '../core/time.js';
 import type { CaseStore } from './store.js';
+import type { RegisterKey } from '../core/trust-register.js';
 import { readInputTextSync } from '../core/input-file.js';
 
 export interface KeyRow {
@@ -55,6 +56,19 @@ export function findKey(store: CaseStore, examiner: string): KeyRow | undefined 
 /** Every key in the store, current or not, by examiner and age. */
 export function listKeys(store: CaseStore): KeyRow[] {
   return store.db.all('SELECT * FROM examiner_keys ORDER BY examiner, created_utc') as KeyRow[];
+}
+
+/** The store's keys as a trust register lists them: when each was issued, replaced or revoked, and whose. */
+export function registerKeys(store: CaseStore): RegisterKey[] {
+  return listKeys(store).map((k) => ({
+    examiner: k.examiner,
+    fingerprint: k.fingerprint,
+    issued: k.created_utc,
+    ...(k.retired_utc ? { replaced: k.retired_utc, ...(k.replaced_by ? { replaced_by: k.replaced_by } : {}) } : {}),
+    ...(k.revoked_effective_utc ? { revoked: k.revoked_effective_utc, ...(k.revoked_reason ? { reason: k.revoked_reason } : {}) } : {}),
+    ...(k.administrator === 1 ? { administrator: true } : {}),
+    public_key: k.public_pem,
+  }));
 }
 
 export function keyByFingerprint(store: CaseStore, fingerprint: string): KeyRow | undefined {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './messages.js';
 import { io } from './io.js';
+import { jsonText } from '../core/text.js';
 
 export function action<F extends { json?: boolean }>(cmd: Command, run: (args: string[], flags: F) => Promise<number | void> | number | void): Command {
   return cmd.action(async (...all: unknown[]) => {
@@ -30,6 +31,7 @@ export function exitCodeOf(cmd: Command): number | undefined {
   return undefined;
 }
 
-export function printJson(value: unknown): void {
-  io().stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+export function printJson(value: unknown, indent = 2): void {
+  io().stdout.write(`${jsonText(value, indent)}\n`);
 }
+

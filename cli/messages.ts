@@ -1,5 +1,5 @@
 import { ExhibitError } from '../core/errors.js';
-import { oneLine } from '../core/text.js';
+import { jsonText, oneLine } from '../core/text.js';
 import { exitCodeFor, EXIT } from './exit-codes.js';
 import { io } from './io.js';
 
@@ -10,7 +10,7 @@ export function reportError(err: unknown, json = false): number {
   io().stderr.write(`exhibit: error: ${oneLine(e.message)}\n`);
   for (const h of e.hints) io().stderr.write(`exhibit: hint: ${oneLine(h)}\n`);
   if (e.code === 'INTERNAL' && err instanceof Error && err.stack && io().env.EXHIBIT_DEBUG) io().stderr.write(`${err.stack}\n`);
-  if (json) io().stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message, hints: e.hints } })}\n`);
+  if (json) io().stdout.write(`${jsonText({ error: { code: e.code, message: e.message, hints: e.hints } }, 0)}\n`);
   return e.code === 'INTERNAL' ? EXIT.FAILURE : exitCodeFor(e.code);
 }
 

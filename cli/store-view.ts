@@ -1,10 +1,11 @@
 /** The case store as `verify` reads it: the reference for every case it holds. */
 import fs from 'node:fs';
-import { CaseStore, storeExists, checkCase, exhibitPaths, knownEvidence, listKeys, logLines } from '../case-store/index.js';
+import { CaseStore, storeExists, checkCase, exhibitPaths, knownEvidence, listKeys, logLines, registerKeys } from '../case-store/index.js';
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
 import type { EvidenceFile } from '../core/evidence-identity.js';
 import { looksAlike } from '../core/look-alike.js';
+import type { TrustRegister } from '../core/trust-register.js';
 import type { StoreView } from '../verify/anchor.js';
 import { io } from './io.js';
 
@@ -14,6 +15,7 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
   if (!storeExists(paths)) return undefined;
   const store = CaseStore.openReadOnly(paths);
   const keys = listKeys(store);
+  let register: TrustRegister | undefined; // the store's keys as a register, made when first asked
   let written: Map<string, string> | undefined; // every logged file's path (as logged and resolved) to its case, read once when first asked
   const view: StoreView = {
     caseLog: (n) => {
@@ -23,6 +25,7 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
     // A look-alike of a name (Cyrillic letters, an invisible character) counts as that name: its key is not theirs.
     keysFor: (name) => keys.filter((k) => k.examiner === name || looksAlike(k.examiner, name)).map((k) => k.fingerprint),
     lookAlikeCase: (n) => store.listCases().find((c) => c.number !== n && looksAlike(c.number, n))?.number,
+    keyRegister: () => (register ??= { file: 'the case store', sha256: '', keys: new Map(registerKeys(store).map((k) => [k.fingerprint, k])), where: 'this case store' }),
     caseOfFile: (file) => {
       written ??= pathsToCases(knownEvidence(store).files);
       return written.get(file) ?? written.get(realOrSame(file));

@@ -12,18 +12,30 @@ export function checkText(what: string, value: string | undefined, max = 2999): 
   if (bad) {
     throw new ExhibitError('USAGE', `${what} contains a tab, line break or other control character (${codePoint(bad[0])})`, { hints: ['write it on one line'] });
   }
+  const turn = BIDI_REORDER.exec(value);
+  if (turn) throw new ExhibitError('USAGE', `${what} contains a bidirectional control (${codePoint(turn[0])}), which changes the order the text is shown in`, { hints: ['write it without it'] });
   if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
 }
 
-const EVERY_CONTROL = new RegExp(CONTROL.source, 'g');
+/** The bidirectional controls that reorder how the text around them shows (embeddings, overrides, isolates, marks). */
+const BIDI = '\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069';
+/** What typed text may not hold: the embeddings, overrides and isolates (the marks are kept: right-to-left names use them). */
+const BIDI_REORDER = /[\u202a-\u202e\u2066-\u2069]/;
+const EVERY_SHOWN_AS_CODE = new RegExp(`[${CONTROL.source.slice(1, -1)}${BIDI}]`, 'g');
 
 /**
- * `text` made safe to print as one line: each control character shown as its code point in
- * brackets (a line break in a file name as [U+000A]), so a name cannot begin a line of its own that
- * looks like exhibit's ("exhibit: verified") or end an error early.
+ * `text` made safe to print as one line: each control character (the escape that starts a terminal
+ * sequence among them) and each bidirectional control shown as its code point in brackets (a line
+ * break in a file name as [U+000A]), so a name cannot begin a line of its own that looks like
+ * exhibit's ("exhibit: verified"), end an error early, hide what follows it or reorder it.
  */
 export function oneLine(text: string): string {
-  return text.replace(EVERY_CONTROL, (c) => `[${codePoint(c)}]`);
+  return text.replace(EVERY_SHOWN_AS_CODE, (c) => `[${codePoint(c)}]`);
+}
+
+/** Lines for the terminal, each made one line by `oneLine`, joined, with the final line break. */
+export function shownLines(lines: readonly string[]): string {
+  return `${lines.map(oneLine).join('\n')}\n`;
 }
 
 /** "U+2028" for a character. */
@@ -93,4 +105,13 @@ export function recordOf(v: unknown): Record<string, unknown> {
 export function listWords(names: readonly string[]): string {
   const u = [...new Set(names)];
   return u.length <= 1 ? (u[0] ?? '') : `${u.slice(0, -1).join(', ')} and ${u[u.length - 1]}`;
+}
+
+/**
+ * JSON as exhibit prints it: the characters JSON leaves as they are that a terminal acts on or
+ * that reorder the text shown (DEL and the C1 controls, the bidirectional controls, the line and
+ * paragraph separators) written as \u escapes, which stand for the same string.
+ */
+export function jsonText(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -42,6 +42,8 @@ export interface TrustRegister {
   file: string;
   sha256: string; // of the file's bytes, for the report and for comparing with the published one
   keys: Map<string, RegisterKey>;
+  /** How problems name it ("the trust register <file>" when not set; "this case store" for the store's own keys). */
+  where?: string;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -111,9 +113,9 @@ export interface RegisterProblem {
  * listed, as the examiner the entry names, issued before the entry and neither replaced nor revoked
  * by then. Problems name the entry and the full fingerprint.
  */
-export function checkAgainstRegister(entries: readonly CheckedEntry[], checkpoint: string | undefined, register: TrustRegister): RegisterProblem[] {
+export function checkAgainstRegister(entries: readonly CheckedEntry[], checkpoint: string | undefined, register: TrustRegister, o: { listedOnly?: boolean } = {}): RegisterProblem[] {
   const out: RegisterProblem[] = [];
-  const where = `the trust register ${register.file}`;
+  const where = register.where ?? `the trust register ${register.file}`;
   for (const e of entries) {
     const signers = [e.entry.actor, ...(e.entry.cosigners ?? [])];
     const at = Date.parse(e.entry.time.utc);
@@ -123,7 +125,12 @@ export function checkAgainstRegister(entries: readonly CheckedEntry[], checkpoin
       const name = signers.find((p) => p.key === s.key)?.name ?? '?';
       const k = register.keys.get(s.key);
       if (!k) {
-        say(`signed by ${name} with key ${s.key}, which ${where} does not list`);
+        // listedOnly: only what the register says of the keys it lists (this case store's own keys, for a case it does not hold).
+        if (!o.listedOnly) say(`signed by ${name} with key ${s.key}, which ${where} does not list`);
+        continue;
+      }
+      if (!Number.isFinite(at)) {
+        say(`signed by ${name} with key ${s.key} at "${e.entry.time.utc}", which is not a time: when the key signed cannot be compared with what ${where} says of it`);
         continue;
       }
       if (k.examiner !== name) say(`signed by "${name}" with key ${s.key}, which ${where} lists as ${k.examiner}'s`);
@@ -133,7 +140,7 @@ export function checkAgainstRegister(entries: readonly CheckedEntry[], checkpoin
       if (k.replaced !== undefined && at > Date.parse(k.replaced)) say(`signed by ${name} with key ${s.key} at ${e.entry.time.utc}, after ${where} says it was replaced (${k.replaced})`);
     }
     // A revocation on an administrator's authority counts only when the register names its signer one.
-    if (e.entry.kind === 'key.revoked' && e.entry.payload.authority === 'administrator' && register.keys.get(e.entry.actor.key)?.administrator !== true) {
+    if (!o.listedOnly && e.entry.kind === 'key.revoked' && e.entry.payload.authority === 'administrator' && register.keys.get(e.entry.actor.key)?.administrator !== true) {
       out.push({
         entry: e.seq,
         message: `entry ${e.seq}: revokes key ${String(e.entry.payload.key)} of ${String(e.entry.payload.examiner)} as a lab administrator, but ${where} does not list key ${e.entry.actor.key} of ${e.entry.actor.name} as an administrator's: the revocation is refused`,
@@ -141,7 +148,7 @@ export function checkAgainstRegister(entries: readonly CheckedEntry[], checkpoin
     }
   }
   const cp = checkpoint !== undefined ? parseCheckpoint(checkpoint) : undefined;
-  if (cp && !register.keys.has(cp.key)) out.push({ message: `the checkpoint is signed with key ${cp.key}, which ${where} does not list` });
+  if (cp && !o.listedOnly && !register.keys.has(cp.key)) out.push({ message: `the checkpoint is signed with key ${cp.key}, which ${where} does not list` });
   return out;
 }
 

@@ -153,6 +153,13 @@ describe('a source file and an output folder whose names hold every line break a
 
     const v = inProcess(['custody', 'verify', out]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
+    // On the terminal, each name is shown on its line with its control characters as code points: a name cannot
+    // start a line of its own, nor send an escape sequence (one that hides the text after it, say).
+    for (const [r, named] of [[v, true], [run(['custody', 'log', CASE]), false], [run(['case', 'show', CASE]), true], [run(['verify', out, '--no-record']), true]] as const) {
+      expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+      if (named) expect(r.stdout).toContain('[U+001B]');
+      expect(r.stdout).not.toMatch(/^[\u000b-\u000d\u0085 ]*end/m); // what follows a line break in a name stays on the name's line
+    }
     if (have('openssl')) {
       const s = runScript(out);
       expect(s.code, s.out).toBe(0);

@@ -85,6 +85,15 @@ describe('the trust register', () => {
     expect(v.stdout).toContain('which looks like case CASE-20 in this case store but is another name (a look-alike character)');
   });
 
+  it('custody verify, too, refuses a log of a look-alike case on the lab\'s machine and names the case it read', () => {
+    const look = path.join(work, 'look-alike-cv');
+    acquire(attacker, look, 'EV-001', 'CASE\u201020'); // a hyphen of another kind (U+2010)
+    const v = as(lab, ['custody', 'verify', look]);
+    expect(v.code, v.stdout).toBe(4);
+    expect(v.stdout).toMatch(/^custody log .*EV-001\.custody\.jsonl \(case CASE\u201020\): /m);
+    expect(v.stdout).toContain('this custody log names case CASE\u201020, which looks like case CASE-20 in this case store but is another name');
+  });
+
   it('passes the genuine folder and prints the register\'s SHA-256', () => {
     const v = as(nowhere, ['verify', path.join(work, 'genuine'), '--trust', register]);
     expect(v.code, v.stdout).toBe(0);
@@ -177,6 +186,7 @@ describe('revocation', () => {
     between = new Date().toISOString();
     await new Promise((r) => setTimeout(r, 20));
     acquire(home, path.join(work, 'rev-2'), 'EV-002');
+    fs.cpSync(home, path.join(work, 'rev-thief-snapshot'), { recursive: true }); // what a stolen laptop holds
     const r = as(home, ['key', 'revoke', fp, '--reason', 'laptop stolen', '--effective', between]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`revoked key ${fp} of J. Doe from ${between}`);
@@ -219,6 +229,23 @@ describe('revocation', () => {
     expect(log.problems.every((p: { message: string }) => /after that key was revoked/.test(p.message))).toBe(true);
     const v = as(home, ['verify', path.join(work, 'rev-3'), '--no-record']);
     expect(v.code, v.stdout).toBe(0);
+  });
+
+  it('fails, on the lab\'s machine, an image of a case the store does not hold, signed with the revoked key after the revocation (a stolen key)', () => {
+    // The thief holds a copy of the exhibit home from before the revocation: the private key, a store that knows nothing of it.
+    const thief = path.join(work, 'thief-home');
+    fs.cpSync(path.join(work, 'rev-thief-snapshot'), thief, { recursive: true });
+    const out = path.join(work, 'rev-stolen');
+    const r = as(thief, ['acquire', src, '-o', out, '-f', 'raw', '-c', 'CASE-OTHER', '-e', 'EV-009', '-x', 'J. Doe']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const args of [['verify', out, '--no-record'], ['custody', 'verify', out]]) {
+      const v = as(home, args);
+      expect(v.code, `${args[0]}: ${v.stdout}`).toBe(4);
+      expect(v.stdout).toMatch(new RegExp(`entry \\d+: signed by J\\. Doe with key ${fp} at .*, after this case store says it was revoked \\(.*laptop stolen\\)`));
+      expect(v.stdout).not.toMatch(/^VERIFIED/m);
+    }
+    // Where no store knows the key, nothing tells it (the register does: --trust).
+    expect(as(nowhere, ['verify', out, '--no-record']).code).toBe(0);
   });
 
   it('refuses a bad fingerprint, a missing reason and a future time as usage errors', () => {

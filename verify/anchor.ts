@@ -15,6 +15,7 @@
  */
 import type { CheckedEntry, CustodyCheck, RegisteredKey } from '../core/custody-check.js';
 import { short } from '../core/custody-check.js';
+import type { TrustRegister } from '../core/trust-register.js';
 
 /** The case store as the verifier sees it: read only, already checked. */
 export interface StoreView {
@@ -26,6 +27,8 @@ export interface StoreView {
   lookAlikeCase?(caseNumber: string): string | undefined;
   /** The case whose log says it wrote `file` (an image file or record, by its absolute path), if any. */
   caseOfFile?(file: string): string | undefined;
+  /** The store's keys with when each was issued, replaced or revoked, as a trust register holds them. */
+  keyRegister?(): TrustRegister;
 }
 
 /** One signer of the log beside the image, as the output names it. */
@@ -171,7 +174,11 @@ export function compareWithStore(
       } else {
         problems.push(
           `the custody log beside the image is not a copy of the case store's log of case ${store.case}: ` +
-            (n > store.lines.length ? `it has ${folderLog.lines.length} entries, the store ${store.lines.length}` : `the two part at entry ${n} (a FORK): ${counts}`) +
+            (n > store.lines.length
+              ? `it has ${folderLog.lines.length} entries, the store ${store.lines.length}`
+              : folderLog.lines.length === store.lines.length && folderLog.check.head === store.check.head
+                ? `its entry ${n} differs from the store's (both have ${store.lines.length} entries and end on the same head ${store.check.head}: that entry of the copy was changed)`
+                : `the two part at entry ${n} (a FORK): ${counts}`) +
             (impostors.length > 0 ? `; ${impostors.map((s) => `it is signed by ${s.examiner} with key ${s.fingerprint}, but the store's key for ${s.examiner} is ${s.store_fingerprints!.join(', ')}`).join('; ')}` : '') +
             (n > store.lines.length && strangers.length > 0 ? `; the entries it has beyond the store's are signed by ${strangers.map(short).join(', ')}, which this store holds no key of, so they are not taken as entries the store lost` : ''),
         );

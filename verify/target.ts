@@ -88,11 +88,11 @@ export function storeLogFor(store: StoreView, cases: readonly (string | undefine
 }
 
 /** A problem for a case number the image names that only looks like one the store holds (a look-alike character): the store's reference would be missed. */
-export function lookAlikeCases(store: StoreView, cases: readonly (string | undefined)[]): string[] {
+export function lookAlikeCases(store: StoreView, cases: readonly (string | undefined)[], what = 'this image'): string[] {
   for (const n of cases) {
     if (typeof n !== 'string' || n.trim() === '') continue;
     const twin = store.lookAlikeCase?.(n.trim());
-    if (twin) return [`this image names case ${n.trim()}, which looks like case ${twin} in this case store but is another name (a look-alike character): it is not checked against the store's case`];
+    if (twin) return [`${what} names case ${n.trim()}, which looks like case ${twin} in this case store but is another name (a look-alike character): it is not checked against the store's case`];
   }
   return [];
 }

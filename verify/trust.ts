@@ -51,3 +51,21 @@ export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations
   for (const n of registerNotes(check.entries, register)) if (!notes.some((x) => x.startsWith(n.slice(0, 80)))) notes.push(n);
   return { problems, notes, anchored: { register: register.file, sha256: register.sha256 } };
 }
+
+/**
+ * A log checked on a machine whose case store does not hold its case: the store still knows its own
+ * examiners' keys, and a key it records as revoked or replaced signs nothing after that, in any
+ * case. Only the keys the store lists are judged (a key it does not know is said elsewhere). As with
+ * a register, a signature after a revocation fails the image only when it is the entry that logs
+ * it (`imageEntry`); for the others it is a note. Skipped where a trust register was given: that
+ * is the reference then.
+ */
+export function storeKeyFindings(check: Pick<CustodyCheck, 'entries'>, storeKeys: TrustRegister | undefined, imageEntry?: number): { problems: string[]; notes: string[] } {
+  const out = { problems: [] as string[], notes: [] as string[] };
+  if (!storeKeys) return out;
+  for (const p of checkAgainstRegister(check.entries as CheckedEntry[], undefined, storeKeys, { listedOnly: true })) {
+    if (imageEntry !== undefined && p.revoked && p.entry !== imageEntry) out.notes.push(p.message);
+    else out.problems.push(p.message);
+  }
+  return out;
+}

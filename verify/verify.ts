@@ -25,7 +25,7 @@ import { checkCustodyFiles, LOG_SUFFIX, readCheckpointText, sayCustody } from '.
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
-import { trustFindings, type TrustRegister } from './trust.js';
+import { storeKeyFindings, trustFindings, type TrustRegister } from './trust.js';
 import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
 import { checkFileSet, lookAlikeCases, resolveTarget, storeLogFor } from './target.js';
 import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
@@ -211,8 +211,14 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}), ...(s.rollback ? { rolled_back: s.rollback } : {}) };
       if (s.reference) anchors.push({ entry: s.reference, from: `the case store's entry ${s.reference.seq} (case ${s.case})` });
       if (!folder) imageEntry = s.reference?.seq;
-    } else if (!o.trustedKeys) {
-      for (const p of impostorProblems(signers)) problems.push(p);
+    } else {
+      if (!o.trustedKeys) for (const p of impostorProblems(signers)) problems.push(p);
+      // A key this machine's store revoked or replaced signs nothing after that, whatever the case.
+      if (folder && !o.trust) {
+        const k = storeKeyFindings(folder, o.store?.keyRegister?.(), imageEntry);
+        problems.push(...k.problems.map((m) => `custody log: ${m}`));
+        notes.push(...k.notes.map((m) => `custody log: ${m}`));
+      }
     }
     if (folder) {
       const t = checkTokenBeside(folder.checkpoint, o.tsaCa);

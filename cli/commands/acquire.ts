@@ -1,3 +1,4 @@
+import { printJson } from '../action.js';
 import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -241,7 +242,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     if (!logged) throw new ExhibitError('INTERNAL', 'the acquisition ended without its record being logged');
     if (flags.json) {
       const c = { case: logged.caseNumber, entry: logged.seq, log: logged.exported.log, checkpoint: logged.exported.checkpoint, signed_by: { name: ctx.signer.name, key: ctx.signer.fingerprint } };
-      io().stdout.write(`${JSON.stringify({ ...r, custody: c }, null, 2)}\n`);
+      printJson({ ...r, custody: c });
     }
     job?.unreadable({ sectorCount: r.read_errors.unreadable_sectors, ranges: r.read_errors.ranges });
     if (outcome.error) {

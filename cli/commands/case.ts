@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { caseSummary, openCase, type CaseSummary } from '../../case-store/index.js';
-import { checkText } from '../../core/text.js';
+import { checkText, shownLines } from '../../core/text.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
@@ -112,10 +112,7 @@ function showText(s: CaseSummary): string {
   for (const t of s.transfers) {
     out.push(`  ${String(t.evidence)}  ${String(t.time_utc)}  ${String(t.from_name)} -> ${String(t.to_name)}${t.to_key ? ' (countersigned)' : ''}; ${String(t.purpose)}; at ${String(t.location)}`);
   }
-  out.push(
-    s.problems.length === 0
-      ? `custody log: ${s.entries} entries, chain and signatures checked, checkpoint covers all`
-      : `custody log: ${s.entries} entries, FAILS ITS CHECK:\n${s.problems.map((p) => `  ${p.message}`).join('\n')}`,
-  );
-  return `${out.join('\n')}\n`;
+  if (s.problems.length === 0) out.push(`custody log: ${s.entries} entries, chain and signatures checked, checkpoint covers all`);
+  else out.push(`custody log: ${s.entries} entries, FAILS ITS CHECK:`, ...s.problems.map((p) => `  ${p.message}`));
+  return shownLines(out);
 }

@@ -1,3 +1,4 @@
+import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
 import path from 'node:path';
 import { fillSpec } from '../../source/bad-sectors.js';
@@ -114,7 +115,7 @@ export function cloneCommand(version: string): Command {
             if (bad > 0) lines.push(`  WARNING: ${bad} source sectors unreadable in ${out.unreadable.length} ranges, filled on the target; see the record`);
             lines.push(`  record  ${out.recordFile}`);
             lines.push(out.problems.length === 0 ? 'CLONED and checked' : `FAILED: ${out.problems.join('; ')}`);
-            io().stdout.write(`${lines.join('\n')}\n`);
+            io().stdout.write(shownLines(lines));
           }
           if (out.problems.length > 0) {
             io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);

@@ -1,3 +1,5 @@
+import { printJson } from '../action.js';
+import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
 import path from 'node:path';
 import { convert } from '../../acquire/convert.js';
@@ -108,7 +110,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string, j
     progress?.done();
     for (const w of outcome.warnings) info(`warning: ${w}`);
     const r = outcome.record;
-    if (flags.json) io().stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    if (flags.json) printJson(r);
     if (outcome.error) {
       const code = reportError(outcome.error);
       info(`the converted image is incomplete; its record says so: ${outcome.recordPath}`);
@@ -124,7 +126,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string, j
         ...outcome.compared.map((c) => `  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'equals the source\'s recorded hash' : 'DIFFERS'}`),
         outcome.verified ? '  every recorded hash of the source matches' : '  NOT CHECKED against the source (see the warnings above)',
       ];
-      io().stdout.write(`${lines.join('\n')}\n`);
+      io().stdout.write(shownLines(lines));
     }
     for (const n of outcome.notes) info(`note: ${n}`);
     if (!ctx) info('not logged in a custody log: say who converts with --examiner (until then, verify the new image with --expect)');

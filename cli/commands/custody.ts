@@ -1,3 +1,4 @@
+import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
 import path from 'node:path';
 import { checkCase, exportCustody, findKey, loadSigner, localKey, recordTransfer, refuseLookAlike } from '../../case-store/index.js';
@@ -8,7 +9,8 @@ import { looksAlike } from '../../core/look-alike.js';
 import { checkCustodyFiles, findCustodyLog, readCheckpointText, readKeyFiles } from '../../verify/custody-files.js';
 import { compareWithStore, impostorProblems, logCase, signerViews, signerWords, type SignerView } from '../../verify/anchor.js';
 import { openStoreView } from '../store-view.js';
-import { readTrustRegister, trustFindings } from '../../verify/trust.js';
+import { readTrustRegister, storeKeyFindings, trustFindings } from '../../verify/trust.js';
+import { lookAlikeCases } from '../../verify/target.js';
 import { revocationNotes } from '../../core/custody-key-life.js';
 import { action, printJson } from '../action.js';
 import { requiredOption } from '../required.js';
@@ -142,18 +144,22 @@ export function custodyCommand(): Command {
         const store = openStoreView();
         try {
           const signers = signerViews(check.keys, store?.view);
-          const held = store ? store.view.caseLog(logCase(check) ?? '') : undefined;
+          const caseNumber = logCase(check);
+          const held = store ? store.view.caseLog(caseNumber ?? '') : undefined;
           const extra = held
             ? compareWithStore(held, { lines: check.lines, check, signers }, [], undefined).problems
-            : trustedKeys
-              ? []
-              : impostorProblems(signers);
+            : [
+                ...(trustedKeys ? [] : impostorProblems(signers)),
+                ...(store ? lookAlikeCases(store.view, [caseNumber], 'this custody log') : []),
+                // A key this machine's store revoked or replaced signs nothing after that, whatever the case.
+                ...(register ? [] : storeKeyFindings(check, store?.view.keyRegister?.()).problems),
+              ];
           const trust = trustFindings(check, readCheckpointText(check.checkpoint), register);
           const token = checkTokenBeside(check.checkpoint, tsaCertificates(exhibitPaths(io().env).configFile));
           const problems = [...check.problems, ...extra.map((message) => ({ message })), ...trust.problems.map((message) => ({ message })), ...(token.problem ? [{ message: token.problem }] : [])];
           const notes = [...trust.notes, ...(token.note ? [token.note] : [])];
           if (token.proven) notes.push(`the time-stamp token proves the log's first ${token.proven.entries} entries existed at ${token.proven.time} (${token.proven.tsa}, serial ${token.proven.serial})`);
-          return printCheck(`custody log ${check.log}`, { ...check, problems }, f.json === true, signers, { notes, ...(trust.anchored ? { trust: trust.anchored } : {}), ...(token.proven ? { timestamp: token.proven } : {}) });
+          return printCheck(`custody log ${check.log}${caseNumber ? ` (case ${caseNumber})` : ''}`, { ...check, problems }, f.json === true, signers, { notes, ...(trust.anchored ? { trust: trust.anchored } : {}), ...(token.proven ? { timestamp: token.proven } : {}) });
         } finally {
           store?.close();
         }
@@ -258,7 +264,7 @@ function printCheck(title: string, check: CustodyCheck, json: boolean, signers?:
     lines.push(`FAILED: ${check.problems.length} problem${check.problems.length === 1 ? '' : 's'}:`);
     for (const p of check.problems) lines.push(`  ${p.message}`);
   }
-  io().stdout.write(`${lines.join('\n')}\n`);
+  io().stdout.write(shownLines(lines));
   if (!ok) io().stderr.write(`exhibit: error: ${title} fails its check: ${check.problems[0]!.message}\n`);
   return ok ? EXIT.OK : EXIT.VERIFY_FAILED;
 }

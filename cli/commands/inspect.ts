@@ -1,3 +1,4 @@
+import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -5,7 +6,7 @@ import { openSource, type SourceFacts } from '../../source/source.js';
 import { ExhibitError } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
 import { openImage } from '../../image/open.js';
-import { formatTable, readPartitionTable, type ByteSource, type PartitionTable } from '../../image/partitions/index.js';
+import { tableLines, readPartitionTable, type ByteSource, type PartitionTable } from '../../image/partitions/index.js';
 import { action, printJson } from '../action.js';
 import { info } from '../messages.js';
 import { io } from '../io.js';
@@ -69,8 +70,8 @@ export function inspectCommand(): Command {
         if (id) out.push(`  ${id}`);
         out.push(`  hidden areas (HPA/DCO): ${hidden!.state}: ${hidden!.detail}`);
       } else out.push(`${target}: ${format} image`);
-      out.push(formatTable(table).trimEnd());
-      io().stdout.write(`${out.join('\n')}\n`);
+      out.push(...tableLines(table));
+      io().stdout.write(shownLines(out));
     },
   );
 }

@@ -1,7 +1,7 @@
 /** exhibit key rotate / revoke / register export: a key's life after it is made, and the lab's trust register. */
 import { Command } from 'commander';
 import fs from 'node:fs';
-import { listKeys, revokeKey, rotateKey, type KeyChange } from '../../case-store/index.js';
+import { registerKeys, revokeKey, rotateKey, type KeyChange } from '../../case-store/index.js';
 import { checkText } from '../../core/text.js';
 import { ExhibitError, describeSystemError } from '../../core/errors.js';
 import { registerText } from '../../core/trust-register.js';
@@ -104,18 +104,7 @@ export function keyLifeCommands(): Command[] {
         try {
           const lab = f.lab?.trim() || loadConfig(store.paths.configFile).organisation?.name || 'this lab';
           checkText('--lab', lab, 300);
-          text = registerText(
-            listKeys(store).map((k) => ({
-              examiner: k.examiner,
-              fingerprint: k.fingerprint,
-              issued: k.created_utc,
-              ...(k.retired_utc ? { replaced: k.retired_utc, ...(k.replaced_by ? { replaced_by: k.replaced_by } : {}) } : {}),
-              ...(k.revoked_effective_utc ? { revoked: k.revoked_effective_utc, ...(k.revoked_reason ? { reason: k.revoked_reason } : {}) } : {}),
-              ...(k.administrator === 1 ? { administrator: true } : {}),
-              public_key: k.public_pem,
-            })),
-            lab,
-          );
+          text = registerText(registerKeys(store), lab);
         } finally {
           store.close();
         }

@@ -1,3 +1,4 @@
+import { shownLines } from '../../core/text.js';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +57,7 @@ export function mountCommand(): Command {
       if (!ready.ok) throw new ExhibitError(ready.code, ready.message, { hints: ready.hints });
       for (const w of ready.warnings) info(`warning: ${w}`);
       for (const n of ready.notes) info(`note: ${n}`);
-      io().stdout.write(`${ready.lines.join('\n')}\nexhibit umount ${req.dir} ends the mount\n`);
+      io().stdout.write(shownLines([...ready.lines, `exhibit umount ${req.dir} ends the mount`]));
       return 0;
     },
   );
@@ -110,7 +111,7 @@ export async function serve(req: MountRequest, readyFd: number | undefined): Pro
     if (readyFd === undefined) {
       for (const w of serving.warnings) info(`warning: ${w}`);
       for (const n of serving.notes) info(`note: ${n}`);
-      io().stdout.write(`${serving.lines.join('\n')}\nserving until Ctrl-C or exhibit umount ${req.dir}\n`);
+      io().stdout.write(shownLines([...serving.lines, `serving until Ctrl-C or exhibit umount ${req.dir}`]));
     }
     await serving.ended;
     if (readyFd === undefined) io().stdout.write(`unmounted ${req.dir}\n`);

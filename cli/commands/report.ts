@@ -1,3 +1,4 @@
+import { shownLines } from '../../core/text.js';
 import { Command, Option } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -95,10 +96,10 @@ export function reportCommand(version: string): Command {
             validation = validationJson(check, said.lines);
             if (!check.conforms) {
               if (f.json) printJson({ file: null, format: f.format, case: data.summary.case.number, validation });
-              else io().stdout.write(`${said.verdict}\n${said.lines.map((l) => `  ${l}\n`).join('')}`);
+              else io().stdout.write(shownLines([said.verdict, ...said.lines.map((l) => `  ${l}`)]));
               return reportError(new ExhibitError('VERIFY_FAILED', `the CASE/UCO export of case ${data.summary.case.number} does not conform; nothing was written and nothing logged`));
             }
-            if (!f.json) io().stdout.write(`${said.verdict}\n${said.lines.map((l) => `  ${l}\n`).join('')}`);
+            if (!f.json) io().stdout.write(shownLines([said.verdict, ...said.lines.map((l) => `  ${l}`)]));
           }
           const bytes = template ? (await renderPdf(data, template, jsonld, version, signer)).pdf : Buffer.from(jsonld, 'utf8');
           writeExclusive(out, bytes);

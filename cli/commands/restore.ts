@@ -1,3 +1,4 @@
+import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
 import path from 'node:path';
 import { restoreImage } from '../../acquire/restore.js';
@@ -74,7 +75,7 @@ export function restoreCommand(): Command {
             if (out.excessBytes > 0) lines.push(`  ${formatBytes(out.excessBytes)} of the target beyond the media ${out.wiped ? 'filled with zeros' : 'left as they were (--wipe-excess zeroes them)'}`);
             if (!out.reference) lines.push('  note: nothing records what the image should hold; the target matches the image, which proves nothing more');
             lines.push(out.problems.length === 0 ? 'RESTORED and checked' : `FAILED: ${out.problems.join('; ')}`);
-            io().stdout.write(`${lines.join('\n')}\n`);
+            io().stdout.write(shownLines(lines));
             if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
           }
           if (out.problems.length > 0) {

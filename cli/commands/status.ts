@@ -1,3 +1,4 @@
+import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
 import { listJobs, LOST_AFTER_MS, type JobRow } from '../../case-store/index.js';
 import { formatBytes, formatDuration } from '../../core/units.js';
@@ -30,7 +31,7 @@ export function statusCommand(): Command {
         if (f.json) return printJson(jobs);
         if (f.watch && io().stdout.isTTY) io().stdout.write('\x1b[H\x1b[2J');
         if (jobs.length === 0) return void io().stdout.write('no jobs running or ended in the last 24 hours\n');
-        for (const j of jobs) io().stdout.write(`${jobLine(j)}\n`);
+        for (const j of jobs) io().stdout.write(shownLines([jobLine(j)]));
       };
       show();
       if (!f.watch) return;

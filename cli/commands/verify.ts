@@ -1,3 +1,4 @@
+import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
 import { restsOn, verifiedWords } from '../../verify/vouch.js';
 import fs from 'node:fs';
@@ -248,7 +249,7 @@ function reportText(r: VerifyReport): string {
     out.push(`FAILED: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}`);
     for (const p of r.problems) out.push(`  ${p}`);
   }
-  return `${out.join('\n')}\n`;
+  return shownLines(out);
 }
 
 /** --source: read the source again and compare it with the record; adds to the report and settles it again. */

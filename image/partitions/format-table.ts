@@ -21,6 +21,11 @@ const num = (n: number): string => String(n).padStart(10, '0');
  * in disk order (slot, start, end, length, description), then the findings.
  */
 export function formatTable(t: PartitionTable): string {
+  return tableLines(t).join('\n') + '\n';
+}
+
+/** The table's lines, each one line (a partition's name is shown on its row, whatever it holds). */
+export function tableLines(t: PartitionTable): string[] {
   const lines: string[] = [];
   lines.push(`${SCHEMES[t.scheme]}, ${t.sectorSize}-byte sectors, ${t.totalSectors} sectors (${humanBytes(t.totalSectors * t.sectorSize)})`);
   if (t.diskGuid !== undefined) lines.push(`Disk GUID: ${t.diskGuid}`);
@@ -45,5 +50,5 @@ export function formatTable(t: PartitionTable): string {
     lines.push('', 'Findings:');
     for (const f of t.findings) lines.push(`  ${f.severity.toUpperCase().padEnd(7)} ${f.message}`);
   }
-  return lines.join('\n') + '\n';
+  return lines;
 }

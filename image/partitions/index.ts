@@ -5,7 +5,7 @@
  */
 export type { ByteSource, Finding, Gap, PartitionEntry, PartitionTable } from './types.js';
 export { readPartitionTable } from './read-table.js';
-export { formatTable } from './format-table.js';
+export { formatTable, tableLines } from './format-table.js';
 export { crc32 } from './crc32.js';
 export { formatGuid } from './guid.js';
 export { detectFilesystem, PartitionBytes, SIGNATURE_WINDOWS } from './fs-signature.js';
