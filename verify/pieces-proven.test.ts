@@ -19,6 +19,18 @@ describe('pieces proven by the media hash', () => {
     expect(piecesProven([cmp('custody log entry 4', 'sha256', true), cmp('the hash given with --expect', 'sha256', false)], [], lists)).toBeUndefined();
   });
 
+  it('proves them by the SHA-256 of every image file when only MD5 was computed (an E01 verified with --hash md5), and not when a file differs or is vouched for by no such account', () => {
+    const md5 = [cmp('custody log entry 4', 'md5', true)];
+    const file = (sha: string, ...refs: [string, string][]) => ({ sha256: sha, refs: refs.map(([against, expected]) => ({ against, expected })) });
+    const both = (sha: string) => file(sha, ['the record', sha], ['custody log entry 4', sha]);
+    expect(piecesProven(md5, [], lists, [both(H('1')), both(H('2'))])).toBe('the SHA-256 of every image file, equal to what custody log entry 4 says, which lists this pieces file');
+    expect(piecesProven(md5, [], lists, [both(H('1')), file(H('2'), ['custody log entry 4', H('3')])])).toBeUndefined();
+    expect(piecesProven(md5, [], lists, [both(H('1')), file(H('2'), ['the hash given with --expect', H('2')])])).toBeUndefined();
+    expect(piecesProven(md5, [], lists, [both(H('1')), file(H('2'))])).toBeUndefined();
+    expect(piecesProven(md5, [], lists, [])).toBeUndefined();
+    expect(piecesProven(md5, [damage], lists, [both(H('1'))])).toBeUndefined();
+  });
+
   it('does not when the format found damage, when only MD5 or SHA-1 were compared, or when the equal SHA-256 is from an account that lists no pieces file', () => {
     expect(piecesProven([cmp('custody log entry 4', 'sha256', true)], [damage], lists)).toBeUndefined();
     expect(piecesProven([cmp('custody log entry 4', 'md5', true), cmp('custody log entry 4', 'sha1', true)], [], lists)).toBeUndefined();

@@ -273,7 +273,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const containerFiles = readableFormatOf(reader.format).container;
     const scanAlgorithms = [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])];
     // The pieces are hashed in the same pass only when the media's own SHA-256 cannot prove them (see piecesProven).
-    const piecesNow = ep.list !== undefined && (o.everyPiece === true || !scanAlgorithms.some((a) => STRONG.has(a)));
+    const piecesNow = ep.list !== undefined && (o.everyPiece === true || !(scanAlgorithms.some((a) => STRONG.has(a)) || containerFiles));
     const scanning = scanMedia(reader, {
       algorithms: scanAlgorithms,
       sectorSize,
@@ -308,6 +308,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       }),
     };
     // One problem per file and per hash, naming every reference it was compared with.
+    const fileChecks: FileCheck[] = [];
     for (const f of report.image.files) {
       if (!f.sha256) continue;
       const refs: { against: string; expected: string }[] = f.recorded_sha256 ? [{ against: 'the record', expected: f.recorded_sha256 }] : [];
@@ -315,6 +316,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         const ef = ((a.entry.entry.payload as { files?: { name?: unknown; sha256?: unknown }[] }).files ?? []).find((x) => x.name === f.name);
         if (typeof ef?.sha256 === 'string') refs.push({ against: a.from, expected: ef.sha256 });
       }
+      fileChecks.push({ sha256: f.sha256, refs });
       const line = mismatchLine(`${f.name}: its SHA-256`, f.sha256, refs);
       if (line) problems.push(line);
     }
@@ -335,7 +337,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     if (ep.list) {
       if (scan.pieceSha256) addPieces(report, ep, comparePieces(ep.list, new Map(scan.pieceSha256.map((h, i) => [i, h])), fileOf));
       else {
-        const proof = piecesProven(media, report.damage, piecesAccounts(rec, anchors));
+        const proof = piecesProven(media, report.damage, piecesAccounts(rec, anchors), fileChecks.length === reader.files.length ? fileChecks : undefined);
         if (proof) {
           addPieces(report, ep, allIntact(ep.list));
           report.pieces!.proven_by = proof;
@@ -392,19 +394,32 @@ function piecesAccounts(rec: AcquisitionRecord | undefined, anchors: readonly { 
   return out;
 }
 
+/** An image file's SHA-256 as computed, and what each account of it says. */
+export interface FileCheck {
+  sha256: string;
+  refs: readonly { against: string; expected: string }[];
+}
+
 /**
- * Whether every piece is proven intact without hashing each: the media's SHA-256 (or SHA-512) was
- * computed and equals what an account that lists the pieces file says, no account of the media
- * differs, and the format found no damage. The pieces file's own SHA-256 is what those accounts
- * say (expectedPieces trusts it only then), and it was made from the media that had that SHA-256:
- * the same media gives the same pieces. Anything short of that hashes each piece (the second pass).
- * The words say what proved them.
+ * Whether every piece is proven intact without hashing each: no account of the media differs, the
+ * format found no damage, and either the media's SHA-256 (or SHA-512) equals what an account that
+ * lists the pieces file says, or every file the image is read from (`files`, one for each) has the
+ * SHA-256 such an account gives it (the same files give the same media). The pieces file's own
+ * SHA-256 is what those accounts say (expectedPieces trusts it only then), and it was made from that
+ * media: the same media gives the same pieces. Anything short of that hashes each piece (the second
+ * pass). The words say what proved them.
  */
-export function piecesProven(media: readonly Comparison[], damage: readonly DamagedUnit[], accounts: ReadonlySet<string>): string | undefined {
+export function piecesProven(media: readonly Comparison[], damage: readonly DamagedUnit[], accounts: ReadonlySet<string>, files?: readonly FileCheck[]): string | undefined {
   if (damage.length > 0 || media.length === 0 || media.some((c) => !c.equal)) return undefined;
   const strong = media.filter((c) => STRONG.has(c.algorithm) && accounts.has(c.against));
   const by = strong.find((c) => c.anchor) ?? strong[0]; // a signed account's word first
-  return by ? `the media's ${by.algorithm === 'sha256' ? 'SHA-256' : 'SHA-512'}, equal to what ${by.against} says, which lists this pieces file` : undefined;
+  if (by) return `the media's ${by.algorithm === 'sha256' ? 'SHA-256' : 'SHA-512'}, equal to what ${by.against} says, which lists this pieces file`;
+  if (!files || files.length === 0 || files.some((f) => f.refs.some((r) => !digestsEqual(r.expected, f.sha256)))) return undefined;
+  const vouching = files.map((f) => f.refs.filter((r) => accounts.has(r.against)).map((r) => r.against));
+  if (vouching.some((v) => v.length === 0)) return undefined;
+  const common = vouching[0]!.filter((a) => vouching.every((v) => v.includes(a)));
+  const who = common.find((a) => a !== 'the record') ?? common[0] ?? 'the accounts that list this pieces file';
+  return `the SHA-256 of every image file, equal to what ${who} says, which lists this pieces file`;
 }
 
 /** Every piece of the list intact, as proven by the media's hash. */
