@@ -149,6 +149,26 @@ describe.skipIf(tools.length > 0)(`the PDF${tools.length ? ` (skipped: ${tools.j
   });
 });
 
+describe('a report onto a full disk', () => {
+  it('fails in one line, leaves no cut-short file and logs nothing', (ctx) => {
+    ctx.skip(process.getuid?.() !== 0, 'needs root to mount a small tmpfs');
+    const small = path.join(work, 'small');
+    fs.mkdirSync(small);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]).status).toBe(0);
+    try {
+      fs.writeFileSync(path.join(small, 'fill'), Buffer.alloc(990 * 1024)); // a few KiB left: the report is larger
+      const before = json(run(['custody', 'log', CASE, '--json'])).entries;
+      const r = run(['report', CASE, '--out', path.join(small, 'r.pdf'), '-x', X]);
+      expect(r.code).toBe(1);
+      expectOneLineError(r.stderr, /cannot write .*r\.pdf: no space left on the device \(ENOSPC\)/);
+      expect(fs.readdirSync(small)).toEqual(['fill']);
+      expect(json(run(['custody', 'log', CASE, '--json'])).entries).toBe(before);
+    } finally {
+      spawnSync('umount', [small]);
+    }
+  });
+});
+
 function detach(name: string): string {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });

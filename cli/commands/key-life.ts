@@ -1,6 +1,6 @@
 /** exhibit key rotate / revoke / register export: a key's life after it is made, and the lab's trust register. */
+import { writeNewFileSync } from '../../core/record/atomic.js';
 import { Command } from 'commander';
-import fs from 'node:fs';
 import { registerKeys, revokeKey, rotateKey, type KeyChange } from '../../case-store/index.js';
 import { checkText } from '../../core/text.js';
 import { ExhibitError, describeSystemError } from '../../core/errors.js';
@@ -110,7 +110,7 @@ export function keyLifeCommands(): Command[] {
         }
         if (!f.out) return void io().stdout.write(text);
         try {
-          fs.writeFileSync(f.out, text, { flag: 'wx' });
+          writeNewFileSync(f.out, text, 0o644); // published: readable by all
         } catch (err) {
           throw new ExhibitError((err as { code?: string }).code === 'EEXIST' ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot write ${f.out}: ${describeSystemError(err)}`, { cause: err });
         }

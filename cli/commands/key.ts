@@ -1,3 +1,4 @@
+import { writeNewFileSync } from '../../core/record/atomic.js';
 import { Command } from 'commander';
 import fs from 'node:fs';
 import { checkExaminerName, createKey, findKey, listKeys, type KeyRow } from '../../case-store/index.js';
@@ -84,7 +85,7 @@ export function keyCommand(): Command {
           if (!row) throw new ExhibitError('NOT_FOUND', `${examiner} has no key in this case store`, { hints: ['list them with: exhibit key list'] });
           if (!f.out) return void io().stdout.write(row.public_pem);
           try {
-            fs.writeFileSync(f.out, row.public_pem, { flag: 'wx' });
+            writeNewFileSync(f.out, row.public_pem, 0o644); // a public key: readable by all
           } catch (err) {
             throw new ExhibitError((err as { code?: string }).code === 'EEXIST' ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot write ${f.out}: ${describeSystemError(err)}`, { cause: err });
           }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { exhibitPaths, loadConfig, recordReport } from '../../case-store/index.js';
 import { sha256Hex } from '../../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
-import { EVIDENCE_FILE_MODE } from '../../core/modes.js';
+import { writeNewFileSync } from '../../core/record/atomic.js';
 import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, settleOrganisation } from '../../report/template.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
@@ -125,21 +125,12 @@ function validationJson(c: import('../../report/case-uco-check.js').CaseUcoCheck
   return { conforms: c.conforms, against: c.versions, triples: c.triples, violations: c.violations, warnings: c.warnings, infos: c.infos, undefined_terms: c.undefinedTerms, findings: lines };
 }
 
-/** Create `file` (never replacing one), write, fsync; a failure leaves no partial file. */
+/** Create `file` (never replacing one), write every byte, fsync; a failure leaves no partial file. */
 function writeExclusive(file: string, bytes: Buffer): void {
-  let fd: number;
   try {
-    fd = fs.openSync(file, 'wx', EVIDENCE_FILE_MODE);
+    writeNewFileSync(file, bytes);
   } catch (err) {
-    throw new ExhibitError((err as { code?: string }).code === 'EEXIST' ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot create ${file}: ${describeSystemError(err)}`, { cause: err });
-  }
-  try {
-    fs.writeSync(fd, bytes);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
-    throw new ExhibitError('OUTPUT_WRITE', `cannot write ${file}: ${describeSystemError(err)}`, { cause: err });
+    const exists = (err as { code?: string }).code === 'EEXIST';
+    throw new ExhibitError(exists ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot ${exists ? 'create' : 'write'} ${file}: ${describeSystemError(err)}`, { cause: err });
   }
 }

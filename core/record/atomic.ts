@@ -3,6 +3,7 @@
  * copies): a temporary file in the same folder, fsync, then put in place
  * without ever replacing an existing file unless asked, and the folder fsynced.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EVIDENCE_FILE_MODE } from '../modes.js';
@@ -65,4 +66,24 @@ export async function writeFileAtomic(target: string, text: string | Uint8Array,
   } finally {
     await d.close();
   }
+}
+
+/**
+ * Create `file` (never replacing one: EEXIST is thrown as it is), write every byte of `data`
+ * (a write that stops short, as on a full disk, goes on until done or failed), fsync; any failure
+ * removes the file, so a name never stands for cut-short bytes. Errors are the system's, for the
+ * caller to word.
+ */
+export function writeNewFileSync(file: string, data: string | Uint8Array, mode: number = EVIDENCE_FILE_MODE): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const fd = fsSync.openSync(file, 'wx', mode);
+  try {
+    for (let at = 0; at < bytes.length; ) at += fsSync.writeSync(fd, bytes, at, bytes.length - at);
+    fsSync.fsyncSync(fd);
+  } catch (err) {
+    fsSync.closeSync(fd);
+    fsSync.rmSync(file, { force: true });
+    throw err;
+  }
+  fsSync.closeSync(fd);
 }
