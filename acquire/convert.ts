@@ -234,6 +234,11 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     if (copied && mismatch) {
       error = new ExhibitError('VERIFY_FAILED', `the converted media's ${mismatch.algorithm.toUpperCase()} is ${mismatch.computed}, but the source records ${mismatch.recorded}: the source image does not hold what was acquired${where}`);
     }
+    // Damage the reader stepped over or worked around (a cut-short zstd frame, a lost seek table, a damaged table read
+    // through its copy): what was read is the source's whole media only where a recorded hash of it says so.
+    if (copied && !error && damagedFiles.length > 0 && !(compared.length > 0 && compared.every((c) => c.equal))) {
+      error = new ExhibitError('VERIFY_FAILED', `the source image is damaged (${damagedFiles[0]}${damagedFiles.length > 1 ? `, and ${damagedFiles.length - 1} more` : ''}): nothing it records shows that the ${run.bytesDone} bytes read are its whole media`);
+    }
     try {
       files = copied && !error ? await writer.finish({ ...(computed.md5 ? { md5: computed.md5 } : {}), ...(computed.sha1 ? { sha1: computed.sha1 } : {}), unreadable }) : await writer.close();
       // The checked image takes its final names; until then its files are <name>.partial.

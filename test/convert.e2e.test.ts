@@ -130,3 +130,23 @@ describe.skipIf(why !== undefined)(because('exhibit convert', why), () => {
     expect(fs.existsSync(path.join(work, 'odd-e01'))).toBe(false);
   });
 });
+
+describe.skipIf(why !== undefined)(because('a cut-short zstd source', why), () => {
+  it('is not converted as complete: exit 4, the record incomplete, the output left .partial', () => {
+    const dir = path.join(work, 'cut-zstd');
+    fs.mkdirSync(dir);
+    const src = path.join(dir, 'disk.bin');
+    makeSourceFile(src, 3 * 1024 * 1024, 41);
+    // Two frames (zstd compresses each file into a frame of its own), the second cut short: its bytes are lost.
+    const frames = [0, 1].map((i) => spawnSync('zstd', ['-q', '-c', src], { maxBuffer: 64 << 20 }).stdout as Buffer).map((b, i) => (i === 0 ? b : b.subarray(0, b.length - 300)));
+    const cut = path.join(dir, 'cut.zst');
+    fs.writeFileSync(cut, Buffer.concat(frames));
+    const out = path.join(dir, 'out');
+    const r = run(['convert', cut, '--to', 'raw', '-o', out]);
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/^exhibit: error: the source image is damaged \(no whole zstd frame at byte \d+ .*\): nothing it records shows that the \d+ bytes read are its whole media$/m);
+    const rec = record(path.join(out, 'cut.acquisition.yaml'));
+    expect(rec.result).toBe('incomplete');
+    expect(fs.readdirSync(out).sort()).toEqual(['cut.acquisition.yaml', 'cut.raw.partial']);
+  });
+});
