@@ -3,6 +3,7 @@
  * the ddrescue tool set can read exhibit's view of the source: `+` read,
  * `-` unreadable (filled in the image), `?` not read yet.
  */
+import { oneLine } from '../core/text.js';
 import type { BadRange } from './bad-sectors.js';
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
@@ -42,7 +43,7 @@ export function renderMapfile(o: {
   const finished = o.done >= o.size;
   const lines = [
     `# Mapfile. Created by exhibit ${o.version}`,
-    `# Command line: ${o.commandLine.join(' ')}`,
+    `# Command line: ${oneLine(o.commandLine.join(' '))}`, // one comment line, whatever the names hold
     `# Start time:   ${ddTime(o.started)}`,
     `# Current time: ${ddTime(new Date())}`,
     finished ? '# Finished' : '# Copying non-tried blocks... Pass 1 (forwards)',

@@ -158,6 +158,7 @@ describe('a source file and an output folder whose names hold every line break a
     for (const [r, named] of [[v, true], [run(['custody', 'log', CASE]), false], [run(['case', 'show', CASE]), true], [run(['verify', out, '--no-record']), true]] as const) {
       expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
       if (named) expect(r.stdout).toContain('[U+001B]');
+      expect(r.code, r.stdout).toBe(0); // the genuine image verifies: its mapfile holds the command line on one comment line
       expect(r.stdout).not.toMatch(/^[\u000b-\u000d\u0085 ]*end/m); // what follows a line break in a name stays on the name's line
     }
     if (have('openssl')) {
