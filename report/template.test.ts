@@ -54,6 +54,16 @@ describe('loadTemplate', () => {
     expect(refusal(good.replace('- "Example City"', `- "${'a'.repeat(301)}"`))).toMatch(/organisation\.address\[2\] is 301 characters long, more than 300$/);
   });
 
+  it('a line holds no control character or bidirectional override, naming it; a paragraph may break lines', () => {
+    expect(refusal(good.replace('title: "Chain of custody report"', 'title: "bad\\u0000nul"'))).toMatch(/title holds U\+0000, a control character/);
+    expect(refusal(good.replace('title: "Chain of custody report"', 'title: "two\\nlines"'))).toMatch(/title holds U\+000A, a control character/);
+    expect(refusal(good.replace('case: "Case"', 'case: "Ca\\u202ese"'))).toMatch(/labels\.case holds U\+202E/);
+    expect(refusal(good.replace('- "Example City"', '- "City\\u0007"'))).toMatch(/organisation\.address\[2\] holds U\+0007/);
+    const para = good.replace('  - "Signed: ______________________________    Date: ______________"', '  - "Signed:\\nDate:"');
+    expect(loadTemplate(file(para)).declaration[1]).toBe('Signed:\nDate:');
+    expect(refusal(good.replace('  - "Signed: ______________________________    Date: ______________"', '  - "Signed\\u001b[8m"'))).toMatch(/declaration\[2\] holds U\+001B/);
+  });
+
   it('a declaration paragraph may be 5000 characters, not 5001', () => {
     const para = (k: number) => good.replace('  - "Signed: ______________________________    Date: ______________"', `  - "${'d'.repeat(k)}"`);
     expect(loadTemplate(file(para(5000))).declaration[1]).toHaveLength(5000);
