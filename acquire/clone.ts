@@ -124,7 +124,15 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
         { lineWidth: 0, aliasDuplicateObjects: false },
       )}`;
     // Written before the first byte is copied and replaced at the end: a run killed outright still leaves a record that says incomplete.
-    await writeFileAtomic(o.recordFile, incomplete('the clone did not finish: the run ended before it could record how far it got'));
+    try {
+      await writeRecord(o.recordFile, incomplete('the clone did not finish: the run ended before it could record how far it got'), false);
+    } catch (err) {
+      // Nothing was copied: a new target file, still empty, goes too.
+      await target.close().catch(() => undefined);
+      target = undefined;
+      if (!probe.facts) fs.rmSync(written, { force: true });
+      throw err;
+    }
     try {
       const t = target;
       o.onPhase?.('cloning', bytes);
@@ -155,7 +163,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       target = undefined;
       const why = err instanceof ExhibitError ? err.message : describeSystemError(err);
       const ro = readOnly ?? (await proof.finish().catch(() => undefined));
-      await writeFileAtomic(o.recordFile, incomplete(why, ro), true); // in place of the provisional one
+      await writeRecord(o.recordFile, incomplete(why, ro), true); // in place of the provisional one
       const hints = [...(probe.facts ? [] : [`what was written is left unfinished as ${written} (never under the target's own name)`]), `the clone record says incomplete: ${o.recordFile}`];
       if (err instanceof ExhibitError) throw new ExhibitError(err.code, err.message, { cause: err.cause ?? err, hints: [...err.hints, ...hints] });
       throw new ExhibitError('OUTPUT_WRITE', why, { cause: err, hints });
@@ -181,11 +189,20 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       hashes: { source: out.sourceHashes, target_read_back: out.targetHashes },
       read_errors: readErrors(),
     };
-    await writeFileAtomic(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`, true); // in place of the provisional one
+    await writeRecord(o.recordFile, `# exhibit clone record\n${YAML.stringify(record, { lineWidth: 0, aliasDuplicateObjects: false })}`, true); // in place of the provisional one
     return out;
   } finally {
     await target?.close().catch(() => undefined);
     await reader?.close(); // its O_DIRECT handle on the source, if it opened one
     await handle.close();
+  }
+}
+
+/** The clone record, written atomically; a failure (a full disk, say) is said in exhibit's words, naming the record. */
+async function writeRecord(file: string, text: string, replace: boolean): Promise<void> {
+  try {
+    await writeFileAtomic(file, text, replace);
+  } catch (err) {
+    throw new ExhibitError('OUTPUT_WRITE', `cannot write the clone record ${file}: ${describeSystemError(err)}`, { cause: err });
   }
 }

@@ -149,7 +149,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       await pool.terminate();
       return { bytesDone, interrupted: false, digests: undefined, failure };
     }
-    if (o.signal?.aborted && bytesDone < o.size) {
+    // Stopped by the user, even after the last read: the run says it stops, and the image is not called complete
+    // (slow encoders can still be busy with the last slots when Ctrl-C comes).
+    if (o.signal?.aborted) {
       await pool.terminate();
       return { bytesDone, interrupted: true, digests: undefined };
     }

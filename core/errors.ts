@@ -81,8 +81,29 @@ export function describeSystemError(err: unknown): string {
     ENOTDIR: 'not a directory',
     EEXIST: 'already exists',
     EFBIG: 'file too large for the destination file system',
+    EINVAL: 'invalid argument (a device that went away, or one that refuses reads of this size or place)',
+    ENOTCONN: 'not connected (the device went away)',
+    ESHUTDOWN: 'the device was shut down',
+    ETIMEDOUT: 'timed out',
+    ENOMEM: 'out of memory',
+    EMFILE: 'too many open files',
+    ENFILE: 'too many open files on this system',
+    ENAMETOOLONG: 'file name too long',
+    ELOOP: 'too many symbolic links',
+    ETXTBSY: 'the file is busy',
+    ESPIPE: 'cannot seek (a pipe or a socket)',
+    EAGAIN: 'resource temporarily unavailable',
+    EXDEV: 'not on the same file system',
+    ENOTEMPTY: 'the folder is not empty',
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'the connection was reset',
   };
   if (code && words[code]) return `${words[code]} (${code})`;
+  // Node's own wording is "CODE: words, syscall 'path'": the words, then the code.
+  if (code && err instanceof Error) {
+    const m = new RegExp(`^${code}: (.*?)(?:, \\w+(?: '.*')?)?$`).exec(err.message);
+    if (m?.[1]) return `${m[1]} (${code})`;
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }

@@ -189,10 +189,22 @@ export function checkYamlBounds(text: string, limits: { maxBytes: number; maxVal
   }
 }
 
-/** YAML checked by `checkYamlBounds`, then parsed with no aliases; YAML errors pass through. */
+/** YAML checked by `checkYamlBounds`, then parsed with no aliases; YAML errors pass through, in plain words where the library's are its own. */
 export function parseBoundedYaml(text: string, limits: { maxBytes: number; maxValues: number }): unknown {
   checkYamlBounds(text, limits);
-  return YAML.parse(text, { maxAliasCount: 0 });
+  try {
+    return YAML.parse(text, { maxAliasCount: 0 });
+  } catch (err) {
+    if (err instanceof Error) err.message = yamlWords(err.message);
+    throw err;
+  }
+}
+
+/** The YAML library's messages that name its own API or internals, in plain words; others as they are (first line). */
+export function yamlWords(message: string): string {
+  if (/alias resolution is disabled|excessive alias count/i.test(message)) return 'it uses YAML aliases (*name), which exhibit does not read';
+  if (/multiple documents|parseAllDocuments/i.test(message)) return 'it holds more than one YAML document (a line "---" or "..." between them)';
+  return message.split('\n')[0]!;
 }
 
 /**

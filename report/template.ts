@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML, { isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { checkYamlBounds } from '../core/record.js';
+import { checkYamlBounds, yamlWords } from '../core/record.js';
 import { readInputTextSync } from '../core/input-file.js';
 import { codePoint } from '../core/text.js';
 
@@ -82,7 +82,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const at = lines.linePos(e.pos[0]);
-    throw new ExhibitError('USAGE', `the template ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${e.message.split('\n')[0]}`);
+    throw new ExhibitError('USAGE', `the template ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${yamlWords(e.message)}`);
   }
   const fail = (node: Node | null | undefined, field: string, what: string): never => {
     const line = node?.range ? lines.linePos(node.range[0]).line : undefined;

@@ -104,3 +104,17 @@ export function frameInfo(b: Uint8Array, at: number): { length: number; contentS
   if (p > b.length) return undefined;
   return { length: p - at, ...(head.contentSize === undefined ? {} : { contentSize: head.contentSize }), ...(head.window === undefined ? {} : { window: head.window }) };
 }
+
+/** What zstd's own error message says of a frame, in plain words (the message itself where it is not one of these). */
+export function zstdFailureWords(message: string): string {
+  const known: [RegExp, string][] = [
+    [/doesn't match checksum/i, 'its content does not match its checksum'],
+    [/corrupted block/i, 'a block of it is corrupt'],
+    [/unknown frame descriptor|prefix unknown/i, 'it does not begin as a zstd frame'],
+    [/src size is incorrect|srcSize wrong/i, 'its size is not what its header says'],
+    [/destination buffer is too small/i, 'it decompresses to more than it declares'],
+    [/data corruption/i, 'its data is corrupt'],
+  ];
+  for (const [re, words] of known) if (re.test(message)) return words;
+  return `zstd says: ${message.trim().toLowerCase()}`;
+}

@@ -12,7 +12,7 @@ import { describeSystemError, ExhibitError, withDamagedRange } from '../../core/
 import { openInput } from '../../core/input-file.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
-import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, frameInfo, MAX_FRAME_SIZE, MIN_FRAME_LENGTH, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, type FrameEntry } from './layout.js';
+import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, frameInfo, MAX_FRAME_SIZE, MIN_FRAME_LENGTH, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, zstdFailureWords, type FrameEntry } from './layout.js';
 import { scanFrames } from './scan.js';
 
 interface Frame extends FrameEntry {
@@ -206,7 +206,7 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
     try {
       n = this.dctx.decompress(data, stored);
     } catch (err) {
-      throw invalid(label, `it does not decompress (${(err as Error).message}): damaged`, err);
+      throw invalid(label, `it does not decompress (${zstdFailureWords((err as Error).message)}): damaged`, err);
     }
     if (n !== f.decompressed) throw invalid(label, `it decompresses to ${n} bytes instead of ${f.decompressed}`);
     if (this.hasSeekTable && f.checksum !== stored.readUInt32LE(stored.length - 4)) throw invalid(label, 'its checksum differs from the seek table\'s');

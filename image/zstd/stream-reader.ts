@@ -18,7 +18,7 @@ import { ExhibitError, withDamagedRange } from '../../core/errors.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import type { ImageReader, ScannedUnit } from '../types.js';
 import { ZstdFacts } from './reader.js';
-import type { FrameEntry } from './layout.js';
+import { zstdFailureWords, type FrameEntry } from './layout.js';
 
 /** Bytes decompressed (and stored bytes read) at a time. */
 const STEP = 4 * 1024 * 1024;
@@ -72,7 +72,7 @@ class FrameCursor {
         [ret, produced, consumed] = this.dctx.decompressStream(out, src);
       } catch (err) {
         const m = (err as Error).message;
-        const why = /memory/i.test(m) ? `it needs a window larger than ${2 ** WINDOW_LOG_MAX / 1024 / 1024} MiB to decompress (zstd --long above 27); exhibit decodes with at most that` : `it does not decompress (${m}): damaged`;
+        const why = /memory/i.test(m) ? `it needs a window larger than ${2 ** WINDOW_LOG_MAX / 1024 / 1024} MiB to decompress (zstd --long above 27); exhibit decodes with at most that` : `it does not decompress (${zstdFailureWords(m)}): damaged`;
         throw invalid(this.label, why, err);
       }
       this.inPos += consumed;
