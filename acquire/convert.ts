@@ -16,7 +16,7 @@ import { recordBesideImage, recordFileName, recordPathFor, renderRecord, writeFi
 import { assembleRecord } from '../core/record/build.js';
 import { readRecord } from '../core/record/read.js';
 import { timestamp } from '../core/time.js';
-import { openImage } from '../image/open.js';
+import { listedByRecordBeside, openImage } from '../image/open.js';
 import { formatOf } from '../image/registry.js';
 import type { ImageFile } from '../image/types.js';
 import { PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
@@ -110,7 +110,7 @@ function newFilesName(given: string | undefined, number: string | undefined, ste
 }
 
 export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
-  const { reader, base, warnings, damaged: damagedFiles, notes } = await openImage(o.image);
+  const { reader, base, warnings, damaged: damagedFiles, notes } = await openSource(o.image);
   let lock: OutputLock | undefined;
   try {
     const found = sourceRecord(base);
@@ -328,5 +328,20 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
   } finally {
     await reader.close();
     await lock?.release();
+  }
+}
+
+/**
+ * The source image, opened; one too damaged to open (or an image its record lists that no longer reads
+ * as its format) is damage met by convert (exit 4), as verify calls it, not a failure of exhibit.
+ */
+async function openSource(file: string): ReturnType<typeof openImage> {
+  try {
+    return await openImage(file);
+  } catch (err) {
+    if (err instanceof ExhibitError && (err.code === 'IMAGE_INVALID' || (err.code === 'IMAGE_UNSUPPORTED' && listedByRecordBeside(file)))) {
+      throw new ExhibitError('VERIFY_FAILED', `the source image is damaged: ${err.message}`, { cause: err, hints: [...err.hints] });
+    }
+    throw err;
   }
 }

@@ -186,5 +186,9 @@ function storeError(err: unknown, file: string, doing: 'reading' | 'writing' = '
     return new ExhibitError('STORE', `cannot open the case store ${file} for writing`, { cause: err, hints: ['set EXHIBIT_HOME to a folder you can write to'] });
   }
   if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new ExhibitError('STORE', `the disk holding the case store ${file} is full`, { cause: err });
+  // SQLite's "disk I/O error" says no more; a full disk (even to read, SQLite makes its shared-memory file) is the usual cause.
+  if (code.startsWith('SQLITE_IOERR')) {
+    return new ExhibitError('STORE', `the case store ${file} could not be ${doing === 'reading' ? 'read' : 'written'}: the disk reported an error (${code})`, { cause: err, hints: ['check that the disk holding it has room left (df) and that the disk is sound'] });
+  }
   return new ExhibitError('STORE', `the case store ${file} failed: ${(err as Error).message ?? String(err)}`, { cause: err });
 }

@@ -60,7 +60,7 @@ describe.skipIf(why !== undefined)('convert: E01s whose evidence number is no fi
 });
 
 describe('convert: a .zst with no whole zstd frame', () => {
-  it('seven bytes starting with the zstd magic are a damaged image: one line, exit 1 (verify: FAILED, exit 4), and nothing is written', () => {
+  it('seven bytes starting with the zstd magic are a damaged image: one line, exit 4 for verify and convert (damage met), 1 for inspect, and nothing is written', () => {
     const dir = path.join(work, 'zst7');
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'EV.zst');
@@ -68,7 +68,7 @@ describe('convert: a .zst with no whole zstd frame', () => {
     const out = path.join(dir, 'out');
     for (const args of [['convert', file, '--to', 'raw', '-o', out], ['verify', file], ['inspect', file]]) {
       const r = run(args);
-      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(args[0] === 'verify' ? 4 : 1);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(args[0] === 'inspect' ? 1 : 4);
       const errors = r.stderr.split('\n').filter((l) => l.startsWith('exhibit: error:'));
       expect(errors, r.stderr).toHaveLength(1);
       expect(errors[0]).toMatch(/EV\.zst holds no whole zstd frame/);
