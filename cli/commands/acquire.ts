@@ -140,7 +140,10 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
   ];
   if (r.media.pieces) {
     const p = r.media.pieces;
-    lines.push(`  pieces  ${path.join(outDir, p.file)}: SHA-256 of ${p.count} piece${p.count === 1 ? '' : 's'} of ${formatBytes(p.piece_size)} (file SHA-256 ${p.sha256})`);
+    const size = r.media.size_bytes;
+    const last = size - (p.count - 1) * p.piece_size; // the last piece may be shorter
+    const shape = p.count === 1 ? `1 piece, the whole ${formatBytes(size)} of media` : `${p.count} pieces of ${formatBytes(p.piece_size)}${last < p.piece_size ? ` (the last ${formatBytes(last)})` : ''}`;
+    lines.push(`  pieces  ${path.join(outDir, p.file)}: SHA-256 of ${shape} (file SHA-256 ${p.sha256})`);
   }
   if (r.media.zero_sectors) {
     const z = r.media.zero_sectors;
