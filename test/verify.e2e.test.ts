@@ -361,7 +361,7 @@ describe("split raw sets named by other tools", () => {
     expect(gone.stdout).toMatch(/segment disk\.img\.ab of the split image .* is missing: 2 segments \(disk\.img\.ac to disk\.img\.ad\) lie beyond it/);
     const c = run(['convert', path.join(dir, 'disk.img.aa'), '--to', 'raw', '--out', path.join(dir, 'out'), '--examiner', 'Test Examiner']);
     expect(c.code).not.toBe(0);
-    expect(c.stderr).toMatch(/^exhibit: error: segment disk\.img\.ab .* is missing/m);
+    expect(c.stderr).toMatch(/^exhibit: error: the source image is damaged: segment disk\.img\.ab .* is missing/m);
   });
 });
 
