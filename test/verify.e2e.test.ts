@@ -194,6 +194,20 @@ describe('files of a set', () => {
     expect(v.code).toBe(4);
     expect(v.stdout).toMatch(/EV\.map does not match the record: its blocks are not the record's single read area/);
   });
+  it('an E01 of a source that is not whole sectors verifies: its map is of the source, not of the zeros filling the last sector; a map written before that is taken too', () => {
+    const dir = path.join(work, 'odd-e01');
+    const odd = path.join(work, 'odd-source.bin');
+    makeSourceFile(odd, 1024 * 1024 + 100, 29);
+    expect(run(['acquire', odd, '-o', dir, '-c', 'C-ODD', '-e', 'EV', '-x', 'Test Examiner', '-f', 'e01']).code).toBe(0);
+    const map = path.join(dir, 'EV.map');
+    expect(fs.readFileSync(map, 'utf8')).toMatch(/^0x00000000  0x00100064  \+$/m);
+    const v = run(['verify', dir, '--no-record']);
+    expect(v.code, v.stdout).toBe(0);
+    fs.writeFileSync(map, fs.readFileSync(map, 'utf8').replace('0x00100064  +', '0x00100200  +')); // as exhibit wrote it before: padded to the sector
+    expect(run(['verify', dir, '--no-record']).code).toBe(0);
+    fs.writeFileSync(map, fs.readFileSync(map, 'utf8').replace('0x00100200  +', '0x00100300  +'));
+    expect(run(['verify', dir, '--no-record']).code).toBe(4);
+  });
   it('a stray .000 beside a split set does not move its start: the record says where it starts', () => {
     const dir = copyOf('split-raw', 'stray-000');
     fs.writeFileSync(path.join(dir, 'EV.000'), 'not evidence');

@@ -104,7 +104,8 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   // Each of these is tried on its own (a full disk may refuse one and not the next): the journal
   // first when unfinished, since resuming depends on it; the map before the record, so a complete
   // record always has its map; the journal removed last, when complete.
-  const map = renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: j.safe_bytes, bad: j.bad_ranges, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version });
+  // The map is of the source: the zeros an E01 adds to fill its last sector (counted in safe_bytes) are not read from it.
+  const map = renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: Math.min(j.safe_bytes, facts.size_bytes), bad: j.bad_ranges, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version });
   const steps: [string, () => Promise<void>][] = [
     ...(error ? [['resume journal', () => writeJournal(outDir, j)] as [string, () => Promise<void>]] : []),
     ['mapfile', () => writeFileAtomic(s.mapPath, map, true)],
