@@ -187,6 +187,7 @@ describe('revocation', () => {
     await new Promise((r) => setTimeout(r, 20));
     acquire(home, path.join(work, 'rev-2'), 'EV-002');
     fs.cpSync(home, path.join(work, 'rev-thief-snapshot'), { recursive: true }); // what a stolen laptop holds
+    expect(as(home, ['key', 'register', 'export', '-o', path.join(work, 'register-before-revocation.yaml')]).code).toBe(0);
     const r = as(home, ['key', 'revoke', fp, '--reason', 'laptop stolen', '--effective', between]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`revoked key ${fp} of J. Doe from ${between}`);
@@ -238,7 +239,8 @@ describe('revocation', () => {
     const out = path.join(work, 'rev-stolen');
     const r = as(thief, ['acquire', src, '-o', out, '-f', 'raw', '-c', 'CASE-OTHER', '-e', 'EV-009', '-x', 'J. Doe']);
     expect(r.code, r.stderr).toBe(0);
-    for (const args of [['verify', out, '--no-record'], ['custody', 'verify', out]]) {
+    const before = path.join(work, 'register-before-revocation.yaml'); // published before the revocation: it does not know of it, the store does
+    for (const args of [['verify', out, '--no-record'], ['custody', 'verify', out], ['verify', out, '--no-record', '--trust', before], ['custody', 'verify', out, '--trust', before]]) {
       const v = as(home, args);
       expect(v.code, `${args[0]}: ${v.stdout}`).toBe(4);
       expect(v.stdout).toMatch(new RegExp(`entry \\d+: signed by J\\. Doe with key ${fp} at .*, after this case store says it was revoked \\(.*laptop stolen\\)`));

@@ -7,7 +7,7 @@ import type { CheckedEntry, CustodyCheck } from '../core/custody-check.js';
 import { revocationNotes } from '../core/custody-key-life.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readInputSync } from '../core/input-file.js';
-import { checkAgainstRegister, parseTrustRegister, registerNotes, type TrustRegister } from '../core/trust-register.js';
+import { checkAgainstRegister, parseTrustRegister, registerNotes, type RegisterProblem, type TrustRegister } from '../core/trust-register.js';
 
 export type { TrustRegister };
 
@@ -44,10 +44,7 @@ export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations
     return { problems: [], notes, anchored: undefined };
   }
   const problems: string[] = [];
-  for (const p of checkAgainstRegister(check.entries as CheckedEntry[], checkpoint, register)) {
-    if (imageEntry !== undefined && p.revoked && p.entry !== imageEntry) notes.push(p.message);
-    else problems.push(p.message);
-  }
+  sortFound(checkAgainstRegister(check.entries as CheckedEntry[], checkpoint, register), imageEntry, { problems, notes });
   for (const n of registerNotes(check.entries, register)) if (!notes.some((x) => x.startsWith(n.slice(0, 80)))) notes.push(n);
   return { problems, notes, anchored: { register: register.file, sha256: register.sha256 } };
 }
@@ -57,15 +54,16 @@ export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations
  * examiners' keys, and a key it records as revoked or replaced signs nothing after that, in any
  * case. Only the keys the store lists are judged (a key it does not know is said elsewhere). As with
  * a register, a signature after a revocation fails the image only when it is the entry that logs
- * it (`imageEntry`); for the others it is a note. Skipped where a trust register was given: that
- * is the reference then.
+ * it (`imageEntry`); for the others it is a note. Also where a trust register was given: one
+ * published before a revocation this store knows does not tell it.
  */
 export function storeKeyFindings(check: Pick<CustodyCheck, 'entries'>, storeKeys: TrustRegister | undefined, imageEntry?: number): { problems: string[]; notes: string[] } {
   const out = { problems: [] as string[], notes: [] as string[] };
-  if (!storeKeys) return out;
-  for (const p of checkAgainstRegister(check.entries as CheckedEntry[], undefined, storeKeys, { listedOnly: true })) {
-    if (imageEntry !== undefined && p.revoked && p.entry !== imageEntry) out.notes.push(p.message);
-    else out.problems.push(p.message);
-  }
+  if (storeKeys) sortFound(checkAgainstRegister(check.entries as CheckedEntry[], undefined, storeKeys, { listedOnly: true }), imageEntry, out);
   return out;
+}
+
+/** What a register says of the signatures: a problem each, but a signature after a revocation only a note when it is not the image's own entry. */
+function sortFound(found: readonly RegisterProblem[], imageEntry: number | undefined, into: { problems: string[]; notes: string[] }): void {
+  for (const p of found) (imageEntry !== undefined && p.revoked && p.entry !== imageEntry ? into.notes : into.problems).push(p.message);
 }

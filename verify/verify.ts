@@ -213,8 +213,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       if (!folder) imageEntry = s.reference?.seq;
     } else {
       if (!o.trustedKeys) for (const p of impostorProblems(signers)) problems.push(p);
-      // A key this machine's store revoked or replaced signs nothing after that, whatever the case.
-      if (folder && !o.trust) {
+      // A key this machine's store revoked or replaced signs nothing after that, whatever the case (also with --trust:
+      // a register published before the revocation does not know of it, this store does).
+      if (folder) {
         const k = storeKeyFindings(folder, o.store?.keyRegister?.(), imageEntry);
         problems.push(...k.problems.map((m) => `custody log: ${m}`));
         notes.push(...k.notes.map((m) => `custody log: ${m}`));

@@ -152,7 +152,7 @@ export function custodyCommand(): Command {
                 ...(trustedKeys ? [] : impostorProblems(signers)),
                 ...(store ? lookAlikeCases(store.view, [caseNumber], 'this custody log') : []),
                 // A key this machine's store revoked or replaced signs nothing after that, whatever the case.
-                ...(register ? [] : storeKeyFindings(check, store?.view.keyRegister?.()).problems),
+                ...storeKeyFindings(check, store?.view.keyRegister?.()).problems, // also with --trust: a register may predate a revocation this store knows
               ];
           const trust = trustFindings(check, readCheckpointText(check.checkpoint), register);
           const token = checkTokenBeside(check.checkpoint, tsaCertificates(exhibitPaths(io().env).configFile));
