@@ -16,7 +16,7 @@ import { recordBesideImage, recordFileName, recordPathFor, renderRecord, writeFi
 import { assembleRecord } from '../core/record/build.js';
 import { readRecord } from '../core/record/read.js';
 import { timestamp } from '../core/time.js';
-import { listedByRecordBeside, openImage } from '../image/open.js';
+import { damagedAtOpen, openImage } from '../image/open.js';
 import { formatOf } from '../image/registry.js';
 import type { ImageFile } from '../image/types.js';
 import { PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
@@ -236,7 +236,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     }
     // Damage the reader stepped over or worked around (a cut-short zstd frame, a lost seek table, a damaged table read
     // through its copy): what was read is the source's whole media only where a recorded hash of it says so.
-    if (copied && !error && damagedFiles.length > 0 && !(compared.length > 0 && compared.every((c) => c.equal))) {
+    if (copied && !error && damagedFiles.length > 0 && compared.length === 0) { // (a compared hash that differs has set `error` above)
       error = new ExhibitError('VERIFY_FAILED', `the source image is damaged (${damagedFiles[0]}${damagedFiles.length > 1 ? `, and ${damagedFiles.length - 1} more` : ''}): nothing it records shows that the ${run.bytesDone} bytes read are its whole media`);
     }
     try {
@@ -339,7 +339,7 @@ async function openSource(file: string): ReturnType<typeof openImage> {
   try {
     return await openImage(file);
   } catch (err) {
-    if (err instanceof ExhibitError && (err.code === 'IMAGE_INVALID' || (err.code === 'IMAGE_UNSUPPORTED' && listedByRecordBeside(file)))) {
+    if (damagedAtOpen(err, file)) {
       throw new ExhibitError('VERIFY_FAILED', `the source image is damaged: ${err.message}`, { cause: err, hints: [...err.hints] });
     }
     throw err;

@@ -34,4 +34,3 @@ export function exitCodeOf(cmd: Command): number | undefined {
 export function printJson(value: unknown, indent = 2): void {
   io().stdout.write(`${jsonText(value, indent)}\n`);
 }
-

@@ -14,6 +14,11 @@ export function reportError(err: unknown, json = false): number {
   return e.code === 'INTERNAL' ? EXIT.FAILURE : exitCodeFor(e.code);
 }
 
+/** `exhibit: error: <text>` on stderr, as one line. */
+export function errorLine(text: string): void {
+  io().stderr.write(`exhibit: error: ${oneLine(text)}\n`);
+}
+
 export function info(line: string): void {
   io().stderr.write(`exhibit: ${oneLine(line)}\n`);
 }

@@ -17,8 +17,12 @@ export function checkText(what: string, value: string | undefined, max = 2999): 
   if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
 }
 
-/** The bidirectional controls that reorder how the text around them shows (embeddings, overrides, isolates, marks). */
-const BIDI = '\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069';
+/**
+ * The bidirectional controls that reorder how the text around them shows (embeddings, overrides,
+ * isolates). The marks (U+200E, U+200F, U+061C) are kept: right-to-left names use them, and they
+ * move no text past its neighbours.
+ */
+const BIDI = '\u202a-\u202e\u2066-\u2069';
 /** What typed text may not hold: the embeddings, overrides and isolates (the marks are kept: right-to-left names use them). */
 const BIDI_REORDER = /[\u202a-\u202e\u2066-\u2069]/;
 const EVERY_SHOWN_AS_CODE = new RegExp(`[${CONTROL.source.slice(1, -1)}${BIDI}]`, 'g');
@@ -113,5 +117,5 @@ export function listWords(names: readonly string[]): string {
  * paragraph separators) written as \u escapes, which stand for the same string.
  */
 export function jsonText(value: unknown, indent = 2): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

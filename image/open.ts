@@ -53,6 +53,16 @@ export function listedByRecordBeside(file: string): boolean {
   return record?.image.files.some((f) => f.name === path.basename(p)) === true;
 }
 
+/**
+ * Whether an error opening `file` is damage to an image that is there (its structure does not read, or
+ * a file its record lists no longer reads as its format): verify fails it and convert meets it as
+ * damage, rather than calling it a failure of exhibit or a format it does not read.
+ */
+export function damagedAtOpen(err: unknown, file: string): err is ExhibitError {
+  if (!(err instanceof ExhibitError) || !fs.existsSync(file)) return false;
+  return err.code === 'IMAGE_INVALID' || (err.code === 'IMAGE_UNSUPPORTED' && listedByRecordBeside(file));
+}
+
 export async function openImage(file: string): Promise<OpenedImage> {
   const p = path.resolve(file);
   if (!fs.existsSync(p)) throw new ExhibitError('IMAGE_INVALID', `${file} does not exist`);

@@ -6,6 +6,7 @@
  * store, and jobs by id; no part of a request becomes a path: files are read
  * only where the store (or a job's status) names them.
  */
+import { oneLine } from '../core/text.js';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -78,7 +79,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     void handle(req, res).catch((err: unknown) => {
       const status = err instanceof Refusal ? err.status : 500;
       const message = err instanceof Error ? err.message : String(err);
-      if (!(err instanceof Refusal)) process.stderr.write(`exhibit serve: ${req.method} ${req.url}: ${message}\n`);
+      if (!(err instanceof Refusal)) process.stderr.write(`exhibit serve: ${oneLine(`${req.method} ${req.url}: ${message}`)}\n`);
       if (res.headersSent) return void res.end();
       res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' });
       res.end(page({ title: status === 404 ? 'Not found' : status === 401 || status === 403 ? 'Refused' : 'Something went wrong', body: `<p>${esc(message)}</p>`, nav: '', actions: o.actions }));

@@ -34,7 +34,7 @@ export interface PiecesResult {
   sha256: string;
   piece_size: number;
   count: number;
-  /** Pieces compared (all of them, or those --pieces asked for). */
+  /** Pieces checked: each hashed and compared, or all proven at once (`proven_by`); fewer than `count` only with --pieces. */
   checked: number;
   intact: number;
   damaged: number;
@@ -45,6 +45,8 @@ export interface PiecesResult {
 export interface ExpectedPieces {
   /** The list, when the file was read and its SHA-256 is what the record and every signed entry say. */
   list?: PieceList;
+  /** With `list`: the accounts that list this pieces file (the record, signed entries), by the names comparisons give them. */
+  vouchedBy?: string[];
   /** Piece size to compute with (from the record or the signed entry), even when the file cannot be trusted. */
   pieceSize?: number;
   file?: string;
@@ -114,7 +116,10 @@ export function expectedPieces(dir: string, rec: AcquisitionRecord | undefined, 
     trusted = false;
     out.problems.push(`the pieces file ${first.file} covers ${read.list.mediaBytes} bytes of media, the image holds ${reader.size}`);
   }
-  if (trusted) out.list = read.list;
+  if (trusted) {
+    out.list = read.list;
+    out.vouchedBy = accounts.map((a) => a.against);
+  }
   return out;
 }
 

@@ -18,7 +18,7 @@ import { ExhibitError } from '../core/errors.js';
 import { listWords } from '../core/text.js';
 import { recordBesideImage, type AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
-import { listedByRecordBeside, openImage } from '../image/open.js';
+import { damagedAtOpen, openImage } from '../image/open.js';
 import { readableFormatOf } from '../image/registry.js';
 import { compareWithStore, entryForRecord, imageEntries, imageEntryNotes, impostorProblems, logCase, signerViews, type SignerView, type StoreView } from './anchor.js';
 import { checkCustodyFiles, LOG_SUFFIX, readCheckpointText, sayCustody } from './custody-files.js';
@@ -126,7 +126,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     opened = await openImage(t.image);
   } catch (err) {
     // A file an acquisition record lists that no longer reads as its format is damaged evidence, not a format exhibit does not read.
-    if (err instanceof ExhibitError && (err.code === 'IMAGE_INVALID' || (err.code === 'IMAGE_UNSUPPORTED' && listedByRecordBeside(t.image)))) {
+    if (damagedAtOpen(err, t.image)) {
       problems.push(`the image cannot be opened: ${err.message}`);
       return report;
     }
@@ -338,7 +338,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     if (ep.list) {
       if (scan.pieceSha256) addPieces(report, ep, comparePieces(ep.list, new Map(scan.pieceSha256.map((h, i) => [i, h])), fileOf));
       else {
-        const proof = piecesProven(media, report.damage, piecesAccounts(rec, anchors), fileChecks.length === reader.files.length ? fileChecks : undefined);
+        const proof = piecesProven(media, report.damage, new Set(ep.vouchedBy), fileChecks.length === reader.files.length ? fileChecks : undefined);
         if (proof) {
           addPieces(report, ep, allIntact(ep.list));
           report.pieces!.proven_by = proof;
@@ -386,14 +386,6 @@ function damageWords(d: DamagedUnit): string {
 
 /** Media hashes strong enough to stand for every piece hashed on its own. */
 const STRONG: ReadonlySet<string> = new Set(['sha256', 'sha512']);
-
-/** The accounts that list the pieces file: the record, when it does, and every signed entry that does. */
-function piecesAccounts(rec: AcquisitionRecord | undefined, anchors: readonly { from: string; entry: { entry: { payload: unknown } } }[]): Set<string> {
-  const out = new Set<string>();
-  if (rec?.media.pieces) out.add('the record');
-  for (const a of anchors) if ((a.entry.entry.payload as { pieces?: unknown }).pieces) out.add(a.from);
-  return out;
-}
 
 /** An image file's SHA-256 as computed, and what each account of it says. */
 export interface FileCheck {

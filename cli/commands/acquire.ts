@@ -140,7 +140,7 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
   ];
   if (r.media.pieces) {
     const p = r.media.pieces;
-    const size = r.media.size_bytes;
+    const size = r.media.size_bytes + (r.media.padding_bytes ?? 0); // the pieces cover an E01's zeros after a source that is not whole sectors
     const last = size - (p.count - 1) * p.piece_size; // the last piece may be shorter
     const shape = p.count === 1 ? `1 piece, the whole ${formatBytes(size)} of media` : `${p.count} pieces of ${formatBytes(p.piece_size)}${last < p.piece_size ? ` (the last ${formatBytes(last)})` : ''}`;
     lines.push(`  pieces  ${path.join(outDir, p.file)}: SHA-256 of ${shape} (file SHA-256 ${p.sha256})`);
@@ -262,7 +262,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     progress?.done();
     const code = reportError(err, flags.json === true);
     finishJob(job, code, failureWords(err));
-    if (loggedLate) io().stderr.write(`exhibit: hint: its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}\n`);
+    if (loggedLate) info(`hint: its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}`);
     return code;
   } finally {
     stop.dispose();

@@ -16,7 +16,7 @@ import { asJob, startJob } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { examinerName } from '../store.js';
 import { commandLine, io } from '../io.js';
-import { info } from '../messages.js';
+import { errorLine, info } from '../messages.js';
 import { recordEvidenceEvent } from '../../case-store/index.js';
 import { requireEvidenceItem, withCaseSigner } from '../store.js';
 
@@ -118,7 +118,7 @@ export function cloneCommand(version: string): Command {
             io().stdout.write(shownLines(lines));
           }
           if (out.problems.length > 0) {
-            io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);
+            errorLine(out.problems[0]!);
             return EXIT.VERIFY_FAILED;
           }
           return out.unreadable.length > 0 ? EXIT.UNREADABLE : EXIT.OK;

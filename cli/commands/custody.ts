@@ -16,7 +16,7 @@ import { action, printJson } from '../action.js';
 import { requiredOption } from '../required.js';
 import { entryLine } from '../custody-text.js';
 import { EXIT } from '../exit-codes.js';
-import { info } from '../messages.js';
+import { errorLine, info } from '../messages.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, examinerSigner, openStore, openStoreForReading } from '../store.js';
 import { io } from '../io.js';
@@ -184,7 +184,7 @@ export function custodyCommand(): Command {
           await stampOrSay(store, c);
           const out = await exportCustody(store, c, path.resolve(folder!), f.evidence!);
           if (f.json) printJson(out);
-          else io().stdout.write(`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}${out.token ? `, ${out.token}` : ''}, ${out.keys.length} public key(s)\n`);
+          else io().stdout.write(shownLines([`wrote the ${out.entries} entries of case ${c.number}'s custody log: ${out.log}, ${out.checkpoint}${out.token ? `, ${out.token}` : ''}, ${out.keys.length} public key(s)`]));
         } finally {
           store.close();
         }
@@ -265,7 +265,7 @@ function printCheck(title: string, check: CustodyCheck, json: boolean, signers?:
     for (const p of check.problems) lines.push(`  ${p.message}`);
   }
   io().stdout.write(shownLines(lines));
-  if (!ok) io().stderr.write(`exhibit: error: ${title} fails its check: ${check.problems[0]!.message}\n`);
+  if (!ok) errorLine(`${title} fails its check: ${check.problems[0]!.message}`);
   return ok ? EXIT.OK : EXIT.VERIFY_FAILED;
 }
 

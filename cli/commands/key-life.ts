@@ -1,9 +1,9 @@
 /** exhibit key rotate / revoke / register export: a key's life after it is made, and the lab's trust register. */
-import { writeNewFileSync } from '../../core/record/atomic.js';
+import { writeNewOutputSync } from '../../core/record/atomic.js';
 import { Command } from 'commander';
 import { registerKeys, revokeKey, rotateKey, type KeyChange } from '../../case-store/index.js';
 import { checkText } from '../../core/text.js';
-import { ExhibitError, describeSystemError } from '../../core/errors.js';
+import { ExhibitError } from '../../core/errors.js';
 import { registerText } from '../../core/trust-register.js';
 import { loadConfig } from '../../case-store/index.js';
 import { action, printJson } from '../action.js';
@@ -109,11 +109,7 @@ export function keyLifeCommands(): Command[] {
           store.close();
         }
         if (!f.out) return void io().stdout.write(text);
-        try {
-          writeNewFileSync(f.out, text, 0o644); // published: readable by all
-        } catch (err) {
-          throw new ExhibitError((err as { code?: string }).code === 'EEXIST' ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot write ${f.out}: ${describeSystemError(err)}`, { cause: err });
-        }
+        writeNewOutputSync(f.out, text, 0o644); // published: readable by all
       },
     ),
   );

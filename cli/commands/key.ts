@@ -1,8 +1,8 @@
-import { writeNewFileSync } from '../../core/record/atomic.js';
+import { writeNewOutputSync } from '../../core/record/atomic.js';
 import { Command } from 'commander';
 import fs from 'node:fs';
 import { checkExaminerName, createKey, findKey, listKeys, type KeyRow } from '../../case-store/index.js';
-import { ExhibitError, describeSystemError } from '../../core/errors.js';
+import { ExhibitError } from '../../core/errors.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, openStore, openStoreForReading } from '../store.js';
@@ -84,11 +84,7 @@ export function keyCommand(): Command {
           const row = findKey(store, checkExaminerName(examiner!));
           if (!row) throw new ExhibitError('NOT_FOUND', `${examiner} has no key in this case store`, { hints: ['list them with: exhibit key list'] });
           if (!f.out) return void io().stdout.write(row.public_pem);
-          try {
-            writeNewFileSync(f.out, row.public_pem, 0o644); // a public key: readable by all
-          } catch (err) {
-            throw new ExhibitError((err as { code?: string }).code === 'EEXIST' ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot write ${f.out}: ${describeSystemError(err)}`, { cause: err });
-          }
+          writeNewOutputSync(f.out, row.public_pem, 0o644); // a public key: readable by all
         } finally {
           store.close();
         }

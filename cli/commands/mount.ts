@@ -77,9 +77,7 @@ export function umountCommand(): Command {
       if (process.getuid?.() !== 0) throw new ExhibitError('MOUNT', 'exhibit umount needs root');
       const done = await releaseMount(dir!);
       const gone = await waitForServer(dir!);
-      for (const m of done.fileSystems) io().stdout.write(`unmounted ${m}\n`);
-      for (const l of done.loops) io().stdout.write(`detached ${l}\n`);
-      io().stdout.write(`unmounted ${dir}\n`);
+      io().stdout.write(shownLines([...done.fileSystems.map((m) => `unmounted ${m}`), ...done.loops.map((l) => `detached ${l}`), `unmounted ${dir}`]));
       if (!gone) info('warning: the serving process has not ended yet; it will once the kernel lets go of the mount');
     },
   );
@@ -114,7 +112,7 @@ export async function serve(req: MountRequest, readyFd: number | undefined): Pro
       io().stdout.write(shownLines([...serving.lines, `serving until Ctrl-C or exhibit umount ${req.dir}`]));
     }
     await serving.ended;
-    if (readyFd === undefined) io().stdout.write(`unmounted ${req.dir}\n`);
+    if (readyFd === undefined) io().stdout.write(shownLines([`unmounted ${req.dir}`]));
     return 0;
   } finally {
     stop.dispose();

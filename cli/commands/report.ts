@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { exhibitPaths, loadConfig, recordReport } from '../../case-store/index.js';
 import { sha256Hex } from '../../core/crypto.js';
-import { describeSystemError, ExhibitError } from '../../core/errors.js';
-import { writeNewFileSync } from '../../core/record/atomic.js';
+import { ExhibitError } from '../../core/errors.js';
+import { writeNewOutputSync } from '../../core/record/atomic.js';
 import { defaultTemplatePath, EXAMPLE_ORGANISATION, loadTemplate, settleOrganisation } from '../../report/template.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
@@ -102,7 +102,7 @@ export function reportCommand(version: string): Command {
             if (!f.json) io().stdout.write(shownLines([said.verdict, ...said.lines.map((l) => `  ${l}`)]));
           }
           const bytes = template ? (await renderPdf(data, template, jsonld, version, signer)).pdf : Buffer.from(jsonld, 'utf8');
-          writeExclusive(out, bytes);
+          writeNewOutputSync(out, bytes);
           const sha256 = sha256Hex(bytes);
           const seq = recordReport(store, data.summary.case.number, signer, { file: path.basename(out), sha256, format: f.format, entries_covered: data.checkpoint.size });
           if (settled?.example) {
@@ -110,7 +110,7 @@ export function reportCommand(version: string): Command {
             info(`  set yours once in ${configFile}:  report: { organisation: { name: "...", address: ["...", "..."] } }`);
           }
           if (f.json) printJson({ file: out, format: f.format, sha256, bytes: bytes.length, case: data.summary.case.number, entry: seq, ...(validation ? { validation } : {}) });
-          else io().stdout.write(`wrote ${out} (${f.format}, ${bytes.length} bytes)\n  sha256  ${sha256}\n  logged as entry ${seq} of case ${data.summary.case.number}'s custody log, signed by ${signer.name}\n`);
+          else io().stdout.write(shownLines([`wrote ${out} (${f.format}, ${bytes.length} bytes)`, `  sha256  ${sha256}`, `  logged as entry ${seq} of case ${data.summary.case.number}'s custody log, signed by ${signer.name}`]));
           return EXIT.OK;
         } finally {
           store.close();
@@ -125,12 +125,3 @@ function validationJson(c: import('../../report/case-uco-check.js').CaseUcoCheck
   return { conforms: c.conforms, against: c.versions, triples: c.triples, violations: c.violations, warnings: c.warnings, infos: c.infos, undefined_terms: c.undefinedTerms, findings: lines };
 }
 
-/** Create `file` (never replacing one), write every byte, fsync; a failure leaves no partial file. */
-function writeExclusive(file: string, bytes: Buffer): void {
-  try {
-    writeNewFileSync(file, bytes);
-  } catch (err) {
-    const exists = (err as { code?: string }).code === 'EEXIST';
-    throw new ExhibitError(exists ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot ${exists ? 'create' : 'write'} ${file}: ${describeSystemError(err)}`, { cause: err });
-  }
-}

@@ -8,7 +8,7 @@ import { withCaseSigner } from '../store.js';
 import { formatBytes } from '../../core/units.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
-import { info } from '../messages.js';
+import { errorLine, info } from '../messages.js';
 import { phasedProgress } from '../progress.js';
 import { asJob, startJob } from '../job.js';
 import { interruptSignal } from '../signals.js';
@@ -79,7 +79,7 @@ export function restoreCommand(): Command {
             if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}`);
           }
           if (out.problems.length > 0) {
-            io().stderr.write(`exhibit: error: ${out.problems[0]}\n`);
+            errorLine(out.problems[0]!);
             return EXIT.VERIFY_FAILED;
           }
           return EXIT.OK;

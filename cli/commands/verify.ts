@@ -23,7 +23,7 @@ import { ExhibitError } from '../../core/errors.js';
 import { readRecord } from '../../core/record/read.js';
 import { action, printJson } from '../action.js';
 import { EXIT } from '../exit-codes.js';
-import { info } from '../messages.js';
+import { errorLine, info } from '../messages.js';
 import { Progress } from '../progress.js';
 import { asJob, startJob } from '../job.js';
 import type { JobPublisher } from '../job.js';
@@ -58,8 +58,8 @@ export function verifyCommand(): Command {
           'checksum of the format (a damaged E01 or Ex01 chunk or zstd frame is named with the media bytes and sectors it covers), ' +
           'and the custody log beside the image. Each piece of the media is compared with the signed pieces file (<evidence>.pieces): ' +
           'a changed piece is named with its media bytes and sectors, and every other piece is proven intact, even when an edit ' +
-          'recomputed the format\'s own checksums. When the media\'s SHA-256 equals the signed one, that proves every piece at once ' +
-          '(the pieces file was made from that media); only when it differs is each piece hashed, in a second pass, to say where. ' +
+          'recomputed the format\'s own checksums. When the media\'s SHA-256 (or every image file\'s) equals the signed one, that proves ' +
+          'every piece at once (the pieces file was made from that media); otherwise each piece is hashed, in a second pass, to say where. ' +
           'Writes nothing beside the image.',
       )
       .argument('<target>', 'the image (.raw, .001, .E01, .Ex01, .aff4, .zst), its record (<evidence>.acquisition.yaml), or the folder holding them')
@@ -154,11 +154,7 @@ async function runVerify(target: string, f: VerifyFlags, expect: ReturnType<type
     if (f.json) printJson({ ...report, ...(report.verdict === 'verified' ? { rests_on: restsOn(report) } : {}), ...(logged ? { logged } : {}) });
     else if (logged) info(`logged in case ${logged.case}'s custody log as entry ${logged.entry}, signed by ${logged.examiner}`);
     if (report.verdict !== 'verified') {
-      io().stderr.write(
-        report.verdict === 'failed'
-          ? `exhibit: error: verification failed: ${report.problems[0]}\n`
-          : `exhibit: error: unverifiable: ${report.unverifiable_reason ?? 'nothing records what this image should hold'}\n`,
-      );
+      errorLine(report.verdict === 'failed' ? `verification failed: ${report.problems[0]}` : `unverifiable: ${report.unverifiable_reason ?? 'nothing records what this image should hold'}`);
       return EXIT.VERIFY_FAILED;
     }
     return EXIT.OK;

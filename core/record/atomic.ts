@@ -6,6 +6,7 @@
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { describeSystemError, ExhibitError } from '../errors.js';
 import { EVIDENCE_FILE_MODE } from '../modes.js';
 
 /** Remove what writeFileAtomic leaves behind when killed mid-write (`.<name>.<pid>.tmp`) for the given target names in `dir`. */
@@ -81,9 +82,22 @@ export function writeNewFileSync(file: string, data: string | Uint8Array, mode: 
     for (let at = 0; at < bytes.length; ) at += fsSync.writeSync(fd, bytes, at, bytes.length - at);
     fsSync.fsyncSync(fd);
   } catch (err) {
-    fsSync.closeSync(fd);
-    fsSync.rmSync(file, { force: true });
+    try {
+      fsSync.closeSync(fd);
+    } finally {
+      fsSync.rmSync(file, { force: true });
+    }
     throw err;
   }
   fsSync.closeSync(fd);
+}
+
+/** writeNewFileSync for a file the user named (a report, a register, a key): refusals in exhibit's words. */
+export function writeNewOutputSync(file: string, data: string | Uint8Array, mode?: number): void {
+  try {
+    writeNewFileSync(file, data, mode);
+  } catch (err) {
+    const exists = (err as { code?: string }).code === 'EEXIST';
+    throw new ExhibitError(exists ? 'OUTPUT_EXISTS' : 'OUTPUT_WRITE', `cannot write ${file}: ${describeSystemError(err)}`, { cause: err });
+  }
 }
