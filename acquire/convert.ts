@@ -123,7 +123,8 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     // Reference hashes: the record's, else what the image itself stores.
     const reference: Digests = rec?.media.hashes ?? { ...stored };
     if (rec?.media.size_bytes !== undefined && rec.media.size_bytes + (rec.media.padding_bytes ?? 0) !== reader.size) {
-      throw new ExhibitError('IMAGE_INVALID', `the image holds ${reader.size} bytes of media but its record says ${rec.media.size_bytes + (rec.media.padding_bytes ?? 0)}`);
+      // Media lost or added since it was acquired: damage met by convert (exit 4), as verify calls it. Nothing is written.
+      throw new ExhibitError('VERIFY_FAILED', `the source image is damaged: it holds ${reader.size} bytes of media but its record says ${rec.media.size_bytes + (rec.media.padding_bytes ?? 0)}${damagedFiles.length > 0 ? ` (${damagedFiles[0]})` : ''}`);
     }
     const named = newFilesName(o.evidence, rec?.evidence ?? h?.evidence, path.basename(base));
     const evidence = named.name;
