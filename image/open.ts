@@ -59,7 +59,7 @@ export function listedByRecordBeside(file: string): boolean {
  * damage, rather than calling it a failure of exhibit or a format it does not read.
  */
 export function damagedAtOpen(err: unknown, file: string): err is ExhibitError {
-  if (!(err instanceof ExhibitError) || !fs.existsSync(file)) return false;
+  if (!(err instanceof ExhibitError) || fs.statSync(file, { throwIfNoEntry: false })?.isFile() !== true) return false; // gone, a pipe, a device: not an image at all
   return err.code === 'IMAGE_INVALID' || (err.code === 'IMAGE_UNSUPPORTED' && listedByRecordBeside(file));
 }
 
