@@ -16,7 +16,7 @@ import { buildAff4, expectedMedia, type Region } from './helpers/aff4-builder.js
 import { tempDir } from './helpers/cli.js';
 import { mutateBytes, newTally, rng, tallyWords, verifyMutant } from './helpers/fuzz.js';
 
-const MUTATIONS = 800;
+const MUTATIONS = 600;
 const work = tempDir('exhibit-aff4-fuzz-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
