@@ -288,11 +288,14 @@ describe('resuming against a different source', () => {
   });
 
   it('refuses an edited journal before writing anything: an evidence id that is a path, no hashes, a negative safe point, a bad range', async () => {
+    // A source of its own, a third the size of SRC, stopped by the crash hook at its second safe point (4 MiB).
     const dir = path.join(work, 'edited-journal');
-    await interruptedAt8MiB(SRC, dir);
+    const src = path.join(work, 'edited-journal-source.bin');
+    makeSourceFile(src, SMALLER, 13);
+    expect((await runCrashingAt(crashHook, 'rename', `/${EV}.journal.json`, 2, acquireArgs(src, dir))).signal).toBe('SIGKILL');
     // A finished acquisition beside it, which a journal aimed at it must not touch.
     const other = path.join(work, 'edited-journal-neighbour');
-    fs.cpSync(ref.raw.dir, other, { recursive: true });
+    expect(run(acquireArgs(src, other)).code).toBe(0);
     const theirs = snapshot(other, true);
     const original = fs.readFileSync(journalPath(dir), 'utf8');
     const before = snapshot(dir);
@@ -316,7 +319,7 @@ describe('resuming against a different source', () => {
     expect(snapshot(dir)).toEqual(before);
     const r = run(resumeArgs(dir));
     expect(r.code, r.stderr).toBe(0);
-    expect(readRecord(dir).media.hashes).toEqual(expected);
+    expect(readRecord(dir).media.hashes).toEqual(digests(src));
   });
 });
 
