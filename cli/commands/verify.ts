@@ -215,7 +215,7 @@ function reportText(r: VerifyReport): string {
   if (r.pieces) {
     const p = r.pieces;
     const bad = r.damage.filter((d) => d.unit === 'piece').map((d) => d.index);
-    if (p.proven_by) out.push(`  pieces  all ${p.count} of ${formatBytes(p.piece_size)} intact (${formatBytes(r.intact_bytes ?? 0)} of media), proven by ${p.proven_by}; --every-piece hashes each`);
+    if (p.proven_by) out.push(`  pieces  ${p.count === 1 ? 'the one piece' : `all ${p.count} pieces of ${formatBytes(p.piece_size)}`} intact (${formatBytes(r.intact_bytes ?? 0)} of media), proven by ${p.proven_by}; --every-piece hashes each`);
     else out.push(
       `  checked ${p.checked === p.count ? '' : `${p.checked} of `}${p.count} piece${p.count === 1 ? '' : 's'} of ${formatBytes(p.piece_size)}: ${p.intact} intact (${formatBytes(r.intact_bytes ?? 0)} of media proven)` +
         (bad.length > 0 ? `, ${bad.length} damaged: piece${bad.length === 1 ? '' : 's'} ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? ` and ${bad.length - 20} more (--json lists them)` : ''}` : ''),
