@@ -123,6 +123,10 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
     const each = run(['verify', dir, '--no-record', '--json', '--every-piece']);
     expect(each.code, each.stdout).toBe(0);
     expect(json(each).pieces).toEqual({ file: 'EV.pieces', sha256: j.pieces.sha256, piece_size: MiB, count: 8, checked: 8, intact: 8, damaged: 0 });
+    // The verification logged in the case says how the pieces were checked.
+    expect(run(['verify', dir, '-x', 'P. Examiner']).code).toBe(0);
+    const logged = json(run(['custody', 'log', 'PC-1', '--json'])).log.filter((e: { kind: string }) => e.kind === 'verification.performed').at(-1);
+    expect(logged.payload.pieces).toEqual({ checked: 8, of: 8, intact: 8, damaged: 0, proven_by: j.pieces.proven_by });
     const against = j.comparisons.filter((c: { subject?: string }) => c.subject === 'the pieces file EV.pieces').map((c: { against: string; equal: boolean; anchor: boolean }) => [c.against.replace(/\d+/g, 'N'), c.equal, c.anchor]);
     expect(against).toContainEqual(['the record', true, false]);
     expect(against).toContainEqual(['custody log entry N', true, true]);

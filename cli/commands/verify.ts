@@ -189,7 +189,8 @@ function logVerification(r: VerifyReport, f: VerifyFlags): { case: string; entry
       problems: r.problems.length,
       first_problem: r.problems[0],
       // A check of some pieces only (--pieces) says so: it is not a verification of the whole media.
-      ...(r.pieces ? { pieces: { checked: r.pieces.checked, of: r.pieces.count, intact: r.pieces.intact, damaged: r.pieces.damaged } } : {}),
+      // Whether the pieces were hashed one by one, or proven all at once by the media's (or the files') SHA-256.
+      ...(r.pieces ? { pieces: { checked: r.pieces.checked, of: r.pieces.count, intact: r.pieces.intact, damaged: r.pieces.damaged, ...(r.pieces.proven_by ? { proven_by: r.pieces.proven_by } : {}) } } : {}),
     });
     return { case: c.number, entry: seq, examiner: signer.name };
   });
