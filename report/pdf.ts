@@ -185,8 +185,8 @@ const SECTION: Record<Section, Renderer> = {
     const rows = d.entries
       .filter((e) => e.entry.kind === 'verification.performed')
       .map((e) => {
-        const p = e.entry.payload as { evidence?: string; result?: string; problems?: number; first_problem?: string };
-        return [String(e.seq), when(e.entry.time), str(p.evidence) ?? '', e.entry.actor.name, `${str(p.result) ?? ''}${p.first_problem ? `: ${p.first_problem}` : ''}`];
+        const p = e.entry.payload as { evidence?: string; result?: string; problems?: number; first_problem?: string; pieces?: { checked?: number; of?: number; intact?: number; proven_by?: string } };
+        return [String(e.seq), when(e.entry.time), str(p.evidence) ?? '', e.entry.actor.name, `${str(p.result) ?? ''}${p.first_problem ? `: ${p.first_problem}` : ''}${piecesWords(p.pieces)}`];
       });
     if (rows.length === 0) paragraph(doc, 'None recorded.');
     else table(doc, [{ title: 'Entry' }, { title: 'Date and time' }, { title: 'Evidence' }, { title: 'By' }, { title: 'Result' }], rows);
@@ -283,4 +283,11 @@ const SECTION: Record<Section, Renderer> = {
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** A verification's pieces, as its entry gives them: how many were intact, and how they were checked. */
+function piecesWords(p: { checked?: number; of?: number; intact?: number; proven_by?: string } | undefined): string {
+  if (!p || typeof p.of !== 'number' || typeof p.intact !== 'number') return '';
+  const part = typeof p.checked === 'number' && p.checked < p.of ? ` (only ${p.checked} checked)` : '';
+  return `; pieces: ${p.intact} of ${p.of} intact${part}${typeof p.proven_by === 'string' ? ', all proven by the SHA-256 the acquisition signed' : ''}`;
 }

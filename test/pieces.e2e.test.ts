@@ -127,6 +127,13 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
     expect(run(['verify', dir, '-x', 'P. Examiner']).code).toBe(0);
     const logged = json(run(['custody', 'log', 'PC-1', '--json'])).log.filter((e: { kind: string }) => e.kind === 'verification.performed').at(-1);
     expect(logged.payload.pieces).toEqual({ checked: 8, of: 8, intact: 8, damaged: 0, proven_by: j.pieces.proven_by });
+    if (format === 'raw' && have('pdftotext')) {
+      // ... and the custody report's table of verifications says so too (one format is enough: the report reads the entry).
+      const pdf = path.join(work, `report-${format}.pdf`);
+      expect(run(['report', 'PC-1', '--out', pdf, '-x', 'P. Examiner']).code).toBe(0);
+      const text = spawnSync('pdftotext', ['-raw', pdf, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+      expect(text).toContain('pieces: 8 of 8 intact, all proven by the SHA-256 the acquisition signed');
+    }
     const against = j.comparisons.filter((c: { subject?: string }) => c.subject === 'the pieces file EV.pieces').map((c: { against: string; equal: boolean; anchor: boolean }) => [c.against.replace(/\d+/g, 'N'), c.equal, c.anchor]);
     expect(against).toContainEqual(['the record', true, false]);
     expect(against).toContainEqual(['custody log entry N', true, true]);
