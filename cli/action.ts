@@ -31,6 +31,6 @@ export function exitCodeOf(cmd: Command): number | undefined {
   return undefined;
 }
 
-export function printJson(value: unknown, indent = 2): void {
-  io().stdout.write(`${jsonText(value, indent)}\n`);
+export function printJson(value: unknown): void {
+  io().stdout.write(`${jsonText(value)}\n`);
 }

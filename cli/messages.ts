@@ -7,7 +7,7 @@ import { io } from './io.js';
 export function reportError(err: unknown, json = false): number {
   const e = err instanceof ExhibitError ? err : new ExhibitError('INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
   // One line each, whatever a name in them holds (see oneLine).
-  io().stderr.write(`exhibit: error: ${oneLine(e.message)}\n`);
+  errorLine(e.message);
   for (const h of e.hints) io().stderr.write(`exhibit: hint: ${oneLine(h)}\n`);
   if (e.code === 'INTERNAL' && err instanceof Error && err.stack && io().env.EXHIBIT_DEBUG) io().stderr.write(`${err.stack}\n`);
   if (json) io().stdout.write(`${jsonText({ error: { code: e.code, message: e.message, hints: e.hints } }, 0)}\n`);

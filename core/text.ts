@@ -2,8 +2,21 @@
 import { ExhibitError } from './errors.js';
 import { readInputTextSync, type InputOptions } from './input-file.js';
 
-/** Every control character (C0, DEL, C1: NEL among them) and the Unicode line and paragraph separators. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** Every control character (C0, DEL, C1: NEL among them) and the Unicode line and paragraph separators (a character class's ranges). */
+const CONTROLS = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
+/**
+ * The bidirectional controls that reorder how the text around them shows (embeddings, overrides,
+ * isolates). The marks (U+200E, U+200F, U+061C) are kept: right-to-left names use them, and they
+ * move no text past its neighbours.
+ */
+const BIDI_REORDERING = '\\u202a-\\u202e\\u2066-\\u2069';
+const CONTROL = new RegExp(`[${CONTROLS}]`);
+/** What typed text may not hold besides control characters. */
+const BIDI_REORDER = new RegExp(`[${BIDI_REORDERING}]`);
+/** What is shown as a code point on the terminal: both of the above. */
+const EVERY_SHOWN_AS_CODE = new RegExp(`[${CONTROLS}${BIDI_REORDERING}]`, 'g');
+/** What JSON leaves as it is and a terminal acts on or reorders: DEL, the C1 controls, the separators, the bidi controls. */
+const JSON_ESCAPED = new RegExp(`[\\u007f-\\u009f\\u2028\\u2029${BIDI_REORDERING}]`, 'g');
 
 /** Free text ends up in image headers, reports and log lines that cannot hold tabs or line breaks. */
 export function checkText(what: string, value: string | undefined, max = 2999): void {
@@ -17,15 +30,6 @@ export function checkText(what: string, value: string | undefined, max = 2999): 
   if (value.length > max) throw new ExhibitError('USAGE', `${what} is longer than ${max} characters`);
 }
 
-/**
- * The bidirectional controls that reorder how the text around them shows (embeddings, overrides,
- * isolates). The marks (U+200E, U+200F, U+061C) are kept: right-to-left names use them, and they
- * move no text past its neighbours.
- */
-const BIDI = '\u202a-\u202e\u2066-\u2069';
-/** What typed text may not hold: the embeddings, overrides and isolates (the marks are kept: right-to-left names use them). */
-const BIDI_REORDER = /[\u202a-\u202e\u2066-\u2069]/;
-const EVERY_SHOWN_AS_CODE = new RegExp(`[${CONTROL.source.slice(1, -1)}${BIDI}]`, 'g');
 
 /**
  * `text` made safe to print as one line: each control character (the escape that starts a terminal
@@ -35,6 +39,15 @@ const EVERY_SHOWN_AS_CODE = new RegExp(`[${CONTROL.source.slice(1, -1)}${BIDI}]`
  */
 export function oneLine(text: string): string {
   return text.replace(EVERY_SHOWN_AS_CODE, (c) => `[${codePoint(c)}]`);
+}
+
+/**
+ * The first character of `text` that `oneLine` would show as a code point (a control character or a
+ * bidirectional control), a line break aside when `lineBreaks` allows them; undefined when none.
+ */
+export function firstControl(text: string, lineBreaks = false): string | undefined {
+  for (const [c] of text.matchAll(EVERY_SHOWN_AS_CODE)) if (!(lineBreaks && c === '\n')) return c;
+  return undefined;
 }
 
 /** Lines for the terminal, each made one line by `oneLine`, joined, with the final line break. */
@@ -117,5 +130,5 @@ export function listWords(names: readonly string[]): string {
  * paragraph separators) written as \u escapes, which stand for the same string.
  */
 export function jsonText(value: unknown, indent = 2): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(JSON_ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -11,7 +11,7 @@ import YAML, { isMap, isScalar, isSeq, LineCounter, type Node, type Document } f
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { checkYamlBounds, yamlWords } from '../core/record.js';
 import { readInputTextSync } from '../core/input-file.js';
-import { codePoint } from '../core/text.js';
+import { codePoint, firstControl } from '../core/text.js';
 
 export const SECTIONS = ['summary', 'evidence', 'acquisitions', 'verifications', 'custody', 'integrity', 'how-to-check', 'declaration'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -95,8 +95,8 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
     if (node.value.length > max) return fail(node as Node, field, `is ${node.value.length} characters long, more than ${max}`);
     // A line of the page holds no line break or other control character; a paragraph may break lines. Neither may
     // reorder the text around it (bidirectional embeddings, overrides, isolates).
-    const bad = (max === MAX_LINE ? /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u : /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u).exec(node.value);
-    if (bad) return fail(node as Node, field, `holds ${codePoint(bad[0])}, a control character (write it on one line, without it)`);
+    const bad = firstControl(node.value, max !== MAX_LINE);
+    if (bad) return fail(node as Node, field, `holds ${codePoint(bad)}, a control character (write it on one line, without it)`);
     return node.value;
   };
   const strList = (node: unknown, field: string, max = MAX_LINE): string[] => {

@@ -31,7 +31,7 @@ export function statusCommand(): Command {
         if (f.json) return printJson(jobs);
         if (f.watch && io().stdout.isTTY) io().stdout.write('\x1b[H\x1b[2J');
         if (jobs.length === 0) return void io().stdout.write('no jobs running or ended in the last 24 hours\n');
-        for (const j of jobs) io().stdout.write(shownLines([jobLine(j)]));
+        io().stdout.write(shownLines(jobs.map(jobLine)));
       };
       show();
       if (!f.watch) return;
