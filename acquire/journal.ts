@@ -59,6 +59,13 @@ export interface Journal {
   hashes: HashAlgorithm[];
   /** Bytes per piece of the media whose SHA-256 goes into `<evidence>.pieces` (absent in journals of earlier versions: no pieces). */
   piece_size?: number;
+  /**
+   * The SHA-256 of each whole piece the image held durably at the last safe point, as it was read from
+   * the source. A resume hashes the partial image again and refuses to go on when one differs: the
+   * partial image was changed between sessions. Absent with --skip-bad (the rescue pass patches pieces
+   * already written) and in journals of earlier versions.
+   */
+  pieces_sha256?: string[];
   fill: string;
   retries: number;
   max_bad_run: number;
@@ -117,6 +124,10 @@ export function journalFault(j: Journal, name: string): string | undefined {
   if (!s || typeof s.path !== 'string' || !count(s.size_bytes) || !count(s.logical_sector_size) || s.logical_sector_size === 0) return 'its source identity is incomplete';
   if (!count(j.safe_bytes) || j.safe_bytes > s.size_bytes + s.logical_sector_size) return `safe_bytes ${JSON.stringify(j.safe_bytes)} is not a byte count within the source`;
   if (j.piece_size !== undefined && (!count(j.piece_size) || j.piece_size === 0 || j.piece_size % s.logical_sector_size !== 0)) return `piece_size ${JSON.stringify(j.piece_size)} is not a whole number of sectors`;
+  if (j.pieces_sha256 !== undefined) {
+    if (j.piece_size === undefined || !Array.isArray(j.pieces_sha256) || !j.pieces_sha256.every((d) => typeof d === 'string' && /^[0-9a-f]{64}$/.test(d))) return 'pieces_sha256 is not a list of SHA-256 values of its pieces';
+    if (j.pieces_sha256.length * j.piece_size > j.safe_bytes) return `pieces_sha256 lists ${j.pieces_sha256.length} pieces, more than the ${j.safe_bytes} safe bytes hold`;
+  }
   if (!count(j.retries) || !count(j.max_bad_run)) return 'retries or max_bad_run is not a count';
   if (!Array.isArray(j.bad_ranges)) return 'bad_ranges is not a list';
   let after = 0;

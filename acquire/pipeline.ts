@@ -14,7 +14,7 @@
  */
 import { ExhibitError } from '../core/errors.js';
 import { HashPool } from '../core/hash-pool.js';
-import type { HashJob } from '../core/hash-plan.js';
+import type { EmittedSegment, HashJob } from '../core/hash-plan.js';
 import type { ImageReader, ImageWriter } from '../image/types.js';
 import { BufferRing } from './ring.js';
 
@@ -31,7 +31,8 @@ export interface PipelineOptions {
   jobs: HashJob[];
   /**
    * A resume: bytes before `upTo` come from the partial image (each block shown to `observe`),
-   * and `beforeFresh` runs once before the first byte is read from the source (a throw stops the copy).
+   * and `beforeFresh` runs once before the first byte is read from the source, when every replayed
+   * byte has been hashed (a throw stops the copy).
    */
   replay?: { image: ImageReader; upTo: number; observe?: (data: Uint8Array, at: number) => void; beforeFresh?: () => Promise<unknown> };
   safePoint?: { everyBytes: number; everyMs: number; onSafePoint: (bytes: number) => Promise<void> };
@@ -40,6 +41,8 @@ export interface PipelineOptions {
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (bytesDone: number) => void;
+  /** Given the digests of `emit` jobs as the workers hand them over (core/hash-plan.ts). */
+  onSegments?: (s: EmittedSegment[]) => void;
 }
 
 export interface PipelineResult {
@@ -64,7 +67,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const replayTo = o.replay?.upTo ?? 0;
   if (replayTo % o.sectorSize !== 0 && replayTo !== o.size) throw new ExhibitError('INTERNAL', 'resume point is not on a sector boundary');
   const ring = new BufferRing(o.slots ?? DEFAULT_SLOTS, slotSize);
-  const pool = new HashPool(ring.buffer, o.jobs, o.threads ?? (o.size < HASH_INLINE_BELOW ? 0 : undefined));
+  const pool = new HashPool(ring.buffer, o.jobs, o.threads ?? (o.size < HASH_INLINE_BELOW ? 0 : undefined), o.onSegments);
   let failure: unknown;
   let written: Promise<void> = Promise.resolve();
   let bytesDone = 0;
@@ -82,7 +85,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     } else {
       if (!fresh) {
         fresh = true;
-        await o.replay?.beforeFresh?.();
+        if (o.replay?.beforeFresh) {
+          await Promise.all(inFlight); // every replayed slot hashed (their emitted digests are in)
+          await o.replay.beforeFresh();
+        }
       }
       await o.source.read(into, at);
     }
@@ -145,6 +151,13 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     }
     await Promise.all(inFlight);
     await written.catch(() => undefined); // every write has settled before the writer is sealed
+    // A resume that replayed the whole media (an earlier session copied it all but could not seal it) is checked too.
+    if (!fresh && replayTo > 0 && failure === undefined && !o.signal?.aborted && o.replay?.beforeFresh) {
+      fresh = true;
+      await o.replay.beforeFresh().catch((err: unknown) => {
+        failure = err;
+      });
+    }
     if (failure !== undefined) {
       await pool.terminate();
       return { bytesDone, interrupted: false, digests: undefined, failure };

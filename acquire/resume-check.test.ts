@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContentSamples } from './resume-check.js';
+import { checkNotedPieces, ContentSamples } from './resume-check.js';
 
 describe('ContentSamples', () => {
   it('notes the first non-zero byte of each stretch, however the replay cuts its blocks', () => {
@@ -26,5 +26,17 @@ describe('ContentSamples', () => {
     await expect(s.check({ source: reader(other), image: imageReader, sectorSize: 512, avoid: none })).rejects.toThrow(/the source differs from the partial image at byte 700000\b/);
     // A place in unreadable sectors is not compared.
     expect(await s.check({ source: reader(other), image: imageReader, sectorSize: 512, avoid: { overlaps: () => true } })).toBe(0);
+  });
+});
+
+describe('checkNotedPieces', () => {
+  const replayed = (d: (string | undefined)[]) => ({ at: (i: number) => d[i] });
+  it('passes when every noted piece is given again, and counts them', () => {
+    expect(checkNotedPieces(['a', 'b'], replayed(['a', 'b', 'c']), 1024)).toBe(2);
+    expect(checkNotedPieces([], replayed([]), 1024)).toBe(0);
+  });
+  it('names the first piece that differs (or was not given again) with its bytes, and how many more', () => {
+    expect(() => checkNotedPieces(['a', 'b', 'c'], replayed(['a', 'x', 'y']), 1024)).toThrow(/piece 1 \(bytes 1024 to 2047\) no longer has the SHA-256 noted when it was read from the source and 1 more of the 3 pieces noted$/);
+    expect(() => checkNotedPieces(['a', 'b'], replayed(['a']), 1024)).toThrow(/piece 1 \(bytes 1024 to 2047\)/);
   });
 });

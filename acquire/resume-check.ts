@@ -142,3 +142,21 @@ export class ContentSamples {
     return comparePlaces({ ...o, safeBytes: this.upTo, places: this.places, size: this.sampleSize });
   }
 }
+
+/**
+ * The pieces the journal noted as read from the source, against the same pieces hashed again from the
+ * partial image while it was replayed: one that differs means the partial image changed between
+ * sessions (RESUME_MISMATCH naming it). Covers every whole piece up to the last safe point; the
+ * samples above cover the rest.
+ */
+export function checkNotedPieces(noted: readonly string[], replayed: { at(index: number): string | undefined }, pieceSize: number): number {
+  const changed = noted.flatMap((d, i) => (replayed.at(i) === d ? [] : [i]));
+  if (changed.length > 0) {
+    const first = changed[0]!;
+    const more = changed.length > 1 ? ` and ${changed.length - 1} more of the ${noted.length} pieces noted` : '';
+    throw new ExhibitError('RESUME_MISMATCH', `the partial image changed since an earlier session wrote it: piece ${first} (bytes ${first * pieceSize} to ${(first + 1) * pieceSize - 1}) no longer has the SHA-256 noted when it was read from the source${more}`, {
+      hints: ['start the acquisition again into a new folder; exhibit adds nothing to this one'],
+    });
+  }
+  return noted.length;
+}

@@ -6,6 +6,7 @@
  * moments are in test/resume-kill.e2e.test.ts.
  */
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -305,6 +306,8 @@ describe('resuming against a different source', () => {
       ['safe_bytes', (j) => (j.safe_bytes = -4096), /safe_bytes -4096 is not a byte count within the source/],
       ['bad_ranges', (j) => (j.bad_ranges = [{ first_sector: 10, sectors: -16, error: 'EIO' }]), /bad_ranges holds a range that is not whole/],
       ['piece_size', (j) => (j.piece_size = null), /piece_size null is not a whole number of sectors/],
+      ['pieces_sha256', (j) => (j.pieces_sha256 = ['not a digest']), /pieces_sha256 is not a list of SHA-256 values of its pieces/],
+      ['pieces_sha256', (j) => (j.pieces_sha256 = ['0'.repeat(64)]), /pieces_sha256 lists 1 pieces, more than the 4194304 safe bytes hold/],
     ];
     for (const [field, edit, said] of edits) {
       const j = JSON.parse(original);
@@ -507,6 +510,44 @@ describe('crash windows', () => {
     const resumed = run(resumeArgs(dir, cards[0]!));
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(readRecord(dir).media.hashes).toEqual(digests(cards[0]!));
+  });
+
+  it('a partial image changed between sessions where no sample falls is refused by the pieces the journal noted', async () => {
+    const dir = path.join(work, 'win-edited-partial');
+    const args = acquireArgs(SRC, dir);
+    const child = exhibitAsync(args);
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const raw = path.join(dir, `${EV}.raw`);
+    await until('12 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 12 * MiB);
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    // A clean stop hashes what it wrote: the journal notes every whole 8 MiB piece up to its safe point, as read.
+    const j = readJournal(dir);
+    const piece = 8 * MiB;
+    expect(j.pieces_sha256.length).toBe(Math.floor(j.safe_bytes / piece));
+    expect(j.pieces_sha256.length).toBeGreaterThanOrEqual(1);
+    j.pieces_sha256.forEach((d: string, i: number) => expect(d, `piece ${i}`).toBe(crypto.createHash('sha256').update(source.subarray(i * piece, (i + 1) * piece)).digest('hex')));
+    // One byte of piece 0 changed where neither the eight evenly spread places nor the first byte
+    // of any of the 64 stretches (what the resume compares with the source) lies.
+    const bucket = Math.ceil(j.safe_bytes / 64);
+    const at = 3 * bucket + Math.floor(bucket / 2);
+    for (let i = 0; i < 8; i++) {
+      const place = Math.floor(((j.safe_bytes - 65536) * i) / 7);
+      expect(at < place || at >= place + 65536, `byte ${at} is not a sampled place`).toBe(true);
+    }
+    expect(at).toBeLessThan(piece);
+    const fd = fs.openSync(raw, 'r+');
+    fs.writeSync(fd, Buffer.from([source[at]! ^ 0xff]), 0, 1, at);
+    fs.closeSync(fd);
+    const refused = run(resumeArgs(dir));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^exhibit: error: the partial image changed since an earlier session wrote it: piece 0 \(bytes 0 to 8388607\) no longer has the SHA-256 noted when it was read from the source$/m);
+    expect(refused.stderr).toMatch(/^exhibit: the image is incomplete and can be resumed/m);
+    expect(readRecord(dir).result).toBe('incomplete');
+    // Refused before a new byte was read: the journal and the image are as the interrupted run left them.
+    expect(readJournal(dir).safe_bytes).toBe(j.safe_bytes);
+    expect(readJournal(dir).pieces_sha256).toEqual(j.pieces_sha256);
+    expect(fs.statSync(raw).size).toBe(j.safe_bytes);
   });
 
   it('after a full destination, --resume counts the image already on disk as room', async (ctx) => {

@@ -8,7 +8,8 @@ import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import type { HashJob } from '../../core/hash-plan.js';
 import { renderRecord, writeFileAtomic } from '../../core/record.js';
 import { timestamp } from '../../core/time.js';
-import { acquisitionJobs } from '../digests.js';
+import { acquisitionJobs, PieceDigests } from '../digests.js';
+import { checkNotedPieces } from '../resume-check.js';
 import { rangesBefore, removeStaleTemporaries, writeJournal, type SessionEntry } from '../journal.js';
 import { DEFAULT_SLOT_SIZE, runPipeline, type BlockSource, type PipelineResult } from '../pipeline.js';
 import { beginReadOnlyProof, writtenBetween, type ProofSession } from '../../source/read-only.js';
@@ -28,6 +29,25 @@ export interface Copied {
   skipping?: SkippingSource;
   /** Why nothing can be told of writes to the source since an earlier session (a drive under another name), for the record. */
   betweenNote?: string;
+  /** The pieces' SHA-256 as this session's hash workers handed them over, and what the journal notes of them. */
+  pieces: NotedPieces;
+}
+
+/**
+ * The pieces the journal notes (Journal.pieces_sha256): those earlier sessions noted, until this
+ * session has found the partial image's pieces equal to them (or had none to replay); from then on,
+ * every whole piece the image holds durably up to the safe point, as hashed here.
+ */
+export interface NotedPieces {
+  digests: PieceDigests;
+  size: number | undefined; // bytes per piece; undefined when none are noted (--skip-bad, no pieces)
+  earlier: readonly string[];
+  replayChecked: boolean;
+}
+
+export function notePieces(j: Session['j'], p: NotedPieces): void {
+  if (p.size === undefined) return;
+  j.pieces_sha256 = p.replayChecked ? p.digests.before(j.safe_bytes, p.size) : [...p.earlier];
 }
 
 /** The journal first, created exclusively: it claims the evidence id (of two runs racing, one stops here), and from this moment a crash leaves something to resume. Then the provisional record. */
@@ -68,13 +88,35 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
     : undefined;
   const jobs = acquisitionJobs(j.hashes, writer, ss, j.piece_size);
   const fromSource: BlockSource = skipping ?? reader;
+  // The pieces earlier sessions noted as read from the source: the replay must give them again.
+  // --skip-bad patches pieces already written in its rescue pass: none are noted.
+  const pieces: NotedPieces = { digests: new PieceDigests(), size: j.skip_bad ? undefined : j.piece_size, earlier: j.pieces_sha256 ?? [], replayChecked: !from.replay };
+  const beforeFresh = from.beforeFresh;
   const run = await runPipeline({
     source: s.mediaBytes > facts.size_bytes ? padded(fromSource, facts.size_bytes) : fromSource,
     size: s.mediaBytes,
     sectorSize: ss,
     writer,
     jobs,
-    ...(from.replay ? { replay: { image: from.replay, upTo: j.safe_bytes, ...(from.beforeFresh ? { observe: (data: Uint8Array, at: number) => from.beforeFresh!.samples.observe(data, at), beforeFresh: from.beforeFresh.check } : {}) } } : {}),
+    ...(from.replay
+      ? {
+          replay: {
+            image: from.replay,
+            upTo: j.safe_bytes,
+            ...(beforeFresh
+              ? {
+                  observe: (data: Uint8Array, at: number) => beforeFresh.samples.observe(data, at),
+                  beforeFresh: async () => {
+                    if (pieces.size !== undefined) checkNotedPieces(pieces.earlier, pieces.digests, pieces.size);
+                    await beforeFresh.check();
+                    pieces.replayChecked = true;
+                  },
+                }
+              : {}),
+          },
+        }
+      : {}),
+    onSegments: pieces.digests.take,
     safePoint: {
       everyBytes: o.safePointBytes ?? 128 * 1024 * 1024,
       everyMs: o.safePointMs ?? 5000,
@@ -83,6 +125,7 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
         j.writer_state = writer.resumeState();
         j.bad_ranges = rangesBefore(from.bad.ranges, bytes / ss);
         if (skipping) j.deferred = skipping.before(bytes);
+        notePieces(j, pieces);
         await writeJournal(outDir, j);
       },
     },
@@ -92,7 +135,8 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
     onProgress: (n) => o.onProgress?.(n, facts.size_bytes, from.bad),
   });
   await from.replay?.close();
-  return { run, session, proof, jobs, ...(skipping ? { skipping } : {}), ...(between.unknown ? { betweenNote: between.unknown } : {}) };
+  pieces.digests.complete(run.digests);
+  return { run, session, proof, jobs, pieces, ...(skipping ? { skipping } : {}), ...(between.unknown ? { betweenNote: between.unknown } : {}) };
 }
 
 /** A source whose last partial sector is completed with zeros (formats that hold whole sectors only). */

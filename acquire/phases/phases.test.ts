@@ -8,7 +8,7 @@ import { readRecord } from '../../core/record/read.js';
 import { formatOf } from '../../image/registry.js';
 import type { ImageWriter } from '../../image/types.js';
 import { acquire } from '../acquire.js';
-import { acquisitionJobs, digestsOf, fileSha256s, mediaJobs } from '../digests.js';
+import { acquisitionJobs, digestsOf, fileSha256s, mediaJobs, PieceDigests } from '../digests.js';
 import { journalFileName } from '../journal.js';
 import { checkResume } from './check-resume.js';
 import { checkOptions, newJournal, prepare } from './prepare.js';
@@ -68,8 +68,22 @@ describe('digests: the jobs asked for and their results, typed', () => {
     expect(acquisitionJobs(['sha256'], slices(4096), 512)).toContainEqual({ id: 'file:sha256', algorithm: 'sha256', segmentSize: 4096 });
     expect(ids(acquisitionJobs(['md5'], container, 4096))).toEqual(['media:md5', 'zero-sectors']);
     expect(ids(mediaJobs(['sha1'], slices(null), { wholeFileSha256: false }))).toEqual(['media:sha1']);
-    // With a piece size: one more SHA-256 stream, restarted at each piece boundary.
-    expect(acquisitionJobs(['md5'], container, 512, 1 << 20)).toContainEqual({ id: 'pieces:sha256', algorithm: 'sha256', segmentSize: 1 << 20 });
+    // With a piece size: one more SHA-256 stream, restarted at each piece boundary, its digests handed over as each piece ends.
+    expect(acquisitionJobs(['md5'], container, 512, 1 << 20)).toContainEqual({ id: 'pieces:sha256', algorithm: 'sha256', segmentSize: 1 << 20, emit: true });
+  });
+
+  it('PieceDigests: the pieces handed over, in order up to the first missing, and a finished pass completed with them', () => {
+    const p = new PieceDigests();
+    p.take([{ id: 'pieces:sha256', index: 1, digest: 'p1' }, { id: 'file:sha256', index: 0, digest: 'not a piece' }]);
+    expect(p.before(4 << 20, 1 << 20)).toEqual([]); // piece 0 not handed over yet
+    p.take([{ id: 'pieces:sha256', index: 0, digest: 'p0' }, { id: 'pieces:sha256', index: 3, digest: 'p3' }]);
+    expect(p.at(0)).toBe('p0');
+    expect(p.before(4 << 20, 1 << 20)).toEqual(['p0', 'p1']); // stops where piece 2 is missing
+    expect(p.before((2 << 20) - 1, 1 << 20)).toEqual(['p0']); // only pieces ending by the safe point
+    expect(() => p.complete(new Map([['pieces:sha256', []]]))).toThrow(/was not handed over/);
+    p.take([{ id: 'pieces:sha256', index: 2, digest: 'p2' }]);
+    expect(p.complete(new Map([['media:md5', ['aa']], ['pieces:sha256', []]]))?.get('pieces:sha256')).toEqual(['p0', 'p1', 'p2', 'p3']);
+    expect(p.complete(undefined)).toBeUndefined();
   });
 
   it('digestsOf reads the results back by name, and nothing from an unfinished pass', () => {

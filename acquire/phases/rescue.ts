@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { ExhibitError } from '../../core/errors.js';
 import type { ImageFile } from '../../image/types.js';
+import { PieceDigests } from '../digests.js';
 import { writeJournal } from '../journal.js';
 import { runPipeline, type PipelineResult } from '../pipeline.js';
 import { rescueDeferred } from '../skip-bad.js';
@@ -30,8 +31,9 @@ export async function rescue(s: Session, c: Copied, files: ImageFile[], bad: Bad
     rehash: async () => {
       o.onPass?.('rehash', facts.size_bytes);
       const image = await format.openPartial(imageFiles, undefined, j);
+      const pieces = new PieceDigests();
       try {
-        return await runPipeline({
+        const rehashed = await runPipeline({
           source: { read: async () => Promise.reject(new ExhibitError('INTERNAL', 'the rehash pass reads only the image')) },
           size: facts.size_bytes,
           sectorSize: s.sectorSize,
@@ -41,7 +43,10 @@ export async function rescue(s: Session, c: Copied, files: ImageFile[], bad: Bad
           ...(o.threads ? { threads: o.threads } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
           onProgress: (n) => o.onProgress?.(n, facts.size_bytes),
+          onSegments: pieces.take,
         });
+        pieces.complete(rehashed.digests);
+        return rehashed;
       } finally {
         await image.close();
       }

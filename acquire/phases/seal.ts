@@ -18,7 +18,7 @@ import { journalFileName, rangesBefore, removeStaleTemporaries, writeJournal } f
 import { renderMapfile } from '../../source/mapfile.js';
 import type { PipelineResult } from '../pipeline.js';
 import { buildRecord } from '../record-builder.js';
-import type { Copied } from './copy.js';
+import { notePieces, type Copied } from './copy.js';
 import type { AcquireOutcome, Session } from './session.js';
 
 export function asExhibitError(err: unknown): ExhibitError {
@@ -36,6 +36,7 @@ export async function finishImage(s: Session, c: Copied, bad: BadSectorMap): Pro
       const media = digestsOf(c.run.digests)?.media;
       const files = await writer.finish({ ...(media?.md5 ? { md5: media.md5 } : {}), ...(media?.sha1 ? { sha1: media.sha1 } : {}), unreadable: bad.ranges });
       j.safe_bytes = s.mediaBytes;
+      notePieces(j, c.pieces); // kept in the journal should sealing the record fail
       return { files };
     }
     const durable = await writer.sync().catch(() => j.safe_bytes);
@@ -47,6 +48,7 @@ export async function finishImage(s: Session, c: Copied, bad: BadSectorMap): Pro
       j.bad_ranges = rangesBefore(bad.ranges, Math.ceil(durable / ss));
       if (c.skipping) j.deferred = c.skipping.before(durable);
     }
+    notePieces(j, c.pieces); // every slot is hashed by now: those the last safe point did not have yet are noted too
     return { files };
   } catch (err) {
     return { files: [], error: asExhibitError(err) };
