@@ -65,7 +65,7 @@ export function revokeKey(store: CaseStore, fingerprint: string, reason: string,
   let signer: Signer;
   const admin = by !== undefined ? administratorSigning(store, row, by) : undefined;
   if (admin) signer = unlockKey(admin, passphrase);
-  else if (!row.retired_utc) signer = unlockKey(row, passphrase);
+  else if (!row.retired_utc) signer = unlockKey(row, passphrase, true);
   else {
     if (!findKey(store, row.examiner)) throw new ExhibitError('KEY', `${row.examiner} has no current key to sign the revocation of their rotated key`);
     signer = loadSigner(store, row.examiner, passphrase);

@@ -185,8 +185,11 @@ export function loadSigner(store: CaseStore, examiner: string, passphrase?: stri
   return unlockKey(row, passphrase);
 }
 
-/** Unlock the private key of a key row (any key of the store, current or not). */
-export function unlockKey(row: KeyRow, passphrase?: string): Signer {
+/**
+ * Unlock the private key of a key row (any key of the store, current or not). `toRevokeItself`: the
+ * key signs its own revocation, which it may do even from a file open to others (that is a reason to revoke it).
+ */
+export function unlockKey(row: KeyRow, passphrase?: string, toRevokeItself = false): Signer {
   const name = row.examiner;
   if (!row.private_file) throw new ExhibitError('KEY', `the private key of ${name} is not on this machine`);
   let pem: string;
@@ -195,11 +198,37 @@ export function unlockKey(row: KeyRow, passphrase?: string): Signer {
   } catch (err) {
     throw new ExhibitError('KEY', `cannot read the private key of ${name} (${row.private_file}): ${describeSystemError(err)}`, { cause: err });
   }
+  if (!toRevokeItself) refuseOpenKeyFile(row.private_file, name);
   const key = readPrivateKey(pem, `the key of ${name}`, passphrase);
   if (keyFingerprint(publicKeyOf(key)) !== row.fingerprint) {
     throw new ExhibitError('KEY', `the private key file ${row.private_file} does not belong to ${name}'s registered key ${row.fingerprint.slice(0, 16)}...`);
   }
   return { name: row.examiner, fingerprint: row.fingerprint, publicPem: row.public_pem, key };
+}
+
+/**
+ * A private key file other users may read or write signs nothing: whoever can read it can sign as its
+ * examiner (a passphrase only slows a guess), and whoever can write it can swap it. exhibit makes its
+ * key files 0600; a wider mode means someone changed it.
+ */
+function refuseOpenKeyFile(file: string, name: string): void {
+  let mode: number | undefined;
+  try {
+    mode = keyFileOpenMode(file);
+  } catch (err) {
+    throw new ExhibitError('KEY', `cannot read the private key of ${name} (${file}): ${describeSystemError(err)}`, { cause: err });
+  }
+  if (mode !== undefined) {
+    throw new ExhibitError('KEY', `the private key file ${file} of ${name} is open to other users (mode ${mode.toString(8).padStart(4, '0')}); anyone who can read it can sign as ${name}, so exhibit does not use it`, {
+      hints: [`if no one else could have read it, make it private again with: chmod 600 '${file}'; otherwise revoke it (exhibit key revoke, which it may still sign) and create a new one`],
+    });
+  }
+}
+
+/** The permission bits of a private key file that other users may read or write, or undefined when it is private (throws when it cannot be looked at). */
+export function keyFileOpenMode(file: string): number | undefined {
+  const mode = fs.statSync(file).mode & 0o777;
+  return (mode & 0o077) !== 0 ? mode : undefined;
 }
 
 /** The signer of an examiner whose key is on this machine, or undefined (for an optional countersignature). */

@@ -343,3 +343,37 @@ describe("revocation by a lab administrator", () => {
     expect(other.code).toBe(4);
   });
 });
+
+describe('a private key file open to other users', () => {
+  const home = path.join(work, 'open-key-home');
+  let file = '';
+  let fp = '';
+  beforeAll(() => {
+    acquire(home, path.join(work, 'open-key-first'), 'EV-OPEN-1', 'CASE-OPEN');
+    const listed = json(as(home, ['key', 'list', '--json']))[0];
+    file = listed.private_key_file;
+    fp = listed.fingerprint;
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('signs nothing: the acquisition is refused before its folder is made, naming the file and its mode', () => {
+    fs.chmodSync(file, 0o644);
+    const out = path.join(work, 'open-key-second');
+    const r = as(home, ['acquire', src, '-o', out, '-f', 'raw', '-c', 'CASE-OPEN', '-e', 'EV-OPEN-2', '-x', 'J. Doe']);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, new RegExp(`the private key file .*${fp}\\.pem of J\\. Doe is open to other users \\(mode 0644\\); anyone who can read it can sign as J\\. Doe`));
+    expect(fs.existsSync(out)).toBe(false);
+    // Group-writable is as bad: someone else could swap it.
+    fs.chmodSync(file, 0o620);
+    expect(as(home, ['acquire', src, '-o', out, '-f', 'raw', '-c', 'CASE-OPEN', '-e', 'EV-OPEN-2', '-x', 'J. Doe']).code).toBe(1);
+    expect(as(home, ['key', 'list']).stdout).toContain('its file is open to other users (mode 0620): exhibit does not sign with it');
+    expect(json(as(home, ['key', 'list', '--json']))[0].private_key_file_open_to_others).toBe(true);
+  });
+
+  it('may still sign its own revocation, the reason to look at it', () => {
+    fs.chmodSync(file, 0o644);
+    const r = as(home, ['key', 'revoke', fp, '--reason', 'its file was readable by everyone']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(as(home, ['key', 'list', '--json']))[0].revoked_reason).toBe('its file was readable by everyone');
+  });
+});

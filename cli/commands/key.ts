@@ -1,7 +1,7 @@
 import { writeNewOutputSync } from '../../core/record/atomic.js';
 import { Command } from 'commander';
 import fs from 'node:fs';
-import { checkExaminerName, createKey, findKey, listKeys, type KeyRow } from '../../case-store/index.js';
+import { checkExaminerName, createKey, findKey, keyFileOpenMode, listKeys, type KeyRow } from '../../case-store/index.js';
 import { ExhibitError } from '../../core/errors.js';
 import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
@@ -61,6 +61,7 @@ export function keyCommand(): Command {
         for (const r of rows) {
           io().stdout.write(
             `${r.examiner}\n  fingerprint ${r.fingerprint}\n  created ${r.created_utc}, private key ${r.private_file && fs.existsSync(r.private_file) ? `${r.private_file}${r.encrypted ? ' (encrypted)' : ''}` : 'not on this machine'}\n` +
+              (openMode(r) !== undefined ? `  its file is open to other users (mode ${openMode(r)!.toString(8).padStart(4, '0')}): exhibit does not sign with it\n` : '') +
               (r.retired_utc ? `  replaced ${r.retired_utc}${r.replaced_by ? ` by ${r.replaced_by}` : ''}\n` : '') +
               (r.administrator === 1 ? "  lab administrator: may revoke other examiners' keys\n" : '') +
               (r.revoked_utc ? `  REVOKED from ${r.revoked_effective_utc ?? r.revoked_utc}${r.revoked_reason ? `: ${r.revoked_reason}` : ''}\n` : ''),
@@ -106,5 +107,16 @@ function keyJson(r: KeyRow) {
     ...(r.retired_utc ? { replaced_utc: r.retired_utc, replaced_by: r.replaced_by } : {}),
     ...(r.revoked_utc ? { revoked_utc: r.revoked_utc, revoked_effective_utc: r.revoked_effective_utc, revoked_reason: r.revoked_reason } : {}),
     ...(r.administrator === 1 ? { administrator: true } : {}),
+    ...(openMode(r) !== undefined ? { private_key_file_open_to_others: true } : {}),
   };
+}
+
+/** The mode of a key's private file on this machine when other users may read or write it. */
+function openMode(r: KeyRow): number | undefined {
+  if (!r.private_file) return undefined;
+  try {
+    return keyFileOpenMode(r.private_file);
+  } catch {
+    return undefined; // not on this machine
+  }
 }
