@@ -4,14 +4,20 @@ import { piecesProven, type Comparison } from './verify.js';
 
 const H = (c: string) => c.repeat(64);
 const cmp = (against: string, algorithm: string, equal: boolean, anchor = against !== 'the record'): Comparison => ({ against, algorithm, expected: H('a'), computed: equal ? H('a') : H('b'), equal, anchor });
-const lists = new Set(['the record', 'custody log entry 4']);
+const lists = new Set(['custody log entry 4']); // what expectedPieces gives: the signed entries that list the pieces file, never the record
 const damage: DamagedUnit = { file: 'EV.E01', unit: 'chunk', index: 3, first_byte: 0, bytes: 512, first_sector: 0, sectors: 1, problem: 'damaged' };
 
 describe('pieces proven by the media hash', () => {
   it('proves them when the media SHA-256 equals what an account that lists the pieces file says, naming a signed account first', () => {
     const media = [cmp('the record', 'sha256', true), cmp('custody log entry 4', 'sha256', true), cmp('custody log entry 4', 'md5', true)];
     expect(piecesProven(media, [], lists)).toBe("the media's SHA-256, equal to what custody log entry 4 says, which lists this pieces file");
-    expect(piecesProven([cmp('the record', 'sha512', true)], [], lists)).toMatch(/^the media's SHA-512, equal to what the record says/);
+    expect(piecesProven([cmp('custody log entry 4', 'sha512', true)], [], lists)).toMatch(/^the media's SHA-512, equal to what custody log entry 4 says/);
+  });
+
+  it('does not on the word of an account that is not signed (a record beside the image is anyone\'s to write, its pieces file hash too)', () => {
+    expect(piecesProven([cmp('the record', 'sha256', true), cmp('the hash given with --expect', 'sha256', true, false)], [], lists)).toBeUndefined();
+    expect(piecesProven([cmp('the record', 'sha512', true)], [], lists)).toBeUndefined();
+    expect(piecesProven([cmp('the record', 'sha256', true)], [], new Set(['the record']))).toBeUndefined();
   });
 
   it('does not when any account of the media differs, in any algorithm', () => {

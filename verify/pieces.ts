@@ -45,7 +45,11 @@ export interface PiecesResult {
 export interface ExpectedPieces {
   /** The list, when the file was read and its SHA-256 is what the record and every signed entry say. */
   list?: PieceList;
-  /** With `list`: the accounts that list this pieces file (the record, signed entries), by the names comparisons give them. */
+  /**
+   * With `list`: the signed entries that list this pieces file, by the names comparisons give them. Only
+   * these may vouch that the media their hash matches is what the pieces were made from (piecesProven):
+   * the record beside the image lists the file too, but is anyone's to write.
+   */
   vouchedBy?: string[];
   /** Piece size to compute with (from the record or the signed entry), even when the file cannot be trusted. */
   pieceSize?: number;
@@ -118,7 +122,7 @@ export function expectedPieces(dir: string, rec: AcquisitionRecord | undefined, 
   }
   if (trusted) {
     out.list = read.list;
-    out.vouchedBy = accounts.map((a) => a.against);
+    out.vouchedBy = accounts.filter((a) => a.anchor).map((a) => a.against);
   }
   return out;
 }

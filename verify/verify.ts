@@ -404,14 +404,14 @@ export interface FileCheck {
  */
 export function piecesProven(media: readonly Comparison[], damage: readonly DamagedUnit[], accounts: ReadonlySet<string>, files?: readonly FileCheck[]): string | undefined {
   if (damage.length > 0 || media.length === 0 || media.some((c) => !c.equal)) return undefined;
-  const strong = media.filter((c) => STRONG.has(c.algorithm) && accounts.has(c.against));
-  const by = strong.find((c) => c.anchor) ?? strong[0]; // a signed account's word first
+  // Only a signed account's word: a record beside the image is anyone's to write, its media hash and its pieces file alike.
+  const by = media.find((c) => STRONG.has(c.algorithm) && c.anchor && accounts.has(c.against));
   if (by) return `the media's ${by.algorithm === 'sha256' ? 'SHA-256' : 'SHA-512'}, equal to what ${by.against} says, which lists this pieces file`;
   if (!files || files.length === 0 || files.some((f) => f.refs.some((r) => !digestsEqual(r.expected, f.sha256)))) return undefined;
   const vouching = files.map((f) => f.refs.filter((r) => accounts.has(r.against)).map((r) => r.against));
   if (vouching.some((v) => v.length === 0)) return undefined;
   const common = vouching[0]!.filter((a) => vouching.every((v) => v.includes(a)));
-  const who = common.find((a) => a !== 'the record') ?? common[0] ?? 'the accounts that list this pieces file';
+  const who = common[0] ?? 'the accounts that list this pieces file';
   return `the SHA-256 of every image file, equal to what ${who} says, which lists this pieces file`;
 }
 
