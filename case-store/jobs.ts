@@ -117,7 +117,8 @@ function detailsOf(row: JobRow): JobDetails {
       const ranges = Array.isArray(d.bad_ranges) ? d.bad_ranges.slice(0, MAX_RANGES) : [];
       const bad_ranges = ranges.filter((r): r is { first_sector: number; sectors: number } => isRecord(r) && Number.isSafeInteger(r.first_sector) && Number.isSafeInteger(r.sectors) && (r.first_sector as number) >= 0 && (r.sectors as number) > 0);
       const sector_size = Number.isSafeInteger(d.sector_size) && (d.sector_size as number) > 0 ? (d.sector_size as number) : undefined;
-      const { bad_ranges: _r, sector_size: _s, ...rest } = d;
+      // The count of unreadable sectors comes from its own column alone (a number), never from the details' text.
+      const { bad_ranges: _r, sector_size: _s, unreadable_sectors: _u, ...rest } = d;
       return { ...(rest as unknown as JobDetails), ...(bad_ranges.length > 0 ? { bad_ranges } : {}), ...(sector_size !== undefined ? { sector_size } : {}) };
     }
   } catch {

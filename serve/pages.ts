@@ -1,5 +1,6 @@
 /** The dashboard's pages, rendered on the server from the case store, the custody check and the jobs' status. */
-import { KIND_WORDS, type CustodyKind } from '../core/custody.js';
+import { KIND_WORDS, splitLogLine, type CustodyKind } from '../core/custody.js';
+import { verificationWords as loggedWords, type VerificationWords } from '../core/verification-words.js';
 import type { CaseRow, CaseStore } from '../case-store/index.js';
 import type { JobStatus } from '../case-store/index.js';
 import { entriesOf, holdersOf, type CaseCheck } from './custody-cache.js';
@@ -36,7 +37,7 @@ export function jobRows(jobs: JobStatus[]): string {
         `<progress max="100" value="${shownPct.toFixed(1)}"></progress> <span data-percent>${shownPct.toFixed(1)}%</span>`,
         j.state === 'running' ? `${bytes(j.rate)}/s` : '',
         j.state === 'running' ? duration(j.seconds_left) : '',
-        j.unreadable_sectors !== undefined ? `<span data-unreadable class="${j.unreadable_sectors > 0 ? 'bad' : ''}">${j.unreadable_sectors}</span>` : '',
+        j.unreadable_sectors !== undefined ? `<span data-unreadable class="${Number(j.unreadable_sectors) > 0 ? 'bad' : ''}">${esc(String(j.unreadable_sectors))}</span>` : '',
         when(j.started_utc),
         `${esc(j.result ?? '')}${map}`,
       ]
@@ -108,7 +109,7 @@ export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View
   const at = Math.min(Math.max(1, pageNumber), pages);
   const items = store.db.all(`SELECT number, description, model, serial, capacity_bytes FROM evidence WHERE case_id = ? ORDER BY number LIMIT ${ITEMS_PER_PAGE} OFFSET ${(at - 1) * ITEMS_PER_PAGE}`, [c.id]) as ItemRow[];
   const acq = new Map((store.db.all('SELECT evidence, count(*) AS n FROM acquisitions WHERE case_id = ? GROUP BY evidence', [c.id]) as { evidence: string; n: number }[]).map((r) => [r.evidence, r.n]));
-  const ver = new Map((store.db.all('SELECT evidence, result FROM verifications WHERE case_id = ? ORDER BY entry_seq', [c.id]) as { evidence: string; result: string }[]).map((r) => [r.evidence, r.result]));
+  const ver = lastVerifications(verificationRows(store, c.id));
   const holders = check.currentHolders;
   const itemTable = table(
     ['Evidence', 'Description', 'Model', 'Serial', 'Capacity', 'Held by', 'Acquisitions', 'Last verification'],
@@ -138,9 +139,73 @@ export function casePage(store: CaseStore, c: CaseRow, check: CaseCheck, v: View
   return page({ title: `Case ${c.number}`, body, nav: 'cases', actions: v.actions });
 }
 
-function verificationWords(result: string | undefined): string {
-  if (result === undefined) return '<span class="none">none</span>';
-  return result === 'verified' ? badge(true, 'VERIFIED', '') : badge(false, '', result.toUpperCase());
+function verificationWords(w: VerificationWords | undefined): string {
+  if (w === undefined) return '<span class="none">none</span>';
+  return w.ok ? badge(true, w.words, '') : w.words.startsWith('VERIFIED') ? `<span class="warn">${esc(w.words)}</span>` : badge(false, '', w.words);
+}
+
+interface VerificationRow {
+  entry_seq: number;
+  time_utc: string;
+  examiner: string;
+  evidence: string;
+  /** From the signed entry itself (the projected row's result is only its copy). */
+  said: VerificationWords;
+  record_sha256: string | undefined;
+  image: string;
+}
+
+/** A case's verifications (or one item's), in log order, each in the words of its signed entry. */
+function verificationRows(store: CaseStore, caseId: number, evidence?: string): VerificationRow[] {
+  const rows = store.db.all(
+    `SELECT v.entry_seq, v.time_utc, v.examiner, v.evidence, v.result, (SELECT line FROM custody_entries l WHERE l.case_id = v.case_id AND l.seq = v.entry_seq) AS line FROM verifications v WHERE v.case_id = ?${evidence === undefined ? '' : ' AND v.evidence = ?'} ORDER BY v.entry_seq`,
+    evidence === undefined ? [caseId] : [caseId, evidence],
+  ) as { entry_seq: number; time_utc: string; examiner: string; evidence: string; result: string; line: string | null }[];
+  return rows.map((r) => {
+    const payload = entryPayload(r.line);
+    const p = (payload ?? {}) as { record_sha256?: unknown; image?: unknown };
+    return {
+      entry_seq: Number(r.entry_seq),
+      time_utc: r.time_utc,
+      examiner: r.examiner,
+      evidence: r.evidence,
+      said: payload ? loggedWords(payload) : { ok: false, whole: true, words: `${String(r.result).toUpperCase()} (its entry cannot be read)` },
+      record_sha256: typeof p.record_sha256 === 'string' ? p.record_sha256 : undefined,
+      image: Array.isArray(p.image) ? p.image.filter((x): x is string => typeof x === 'string').join(', ') : '',
+    };
+  });
+}
+
+function entryPayload(line: string | null): unknown {
+  const split = line ? splitLogLine(line) : undefined;
+  if (!split) return undefined;
+  try {
+    return (JSON.parse(split.entryBytes) as { payload?: unknown }).payload;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Each item's verification to show beside it: for each image of it (by the record verified), its last
+ * whole verification (a later check of some pieces does not hide it), then the worst of those images.
+ */
+function lastVerifications(rows: readonly VerificationRow[]): Map<string, VerificationWords> {
+  const perImage = new Map<string, Map<string, VerificationWords>>();
+  for (const r of rows) {
+    const images = perImage.get(r.evidence) ?? new Map<string, VerificationWords>();
+    perImage.set(r.evidence, images);
+    const key = r.record_sha256 ?? '';
+    const had = images.get(key);
+    if (r.said.whole || had === undefined || !had.whole) images.set(key, r.said);
+  }
+  const rank = (w: VerificationWords) => (w.ok ? 3 : w.words.startsWith('VERIFIED') ? 2 : w.words.startsWith('UNVERIFIABLE') ? 1 : 0);
+  const out = new Map<string, VerificationWords>();
+  for (const [evidence, images] of perImage) {
+    const worst = [...images.values()].reduce((a, b) => (rank(b) < rank(a) ? b : a));
+    out.set(evidence, images.size > 1 ? { ...worst, words: `${worst.words} (the worst of its ${images.size} images)` } : worst);
+  }
+  return out;
 }
 
 function reportsTable(store: CaseStore, c: CaseRow, reportFile: (name: string) => boolean): string {
@@ -190,22 +255,30 @@ export function itemPage(store: CaseStore, c: CaseRow, evidence: string, check: 
   const acqTable = table(
     ['Entry', 'Result', 'Format', 'Size', 'Hashes', 'Unreadable sectors', 'Started', 'Finished', 'By', ''],
     acqs.map((a) => [
-      String(a.entry_seq),
+      esc(String(a.entry_seq)),
       a.result === 'complete' ? badge(true, 'complete', '') : badge(false, '', a.result),
       esc(a.format),
       bytes(a.size_bytes),
       [['MD5', a.md5], ['SHA-1', a.sha1], ['SHA-256', a.sha256]].filter(([, h]) => h).map(([n, h]) => `${n} ${hex(h)}`).join('<br>'),
-      `<span class="${a.unreadable_sectors > 0 ? 'bad' : ''}">${a.unreadable_sectors}</span>`,
+      `<span class="${Number(a.unreadable_sectors) > 0 ? 'bad' : ''}">${esc(String(a.unreadable_sectors))}</span>`,
       when(a.started_utc),
       when(a.finished_utc),
       esc(a.examiner),
-      `<a href="/cases/${seg(c.number)}/acquisitions/${a.entry_seq}/map">media map</a>` +
-        (v.actions ? ` <form class="inline" method="post" action="/cases/${seg(c.number)}/acquisitions/${a.entry_seq}/verify"><button type="submit" data-verify="${a.entry_seq}">Verify</button></form>` : ''),
+      `<a href="/cases/${seg(c.number)}/acquisitions/${seg(String(a.entry_seq))}/map">media map</a>` +
+        (v.actions ? ` <form class="inline" method="post" action="/cases/${seg(c.number)}/acquisitions/${seg(String(a.entry_seq))}/verify"><button type="submit" data-verify="${esc(String(a.entry_seq))}">Verify</button></form>` : ''),
     ]),
     ' id="acquisitions"',
   );
-  const vers = store.db.all('SELECT entry_seq, time_utc, examiner, result FROM verifications WHERE case_id = ? AND evidence = ? ORDER BY entry_seq', [c.id, evidence]) as { entry_seq: number; time_utc: string; examiner: string; result: string }[];
-  const verTable = table(['Entry', 'Time', 'By', 'Result'], vers.map((x) => [String(x.entry_seq), when(x.time_utc), esc(x.examiner), verificationWords(x.result)]), ' id="verifications"');
+  const acqOf = new Map((store.db.all('SELECT entry_seq, record_sha256 FROM acquisitions WHERE case_id = ? AND evidence = ?', [c.id, evidence]) as { entry_seq: number; record_sha256: string | null }[]).map((a) => [a.record_sha256 ?? '', Number(a.entry_seq)]));
+  const vers = verificationRows(store, c.id, evidence);
+  const verTable = table(
+    ['Entry', 'Time', 'By', 'Image', 'Result'],
+    vers.map((x) => {
+      const acq = x.record_sha256 ? acqOf.get(x.record_sha256) : undefined;
+      return [String(x.entry_seq), when(x.time_utc), esc(x.examiner), `${esc(x.image)}${acq !== undefined ? ` <small>(acquisition entry ${acq})</small>` : ''}`, verificationWords(x.said)];
+    }),
+    ' id="verifications"',
+  );
   const body = `<p><a href="/cases/${seg(c.number)}">Case ${esc(c.number)}</a></p>${checkBlock(check, (p) => p.entry === undefined || seqs.has(p.entry))}
 ${facts}<h2>Holders over time</h2>${holders}<h2>Custody entries about this item</h2>${entries}
 <h2>Acquisitions</h2>${acqTable}<h2>Verifications</h2>${verTable}<h2>Reports on the case</h2>${reportsTable(store, c, reportFile)}`;

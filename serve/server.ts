@@ -110,7 +110,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     if (url.pathname === '/favicon.ico') return void res.writeHead(204, SECURITY_HEADERS).end();
     if (method === 'POST') return post(url, req, res);
 
-    const parts = url.pathname.split('/').slice(1).map((p) => decodeURIComponent(p));
+    const parts = pathParts(url);
     const html = (body: string, status = 200): void => {
       res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' });
       res.end(method === 'HEAD' ? undefined : body);
@@ -160,7 +160,7 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     if (!o.actions) throw new Refusal(403, 'This dashboard is read-only: start exhibit serve with --allow-actions to verify or issue reports from it.');
     if (!req.headers.origin) throw new Refusal(403, 'A form sent without its origin is refused.');
     req.resume(); // the forms carry nothing: what they do is in their address
-    const parts = url.pathname.split('/').slice(1).map((p) => decodeURIComponent(p));
+    const parts = pathParts(url);
     if (parts[0] === 'cases' && parts.length === 5 && parts[2] === 'acquisitions' && parts[4] === 'verify') {
       const c = findCase(parts[1]!);
       await requireIntact(c);
@@ -227,10 +227,19 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     return names.some((n) => host === `${n}:${port}`);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => resolve());
+    });
+  } catch (err) {
+    // Nothing may keep the process alive after a refused listen: the command exits with its error.
+    clearInterval(poll);
+    clearInterval(heartbeat);
+    await cache.close();
+    store.close();
+    throw err;
+  }
   listening = server.address() as AddressInfo;
   const shownHost = listening.family === 'IPv6' ? `[${listening.address}]` : listening.address;
   return {
@@ -246,6 +255,15 @@ export async function startServer(o: ServeOptions): Promise<Served> {
       store.close();
     },
   };
+}
+
+/** The address's parts, decoded; a malformed escape (`%E0%A4%A`) names no page. */
+function pathParts(url: URL): string[] {
+  try {
+    return url.pathname.split('/').slice(1).map((p) => decodeURIComponent(p));
+  } catch {
+    throw new Refusal(404, 'There is no such page.');
+  }
 }
 
 function asset(res: http.ServerResponse, type: string, body: string): void {

@@ -183,6 +183,36 @@ describe.skipIf(why !== undefined)('exhibit serve in a browser', () => {
     expect(await text('#verifications')).toContain(X);
   });
 
+  it('never shows a check of some pieces as VERIFIED, nor lets it hide a failed verification of the whole image; escapes numbers read from the store', async () => {
+    makeSourceFile(path.join(work, 'parts.bin'), 4 * 1024 * 1024, 5);
+    const dir = path.join(work, 'cp');
+    expect(run(['acquire', path.join(work, 'parts.bin'), '-o', dir, '-c', 'C-P', '-e', 'EV-P', '-x', X, '--piece-size', '1MiB']).code).toBe(0);
+    const fd = fs.openSync(path.join(dir, 'EV-P.raw'), 'r+');
+    fs.writeSync(fd, Buffer.from('X'), 0, 1, 3 * 1024 * 1024 + 5);
+    fs.closeSync(fd);
+    expect(run(['verify', dir, '-x', X]).code).toBe(4); // the whole image: FAILED, piece 3
+    const part = run(['verify', dir, '-x', X, '--pieces', '0']);
+    expect(part.code).toBe(0);
+    expect(part.stdout).toMatch(/^VERIFIED \(part\)/m);
+    await page.goto(`${base}cases/C-P`);
+    const row = await page.$$eval('table tr', (trs) => trs.map((tr) => (tr as HTMLElement).innerText).find((t) => t.includes('EV-P')) ?? '');
+    expect(row).toContain('FAILED');
+    expect(row).not.toContain('VERIFIED');
+    await page.goto(`${base}cases/C-P/items/EV-P`);
+    const vers = await text('#verifications');
+    expect(vers).toMatch(/FAILED/);
+    expect(vers).toContain('VERIFIED (part: 1 of 4 pieces; the rest not read)');
+    expect(vers).toContain('EV-P.raw');
+    expect(await page.$eval('#verifications', (t) => [...t.querySelectorAll('span.ok')].map((e) => e.textContent))).toEqual([]);
+    // A number column of the store's tables holding markup (anyone who can write a shared store can) is shown as text.
+    const db = new Database(path.join(home, 'cases.db'));
+    db.prepare("UPDATE acquisitions SET unreadable_sectors = '<b id=\"injected\">VERIFIED</b>' WHERE evidence = 'EV-P'").run();
+    db.close();
+    await page.goto(`${base}cases/C-P/items/EV-P`);
+    expect(await page.$('#injected')).toBeNull();
+    expect(await text('#acquisitions')).toContain('<b id="injected">VERIFIED</b>');
+  });
+
   it.skipIf(deviceWhy !== undefined)(`updates the jobs table while an acquisition runs, and maps its unreadable ranges${deviceWhy !== undefined ? ` (skipped: ${deviceWhy})` : ''}`, async () => {
     const baseFile = path.join(work, 'faulty-base.img');
     makeSourceFile(baseFile, 32 * 1024 * 1024, 7);

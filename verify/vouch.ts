@@ -7,9 +7,10 @@
  * --key or listed in a trust register (--trust), the store's own key for the
  * signer's name, a hash given with --expect, or the source read again.
  */
+import type { RestsOn } from '../core/verification-words.js';
 import type { VerifyReport } from './verify.js';
 
-export type RestsOn = 'independent' | 'keys-beside' | 'stored-hash';
+export type { RestsOn };
 
 export function restsOn(r: VerifyReport): RestsOn {
   const held = r.comparisons.filter((c) => c.anchor && c.equal);

@@ -1,6 +1,7 @@
 import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
-import { restsOn, verifiedWords } from '../../verify/vouch.js';
+import { restsOn, verifiedWords, type RestsOn } from '../../verify/vouch.js';
+import { verificationWords } from '../../core/verification-words.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { recordVerification } from '../../case-store/index.js';
@@ -105,12 +106,14 @@ export function verifyCommand(): Command {
       if (f.source && f.pieces !== undefined) throw new ExhibitError('USAGE', '--source reads the whole source; it cannot be combined with --pieces');
       if (f.expect.length > 0 && f.pieces !== undefined) throw new ExhibitError('USAGE', '--expect gives hashes of the whole media, which --pieces does not read; they cannot be combined');
       const job = startJob({ kind: 'verification', subject: path.resolve(target!), ...(f.examiner ? { examiner: f.examiner } : {}) });
-      return asJob(job, () => runVerify(target!, f, expect, job), (code) => (code === EXIT.OK ? 'VERIFIED' : code === EXIT.VERIFY_FAILED ? 'FAILED or UNVERIFIABLE' : undefined));
+      const said: { words?: string } = {};
+      return asJob(job, () => runVerify(target!, f, expect, job, said), (code) => said.words ?? (code === EXIT.VERIFY_FAILED ? 'FAILED or UNVERIFIABLE' : undefined));
     },
   );
 }
 
-async function runVerify(target: string, f: VerifyFlags, expect: ReturnType<typeof parseExpected>, job: JobPublisher): Promise<number> {
+/** `said.words`: the verdict in the words the jobs list shows (core/verification-words.ts), once there is one. */
+async function runVerify(target: string, f: VerifyFlags, expect: ReturnType<typeof parseExpected>, job: JobPublisher, said: { words?: string }): Promise<number> {
   let progress: Progress | undefined;
   const stop = interruptSignal(() => progress?.done());
   const store = openStoreView();
@@ -143,6 +146,7 @@ async function runVerify(target: string, f: VerifyFlags, expect: ReturnType<type
       progress?.done();
     }
     if (stop.signal.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
+    said.words = verificationWords(loggedResult(report)).words;
     if (!f.json) io().stdout.write(reportText(report)); // the verdict first: a failure to log it must not hide it
     let logged: ReturnType<typeof logVerification>;
     try {
@@ -182,18 +186,29 @@ function logVerification(r: VerifyReport, f: VerifyFlags): { case: string; entry
   }
   return withCaseSigner(rec.case, f.examiner, f.passphraseFile, 'verified', (store, c, signer) => {
     const seq = recordVerification(store, c.number, rec.evidence, signer, {
-      result: r.verdict,
+      ...loggedResult(r),
       image: r.image?.files.map((x) => x.name) ?? [],
       record_sha256: rec.sha256,
       hashes: { ...r.hashes },
       problems: r.problems.length,
       first_problem: r.problems[0],
-      // A check of some pieces only (--pieces) says so: it is not a verification of the whole media.
       // Whether the pieces were hashed one by one, or proven all at once by the media's (or the files') SHA-256.
-      ...(r.pieces ? { pieces: { checked: r.pieces.checked, of: r.pieces.count, intact: r.pieces.intact, damaged: r.pieces.damaged, ...(r.pieces.proven_by ? { proven_by: r.pieces.proven_by } : {}) } } : {}),
+      ...(r.pieces ? { pieces: { ...loggedResult(r).pieces!, intact: r.pieces.intact, damaged: r.pieces.damaged, ...(r.pieces.proven_by ? { proven_by: r.pieces.proven_by } : {}) } } : {}),
     });
     return { case: c.number, entry: seq, examiner: signer.name };
   });
+}
+
+/**
+ * The verdict as it is logged and listed: a check of some pieces only (--pieces) says so, it is not a
+ * verification of the whole media; a success says what it rests on (verify/vouch.ts).
+ */
+function loggedResult(r: VerifyReport): { result: string; rests_on?: RestsOn; pieces?: { checked: number; of: number } } {
+  return {
+    result: r.verdict,
+    ...(r.verdict === 'verified' ? { rests_on: restsOn(r) } : {}),
+    ...(r.pieces ? { pieces: { checked: r.pieces.checked, of: r.pieces.count } } : {}),
+  };
 }
 
 function reportText(r: VerifyReport): string {
