@@ -82,18 +82,25 @@ export function retiredUse(entry: CustodyEntry, n: number, signer: string, keys:
   return `is signed with key ${short(signer)} of ${k.name}, which entry ${k.retiredBy.entry} replaced with key ${short(k.retiredBy.key)}`;
 }
 
-/** Entries signed by a revoked key at or after the revocation's effective time: each a problem marked `revoked`. */
+/**
+ * Entries signed by a revoked key at or after the revocation's effective time, and every entry it
+ * signed after the revocation in the log whatever time it gives (the time is the signer's to write;
+ * the order of the chain is not): each a problem marked `revoked`.
+ */
 export function revokedUses(entries: readonly CheckedEntry[], revocations: readonly Revocation[]): CustodyProblem[] {
   const out: CustodyProblem[] = [];
   for (const r of revocations) {
     const from = Date.parse(r.effective);
     for (const e of entries) {
       if (!e.signatures.some((s) => s.key === r.key) || endsKey(e.entry, r.key)) continue;
-      if (Date.parse(e.entry.time.utc) < from) continue;
+      const afterInLog = e.seq > r.entry;
+      if (!afterInLog && Date.parse(e.entry.time.utc) < from) continue;
       out.push({
         entry: e.seq,
         revoked: true,
-        message: `entry ${e.seq}: signed by ${r.name} with key ${short(r.key)} at ${e.entry.time.utc}, after that key was revoked (from ${r.effective}, entry ${r.entry}${r.reason ? `: ${r.reason}` : ''})`,
+        message: afterInLog && Date.parse(e.entry.time.utc) < from
+          ? `entry ${e.seq}: signed by ${r.name} with key ${short(r.key)}, after entry ${r.entry} revoked that key (${r.reason ? `${r.reason}; ` : ''}the entry gives the earlier time ${e.entry.time.utc}, but comes after the revocation in the log)`
+          : `entry ${e.seq}: signed by ${r.name} with key ${short(r.key)} at ${e.entry.time.utc}, after that key was revoked (from ${r.effective}, entry ${r.entry}${r.reason ? `: ${r.reason}` : ''})`,
       });
     }
   }
@@ -103,7 +110,7 @@ export function revokedUses(entries: readonly CheckedEntry[], revocations: reado
 /** For people: each revoked key, with how many of its entries come before the revocation took effect (they stay valid). */
 export function revocationNotes(entries: readonly CheckedEntry[], revocations: readonly Revocation[]): string[] {
   return revocations.map((r) => {
-    const before = entries.filter((e) => e.signatures.some((s) => s.key === r.key) && !endsKey(e.entry, r.key) && Date.parse(e.entry.time.utc) < Date.parse(r.effective)).length;
+    const before = entries.filter((e) => e.signatures.some((s) => s.key === r.key) && !endsKey(e.entry, r.key) && e.seq < r.entry && Date.parse(e.entry.time.utc) < Date.parse(r.effective)).length;
     const by = r.by ? `, by ${r.by.name} as a lab administrator (key ${r.by.key})` : '';
     return `key ${r.key} of ${r.name} was revoked later (entry ${r.entry}, effective ${r.effective}${r.reason ? `, reason: ${r.reason}` : ''}${by}); ${before === 1 ? 'the 1 entry it signed before then stays valid' : `the ${before} entries it signed before then stay valid`}`;
   });

@@ -13,6 +13,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSourceFile, run, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { readPrivateKey, sha256Hex, signBytes } from '../core/crypto.js';
+import { checkpointBody, checkpointText, logLine, splitLogLine } from '../core/custody.js';
 
 const work = tempDir('exhibit-trust-');
 const lab = path.join(work, 'lab-home');
@@ -248,6 +251,41 @@ describe('revocation', () => {
     }
     // Where no store knows the key, nothing tells it (the register does: --trust).
     expect(as(nowhere, ['verify', out, '--no-record']).code).toBe(0);
+  });
+
+  it('fails an entry the stolen key appends after its revocation in the log, whatever earlier time it gives, and the lab store is not taken as rolled back by it', () => {
+    // The opponent's copy of the log as exported after the revocation (entry 7), one entry appended and signed
+    // with the stolen key, dated a second before the revocation took effect, with a checkpoint over it.
+    const folder = path.join(work, 'rev-appended');
+    fs.cpSync(path.join(work, 'rev-1'), folder, { recursive: true });
+    const logFile = path.join(folder, 'EV-001.custody.jsonl');
+    const lines = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n');
+    const entries = lines.map((l) => JSON.parse(splitLogLine(l)!.entryBytes));
+    const revocation = entries.find((e) => e.kind === 'key.revoked');
+    expect(revocation.seq).toBe(7);
+    const stolen = readPrivateKey(fs.readFileSync(path.join(work, 'rev-thief-snapshot', 'keys', `${fp}.pem`), 'utf8'), 'the stolen key');
+    const t = new Date(Date.parse(revocation.payload.effective) - 1000).toISOString();
+    const entry = { v: 1, case: entries[0].case, seq: lines.length + 1, prev: sha256Hex(`${lines.at(-1)}\n`), time: { utc: t, local: t }, actor: { name: 'J. Doe', key: fp }, kind: 'report.issued', payload: { file: 'x.pdf', sha256: '0'.repeat(64) } };
+    const line = logLine(canonicalJson(entry), [{ key: fp, sig: signBytes(stolen, canonicalJson(entry)) }]);
+    fs.appendFileSync(logFile, `${line}\n`);
+    const body = checkpointBody(entries[0].case, lines.length + 1, sha256Hex(`${line}\n`));
+    fs.writeFileSync(path.join(folder, 'EV-001.checkpoint'), checkpointText(body, fp, signBytes(stolen, body)));
+    const reg = path.join(work, 'revoke-register-appended.yaml');
+    expect(as(home, ['key', 'register', 'export', '-o', reg]).code).toBe(0);
+    const said = /entry 8: signed by J\. Doe with key [0-9a-f]{16}, after entry 7 revoked that key \(laptop stolen; the entry gives the earlier time .*, but comes after the revocation in the log\)/;
+    for (const [who, args] of [[nowhere, ['custody', 'verify', folder]], [nowhere, ['custody', 'verify', folder, '--trust', reg]], [home, ['custody', 'verify', folder]]] as const) {
+      const v = as(who, [...args]);
+      expect(v.code, v.stdout).toBe(4);
+      expect(v.stdout).toMatch(said);
+    }
+    // On the lab's machine, the longer copy is not taken for entries the store lost: no rollback is kept, the case stays open.
+    const lab = as(home, ['verify', folder, '-x', 'J. Doe']);
+    expect(lab.stdout).not.toMatch(/ROLLBACK/);
+    expect(lab.code).toBe(4);
+    // Alone (this test) the copy goes one entry past the store's: not taken as entries the store lost. After the
+    // tests above added to the case, it parts from the store's log: a fork. Neither is a rollback.
+    expect(lab.stdout, lab.stdout).toMatch(/which this store holds no current key of \(unknown here, or revoked\), so they are not taken as entries the store lost|the two part at entry 8 \(a FORK\)/);
+    expect(as(home, ['custody', 'log', 'CASE-20']).stdout).not.toMatch(/rolled back/);
   });
 
   it('refuses a bad fingerprint, a missing reason and a future time as usage errors', () => {

@@ -38,6 +38,8 @@ export interface SignerView {
   /** 'same': the store's key for that name; 'different': the store holds another key for the name; 'unknown': no key for it in the store; 'no-store'. */
   store_key: 'same' | 'different' | 'unknown' | 'no-store';
   store_fingerprints?: string[];
+  /** The store lists this key as revoked: from when, and why. Its word is then no anchor (a stolen key backdates at will). */
+  store_revoked?: { from: string; reason?: string };
 }
 
 export function signerViews(keys: Map<string, RegisteredKey>, store: StoreView | undefined): SignerView[] {
@@ -45,14 +47,18 @@ export function signerViews(keys: Map<string, RegisteredKey>, store: StoreView |
     if (!store) return { fingerprint, examiner: k.name, store_key: 'no-store' };
     const own = store.keysFor(k.name);
     if (own.length === 0) return { fingerprint, examiner: k.name, store_key: 'unknown' };
-    return own.includes(fingerprint) ? { fingerprint, examiner: k.name, store_key: 'same' } : { fingerprint, examiner: k.name, store_key: 'different', store_fingerprints: own };
+    if (!own.includes(fingerprint)) return { fingerprint, examiner: k.name, store_key: 'different', store_fingerprints: own };
+    const listed = store.keyRegister?.().keys.get(fingerprint);
+    return { fingerprint, examiner: k.name, store_key: 'same', ...(listed?.revoked ? { store_revoked: { from: listed.revoked, ...(listed.reason ? { reason: listed.reason } : {}) } } : {}) };
   });
 }
 
 export function signerWords(s: SignerView): string {
   switch (s.store_key) {
     case 'same':
-      return `the case store's key for ${s.examiner}`;
+      return s.store_revoked
+        ? `the case store's key for ${s.examiner}, REVOKED in the store from ${s.store_revoked.from}${s.store_revoked.reason ? ` (${s.store_revoked.reason})` : ''}: the times its entries give are the signer's own, so they vouch for nothing`
+        : `the case store's key for ${s.examiner}`;
     case 'different':
       return `NOT the case store's key for ${s.examiner} (the store's is ${s.store_fingerprints!.join(', ')})`;
     case 'unknown':
@@ -155,7 +161,8 @@ export function compareWithStore(
       // A longer copy says the store lost entries only if the store's own keys signed every entry it
       // has beyond the store's: else anyone could append a few entries under a key of their own, and
       // the lab's store would be marked rolled back and refuse the case from then on.
-      const storeKeys = new Set(folderLog.signers.filter((s) => s.store_key === 'same').map((s) => s.fingerprint));
+      // A key the store revoked does not count: whoever stole it can sign entries past the store's.
+      const storeKeys = new Set(folderLog.signers.filter((s) => s.store_key === 'same' && !s.store_revoked).map((s) => s.fingerprint));
       const strangers = [
         ...new Set(
           folderLog.check.entries
@@ -164,7 +171,9 @@ export function compareWithStore(
             .filter((k) => !storeKeys.has(k)),
         ),
       ];
-      const sound = folderLog.check.problems.every((p) => p.revoked) && impostors.length === 0 && strangers.length === 0;
+      // Nothing wrong with the entries beyond the store's (a signature after its key's revocation included);
+      // before them, only signatures of keys revoked later, which the store's own log holds alike.
+      const sound = folderLog.check.problems.every((p) => p.revoked && p.entry !== undefined && p.entry <= store.lines.length) && impostors.length === 0 && strangers.length === 0;
       if (n > store.lines.length && sound) {
         rollback = { store: store.lines.length, copy: folderLog.lines.length, copy_head: folderLog.check.head };
         problems.push(
@@ -180,9 +189,15 @@ export function compareWithStore(
                 ? `its entry ${n} differs from the store's (both have ${store.lines.length} entries and end on the same head ${store.check.head}: that entry of the copy was changed)`
                 : `the two part at entry ${n} (a FORK): ${counts}`) +
             (impostors.length > 0 ? `; ${impostors.map((s) => `it is signed by ${s.examiner} with key ${s.fingerprint}, but the store's key for ${s.examiner} is ${s.store_fingerprints!.join(', ')}`).join('; ')}` : '') +
-            (n > store.lines.length && strangers.length > 0 ? `; the entries it has beyond the store's are signed by ${strangers.map(short).join(', ')}, which this store holds no key of, so they are not taken as entries the store lost` : ''),
+            (n > store.lines.length && strangers.length > 0 ? `; the entries it has beyond the store's are signed by ${strangers.map(short).join(', ')}, which this store holds no current key of (unknown here, or revoked), so they are not taken as entries the store lost` : '') +
+            (n > store.lines.length && strangers.length === 0 && impostors.length === 0 ? `; its entries beyond the store's fail their check (${folderLog.check.problems.filter((p) => p.entry === undefined || p.entry > store.lines.length).map((p) => p.message).slice(0, 2).join('; ')}), so they are not taken as entries the store lost` : ''),
         );
       }
+    }
+    else if (folderLog.lines.length < store.lines.length) {
+      const later = store.check.entries.slice(folderLog.lines.length).map((e) => e.entry.kind);
+      const kinds = [...new Set(later)].join(', ');
+      notes.push(`the custody log beside the image is the first ${folderLog.lines.length} of the ${store.lines.length} entries the case store holds for case ${store.case}; the store's log goes on (${kinds})`);
     }
   } else notes.push(`there is no custody log beside the image: checked against the case store's log of case ${store.case}`);
   if (recordSha256 === undefined && reference) problems.push(`the acquisition record is missing or unreadable: the case store's entry ${reference.seq} (case ${store.case}) logged one for ${label}`);
