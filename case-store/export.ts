@@ -9,13 +9,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { custodyFileNames } from '../core/custody.js';
+import { custodyFileNames, parseCheckpoint } from '../core/custody.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { EVIDENCE_DIR_MODE } from '../core/modes.js';
 import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
 import { readTextIfExists } from '../core/text.js';
 import { requireIntactLog, type CheckMode } from './custody-log.js';
-import { tokenFor } from './timestamps.js';
+import { isStoredToken, tokenFor } from './timestamps.js';
+import { hasEvidence } from './cases.js';
 import type { CaseRow, CaseStore } from './store.js';
 
 export { custodyFileNames };
@@ -50,6 +51,10 @@ export async function exportCustody(store: CaseStore, c: CaseRow, folder: string
 }
 
 async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence: string, mode: CheckMode): Promise<ExportedCustody> {
+  // The files are named for the item: a case's log beside another case's item would take its names.
+  if (!hasEvidence(store, c, evidence)) {
+    throw new ExhibitError('NOT_FOUND', `case ${c.number} holds no evidence item ${evidence}; exhibit writes a case's custody log only beside the images of its own items`, { hints: [`list its items with: exhibit case show ${c.number}`] });
+  }
   const { check, lines, checkpoint } = requireIntactLog(store, c, mode); // the lines and checkpoint it checked, under the write lock
   if (checkpoint === undefined) throw new ExhibitError('INTERNAL', `case ${c.number} has no checkpoint`);
   const names = custodyFileNames(evidence);
@@ -83,11 +88,23 @@ async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence:
   // checkpoint covers, which the check reports, and the next export repairs.
   if (existing !== text) await writeFileAtomic(logFile, text, existing !== undefined);
   const oldCp = readTextIfExists(cpFile);
-  if (oldCp !== checkpoint) await writeFileAtomic(cpFile, checkpoint, oldCp !== undefined);
-  // The token beside a checkpoint is that checkpoint's (the store keeps every token); one for an older checkpoint no longer fits.
+  if (oldCp !== undefined && oldCp !== checkpoint) {
+    // Only an earlier checkpoint of this very log is replaced: its case, and no more entries than the log has.
+    const was = parseCheckpoint(oldCp);
+    if (!was || was.caseNumber !== c.number || was.size > lines.length) {
+      throw new ExhibitError('OUTPUT_EXISTS', `${cpFile} exists and is not an earlier checkpoint of case ${c.number}'s custody log; exhibit leaves it as it is`, { hints: ['move it aside, or check the folder with: exhibit custody verify ' + folder] });
+    }
+  }
+  // The token beside a checkpoint is that checkpoint's (the store keeps every token); one the store
+  // kept for an older checkpoint no longer fits and is replaced or removed. Any other file under that
+  // name is not the store's to remove: it is left, and the export refused.
   const tokenFile = path.join(folder, names.token);
   const token = tokenFor(store, c, checkpoint);
   const oldToken = fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile) : undefined;
+  if (oldToken && !(token && token.token.equals(oldToken)) && !isStoredToken(store, c, oldToken)) {
+    throw new ExhibitError('OUTPUT_EXISTS', `${tokenFile} exists and is not a time-stamp token this case store holds for case ${c.number}; exhibit leaves it as it is`, { hints: ['move it aside if it is not needed there'] });
+  }
+  if (oldCp !== checkpoint) await writeFileAtomic(cpFile, checkpoint, oldCp !== undefined);
   if (token && !(oldToken && token.token.equals(oldToken))) await writeFileAtomic(tokenFile, token.token, oldToken !== undefined);
   else if (!token && oldToken) fs.rmSync(tokenFile);
   return { log: logFile, checkpoint: cpFile, ...(token ? { token: tokenFile } : {}), keys: keyFiles, entries: lines.length };

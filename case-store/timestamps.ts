@@ -20,6 +20,11 @@ export function tokenFor(store: CaseStore, c: CaseRow, checkpointText: string): 
   return store.db.get('SELECT checkpoint_sha256, size, token, gen_time_utc FROM timestamps WHERE case_id = ? AND checkpoint_sha256 = ?', [c.id, sha256Hex(checkpointText)]) as StoredToken | undefined;
 }
 
+/** Whether `token` is, byte for byte, one the store keeps for the case (of any of its checkpoints). */
+export function isStoredToken(store: CaseStore, c: CaseRow, token: Uint8Array): boolean {
+  return store.db.get('SELECT 1 FROM timestamps WHERE case_id = ? AND token = ?', [c.id, Buffer.from(token)]) !== undefined;
+}
+
 export function keepToken(store: CaseStore, c: CaseRow, checkpointText: string, token: Uint8Array, genTime: Date): void {
   const size = parseCheckpoint(checkpointText)?.size ?? 0;
   store.immediate(() => {

@@ -387,4 +387,31 @@ describe('the store', () => {
     expect(run(['custody', 'export', CASE, shorter, '-e', EV]).code).toBe(0);
     expect(fs.readFileSync(path.join(shorter, `${EV}.custody.jsonl`), 'utf8')).toBe(before);
   });
+
+  it("never writes over another case's checkpoint, nor removes a token the store does not hold, nor writes beside an item the case does not hold", () => {
+    // Another case's item, its log copy lost, its checkpoint and a token left in its folder.
+    const other = path.join(work, 'other-case-item');
+    expect(run(['acquire', src, '-o', other, '-c', 'C-OTHER', '-e', 'EV-7', '-x', 'J. Doe']).code).toBe(0);
+    fs.rmSync(path.join(other, 'EV-7.custody.jsonl'));
+    const cp = fs.readFileSync(path.join(other, 'EV-7.checkpoint'), 'utf8');
+    fs.writeFileSync(path.join(other, 'EV-7.checkpoint.tsr'), 'a token of some other time-stamping');
+    const notOurs = run(['custody', 'export', CASE, other, '-e', 'EV-7']);
+    expect(notOurs.code).toBe(1);
+    expectOneLineError(notOurs.stderr, new RegExp(`case ${CASE} holds no evidence item EV-7`));
+    // The same case and item, but a checkpoint of another case, or a token the store never kept, in the folder.
+    const dir = custodyCopy('export-foreign-checkpoint');
+    fs.writeFileSync(path.join(dir, `${EV}.checkpoint`), cp);
+    const cpRefused = run(['custody', 'export', CASE, dir, '-e', EV]);
+    expect(cpRefused.code).toBe(1);
+    expectOneLineError(cpRefused.stderr, new RegExp(`is not an earlier checkpoint of case ${CASE}'s custody log`));
+    expect(fs.readFileSync(path.join(dir, `${EV}.checkpoint`), 'utf8')).toBe(cp);
+    const tokens = custodyCopy('export-foreign-token');
+    fs.writeFileSync(path.join(tokens, `${EV}.checkpoint.tsr`), 'not a token this store keeps');
+    const tsrRefused = run(['custody', 'export', CASE, tokens, '-e', EV]);
+    expect(tsrRefused.code).toBe(1);
+    expectOneLineError(tsrRefused.stderr, /checkpoint\.tsr exists and is not a time-stamp token this case store holds/);
+    expect(fs.readFileSync(path.join(tokens, `${EV}.checkpoint.tsr`), 'utf8')).toBe('not a token this store keeps');
+    expect(fs.readFileSync(path.join(other, 'EV-7.checkpoint'), 'utf8')).toBe(cp);
+    expect(fs.existsSync(path.join(other, 'EV-7.checkpoint.tsr'))).toBe(true);
+  });
 });
