@@ -16,6 +16,7 @@
  */
 import crypto from 'node:crypto';
 import type { ReportData } from './data.js';
+import { verificationWords } from '../core/verification-words.js';
 
 const CONTEXT = {
   kb: 'http://example.org/kb/',
@@ -54,7 +55,7 @@ const integer = (v: unknown) => ({ '@type': 'xsd:integer', '@value': String(v) }
 
 /** Values of UCO's ActionStatusTypeVocab. */
 const ACQUISITION_STATUS: Record<string, string> = { complete: 'Complete/Finish', incomplete: 'Fail' };
-const VERIFICATION_STATUS: Record<string, string> = { verified: 'Success', failed: 'Fail' };
+const VERIFICATION_STATUS: Record<string, string> = { failed: 'Fail' };
 
 export function caseUcoJsonLd(d: ReportData, version: string): string {
   const c = d.summary.case;
@@ -121,7 +122,7 @@ export function caseUcoJsonLd(d: ReportData, version: string): string {
     });
   }
 
-  /** The image files of each evidence item's latest acquisition, by name: what a verification checked. */
+  /** The image files of each acquisition, by its record's SHA-256, then by name: what a verification of that record checked. */
   const imageFiles = new Map<string, Map<string, Ref>>();
   for (const a of d.acquisitions) {
     const seq = Number(a.row.entry_seq);
@@ -142,7 +143,7 @@ export function caseUcoJsonLd(d: ReportData, version: string): string {
       byName.set(f.name, { '@id': fid });
       return { '@id': fid };
     });
-    imageFiles.set(String(a.row.evidence), byName);
+    if (typeof a.row.record_sha256 === 'string') imageFiles.set(a.row.record_sha256, byName);
     const provId = id('provenance', c.number, a.row.evidence, seq);
     graph.push({ '@id': provId, '@type': 'case-investigation:ProvenanceRecord', 'case-investigation:exhibitNumber': String(a.row.evidence), 'core:object': fileIds });
     const unreadable = Number(a.row.unreadable_sectors);
@@ -168,16 +169,20 @@ export function caseUcoJsonLd(d: ReportData, version: string): string {
   }
 
   for (const e of d.entries.filter((x) => x.entry.kind === 'verification.performed')) {
-    const p = e.entry.payload as { evidence?: string; result?: string; image?: unknown; problems?: number };
-    const named = imageFiles.get(String(p.evidence));
+    const p = e.entry.payload as { evidence?: string; result?: string; image?: unknown; problems?: number; record_sha256?: unknown };
+    // The files of the acquisition whose record was verified (not the item's latest: it may have several).
+    const named = typeof p.record_sha256 === 'string' ? imageFiles.get(p.record_sha256) : undefined;
     const checked = Array.isArray(p.image) ? p.image.map((n) => named?.get(String(n))).filter((r): r is Ref => r !== undefined) : [];
     const problems = typeof p.problems === 'number' ? p.problems : 0;
+    const said = verificationWords(e.entry.payload);
     graph.push({
       '@id': id('verification', c.number, p.evidence, e.seq),
       '@type': 'case-investigation:InvestigativeAction',
       'core:name': `verification of ${String(p.evidence)}`,
-      'core:description': `${String(p.result)}${problems > 0 ? `; ${problems} problem${problems === 1 ? '' : 's'}` : ''}`,
-      'action:actionStatus': VERIFICATION_STATUS[String(p.result)] ?? 'Unknown',
+      'core:description': `${said.words}${problems > 0 ? `; ${problems} problem${problems === 1 ? '' : 's'}` : ''}`,
+      // Success only for a whole, independently anchored verification; a check of some pieces, or a success
+      // resting on what came with the image, is Unknown (its description says which).
+      'action:actionStatus': said.ok ? 'Success' : said.words.startsWith('VERIFIED') ? 'Unknown' : (VERIFICATION_STATUS[String(p.result)] ?? 'Unknown'),
       'action:startTime': dateTime(e.entry.time.utc),
       'action:performer': person(e.entry.actor.name),
       'action:instrument': { '@id': toolId },

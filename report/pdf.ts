@@ -16,6 +16,7 @@ import { breakable, fields, furnish, heading, newDocument, paragraph, type Doc }
 import { table } from './table.js';
 import type { ReportTemplate, Section } from './template.js';
 import { bytes, hashGroups, readOnlyWords, when } from './words.js';
+import { verificationWords } from '../core/verification-words.js';
 
 const isHash = (label: string) => /^(MD5|SHA-1|SHA-256|SHA-512|SHA-256 of the record|Head|Key fingerprint)$/.test(label);
 /** A digest or fingerprint in groups of 8 (anything else as it is). */
@@ -185,8 +186,11 @@ const SECTION: Record<Section, Renderer> = {
     const rows = d.entries
       .filter((e) => e.entry.kind === 'verification.performed')
       .map((e) => {
-        const p = e.entry.payload as { evidence?: string; result?: string; problems?: number; first_problem?: string; pieces?: { checked?: number; of?: number; intact?: number; proven_by?: string } };
-        return [String(e.seq), when(e.entry.time), str(p.evidence) ?? '', e.entry.actor.name, `${str(p.result) ?? ''}${p.first_problem ? `: ${p.first_problem}` : ''}${piecesWords(p.pieces)}`];
+        const p = e.entry.payload as { evidence?: string; image?: unknown; result?: string; problems?: number; first_problem?: string; pieces?: { checked?: number; of?: number; intact?: number; proven_by?: string } };
+        // Which image: an item may have been acquired more than once.
+        const image = Array.isArray(p.image) && p.image.length > 0 ? ` (${p.image.map(String).join(', ')})` : '';
+        const more = typeof p.problems === 'number' && p.problems > 1 ? ` (${p.problems} problems; the first:)` : '';
+        return [String(e.seq), when(e.entry.time), `${str(p.evidence) ?? ''}${image}`, e.entry.actor.name, `${verificationWords(p).words}${p.first_problem ? `${more}: ${p.first_problem}` : ''}${piecesWords(p.pieces)}`];
       });
     if (rows.length === 0) paragraph(doc, 'None recorded.');
     else table(doc, [{ title: 'Entry' }, { title: 'Date and time' }, { title: 'Evidence' }, { title: 'By' }, { title: 'Result' }], rows);

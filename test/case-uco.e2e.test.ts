@@ -247,3 +247,33 @@ describe.skipIf(absent !== undefined)(`the CASE/UCO export${absent ? ` (skipped:
     });
   });
 });
+
+describe('verifications in the CASE/UCO export', () => {
+  it('ties each verification to the acquisition whose record it verified, and never calls a check of some pieces a Success', () => {
+    const C = 'CU-2026-3';
+    const dirs = ['a', 'b'].map((n) => path.join(work, `twice-${n}`));
+    for (const [i, dir] of dirs.entries()) {
+      const src = path.join(work, `twice-${i}.bin`);
+      makeSourceFile(src, 4 * 1024 * 1024, 200 + i);
+      ok(run(['acquire', src, '-o', dir, '-c', C, '-e', 'EV-1', '-x', X, '--piece-size', '1MiB']));
+    }
+    const fd = fs.openSync(path.join(dirs[1]!, 'EV-1.raw'), 'r+');
+    fs.writeSync(fd, Buffer.from('Z'), 0, 1, 3 * 1024 * 1024 + 900); // piece 3 of the second image
+    fs.closeSync(fd);
+    ok(run(['verify', dirs[0]!, '-x', X]));
+    ok(run(['verify', dirs[1]!, '-x', X]), 4);
+    ok(run(['verify', dirs[1]!, '-x', X, '--pieces', '0']));
+    const file = path.join(work, 'twice.jsonld');
+    ok(run(['report', C, '--format', 'jsonld', '-o', file, '-x', X]));
+    const graph = (JSON.parse(fs.readFileSync(file, 'utf8')) as { '@graph': Record<string, any>[] })['@graph'];
+    const acquisitions = graph.filter((n) => n['core:name'] === 'acquisition of EV-1');
+    const filesOf = (n: Record<string, any>) => (n['action:result'] as { '@id': string }[]).map((r) => r['@id']).filter((x) => x.includes('file'));
+    const verifications = graph.filter((n) => n['core:name'] === 'verification of EV-1');
+    expect(verifications.map((v) => v['action:actionStatus'])).toEqual(['Success', 'Fail', 'Unknown']);
+    expect(verifications[2]!['core:description']).toMatch(/^VERIFIED \(part: 1 of 4 pieces; the rest not read\)/);
+    const objects = (v: Record<string, any>) => ([] as { '@id': string }[]).concat(v['action:object']).map((r) => r['@id']);
+    expect(objects(verifications[0]!)).toEqual(filesOf(acquisitions[0]!));
+    expect(objects(verifications[1]!)).toEqual(filesOf(acquisitions[1]!));
+    expect(objects(verifications[2]!)).not.toEqual(filesOf(acquisitions[0]!)); // a check of some pieces names no files: the disk
+  });
+});
