@@ -66,6 +66,13 @@ export interface Journal {
    * already written) and in journals of earlier versions.
    */
   pieces_sha256?: string[];
+  /**
+   * The final record's SHA-256, noted (and signed by the examiner, when the run can sign) just before
+   * the record is written: a run killed before it logged that record leaves this, and only a record
+   * with this SHA-256 is logged late (prepare.ts). Someone who can write the folder cannot make the
+   * examiner's key sign a record of theirs.
+   */
+  final_record?: { sha256: string; key?: string; sig?: string };
   fill: string;
   retries: number;
   max_bad_run: number;

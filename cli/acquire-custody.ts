@@ -13,12 +13,15 @@ import {
   checkCaseNumber,
   evidenceFromRecord,
   exportCustody,
+  keyByFingerprint,
   logForEvidence,
   requireIntact,
   type ExportedCustody,
   type Signer,
 } from '../case-store/index.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { readPublicKey, signBytes, verifyBytes } from '../core/crypto.js';
+import type { RecordVouch } from '../acquire/phases/session.js';
 import type { Payload } from '../core/custody.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
@@ -45,6 +48,24 @@ export function prepareCustody(examiner: string, caseNumber: string | undefined,
     store.close();
     throw err;
   }
+}
+
+/** What the examiner's key signs of a final record before it is written (acquire/journal.ts final_record). */
+const vouchText = (sha256: string): string => `exhibit acquisition record ${sha256}`;
+
+/**
+ * The acquisition's vouch for its final record, and the check a later run makes of one: signed by a
+ * key this store holds and has not revoked.
+ */
+export function recordVouching(ctx: CustodyContext): { vouchRecord: (sha256: string) => RecordVouch; checkRecordVouch: (sha256: string, v: RecordVouch) => boolean } {
+  return {
+    vouchRecord: (sha256) => ({ key: ctx.signer.fingerprint, sig: signBytes(ctx.signer.key, vouchText(sha256)) }),
+    checkRecordVouch: (sha256, v) => {
+      const row = keyByFingerprint(ctx.store, v.key);
+      const pub = row && !row.revoked_utc ? readPublicKey(row.public_pem) : undefined;
+      return pub !== undefined && verifyBytes(pub, vouchText(sha256), v.sig);
+    },
+  };
 }
 
 export interface LoggedAcquisition {

@@ -24,6 +24,7 @@ import {
   MiB,
   readJournal,
   readRecord,
+  recordPath,
   RESUMER,
   resumeArgs,
   run,
@@ -394,6 +395,27 @@ describe('crash windows', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(readRecord(dir).result).toBe('complete');
     expect(imageHolds(dir, small)).toBe(true);
+  });
+
+  it('a complete record put beside a stale journal by someone else is never logged: only the one the run signed into its journal', async () => {
+    const dir = path.join(work, 'win-forged-complete');
+    const r = await runCrashingAt(crashHook, 'rm', `/${EV}.journal.json`, 1, acquireArgs(small, dir));
+    expect(r.signal).toBe('SIGKILL');
+    const j = readJournal(dir);
+    expect(j.final_record.sha256).toBe(fileDigest('sha256', recordPath(dir)));
+    expect(j.final_record.sig).toMatch(/^[A-Za-z0-9+/]{86}==$/);
+    // The record swapped for one of other media (its hashes and size changed), and the image with it.
+    const forged = fs.readFileSync(recordPath(dir), 'utf8').replace(/(sha256: )[0-9a-f]{64}/, `$1${'f'.repeat(64)}`);
+    fs.writeFileSync(recordPath(dir), forged);
+    const entriesBefore = run(['custody', 'log', 'CASE-R', '--json']).stdout;
+    const before = snapshot(dir);
+    const again = run(resumeArgs(dir));
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/^exhibit: error: .*EV\.acquisition\.yaml says the acquisition is complete, but it is not the record this acquisition wrote: its SHA-256 [0-9a-f]{64} is not the one the run signed into its journal before writing its record; nothing was logged and nothing changed$/m);
+    expect(run(['custody', 'log', 'CASE-R', '--json']).stdout).toBe(entriesBefore);
+    const { [`${EV}.lock`]: _lock, ...after } = snapshot(dir);
+    const { [`${EV}.lock`]: _l, ...was } = before;
+    expect(after).toEqual(was);
   });
 
   it('killed after the final record, before the journal is removed: the stale journal goes, nothing else changes', async () => {

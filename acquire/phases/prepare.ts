@@ -68,10 +68,20 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
       hints: ['wait for it to end; an acquisition that was stopped resumes with the same command'],
     });
   }
-  const found = fs.existsSync(recordPath) ? readRecord(recordPath).record : undefined;
+  const read = fs.existsSync(recordPath) ? readRecord(recordPath) : undefined;
+  const found = read?.record;
   if (found?.result === 'complete') {
     // A run killed after its final record but before removing its journal: what follows the record
-    // (onRecorded: the custody log) may not have happened; do it now, then the journal is stale.
+    // (onRecorded: the custody log) may not have happened; do it now, then the journal is stale. Only
+    // for the record that run noted in the journal, signed, before writing it: a record put in the
+    // folder by anyone else is never logged under the examiner's key.
+    const noted = journal.final_record;
+    const vouched = noted !== undefined && noted.sha256 === read!.sha256 && (o.checkRecordVouch === undefined || (noted.key !== undefined && noted.sig !== undefined && o.checkRecordVouch(noted.sha256, { key: noted.key, sig: noted.sig })));
+    if (!vouched) {
+      throw new ExhibitError('VERIFY_FAILED', `${recordPath} says the acquisition is complete, but it is not the record this acquisition wrote: its SHA-256 ${read!.sha256} is not the one the run ${noted ? 'signed into' : 'noted in'} its journal before writing its record; nothing was logged and nothing changed`, {
+        hints: [`check the folder with: exhibit verify ${outDir} --source <the drive>`],
+      });
+    }
     await o.onRecorded?.(found, recordPath);
     await fsp.rm(path.join(outDir, journalFileName(o.evidence)), { force: true });
     await removeStaleTemporaries(outDir, o.evidence);

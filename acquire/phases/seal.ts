@@ -18,6 +18,7 @@ import { journalFileName, rangesBefore, removeStaleTemporaries, writeJournal } f
 import { renderMapfile } from '../../source/mapfile.js';
 import type { PipelineResult } from '../pipeline.js';
 import { buildRecord } from '../record-builder.js';
+import { sha256Hex } from '../../core/crypto.js';
 import { notePieces, type Copied } from './copy.js';
 import type { AcquireOutcome, Session } from './session.js';
 
@@ -108,11 +109,19 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   // record always has its map; the journal removed last, when complete.
   // The map is of the source: the zeros an E01 adds to fill its last sector (counted in safe_bytes) are not read from it.
   const map = renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: Math.min(j.safe_bytes, facts.size_bytes), bad: j.bad_ranges, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version });
+  const recordText = renderRecord(record);
+  if (!error) {
+    const sha256 = sha256Hex(recordText);
+    j.final_record = { sha256, ...(o.vouchRecord?.(sha256) ?? {}) };
+  }
   const steps: [string, () => Promise<void>][] = [
-    ...(error ? [['resume journal', () => writeJournal(outDir, j)] as [string, () => Promise<void>]] : []),
+    // Unfinished: the journal first, since resuming depends on it. Complete: the journal notes the
+    // record's signed SHA-256 before the record is written (a run killed before logging it is then
+    // finished by the next one, for that record only).
+    ['resume journal', () => writeJournal(outDir, j)],
     ['mapfile', () => writeFileAtomic(s.mapPath, map, true)],
     ...(pieces ? [['pieces file', () => writeFileAtomic(path.join(outDir, pieces.summary.file), pieces.text, true)] as [string, () => Promise<void>]] : []),
-    ['acquisition record', () => writeFileAtomic(recordPath, renderRecord(record), true)],
+    ['acquisition record', () => writeFileAtomic(recordPath, recordText, true)],
   ];
   const failed: string[] = [];
   for (const [what, step] of steps) {

@@ -45,6 +45,13 @@ export interface AcquireOptions {
    * first was killed in between). It must be idempotent. The CLI logs the result in the custody log.
    */
   onRecorded?: (record: AcquisitionRecord, recordPath: string) => Promise<void>;
+  /**
+   * Signs the SHA-256 of the final record just before it is written (noted in the journal), and
+   * checks such a signature: a later run calls onRecorded for a complete record it finds beside a
+   * journal only when the journal holds that record's SHA-256, signed (see prepare's findResumable).
+   */
+  vouchRecord?: (sha256: string) => RecordVouch;
+  checkRecordVouch?: (sha256: string, vouch: RecordVouch) => boolean;
   /** `unreadable`: the sectors found unreadable so far, during the first pass. */
   onProgress?: (bytesDone: number, total: number, unreadable?: BadSectorMap) => void;
   /** A later pass begins: rescue (re-reading what --skip-bad deferred) or rehash (reading the image back). */
@@ -81,4 +88,10 @@ export interface Session {
   mapPath: string;
   /** Opened by the copy; closed with the session. */
   sourceReader?: SourceReader;
+}
+
+/** An examiner's signature over a final record's SHA-256 (core/record-vouch.ts words it). */
+export interface RecordVouch {
+  key: string;
+  sig: string;
 }

@@ -17,7 +17,7 @@ import { EXIT } from '../exit-codes.js';
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { interruptSignal } from '../signals.js';
-import { logAcquisition, prepareCustody, type CustodyContext, type LoggedAcquisition } from '../acquire-custody.js';
+import { logAcquisition, prepareCustody, recordVouching, type CustodyContext, type LoggedAcquisition } from '../acquire-custody.js';
 import { readPassphrase } from '../passphrase.js';
 import { oneLine } from '../../core/text.js';
 import { examinerName } from '../store.js';
@@ -205,6 +205,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       commandLine: commandLine(),
       version,
       signal: stop.signal,
+      ...recordVouching(ctx),
       onRecorded: async (record, recordPath) => {
         logged = await logAcquisition(ctx, record, recordPath);
         loggedLate = logged;
