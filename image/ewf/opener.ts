@@ -45,6 +45,10 @@ export class Opener {
     const g = this.g;
     const dir = path.dirname(this.first);
     for (const [i, s] of p.segments.entries()) {
+      // Only the set's own names, in order (the state comes from a journal anyone with the folder can edit).
+      const ownPath = segmentPath(this.first.slice(0, -3), this.first.at(-3) === 'e' ? 'e' : 'E', i + 1);
+      const own = ownPath === undefined ? undefined : path.basename(ownPath);
+      if (s.name !== own) throw invalid(this.first, `the journal names segment ${i + 1} ${JSON.stringify(s.name)}, not ${own ?? 'one of its own'}: it was edited`);
       const seg = await openSegment(path.join(dir, s.name), i + 1, g.segments);
       if (seg.size < s.size) throw invalid(seg.path, `holds ${seg.size} bytes but ${s.size} were written safely: the partial image was changed or lost`);
       seg.size = s.size; // anything written after the safe point is not part of the image yet
