@@ -9,7 +9,7 @@ export { checkCase, checkpointOf, logLines, recordRollbackSeen, requireIntact, t
 export { acquisitionEntryFor, caseSummary, hasEvidence, recordVerification, recordReport, recordEvidenceEvent, checkCaseNumber, logForEvidence, openCase, recordTransfer, registerEvidence, type CaseSummary, type TransferParty } from './cases.js';
 export { acquisitionPayload, evidenceFromRecord, type EvidenceItem } from './payloads.js';
 export { custodyFileNames, exportCustody, type ExportedCustody } from './export.js';
-export { knownEvidence, loggedMediaHashes } from './known-evidence.js';
+export { knownEvidence, loggedMediaHashes, loggedSourceChange } from './known-evidence.js';
 export { currentCheckpoint, keepToken, tokenFor, type StoredToken } from './timestamps.js';
 export { findJobStatus, jobStatuses, listJobs, publishJob, JOB_KINDS, LOST_AFTER_MS, MAX_RANGES, PUBLISH_EVERY_MS, type JobDetails, type JobFacts, type JobKind, type JobRow, type JobState, type JobStatus } from './jobs.js';
 export { copyStore, type CopyReport } from './store-copy.js';

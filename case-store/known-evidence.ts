@@ -91,3 +91,22 @@ export function loggedMediaHashes(store: CaseStore, caseNumber: string, evidence
   }
   return out;
 }
+
+/**
+ * The first entry of a case that logged an acquisition of `evidence` into `folder` (or begun at `startedUtc`) whose source was found
+ * written while it was read (its read-only verdict `unchanged: false`), as "entry N", or undefined. A
+ * resume consults it: the journal beside the image, which also lists the sessions, is anyone's to edit.
+ */
+export function loggedSourceChange(store: CaseStore, caseNumber: string, evidence: string, folder: string, startedUtc?: string): string | undefined {
+  const c = store.findCase(caseNumber);
+  if (!c) return undefined;
+  for (const line of logLines(store, c)) {
+    const entry = entryOf(line);
+    if (!entry || typeof entry.kind !== 'string' || !entry.kind.startsWith('acquisition.')) continue;
+    const p = recordOf(entry.payload);
+    // This acquisition: logged from this folder, or (a folder moved) begun at the same moment.
+    const same = p.folder === folder || (startedUtc !== undefined && recordOf(p.started).utc === startedUtc);
+    if (p.evidence === evidence && same && recordOf(p.read_only).unchanged === false) return `entry ${entry.seq}`;
+  }
+  return undefined;
+}

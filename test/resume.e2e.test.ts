@@ -534,6 +534,40 @@ describe('crash windows', () => {
     expect(readRecord(dir).media.hashes).toEqual(digests(cards[0]!));
   });
 
+  it('a session that found its source written cannot be edited out of the journal: the signed entry that logged it refuses the resume, also from a copied folder', async () => {
+    const src = path.join(work, 'written-while-read.bin');
+    makeSourceFile(src, SIZE, 17);
+    const dir = path.join(work, 'win-written-edited');
+    const child = exhibitAsync(acquireArgs(src, dir));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const raw = path.join(dir, `${EV}.raw`);
+    await until('12 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 12 * MiB);
+    const fd = fs.openSync(src, 'r+');
+    fs.writeSync(fd, 'WRITTEN', 50 * MiB);
+    fs.closeSync(fd);
+    child.kill('SIGINT');
+    expect(await closed).not.toBe(0);
+    const j = readJournal(dir);
+    expect(j.sessions[0].read_only.unchanged).toBe(false);
+    // The journal edited to say the source never moved.
+    for (const session of j.sessions) {
+      session.read_only.unchanged = true;
+      session.read_only.file_before = session.read_only.file_after;
+      session.source_at_start = { file: session.read_only.file_after };
+      delete session.outcome;
+    }
+    fs.writeFileSync(journalPath(dir), JSON.stringify(j));
+    const copy = path.join(work, 'win-written-edited-copy');
+    fs.cpSync(dir, copy, { recursive: true });
+    fs.rmSync(path.join(copy, `${EV}.lock`), { force: true });
+    for (const folder of [dir, copy]) {
+      const refused = run(resumeArgs(folder));
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toMatch(/^exhibit: error: the source changed while an earlier session read it \(the case's custody log, entry \d+, says so\)/m);
+      expect(readRecord(folder).result).toBe('incomplete');
+    }
+  });
+
   it('a partial image changed between sessions where no sample falls is refused by the pieces the journal noted', async () => {
     const dir = path.join(work, 'win-edited-partial');
     const args = acquireArgs(SRC, dir);

@@ -68,6 +68,13 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
   const proof = await beginReadOnlyProof(facts, s.handle, o.allowMounted, s.mounted);
   // A source written since an earlier session read it can never make this image a faithful copy:
   // refused before anything is read or written (the record stays incomplete, as it is).
+  // The journal's sessions are anyone's to edit: the case's signed entries of earlier sessions are asked too.
+  const logged = s.resuming ? o.loggedSourceChange?.(j.case, j.evidence, outDir, j.started.utc) : undefined;
+  if (logged) {
+    throw new ExhibitError('SOURCE_WRITTEN', `the source changed while an earlier session read it (the case's custody log, ${logged}, says so); the partial image can never be called a faithful copy of it, and nothing was added to it`, {
+      hints: ['acquire the drive again into a new folder; this one stays as it is (incomplete)'],
+    });
+  }
   const between = writtenBetween(j.sessions, proof.start);
   if (between.moved) {
     throw new ExhibitError('SOURCE_WRITTEN', `the source changed since an earlier session read it: ${between.moved}; the partial image can never be called a faithful copy of it, and nothing was added to it`, {

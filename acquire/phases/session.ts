@@ -51,6 +51,8 @@ export interface AcquireOptions {
    * journal only when the journal holds that record's SHA-256, signed (see prepare's findResumable).
    */
   vouchRecord?: (sha256: string) => RecordVouch;
+  /** The signed entry (in words) that logged a session of this acquisition finding its source written, if any: a resume is then refused whatever the journal says. */
+  loggedSourceChange?: (caseNumber: string, evidence: string, folder: string, startedUtc: string) => string | undefined;
   checkRecordVouch?: (sha256: string, vouch: RecordVouch) => boolean;
   /** `unreadable`: the sectors found unreadable so far, during the first pass. */
   onProgress?: (bytesDone: number, total: number, unreadable?: BadSectorMap) => void;

@@ -21,7 +21,7 @@ import { logAcquisition, prepareCustody, recordVouching, type CustodyContext, ty
 import { readPassphrase } from '../passphrase.js';
 import { oneLine } from '../../core/text.js';
 import { examinerName } from '../store.js';
-import { checkCaseNumber } from '../../case-store/index.js';
+import { checkCaseNumber, loggedSourceChange } from '../../case-store/index.js';
 import { commandLine, io } from '../io.js';
 import { argumentNeededUnless, requiredOption } from '../required.js';
 import { failureWords, finishJob, startJob } from '../job.js';
@@ -206,6 +206,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       version,
       signal: stop.signal,
       ...recordVouching(ctx),
+      loggedSourceChange: (caseNumber, ev, folder, started) => loggedSourceChange(ctx.store, caseNumber, ev, folder, started),
       onRecorded: async (record, recordPath) => {
         logged = await logAcquisition(ctx, record, recordPath);
         loggedLate = logged;
