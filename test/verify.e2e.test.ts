@@ -379,6 +379,24 @@ describe("split raw sets named by other tools", () => {
   });
 });
 
+describe('split raw sets cut unevenly by other tools', () => {
+  it('gives each file its own SHA-256 when the pieces differ in size (split -n) or the last is empty', () => {
+    const dir = path.join(work, 'split-n');
+    fs.mkdirSync(dir);
+    const whole = fs.readFileSync(src).subarray(0, 2829202); // not a multiple of 3: split -n 3 makes the last file one byte longer
+    fs.writeFileSync(path.join(dir, 'disk'), whole);
+    sh('split', ['-n', '3', path.join(dir, 'disk'), path.join(dir, 'disk.')]);
+    fs.rmSync(path.join(dir, 'disk'));
+    fs.writeFileSync(path.join(dir, 'disk.ad'), ''); // as ewfexport -S leaves one
+    const v = json(run(['verify', path.join(dir, 'disk.aa'), '--no-record', '--expect', `sha256:${crypto.createHash('sha256').update(whole).digest('hex')}`, '--json']));
+    expect(v.verdict).toBe('verified');
+    const files = v.image.files as { name: string; size: number; sha256: string }[];
+    expect(files.map((f) => f.name)).toEqual(['disk.aa', 'disk.ab', 'disk.ac', 'disk.ad']);
+    expect(new Set(files.slice(0, 3).map((f) => f.size)).size).toBe(2); // not all of one size
+    for (const f of files) expect(f.sha256, f.name).toBe(fileDigest('sha256', path.join(dir, f.name)));
+  });
+});
+
 describe('raw media that begins as an image does', () => {
   it('a raw acquisition of a zst or E01 file verifies as the raw media its record says it is', () => {
     for (const [format, first] of [['zst', 'EV.zst'], ['e01', 'EV.E01']] as const) {

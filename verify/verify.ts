@@ -269,9 +269,13 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       await checkSomePieces(reader, ep, o.pieces, fileOf, report, o);
       return report;
     }
-    const split = reader.format === 'split-raw' && reader.files.length > 1 ? fs.statSync(reader.files[0]!).size : undefined;
+    // A split set's files are hashed from the media stream when they are slices of one size (the last
+    // no larger, not empty); sets other tools cut otherwise (split -n, an empty last file) are read back.
+    const sizes = reader.format === 'split-raw' && reader.files.length > 1 ? reader.files.map((f) => fs.statSync(f).size) : [];
+    const even = sizes.length > 1 && sizes.slice(0, -1).every((n) => n === sizes[0]) && sizes.at(-1)! > 0 && sizes.at(-1)! <= sizes[0]!;
+    const split = even ? sizes[0] : undefined;
     o.onStart?.(reader.size, reader.files);
-    const containerFiles = readableFormatOf(reader.format).container;
+    const containerFiles = readableFormatOf(reader.format).container || (sizes.length > 1 && !even);
     const scanAlgorithms = [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])];
     // The pieces are hashed in the same pass only when the media's own SHA-256 cannot prove them (see piecesProven).
     const piecesNow = ep.list !== undefined && (o.everyPiece === true || !(scanAlgorithms.some((a) => STRONG.has(a)) || containerFiles));
