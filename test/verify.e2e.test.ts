@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adler32 } from '../core/adler32.js';
 import { EwfReader } from '../image/ewf/reader.js';
@@ -330,6 +331,39 @@ describe.skipIf(!have('ewfacquire'))(because('an E01 written by ewfacquire', nee
     expect(j.verdict).toBe('verified');
     expect(j.comparisons.map((c: { algorithm: string }) => c.algorithm).sort()).toEqual(['md5', 'sha1']);
     expect(j.hashes.md5).toBe(fileDigest('md5', src));
+  });
+
+  it('checks the SHA-256 an EWF-X image stores too, and fails one whose stored SHA-256 contradicts its media (as ewfverify does)', () => {
+    const target = path.join(work, 'ewfacquire-x', 'ewf');
+    fs.mkdirSync(path.dirname(target));
+    sh('ewfacquire', ['-u', '-q', '-f', 'ewfx', '-d', 'sha1,sha256', '-t', target, src]);
+    const good = json(run(['verify', `${target}.e01`, '--no-record', '--json']));
+    expect(good.verdict).toBe('verified');
+    expect(good.comparisons.map((c: { algorithm: string }) => c.algorithm).sort()).toEqual(['md5', 'sha1', 'sha256']);
+    // The xhash section's SHA-256 changed (its first 16 digits zeroed), the section recompressed in place.
+    const file = fs.readFileSync(`${target}.e01`);
+    let at = 13;
+    for (;;) {
+      const type = file.subarray(at, at + 16).toString('latin1').replace(/\0+$/, '');
+      const next = Number(file.readBigUInt64LE(at + 16));
+      const size = Number(file.readBigUInt64LE(at + 24));
+      if (type === 'xhash') {
+        const xml = zlib.inflateSync(file.subarray(at + 76, at + size)).toString('utf8');
+        const edited = xml.replace(/(<sha256>)\s*([0-9a-f]{16})/i, (_m, tag: string) => `${tag}${'0'.repeat(16)}`);
+        expect(edited).not.toBe(xml);
+        const packed = zlib.deflateSync(Buffer.from(edited, 'utf8'));
+        expect(packed.length).toBeLessThanOrEqual(size - 76);
+        file.fill(0, at + 76, at + size);
+        packed.copy(file, at + 76);
+        break;
+      }
+      expect(next).toBeGreaterThan(at);
+      at = next;
+    }
+    fs.writeFileSync(`${target}-bad.e01`, file);
+    const bad = run(['verify', `${target}-bad.e01`, '--no-record', '--json']);
+    expect(bad.code).toBe(4);
+    expect(json(bad).problems.join('\n')).toMatch(/sha256/i);
   });
 
   it('opens one made from a source that is not whole 4096-byte sectors, and fails it as ewfverify does', () => {

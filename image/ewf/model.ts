@@ -54,7 +54,7 @@ export interface Opened {
   mediaChunks?: number; // fewer than the volume declares: the chunks after these hold no media (see finish)
   header: Record<string, string>;
   headerSection: 'header2' | 'header' | undefined;
-  storedHashes: { md5?: string; sha1?: string };
+  storedHashes: { md5?: string; sha1?: string; sha256?: string };
   errors: ErrorRange[];
   warnings: string[];
   /** Those of `warnings` that say the segments are damaged (OpenedByFormat.damaged). */
@@ -72,7 +72,7 @@ export interface Gathered {
   volume: { v: EwfVolume; where: string } | undefined;
   header2: Record<string, string> | undefined;
   header: Record<string, string> | undefined;
-  hashes: { source: string; md5?: string; sha1?: string }[];
+  hashes: { source: string; md5?: string; sha1?: string; sha256?: string }[];
   /** Chunks listed by the groups so far. */
   chunks: number;
 }

@@ -131,8 +131,8 @@ export class Opener {
       const e = beyond[0]!;
       g.warnings.push(`error2 lists sectors ${e.first_sector}..${e.first_sector + e.sectors - 1}${beyond.length > 1 ? ` and ${beyond.length - 1} more ranges` : ''}, beyond the media's ${v.sectorCount} sectors`);
     }
-    const storedHashes: { md5?: string; sha1?: string } = {};
-    for (const kind of ['md5', 'sha1'] as const) {
+    const storedHashes: { md5?: string; sha1?: string; sha256?: string } = {};
+    for (const kind of ['md5', 'sha1', 'sha256'] as const) {
       for (const h of g.hashes) {
         const value = h[kind];
         if (!value) continue;

@@ -39,7 +39,7 @@ export class EwfReader implements ImageReader {
   readonly header: Record<string, string>;
   /** Which section `header` came from: header2 dates (m, u) are POSIX seconds, header dates are local "Y M D h m s". */
   readonly headerSection: 'header2' | 'header' | undefined;
-  readonly storedHashes: { md5?: string; sha1?: string };
+  readonly storedHashes: { md5?: string; sha1?: string; sha256?: string };
   /** Sector ranges the acquiring tool could not read (error2 section). */
   readonly errors: readonly ErrorRange[];
   readonly warnings: string[];

@@ -67,7 +67,7 @@ export async function readSection(g: Gathered, seg: Segment, n: number, s: Secti
       return;
     }
     case 'xhash': {
-      // EWF-X (ewfacquire -f ewfx): zlib-compressed XML with <MD5> and <SHA1>.
+      // EWF-X (ewfacquire -f ewfx): zlib-compressed XML with <MD5>, <SHA1> and, when asked for, <SHA256>.
       let text: string;
       try {
         text = zlib.inflateSync(await payload(seg, s, where), { maxOutputLength: 1024 * 1024 }).toString('utf8');
@@ -77,7 +77,8 @@ export async function readSection(g: Gathered, seg: Segment, n: number, s: Secti
       }
       const md5 = /<md5>\s*([0-9a-f]{32})\s*</i.exec(text)?.[1]?.toLowerCase();
       const sha1 = /<sha1>\s*([0-9a-f]{40})\s*</i.exec(text)?.[1]?.toLowerCase();
-      g.hashes.push({ source: where, ...(md5 && !/^0+$/.test(md5) ? { md5 } : {}), ...(sha1 && !/^0+$/.test(sha1) ? { sha1 } : {}) });
+      const sha256 = /<sha256>\s*([0-9a-f]{64})\s*</i.exec(text)?.[1]?.toLowerCase();
+      g.hashes.push({ source: where, ...(md5 && !/^0+$/.test(md5) ? { md5 } : {}), ...(sha1 && !/^0+$/.test(sha1) ? { sha1 } : {}), ...(sha256 && !/^0+$/.test(sha256) ? { sha256 } : {}) });
       return;
     }
     case 'sectors': // chunk data: reached through the tables
