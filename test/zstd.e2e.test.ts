@@ -173,7 +173,11 @@ describe.skipIf(why !== undefined)(because('plain zstd files made by the zstd to
     const piped = zstd('piped.zst', [], bytes);
     const joined = path.join(work, 'joined.zst');
     fs.writeFileSync(joined, Buffer.concat([zstd('half1.zst', [], bytes.subarray(0, 1 << 20)), zstd('half2.zst', [], bytes.subarray(1 << 20))].map((h) => fs.readFileSync(h))));
-    const files: [string, Buffer][] = [[whole, large], [piped, bytes], [joined, bytes]];
+    // Empty frames (what `zstd < /dev/null` writes, and pzstd at the end of larger files) hold no media: passed over.
+    const withEmpty = path.join(work, 'with-empty.zst');
+    const empty = fs.readFileSync(zstd('empty.zst', [], Buffer.alloc(0)));
+    fs.writeFileSync(withEmpty, Buffer.concat([empty, fs.readFileSync(path.join(work, 'half1.zst')), empty, fs.readFileSync(path.join(work, 'half2.zst')), empty]));
+    const files: [string, Buffer][] = [[whole, large], [piped, bytes], [joined, bytes], [withEmpty, bytes]];
     if (have('pzstd')) {
       const pz = path.join(work, 'pz.zst');
       expect(spawnSync('pzstd', ['-q', '-p', '2', src, '-o', pz]).status).toBe(0);

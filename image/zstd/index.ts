@@ -34,7 +34,7 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
     } catch (err) {
       if (!(err instanceof ExhibitError) || !/seek table is missing or damaged/.test(err.message)) throw err;
       // Recoverable: every frame says where it ends; decompress them in order.
-      const plain = /does not end with the seekable-format magic number/.test(err.message);
+      const plain = /does not end with the seekable-format magic number|: only \d+ bytes; the seek table/.test(err.message); // too short to hold one: plain
       const { entries, stoppedAt, size, handle } = await scanFile(file);
       if (entries.length === 0) {
         await handle.close();

@@ -78,18 +78,19 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
   private static index(entries: readonly FrameEntry[], file: string): Frame[] {
     let offset = 0;
     let media = 0;
-    return entries.map((e, i) => {
+    const frames: Frame[] = [];
+    for (const [i, e] of entries.entries()) {
       if (e.offset !== undefined) offset = e.offset;
       const where = () => `frame ${i} (at byte ${offset}) in ${file}`; // built only for a frame refused
-      if (e.compressed < MIN_FRAME_LENGTH) throw invalid(where(), `the seek table gives it ${e.compressed} stored bytes, too few for a zstd frame`);
-      if (e.decompressed === 0) throw invalid(where(), 'the seek table declares it empty (0 bytes of media)');
+      if (e.compressed < MIN_FRAME_LENGTH) throw invalid(where(), `${e.offset === undefined ? 'the seek table gives it' : 'it has'} ${e.compressed} stored bytes, too few for a zstd frame`);
       if (e.decompressed > MAX_FRAME_SIZE) throw invalid(where(), `it declares ${e.decompressed} bytes of media, more than the ${MAX_FRAME_SIZE} a frame may hold`);
+      // An empty frame (pzstd ends every file with one) holds no media: it takes no place in the media.
       // Written out, not spread: V8's object spread costs ten times as much, which shows with 500,000 frames.
-      const f = { compressed: e.compressed, decompressed: e.decompressed, checksum: e.checksum, offset, mediaStart: media };
+      if (e.decompressed > 0) frames.push({ compressed: e.compressed, decompressed: e.decompressed, checksum: e.checksum, offset, mediaStart: media });
       offset += e.compressed;
       media += e.decompressed;
-      return f;
-    });
+    }
+    return frames;
   }
 
   /** Open with the seek table; a missing or damaged one is an IMAGE_INVALID error that says so. */

@@ -123,13 +123,15 @@ export class ZstdStreamReader extends ZstdFacts implements ImageReader {
     const inBuf = Buffer.allocUnsafe(STEP);
     for (const [i, e] of entries.entries()) {
       const f: StreamFrame = { offset: e.offset!, compressed: e.compressed, mediaStart: media, decompressed: e.noContentSize ? UNKNOWN : e.decompressed };
-      if (e.noContentSize) {
+      if (e.noContentSize || e.decompressed === 0) {
         const c = new FrameCursor(i, f, handle, `frame ${i} (at byte ${f.offset}) in ${file}`, inBuf);
         let n = 0;
         for (let got = await c.next(counter); got > 0; got = await c.next(counter)) n += got;
         f.decompressed = n;
       }
-      if (f.decompressed === 0) throw invalid(`frame ${i} (at byte ${f.offset}) in ${file}`, 'it holds no media (0 bytes)');
+      // An empty frame (pzstd ends every file with one; `zstd < /dev/null` writes one) holds no media: it
+      // was decoded whole just above, so a damaged one is still found, and is then passed over.
+      if (f.decompressed === 0) continue;
       frames.push(f);
       media += f.decompressed;
     }
