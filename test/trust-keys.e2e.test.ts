@@ -78,6 +78,15 @@ describe('the trust register', () => {
     expect(v.stdout).toContain('a trust register was given, but there is no custody log beside the image or in the case store to check with it');
     // Without --trust, another tool's E01 is checked against its own stored hashes, as ewfverify does.
     expect(as(nowhere, ['verify', out]).code).toBe(0);
+    // A genuine log of another item put beside an E01 of an item it never logged ties nothing to it.
+    const other = path.join(work, 'forged-e01-other');
+    expect(as(attacker, ['acquire', src, '-o', other, '-f', 'e01', '-c', 'CASE-20', '-e', 'EV-777', '-x', 'J. Doe']).code).toBe(0);
+    for (const n of fs.readdirSync(other)) if (!n.endsWith('.E01')) fs.rmSync(path.join(other, n), { recursive: true });
+    for (const n of ['EV-001.custody.jsonl', 'EV-001.checkpoint', 'EV-001.keys']) fs.cpSync(path.join(work, 'genuine', n), path.join(other, n), { recursive: true });
+    const beside = as(nowhere, ['verify', other, '--trust', register]);
+    expect(beside.code, beside.stdout).toBe(4);
+    expect(beside.stdout).toMatch(/^UNVERIFIABLE/m);
+    expect(beside.stdout).toContain('no entry of the custody log beside the image or in the case store logs this image');
   });
 
   it("fails an image of a look-alike case (a hyphen of another kind) on the lab's machine, which holds the real case", () => {

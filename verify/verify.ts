@@ -247,8 +247,17 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     // image with no record (another tool's E01), as ewfverify counts it.
     const references: { against: string; hashes: Digests; anchor: boolean }[] = [];
     if (rec?.media.hashes && rec.result === 'complete') references.push({ against: 'the record', hashes: rec.media.hashes, anchor: false });
-    const trustUnmet = o.trust !== undefined && !signedLog; // an image's own stored hash is tied to no key the register lists
-    if (trustUnmet) notes.push('a trust register was given, but there is no custody log beside the image or in the case store to check with it: nothing here ties the hashes to a key the register lists');
+    // An image's own stored hash is tied to no key the register lists unless a signed entry logs this very image
+    // (a log of something else beside it ties nothing).
+    const trustUnmet = o.trust !== undefined && anchors.length === 0;
+    if (trustUnmet) {
+      notes.push(
+        signedLog
+          ? 'a trust register was given, but no entry of the custody log beside the image or in the case store logs this image: nothing here ties its hashes to a key the register lists'
+          : 'a trust register was given, but there is no custody log beside the image or in the case store to check with it: nothing here ties the hashes to a key the register lists',
+      );
+    }
+    if (!rec && storeLog && anchors.length === 0) notes.push(`the case store holds case ${storeLog.case}, which this image names, but logged no image of ${[...new Set(evidenceNames.filter(Boolean))].join(' / ')}: nothing of this lab's vouches for it`);
     if (Object.keys(reader.storedHashes).length > 0) references.push({ against: STORED_IN_IMAGE, hashes: reader.storedHashes, anchor: !rec && !trustUnmet });
     for (const a of anchors) {
       const media = (a.entry.entry.payload as { media?: { hashes?: Digests } }).media?.hashes;
