@@ -33,6 +33,8 @@ export function refuseEvidenceTarget(target: string, facts: SourceFacts | undefi
     for (const f of known.files) if (same(f.path)) refuse(via(f.what));
     const beside = recordBeside(backing);
     if (beside) refuse(via(beside), 'an exhibit record beside it lists it');
+    const named = acquisitionFileBeside(backing);
+    if (named) refuse(via(named), 'its name is that evidence\'s, in the folder of its acquisition');
     for (const s of known.sources) if (s.path && same(s.path)) refuse(s.what, `${facts.kind === 'file' ? 'it' : `its file ${backing}`} is the one that was acquired`);
   }
   const d = facts.device;
@@ -70,6 +72,32 @@ function realOf(f: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What the file is to an acquisition in its folder, by its name alone: `<evidence>.<anything>` beside
+ * that evidence's record, resume journal or lock is one of its files (an image an acquisition is still
+ * writing, whose provisional record lists no file yet; its custody log copy, checkpoint, pieces file or
+ * map; or a name it will write next). Works for a file that does not exist yet.
+ */
+export function acquisitionFileBeside(file: string): string | undefined {
+  const dir = path.dirname(file);
+  const name = path.basename(file);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const marks = new Map<string, string>(); // evidence -> what marks it
+  for (const n of names) {
+    const m = /^(.+)\.(acquisition\.yaml|journal\.json|lock)$/.exec(n);
+    if (m && !marks.has(m[1]!)) marks.set(m[1]!, m[2] === 'acquisition.yaml' ? 'its record' : m[2] === 'journal.json' ? 'its resume journal (an acquisition stopped unfinished)' : 'its lock (an acquisition or conversion under way)');
+  }
+  for (const [evidence, mark] of marks) {
+    if (name.startsWith(`${evidence}.`) && name !== `${evidence}.` ) return `a file of evidence ${evidence} (beside ${mark})`;
+  }
+  return undefined;
 }
 
 /** What an exhibit record in the file's folder says the file is, when one lists it (or it is one). */

@@ -82,6 +82,62 @@ function withHolders(names: string[]): string[] {
  * what is built on them.
  */
 export function aliasesOf(facts: SourceFacts, scope: 'disk' | 'source'): string[] {
+  return withHolders(stackedLoops(fileAliases(facts, scope), facts, scope));
+}
+
+/** The kernel name of the block device a loop device reads, when its backing file is a device node (losetup /dev/loop4 /dev/sdb1). */
+function blockBacking(name: string): string | undefined {
+  let file: string;
+  try {
+    file = fs.readFileSync(`/sys/block/${name}/loop/backing_file`, 'utf8').trim();
+    const st = fs.statSync(file);
+    if (!st.isBlockDevice()) return undefined;
+    const major = Math.floor(st.rdev / 256) & 0xfff;
+    const minor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
+    return fs.realpathSync(`/sys/dev/block/${major}:${minor}`).split('/').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A block device's whole disk (itself when it is one). */
+function wholeOf(name: string): string {
+  return partitionNumber(name) === undefined ? name : (fs.realpathSync(`/sys/class/block/${name}/..`).split('/').pop() ?? name);
+}
+
+/**
+ * Loop devices stacked on device nodes, both ways: loops that read one of `names` (or the source's own
+ * device) through its node, and, when the source is such a loop, the device it reads. A loop over
+ * /dev/sdb1 writes sdb1; a loop over the source's node is the source under another name.
+ */
+function stackedLoops(names: readonly string[], facts: SourceFacts, scope: 'disk' | 'source'): string[] {
+  const d = facts.device;
+  const out = new Set(names);
+  const family = (n: string): string[] => {
+    const whole = wholeOf(n);
+    const parts = listDir(`/sys/block/${whole}`).filter((x) => x.startsWith(whole));
+    return scope === 'disk' ? [whole, ...parts] : partitionNumber(n) === undefined ? [n, ...parts] : [n];
+  };
+  const seeds = d ? [d.kernel_name] : [];
+  for (const n of seeds) for (const f of family(n)) out.add(f);
+  const loops = listDir('/sys/block').filter((n) => n.startsWith('loop'));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const loop of loops) {
+      const under = blockBacking(loop);
+      if (!under) continue;
+      const add = (list: string[]) => {
+        for (const x of list) if (!out.has(x)) (out.add(x), (changed = true));
+      };
+      if (out.has(under)) add(family(loop)); // a loop over one of ours: ours under another name
+      if (out.has(loop)) add(family(under)); // one of ours is a loop over a device node: that device is ours too
+    }
+  }
+  return [...out]; // the source's own names among them: the callers count them anyway
+}
+
+/** The loop devices over the same file as the source (or over the source file itself), with their partitions. */
+function fileAliases(facts: SourceFacts, scope: 'disk' | 'source'): string[] {
   let disks: string[];
   if (facts.kind === 'file') {
     const id = fileId(facts.resolved_path);
@@ -98,5 +154,5 @@ export function aliasesOf(facts: SourceFacts, scope: 'disk' | 'source'): string[
     if (scope === 'disk' || part === undefined) names.push(disk, ...parts);
     else names.push(...parts.filter((n) => partitionNumber(n) === part)); // a whole device counts its partitions' writes too
   }
-  return withHolders(names);
+  return names;
 }

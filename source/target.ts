@@ -20,7 +20,7 @@ import { EVIDENCE_FILE_MODE } from '../core/modes.js';
 import { formatBytes } from '../core/units.js';
 import { PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
 import { readRoFlag } from './block-device.js';
-import { refuseEvidenceTarget } from './evidence-guard.js';
+import { acquisitionFileBeside, refuseEvidenceTarget } from './evidence-guard.js';
 import { blockDevicesUnder, checkMounts, checkOutputNotOnSource } from './read-only.js';
 import { openSource, type SourceFacts } from './source.js';
 
@@ -70,6 +70,12 @@ export async function refuseTarget(t: TargetProbe, mediaBytes: number, o: Target
     const clash = o.mustNotHold.find((f) => own.includes(path.resolve(f)));
     if (clash) throw new ExhibitError('USAGE', `${clash} cannot be both the target and a file this run writes or reads: give each its own name`);
     await refuseFolderOnEvidence(target, o);
+    // A new file under an evidence's name in its acquisition's folder would be taken for one of its files (or be
+    // removed by its resume): refused as evidence.
+    for (const f of [path.resolve(target), path.resolve(writePath(t))]) {
+      const named = acquisitionFileBeside(f);
+      if (named) throw new ExhibitError('USAGE', `the target ${target} would be ${named}: exhibit never writes to evidence`, { hints: ['give the new file a name and folder of its own'] });
+    }
   }
   if (facts?.kind === 'file') {
     refuseEvidenceTarget(target, facts, o.known, o.mustNotHold); // evidence is named before the plain refusal

@@ -182,7 +182,7 @@ describe.skipIf(why !== undefined)(because('mounted sources and outputs on the s
     const a = attachLoop(img, { partscan: true });
     const b = attachLoop(img, { partscan: true });
     for (let i = 0; i < 50 && !(fs.existsSync(`${a}p2`) && fs.existsSync(`${b}p2`)); i++) sh('sleep', ['0.1']);
-    sh('mkfs.ext4', ['-q', '-F', `${b}p2`]);
+    sh('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', `${b}p2`]); // no late writes to the shared backing file
     const mnt = path.join(work, 'mnt-alias');
     fs.mkdirSync(mnt, { recursive: true });
     mount(`${b}p2`, mnt);
@@ -209,6 +209,37 @@ describe.skipIf(why !== undefined)(because('mounted sources and outputs on the s
     expect(r.stderr.split('\n')[0]).toMatch(/the target has a file system mounted/);
     unmount(mnt);
     expect(fileDigest('sha256', `${a}p1`)).toBe(before);
+  });
+});
+
+describe.skipIf(why !== undefined)(because('a loop device stacked on a partition\'s device node', why), () => {
+  it('is the same bytes as that partition: its mount, an output on it, and a restore through a loop over the disk are all seen', () => {
+    const img = twoPartitions('stacked.img');
+    const dev = attachLoop(img, { partscan: true });
+    for (let i = 0; i < 50 && !fs.existsSync(`${dev}p2`); i++) sh('sleep', ['0.1']);
+    const over = attachLoop(`${dev}p2`); // losetup over the node /dev/loopNp2
+    sh('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', over]);
+    const mnt = path.join(work, 'mnt-stacked');
+    fs.mkdirSync(mnt, { recursive: true });
+    mount(over, mnt);
+    // The whole disk holds p2, mounted read-write through the stacked loop device.
+    let r = run(['acquire', dev, ...base(path.join(work, 'stacked-whole'))]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(new RegExp(`^exhibit: error: the source has a file system mounted read-write \\(${over} on `));
+    // An output on that file system is on the source disk of p1.
+    r = run(['acquire', `${dev}p1`, ...base(path.join(mnt, 'out'))]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toMatch(/^exhibit: error: the output folder .* is on the source disk/);
+    expect(fs.existsSync(path.join(mnt, 'out'))).toBe(false);
+    // A restore onto a loop device over the disk's node is refused: the disk's p2 is mounted (through the stacked loop).
+    const small = path.join(work, 'stacked-small.bin');
+    makeSourceFile(small, 1024 * 1024, 8);
+    expect(run(['acquire', small, ...base(path.join(work, 'stacked-small'), 'EV-T')]).code).toBe(0);
+    const outer = attachLoop(dev);
+    r = run(['restore', path.join(work, 'stacked-small', 'EV-T.raw'), outer, '--yes', '--no-record']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(/the target has a file system mounted/);
+    unmount(mnt);
   });
 });
 

@@ -96,6 +96,34 @@ describe.skipIf(noLoop !== undefined)(`a target that is evidence the store knows
     expectUntouched(image('acq-b', 'EV-B'), was);
   });
 
+  it("refuses the files beside an image (its custody log copy) through a loop device, and a new file under the item's name in its folder", () => {
+    const log = path.join(acq('acq-b'), 'EV-B.custody.jsonl');
+    const was = snapshot(log);
+    const dev = attachLoop(log);
+    const r = run(['restore', image('acq-a', 'EV-A'), dev, '--yes', '--no-record']);
+    expect(r.code, r.stdout).toBe(2);
+    expectOneLineError(r.stderr, /EV-B\.custody\.jsonl, a file of evidence EV-B \(beside its record\): exhibit never writes to evidence|holds .*, less than the 2\.00 MiB of media/);
+    detachAll();
+    expectUntouched(log, was);
+    // One large enough to hold the media: refused as evidence.
+    const big = path.join(acq('acq-b'), 'EV-B.pieces');
+    const pieces = fs.readFileSync(big);
+    fs.appendFileSync(big, Buffer.alloc(SIZE));
+    const bigDev = attachLoop(big);
+    const r2 = run(['restore', image('acq-a', 'EV-A'), bigDev, '--yes', '--no-record']);
+    expect(r2.code, r2.stdout).toBe(2);
+    expectOneLineError(r2.stderr, /EV-B\.pieces, a file of evidence EV-B \(beside its record\): exhibit never writes to evidence/);
+    detachAll();
+    fs.writeFileSync(big, pieces);
+    // A new file named as the next segment an acquisition would write, or as its map, in its folder.
+    for (const name of ['EV-B.012', 'EV-B.map2']) {
+      const n = run(['restore', image('acq-a', 'EV-A'), path.join(acq('acq-b'), name), '--no-record']);
+      expect(n.code, name).toBe(2);
+      expectOneLineError(n.stderr, new RegExp(`would be a file of evidence EV-B \\(beside its record\\): exhibit never writes to evidence`));
+      expect(fs.existsSync(path.join(acq('acq-b'), name))).toBe(false);
+    }
+  });
+
   it('refuses it through a hard link in another folder (same file, other name)', () => {
     const was = snapshot(image('acq-b', 'EV-B'));
     const elsewhere = path.join(work, 'elsewhere');
