@@ -131,8 +131,11 @@ async function runConvert(image: string, flags: ConvertFlags, version: string, j
     for (const n of outcome.notes) info(`note: ${n}`);
     if (!ctx) info('not logged in a custody log: say who converts with --examiner (until then, verify the new image with --expect)');
     else if (r.case.trim() === '') info('not logged in a custody log: the source image names no case');
-    else {
-      refuseUnloggedMedia(ctx, r);
+    else if (refuseUnloggedMedia(ctx, r) === 'never logged') {
+      // Nothing of the case vouches for the source: its record or header beside it is anyone's to write. Logging
+      // the conversion under the examiner's key would take that word into the case as the evidence.
+      info(`not logged in a custody log: case ${r.case} never logged an image of ${r.evidence}, so only the source's own record or header speaks for it; verify the new image with --expect and the hash the acquiring side reported`);
+    } else {
       const from = r.converted_from as { format: string; files: string[]; record?: string };
       const logged = await logAcquisition(ctx, r, outcome.recordPath, {
         format: from.format,
@@ -153,18 +156,19 @@ async function runConvert(image: string, flags: ConvertFlags, version: string, j
 
 /**
  * A conversion is logged into the case its source names only when its media is what that case
- * logged for the evidence (an acquisition or an earlier conversion), where the case logged any: the
- * record or header beside a source image is the opponent's to write, so a substitute converted under
- * the examiner's key would otherwise enter the case as the evidence.
+ * logged for the evidence (an acquisition or an earlier conversion): the record or header beside a
+ * source image is the opponent's to write, so a substitute converted under the examiner's key would
+ * otherwise enter the case as the evidence. Evidence the case never logged is not logged at all.
  */
-function refuseUnloggedMedia(ctx: CustodyContext, r: AcquisitionRecord): void {
+function refuseUnloggedMedia(ctx: CustodyContext, r: AcquisitionRecord): 'logged' | 'never logged' {
   const logged = loggedMediaHashes(ctx.store, r.case, r.evidence);
+  if (logged.length === 0) return 'never logged';
   const mine: Record<string, string> = { ...(r.media.hashes ?? {}) };
   const same = (h: Record<string, string>) => {
     const common = Object.keys(h).filter((a) => mine[a] !== undefined);
     return common.length > 0 && common.every((a) => h[a]!.toLowerCase() === mine[a]!.toLowerCase());
   };
-  if (logged.length === 0 || logged.some(same)) return;
+  if (logged.some(same)) return 'logged';
   const a = ['sha256', 'sha1', 'md5'].find((x) => mine[x] !== undefined) ?? Object.keys(mine)[0];
   throw new ExhibitError('VERIFY_FAILED', `the converted media is not what case ${r.case} logged for ${r.evidence}: its ${a ? `${a.toUpperCase()} ${mine[a]}` : 'hash'} is in none of the case's ${logged.length} ${logged.length === 1 ? 'entry' : 'entries'} for it, so the conversion was not logged`, {
     hints: ['verify the source image (exhibit verify) to see how it differs; the converted files and their record stay where they are'],

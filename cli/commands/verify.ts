@@ -256,9 +256,12 @@ function reportText(r: VerifyReport): string {
   for (const n of r.notes) out.push(`  note: ${n}`);
   const partial = r.pieces !== undefined && r.pieces.checked < r.pieces.count;
   if (r.verdict === 'verified') {
-    const part = `VERIFIED (part): the ${r.pieces!.checked} piece${r.pieces!.checked === 1 ? '' : 's'} checked match the signed pieces file; the rest of the media was not read`;
-    // As for a whole verification: say when the signature on the pieces file rests on keys that came with the image.
-    out.push(!partial ? verifiedWords(r) : restsOn(r) === 'independent' ? part : `${part}; but the pieces file is signed only by keys that came with the image, and nothing on this machine vouches for them: compare their fingerprints (above) with the examiner's, or give --key or --trust`);
+    if (!partial) out.push(verifiedWords(r));
+    else {
+      const part = `VERIFIED (part): the ${r.pieces!.checked} piece${r.pieces!.checked === 1 ? '' : 's'} checked match the signed pieces file; the rest of the media was not read`;
+      // As for a whole verification: say when the signature on the pieces file rests on keys that came with the image.
+      out.push(restsOn(r) === 'independent' ? part : `${part}; but the pieces file is signed only by keys that came with the image, and nothing on this machine vouches for them: compare their fingerprints (above) with the examiner's, or give --key or --trust`);
+    }
   }
   else if (r.verdict === 'unverifiable') out.push(`UNVERIFIABLE: ${r.unverifiable_reason ?? 'nothing records what this image should hold'}`);
   else {
