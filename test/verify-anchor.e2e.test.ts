@@ -233,6 +233,21 @@ describe('convert logs what it wrote, so the converted image is anchored like an
 });
 
 describe('convert with --examiner never logs a substitute into the case', () => {
+  it('does not log a conversion of an item the case never logged: only the source\'s own record speaks for it', () => {
+    const stranger = path.join(work, 'never-logged');
+    expect(as(attacker, ['acquire', src, '-o', stranger, '-c', 'CASE-9', '-e', 'EV-777', '-x', 'J. Doe']).code).toBe(0);
+    for (const n of fs.readdirSync(stranger)) if (/\.(custody\.jsonl|checkpoint|keys)$/.test(n)) fs.rmSync(path.join(stranger, n), { recursive: true });
+    const before = json(as(lab, ['custody', 'log', 'CASE-9', '--json'])).log.length;
+    const out = path.join(work, 'never-logged-converted');
+    const c = as(lab, ['convert', path.join(stranger, 'EV-777.raw'), '--to', 'zst', '-o', out, '-x', 'J. Doe']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(/not logged in a custody log: case CASE-9 never logged an image of EV-777/);
+    expect(json(as(lab, ['custody', 'log', 'CASE-9', '--json'])).log.length).toBe(before);
+    const v = as(lab, ['verify', out, '--no-record']);
+    expect(v.code).toBe(4);
+    expect(v.stdout).not.toMatch(/^VERIFIED/m);
+  });
+
   it('refuses to log a forged image (its own record beside it) as a conversion of the evidence the case logged: exit 4, nothing logged', () => {
     const dir = swapped('e01', 'convert');
     const before = json(as(lab, ['custody', 'log', 'CASE-9', '--json'])).log.length;
