@@ -5,7 +5,7 @@ export { loadConfig, type ExhibitConfig } from './config.js';
 export { MIGRATIONS } from './migrations.js';
 export { administratorKeys, checkExaminerName, createKey, findKey, keyByFingerprint, keyFileOpenMode, listKeys, loadSigner, registerKeys, localKey, refuseLookAlike, type KeyRow, type Signer } from './keys.js';
 export { revokeKey, rotateKey, type KeyChange } from './key-life.js';
-export { checkCase, checkpointOf, logLines, recordRollbackSeen, requireIntact, tamperError, type Append } from './custody-log.js';
+export { checkCase, checkpointOf, logLines, recordRollbackSeen, requireIntact, requireIntactLog, tamperError, type Append } from './custody-log.js';
 export { acquisitionEntryFor, caseSummary, hasEvidence, recordVerification, recordReport, recordEvidenceEvent, checkCaseNumber, logForEvidence, openCase, recordTransfer, registerEvidence, type CaseSummary, type TransferParty } from './cases.js';
 export { acquisitionPayload, evidenceFromRecord, type EvidenceItem } from './payloads.js';
 export { custodyFileNames, exportCustody, type ExportedCustody } from './export.js';

@@ -4,7 +4,7 @@
  * its check gets no report: the error names the entry instead.
  */
 import path from 'node:path';
-import { caseSummary, checkpointOf, logLines, requireIntact, tamperError, tokenFor, type CaseStore, type CaseSummary } from '../case-store/index.js';
+import { caseSummary, requireIntactLog, tamperError, tokenFor, type CaseStore, type CaseSummary } from '../case-store/index.js';
 import { revocationNotes } from '../core/custody-key-life.js';
 import { checkAgainstRegister, registerNotes, type TrustRegister } from '../core/trust-register.js';
 import type { CheckedEntry } from '../core/custody-check.js';
@@ -38,6 +38,8 @@ export interface ReportData {
   timestamp?: string;
   /** Keys revoked later, and entries signed after a revocation took effect: said in the report. */
   keyNotes: string[];
+  /** Entries the log's check fails (signed after their key's revocation): the report says so in its summary, whatever the template. */
+  failedEntries: number;
 }
 
 /** The pieces file a record names, read whole and checked against the record's SHA-256 of it, for the report to attach. */
@@ -54,8 +56,8 @@ function piecesOf(record: AcquisitionRecord, folder: string): Pick<AcquisitionDe
 
 export function gatherReport(store: CaseStore, caseNumber: string, register?: TrustRegister): ReportData {
   const c = store.getCase(caseNumber);
-  const check = requireIntact(store, c);
-  const checkpointAtStart = checkpointOf(store, c);
+  // The log, its checkpoint and their check from one read: an entry appended meanwhile is in none or in all.
+  const { check, lines, checkpoint: checkpointAtStart } = requireIntactLog(store, c);
   if (register) {
     const problems = checkAgainstRegister(check.entries, checkpointAtStart, register);
     if (problems.length > 0) throw tamperError(c, problems);
@@ -65,10 +67,12 @@ export function gatherReport(store: CaseStore, caseNumber: string, register?: Tr
     ...revocationNotes(check.entries, check.revocations),
     ...(register ? registerNotes(check.entries, register) : []),
   ];
-  const summary = caseSummary(store, c.number);
-  const lines = logLines(store, c);
-  const checkpointText = checkpointOf(store, c)!;
+  const checkpointText = checkpointAtStart!;
   const cp = parseCheckpoint(checkpointText)!;
+  // The summary's rows, as of the entries checked above (one appended since is in neither).
+  const read = caseSummary(store, c.number);
+  const upTo = (rows: Record<string, unknown>[]) => rows.filter((r) => Number(r.entry_seq) <= lines.length);
+  const summary: CaseSummary = { ...read, entries: lines.length, head: check.head, evidence: upTo(read.evidence), acquisitions: upTo(read.acquisitions), transfers: upTo(read.transfers), verifications: upTo(read.verifications), reports: upTo(read.reports) };
   const acquisitions = summary.acquisitions.map((row): AcquisitionDetail => {
     const recordPath = path.join(String(row.folder), String(row.record_file));
     try {
@@ -93,5 +97,6 @@ export function gatherReport(store: CaseStore, caseNumber: string, register?: Tr
     ...(register ? { register: { file: register.file, sha256: register.sha256 } } : {}),
     ...(tokenFor(store, c, checkpointText) ? { timestamp: tokenFor(store, c, checkpointText)!.gen_time_utc } : {}),
     keyNotes,
+    failedEntries: check.problems.filter((p) => p.revoked).length,
   };
 }

@@ -100,8 +100,15 @@ const SECTION: Record<Section, Renderer> = {
       ['Acquisitions', String(s.acquisitions.length)],
       ['Custody transfers', String(s.transfers.length)],
       ['Verifications', String(s.verifications.length)],
-      ['Custody log', `${d.checkpoint.size} entries, checked: chain, every signature and the signed checkpoint hold`],
+      [
+        'Custody log',
+        d.failedEntries > 0
+          ? `${d.checkpoint.size} entries; FAILS ITS CHECK: ${d.failedEntries} ${d.failedEntries === 1 ? 'entry is' : 'entries are'} signed by a key after its revocation (below)`
+          : `${d.checkpoint.size} entries, checked: chain, every signature and the signed checkpoint hold`,
+      ],
     ]);
+    // What the check found is said here too: a template may leave out the section that lists it.
+    if (d.failedEntries > 0) for (const n of d.keyNotes) paragraph(doc, n);
   },
 
   evidence(doc, d, t) {

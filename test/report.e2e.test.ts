@@ -169,6 +169,27 @@ describe('a report onto a full disk', () => {
   });
 });
 
+describe.skipIf(tools.length > 0)('a case whose log fails its check on a revoked key', () => {
+  it('says so in the summary, whatever sections the template keeps', () => {
+    const C = 'R-2026-REV';
+    expect(run(['key', 'create', '-x', 'G. Revoked']).code).toBe(0);
+    const fp = json(run(['key', 'list', '--json'])).find((k: { examiner: string }) => k.examiner === 'G. Revoked').fingerprint;
+    expect(run(['case', 'open', C, '-x', X]).code).toBe(0);
+    const revokedFrom = new Date(Date.now() - 60_000).toISOString();
+    const src = path.join(work, 'rev-src.bin');
+    makeSourceFile(src, 1024 * 1024, 41);
+    expect(run(['acquire', src, '-o', path.join(work, 'rev-out'), '-c', C, '-e', 'EV-R', '-x', 'G. Revoked']).code).toBe(0);
+    expect(run(['key', 'revoke', fp, '--reason', 'laptop stolen', '--effective', revokedFrom]).code).toBe(0);
+    const out = path.join(work, 'revoked-case.pdf');
+    const r = run(['report', C, '--out', out, '-x', X]);
+    expect(r.code, r.stderr).toBe(0);
+    const words = spawnSync('pdftotext', ['-raw', out, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    expect(words).toMatch(/FAILS ITS CHECK: \d+ entr(y is|ies are) signed by a key after its revocation/);
+    expect(words).not.toMatch(/checked: chain, every signature and the signed checkpoint hold/);
+    expect(words).toMatch(/after that key was revoked/);
+  });
+});
+
 function detach(name: string): string {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
