@@ -6,7 +6,7 @@ export { MIGRATIONS } from './migrations.js';
 export { administratorKeys, checkExaminerName, createKey, findKey, keyByFingerprint, keyFileOpenMode, listKeys, loadSigner, registerKeys, localKey, refuseLookAlike, type KeyRow, type Signer } from './keys.js';
 export { revokeKey, rotateKey, type KeyChange } from './key-life.js';
 export { checkCase, checkpointOf, logLines, recordRollbackSeen, requireIntact, requireIntactLog, tamperError, type Append } from './custody-log.js';
-export { acquisitionEntryFor, caseSummary, hasEvidence, recordVerification, recordReport, recordEvidenceEvent, checkCaseNumber, logForEvidence, openCase, recordTransfer, registerEvidence, type CaseSummary, type TransferParty } from './cases.js';
+export { acquisitionEntryFor, caseSummary, hasEvidence, refuseLookAlikeCase, recordVerification, recordReport, recordEvidenceEvent, checkCaseNumber, logForEvidence, openCase, recordTransfer, registerEvidence, type CaseSummary, type TransferParty } from './cases.js';
 export { acquisitionPayload, evidenceFromRecord, type EvidenceItem } from './payloads.js';
 export { custodyFileNames, exportCustody, type ExportedCustody } from './export.js';
 export { knownEvidence, loggedMediaHashes, loggedSourceChange } from './known-evidence.js';

@@ -15,6 +15,7 @@ import {
   exportCustody,
   keyByFingerprint,
   logForEvidence,
+  refuseLookAlikeCase,
   requireIntact,
   type ExportedCustody,
   type Signer,
@@ -39,6 +40,7 @@ export function prepareCustody(examiner: string, caseNumber: string | undefined,
   try {
     const signer = examinerSigner(store, examiner, passphrase);
     const c = caseNumber !== undefined ? store.findCase(caseNumber.trim()) : undefined;
+    if (caseNumber !== undefined && !c) refuseLookAlikeCase(store, checkCaseNumber(caseNumber)); // before hours of copying, not when logging
     // Checked now, not after hours of copying; a checkpoint this examiner signed vouches for the signatures
     // it covers, as it does when the result is appended (case-store/custody-log.ts): the chain, the
     // checkpoint's own signature and every projected row are still checked.

@@ -107,3 +107,19 @@ describe('the same name typed another way', () => {
     expect(log.log.map((e) => e.actor.name)).toEqual(['L.  Old', 'L.  Old']);
   });
 });
+
+describe('a look-alike of a case number the store holds', () => {
+  it('is refused when a case is opened, by hand or by an acquisition, and nothing is logged', () => {
+    expect(run(['case', 'open', 'CASE-8', '-x', 'J. Doe']).code).toBe(0);
+    for (const n of ['\u0421ASE-8', 'case-8', 'CASE\u20108']) {
+      const r = run(['case', 'open', n, '-x', 'J. Doe']);
+      expect(r.code, n).toBe(2);
+      expectOneLineError(r.stderr, /case number .* looks like case CASE-8, which this store holds/);
+    }
+    const a = run(['acquire', src, '-o', path.join(work, 'look-alike-case'), '-c', '\u0421ASE-8', '-e', 'EV-1', '-x', 'J. Doe']);
+    expect(a.code).toBe(2);
+    expectOneLineError(a.stderr, /looks like case CASE-8/);
+    expect(fs.existsSync(path.join(work, 'look-alike-case'))).toBe(false); // refused before anything was read or written
+    expect(JSON.parse(run(['case', 'list', '--json']).stdout).map((c: { number: string }) => c.number)).not.toContain('\u0421ASE-8');
+  });
+});
