@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exhibitAsync, fileDigest, isRoot, makeSourceFile, tempDir, withoutNotices } from './helpers/cli.js';
+import { expectOneLineError } from './helpers/expect.js';
 import {
   acquireArgsOf,
   copyWithByteChanged,
@@ -116,6 +117,14 @@ describe('Ctrl-C, then the very same command again', () => {
     expect(stoppedAt).toBeLessThan(SIZE);
     expect(j.sessions).toHaveLength(1);
     expect(imageHolds(dir, source.subarray(0, stoppedAt))).toBe(true);
+
+    // The same command with other settings asks for another acquisition: refused, nothing changes.
+    const { [`${EV}.lock`]: _l, ...untouched } = snapshot(dir);
+    const other = run(acquireArgsOf(SRC, dir, 'raw', ['--sync-every', '4MiB', '--piece-size', '16MiB', '--hash', 'sha256']).map((a) => (a === 'CASE-R' ? 'CASE-OTHER' : a)));
+    expect(other.code).toBe(2);
+    expectOneLineError(withoutNotices(other.stderr), /an unfinished acquisition of EV in .* was begun with other settings: --case \("CASE-R" then, "CASE-OTHER" now\); --hash .*; --piece-size \(8388608 then, 16777216 now\); exhibit finishes it only as it was begun/);
+    const { [`${EV}.lock`]: _l2, ...after } = snapshot(dir);
+    expect(after).toEqual(untouched);
 
     const again = run(args);
     expect(again.code, again.stderr).toBe(0);

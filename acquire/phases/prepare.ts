@@ -119,6 +119,33 @@ export function newJournal(o: AcquireOptions, format: FormatDescriptor<FormatNam
   };
 }
 
+/** The settings a resume keeps from its journal, by the words the command line gives them. */
+const KEPT: [keyof Journal, string][] = [
+  ['case', '--case'],
+  ['format', '--format'],
+  ['hashes', '--hash'],
+  ['piece_size', '--piece-size'],
+  ['segment_size', '--segment-size'],
+  ['ewf', 'the E01 settings'],
+  ['zstd', 'the zstd settings'],
+  ['description', '--description'],
+  ['notes', '--notes'],
+  ['fill', '--fill'],
+  ['retries', '--retries'],
+  ['max_bad_run', '--max-bad-run'],
+  ['skip_bad', '--skip-bad'],
+];
+
+function refuseOtherSettings(was: Journal, asked: Journal, outDir: string): void {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const differ = KEPT.filter(([k]) => !same(was[k], asked[k])).map(([k, words]) => `${words} (${JSON.stringify(was[k] ?? null)} then, ${JSON.stringify(asked[k] ?? null)} now)`);
+  if (differ.length > 0) {
+    throw new ExhibitError('USAGE', `an unfinished acquisition of ${was.evidence} in ${outDir} was begun with other settings: ${differ.join('; ')}; exhibit finishes it only as it was begun`, {
+      hints: [`finish it with: exhibit acquire --resume ${outDir} -x <examiner>; or acquire anew into another folder`],
+    });
+  }
+}
+
 /** The case facts a writer with its own metadata fields (E01) stores. */
 export function writerFacts(j: Journal, facts: SourceFacts): WriterFacts {
   return {
@@ -157,7 +184,9 @@ export async function prepare(o: AcquireOptions): Promise<Session> {
     const resumeFrom = lock ? await findResumable(o, outDir) : undefined;
     if (!resumeFrom) requireCase(o);
 
-    // A resumed acquisition keeps the settings it started with.
+    // A resumed acquisition keeps the settings it started with. The same command again must ask for
+    // the same acquisition: other settings are refused, not silently dropped (--resume takes the journal's).
+    if (resumeFrom && !o.resumeOnly) refuseOtherSettings(resumeFrom, newJournal(o, formatOf(o.settings.format), sourcePath), outDir);
     const format = formatOf(resumeFrom?.format ?? o.settings.format);
     const j = resumeFrom ?? newJournal(o, format, sourcePath);
     const ss = facts.logical_sector_size;
