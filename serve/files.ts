@@ -105,22 +105,23 @@ export class Actions {
 
   verify(store: CaseStore, c: CaseRow, seq: number): void {
     const a = acquisition(store, c, seq);
-    this.run(['verify', path.join(a.folder, a.record_file)], `verify entry ${seq} of case ${c.number}`);
+    this.run(['verify'], [path.join(a.folder, a.record_file)], `verify entry ${seq} of case ${c.number}`);
   }
 
   report(c: CaseRow): void {
     fs.mkdirSync(this.o.reportsDir, { recursive: true, mode: EVIDENCE_DIR_MODE });
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
     const name = `${c.number.replace(/[^A-Za-z0-9._-]/g, '_')}-custody-${stamp}.pdf`;
-    this.run(['report', c.number, '--out', path.join(this.o.reportsDir, name)], `report on case ${c.number}`);
+    this.run(['report', '--out', path.join(this.o.reportsDir, name)], [c.number], `report on case ${c.number}`);
   }
 
-  private run(args: string[], what: string): void {
+  /** `positional` go after `--`: a case number or path that begins with "-" is never taken for an option. */
+  private run(command: string[], positional: string[], what: string): void {
     if (!this.o.examiner) throw new Refusal(403, 'No examiner was named when exhibit serve started, so nothing can be signed.');
     if (this.running >= MAX_RUNNING) throw new Refusal(429, `${MAX_RUNNING} actions are running already; wait for one to end.`);
     const env: NodeJS.ProcessEnv = { ...this.o.env, EXHIBIT_NO_PROGRESS: '1' };
     if (this.o.passphrase !== undefined) env.EXHIBIT_PASSPHRASE = this.o.passphrase;
-    const child = spawn(process.execPath, [this.o.exhibitBin, ...args, '--examiner', this.o.examiner], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [this.o.exhibitBin, ...command, '--examiner', this.o.examiner, '--', ...positional], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     this.running++;
     let err = '';
     child.stderr.on('data', (d: Buffer) => void (err = (err + d.toString('utf8')).slice(-4000)));

@@ -8,6 +8,7 @@
  */
 import { oneLine } from '../core/text.js';
 import crypto from 'node:crypto';
+import os from 'node:os';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CaseStore, findJobStatus, jobStatuses, type CaseRow, type ExhibitPaths } from '../case-store/index.js';
@@ -223,8 +224,13 @@ export async function startServer(o: ServeOptions): Promise<Served> {
     const names = [o.host, listening.address, listening.family === 'IPv6' ? `[${listening.address}]` : listening.address];
     if (isLoopback(listening.address)) names.push('localhost');
     const wildcard = listening.address === '0.0.0.0' || listening.address === '::';
-    if (wildcard) return host.endsWith(`:${port}`);
-    return names.some((n) => host === `${n}:${port}`);
+    // Listening on every address: the names this machine answers to (its host name, its interfaces' addresses), never
+    // any name at all, which a page rebinding its own name to this machine would send.
+    if (wildcard) {
+      names.push('localhost', os.hostname());
+      for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) names.push(a.family === 'IPv6' ? `[${a.address}]` : a.address);
+    }
+    return names.some((n) => host.toLowerCase() === `${n}:${port}`.toLowerCase());
   }
 
   try {
