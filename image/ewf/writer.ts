@@ -234,9 +234,9 @@ export class EwfWriter implements ImageWriter {
     if (st.chunks * this.chunkSize !== mediaBytes) throw new ExhibitError('RESUME_MISMATCH', `the journal's E01 state holds ${st.chunks} chunks, not ${mediaBytes} bytes`);
     // The journal is a file anyone with the folder can edit: its segment names must be the ones this
     // writer gives (a name like ../backup/EV.E02 would aim the cut and the writes outside the folder).
-    const planned = this.plannedFiles(st.segments.length + 1);
     st.segments.forEach((s, i) => {
-      if (s.name !== planned[i] || !Number.isSafeInteger(s.size) || s.size < 0) throw new ExhibitError('RESUME_MISMATCH', `the journal's E01 state names segment ${i + 1} ${JSON.stringify(s.name)} of ${s.size} bytes; exhibit names it ${planned[i]}: the journal was edited`);
+      const own = `${this.o.base}.${segmentExtension(i + 1)}`;
+      if (s.name !== own || !Number.isSafeInteger(s.size) || s.size < 0) throw new ExhibitError('RESUME_MISMATCH', `the journal's E01 state names segment ${i + 1} ${JSON.stringify(s.name)} of ${s.size} bytes; exhibit names it ${own}: the journal was edited`);
     });
     this.setId = Buffer.from(st.set_id, 'hex');
     this.volumePayload = this.volume();
