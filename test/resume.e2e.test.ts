@@ -577,6 +577,27 @@ describe('crash windows', () => {
     }
   });
 
+  it("an E01 journal edited to name a segment outside the folder is refused before anything is written there", async () => {
+    const dir = path.join(work, 'win-e01-names');
+    const src = path.join(work, 'e01-names-source.bin');
+    makeSourceFile(src, SMALLER, 19);
+    const args = ['acquire', src, '--out', dir, '--case', 'CASE-R', '--evidence', EV, '--examiner', EXAMINER, '-f', 'e01', '--segment-size', '4MiB', '--sync-every', '4MiB'];
+    expect((await runCrashingAt(crashHook, 'rename', `/${EV}.journal.json`, 4, args)).signal).toBe('SIGKILL');
+    const j = readJournal(dir);
+    expect(j.writer_state.segments.length).toBeGreaterThanOrEqual(2);
+    const aside = path.join(work, 'e01-names-aside');
+    fs.mkdirSync(aside);
+    const last = j.writer_state.segments.at(-1);
+    fs.copyFileSync(path.join(dir, last.name), path.join(aside, last.name));
+    const was = fs.readFileSync(path.join(aside, last.name));
+    last.name = `../${path.basename(aside)}/${last.name}`;
+    fs.writeFileSync(journalPath(dir), JSON.stringify(j));
+    const r = run(resumeArgs(dir));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the journal names segment \d+ "\.\.\/e01-names-aside\/EV\.E0\d", not EV\.E0\d: it was edited/);
+    expect(fs.readFileSync(path.join(aside, `${path.basename(last.name)}`)).equals(was)).toBe(true);
+  });
+
   it('a partial image changed between sessions where no sample falls is refused by the pieces the journal noted', async () => {
     const dir = path.join(work, 'win-edited-partial');
     const args = acquireArgs(SRC, dir);
