@@ -78,7 +78,12 @@ export function buildRecord(
       strategy: j.skip_bad
         ? `skip-bad: failing areas skipped in the first pass (${(j.deferred ?? []).reduce((a, r) => a + r.len, 0)} bytes in ${(j.deferred ?? []).length} regions), then read sector by sector`
         : 'in order: failing blocks read again sector by sector at once',
-      note: badSectors > 0 ? 'unreadable sectors hold the fill in the image, and the hashes cover the image as written, fills included' : 'every sector was read',
+      note:
+        badSectors > 0
+          ? 'unreadable sectors hold the fill in the image, and the hashes cover the image as written, fills included'
+          : incompleteReason !== undefined
+            ? 'every sector read so far was readable; the rest was not read'
+            : 'every sector was read',
     },
     sessions: j.sessions,
   });

@@ -10,7 +10,8 @@ import path from 'node:path';
 import jsonld from 'jsonld';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore, exhibitPaths, loadSigner, recordTransfer } from '../case-store/index.js';
-import { fileDigest, have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { exhibitAsync, fileDigest, have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import { until } from './helpers/resume.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { hashGroups } from '../report/words.js';
 
@@ -187,6 +188,27 @@ describe.skipIf(tools.length > 0)('a case whose log fails its check on a revoked
     expect(words).toMatch(/FAILS ITS CHECK: \d+ entr(y is|ies are) signed by a key after its revocation/);
     expect(words).not.toMatch(/checked: chain, every signature and the signed checkpoint hold/);
     expect(words).toMatch(/after that key was revoked/);
+  });
+});
+
+describe.skipIf(tools.length > 0)('an acquisition stopped before the end', () => {
+  it('is shown as stopped, with why and how much of the media it holds', async () => {
+    const C = 'R-2026-STOP';
+    const src = path.join(work, 'stop-src.bin');
+    makeSourceFile(src, 64 * 1024 * 1024, 43);
+    const out = path.join(work, 'stop-out');
+    const child = exhibitAsync(['acquire', src, '-o', out, '-c', C, '-e', 'EV-S', '-x', X, '--sync-every', '4MiB']);
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await until('12 MiB of image', () => fs.existsSync(path.join(out, 'EV-S.raw')) && fs.statSync(path.join(out, 'EV-S.raw')).size >= 12 * 1024 * 1024);
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    const pdfFile = path.join(work, 'stopped.pdf');
+    expect(run(['report', C, '--out', pdfFile, '-x', X]).code).toBe(0);
+    const words = spawnSync('pdftotext', ['-raw', pdfFile, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    expect(words).toMatch(/Stopped \d{4}-\d\d-\d\d/);
+    expect(words).toMatch(/Why it stopped interrupted after .* of 64\.0 MiB/);
+    expect(words).toMatch(/Acquired only .* of it: the image is incomplete/);
+    expect(words).not.toMatch(/Finished \d{4}/);
   });
 });
 
