@@ -4,6 +4,7 @@
  * the image itself) give, and what `--browse` made of each file system.
  */
 import path from 'node:path';
+import { shownLines } from '../core/text.js';
 import type { ReadRecord } from '../core/record/read.js';
 import { formatBytes } from '../core/units.js';
 import type { ImageReader } from '../image/types.js';
@@ -67,5 +68,7 @@ export function infoText(f: InfoFacts): string {
     out.push('reads that failed while serving (the reader got an input/output error):');
     for (const e of f.readErrors) out.push(`  ${e}`);
   }
-  return `${out.join('\n')}\n`;
+  // Names and texts from the image (header fields, partition names) may hold control characters: shown as [U+XXXX],
+  // so `cat info.txt` prints what the image says and lets it drive no terminal.
+  return shownLines(out);
 }

@@ -109,6 +109,11 @@ export class Opener {
     const where = g.volume.where;
     if (v.bytesPerSector === 0 || v.sectorsPerChunk === 0) throw invalid(where, `impossible geometry: ${v.sectorsPerChunk} sectors of ${v.bytesPerSector} bytes per chunk`);
     const chunkSize = v.sectorsPerChunk * v.bytesPerSector;
+    // Larger chunks are valid EWF (ewfacquire writes up to 32768 sectors of 4096 bytes, 128 MiB) that exhibit does not
+    // read: refused as not supported (exit 2), not called damaged.
+    if (chunkSize > MAX_CHUNK_SIZE && chunkSize <= 32768 * 4096) {
+      throw new ExhibitError('IMAGE_UNSUPPORTED', `${where}: chunks of ${chunkSize / 1024 / 1024} MiB (${v.sectorsPerChunk} sectors of ${v.bytesPerSector} bytes) are valid, but exhibit reads chunks of at most ${MAX_CHUNK_SIZE / 1024 / 1024} MiB`);
+    }
     if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE)
       throw invalid(where, `chunk size ${chunkSize} byte${chunkSize === 1 ? '' : 's'} (${v.sectorsPerChunk} sectors of ${v.bytesPerSector} bytes) is ${chunkSize < MIN_CHUNK_SIZE ? 'too small' : 'too large'}: exhibit reads chunks of ${MIN_CHUNK_SIZE} bytes to ${MAX_CHUNK_SIZE / 1024 / 1024} MiB`);
     const size = v.sectorCount * v.bytesPerSector;
