@@ -37,9 +37,10 @@ describe('loadConfig', () => {
   });
 
   it('names what is wrong with an organisation', () => {
-    expect(refusal('report: { organisation: { address: [x] } }')).toMatch(/"report\.organisation\.name" should be one line of text$/);
+    expect(refusal('report: { organisation: { address: [x] } }')).toMatch(/"report\.organisation\.name" should be one line of text, without control characters or direction overrides$/);
     expect(refusal('report: { organisation: { name: Lab, address: 4 Court Lane } }')).toMatch(/"report\.organisation\.address" should be a list of lines$/);
-    expect(refusal('report: { organisation: { name: Lab, address: ["a\\nb"] } }')).toMatch(/"report\.organisation\.address" line 1 should be one line of text$/);
+    expect(refusal('report: { organisation: { name: Lab, address: ["a\\nb"] } }')).toMatch(/"report\.organisation\.address" line 1 should be one line of text, without control characters or direction overrides$/);
+    expect(refusal('report: { organisation: { name: "Lab \u202e" } }')).toMatch(/"report\.organisation\.name" should be one line of text/);
     expect(refusal('report: { organisation: { name: Lab, phone: "1" } }')).toMatch(/unknown setting "report\.organisation\.phone" \(name, address\)$/);
     expect(refusal('report: { template: x.yaml }')).toMatch(/unknown setting "report\.template"$/);
     expect(refusal('report: [1]')).toMatch(/"report" should be a mapping$/);
@@ -57,5 +58,13 @@ describe('loadConfig', () => {
     expect(loadConfig(file('store: postgresql://exhibit@lab-db/exhibit\n')).store).toBe('postgresql://exhibit@lab-db/exhibit');
     expect(refusal('store: /srv/cases.db\n')).toMatch(/"store" should be a postgresql:\/\/ URL/);
     expect(refusal('store: [a]\n')).toMatch(/"store" \(a postgresql:\/\/ URL\) should be one line of text/);
+  });
+});
+
+describe('a settings file that is not UTF-8', () => {
+  it('is refused, not read with replacement characters', () => {
+    const f = file('report: { organisation: { name: "Lab" } }\n');
+    fs.writeFileSync(f, Buffer.concat([Buffer.from('report: { organisation: { name: "Cha'), Buffer.from([0xee]), Buffer.from('ne" } }\n')]));
+    expect(() => loadConfig(f)).toThrow(/is not UTF-8 text/);
   });
 });

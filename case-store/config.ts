@@ -2,7 +2,7 @@
 import path from 'node:path';
 import YAML from 'yaml';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { readTextIfExists } from '../core/text.js';
+import { firstControl, readTextIfExists } from '../core/text.js';
 
 export interface ExhibitConfig {
   /** false: an examiner without a key cannot acquire (for labs that provision keys); true: exhibit creates one. */
@@ -22,7 +22,7 @@ const DEFAULTS: ExhibitConfig = { createMissingKeys: true };
 export function loadConfig(file: string): ExhibitConfig {
   let text: string | undefined;
   try {
-    text = readTextIfExists(file);
+    text = readTextIfExists(file, { strictUtf8: true });
   } catch (err) {
     throw new ExhibitError('CONFIG', `cannot read the settings file ${file}: ${describeSystemError(err)}`, { cause: err });
   }
@@ -41,7 +41,7 @@ export function loadConfig(file: string): ExhibitConfig {
     return v as Record<string, unknown>;
   };
   const line = (v: unknown, what: string): string => {
-    if (typeof v !== 'string' || v.trim() === '' || v.length > 300 || /[\p{Cc}\u2028\u2029]/u.test(v)) throw bad(`${what} should be one line of text`);
+    if (typeof v !== 'string' || v.trim() === '' || v.length > 300 || firstControl(v) !== undefined) throw bad(`${what} should be one line of text, without control characters or direction overrides`);
     return v.trim();
   };
   const config = { ...DEFAULTS };

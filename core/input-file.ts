@@ -71,8 +71,14 @@ export function readInputSync(file: string, o: InputOptions = {}): Buffer {
 }
 
 /** The same, as UTF-8 text. */
-export function readInputTextSync(file: string, o: InputOptions = {}): string {
-  return readInputSync(file, o).toString('utf8');
+export function readInputTextSync(file: string, o: InputOptions & { strictUtf8?: boolean } = {}): string {
+  const bytes = readInputSync(file, o);
+  if (!o.strictUtf8) return bytes.toString('utf8');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ExhibitError(o.code ?? 'IMAGE_INVALID', `${file} is not UTF-8 text (exhibit reads it as UTF-8, and will not guess at other bytes)`);
+  }
 }
 
 /** The whole of `file`, asynchronously. */

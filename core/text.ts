@@ -99,7 +99,7 @@ export function normalName(value: string): string {
 }
 
 /** A file's text, or undefined when it does not exist (other errors are thrown). */
-export function readTextIfExists(file: string, o: { max?: InputOptions['max'] } = {}): string | undefined {
+export function readTextIfExists(file: string, o: { max?: InputOptions['max']; strictUtf8?: boolean } = {}): string | undefined {
   try {
     return readInputTextSync(file, { code: 'NOT_FOUND', ...o });
   } catch (err) {

@@ -108,3 +108,16 @@ describe('loadTemplate', () => {
     expect(own.organisation.name).toBe('Harbour Police Laboratory');
   });
 });
+
+describe('sections a report cannot do without', () => {
+  it('refuses an empty list of sections and a section named twice', () => {
+    expect(refusal(good.replace(/sections:\n(  - .*\n)+/, 'sections: []\n'))).toMatch(/sections is empty: a report needs its sections/);
+    const first = /sections:\n {2}- (.*)\n/.exec(good)![1]!;
+    expect(refusal(good.replace(/sections:\n/, `sections:\n  - ${first}\n`))).toMatch(new RegExp(`sections\\[2\\] is "${first}" a second time`));
+  });
+  it('refuses a template that is not UTF-8 text', () => {
+    const f = path.join(dir, 'latin1.yaml');
+    fs.writeFileSync(f, Buffer.concat([Buffer.from(good.replace('title: "Chain of custody report"', 'title: "Cha')), Buffer.from([0xee]), Buffer.from('ne"\n')]));
+    expect(() => loadTemplate(f)).toThrow(/is not UTF-8 text/);
+  });
+});

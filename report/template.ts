@@ -70,7 +70,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
   try {
     const size = fs.statSync(file).size;
     if (size > MAX_TEMPLATE_BYTES) throw new ExhibitError('USAGE', `the template ${file} is ${size} bytes, more than the ${MAX_TEMPLATE_BYTES} exhibit reads`);
-    text = readInputTextSync(file, { code: 'USAGE' });
+    text = readInputTextSync(file, { code: 'USAGE', strictUtf8: true });
     checkYamlBounds(text, { maxBytes: MAX_TEMPLATE_BYTES, maxValues: MAX_TEMPLATE_VALUES });
   } catch (err) {
     if (err instanceof ExhibitError) throw err;
@@ -125,9 +125,11 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
         break;
       case 'sections': {
         if (!isSeq(value)) return fail(value, 'sections', 'should be a list of section names');
+        if (value.items.length === 0) return fail(value, 'sections', 'is empty: a report needs its sections');
         t.sections = value.items.map((item, i) => {
           const name = str(item, `sections[${i + 1}]`);
           if (!(SECTIONS as readonly string[]).includes(name)) return fail(item as Node, `sections[${i + 1}]`, `is "${name}", not a known section (${SECTIONS.join(', ')})`);
+          if (value.items.slice(0, i).some((x) => isScalar(x) && x.value === name)) return fail(item as Node, `sections[${i + 1}]`, `is "${name}" a second time`);
           return name as Section;
         });
         break;
