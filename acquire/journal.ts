@@ -73,6 +73,12 @@ export interface Journal {
    * examiner's key sign a record of theirs.
    */
   final_record?: { sha256: string; key?: string; sig?: string };
+  /**
+   * The examiner's signature over the rest of the journal, renewed at each write: a resume goes on only
+   * from a journal a key of the case store signed (anyone with the folder can edit the file; no one
+   * without the key can sign it). Last, so the file reads as it always did.
+   */
+  signature?: JournalSignature;
   fill: string;
   retries: number;
   max_bad_run: number;
@@ -147,8 +153,25 @@ export function journalFault(j: Journal, name: string): string | undefined {
   return undefined;
 }
 
-/** Write the journal; `create` makes it exclusively (the first one, which also claims the evidence id). */
-export async function writeJournal(dir: string, j: Journal, create = false): Promise<void> {
+/** A signature over a journal's text (`journalSigned`), by a key of the case store. */
+export interface JournalSignature {
+  key: string;
+  sig: string;
+}
+
+/** What the signature covers: the journal without its signature, as compact JSON, keys in the order they stand. */
+export function journalSigned(j: Journal): string {
+  const { signature: _s, ...rest } = j;
+  return JSON.stringify(rest);
+}
+
+/**
+ * Write the journal; `create` makes it exclusively (the first one, which also claims the evidence id).
+ * `sign`: the examiner's key signs it (Journal.signature), so a resume can tell an edited journal.
+ */
+export async function writeJournal(dir: string, j: Journal, create = false, sign?: (text: string) => JournalSignature): Promise<void> {
+  if (sign) j.signature = sign(journalSigned(j));
+  else delete j.signature;
   await writeFileAtomic(path.join(dir, journalFileName(j.evidence)), `${JSON.stringify(j, null, 1)}\n`, !create);
 }
 

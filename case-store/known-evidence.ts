@@ -104,8 +104,9 @@ export function loggedSourceChange(store: CaseStore, caseNumber: string, evidenc
     const entry = entryOf(line);
     if (!entry || typeof entry.kind !== 'string' || !entry.kind.startsWith('acquisition.')) continue;
     const p = recordOf(entry.payload);
-    // This acquisition: logged from this folder, or (a folder moved) begun at the same moment.
-    const same = p.folder === folder || (startedUtc !== undefined && recordOf(p.started).utc === startedUtc);
+    // This acquisition, wherever its folder has gone: begun at the same moment (the signed journal's start); an
+    // earlier acquisition of the item into the same folder is another one.
+    const same = startedUtc !== undefined ? recordOf(p.started).utc === startedUtc : p.folder === folder;
     if (p.evidence === evidence && same && recordOf(p.read_only).unchanged === false) return `entry ${entry.seq}`;
   }
   return undefined;

@@ -21,7 +21,7 @@ import {
   type Signer,
 } from '../case-store/index.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { readPublicKey, signBytes, verifyBytes } from '../core/crypto.js';
+import { readPublicKey, sha256Hex, signBytes, verifyBytes } from '../core/crypto.js';
 import type { RecordVouch } from '../acquire/phases/session.js';
 import type { Payload } from '../core/custody.js';
 import type { AcquisitionRecord } from '../core/record.js';
@@ -59,14 +59,24 @@ const vouchText = (sha256: string): string => `exhibit acquisition record ${sha2
  * The acquisition's vouch for its final record, and the check a later run makes of one: signed by a
  * key this store holds and has not revoked.
  */
-export function recordVouching(ctx: CustodyContext): { vouchRecord: (sha256: string) => RecordVouch; checkRecordVouch: (sha256: string, v: RecordVouch) => boolean } {
+export function recordVouching(ctx: CustodyContext): {
+  vouchRecord: (sha256: string) => RecordVouch;
+  checkRecordVouch: (sha256: string, v: RecordVouch) => boolean;
+  signJournal: (text: string) => RecordVouch;
+  checkJournal: (text: string, v: RecordVouch) => boolean;
+} {
+  const sign = (message: string): RecordVouch => ({ key: ctx.signer.fingerprint, sig: signBytes(ctx.signer.key, message) });
+  const check = (message: string, v: RecordVouch): boolean => {
+    const row = keyByFingerprint(ctx.store, v.key);
+    const pub = row && !row.revoked_utc ? readPublicKey(row.public_pem) : undefined;
+    return pub !== undefined && verifyBytes(pub, message, v.sig);
+  };
+  const journalText = (text: string) => `exhibit acquisition journal ${sha256Hex(text)}`;
   return {
-    vouchRecord: (sha256) => ({ key: ctx.signer.fingerprint, sig: signBytes(ctx.signer.key, vouchText(sha256)) }),
-    checkRecordVouch: (sha256, v) => {
-      const row = keyByFingerprint(ctx.store, v.key);
-      const pub = row && !row.revoked_utc ? readPublicKey(row.public_pem) : undefined;
-      return pub !== undefined && verifyBytes(pub, vouchText(sha256), v.sig);
-    },
+    vouchRecord: (sha256) => sign(vouchText(sha256)),
+    checkRecordVouch: (sha256, v) => check(vouchText(sha256), v),
+    signJournal: (text) => sign(journalText(text)),
+    checkJournal: (text, v) => check(journalText(text), v),
   };
 }
 

@@ -26,6 +26,7 @@ import {
   readJournal,
   readRecord,
   recordPath,
+  resignJournal,
   RESUMER,
   resumeArgs,
   run,
@@ -566,6 +567,11 @@ describe('crash windows', () => {
       delete session.outcome;
     }
     fs.writeFileSync(journalPath(dir), JSON.stringify(j));
+    // Edited, it is refused for its signature; signed again by someone holding the examiner's key, the case's entry still refuses it.
+    const unsigned = run(resumeArgs(dir));
+    expect(unsigned.code).toBe(1);
+    expectResumableError(unsigned.stderr, /the resume journal in .* is not signed by a key of this case store as it stands: it was edited; the acquisition cannot be resumed from it/);
+    resignJournal(dir);
     const copy = path.join(work, 'win-written-edited-copy');
     fs.cpSync(dir, copy, { recursive: true });
     fs.rmSync(path.join(copy, `${EV}.lock`), { force: true });
@@ -575,6 +581,21 @@ describe('crash windows', () => {
       expect(refused.stderr).toMatch(/^exhibit: error: the source changed while an earlier session read it \(the case's custody log, entry \d+, says so\)/m);
       expect(readRecord(folder).result).toBe('incomplete');
     }
+  });
+
+  it('an E01 killed just before its final record resumes from its last safe point and completes', async () => {
+    const dir = path.join(work, 'win-e01-final');
+    const src = path.join(work, 'e01-final-source.bin');
+    makeSourceFile(src, SMALLER, 23);
+    const args = ['acquire', src, '--out', dir, '--case', 'CASE-R', '--evidence', EV, '--examiner', EXAMINER, '-f', 'e01', '--sync-every', '4MiB'];
+    expect((await runCrashingAt(crashHook, 'rename', `/${EV}.acquisition.yaml`, 1, args)).signal).toBe('SIGKILL');
+    const j = readJournal(dir);
+    expect(j.final_record.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(j.safe_bytes).toBeLessThan(SMALLER); // the last safe point's state, not the finished image's
+    const r = run(resumeArgs(dir));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readRecord(dir).result).toBe('complete');
+    expect(readRecord(dir).media.hashes).toEqual(digests(src));
   });
 
   it("an E01 journal edited to name a segment outside the folder is refused before anything is written there", async () => {
@@ -592,6 +613,7 @@ describe('crash windows', () => {
     const was = fs.readFileSync(path.join(aside, last.name));
     last.name = `../${path.basename(aside)}/${last.name}`;
     fs.writeFileSync(journalPath(dir), JSON.stringify(j));
+    resignJournal(dir); // as someone with the examiner's key could: the names are still checked
     const r = run(resumeArgs(dir));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/the journal names segment \d+ "\.\.\/e01-names-aside\/EV\.E0\d", not EV\.E0\d: it was edited/);

@@ -55,7 +55,7 @@ async function claim(s: Session): Promise<void> {
   const { o, j, outDir, recordPath } = s;
   const provisional = buildRecord(o, j, s.facts, s.writer.format, [], undefined, undefined, 'the acquisition is in progress, or stopped without finishing', j.safe_bytes);
   try {
-    await writeJournal(outDir, j, !s.resuming);
+    await writeJournal(outDir, j, !s.resuming, o.signJournal);
     await writeFileAtomic(recordPath, renderRecord(provisional), s.resuming);
   } catch (err) {
     if ((err as { code?: string }).code === 'EEXIST') throw new ExhibitError('OUTPUT_EXISTS', `an acquisition of ${j.evidence} is already under way in ${outDir}; exhibit never overwrites an image or its record`, { cause: err });
@@ -133,7 +133,7 @@ export async function copy(s: Session, from: ResumePoint): Promise<Copied> {
         j.bad_ranges = rangesBefore(from.bad.ranges, bytes / ss);
         if (skipping) j.deferred = skipping.before(bytes);
         notePieces(j, pieces);
-        await writeJournal(outDir, j);
+        await writeJournal(outDir, j, false, o.signJournal);
       },
     },
     ...(o.slotSize ? { slotSize: o.slotSize } : {}),

@@ -18,7 +18,7 @@ import { formatOf } from '../../image/registry.js';
 import type { FormatName, WriterFacts } from '../../image/types.js';
 import { parseFill } from '../../source/bad-sectors.js';
 import { checkEvidenceId, checkText, existingAncestor, prepareOutputDir, refuseExisting, refuseNoRoom } from '../checks.js';
-import { journalFileName, readJournal, removeStaleTemporaries, type Journal } from '../journal.js';
+import { journalFileName, journalSigned, readJournal, removeStaleTemporaries, type Journal } from '../journal.js';
 import { lockIfFolderExists, lockOutput, type OutputLock } from '../output-lock.js';
 import { asOwner, describeOwner, ownerState } from '../../core/process-owner.js';
 import { checkMounts, checkOutputNotOnSource } from '../../source/read-only.js';
@@ -58,6 +58,15 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
   if (!journal) {
     if (o.resumeOnly) throw nothingToResume(o, outDir);
     return undefined;
+  }
+  // Nothing of an edited journal is acted on: it must be signed by a key of this case store.
+  if (o.checkJournal) {
+    const sig = journal.signature;
+    if (!sig || typeof sig.key !== 'string' || typeof sig.sig !== 'string' || !o.checkJournal(journalSigned(journal), sig)) {
+      throw new ExhibitError('RESUME_MISMATCH', `the resume journal in ${outDir} is ${sig ? 'not signed by a key of this case store as it stands: it was edited' : 'not signed (an earlier version of exhibit wrote it, or it was edited)'}; the acquisition cannot be resumed from it`, {
+        hints: ['start the acquisition again into a new folder; exhibit changes nothing in this one'],
+      });
+    }
   }
   // A journal is resumable only once the run that wrote it is gone (the lock says so too; this also
   // holds when a lock file was removed by hand while its run was alive). One on another host cannot

@@ -20,7 +20,7 @@ export async function rescue(s: Session, c: Copied, files: ImageFile[], bad: Bad
   const regions = c.skipping!.deferred;
   // Note the finished first pass, then rescue and rehash.
   j.deferred = regions;
-  await writeJournal(outDir, j);
+  await writeJournal(outDir, j, false, o.signJournal);
   o.onPass?.('rescue', regions.reduce((a, r) => a + r.len, 0));
   const imageFiles = files.map((f) => path.join(outDir, f.name));
   const reader = s.sourceReader!;

@@ -14,7 +14,7 @@ import { formatBytes } from '../../core/units.js';
 import type { ImageFile } from '../../image/types.js';
 import type { BadSectorMap } from '../../source/bad-sectors.js';
 import { digestsOf, fileSha256s } from '../digests.js';
-import { journalFileName, rangesBefore, removeStaleTemporaries, writeJournal } from '../journal.js';
+import { journalFileName, rangesBefore, readJournal, removeStaleTemporaries, writeJournal, type Journal } from '../journal.js';
 import { renderMapfile } from '../../source/mapfile.js';
 import type { PipelineResult } from '../pipeline.js';
 import { buildRecord } from '../record-builder.js';
@@ -110,15 +110,18 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   // The map is of the source: the zeros an E01 adds to fill its last sector (counted in safe_bytes) are not read from it.
   const map = renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: Math.min(j.safe_bytes, facts.size_bytes), bad: j.bad_ranges, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version });
   const recordText = renderRecord(record);
+  // Unfinished: the journal first, since resuming depends on it. Complete: the journal as it stood at the last
+  // safe point (what a resume starts from, should the run die before the record is written) notes the
+  // record's signed SHA-256 before the record is written: a run killed before logging it is then finished
+  // by the next one, for that record only.
+  let journalNow: Journal = j;
   if (!error) {
     const sha256 = sha256Hex(recordText);
-    j.final_record = { sha256, ...(o.vouchRecord?.(sha256) ?? {}) };
+    const atSafePoint = await readJournal(path.join(outDir, journalFileName(j.evidence))).catch(() => undefined);
+    journalNow = { ...(atSafePoint ?? j), final_record: { sha256, ...(o.vouchRecord?.(sha256) ?? {}) } };
   }
   const steps: [string, () => Promise<void>][] = [
-    // Unfinished: the journal first, since resuming depends on it. Complete: the journal notes the
-    // record's signed SHA-256 before the record is written (a run killed before logging it is then
-    // finished by the next one, for that record only).
-    ['resume journal', () => writeJournal(outDir, j)],
+    ['resume journal', () => writeJournal(outDir, journalNow, false, o.signJournal)],
     ['mapfile', () => writeFileAtomic(s.mapPath, map, true)],
     ...(pieces ? [['pieces file', () => writeFileAtomic(path.join(outDir, pieces.summary.file), pieces.text, true)] as [string, () => Promise<void>]] : []),
     ['acquisition record', () => writeFileAtomic(recordPath, recordText, true)],

@@ -51,6 +51,9 @@ export interface AcquireOptions {
    * journal only when the journal holds that record's SHA-256, signed (see prepare's findResumable).
    */
   vouchRecord?: (sha256: string) => RecordVouch;
+  /** Signs the journal at each write, and checks a journal's signature before a resume acts on it (acquire/journal.ts). */
+  signJournal?: (text: string) => RecordVouch;
+  checkJournal?: (text: string, signature: RecordVouch) => boolean;
   /** The signed entry (in words) that logged a session of this acquisition finding its source written, if any: a resume is then refused whatever the journal says. */
   loggedSourceChange?: (caseNumber: string, evidence: string, folder: string, startedUtc: string) => string | undefined;
   checkRecordVouch?: (sha256: string, vouch: RecordVouch) => boolean;

@@ -7,6 +7,7 @@
  * the look itself.
  */
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -203,4 +204,20 @@ export function copyWithByteChanged(src: string, copy: string, at: number): void
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Sign an edited journal again with the examiner's own key from this test's exhibit home, as someone
+ * holding that key could: for the checks that stand behind the journal's signature.
+ */
+export function resignJournal(dir: string, examiner = EXAMINER): void {
+  const keys = JSON.parse(runInProcess(['key', 'list', '--json']).stdout) as { examiner: string; fingerprint: string; private_key_file: string; revoked_utc?: string }[];
+  const k = keys.find((x) => x.examiner === examiner && !x.revoked_utc)!;
+  const priv = crypto.createPrivateKey(fs.readFileSync(k.private_key_file, 'utf8'));
+  const j = readJournal(dir);
+  delete j.signature;
+  const text = JSON.stringify(j);
+  const message = `exhibit acquisition journal ${crypto.createHash('sha256').update(text).digest('hex')}`;
+  j.signature = { key: k.fingerprint, sig: crypto.sign(null, Buffer.from(message), priv).toString('base64') };
+  fs.writeFileSync(journalPath(dir), JSON.stringify(j, null, 1));
 }
