@@ -155,7 +155,7 @@ export function checkNotedPieces(noted: readonly string[], replayed: { at(index:
     const first = changed[0]!;
     const more = changed.length > 1 ? ` and ${changed.length - 1} more of the ${noted.length} pieces noted` : '';
     throw new ExhibitError('RESUME_MISMATCH', `the partial image changed since an earlier session wrote it: piece ${first} (bytes ${first * pieceSize} to ${(first + 1) * pieceSize - 1}) no longer has the SHA-256 noted when it was read from the source${more}`, {
-      hints: ['start the acquisition again into a new folder; exhibit adds nothing to this one'],
+      hints: ['the partial image no longer holds what was read: acquire the drive again into a new folder (exhibit added nothing to this one)'],
     });
   }
   return noted.length;

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { custodyFileNames, parseCheckpoint } from '../core/custody.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { EVIDENCE_DIR_MODE } from '../core/modes.js';
-import { removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
+import { recordFileName, removeAtomicLeftovers, writeFileAtomic } from '../core/record.js';
+import { readRecordClaims } from '../core/record/read.js';
 import { readTextIfExists } from '../core/text.js';
 import { requireIntactLog, type CheckMode } from './custody-log.js';
 import { isStoredToken, tokenFor } from './timestamps.js';
@@ -75,18 +76,21 @@ async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence:
       hints: ['move it aside, or check it with: exhibit custody verify ' + logFile],
     });
   }
+  // The item's record beside it names its case: another case's log is not written beside its image.
+  const claims = readRecordClaims(path.join(folder, recordFileName(evidence)));
+  if (claims && claims.case !== c.number) {
+    throw new ExhibitError('OUTPUT_EXISTS', `the record beside ${evidence} in ${folder} is of case ${claims.case}, not ${c.number}: exhibit writes a case's custody log only beside its own items' images`);
+  }
+  // Every refusal before anything is written.
   const keyFiles: string[] = [];
-  fs.mkdirSync(keysDir, { recursive: true, mode: EVIDENCE_DIR_MODE });
+  const toWrite: [string, string][] = [];
   for (const [fp, k] of check.keys) {
     const file = path.join(keysDir, `${fp}.pem`);
     const have = readTextIfExists(file);
-    if (have === undefined) await writeFileAtomic(file, k.publicPem);
+    if (have === undefined) toWrite.push([file, k.publicPem]);
     else if (have !== k.publicPem) throw new ExhibitError('OUTPUT_EXISTS', `${file} exists and holds another key; exhibit leaves it as it is`);
     keyFiles.push(file);
   }
-  // The log, then at once its checkpoint: a copy killed between the two has more entries than its
-  // checkpoint covers, which the check reports, and the next export repairs.
-  if (existing !== text) await writeFileAtomic(logFile, text, existing !== undefined);
   const oldCp = readTextIfExists(cpFile);
   if (oldCp !== undefined && oldCp !== checkpoint) {
     // Only an earlier checkpoint of this very log is replaced: its case, and no more entries than the log has.
@@ -104,6 +108,11 @@ async function writeCopy(store: CaseStore, c: CaseRow, folder: string, evidence:
   if (oldToken && !(token && token.token.equals(oldToken)) && !isStoredToken(store, c, oldToken)) {
     throw new ExhibitError('OUTPUT_EXISTS', `${tokenFile} exists and is not a time-stamp token this case store holds for case ${c.number}; exhibit leaves it as it is`, { hints: ['move it aside if it is not needed there'] });
   }
+  fs.mkdirSync(keysDir, { recursive: true, mode: EVIDENCE_DIR_MODE });
+  for (const [file, pem] of toWrite) await writeFileAtomic(file, pem);
+  // The log, then at once its checkpoint: a copy killed between the two has more entries than its
+  // checkpoint covers, which the check reports, and the next export repairs.
+  if (existing !== text) await writeFileAtomic(logFile, text, existing !== undefined);
   if (oldCp !== checkpoint) await writeFileAtomic(cpFile, checkpoint, oldCp !== undefined);
   if (token && !(oldToken && token.token.equals(oldToken))) await writeFileAtomic(tokenFile, token.token, oldToken !== undefined);
   else if (!token && oldToken) fs.rmSync(tokenFile);

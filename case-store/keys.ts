@@ -156,6 +156,13 @@ export function writeNewKey(store: CaseStore, name: string, passphrase: string |
       fs.closeSync(fd);
     }
     fs.chmodSync(file, 0o600); // whatever the umask
+    const open = keyFileOpenMode(file);
+    if (open !== undefined) {
+      fs.rmSync(file, { force: true });
+      throw new ExhibitError('KEY', `the key folder ${dir} is on a file system that keeps no file permissions (the key file came out mode ${open.toString(8).padStart(4, '0')}, open to other users): exhibit keeps private keys only where they can be private`, {
+        hints: ['set EXHIBIT_HOME to a folder on a Linux file system (ext4, XFS, btrfs)'],
+      });
+    }
     const d = fs.openSync(dir, 'r'); // the key file's name is durable before the store points at it
     try {
       fs.fsyncSync(d);
@@ -163,6 +170,7 @@ export function writeNewKey(store: CaseStore, name: string, passphrase: string |
       fs.closeSync(d);
     }
   } catch (err) {
+    if (err instanceof ExhibitError) throw err;
     throw new ExhibitError('KEY', `cannot write the private key ${file}: ${describeSystemError(err)}`, { cause: err });
   }
   return {

@@ -199,8 +199,8 @@ const SECTION: Record<Section, Renderer> = {
         const p = e.entry.payload as { evidence?: string; image?: unknown; result?: string; problems?: number; first_problem?: string; pieces?: { checked?: number; of?: number; intact?: number; proven_by?: string } };
         // Which image: an item may have been acquired more than once.
         const image = Array.isArray(p.image) && p.image.length > 0 ? ` (${p.image.map(String).join(', ')})` : '';
-        const more = typeof p.problems === 'number' && p.problems > 1 ? ` (${p.problems} problems; the first:)` : '';
-        return [String(e.seq), when(e.entry.time), `${str(p.evidence) ?? ''}${image}`, e.entry.actor.name, `${verificationWords(p).words}${p.first_problem ? `${more}: ${p.first_problem}` : ''}${piecesWords(p.pieces)}`];
+        const first = p.first_problem ? (typeof p.problems === 'number' && p.problems > 1 ? `: ${p.problems} problems, the first: ${p.first_problem}` : `: ${p.first_problem}`) : '';
+        return [String(e.seq), when(e.entry.time), `${str(p.evidence) ?? ''}${image}`, e.entry.actor.name, `${verificationWords(p).words}${first}${piecesWords(p.pieces)}`];
       });
     if (rows.length === 0) paragraph(doc, 'None recorded.');
     else table(doc, [{ title: 'Entry' }, { title: 'Date and time' }, { title: 'Evidence' }, { title: 'By' }, { title: 'Result' }], rows);

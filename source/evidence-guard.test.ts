@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { driveMatch } from './evidence-guard.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { acquisitionFileBeside, driveMatch } from './evidence-guard.js';
 
 const TB = 1_000_204_886_016;
 const what = 'the source of EV-001 in case 2026-0117';
@@ -24,5 +27,22 @@ describe('driveMatch: when a drive is an evidence item', () => {
     expect(driveMatch({ model: 'ST1000DM010' }, TB, ev)).toBeUndefined();
     // Nothing known of the drive but its size (a loop device): size alone identifies nothing.
     expect(driveMatch({}, TB, { size_bytes: TB, what })).toBeUndefined();
+  });
+});
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-guard-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('acquisitionFileBeside', () => {
+  it('names a file, existing or not, called for an evidence item beside its record, journal or lock, whatever its capitals', () => {
+    fs.writeFileSync(path.join(dir, 'ev.acquisition.yaml'), ''); // as a file system that ignores capitals may list it
+    fs.writeFileSync(path.join(dir, 'DISK.journal.json'), '');
+    fs.writeFileSync(path.join(dir, 'USB.lock'), '');
+    expect(acquisitionFileBeside(path.join(dir, 'EV.E04'))).toBe('a file of evidence ev (beside its record)');
+    expect(acquisitionFileBeside(path.join(dir, 'DISK.012'))).toMatch(/evidence DISK \(beside its resume journal/);
+    expect(acquisitionFileBeside(path.join(dir, 'usb.custody.jsonl'))).toMatch(/evidence USB \(beside its lock/);
+    expect(acquisitionFileBeside(path.join(dir, 'other.raw'))).toBeUndefined();
+    expect(acquisitionFileBeside(path.join(dir, 'EVIDENCE.raw'))).toBeUndefined(); // "ev." is not its beginning
+    expect(acquisitionFileBeside(path.join(dir, 'no-such-folder', 'EV.E01'))).toBeUndefined();
   });
 });

@@ -91,11 +91,14 @@ export function acquisitionFileBeside(file: string): string | undefined {
   }
   const marks = new Map<string, string>(); // evidence -> what marks it
   for (const n of names) {
-    const m = /^(.+)\.(acquisition\.yaml|journal\.json|lock)$/.exec(n);
-    if (m && !marks.has(m[1]!)) marks.set(m[1]!, m[2] === 'acquisition.yaml' ? 'its record' : m[2] === 'journal.json' ? 'its resume journal (an acquisition stopped unfinished)' : 'its lock (an acquisition or conversion under way)');
+    const m = /^(.+)\.(acquisition\.yaml|journal\.json|lock)$/i.exec(n);
+    const kind = m?.[2]!.toLowerCase();
+    if (m && !marks.has(m[1]!)) marks.set(m[1]!, kind === 'acquisition.yaml' ? 'its record' : kind === 'journal.json' ? 'its resume journal (an acquisition stopped unfinished)' : 'its lock (an acquisition or conversion under way)');
   }
+  // Without regard to capitals: on a file system that ignores them (NTFS, exFAT, SMB) EV.E04 and ev.E04 are one file.
+  const lower = name.toLowerCase();
   for (const [evidence, mark] of marks) {
-    if (name.startsWith(`${evidence}.`) && name !== `${evidence}.` ) return `a file of evidence ${evidence} (beside ${mark})`;
+    if (lower.startsWith(`${evidence.toLowerCase()}.`) && lower !== `${evidence.toLowerCase()}.`) return `a file of evidence ${evidence} (beside ${mark})`;
   }
   return undefined;
 }

@@ -123,6 +123,8 @@ function stackedLoops(names: readonly string[], facts: SourceFacts, scope: 'disk
   const loops = listDir('/sys/block').filter((n) => n.startsWith('loop'));
   for (let changed = true; changed; ) {
     changed = false;
+    // What is built on our names (device-mapper, md, LUKS) is ours too: a loop over /dev/mapper/x reads it.
+    for (const h of withHolders([...out])) if (!out.has(h)) (out.add(h), (changed = true));
     for (const loop of loops) {
       const under = blockBacking(loop);
       if (!under) continue;

@@ -413,5 +413,14 @@ describe('the store', () => {
     expect(fs.readFileSync(path.join(tokens, `${EV}.checkpoint.tsr`), 'utf8')).toBe('not a token this store keeps');
     expect(fs.readFileSync(path.join(other, 'EV-7.checkpoint'), 'utf8')).toBe(cp);
     expect(fs.existsSync(path.join(other, 'EV-7.checkpoint.tsr'))).toBe(true);
+    // An item of the same number in this case does not make the other case's folder its own: the record there names its case.
+    expect(run(['evidence', 'add', CASE, 'EV-7', '-x', 'J. Doe']).code).toBe(0);
+    fs.rmSync(path.join(other, 'EV-7.checkpoint'));
+    fs.rmSync(path.join(other, 'EV-7.checkpoint.tsr'));
+    const before = fs.readdirSync(other).sort();
+    const sameNumber = run(['custody', 'export', CASE, other, '-e', 'EV-7']);
+    expect(sameNumber.code).toBe(1);
+    expectOneLineError(sameNumber.stderr, new RegExp(`the record beside EV-7 in .* is of case C-OTHER, not ${CASE}`));
+    expect(fs.readdirSync(other).sort()).toEqual(before); // nothing written, not even the keys
   });
 });

@@ -449,6 +449,8 @@ async function checkSomePieces(reader: ImageReader, ep: ExpectedPieces, selectio
     o.onStart?.(total, reader.files);
     const { sums, unreadable } = await hashSelectedPieces(reader, ep.list, which, o.signal, o.onProgress);
     if (o.signal?.aborted) throw new ExhibitError('INTERRUPTED', 'verification interrupted');
+    // The image the pieces were read from, by its files (not hashed whole here): the logged entry names it.
+    report.image = { format: reader.format, media_bytes: reader.size, files: reader.files.map((f) => ({ name: path.basename(f), size: fs.statSync(f).size })) };
     report.damage = unreadable;
     const c = comparePieces(ep.list, sums, fileOf);
     addPieces(report, ep, c);

@@ -222,7 +222,7 @@ function reportText(r: VerifyReport): string {
     out.push(`  ${a.padEnd(7)} ${h}  ${words}`);
   }
   for (const c of r.comparisons.filter((x) => x.subject !== undefined && !x.subject.startsWith(PIECES_SUBJECT))) out.push(`  stored  ${c.algorithm.padEnd(7)} ${c.computed}  ${c.equal ? 'matches' : 'DIFFERS FROM'} ${c.against}`);
-  for (const f of img?.files ?? []) {
+  for (const f of (img?.files ?? []).filter((x) => x.sha256 !== undefined || x.recorded_sha256 !== undefined)) {
     const state = f.recorded_sha256 ? (f.sha256 !== undefined && digestsEqual(f.sha256, f.recorded_sha256) ? 'matches the record' : 'DIFFERS from the record') : 'not recorded';
     out.push(`  file    ${f.name}  ${formatBytes(f.size)}  sha256 ${f.sha256 ?? '?'}  ${state}`);
   }

@@ -53,7 +53,8 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
       if (plain) warnings.push(`${file} has no seek table at its end (a plain zstd file, or a seekable one whose table was cut off): its ${n} ${entries.length === 1 ? 'is' : 'are'} decompressed in order`);
       else damage(`${err.message.replace(/, so exhibit cannot seek.*$/, '')}: recovered by decompressing its ${n} in order`);
       if (stoppedAt < size) damage(`no whole zstd frame at byte ${stoppedAt} of ${file}; ${size - stoppedAt} bytes from there were not read: damaged`);
-      const streamed = entries.some((e) => e.noContentSize || e.decompressed > MAX_FRAME_SIZE);
+      // Empty frames (pzstd writes them) are decoded in order by the stream reader, which checks they hold nothing.
+      const streamed = entries.some((e) => e.noContentSize || e.decompressed > MAX_FRAME_SIZE || e.decompressed === 0);
       try {
         reader = streamed ? await ZstdStreamReader.open(file, handle, entries) : ZstdReader.fromScan(file, handle, entries);
       } catch (e) {

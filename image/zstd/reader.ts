@@ -84,9 +84,11 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
       const where = () => `frame ${i} (at byte ${offset}) in ${file}`; // built only for a frame refused
       if (e.compressed < MIN_FRAME_LENGTH) throw invalid(where(), `${e.offset === undefined ? 'the seek table gives it' : 'it has'} ${e.compressed} stored bytes, too few for a zstd frame`);
       if (e.decompressed > MAX_FRAME_SIZE) throw invalid(where(), `it declares ${e.decompressed} bytes of media, more than the ${MAX_FRAME_SIZE} a frame may hold`);
-      // An empty frame (pzstd ends every file with one) holds no media: it takes no place in the media.
+      // An empty frame is read only in order (the stream reader decodes it to see it holds nothing): a seek table
+      // that declares one empty would have it passed over unread.
+      if (e.decompressed === 0) throw invalid(where(), 'the seek table declares it empty (0 bytes of media)');
       // Written out, not spread: V8's object spread costs ten times as much, which shows with 500,000 frames.
-      if (e.decompressed > 0) frames.push({ compressed: e.compressed, decompressed: e.decompressed, checksum: e.checksum, offset, mediaStart: media });
+      frames.push({ compressed: e.compressed, decompressed: e.decompressed, checksum: e.checksum, offset, mediaStart: media });
       offset += e.compressed;
       media += e.decompressed;
     }
