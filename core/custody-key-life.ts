@@ -115,3 +115,25 @@ export function revocationNotes(entries: readonly CheckedEntry[], revocations: r
     return `key ${r.key} of ${r.name} was revoked later (entry ${r.entry}, effective ${r.effective}${r.reason ? `, reason: ${r.reason}` : ''}${by}); ${before === 1 ? 'the 1 entry it signed before then stays valid' : `the ${before} entries it signed before then stay valid`}`;
   });
 }
+
+/** How far back an entry's time may step from the one before it (clocks of a lab's workstations differ a little). */
+const BACKWARD_SLACK_MS = 5 * 60_000;
+
+/**
+ * For people: entries whose times do not run forward (dated well before the entry before them) or lie
+ * in the future. The times are each signer's own clock: a log's order is its chain, not its times, but a
+ * handover dated before the item was registered, or next year, needs a word in court.
+ */
+export function entryTimeNotes(entries: readonly CheckedEntry[], now = Date.now()): string[] {
+  const out: string[] = [];
+  let before: CheckedEntry | undefined;
+  for (const e of entries) {
+    const t = Date.parse(e.entry.time.utc);
+    if (before && t < Date.parse(before.entry.time.utc) - BACKWARD_SLACK_MS) {
+      out.push(`entry ${e.seq} (${e.entry.kind}) is dated ${e.entry.time.utc}, before entry ${before.seq} (${before.entry.time.utc}), which the log puts first: the clock of whoever signed one of them was wrong`);
+    }
+    if (t > now + BACKWARD_SLACK_MS) out.push(`entry ${e.seq} (${e.entry.kind}) is dated ${e.entry.time.utc}, in the future: the signer's clock was wrong`);
+    if (!before || t > Date.parse(before.entry.time.utc)) before = e;
+  }
+  return out;
+}

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { caseSummary, requireIntactLog, tamperError, tokenFor, type CaseStore, type CaseSummary } from '../case-store/index.js';
-import { revocationNotes } from '../core/custody-key-life.js';
+import { entryTimeNotes, revocationNotes } from '../core/custody-key-life.js';
 import { checkAgainstRegister, registerNotes, type TrustRegister } from '../core/trust-register.js';
 import type { CheckedEntry } from '../core/custody-check.js';
 import { parseCheckpoint } from '../core/custody.js';
@@ -40,6 +40,8 @@ export interface ReportData {
   keyNotes: string[];
   /** Entries the log's check fails (signed after their key's revocation): the report says so in its summary, whatever the template. */
   failedEntries: number;
+  /** Entries whose times do not run forward, or lie in the future: said in the summary. */
+  timeNotes: string[];
 }
 
 /** The pieces file a record names, read whole and checked against the record's SHA-256 of it, for the report to attach. */
@@ -98,5 +100,6 @@ export function gatherReport(store: CaseStore, caseNumber: string, register?: Tr
     ...(tokenFor(store, c, checkpointText) ? { timestamp: tokenFor(store, c, checkpointText)!.gen_time_utc } : {}),
     keyNotes,
     failedEntries: check.problems.filter((p) => p.revoked).length,
+    timeNotes: entryTimeNotes(check.entries),
   };
 }

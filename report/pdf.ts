@@ -109,6 +109,7 @@ const SECTION: Record<Section, Renderer> = {
     ]);
     // What the check found is said here too: a template may leave out the section that lists it.
     if (d.failedEntries > 0) for (const n of d.keyNotes) paragraph(doc, n);
+    for (const n of d.timeNotes) paragraph(doc, `Note: ${n}.`);
   },
 
   evidence(doc, d, t) {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { expectOneLineError } from './helpers/expect.js';
+import { resignJournal } from './helpers/resume.js';
 import { exhibit, exhibitAsync, fileDigest, makeSourceFile, run, tempDir, withoutNotices } from './helpers/cli.js';
 
 const MiB = 1024 * 1024;
@@ -271,6 +272,7 @@ describe('a lock whose owner is gone', () => {
     const j = readJournal(dir);
     j.owner = { ...j.owner, pid: process.pid, process_start: startTicks(process.pid) };
     fs.writeFileSync(journalPath(dir), JSON.stringify(j));
+    resignJournal(dir, 'Lock Examiner', 'EV-L'); // as the run itself would have signed it
     fs.rmSync(lockPath(dir));
     const before = snapshot(dir);
     // A process of its own: the live owner the journal names is this test's process, not the refused run.

@@ -91,7 +91,8 @@ describe('the trust register', () => {
 
   it("fails an image of a look-alike case (a hyphen of another kind) on the lab's machine, which holds the real case", () => {
     const out = path.join(work, 'lookalike');
-    expect(as(attacker, ['acquire', src, '-o', out, '-f', 'raw', '-c', 'CASE\u201020', '-e', 'EV-001', '-x', 'J. Doe']).code).toBe(0);
+    // A home of the attacker's that holds no CASE-20 (a store that does refuses to open the look-alike).
+    expect(as(path.join(work, 'attacker-lookalike'), ['acquire', src, '-o', out, '-f', 'raw', '-c', 'CASE\u201020', '-e', 'EV-001', '-x', 'J. Doe']).code).toBe(0);
     const v = as(lab, ['verify', out]);
     expect(v.code, v.stdout).toBe(4);
     expect(v.stdout).toContain('which looks like case CASE-20 in this case store but is another name (a look-alike character)');
@@ -99,7 +100,7 @@ describe('the trust register', () => {
 
   it('custody verify, too, refuses a log of a look-alike case on the lab\'s machine and names the case it read', () => {
     const look = path.join(work, 'look-alike-cv');
-    acquire(attacker, look, 'EV-001', 'CASE\u201020'); // a hyphen of another kind (U+2010)
+    acquire(path.join(work, 'attacker-lookalike-2'), look, 'EV-001', 'CASE\u201020'); // a hyphen of another kind (U+2010)
     const v = as(lab, ['custody', 'verify', look]);
     expect(v.code, v.stdout).toBe(4);
     expect(v.stdout).toMatch(/^custody log .*EV-001\.custody\.jsonl \(case CASE\u201020\): /m);

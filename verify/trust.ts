@@ -4,7 +4,7 @@
  * log itself revokes later are named, with what stays valid.
  */
 import type { CheckedEntry, CustodyCheck } from '../core/custody-check.js';
-import { revocationNotes } from '../core/custody-key-life.js';
+import { entryTimeNotes, revocationNotes } from '../core/custody-key-life.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readInputSync } from '../core/input-file.js';
 import { checkAgainstRegister, parseTrustRegister, registerNotes, type RegisterProblem, type TrustRegister } from '../core/trust-register.js';
@@ -37,7 +37,7 @@ export interface TrustFindings {
  * for a revocation the log itself holds.
  */
 export function trustFindings(check: Pick<CustodyCheck, 'entries' | 'revocations' | 'keys'>, checkpoint: string | undefined, register: TrustRegister | undefined, imageEntry?: number, keysGiven = false): TrustFindings {
-  const notes = revocationNotes(check.entries, check.revocations);
+  const notes = [...revocationNotes(check.entries, check.revocations), ...entryTimeNotes(check.entries)];
   if (!register) {
     const fps = [...check.keys].map(([fp, k]) => `${k.name} ${fp}`);
     if (fps.length > 0 && !keysGiven) notes.push(`the signing keys are not anchored: no trust register was given (--trust); compare these fingerprints with the ones the lab published: ${fps.join('; ')}`);

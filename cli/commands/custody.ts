@@ -11,7 +11,7 @@ import { compareWithStore, impostorProblems, logCase, signerViews, signerWords, 
 import { openStoreView } from '../store-view.js';
 import { readTrustRegister, storeKeyFindings, trustFindings } from '../../verify/trust.js';
 import { lookAlikeCases } from '../../verify/target.js';
-import { revocationNotes } from '../../core/custody-key-life.js';
+import { entryTimeNotes, revocationNotes } from '../../core/custody-key-life.js';
 import { action, printJson } from '../action.js';
 import { requiredOption } from '../required.js';
 import { entryLine } from '../custody-text.js';
@@ -231,7 +231,7 @@ interface CheckExtras {
   timestamp?: TokenFinding['proven'];
 }
 
-function printCheck(title: string, check: CustodyCheck, json: boolean, signers?: SignerView[], extras: CheckExtras = { notes: revocationNotes(check.entries, check.revocations) }): number {
+function printCheck(title: string, check: CustodyCheck, json: boolean, signers?: SignerView[], extras: CheckExtras = { notes: [...revocationNotes(check.entries, check.revocations), ...entryTimeNotes(check.entries)] }): number {
   const ok = check.problems.length === 0;
   if (json) {
     printJson({

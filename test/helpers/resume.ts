@@ -210,14 +210,15 @@ export function copyWithByteChanged(src: string, copy: string, at: number): void
  * Sign an edited journal again with the examiner's own key from this test's exhibit home, as someone
  * holding that key could: for the checks that stand behind the journal's signature.
  */
-export function resignJournal(dir: string, examiner = EXAMINER): void {
+export function resignJournal(dir: string, examiner = EXAMINER, evidence = EV): void {
   const keys = JSON.parse(runInProcess(['key', 'list', '--json']).stdout) as { examiner: string; fingerprint: string; private_key_file: string; revoked_utc?: string }[];
   const k = keys.find((x) => x.examiner === examiner && !x.revoked_utc)!;
   const priv = crypto.createPrivateKey(fs.readFileSync(k.private_key_file, 'utf8'));
-  const j = readJournal(dir);
+  const file = path.join(dir, `${evidence}.journal.json`);
+  const j = JSON.parse(fs.readFileSync(file, 'utf8'));
   delete j.signature;
   const text = JSON.stringify(j);
   const message = `exhibit acquisition journal ${crypto.createHash('sha256').update(text).digest('hex')}`;
   j.signature = { key: k.fingerprint, sig: crypto.sign(null, Buffer.from(message), priv).toString('base64') };
-  fs.writeFileSync(journalPath(dir), JSON.stringify(j, null, 1));
+  fs.writeFileSync(file, JSON.stringify(j, null, 1));
 }
