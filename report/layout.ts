@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import PDFDocument from 'pdfkit';
+import { codePoint } from '../core/text.js';
 
 export type Doc = PDFKit.PDFDocument;
 
@@ -37,7 +38,37 @@ export function newDocument(info: { title: string; author: string; subject: stri
   doc.registerFont('bold', path.join(FONT_DIR, 'DejaVuSans-Bold.ttf'));
   doc.registerFont('mono', path.join(FONT_DIR, 'DejaVuSansMono.ttf'));
   doc.font('sans').fontSize(BODY);
+  // Every string drawn or measured goes through `drawable`, so what is measured is what is drawn.
+  const d = doc as unknown as Record<'text' | 'widthOfString' | 'heightOfString', (t: unknown, ...rest: unknown[]) => unknown>;
+  for (const m of ['text', 'widthOfString', 'heightOfString'] as const) {
+    const orig = d[m]!.bind(doc);
+    d[m] = (t: unknown, ...rest: unknown[]) => orig(typeof t === 'string' ? drawable(doc, t) : t, ...rest);
+  }
   return doc;
+}
+
+/** Right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, NKo, ...), and their presentation forms. */
+const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]/;
+const RTL_RUN = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff](?:[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]|[ ]+(?=[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]))*/g;
+
+/**
+ * Text as the report can show it faithfully: a character the current font has no glyph for (CJK,
+ * Devanagari, ...) as [U+XXXX] rather than an empty box; and right-to-left text, which the page
+ * lays out without the Unicode bidirectional algorithm (digits and words may come out reversed),
+ * followed by its characters in their stored order, so what the record says can always be read.
+ */
+export function drawable(doc: Doc, text: string): string {
+  const font = (doc as unknown as { _font?: { font?: { hasGlyphForCodePoint?: (cp: number) => boolean } } })._font?.font;
+  let out = text;
+  if (font?.hasGlyphForCodePoint) {
+    let missing = false;
+    // Spaces and format characters (the zero-width spaces `breakable` adds) draw nothing anyway.
+    const lacks = (ch: string) => ch.codePointAt(0)! > 0x7e && !/[\s\p{Cf}]/u.test(ch) && !font.hasGlyphForCodePoint!(ch.codePointAt(0)!);
+    for (const ch of text) if (lacks(ch)) missing = true;
+    if (missing) out = [...text].map((ch) => (lacks(ch) ? `[${codePoint(ch)}]` : ch)).join('');
+  }
+  if (RTL.test(out)) out = out.replace(RTL_RUN, (run) => `${run} [in stored order: ${[...run].map(codePoint).join(' ')}]`);
+  return out;
 }
 
 /**

@@ -212,6 +212,22 @@ describe.skipIf(tools.length > 0)('an acquisition stopped before the end', () =>
   });
 });
 
+describe.skipIf(tools.length > 0)('text the report\'s fonts or layout cannot show as stored', () => {
+  it('gives characters with no glyph as [U+XXXX] and right-to-left text with its characters in stored order', () => {
+    const C = 'R-2026-SCRIPTS';
+    expect(run(['key', 'create', '-x', '\u738b\u5c0f\u660e']).code).toBe(0);
+    expect(run(['case', 'open', C, '-x', X]).code).toBe(0);
+    expect(run(['evidence', 'add', C, 'EV-9', '-x', X, '--serial', '\u0661\u0662\u0663\u0664', '--description', '\u05d3\u05d5\u05d3 \u05db\u05d4\u05df']).code).toBe(0);
+    expect(run(['custody', 'transfer', C, 'EV-9', '--from', X, '--to', '\u738b\u5c0f\u660e', '--purpose', 'analysis', '--location', 'Lab 2']).code).toBe(0);
+    const out = path.join(work, 'scripts.pdf');
+    expect(run(['report', C, '--out', out, '-x', X]).code).toBe(0);
+    const words = spawnSync('pdftotext', ['-raw', out, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    expect(words).toContain('[U+738B][U+5C0F][U+660E]');
+    expect(words).toContain('[in stored order: U+0661 U+0662 U+0663 U+0664]');
+    expect(words).toContain('in stored order: U+05D3 U+05D5 U+05D3 U+0020 U+05DB U+05D4 U+05DF]'); // the bracket before it is moved by the page's own layout
+  });
+});
+
 function detach(name: string): string {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
