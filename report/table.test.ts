@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bottom, heading, newDocument, type Doc } from './layout.js';
-import { table } from './table.js';
+import { capped, table } from './table.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exhibit-table-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -75,5 +75,18 @@ describe('table', () => {
     expect(on(hash)).toEqual([1]); // drawn whole, as one line
     expect(on('SHA-256').length).toBe(1); // its title labels it under the row (the header row holds the others)
     await render(doc);
+  });
+});
+
+describe('capped widths', () => {
+  it('gives narrow columns all they need and narrows only the widest, filling the width', () => {
+    const w = capped([30, 40, 300, 50], 200);
+    expect(w.slice(0, 2)).toEqual([30, 40]);
+    expect(w[3]).toBe(50);
+    expect(w[2]).toBeCloseTo(80);
+    expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(200);
+    // Two over-long columns share what is left evenly.
+    const two = capped([20, 500, 400], 220);
+    expect(two).toEqual([20, 100, 100]);
   });
 });

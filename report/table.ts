@@ -116,11 +116,32 @@ function layout(doc: Doc, columns: Column[], rows: string[][]): Fit {
     let widths: number[];
     if (totalWish <= W) widths = wishes.map((w) => w + ((W - totalWish) * w) / totalWish);
     else if (totalNeed <= W) widths = needs.map((n, k) => n + ((W - totalNeed) * (wishes[k]! - n)) / (totalWish - totalNeed));
-    else widths = needs.map((n) => (n * W) / totalNeed); // words will break: nothing smaller fits
+    else widths = capped(needs, W); // some words will break: only in the widest columns, the narrow ones keep their words whole
     fit = { size, grid, under: under.sort((a, b) => a - b), widths };
     if (totalNeed <= W) break;
   }
   return fit!;
+}
+
+/**
+ * Widths for columns that need more than `W` together: each column gets what it needs, up to a cap
+ * chosen so that they fill `W` (water filling), so only the columns with the longest words (a URL, a
+ * long location) are narrowed, and an item number or a date is never broken for them.
+ */
+export function capped(needs: readonly number[], W: number): number[] {
+  const sorted = [...needs].sort((a, b) => a - b);
+  let left = W;
+  let cap = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    const share = left / (sorted.length - k);
+    if (sorted[k]! > share) {
+      cap = share;
+      break;
+    }
+    left -= sorted[k]!;
+    cap = sorted[k]!;
+  }
+  return needs.map((n) => Math.min(n, cap));
 }
 
 /** What a column needs (its longest word, or a hash's longest line) and would like (its longest line), at `size`. */
