@@ -30,7 +30,7 @@ export interface ReportData {
   logText: string;
   checkpointText: string;
   checkpoint: { size: number; head: string; signer: string };
-  keys: { examiner: string; fingerprint: string }[];
+  keys: { examiner: string; fingerprint: string; publicPem: string }[];
   acquisitions: AcquisitionDetail[];
   /** The trust register every signing key was checked against (report --trust). */
   register?: { file: string; sha256: string };
@@ -94,7 +94,7 @@ export function gatherReport(store: CaseStore, caseNumber: string, register?: Tr
     logText: lines.map((l) => `${l}\n`).join(''),
     checkpointText,
     checkpoint: { size: cp.size, head: cp.head, signer: check.keys.get(cp.key)?.name ?? cp.key },
-    keys: [...check.keys].map(([fingerprint, k]) => ({ examiner: k.name, fingerprint })),
+    keys: [...check.keys].map(([fingerprint, k]) => ({ examiner: k.name, fingerprint, publicPem: k.publicPem })),
     acquisitions,
     ...(register ? { register: { file: register.file, sha256: register.sha256 } } : {}),
     ...(tokenFor(store, c, checkpointText) ? { timestamp: tokenFor(store, c, checkpointText)!.gen_time_utc } : {}),

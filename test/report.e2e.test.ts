@@ -113,7 +113,12 @@ describe.skipIf(tools.length > 0)(`the PDF${tools.length ? ` (skipped: ${tools.j
     const dir = detach('attachments');
     const names = fs.readdirSync(dir).sort();
     const evidence = [1, 2, 3].flatMap((i) => [`EV-${i}.acquisition.yaml`, `EV-${i}.pieces`]);
-    expect(names).toEqual([...evidence, `case-${CASE}.checkpoint`, `case-${CASE}.custody.jsonl`, `case-${CASE}.jsonld`].sort());
+    const keyFiles = names.filter((n) => /^[0-9a-f]{64}\.pem$/.test(n));
+    expect(keyFiles.length).toBeGreaterThan(0);
+    expect(names).toEqual([...evidence, ...keyFiles, `case-${CASE}.checkpoint`, `case-${CASE}.custody.jsonl`, `case-${CASE}.jsonld`].sort());
+    // The attachments check on their own, as the report says: with the attached keys, on a machine with no store.
+    const alone = inProcess(['custody', 'verify', path.join(dir, `case-${CASE}.custody.jsonl`), ...keyFiles.flatMap((k) => ['--key', path.join(dir, k)])], { env: { EXHIBIT_HOME: path.join(work, 'elsewhere') } });
+    expect(alone.code, alone.stdout).toBe(0);
     for (const n of evidence) expect(fs.readFileSync(path.join(dir, n)).equals(fs.readFileSync(path.join(work, 'evidence', n))), n).toBe(true);
     // Each acquisition lists its piece count and the pieces file's SHA-256 (grouped by 8, as every hash).
     const t = raw();

@@ -93,11 +93,13 @@ export function checkCustodyFiles(logFile: string, opts: { trustedKeys?: Map<str
   const trusted = new Map<string, PublicKey>();
   const keyProblems: { message: string }[] = [];
   let names: string[] = [];
-  try {
-    names = fs.readdirSync(keysDir).filter((n) => n.endsWith('.pem'));
-  } catch {
-    // missing or unreadable: reported below
-    keyProblems.push({ message: `there is no folder of public keys beside the log (${path.basename(keysDir)}/)` });
+  // With the keys given (--key), the folder beside the log is not what the signatures are checked with: it need not be there.
+  if (!opts.trustedKeys) {
+    try {
+      names = fs.readdirSync(keysDir).filter((n) => n.endsWith('.pem'));
+    } catch {
+      keyProblems.push({ message: `there is no folder of public keys beside the log (${path.basename(keysDir)}/)` });
+    }
   }
   for (const name of names) {
     let pem = '';
