@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkMapFile } from '../verify/map-check.js';
 import type { CaseRow, CaseStore } from '../case-store/index.js';
 import { sha256Hex } from '../core/crypto.js';
 import { EVIDENCE_DIR_MODE } from '../core/modes.js';
@@ -63,13 +64,20 @@ function acquisition(store: CaseStore, c: CaseRow, seq: number): AcquisitionRow 
 export function acquisitionMap(store: CaseStore, c: CaseRow, seq: number): { evidence: string; file: string; map: MediaMap | string; sectorSize: number } {
   const a = acquisition(store, c, seq);
   const file = path.join(a.folder, `${a.evidence}.map`);
-  let sectorSize = 512;
+  // The map is unsigned: it is drawn only beside the record the log holds, and only when it agrees with it (as verify checks it).
+  let read: ReturnType<typeof readRecord>;
   try {
-    sectorSize = readRecord(path.join(a.folder, a.record_file)).record.media.sector_size;
+    read = readRecord(path.join(a.folder, a.record_file));
   } catch {
-    // the record is verify's business; the map is drawn in 512-byte sectors then
+    return { evidence: a.evidence, file, map: 'The acquisition record beside the map cannot be read, so the map is not drawn: run exhibit verify on the image.', sectorSize: 512 };
   }
-  return { evidence: a.evidence, file, map: parseMapfile(readNamed(file, MAX_MAPFILE, 'The mapfile').toString('latin1')), sectorSize };
+  if (read.sha256 !== a.record_sha256) return { evidence: a.evidence, file, map: 'The acquisition record beside the map is not the one the custody log holds, so the map is not drawn: run exhibit verify on the image.', sectorSize: 512 };
+  const problems: string[] = [];
+  checkMapFile(a.folder, read.record, problems);
+  if (problems.length > 0) return { evidence: a.evidence, file, map: `The mapfile does not agree with the acquisition record (${problems[0]}), so it is not drawn: run exhibit verify on the image.`, sectorSize: read.record.media.sector_size };
+  const parsed = parseMapfile(readNamed(file, MAX_MAPFILE, 'The mapfile').toString('latin1'));
+  // A parse failure is said without quoting the file (whatever it holds is not shown).
+  return { evidence: a.evidence, file, map: typeof parsed === 'string' ? 'The mapfile is not one exhibit wrote, so it is not drawn.' : parsed, sectorSize: read.record.media.sector_size };
 }
 
 /** A report the log names, from the reports folder, handed out only when its SHA-256 is the one logged. */

@@ -142,6 +142,8 @@ export async function startServer(o: ServeOptions): Promise<Served> {
         return html(itemPage(store, c, rest[1]!, check, view, (n) => actions.hasReport(n)));
       }
       if (rest[0] === 'acquisitions' && rest.length === 3 && rest[2] === 'map') {
+        // The folder it reads comes from the store's rows: only from a log that checks.
+        if ((await cache.get(c.id)).problems.length > 0) throw new Refusal(409, `The custody log of case ${c.number} fails its check: no map is drawn from the folders its rows name.`);
         const m = acquisitionMap(store, c, entrySeq(rest[1]!));
         const back = `<a href="/cases/${encodeURIComponent(c.number)}/items/${encodeURIComponent(m.evidence)}">${esc(m.evidence)}</a> · case ${esc(c.number)} · ${esc(m.file)}`;
         return html(mapPage({ title: `Media map of ${m.evidence} (entry ${rest[1]})`, back, map: m.map, sectorSize: m.sectorSize }, view));

@@ -204,6 +204,12 @@ describe.skipIf(why !== undefined)('exhibit serve in a browser', () => {
     expect(vers).toContain('VERIFIED (part: 1 of 4 pieces; the rest not read)');
     expect(vers).toContain('EV-P.raw');
     expect(await page.$eval('#verifications', (t) => [...t.querySelectorAll('span.ok')].map((e) => e.textContent))).toEqual([]);
+    // The mapfile is unsigned: one edited to show unreadable sectors the record does not have is not drawn.
+    fs.writeFileSync(path.join(dir, 'EV-P.map'), '# edited\n0x0 +\n0x0 0x100 +\n0x100 0x10 -\n0x110 0x3ffef0 +\n');
+    await page.goto(`${base}cases/C-P/items/EV-P`);
+    await Promise.all([page.waitForNavigation(), page.click('#acquisitions a[href$="/map"]')]);
+    expect(await page.evaluate(() => document.body.innerText)).toMatch(/The mapfile does not agree with the acquisition record/);
+    expect(await page.$('#unreadable')).toBeNull();
     // A number column of the store's tables holding markup (anyone who can write a shared store can) is shown as text.
     const db = new Database(path.join(home, 'cases.db'));
     db.prepare("UPDATE acquisitions SET unreadable_sectors = '<b id=\"injected\">VERIFIED</b>' WHERE evidence = 'EV-P'").run();
