@@ -331,6 +331,12 @@ describe.skipIf(!have('ewfacquire'))(because('an E01 written by ewfacquire', nee
     expect(j.verdict).toBe('verified');
     expect(j.comparisons.map((c: { algorithm: string }) => c.algorithm).sort()).toEqual(['md5', 'sha1']);
     expect(j.hashes.md5).toBe(fileDigest('md5', src));
+    // --hash leaving out a hash the image stores says so; leaving out every one is unverifiable, and says why.
+    const md5only = json(run(['verify', `${target}.E01`, '--no-record', '--json', '--hash', 'md5']));
+    expect(md5only.notes).toContain('not checked (--hash): SHA1, which the hash stored in the image gives');
+    const none = json(run(['verify', `${target}.E01`, '--no-record', '--json', '--hash', 'sha256']));
+    expect(none.verdict).toBe('unverifiable');
+    expect(none.unverifiable_reason).toMatch(/no hash computed here is one anything records \(MD5, which the hash stored in the image gives; SHA1, which the hash stored in the image gives, not computed: give it with --hash\)/);
   });
 
   it('checks the SHA-256 an EWF-X image stores too, and fails one whose stored SHA-256 contradicts its media (as ewfverify does)', () => {

@@ -266,6 +266,12 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     if (o.expect && Object.keys(o.expect).length > 0) references.push({ against: 'the hash given with --expect', hashes: o.expect, anchor: true });
     const recorded = new Set(references.flatMap((r) => Object.keys(r.hashes)));
     const algorithms = HASH_ALGORITHMS.filter((a) => (o.algorithms ? o.algorithms.includes(a) || o.expect?.[a] !== undefined : recorded.has(a))); // --hash never drops an --expect
+    // What --hash left out is said: a stored or recorded hash not computed is not checked.
+    const skipped = HASH_ALGORITHMS.filter((a) => recorded.has(a) && !algorithms.includes(a));
+    if (skipped.length > 0) {
+      const by = (a: HashAlgorithm) => references.filter((r) => r.hashes[a] !== undefined).map((r) => r.against).join(', ');
+      notes.push(`not checked (--hash): ${skipped.map((a) => `${a.toUpperCase()}, which ${by(a)} gives`).join('; ')}`);
+    }
     const computeList = algorithms.length > 0 ? algorithms : (['md5', 'sha1', 'sha256'] as HashAlgorithm[]);
 
     const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
@@ -473,10 +479,13 @@ export function settle(report: VerifyReport): void {
     delete report.unverifiable_reason;
     return;
   }
+  const unchecked = report.notes.find((n) => n.startsWith('not checked (--hash): '));
   report.unverifiable_reason = report.record
     ? 'the record is not anchored: no signed custody entry holds it, the case store does not log it, and no --expect hash was given (anyone who can rewrite the image can rewrite its record)'
-    : 'nothing records what this image should hold';
-  const note = `${report.record ? report.unverifiable_reason : 'nothing records what this image should hold (no record, no stored hash, no custody entry)'}: its hashes are printed, but they prove nothing by themselves`;
+    : unchecked
+      ? `no hash computed here is one anything records (${unchecked.slice('not checked (--hash): '.length)}, not computed: give it with --hash)`
+      : 'nothing records what this image should hold';
+  const note = `${report.record || unchecked ? report.unverifiable_reason : 'nothing records what this image should hold (no record, no stored hash, no custody entry)'}: its hashes are printed, but they prove nothing by themselves`;
   if (!report.notes.includes(note)) report.notes.push(note);
 }
 
