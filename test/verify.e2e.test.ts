@@ -419,6 +419,17 @@ describe("split raw sets named by other tools", () => {
   });
 });
 
+describe('a raw image whose name ends in a number', () => {
+  it('is read as one raw file when no other part of a split image lies beside it, and says so', () => {
+    const dir = path.join(work, 'numbered');
+    fs.mkdirSync(dir);
+    fs.copyFileSync(src, path.join(dir, 'server.2024'));
+    const v = json(run(['verify', path.join(dir, 'server.2024'), '--no-record', '--json', '--expect', `sha256:${fileDigest('sha256', src)}`]));
+    expect(v.verdict).toBe('verified');
+    expect(v.notes.join('\n')).toMatch(/server\.2024 is read as one raw file: its name ends in a number, but no other part of a split image lies beside it/);
+  });
+});
+
 describe('split raw sets cut unevenly by other tools', () => {
   it('gives each file its own SHA-256 when the pieces differ in size (split -n) or the last is empty', () => {
     const dir = path.join(work, 'split-n');

@@ -22,6 +22,10 @@ export const splitRawFormat: FormatDescriptor<'split-raw'> = {
   async open(file, given) {
     // A file before the one given (a .000 beside a .001 set) does not make the set start earlier when the record says where it starts.
     const { files, strays, missing } = await findSegments(file, recordedFirst(file));
+    // A file alone whose name only ends in a number (case.12, server.2024): not a set at all, read as one raw file.
+    if (missing !== undefined && files.length === 0 && strays.length === 1 && strays[0] === file) {
+      return { reader: await RawReader.open([file]), warnings: [`${given} is read as one raw file: its name ends in a number, but no other part of a split image lies beside it`] };
+    }
     // A gap is damage, as a missing E01 segment is: the media would be cut short where it begins.
     if (missing !== undefined)
       throw new ExhibitError('IMAGE_INVALID', `segment ${missing} of the split image ${given} is missing: ${strays.length === 1 ? `${path.basename(strays[0]!)} lies` : `${strays.length} segments (${path.basename(strays[0]!)} to ${path.basename(strays[strays.length - 1]!)}) lie`} beyond it`);
