@@ -219,6 +219,18 @@ describe.skipIf(why !== undefined)(because('plain zstd files made by the zstd to
     expect(verify(f).code).toBe(0);
   });
 
+  it('a file compressed with a dictionary is refused as not read here (exit 2), not called damaged', () => {
+    const samples = path.join(work, 'dict-samples.bin');
+    fs.writeFileSync(samples, Buffer.concat(Array.from({ length: 50 }, (_, i) => Buffer.concat([crypto.randomBytes(4096), Buffer.from(`common text block ${i % 3} `.repeat(200))]))));
+    const dict = path.join(work, 'dict');
+    expect(spawnSync('zstd', ['-q', '-f', '--train', '-B4096', samples, '-o', dict]).status).toBe(0);
+    const z = path.join(work, 'with-dict.zst');
+    expect(spawnSync('zstd', ['-q', '-f', '-D', dict, samples, '-o', z]).status).toBe(0);
+    const v = run(['verify', z, '--no-record']);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/frame 0 was compressed with a dictionary \(ID \d+\), which exhibit does not have/);
+  });
+
   it('a changed byte fails the whole frame it is in, and a file cut short fails', () => {
     // The one large frame of the test above, streamed: its checksum is checked at its end, after its first pieces were given.
     const b = fs.readFileSync(path.join(work, 'whole.zst'));

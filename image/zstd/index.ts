@@ -48,6 +48,12 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
         const mib = (b: number) => `${Math.round(b / 1024 / 1024)} MiB`;
         throw new ExhibitError('IMAGE_UNSUPPORTED', `${file}: frame ${wide} needs a ${mib(entries[wide]!.window!)} window to decompress (zstd --long above 27); exhibit decompresses with at most ${mib(2 ** WINDOW_LOG_MAX)}: decompress it with zstd -d --long=31 and give exhibit the raw file`);
       }
+      // A frame made with a dictionary (zstd -D) cannot be decompressed without it: refused, not called damaged.
+      const dict = entries.findIndex((e) => e.dictionary !== undefined);
+      if (dict >= 0) {
+        await handle.close();
+        throw new ExhibitError('IMAGE_UNSUPPORTED', `${file}: frame ${dict} was compressed with a dictionary (ID ${entries[dict]!.dictionary}), which exhibit does not have: decompress it with zstd -d -D <dictionary> and give exhibit the raw file`);
+      }
       const n = `${entries.length} frame${entries.length === 1 ? '' : 's'}`;
       // A plain zstd file has no seek table by design (a note); one that has a damaged table is damaged (verify fails it).
       if (plain) warnings.push(`${file} has no seek table at its end (a plain zstd file, or a seekable one whose table was cut off): its ${n} ${entries.length === 1 ? 'is' : 'are'} decompressed in order`);

@@ -20,6 +20,7 @@ export interface FrameEntry {
   offset?: number; // where it starts in the file, when found by a scan (skippable frames may lie between frames)
   noContentSize?: true; // found by a scan: its header gives no content size
   window?: number; // found by a scan: the window its header says decoding needs, in bytes
+  dictionary?: number; // found by a scan: the dictionary its header says decoding needs (not read by exhibit)
 }
 
 export function seekTable(entries: readonly FrameEntry[]): Buffer {
@@ -53,7 +54,7 @@ export function frameLength(b: Uint8Array, at: number): number | undefined {
  * The header of the frame at `at`: where its first block header is, whether a checksum ends it,
  * and its content size when the header says; undefined when `b` holds no whole frame header there.
  */
-export function frameHeader(b: Uint8Array, at: number): { blocksAt: number; checksum: boolean; contentSize?: number; window?: number } | undefined {
+export function frameHeader(b: Uint8Array, at: number): { blocksAt: number; checksum: boolean; contentSize?: number; window?: number; dictionary?: number } | undefined {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (at + 6 > b.length || v.getUint32(at, true) !== ZSTD_FRAME_MAGIC) return undefined;
   const fhd = b[at + 4]!;
@@ -73,7 +74,9 @@ export function frameHeader(b: Uint8Array, at: number): { blocksAt: number; chec
   else if (fcsBytes === 8) contentSize = Number(v.getBigUint64(fcsAt, true));
   // The window the decoder must keep: its descriptor (RFC 8878, 3.1.1.1.2), or the whole content for a single segment.
   const w = single ? contentSize : 2 ** (10 + (b[at + 5]! >>> 3)) * (1 + (b[at + 5]! & 7) / 8);
-  return { blocksAt, checksum, ...(contentSize === undefined ? {} : { contentSize }), ...(w === undefined ? {} : { window: w }) };
+  const dictAt = at + 5 + (single ? 0 : 1);
+  const dictionary = dictFlag === 0 ? 0 : dictFlag === 1 ? b[dictAt]! : dictFlag === 2 ? v.getUint16(dictAt, true) : v.getUint32(dictAt, true);
+  return { blocksAt, checksum, ...(contentSize === undefined ? {} : { contentSize }), ...(w === undefined ? {} : { window: w }), ...(dictionary !== 0 ? { dictionary } : {}) };
 }
 
 /**
@@ -88,7 +91,7 @@ export function blockHeader(b: Uint8Array, p: number): { bytes: number; last: bo
 }
 
 /** The frame at `at`: its length and, when its header says, its content size. */
-export function frameInfo(b: Uint8Array, at: number): { length: number; contentSize?: number; window?: number } | undefined {
+export function frameInfo(b: Uint8Array, at: number): { length: number; contentSize?: number; window?: number; dictionary?: number } | undefined {
   const head = frameHeader(b, at);
   if (!head) return undefined;
   let p = head.blocksAt;
@@ -102,7 +105,7 @@ export function frameInfo(b: Uint8Array, at: number): { length: number; contentS
   }
   p += head.checksum ? 4 : 0;
   if (p > b.length) return undefined;
-  return { length: p - at, ...(head.contentSize === undefined ? {} : { contentSize: head.contentSize }), ...(head.window === undefined ? {} : { window: head.window }) };
+  return { length: p - at, ...(head.contentSize === undefined ? {} : { contentSize: head.contentSize }), ...(head.window === undefined ? {} : { window: head.window }), ...(head.dictionary === undefined ? {} : { dictionary: head.dictionary }) };
 }
 
 /** What zstd's own error message says of a frame, in plain words (the message itself where it is not one of these). */

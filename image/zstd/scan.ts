@@ -55,8 +55,8 @@ export async function scanFrames(h: fsp.FileHandle, end: number, decompressedOf:
 }
 
 /** A frame's entry, but for its checksum and offset: its media size from its header, else `otherwise`. */
-function entry(f: { length: number; contentSize?: number; window?: number }, otherwise: number): Omit<FrameEntry, 'checksum'> {
-  return { compressed: f.length, decompressed: f.contentSize ?? otherwise, ...(f.contentSize === undefined ? { noContentSize: true } : {}), ...(f.window === undefined ? {} : { window: f.window }) };
+function entry(f: { length: number; contentSize?: number; window?: number; dictionary?: number }, otherwise: number): Omit<FrameEntry, 'checksum'> {
+  return { compressed: f.length, decompressed: f.contentSize ?? otherwise, ...(f.contentSize === undefined ? { noContentSize: true } : {}), ...(f.window === undefined ? {} : { window: f.window }), ...(f.dictionary === undefined ? {} : { dictionary: f.dictionary }) };
 }
 
 /** The bytes of the file read at a time while walking its frames. */
@@ -67,7 +67,7 @@ const WINDOW = 8 << 20;
  * block headers in the file, a window at a time: its length and, when its header says, its content
  * size; undefined when the bytes before `end` do not hold it whole.
  */
-async function longFrame(h: fsp.FileHandle, start: number, end: number, head: Buffer): Promise<{ length: number; contentSize?: number; window?: number } | undefined> {
+async function longFrame(h: fsp.FileHandle, start: number, end: number, head: Buffer): Promise<{ length: number; contentSize?: number; window?: number; dictionary?: number } | undefined> {
   const header = frameHeader(head, 0);
   if (!header) return undefined;
   // A small window read where the next block header is: a frame's blocks are up to 128 KiB, so the walk
@@ -90,7 +90,7 @@ async function longFrame(h: fsp.FileHandle, start: number, end: number, head: Bu
   }
   q += header.checksum ? 4 : 0;
   if (q > end) return undefined;
-  return { length: q - start, ...(header.contentSize === undefined ? {} : { contentSize: header.contentSize }), ...(header.window === undefined ? {} : { window: header.window }) };
+  return { length: q - start, ...(header.contentSize === undefined ? {} : { contentSize: header.contentSize }), ...(header.window === undefined ? {} : { window: header.window }), ...(header.dictionary === undefined ? {} : { dictionary: header.dictionary }) };
 }
 
 /** Open `file` and find its frames (the whole file); the caller owns the handle. */
