@@ -12,7 +12,7 @@ import { describeSystemError, ExhibitError, withDamagedRange } from '../../core/
 import { openInput } from '../../core/input-file.js';
 import { lastAtOrBefore } from '../../core/search.js';
 import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit } from '../types.js';
-import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, frameInfo, MAX_FRAME_SIZE, MIN_FRAME_LENGTH, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, zstdFailureWords, type FrameEntry } from './layout.js';
+import { CHECKSUM_FLAG, ENTRY_SIZE, FOOTER_SIZE, frameHeader, frameInfo, MAX_FRAME_SIZE, MIN_FRAME_LENGTH, SEEKABLE_MAGIC, SKIPPABLE_MAGIC, zstdFailureWords, type FrameEntry } from './layout.js';
 import { scanFrames } from './scan.js';
 
 interface Frame extends FrameEntry {
@@ -128,7 +128,7 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
       const frames = ZstdReader.index(entries, abs);
       const end = frames.length > 0 ? frames[frames.length - 1]!.offset + frames[frames.length - 1]!.compressed : 0;
       if (end !== tableStart) throw noTable(`the seek table's frames end at byte ${end}, but the table starts at ${tableStart}`);
-      return new ZstdReader(abs, h, frames, true);
+      return new ZstdReader(abs, h, frames, es === ENTRY_SIZE); // a table without checksums (descriptor bit 7 clear) gives none to compare
     } catch (err) {
       await h.close();
       throw err;
@@ -212,7 +212,8 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
       throw invalid(label, `it does not decompress (${zstdFailureWords((err as Error).message)}): damaged`, err);
     }
     if (n !== f.decompressed) throw invalid(label, `it decompresses to ${n} bytes instead of ${f.decompressed}`);
-    if (this.hasSeekTable && f.checksum !== stored.readUInt32LE(stored.length - 4)) throw invalid(label, 'its checksum differs from the seek table\'s');
+    // The table's checksum is the low 32 bits of the frame's own (XXH64): compared when both have one (zstd checked the frame's as it decoded).
+    if (this.hasSeekTable && frameHeader(stored, 0)?.checksum === true && f.checksum !== stored.readUInt32LE(stored.length - 4)) throw invalid(label, 'its checksum differs from the seek table\'s');
   }
 
   /**
