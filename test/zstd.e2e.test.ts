@@ -38,6 +38,26 @@ describe.skipIf(why !== undefined)(because('seekable zstd images', why), () => {
     expect(d.stdout.equals(fs.readFileSync(src))).toBe(true);
   });
 
+  it('reads the same frames behind a seek table without checksums (which the format allows), and verifies them', () => {
+    const d = fs.readFileSync(image);
+    const n = d.readUInt32LE(d.length - 9);
+    const start = d.length - 9 - 12 * n - 8;
+    const entries = Array.from({ length: n }, (_, i) => [d.readUInt32LE(start + 8 + 12 * i), d.readUInt32LE(start + 12 + 12 * i)] as const);
+    const table = Buffer.alloc(8 * n + 9);
+    entries.forEach(([c, u], i) => (table.writeUInt32LE(c, 8 * i), table.writeUInt32LE(u, 8 * i + 4)));
+    table.writeUInt32LE(n, 8 * n);
+    table.writeUInt8(0, 8 * n + 4); // no checksums
+    table.writeUInt32LE(0x8f92eab1, 8 * n + 5);
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(0x184d2a5e, 0);
+    head.writeUInt32LE(table.length, 4);
+    const plain = path.join(work, 'no-checksums.zst');
+    fs.writeFileSync(plain, Buffer.concat([d.subarray(0, start), head, table]));
+    expect(spawnSync('zstd', ['-q', '-t', plain]).status).toBe(0);
+    const v = run(['verify', plain, '--no-record', '--json', '--expect', `sha256:${fileDigest('sha256', src)}`]);
+    expect(v.code, v.stdout).toBe(0);
+  });
+
   it('records the format, its settings and the file SHA-256', () => {
     const rec = record(out);
     expect(rec.image).toMatchObject({ format: 'zst', zstd_level: 5, frame_size: 1024 * 1024 });
