@@ -2,7 +2,7 @@
 import { currentHolder } from '../core/custody-holders.js';
 import type { CheckedEntry } from '../core/custody-check.js';
 import type { CanonicalValue } from '../core/canonical-json.js';
-import { looksAlike } from '../core/look-alike.js';
+import { caseNumbersLookAlike } from '../core/look-alike.js';
 import { ExhibitError } from '../core/errors.js';
 import { checkName } from '../core/text.js';
 import { appendToCase, checkCase, logLines, requireIntact, type Append } from './custody-log.js';
@@ -21,7 +21,7 @@ export function checkCaseNumber(number: string): string {
  * other capitals) is refused: on paper the two would be one case, and verify could no longer tell them apart.
  */
 export function refuseLookAlikeCase(store: CaseStore, number: string): void {
-  const other = (store.db.all('SELECT number FROM cases') as { number: string }[]).find((c) => c.number !== number && (looksAlike(c.number, number) || c.number.toLowerCase() === number.toLowerCase()));
+  const other = (store.db.all('SELECT number FROM cases') as { number: string }[]).find((c) => c.number !== number && caseNumbersLookAlike(c.number, number));
   if (other) {
     throw new ExhibitError('USAGE', `case number ${number} looks like case ${other.number}, which this store holds: exhibit keeps apart case numbers a reader could confuse`, {
       hints: [`if it is case ${other.number}, type its number exactly so`, 'if it is another case, give it a number that differs visibly'],

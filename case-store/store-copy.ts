@@ -12,6 +12,7 @@
  * Live job status (the jobs table) is not copied: it belongs to the store it was published to.
  */
 import { ExhibitError } from '../core/errors.js';
+import { refuseLookAlikeCase } from './cases.js';
 import type { SqlValue } from './backend.js';
 import { checkCase, checkpointOf, logLines } from './custody-log.js';
 import { listKeys, type KeyRow } from './keys.js';
@@ -61,6 +62,8 @@ export function copyStore(from: CaseStore, to: CaseStore, onCase?: (number: stri
       }
       report.alreadyThere.push(number);
     }
+    // A case number a reader could take for one the destination holds is refused before anything is written, as case open refuses it.
+    for (const [number] of logs) if (!report.alreadyThere.includes(number)) refuseLookAlikeCase(to, number);
     report.keysCopied = copyKeys(from, to);
     for (const [number, src] of logs) {
       if (report.alreadyThere.includes(number)) continue;

@@ -4,7 +4,7 @@ import { CaseStore, storeExists, checkCase, exhibitPaths, knownEvidence, listKey
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
 import type { EvidenceFile } from '../core/evidence-identity.js';
-import { looksAlike } from '../core/look-alike.js';
+import { caseNumbersLookAlike, looksAlike } from '../core/look-alike.js';
 import type { TrustRegister } from '../core/trust-register.js';
 import type { StoreView } from '../verify/anchor.js';
 import { io } from './io.js';
@@ -24,7 +24,7 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
     },
     // A look-alike of a name (Cyrillic letters, an invisible character) counts as that name: its key is not theirs.
     keysFor: (name) => keys.filter((k) => k.examiner === name || looksAlike(k.examiner, name)).map((k) => k.fingerprint),
-    lookAlikeCase: (n) => store.listCases().find((c) => c.number !== n && looksAlike(c.number, n))?.number,
+    lookAlikeCase: (n) => store.listCases().find((c) => c.number !== n && caseNumbersLookAlike(c.number, n))?.number,
     keyRegister: () => (register ??= { file: 'the case store', sha256: '', keys: new Map(registerKeys(store).map((k) => [k.fingerprint, k])), where: 'this case store' }),
     caseOfFile: (file) => {
       written ??= pathsToCases(knownEvidence(store).files);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { looksAlike, mixedScriptWord } from './look-alike.js';
+import { caseNumbersLookAlike, looksAlike, mixedScriptWord } from './look-alike.js';
 
 describe('look-alike names', () => {
   it('takes homoglyphs, case, accents, digits, invisible characters and spacing as the same', () => {
@@ -23,5 +23,14 @@ describe('look-alike names', () => {
     expect(mixedScriptWord('J. D\u043e\u0435')).toEqual({ word: 'D\u043e\u0435', scripts: ['Latin', 'Cyrillic'] });
     expect(mixedScriptWord('Иван Petrov')).toBeUndefined();
     expect(mixedScriptWord('J. D\u0585e')).toEqual({ word: 'D\u0585e', scripts: ['Latin', 'Armenian'] });
+  });
+});
+
+describe('case numbers that look alike', () => {
+  it('are one to a reader across scripts, dashes and capitals, and l, I, 1 or o, O, 0', () => {
+    for (const [a, b] of [['CASE-8', '\u0421ASE-8'], ['CASE-8', 'case-8'], ['CASE-8', 'CASE\u20108'], ['24-l07', '24-107'], ['24-I07', '24-107'], ['2024-O5', '2024-05']]) expect(caseNumbersLookAlike(a, b), `${a} / ${b}`).toBe(true);
+  });
+  it('are apart when only folding would join them: a capital L is not a 1, RN is not M', () => {
+    for (const [a, b] of [['24-L07', '24-107'], ['2024-L-3', '2024-I-3'], ['RN-100', 'M-100'], ['CASE-8', 'CASE-9']]) expect(caseNumbersLookAlike(a, b), `${a} / ${b}`).toBe(false);
   });
 });

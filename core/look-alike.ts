@@ -50,6 +50,23 @@ export function nameSkeletons(name: string): [string, string] {
   return [tidy(fold(map(visible))), tidy(map(fold(visible)))];
 }
 
+/**
+ * The skeleton of a case number: as a name's (script look-alikes, dashes, invisible characters,
+ * accents), but capitals kept apart from the digit shapes they only share once folded: a small l,
+ * a capital I and the digit 1 read alike, and o, O and 0; a capital L does not read as 1, nor RN as M.
+ * Then case folded: CASE-8 and case-8 are one number to a reader.
+ */
+function caseSkeleton(n: string): string {
+  const plain = n.normalize('NFKC').normalize('NFD').replace(/\p{M}/gu, '').replace(/[\p{Pd}\u2015\u2043\u23af\u2500\u2501\u2796\u30fc\uff70\u4e00\u05be]/gu, '-');
+  const mapped = Array.from(withoutInvisible(plain), (ch) => HOMOGLYPHS[ch] ?? ch).join('');
+  return mapped.replace(/l/g, '1').toUpperCase().toLowerCase().replace(/\s+/gu, ' ').trim();
+}
+
+/** Whether two case numbers would look the same to a reader (see caseSkeleton). */
+export function caseNumbersLookAlike(a: string, b: string): boolean {
+  return caseSkeleton(a) === caseSkeleton(b);
+}
+
 /** Whether two names would look the same to a reader (see nameSkeletons). */
 export function looksAlike(a: string, b: string): boolean {
   const [a1, a2] = nameSkeletons(a);

@@ -121,5 +121,17 @@ describe('a look-alike of a case number the store holds', () => {
     expectOneLineError(a.stderr, /looks like case CASE-8/);
     expect(fs.existsSync(path.join(work, 'look-alike-case'))).toBe(false); // refused before anything was read or written
     expect(JSON.parse(run(['case', 'list', '--json']).stdout).map((c: { number: string }) => c.number)).not.toContain('\u0421ASE-8');
+    // Numbers that differ visibly stay apart (a capital L is not a 1).
+    expect(run(['case', 'open', '24-107', '-x', 'J. Doe']).code).toBe(0);
+    expect(run(['case', 'open', '24-L07', '-x', 'J. Doe']).code).toBe(0);
+    // Nor can a workstation's store bring a look-alike into this one.
+    const ws = path.join(work, 'workstation');
+    const atWs = (args: string[]) => inProcess(args, { env: { EXHIBIT_HOME: ws } });
+    expect(atWs(['key', 'create', '-x', 'W. Station']).code).toBe(0);
+    expect(atWs(['case', 'open', '\u0421ASE-8', '-x', 'W. Station']).code).toBe(0);
+    const copy = atWs(['store', 'copy', '--to', home]);
+    expect(copy.code).not.toBe(0);
+    expect(copy.stderr).toMatch(/looks like case CASE-8/);
+    expect(JSON.parse(run(['case', 'list', '--json']).stdout).map((c: { number: string }) => c.number)).not.toContain('\u0421ASE-8');
   });
 });

@@ -570,7 +570,7 @@ describe('crash windows', () => {
     // Edited, it is refused for its signature; signed again by someone holding the examiner's key, the case's entry still refuses it.
     const unsigned = run(resumeArgs(dir));
     expect(unsigned.code).toBe(1);
-    expectResumableError(unsigned.stderr, /the resume journal in .* is not signed by a key of this case store as it stands: it was edited; the acquisition cannot be resumed from it/);
+    expectResumableError(unsigned.stderr, /the resume journal in .* is not what Test Examiner's key signed: it was changed after it was written; the acquisition cannot be resumed from it/);
     resignJournal(dir);
     const copy = path.join(work, 'win-written-edited-copy');
     fs.cpSync(dir, copy, { recursive: true });

@@ -62,8 +62,9 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
   // Nothing of an edited journal is acted on: it must be signed by a key of this case store.
   if (o.checkJournal) {
     const sig = journal.signature;
-    if (!sig || typeof sig.key !== 'string' || typeof sig.sig !== 'string' || !o.checkJournal(journalSigned(journal), sig)) {
-      throw new ExhibitError('RESUME_MISMATCH', `the resume journal in ${outDir} is ${sig ? 'not signed by a key of this case store as it stands: it was edited' : 'not signed (an earlier version of exhibit wrote it, or it was edited)'}; the acquisition cannot be resumed from it`, {
+    const wrong = !sig || typeof sig.key !== 'string' || typeof sig.sig !== 'string' ? 'not signed (an earlier version of exhibit wrote it, or its signature was removed)' : o.checkJournal(journalSigned(journal), sig);
+    if (wrong !== undefined) {
+      throw new ExhibitError('RESUME_MISMATCH', `the resume journal in ${outDir} is ${wrong}; the acquisition cannot be resumed from it`, {
         hints: ['start the acquisition again into a new folder; exhibit changes nothing in this one'],
       });
     }

@@ -53,7 +53,8 @@ export interface AcquireOptions {
   vouchRecord?: (sha256: string) => RecordVouch;
   /** Signs the journal at each write, and checks a journal's signature before a resume acts on it (acquire/journal.ts). */
   signJournal?: (text: string) => RecordVouch;
-  checkJournal?: (text: string, signature: RecordVouch) => boolean;
+  /** undefined when a key of the store signed the journal as it stands; else why not, in a few words. */
+  checkJournal?: (text: string, signature: RecordVouch) => string | undefined;
   /** The signed entry (in words) that logged a session of this acquisition finding its source written, if any: a resume is then refused whatever the journal says. */
   loggedSourceChange?: (caseNumber: string, evidence: string, folder: string, startedUtc: string) => string | undefined;
   checkRecordVouch?: (sha256: string, vouch: RecordVouch) => boolean;
