@@ -28,9 +28,9 @@ describe('look-alike names', () => {
 
 describe('case numbers that look alike', () => {
   it('are one to a reader across scripts, dashes and capitals, and l, I, 1 or o, O, 0', () => {
-    for (const [a, b] of [['CASE-8', '\u0421ASE-8'], ['CASE-8', 'case-8'], ['CASE-8', 'CASE\u20108'], ['24-l07', '24-107'], ['24-I07', '24-107'], ['2024-O5', '2024-05']]) expect(caseNumbersLookAlike(a, b), `${a} / ${b}`).toBe(true);
+    for (const [a, b] of [['CASE-8', '\u0421ASE-8'], ['CASE-8', 'case-8'], ['CASE-8', 'CASE\u20108'], ['24-l07', '24-107'], ['24-I07', '24-107'], ['2024-O5', '2024-05']] as [string, string][]) expect(caseNumbersLookAlike(a, b), `${a} / ${b}`).toBe(true);
   });
   it('are apart when only folding would join them: a capital L is not a 1, RN is not M', () => {
-    for (const [a, b] of [['24-L07', '24-107'], ['2024-L-3', '2024-I-3'], ['RN-100', 'M-100'], ['CASE-8', 'CASE-9']]) expect(caseNumbersLookAlike(a, b), `${a} / ${b}`).toBe(false);
+    for (const [a, b] of [['24-L07', '24-107'], ['2024-L-3', '2024-I-3'], ['RN-100', 'M-100'], ['CASE-8', 'CASE-9']] as [string, string][]) expect(caseNumbersLookAlike(a, b), `${a} / ${b}`).toBe(false);
   });
 });
