@@ -76,14 +76,19 @@ function add(list: EvidenceSource[], s: Fields<EvidenceSource>): void {
  * The media hashes the log of case `caseNumber` holds for images of `evidence` (its acquisitions that
  * completed, and its conversions): what a conversion logged into the case must be one of.
  */
-export function loggedMediaHashes(store: CaseStore, caseNumber: string, evidence: string): Record<string, string>[] {
+/** The readable entries of a case's log in the store, each with its payload as a record (none when the store lacks the case). */
+function* caseEntries(store: CaseStore, caseNumber: string): Generator<{ entry: NonNullable<ReturnType<typeof entryOf>>; p: Record<string, unknown> }> {
   const c = store.findCase(caseNumber);
-  if (!c) return [];
-  const out: Record<string, string>[] = [];
+  if (!c) return;
   for (const line of logLines(store, c)) {
     const entry = entryOf(line);
-    if (!entry) continue;
-    const p = recordOf(entry.payload);
+    if (entry) yield { entry, p: recordOf(entry.payload) };
+  }
+}
+
+export function loggedMediaHashes(store: CaseStore, caseNumber: string, evidence: string): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const { entry, p } of caseEntries(store, caseNumber)) {
     if ((entry.kind !== 'acquisition.completed' && entry.kind !== 'image.converted') || p.evidence !== evidence) continue;
     const h = recordOf(recordOf(p.media).hashes);
     const hashes = Object.fromEntries(Object.entries(h).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
@@ -98,12 +103,8 @@ export function loggedMediaHashes(store: CaseStore, caseNumber: string, evidence
  * resume consults it: the journal beside the image, which also lists the sessions, is anyone's to edit.
  */
 export function loggedSourceChange(store: CaseStore, caseNumber: string, evidence: string, folder: string, startedUtc?: string): string | undefined {
-  const c = store.findCase(caseNumber);
-  if (!c) return undefined;
-  for (const line of logLines(store, c)) {
-    const entry = entryOf(line);
-    if (!entry || typeof entry.kind !== 'string' || !entry.kind.startsWith('acquisition.')) continue;
-    const p = recordOf(entry.payload);
+  for (const { entry, p } of caseEntries(store, caseNumber)) {
+    if (typeof entry.kind !== 'string' || !entry.kind.startsWith('acquisition.')) continue;
     // This acquisition, wherever its folder has gone: begun at the same moment (the signed journal's start); an
     // earlier acquisition of the item into the same folder is another one.
     const same = startedUtc !== undefined ? recordOf(p.started).utc === startedUtc : p.folder === folder;

@@ -66,23 +66,20 @@ export function recordVouching(ctx: CustodyContext): {
   checkJournal: (text: string, v: RecordVouch) => string | undefined;
 } {
   const sign = (message: string): RecordVouch => ({ key: ctx.signer.fingerprint, sig: signBytes(ctx.signer.key, message) });
-  const check = (message: string, v: RecordVouch): boolean => {
+  /** Undefined when a key of this store, not revoked, signed `message`; else why not, in words. */
+  const check = (message: string, v: RecordVouch): string | undefined => {
     const row = keyByFingerprint(ctx.store, v.key);
-    const pub = row && !row.revoked_utc ? readPublicKey(row.public_pem) : undefined;
-    return pub !== undefined && verifyBytes(pub, message, v.sig);
+    if (!row) return `signed with key ${v.key.slice(0, 16)}..., which this case store does not hold (a journal of another workstation's store, or a key of someone else's)`;
+    if (row.revoked_utc) return `signed with key ${v.key.slice(0, 16)}... of ${row.examiner}, which this case store revoked on ${row.revoked_utc}${row.revoked_reason ? ` (${row.revoked_reason})` : ''}`;
+    const pub = readPublicKey(row.public_pem);
+    return pub !== undefined && verifyBytes(pub, message, v.sig) ? undefined : `not what ${row.examiner}'s key signed: it was changed after it was written`;
   };
   const journalText = (text: string) => `exhibit acquisition journal ${sha256Hex(text)}`;
   return {
     vouchRecord: (sha256) => sign(vouchText(sha256)),
-    checkRecordVouch: (sha256, v) => check(vouchText(sha256), v),
+    checkRecordVouch: (sha256, v) => check(vouchText(sha256), v) === undefined,
     signJournal: (text) => sign(journalText(text)),
-    checkJournal: (text, v) => {
-      const row = keyByFingerprint(ctx.store, v.key);
-      if (!row) return `signed with key ${v.key.slice(0, 16)}..., which this case store does not hold (a journal of another workstation's store, or a key of someone else's)`;
-      if (row.revoked_utc) return `signed with key ${v.key.slice(0, 16)}... of ${row.examiner}, which this case store revoked on ${row.revoked_utc}${row.revoked_reason ? ` (${row.revoked_reason})` : ''}`;
-      const pub = readPublicKey(row.public_pem);
-      return pub !== undefined && verifyBytes(pub, journalText(text), v.sig) ? undefined : `not what ${row.examiner}'s key signed: it was changed after it was written`;
-    },
+    checkJournal: (text, v) => check(journalText(text), v),
   };
 }
 

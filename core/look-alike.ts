@@ -36,18 +36,27 @@ const HOMOGLYPHS: Record<string, string> = {
  * "rn" read as "m"; white space collapsed.
  */
 export function nameSkeletons(name: string): [string, string] {
-  const plain = name
+  const visible = visibleForm(name);
+  const fold = (s: string): string => s.toUpperCase().toLowerCase();
+  const tidy = (s: string): string => s.replace(/\s+/gu, ' ').trim().replaceAll('rn', 'm');
+  return [tidy(fold(byShape(visible))), tidy(byShape(fold(visible)))];
+}
+
+/** NFKC, accents and other combining marks removed, every dash read as a hyphen, invisible characters dropped. */
+function visibleForm(text: string): string {
+  const plain = text
     .normalize('NFKC')
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
     // Every dash of every script, and the strokes drawn like one (Hebrew maqaf, katakana prolonged
     // sound mark, box-drawing and bar lines, CJK "one"), reads as a hyphen.
     .replace(/[\p{Pd}\u2015\u2043\u23af\u2500\u2501\u2796\u30fc\uff70\u4e00\u05be]/gu, '-');
-  const visible = withoutInvisible(plain);
-  const map = (s: string): string => Array.from(s, (ch) => HOMOGLYPHS[ch] ?? ch).join('');
-  const fold = (s: string): string => s.toUpperCase().toLowerCase();
-  const tidy = (s: string): string => s.replace(/\s+/gu, ' ').trim().replaceAll('rn', 'm');
-  return [tidy(fold(map(visible))), tidy(map(fold(visible)))];
+  return withoutInvisible(plain);
+}
+
+/** Each look-alike character as the Latin one it is drawn like (HOMOGLYPHS). */
+function byShape(text: string): string {
+  return Array.from(text, (ch) => HOMOGLYPHS[ch] ?? ch).join('');
 }
 
 /**
@@ -57,9 +66,7 @@ export function nameSkeletons(name: string): [string, string] {
  * Then case folded: CASE-8 and case-8 are one number to a reader.
  */
 function caseSkeleton(n: string): string {
-  const plain = n.normalize('NFKC').normalize('NFD').replace(/\p{M}/gu, '').replace(/[\p{Pd}\u2015\u2043\u23af\u2500\u2501\u2796\u30fc\uff70\u4e00\u05be]/gu, '-');
-  const mapped = Array.from(withoutInvisible(plain), (ch) => HOMOGLYPHS[ch] ?? ch).join('');
-  return mapped.replace(/l/g, '1').toUpperCase().toLowerCase().replace(/\s+/gu, ' ').trim();
+  return byShape(visibleForm(n)).replace(/l/g, '1').toUpperCase().toLowerCase().replace(/\s+/gu, ' ').trim();
 }
 
 /** Whether two case numbers would look the same to a reader (see caseSkeleton). */
