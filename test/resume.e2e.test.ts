@@ -583,6 +583,24 @@ describe('crash windows', () => {
     }
   });
 
+  it('a source path edited into the journal is not opened: the signature is checked first (a pipe there would hang the resume)', async () => {
+    const src = path.join(work, 'fifo-path-source.bin');
+    makeSourceFile(src, SMALLER, 29);
+    const dir = path.join(work, 'win-fifo-path');
+    expect((await runCrashingAt(crashHook, 'rename', `/${EV}.acquisition.yaml`, 1, acquireArgs(src, dir))).signal).toBe('SIGKILL');
+    const fifo = path.join(work, 'not-a-drive.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const j = readJournal(dir);
+    j.source.path = fifo;
+    fs.writeFileSync(journalPath(dir), JSON.stringify(j));
+    // No source on the command line: the journal's would be used. The kill after a minute is a guard against a hang, not a figure.
+    const refused = await spawnRun(resumeArgs(dir), 60_000);
+    expect(refused.signal, 'the resume hung opening the pipe').toBeNull();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/the resume journal in .* is not what Test Examiner's key signed: it was changed after it was written; the acquisition cannot be resumed from it/);
+    expect(fs.readFileSync(journalPath(dir), 'utf8')).toBe(JSON.stringify(j));
+  });
+
   it('an E01 killed just before its final record resumes from its last safe point and completes', async () => {
     const dir = path.join(work, 'win-e01-final');
     const src = path.join(work, 'e01-final-source.bin');

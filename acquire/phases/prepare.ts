@@ -48,6 +48,18 @@ function nothingToResume(o: AcquireOptions, outDir: string): ExhibitError {
   });
 }
 
+/** Nothing of an edited journal is acted on, not even its source path: it must be signed by a key of this case store. */
+function requireSignedJournal(o: AcquireOptions, journal: Journal, outDir: string): void {
+  if (!o.checkJournal) return;
+  const sig = journal.signature;
+  const wrong = !sig || typeof sig.key !== 'string' || typeof sig.sig !== 'string' ? 'not signed (an earlier version of exhibit wrote it, or its signature was removed)' : o.checkJournal(journalSigned(journal), sig);
+  if (wrong !== undefined) {
+    throw new ExhibitError('RESUME_MISMATCH', `the resume journal in ${outDir} is ${wrong}; the acquisition cannot be resumed from it`, {
+      hints: ['start the acquisition again into a new folder; exhibit changes nothing in this one'],
+    });
+  }
+}
+
 /**
  * Load the journal of a resumable acquisition, and refuse what cannot be resumed. Called with the
  * output locked: what it finds is not being changed by another run.
@@ -59,16 +71,7 @@ async function findResumable(o: AcquireOptions, outDir: string): Promise<Journal
     if (o.resumeOnly) throw nothingToResume(o, outDir);
     return undefined;
   }
-  // Nothing of an edited journal is acted on: it must be signed by a key of this case store.
-  if (o.checkJournal) {
-    const sig = journal.signature;
-    const wrong = !sig || typeof sig.key !== 'string' || typeof sig.sig !== 'string' ? 'not signed (an earlier version of exhibit wrote it, or its signature was removed)' : o.checkJournal(journalSigned(journal), sig);
-    if (wrong !== undefined) {
-      throw new ExhibitError('RESUME_MISMATCH', `the resume journal in ${outDir} is ${wrong}; the acquisition cannot be resumed from it`, {
-        hints: ['start the acquisition again into a new folder; exhibit changes nothing in this one'],
-      });
-    }
-  }
+  requireSignedJournal(o, journal, outDir);
   // A journal is resumable only once the run that wrote it is gone (the lock says so too; this also
   // holds when a lock file was removed by hand while its run was alive). One on another host cannot
   // be asked: the lock, which that run would hold, is the judge there.
@@ -181,6 +184,9 @@ export async function prepare(o: AcquireOptions): Promise<Session> {
     if (o.resumeOnly) throw nothingToResume(o, outDir);
     requireCase(o);
   }
+  // A source named only by the journal is opened only once the journal's signature holds (an edited
+  // path could name a pipe, or a device the examiner never chose).
+  if (peek && o.source === undefined) requireSignedJournal(o, peek, outDir);
   const sourcePath = o.source ?? peek?.source.path;
   if (!sourcePath) throw new ExhibitError('USAGE', 'no source given');
 
