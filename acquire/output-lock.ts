@@ -23,7 +23,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/record.js';
-import { asOwner, describeOwner, ownerState, thisProcess, type ProcessOwner } from '../core/process-owner.js';
+import { asOwner, describeOwner, lockFileName, ownerState, thisProcess, type ProcessOwner } from '../core/process-owner.js';
 
 export type LockTask = 'acquisition' | 'conversion';
 
@@ -33,9 +33,7 @@ interface LockFile extends ProcessOwner {
   evidence: string;
 }
 
-export function lockFileName(evidence: string): string {
-  return `${evidence}.lock`;
-}
+export { lockFileName };
 
 export interface OutputLock {
   readonly owner: ProcessOwner;

@@ -86,3 +86,31 @@ export function describeOwner(o: ProcessOwner): string {
   const where = o.host === os.hostname() ? `on this machine (${o.host})` : `on host ${o.host}`;
   return `exhibit process ${o.pid} ${where}, started ${o.started}`;
 }
+
+/** The lock file a run keeps beside the output of `evidence` while it writes there. */
+export function lockFileName(evidence: string): string {
+  return `${evidence}.lock`;
+}
+
+/** The evidence name a lock file is kept for, or undefined for a file that is not one. */
+export function evidenceOfLockFileName(name: string): string | undefined {
+  return name.endsWith('.lock') && name.length > '.lock'.length ? name.slice(0, -'.lock'.length) : undefined;
+}
+
+/**
+ * Another run on this machine still writing the output of `evidence` in `dir`, as its lock file names
+ * it: an image there is not finished and reads as neither whole nor damaged. Undefined when there is no
+ * lock, it cannot be read, its run is gone, on another host (which cannot be asked), or this process.
+ */
+export function liveRunIn(dir: string, evidence: string): { task: string; owner: ProcessOwner } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(`${dir}/${lockFileName(evidence)}`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const owner = asOwner(parsed);
+  if (!owner || owner.pid === process.pid || ownerState(owner) !== 'alive') return undefined;
+  const task = (parsed as { task?: unknown }).task;
+  return { task: task === 'conversion' ? 'a conversion' : 'an acquisition', owner };
+}

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExhibitError } from '../core/errors.js';
 import { openInput } from '../core/input-file.js';
+import { describeOwner, liveRunIn } from '../core/process-owner.js';
 import { readRecordBeside } from '../core/record/read.js';
 import { detect, readEnds, type Detected } from './detect.js';
 import { READABLE_FORMATS, formatByName, formatsInWords, formatOf } from './registry.js';
@@ -63,6 +64,18 @@ export function damagedAtOpen(err: unknown, file: string): err is ExhibitError {
   return err.code === 'IMAGE_INVALID' || (err.code === 'IMAGE_UNSUPPORTED' && listedByRecordBeside(file));
 }
 
+/**
+ * An image (or its record) that another run on this machine is still writing is neither whole nor
+ * damaged: nothing is read from it yet, and the refusal says which run and where.
+ */
+export function refuseWhileWritten(file: string, dir: string, evidence: string, subject = `${file} is not finished`): void {
+  const writing = liveRunIn(dir, evidence);
+  if (!writing) return;
+  throw new ExhibitError('OUTPUT_LOCKED', `${subject}: ${writing.task} of ${evidence} is under way in ${dir} (${describeOwner(writing.owner)}); exhibit reads nothing of it while it runs`, {
+    hints: ['wait for it to end, then run the command again'],
+  });
+}
+
 export async function openImage(file: string): Promise<OpenedImage> {
   const p = path.resolve(file);
   if (!fs.existsSync(p)) throw new ExhibitError('IMAGE_INVALID', `${file} does not exist`);
@@ -71,6 +84,7 @@ export async function openImage(file: string): Promise<OpenedImage> {
   const dir = path.dirname(p);
   const byName = formatByName(name);
   const base = byName ? path.join(dir, byName.base) : p;
+  if (byName) refuseWhileWritten(file, dir, byName.base);
   const found = await sniff(p);
   // Raw media may itself begin as a container does (a drive or file that holds an image): when the
   // acquisition record beside it says it was acquired as raw media, under this name, it is read so.

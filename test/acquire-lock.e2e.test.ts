@@ -107,8 +107,8 @@ async function startAndStop(args: string[], dir: string): Promise<Started> {
   await until('a safe point in the journal', () => exited || journalSafeBytes(dir) > 0);
   await hold(child);
   expect(exited, `the first run ended before it could be held: ${stderr}`).toBe(false);
-  const raw = path.join(dir, `${EV}.raw`);
-  expect(fs.statSync(raw).size, 'the first run is mid-copy').toBeLessThan(SIZE);
+  const image = path.join(dir, fs.readdirSync(dir).find((n) => /\.(raw|E01)$/.test(n))!);
+  expect(fs.statSync(image).size, 'the first run is mid-copy').toBeLessThan(SIZE);
   return { pid: child.pid!, closed, stop: () => child.kill('SIGSTOP'), cont: () => child.kill('SIGCONT'), kill: () => child.kill('SIGKILL') };
 }
 
@@ -155,6 +155,17 @@ describe('a second run while the first is alive', () => {
       expectOneLineError(withoutNotices(second.stderr), new RegExp(`already under way .*process ${first.pid} on this machine \\(${os.hostname().replace(/[.]/g, '\\.')}\\)`));
       expect(snapshot(dir), 'the refused run changed nothing').toEqual(before);
     }
+    // Reading the image being written is refused too: it is neither whole nor damaged yet. Its folder,
+    // its file, and each command that reads an image; none says VERIFIED, none reports damage.
+    const raw = path.join(dir, `${EV}.raw`);
+    for (const args of [['verify', dir], ['verify', raw], ['verify', raw, '--no-record'], ['inspect', raw], ['convert', raw, '--to', 'raw', '-o', path.join(work, 'live-copy')]]) {
+      const r = run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(1);
+      expect(r.stdout).not.toMatch(/VERIFIED|damage|changed/i);
+      expectOneLineError(withoutNotices(r.stderr), new RegExp(`is not finished: an acquisition of ${EV} is under way in .*process ${first.pid} on this machine`));
+      expect(snapshot(dir), `${args[0]} changed nothing`).toEqual(before);
+    }
+    expect(fs.existsSync(path.join(work, 'live-copy')), 'the refused conversion made no folder').toBe(false);
     first.cont();
     const done = await first.closed;
     expect(done.code, done.stderr).toBe(0);
@@ -167,6 +178,26 @@ describe('a second run while the first is alive', () => {
     const v = run(['verify', dir, '--no-record']);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(acquisitionEntries(dir)).toEqual(['acquisition.completed']);
+  });
+
+  it('an E01 being written is not verified, inspected or converted: each is refused with one line, and the acquisition then verifies', async () => {
+    const dir = path.join(work, 'live-e01');
+    const first = await startAndStop(acquireArgs(dir, ['--format', 'e01', '--segment-size', '16MiB']), dir);
+    const before = snapshot(dir);
+    const e01 = path.join(dir, `${EV}.E01`);
+    for (const args of [['verify', dir], ['verify', e01], ['verify', path.join(dir, `${EV}.acquisition.yaml`)], ['inspect', e01], ['convert', e01, '--to', 'raw', '-o', path.join(work, 'live-e01-copy')]]) {
+      const r = run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(1);
+      expect(r.stdout).not.toMatch(/VERIFIED|damage|changed/i);
+      expectOneLineError(withoutNotices(r.stderr), new RegExp(`is not finished: an acquisition of ${EV} is under way in .*process ${first.pid} on this machine`));
+    }
+    expect(snapshot(dir), 'the refused commands changed nothing').toEqual(before);
+    first.cont();
+    const done = await first.closed;
+    expect(done.code, done.stderr).toBe(0);
+    const v = run(['verify', dir, '--no-record']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/VERIFIED/);
   });
 
   it('a conversion holds the lock too: an acquisition of the same id into its folder is refused while it runs', async () => {

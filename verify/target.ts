@@ -6,9 +6,11 @@ import fs from 'node:fs';
 import { checkMapFile } from './map-check.js';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { evidenceOfLockFileName } from '../core/process-owner.js';
 import { evidenceOfRecordName, isRecordFileName, type AcquisitionRecord } from '../core/record.js';
 import { readRecord, type ReadRecord } from '../core/record/read.js';
 import { isFirstImageFile } from '../image/names.js';
+import { refuseWhileWritten } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
 import type { StoreView } from './anchor.js';
 
@@ -29,6 +31,11 @@ export function resolveTarget(target: string): Target {
   }
   if (st.isDirectory()) {
     const names = fs.readdirSync(target);
+    // A folder another run is still writing into holds no finished image yet (its record is a placeholder).
+    for (const n of names) {
+      const evidence = evidenceOfLockFileName(n);
+      if (evidence !== undefined) refuseWhileWritten(target, target, evidence, `the image of ${evidence} in ${target} is not finished`);
+    }
     const records = names.filter(isRecordFileName);
     if (records.length > 1) throw new ExhibitError('USAGE', `${target} holds ${records.length} acquisition records`, { hints: [`name one: ${records.join(', ')}`] });
     if (records.length === 1) return fromRecord(path.join(target, records[0]!));
@@ -36,7 +43,10 @@ export function resolveTarget(target: string): Target {
     if (images.length !== 1) throw new ExhibitError('USAGE', `${target} holds ${images.length === 0 ? 'no image' : `${images.length} images`} and no acquisition record`, { hints: ['name the image file to verify'] });
     return { image: path.join(target, images[0]!) };
   }
-  if (isRecordFileName(target)) return fromRecord(target);
+  if (isRecordFileName(target)) {
+    refuseWhileWritten(target, path.dirname(target), evidenceOfRecordName(target));
+    return fromRecord(target);
+  }
   return { image: target };
 }
 
