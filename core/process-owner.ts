@@ -98,19 +98,23 @@ export function evidenceOfLockFileName(name: string): string | undefined {
 }
 
 /**
- * Another run on this machine still writing the output of `evidence` in `dir`, as its lock file names
- * it: an image there is not finished and reads as neither whole nor damaged. Undefined when there is no
- * lock, it cannot be read, its run is gone, on another host (which cannot be asked), or this process.
+ * Another run still writing the output of `evidence` in `dir`, as its lock file names it: an image
+ * there is not finished and reads as neither whole nor damaged. `elsewhere` when that run is on
+ * another host, which cannot be asked. Undefined when there is no lock, it cannot be read, its run is
+ * gone, or it is this process.
  */
-export function liveRunIn(dir: string, evidence: string): { task: string; owner: ProcessOwner } | undefined {
+export function liveRunIn(dir: string, evidence: string): { task: string; owner: ProcessOwner; state: 'alive' | 'elsewhere'; file: string } | undefined {
+  const file = `${dir}/${lockFileName(evidence)}`;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(fs.readFileSync(`${dir}/${lockFileName(evidence)}`, 'utf8'));
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
   const owner = asOwner(parsed);
-  if (!owner || owner.pid === process.pid || ownerState(owner) !== 'alive') return undefined;
+  if (!owner || (owner.pid === process.pid && owner.host === os.hostname())) return undefined;
+  const state = ownerState(owner);
+  if (state === 'gone') return undefined;
   const task = (parsed as { task?: unknown }).task;
-  return { task: task === 'conversion' ? 'a conversion' : 'an acquisition', owner };
+  return { task: task === 'conversion' ? 'a conversion' : 'an acquisition', owner, state, file };
 }

@@ -68,11 +68,16 @@ export function damagedAtOpen(err: unknown, file: string): err is ExhibitError {
  * An image (or its record) that another run on this machine is still writing is neither whole nor
  * damaged: nothing is read from it yet, and the refusal says which run and where.
  */
-export function refuseWhileWritten(file: string, dir: string, evidence: string, subject = `${file} is not finished`): void {
+export function refuseWhileWritten(what: string, dir: string, evidence: string): void {
   const writing = liveRunIn(dir, evidence);
   if (!writing) return;
-  throw new ExhibitError('OUTPUT_LOCKED', `${subject}: ${writing.task} of ${evidence} is under way in ${dir} (${describeOwner(writing.owner)}); exhibit reads nothing of it while it runs`, {
-    hints: ['wait for it to end, then run the command again'],
+  if (writing.state === 'alive') {
+    throw new ExhibitError('OUTPUT_LOCKED', `${what} is not finished: ${writing.task} of ${evidence} is under way in ${dir} (${describeOwner(writing.owner)}); exhibit reads nothing of it while it runs`, {
+      hints: ['wait for it to end, then run the command again'],
+    });
+  }
+  throw new ExhibitError('OUTPUT_LOCKED', `${what} may not be finished: ${writing.file} says ${writing.task} of ${evidence} is under way there (${describeOwner(writing.owner)}), and exhibit cannot tell from this machine whether it still runs`, {
+    hints: [`once sure that run has ended, remove ${writing.file} and run the command again`],
   });
 }
 

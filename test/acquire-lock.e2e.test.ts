@@ -288,10 +288,26 @@ describe('a lock whose owner is gone', () => {
     expectOneLineError(withoutNotices(r.stderr), new RegExp(`process ${first.pid} on host evidence-station-2\\b`));
     expect(r.stderr).toMatch(/^exhibit: hint: .*remove .*EV-L\.lock by hand/m);
     expect(snapshot(dir)).toEqual(before);
-    // Removed by hand: the acquisition resumes.
+    // Nor is the image read as finished or damaged while that run may still be writing it.
+    for (const args of [['verify', dir], ['verify', path.join(dir, `${EV}.raw`)]]) {
+      const v = run(args);
+      expect(v.code, v.stdout + v.stderr).toBe(1);
+      expect(v.stdout).not.toMatch(/VERIFIED|damage/i);
+      expectOneLineError(withoutNotices(v.stderr), new RegExp(`may not be finished: .*EV-L\\.lock says an acquisition of ${EV} is under way there \\(exhibit process ${first.pid} on host evidence-station-2\\b.*cannot tell from this machine whether it still runs`));
+      expect(v.stderr).toMatch(/^exhibit: hint: once sure that run has ended, remove .*EV-L\.lock/m);
+    }
+    expect(snapshot(dir)).toEqual(before);
+    // Removed by hand: the image reads as the interrupted acquisition it is, and the acquisition resumes.
     fs.rmSync(lockPath(dir));
+    const unfinished = run(['verify', dir, '--no-record']);
+    expect(unfinished.code, unfinished.stdout + unfinished.stderr).toBe(4);
+    expect(unfinished.stdout).not.toMatch(/VERIFIED/);
+    expectOneLineError(withoutNotices(unfinished.stderr), /EV-L\.acquisition\.yaml is of an acquisition that did not finish \(.*\): there is no finished image to verify/);
+    expect(unfinished.stderr).toMatch(/^exhibit: hint: if it stopped, resume it with: exhibit acquire --resume /m);
     const again = run(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
     expect(again.code, again.stderr).toBe(0);
+    const v = run(['verify', dir, '--no-record']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
   });
 
   it('a journal whose owner is alive is not resumed, even when its lock file was removed by hand', async () => {

@@ -34,7 +34,7 @@ export function resolveTarget(target: string): Target {
     // A folder another run is still writing into holds no finished image yet (its record is a placeholder).
     for (const n of names) {
       const evidence = evidenceOfLockFileName(n);
-      if (evidence !== undefined) refuseWhileWritten(target, target, evidence, `the image of ${evidence} in ${target} is not finished`);
+      if (evidence !== undefined) refuseWhileWritten(`the image of ${evidence} in ${target}`, target, evidence);
     }
     const records = names.filter(isRecordFileName);
     if (records.length > 1) throw new ExhibitError('USAGE', `${target} holds ${records.length} acquisition records`, { hints: [`name one: ${records.join(', ')}`] });
@@ -67,6 +67,13 @@ function fromRecord(file: string): Target {
     return { image: path.join(dir, images[0]!), record: file, read: err instanceof Error ? err : new Error(String(err)) };
   }
   const first = read.record.image.files[0]?.name; // a plain file name: the record's check makes sure
+  if (first === undefined && read.record.result === 'incomplete') {
+    // The placeholder an acquisition writes before its first byte: no image has been finished to check.
+    const why = typeof read.record.incomplete_reason === 'string' && read.record.incomplete_reason !== '' ? ` (${read.record.incomplete_reason})` : '';
+    throw new ExhibitError('VERIFY_FAILED', `the record ${file} is of an acquisition that did not finish${why}: there is no finished image to verify`, {
+      hints: [`if it stopped, resume it with: exhibit acquire --resume ${path.dirname(file)}`],
+    });
+  }
   if (first === undefined) throw new ExhibitError('VERIFY_FAILED', `the record ${file} names no image file in its folder`);
   return { image: path.join(path.dirname(file), first), record: file, read };
 }
