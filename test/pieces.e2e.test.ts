@@ -17,6 +17,7 @@ import { ZstdReader } from '../image/zstd/reader.js';
 import { ENTRY_SIZE, FOOTER_SIZE } from '../image/zstd/layout.js';
 import { have, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { piecesScript } from './helpers/security-script.js';
+import { verifyImage } from '../verify/verify.js';
 
 const MiB = 1024 * 1024;
 const work = tempDir('exhibit-pieces-');
@@ -177,6 +178,24 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^piece 3 \(media bytes 3145728 to 4194303\): SHA-256 [0-9a-f]{64}, the pieces file says [0-9a-f]{64}$/m);
     expect(bad.out).toMatch(/^1 of 8 pieces differ; the other 7 are intact$/m);
+  });
+});
+
+describe('pieces no signed entry lists', () => {
+  it('are hashed in the one pass that hashes the media: the record beside the image cannot prove them, so no second pass is made', async () => {
+    // The signed entry is gone with the custody log: only the record (anyone's to write) lists the pieces file.
+    const dir = copyOf('raw', 'record-only');
+    for (const n of fs.readdirSync(dir)) if (n.includes('custody')) fs.rmSync(path.join(dir, n));
+    const passes: string[] = [];
+    const r = await verifyImage({ target: dir, onPass: (what) => (passes.push(what), () => undefined) });
+    expect(r.pieces).toEqual({ file: 'EV.pieces', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), piece_size: MiB, count: 8, checked: 8, intact: 8, damaged: 0 });
+    expect(passes, 'a second pass over the media').not.toContain('locating the change, piece by piece');
+    // A byte changed there is still located, in that same pass.
+    await editMedia('raw', dir);
+    const passesEdited: string[] = [];
+    const e = await verifyImage({ target: dir, onPass: (what) => (passesEdited.push(what), () => undefined) });
+    expect(e.damage.map((d) => [d.unit, d.index])).toEqual([['piece', 3]]);
+    expect(passesEdited).not.toContain('locating the change, piece by piece');
   });
 });
 

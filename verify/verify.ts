@@ -292,8 +292,11 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     o.onStart?.(reader.size, reader.files);
     const containerFiles = readableFormatOf(reader.format).container || (sizes.length > 1 && !even);
     const scanAlgorithms = [...new Set([...computeList, ...(reader.format === 'raw' || reader.format === 'split-raw' ? (['sha256'] as HashAlgorithm[]) : [])])];
-    // The pieces are hashed in the same pass only when the media's own SHA-256 cannot prove them (see piecesProven).
-    const piecesNow = ep.list !== undefined && (o.everyPiece === true || !(scanAlgorithms.some((a) => STRONG.has(a)) || containerFiles));
+    // The pieces are hashed in the same pass only when the media's own SHA-256 cannot prove them (see
+    // piecesProven): no signed account lists the pieces file (the record beside the image alone cannot
+    // vouch for it), or there is no strong media hash nor file hashes to prove them with.
+    const canProve = (ep.vouchedBy?.length ?? 0) > 0 && (scanAlgorithms.some((a) => STRONG.has(a)) || containerFiles);
+    const piecesNow = ep.list !== undefined && (o.everyPiece === true || !canProve);
     const scanning = scanMedia(reader, {
       algorithms: scanAlgorithms,
       sectorSize,
