@@ -279,6 +279,79 @@ describe.skipIf(why !== undefined)(because('plain zstd files made by the zstd to
     expect(verify(cut).code).toBe(4);
   });
 
+  /** A seekable file as other tools write one: `frames` (zstd frames, each ending with its checksum) and a seek table with checksums. */
+  const seekableOf = (name: string, frames: Buffer[], sizes: number[]) => {
+    const n = frames.length;
+    const table = Buffer.alloc(12 * n + 9);
+    frames.forEach((f, i) => {
+      table.writeUInt32LE(f.length, 12 * i);
+      table.writeUInt32LE(sizes[i]!, 12 * i + 4);
+      table.writeUInt32LE(f.readUInt32LE(f.length - 4), 12 * i + 8);
+    });
+    table.writeUInt32LE(n, 12 * n);
+    table.writeUInt8(0x80, 12 * n + 4); // checksums present
+    table.writeUInt32LE(0x8f92eab1, 12 * n + 5);
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(0x184d2a5e, 0);
+    head.writeUInt32LE(table.length, 4);
+    const f = path.join(work, name);
+    fs.writeFileSync(f, Buffer.concat([...frames, head, table]));
+    return f;
+  };
+
+  it('seekable files as zstd\'s own seekable library writes them (frames with no content size) verify, convert and read at random through their table', async () => {
+    const bytes = fs.readFileSync(src);
+    const step = 1 << 20;
+    const parts = Array.from({ length: Math.ceil(bytes.length / step) }, (_, i) => bytes.subarray(i * step, (i + 1) * step));
+    const frames = parts.map((b, i) => fs.readFileSync(zstd(`ncs-${i}.zst`, ['--no-content-size'], b)));
+    const f = seekableOf('no-content-size.zst', frames, parts.map((b) => b.length));
+    expect(spawnSync('zstd', ['-q', '-t', f]).status).toBe(0);
+    const v = verify(f);
+    expect(v.code, v.stdout).toBe(0);
+    const j = JSON.parse(v.stdout);
+    expect(j.verdict).toBe('verified');
+    expect(JSON.stringify(j.notes)).not.toMatch(/no seek table/);
+    const { reader } = await openImage(f);
+    try {
+      expect(reader.sequentialOnly).not.toBe(true); // the table places every frame: read at random, as a mount does
+      for (const [at, len] of [[bytes.length - 5000, 4096], [step - 10, 20], [100, 3 * step]] as const) {
+        const got = Buffer.alloc(len);
+        expect(await reader.read(got, at, len)).toBe(len);
+        expect(got.equals(bytes.subarray(at, at + len))).toBe(true);
+      }
+    } finally {
+      await reader.close();
+    }
+    const out = path.join(work, 'ncs-raw');
+    const c = run(['convert', f, '--to', 'raw', '--out', out, '--examiner', 'Examiner']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(fileDigest('md5', path.join(out, fs.readdirSync(out).find((n) => n.endsWith('.raw'))!))).toBe(md5);
+    // A table that gives a frame with no content size fewer bytes than it holds: that frame is damaged, named with its media range.
+    const lying = seekableOf('ncs-lying.zst', frames, parts.map((b, i) => (i === 2 ? b.length - 512 : b.length)));
+    const l = verify(lying);
+    expect(l.code).toBe(4);
+    expect(JSON.parse(l.stdout).damage).toEqual([expect.objectContaining({ unit: 'frame', index: 2, first_byte: 2 * step })]);
+  });
+
+  it('a seekable file whose table gives a frame over 32 MiB is read in order through its table and verifies; a changed byte in it fails', () => {
+    const large = fs.readFileSync(big);
+    const cut = 32 * 1024 * 1024 + 512; // two frames: just over the 32 MiB a frame decodes whole in memory, and the rest
+    const parts = [large.subarray(0, cut), large.subarray(cut)];
+    const frames = parts.map((b, i) => fs.readFileSync(zstd(`wide-${i}.zst`, ['-1'], b)));
+    const f = seekableOf('wide.zst', frames, parts.map((b) => b.length));
+    const sum = fileDigest('md5', big);
+    const v = verify(f, sum);
+    expect(v.code, v.stdout).toBe(0);
+    expect(JSON.stringify(JSON.parse(v.stdout).notes)).toMatch(/holds more than 32 MiB of media, too large to decode whole, so it is read in order only/);
+    const b = fs.readFileSync(f);
+    b.writeUInt8(b[1000]! ^ 0xff, 1000);
+    const bad = path.join(work, 'wide-bad.zst');
+    fs.writeFileSync(bad, b);
+    const x = verify(bad, sum);
+    expect(x.code).toBe(4);
+    expect(JSON.parse(x.stdout).damage).toEqual([expect.objectContaining({ unit: 'frame', index: 0, first_byte: 0, bytes: cut })]);
+  });
+
   const notRoot = process.getuid?.() !== 0 ? 'mount needs root' : undefined;
   it.skipIf(notRoot !== undefined)(because('a mount refuses a file it could only read in order, and says how to make one it can', notRoot), () => {
     const whole = zstd('whole3.zst', [], fs.readFileSync(src));

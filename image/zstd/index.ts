@@ -30,7 +30,13 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
       damaged.push(text);
     };
     try {
-      reader = await ZstdReader.open(file);
+      // Frames too large to decode whole are read in order, placed by the table.
+      let wide = false;
+      reader = await ZstdReader.open(file, (handle, entries) => {
+        wide = true;
+        return ZstdStreamReader.open(file, handle, entries); // a failure closes the handle in ZstdReader.open
+      });
+      if (wide) warnings.push(`a frame of it holds more than ${MAX_FRAME_SIZE / 1024 / 1024} MiB of media, too large to decode whole, so it is read in order only: a mount cannot read it at random; exhibit convert ${file} --to zst makes a seekable copy with smaller frames`);
     } catch (err) {
       if (!(err instanceof ExhibitError) || !/seek table is missing or damaged/.test(err.message)) throw err;
       // Recoverable: every frame says where it ends; decompress them in order.

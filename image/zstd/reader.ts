@@ -75,7 +75,7 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
    * least a minimal frame long, and between 1 byte and MAX_FRAME_SIZE of
    * media. Decoding is bounded by that declared size (see `frame`).
    */
-  private static index(entries: readonly FrameEntry[], file: string): Frame[] {
+  private static index(entries: readonly FrameEntry[], file: string, largeAllowed = false): Frame[] {
     let offset = 0;
     let media = 0;
     const frames: Frame[] = [];
@@ -83,7 +83,7 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
       if (e.offset !== undefined) offset = e.offset;
       const where = () => `frame ${i} (at byte ${offset}) in ${file}`; // built only for a frame refused
       if (e.compressed < MIN_FRAME_LENGTH) throw invalid(where(), `${e.offset === undefined ? 'the seek table gives it' : 'it has'} ${e.compressed} stored bytes, too few for a zstd frame`);
-      if (e.decompressed > MAX_FRAME_SIZE) throw invalid(where(), `it declares ${e.decompressed} bytes of media, more than the ${MAX_FRAME_SIZE} a frame may hold`);
+      if (e.decompressed > MAX_FRAME_SIZE && !largeAllowed) throw invalid(where(), `it declares ${e.decompressed} bytes of media, more than the ${MAX_FRAME_SIZE} a frame may hold`);
       // An empty frame is read only in order (the stream reader decodes it to see it holds nothing): a seek table
       // that declares one empty would have it passed over unread.
       if (e.decompressed === 0) throw invalid(where(), 'the seek table declares it empty (0 bytes of media)');
@@ -95,8 +95,13 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
     return frames;
   }
 
-  /** Open with the seek table; a missing or damaged one is an IMAGE_INVALID error that says so. */
-  static async open(file: string): Promise<ZstdReader> {
+  /**
+   * Open with the seek table; a missing or damaged one is an IMAGE_INVALID error that says so. A table
+   * that gives a frame more media than one decodes whole in memory (MAX_FRAME_SIZE; the seekable
+   * format allows up to 2 GiB, and other tools write such frames) is handed to `large` with the file
+   * and the frames placed by the table, to be read in order; without `large` it is refused.
+   */
+  static async open<L = never>(file: string, large?: (handle: fsp.FileHandle, entries: FrameEntry[]) => Promise<L>): Promise<ZstdReader | L> {
     const abs = path.resolve(file);
     const h = await openInput(abs).catch((err: unknown) => {
       if (err instanceof ExhibitError) throw err;
@@ -125,9 +130,11 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
         const at = 8 + i * es;
         entries.push({ compressed: table.readUInt32LE(at), decompressed: table.readUInt32LE(at + 4), checksum: es === ENTRY_SIZE ? table.readUInt32LE(at + 8) : 0 });
       }
-      const frames = ZstdReader.index(entries, abs);
+      const wide = large !== undefined && entries.some((e) => e.decompressed > MAX_FRAME_SIZE);
+      const frames = ZstdReader.index(entries, abs, wide);
       const end = frames.length > 0 ? frames[frames.length - 1]!.offset + frames[frames.length - 1]!.compressed : 0;
       if (end !== tableStart) throw noTable(`the seek table's frames end at byte ${end}, but the table starts at ${tableStart}`);
+      if (wide) return await large(h, frames.map((f) => ({ compressed: f.compressed, decompressed: f.decompressed, checksum: f.checksum, offset: f.offset })));
       return new ZstdReader(abs, h, frames, es === ENTRY_SIZE); // a table without checksums (descriptor bit 7 clear) gives none to compare
     } catch (err) {
       await h.close();
@@ -163,8 +170,8 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
   }
 
   /**
-   * Frame `i` decompressed and checked. Its header must declare exactly the
-   * media size the seek table gives it, and it is decoded into a buffer of
+   * Frame `i` decompressed and checked. Its header must declare the media
+   * size the seek table gives it, or none, and it is decoded into a buffer of
    * that size, which zstd never writes past: a frame that would decode to
    * more (a decompression bomb) fails without its output being made.
    */
@@ -203,8 +210,9 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
     if (stored.length !== f.compressed) throw invalid(label, 'the file ends inside it (truncated)');
     const head = frameInfo(stored, 0);
     if (head === undefined || head.length !== f.compressed) throw invalid(label, `its ${f.compressed} stored bytes are not one whole zstd frame: damaged`);
-    if (head.contentSize === undefined) throw invalid(label, 'its header gives no content size, so its output cannot be bounded (exhibit always writes one)');
-    if (head.contentSize !== f.decompressed) throw invalid(label, `its header declares ${head.contentSize} bytes of content, the seek table ${f.decompressed}`);
+    // A header without a content size (zstd's own seekable library writes none) is bounded by the table's:
+    // `data` is exactly that long, and zstd fails a frame that would decode to more.
+    if (head.contentSize !== undefined && head.contentSize !== f.decompressed) throw invalid(label, `its header declares ${head.contentSize} bytes of content, the seek table ${f.decompressed}`);
     let n: number;
     try {
       n = this.dctx.decompress(data, stored);
