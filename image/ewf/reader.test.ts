@@ -7,12 +7,14 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adler32 } from '../../core/adler32.js';
 import { ExhibitError } from '../../core/errors.js';
 import { descriptor, DESCRIPTOR_SIZE, VOLUME } from './layout.js';
 import { EwfReader } from './reader.js';
+import { headerTextOf, parseMainCategory } from './sections.js';
 import { because, needsInterop, needsTools } from '../../test/helpers/skip.js';
 import { tempDir } from '../../test/helpers/cli.js';
 
@@ -634,5 +636,15 @@ describe(because('EwfReader on images other tools wrote', needsInterop()), () =>
     } finally {
       await r.close();
     }
+  });
+});
+
+describe('header text', () => {
+  it('a header (not header2) in code page 1252 reads as that code page: its quote and euro sign, not control characters', () => {
+    const raw = Buffer.concat([Buffer.from('1\nmain\nc\te\n'), Buffer.from([0x4f, 0x92, 0x42, 0x72, 0x69, 0x65, 0x6e, 0x09, 0x80, 0x35]), Buffer.from('\n')]);
+    const text = headerTextOf(zlib.deflateSync(raw), false);
+    expect(parseMainCategory(text)).toEqual({ c: 'O\u2019Brien', e: '\u20ac5' });
+    // UTF-8, when the bytes are valid UTF-8, is read as UTF-8.
+    expect(headerTextOf(zlib.deflateSync(Buffer.from('1\nmain\nc\n\u00e9t\u00e9\n')), false)).toContain('\u00e9t\u00e9');
   });
 });

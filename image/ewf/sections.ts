@@ -142,7 +142,7 @@ export const MAX_HEADER_TEXT = 16 * 1024 * 1024;
  * Inflate a header or header2 payload and decode its text: header2 is UTF-16
  * (little-endian with BOM FF FE as written; big-endian with FE FF and no BOM
  * are also read), header is ASCII or a single-byte code page (read as UTF-8
- * when valid, else Latin-1).
+ * when valid, else as Windows-1252, which Latin-1 is a part of).
  */
 export function headerTextOf(p: Buffer, utf16: boolean): string {
   const raw = zlib.inflateSync(p, { maxOutputLength: MAX_HEADER_TEXT });
@@ -150,8 +150,18 @@ export function headerTextOf(p: Buffer, utf16: boolean): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch {
-    return raw.toString('latin1');
+    return windows1252(raw);
   }
+}
+
+/**
+ * EnCase on a Western Windows writes the header in its code page, 1252: Latin-1 but for 0x80-0x9F
+ * (€, ’, “, ...). Spelled out here: a Node built without ICU decodes 'windows-1252' as Latin-1.
+ */
+const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+function windows1252(raw: Buffer): string {
+  const text = raw.toString('latin1');
+  return /[\u0080-\u009f]/.test(text) ? text.replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!) : text;
 }
 
 /** UTF-16 text: little-endian with or without the BOM FF FE, big-endian with FE FF (EWF header2, EWF2 object strings). */
