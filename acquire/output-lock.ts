@@ -23,17 +23,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/record.js';
-import { asOwner, describeOwner, lockFileName, ownerState, thisProcess, type ProcessOwner } from '../core/process-owner.js';
+import { describeOwner, lockFileName, ownerState, readLockFile, thisProcess, type LockFile, type LockTask, type ProcessOwner } from '../core/process-owner.js';
 
-export type LockTask = 'acquisition' | 'conversion';
-
-interface LockFile extends ProcessOwner {
-  lock: 'exhibit output lock';
-  task: LockTask;
-  evidence: string;
-}
-
-export { lockFileName };
+export { lockFileName, type LockTask };
 
 export interface OutputLock {
   readonly owner: ProcessOwner;
@@ -59,23 +51,11 @@ async function claimOnThisMachine(dir: string, evidence: string): Promise<net.Se
 }
 
 async function readLock(file: string): Promise<{ text: string; lock: LockFile | undefined } | undefined> {
-  let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    return readLockFile(file);
   } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return undefined;
     throw new ExhibitError('OUTPUT_WRITE', `cannot read the lock file ${file}: ${describeSystemError(err)}`, { cause: err });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { text, lock: undefined };
-  }
-  const owner = asOwner(parsed);
-  const p = parsed as Partial<LockFile>;
-  const ok = owner && p.lock === 'exhibit output lock' && (p.task === 'acquisition' || p.task === 'conversion');
-  return { text, lock: ok ? (parsed as LockFile) : undefined };
 }
 
 function underWay(dir: string, evidence: string, l: LockFile): ExhibitError {

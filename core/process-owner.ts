@@ -11,7 +11,9 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { errnoOf } from './errors.js';
+import path from 'node:path';
+import { errnoOf, ExhibitError } from './errors.js';
+import { readInputTextSync } from './input-file.js';
 
 export interface ProcessOwner {
   pid: number;
@@ -97,24 +99,59 @@ export function evidenceOfLockFileName(name: string): string | undefined {
   return name.endsWith('.lock') && name.length > '.lock'.length ? name.slice(0, -'.lock'.length) : undefined;
 }
 
+export type LockTask = 'acquisition' | 'conversion';
+
+/** What a lock file holds: the run that writes the output, and what it is doing. */
+export interface LockFile extends ProcessOwner {
+  lock: 'exhibit output lock';
+  task: LockTask;
+  evidence: string;
+}
+
+/** A lock file is a few hundred bytes: one larger is not exhibit's. */
+const LOCK_MAX_BYTES = 64 * 1024;
+
+/**
+ * The lock file `file`: undefined when there is none; `lock` undefined when it is not one exhibit
+ * wrote (not JSON, other fields, a pipe or a device, too large: nothing that blocks or floods the
+ * reader). Other errors from the system are thrown.
+ */
+export function readLockFile(file: string): { text: string; lock: LockFile | undefined } | undefined {
+  let text: string;
+  try {
+    text = readInputTextSync(file, { max: { bytes: LOCK_MAX_BYTES, what: 'a lock file' } });
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    if (err instanceof ExhibitError) return { text: '', lock: undefined }; // not a regular file, or too large
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { text, lock: undefined };
+  }
+  const p = parsed as Partial<LockFile>;
+  const ok = asOwner(parsed) !== undefined && p.lock === 'exhibit output lock' && (p.task === 'acquisition' || p.task === 'conversion');
+  return { text, lock: ok ? (parsed as LockFile) : undefined };
+}
+
 /**
  * Another run still writing the output of `evidence` in `dir`, as its lock file names it: an image
  * there is not finished and reads as neither whole nor damaged. `elsewhere` when that run is on
- * another host, which cannot be asked. Undefined when there is no lock, it cannot be read, its run is
- * gone, or it is this process.
+ * another host, which cannot be asked. Undefined when there is no lock, it is not one exhibit wrote or
+ * cannot be read, its run is gone, or it is this process.
  */
 export function liveRunIn(dir: string, evidence: string): { task: string; owner: ProcessOwner; state: 'alive' | 'elsewhere'; file: string } | undefined {
-  const file = `${dir}/${lockFileName(evidence)}`;
-  let parsed: unknown;
+  const file = path.join(dir, lockFileName(evidence));
+  let lock: LockFile | undefined;
   try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    lock = readLockFile(file)?.lock;
   } catch {
-    return undefined;
+    return undefined; // unreadable (permissions): the image is read, and judged, as it is
   }
-  const owner = asOwner(parsed);
-  if (!owner || (owner.pid === process.pid && owner.host === os.hostname())) return undefined;
-  const state = ownerState(owner);
+  if (!lock || (lock.pid === process.pid && lock.host === os.hostname())) return undefined;
+  const state = ownerState(lock);
   if (state === 'gone') return undefined;
-  const task = (parsed as { task?: unknown }).task;
-  return { task: task === 'conversion' ? 'a conversion' : 'an acquisition', owner, state, file };
+  return { task: lock.task === 'conversion' ? 'a conversion' : 'an acquisition', owner: lock, state, file };
 }

@@ -8,7 +8,7 @@
  * (placed by progress, not by time), so the second always meets it mid-copy.
  */
 import { createHash } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -327,6 +327,32 @@ describe('a lock whose owner is gone', () => {
     expect(r.code).toBe(1);
     expectOneLineError(withoutNotices(r.stderr), new RegExp(`already under way .*process ${process.pid} on this machine`));
     expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('lock files that are not what exhibit writes', () => {
+  it('a pipe, a huge file or junk named as the lock beside a finished image: verify reads the image as it is, nothing blocks; an acquisition there is refused', async () => {
+    const dir = path.join(work, 'odd-locks');
+    const a = run(acquireArgs(dir));
+    expect(a.code, a.stderr).toBe(0);
+    const lock = lockPath(dir);
+    for (const make of [() => expect(spawnSync('mkfifo', [lock]).status).toBe(0), () => fs.writeFileSync(lock, Buffer.alloc(1024 * 1024, 0x7b)), () => fs.writeFileSync(lock, '{"pid": 1}')]) {
+      make();
+      // In a process of its own, with a guard against a hang (a pipe blocks whoever opens it to read).
+      const v = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const c = exhibitAsync(['verify', dir, '--no-record']);
+        children.push(c);
+        let stdout = '';
+        c.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+        const guard = setTimeout(() => c.kill('SIGKILL'), 60_000);
+        c.on('close', (code) => (clearTimeout(guard), resolve({ code, stdout })));
+      });
+      expect(v.code, v.stdout).toBe(0);
+      expect(v.stdout).toMatch(/^VERIFIED/m);
+      const again = run(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+      expect(again.code).not.toBe(0);
+      fs.rmSync(lock);
+    }
   });
 });
 
