@@ -13,6 +13,7 @@
  */
 import { ExhibitError } from '../core/errors.js';
 import { refuseLookAlikeCase } from './cases.js';
+import { caseNumbersLookAlike } from '../core/look-alike.js';
 import type { SqlValue } from './backend.js';
 import { checkCase, checkpointOf, logLines } from './custody-log.js';
 import { listKeys, type KeyRow } from './keys.js';
@@ -63,7 +64,17 @@ export function copyStore(from: CaseStore, to: CaseStore, onCase?: (number: stri
       report.alreadyThere.push(number);
     }
     // A case number a reader could take for one the destination holds is refused before anything is written, as case open refuses it.
-    for (const [number] of logs) if (!report.alreadyThere.includes(number)) refuseLookAlikeCase(to, number);
+    const incoming = [...logs.keys()].filter((n) => !report.alreadyThere.includes(n));
+    for (const number of incoming) refuseLookAlikeCase(to, number);
+    // ... and two incoming ones that look alike (a store written by hand, or by an earlier exhibit) would arrive as one on paper.
+    for (const [i, a] of incoming.entries()) {
+      const b = incoming.slice(i + 1).find((n) => caseNumbersLookAlike(a, n));
+      if (b !== undefined) {
+        throw new ExhibitError('USAGE', `${from.location} holds case ${a} and case ${b}, which a reader could take for one: exhibit keeps apart case numbers a reader could confuse, and copies neither`, {
+          hints: ['nothing was written; settle with whoever keeps that store which case is which'],
+        });
+      }
+    }
     report.keysCopied = copyKeys(from, to);
     for (const [number, src] of logs) {
       if (report.alreadyThere.includes(number)) continue;

@@ -134,4 +134,27 @@ describe('a look-alike of a case number the store holds', () => {
     expect(copy.stderr).toMatch(/looks like case CASE-8/);
     expect(JSON.parse(run(['case', 'list', '--json']).stdout).map((c: { number: string }) => c.number)).not.toContain('\u0421ASE-8');
   });
+
+  it('two look-alike cases arriving in one store copy are refused, and neither is copied', () => {
+    // A store that holds both (as an older exhibit allowed): the first case is set aside under another number while the second is opened.
+    const old = path.join(work, 'older-store');
+    const atOld = (args: string[]) => inProcess(args, { env: { EXHIBIT_HOME: old } });
+    expect(atOld(['key', 'create', '-x', 'O. Station']).code).toBe(0);
+    expect(atOld(['case', 'open', 'CASE-9', '-x', 'O. Station']).code).toBe(0);
+    const rename = (from: string, to: string) => {
+      const db = new Database(path.join(old, 'cases.db'));
+      db.prepare('UPDATE cases SET number = ? WHERE number = ?').run(to, from);
+      db.close();
+    };
+    rename('CASE-9', 'SET-ASIDE');
+    expect(atOld(['case', 'open', '\u0421ASE-9', '-x', 'O. Station']).code).toBe(0);
+    rename('SET-ASIDE', 'CASE-9');
+    expect(JSON.parse(atOld(['custody', 'log', 'CASE-9', '--json']).stdout).verified, 'the first case checks again under its own number').toBe(true);
+    const fresh = path.join(work, 'fresh-store');
+    const copy = atOld(['store', 'copy', '--to', fresh]);
+    expect(copy.code).not.toBe(0);
+    expectOneLineError(copy.stderr, /holds case (CASE-9|\u0421ASE-9) and case (CASE-9|\u0421ASE-9), which a reader could take for one: .* copies neither/);
+    const there = inProcess(['case', 'list', '--json'], { env: { EXHIBIT_HOME: fresh } });
+    expect(there.code === 0 ? JSON.parse(there.stdout) : []).toEqual([]);
+  });
 });
