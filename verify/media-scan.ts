@@ -72,11 +72,21 @@ async function* units(reader: ImageReader, sectorSize: number, damaged: DamagedU
       bytes: u.start + u.bytes - from,
       first_sector: first,
       sectors: Math.ceil((u.start + u.bytes) / sectorSize) - first,
-      problem: u.error instanceof ExhibitError ? u.error.message.replace(/^.*?: (?=[^:]*$)/, '') : describeSystemError(u.error),
+      problem: u.error instanceof ExhibitError ? unitProblem(u.error.message, u.file) : describeSystemError(u.error),
     });
     // Zeros in its place, from one shared buffer in pieces: a damaged frame may declare terabytes.
     for (let at = 0; at < u.bytes; at += ZEROS.length) yield { start: u.start + at, data: ZEROS.subarray(0, Math.min(ZEROS.length, u.bytes - at)) };
   }
+}
+
+/**
+ * A reader's error for one unit without the words that name the unit and its file (the damage entry
+ * gives those): what follows "<file>: " when the message names the file so, else what follows the
+ * last ": ". The why is kept: "it does not decompress (...): damaged", not only "damaged".
+ */
+function unitProblem(message: string, file: string): string {
+  const at = file === '' ? -1 : message.indexOf(`${file}: `);
+  return at >= 0 ? message.slice(at + file.length + 2) : message.replace(/^.*?: (?=[^:]*$)/, '');
 }
 
 /** Zeros given for damaged units, never written to. */
