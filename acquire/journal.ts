@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { HASH_ALGORITHMS, type HashAlgorithm } from '../core/crypto.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
-import { recordFileName, removeAtomicLeftovers, writeFileAtomic, type RecordReadOnly } from '../core/record.js';
+import { journalFileName, recordFileName, removeAtomicLeftovers, writeFileAtomic, type RecordReadOnly } from '../core/record.js';
 import type { Timestamp } from '../core/time.js';
 import type { FormatName, FormatSettings } from '../image/types.js';
 import { FORMAT_NAMES } from '../image/registry.js';
@@ -93,9 +93,7 @@ export interface Journal {
   deferred?: { pos: number; len: number }[]; // byte regions pass 1 skipped (placeholders in the image)
 }
 
-export function journalFileName(evidence: string): string {
-  return `${evidence}.journal.json`;
-}
+export { journalFileName };
 
 export async function readJournal(file: string): Promise<Journal | undefined> {
   let text: string;

@@ -136,22 +136,32 @@ export function readLockFile(file: string): { text: string; lock: LockFile | und
   return { text, lock: ok ? (parsed as LockFile) : undefined };
 }
 
+/** What the lock beside an output says of the run writing it (see liveRunIn). */
+export type LiveRun =
+  | { state: 'alive' | 'elsewhere' | 'unconfirmed'; task: string; owner: ProcessOwner; file: string }
+  | { state: 'unreadable'; file: string; why: string };
+
 /**
  * Another run still writing the output of `evidence` in `dir`, as its lock file names it: an image
- * there is not finished and reads as neither whole nor damaged. `elsewhere` when that run is on
- * another host, which cannot be asked. Undefined when there is no lock, it is not one exhibit wrote or
- * cannot be read, its run is gone, or it is this process.
+ * there is not finished and reads as neither whole nor damaged. `alive`: that run, on this machine,
+ * still runs; `elsewhere`: it is on another host, which cannot be asked; `unconfirmed`: the lock names
+ * a process on this machine but not its start time (exhibit always writes it), so that the process
+ * with its number is that run cannot be told; `unreadable`: there is a lock exhibit cannot read
+ * (permissions). Undefined when there is no lock, it is not one exhibit wrote for this evidence (a
+ * pipe, a device, junk: nothing is read from those), its run is gone, or it is this process.
  */
-export function liveRunIn(dir: string, evidence: string): { task: string; owner: ProcessOwner; state: 'alive' | 'elsewhere'; file: string } | undefined {
+export function liveRunIn(dir: string, evidence: string): LiveRun | undefined {
   const file = path.join(dir, lockFileName(evidence));
   let lock: LockFile | undefined;
   try {
     lock = readLockFile(file)?.lock;
-  } catch {
-    return undefined; // unreadable (permissions): the image is read, and judged, as it is
+  } catch (err) {
+    return { state: 'unreadable', file, why: errnoOf(err) === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err) };
   }
-  if (!lock || (lock.pid === process.pid && lock.host === os.hostname())) return undefined;
+  if (!lock || lock.evidence !== evidence || (lock.pid === process.pid && lock.host === os.hostname())) return undefined;
   const state = ownerState(lock);
   if (state === 'gone') return undefined;
-  return { task: lock.task === 'conversion' ? 'a conversion' : 'an acquisition', owner: lock, state, file };
+  const task = lock.task === 'conversion' ? 'a conversion' : 'an acquisition';
+  if (state === 'alive' && lock.process_start === undefined) return { state: 'unconfirmed', task, owner: lock, file };
+  return { state, task, owner: lock, file };
 }

@@ -18,7 +18,7 @@ import { describeSystemError, ExhibitError } from './errors.js';
 import type { Timestamp } from './time.js';
 
 export { removeAtomicLeftovers, writeFileAtomic } from './record/atomic.js';
-export { evidenceOfRecordName, isRecordFileName, recordBesideImage, recordFileName, recordPathFor, RECORD_SUFFIX } from './record/paths.js';
+export { evidenceOfRecordName, isRecordFileName, journalFileName, recordBesideImage, recordFileName, recordPathFor, RECORD_SUFFIX } from './record/paths.js';
 
 export const RECORD_VERSION = 1;
 

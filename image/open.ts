@@ -11,6 +11,7 @@ import { ExhibitError } from '../core/errors.js';
 import { openInput } from '../core/input-file.js';
 import { describeOwner, liveRunIn } from '../core/process-owner.js';
 import { readRecordBeside } from '../core/record/read.js';
+import { isRecordFileName } from '../core/record/paths.js';
 import { detect, readEnds, type Detected } from './detect.js';
 import { READABLE_FORMATS, formatByName, formatsInWords, formatOf } from './registry.js';
 import type { ImageReader } from './types.js';
@@ -71,13 +72,19 @@ export function damagedAtOpen(err: unknown, file: string): err is ExhibitError {
 export function refuseWhileWritten(what: string, dir: string, evidence: string): void {
   const writing = liveRunIn(dir, evidence);
   if (!writing) return;
+  if (writing.state === 'unreadable') {
+    throw new ExhibitError('OUTPUT_LOCKED', `${what} may not be finished: its lock file ${writing.file} cannot be read (${writing.why}), so exhibit cannot tell whether a run still writes it`, {
+      hints: [`run the command as a user who can read ${writing.file}, or, once sure no run writes it, remove that file`],
+    });
+  }
   if (writing.state === 'alive') {
     throw new ExhibitError('OUTPUT_LOCKED', `${what} is not finished: ${writing.task} of ${evidence} is under way in ${dir} (${describeOwner(writing.owner)}); exhibit reads nothing of it while it runs`, {
       hints: ['wait for it to end, then run the command again'],
     });
   }
-  throw new ExhibitError('OUTPUT_LOCKED', `${what} may not be finished: ${writing.file} says ${writing.task} of ${evidence} is under way there (${describeOwner(writing.owner)}), and exhibit cannot tell from this machine whether it still runs`, {
-    hints: [`once sure that run has ended, remove ${writing.file} and run the command again`],
+  const why = writing.state === 'elsewhere' ? 'exhibit cannot tell from this machine whether it still runs' : 'it does not give that process\'s start time, so exhibit cannot tell it from another process with its number';
+  throw new ExhibitError('OUTPUT_LOCKED', `${what} may not be finished: ${writing.file} says ${writing.task} of ${evidence} is under way there (${describeOwner(writing.owner)}), and ${why}`, {
+    hints: [`once sure that run has ended, remove ${writing.file} and run the command again (on read-only media, copy the folder first)`],
   });
 }
 
@@ -87,6 +94,8 @@ export async function openImage(file: string): Promise<OpenedImage> {
   if (fs.statSync(p).isDirectory()) throw new ExhibitError('USAGE', `${file} is a folder: name the image's first file (.raw, .001, .E01, .Ex01 or .zst)`);
   const name = path.basename(p);
   const dir = path.dirname(p);
+  // A record names an image; it is not one (read as raw media it would be copied or listed as a disk).
+  if (isRecordFileName(name)) throw new ExhibitError('USAGE', `${file} is an acquisition record, not an image`, { hints: ['name the image file it is beside (.raw, .001, .E01, .Ex01, .aff4 or .zst)'] });
   const byName = formatByName(name);
   const base = byName ? path.join(dir, byName.base) : p;
   if (byName) refuseWhileWritten(file, dir, byName.base);

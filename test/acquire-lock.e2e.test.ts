@@ -353,6 +353,42 @@ describe('lock files that are not what exhibit writes', () => {
       expect(again.code).not.toBe(0);
       fs.rmSync(lock);
     }
+    // A lock of exhibit's shape naming a process of this machine without its start time (process 1 never
+    // ends): exhibit cannot tell that process is the run, and says to remove the lock once sure.
+    const forged = { lock: 'exhibit output lock', task: 'acquisition', evidence: EV, pid: 1, host: os.hostname(), started: '2020-01-01T00:00:00Z' };
+    fs.writeFileSync(lock, JSON.stringify(forged));
+    const v = run(['verify', dir, '--no-record']);
+    expect(v.code).toBe(1);
+    expectOneLineError(withoutNotices(v.stderr), /may not be finished: .*EV-L\.lock says an acquisition of EV-L is under way there \(exhibit process 1 on this machine.*does not give that process's start time/);
+    expect(v.stderr).toMatch(/^exhibit: hint: once sure that run has ended, remove .*EV-L\.lock/m);
+    fs.rmSync(lock);
+    // The same lock under another evidence name, or naming another evidence, is not this image's: it is read.
+    fs.writeFileSync(path.join(dir, 'OTHER.lock'), JSON.stringify({ ...forged, evidence: 'OTHER' }));
+    fs.writeFileSync(lock, JSON.stringify({ ...forged, evidence: 'OTHER' }));
+    const w = run(['verify', dir, '--no-record']);
+    expect(w.code, w.stdout + w.stderr).toBe(0);
+    fs.rmSync(lock);
+    fs.rmSync(path.join(dir, 'OTHER.lock'));
+  });
+
+  it('a placeholder record put where a finished one was, with no journal beside it, fails as a record that is not the image\'s, not as an acquisition to resume', () => {
+    const dir = path.join(work, 'placeholder');
+    expect(run(acquireArgs(dir)).code).toBe(0);
+    const recFile = path.join(dir, `${EV}.acquisition.yaml`);
+    // A record is not an image: inspect and convert name it so, rather than read its text as a disk.
+    for (const args of [['inspect', recFile], ['convert', recFile, '--to', 'raw', '-o', path.join(work, 'record-as-image')]]) {
+      const r = run(args);
+      expect(r.code).toBe(2);
+      expectOneLineError(withoutNotices(r.stderr), /EV-L\.acquisition\.yaml is an acquisition record, not an image/);
+    }
+    const rec = YAML.parse(fs.readFileSync(recFile, 'utf8'));
+    fs.writeFileSync(recFile, YAML.stringify({ ...rec, result: 'incomplete', incomplete_reason: 'interrupted (SIGTERM)', image: { ...rec.image, files: [] } }));
+    const v = run(['verify', dir, '--json']);
+    expect(v.code, v.stdout + v.stderr).toBe(4);
+    const j = JSON.parse(v.stdout);
+    expect(j.problems.join('\n')).toMatch(/says the acquisition did not finish \(interrupted \(SIGTERM\)\) and lists no image file, but no resume journal is beside it/);
+    expect(v.stderr).not.toMatch(/resume it with/);
+    expect(j.hashes.sha256).toBe(fileDigest('sha256', SRC)); // the image itself was still read and hashed
   });
 });
 

@@ -7,9 +7,9 @@ import { checkMapFile } from './map-check.js';
 import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { evidenceOfLockFileName } from '../core/process-owner.js';
-import { evidenceOfRecordName, isRecordFileName, type AcquisitionRecord } from '../core/record.js';
+import { evidenceOfRecordName, isRecordFileName, journalFileName, type AcquisitionRecord } from '../core/record.js';
 import { readRecord, type ReadRecord } from '../core/record/read.js';
-import { isFirstImageFile } from '../image/names.js';
+import { imageFileName, isFirstImageFile } from '../image/names.js';
 import { refuseWhileWritten } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
 import type { StoreView } from './anchor.js';
@@ -31,10 +31,12 @@ export function resolveTarget(target: string): Target {
   }
   if (st.isDirectory()) {
     const names = fs.readdirSync(target);
-    // A folder another run is still writing into holds no finished image yet (its record is a placeholder).
+    // A folder another run is still writing into holds no finished image yet (its record is a placeholder):
+    // the locks of the evidence its records and images are of are heeded, not a lock of some other name.
+    const evidences = new Set(names.flatMap((n) => (isRecordFileName(n) ? [evidenceOfRecordName(n)] : isFirstImageFile(n) ? [imageFileName(n)!.base] : [])));
     for (const n of names) {
       const evidence = evidenceOfLockFileName(n);
-      if (evidence !== undefined) refuseWhileWritten(`the image of ${evidence} in ${target}`, target, evidence);
+      if (evidence !== undefined && evidences.has(evidence)) refuseWhileWritten(`the image of ${evidence} in ${target}`, target, evidence);
     }
     const records = names.filter(isRecordFileName);
     if (records.length > 1) throw new ExhibitError('USAGE', `${target} holds ${records.length} acquisition records`, { hints: [`name one: ${records.join(', ')}`] });
@@ -56,23 +58,31 @@ export function resolveTarget(target: string): Target {
  * so the rest is still checked; without one, the damaged record is the whole answer.
  */
 function fromRecord(file: string): Target {
+  const stem = evidenceOfRecordName(file);
+  const dir = path.dirname(file);
+  /** The record cannot be taken as it stands: the image is found by name, so the rest is still checked. */
+  const byName = (err: unknown): Target => {
+    const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && isFirstImageFile(n)).sort();
+    if (images.length === 0) throw new ExhibitError('VERIFY_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
+    return { image: path.join(dir, images[0]!), record: file, read: err instanceof Error ? err : new Error(String(err)) };
+  };
   let read: ReadRecord;
   try {
     read = readRecord(file);
   } catch (err) {
-    const stem = evidenceOfRecordName(file);
-    const dir = path.dirname(file);
-    const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && isFirstImageFile(n)).sort();
-    if (images.length === 0) throw new ExhibitError('VERIFY_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
-    return { image: path.join(dir, images[0]!), record: file, read: err instanceof Error ? err : new Error(String(err)) };
+    return byName(err);
   }
   const first = read.record.image.files[0]?.name; // a plain file name: the record's check makes sure
   if (first === undefined && read.record.result === 'incomplete') {
-    // The placeholder an acquisition writes before its first byte: no image has been finished to check.
     const why = typeof read.record.incomplete_reason === 'string' && read.record.incomplete_reason !== '' ? ` (${read.record.incomplete_reason})` : '';
-    throw new ExhibitError('VERIFY_FAILED', `the record ${file} is of an acquisition that did not finish${why}: there is no finished image to verify`, {
-      hints: [`if it stopped, resume it with: exhibit acquire --resume ${path.dirname(file)}`],
-    });
+    // The placeholder an acquisition writes before its first byte, beside the journal it resumes from: no image has been finished to check.
+    if (fs.existsSync(path.join(dir, journalFileName(stem)))) {
+      throw new ExhibitError('VERIFY_FAILED', `the record ${file} is of an acquisition that did not finish${why}: there is no finished image to verify`, {
+        hints: [`if it stopped, resume it with: exhibit acquire --resume ${dir}`],
+      });
+    }
+    // With no journal it is not an acquisition that can still finish: a placeholder put where a record was is checked as a damaged record.
+    return byName(new Error(`the record ${file} says the acquisition did not finish${why} and lists no image file, but no resume journal is beside it: it is not the record of the image here`));
   }
   if (first === undefined) throw new ExhibitError('VERIFY_FAILED', `the record ${file} names no image file in its folder`);
   return { image: path.join(path.dirname(file), first), record: file, read };

@@ -31,3 +31,8 @@ export function isRecordFileName(name: string): boolean {
 export function evidenceOfRecordName(name: string): string {
   return path.basename(name).slice(0, -RECORD_SUFFIX.length);
 }
+
+/** The resume journal an unfinished acquisition of `evidence` keeps beside its image. */
+export function journalFileName(evidence: string): string {
+  return `${evidence}.journal.json`;
+}
