@@ -350,6 +350,15 @@ describe.skipIf(why !== undefined)(because('plain zstd files made by the zstd to
     const x = verify(bad, sum);
     expect(x.code).toBe(4);
     expect(JSON.parse(x.stdout).damage).toEqual([expect.objectContaining({ unit: 'frame', index: 0, first_byte: 0, bytes: cut })]);
+    // The table's checksum of a frame is compared with the frame's own in this path too.
+    const t = fs.readFileSync(f);
+    const tableStart = t.length - (12 * 2 + 9) - 8;
+    t.writeUInt32LE((t.readUInt32LE(tableStart + 8 + 8) ^ 1) >>> 0, tableStart + 8 + 8);
+    const wrongSum = path.join(work, 'wide-table-sum.zst');
+    fs.writeFileSync(wrongSum, t);
+    const y = verify(wrongSum, sum);
+    expect(y.code).toBe(4);
+    expect(JSON.parse(y.stdout).problems.join('\n')).toMatch(/frame 0 \(media bytes 0 to \d+, sectors 0 to \d+\) its checksum differs from the seek table's/);
   });
 
   const notRoot = process.getuid?.() !== 0 ? 'mount needs root' : undefined;

@@ -32,9 +32,9 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
     try {
       // Frames too large to decode whole are read in order, placed by the table.
       let wide = false;
-      reader = await ZstdReader.open(file, (handle, entries) => {
+      reader = await ZstdReader.open(file, (handle, entries, checksums) => {
         wide = true;
-        return ZstdStreamReader.open(file, handle, entries); // a failure closes the handle in ZstdReader.open
+        return ZstdStreamReader.open(file, handle, entries, { checksums }); // a failure closes the handle in ZstdReader.open
       });
       if (wide) warnings.push(`a frame of it holds more than ${MAX_FRAME_SIZE / 1024 / 1024} MiB of media, too large to decode whole, so it is read in order only: a mount cannot read it at random; exhibit convert ${file} --to zst makes a seekable copy with smaller frames`);
     } catch (err) {

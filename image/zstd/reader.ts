@@ -101,7 +101,7 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
    * format allows up to 2 GiB, and other tools write such frames) is handed to `large` with the file
    * and the frames placed by the table, to be read in order; without `large` it is refused.
    */
-  static async open<L = never>(file: string, large?: (handle: fsp.FileHandle, entries: FrameEntry[]) => Promise<L>): Promise<ZstdReader | L> {
+  static async open<L = never>(file: string, large?: (handle: fsp.FileHandle, entries: FrameEntry[], checksums: boolean) => Promise<L>): Promise<ZstdReader | L> {
     const abs = path.resolve(file);
     const h = await openInput(abs).catch((err: unknown) => {
       if (err instanceof ExhibitError) throw err;
@@ -134,7 +134,7 @@ export class ZstdReader extends ZstdFacts implements ImageReader {
       const frames = ZstdReader.index(entries, abs, wide);
       const end = frames.length > 0 ? frames[frames.length - 1]!.offset + frames[frames.length - 1]!.compressed : 0;
       if (end !== tableStart) throw noTable(`the seek table's frames end at byte ${end}, but the table starts at ${tableStart}`);
-      if (wide) return await large(h, frames.map((f) => ({ compressed: f.compressed, decompressed: f.decompressed, checksum: f.checksum, offset: f.offset })));
+      if (wide) return await large(h, frames.map((f) => ({ compressed: f.compressed, decompressed: f.decompressed, checksum: f.checksum, offset: f.offset })), es === ENTRY_SIZE);
       return new ZstdReader(abs, h, frames, es === ENTRY_SIZE); // a table without checksums (descriptor bit 7 clear) gives none to compare
     } catch (err) {
       await h.close();

@@ -32,6 +32,10 @@ interface StreamFrame {
   compressed: number;
   mediaStart: number;
   decompressed: number;
+  /** Who gives `decompressed`: the frame's header, or the seek table a seekable file places its frames by. */
+  declaredBy: 'its header' | 'the seek table';
+  /** The seek table's checksum of the frame (the low 32 bits of its XXH64), compared with the frame's own at its end. */
+  tableChecksum?: number;
 }
 
 const invalid = (where: string, why: string, cause?: unknown) => new ExhibitError('IMAGE_INVALID', `${where}: ${why}`, cause === undefined ? {} : { cause });
@@ -53,6 +57,16 @@ class FrameCursor {
     private readonly inBuf: Buffer,
   ) {
     this.dctx.setParameter(zstdBinding.DParameter.windowLogMax, WINDOW_LOG_MAX);
+  }
+
+  /** The frame's own checksum (its last 4 bytes, when its header says it has one; zstd checked it) against the seek table's. */
+  private async compareChecksum(want: number): Promise<void> {
+    const head = Buffer.alloc(5);
+    await this.handle.read(head, 0, 5, this.f.offset);
+    if ((head[4]! & 0x04) === 0) return; // no checksum in the frame: nothing to compare
+    const tail = Buffer.alloc(4);
+    await this.handle.read(tail, 0, 4, this.f.offset + this.f.compressed - 4);
+    if (tail.readUInt32LE(0) !== want) throw invalid(this.label, 'its checksum differs from the seek table\'s');
   }
 
   /** Decompress the next bytes of the frame into `out`; returns how many (0 once the frame has ended). */
@@ -78,10 +92,11 @@ class FrameCursor {
       this.inPos += consumed;
       this.outPos += produced;
       const known = this.f.decompressed !== UNKNOWN;
-      if (known && this.outPos > this.f.decompressed) throw invalid(this.label, `it decompresses to more than the ${this.f.decompressed} bytes its header declares`);
+      if (known && this.outPos > this.f.decompressed) throw invalid(this.label, `it decompresses to more than the ${this.f.decompressed} bytes ${this.f.declaredBy} declares`);
       if (ret === 0) {
         if (this.inPos !== this.f.compressed) throw invalid(this.label, `it ends after ${this.inPos} of its ${this.f.compressed} stored bytes: damaged`);
-        if (known && this.outPos !== this.f.decompressed) throw invalid(this.label, `it decompresses to ${this.outPos} bytes, its header declares ${this.f.decompressed}`);
+        if (known && this.outPos !== this.f.decompressed) throw invalid(this.label, `it decompresses to ${this.outPos} bytes, ${this.f.declaredBy} declares ${this.f.decompressed}`);
+        if (this.f.tableChecksum !== undefined) await this.compareChecksum(this.f.tableChecksum);
         this.ended = true;
         return produced;
       }
@@ -116,13 +131,13 @@ export class ZstdStreamReader extends ZstdFacts implements ImageReader {
   }
 
   /** Frames found by a scan (image/zstd/scan.ts); those without a content size are decompressed once to learn it. */
-  static async open(file: string, handle: fsp.FileHandle, entries: readonly FrameEntry[]): Promise<ZstdStreamReader> {
+  static async open(file: string, handle: fsp.FileHandle, entries: readonly FrameEntry[], table?: { checksums: boolean }): Promise<ZstdStreamReader> {
     const frames: StreamFrame[] = [];
     let media = 0;
     const counter = Buffer.allocUnsafe(STEP);
     const inBuf = Buffer.allocUnsafe(STEP);
     for (const [i, e] of entries.entries()) {
-      const f: StreamFrame = { offset: e.offset!, compressed: e.compressed, mediaStart: media, decompressed: e.noContentSize ? UNKNOWN : e.decompressed };
+      const f: StreamFrame = { offset: e.offset!, compressed: e.compressed, mediaStart: media, decompressed: e.noContentSize ? UNKNOWN : e.decompressed, declaredBy: table ? 'the seek table' : 'its header', ...(table?.checksums ? { tableChecksum: e.checksum } : {}) };
       if (e.noContentSize || e.decompressed === 0) {
         const c = new FrameCursor(i, f, handle, `frame ${i} (at byte ${f.offset}) in ${file}`, inBuf);
         let n = 0;
