@@ -13,6 +13,7 @@ import { openImage } from '../image/open.js';
 import { ZstdReader } from '../image/zstd/reader.js';
 import { exhibitAsync, fileDigest, have, makeSourceFile, run, tempDir } from './helpers/cli.js';
 import { because } from './helpers/skip.js';
+import { entryOf, writeSeekable } from './helpers/hostile-zst.js';
 
 const why = have('zstd') ? undefined : 'needs the zstd program (apt-get install zstd)';
 if (why) console.warn(`skipping zstd tests: ${why}`);
@@ -281,21 +282,8 @@ describe.skipIf(why !== undefined)(because('plain zstd files made by the zstd to
 
   /** A seekable file as other tools write one: `frames` (zstd frames, each ending with its checksum) and a seek table with checksums. */
   const seekableOf = (name: string, frames: Buffer[], sizes: number[]) => {
-    const n = frames.length;
-    const table = Buffer.alloc(12 * n + 9);
-    frames.forEach((f, i) => {
-      table.writeUInt32LE(f.length, 12 * i);
-      table.writeUInt32LE(sizes[i]!, 12 * i + 4);
-      table.writeUInt32LE(f.readUInt32LE(f.length - 4), 12 * i + 8);
-    });
-    table.writeUInt32LE(n, 12 * n);
-    table.writeUInt8(0x80, 12 * n + 4); // checksums present
-    table.writeUInt32LE(0x8f92eab1, 12 * n + 5);
-    const head = Buffer.alloc(8);
-    head.writeUInt32LE(0x184d2a5e, 0);
-    head.writeUInt32LE(table.length, 4);
     const f = path.join(work, name);
-    fs.writeFileSync(f, Buffer.concat([...frames, head, table]));
+    writeSeekable(f, frames, frames.map((fr, i) => entryOf(fr, sizes[i]!)));
     return f;
   };
 
