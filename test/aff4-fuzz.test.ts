@@ -1,12 +1,13 @@
 /**
- * Fuzzing exhibit verify on AFF4: 800 seeded mutations (bit flips,
+ * Fuzzing exhibit verify on AFF4: 400 seeded mutations (bit flips,
  * truncations, inserted and deleted bytes) of a small AFF4 image built here
  * (snappy chunks, a map with zero, unknown and unreadable regions), verified
- * in-process; and 300 of an image whose one stream is the whole media
+ * in-process; and 200 of an image whose one stream is the whole media
  * (deflate), where verify proves the block hashes through the stream's
  * stored MD5 and SHA-1 rather than chunk by chunk. Never a crash, a hang or
  * an error that is not exhibit's own, and never "verified" unless the media
- * still reads back byte for byte as the original.
+ * still reads back byte for byte as the original. (Counts times
+ * EXHIBIT_FUZZ_SCALE: see helpers/fuzz.ts.)
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,9 +15,9 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { buildAff4, expectedMedia, type Region } from './helpers/aff4-builder.js';
 import { tempDir } from './helpers/cli.js';
-import { mutateBytes, newTally, rng, tallyWords, verifyMutant } from './helpers/fuzz.js';
+import { mutateBytes, newTally, rng, tallyWords, verifyMutant, mutations } from './helpers/fuzz.js';
 
-const MUTATIONS = 600;
+const MUTATIONS = mutations(400);
 const work = tempDir('exhibit-aff4-fuzz-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -48,7 +49,7 @@ it(`AFF4 survives ${MUTATIONS} random mutations: never a crash, a hang or a fals
 }, 600_000);
 
 // Fewer: the first test already gives the format its 1,000; this one is for the check made on the media walk's pass.
-const LINEAR_MUTATIONS = 300;
+const LINEAR_MUTATIONS = mutations(200);
 it(`an AFF4 whose stream is the whole media survives ${LINEAR_MUTATIONS} random mutations: never a false "verified"`, async () => {
   const media = Buffer.from(crypto.createHash('sha512').update('linear').digest().toString('hex').repeat(180));
   media.fill(0, 4096, 10_240); // zero chunks too

@@ -1,5 +1,5 @@
 /**
- * Fuzzing the Ex01 reader through exhibit verify: 1,000 seeded mutations (bit
+ * Fuzzing the Ex01 reader through exhibit verify: 700 seeded mutations (times EXHIBIT_FUZZ_SCALE) (bit
  * flips, truncations, inserted and deleted bytes) of the small Ex01 images
  * libewf wrote (deflate and bzip2, 8 KiB chunks), verified in-process with no
  * record, so the image vouches for itself. Never a crash, a hang or an error
@@ -12,9 +12,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Ex01Fixture } from './fixtures/ex01/make.js';
 import { ROOT, tempDir } from './helpers/cli.js';
-import { mutateBytes, newTally, tallyWords, verifyMutant, rng } from './helpers/fuzz.js';
+import { mutateBytes, newTally, tallyWords, verifyMutant, rng, mutations } from './helpers/fuzz.js';
 
-const MUTATIONS_PER_IMAGE = 500; // x 2 images = 1,000
+const MUTATIONS_PER_IMAGE = mutations(350); // x 2 images = 700 (x EXHIBIT_FUZZ_SCALE)
 const work = tempDir('exhibit-ex01-fuzz-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'ex01');

@@ -1,5 +1,5 @@
 /**
- * Fuzzing exhibit verify: 1,200 random mutations (bit flips, truncations,
+ * Fuzzing exhibit verify: 800 random mutations (times EXHIBIT_FUZZ_SCALE) (bit flips, truncations,
  * inserted and deleted bytes) of small images of every format, verified
  * in-process. Never a crash, a hang or an error that is not exhibit's own,
  * and never "verified" unless the media still reads back byte for byte as
@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSourceFile, run, tempDir } from './helpers/cli.js';
-import { mutateBytes, newTally, rng, tallyWords, verifyMutant } from './helpers/fuzz.js';
+import { mutateBytes, newTally, rng, tallyWords, verifyMutant, mutations } from './helpers/fuzz.js';
 
-const MUTATIONS_PER_FORMAT = 300; // x 4 formats = 1,200
+const MUTATIONS_PER_FORMAT = mutations(200); // x 4 formats = 800 (x EXHIBIT_FUZZ_SCALE)
 const work = tempDir('exhibit-fuzz-');
 afterAll(() => fs.rmSync(work, { recursive: true, force: true })); // registered first, so it runs after every other teardown
 const src = path.join(work, 'source.bin');

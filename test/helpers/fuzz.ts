@@ -9,6 +9,16 @@ import { ExhibitError } from '../../core/errors.js';
 import { openImage } from '../../image/open.js';
 import { verifyImage } from '../../verify/verify.js';
 
+/**
+ * How many mutations a fuzz test makes: `base`, times EXHIBIT_FUZZ_SCALE (default 1). `npm test` keeps
+ * the base counts, to stay within its time; .ci/run, which has time to spare, runs three times as many.
+ * The seeds are fixed, so a larger scale runs the same mutations and more.
+ */
+export function mutations(base: number): number {
+  const scale = Number(process.env.EXHIBIT_FUZZ_SCALE ?? 1);
+  return Math.max(1, Math.round(base * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
+}
+
 /** xorshift32: small, seeded, good enough to pick offsets. */
 export function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
