@@ -1,8 +1,9 @@
 /**
  * A logged verification in a few words, for the places that list them (the
  * dashboard, the jobs list): its result, and what a success rests on. A check
- * of some pieces only (`verify --pieces`) and a success resting on keys or a
- * hash that came with the image are never shown as a plain VERIFIED.
+ * of some pieces only (`verify --pieces`), a success resting on keys or a
+ * hash that came with the image, and one whose entry does not say what it
+ * rested on (an earlier exhibit's) are never shown as a plain VERIFIED.
  */
 
 /** How a VERIFIED verdict is anchored (verify/vouch.ts restsOn), as the entry logs it. */
@@ -27,5 +28,8 @@ export function verificationWords(payload: unknown): VerificationWords {
   if (part) return { ok: false, whole: false, words: `VERIFIED (part: ${part.checked} of ${part.of} pieces; the rest not read)` };
   if (p.rests_on === 'keys-beside') return { ok: false, whole: true, words: 'VERIFIED (against keys that came with the image)' };
   if (p.rests_on === 'stored-hash') return { ok: false, whole: true, words: "VERIFIED (against the image's own stored hash)" };
-  return { ok: true, whole: true, words: 'VERIFIED' };
+  if (p.rests_on === 'independent') return { ok: true, whole: true, words: 'VERIFIED' };
+  // An entry from before exhibit logged what a success rests on (or one that names what no exhibit writes):
+  // it may have rested on keys or a hash that came with the image, so it is not shown as a plain VERIFIED.
+  return { ok: false, whole: true, words: 'VERIFIED (what it rested on was not logged)' };
 }
