@@ -15,7 +15,7 @@ export const EXIT_CODES: readonly { code: number; meaning: string }[] = [
   { code: EXIT.OK, meaning: 'done: everything asked for was done and holds' },
   {
     code: EXIT.FAILURE,
-    meaning: 'failed: an input missing or unreadable, the destination, the case store, a key, or exhibit itself (also: another run holds the output); the message says which',
+    meaning: 'failed: an input missing or unreadable, the destination, the case store, a key, or exhibit itself (also: another run holds the output, or is still writing the image to be read); the message says which',
   },
   {
     code: EXIT.USAGE,
