@@ -17,13 +17,12 @@
  *   second binder, so on one machine the check of a stale lock and its
  *   takeover cannot race another run doing the same.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/record.js';
-import { describeOwner, lockFileName, ownerState, readLockFile, thisProcess, type LockFile, type LockTask, type ProcessOwner } from '../core/process-owner.js';
+import { describeOwner, lockFileName, outputClaimName, ownerState, readLockFile, thisProcess, type LockFile, type LockTask, type ProcessOwner } from '../core/process-owner.js';
 
 export { lockFileName, type LockTask };
 
@@ -38,12 +37,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The kernel-held claim on this machine: a server on an abstract socket, or 'busy'; undefined where there are none. */
 async function claimOnThisMachine(dir: string, evidence: string): Promise<net.Server | 'busy' | undefined> {
   if (process.platform !== 'linux') return undefined;
-  const st = await fs.stat(dir, { bigint: true });
-  const key = createHash('sha256').update(`${st.dev}:${st.ino}:${evidence}`).digest('hex').slice(0, 40);
+  const name = outputClaimName(dir, evidence);
+  if (name === undefined) throw new ExhibitError('OUTPUT_WRITE', `cannot read the folder ${dir}`);
   return new Promise((resolve) => {
     const server = net.createServer((c) => c.destroy());
     server.once('error', (err) => resolve(errnoOf(err) === 'EADDRINUSE' ? 'busy' : undefined));
-    server.listen({ path: `\0exhibit-output-lock-${key}`, exclusive: true }, () => {
+    server.listen({ path: `\0${name}`, exclusive: true }, () => {
       server.unref();
       resolve(server);
     });

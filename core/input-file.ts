@@ -24,6 +24,9 @@ export interface InputOptions {
 
 const FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
 
+/** How much of a file that says it is empty is read, when no limit is given (see readInputSync). */
+const UNSIZED_LIMIT = 64 * 1024 * 1024;
+
 /** What a file is, in plain words: "a named pipe (FIFO)", "a socket", "a folder"... */
 export function kindOf(st: fs.Stats | fs.BigIntStats): string {
   if (st.isFile()) return 'a regular file';
@@ -61,8 +64,24 @@ export function readInputSync(file: string, o: InputOptions = {}): Buffer {
   try {
     const st = fs.fstatSync(fd);
     check(file, st, o);
-    if (o.max && st.size > o.max.bytes) {
-      throw new ExhibitError(o.code ?? 'IMAGE_INVALID', `${file} is ${st.size} bytes, more than exhibit reads as ${o.max.what} (${o.max.bytes} bytes)`);
+    const tooLarge = (bytes: string) => new ExhibitError(o.code ?? 'IMAGE_INVALID', `${file} is ${bytes} bytes, more than exhibit reads as ${o.max!.what} (${o.max!.bytes} bytes)`);
+    if (o.max && st.size > o.max.bytes) throw tooLarge(String(st.size));
+    // A file that says it is empty may be a kernel's (/proc/self/pagemap reads out hundreds of GiB behind
+    // a size of 0): it is read up to its limit, and refused past it, whatever its size says.
+    if (st.size === 0) {
+      const limit = o.max?.bytes ?? UNSIZED_LIMIT;
+      const buf = Buffer.allocUnsafe(Math.min(Math.ceil((limit + 1) / 4096) * 4096, 1024 * 1024)); // whole pages: some kernel files read only in whole records
+      const parts: Buffer[] = [];
+      let total = 0;
+      for (let n = fs.readSync(fd, buf, 0, buf.length, null); n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) {
+        total += n;
+        if (total > limit) {
+          if (o.max) throw tooLarge(`more than ${limit}`);
+          throw new ExhibitError(o.code ?? 'IMAGE_INVALID', `${file} says it is empty but reads on past ${limit} bytes: not a file exhibit reads`);
+        }
+        parts.push(Buffer.from(buf.subarray(0, n)));
+      }
+      return Buffer.concat(parts);
     }
     return fs.readFileSync(fd);
   } finally {

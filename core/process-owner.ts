@@ -9,6 +9,7 @@
  * stranger with its number. Only a process on this machine can be checked;
  * one on another host is "elsewhere", which callers treat as alive.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,7 +57,8 @@ export function thisProcess(): ProcessOwner {
 export function asOwner(v: unknown): ProcessOwner | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  if (typeof o.pid !== 'number' || !Number.isSafeInteger(o.pid) || o.pid <= 0) return undefined; // kill(0 or -n) would mean a group
+  // kill(0 or -n) would mean a group; Linux gives no pid above 2^22.
+  if (typeof o.pid !== 'number' || !Number.isSafeInteger(o.pid) || o.pid <= 0 || o.pid > 2 ** 22) return undefined;
   if (typeof o.host !== 'string' || o.host === '' || typeof o.started !== 'string') return undefined;
   for (const k of ['boot_id', 'process_start'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') return undefined;
   return o as unknown as ProcessOwner;
@@ -75,7 +77,7 @@ export function ownerState(o: ProcessOwner): 'alive' | 'gone' | 'elsewhere' {
   try {
     process.kill(o.pid, 0);
   } catch (err) {
-    if (errnoOf(err) === 'ESRCH') return 'gone'; // EPERM: it exists, owned by another user
+    if (errnoOf(err) !== 'EPERM') return 'gone'; // EPERM: it exists, owned by another user; anything else: no such process
   }
   const now = procStat(o.pid);
   if (now && (now.state === 'Z' || now.state === 'X')) return 'gone';
@@ -92,6 +94,34 @@ export function describeOwner(o: ProcessOwner): string {
 /** The lock file a run keeps beside the output of `evidence` while it writes there. */
 export function lockFileName(evidence: string): string {
   return `${evidence}.lock`;
+}
+
+/**
+ * The name of the abstract Unix socket a run on Linux holds while it writes the output of `evidence` in
+ * `dir` (acquire/output-lock.ts): the kernel lets one process hold it, and takes it back when that
+ * process ends, however it ends. Undefined where `dir` cannot be read.
+ */
+export function outputClaimName(dir: string, evidence: string): string | undefined {
+  let st: fs.BigIntStats;
+  try {
+    st = fs.statSync(dir, { bigint: true });
+  } catch {
+    return undefined;
+  }
+  const key = createHash('sha256').update(`${st.dev}:${st.ino}:${evidence}`).digest('hex').slice(0, 40);
+  return `exhibit-output-lock-${key}`;
+}
+
+/** Whether some process on this machine holds the claim named so (Linux: /proc/net/unix lists abstract sockets as @name); undefined where that cannot be read. */
+function claimHeld(name: string): boolean | undefined {
+  let table: string;
+  try {
+    table = fs.readFileSync('/proc/net/unix', 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Node pads an abstract name with NULs, which the table shows as '@': the name (of fixed length) is looked for as a prefix.
+  return table.includes(`@${name}`);
 }
 
 /** The evidence name a lock file is kept for, or undefined for a file that is not one. */
@@ -119,6 +149,8 @@ const LOCK_MAX_BYTES = 64 * 1024;
 export function readLockFile(file: string): { text: string; lock: LockFile | undefined } | undefined {
   let text: string;
   try {
+    // exhibit writes a lock as a regular file, never a link: a link is not its lock, and is not followed.
+    if (!fs.lstatSync(file).isFile()) return { text: '', lock: undefined };
     text = readInputTextSync(file, { max: { bytes: LOCK_MAX_BYTES, what: 'a lock file' } });
   } catch (err) {
     if (errnoOf(err) === 'ENOENT') return undefined;
@@ -156,12 +188,22 @@ export function liveRunIn(dir: string, evidence: string): LiveRun | undefined {
   try {
     lock = readLockFile(file)?.lock;
   } catch (err) {
-    return { state: 'unreadable', file, why: errnoOf(err) === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err) };
+    // Permission denied: a lock is there that this user cannot read. Anything else (a loop of links, a
+    // path through a file) is no lock of exhibit's.
+    const code = errnoOf(err);
+    if (code === 'EACCES' || code === 'EPERM') return { state: 'unreadable', file, why: 'permission denied' };
+    return undefined;
   }
   if (!lock || lock.evidence !== evidence || (lock.pid === process.pid && lock.host === os.hostname())) return undefined;
   const state = ownerState(lock);
   if (state === 'gone') return undefined;
   const task = lock.task === 'conversion' ? 'a conversion' : 'an acquisition';
   if (state === 'alive' && lock.process_start === undefined) return { state: 'unconfirmed', task, owner: lock, file };
+  // A run alive on this machine holds the output's claim too: a lock naming a process that holds none
+  // (some other process, with its number and start time copied into a forged lock) names no run.
+  if (state === 'alive' && process.platform === 'linux') {
+    const claim = outputClaimName(dir, evidence);
+    if (claim !== undefined && claimHeld(claim) === false) return undefined;
+  }
   return { state, task, owner: lock, file };
 }

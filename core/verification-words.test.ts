@@ -15,4 +15,13 @@ describe('a logged verification in words', () => {
       expect(verificationWords(payload)).toEqual({ ok: false, whole: true, words: 'VERIFIED (what it rested on was not logged)' });
     }
   });
+
+  it('a result exhibit does not log, even one that upper-cases to VERIFIED, is shown as an unknown result', () => {
+    for (const result of ['VERIFIED', 'Verified', 'ver\u0131f\u0131ed', 'ok']) {
+      const w = verificationWords({ result, rests_on: 'independent' });
+      expect(w.ok).toBe(false);
+      expect(w.words).toBe(`unknown result (${JSON.stringify(result)})`);
+    }
+    expect(verificationWords({}).words).toBe('unknown result (null)');
+  });
 });

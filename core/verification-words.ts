@@ -17,12 +17,17 @@ export interface VerificationWords {
   words: string;
 }
 
+/** The results a verification entry logs (cli/commands/verify.ts loggedResult). */
+const KNOWN_RESULTS: ReadonlySet<string> = new Set(['verified', 'failed', 'unverifiable']);
+
 const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** The words of a verification entry's payload (anything: it is read from a store others may write). */
 export function verificationWords(payload: unknown): VerificationWords {
   const p = (payload !== null && typeof payload === 'object' ? payload : {}) as { result?: unknown; pieces?: { checked?: unknown; of?: unknown }; rests_on?: unknown };
-  const result = typeof p.result === 'string' ? p.result : 'unknown';
+  // Only the results exhibit logs are put in capitals; any other text (a look-alike of 'verified' among them) is shown as what it is.
+  const result = typeof p.result === 'string' && KNOWN_RESULTS.has(p.result) ? p.result : `unknown result (${JSON.stringify(typeof p.result === 'string' ? p.result : (p.result ?? null))})`;
+  if (!KNOWN_RESULTS.has(result)) return { ok: false, whole: true, words: result };
   const part = count(p.pieces?.checked) && count(p.pieces?.of) && p.pieces.checked < p.pieces.of ? { checked: p.pieces.checked, of: p.pieces.of } : undefined;
   if (result !== 'verified') return { ok: false, whole: part === undefined, words: `${result.toUpperCase()}${part ? ` (part: ${part.checked} of ${part.of} pieces)` : ''}` };
   if (part) return { ok: false, whole: false, words: `VERIFIED (part: ${part.checked} of ${part.of} pieces; the rest not read)` };

@@ -368,6 +368,15 @@ describe('lock files that are not what exhibit writes', () => {
     expectOneLineError(withoutNotices(v.stderr), /may not be finished: .*EV-L\.lock says an acquisition of EV-L is under way there \(exhibit process 1 on this machine.*does not give that process's start time/);
     expect(v.stderr).toMatch(/^exhibit: hint: once sure that run has ended, remove .*EV-L\.lock/m);
     fs.rmSync(lock);
+    // With process 1's true start time copied in, the lock names a live process of this machine, but not one
+    // that holds the output's claim (a run writing there holds it): no run, and the image is read. A pid no
+    // process can have is no run either.
+    for (const lie of [{ ...forged, process_start: startTicks(1) }, { ...forged, pid: 1099511627776 }, { ...forged, pid: 2 ** 22 + 1 }]) {
+      fs.writeFileSync(lock, JSON.stringify(lie));
+      const r = run(['verify', dir, '--no-record']);
+      expect(r.code, `${JSON.stringify(lie)}: ${r.stdout}${r.stderr}`).toBe(0);
+    }
+    fs.rmSync(lock);
     // The same lock under another evidence name, or naming another evidence, is not this image's: it is read.
     fs.writeFileSync(path.join(dir, 'OTHER.lock'), JSON.stringify({ ...forged, evidence: 'OTHER' }));
     fs.writeFileSync(lock, JSON.stringify({ ...forged, evidence: 'OTHER' }));
@@ -395,6 +404,13 @@ describe('lock files that are not what exhibit writes', () => {
     expect(j.problems.join('\n')).toMatch(/says the acquisition did not finish \(interrupted \(SIGTERM\)\) and lists no image file, but no resume journal is beside it/);
     expect(v.stderr).not.toMatch(/resume it with/);
     expect(j.hashes.sha256).toBe(fileDigest('sha256', SRC)); // the image itself was still read and hashed
+    // Neither a decoy named like another evidence's image nor a folder named as the journal keeps the image from being hashed.
+    fs.writeFileSync(path.join(dir, `${EV}.0.raw`), Buffer.alloc(4096));
+    fs.mkdirSync(path.join(dir, `${EV}.journal.json`));
+    const again = run(['verify', dir, '--json']);
+    expect(again.code).toBe(4);
+    expect(JSON.parse(again.stdout).hashes.sha256).toBe(fileDigest('sha256', SRC));
+    expect(again.stderr).not.toMatch(/resume it with/);
   });
 });
 

@@ -9,7 +9,7 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { evidenceOfLockFileName } from '../core/process-owner.js';
 import { evidenceOfRecordName, isRecordFileName, journalFileName, type AcquisitionRecord } from '../core/record.js';
 import { readRecord, type ReadRecord } from '../core/record/read.js';
-import { imageFileName, isFirstImageFile } from '../image/names.js';
+import { imageFileName, isFirstImageFile, isImageFileOf } from '../image/names.js';
 import { refuseWhileWritten } from '../image/open.js';
 import type { ImageReader } from '../image/types.js';
 import type { StoreView } from './anchor.js';
@@ -62,7 +62,7 @@ function fromRecord(file: string): Target {
   const dir = path.dirname(file);
   /** The record cannot be taken as it stands: the image is found by name, so the rest is still checked. */
   const byName = (err: unknown): Target => {
-    const images = fs.readdirSync(dir).filter((n) => n.startsWith(`${stem}.`) && isFirstImageFile(n)).sort();
+    const images = fs.readdirSync(dir).filter((n) => isImageFileOf(n, stem) && isFirstImageFile(n)).sort();
     if (images.length === 0) throw new ExhibitError('VERIFY_FAILED', err instanceof Error ? err.message : String(err), { cause: err });
     return { image: path.join(dir, images[0]!), record: file, read: err instanceof Error ? err : new Error(String(err)) };
   };
@@ -76,7 +76,8 @@ function fromRecord(file: string): Target {
   if (first === undefined && read.record.result === 'incomplete') {
     const why = typeof read.record.incomplete_reason === 'string' && read.record.incomplete_reason !== '' ? ` (${read.record.incomplete_reason})` : '';
     // The placeholder an acquisition writes before its first byte, beside the journal it resumes from: no image has been finished to check.
-    if (fs.existsSync(path.join(dir, journalFileName(stem)))) {
+    // (A journal is a regular file exhibit wrote: anything else of its name, a folder or a link, is not one.)
+    if (fs.lstatSync(path.join(dir, journalFileName(stem)), { throwIfNoEntry: false })?.isFile() === true) {
       throw new ExhibitError('VERIFY_FAILED', `the record ${file} is of an acquisition that did not finish${why}: there is no finished image to verify`, {
         hints: [`if it stopped, resume it with: exhibit acquire --resume ${dir}`],
       });
