@@ -207,6 +207,13 @@ describe.skipIf(absent !== undefined)(`the CASE/UCO export${absent ? ` (skipped:
       // The same ontology with one more shape the export cannot meet.
       const strict = path.join(work, 'strict-ontology');
       fs.cpSync(ONTOLOGY, strict, { recursive: true });
+      // The ontology may be read-only where it is kept (../shared): the copy is made writable, or an ordinary user could neither add to it nor remove it.
+      const writable = (p: string): void => {
+        const st = fs.statSync(p);
+        fs.chmodSync(p, st.isDirectory() ? 0o755 : 0o644);
+        if (st.isDirectory()) for (const n of fs.readdirSync(p)) writable(path.join(p, n));
+      };
+      writable(strict);
       fs.writeFileSync(
         path.join(strict, 'lab.ttl'),
         '@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix core: <https://ontology.unifiedcyberontology.org/uco/core/> .\n' +

@@ -35,6 +35,13 @@ let held: net.Server | undefined;
 
 beforeAll(async ({}, suite) => {
   if (!isDeviceFile(suite.file.filepath, ROOT)) return;
+  // Still held from an earlier file of this worker (its afterAll did not get here, after another of its
+  // hooks threw): given back first, or this worker would wait on itself for ever.
+  if (held) {
+    const stale = held;
+    held = undefined;
+    await new Promise<void>((r) => stale.close(() => r()));
+  }
   let server: net.Server | undefined;
   while (!(server = await claim())) await new Promise((r) => setTimeout(r, 100));
   server.unref();
