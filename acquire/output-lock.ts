@@ -104,7 +104,10 @@ export async function lockOutput(dir: string, evidence: string, task: LockTask):
       }
       if (seen?.lock) {
         const state = ownerState(seen.lock);
-        if (state === 'alive') throw underWay(dir, evidence, seen.lock);
+        // With the machine-wide claim in hand, no run on this machine is writing here (a live one would hold
+        // it): a lock naming a live local process names some other process (its number reused, or the lock
+        // forged), and is stale. Without claims (not Linux), the process's being alive is all there is to go by.
+        if (state === 'alive' && claim === undefined) throw underWay(dir, evidence, seen.lock);
         if (state === 'elsewhere') {
           throw new ExhibitError('OUTPUT_LOCKED', `${file} says ${seen.lock.task === 'conversion' ? 'a conversion' : 'an acquisition'} of ${evidence} is under way: ${describeOwner(seen.lock)}; exhibit cannot tell from here whether it still runs`, {
             hints: [`if you are sure no exhibit on ${seen.lock.host} is working on this folder any more, remove ${file} by hand and run the command again`],

@@ -375,6 +375,10 @@ describe('lock files that are not what exhibit writes', () => {
       fs.writeFileSync(lock, JSON.stringify(lie));
       const r = run(['verify', dir, '--no-record']);
       expect(r.code, `${JSON.stringify(lie)}: ${r.stdout}${r.stderr}`).toBe(0);
+      // Nor does an acquisition take it for a run under way: it finds nothing to resume (the acquisition is complete).
+      const res = run(['acquire', '--resume', dir, '--examiner', 'Lock Examiner']);
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).not.toMatch(/under way/);
     }
     fs.rmSync(lock);
     // The same lock under another evidence name, or naming another evidence, is not this image's: it is read.
