@@ -22,7 +22,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describeSystemError, errnoOf, ExhibitError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/record.js';
-import { describeOwner, lockFileName, outputClaimName, ownerState, readLockFile, thisProcess, type LockFile, type LockTask, type ProcessOwner } from '../core/process-owner.js';
+import { describeOwner, lockFileName, outputClaimName, ownerState, readLockFile, taskWords, thisProcess, type LockFile, type LockTask, type ProcessOwner } from '../core/process-owner.js';
 
 export { lockFileName, type LockTask };
 
@@ -58,7 +58,7 @@ async function readLock(file: string): Promise<{ text: string; lock: LockFile | 
 }
 
 function underWay(dir: string, evidence: string, l: LockFile): ExhibitError {
-  return new ExhibitError('OUTPUT_LOCKED', `${l.task === 'conversion' ? 'a conversion' : 'an acquisition'} of ${evidence} is already under way in ${dir}: ${describeOwner(l)}; exhibit changes nothing while it runs`, {
+  return new ExhibitError('OUTPUT_LOCKED', `${taskWords(l.task)} of ${evidence} is already under way in ${dir}: ${describeOwner(l)}; exhibit changes nothing while it runs`, {
     hints: ['wait for it to end; an acquisition that was stopped resumes with the same command'],
   });
 }
@@ -109,7 +109,7 @@ export async function lockOutput(dir: string, evidence: string, task: LockTask):
         // forged), and is stale. Without claims (not Linux), the process's being alive is all there is to go by.
         if (state === 'alive' && claim === undefined) throw underWay(dir, evidence, seen.lock);
         if (state === 'elsewhere') {
-          throw new ExhibitError('OUTPUT_LOCKED', `${file} says ${seen.lock.task === 'conversion' ? 'a conversion' : 'an acquisition'} of ${evidence} is under way: ${describeOwner(seen.lock)}; exhibit cannot tell from here whether it still runs`, {
+          throw new ExhibitError('OUTPUT_LOCKED', `${file} says ${taskWords(seen.lock.task)} of ${evidence} is under way: ${describeOwner(seen.lock)}; exhibit cannot tell from here whether it still runs`, {
             hints: [`if you are sure no exhibit on ${seen.lock.host} is working on this folder any more, remove ${file} by hand and run the command again`],
           });
         }

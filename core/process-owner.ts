@@ -131,6 +131,11 @@ export function evidenceOfLockFileName(name: string): string | undefined {
 
 export type LockTask = 'acquisition' | 'conversion';
 
+/** A lock's task in words: "an acquisition", "a conversion". */
+export function taskWords(task: LockTask): string {
+  return task === 'conversion' ? 'a conversion' : 'an acquisition';
+}
+
 /** What a lock file holds: the run that writes the output, and what it is doing. */
 export interface LockFile extends ProcessOwner {
   lock: 'exhibit output lock';
@@ -197,7 +202,7 @@ export function liveRunIn(dir: string, evidence: string): LiveRun | undefined {
   if (!lock || lock.evidence !== evidence || (lock.pid === process.pid && lock.host === os.hostname())) return undefined;
   const state = ownerState(lock);
   if (state === 'gone') return undefined;
-  const task = lock.task === 'conversion' ? 'a conversion' : 'an acquisition';
+  const task = taskWords(lock.task);
   if (state === 'alive' && lock.process_start === undefined) return { state: 'unconfirmed', task, owner: lock, file };
   // A run alive on this machine holds the output's claim too: a lock naming a process that holds none
   // (some other process, with its number and start time copied into a forged lock) names no run.
