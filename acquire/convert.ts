@@ -28,6 +28,8 @@ import { makeWriter, type FormatSettings } from './writers.js';
 
 export interface ConvertOptions {
   image: string;
+  /** --raw: read the source as raw media whatever its first bytes say (image/open.ts). */
+  raw?: boolean;
   outDir: string;
   settings: FormatSettings;
   evidence?: string;
@@ -110,7 +112,7 @@ function newFilesName(given: string | undefined, number: string | undefined, ste
 }
 
 export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
-  const { reader, base, warnings, damaged: damagedFiles, notes } = await openSource(o.image);
+  const { reader, base, warnings, damaged: damagedFiles, notes } = await openSource(o.image, o.raw === true);
   let lock: OutputLock | undefined;
   try {
     const found = sourceRecord(base);
@@ -336,9 +338,9 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
  * The source image, opened; one too damaged to open (or an image its record lists that no longer reads
  * as its format) is damage met by convert (exit 4), as verify calls it, not a failure of exhibit.
  */
-async function openSource(file: string): ReturnType<typeof openImage> {
+async function openSource(file: string, raw: boolean): ReturnType<typeof openImage> {
   try {
-    return await openImage(file);
+    return await openImage(file, { raw });
   } catch (err) {
     if (damagedAtOpen(err, file)) {
       throw new ExhibitError('VERIFY_FAILED', `the source image is damaged: ${err.message}`, { cause: err, hints: [...err.hints] });

@@ -21,6 +21,8 @@ import { leftPartial, openTarget, probeTarget, publishTarget, readBackHashes, re
 
 export interface RestoreOptions {
   image: string;
+  /** --raw: read the image as raw media whatever its first bytes say (image/open.ts). */
+  raw?: boolean;
   target: string;
   yes: boolean;
   wipeExcess: boolean;
@@ -47,7 +49,7 @@ export interface RestoreOutcome {
 const PIECE = 4 * 1024 * 1024;
 
 export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
-  const { reader, base } = await openImage(o.image);
+  const { reader, base } = await openImage(o.image, { raw: o.raw === true });
   let target: fsp.FileHandle | undefined;
   let staged: string | undefined; // a new file's <name>.partial, while it is not checked
   try {

@@ -13,7 +13,7 @@ import { describeOwner, liveRunIn } from '../core/process-owner.js';
 import { readRecordBeside } from '../core/record/read.js';
 import { isRecordFileName } from '../core/record/paths.js';
 import { detect, readEnds, type Detected } from './detect.js';
-import { READABLE_FORMATS, formatByName, formatsInWords, formatOf } from './registry.js';
+import { READABLE_FORMATS, formatByName, formatsInWords, formatOf, readableFormatOf } from './registry.js';
 import type { ImageReader } from './types.js';
 
 export interface OpenedImage {
@@ -88,7 +88,20 @@ export function refuseWhileWritten(what: string, dir: string, evidence: string):
   });
 }
 
-export async function openImage(file: string): Promise<OpenedImage> {
+/** How to open an image: `raw` reads it as raw media (split raw by a .001-style name) whatever its first bytes say. */
+export interface OpenImageOptions {
+  raw?: boolean;
+}
+
+/** What `found` (the first bytes' verdict) says the file begins as, in words; undefined when it says nothing. */
+function beginsAs(found: Detected): string | undefined {
+  if (found.kind === 'format') return found.format.title;
+  if (found.kind === 'unsupported') return found.what;
+  if (found.kind === 'later-segment') return 'a later E01 segment';
+  return undefined;
+}
+
+export async function openImage(file: string, opts: OpenImageOptions = {}): Promise<OpenedImage> {
   const p = path.resolve(file);
   if (!fs.existsSync(p)) throw new ExhibitError('IMAGE_INVALID', `${file} does not exist`);
   if (fs.statSync(p).isDirectory()) throw new ExhibitError('USAGE', `${file} is a folder: name the image's first file (.raw, .001, .E01, .Ex01 or .zst)`);
@@ -100,11 +113,12 @@ export async function openImage(file: string): Promise<OpenedImage> {
   const base = byName ? path.join(dir, byName.base) : p;
   if (byName) refuseWhileWritten(file, dir, byName.base);
   const found = await sniff(p);
+  if (opts.raw) return openAsRaw(p, file, byName, found);
   // Raw media may itself begin as a container does (a drive or file that holds an image): when the
   // acquisition record beside it says it was acquired as raw media, under this name, it is read so.
   if (found.kind !== 'none' && (byName?.format.name === 'raw' || byName?.format.name === 'split-raw') && acquiredAsNamed(base, name, byName.format.name)) {
     const opened = await byName.format.open(p, file);
-    const held = found.kind === 'format' ? found.format.title : found.kind === 'unsupported' ? found.what : 'a later E01 segment';
+    const held = beginsAs(found)!;
     return { reader: opened.reader, base, warnings: opened.warnings, damaged: opened.damaged ?? [], notes: [`${name} begins as ${held} does, but the acquisition record beside it says it was acquired as ${byName.format.title}: it was read as that`] };
   }
   if (found.kind === 'unsupported') throw refuse(`${file} is ${found.what}, which exhibit does not read`);
@@ -132,4 +146,27 @@ export async function openImage(file: string): Promise<OpenedImage> {
   }
   const opened = await named.open(p, file);
   return { reader: opened.reader, base, warnings: opened.warnings, damaged: opened.damaged ?? [], notes: [RAW_NOTE] };
+}
+
+/**
+ * --raw: the examiner says the file is raw media (a drive's copy may begin as a container does, and
+ * with no record beside it nothing else can say so). A .001-style name is read as split raw, every
+ * other name as one raw file. A record beside it that lists the file as part of an image of another
+ * format is believed over the option: the file is that image's, and its bytes are not the media.
+ */
+async function openAsRaw(p: string, file: string, byName: ReturnType<typeof formatByName>, found: Detected): Promise<OpenedImage> {
+  const name = path.basename(p);
+  const split = byName?.format.name === 'split-raw';
+  const format = split ? byName!.format : formatOf('raw');
+  const base = byName && (split || byName.format.name === 'raw') ? path.join(path.dirname(p), byName.base) : p;
+  const listed = byName ? readRecordBeside(path.join(path.dirname(p), byName.base)) : undefined;
+  if (listed && listed.image.format !== format.name && listed.image.files.some((f) => f.name === name)) {
+    throw new ExhibitError('USAGE', `${file} is a file of ${readableFormatOf(listed.image.format).title}, as the acquisition record beside it says: --raw reads raw media only`, {
+      hints: ['run the command without --raw'],
+    });
+  }
+  const opened = await format.open(p, file);
+  const held = beginsAs(found);
+  const note = held ? `${name} begins as ${held} does; it was read as ${format.title}, as --raw asks` : `read as ${format.title}, as --raw asks`;
+  return { reader: opened.reader, base, warnings: opened.warnings, damaged: opened.damaged ?? [], notes: [note] };
 }

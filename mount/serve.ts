@@ -26,6 +26,8 @@ const MAX_READ_ERRORS_LISTED = 100;
 
 export interface MountRequest {
   image: string;
+  /** --raw: read the image as raw media whatever its first bytes say (image/open.ts). */
+  raw?: boolean;
   dir: string;
   browse: boolean;
   /** Bytes of decoded media kept at most. */
@@ -60,7 +62,7 @@ export function checkMountPoint(dir: string): void {
 export async function mountImage(req: MountRequest, onReadError: ReadErrorSink): Promise<Serving> {
   if (process.getuid?.() !== 0) throw new ExhibitError('MOUNT', 'exhibit mount needs root: it mounts a file system (and, with --browse, attaches loop devices)');
   checkMountPoint(req.dir);
-  const opened = await openImage(req.image);
+  const opened = await openImage(req.image, { raw: req.raw === true });
   const reader = opened.reader;
   let session: FuseSession | undefined;
   try {

@@ -462,6 +462,40 @@ describe('raw media that begins as an image does', () => {
       expect(j.notes.join('\n')).toMatch(/begins as .* does, but the acquisition record beside it says it was acquired as a raw image: it was read as that/);
     }
   });
+  it('--raw reads a copy that begins as an E01 does as raw media, one file or split; never a file its record lists as an E01', () => {
+    const e01 = fs.readFileSync(path.join(original('e01'), 'EV.E01'));
+    const sha256 = crypto.createHash('sha256').update(e01).digest('hex');
+    const dir = path.join(work, 'forced-raw');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'drive.dd'), e01);
+    const half = Math.ceil(e01.length / 2 / 512) * 512;
+    fs.writeFileSync(path.join(dir, 'drive.001'), e01.subarray(0, half));
+    fs.writeFileSync(path.join(dir, 'drive.002'), e01.subarray(half));
+    // Without --raw the content decides: the first of several E01 segments, the others missing.
+    const asE01 = run(['verify', path.join(dir, 'drive.dd'), '--no-record']);
+    expect(asE01.code).not.toBe(0);
+    expect(asE01.stdout + asE01.stderr).toMatch(/E01/);
+    for (const first of ['drive.dd', 'drive.001']) {
+      const v = run(['verify', path.join(dir, first), '--raw', '--no-record', '--expect', `sha256:${sha256}`, '--json']);
+      expect(v.code, v.stderr).toBe(0);
+      const j = json(v);
+      expect(j.verdict).toBe('verified');
+      expect(j.image.format).toBe(first.endsWith('.001') ? 'split-raw' : 'raw');
+      expect(j.hashes.sha256).toBe(sha256);
+      expect(j.notes.join('\n')).toMatch(/begins as an E01 image does; it was read as a (split )?raw image, as --raw asks/);
+    }
+    const i = run(['inspect', path.join(dir, 'drive.dd'), '--raw', '--json']);
+    expect(i.code, i.stderr).toBe(0);
+    expect(json(i).format).toBe('raw');
+    const out = path.join(dir, 'converted');
+    const c = run(['convert', path.join(dir, 'drive.001'), '--raw', '--to', 'raw', '--out', out, '--evidence', 'DRIVE']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(fileDigest('sha256', path.join(out, 'DRIVE.raw'))).toBe(sha256);
+    // An E01 its record lists is that image's file, not raw media: --raw is refused, and nothing is read.
+    const r = run(['verify', path.join(original('e01'), 'EV.E01'), '--raw', '--no-record']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /EV\.E01 is a file of an E01 image, as the acquisition record beside it says: --raw reads raw media only/);
+  });
 });
 
 describe('what nothing records', () => {

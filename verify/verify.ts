@@ -108,6 +108,8 @@ export interface VerifyOptions extends Pick<StoredCheckOptions, 'onPass'> {
   pieces?: string;
   /** --every-piece: hash each piece even when the media's SHA-256 already proves them all (see `piecesProven`). */
   everyPiece?: boolean;
+  /** --raw: read the image as raw media whatever its first bytes say (image/open.ts). */
+  raw?: boolean;
   inline?: boolean;
   signal?: AbortSignal;
   onStart?: (mediaBytes: number, files: readonly string[]) => void;
@@ -123,7 +125,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
 
   let opened: Awaited<ReturnType<typeof openImage>>;
   try {
-    opened = await openImage(t.image);
+    opened = await openImage(t.image, { raw: o.raw === true });
   } catch (err) {
     // A file an acquisition record lists that no longer reads as its format is damaged evidence, not a format exhibit does not read.
     if (damagedAtOpen(err, t.image)) {

@@ -32,6 +32,7 @@ interface ConvertFlags extends FormatFlags {
   examiner?: string;
   passphraseFile?: string;
   hash?: string;
+  raw?: boolean;
   json?: boolean;
 }
 
@@ -51,6 +52,7 @@ export function convertCommand(version: string): Command {
     .option('-x, --examiner <name>', "who performs the conversion: signs its entry in the case's custody log (or EXHIBIT_EXAMINER)")
     .option('--passphrase-file <file>', "the passphrase of the examiner's signing key, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
     .option('--hash <list>', "hashes to compute (default: the strongest the source records, enough to prove the media identical)")
+    .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
     .option('--json', 'print the new record as JSON');
   addFormatOptions(cmd);
   return cmd
@@ -94,6 +96,7 @@ async function runConvert(image: string, flags: ConvertFlags, version: string, j
     if (examiner !== undefined) ctx = prepareCustody(examinerName(examiner, 'who converts'), undefined, readPassphrase(flags.passphraseFile));
     const outcome = await convert({
       image,
+      ...(flags.raw ? { raw: true } : {}),
       outDir: flags.out,
       settings,
       ...(flags.evidence ? { evidence: flags.evidence } : {}),

@@ -13,6 +13,7 @@ import { io } from '../io.js';
 
 interface InspectFlags {
   json?: boolean;
+  raw?: boolean;
 }
 
 interface HiddenAreas {
@@ -31,6 +32,7 @@ export function inspectCommand(): Command {
           'Damaged or hostile tables give findings, never a crash.',
       )
       .argument('<target>', 'a drive (/dev/sdb) or an image (.raw, .001, .E01, .Ex01, .aff4, .zst)')
+      .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
       .option('--json', 'print everything as JSON')
       .addHelpText('after', '\nExamples:\n  exhibit inspect /dev/sdb\n  exhibit inspect /cases/2026-0117/EV-001.E01 --json'),
     async ([target], f) => {
@@ -51,7 +53,7 @@ export function inspectCommand(): Command {
         }
         hidden = hiddenAreas(target!, facts);
       } else {
-        const { reader, warnings, notes } = await openImage(target!);
+        const { reader, warnings, notes } = await openImage(target!, { raw: f.raw === true });
         try {
           for (const w of warnings) info(`warning: ${w}`);
           for (const n of notes) info(`note: ${n}`);

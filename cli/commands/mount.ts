@@ -16,6 +16,7 @@ import { interruptSignal } from '../signals.js';
 interface MountFlags {
   json?: boolean;
   browse?: boolean;
+  raw?: boolean;
   foreground?: boolean;
   cache?: string;
   readyFd?: string;
@@ -45,12 +46,13 @@ export function mountCommand(): Command {
       .argument('<image>', 'the image (its first file: .raw, .001, .E01, .zst)')
       .argument('<dir>', 'an empty folder to show it in')
       .option('--browse', 'also mount each file system inside, read-only, under <dir>/fs/')
+      .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
       .option('--foreground', 'stay attached and serve until Ctrl-C (which unmounts) or exhibit umount')
       .option('--cache <size>', 'decoded media (E01 chunks, zstd frames) kept in memory at most, 16 MiB to 64 GiB', '256MiB')
       .addOption(new Option('--ready-fd <fd>').hideHelp())
       .addHelpText('after', '\nExamples:\n  exhibit mount /cases/2026-0117/EV-001.E01 /mnt/ev1\n  mmls /mnt/ev1/media\n  exhibit mount --browse EV-001.zst /mnt/ev1 && ls /mnt/ev1/fs/p1\n  exhibit umount /mnt/ev1'),
     async ([image, dir], f) => {
-      const req: MountRequest = { image: image!, dir: dir!, browse: f.browse === true, cacheBytes: sizeOption(f.cache, '--cache', 16 * MiB, 64 * 1024 * MiB) };
+      const req: MountRequest = { image: image!, ...(f.raw ? { raw: true } : {}), dir: dir!, browse: f.browse === true, cacheBytes: sizeOption(f.cache, '--cache', 16 * MiB, 64 * 1024 * MiB) };
       if (f.foreground) return serve(req, f.readyFd === undefined ? undefined : Number(f.readyFd));
       checkMountPoint(req.dir); // refused at once, before a process is started
       const ready = await startServer(req);
@@ -121,7 +123,7 @@ export async function serve(req: MountRequest, readyFd: number | undefined): Pro
 
 /** The serving process's arguments: those of `exhibit mount --foreground`, so `ps` shows what it serves. */
 export function serverArgs(req: MountRequest): string[] {
-  return ['mount', '--foreground', '--ready-fd', '3', '--cache', String(req.cacheBytes), ...(req.browse ? ['--browse'] : []), '--', req.image, req.dir];
+  return ['mount', '--foreground', '--ready-fd', '3', '--cache', String(req.cacheBytes), ...(req.browse ? ['--browse'] : []), ...(req.raw ? ['--raw'] : []), '--', req.image, req.dir];
 }
 
 /** The request back from `serverArgs`. */
@@ -129,7 +131,8 @@ export function requestOf(args: readonly string[]): MountRequest {
   const sep = args.indexOf('--');
   const at = args.indexOf('--cache');
   if (sep < 0 || at < 0 || args.length !== sep + 3) throw new ExhibitError('INTERNAL', `the serving process was started with unexpected arguments: ${args.join(' ')}`);
-  return { image: args[sep + 1]!, dir: args[sep + 2]!, browse: args.slice(0, sep).includes('--browse'), cacheBytes: Number(args[at + 1]) };
+  const flags = args.slice(0, sep);
+  return { image: args[sep + 1]!, ...(flags.includes('--raw') ? { raw: true } : {}), dir: args[sep + 2]!, browse: flags.includes('--browse'), cacheBytes: Number(args[at + 1]) };
 }
 
 /**

@@ -17,6 +17,7 @@ import { io } from '../io.js';
 interface RestoreFlags {
   yes?: boolean;
   wipeExcess?: boolean;
+  raw?: boolean;
   record: boolean;
   examiner?: string;
   passphraseFile?: string;
@@ -37,6 +38,7 @@ export function restoreCommand(): Command {
       .argument('<target>', 'a block device (/dev/sdc) or a new file')
       .option('--yes', 'write the device: everything on it is lost (exhibit says what is on it first)')
       .option('--wipe-excess', 'fill the target beyond the media with zeros (without it those sectors are left as they are, and reported)')
+      .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
       .option('--no-record', 'do not log the restore in the case store')
       .option('-x, --examiner <name>', 'who restores (signs the entry in the case store, when the case is there)')
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
@@ -50,6 +52,7 @@ export function restoreCommand(): Command {
         try {
           const out = await restoreImage({
             image: image!,
+            ...(f.raw ? { raw: true } : {}),
             target: target!,
             yes: f.yes === true,
             wipeExcess: f.wipeExcess === true,
