@@ -3,7 +3,7 @@ import type { ImageReader, ScannedUnit } from '../image/types.js';
 import { MediaCache } from './media-cache.js';
 
 /** Media of `size` bytes (byte i is a hash of i), decoded in units of `unit` bytes; counts the reader's calls. */
-function fakeReader(size: number, unit: number | undefined, fail?: (offset: number) => boolean, delayMs: (offset: number) => number = () => 1) {
+function fakeReader(size: number, unit: number | undefined, fail?: (offset: number, length: number) => boolean, delayMs: (offset: number) => number = () => 1) {
   const media = Buffer.alloc(size);
   for (let i = 0; i < size; i++) media[i] = (i * 2654435761) >>> 24;
   const calls: { offset: number; length: number }[] = [];
@@ -25,7 +25,7 @@ function fakeReader(size: number, unit: number | undefined, fail?: (offset: numb
     async read(into, offset, length) {
       calls.push({ offset, length });
       await new Promise((r) => setTimeout(r, delayMs(offset)));
-      if (fail?.(offset)) throw new Error(`damaged unit at ${offset}`);
+      if (fail?.(offset, length)) throw new Error(`damaged unit at ${offset}`);
       const n = Math.max(0, Math.min(length, size - offset));
       media.copy(into, 0, offset, offset + n);
       return n;
@@ -189,11 +189,26 @@ describe('MediaCache', () => {
 
   it('passes a damaged unit on as an error, keeps nothing of it, and tries again next time', async () => {
     let damaged = true;
-    const { reader, calls } = fakeReader(8 * U, U, (o) => damaged && o === U);
+    const { reader, calls } = fakeReader(8 * U, U, (o, l) => damaged && o < 2 * U && o + l > U); // block 1 is the damaged unit
     const cache = new MediaCache(reader, 8 * U);
-    await expect(cache.read(U + 5, 10)).rejects.toThrow(new RegExp(`damaged unit at ${U}`));
+    await expect(cache.read(U + 5, 10)).rejects.toThrow(/damaged unit at/);
     damaged = false;
     expect((await cache.read(U + 5, 10)).length).toBe(10);
     expect(calls.filter((c) => c.offset === U)).toHaveLength(2);
+  });
+
+  it('a damaged unit fails only the reads that reach into it: the good units of its block are still given', async () => {
+    const unit = 32 * 1024; // eight units to a block
+    const bad = 5; // unit 5 of block 0 does not decode
+    const overlapsBad = (offset: number, length: number) => offset < (bad + 1) * unit && offset + length > bad * unit;
+    const { reader, media } = fakeReader(16 * unit, unit, overlapsBad);
+    const cache = new MediaCache(reader, 64 * unit);
+    for (const u of [0, 4, 6, 7, 8]) {
+      const got = await cache.read(u * unit + 100, 4096);
+      expect(got.equals(media.subarray(u * unit + 100, u * unit + 4196)), `unit ${u}`).toBe(true);
+    }
+    await expect(cache.read(bad * unit + 100, 4096)).rejects.toThrow(/damaged unit/);
+    await expect(cache.read(bad * unit - 10, 20)).rejects.toThrow(/damaged unit/); // straddles the good unit before it
+    expect((await cache.read(0, 4096)).equals(media.subarray(0, 4096))).toBe(true); // and again, the block still not kept
   });
 });

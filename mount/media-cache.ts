@@ -109,20 +109,28 @@ export class MediaCache {
       this.unpin(first, last);
       for (let i = first; i <= passed; i++) this.drop(i);
     };
-    let got: Buffer[];
+    const out: Buffer[] = [];
     try {
-      got = await Promise.all(parts);
+      const got = await Promise.allSettled(parts);
+      for (const [k, r] of got.entries()) {
+        const blockStart = (first + k) * B;
+        const from = Math.max(offset, blockStart);
+        if (r.status === 'fulfilled') {
+          const to = Math.min(end, blockStart + r.value.length);
+          if (to > from) out.push(r.value.subarray(from - blockStart, to - blockStart));
+          continue;
+        }
+        // A unit of this block does not decode: the block is not kept, and only the bytes asked for are
+        // read, straight from the reader, so a read of the good units beside the damaged one still succeeds
+        // (a read that reaches into it fails, naming it).
+        const to = Math.min(end, blockStart + B);
+        const direct = Buffer.allocUnsafe(to - from);
+        out.push(direct.subarray(0, await this.reader.read(direct, from, to - from)));
+      }
     } catch (err) {
       done();
       throw err;
     }
-    const out: Buffer[] = [];
-    got.forEach((data, k) => {
-      const blockStart = (first + k) * B;
-      const from = Math.max(offset, blockStart) - blockStart;
-      const to = Math.min(end, blockStart + data.length) - blockStart;
-      if (to > from) out.push(data.subarray(from, to));
-    });
     return { pieces: out, done };
   }
 
