@@ -34,8 +34,11 @@ export interface HeaderCheck {
 export const GPT_SIGNATURE = 'EFI PART';
 export const MIN_HEADER_SIZE = 92;
 export const MIN_ENTRY_SIZE = 128;
-/** Entry arrays larger than this are not read (the usual one is 16 KiB). */
-export const MAX_ENTRY_ARRAY_BYTES = 4 * 1024 * 1024;
+/**
+ * Entry arrays larger than this are not read (the usual one is 16 KiB; sgdisk -S makes any count,
+ * and 100,000 entries of 128 bytes, 12.2 MiB, is a valid table): 64 MiB is 524,288 such entries.
+ */
+export const MAX_ENTRY_ARRAY_BYTES = 64 * 1024 * 1024;
 
 /** True when `sector` starts with "EFI PART". */
 export function hasGptSignature(sector: Uint8Array): boolean {
