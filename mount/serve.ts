@@ -21,6 +21,7 @@ import { mountPath, releaseMount } from './release.js';
 import { forgetServer, noteServer } from './server-file.js';
 import { Tree } from './tree.js';
 import { guessFilesystem, partitionVolumes, type Volume } from './volumes.js';
+import { shellWord } from '../core/shell-word.js';
 
 const MAX_READ_ERRORS_LISTED = 100;
 
@@ -55,7 +56,7 @@ export function checkMountPoint(dir: string): void {
   if (!st.isDirectory()) throw new ExhibitError('USAGE', `${dir} is not a folder: exhibit mounts on an empty folder`);
   const at = mountPath(dir);
   const there = readMounts().find((m) => m.mount_point === at);
-  if (there) throw new ExhibitError('USAGE', `${dir} is already a mount point (${there.fs_type} from ${there.source})`, { hints: there.fs_type === 'fuse.exhibit' ? [`exhibit umount ${dir} ends that mount`] : [] });
+  if (there) throw new ExhibitError('USAGE', `${dir} is already a mount point (${there.fs_type} from ${there.source})`, { hints: there.fs_type === 'fuse.exhibit' ? [`exhibit umount ${shellWord(dir)} ends that mount`] : [] });
   if (fs.readdirSync(dir).length > 0) throw new ExhibitError('USAGE', `${dir} is not empty: exhibit mounts on an empty folder, so nothing in it is hidden`);
 }
 
@@ -68,7 +69,7 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
   try {
     if (reader.sequentialOnly)
       throw new ExhibitError('USAGE', `${req.image} can only be read in order (a plain zstd file whose frames are too large to decode whole, or do not say their size), so it cannot be mounted`, {
-        hints: [`exhibit convert ${req.image} --to zst makes a seekable copy that mounts`],
+        hints: [`exhibit convert ${shellWord(req.image)} --to zst --out <dir> makes a seekable copy that mounts`],
       });
     const media = new MediaCache(reader, req.cacheBytes);
     const table = await readPartitionTable(reader, reader.sectorSize); // none known (raw, zst): guessed from where the GPT header lies

@@ -12,6 +12,7 @@ import { io } from '../io.js';
 import { info } from '../messages.js';
 import { sizeOption } from '../numbers.js';
 import { interruptSignal } from '../signals.js';
+import { shellWord } from '../../core/shell-word.js';
 
 interface MountFlags {
   json?: boolean;
@@ -59,7 +60,7 @@ export function mountCommand(): Command {
       if (!ready.ok) throw new ExhibitError(ready.code, ready.message, { hints: ready.hints });
       for (const w of ready.warnings) info(`warning: ${w}`);
       for (const n of ready.notes) info(`note: ${n}`);
-      io().stdout.write(shownLines([...ready.lines, `exhibit umount ${req.dir} ends the mount`]));
+      io().stdout.write(shownLines([...ready.lines, `exhibit umount ${shellWord(req.dir)} ends the mount`]));
       return 0;
     },
   );
@@ -111,7 +112,7 @@ export async function serve(req: MountRequest, readyFd: number | undefined): Pro
     if (readyFd === undefined) {
       for (const w of serving.warnings) info(`warning: ${w}`);
       for (const n of serving.notes) info(`note: ${n}`);
-      io().stdout.write(shownLines([...serving.lines, `serving until Ctrl-C or exhibit umount ${req.dir}`]));
+      io().stdout.write(shownLines([...serving.lines, `serving until Ctrl-C or exhibit umount ${shellWord(req.dir)}`]));
     }
     await serving.ended;
     if (readyFd === undefined) io().stdout.write(shownLines([`unmounted ${req.dir}`]));

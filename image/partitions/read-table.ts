@@ -91,7 +91,7 @@ async function read(src: ByteSource, requested: number | undefined, findings: Fi
   const wholeDisk = (): Gap[] => findGaps([], 0, totalSectors - 1);
 
   if (totalSectors === 0) {
-    findings.info(`the image is ${size} bytes, smaller than one ${sectorSize}-byte sector: there is no partition table`);
+    findings.info(`the image is ${size} byte${size === 1 ? '' : 's'}, smaller than one ${sectorSize}-byte sector: there is no partition table`);
     return none([]);
   }
   if (size % sectorSize !== 0) findings.info(`the image's last ${size % sectorSize} bytes are less than a whole sector and were ignored`);
@@ -124,7 +124,7 @@ async function read(src: ByteSource, requested: number | undefined, findings: Fi
   } else {
     findings.info('sector 0 has no 0x55AA boot signature and sector 1 no GPT header: no partition table was found');
     const whole = await probe(reader, 0, size, 'the start of the disk');
-    if (whole !== undefined) findings.info(`the disk starts with a ${whole} signature: it seems to hold one filesystem or volume and no partition table`);
+    if (whole !== undefined) findings.info(`the disk starts with ${/^(?:[aeiou]|NTFS|XFS|HFS)/i.test(whole) ? 'an' : 'a'} ${whole} signature: it seems to hold one filesystem or volume and no partition table`);
     return none(wholeDisk());
   }
 
