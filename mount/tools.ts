@@ -30,7 +30,8 @@ export function tool(cmd: string, args: string[], timeoutMs = 60_000): Promise<T
 
 /** A tool's complaint in one line: its last line of error output, or its exit code. */
 export function complaint(r: ToolResult): string {
-  // The last line that says something: mount(8) ends with a pointer to dmesg after the line with the reason.
+  // The first line that says something: mount(8) and losetup give the reason in one line (then a pointer to
+  // dmesg); ntfs-3g gives it first ("Failed to read last sector (88029): Invalid argument"), then hints.
   const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^dmesg\(1\) may have more information/.test(l));
-  return lines[lines.length - 1] ?? `exit ${r.code}`;
+  return lines[0] ?? `exit ${r.code}`;
 }
