@@ -44,9 +44,19 @@ function check(file: string, st: fs.Stats, o: InputOptions): void {
   throw new ExhibitError(o.code ?? 'IMAGE_INVALID', `${file} is ${kindOf(st)}, not a regular file${o.allowBlock === true ? ' or a block device' : ''}`);
 }
 
+/** stat(2) of `file`; a link to nothing is said in words (a file not there stays ENOENT, which callers test). */
+async function statNamed(file: string, o: InputOptions): Promise<fs.Stats> {
+  try {
+    return await fsp.stat(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || (await fsp.lstat(file).catch(() => undefined))?.isSymbolicLink() !== true) throw err;
+    throw new ExhibitError(o.code ?? 'IMAGE_INVALID', `${file} is a link to ${await fsp.readlink(file).catch(() => '?')}, which does not exist`, { cause: err });
+  }
+}
+
 /** Open `file` for reading, if it is a regular file (or a block device, when allowed). */
 export async function openInput(file: string, o: InputOptions = {}): Promise<fsp.FileHandle> {
-  check(file, await fsp.stat(file), o);
+  check(file, await statNamed(file, o), o);
   const h = await fsp.open(file, FLAGS);
   try {
     check(file, await h.stat(), o);

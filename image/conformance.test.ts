@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ExhibitError } from '../core/errors.js';
 import { openImage, RAW_NOTE } from './open.js';
 import { FORMATS } from './registry.js';
-import { findSegments } from './split-raw/naming.js';
+import { findSegments, firstOfLetterSet } from './split-raw/naming.js';
 import type { FormatName, FormatSettings, ImageReader, ImageWriter } from './types.js';
 import { tempDir } from '../test/helpers/cli.js';
 
@@ -207,6 +207,12 @@ describe('split-raw segment discovery', () => {
       [['xaa', 'xab', 'xac', 'xylophone'], 'xaa', ['xaa', 'xab', 'xac'], [], undefined],
       [['x00', 'x01', 'x02'], 'x00', ['x00', 'x01', 'x02'], [], undefined],
       [['s.00', 's.01', 's.03', 's.04'], 's.00', ['s.00', 's.01'], ['s.03', 's.04'], 's.02'],
+      // One character (split -a 1, split -a 1 -d, dc3dd ofs=out.1), capitals.
+      [['img.a', 'img.b', 'img.c', 'img.aa'], 'img.a', ['img.a', 'img.b', 'img.c'], [], undefined],
+      [['img.0', 'img.1', 'img.2', 'img.10'], 'img.0', ['img.0', 'img.1', 'img.2'], ['img.10'], 'img.3'],
+      [['out.1', 'out.2', 'out.3', 'out.4'], 'out.1', ['out.1', 'out.2', 'out.3', 'out.4'], [], undefined],
+      [['up.AA', 'up.AB', 'up.AC', 'up.ad'], 'up.AA', ['up.AA', 'up.AB', 'up.AC'], [], undefined],
+      [['up.AA', 'up.AB', 'up.AD'], 'up.AA', ['up.AA', 'up.AB'], ['up.AD'], 'up.AC'],
     ];
     for (const [names, open, files, strays, missing] of cases) {
       const dir = fs.mkdtempSync(path.join(work, 'seg-'));
@@ -221,6 +227,13 @@ describe('split-raw segment discovery', () => {
     const many = Array.from({ length: 28 }, (_, i) => `t.${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`);
     for (const n of many) fs.writeFileSync(path.join(dir, n), 'x');
     expect((await findSegments(path.join(dir, 't.aa'))).files.map((p) => path.basename(p))).toEqual(many);
+  });
+  it('names the first file of a letter-named set when a later one is given, and only when that first one is there', () => {
+    const dir = fs.mkdtempSync(path.join(work, 'letters-'));
+    for (const n of ['d.aa', 'd.ab', 'xaa', 'xab', 'U.AA', 'U.AB', 'l.a', 'l.b', 'alone.ab', 'EV.map']) fs.writeFileSync(path.join(dir, n), 'x');
+    const first = (n: string) => firstOfLetterSet(path.join(dir, n));
+    expect([first('d.ab'), first('xab'), first('U.AB'), first('l.b')]).toEqual(['d.aa', 'xaa', 'U.AA', 'l.a']);
+    expect([first('d.aa'), first('alone.ab'), first('EV.map'), first('d.001')]).toEqual([undefined, undefined, undefined, undefined]);
   });
   it("reads GNU split's lengthening names past xyz (xzaaa ...) and x89 (x9000 ...), in split's order, and names a missing one", async (ctx) => {
     if (spawnSync('split', ['--version']).status !== 0) ctx.skip();

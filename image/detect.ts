@@ -33,12 +33,19 @@ const UNSUPPORTED: { magic: string; what: string }[] = [
   { magic: '<<< Sun VirtualBox Disk Image >>>', what: 'a VirtualBox disk (VDI)' },
   { magic: '<<< innotek VirtualBox Disk Image >>>', what: 'a VirtualBox disk (VDI)' },
   { magic: '<<< QEMU VM Virtual Disk Image >>>', what: 'a VirtualBox disk (VDI, written by QEMU)' },
+  // Compressed streams: an image compressed whole (disk.dd.gz) read as raw media would hash the compressed bytes.
+  { magic: '\x1f\x8b\x08', what: 'a gzip-compressed file (decompress it first, e.g. gzip -dk)' },
+  { magic: '\xfd7zXZ\x00', what: 'an xz-compressed file (decompress it first, e.g. xz -dk)' },
+  { magic: '\x04\x22\x4d\x18', what: 'an lz4-compressed file (decompress it first, e.g. lz4 -d)' },
 ];
 
 const EWF1 = 'EVF\x09\x0d\x0a\xff\x00';
 
 /** Tell what `head` (the first bytes) and `tail` (the last bytes) of a file hold. */
 export function detect(head: Uint8Array, tail: Uint8Array, formats: readonly ReadableFormat[]): Detected {
+  // bzip2: "BZh", the block size 1-9, then the first block's magic (pi in BCD) or the empty stream's end marker.
+  if (ascii(head, 0, 'BZh') && head[3]! >= 0x31 && head[3]! <= 0x39 && (ascii(head, 4, '\x31\x41\x59\x26\x53\x59') || ascii(head, 4, '\x17\x72\x45\x38\x50\x90')))
+    return { kind: 'unsupported', what: 'a bzip2-compressed file (decompress it first, e.g. bzip2 -dk)' };
   if (ascii(head, 0, EWF1) && head.length >= 11) {
     const segment = head[9]! | (head[10]! << 8);
     if (segment !== 1) return { kind: 'later-segment', segment };

@@ -13,6 +13,7 @@ import { describeOwner, liveRunIn } from '../core/process-owner.js';
 import { readRecordBeside } from '../core/record/read.js';
 import { isRecordFileName } from '../core/record/paths.js';
 import { detect, readEnds, type Detected } from './detect.js';
+import { firstOfLetterSet } from './split-raw/naming.js';
 import { READABLE_FORMATS, formatByName, formatsInWords, formatOf, readableFormatOf } from './registry.js';
 import type { ImageReader } from './types.js';
 
@@ -39,7 +40,9 @@ async function sniff(p: string): Promise<Detected> {
   }
 }
 
-const refuse = (what: string, hint?: string) => new ExhibitError('IMAGE_UNSUPPORTED', what, { hints: [hint ?? `exhibit reads ${formatsInWords()}`] });
+/** For a file that a drive's copy could be: the way to read it as such. */
+const RAW_HINT = 'if it is a copy of a drive (or of a file) that only begins as one does, --raw reads it as raw media';
+const refuse = (what: string, hint?: string) => new ExhibitError('IMAGE_UNSUPPORTED', what, { hints: [hint ?? `exhibit reads ${formatsInWords()}`, RAW_HINT] });
 
 /** Whether the record beside an image (`base`) says, readable and whole, that `name` is a file of a `format` image. */
 function acquiredAsNamed(base: string, name: string, format: string): boolean {
@@ -109,6 +112,9 @@ export async function openImage(file: string, opts: OpenImageOptions = {}): Prom
   const dir = path.dirname(p);
   // A record names an image; it is not one (read as raw media it would be copied or listed as a disk).
   if (isRecordFileName(name)) throw new ExhibitError('USAGE', `${file} is an acquisition record, not an image`, { hints: ['name the image file it is beside (.raw, .001, .E01, .Ex01, .aff4 or .zst)'] });
+  // A later file of a letter-named split set (disk.ab beside disk.aa) would read as raw media alone.
+  const firstOfSet = firstOfLetterSet(p);
+  if (firstOfSet !== undefined) throw new ExhibitError('USAGE', `${file} is not the first segment: name ${firstOfSet}`);
   const byName = formatByName(name);
   const base = byName ? path.join(dir, byName.base) : p;
   if (byName) refuseWhileWritten(file, dir, byName.base);
@@ -122,6 +128,9 @@ export async function openImage(file: string, opts: OpenImageOptions = {}): Prom
     return { reader: opened.reader, base, warnings: opened.warnings, damaged: opened.damaged ?? [], notes: [`${name} begins as ${held} does, but the acquisition record beside it says it was acquired as ${byName.format.title}: it was read as that`] };
   }
   if (found.kind === 'unsupported') throw refuse(`${file} is ${found.what}, which exhibit does not read`);
+  if (found.kind === 'later-segment' && found.segment === 0) {
+    throw refuse(`${file} begins with the E01 signature but gives segment number 0, which no E01 segment has (they count from 1)`);
+  }
   if (found.kind === 'later-segment') {
     throw refuse(`${file} is segment ${found.segment} of an E01 image, not its first: exhibit opens an E01 image by its first segment (.E01)`, 'name the .E01 file; the other segments are found beside it');
   }
@@ -141,7 +150,7 @@ export async function openImage(file: string, opts: OpenImageOptions = {}): Prom
       return { reader: opened.reader, base, warnings: opened.warnings, damaged: opened.damaged ?? [], notes: [] };
     } catch (err) {
       if (!(err instanceof ExhibitError) || (err.code !== 'IMAGE_INVALID' && err.code !== 'IMAGE_UNSUPPORTED')) throw err;
-      throw refuse(`${file} is named as ${named.title} but does not start as one (no known container signature): ${err.message}`);
+      throw refuse(`${file} is named as ${named.title} but does not read as one (${err.message})`);
     }
   }
   const opened = await named.open(p, file);

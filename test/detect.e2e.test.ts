@@ -37,6 +37,10 @@ const UNSUPPORTED: [string, string, { at: number; bytes: string }[]][] = [
   ['EV.qcow2', 'a QEMU disk (QCOW)', [{ at: 0, bytes: 'QFI\xfb\x00\x00\x00\x03' }]],
   ['EV.vdi', 'a VirtualBox disk (VDI, written by QEMU)', [{ at: 0, bytes: '<<< QEMU VM Virtual Disk Image >>>\n' }, { at: 0x40, bytes: '\x7f\x10\xda\xbe' }]],
   ['EV-other.vdi', 'a VirtualBox disk (VDI)', [{ at: 0, bytes: '<<< Some Future Disk Image >>>\n' }, { at: 0x40, bytes: '\x7f\x10\xda\xbe' }]],
+  ['disk.dd.gz', 'a gzip-compressed file (decompress it first, e.g. gzip -dk)', [{ at: 0, bytes: '\x1f\x8b\x08\x00' }]],
+  ['disk.dd.xz', 'an xz-compressed file (decompress it first, e.g. xz -dk)', [{ at: 0, bytes: '\xfd7zXZ\x00' }]],
+  ['disk.dd.bz2', 'a bzip2-compressed file (decompress it first, e.g. bzip2 -dk)', [{ at: 0, bytes: 'BZh91AY&SY' }]],
+  ['disk.dd.lz4', 'an lz4-compressed file (decompress it first, e.g. lz4 -d)', [{ at: 0, bytes: '\x04\x22\x4d\x18' }]],
 ];
 
 /** Every command that reads an image, each given `file`; each must refuse it with exit 2 and one line naming `what`. */
@@ -65,6 +69,18 @@ describe('containers exhibit does not read', () => {
   it.each(UNSUPPORTED)('%s is named as %s and refused by verify, inspect, convert and restore', (name, what, parts) => {
     const file = container(name, parts);
     refusedByAll(file, new RegExp(`${name.replace(/\./g, '\\.')} is ${what.replace(/[()]/g, '\\$&')}, which exhibit does not read`));
+  });
+
+  it('a refusal says how to read a copy of a drive that only begins as a container does: --raw, which reads it so', () => {
+    const file = container('begins-zip.dd', [{ at: 0, bytes: 'PK\x03\x04\x14\x00\x00\x00\x00\x00' }]);
+    const r = exhibit(['verify', file, '--no-record']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/hint: if it is a copy of a drive \(or of a file\) that only begins as one does, --raw reads it as raw media/);
+    const v = exhibit(['verify', file, '--no-record', '--raw', '--json']);
+    expect(JSON.parse(v.stdout).image.format).toBe('raw');
+    // Segment number 0 is no E01 segment's: said as such, not as "a later segment".
+    const zero = container('begins-evf0.dd', [{ at: 0, bytes: 'EVF\x09\x0d\x0a\xff\x00\x01\x00\x00' }]);
+    refusedByAll(zero, /begins-evf0\.dd begins with the E01 signature but gives segment number 0, which no E01 segment has/);
   });
 
   it('a container under a name that says raw is still refused for what it is', () => {
@@ -127,7 +143,7 @@ describe('files with no known signature', () => {
     const file = path.join(work, 'garbage', 'EV.zst');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, Buffer.from('garbage'));
-    refusedByAll(file, /EV\.zst is named as a zstd image but does not start as one/);
+    refusedByAll(file, /EV\.zst is named as a zstd image but does not read as one/);
   });
 
   it('a file with no signature is read as raw media, and the output says so', () => {

@@ -445,6 +445,31 @@ describe('split raw sets cut unevenly by other tools', () => {
     expect(files.map((f) => f.name)).toEqual(['disk.aa', 'disk.ab', 'disk.ac', 'disk.ad']);
     expect(new Set(files.slice(0, 3).map((f) => f.size)).size).toBe(2); // not all of one size
     for (const f of files) expect(f.sha256, f.name).toBe(fileDigest('sha256', path.join(dir, f.name)));
+    expect(v.notes.join('\n')).not.toMatch(/split tools write every segment but the last at one size/);
+  });
+
+  it('reads one-character suffixes (split -a 1) as a set, refuses a later letter-named file given alone, and says when a segment is of another size', () => {
+    const dir = path.join(work, 'split-a1');
+    fs.mkdirSync(dir);
+    const whole = fs.readFileSync(src);
+    const sha256 = crypto.createHash('sha256').update(whole).digest('hex');
+    sh('split', ['-b', '1M', '-a', '1', src, path.join(dir, 'img.')]);
+    const v = json(run(['verify', path.join(dir, 'img.a'), '--no-record', '--expect', `sha256:${sha256}`, '--json']));
+    expect(v.verdict).toBe('verified');
+    expect(v.image.files.map((f: { name: string }) => f.name)).toEqual(['img.a', 'img.b', 'img.c', 'img.d']);
+    const later = run(['verify', path.join(dir, 'img.b'), '--no-record']);
+    expect(later.code).toBe(2);
+    expectOneLineError(later.stderr, /img\.b is not the first segment: name img\.a/);
+    // A segment cut short shifts every byte after it: the set is read as it is, and that is said.
+    fs.truncateSync(path.join(dir, 'img.b'), 700_000);
+    const cut = json(run(['verify', path.join(dir, 'img.a'), '--no-record', '--expect', `sha256:${sha256}`, '--json']));
+    expect(cut.verdict).toBe('failed');
+    expect(JSON.stringify(cut)).toMatch(/segment img\.b is 700000 bytes where img\.a is 1048576: split tools write every segment but the last at one size/);
+    // A segment that is a link to nothing is named as such.
+    fs.rmSync(path.join(dir, 'img.c'));
+    fs.symlinkSync(path.join(dir, 'gone'), path.join(dir, 'img.c'));
+    const link = run(['verify', path.join(dir, 'img.a'), '--no-record']);
+    expect(link.stdout + link.stderr).toMatch(/img\.c is a link to .*gone, which does not exist/);
   });
 });
 

@@ -1,3 +1,4 @@
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
@@ -11,18 +12,33 @@ export function segmentCount(mediaSize: number, segmentSize: number): number {
 }
 
 /**
- * The name of the first file of a split set, and the parts it is made of: `<base>.NNN` (two digits or
- * more: exhibit, dc3dd and FTK count from .001; split -d and dfvfs test data from .000 or .00),
- * `<base>.aa` (split, dcfldd; `.aaa` from dc3dd), or `xaa` / `x00` (split's own names, no dot).
- * Group 1 is the base, group 2 the first suffix.
+ * The name of the first file of a split set, and the parts it is made of: `<base>.NNN` (exhibit, dc3dd
+ * and FTK count from .001; split -d and dfvfs test data from .000 or .00; split -a 1 -d and dc3dd's
+ * ofs=out.1 from one digit), `<base>.aa` (split, dcfldd; `.aaa` from dc3dd; `.a` from split -a 1;
+ * `.AA` in capitals), or `xaa` / `x00` (split's own names, no dot). Group 1 is the base, group 2 the
+ * first suffix.
  */
-export const FIRST_SEGMENT = /^(x(?=(?:\d{2,}|a{2,})$)|.*(?=\.(?:\d{2,}|a{2,})$))\.?(\d{2,}|a{2,})$/;
+export const FIRST_SEGMENT = /^(x(?=(?:\d{2,}|a{2,})$)|.*(?=\.(?:\d+|a+|A+)$))\.?(\d+|a+|A+)$/;
+
+/**
+ * When `file` is named as a later file of a letter-named set (`disk.ab`, `xab`, `disk.AC`) whose first
+ * (`disk.aa`, `xaa`, `disk.AA`) lies beside it: that first file's name. (A number-named later file is
+ * a FIRST_SEGMENT name, and its set is found from it.)
+ */
+export function firstOfLetterSet(file: string): string | undefined {
+  const name = path.basename(file);
+  const m = /^(x)([a-z]{2,4})$/.exec(name) ?? /^(.+\.)([a-z]{1,4}|[A-Z]{1,4})$/.exec(name);
+  if (!m) return undefined;
+  const letters = m[2]!;
+  const first = m[1]! + (letters === letters.toUpperCase() ? 'A' : 'a').repeat(letters.length);
+  return first !== name && fsSync.existsSync(path.join(path.dirname(file), first)) ? first : undefined;
+}
 
 /** Suffix `n` (from 0) of a letter-named set of `width` letters: aa, ab, ..., az, ba, ...; undefined past zz..z. */
-function letters(n: number, width: number): string | undefined {
+function letters(n: number, width: number, upper = false): string | undefined {
   let out = '';
   for (let i = 0; i < width; i++) {
-    out = String.fromCharCode(97 + (n % 26)) + out;
+    out = String.fromCharCode((upper ? 65 : 97) + (n % 26)) + out;
     n = Math.floor(n / 26);
   }
   return n === 0 ? out : undefined;
@@ -75,12 +91,13 @@ export async function findSegments(first: string, fromFirst = false): Promise<{ 
   const suffix = m[2]!;
   const width = suffix.length;
   const numeric = /^\d+$/.test(suffix);
+  const upper = /^[A-Z]+$/.test(suffix);
   const names = new Set(await fs.readdir(dir));
   // GNU split's lengthening names (two characters first, then xzaaa / x9000 and on): a set of them has a
   // four-character name that starts with its alphabet's last character, and no two-character one that does.
   const inSet = [...names].filter((n) => n.startsWith(base + sep)).map((n) => n.slice(base.length + sep.length));
   const lastChar = numeric ? '9' : 'z';
-  const gnu = width === 2 && inSet.some((r) => r.length === 4 && r[0] === lastChar) && !inSet.some((r) => r.length === 2 && r[0] === lastChar) ? widening(numeric) : undefined;
+  const gnu = width === 2 && !upper && inSet.some((r) => r.length === 4 && r[0] === lastChar) && !inSet.some((r) => r.length === 2 && r[0] === lastChar) ? widening(numeric) : undefined;
   // Each member's number, in the set's own order.
   const members = new Map<number, string>();
   for (const n of names) {
@@ -91,9 +108,9 @@ export async function findSegments(first: string, fromFirst = false): Promise<{ 
       if (k !== undefined) members.set(k, n);
       continue;
     }
-    if (numeric ? !/^\d{2,}$/.test(rest) || rest.length < width : !new RegExp(`^[a-z]{${width}}$`).test(rest)) continue;
+    if (numeric ? !/^\d+$/.test(rest) || rest.length < width : !new RegExp(`^[${upper ? 'A-Z' : 'a-z'}]{${width}}$`).test(rest)) continue;
     if (numeric && rest.length > width && rest.startsWith('0')) continue; // 0001 is not a member of a .001 set
-    const k = numeric ? Number(rest) : [...rest].reduce((v, c) => v * 26 + c.charCodeAt(0) - 97, 0);
+    const k = numeric ? Number(rest) : [...rest].reduce((v, c) => v * 26 + c.charCodeAt(0) - (upper ? 65 : 97), 0);
     members.set(k, n);
   }
   // The set's first: .000 when there is one, else .001 (or aa); with `fromFirst`, the file given (its record says so).
@@ -102,6 +119,6 @@ export async function findSegments(first: string, fromFirst = false): Promise<{ 
   let k = start;
   while (members.has(k)) files.push(path.join(dir, members.get(k)!)), members.delete(k++);
   const strays = [...members.entries()].filter(([n]) => n > k && n > start).sort((a, b) => a[0] - b[0]).map(([, n]) => path.join(dir, n));
-  const expected = gnu ? gnu.name(k) : numeric ? String(k).padStart(width, '0') : letters(k, width);
+  const expected = gnu ? gnu.name(k) : numeric ? String(k).padStart(width, '0') : letters(k, width, upper);
   return strays.length > 0 && expected !== undefined ? { files, strays, missing: `${base}${sep}${expected}` } : { files, strays };
 }
