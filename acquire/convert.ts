@@ -311,8 +311,12 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         ranges: unreadable,
         fill: 'unknown',
         retries: 0,
-        strategy: 'as the source image lists them',
-        note: 'carried over from the source image',
+        ...(listsReadErrors(reader.format)
+          ? { strategy: 'as the source image lists them', note: 'carried over from the source image' }
+          : {
+              strategy: 'unknown: the source image keeps no list of unreadable sectors',
+              note: `a ${reader.format} image with no acquisition record beside it cannot say which sectors, if any, were unreadable when it was made: none are listed, which does not mean none were`,
+            }),
       },
       sessions: rec?.sessions ?? [],
       convertedFrom: {
@@ -332,6 +336,11 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     await reader.close();
     await lock?.release();
   }
+}
+
+/** Whether images of `format` keep their own list of the sectors that could not be read (E01 and Ex01 do; raw and zstd do not). */
+function listsReadErrors(format: string): boolean {
+  return format !== 'raw' && format !== 'split-raw' && format !== 'zst';
 }
 
 /**

@@ -61,6 +61,19 @@ describe.skipIf(why !== undefined)(because('exhibit convert', why), () => {
     expect(rec.converted_from.verified).toBe(true);
     const d = spawnSync('zstd', ['-q', '-d', '-c', path.join(out, 'EV77.zst')], { maxBuffer: 32 << 20 });
     expect(d.stdout.equals(fs.readFileSync(src))).toBe(true);
+    expect(rec.read_errors.strategy).toBe('as the source image lists them'); // an E01 keeps its own list (error2)
+  });
+
+  it('a raw image with no record beside it does not vouch for its sectors: its unreadable sectors are unknown, not none', () => {
+    const dir = path.join(work, 'bare-raw');
+    fs.mkdirSync(dir);
+    fs.copyFileSync(src, path.join(dir, 'disk.dd'));
+    const out = path.join(work, 'from-bare-raw');
+    const r = run(['convert', path.join(dir, 'disk.dd'), '--to', 'zst', '-o', out, '-e', 'BARE']);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = record(path.join(out, 'BARE.acquisition.yaml'));
+    expect(rec.read_errors.strategy).toBe('unknown: the source image keeps no list of unreadable sectors');
+    expect(rec.read_errors.note).toMatch(/cannot say which sectors, if any, were unreadable when it was made: none are listed, which does not mean none were/);
   });
 
   const interop = path.resolve(ROOT, '../shared/fixtures/interop/ewf');
