@@ -359,9 +359,11 @@ function sectorList(ranges: readonly { first_sector: number; sectors: number }[]
 /** What checking the image's integrity units did, in words that say what was checked. */
 function unitWords(kind: string, n: number, damaged: number, format: string | undefined): string {
   const many = (word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (damaged > 0 && damaged >= n) return `${n === 1 ? `its one ${kind} is` : `all ${n} ${kind}s are`} DAMAGED (named among the problems)`;
   const bad = damaged > 0 ? `; ${damaged} of them DAMAGED (named among the problems)` : '';
-  if (kind === 'chunk' && format === 'aff4') return `decoded ${many('chunk')}: ${damaged > 0 ? 'the others decode' : 'each one decodes'} to its size (AFF4 chunks carry no checksum of their own: the stored hashes above are their check)${bad}`;
-  if (kind === 'chunk') return `checked ${many('chunk')}: ${damaged > 0 ? 'the others decompress' : 'each one decompresses'} to its size and its Adler-32 checksum holds${bad}`;
-  if (kind === 'frame') return `decompressed ${many('frame')}: ${damaged > 0 ? 'the others are' : 'each one is'} whole, of the size the image gives it, and its own checksum holds where it has one${bad}`;
+  const each = n === 1 ? 'it' : 'each one';
+  if (kind === 'chunk' && format === 'aff4') return `decoded ${many('chunk')}: ${damaged > 0 ? 'the others decode' : `${each} decodes`} to its size (AFF4 chunks carry no checksum of their own: the stored hashes above are their check)${bad}`;
+  if (kind === 'chunk') return `checked ${many('chunk')}: ${damaged > 0 ? 'the others decompress' : `${each} decompresses`} to its size and its Adler-32 checksum holds${bad}`;
+  if (kind === 'frame') return `decompressed ${many('frame')}: ${damaged > 0 ? 'the others are' : `${each} is`} whole, of the size the image gives it, and its own checksum holds where it has one${bad}`;
   return `read the media in ${many('range')}: ${damaged > 0 ? `${damaged} could not be read` : 'every byte read'} (raw media holds no checksums of its own: the hashes above are its check)`;
 }
