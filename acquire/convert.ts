@@ -134,8 +134,9 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     // The source's pieces, checked against its record before anything is written; the new image gets pieces of the same size.
     const fromSource = rec && recPath ? sourcePieces(rec, recPath, reader.size, warnings) : {};
     const srcPieces = fromSource.list;
-    const pieceSize = fromSource.pieceSize ?? DEFAULT_PIECE_SIZE;
     const sectorSize = rec?.media.sector_size ?? reader.sectorSize ?? 512;
+    // Pieces are whole sectors: 64 MiB is not a whole number of 520- or 2352-byte sectors.
+    const pieceSize = fromSource.pieceSize ?? DEFAULT_PIECE_SIZE - (DEFAULT_PIECE_SIZE % sectorSize);
     const target = formatOf(o.settings.format);
     if (target.wholeSectors && reader.size % sectorSize !== 0) {
       throw new ExhibitError('USAGE', `the media (${reader.size} bytes) is not a whole number of ${sectorSize}-byte sectors; E01 would have to pad it, and its hashes would no longer be the source's`, {
@@ -162,6 +163,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         ...((source?.device?.model ?? h?.model) ? { model: source?.device?.model ?? h?.model } : {}),
         ...((source?.device?.serial ?? h?.serial) ? { serial: source?.device?.serial ?? h?.serial } : {}),
         removable: source?.device?.removable === true || h?.removable === true,
+        ...(!source && h?.mediaType ? { mediaType: h.mediaType } : {}),
         physical: source ? source.kind === 'block-device' && !source.device?.is_partition : h?.physical === true,
         acquired: rec ? new Date(rec.started.utc) : new Date(),
       },

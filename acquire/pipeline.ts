@@ -62,7 +62,9 @@ export const DEFAULT_SLOTS = 8;
 export const HASH_INLINE_BELOW = 16 * 1024 * 1024;
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
-  const slotSize = o.slotSize ?? DEFAULT_SLOT_SIZE;
+  // Whole sectors a slot: 4 MiB holds whole sectors of any power-of-two size; an image of 520- or
+  // 2352-byte sectors (other tools write E01s of them) is read in the most that fit under it.
+  const slotSize = o.slotSize ?? DEFAULT_SLOT_SIZE - (DEFAULT_SLOT_SIZE % o.sectorSize);
   if (slotSize % o.sectorSize !== 0) throw new ExhibitError('INTERNAL', `read size ${slotSize} is not a multiple of the sector size ${o.sectorSize}`);
   const replayTo = o.replay?.upTo ?? 0;
   if (replayTo % o.sectorSize !== 0 && replayTo !== o.size) throw new ExhibitError('INTERNAL', 'resume point is not on a sector boundary');

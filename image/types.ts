@@ -30,6 +30,8 @@ export interface WriterFacts {
   model?: string;
   serial?: string;
   removable?: boolean;
+  /** The media type another E01 gives (optical, memory), carried into a converted E01; else from `removable`. */
+  mediaType?: 'removable' | 'fixed' | 'optical' | 'memory';
   physical: boolean;
   acquired: Date;
 }
@@ -59,6 +61,8 @@ export interface ImageCaseFacts {
   serial?: string;
   /** The image says the media was removable. */
   removable: boolean;
+  /** The media type the image gives, when it gives one exhibit knows (E01: removable, fixed, optical, memory). */
+  mediaType?: 'removable' | 'fixed' | 'optical' | 'memory';
   /** The image says it was taken from a physical device (not a partition or a file). */
   physical: boolean;
 }

@@ -64,6 +64,27 @@ describe.skipIf(why !== undefined)(because('exhibit convert', why), () => {
     expect(rec.read_errors.strategy).toBe('as the source image lists them'); // an E01 keeps its own list (error2)
   });
 
+  it('converts an E01 of 520-byte sectors and one of optical media as ewfacquire wrote them: whole sectors a read, pieces of whole sectors, the media type kept', () => {
+    const s520 = path.join(work, 's520.bin');
+    makeSourceFile(s520, 133_120 * 12, 52); // whole 520-byte sectors, and whole 2048-byte ones (optical media)
+    const md5 = fileDigest('md5', s520);
+    for (const [name, args] of [['p520', ['-P', '520', '-b', '16']], ['optical', ['-m', 'optical']]] as const) {
+      const target = path.join(work, name);
+      const r0 = spawnSync('ewfacquire', ['-u', '-q', '-c', 'fast', ...args, '-t', target, s520], { encoding: 'utf8' });
+      expect(r0.status, r0.stdout + r0.stderr).toBe(0);
+      for (const to of ['raw', 'e01', 'zst']) {
+        const out = path.join(work, `${name}-to-${to}`);
+        const r = run(['convert', `${target}.E01`, '--to', to, '-o', out, '-e', 'X']);
+        expect(r.code, `${name} to ${to}: ${r.stderr}`).toBe(0);
+        const v = run(['verify', out, '--no-record', '--expect', `md5:${md5}`]);
+        expect(v.code, `${name} to ${to}: ${v.stdout}${v.stderr}`).toBe(0);
+      }
+      const info = spawnSync('ewfinfo', [path.join(work, `${name}-to-e01`, 'X.E01')], { encoding: 'utf8' }).stdout;
+      if (name === 'optical') expect(info).toMatch(/Media type:\s+optical disk/);
+      else expect(info).toMatch(/Bytes per sector:\s+520/);
+    }
+  });
+
   it('a raw image with no record beside it does not vouch for its sectors: its unreadable sectors are unknown, not none', () => {
     const dir = path.join(work, 'bare-raw');
     fs.mkdirSync(dir);

@@ -27,7 +27,7 @@ export const ewfFormat: FormatDescriptor<'e01'> = {
       sectorSize: r.sectorSize,
       mediaBytes: r.mediaBytes,
       compression: s.ewf!.compression,
-      mediaType: s.ewf!.media_type ?? (r.facts.removable ? 'removable' : 'fixed'),
+      mediaType: s.ewf!.media_type ?? r.facts.mediaType ?? (r.facts.removable ? 'removable' : 'fixed'),
       physical: r.facts.physical,
       info: {
         caseNumber: r.facts.case,

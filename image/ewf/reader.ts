@@ -16,6 +16,7 @@ import path from 'node:path';
 import { ExhibitError, withDamagedRange } from '../../core/errors.js';
 import type { FormatName, ImageCaseFacts, ImageReader, IntegrityUnitKind, ScannedUnit, UnitsOptions } from '../types.js';
 import { type ChunkLocation, ChunkStore } from './chunk-store.js';
+import { MEDIA_TYPES } from './layout.js';
 import type { EwfPartialState, Opened } from './model.js';
 import { Opener } from './opener.js';
 import type { ErrorRange, EwfVolume } from './sections.js';
@@ -73,7 +74,8 @@ export class EwfReader implements ImageReader {
 
   /** The header's case facts (c, n, e, a, t, md, sn) as written, and what the volume says of the media. */
   get caseFacts(): ImageCaseFacts {
-    const facts: ImageCaseFacts = { removable: this.volume.mediaType === 0, physical: ((this.volume.mediaFlags ?? 0) & 2) !== 0 };
+    const type = (Object.entries(MEDIA_TYPES) as [NonNullable<ImageCaseFacts['mediaType']>, number][]).find(([, code]) => code === this.volume.mediaType)?.[0];
+    const facts: ImageCaseFacts = { removable: this.volume.mediaType === 0, ...(type ? { mediaType: type } : {}), physical: ((this.volume.mediaFlags ?? 0) & 2) !== 0 };
     const fields = { case: 'c', evidence: 'n', examiner: 'e', description: 'a', notes: 't', model: 'md', serial: 'sn' } as const;
     for (const [key, id] of Object.entries(fields) as [keyof typeof fields, string][]) {
       const value = this.header[id];

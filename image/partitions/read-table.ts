@@ -83,7 +83,9 @@ async function read(src: ByteSource, requested: number | undefined, findings: Fi
   const size = sourceSize(src, findings);
   if (requested !== undefined && !validSectorSize(requested)) {
     findings.error(`the sector size ${describeError(requested)} is not a power of two from 512 to 65536; nothing was read`);
-    return { scheme: 'none', sectorSize: DEFAULT_SECTOR_SIZE, totalSectors: 0, partitions: [], unallocated: [], findings: findings.toArray() };
+    // The media as it is (520-byte sectors, 8000 of them), though no table is looked for in it.
+    const known = Number.isSafeInteger(requested) && requested > 0;
+    return { scheme: 'none', sectorSize: known ? requested : DEFAULT_SECTOR_SIZE, totalSectors: known ? Math.floor(size / requested) : 0, partitions: [], unallocated: [], findings: findings.toArray() };
   }
   const sectorSize = requested ?? (await guessSectorSize(src, size, findings));
   const totalSectors = Math.floor(size / sectorSize);
