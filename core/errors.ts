@@ -107,3 +107,8 @@ export function describeSystemError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** An argument that names a file must name one: an empty one (a variable that was not set) is wrong usage, not "." or a file not found. */
+export function refuseEmptyName(value: string, what: string): void {
+  if (value.trim() === '') throw new ExhibitError('USAGE', `the ${what} given is an empty name`, { hints: ['name it by its path (a variable in the command line may be empty)'] });
+}

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExhibitError } from '../core/errors.js';
+import { ExhibitError, refuseEmptyName } from '../core/errors.js';
 import { openInput } from '../core/input-file.js';
 import { describeOwner, liveRunIn } from '../core/process-owner.js';
 import { readRecordBeside } from '../core/record/read.js';
@@ -105,6 +105,7 @@ function beginsAs(found: Detected): string | undefined {
 }
 
 export async function openImage(file: string, opts: OpenImageOptions = {}): Promise<OpenedImage> {
+  refuseEmptyName(file, 'image');
   const p = path.resolve(file);
   if (!fs.existsSync(p)) throw new ExhibitError('IMAGE_INVALID', `${file} does not exist`);
   if (fs.statSync(p).isDirectory()) throw new ExhibitError('USAGE', `${file} is a folder: name the image's first file (.raw, .001, .E01, .Ex01 or .zst)`);

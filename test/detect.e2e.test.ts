@@ -138,6 +138,18 @@ describe('E01 images by content', () => {
   });
 });
 
+describe('an empty name', () => {
+  it('is wrong usage for every command that reads an image, and nothing is made', () => {
+    const out = path.join(work, 'out-empty');
+    for (const args of [['verify', ''], ['inspect', ''], ['convert', '', '--to', 'raw', '-o', out], ['restore', '', path.join(work, 'empty-target.img'), '--no-record']]) {
+      const r = exhibit(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^exhibit: error: the .* given is an empty name$/m);
+    }
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
 describe('files with no known signature', () => {
   it('7 bytes of garbage named .zst are refused, and nothing is written', () => {
     const file = path.join(work, 'garbage', 'EV.zst');

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { checkMapFile } from './map-check.js';
 import path from 'node:path';
-import { describeSystemError, ExhibitError } from '../core/errors.js';
+import { describeSystemError, ExhibitError, refuseEmptyName } from '../core/errors.js';
 import { evidenceOfLockFileName } from '../core/process-owner.js';
 import { evidenceOfRecordName, isRecordFileName, journalFileName, type AcquisitionRecord } from '../core/record.js';
 import { readRecord, type ReadRecord } from '../core/record/read.js';
@@ -23,6 +23,7 @@ export interface Target {
 
 /** What to verify: an image file, the record beside one, or the folder holding them. */
 export function resolveTarget(target: string): Target {
+  refuseEmptyName(target, 'image, record or folder');
   let st: fs.Stats;
   try {
     st = fs.statSync(target);

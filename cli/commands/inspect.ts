@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { openSource, type SourceFacts } from '../../source/source.js';
-import { ExhibitError } from '../../core/errors.js';
+import { ExhibitError, refuseEmptyName } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
 import { openImage } from '../../image/open.js';
 import { tableLines, readPartitionTable, type ByteSource, type PartitionTable } from '../../image/partitions/index.js';
@@ -36,6 +36,7 @@ export function inspectCommand(): Command {
       .option('--json', 'print everything as JSON')
       .addHelpText('after', '\nExamples:\n  exhibit inspect /dev/sdb\n  exhibit inspect /cases/2026-0117/EV-001.E01 --json'),
     async ([target], f) => {
+      refuseEmptyName(target!, 'device or image');
       const st = fs.statSync(target!, { throwIfNoEntry: false });
       if (!st) throw new ExhibitError('NOT_FOUND', `${target} does not exist`);
       let table: PartitionTable;

@@ -362,8 +362,8 @@ function unitWords(kind: string, n: number, damaged: number, format: string | un
   if (damaged > 0 && damaged >= n) return `${n === 1 ? `its one ${kind} is` : `all ${n} ${kind}s are`} DAMAGED (named among the problems)`;
   const bad = damaged > 0 ? `; ${damaged} of them DAMAGED (named among the problems)` : '';
   const each = n === 1 ? 'it' : 'each one';
-  if (kind === 'chunk' && format === 'aff4') return `decoded ${many('chunk')}: ${damaged > 0 ? 'the others decode' : `${each} decodes`} to its size (AFF4 chunks carry no checksum of their own: the stored hashes above are their check)${bad}`;
-  if (kind === 'chunk') return `checked ${many('chunk')}: ${damaged > 0 ? 'the others decompress' : `${each} decompresses`} to its size and its Adler-32 checksum holds${bad}`;
-  if (kind === 'frame') return `decompressed ${many('frame')}: ${damaged > 0 ? 'the others are' : `${each} is`} whole, of the size the image gives it, and its own checksum holds where it has one${bad}`;
+  if (kind === 'chunk' && format === 'aff4') return `decoded ${many('chunk')}: ${damaged > 0 ? 'the others decode to their size' : `${each} decodes to its size`} (AFF4 chunks carry no checksum of their own: the stored hashes above are their check)${bad}`;
+  if (kind === 'chunk') return `checked ${many('chunk')}: ${damaged > 0 ? 'the others decompress to their size and their Adler-32 checksums hold' : `${each} decompresses to its size and its Adler-32 checksum holds`}${bad}`;
+  if (kind === 'frame') return `decompressed ${many('frame')}: ${damaged > 0 ? 'the others are whole, of the size the image gives them, and their own checksums hold where they have one' : `${each} is whole, of the size the image gives it, and its own checksum holds where it has one`}${bad}`;
   return `read the media in ${many('range')}: ${damaged > 0 ? `${damaged} could not be read` : 'every byte read'} (raw media holds no checksums of its own: the hashes above are its check)`;
 }
