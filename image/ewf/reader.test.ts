@@ -505,6 +505,16 @@ describe.skipIf(!HAVE_EWFACQUIRE)(because('EwfReader on images written by ewfacq
       await expectInvalid(EwfReader.open(copy3), `table in ${copy3} at ${table.offset}`, 'and so is its table2');
     });
 
+    it('calls a segment whose sectors section has no size yet unfinished, as libewf leaves one it is still writing', async () => {
+      const copy = copyImage(none, 'unfinished');
+      const b = fs.readFileSync(copy);
+      const sectors = sectionOf(b, 'sectors');
+      // As ewfacquirestream has it while writing: the descriptor with no size, then chunk data, and nothing after.
+      const cut = Buffer.concat([b.subarray(0, sectors.offset), descriptor('sectors', sectors.offset + DESCRIPTOR_SIZE, DESCRIPTOR_SIZE), b.subarray(sectors.offset + DESCRIPTOR_SIZE, sectors.offset + DESCRIPTOR_SIZE + 65536)]);
+      fs.writeFileSync(copy, cut);
+      await expectInvalid(EwfReader.open(copy), `its 'sectors' section at ${sectors.offset} was never given its size`, 'the image is unfinished');
+    });
+
     it('reads an error2 section (a list of unread sector ranges) that ewfinfo also accepts', async () => {
       // Splice an error2 section in before the hash section of a single-segment image.
       const copy = copyImage(none, 'error2');

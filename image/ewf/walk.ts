@@ -27,7 +27,14 @@ export async function walkSegment(g: Gathered, seg: Segment, n: number, stopAt?:
     }
     const raw = await readMeta(seg, off, DESCRIPTOR_SIZE, `section descriptor in ${seg.path} at ${off}`);
     const d = parseDescriptor(raw, off);
-    if (!d) throw invalid(`section descriptor in ${seg.path} at ${off}`, 'checksum mismatch');
+    if (!d) {
+      // libewf writes a 'sectors' section's descriptor before its chunks, with no size yet, and puts the
+      // size in when the segment is closed: chunk data where a descriptor should be follows it until then.
+      const last = seg.sections[seg.sections.length - 1];
+      if (last?.type === 'sectors' && last.size === DESCRIPTOR_SIZE && last.next === off)
+        throw invalid(seg.path, `its 'sectors' section at ${last.offset} was never given its size, as a writer does when it closes the segment: the image is unfinished (still being written, or its writer stopped)`);
+      throw invalid(`section descriptor in ${seg.path} at ${off}`, 'checksum mismatch');
+    }
     const where = `'${d.type}' section in ${seg.path} at ${off}`;
     if (d.type === 'done' || d.type === 'next') {
       // Size 0 (EnCase) or 76 (FTK Imager before 2.9, SMART); the next offset points at itself or just past.
