@@ -213,6 +213,8 @@ describe('split-raw segment discovery', () => {
       [['out.1', 'out.2', 'out.3', 'out.4'], 'out.1', ['out.1', 'out.2', 'out.3', 'out.4'], [], undefined],
       [['up.AA', 'up.AB', 'up.AC', 'up.ad'], 'up.AA', ['up.AA', 'up.AB', 'up.AC'], [], undefined],
       [['up.AA', 'up.AB', 'up.AD'], 'up.AA', ['up.AA', 'up.AB'], ['up.AD'], 'up.AC'],
+      // Files of their own beside a letter-named set: dc3dd's log, exhibit's map.
+      [['o.aaa', 'o.aab', 'o.log', 'o.map', 'o.raw'], 'o.aaa', ['o.aaa', 'o.aab'], [], undefined],
     ];
     for (const [names, open, files, strays, missing] of cases) {
       const dir = fs.mkdtempSync(path.join(work, 'seg-'));

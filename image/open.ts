@@ -99,7 +99,7 @@ export interface OpenImageOptions {
 /** What `found` (the first bytes' verdict) says the file begins as, in words; undefined when it says nothing. */
 function beginsAs(found: Detected): string | undefined {
   if (found.kind === 'format') return found.format.title;
-  if (found.kind === 'unsupported') return found.what;
+  if (found.kind === 'unsupported') return found.what.replace(/ \(decompress it first[^)]*\)$/, ''); // what it looks like, not advice
   if (found.kind === 'later-segment') return 'a later E01 segment';
   return undefined;
 }
@@ -113,10 +113,11 @@ export async function openImage(file: string, opts: OpenImageOptions = {}): Prom
   const dir = path.dirname(p);
   // A record names an image; it is not one (read as raw media it would be copied or listed as a disk).
   if (isRecordFileName(name)) throw new ExhibitError('USAGE', `${file} is an acquisition record, not an image`, { hints: ['name the image file it is beside (.raw, .001, .E01, .Ex01, .aff4 or .zst)'] });
-  // A later file of a letter-named split set (disk.ab beside disk.aa) would read as raw media alone.
-  const firstOfSet = firstOfLetterSet(p);
-  if (firstOfSet !== undefined) throw new ExhibitError('USAGE', `${file} is not the first segment: name ${firstOfSet}`);
   const byName = formatByName(name);
+  // A later file of a letter-named split set (disk.ab beside disk.aa) would read as raw media alone
+  // (a name some format has, EV.raw or EV.zst, is none: a stray EV.aaa beside it changes nothing).
+  const firstOfSet = byName ? undefined : firstOfLetterSet(p);
+  if (firstOfSet !== undefined) throw new ExhibitError('USAGE', `${file} is not the first segment: name ${firstOfSet}`);
   const base = byName ? path.join(dir, byName.base) : p;
   if (byName) refuseWhileWritten(file, dir, byName.base);
   const found = await sniff(p);
@@ -166,10 +167,15 @@ export async function openImage(file: string, opts: OpenImageOptions = {}): Prom
  */
 async function openAsRaw(p: string, file: string, byName: ReturnType<typeof formatByName>, found: Detected): Promise<OpenedImage> {
   const name = path.basename(p);
+  const dir = path.dirname(p);
   const split = byName?.format.name === 'split-raw';
   const format = split ? byName!.format : formatOf('raw');
-  const base = byName && (split || byName.format.name === 'raw') ? path.join(path.dirname(p), byName.base) : p;
-  const listed = byName ? readRecordBeside(path.join(path.dirname(p), byName.base)) : undefined;
+  // The evidence name: what a name some format gives says (EV of EV.E01, EV.001), else the name without its
+  // last extension (EV of EV.E02, a later segment): its record and lock are those this file belongs to.
+  const stem = byName?.base ?? path.parse(name).name;
+  const base = path.join(dir, stem);
+  if (stem !== byName?.base) refuseWhileWritten(file, dir, stem);
+  const listed = readRecordBeside(base);
   if (listed && listed.image.format !== format.name && listed.image.files.some((f) => f.name === name)) {
     throw new ExhibitError('USAGE', `${file} is a file of ${readableFormatOf(listed.image.format).title}, as the acquisition record beside it says: --raw reads raw media only`, {
       hints: ['run the command without --raw'],

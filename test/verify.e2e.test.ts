@@ -516,10 +516,20 @@ describe('raw media that begins as an image does', () => {
     const c = run(['convert', path.join(dir, 'drive.001'), '--raw', '--to', 'raw', '--out', out, '--evidence', 'DRIVE']);
     expect(c.code, c.stderr).toBe(0);
     expect(fileDigest('sha256', path.join(out, 'DRIVE.raw'))).toBe(sha256);
-    // An E01 its record lists is that image's file, not raw media: --raw is refused, and nothing is read.
+    // An E01 its record lists is that image's file, not raw media: --raw is refused, and nothing is read;
+    // a later segment too (its name gives the evidence name only without its extension).
     const r = run(['verify', path.join(original('e01'), 'EV.E01'), '--raw', '--no-record']);
     expect(r.code).toBe(2);
     expectOneLineError(r.stderr, /EV\.E01 is a file of an E01 image, as the acquisition record beside it says: --raw reads raw media only/);
+    const later = run(['inspect', path.join(original('e01'), 'EV.E02'), '--raw']);
+    expect(later.code).toBe(2);
+    expectOneLineError(later.stderr, /EV\.E02 is a file of an E01 image, as the acquisition record beside it says/);
+    // A stray file named as the first of a letter-named set does not stop a raw image of its own name.
+    const stray = path.join(dir, 'stray');
+    fs.mkdirSync(stray);
+    fs.copyFileSync(src, path.join(stray, 'EV.raw'));
+    fs.writeFileSync(path.join(stray, 'EV.aaa'), Buffer.alloc(4096));
+    expect(run(['verify', path.join(stray, 'EV.raw'), '--no-record', '--expect', `sha256:${fileDigest('sha256', src)}`]).code).toBe(0);
   });
 });
 

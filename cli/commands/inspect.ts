@@ -73,7 +73,7 @@ export function inspectCommand(): Command {
         if (id) out.push(`  ${id}`);
         out.push(`  hidden areas (HPA/DCO): ${hidden!.state}: ${hidden!.detail}`);
       } else out.push(`${target}: ${format} image`);
-      out.push(...tableLines(table));
+      for (const line of tableLines(table)) out.push(line); // one push of 100,000 arguments overflows the stack
       io().stdout.write(shownLines(out));
     },
   );

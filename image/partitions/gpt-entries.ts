@@ -26,6 +26,12 @@ export function decodeGptName(bytes: Uint8Array): string {
  * left out; entries outside the usable area or the disk are listed with a
  * finding.
  */
+/**
+ * Partitions listed at most from one GPT: a valid table may have room for 100,000 entries (sgdisk -S),
+ * but an image that fills them all would make a mount folder of as many files, slow to list.
+ */
+export const MAX_GPT_PARTITIONS = 16384;
+
 export function parseGptEntries(array: Uint8Array, header: GptHeader, totalSectors: number, sectorSize: number, findings: Findings): PartitionEntry[] {
   const out: PartitionEntry[] = [];
   const view = new DataView(array.buffer, array.byteOffset, array.byteLength);
@@ -33,6 +39,12 @@ export function parseGptEntries(array: Uint8Array, header: GptHeader, totalSecto
     const at = i * header.entrySize;
     if (at + header.entrySize > array.length) break;
     if (isZeroGuid(array, at)) continue;
+    if (out.length === MAX_GPT_PARTITIONS) {
+      let more = 0;
+      for (let j = i; j < header.entryCount && (j + 1) * header.entrySize <= array.length; j++) if (!isZeroGuid(array, j * header.entrySize)) more++;
+      findings.error(`the GPT lists ${MAX_GPT_PARTITIONS + more} partitions: the first ${MAX_GPT_PARTITIONS} are listed, the other ${more} (from entry ${i + 1} on) are not`);
+      break;
+    }
     const index = i + 1;
     const first = Number(view.getBigUint64(at + 32, true));
     const last = Number(view.getBigUint64(at + 40, true));

@@ -669,6 +669,15 @@ describe('hostile GPT headers with valid CRCs', () => {
     expect(t.partitions.map((p) => [p.firstSector, p.sectors, p.name])).toEqual([[26624, 16384, 'alpha']]);
   });
 
+  it('lists at most 16,384 partitions of one GPT, and says how many more it holds', async () => {
+    const file = path.join(work, 'gpt-many-partitions.img');
+    const entries = Array.from({ length: 16_400 }, (_, i) => ({ type: '0FC63DAF-8483-4772-8E79-3D69D8477DE4', guid: '11111111-2222-3333-4444-555555555555', first: 40_000 + i, last: 40_000 + i, name: `p${i}` }));
+    buildGpt(file, { sectorSize: 512, totalSectors: 131072, entryCount: 16_400, entries });
+    const t = await readFile(file);
+    expect(t.partitions).toHaveLength(16_384);
+    expect(said(t, /the GPT lists 16400 partitions: the first 16384 are listed, the other 16 \(from entry 16385 on\) are not/)).toBe(true);
+  });
+
   it('lists garbage entries with findings, capped, without hanging', async () => {
     const file = path.join(work, 'gpt-garbage-entries.img');
     const entries = Array.from({ length: 1000 }, (_, i) => ({

@@ -34,6 +34,12 @@ export function firstOfLetterSet(file: string): string | undefined {
   return first !== name && fsSync.existsSync(path.join(path.dirname(file), first)) ? first : undefined;
 }
 
+/**
+ * Names beside a letter-named set that are files of their own, not its members (dc3dd's log=out.log
+ * beside out.aaa, exhibit's EV.map beside EV.aaa): taking them in would call the set broken.
+ */
+const NOT_SEGMENTS = new Set(['raw', 'img', 'bin', 'zst', 'map', 'log', 'txt', 'md5', 'sha', 'iso', 'xml', 'csv', 'pdf', 'dd', 'aff', 'vhd', 'lock', 'info', 'json', 'yaml']);
+
 /** Suffix `n` (from 0) of a letter-named set of `width` letters: aa, ab, ..., az, ba, ...; undefined past zz..z. */
 function letters(n: number, width: number, upper = false): string | undefined {
   let out = '';
@@ -108,7 +114,7 @@ export async function findSegments(first: string, fromFirst = false): Promise<{ 
       if (k !== undefined) members.set(k, n);
       continue;
     }
-    if (numeric ? !/^\d+$/.test(rest) || rest.length < width : !new RegExp(`^[${upper ? 'A-Z' : 'a-z'}]{${width}}$`).test(rest)) continue;
+    if (numeric ? !/^\d+$/.test(rest) || rest.length < width : !new RegExp(`^[${upper ? 'A-Z' : 'a-z'}]{${width}}$`).test(rest) || NOT_SEGMENTS.has(rest.toLowerCase())) continue;
     if (numeric && rest.length > width && rest.startsWith('0')) continue; // 0001 is not a member of a .001 set
     const k = numeric ? Number(rest) : [...rest].reduce((v, c) => v * 26 + c.charCodeAt(0) - (upper ? 65 : 97), 0);
     members.set(k, n);
