@@ -50,3 +50,7 @@ export function formatSettings(format: FormatName, f: FormatFlags): FormatSettin
     ...(format === 'zst' ? { zstd: { level, frame_size: frameSize } } : {}),
   };
 }
+
+/** --raw, as verify, inspect, convert, mount and restore give it (image/open.ts openAsRaw). */
+export const RAW_OPTION_HELP =
+  'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does';

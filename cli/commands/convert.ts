@@ -16,7 +16,7 @@ import type { AcquisitionRecord } from '../../core/record.js';
 import { EXIT } from '../exit-codes.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName } from '../store.js';
-import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
+import { addFormatOptions, formatSettings, type FormatFlags, RAW_OPTION_HELP } from '../format-options.js';
 import { info, reportError } from '../messages.js';
 import { Progress } from '../progress.js';
 import { asJob, startJob } from '../job.js';
@@ -52,7 +52,7 @@ export function convertCommand(version: string): Command {
     .option('-x, --examiner <name>', "who performs the conversion: signs its entry in the case's custody log (or EXHIBIT_EXAMINER)")
     .option('--passphrase-file <file>', "the passphrase of the examiner's signing key, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
     .option('--hash <list>', "hashes to compute (default: the strongest the source records, enough to prove the media identical)")
-    .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
+    .option('--raw', RAW_OPTION_HELP)
     .option('--json', 'print the new record as JSON');
   addFormatOptions(cmd);
   return cmd

@@ -10,6 +10,7 @@ import { tableLines, readPartitionTable, type ByteSource, type PartitionTable } 
 import { action, printJson } from '../action.js';
 import { info } from '../messages.js';
 import { io } from '../io.js';
+import { RAW_OPTION_HELP } from '../format-options.js';
 
 interface InspectFlags {
   json?: boolean;
@@ -32,7 +33,7 @@ export function inspectCommand(): Command {
           'Damaged or hostile tables give findings, never a crash.',
       )
       .argument('<target>', 'a drive (/dev/sdb) or an image (.raw, .001, .E01, .Ex01, .aff4, .zst)')
-      .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
+      .option('--raw', RAW_OPTION_HELP)
       .option('--json', 'print everything as JSON')
       .addHelpText('after', '\nExamples:\n  exhibit inspect /dev/sdb\n  exhibit inspect /cases/2026-0117/EV-001.E01 --json'),
     async ([target], f) => {

@@ -13,6 +13,7 @@ import { info } from '../messages.js';
 import { sizeOption } from '../numbers.js';
 import { interruptSignal } from '../signals.js';
 import { shellWord } from '../../core/shell-word.js';
+import { RAW_OPTION_HELP } from '../format-options.js';
 
 interface MountFlags {
   json?: boolean;
@@ -47,7 +48,7 @@ export function mountCommand(): Command {
       .argument('<image>', 'the image (its first file: .raw, .001, .E01, .zst)')
       .argument('<dir>', 'an empty folder to show it in')
       .option('--browse', 'also mount each file system inside, read-only, under <dir>/fs/')
-      .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
+      .option('--raw', RAW_OPTION_HELP)
       .option('--foreground', 'stay attached and serve until Ctrl-C (which unmounts) or exhibit umount')
       .option('--cache <size>', 'decoded media (E01 chunks, zstd frames) kept in memory at most, 16 MiB to 64 GiB', '256MiB')
       .addOption(new Option('--ready-fd <fd>').hideHelp())

@@ -13,6 +13,7 @@ import { phasedProgress } from '../progress.js';
 import { asJob, startJob } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { io } from '../io.js';
+import { RAW_OPTION_HELP } from '../format-options.js';
 
 interface RestoreFlags {
   yes?: boolean;
@@ -38,7 +39,7 @@ export function restoreCommand(): Command {
       .argument('<target>', 'a block device (/dev/sdc) or a new file')
       .option('--yes', 'write the device: everything on it is lost (exhibit says what is on it first)')
       .option('--wipe-excess', 'fill the target beyond the media with zeros (without it those sectors are left as they are, and reported)')
-      .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
+      .option('--raw', RAW_OPTION_HELP)
       .option('--no-record', 'do not log the restore in the case store')
       .option('-x, --examiner <name>', 'who restores (signs the entry in the case store, when the case is there)')
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")

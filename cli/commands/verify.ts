@@ -30,6 +30,7 @@ import { asJob, startJob } from '../job.js';
 import type { JobPublisher } from '../job.js';
 import { interruptSignal } from '../signals.js';
 import { io } from '../io.js';
+import { RAW_OPTION_HELP } from '../format-options.js';
 
 const SOURCE = 'the source, read again';
 
@@ -73,7 +74,7 @@ export function verifyCommand(): Command {
       .option('--expect <algorithm:hex>', 'a hash the media must have, from a report you trust (e.g. sha256:9f86d0...); repeat for several', (v: string, all: string[]) => [...all, v], [])
       .option('--pieces <list>', 'check only these pieces of the media against the signed pieces file, e.g. 3 or 0-7,12 (numbers from 0, as verify names them): a quick check of one region')
       .option('--every-piece', "hash each piece of the media even when the media's SHA-256 equals the signed one (which proves every piece by itself)")
-      .option('--raw', 'read the image as raw media (split raw if named .001, .000 or .aa) whatever its first bytes look like: for a copy of a drive that begins as a container does')
+      .option('--raw', RAW_OPTION_HELP)
       .option('--no-record', 'do not log the verification in the case store (read-only use)')
       .option('-x, --examiner <name>', 'who verifies (signs the entry in the case store, when the case is there)')
       .option('--passphrase-file <file>', "the passphrase of the examiner's signing key (or EXHIBIT_PASSPHRASE)")
