@@ -17,7 +17,7 @@ import { assembleRecord } from '../core/record/build.js';
 import { readRecord } from '../core/record/read.js';
 import { timestamp } from '../core/time.js';
 import { damagedAtOpen, openImage } from '../image/open.js';
-import { formatOf } from '../image/registry.js';
+import { formatOf, readableFormatOf } from '../image/registry.js';
 import type { ImageFile } from '../image/types.js';
 import { PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
 import { checkEvidenceId, isSafeEvidenceId, prepareOutputDir, safeEvidenceName, refuseExisting, refuseNoRoom } from './checks.js';
@@ -313,7 +313,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         ranges: unreadable,
         fill: 'unknown',
         retries: 0,
-        ...(listsReadErrors(reader.format)
+        ...(readableFormatOf(reader.format).listsReadErrors
           ? { strategy: 'as the source image lists them', note: 'carried over from the source image' }
           : {
               strategy: 'unknown: the source image keeps no list of unreadable sectors',
@@ -338,11 +338,6 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     await reader.close();
     await lock?.release();
   }
-}
-
-/** Whether images of `format` keep their own list of the sectors that could not be read (E01 and Ex01 do; raw and zstd do not). */
-function listsReadErrors(format: string): boolean {
-  return format !== 'raw' && format !== 'split-raw' && format !== 'zst';
 }
 
 /**

@@ -54,6 +54,8 @@ export interface ReadableFormat<N extends string = string> {
   open(file: string, given: string): Promise<OpenedByFormat>;
   /** Its files hold an encoded form (compression, metadata), each checked by verify as a whole file (E01, zst); false for raw bytes. */
   readonly container: boolean;
+  /** Its images keep their own list of the sectors that could not be read (E01's error2, Ex01's, AFF4's map): without a record, the only account of them. */
+  readonly listsReadErrors: boolean;
 }
 
 /** A format exhibit also writes: everything acquire, convert and resume need. */

@@ -24,4 +24,5 @@ export const aff4Format: ReadableFormat<'aff4'> = {
     return { reader, warnings: [...reader.warnings] };
   },
   container: true,
+  listsReadErrors: true,
 };

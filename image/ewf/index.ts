@@ -48,6 +48,7 @@ export const ewfFormat: FormatDescriptor<'e01'> = {
   options: { segmentSize: '1.4GiB', compression: 'fast', chunkSectors: 64 },
   codecModule: ewfCodec('none').module,
   container: true,
+  listsReadErrors: true,
   wholeSectors: true,
   storesHashes: ['md5', 'sha1'],
   requiresHashes: ['md5'],

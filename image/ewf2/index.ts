@@ -13,4 +13,5 @@ export const ex01Format: ReadableFormat<'ex01'> = {
     return { reader: r, warnings: [...r.warnings] };
   },
   container: true,
+  listsReadErrors: true,
 };

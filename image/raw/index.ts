@@ -15,6 +15,7 @@ export const rawFormat: FormatDescriptor<'raw'> = {
   createWriter: (r) => new RawWriter(r.dir, r.base, null, r.staged === true),
   options: {},
   container: false,
+  listsReadErrors: false,
   wholeSectors: false,
   storesHashes: [],
   requiresHashes: [],

@@ -51,6 +51,7 @@ export const splitRawFormat: FormatDescriptor<'split-raw'> = {
   createWriter: (r) => new RawWriter(r.dir, r.base, r.settings.segment_size!, r.staged === true),
   options: { segmentSize: '2GiB' },
   container: false,
+  listsReadErrors: false,
   wholeSectors: false,
   storesHashes: [],
   requiresHashes: [],

@@ -82,6 +82,7 @@ export const zstdFormat: FormatDescriptor<'zst'> = {
   options: { level: 3, frameSize: '2MiB', frameBytes: 2 * 1024 * 1024, maxFrameSize: MAX_FRAME_SIZE },
   codecModule: zstdCodec(3).module,
   container: true,
+  listsReadErrors: false,
   wholeSectors: false,
   storesHashes: [],
   requiresHashes: [],
