@@ -13,7 +13,10 @@ import { EVIDENCE_FILE_MODE } from '../core/modes.js';
 export class OutputFile {
   private handle: fs.FileHandle | undefined;
   private dirSynced = false;
+  /** The file's length as written: bytes and holes (see writeSparse). */
   size = 0;
+  /** Where the last byte actually written ends; below `size` after a trailing hole, until `sync` sets the length. */
+  private extent = 0;
 
   private adopt = false;
   /** Where the bytes go: the final path, or `<final>.partial` until `publishStaged` gives the file its name. */
@@ -43,6 +46,7 @@ export class OutputFile {
       throw outputError(err, filePath, 'write');
     }
     f.size = keep;
+    f.extent = keep;
     f.dirSynced = true;
     return f;
   }
@@ -79,7 +83,36 @@ export class OutputFile {
       }
       done += n;
       this.size += n;
+      this.extent = this.size;
     }
+  }
+
+  /**
+   * Append `data`, leaving each aligned block of HOLE_BLOCK zero bytes as a hole: the file reads back
+   * the same bytes, but the zeros take no room on a file system that keeps holes (ext4, XFS, tmpfs,
+   * NFS...; others store the zeros), and are not copied through the page cache. Only for a new file
+   * exhibit created (or one it adopted to resume): a hole in a file that held other bytes would keep them.
+   */
+  async writeSparse(data: Uint8Array): Promise<void> {
+    await this.open(); // created even when every byte is zero
+    const base = this.size;
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
+    let runStart = -1; // where the bytes to write begin, within data
+    const flush = async (end: number): Promise<void> => {
+      this.size = base + runStart;
+      await this.write(bytes.subarray(runStart, end));
+      runStart = -1;
+    };
+    // Blocks are aligned to the file's offsets, so a hole covers whole blocks of the file system below.
+    for (let off = 0; off < bytes.length; ) {
+      const end = Math.min(bytes.length, off + HOLE_BLOCK - ((base + off) % HOLE_BLOCK));
+      const zero = end - off === HOLE_BLOCK && bytes.subarray(off, end).equals(ZERO_BLOCK);
+      if (!zero && runStart < 0) runStart = off;
+      else if (zero && runStart >= 0) await flush(off);
+      off = end;
+    }
+    if (runStart >= 0) await flush(bytes.length);
+    this.size = base + bytes.length;
   }
 
   /** Append several buffers with one system call (writev). */
@@ -95,6 +128,7 @@ export class OutputFile {
       throw outputError(err, this.filePath, 'write');
     }
     this.size += written;
+    this.extent = this.size;
     if (written < total) {
       // A short writev (rare, e.g. a signal): finish the rest piece by piece.
       let skip = written;
@@ -124,6 +158,11 @@ export class OutputFile {
   async sync(): Promise<void> {
     if (!this.handle) return;
     try {
+      if (this.extent < this.size) {
+        // A trailing hole: the file's length is set before it is made durable.
+        await this.handle.truncate(this.size);
+        this.extent = this.size;
+      }
       await this.handle.sync();
       if (!this.dirSynced) {
         await syncDirectory(path.dirname(this.filePath));
@@ -140,6 +179,10 @@ export class OutputFile {
     if (h) await h.close();
   }
 }
+
+/** The size of the blocks writeSparse leaves as holes when they hold only zeros. */
+export const HOLE_BLOCK = 64 * 1024;
+const ZERO_BLOCK = Buffer.alloc(HOLE_BLOCK);
 
 /** An output written under `<name>.partial` is not finished: it takes its name only once checked. */
 export const PARTIAL_SUFFIX = '.partial';

@@ -80,6 +80,42 @@ describe('acquire to split-raw', () => {
   });
 });
 
+describe('zeros in the media are holes in raw and split-raw files, read back as zeros', () => {
+  const MiB = 1024 * 1024;
+  const src = path.join(work, 'zeros-source.bin');
+  // Zeros across a segment boundary, and at the end (a trailing hole the length must still cover).
+  const rnd = (n: number, seed: number) => { const p = path.join(work, `rnd-${seed}`); makeSourceFile(p, n, seed); const b = fs.readFileSync(p); fs.rmSync(p); return b; };
+  const media = Buffer.concat([rnd(MiB + 512, 3), Buffer.alloc(6 * MiB), rnd(3 * 512, 4), Buffer.alloc(6 * MiB - 2048)]);
+  fs.writeFileSync(src, media);
+  const outRaw = path.join(work, 'zeros-raw');
+  const outSplit = path.join(work, 'zeros-split');
+  const raw = run(['acquire', src, ...base(outRaw)]);
+  const split = run(['acquire', src, ...base(outSplit), '--format', 'split-raw', '--segment-size', '4MiB']);
+  // Whether the temp folder's file system keeps holes (ext4, tmpfs and XFS do).
+  const probe = path.join(work, 'hole-probe');
+  fs.writeFileSync(probe, '');
+  fs.truncateSync(probe, 4 * MiB);
+  const keepsHoles = fs.statSync(probe).blocks === 0;
+
+  it('writes every byte of the media, zeros included, and records the hashes of the source', () => {
+    expect([raw.code, split.code]).toEqual([0, 0]);
+    expect(fs.readFileSync(path.join(outRaw, 'EV-1.raw')).equals(media)).toBe(true);
+    const names = ['EV-1.001', 'EV-1.002', 'EV-1.003', 'EV-1.004'];
+    expect(names.map((n) => fs.statSync(path.join(outSplit, n)).size)).toEqual([4 * MiB, 4 * MiB, 4 * MiB, media.length - 12 * MiB]);
+    expect(Buffer.concat(names.map((n) => fs.readFileSync(path.join(outSplit, n)))).equals(media)).toBe(true);
+    expect(readRecord(outRaw).media.hashes.sha256).toBe(fileDigest('sha256', src));
+    for (const f of readRecord(outSplit).image.files) expect(f.sha256).toBe(fileDigest('sha256', path.join(outSplit, f.name)));
+  });
+  it.skipIf(!keepsHoles)('leaves the zeros as holes: the files take less room than their length', () => {
+    expect(fs.statSync(path.join(outRaw, 'EV-1.raw')).blocks * 512).toBeLessThan(2 * MiB);
+    expect(fs.statSync(path.join(outSplit, 'EV-1.004')).blocks).toBe(0); // zeros only
+  });
+  it('verifies', () => {
+    expect(run(['verify', path.join(outRaw, 'EV-1.raw'), '--no-record']).code).toBe(0);
+    expect(run(['verify', path.join(outSplit, 'EV-1.001'), '--no-record']).code).toBe(0);
+  });
+});
+
 describe('sources that are not whole sectors, and other hashes', () => {
   it('copies an odd-sized file exactly and records the trailing bytes', () => {
     const src = path.join(work, 'odd.bin');

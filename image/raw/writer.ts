@@ -9,6 +9,8 @@ import { segmentCount, segmentName } from '../split-raw/naming.js';
  * Raw media bytes, verbatim: one `<base>.raw` file, or with a segment size
  * consecutive `<base>.001`, `.002`, ... files of exactly that size but the last.
  * The media is never padded: an odd-sized source gives an odd-sized image.
+ * Blocks of zeros are left as holes in the files (OutputFile.writeSparse):
+ * the files read back every byte of the media, zeros included.
  */
 export class RawWriter implements ImageWriter {
   readonly format;
@@ -50,7 +52,7 @@ export class RawWriter implements ImageWriter {
       }
       const room = this.segmentSize === null ? data.length - pos : this.segmentSize - this.current.size;
       const take = Math.min(room, data.length - pos);
-      await this.current.write(data.subarray(pos, pos + take));
+      await this.current.writeSparse(data.subarray(pos, pos + take));
       pos += take;
     }
   }
