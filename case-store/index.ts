@@ -3,7 +3,7 @@ export { CaseStore, storeExists, storeLocation, storeUrlOf, type CaseRow } from 
 export { exhibitPaths, type ExhibitPaths } from './paths.js';
 export { loadConfig, type ExhibitConfig } from './config.js';
 export { MIGRATIONS } from './migrations.js';
-export { administratorKeys, checkExaminerName, createKey, findKey, keyByFingerprint, keyFileOpenMode, listKeys, loadSigner, registerKeys, localKey, refuseLookAlike, type KeyRow, type Signer } from './keys.js';
+export { administratorKeys, checkExaminerName, createKey, findKey, revokedKeyOf, keyByFingerprint, keyFileOpenMode, listKeys, loadSigner, registerKeys, localKey, refuseLookAlike, type KeyRow, type Signer } from './keys.js';
 export { revokeKey, rotateKey, type KeyChange } from './key-life.js';
 export { checkCase, checkpointOf, logLines, recordRollbackSeen, requireIntact, requireIntactLog, tamperError, type Append } from './custody-log.js';
 export { acquisitionEntryFor, caseSummary, hasEvidence, refuseLookAlikeCase, recordVerification, recordReport, recordEvidenceEvent, checkCaseNumber, logForEvidence, openCase, recordTransfer, registerEvidence, type CaseSummary, type TransferParty } from './cases.js';

@@ -62,6 +62,11 @@ export function revokeKey(store: CaseStore, fingerprint: string, reason: string,
   const now = new Date();
   const from = effective ?? now;
   if (from.getTime() > now.getTime()) throw new ExhibitError('USAGE', '--effective is in the future: a revocation takes effect when it is logged, or earlier');
+  if (from.getTime() < Date.parse(row.created_utc)) {
+    throw new ExhibitError('USAGE', `--effective ${from.toISOString()} is before key ${fingerprint} was made (${row.created_utc}): it signed nothing then`, {
+      hints: [`to revoke everything it ever signed, give the time it was made: --effective ${row.created_utc}`],
+    });
+  }
   let signer: Signer;
   const admin = by !== undefined ? administratorSigning(store, row, by) : undefined;
   if (admin) signer = unlockKey(admin, passphrase);

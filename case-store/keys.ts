@@ -53,6 +53,13 @@ export function findKey(store: CaseStore, examiner: string): KeyRow | undefined 
   return listKeys(store).find((r) => isCurrent(r) && normalName(r.examiner) === want);
 }
 
+/** The latest key of an examiner that was revoked and not followed by a current one (see findKey for names). */
+export function revokedKeyOf(store: CaseStore, examiner: string): KeyRow | undefined {
+  if (findKey(store, examiner)) return undefined;
+  const want = normalName(examiner);
+  return listKeys(store).filter((r) => r.revoked_utc && normalName(r.examiner) === want).pop();
+}
+
 /** Every key in the store, current or not, by examiner and age. */
 export function listKeys(store: CaseStore): KeyRow[] {
   return store.db.all('SELECT * FROM examiner_keys ORDER BY examiner, created_utc') as KeyRow[];

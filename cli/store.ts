@@ -1,5 +1,5 @@
 /** Opening the case store and finding who signs, for the commands that write to a custody log. */
-import { CaseStore, storeExists, storeLocation, createKey, hasEvidence, exhibitPaths, findKey, loadConfig, loadSigner, checkExaminerName, type CaseRow, type Signer } from '../case-store/index.js';
+import { CaseStore, storeExists, storeLocation, createKey, hasEvidence, exhibitPaths, findKey, revokedKeyOf, loadConfig, loadSigner, checkExaminerName, type CaseRow, type Signer } from '../case-store/index.js';
 import { ExhibitError } from '../core/errors.js';
 import { info } from './messages.js';
 import { readPassphrase } from './passphrase.js';
@@ -27,6 +27,14 @@ export function examinerName(flag: string | undefined, what = 'who does this'): 
  */
 export function examinerSigner(store: CaseStore, examiner: string, passphrase: string | undefined): Signer {
   if (!findKey(store, examiner)) {
+    // A revoked key is not replaced on the spot: whoever holds the old key and passphrase could otherwise
+    // go on signing as the examiner under a new key that no one made on purpose.
+    const revoked = revokedKeyOf(store, examiner);
+    if (revoked) {
+      throw new ExhibitError('KEY', `${examiner}'s key ${revoked.fingerprint} was revoked on ${revoked.revoked_utc}${revoked.revoked_reason ? ` (${revoked.revoked_reason})` : ''}, and a revoked key is not replaced on the spot`, {
+        hints: [`the examiner makes a new key on purpose, and publishes its fingerprint: exhibit key create --examiner "${examiner}"`],
+      });
+    }
     const config = loadConfig(store.paths.configFile);
     if (!config.createMissingKeys) {
       throw new ExhibitError('KEY', `${examiner} has no signing key, and this installation's settings say keys are provisioned, not made on the spot`, {

@@ -112,7 +112,7 @@ export function revocationNotes(entries: readonly CheckedEntry[], revocations: r
   return revocations.map((r) => {
     const before = entries.filter((e) => e.signatures.some((s) => s.key === r.key) && !endsKey(e.entry, r.key) && e.seq < r.entry && Date.parse(e.entry.time.utc) < Date.parse(r.effective)).length;
     const by = r.by ? `, by ${r.by.name} as a lab administrator (key ${r.by.key})` : '';
-    return `key ${r.key} of ${r.name} was revoked later (entry ${r.entry}, effective ${r.effective}${r.reason ? `, reason: ${r.reason}` : ''}${by}); ${before === 1 ? 'the 1 entry it signed before then stays valid' : `the ${before} entries it signed before then stay valid`}`;
+    return `key ${r.key} of ${r.name} was revoked later (entry ${r.entry}, effective ${r.effective}${r.reason ? `, reason: ${r.reason}` : ''}${by}); ${before === 0 ? 'it signed no entry before then' : before === 1 ? 'the 1 entry it signed before then stays valid' : `the ${before} entries it signed before then stay valid`}`;
   });
 }
 

@@ -234,7 +234,15 @@ describe('revocation', () => {
     expect(late.stdout).toContain(`after the trust register ${reg} says it was revoked`);
   });
 
-  it('lets the examiner sign again only with a new key, which the log registers without complaint', () => {
+  it('lets the examiner sign again only with a new key made on purpose, which the log registers without complaint', () => {
+    // No key is made on the spot for a name whose key was revoked: whoever holds the old one could go on signing.
+    const refused = as(home, ['acquire', src, '-o', path.join(work, 'rev-3-refused'), '-f', 'raw', '-c', 'CASE-20', '-e', 'EV-003', '-x', 'J. Doe']);
+    expect(refused.code).toBe(1);
+    expectOneLineError(refused.stderr, new RegExp(`J\\. Doe's key ${fp} was revoked on .*\\(laptop stolen\\), and a revoked key is not replaced on the spot`));
+    expect(refused.stderr).toContain('exhibit key create --examiner "J. Doe"');
+    expect(fs.existsSync(path.join(work, 'rev-3-refused', 'EV-003.raw'))).toBe(false);
+    expect(json(as(home, ['key', 'list', '--json']))).toHaveLength(1);
+    expect(as(home, ['key', 'create', '-x', 'J. Doe']).code).toBe(0);
     acquire(home, path.join(work, 'rev-3'), 'EV-003');
     const keys = json(as(home, ['key', 'list', '--json']));
     expect(keys).toHaveLength(2);
@@ -308,6 +316,21 @@ describe('revocation', () => {
     expectOneLineError(future.stderr, /--effective is in the future/);
     const noReason = as(home, ['key', 'revoke', fp]);
     expect(noReason.code).toBe(2);
+  });
+
+  it('refuses an effective time that does not exist, or is before the key was made, and logs nothing', () => {
+    const current = keyOf(path.join(work, 'rev-3'), 'EV-003').find((k) => k !== fp)!;
+    const before = as(home, ['custody', 'log', 'CASE-20', '--json']).stdout;
+    for (const t of ['2026-02-30T08:00:00Z', '2025-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T10:00:00+15:00']) {
+      const r = as(home, ['key', 'revoke', current, '--reason', 'x', '--effective', t]);
+      expect(r.code, t).toBe(2);
+      expectOneLineError(r.stderr, /is not a time in ISO 8601 with a zone, or names a day or hour that does not exist/);
+    }
+    const early = as(home, ['key', 'revoke', current, '--reason', 'x', '--effective', '2020-01-01T00:00:00Z']);
+    expect(early.code).toBe(2);
+    expectOneLineError(early.stderr, new RegExp(`--effective 2020-01-01T00:00:00.000Z is before key ${current} was made \\(.*\\): it signed nothing then`));
+    expect(early.stderr).toMatch(/hint: to revoke everything it ever signed, give the time it was made: --effective \d{4}-/);
+    expect(as(home, ['custody', 'log', 'CASE-20', '--json']).stdout).toBe(before);
   });
 });
 

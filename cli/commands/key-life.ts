@@ -3,6 +3,7 @@ import { writeNewOutputSync } from '../../core/record/atomic.js';
 import { Command } from 'commander';
 import { registerKeys, revokeKey, rotateKey, type KeyChange } from '../../case-store/index.js';
 import { checkText } from '../../core/text.js';
+import { parseZonedTime } from '../../core/time.js';
 import { ExhibitError } from '../../core/errors.js';
 import { registerText } from '../../core/trust-register.js';
 import { loadConfig } from '../../case-store/index.js';
@@ -10,8 +11,6 @@ import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, openStore, openStoreForReading } from '../store.js';
 import { io } from '../io.js';
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 function logged(change: KeyChange): string {
   return change.cases.length === 0 ? 'no case log holds the key yet' : `logged in ${change.cases.map((c) => `case ${c.case} (entry ${c.entry})`).join(', ')}`;
@@ -69,17 +68,20 @@ export function keyLifeCommands(): Command[] {
       checkText('--reason', f.reason, 1000);
       let effective: Date | undefined;
       if (f.effective !== undefined) {
-        if (!ISO_TIME.test(f.effective.trim()) || !Number.isFinite(Date.parse(f.effective))) {
-          throw new ExhibitError('USAGE', `--effective "${f.effective}" is not a time in ISO 8601 with a zone`, { hints: ['e.g. 2026-11-20T08:00:00Z or 2026-11-20T09:00:00+01:00'] });
+        effective = parseZonedTime(f.effective);
+        if (!effective) {
+          throw new ExhibitError('USAGE', `--effective "${f.effective}" is not a time in ISO 8601 with a zone, or names a day or hour that does not exist`, { hints: ['e.g. 2026-11-20T08:00:00Z or 2026-11-20T09:00:00+01:00'] });
         }
-        effective = new Date(Date.parse(f.effective));
       }
       const store = openStore();
       try {
         const by = f.by !== undefined ? examinerName(f.by, 'the administrator who signs the revocation') : undefined;
         const r = revokeKey(store, fp, f.reason.trim(), effective, readPassphrase(f.passphraseFile), by);
         if (f.json) return printJson({ examiner: r.key.examiner, fingerprint: r.key.fingerprint, effective_utc: r.key.revoked_effective_utc, reason: r.key.revoked_reason, ...(r.by ? { revoked_by_administrator: r.by } : {}), logged: r.cases });
-        io().stdout.write(`revoked key ${r.key.fingerprint} of ${r.key.examiner} from ${r.key.revoked_effective_utc}${r.by ? `, signed by ${r.by} as a lab administrator` : ''}\n  ${logged(r)}\n  ${r.key.examiner} needs a new key to sign again: exhibit key create -x "${r.key.examiner}"\n`);
+        const earlier = r.key.revoked_effective_utc !== r.key.revoked_utc && r.cases.length > 0
+          ? `  entries it signed from ${r.key.revoked_effective_utc} on now fail every check of their case's log (exhibit custody log ${r.cases[0]!.case} names them)\n`
+          : '';
+        io().stdout.write(`revoked key ${r.key.fingerprint} of ${r.key.examiner} from ${r.key.revoked_effective_utc}${r.by ? `, signed by ${r.by} as a lab administrator` : ''}\n  ${logged(r)}\n${earlier}  ${r.key.examiner} needs a new key to sign again: exhibit key create -x "${r.key.examiner}"\n`);
       } finally {
         store.close();
       }

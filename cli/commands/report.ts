@@ -105,6 +105,10 @@ export function reportCommand(version: string): Command {
           writeNewOutputSync(out, bytes);
           const sha256 = sha256Hex(bytes);
           const seq = recordReport(store, data.summary.case.number, signer, { file: path.basename(out), sha256, format: f.format, entries_covered: data.checkpoint.size });
+          if (data.failedEntries > 0) {
+            const n = data.failedEntries;
+            info(`warning: the custody log of case ${data.summary.case.number} fails its check: ${n} ${n === 1 ? 'entry is' : 'entries are'} signed by a key after its revocation; the report says so and lists ${n === 1 ? 'it' : 'them'}`);
+          }
           if (settled?.example) {
             info(`warning: the report names the template's example organisation (${[EXAMPLE_ORGANISATION.name, ...EXAMPLE_ORGANISATION.address].join(', ')}), not yours`);
             info(`  set yours once in ${configFile}:  report: { organisation: { name: "...", address: ["...", "..."] } }`);
