@@ -89,6 +89,8 @@ export function checkName(what: string, value: string, max: number): string {
   }
   const v = normalName(nfkc);
   if (v === '') throw new ExhibitError('USAGE', `the ${what} must not be empty`);
+  // "-x" as a name is an option that took the place of a value (case open -x -x "J. Doe").
+  if (v.startsWith('-')) throw new ExhibitError('USAGE', `the ${what} "${v}" begins with "-": it reads as an option, not a name`, { hints: ['give each option its value right after it'] });
   checkText(`the ${what}`, v, max);
   return v;
 }

@@ -60,15 +60,16 @@ export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, v
     table(doc, RANGE_COLUMNS, appendix);
   }
 
-  attach(doc, `case-${c.number}.custody.jsonl`, data.logText, 'application/x-ndjson', 'The custody log: one signed, hash-chained entry per line', 'Source');
-  attach(doc, `case-${c.number}.checkpoint`, data.checkpointText, 'text/plain', 'The signed checkpoint of the custody log', 'Source');
+  const stem = caseFileStem(c.number);
+  attach(doc, `${stem}.custody.jsonl`, data.logText, 'application/x-ndjson', 'The custody log: one signed, hash-chained entry per line', 'Source');
+  attach(doc, `${stem}.checkpoint`, data.checkpointText, 'text/plain', 'The signed checkpoint of the custody log', 'Source');
   // The public key of everyone who signed, so the attachments check on their own (custody verify --key).
   for (const k of data.keys) attach(doc, `${k.fingerprint}.pem`, k.publicPem, 'application/x-pem-file', `Public key of ${k.examiner}`, 'Source');
   for (const a of data.acquisitions) {
     if (a.recordText) attach(doc, path.basename(a.recordPath), a.recordText, 'application/yaml', `Acquisition record of ${String(a.row.evidence)}`, 'Source');
     if (a.piecesText && a.record?.media.pieces) attach(doc, a.record.media.pieces.file, a.piecesText, 'text/plain', `SHA-256 of each piece of the media of ${String(a.row.evidence)}`, 'Source');
   }
-  attach(doc, `case-${c.number}.jsonld`, jsonld, 'application/ld+json', 'CASE/UCO export of the case', 'Data');
+  attach(doc, `${stem}.jsonld`, jsonld, 'application/ld+json', 'CASE/UCO export of the case', 'Data');
 
   furnish(
     doc,
@@ -77,6 +78,15 @@ export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, v
   );
   doc.end();
   return done;
+}
+
+/**
+ * The attachments' file name stem for a case: a case number may hold any visible character (2026/0117,
+ * ../x), which `pdfdetach -saveall` and other extractors would take as folders; each character other
+ * than a letter, digit, '.', '-' or '_' becomes '_', and '..' becomes '__'.
+ */
+export function caseFileStem(number: string): string {
+  return `case-${number.replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.\./g, '__')}`;
 }
 
 function attach(doc: Doc, name: string, text: string, type: string, description: string, relationship: 'Source' | 'Data'): void {
@@ -267,17 +277,17 @@ const SECTION: Record<Section, Renderer> = {
 
   'how-to-check'(doc, d, t) {
     heading(doc, t.labels['how-to-check']);
-    const n = d.summary.case.number;
+    const n = caseFileStem(d.summary.case.number);
     paragraph(
       doc,
-      `This document carries the evidence it describes. Its attachments are the custody log (case-${n}.custody.jsonl), its signed checkpoint, the public key of everyone who signed (<fingerprint>.pem), ` +
+      `This document carries the evidence it describes. Its attachments are the custody log (${n}.custody.jsonl), its signed checkpoint, the public key of everyone who signed (<fingerprint>.pem), ` +
         'every acquisition record with its pieces file (the SHA-256 of each piece of the media), and a CASE/UCO description of the case. Extract them with any PDF reader, or with: pdfdetach -saveall report.pdf',
     );
     paragraph(
       doc,
       `1. Each line of the custody log is one entry, signed with the Ed25519 key of whoever made it, and names the SHA-256 of the line before it. ` +
         `The checkpoint gives the number of entries (${d.checkpoint.size}) and the SHA-256 of the last line (the head above), signed. ` +
-        `exhibit checks all of it, with the attached public keys: exhibit custody verify case-${n}.custody.jsonl --key <each attached .pem file>. ` +
+        `exhibit checks all of it, with the attached public keys: exhibit custody verify ${n}.custody.jsonl --key <each attached .pem file>. ` +
         'The same check with sha256sum and openssl alone is written out step by step in exhibit\'s SECURITY.md.',
     );
     paragraph(doc, '2. Compare the key fingerprints above with the ones the examiners published, or check the log against the lab\'s trust register with exhibit custody verify --trust <register>: a signature proves which key signed, the fingerprint says whose key it is.');

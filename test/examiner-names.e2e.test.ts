@@ -108,6 +108,20 @@ describe('the same name typed another way', () => {
   });
 });
 
+describe('a name or case number that begins with "-"', () => {
+  it('is an option that took the place of a value: refused, and no case or key is made', () => {
+    // case open "-x" -x "A. One": -x takes "-x" as the examiner's name, and "A. One" becomes the case number.
+    const swapped = run(['case', 'open', '-x', '-x', 'A. One']);
+    expect(swapped.code).toBe(2);
+    expectOneLineError(swapped.stderr, /the examiner name "-x" begins with "-": it reads as an option, not a name/);
+    const dashCase = run(['case', 'open', '-x', 'J. Doe', '--', '-7']);
+    expect(dashCase.code).toBe(2);
+    expectOneLineError(dashCase.stderr, /the case number "-7" begins with "-"/);
+    expect(JSON.parse(run(['case', 'list', '--json']).stdout).map((c: { number: string }) => c.number)).not.toContain('A. One');
+    expect(keys().map((k) => k.examiner)).not.toContain('-x');
+  });
+});
+
 describe('a look-alike of a case number the store holds', () => {
   it('is refused when a case is opened, by hand or by an acquisition, and nothing is logged', () => {
     expect(run(['case', 'open', 'CASE-8', '-x', 'J. Doe']).code).toBe(0);

@@ -197,6 +197,24 @@ describe.skipIf(tools.length > 0)('a case whose log fails its check on a revoked
   });
 });
 
+describe.skipIf(tools.length > 0)('a case number with characters a file name cannot hold', () => {
+  it('names the attachments with them replaced, so pdfdetach -saveall extracts every one into its folder', () => {
+    const C = 'LAB/2026/../0117';
+    expect(run(['case', 'open', C, '-x', X]).code).toBe(0);
+    const out = path.join(work, 'slash-case.pdf');
+    expect(run(['report', C, '--out', out, '-x', X]).code).toBe(0);
+    const dir = path.join(work, 'slash-attachments');
+    fs.mkdirSync(dir);
+    const r = spawnSync('pdfdetach', ['-saveall', '-o', dir, out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const names = fs.readdirSync(dir).filter((n) => !n.endsWith('.pem')).sort();
+    expect(names).toEqual(['case-LAB_2026____0117.checkpoint', 'case-LAB_2026____0117.custody.jsonl', 'case-LAB_2026____0117.jsonld']);
+    expect(fs.readFileSync(path.join(dir, names[1]!), 'utf8')).toContain('"case":"LAB/2026/../0117"');
+    const words = spawnSync('pdftotext', ['-raw', out, '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    expect(words).toContain('exhibit custody verify case-LAB_2026____0117.custody.jsonl');
+  });
+});
+
 describe.skipIf(tools.length > 0)('an acquisition stopped before the end', () => {
   it('is shown as stopped, with why and how much of the media it holds', async () => {
     const C = 'R-2026-STOP';
