@@ -25,6 +25,7 @@ import path from 'node:path';
 import { sha256Hex } from './crypto.js';
 import { describeSystemError, ExhibitError } from './errors.js';
 import { readInputSync } from './input-file.js';
+import { formatBytes } from './units.js';
 
 export const PIECES_SUFFIX = '.pieces';
 export const DEFAULT_PIECE_SIZE = 64 * 1024 * 1024;
@@ -61,6 +62,17 @@ export interface PieceSpan {
   bytes: number;
   first_sector: number;
   sectors: number;
+}
+
+/**
+ * How the media is cut into pieces, for people: "1 piece, the whole 4.00 MiB of media", or
+ * "3 pieces of 64.0 MiB (the last 12.0 MiB)". `mediaBytes` is what the pieces cover (an E01's media
+ * includes the zeros after a source that is not whole sectors).
+ */
+export function piecesShape(count: number, pieceSize: number, mediaBytes: number): string {
+  if (count === 1) return `1 piece, the whole ${formatBytes(mediaBytes)} of media`;
+  const last = mediaBytes - (count - 1) * pieceSize; // the last piece may be shorter
+  return `${count} pieces of ${formatBytes(pieceSize)}${last < pieceSize ? ` (the last ${formatBytes(last)})` : ''}`;
 }
 
 export function piecesFileName(evidence: string): string {

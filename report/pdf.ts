@@ -10,6 +10,7 @@ import { KIND_WORDS } from '../core/custody.js';
 import type { RecordDevice } from '../core/record.js';
 import { timestamp, type Timestamp } from '../core/time.js';
 import { formatBytes } from '../core/units.js';
+import { piecesShape } from '../core/pieces.js';
 import type { ReportData } from './data.js';
 import { drawHolders } from './holders.js';
 import { breakable, fields, furnish, heading, newDocument, paragraph, type Doc } from './layout.js';
@@ -180,7 +181,7 @@ const SECTION: Record<Section, Renderer> = {
         ['SHA-512', grouped(r.media.hashes?.sha512)],
         ['Read-only proof', readOnlyWords(r)],
         ['Unreadable sectors', r.read_errors.unreadable_sectors === 0 ? (r.result === 'complete' ? 'none' : 'none in what was read') : `${r.read_errors.unreadable_sectors} in ${r.read_errors.ranges.length} ranges, filled with ${r.read_errors.fill}`],
-        ['Pieces', r.media.pieces ? `${r.media.pieces.count} piece${r.media.pieces.count === 1 ? '' : 's'} of ${formatBytes(r.media.pieces.piece_size)}, the SHA-256 of each in ${r.media.pieces.file}${a.piecesText ? ' (attached)' : ` (${a.piecesMissing ?? 'not attached'})`}` : undefined],
+        ['Pieces', r.media.pieces ? `${piecesShape(r.media.pieces.count, r.media.pieces.piece_size, r.media.size_bytes + (r.media.padding_bytes ?? 0))}, the SHA-256 of each in ${r.media.pieces.file}${a.piecesText ? ' (attached)' : ` (${a.piecesMissing ?? 'not attached'})`}` : undefined],
         ['SHA-256 of the pieces file', grouped(r.media.pieces?.sha256)],
         ['Zero sectors', r.media.zero_sectors ? `${r.media.zero_sectors.total} (${r.media.zero_sectors.read_as_zero} read as zeros, ${r.media.zero_sectors.filled} filled)` : undefined],
         ['Record', a.recordPath],

@@ -8,7 +8,7 @@ import type { FormatName } from '../../image/types.js';
 import { fillSpec } from '../../source/bad-sectors.js';
 import { addFormatOptions, formatSettings, type FormatFlags } from '../format-options.js';
 import { MiB, PiB, sizeOption, TiB, wholeNumber } from '../numbers.js';
-import { MAX_PIECE_SIZE, MIN_PIECE_SIZE } from '../../core/pieces.js';
+import { MAX_PIECE_SIZE, MIN_PIECE_SIZE, piecesShape } from '../../core/pieces.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
 import { ExhibitError } from '../../core/errors.js';
 import { evidenceOfRecordName, type AcquisitionRecord } from '../../core/record.js';
@@ -141,8 +141,7 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
   if (r.media.pieces) {
     const p = r.media.pieces;
     const size = r.media.size_bytes + (r.media.padding_bytes ?? 0); // the pieces cover an E01's zeros after a source that is not whole sectors
-    const last = size - (p.count - 1) * p.piece_size; // the last piece may be shorter
-    const shape = p.count === 1 ? `1 piece, the whole ${formatBytes(size)} of media` : `${p.count} pieces of ${formatBytes(p.piece_size)}${last < p.piece_size ? ` (the last ${formatBytes(last)})` : ''}`;
+    const shape = piecesShape(p.count, p.piece_size, size);
     lines.push(`  pieces  ${path.join(outDir, p.file)}: SHA-256 of ${shape} (file SHA-256 ${p.sha256})`);
   }
   if (r.media.zero_sectors) {
