@@ -211,7 +211,9 @@ export function unlockKey(row: KeyRow, passphrase?: string, toRevokeItself = fal
   try {
     pem = readInputTextSync(row.private_file, { code: 'KEY' });
   } catch (err) {
-    throw new ExhibitError('KEY', `cannot read the private key of ${name} (${row.private_file}): ${describeSystemError(err)}`, { cause: err });
+    const hints = ['restore the key file from a backup; if there is none, revoke the key (exhibit key revoke --by <administrator>) and make a new one'];
+    if ((err as { code?: string }).code === 'ENOENT') throw new ExhibitError('KEY', `the private key file of ${name} is missing: ${row.private_file}`, { cause: err, hints });
+    throw new ExhibitError('KEY', `cannot read the private key of ${name} (${row.private_file}): ${describeSystemError(err)}`, { cause: err, hints });
   }
   if (!toRevokeItself) refuseOpenKeyFile(row.private_file, name);
   const key = readPrivateKey(pem, `the key of ${name}`, passphrase);

@@ -105,8 +105,15 @@ export function readPrivateKey(pem: string, what: string, passphrase?: string): 
   try {
     key = crypto.createPrivateKey(passphrase === undefined ? { key: pem, format: 'pem' } : { key: pem, format: 'pem', passphrase });
   } catch (err) {
-    if (isEncryptedPem(pem)) throw new ExhibitError('KEY', `the passphrase for ${what} is wrong`, { cause: err });
-    throw new ExhibitError('KEY', `${what} is not a readable private key`, { cause: err });
+    const damaged = ['restore the key file from a backup; if there is none, revoke the key (exhibit key revoke) and make a new one'];
+    if (isEncryptedPem(pem)) {
+      // OpenSSL says "bad decrypt" when the passphrase gives no valid key; anything else is a file cut short or changed.
+      if ((err as { code?: string }).code === 'ERR_OSSL_BAD_DECRYPT') {
+        throw new ExhibitError('KEY', `the passphrase for ${what} is wrong`, { cause: err, hints: ['if it is right, the key file is damaged: ' + damaged[0]] });
+      }
+      throw new ExhibitError('KEY', `${what} is damaged: its file is not a whole encrypted private key (cut short or changed)`, { cause: err, hints: damaged });
+    }
+    throw new ExhibitError('KEY', `${what} is not a readable private key: its file is damaged or is not a key`, { cause: err, hints: damaged });
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new ExhibitError('KEY', `${what} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`);
   return key;

@@ -278,6 +278,19 @@ describe('keys', () => {
     expectOneLineError(wrong.stderr, /the passphrase for the key of P\. Examiner is wrong/);
     expect(fs.existsSync(dest)).toBe(false);
 
+    // A key file cut short is said to be damaged, not taken for a forgotten passphrase; the file is left as it is.
+    const whole = fs.readFileSync(k.private_key_file);
+    try {
+      fs.writeFileSync(k.private_key_file, whole.subarray(0, 200), { mode: 0o600 });
+      const cut = run([...args, '--passphrase-file', pass]);
+      expect(cut.code).toBe(1);
+      expectOneLineError(cut.stderr, /the key of P\. Examiner is damaged: its file is not a whole encrypted private key \(cut short or changed\)/);
+      expect(cut.stderr).toMatch(/hint: restore the key file from a backup/);
+      expect(fs.existsSync(dest)).toBe(false);
+    } finally {
+      fs.writeFileSync(k.private_key_file, whole, { mode: 0o600 });
+    }
+
     const ok = run([...args, '--passphrase-file', pass]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(inProcess(['custody', 'verify', dest]).code).toBe(0);
