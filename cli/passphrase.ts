@@ -7,10 +7,11 @@ export function readPassphrase(file: string | undefined, envName: string | undef
   if (file !== undefined) {
     let text: string;
     try {
-      text = readInputTextSync(file, { code: 'USAGE' });
+      // A passphrase file that is missing or unreadable is an input that failed (exit 1), not a usage error.
+      text = readInputTextSync(file, { code: 'KEY' });
     } catch (err) {
       if (err instanceof ExhibitError) throw err;
-      throw new ExhibitError('USAGE', `cannot read the passphrase file ${file}: ${describeSystemError(err)}`, { cause: err });
+      throw new ExhibitError('KEY', `cannot read the passphrase file ${file}: ${describeSystemError(err)}`, { cause: err });
     }
     const first = text.split(/\r?\n/)[0] ?? '';
     if (first === '') throw new ExhibitError('USAGE', `the passphrase file ${file} is empty`);

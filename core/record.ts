@@ -204,6 +204,7 @@ export function parseBoundedYaml(text: string, limits: { maxBytes: number; maxVa
 export function yamlWords(message: string): string {
   if (/alias resolution is disabled|excessive alias count/i.test(message)) return 'it uses YAML aliases (*name), which exhibit does not read';
   if (/multiple documents|parseAllDocuments/i.test(message)) return 'it holds more than one YAML document (a line "---" or "..." between them)';
+  if (/maximum call stack/i.test(message)) return 'it nests lists or mappings too deeply within each other';
   return message.split('\n')[0]!;
 }
 

@@ -81,9 +81,24 @@ describe('loadTemplate', () => {
     expect(refusal(many)).toMatch(/cannot be read: it holds more than 20000 YAML values, more than exhibit reads$/);
   });
 
-  it('a missing setting or label is named', () => {
+  it('a missing setting or label is named, at the line of the mapping it is missing from', () => {
     expect(refusal(good.replace(/^title: .*$/m, ''))).toMatch(/: title is missing$/);
-    expect(refusal(good.replace(/^ {2}of: .*$/m, ''))).toMatch(/: labels\.of is missing$/);
+    const noOf = good.replace(/^ {2}of: .*$/m, '');
+    const labelsLine = noOf.split('\n').findIndex((l) => /^labels:/.test(l)) + 2; // the first label's line
+    expect(refusal(noOf)).toMatch(new RegExp(`, line ${labelsLine}: labels\\.of is missing$`));
+  });
+
+  it('an empty text is refused where the report would print nothing (name, title, label, address line, paragraph)', () => {
+    expect(refusal(good.replace('  name: "Digital Forensics Laboratory"', '  name: ""'))).toMatch(/organisation\.name is empty/);
+    expect(refusal(good.replace(/^title: .*$/m, 'title: "  "'))).toMatch(/: title is empty/);
+    expect(refusal(good.replace('case: "Case"', 'case: ""'))).toMatch(/labels\.case is empty/);
+    expect(refusal(good.replace('- "Example City"', '- ""'))).toMatch(/organisation\.address\[2\] is empty/);
+  });
+
+  it('an alias, and lists nested thousands deep, are named as such', () => {
+    const aliased = good.replace(/^title: (.*)$/m, 'title: &t $1').replace('  - "Signed: ______________________________    Date: ______________"', '  - *t');
+    expect(refusal(aliased)).toMatch(/declaration\[2\] is an alias \(\*t\): write the text itself$/);
+    expect(refusal(`${good}\nextra: ${'['.repeat(5000)}${']'.repeat(5000)}\n`)).toMatch(/is not valid YAML \(line \d+, column \d+\): it nests lists or mappings too deeply within each other$/);
   });
 
   it('the inline limit must be a whole number of 0 or more', () => {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import YAML, { isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
+import YAML, { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Document } from 'yaml';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { checkYamlBounds, yamlWords } from '../core/record.js';
 import { readInputTextSync } from '../core/input-file.js';
@@ -70,12 +70,12 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
   try {
     const size = fs.statSync(file).size;
     if (size > MAX_TEMPLATE_BYTES) throw new ExhibitError('USAGE', `the template ${file} is ${size} bytes, more than the ${MAX_TEMPLATE_BYTES} exhibit reads`);
-    text = readInputTextSync(file, { code: 'USAGE', strictUtf8: true });
+    text = readInputTextSync(file, { code: 'CONFIG', strictUtf8: true }); // missing or unreadable: exit 1, as every input
     checkYamlBounds(text, { maxBytes: MAX_TEMPLATE_BYTES, maxValues: MAX_TEMPLATE_VALUES });
   } catch (err) {
     if (err instanceof ExhibitError) throw err;
     if (err instanceof Error && !('code' in err)) throw new ExhibitError('USAGE', `the template ${file} cannot be read: ${err.message.split('\n')[0]}`, { cause: err });
-    throw new ExhibitError('USAGE', `cannot read the template ${file}: ${describeSystemError(err)}`, { cause: err });
+    throw new ExhibitError('CONFIG', `cannot read the template ${file}: ${describeSystemError(err)}`, { cause: err });
   }
   const lines = new LineCounter();
   const doc: Document = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -91,7 +91,9 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
   const root = doc.contents;
   if (!isMap(root)) return fail(root, 'the template', 'should be a mapping of settings');
   const str = (node: unknown, field: string, max = MAX_LINE): string => {
+    if (isAlias(node)) return fail(node as Node, field, `is an alias (*${node.source}): write the text itself`);
     if (!isScalar(node) || typeof node.value !== 'string') return fail(node as Node, field, 'should be text');
+    if (node.value.trim() === '') return fail(node as Node, field, 'is empty: the report would print nothing in its place');
     if (node.value.length > max) return fail(node as Node, field, `is ${node.value.length} characters long, more than ${max}`);
     // A line of the page holds no line break or other control character; a paragraph may break lines. Neither may
     // reorder the text around it (bidirectional embeddings, overrides, isolates).
@@ -106,6 +108,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
   const known = ['organisation', 'title', 'sections', 'labels', 'declaration', 'unreadable-inline-limit'];
   const t: Partial<ReportTemplate> = { file };
   const labels: Partial<Record<LabelKey, string>> = {};
+  let labelsNode: Node | undefined;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const value = pair.value as Node | null;
@@ -136,6 +139,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
       }
       case 'labels': {
         if (!isMap(value)) return fail(value, 'labels', 'should be a mapping of label names to text');
+        labelsNode = value;
         for (const p of value.items) {
           const k = isScalar(p.key) ? String(p.key.value) : '';
           if (!(LABELS as readonly string[]).includes(k)) return fail(p.key as Node, `labels.${k}`, `is not a known label (${LABELS.join(', ')})`);
@@ -155,7 +159,7 @@ export function loadTemplate(file: string = defaultTemplatePath()): ReportTempla
     }
   }
   for (const k of ['organisation', 'title', 'sections'] as const) if (t[k] === undefined) return fail(root, k, 'is missing');
-  for (const k of LABELS) if (labels[k] === undefined) return fail(root, `labels.${k}`, 'is missing');
+  for (const k of LABELS) if (labels[k] === undefined) return fail(labelsNode ?? root, `labels.${k}`, 'is missing');
   return {
     file,
     organisation: t.organisation!,
