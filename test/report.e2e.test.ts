@@ -303,4 +303,15 @@ describe('templates', () => {
     expectOneLineError(r.stderr, new RegExp(`the template .*\\.yaml.*${pattern.source}`));
     expect(fs.existsSync(out)).toBe(false);
   });
+
+  it('a template or passphrase file that is missing is an input that failed (exit 1), and nothing is written', () => {
+    const out = path.join(work, 'missing-inputs.pdf');
+    const noTemplate = run(['report', CASE, '--out', out, '--template', path.join(work, 'no-such.yaml'), '-x', X]);
+    expect(noTemplate.code).toBe(1);
+    expectOneLineError(noTemplate.stderr, /cannot read the template .*no-such\.yaml: /);
+    const noPass = run(['report', CASE, '--out', out, '--passphrase-file', path.join(work, 'no-such-pass'), '-x', X]);
+    expect(noPass.code).toBe(1);
+    expectOneLineError(noPass.stderr, /cannot read the passphrase file .*no-such-pass: /);
+    expect(fs.existsSync(out)).toBe(false);
+  });
 });
