@@ -4,6 +4,7 @@ import { exitCodeOf } from './action.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { checkRequired } from './required.js';
 import { reportError } from './messages.js';
+import { jsonText } from '../core/text.js';
 import { exitOnInterrupt } from './signals.js';
 import { beginJob, endJob } from './job-status.js';
 import { enterIo, io, type OutStream } from './io.js';
@@ -147,6 +148,13 @@ async function runProgram(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
       if (err.code === 'commander.executeSubCommandAsync') return EXIT.FAILURE;
+      // The line is on stderr already; a caller that asked for JSON reads the same error on stdout.
+      const options = argv.slice(2, argv.includes('--') ? argv.indexOf('--') : undefined);
+      if (options.includes('--json')) {
+        const [first = '', ...rest] = err.message.split('\n');
+        const hints = rest.filter((l) => l.startsWith('exhibit: hint: ')).map((l) => l.slice('exhibit: hint: '.length));
+        io().stdout.write(`${jsonText({ error: { code: 'USAGE', message: first.replace(/^(exhibit: )?error: /, ''), hints } }, 0)}\n`);
+      }
       return EXIT.USAGE;
     }
     return reportError(err);
