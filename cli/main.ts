@@ -85,6 +85,12 @@ export async function buildProgram(version: string, only?: readonly string[]): P
   program.addHelpText('afterAll', `\n${exitCodesHelp()}`); // the one table, under every command's help
   checkRequired(program);
   for (const c of all(program)) {
+    // A command's own help opens with what it does: its summary, where it has no longer description.
+    if (!c.description() && c.summary()) c.description(c.summary());
+    if (c !== program) c.helpOption('-h, --help', 'show this help');
+    if (c.commands.length > 0) c.helpCommand('help [command]', 'show help for a command');
+    // A repeatable option starts as an empty list, which help would print as "(default: [])".
+    for (const o of c.options) if (Array.isArray(o.defaultValue) && o.defaultValue.length === 0) o.defaultValueDescription = 'none';
     c.exitOverride()
       .showHelpAfterError('(run with --help for usage)')
       .configureOutput({

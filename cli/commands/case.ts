@@ -40,7 +40,7 @@ export function caseCommand(): Command {
     ),
   );
   cmd.addCommand(
-    action<{ json?: boolean }>(new Command('list').summary('list the cases in the store').option('--json', 'print as JSON'), (_a, f) => {
+    action<{ json?: boolean }>(new Command('list').summary('list the cases in the store').option('--json', 'print as JSON').addHelpText('after', '\nExamples:\n  exhibit case list\n  exhibit case list --json'), (_a, f) => {
       const store = openStoreForReading();
       try {
         const cases = store.listCases().map((c) => caseSummary(store, c.number));
@@ -60,7 +60,7 @@ export function caseCommand(): Command {
   );
   cmd.addCommand(
     action<{ json?: boolean }>(
-      new Command('show').summary('show a case: evidence, acquisitions, transfers and the state of its custody log').argument('<number>', 'the case number').option('--json', 'print as JSON'),
+      new Command('show').summary('show a case: evidence, acquisitions, transfers and the state of its custody log').argument('<number>', 'the case number').option('--json', 'print as JSON').addHelpText('after', '\nExample:\n  exhibit case show 2026-0117'),
       ([number], f) => {
         const store = openStoreForReading();
         try {

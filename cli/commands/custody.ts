@@ -105,7 +105,7 @@ export function custodyCommand(): Command {
         .summary("print a case's custody log, checked")
         .argument('<case>', 'the case number')
         .option('--json', 'print the entries, exactly as signed, and the check as JSON')
-        .addHelpText('after', '\nEntries that fail the check are marked with "!" and the problems listed; the exit code is then 4.'),
+        .addHelpText('after', '\nEntries that fail the check are marked with "!" and the problems listed; the exit code is then 4.\nExamples:\n  exhibit custody log 2026-0117\n  exhibit custody log 2026-0117 --json'),
       ([caseNumber], f) => {
         const store = openStoreForReading();
         try {
@@ -135,7 +135,8 @@ export function custodyCommand(): Command {
             'signer is shown with whether its key is the store\'s key for that name (a log signed with a look-alike key fails).\n' +
             'With --trust, every key that signed must be listed in the lab\'s trust register as that examiner\'s, issued before\n' +
             'and not revoked or replaced by the time it signed; without it, the output says the keys are not anchored.\n' +
-            'Exit code 4: the log does not check (the problems name the entries).',
+            'Exit code 4: the log does not check (the problems name the entries).\n\n' +
+            'Examples:\n  exhibit custody verify /cases/2026-0117/EV-001.custody.jsonl\n  exhibit custody verify /cases/2026-0117 --trust lab-keys.yaml',
         ),
       ([target], f) => {
         const trustedKeys = f.key.length > 0 ? readKeyFiles(f.key) : undefined;
@@ -175,7 +176,7 @@ export function custodyCommand(): Command {
         .argument('<folder>', 'the evidence folder')
         .addOption(requiredOption('-e, --evidence <id>', 'names the files: <id>.custody.jsonl, <id>.checkpoint, <id>.keys/'))
         .option('--json', 'print what was written as JSON')
-        .addHelpText('after', '\nexhibit acquire does this itself. Use it to bring the copy beside an image up to date after transfers;\nan existing copy is only ever extended, never replaced by a different log.'),
+        .addHelpText('after', '\nexhibit acquire does this itself. Use it to bring the copy beside an image up to date after transfers;\nan existing copy is only ever extended, never replaced by a different log.\nExample:\n  exhibit custody export 2026-0117 /cases/2026-0117 -e EV-001'),
       async ([caseNumber, folder], f) => {
         checkEvidenceId(f.evidence!);
         const store = openStore();
@@ -202,7 +203,7 @@ export function custodyCommand(): Command {
           '\nNeeds tsa: {url: <address>, ca: <PEM file>} in config.yaml. exhibit asks for a token with every acquisition and\n' +
             'custody export; when the authority could not be reached then, this fetches it. The token proves that the log, as\n' +
             'its checkpoint covers it, existed at the stated time. Copy it beside the image with exhibit custody export.\n' +
-            'Check a token without exhibit:  openssl ts -verify -data EV-001.checkpoint -in EV-001.checkpoint.tsr -CAfile tsa-ca.pem',
+            'Check a token without exhibit:  openssl ts -verify -data EV-001.checkpoint -in EV-001.checkpoint.tsr -CAfile tsa-ca.pem\nExample:\n  exhibit custody timestamp 2026-0117',
         ),
       async ([caseNumber], f) => {
         const store = openStore();

@@ -22,7 +22,7 @@ interface EvidenceFlags {
 }
 
 export function evidenceCommand(): Command {
-  const cmd = new Command('evidence').summary('register evidence items in a case');
+  const cmd = new Command('evidence').summary('register evidence items in a case').addHelpText('after', '\nExample:\n  exhibit evidence add 2026-0117 EV-001 -x "J. Doe" --description "Seagate 2 TB" --seal 44812');
   cmd.addCommand(
     action<EvidenceFlags>(
       new Command('add')

@@ -11,6 +11,7 @@ import { action, printJson } from '../action.js';
 import { readPassphrase } from '../passphrase.js';
 import { examinerName, openStore, openStoreForReading } from '../store.js';
 import { io } from '../io.js';
+import { requiredOption } from '../required.js';
 
 function logged(change: KeyChange): string {
   return change.cases.length === 0 ? 'no case log holds the key yet' : `logged in ${change.cases.map((c) => `case ${c.case} (entry ${c.entry})`).join(', ')}`;
@@ -20,7 +21,7 @@ export function keyLifeCommands(): Command[] {
   const rotate = action<{ examiner?: string; passphraseFile?: string; newPassphraseFile?: string; json?: boolean }>(
     new Command('rotate')
       .summary("replace an examiner's key with a new one, signed over by both")
-      .option('-x, --examiner <name>', 'whose key')
+      .addOption(requiredOption('-x, --examiner <name>', 'whose key', { env: 'EXHIBIT_EXAMINER' }))
       .option('--passphrase-file <file>', "the current key's passphrase, on the first line of <file> (or EXHIBIT_PASSPHRASE)")
       .option('--new-passphrase-file <file>', 'protect the new key with this passphrase (or EXHIBIT_NEW_PASSPHRASE)')
       .option('--json', 'print the new key and the entries as JSON')
@@ -46,7 +47,7 @@ export function keyLifeCommands(): Command[] {
     new Command('revoke')
       .summary('revoke a key: its signatures from a given time on no longer count')
       .argument('<fingerprint>', 'the key (64 hex digits; see exhibit key list)')
-      .option('--reason <text>', 'why, e.g. "laptop stolen" (required)')
+      .addOption(requiredOption('--reason <text>', 'why, e.g. "laptop stolen"'))
       .option('--effective <time>', 'from when its signatures no longer count, ISO 8601 with a zone (e.g. 2026-11-20T08:00:00Z); default now')
       .option('--by <administrator>', "sign the revocation as this lab administrator (a key made with exhibit key create --administrator)")
       .option('--passphrase-file <file>', "the passphrase of the key that signs the revocation (or EXHIBIT_PASSPHRASE)")
@@ -87,7 +88,7 @@ export function keyLifeCommands(): Command[] {
       }
     },
   );
-  const register = new Command('register').summary("the lab's trust register of examiners' keys");
+  const register = new Command('register').summary("the lab's trust register of examiners' keys").addHelpText('after', '\nExample:\n  exhibit key register export -o lab-keys.yaml');
   register.addCommand(
     action<{ out?: string; lab?: string; json?: boolean }>(
       new Command('export')

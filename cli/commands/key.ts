@@ -52,7 +52,7 @@ export function keyCommand(): Command {
     ),
   );
   cmd.addCommand(
-    action<{ json?: boolean }>(new Command('list').summary('list the examiners and their key fingerprints').option('--json', 'print as JSON'), (_a, f) => {
+    action<{ json?: boolean }>(new Command('list').summary('list the examiners and their key fingerprints').option('--json', 'print as JSON').addHelpText('after', '\nEach key with its fingerprint (publish it), when it was made and, where it applies, replaced or revoked.\nExample:\n  exhibit key list'), (_a, f) => {
       const store = openStoreForReading();
       try {
         const rows = listKeys(store);

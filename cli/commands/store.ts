@@ -20,7 +20,7 @@ export function storeCommand(): Command {
       'The case store holds the cases, evidence items, examiner public keys and every case\'s signed custody log. ' +
         'It is an SQLite file on this machine, or one PostgreSQL database a lab\'s workstations share.',
     )
-    .addHelpText('after', `\n${WHERE}`);
+    .addHelpText('after', `\n${WHERE}\n\nExample:\n  exhibit store where`);
   cmd.addCommand(
     action<{ json?: boolean }>(new Command('where').summary('say which case store exhibit uses here, and why').option('--json', 'print as JSON').addHelpText('after', `\n${WHERE}`), (_a, f) => {
       const paths = exhibitPaths(io().env);
