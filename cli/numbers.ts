@@ -24,6 +24,8 @@ export function exactSize(bytes: number): string {
 
 const usage = (message: string): ExhibitError => new ExhibitError('USAGE', message);
 
+const EXAMPLE_SIZES: readonly [string, number][] = [['4096', 4096], ['64KiB', 64 * 1024], ['1MiB', 1 << 20], ['64MiB', 64 << 20], ['2GiB', 2 ** 31], ['1TiB', 2 ** 40]];
+
 /** A whole number from `min` to `max` given to `option`. */
 export function wholeNumber(text: string | undefined, option: string, min: number, max: number): number {
   const t = text ?? '';
@@ -42,8 +44,10 @@ export function sizeOption(text: string | undefined, option: string, min: number
   const t = text ?? '';
   const range = `from ${exactSize(min)} to ${exactSize(max)}`;
   const block = multipleOf ? ` in whole blocks of ${exactSize(multipleOf)}` : '';
-  const fail = (): never => {
-    throw usage(`${option} must be a size ${range}${block} (such as 4096, 64KiB, 2GiB), not "${t}"`);
+  // Examples that this option takes.
+  const examples = EXAMPLE_SIZES.filter(([, b]) => b >= min && b <= max && (multipleOf === undefined || b % multipleOf === 0)).slice(0, 3).map(([s]) => s);
+  const fail = (why = ''): never => {
+    throw usage(`${option} must be a size ${range}${block}${examples.length > 0 ? ` (such as ${examples.join(', ')})` : ''}, not "${t}"${why}`);
   };
   const m = /^(\d{1,16})(\.\d{1,6})?\s?([A-Za-z]{0,3})$/.exec(t);
   if (!m || (m[2] && /^b?$/i.test(m[3]!))) return fail();
@@ -53,6 +57,7 @@ export function sizeOption(text: string | undefined, option: string, min: number
   } catch {
     return fail();
   }
-  if (!Number.isSafeInteger(n) || n < min || n > max || (multipleOf !== undefined && n % multipleOf !== 0)) return fail();
+  if (!Number.isSafeInteger(n) || n < min || n > max) return fail();
+  if (multipleOf !== undefined && n % multipleOf !== 0) return fail(` (${exactSize(n)}, not a whole number of ${exactSize(multipleOf)} blocks)`);
   return n;
 }

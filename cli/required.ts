@@ -57,7 +57,7 @@ export function missingRequired(cmd: Command): string | undefined {
   if (args.length === 0 && options.length === 0) return undefined;
   const parts = [
     ...args.map((a) => `the ${a.name()} (${a.description})`),
-    ...(options.length > 0 ? [`${options.length === 1 ? 'the required option' : 'the required options'} ${options.map((o) => flagOf(o) + (needs.get(o)?.env ? ` (or ${needs.get(o)!.env})` : '')).join(', ')}`] : []),
+    ...(options.length > 0 ? [`${options.length === 1 ? 'the required option' : 'the required options'} ${options.map((o) => flagOf(o) + (typeof cmd.getOptionValue(o.attributeName()) === 'string' ? ' (given empty)' : needs.get(o)?.env ? ` (or ${needs.get(o)!.env})` : '')).join(', ')}`] : []),
   ];
   return `missing ${parts.join(' and ')}\nexhibit: hint: ${usageLine(cmd)}`;
 }

@@ -79,7 +79,9 @@ export function withoutInvisible(s: string): string {
  * collapsed, not empty, with no control or invisible character, checked.
  */
 export function checkName(what: string, value: string, max: number): string {
-  checkText(`the ${what}`, value, 4 * max); // first: collapsing white space below must not make a line break a space
+  // Bounded before anything else (normalizing may shorten it only by collapsing white space): the same limit is said either way.
+  if (value.length > 4 * max) throw new ExhibitError('USAGE', `the ${what} is longer than ${max} characters`);
+  checkText(`the ${what}`, value, Number.MAX_SAFE_INTEGER); // first: collapsing white space below must not make a line break a space
   const nfkc = value.normalize('NFKC');
   const hidden = ONE_INVISIBLE.exec(nfkc);
   if (hidden) {

@@ -81,4 +81,10 @@ describe('numbers on the command line', () => {
     expect(fs.existsSync(path.join(work, 'clone.dd'))).toBe(false);
     expect(fs.existsSync(path.join(home, 'keys'))).toBe(false);
   });
+
+  it('a size in range but not whole blocks says so, and gives examples the option takes', () => {
+    const r = run(['acquire', src, '-o', out, '-c', 'N-1', '-e', 'EV-1', '-x', 'N. Examiner', '-f', 'split-raw', '--segment-size', '2MB'], { env: { EXHIBIT_HOME: home } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('exhibit: error: --segment-size must be a size from 1 MiB to 16 TiB in whole blocks of 4 KiB (such as 1MiB, 64MiB, 2GiB), not "2MB" (2000000 bytes, not a whole number of 4 KiB blocks)');
+  });
 });
