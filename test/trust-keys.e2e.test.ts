@@ -234,6 +234,21 @@ describe('revocation', () => {
     expect(late.stdout).toContain(`after the trust register ${reg} says it was revoked`);
   });
 
+  it('does not vouch, through the register, for an entry dated before the revocation: its time is the signer\'s claim, which a thief can back-date', () => {
+    // rev-1 was logged before the revocation took effect; a thief with the stolen key could sign a folder just like it
+    // today, dated earlier. Where nothing but the register speaks for it, the verdict rests on the keys beside the image.
+    const reg = path.join(work, 'revoke-register.yaml');
+    const elsewhere = as(nowhere, ['verify', path.join(work, 'rev-1'), '--trust', reg, '--no-record']);
+    expect(elsewhere.code, elsewhere.stdout).toBe(0);
+    expect(elsewhere.stdout).toMatch(/^VERIFIED against the custody log beside the image/m);
+    expect(elsewhere.stdout).toMatch(new RegExp(`entry \\d+, which logs this image, was signed with key ${fp} of J\\. Doe, which the trust register .* says was revoked on .*\\(laptop stolen\\); the entry's own time \\(.*\\) is the signer's claim`));
+    expect(json(as(nowhere, ['verify', path.join(work, 'rev-1'), '--trust', reg, '--no-record', '--json'])).revoked_signer).toMatch(/is the signer's claim/);
+    // The lab's store holds the entry as it was logged then: it vouches.
+    const lab = as(home, ['verify', path.join(work, 'rev-1'), '--trust', reg, '--no-record']);
+    expect(lab.code, lab.stdout).toBe(0);
+    expect(lab.stdout).toMatch(/^VERIFIED: every byte of the media matches what was recorded/m);
+  });
+
   it('lets the examiner sign again only with a new key made on purpose, which the log registers without complaint', () => {
     // No key is made on the spot for a name whose key was revoked: whoever holds the old one could go on signing.
     const refused = as(home, ['acquire', src, '-o', path.join(work, 'rev-3-refused'), '-f', 'raw', '-c', 'CASE-20', '-e', 'EV-003', '-x', 'J. Doe']);

@@ -7,7 +7,7 @@ import type { CheckedEntry, CustodyCheck } from '../core/custody-check.js';
 import { entryTimeNotes, revocationNotes } from '../core/custody-key-life.js';
 import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readInputSync } from '../core/input-file.js';
-import { checkAgainstRegister, parseTrustRegister, registerNotes, type RegisterProblem, type TrustRegister } from '../core/trust-register.js';
+import { checkAgainstRegister, parseTrustRegister, registerNotes, type RegisterKey, type RegisterProblem, type TrustRegister } from '../core/trust-register.js';
 
 export type { TrustRegister };
 
@@ -66,4 +66,32 @@ export function storeKeyFindings(check: Pick<CustodyCheck, 'entries'>, storeKeys
 /** What a register says of the signatures: a problem each, but a signature after a revocation only a note when it is not the image's own entry. */
 function sortFound(found: readonly RegisterProblem[], imageEntry: number | undefined, into: { problems: string[]; notes: string[] }): void {
   for (const p of found) (imageEntry !== undefined && p.revoked && p.entry !== imageEntry ? into.notes : into.problems).push(p.message);
+}
+
+/**
+ * Why a register's (or this store's) word on the keys does not vouch for the entry that logs an image:
+ * a key that signed it was revoked since, at whatever time, and nothing from outside the signer proves
+ * the entry was made before then. An entry's time is the signer's own claim: whoever holds a stolen key
+ * can sign a whole new log dated before the revocation. A time-stamp token that covers the entry, from
+ * before the revocation, proves it (`proven`). Undefined when every signer's key stands.
+ */
+export function revokedSignerWords(
+  entries: readonly CheckedEntry[],
+  imageEntry: number | undefined,
+  registers: readonly (TrustRegister | undefined)[],
+  proven: { time: string; entries: number } | undefined,
+): string | undefined {
+  const e = entries.find((x) => x.seq === imageEntry);
+  if (!e) return undefined;
+  for (const register of registers) {
+    if (!register) continue;
+    for (const s of e.signatures) {
+      const k: RegisterKey | undefined = register.keys.get(s.key);
+      if (k?.revoked === undefined) continue;
+      if (proven && proven.entries >= e.seq && Date.parse(proven.time) < Date.parse(k.revoked)) continue;
+      const where = register.where ?? `the trust register ${register.file}`;
+      return `entry ${e.seq}, which logs this image, was signed with key ${s.key} of ${k.examiner}, which ${where} says was revoked on ${k.revoked}${k.reason ? ` (${k.reason})` : ''}; the entry's own time (${e.entry.time.utc}) is the signer's claim, and whoever held the key could have signed it since, so the register does not vouch for it: the lab's case store holding the entry, or a time-stamp token from before the revocation, would`;
+    }
+  }
+  return undefined;
 }

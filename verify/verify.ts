@@ -25,7 +25,7 @@ import { checkCustodyFiles, LOG_SUFFIX, readCheckpointText, sayCustody } from '.
 import { fileSums } from './file-sums.js';
 import { INLINE_BELOW } from '../core/hash-stream.js';
 import { scanMedia, type DamagedUnit } from './media-scan.js';
-import { storeKeyFindings, trustFindings, type TrustRegister } from './trust.js';
+import { revokedSignerWords, storeKeyFindings, trustFindings, type TrustRegister } from './trust.js';
 import { checkTokenBeside, type TokenFinding } from './timestamp-check.js';
 import { checkFileSet, lookAlikeCases, resolveTarget, storeLogFor } from './target.js';
 import { comparePieces, expectedPieces, hashSelectedPieces, pieceFile, PIECES_SUBJECT, type ExpectedPieces, type PiecesResult } from './pieces.js';
@@ -65,6 +65,8 @@ export interface VerifyReport {
   timestamp?: TokenFinding['proven'];
   /** The trust register the signing keys were checked against (--trust), by file and SHA-256. */
   trust?: { register: string; sha256: string };
+  /** Why the keys' anchor (register, store keys, --key) does not vouch for the image's entry: a signer's key revoked since (verify/trust.ts). */
+  revoked_signer?: string;
   unverifiable_reason?: string;
   source?: {
     path: string;
@@ -238,6 +240,14 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       problems.push(...t.problems.map((p) => `custody log: ${p}`));
       notes.push(...t.notes);
       if (t.anchored) report.trust = t.anchored;
+      // The log's entry vouches for the image through its keys only while no signer's key was revoked since.
+      if (folder && !storeLog) {
+        const said = revokedSignerWords(folder.entries, imageEntry, [o.trust, o.store?.keyRegister?.()], report.timestamp);
+        if (said) {
+          report.revoked_signer = said;
+          notes.push(said);
+        }
+      }
     }
     if (folder && !storeLog && !o.trustedKeys && !o.trust && folder.problems.length === 0) {
       notes.push(`the custody log's signatures were checked with the key files beside it: compare their fingerprints with the ones the examiners published, or give them with --key`);

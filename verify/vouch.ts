@@ -14,7 +14,8 @@ export type { RestsOn };
 
 export function restsOn(r: VerifyReport): RestsOn {
   const held = r.comparisons.filter((c) => c.anchor && c.equal);
-  const keysVouched = r.trust !== undefined || r.custody?.trusted_by.startsWith('the keys given with --key') === true || (r.custody !== undefined && r.custody.keys.length > 0 && r.custody.keys.every((k) => k.store_key === 'same' && !k.store_revoked));
+  // A signer's key revoked since leaves the entry's time the signer's own claim (verify/trust.ts revokedSignerWords).
+  const keysVouched = r.revoked_signer === undefined && (r.trust !== undefined || r.custody?.trusted_by.startsWith('the keys given with --key') === true || (r.custody !== undefined && r.custody.keys.length > 0 && r.custody.keys.every((k) => k.store_key === 'same' && !k.store_revoked)));
   if (held.some((c) => /^the case store's entry \d+/.test(c.against) || c.against === 'the hash given with --expect' || c.against === 'the source, read again' || (/^custody log entry \d+$/.test(c.against) && keysVouched))) return 'independent';
   return held.some((c) => /^custody log entry \d+$/.test(c.against)) ? 'keys-beside' : 'stored-hash';
 }
