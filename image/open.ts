@@ -11,7 +11,7 @@ import { ExhibitError, refuseEmptyName } from '../core/errors.js';
 import { openInput } from '../core/input-file.js';
 import { describeOwner, liveRunIn } from '../core/process-owner.js';
 import { readRecordBeside } from '../core/record/read.js';
-import { isRecordFileName } from '../core/record/paths.js';
+import { isRecordFileName, recordBesideImage } from '../core/record/paths.js';
 import { detect, readEnds, type Detected } from './detect.js';
 import { firstOfLetterSet } from './split-raw/naming.js';
 import { READABLE_FORMATS, formatByName, formatsInWords, formatOf, readableFormatOf } from './registry.js';
@@ -118,8 +118,12 @@ export async function openImage(file: string, opts: OpenImageOptions = {}): Prom
   // (a name some format has, EV.raw or EV.zst, is none: a stray EV.aaa beside it changes nothing).
   const firstOfSet = byName ? undefined : firstOfLetterSet(p);
   if (firstOfSet !== undefined) throw new ExhibitError('USAGE', `${file} is not the first segment: name ${firstOfSet}`);
-  const base = byName ? path.join(dir, byName.base) : p;
-  if (byName) refuseWhileWritten(file, dir, byName.base);
+  // A name no format gives its first file (EV.E09, EV.img) belongs to the evidence the name without its extension
+  // names when that evidence's record lies beside it: the record then says whether the file is its image's.
+  const stem = byName ? undefined : path.parse(name).name;
+  const evidence = byName?.base ?? (stem && stem !== name && fs.existsSync(recordBesideImage(path.join(dir, stem))) ? stem : undefined);
+  const base = evidence !== undefined ? path.join(dir, evidence) : p;
+  if (evidence !== undefined) refuseWhileWritten(file, dir, evidence);
   const found = await sniff(p);
   if (opts.raw) return openAsRaw(p, file, byName, found);
   // Raw media may itself begin as a container does (a drive or file that holds an image): when the

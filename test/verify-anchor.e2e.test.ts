@@ -277,6 +277,22 @@ describe('a record that cannot be read', () => {
   });
 });
 
+describe('another E01 put in an evidence folder under the evidence\'s name with another segment number (EV-001.E09)', () => {
+  it('is checked against the record of that evidence, which does not list it: FAILED, on any machine', () => {
+    const dir = path.join(work, 'renamed-segment');
+    fs.cpSync(path.join(work, 'genuine', 'e01'), dir, { recursive: true });
+    fs.copyFileSync(path.join(work, 'forged', 'e01', 'EV-001.E01'), path.join(dir, 'EV-001.E09')); // a whole E01 of its own
+    for (const home of [nowhere, lab]) {
+      const v = as(home, ['verify', path.join(dir, 'EV-001.E09'), '--no-record']);
+      expect(v.code, v.stdout).toBe(4);
+      expect(v.stdout).not.toMatch(/^VERIFIED/m);
+    }
+    // An E01 under a name of its own beside them is another image: it rests on the hash it stores, and says so.
+    fs.copyFileSync(path.join(work, 'forged', 'e01', 'EV-001.E01'), path.join(dir, 'Suspect.E01'));
+    expect(as(nowhere, ['verify', path.join(dir, 'Suspect.E01'), '--no-record']).stdout).toMatch(/^VERIFIED against the hash stored in the image: /m);
+  });
+});
+
 const interop = path.resolve(ROOT, '..', 'shared', 'fixtures', 'interop');
 describe.skipIf(!fs.existsSync(interop))(because('another tool\'s E01 with no record', needsInterop()), () => {
   it('verifies against the hash it stores, and says that is all it rests on', () => {
