@@ -88,6 +88,49 @@ async function comparePlaces(o: { source: SampleReader; image: ImageReader; safe
   return compared;
 }
 
+/**
+ * The stretch of the partial image after the last whole piece the journal noted, up to the safe point,
+ * compared with the source byte for byte: no noted digest covers it (a piece's SHA-256 is noted only
+ * once the piece is whole), so a change in it would otherwise reach the finished image and its hashes.
+ * At most one piece is read again. Sectors whose image bytes are fills or placeholders (`avoid`), and
+ * any the source cannot read now, are passed over sector by sector; the first difference throws
+ * RESUME_MISMATCH naming its byte. Returns how many bytes were compared.
+ */
+export async function checkTail(o: { source: SampleReader; image: ImageReader; from: number; safeBytes: number; sectorSize: number; avoid: Pick<BadSectorMap, 'overlaps'> }): Promise<number> {
+  const ss = o.sectorSize;
+  const block = Math.max(ss, TAIL_BLOCK - (TAIL_BLOCK % ss));
+  const a = Buffer.alloc(block);
+  const b = Buffer.alloc(block);
+  let compared = 0;
+  const compare = async (pos: number, n: number, sourceRead: boolean): Promise<void> => {
+    if (!sourceRead && !(await o.source.readRaw(a.subarray(0, n), pos))) return; // unreadable now: nothing to compare with
+    if ((await o.image.read(b, pos, n)) !== n) throw new ExhibitError('RESUME_MISMATCH', `the partial image is shorter than the journal says (${o.safeBytes} bytes)`);
+    if (a.compare(b, 0, n, 0, n) !== 0) {
+      let at = 0;
+      while (a[at] === b[at]) at++;
+      // Which of the two changed, nothing here tells: another drive given by mistake is mended by giving the right one.
+      throw new ExhibitError('RESUME_MISMATCH', `the source differs from the partial image at byte ${pos + at}, which an earlier session read and wrote: it is not the drive this acquisition started on, or one of them changed`, {
+        hints: ['give the drive the acquisition started on; if it is that drive, the partial image or the drive changed since: acquire it again into a new folder (exhibit added nothing to this one)'],
+      });
+    }
+    compared += n;
+  };
+  for (let pos = o.from - (o.from % ss); pos < o.safeBytes; pos += block) {
+    const n = Math.min(block, o.safeBytes - pos);
+    const first = Math.floor(pos / ss);
+    if (!o.avoid.overlaps(first, Math.ceil(n / ss)) && (await o.source.readRaw(a.subarray(0, n), pos))) {
+      await compare(pos, n, true);
+      continue;
+    }
+    for (let at = pos; at < pos + n; at += ss) {
+      if (o.avoid.overlaps(Math.floor(at / ss), 1)) continue;
+      await compare(at, Math.min(ss, pos + n - at), false);
+    }
+  }
+  return compared;
+}
+const TAIL_BLOCK = 1024 * 1024;
+
 const ZEROS = Buffer.alloc(64 * 1024);
 
 /** Offset of the first non-zero byte of data[from, to), or -1 (memcmp in 64 KiB steps, then a scan of one step). */
@@ -154,7 +197,7 @@ export function checkNotedPieces(noted: readonly string[], replayed: { at(index:
   if (changed.length > 0) {
     const first = changed[0]!;
     const more = changed.length > 1 ? ` and ${changed.length - 1} more of the ${noted.length} pieces noted` : '';
-    throw new ExhibitError('RESUME_MISMATCH', `the partial image changed since an earlier session wrote it: piece ${first} (bytes ${first * pieceSize} to ${(first + 1) * pieceSize - 1}) no longer has the SHA-256 noted when it was read from the source${more}`, {
+    throw new ExhibitError('PARTIAL_CHANGED', `the partial image changed since an earlier session wrote it: piece ${first} (bytes ${first * pieceSize} to ${(first + 1) * pieceSize - 1}) no longer has the SHA-256 noted when it was read from the source${more}`, {
       hints: ['the partial image no longer holds what was read: acquire the drive again into a new folder (exhibit added nothing to this one)'],
     });
   }

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'SOURCE_READ' // a read failed
   | 'SOURCE_GONE' // the source vanished or stopped answering for a long stretch; resumable
   | 'RESUME_MISMATCH' // the source or image on resume is not the one the journal describes
+  | 'PARTIAL_CHANGED' // the partial image no longer holds what an earlier session read: no resume mends it
   | 'OUTPUT_ON_SOURCE'
   | 'OUTPUT_EXISTS'
   | 'OUTPUT_LOCKED' // another exhibit is working on the same output, or may be (its lock file says so)

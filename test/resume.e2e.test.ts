@@ -534,7 +534,7 @@ describe('crash windows', () => {
     // is a session of its own in the record, which says why it stopped.
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`^exhibit: error: the source differs from the partial image at byte ${10 * MiB + 9}: it is not the drive this acquisition started on`, 'm'));
-    expect(refused.stderr).toMatch(/^exhibit: the image is incomplete and can be resumed/m);
+    expect(refused.stderr).toMatch(/^exhibit: the image is incomplete and can be resumed \(exhibit acquire --resume .*\)/m); // from the right card
     const rec = readRecord(dir);
     expect(rec.result).toBe('incomplete');
     expect(rec.sessions.at(-1).outcome).toMatch(/the source differs from the partial image/);
@@ -668,11 +668,48 @@ describe('crash windows', () => {
     const refused = run(resumeArgs(dir));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^exhibit: error: the partial image changed since an earlier session wrote it: piece 0 \(bytes 0 to 8388607\) no longer has the SHA-256 noted when it was read from the source$/m);
-    expect(refused.stderr).toMatch(/^exhibit: the image is incomplete and can be resumed/m);
+    // No resume mends it: the run does not say it can be resumed.
+    expect(refused.stderr).toMatch(/^exhibit: the image is incomplete, and going on would not make it a faithful copy/m);
+    expect(refused.stderr).not.toMatch(/can be resumed/);
     expect(readRecord(dir).result).toBe('incomplete');
     // Refused before a new byte was read: the journal and the image are as the interrupted run left them.
     expect(readJournal(dir).safe_bytes).toBe(j.safe_bytes);
     expect(readJournal(dir).pieces_sha256).toEqual(j.pieces_sha256);
+    expect(fs.statSync(raw).size).toBe(j.safe_bytes);
+  });
+
+  it('a partial image changed between sessions after the last whole piece noted, before the safe point, is refused', async () => {
+    const dir = path.join(work, 'win-edited-tail');
+    const piece = 5 * MiB + 512; // no safe point (every 4 MiB, or where Ctrl-C stops) falls on a piece's end
+    const child = exhibitAsync(acquireArgs(SRC, dir, 'raw', ['--sync-every', '4MiB', '--piece-size', String(piece)]));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const raw = path.join(dir, `${EV}.raw`);
+    await until('12 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 12 * MiB);
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    const j = readJournal(dir);
+    const tail = j.pieces_sha256.length * piece; // no digest covers [tail, safe_bytes)
+    expect(j.safe_bytes).toBeGreaterThan(tail);
+    // A byte of the tail inside a stretch of random data (not its first non-zero byte, which the resume compares)
+    // where none of the eight evenly spread places lies.
+    const sampled = (b: number) => Array.from({ length: 8 }, (_, i) => Math.floor(((j.safe_bytes - 65536) * i) / 7)).some((p) => b >= p && b < p + 65536);
+    let at = -1;
+    const bucket = Math.ceil(j.safe_bytes / 64); // the stretches whose first non-zero byte the resume compares
+    for (let stripe = Math.floor(tail / MiB); stripe * MiB < j.safe_bytes && at < 0; stripe++) {
+      if (stripe % 3 === 1) continue; // the source's 1 MiB stripes: random, zeros, text
+      for (let b = stripe * MiB + 70_000; b < Math.min((stripe + 1) * MiB, j.safe_bytes) && at < 0; b += 70_000) {
+        if (b > tail && !sampled(b) && b % bucket > 16) at = b;
+      }
+    }
+    expect(at, `a byte of random data between ${tail} and ${j.safe_bytes}`).toBeGreaterThan(tail);
+    const fd = fs.openSync(raw, 'r+');
+    fs.writeSync(fd, Buffer.from([source[at]! ^ 0xff]), 0, 1, at);
+    fs.closeSync(fd);
+    const refused = run(resumeArgs(dir));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^exhibit: error: the source differs from the partial image at byte ${at}, which an earlier session read and wrote: it is not the drive`, 'm'));
+    expect(readRecord(dir).result).toBe('incomplete');
+    expect(readJournal(dir).safe_bytes).toBe(j.safe_bytes);
     expect(fs.statSync(raw).size).toBe(j.safe_bytes);
   });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describeSystemError, ExhibitError } from '../../core/errors.js';
 import type { ImageReader } from '../../image/types.js';
 import { BadSectorMap } from '../../source/bad-sectors.js';
-import { checkSamples, ContentSamples, type SampleReader } from '../resume-check.js';
+import { checkSamples, checkTail, ContentSamples, type SampleReader } from '../resume-check.js';
 import type { Session } from './session.js';
 
 export interface ResumePoint {
@@ -45,7 +45,16 @@ export async function checkResume(s: Session): Promise<ResumePoint> {
     await checkSamples({ source, image: partial, safeBytes: j.safe_bytes, sectorSize: ss, avoid });
     await writer.resume(j.safe_bytes, j.writer_state);
     const samples = new ContentSamples(j.safe_bytes);
-    return { resumedAt: j.safe_bytes, bad, replay: partial, beforeFresh: { samples, check: () => samples.check({ source, image: partial, sectorSize: ss, avoid }) } };
+    const check = async (): Promise<number> => {
+      const compared = await samples.check({ source, image: partial, sectorSize: ss, avoid }); // a drive with data elsewhere is named first
+      // After the last piece the journal noted (replayed and compared with its digest), up to the safe point.
+      if (!j.skip_bad && j.piece_size) {
+        const noted = j.pieces_sha256?.length ?? Math.floor(j.safe_bytes / j.piece_size);
+        await checkTail({ source, image: partial, from: noted * j.piece_size, safeBytes: j.safe_bytes, sectorSize: ss, avoid });
+      }
+      return compared;
+    };
+    return { resumedAt: j.safe_bytes, bad, replay: partial, beforeFresh: { samples, check } };
   } catch (err) {
     // A refused resume closes the partial image it opened (left to the garbage collector, Node warns on stderr).
     await partial.close().catch(() => undefined);

@@ -10,7 +10,8 @@ import { addFormatOptions, formatSettings, type FormatFlags } from '../format-op
 import { MiB, PiB, sizeOption, TiB, wholeNumber } from '../numbers.js';
 import { MAX_PIECE_SIZE, MIN_PIECE_SIZE, piecesShape } from '../../core/pieces.js';
 import { DEFAULT_HASHES, parseHashList } from '../../core/crypto.js';
-import { ExhibitError } from '../../core/errors.js';
+import { ExhibitError, type ErrorCode } from '../../core/errors.js';
+import { shellWord } from '../../core/shell-word.js';
 import { evidenceOfRecordName, type AcquisitionRecord } from '../../core/record.js';
 import { formatBytes, formatDuration } from '../../core/units.js';
 import { EXIT } from '../exit-codes.js';
@@ -47,6 +48,9 @@ interface AcquireFlags extends FormatFlags {
   passphraseFile?: string;
   json?: boolean;
 }
+
+/** Why an acquisition stopped that a resume cannot mend: the partial image or the source changed, or what was written is damaged. */
+const NOT_RESUMABLE: ReadonlySet<ErrorCode> = new Set(['PARTIAL_CHANGED', 'SOURCE_CHANGED', 'SOURCE_WRITTEN', 'IMAGE_INVALID']);
 
 export function acquireCommand(version: string): Command {
   const cmd = new Command('acquire')
@@ -251,7 +255,14 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     job?.unreadable({ sectorCount: r.read_errors.unreadable_sectors, ranges: r.read_errors.ranges });
     if (outcome.error) {
       const code = reportError(outcome.error);
-      info(`the image is incomplete and can be resumed; the record and the custody log say so: ${outcome.recordPath}`);
+      // A partial image or source that changed, or damage in what was written, is not mended by going on.
+      const why = outcome.error instanceof ExhibitError ? outcome.error.code : undefined;
+      const resumable = why === undefined || !NOT_RESUMABLE.has(why);
+      info(
+        resumable
+          ? `the image is incomplete and can be resumed (exhibit acquire --resume ${shellWord(path.resolve(outDir!))}); the record and the custody log say so: ${outcome.recordPath}`
+          : `the image is incomplete, and going on would not make it a faithful copy (see above); the record and the custody log say so: ${outcome.recordPath}`,
+      );
       finishJob(job, code, `incomplete: ${failureWords(outcome.error)}`);
       return code;
     }
