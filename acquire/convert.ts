@@ -19,7 +19,7 @@ import { timestamp } from '../core/time.js';
 import { damagedAtOpen, openImage } from '../image/open.js';
 import { formatOf, readableFormatOf } from '../image/registry.js';
 import type { ImageFile } from '../image/types.js';
-import { PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
+import { outputError, PARTIAL_SUFFIX, publishStaged } from '../image/output-file.js';
 import { checkEvidenceId, isSafeEvidenceId, prepareOutputDir, safeEvidenceName, refuseExisting, refuseNoRoom } from './checks.js';
 import { journalFileName } from './journal.js';
 import { lockIfFolderExists, lockOutput, type OutputLock } from './output-lock.js';
@@ -251,7 +251,10 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     } catch (err) {
       error ??= err instanceof ExhibitError ? err : new ExhibitError('OUTPUT_WRITE', describeSystemError(err), { cause: err });
     }
-    const left = error ? files.map((f) => `${f.name}${PARTIAL_SUFFIX}`).filter((n) => fs.existsSync(path.join(outDir, n))) : [];
+    // What is left of a conversion that stopped: its staged files (a writer that could not even close lists none itself).
+    const left = !error ? [] : files.length > 0
+      ? files.map((f) => `${f.name}${PARTIAL_SUFFIX}`).filter((n) => fs.existsSync(path.join(outDir, n)))
+      : fs.readdirSync(outDir).filter((n) => n.startsWith(`${evidence}.`) && n.endsWith(PARTIAL_SUFFIX)).sort();
     const fileSums = d?.files ?? (writer.layout.kind === 'slices' ? fileSha256s(d) : undefined);
     // The new pieces file (same piece size as the source's), written before the record that holds its SHA-256.
     let pieces: PiecesSummary | undefined;
@@ -332,7 +335,20 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         converted: { started, finished, ...(o.examiner ? { by: o.examiner } : {}) },
       },
     });
-    await writeFileAtomic(recordPath, renderRecord(record));
+    try {
+      await writeFileAtomic(recordPath, renderRecord(record));
+    } catch (err) {
+      // No record (a full destination, most often): say why the conversion stopped, and what is left of it.
+      const cannot = outputError(err, recordPath, 'write');
+      const first = error ?? cannot;
+      throw new ExhibitError(first.code, first.message, {
+        cause: err,
+        hints: [
+          ...(error ? [`the record that says the conversion is incomplete could not be written either: ${cannot.message}`] : []),
+          ...(left.length > 0 ? [`its partial output is left in ${outDir}: ${left.join(', ')}; delete it, make room, and run the conversion again`] : []),
+        ],
+      });
+    }
     return { record, recordPath, compared, verified, warnings, notes, partialFiles: left, ...(error ? { error } : {}) };
   } finally {
     await reader.close();

@@ -713,6 +713,34 @@ describe('crash windows', () => {
     expect(fs.statSync(raw).size).toBe(j.safe_bytes);
   });
 
+  it('a conversion onto a destination that fills up says which file could not be written, and what is left, in plain words', async (ctx) => {
+    ctx.skip(!isRoot, 'needs root to mount a tmpfs');
+    const { file: src40 } = source40();
+    const image = path.join(work, 'convert-full-src');
+    expect(run(acquireArgs(src40, image)).code).toBe(0);
+    const mnt = path.join(work, 'tmpfs-convert');
+    mountTmpfs(mnt, '48m');
+    const out = path.join(mnt, 'converted');
+    const running = spawnRun(['convert', path.join(image, `${EV}.raw`), '--to', 'e01', '--compression', 'none', '-o', out, '-x', 'Resuming Examiner']);
+    let exited = false;
+    void running.then(() => (exited = true));
+    await until('the partial E01', () => exited || fs.existsSync(path.join(out, `${EV}.E01.partial`)), 20_000, 1);
+    const filler = fs.openSync(path.join(mnt, 'filler'), 'w');
+    try {
+      for (let i = 0; i < 48; i++) fs.writeSync(filler, Buffer.alloc(MiB, 0x5a));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOSPC') throw err;
+    } finally {
+      fs.closeSync(filler);
+    }
+    const r = await running;
+    expect(exited).toBe(true);
+    expect(r.code).toBe(1);
+    expectOneLineError(withoutNotices(r.stderr), new RegExp(`^exhibit: error: cannot write ${out}/${EV}\\.E01\\.partial: no space left on the device`));
+    expect(r.stderr).toMatch(/hint: its partial output is left in .*: EV\.E01\.partial; delete it, make room, and run the conversion again/);
+    expect(fs.existsSync(path.join(out, `${EV}.E01`))).toBe(false); // never given the name of a finished image
+  });
+
   it('after a full destination, --resume counts the image already on disk as room', async (ctx) => {
     ctx.skip(!isRoot, 'needs root to mount a tmpfs');
     const mnt = path.join(work, 'tmpfs-room');
