@@ -85,6 +85,8 @@ export function recordVouching(ctx: CustodyContext): {
 
 export interface LoggedAcquisition {
   seq: number;
+  /** Whether this run added the entry (false: an earlier run had, and only the copy beside the image was made again). */
+  appended: boolean;
   caseNumber: string;
   exported: ExportedCustody;
 }
@@ -96,10 +98,12 @@ export interface LoggedAcquisition {
  */
 export async function logAcquisition(ctx: CustodyContext, written: AcquisitionRecord, recordPath: string, convertedFrom?: Payload): Promise<LoggedAcquisition> {
   const folder = path.dirname(path.resolve(recordPath));
+  let inStore: { seq: number; caseNumber: string } | undefined; // logged in the store: only the copy beside the image is left
   try {
     // The entry is made from the record file as it is on disk, and binds that file's SHA-256.
     const { record, sha256: recordSha256 } = readRecord(recordPath);
     let seq = convertedFrom ? undefined : acquisitionEntryFor(ctx.store, checkCaseNumber(record.case), record.evidence, recordSha256);
+    const appended = seq === undefined;
     if (seq === undefined) {
       const payload = acquisitionPayload(record, folder, path.basename(recordPath), recordSha256);
       const w = logForEvidence(ctx.store, record.case, evidenceFromRecord(record), {
@@ -111,13 +115,21 @@ export async function logAcquisition(ctx: CustodyContext, written: AcquisitionRe
       seq = w.entries[w.entries.length - 1]!.seq;
     }
     const caseNumber = checkCaseNumber(record.case);
+    inStore = { seq, caseNumber };
     await stampOrSay(ctx.store, ctx.store.getCase(caseNumber)); // a TSA out of reach never stops an acquisition
     // The checkpoint the append just signed vouches for the log it copies (a verifier checks the copy in full).
     const exported = await exportCustody(ctx.store, ctx.store.getCase(caseNumber), folder, record.evidence, { appending: new Set([ctx.signer.fingerprint]) });
-    return { seq, caseNumber, exported };
+    return { seq, appended, caseNumber, exported };
   } catch (err) {
     const e = err instanceof ExhibitError ? err : new ExhibitError('STORE', describeSystemError(err), { cause: err });
-    throw new ExhibitError(e.code, `${written.result === 'complete' ? 'the image is complete' : 'the image is incomplete'}, but logging it failed: ${e.message}`, {
+    const state = written.result === 'complete' ? 'the image is complete' : 'the image is incomplete';
+    if (inStore) {
+      throw new ExhibitError(e.code, `${state} and logged as entry ${inStore.seq} of case ${inStore.caseNumber}'s custody log, but copying that log beside the image failed: ${e.message}`, {
+        cause: err,
+        hints: [`the image and its record are safe: ${recordPath}`, convertedFrom ? `copy the log beside it with: exhibit custody export ${inStore.caseNumber} ${folder} -e ${written.evidence}` : 'make room if need be, and run the same exhibit acquire command again to copy it', ...e.hints],
+      });
+    }
+    throw new ExhibitError(e.code, `${state}, but logging it failed: ${e.message}`, {
       cause: err,
       hints: [`the image and its record are safe: ${recordPath}`, convertedFrom ? 'until it is logged, verify it with --expect' : 'run the same exhibit acquire command again to log it', ...e.hints],
     });

@@ -164,6 +164,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
   let job: JobPublisher | undefined;
   let custody: CustodyContext | undefined;
   let loggedLate: LoggedAcquisition | undefined; // logged for a run that had been killed before it could
+  let lateRecord: AcquisitionRecord | undefined;
   const stop = interruptSignal(() => {
     progress?.done();
     info('stopping after the writes in progress; an unfinished image is recorded as incomplete and can be resumed (Ctrl-C again to quit at once)');
@@ -213,6 +214,7 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
       onRecorded: async (record, recordPath) => {
         logged = await logAcquisition(ctx, record, recordPath);
         loggedLate = logged;
+        lateRecord = record;
       },
       onStart: (facts, { resumingAt }) => {
         if (resumingAt > 0) info(`resuming at ${formatBytes(resumingAt)} of ${formatBytes(facts.size_bytes)}: re-reading the partial image to rebuild the hashes`);
@@ -272,6 +274,17 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
     return unreadable > 0 ? EXIT.UNREADABLE : EXIT.OK;
   } catch (err) {
     progress?.done();
+    // A run that had finished its image and record but not its logging (killed, or the disk full): this one
+    // did the logging, which is all that was left. Done, not an error.
+    if (loggedLate && lateRecord && err instanceof ExhibitError && err.code === 'OUTPUT_EXISTS') {
+      const unreadable = lateRecord.read_errors.unreadable_sectors;
+      const code = unreadable > 0 ? EXIT.UNREADABLE : EXIT.OK;
+      const how = loggedLate.appended ? `logged it now as entry ${loggedLate.seq}` : `it was logged already (entry ${loggedLate.seq})`;
+      info(`the acquisition had already finished (its record says ${lateRecord.result}); ${how} of case ${loggedLate.caseNumber}'s custody log, copied beside it: ${loggedLate.exported.log}`);
+      if (flags.json) printJson({ ...lateRecord, custody: { case: loggedLate.caseNumber, entry: loggedLate.seq, log: loggedLate.exported.log, checkpoint: loggedLate.exported.checkpoint } });
+      finishJob(job, code, 'logged the finished acquisition');
+      return code;
+    }
     const code = reportError(err, flags.json === true);
     finishJob(job, code, failureWords(err));
     if (loggedLate) info(`hint: its result is in case ${loggedLate.caseNumber}'s custody log (entry ${loggedLate.seq}), copied beside it: ${loggedLate.exported.log}`);
