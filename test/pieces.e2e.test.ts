@@ -32,7 +32,7 @@ const json = (r: RunResult): any => JSON.parse(r.stdout);
 const FORMATS: Record<string, { args: string[]; first: string; media: string; tool?: string }> = {
   raw: { args: [], first: 'EV.raw', media: 'cat EV.raw' },
   'split-raw': { args: ['--segment-size', '3MiB'], first: 'EV.001', media: 'cat EV.[0-9][0-9][0-9]' },
-  e01: { args: ['--compression', 'none'], first: 'EV.E01', media: 'ewfexport -q -u -f raw -t - EV.E01', tool: 'ewfexport' },
+  e01: { args: ['--compression', 'none', '--segment-size', '2MiB'], first: 'EV.E01', media: 'ewfexport -q -u -f raw -t - EV.E01', tool: 'ewfexport' },
   zst: { args: ['--frame-size', '512KiB'], first: 'EV.zst', media: 'zstd -dcq EV.zst', tool: 'zstd' },
 };
 const original = (format: string) => path.join(work, 'orig', format);
@@ -58,7 +58,7 @@ function patch(file: string, at: number, bytes: Uint8Array): void {
 }
 
 /** Change media byte AT as someone covering their tracks would: the format's own checksum made to fit again. */
-async function editMedia(format: string, dir: string): Promise<void> {
+async function editMedia(format: string, dir: string): Promise<string> {
   const first = path.join(dir, FORMATS[format]!.first);
   if (format === 'raw' || format === 'split-raw') {
     const [file, at] = format === 'raw' ? [first, AT] : [path.join(dir, 'EV.002'), AT - 3 * MiB];
@@ -67,6 +67,7 @@ async function editMedia(format: string, dir: string): Promise<void> {
     fs.readSync(fd, b, 0, 1, at);
     fs.closeSync(fd);
     patch(file, at, Buffer.from([b[0]! ^ 0x5a]));
+    return file;
   } else if (format === 'e01') {
     const r = await EwfReader.open(first);
     const chunk = Math.floor(AT / 32768);
@@ -81,6 +82,7 @@ async function editMedia(format: string, dir: string): Promise<void> {
     const sum = Buffer.alloc(4);
     sum.writeUInt32LE(adler32(data) >>> 0);
     patch(loc.file, loc.offset, Buffer.concat([data, sum]));
+    return loc.file;
   } else {
     const r = await ZstdReader.open(first);
     const i = Math.floor(AT / (512 * 1024));
@@ -101,6 +103,7 @@ async function editMedia(format: string, dir: string): Promise<void> {
     // The seek table keeps each frame's checksum too: make it fit as well.
     const size = fs.statSync(first).size;
     patch(first, size - FOOTER_SIZE - (n - i) * ENTRY_SIZE + 8, again.subarray(again.length - 4));
+    return first;
   }
 }
 
@@ -142,13 +145,16 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
 
   it('one byte changed, the format\'s own checksum made to fit: exit 4, exactly piece 3 named, the other seven intact', async () => {
     const dir = copyOf(format, 'edit');
-    await editMedia(format, dir);
+    const changed = await editMedia(format, dir);
     const v = run(['verify', dir, '--no-record', '--json']);
     expect(v.code).toBe(4);
     const j = json(v);
     expect(j.verdict).toBe('failed');
+    // Named by the file the change is in (an E01's segment too, not its first file).
+    expect([j.damage[0].file, j.damage[0].last_file ?? j.damage[0].file].map((f: string) => path.basename(f))).toContain(path.basename(changed));
+    if (format === 'e01') expect(path.basename(changed)).not.toBe('EV.E01');
     // Only the piece: the chunk or frame checksum was recomputed, so the format's own units all pass.
-    expect(j.damage).toEqual([{ file: expect.any(String), unit: 'piece', index: 3, first_byte: 3 * MiB, bytes: MiB, first_sector: 6144, sectors: 2048, problem: expect.stringMatching(/^differs from the pieces file: its SHA-256 is [0-9a-f]{64}, the pieces file says [0-9a-f]{64}$/) }]);
+    expect(j.damage).toEqual([{ file: expect.any(String), ...(format === 'e01' ? { last_file: expect.stringMatching(/EV\.E03$/) } : {}), unit: 'piece', index: 3, first_byte: 3 * MiB, bytes: MiB, first_sector: 6144, sectors: 2048, problem: expect.stringMatching(/^differs from the pieces file: its SHA-256 is [0-9a-f]{64}, the pieces file says [0-9a-f]{64}$/) }]);
     expect(j.pieces).toMatchObject({ count: 8, checked: 8, intact: 7, damaged: 1 });
     expect(j.intact_bytes).toBe(SIZE - MiB);
     expect(j.problems.join('\n')).toMatch(/piece 3 \(media bytes 3145728 to 4194303, sectors 6144 to 8191\) differs from the pieces file/);

@@ -16,6 +16,7 @@ import type { ImageReader } from '../image/types.js';
 
 export interface DamagedUnit {
   file: string; // the image file holding it
+  last_file?: string; // the last of the files it spans, when it spans several (a piece across an E01's segments)
   unit: 'chunk' | 'frame' | 'range' | 'piece';
   index: number; // chunk, frame or piece number, from 0; for a range, the byte offset in the file
   first_byte: number; // media offset

@@ -128,7 +128,7 @@ export function expectedPieces(dir: string, rec: AcquisitionRecord | undefined, 
 }
 
 /** Compare computed piece hashes (by piece number) with the list: a damage entry for each that differs. */
-export function comparePieces(list: PieceList, computed: ReadonlyMap<number, string>, fileOf: (s: PieceSpan) => string): { damage: DamagedUnit[]; result: Omit<PiecesResult, 'file' | 'sha256'>; intactBytes: number } {
+export function comparePieces(list: PieceList, computed: ReadonlyMap<number, string>, fileOf: (s: PieceSpan) => PieceFiles): { damage: DamagedUnit[]; result: Omit<PiecesResult, 'file' | 'sha256'>; intactBytes: number } {
   const damage: DamagedUnit[] = [];
   let intactBytes = 0;
   for (const [i, sum] of computed) {
@@ -138,27 +138,47 @@ export function comparePieces(list: PieceList, computed: ReadonlyMap<number, str
       intactBytes += s.bytes;
       continue;
     }
-    damage.push({ file: fileOf(s), unit: 'piece', index: i, first_byte: s.first_byte, bytes: s.bytes, first_sector: s.first_sector, sectors: s.sectors, problem: `differs from the pieces file: its SHA-256 is ${sum}, the pieces file says ${want}` });
+    damage.push({ ...fileOf(s), unit: 'piece', index: i, first_byte: s.first_byte, bytes: s.bytes, first_sector: s.first_sector, sectors: s.sectors, problem: `differs from the pieces file: its SHA-256 is ${sum}, the pieces file says ${want}` });
   }
   return { damage, result: { piece_size: list.pieceSize, count: list.sha256.length, checked: computed.size, intact: computed.size - damage.length, damaged: damage.length }, intactBytes };
 }
 
 /** The image file a piece begins in: the raw file or split-raw segment; for a container, the pieces file (the container's own units say which file). */
-export function pieceFile(reader: ImageReader, piecesFile: string): (s: PieceSpan) => string {
-  if (reader.format === 'raw') return () => reader.files[0]!;
+/** The image file a piece lies in, and the last when it spans several (an E01's segments). */
+export interface PieceFiles {
+  file: string;
+  last_file?: string;
+}
+
+export function pieceFile(reader: ImageReader, piecesFile: string): (s: PieceSpan) => PieceFiles {
+  if (reader.format === 'raw') return () => ({ file: reader.files[0]! });
   if (reader.format === 'split-raw') {
     const sizes = reader.files.map((f) => fs.statSync(f).size);
     return (s) => {
       let at = 0;
       for (const [i, n] of sizes.entries()) {
-        if (s.first_byte < at + n) return reader.files[i]!;
+        if (s.first_byte < at + n) return { file: reader.files[i]! };
         at += n;
       }
-      return reader.files[reader.files.length - 1]!;
+      return { file: reader.files[reader.files.length - 1]! };
     };
   }
-  // A container's pieces are media ranges inside its files: named by the image (its first file), not the pieces file, which is not what is damaged.
-  return () => reader.files[0] ?? piecesFile;
+  // A segmented container (E01) says which segment holds each chunk: the piece is named by the segment(s) its chunks lie in.
+  const located = reader as ImageReader & { locate?: (chunk: number) => { file: string } };
+  const unit = reader.unitBytes;
+  if (typeof located.locate === 'function' && unit !== undefined && reader.files.length > 1) {
+    return (s) => {
+      try {
+        const first = located.locate!(Math.floor(s.first_byte / unit)).file;
+        const last = located.locate!(Math.floor((s.first_byte + Math.max(s.bytes, 1) - 1) / unit)).file;
+        return first === last ? { file: first } : { file: first, last_file: last };
+      } catch {
+        return { file: reader.files[0] ?? piecesFile }; // a chunk the image's tables do not place
+      }
+    };
+  }
+  // Otherwise its pieces are media ranges inside its file: named by the image (its first file), not the pieces file, which is not what is damaged.
+  return () => ({ file: reader.files[0] ?? piecesFile });
 }
 
 /**

@@ -415,7 +415,7 @@ function logBeside(file: string, trustedKeys: VerifyOptions['trustedKeys'], prob
 }
 
 function damageWords(d: DamagedUnit): string {
-  return `${path.basename(d.file) || 'the image'}: ${d.unit} ${d.index} (media bytes ${d.first_byte} to ${d.first_byte + d.bytes - 1}, sectors ${d.first_sector} to ${d.first_sector + d.sectors - 1}) ${d.problem}`;
+  return `${path.basename(d.file) || 'the image'}${d.last_file ? ` to ${path.basename(d.last_file)}` : ''}: ${d.unit} ${d.index} (media bytes ${d.first_byte} to ${d.first_byte + d.bytes - 1}, sectors ${d.first_sector} to ${d.first_sector + d.sectors - 1}) ${d.problem}`;
 }
 
 /** Media hashes strong enough to stand for every piece hashed on its own. */
