@@ -11,6 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileDigest, makeSourceFile, ROOT, run, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { because, needsInterop } from './helpers/skip.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { readPrivateKey, sha256Hex, signBytes } from '../core/crypto.js';
+import { checkpointBody, checkpointText, logLine, splitLogLine } from '../core/custody.js';
 
 const work = tempDir('exhibit-anchor-');
 const lab = path.join(work, 'lab-home');
@@ -290,6 +293,35 @@ describe('another E01 put in an evidence folder under the evidence\'s name with 
     // An E01 under a name of its own beside them is another image: it rests on the hash it stores, and says so.
     fs.copyFileSync(path.join(work, 'forged', 'e01', 'EV-001.E01'), path.join(dir, 'Suspect.E01'));
     expect(as(nowhere, ['verify', path.join(dir, 'Suspect.E01'), '--no-record']).stdout).toMatch(/^VERIFIED against the hash stored in the image: /m);
+  });
+});
+
+describe('a record that credits another examiner than the one who signed its entry', () => {
+  it('fails: an insider with a key of their own logging a record in a colleague\'s name', () => {
+    // K. Smith acquires, then rewrites the record to credit J. Doe and signs a new last entry for it with
+    // K. Smith's own (genuine) key, the checkpoint too: every signature holds, and the store is not asked.
+    const home = path.join(work, 'insider-home');
+    const dir = path.join(work, 'insider');
+    expect(as(home, ['acquire', src, '-o', dir, '-f', 'raw', '-c', 'CASE-9', '-e', 'EV-001', '-x', 'K. Smith']).code).toBe(0);
+    const recordFile = path.join(dir, 'EV-001.acquisition.yaml');
+    const text = fs.readFileSync(recordFile, 'utf8').replace(/^examiner: K\. Smith$/m, 'examiner: J. Doe').replaceAll('examiner: K. Smith', 'examiner: J. Doe');
+    fs.writeFileSync(recordFile, text);
+    const logFile = path.join(dir, 'EV-001.custody.jsonl');
+    const lines = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n');
+    const last = JSON.parse(splitLogLine(lines.at(-1)!)!.entryBytes);
+    expect(last.kind).toBe('acquisition.completed');
+    const keyFile = fs.readdirSync(path.join(home, 'keys')).find((n) => n.endsWith('.pem'))!;
+    const key = readPrivateKey(fs.readFileSync(path.join(home, 'keys', keyFile), 'utf8'), 'K. Smith');
+    const entry = { ...last, payload: { ...last.payload, record: { ...last.payload.record, sha256: sha256Hex(text) } } };
+    const line = logLine(canonicalJson(entry), [{ key: last.actor.key, sig: signBytes(key, canonicalJson(entry)) }]);
+    fs.writeFileSync(logFile, `${[...lines.slice(0, -1), line].join('\n')}\n`);
+    const body = checkpointBody(last.case, lines.length, sha256Hex(`${line}\n`));
+    fs.writeFileSync(path.join(dir, 'EV-001.checkpoint'), checkpointText(body, last.actor.key, signBytes(key, body)));
+    const register = path.join(work, 'insider-register.yaml');
+    expect(as(home, ['key', 'register', 'export', '-o', register]).code).toBe(0);
+    const v = as(nowhere, ['verify', dir, '--no-record', '--trust', register]);
+    expect(v.code, v.stdout).toBe(4);
+    expect(v.stdout).toMatch(/custody log entry \d+, which logs this record, was signed by K\. Smith, but the record names J\. Doe as its examiner and no session of it was K\. Smith's/);
   });
 });
 

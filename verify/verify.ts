@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { CheckedEntry } from '../core/custody-check.js';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
-import { listWords } from '../core/text.js';
+import { listWords, normalName } from '../core/text.js';
 import { recordBesideImage, type AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
 import { damagedAtOpen, openImage } from '../image/open.js';
@@ -201,6 +201,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
         );
       }
       if (!rec && folderEntry) problems.push(`the acquisition record is missing or unreadable: custody log entry ${folderEntry.seq} logged one for ${fileEvidence} (SHA-256 ${String((folderEntry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
+      if (rec && folderEntry) problems.push(...signerNotCredited(rec, folderEntry, `custody log entry ${folderEntry.seq}`));
       if (folderEntry && blocking.size === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
     }
 
@@ -214,6 +215,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       notes.push(...s.notes);
       report.store = { case: s.case, ...(s.entry ? { entry: s.entry.seq } : {}), ...(s.rollback ? { rolled_back: s.rollback } : {}) };
       if (s.reference) anchors.push({ entry: s.reference, from: `the case store's entry ${s.reference.seq} (case ${s.case})` });
+      if (rec && s.reference && !folder) problems.push(...signerNotCredited(rec, s.reference, `the case store's entry ${s.reference.seq}`));
       if (!folder) imageEntry = s.reference?.seq;
     } else {
       if (!o.trustedKeys) for (const p of impostorProblems(signers)) problems.push(p);
@@ -516,4 +518,18 @@ function mismatchLine(what: string, computed: string, refs: readonly { against: 
   const said = [...groups].map(([hash, names]) => `${listWords(names)} ${names.length === 1 ? 'says' : 'say'} ${hash}`).join('; ');
   const agree = refs.filter((r) => digestsEqual(r.expected, computed)).map((r) => r.against);
   return `${what} is ${computed}, ${said}${agree.length > 0 ? ` (${listWords(agree)} ${agree.length === 1 ? 'gives' : 'give'} the same as the media)` : ''}`;
+}
+
+/**
+ * An acquisition's entry is signed by whoever ran the session that finished it: the record's examiner,
+ * or the examiner of one of its sessions (a resume by a colleague). A record that credits someone else
+ * than the signer was written by one person and logged as another's work (an insider with a key of
+ * their own signing a record in a colleague's name).
+ */
+function signerNotCredited(rec: AcquisitionRecord, entry: CheckedEntry, where: string): string[] {
+  if (!entry.entry.kind.startsWith('acquisition.')) return []; // a conversion's record keeps the acquiring examiner; the converter signs
+  const credited = new Set([rec.examiner, ...(rec.sessions ?? []).map((x) => x.examiner)].map((n) => normalName(String(n))));
+  const signer = entry.entry.actor.name;
+  if (credited.has(normalName(signer))) return [];
+  return [`${where}, which logs this record, was signed by ${signer}, but the record names ${rec.examiner} as its examiner and no session of it was ${signer}'s: the record credits someone other than who signed it`];
 }
