@@ -6,6 +6,7 @@
  * SECURITY.md's script with sha256sum and dd says the same. Also: --pieces,
  * verify --source, convert, a changed pieces file, images with no pieces.
  */
+import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -184,6 +185,32 @@ describe.each(Object.keys(FORMATS))('%s', (format) => {
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(/^piece 3 \(media bytes 3145728 to 4194303\): SHA-256 [0-9a-f]{64}, the pieces file says [0-9a-f]{64}$/m);
     expect(bad.out).toMatch(/^1 of 8 pieces differ; the other 7 are intact$/m);
+  });
+});
+
+describe('media, pieces file and record all forged to agree, the signed entry left as it was', () => {
+  it('fails, comparing the media and the pieces file with the signed entry of the evidence, and proves no piece', () => {
+    const dir = copyOf('raw', 'forged-all');
+    const file = path.join(dir, 'EV.raw');
+    const before = fs.readFileSync(file);
+    const after = Buffer.from(before);
+    after[AT]! ^= 0x5a;
+    fs.writeFileSync(file, after);
+    const sha = (alg: string, b: Buffer | string) => crypto.createHash(alg).update(b).digest('hex');
+    let pieces = fs.readFileSync(path.join(dir, 'EV.pieces'), 'utf8');
+    const piecesBefore = pieces;
+    pieces = pieces.replace(sha('sha256', before.subarray(3 * MiB, 4 * MiB)), sha('sha256', after.subarray(3 * MiB, 4 * MiB)));
+    fs.writeFileSync(path.join(dir, 'EV.pieces'), pieces);
+    let record = fs.readFileSync(path.join(dir, 'EV.acquisition.yaml'), 'utf8');
+    for (const alg of ['md5', 'sha1', 'sha256']) record = record.replaceAll(sha(alg, before), sha(alg, after));
+    record = record.replace(sha('sha256', piecesBefore), sha('sha256', pieces));
+    fs.writeFileSync(path.join(dir, 'EV.acquisition.yaml'), record);
+    const v = inProcess(['verify', dir, '--no-record'], { env: { EXHIBIT_HOME: path.join(work, 'forged-all-elsewhere') } });
+    expect(v.code).toBe(4);
+    expect(v.stdout).toMatch(/the record was changed after it was logged/);
+    expect(v.stdout).toMatch(new RegExp(`SHA256 of the media is ${sha('sha256', after)}, custody log entry \\d+ says ${sha('sha256', before)}`));
+    expect(v.stdout).toMatch(/the pieces file EV\.pieces was changed: its SHA-256 is [0-9a-f]{64}, custody log entry \d+ says/);
+    expect(v.stdout).not.toMatch(/proven/);
   });
 });
 

@@ -203,6 +203,9 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
       if (!rec && folderEntry) problems.push(`the acquisition record is missing or unreadable: custody log entry ${folderEntry.seq} logged one for ${fileEvidence} (SHA-256 ${String((folderEntry.entry.payload as { record?: { sha256?: unknown } }).record?.sha256)})`);
       if (rec && folderEntry) problems.push(...signerNotCredited(rec, folderEntry, `custody log entry ${folderEntry.seq}`));
       if (folderEntry && blocking.size === 0) anchors.push({ entry: folderEntry, from: `custody log entry ${folderEntry.seq}` });
+      // A record changed after it was logged (failed above): the one signed entry of its evidence still says what the
+      // media and the pieces file were, so the media is compared with it, and a pieces file the record alone lists proves nothing.
+      if (rec && !folderEntry && named.length === 1 && blocking.size === 0) anchors.push({ entry: named[0]!, from: `custody log entry ${named[0]!.seq}` });
     }
 
     const named = [rec?.case, logCase(folder), reader.caseFacts?.case]; // the store's log of this case is the reference, not the files beside the image
