@@ -218,13 +218,13 @@ function checkCheckpoint(text: string, lines: readonly string[], keys: Map<strin
     });
   }
   if (cp.size < lines.length) {
-    say(`entries ${cp.size + 1} to ${lines.length} come after the signed checkpoint (which covers ${cp.size}): they were added without it being signed again (or a copy of the log was cut off before its checkpoint: copy it again)`, cp.size + 1);
+    say(`${lines.length === cp.size + 1 ? `entry ${lines.length} comes` : `entries ${cp.size + 1} to ${lines.length} come`} after the signed checkpoint (which covers ${cp.size}): ${lines.length === cp.size + 1 ? 'it was' : 'they were'} added without it being signed again (or a copy of the log was cut off before its checkpoint: copy it again)`, cp.size + 1);
   }
 }
 
 function entryShapeError(v: unknown): string | undefined {
   if (!isRecord(v)) return 'not an object';
-  if (v.v !== CUSTODY_ENTRY_VERSION) return `entry format ${String(v.v)} is not one this exhibit reads`;
+  if (v.v !== CUSTODY_ENTRY_VERSION) return v.v === undefined ? 'it gives no entry format version ("v"): it is not an exhibit custody entry' : `entry format ${JSON.stringify(v.v)} is not one this exhibit reads`;
   if (typeof v.case !== 'string') return 'no case number';
   if (!Number.isSafeInteger(v.seq)) return 'no sequence number';
   if (typeof v.prev !== 'string' || !HEX64.test(v.prev)) return 'no link to the previous entry';

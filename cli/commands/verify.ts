@@ -262,7 +262,7 @@ function reportText(r: VerifyReport): string {
   if (r.verdict === 'verified') {
     if (!partial) out.push(verifiedWords(r));
     else {
-      const part = `VERIFIED (part): the ${r.pieces!.checked} piece${r.pieces!.checked === 1 ? '' : 's'} checked match the signed pieces file; the rest of the media was not read`;
+      const part = `VERIFIED (part): ${r.pieces!.checked === 1 ? 'the 1 piece checked matches' : `the ${r.pieces!.checked} pieces checked match`} the signed pieces file; the rest of the media was not read`;
       // As for a whole verification: say when the signature on the pieces file rests on keys that came with the image.
       out.push(restsOn(r) === 'independent' ? part : `${part}; but the pieces file is signed only by keys that came with the image, and nothing on this machine vouches for them: compare their fingerprints (above) with the examiner's, or give --key or --trust`);
     }
