@@ -34,20 +34,24 @@ export function drawHolders(doc: Doc, entries: readonly CheckedEntry[]): void {
 
 function drawOne(doc: Doc, t: HolderTimeline): void {
   paragraph(doc, `${t.evidence}: ${t.spans.map((s) => s.holder).join(' → ')}`);
-  ensureRoom(doc, BAR + 30);
-  const y = doc.y;
   const w = width(doc) / t.spans.length;
+  // The line under each segment wraps in a narrow one: the bar's block is as tall as its tallest (at most 4 lines).
+  const labels = t.spans.map((s) => `from entry ${s.since.seq}, ${day(s.since.utc)}`);
+  doc.font('sans').fontSize(6.5);
+  const below = Math.min(Math.max(...labels.map((l) => doc.heightOfString(l, { width: w - 4 }))), 4 * doc.currentLineHeight(true));
+  ensureRoom(doc, BAR + 2 + below + 14);
+  const y = doc.y;
   const flagged = new Set(t.flags.map((f) => f.seq));
   t.spans.forEach((s, i) => {
     const x = MARGIN + i * w;
     doc.rect(x, y, w, BAR).fillAndStroke(SHADES[i % 2]!, '#5a6b80');
     doc.fillColor('black').font('sans').fontSize(7.5).text(breakable(s.holder), x + 3, y + 4, { width: w - 6, height: BAR - 4, ellipsis: true, lineBreak: false });
-    doc.fontSize(6.5).fillColor('#333333').text(`from entry ${s.since.seq}, ${day(s.since.utc)}`, x + 2, y + BAR + 2, { width: w - 4, lineBreak: false, ellipsis: true });
+    doc.fontSize(6.5).fillColor('#333333').text(labels[i]!, x + 2, y + BAR + 2, { width: w - 4, height: below, ellipsis: true });
     // A hand-over the log cannot account for is marked on the boundary where it happened.
     if (i > 0 && flagged.has(s.since.seq)) doc.rect(x - 1.5, y - 3, 3, BAR + 6).fill(FLAG);
   });
   doc.fillColor('black').font('sans').fontSize(9.5);
-  doc.y = y + BAR + 14;
+  doc.y = y + BAR + 2 + below + 6;
   if (t.flags.length === 0) paragraph(doc, `${t.evidence}: no gap, no override`);
   for (const f of t.flags) {
     doc.font('bold').fontSize(9).fillColor(FLAG).text(f.kind === 'gap' ? 'GAP ' : 'OVERRIDE ', MARGIN, doc.y, { continued: true });

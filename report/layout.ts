@@ -38,11 +38,22 @@ export function newDocument(info: { title: string; author: string; subject: stri
   doc.registerFont('bold', path.join(FONT_DIR, 'DejaVuSans-Bold.ttf'));
   doc.registerFont('mono', path.join(FONT_DIR, 'DejaVuSansMono.ttf'));
   doc.font('sans').fontSize(BODY);
-  // Every string drawn or measured goes through `drawable`, so what is measured is what is drawn.
+  // Every string drawn or measured goes through `drawable`, so what is measured is what is drawn. Only the
+  // outermost call: pdfkit measures the words of a text it lays out with widthOfString, and a word made
+  // drawable again (an Arabic word with its stored order appended) would measure far wider than it is drawn.
   const d = doc as unknown as Record<'text' | 'widthOfString' | 'heightOfString', (t: unknown, ...rest: unknown[]) => unknown>;
+  let depth = 0;
   for (const m of ['text', 'widthOfString', 'heightOfString'] as const) {
     const orig = d[m]!.bind(doc);
-    d[m] = (t: unknown, ...rest: unknown[]) => orig(typeof t === 'string' ? drawable(doc, t) : t, ...rest);
+    d[m] = (t: unknown, ...rest: unknown[]) => {
+      const shown = depth === 0 && typeof t === 'string' ? drawable(doc, t) : t;
+      depth++;
+      try {
+        return orig(shown, ...rest);
+      } finally {
+        depth--;
+      }
+    };
   }
   return doc;
 }

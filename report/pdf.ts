@@ -13,7 +13,7 @@ import { formatBytes } from '../core/units.js';
 import { piecesShape } from '../core/pieces.js';
 import type { ReportData } from './data.js';
 import { drawHolders } from './holders.js';
-import { breakable, fields, furnish, heading, newDocument, paragraph, type Doc } from './layout.js';
+import { BODY, bottom, breakable, ensureRoom, fields, furnish, heading, newDocument, paragraph, width, type Doc } from './layout.js';
 import { table } from './table.js';
 import type { ReportTemplate, Section } from './template.js';
 import { bytes, hashGroups, readOnlyWords, when } from './words.js';
@@ -300,6 +300,11 @@ const SECTION: Record<Section, Renderer> = {
   },
 
   declaration(doc, _d, t, _appendix, issuer) {
+    // The declaration and who makes it stay on one page (when they fit on one): no page of it stands without the other.
+    doc.font('sans').fontSize(BODY);
+    const text = t.declaration.reduce((h, p) => h + doc.heightOfString(breakable(p), { width: width(doc) }) + doc.currentLineHeight(true) * 0.3, 0);
+    const whole = 40 + text + 3 * doc.currentLineHeight(true) * 1.5;
+    if (whole < bottom(doc) - doc.page.margins.top) ensureRoom(doc, whole);
     heading(doc, t.labels.declaration);
     for (const p of t.declaration) paragraph(doc, p);
     fields(doc, [

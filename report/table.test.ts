@@ -90,3 +90,15 @@ describe('capped widths', () => {
     expect(two).toEqual([20, 100, 100]);
   });
 });
+
+describe('right-to-left names', () => {
+  it('wrap between their words, as measured once: a word is not measured with the stored order appended to it', () => {
+    const doc = newDocument({ title: 't', author: 'a', subject: 's' });
+    doc.font('sans').fontSize(9.5);
+    const line = doc.currentLineHeight(true);
+    // The name and its stored order (13 code points) in a column of 300 points take 3 lines; measuring each
+    // word with the stored order appended again broke the name letter by letter, over 6.
+    expect(doc.heightOfString('محمد عبد الله', { width: 300 }) / line).toBeLessThanOrEqual(3);
+    expect(doc.heightOfString('محمد عبد الله', { width: 150 }) / line).toBeLessThanOrEqual(6);
+  });
+});

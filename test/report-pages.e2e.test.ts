@@ -96,7 +96,7 @@ beforeAll(() => {
 }, 120_000);
 
 describe.skipIf(missing.length > 0)(`the report's pages${missing.length ? ` (skipped: ${missing.join(', ')} missing; apt-get install poppler-utils)` : ''}`, () => {
-  it('names who issued it on page one, and their name and key fingerprint on the declaration', () => {
+  it('names who issued it on page one, and their name and key fingerprint on the declaration, on its page', () => {
     expect(pageText(1)).toMatch(new RegExp(`Issued by\\s+${X.replace('.', '\\.')}`));
     const all = words();
     const declared = all.find((w) => w.text === 'Declaration' && all.some((v) => v.page === w.page && v.y0 > w.y0 && v.text === 'Examiner'));
@@ -178,11 +178,12 @@ describe.skipIf(missing.length > 0)(`the report's pages${missing.length ? ` (ski
     expect(files).toHaveLength(pages());
     for (const f of files) {
       const { width, height, pixels } = readPgm(path.join(dir, f));
-      // The body, between the header rule and the footer: ink on more than 1% of it.
+      // The body, between the header rule and the footer: ink on more than 0.5% of it (a page that holds only the
+      // declaration and who makes it, kept together, has about 1%; a blank page none).
       const top = Math.round(height * 0.1);
       const body = pixels.subarray(top * width, Math.round(height * 0.9) * width);
       const ink = body.reduce((n, v) => n + (v < 160 ? 1 : 0), 0);
-      expect(ink / body.length, `${f}: share of dark pixels`).toBeGreaterThan(0.01);
+      expect(ink / body.length, `${f}: share of dark pixels`).toBeGreaterThan(0.005);
     }
   });
 
