@@ -169,6 +169,19 @@ describe.skipIf(missing.length > 0)(`the report's pages${missing.length ? ` (ski
     }
   });
 
+  it('sets the line under each holders timeline below the dates of its segments, however they wrap', () => {
+    const all = words();
+    for (const ev of ['EV-1:', 'EV-2:']) {
+      // "EV-1: no gap, no override" follows the timeline's bar and the dates under it.
+      const said = all.find((w, i) => w.text === ev && all[i + 1]?.text === 'no' && all[i + 2]?.text === 'gap,');
+      expect(said, `${ev} no gap, no override`).toBeDefined();
+      // The words of the segments' labels ("from entry N, date"), however many lines they take.
+      const above = all.filter((w) => w.page === said!.page && w.y0 < said!.y0 - 0.5 && w.y0 > said!.y0 - 100);
+      expect(above.some((w) => w.text === 'from'), `${ev}: the labels under its bar`).toBe(true);
+      for (const w of above) expect(w.y1, `${ev}: "${w.text}" ends above the line after the timeline`).toBeLessThanOrEqual(said!.y0 + 0.5);
+    }
+  });
+
   it('draws something on every page (pdftoppm)', () => {
     const dir = path.join(work, 'pages');
     fs.mkdirSync(dir);
