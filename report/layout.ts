@@ -68,6 +68,13 @@ const RTL_RUN = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff](?:[\u0590-\u08ff\ufb1
  * lays out without the Unicode bidirectional algorithm (digits and words may come out reversed),
  * followed by its characters in their stored order, so what the record says can always be read.
  */
+/** The characters a document's fonts had no glyph for, shown as code points (see drawable). */
+const glyphsLacking = new WeakMap<Doc, Set<string>>();
+
+export function charactersWithoutGlyph(doc: Doc): string[] {
+  return [...(glyphsLacking.get(doc) ?? [])];
+}
+
 export function drawable(doc: Doc, text: string): string {
   const font = (doc as unknown as { _font?: { font?: { hasGlyphForCodePoint?: (cp: number) => boolean } } })._font?.font;
   let out = text;
@@ -76,7 +83,11 @@ export function drawable(doc: Doc, text: string): string {
     // Spaces and format characters (the zero-width spaces `breakable` adds) draw nothing anyway.
     const lacks = (ch: string) => ch.codePointAt(0)! > 0x7e && !/[\s\p{Cf}]/u.test(ch) && !font.hasGlyphForCodePoint!(ch.codePointAt(0)!);
     for (const ch of text) if (lacks(ch)) missing = true;
-    if (missing) out = [...text].map((ch) => (lacks(ch) ? `[${codePoint(ch)}]` : ch)).join('');
+    if (missing) {
+      const seen = glyphsLacking.get(doc) ?? new Set<string>();
+      glyphsLacking.set(doc, seen);
+      out = [...text].map((ch) => (lacks(ch) ? (seen.add(ch), `[${codePoint(ch)}]`) : ch)).join('');
+    }
   }
   if (RTL.test(out)) out = out.replace(RTL_RUN, (run) => `${run} [in stored order: ${[...run].map(codePoint).join(' ')}]`);
   return out;

@@ -13,7 +13,7 @@ import { formatBytes } from '../core/units.js';
 import { piecesShape } from '../core/pieces.js';
 import type { ReportData } from './data.js';
 import { drawHolders } from './holders.js';
-import { BODY, bottom, breakable, ensureRoom, fields, furnish, heading, newDocument, paragraph, width, type Doc } from './layout.js';
+import { BODY, bottom, breakable, charactersWithoutGlyph, ensureRoom, fields, furnish, heading, newDocument, paragraph, width, type Doc } from './layout.js';
 import { table } from './table.js';
 import type { ReportTemplate, Section } from './template.js';
 import { bytes, hashGroups, readOnlyWords, when } from './words.js';
@@ -29,6 +29,8 @@ const APPENDIX_MAX_RANGES = 2000;
 export interface RenderedReport {
   pdf: Buffer;
   generated: Timestamp;
+  /** Characters the report's fonts have no glyph for (Chinese, Japanese, Devanagari, ...): printed as [U+XXXX]. */
+  withoutGlyph: string[];
 }
 
 /** Who issues the report: named on the first page and on the declaration. */
@@ -44,7 +46,7 @@ export function renderPdf(data: ReportData, t: ReportTemplate, jsonld: string, v
   const chunks: Buffer[] = [];
   doc.on('data', (b: Buffer) => chunks.push(b));
   const done = new Promise<RenderedReport>((resolve, reject) => {
-    doc.on('end', () => resolve({ pdf: Buffer.concat(chunks), generated }));
+    doc.on('end', () => resolve({ pdf: Buffer.concat(chunks), generated, withoutGlyph: charactersWithoutGlyph(doc) }));
     doc.on('error', reject);
   });
 

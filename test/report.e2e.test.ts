@@ -198,6 +198,20 @@ describe.skipIf(tools.length > 0)('a case whose log fails its check on a revoked
   });
 });
 
+describe.skipIf(tools.length > 0)('names in a script the report\'s fonts do not cover', () => {
+  it('are printed as code points, and the command says so', () => {
+    const C = 'R-2026-CJK';
+    expect(run(['case', 'open', C, '-x', X]).code).toBe(0);
+    expect(run(['evidence', 'add', C, 'EV-C', '-x', X]).code).toBe(0);
+    expect(run(['custody', 'transfer', C, 'EV-C', '--from', X, '--to', '李小龍', '--purpose', 'analysis', '--location', 'Lab 2']).code).toBe(0);
+    const out = path.join(work, 'cjk.pdf');
+    const r = run(['report', C, '--out', out, '-x', X]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: the report's fonts have no glyph for 3 characters it holds \(李 \(U\+674E\), 小 \(U\+5C0F\), 龍 \(U\+9F8D\)\): they are printed as \[U\+XXXX\] code points/);
+    expect(spawnSync('pdftotext', ['-raw', out, '-'], { encoding: 'utf8' }).stdout).toContain('[U+674E][U+5C0F][U+9F8D]');
+  });
+});
+
 describe.skipIf(tools.length > 0)('a case number with characters a file name cannot hold', () => {
   it('names the attachments with them replaced, so pdfdetach -saveall extracts every one into its folder', () => {
     const C = 'LAB/2026/../0117';

@@ -101,10 +101,16 @@ export function reportCommand(version: string): Command {
             }
             if (!f.json) io().stdout.write(shownLines([said.verdict, ...said.lines.map((l) => `  ${l}`)]));
           }
-          const bytes = template ? (await renderPdf(data, template, jsonld, version, signer)).pdf : Buffer.from(jsonld, 'utf8');
+          const rendered = template ? await renderPdf(data, template, jsonld, version, signer) : undefined;
+          const bytes = rendered ? rendered.pdf : Buffer.from(jsonld, 'utf8');
           writeNewOutputSync(out, bytes);
           const sha256 = sha256Hex(bytes);
           const seq = recordReport(store, data.summary.case.number, signer, { file: path.basename(out), sha256, format: f.format, entries_covered: data.checkpoint.size });
+          if (rendered && rendered.withoutGlyph.length > 0) {
+            const chars = rendered.withoutGlyph;
+            const shown = chars.slice(0, 8).map((ch) => `${ch} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`).join(', ');
+            info(`warning: the report's fonts have no glyph for ${chars.length} character${chars.length === 1 ? '' : 's'} it holds (${shown}${chars.length > 8 ? ', ...' : ''}): ${chars.length === 1 ? 'it is' : 'they are'} printed as [U+XXXX] code points; the attached custody log holds the text itself`);
+          }
           if (data.failedEntries > 0) {
             const n = data.failedEntries;
             info(`warning: the custody log of case ${data.summary.case.number} fails its check: ${n} ${n === 1 ? 'entry is' : 'entries are'} signed by a key after its revocation; the report says so and lists ${n === 1 ? 'it' : 'them'}`);
