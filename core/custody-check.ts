@@ -4,6 +4,7 @@
  * verifier on the copy beside an image; it never throws on bad input, it
  * lists what is wrong, naming the entry.
  */
+import { mixedScriptWord } from './look-alike.js';
 import { parseCanonical } from './canonical-json.js';
 import { isRecord } from './text.js';
 import { keyFingerprint, readPublicKey, sha256Hex, verifyBytes, type PublicKey } from './crypto.js';
@@ -134,7 +135,12 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
       );
     }
 
-    if (entry.kind === 'key.registered') registerKey(entry, n, keys, o, say);
+    if (entry.kind === 'key.registered') {
+      // exhibit refuses such a name (checkExaminerName): a log that registers one was not written by it as it is.
+      const mixed = mixedScriptWord(entry.actor.name);
+      if (mixed) say(`registers a key for "${entry.actor.name}", a name that mixes ${mixed.scripts.join(' and ')} letters in "${mixed.word}", so it looks like a name it is not; exhibit makes no key for such a name`);
+      registerKey(entry, n, keys, o, say);
+    }
     if (entry.kind === 'key.rotated') rotateKey(entry, n, keys, o, say);
     if (entry.kind === 'key.revoked') revokeKey(entry, n, keys, revocations, o, say);
 

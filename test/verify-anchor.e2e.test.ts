@@ -296,6 +296,32 @@ describe('another E01 put in an evidence folder under the evidence\'s name with 
   });
 });
 
+describe('a folder re-signed under a look-alike of the examiner\'s name (a Greek omicron in "J. Doe")', () => {
+  it('fails on any machine: exhibit makes no key for a name that mixes alphabets in a word', () => {
+    const dir = path.join(work, 'look-alike-name');
+    fs.cpSync(path.join(work, 'forged', 'raw'), dir, { recursive: true });
+    const keyFile = fs.readdirSync(path.join(attacker, 'keys')).find((n) => n.endsWith('.pem'))!;
+    const key = readPrivateKey(fs.readFileSync(path.join(attacker, 'keys', keyFile), 'utf8'), 'the attacker');
+    const logFile = path.join(dir, 'EV-001.custody.jsonl');
+    let prev = '0'.repeat(64);
+    let fp = '';
+    const lines = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').map((l) => {
+      const entry = JSON.parse(splitLogLine(l)!.entryBytes.replaceAll('J. Doe', 'J. D\u03bfe'));
+      entry.prev = prev;
+      fp = entry.actor.key;
+      const line = logLine(canonicalJson(entry), [{ key: fp, sig: signBytes(key, canonicalJson(entry)) }]);
+      prev = sha256Hex(`${line}\n`);
+      return line;
+    });
+    fs.writeFileSync(logFile, `${lines.join('\n')}\n`);
+    const body = checkpointBody('CASE-9', lines.length, prev);
+    fs.writeFileSync(path.join(dir, 'EV-001.checkpoint'), checkpointText(body, fp, signBytes(key, body)));
+    const v = as(nowhere, ['verify', dir, '--no-record']);
+    expect(v.code, v.stdout).toBe(4);
+    expect(v.stdout).toMatch(/registers a key for "J\. D\u03bfe", a name that mixes Latin and Greek letters in "D\u03bfe"/);
+  });
+});
+
 describe('a record that credits another examiner than the one who signed its entry', () => {
   it('fails: an insider with a key of their own logging a record in a colleague\'s name', () => {
     // K. Smith acquires, then rewrites the record to credit J. Doe and signs a new last entry for it with
