@@ -1,5 +1,6 @@
 /** The case store as `verify` reads it: the reference for every case it holds. */
 import fs from 'node:fs';
+import path from 'node:path';
 import { CaseStore, storeExists, checkCase, exhibitPaths, knownEvidence, listKeys, logLines, registerKeys } from '../case-store/index.js';
 import type { Digests, HashAlgorithm } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
@@ -29,6 +30,10 @@ export function openStoreView(): { view: StoreView; close: () => void } | undefi
     caseOfFile: (file) => {
       written ??= pathsToCases(knownEvidence(store).files);
       return written.get(file) ?? written.get(realOrSame(file));
+    },
+    filesLoggedIn: (folder) => {
+      const here = new Set([folder, realOrSame(folder)]);
+      return knownEvidence(store).files.filter((f) => here.has(path.dirname(f.path)) || here.has(path.dirname(realOrSame(f.path)))).map((f) => ({ path: f.path, what: f.what }));
     },
   };
   return { view, close: () => store.close() };

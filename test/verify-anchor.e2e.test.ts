@@ -322,6 +322,20 @@ describe('a folder re-signed under a look-alike of the examiner\'s name (a Greek
   });
 });
 
+describe('an evidence folder emptied and filled with another case\'s acquisition', () => {
+  it('is said, on the lab machine, to hold another image than the one its store logged there', () => {
+    const dir = path.join(work, 'refilled');
+    expect(as(lab, ['acquire', src, '-o', dir, '-f', 'raw', '-c', 'CASE-9', '-e', 'EV-050', '-x', 'J. Doe']).code).toBe(0);
+    const other = path.join(work, 'refill-other');
+    expect(as(attacker, ['acquire', forgedSrc, '-o', other, '-f', 'raw', '-c', 'CASE-77', '-e', 'EV-077', '-x', 'M. Mallory']).code).toBe(0);
+    fs.rmSync(dir, { recursive: true });
+    fs.cpSync(other, dir, { recursive: true });
+    const v = as(lab, ['verify', dir, '--no-record']);
+    expect(v.stdout).toMatch(/note: this case store logged 2 files in this folder that are not here now \(EV-050\.acquisition\.yaml, .*EV-050.* in case CASE-9; EV-050\.raw, .*\): the folder holds another image than the one logged there/);
+    expect(v.stdout).not.toMatch(/^VERIFIED: every byte/m);
+  });
+});
+
 describe('a record that credits another examiner than the one who signed its entry', () => {
   it('fails: an insider with a key of their own logging a record in a colleague\'s name', () => {
     // K. Smith acquires, then rewrites the record to credit J. Doe and signs a new last entry for it with

@@ -27,6 +27,8 @@ export interface StoreView {
   lookAlikeCase?(caseNumber: string): string | undefined;
   /** The case whose log says it wrote `file` (an image file or record, by its absolute path), if any. */
   caseOfFile?(file: string): string | undefined;
+  /** The files the store's logs say were written in `folder` (by its absolute path), with what each was. */
+  filesLoggedIn?(folder: string): { path: string; what: string }[];
   /** The store's keys with when each was issued, replaced or revoked, as a trust register holds them. */
   keyRegister?(): TrustRegister;
 }

@@ -211,6 +211,11 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     const named = [rec?.case, logCase(folder), reader.caseFacts?.case]; // the store's log of this case is the reference, not the files beside the image
     const storeLog = o.store ? storeLogFor(o.store, named, [...reader.files, recordPath], problems) : undefined;
     if (o.store && !storeLog) problems.push(...lookAlikeCases(o.store, named)); // else a look-alike case number escapes the store
+    if (o.store && !storeLog) {
+      // The store logged other files in this very folder that are gone: the folder holds another image now.
+      const gone = (o.store.filesLoggedIn?.(path.resolve(dir)) ?? []).filter((f) => !fs.existsSync(f.path));
+      if (gone.length > 0) notes.push(`this case store logged ${gone.length === 1 ? 'a file' : `${gone.length} files`} in this folder that ${gone.length === 1 ? 'is' : 'are'} not here now (${gone.slice(0, 3).map((f) => `${path.basename(f.path)}, ${f.what}`).join('; ')}${gone.length > 3 ? '; ...' : ''}): the folder holds another image than the one logged there`);
+    }
     if (rec && !folder && !storeLog) notes.push(`there is no custody log beside the image (${fileEvidence}${LOG_SUFFIX}): the record cannot be checked against the signed entry that logged it`);
     if (storeLog) {
       const s = compareWithStore(storeLog, folder ? { lines: folder.lines, check: folder, signers } : undefined, evidenceNames, recordSha);
