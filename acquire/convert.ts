@@ -143,7 +143,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         hints: ['convert to raw, split-raw or zst instead'],
       });
     }
-    const unreadable = rec?.read_errors?.ranges ?? reader.errorRanges.map((e) => ({ ...e, error: 'EIO' }));
+    const unreadable = rec?.read_errors?.ranges ?? reader.errorRanges.map((e) => ({ ...e, error: e.error ?? 'EIO' }));
     const source = rec?.source;
     const outDir = path.resolve(o.outDir);
     // The same lock as an acquisition's: one run at a time on an evidence id in a folder.
@@ -318,6 +318,8 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
         retries: 0,
         ...(readableFormatOf(reader.format).listsReadErrors
           ? { strategy: 'as the source image lists them', note: 'carried over from the source image' }
+          : reader.errorRangesFrom
+          ? { strategy: `as ${reader.errorRangesFrom} lists them`, note: `carried over from ${reader.errorRangesFrom} (not signed: its word alone); the sectors it lists as never tried are among them` }
           : {
               strategy: 'unknown: the source image keeps no list of unreadable sectors',
               note: `a ${reader.format} image with no acquisition record beside it cannot say which sectors, if any, were unreadable when it was made: none are listed, which does not mean none were`,

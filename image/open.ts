@@ -12,10 +12,12 @@ import { openInput } from '../core/input-file.js';
 import { describeOwner, liveRunIn } from '../core/process-owner.js';
 import { readRecordBeside } from '../core/record/read.js';
 import { isRecordFileName, recordBesideImage } from '../core/record/paths.js';
+import { foreignMapBeside, sectorsIn } from './foreign-map.js';
+import { RawReader } from './raw/reader.js';
 import { detect, readEnds, type Detected } from './detect.js';
 import { firstOfLetterSet } from './split-raw/naming.js';
 import { READABLE_FORMATS, formatByName, formatsInWords, formatOf, readableFormatOf } from './registry.js';
-import type { ImageReader } from './types.js';
+import type { ImageErrorRange, ImageReader } from './types.js';
 
 export interface OpenedImage {
   reader: ImageReader;
@@ -105,6 +107,26 @@ function beginsAs(found: Detected): string | undefined {
 }
 
 export async function openImage(file: string, opts: OpenImageOptions = {}): Promise<OpenedImage> {
+  const opened = await openByContent(file, opts);
+  // Raw media another tool made (ddrescue) may have a mapfile beside it saying which areas it never read.
+  const r = opened.reader;
+  if ((r.format === 'raw' || r.format === 'split-raw') && r instanceof RawReader && !fs.existsSync(recordBesideImage(opened.base)) && r.files[0]) {
+    const map = foreignMapBeside(r.files[0], r.size, opened.warnings);
+    if (map && (map.unreadable.length > 0 || map.untried.length > 0)) {
+      r.errorRanges = map.all;
+      r.errorRangesFrom = `the ddrescue mapfile ${path.basename(map.file)} beside it`;
+      const where = (ranges: readonly ImageErrorRange[]) => `${sectorsIn(ranges)} sectors of 512 bytes in ${ranges.length} range${ranges.length === 1 ? '' : 's'}, the first at sector ${ranges[0]!.first_sector}`;
+      const said = [map.unreadable.length > 0 ? `${where(map.unreadable)} the tool could not read` : '', map.untried.length > 0 ? `${where(map.untried)} it never tried` : ''].filter(Boolean).join(', and ');
+      opened.notes.push(`${path.basename(map.file)} beside the image is a ddrescue mapfile (not signed: its word alone): it lists ${said}; the image holds there whatever the output held (zeros in a new file), and the hashes include those bytes`);
+    } else if (map) opened.notes.push(`${path.basename(map.file)} beside the image is a ddrescue mapfile (not signed: its word alone): it says every byte the image holds was read`);
+    if (map && map.sourceBytes > r.size) {
+      opened.warnings.push(`by ${path.basename(map.file)}, the source held ${map.sourceBytes} bytes and the image stops at ${r.size}: its last ${map.sourceBytes - r.size} bytes were never read into the image, which is not a whole copy of the source`);
+    }
+  }
+  return opened;
+}
+
+async function openByContent(file: string, opts: OpenImageOptions): Promise<OpenedImage> {
   refuseEmptyName(file, 'image');
   const p = path.resolve(file);
   if (!fs.existsSync(p)) throw new ExhibitError('IMAGE_INVALID', `${file} does not exist`);

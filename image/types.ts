@@ -71,6 +71,8 @@ export interface ImageCaseFacts {
 export interface ImageErrorRange {
   first_sector: number;
   sectors: number;
+  /** Why, when the image or the map beside it says more than "unreadable" (a ddrescue map's area never tried). */
+  error?: string;
 }
 
 /** The unit an image's integrity is checked by: E01 chunks, zstd frames, raw ranges. */
@@ -216,6 +218,8 @@ export interface ImageReader {
   readonly caseFacts: ImageCaseFacts | undefined;
   /** Sector ranges the image lists as unreadable at acquisition. */
   readonly errorRanges: readonly ImageErrorRange[];
+  /** Where `errorRanges` come from, when not from the image itself (a ddrescue mapfile beside raw media). */
+  readonly errorRangesFrom?: string;
   /** What `units()` yields: chunks, frames or ranges. */
   readonly unitKind: IntegrityUnitKind;
   /**

@@ -401,7 +401,7 @@ export async function verifyImage(o: VerifyOptions): Promise<VerifyReport> {
     problems.push(...(integrity?.problems ?? []));
     notes.push(...(integrity?.notes ?? []));
     const unreadable = rec?.read_errors?.unreadable_sectors ?? reader.errorRanges.reduce((n, e) => n + e.sectors, 0);
-    if (unreadable > 0) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`);
+    if (unreadable > 0 && (rec || !reader.errorRangesFrom)) notes.push(`${unreadable} sectors could not be read at acquisition and hold the fill; the hashes include them`); // else said with the map
     const selfStored = (c: Comparison) => c.against === STORED_IN_IMAGE || (c.subject !== undefined && !c.subject.startsWith(PIECES_SUBJECT));
     if (!comparisons.some((c) => c.anchor && !selfStored(c)) && comparisons.some((c) => c.anchor)) {
       notes.push('this rests on the hash stored in the image alone: it shows the image is intact since it was written, not who wrote it; compare the hash with the acquiring side\'s report, or give it with --expect');

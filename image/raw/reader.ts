@@ -3,7 +3,7 @@ import { openInput } from '../../core/input-file.js';
 import path from 'node:path';
 import { lastAtOrBefore } from '../../core/search.js';
 import { ExhibitError } from '../../core/errors.js';
-import type { FormatName, ImageReader, IntegrityUnitKind, ScannedUnit, UnitsOptions } from '../types.js';
+import type { FormatName, ImageErrorRange, ImageReader, IntegrityUnitKind, ScannedUnit, UnitsOptions } from '../types.js';
 
 /** Raw media is checked in pieces this large (a piece that cannot be read is reported as a range). */
 const PIECE = 4 * 1024 * 1024;
@@ -16,7 +16,9 @@ export class RawReader implements ImageReader {
   readonly sectorSize = undefined;
   readonly storedHashes = {};
   readonly caseFacts = undefined;
-  readonly errorRanges = [];
+  /** Empty: raw media keeps no list; a ddrescue mapfile beside it may give one (image/foreign-map.ts, set by openImage). */
+  errorRanges: ImageErrorRange[] = [];
+  errorRangesFrom?: string;
   readonly unitKind: IntegrityUnitKind = 'range';
   readonly unitBytes = undefined;
 
