@@ -156,6 +156,17 @@ describe('Ctrl-C, then the very same command again', () => {
 // ---------------------------------------------------------------- 3. a full destination
 
 /** Start an acquisition onto a 48 MiB tmpfs and, once the image appears, fill the tmpfs so that it cannot finish. */
+/** Run an acquisition into `dir` and stop it with Ctrl-C once its raw image holds 12 MiB; the image's path. */
+async function stoppedAt12MiB(args: string[], dir: string): Promise<string> {
+  const child = exhibitAsync(args);
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const raw = path.join(dir, `${EV}.raw`);
+  await until('12 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 12 * MiB);
+  child.kill('SIGINT');
+  expect(await closed).toBe(130);
+  return raw;
+}
+
 async function acquireUntilFull(mnt: string, src: string, extra: string[]): Promise<{ dir: string; args: string[]; r: Run; filler: string }> {
   const dir = path.join(mnt, 'case');
   const filler = path.join(mnt, 'filler');
@@ -641,13 +652,7 @@ describe('crash windows', () => {
 
   it('a partial image changed between sessions where no sample falls is refused by the pieces the journal noted', async () => {
     const dir = path.join(work, 'win-edited-partial');
-    const args = acquireArgs(SRC, dir);
-    const child = exhibitAsync(args);
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const raw = path.join(dir, `${EV}.raw`);
-    await until('12 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 12 * MiB);
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
+    const raw = await stoppedAt12MiB(acquireArgs(SRC, dir), dir);
     // A clean stop hashes what it wrote: the journal notes every whole 8 MiB piece up to its safe point, as read.
     const j = readJournal(dir);
     const piece = 8 * MiB;
@@ -682,12 +687,7 @@ describe('crash windows', () => {
   it('a partial image changed between sessions after the last whole piece noted, before the safe point, is refused', async () => {
     const dir = path.join(work, 'win-edited-tail');
     const piece = 5 * MiB + 512; // no safe point (every 4 MiB, or where Ctrl-C stops) falls on a piece's end
-    const child = exhibitAsync(acquireArgs(SRC, dir, 'raw', ['--sync-every', '4MiB', '--piece-size', String(piece)]));
-    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const raw = path.join(dir, `${EV}.raw`);
-    await until('12 MiB of image', () => fs.existsSync(raw) && fs.statSync(raw).size >= 12 * MiB);
-    child.kill('SIGINT');
-    expect(await closed).toBe(130);
+    const raw = await stoppedAt12MiB(acquireArgs(SRC, dir, 'raw', ['--sync-every', '4MiB', '--piece-size', String(piece)]), dir);
     const j = readJournal(dir);
     const tail = j.pieces_sha256.length * piece; // no digest covers [tail, safe_bytes)
     expect(j.safe_bytes).toBeGreaterThan(tail);
