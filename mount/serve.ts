@@ -75,6 +75,8 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
     const table = await readPartitionTable(reader, reader.sectorSize); // none known (raw, zst): guessed from where the GPT header lies
     const { volumes, skipped } = partitionVolumes(table, reader.size);
     const warnings = [...opened.warnings, ...skipped];
+    // What the partition table's check found wrong (a damaged GPT, a partition past the end): in info.txt with the table, and said on the terminal.
+    const tableSays = table.findings.filter((f) => f.severity !== 'info').map((f) => `partition table: ${f.message}`);
 
     const first = fs.statSync(reader.files[0]!);
     const tree = new Tree(first.mode & 0o444, (first.mode & 0o444) | ((first.mode & 0o444) >> 2)); // the image file's read bits; folders searchable by whoever may read
@@ -135,7 +137,7 @@ export async function mountImage(req: MountRequest, onReadError: ReadErrorSink):
     });
     const lines = [`${req.dir}/media: ${reader.size} bytes, read-only`, ...volumes.map((v) => `${req.dir}/${v.name}: ${v.description}${v.fs ? ` [${v.fs}]` : ''}, ${v.bytes} bytes`), `${req.dir}/info.txt: the image's facts and hashes`];
     for (const b of browsed) lines.push(`${req.dir}/fs/${b.volume}: ${b.said}`);
-    return { lines, warnings, notes: opened.notes, browsed, ended };
+    return { lines, warnings: [...warnings, ...tableSays], notes: opened.notes, browsed, ended };
   } catch (err) {
     await reader.close();
     throw err;

@@ -249,6 +249,25 @@ describe.skipIf(why !== undefined)(`exhibit mount${why ? ` (skipped: ${why})` : 
     expect(mounted(dir)).toBe(false);
   });
 
+  it.skipIf(!have('sgdisk'))('says on the terminal what the partition table check found wrong (a GPT whose backup header is gone)', () => {
+    const disk = path.join(work, 'gpt-no-backup.raw');
+    fs.writeFileSync(disk, Buffer.alloc(0));
+    fs.truncateSync(disk, 8 * 1024 * 1024);
+    sh('sgdisk', ['-n', '1:2048:+2M', disk]);
+    const fd = fs.openSync(disk, 'r+');
+    fs.writeSync(fd, Buffer.alloc(512), 0, 512, 8 * 1024 * 1024 - 512); // the backup header, in the last sector
+    fs.closeSync(fd);
+    const dir = path.join(work, 'm-gpt-no-backup');
+    fs.mkdirSync(dir);
+    const m = run(['mount', disk, dir]);
+    try {
+      expect(m.code, m.stderr).toBe(0);
+      expect(m.stderr).toMatch(/^exhibit: warning: partition table: no backup GPT header was found \(looked at sector 16383\)/m);
+    } finally {
+      expect(run(['umount', dir]).code).toBe(0);
+    }
+  });
+
   it('refuses, in one line, a folder that is not empty or is a mount point, an image that does not open, and a folder not mounted', () => {
     const img = images[0]!.first;
     const full = path.join(work, 'full');
