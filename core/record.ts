@@ -38,6 +38,8 @@ export interface RecordDevice {
   wwid?: string;
   removable?: boolean;
   loop_backing_file?: string;
+  /** What the drive hid from the host (HPA, DCO) when it was acquired: the image holds the visible sectors only. */
+  hidden_areas?: { state: string; detail: string };
 }
 
 /** The source an acquisition read (source/source.ts SourceFacts), all of it written; the fields read back are typed. */

@@ -182,6 +182,7 @@ const SECTION: Record<Section, Renderer> = {
         ['SHA-256', grouped(r.media.hashes?.sha256)],
         ['SHA-512', grouped(r.media.hashes?.sha512)],
         ['Read-only proof', readOnlyWords(r)],
+        ['Hidden areas (HPA/DCO)', dev.hidden_areas ? `${dev.hidden_areas.state}: ${dev.hidden_areas.detail}` : undefined],
         ['Unreadable sectors', r.read_errors.unreadable_sectors === 0 ? (r.result === 'complete' ? 'none' : 'none in what was read') : `${r.read_errors.unreadable_sectors} in ${r.read_errors.ranges.length} ranges, filled with ${r.read_errors.fill}`],
         ['Pieces', r.media.pieces ? `${piecesShape(r.media.pieces.count, r.media.pieces.piece_size, r.media.size_bytes + (r.media.padding_bytes ?? 0))}, the SHA-256 of each in ${r.media.pieces.file}${a.piecesText ? ' (attached)' : ` (${a.piecesMissing ?? 'not attached'})`}` : undefined],
         ['SHA-256 of the pieces file', grouped(r.media.pieces?.sha256)],

@@ -3,6 +3,7 @@
  * when present). Works for whole disks and partitions; partitions take their
  * sector sizes and identity from the disk they belong to.
  */
+import type { HiddenAreas } from './hidden-areas.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -28,6 +29,8 @@ export interface BlockDeviceFacts {
   loop_backing_file?: string;
   partitions: string[]; // kernel names of the disk's partitions
   holders: string[]; // devices built on top (device-mapper, md), recursively
+  /** Sectors the drive hides from the host (HPA, DCO), asked when it is acquired (source/hidden-areas.ts). */
+  hidden_areas?: HiddenAreas;
 }
 
 export function decodeDev(dev: bigint): DeviceNumber {

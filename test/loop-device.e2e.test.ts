@@ -44,6 +44,10 @@ describe.skipIf(why !== undefined)(because('a read-only loop device as the sourc
     const rec = record(out);
     expect(rec.read_only).toMatchObject({ ro_flag_before: true, ro_flag_set_by_exhibit: false, ro_flag_after: true, unchanged: true });
     expect(rec.media.hashes.sha1).toBe(fileDigest('sha1', img));
+    // Whether the drive hides sectors (HPA/DCO) is recorded with it, and said in the summary: a loop device has none to hide.
+    const name = path.basename(fs.realpathSync(dev));
+    expect(rec.source.device.hidden_areas).toEqual({ state: 'not applicable', detail: `${name} is not an ATA drive` });
+    expect(r.stdout).toContain(`hidden areas (HPA/DCO): not applicable: ${name} is not an ATA drive`);
   });
 
   it('records the device, sets the read-only flag, and proves no sector was written', () => {

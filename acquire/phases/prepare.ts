@@ -3,6 +3,7 @@
  * (with the output locked), settle the settings in one journal, refuse what
  * must be refused before a byte is read, and make and lock the output folder.
  */
+import { hiddenAreas } from '../../source/hidden-areas.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -191,6 +192,8 @@ export async function prepare(o: AcquireOptions): Promise<Session> {
   if (!sourcePath) throw new ExhibitError('USAGE', 'no source given');
 
   const { handle, facts } = await openSource(sourcePath);
+  // What the drive hides from the host (HPA/DCO) is recorded with it: exhibit images the visible sectors only.
+  if (facts.device) facts.device.hidden_areas = hiddenAreas(facts.resolved_path, facts.device);
   let lock: OutputLock | undefined;
   try {
     // Nothing is created on the source, not even a lock file. A folder yet to be made holds nothing

@@ -136,6 +136,7 @@ function summary(source: string, outDir: string, recordPath: string, r: Acquisit
     `  record  ${recordPath}`,
     `  custody ${logged.exported.log} (entry ${logged.seq} of case ${logged.caseNumber}'s log, signed)`,
     ...Object.entries(r.media.hashes ?? {}).map(([a, h]) => `  ${a.padEnd(7)} ${h}`),
+    ...(r.source.kind === 'block-device' && r.source.device?.hidden_areas ? [`  hidden areas (HPA/DCO): ${r.source.device.hidden_areas.state}: ${r.source.device.hidden_areas.detail}`] : []),
     `  read-only: ${
       r.source.kind === 'block-device'
         ? 'source unchanged: read-only flag set, write counters did not move'
@@ -217,6 +218,8 @@ async function runAcquire(source: string | undefined, flags: AcquireFlags, versi
         lateRecord = record;
       },
       onStart: (facts, { resumingAt }) => {
+        const hidden = facts.device?.hidden_areas;
+        if (hidden?.state === 'present') info(`warning: ${hidden.detail}: the record says so`);
         if (resumingAt > 0) info(`resuming at ${formatBytes(resumingAt)} of ${formatBytes(facts.size_bytes)}: re-reading the partial image to rebuild the hashes`);
         const d = facts.device;
         job ??= startJob({

@@ -1,8 +1,8 @@
 import { shownLines } from '../../core/text.js';
 import { Command } from 'commander';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { openSource, type SourceFacts } from '../../source/source.js';
+import { hiddenAreas, type HiddenAreas } from '../../source/hidden-areas.js';
 import { ExhibitError, refuseEmptyName } from '../../core/errors.js';
 import { formatBytes } from '../../core/units.js';
 import { openImage } from '../../image/open.js';
@@ -17,10 +17,6 @@ interface InspectFlags {
   raw?: boolean;
 }
 
-interface HiddenAreas {
-  state: 'none found' | 'present' | 'not applicable' | 'unknown';
-  detail: string;
-}
 
 export function inspectCommand(): Command {
   return action<InspectFlags>(
@@ -53,7 +49,7 @@ export function inspectCommand(): Command {
         } finally {
           await opened.handle.close();
         }
-        hidden = hiddenAreas(target!, facts);
+        hidden = hiddenAreas(target!, facts.device);
       } else {
         const { reader, warnings, notes } = await openImage(target!, { raw: f.raw === true });
         try {
@@ -80,22 +76,3 @@ export function inspectCommand(): Command {
   );
 }
 
-/** HPA/DCO through hdparm, for ATA drives; said plainly when it does not apply or cannot be known. */
-function hiddenAreas(target: string, facts: SourceFacts): HiddenAreas {
-  const name = facts.device?.kernel_name ?? '';
-  if (/^(loop|nbd|dm-|md|ram|zram|nvme|mmcblk|sr)/.test(name)) return { state: 'not applicable', detail: `${name} is not an ATA drive` };
-  const r = spawnSync('hdparm', ['-N', target], { encoding: 'utf8', timeout: 15_000 });
-  if (r.error) return { state: 'unknown', detail: 'hdparm is not installed (Debian: apt-get install hdparm)' };
-  const m = /max sectors\s*=\s*(\d+)\/(\d+),\s*HPA is (enabled|disabled)/.exec(r.stdout);
-  if (!m) return { state: 'unknown', detail: `the drive did not answer hdparm -N (${(r.stderr || r.stdout).trim().split('\n').pop() ?? 'no output'}); it may not be ATA, or sits behind a bridge` };
-  const visible = Number(m[1]);
-  const native = Number(m[2]);
-  // A device configuration overlay can shrink even the "native" maximum: its real maximum says by how much.
-  const dco = /Real max sectors:\s*(\d+)/.exec(spawnSync('hdparm', ['--dco-identify', target], { encoding: 'utf8', timeout: 15_000 }).stdout ?? '');
-  const real = dco ? Number(dco[1]) : undefined;
-  const parts: string[] = [];
-  if (visible < native) parts.push(`a host protected area (HPA) hides ${native - visible} sectors (${visible} visible of ${native})`);
-  if (real !== undefined && real > native) parts.push(`a device configuration overlay (DCO) hides ${real - native} more (real maximum ${real})`);
-  if (parts.length > 0) return { state: 'present', detail: `${parts.join('; ')}; exhibit images the visible sectors only` };
-  return { state: 'none found', detail: `no HPA (${visible} of ${native} sectors visible)${real === undefined ? '; the drive gave no DCO answer' : '; no DCO'}` };
-}
