@@ -24,6 +24,13 @@ export const OP = {
   BATCH_FORGET: 42,
 } as const;
 
+/**
+ * Requests that would change something (SETATTR, SYMLINK, MKNOD, MKDIR, UNLINK, RMDIR, RENAME, LINK, WRITE,
+ * SETXATTR, REMOVEXATTR, CREATE, FALLOCATE, RENAME2, COPY_FILE_RANGE): the kernel sends them only if the mount
+ * was made writable behind exhibit's back (mount -o remount,rw); each is answered "read-only file system".
+ */
+export const CHANGING_OPS: ReadonlySet<number> = new Set([4, 6, 8, 9, 10, 11, 12, 13, 16, 21, 24, 35, 43, 45, 47]);
+
 /** Requests the kernel expects no reply to. */
 export const NO_REPLY: ReadonlySet<number> = new Set([OP.FORGET, OP.BATCH_FORGET, OP.INTERRUPT]);
 

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { ExhibitError, describeSystemError, errnoOf } from '../core/errors.js';
 import {
+  CHANGING_OPS,
   ERRNO,
   FOPEN_DIRECT_IO,
   FOPEN_KEEP_CACHE,
@@ -80,7 +81,8 @@ export class FuseSession {
     }
     const options = ['ro', 'nosuid', 'nodev', 'noexec', 'fd=3', 'rootmode=40000', `user_id=${this.owner.uid}`, `group_id=${this.owner.gid}`, 'default_permissions', 'allow_other'];
     // -i: no mount.fuse helper; the options go to the kernel as they are.
-    const child = spawn('mount', ['-i', '-t', FS_TYPE, '-o', options.join(','), source, dir], { stdio: ['ignore', 'ignore', 'pipe', this.fd] });
+    // Absolute paths only: a folder named "-w" would be read by mount(8) as an option.
+    const child = spawn('mount', ['-i', '-t', FS_TYPE, '-o', options.join(','), source, mountPath(dir)], { stdio: ['ignore', 'ignore', 'pipe', this.fd] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const done = new Promise<number>((resolve, reject) => {
@@ -245,7 +247,7 @@ export class FuseSession {
       case OP.ACCESS:
         return this.reply(req.unique, 0);
       default:
-        return fail(ERRNO.ENOSYS);
+        return fail(CHANGING_OPS.has(req.opcode) ? ERRNO.EROFS : ERRNO.ENOSYS);
     }
   }
 

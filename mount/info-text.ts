@@ -59,9 +59,11 @@ export function infoText(f: InfoFacts): string {
   for (const w of f.warnings) out.push(`warning: ${w}`);
   if (f.browse) {
     out.push('file systems (--browse):');
-    for (const v of f.volumes) {
-      const said = f.browse.get(v.name);
-      if (said !== undefined) out.push(`  fs/${v.name}: ${said}`);
+    // Every volume browsed, in the table's order: its partitions, or the whole media when it has no table.
+    const names = [...f.volumes.map((v) => v.name), ...[...f.browse.keys()].filter((n) => !f.volumes.some((v) => v.name === n))];
+    for (const name of names) {
+      const said = f.browse.get(name);
+      if (said !== undefined) out.push(`  fs/${name}: ${said}`);
     }
   }
   if (f.readErrors && f.readErrors.length > 0) {

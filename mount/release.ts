@@ -6,6 +6,7 @@
  * process was killed is cleaned just the same.
  */
 import { ExhibitError } from '../core/errors.js';
+import { shellWord } from '../core/shell-word.js';
 import { readMounts, type MountEntry } from '../source/mounts.js';
 import { FS_TYPE } from './fuse-session.js';
 import { mountPath } from './mount-path.js';
@@ -69,6 +70,6 @@ export async function releaseMount(dir: string): Promise<Released> {
 function busy(where: string, stderr: string): ExhibitError {
   const inUse = /busy/i.test(stderr);
   return new ExhibitError('MOUNT', `cannot unmount ${where}: ${inUse ? 'it is in use' : stderr.trim().split('\n').pop() ?? 'umount failed'}`, {
-    hints: inUse ? [`close the programs using it (fuser -vm ${where} lists them), then run exhibit umount again`] : [],
+    hints: inUse ? [`close the programs using it (fuser -vm ${shellWord(where)} lists them), then run exhibit umount again`] : [],
   });
 }

@@ -135,6 +135,22 @@ describe.skipIf(why !== undefined)(`exhibit mount --browse${why ? ` (skipped: ${
     release(dir, disk, before);
   });
 
+  it('no partition table: the ext4 that is the whole media is browsed as fs/media, and info.txt says so', { timeout: 120_000 }, () => {
+    const disk = path.join(work, 'bare-ext4.raw');
+    const tree = path.join(work, 'bare-tree');
+    for (const [name, data] of Object.entries(content)) {
+      fs.mkdirSync(path.dirname(path.join(tree, name)), { recursive: true });
+      fs.writeFileSync(path.join(tree, name), data);
+    }
+    sh('mkfs.ext4', ['-q', '-F', '-d', tree, disk, '16M']);
+    const before = sha256File(disk);
+    const { dir, stdout, info } = browse(disk, 'm-bare');
+    expect(stdout).toMatch(/fs\/media: ext4, mounted read-only \(ro,noload,/);
+    expect(info).toMatch(/file systems \(--browse\):\n {2}fs\/media: ext4, mounted read-only/);
+    expectFiles(path.join(dir, 'fs', 'media'));
+    release(dir, disk, before);
+  });
+
   it('MBR: the ext4 in a logical partition is p5, and is browsed', { timeout: 120_000 }, () => {
     const disk = path.join(work, 'logical.raw');
     fs.writeFileSync(disk, Buffer.alloc(0));

@@ -249,6 +249,34 @@ describe.skipIf(why !== undefined)(`exhibit mount${why ? ` (skipped: ${why})` : 
     expect(mounted(dir)).toBe(false);
   });
 
+  it('mounts on a folder whose name begins with "-" (mount(8) is given absolute paths), and made writable behind its back still refuses every change with EROFS', () => {
+    const img = images.find((i) => i.name === 'raw')!.first;
+    const before = fs.readFileSync(img);
+    fs.mkdirSync(path.join(work, '-w'));
+    const m = spawnSync(process.execPath, [BIN, 'mount', '--', img, '-w'], { cwd: work, encoding: 'utf8' });
+    const dir = path.join(work, '-w');
+    try {
+      expect(m.status, m.stderr).toBe(0);
+      expect(mounted(dir)).toBe(true);
+      expect(spawnSync('mount', ['-i', '-o', 'remount,rw', dir], { encoding: 'utf8' }).status).toBe(0); // the kernel allows it
+      const refused = (f: () => void): string | undefined => {
+        try {
+          f();
+        } catch (err) {
+          return (err as NodeJS.ErrnoException).code;
+        }
+        return undefined;
+      };
+      expect(refused(() => fs.writeFileSync(path.join(dir, 'new-file'), 'x'))).toBe('EROFS');
+      expect(refused(() => fs.truncateSync(path.join(dir, 'media'), 0))).toBe('EROFS');
+      expect(refused(() => fs.utimesSync(path.join(dir, 'media'), 0, 0))).toBe('EROFS');
+      expect(refused(() => fs.mkdirSync(path.join(dir, 'x')))).toBe('EROFS');
+    } finally {
+      expect(run(['umount', dir]).code).toBe(0);
+    }
+    expect(fs.readFileSync(img).equals(before)).toBe(true);
+  });
+
   it.skipIf(!have('sgdisk'))('says on the terminal what the partition table check found wrong (a GPT whose backup header is gone)', () => {
     const disk = path.join(work, 'gpt-no-backup.raw');
     fs.writeFileSync(disk, Buffer.alloc(0));
