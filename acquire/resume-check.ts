@@ -92,7 +92,7 @@ async function comparePlaces(o: { source: SampleReader; image: ImageReader; safe
  * The stretch of the partial image after the last whole piece the journal noted, up to the safe point,
  * compared with the source byte for byte: no noted digest covers it (a piece's SHA-256 is noted only
  * once the piece is whole), so a change in it would otherwise reach the finished image and its hashes.
- * At most one piece is read again. Sectors whose image bytes are fills or placeholders (`avoid`), and
+ * At most a piece is read again (with --skip-bad, which notes no piece, all that was copied). Sectors whose image bytes are fills or placeholders (`avoid`), and
  * any the source cannot read now, are passed over sector by sector; the first difference throws
  * RESUME_MISMATCH naming its byte. Returns how many bytes were compared.
  */

@@ -714,6 +714,26 @@ describe('crash windows', () => {
     expect(fs.statSync(raw).size).toBe(j.safe_bytes);
   });
 
+  it('with --skip-bad (no piece noted), a partial image changed between sessions anywhere outside the samples is refused', async () => {
+    const dir = path.join(work, 'win-edited-skip-bad');
+    const raw = await stoppedAt12MiB(acquireArgs(SRC, dir, 'raw', ['--sync-every', '4MiB', '--skip-bad']), dir);
+    const j = readJournal(dir);
+    expect(j.skip_bad).toBe(true);
+    expect(j.pieces_sha256 ?? []).toEqual([]);
+    // A byte in the first stripe of random data, between the sampled places and past its first non-zero byte.
+    const sampled = (b: number) => Array.from({ length: 8 }, (_, i) => Math.floor(((j.safe_bytes - 65536) * i) / 7)).some((p) => b >= p && b < p + 65536);
+    let at = 300_000;
+    while (sampled(at)) at += 70_000;
+    expect(at).toBeLessThan(MiB);
+    const fd = fs.openSync(raw, 'r+');
+    fs.writeSync(fd, Buffer.from([source[at]! ^ 0xff]), 0, 1, at);
+    fs.closeSync(fd);
+    const refused = run(resumeArgs(dir));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`^exhibit: error: the source differs from the partial image at byte ${at}, which an earlier session read and wrote`, 'm'));
+    expect(readRecord(dir).result).toBe('incomplete');
+  });
+
   it('a conversion onto a destination that fills up says which file could not be written, and what is left, in plain words', async (ctx) => {
     ctx.skip(!isRoot, 'needs root to mount a tmpfs');
     const { file: src40 } = source40();

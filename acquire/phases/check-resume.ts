@@ -47,10 +47,12 @@ export async function checkResume(s: Session): Promise<ResumePoint> {
     const samples = new ContentSamples(j.safe_bytes);
     const check = async (): Promise<number> => {
       const compared = await samples.check({ source, image: partial, sectorSize: ss, avoid }); // a drive with data elsewhere is named first
-      // After the last piece the journal noted (replayed and compared with its digest), up to the safe point.
-      if (!j.skip_bad && j.piece_size) {
-        const noted = j.pieces_sha256?.length ?? Math.floor(j.safe_bytes / j.piece_size);
-        await checkTail({ source, image: partial, from: noted * j.piece_size, safeBytes: j.safe_bytes, sectorSize: ss, avoid });
+      // After the last piece the journal noted (replayed and compared with its digest), up to the safe point. With
+      // --skip-bad the journal notes no piece (its rescue pass patches pieces already written): all that was copied
+      // is compared, but for the areas still deferred and the sectors found unreadable.
+      if (j.skip_bad || j.piece_size) {
+        const noted = j.skip_bad ? 0 : (j.pieces_sha256?.length ?? Math.floor(j.safe_bytes / j.piece_size!));
+        await checkTail({ source, image: partial, from: noted * (j.piece_size ?? 0), safeBytes: j.safe_bytes, sectorSize: ss, avoid });
       }
       return compared;
     };
