@@ -26,6 +26,8 @@ import type { RecordVouch } from '../acquire/phases/session.js';
 import type { Payload } from '../core/custody.js';
 import type { AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
+import { normalName } from '../core/text.js';
+import { shellWord } from '../core/shell-word.js';
 import { info } from './messages.js';
 import { examinerSigner, openStore } from './store.js';
 import { stampOrSay } from './timestamp.js';
@@ -104,6 +106,14 @@ export async function logAcquisition(ctx: CustodyContext, written: AcquisitionRe
     const { record, sha256: recordSha256 } = readRecord(recordPath);
     let seq = convertedFrom ? undefined : acquisitionEntryFor(ctx.store, checkCaseNumber(record.case), record.evidence, recordSha256);
     const appended = seq === undefined;
+    // An acquisition's entry is signed by someone the record credits (its examiner, or a session's): a record
+    // finished by A. One and logged late by B. Two would read as B. Two's work signed for A. One's (verify fails it).
+    const credited = [record.examiner, ...(record.sessions ?? []).map((x) => x.examiner)];
+    if (appended && !convertedFrom && !credited.some((n) => normalName(String(n)) === normalName(ctx.signer.name))) {
+      throw new ExhibitError('USAGE', `the record credits ${[...new Set(credited)].join(', ')}, not ${ctx.signer.name}: only one of them logs it`, {
+        hints: [`run the same command as ${record.examiner}: -x ${shellWord(record.examiner)}`],
+      });
+    }
     if (seq === undefined) {
       const payload = acquisitionPayload(record, folder, path.basename(recordPath), recordSha256);
       const w = logForEvidence(ctx.store, record.case, evidenceFromRecord(record), {
