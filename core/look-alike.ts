@@ -33,12 +33,13 @@ const HOMOGLYPHS: Record<string, string> = {
  * The skeletons of a name: NFKC; accents and other combining marks removed; invisible characters
  * dropped; look-alike characters mapped to Latin and case folded, in both orders (by shape first, so
  * a capital I reads as l and Cyrillic Н as H; and by case first, so "j. doe" reads as "J. Doe");
- * "rn" read as "m"; white space collapsed.
+ * "rn" read as "m"; white space and the punctuation between a name's parts left out ("C.Three", "C Three"
+ * and "C. Three" are one name to a reader).
  */
 export function nameSkeletons(name: string): [string, string] {
   const visible = visibleForm(name);
   const fold = (s: string): string => s.toUpperCase().toLowerCase();
-  const tidy = (s: string): string => s.replace(/\s+/gu, ' ').trim().replaceAll('rn', 'm');
+  const tidy = (s: string): string => s.replace(/[\s.,'’‘-]+/gu, '').replaceAll('rn', 'm');
   return [tidy(fold(byShape(visible))), tidy(byShape(fold(visible)))];
 }
 

@@ -40,6 +40,8 @@ const lookAlikes: { name: string; value: string; error: RegExp }[] = [
   { name: 'a digit zero for o', value: 'J. D0e', error: /looks like J\. Doe/ },
   { name: 'an accent', value: 'J. Do\u00e9', error: /looks like J\. Doe/ },
   { name: 'a combining accent', value: 'J. Doe\u0301', error: /looks like J\. Doe/ },
+  { name: 'no space after the initial', value: 'J.Doe', error: /looks like J\. Doe/ },
+  { name: 'no full stop', value: 'J Doe', error: /looks like J\. Doe/ },
 ];
 
 describe('a look-alike of an examiner with a key', () => {

@@ -256,6 +256,12 @@ describe('revocation', () => {
     expectOneLineError(refused.stderr, new RegExp(`J\\. Doe's key ${fp} was revoked on .*\\(laptop stolen\\), and a revoked key is not replaced on the spot`));
     expect(refused.stderr).toContain('exhibit key create --examiner "J. Doe"');
     expect(fs.existsSync(path.join(work, 'rev-3-refused', 'EV-003.raw'))).toBe(false);
+    // Nor under the name spelt with other spacing or stops: a reader takes it for J. Doe.
+    for (const spelt of ['J.Doe', 'J Doe']) {
+      const r = as(home, ['acquire', src, '-o', path.join(work, 'rev-3-refused'), '-f', 'raw', '-c', 'CASE-20', '-e', 'EV-003', '-x', spelt]);
+      expect(r.code, spelt).not.toBe(0);
+      expect(r.stderr).toMatch(/looks like J\. Doe/);
+    }
     expect(json(as(home, ['key', 'list', '--json']))).toHaveLength(1);
     expect(as(home, ['key', 'create', '-x', 'J. Doe']).code).toBe(0);
     acquire(home, path.join(work, 'rev-3'), 'EV-003');
