@@ -244,26 +244,33 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     if (copied && !error && damagedFiles.length > 0 && compared.length === 0) { // (a compared hash that differs has set `error` above)
       error = new ExhibitError('VERIFY_FAILED', `the source image is damaged (${damagedFiles[0]}${damagedFiles.length > 1 ? `, and ${damagedFiles.length - 1} more` : ''}): nothing it records shows that the ${run.bytesDone} bytes read are its whole media`);
     }
+    // The new pieces file (same piece size as the source's), written before the image takes its final names and
+    // before the record that holds its SHA-256: a pieces file that cannot be written leaves the image unpublished.
+    let pieces: PiecesSummary | undefined;
     try {
       files = copied && !error ? await writer.finish({ ...(computed.md5 ? { md5: computed.md5 } : {}), ...(computed.sha1 ? { sha1: computed.sha1 } : {}), unreadable }) : await writer.close();
+      if (d?.pieces && !error) {
+        const list = { evidence, mediaBytes: reader.size, sectorSize, pieceSize, sha256: d.pieces };
+        const text = renderPieces(list);
+        const file = path.join(outDir, piecesFileName(evidence));
+        await writeFileAtomic(file, text).catch((err: unknown) => {
+          throw outputError(err, file, 'write');
+        });
+        pieces = summarise(list, text);
+      }
       // The checked image takes its final names; until then its files are <name>.partial.
       if (!error) await publishStaged(outDir, files.map((f) => f.name));
     } catch (err) {
       error ??= err instanceof ExhibitError ? err : new ExhibitError('OUTPUT_WRITE', describeSystemError(err), { cause: err });
+      pieces = undefined;
     }
-    // What is left of a conversion that stopped: its staged files (a writer that could not even close lists none itself).
+    // What is left of a conversion that stopped: its staged files (a writer that could not even close lists none
+    // itself: then the files of this evidence's image, <evidence>.<extension>.partial, in the folder).
+    const staged = new RegExp(`^${evidence.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[^.]+${PARTIAL_SUFFIX.replace('.', '\\.')}$`);
     const left = !error ? [] : files.length > 0
       ? files.map((f) => `${f.name}${PARTIAL_SUFFIX}`).filter((n) => fs.existsSync(path.join(outDir, n)))
-      : fs.readdirSync(outDir).filter((n) => n.startsWith(`${evidence}.`) && n.endsWith(PARTIAL_SUFFIX)).sort();
+      : fs.readdirSync(outDir).filter((n) => staged.test(n)).sort();
     const fileSums = d?.files ?? (writer.layout.kind === 'slices' ? fileSha256s(d) : undefined);
-    // The new pieces file (same piece size as the source's), written before the record that holds its SHA-256.
-    let pieces: PiecesSummary | undefined;
-    if (d?.pieces && !error) {
-      const list = { evidence, mediaBytes: reader.size, sectorSize, pieceSize, sha256: d.pieces };
-      const text = renderPieces(list);
-      pieces = summarise(list, text);
-      await writeFileAtomic(path.join(outDir, pieces.file), text);
-    }
     const finished = timestamp();
     const selfProved = integrity !== undefined && integrity.checks.length > 0 && integrity.problems.length === 0 && integrity.coversMedia !== false;
     // A source whose files are damaged (read through a copy of a damaged table, say) is converted, but not called checked.
@@ -343,11 +350,13 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
       // No record (a full destination, most often): say why the conversion stopped, and what is left of it.
       const cannot = outputError(err, recordPath, 'write');
       const first = error ?? cannot;
+      const published = error ? [] : [...files.map((f) => f.name), ...(pieces ? [pieces.file] : [])];
       throw new ExhibitError(first.code, first.message, {
         cause: err,
         hints: [
           ...(error ? [`the record that says the conversion is incomplete could not be written either: ${cannot.message}`] : []),
           ...(left.length > 0 ? [`its partial output is left in ${outDir}: ${left.join(', ')}; delete it, make room, and run the conversion again`] : []),
+          ...(published.length > 0 ? [`the converted image was written and checked, but it has no record: ${published.join(', ')} in ${outDir}; delete them, make room, and run the conversion again`] : []),
         ],
       });
     }
