@@ -240,7 +240,7 @@ describe('revocation', () => {
     const reg = path.join(work, 'revoke-register.yaml');
     const elsewhere = as(nowhere, ['verify', path.join(work, 'rev-1'), '--trust', reg, '--no-record']);
     expect(elsewhere.code, elsewhere.stdout).toBe(0);
-    expect(elsewhere.stdout).toMatch(/^VERIFIED against the custody log beside the image/m);
+    expect(elsewhere.stdout).toMatch(/^VERIFIED against the custody log beside the image: every byte of the media matches what it records, but the key that signed its entry was revoked since/m);
     expect(elsewhere.stdout).toMatch(new RegExp(`entry \\d+, which logs this image, was signed with key ${fp} of J\\. Doe, which the trust register .* says was revoked on .*\\(laptop stolen\\); the entry's own time \\(.*\\) is the signer's claim`));
     expect(json(as(nowhere, ['verify', path.join(work, 'rev-1'), '--trust', reg, '--no-record', '--json'])).revoked_signer).toMatch(/is the signer's claim/);
     // The lab's store holds the entry as it was logged then: it vouches.

@@ -90,7 +90,7 @@ export function revokedSignerWords(
       if (k?.revoked === undefined) continue;
       if (proven && proven.entries >= e.seq && Date.parse(proven.time) < Date.parse(k.revoked)) continue;
       const where = register.where ?? `the trust register ${register.file}`;
-      return `entry ${e.seq}, which logs this image, was signed with key ${s.key} of ${k.examiner}, which ${where} says was revoked on ${k.revoked}${k.reason ? ` (${k.reason})` : ''}; the entry's own time (${e.entry.time.utc}) is the signer's claim, and whoever held the key could have signed it since, so the register does not vouch for it: the lab's case store holding the entry, or a time-stamp token from before the revocation, would`;
+      return `entry ${e.seq}, which logs this image, was signed with key ${s.key} of ${k.examiner}, which ${where} says was revoked on ${k.revoked}${k.reason ? ` (${k.reason})` : ''}; the entry's own time (${e.entry.time.utc}) is the signer's claim, and whoever held the key could have signed it since, so the register does not vouch for it: the lab's case store holding the entry, or a time-stamp token from before the revocation, would (what the key signed before then stays valid where they do; a key retired, not lost, is replaced with exhibit key rotate, which leaves its entries vouched for)`;
     }
   }
   return undefined;

@@ -26,6 +26,9 @@ export function verifiedWords(r: VerifyReport): string {
     case 'independent':
       return 'VERIFIED: every byte of the media matches what was recorded';
     case 'keys-beside':
+      if (r.revoked_signer !== undefined) {
+        return 'VERIFIED against the custody log beside the image: every byte of the media matches what it records, but the key that signed its entry was revoked since, and nothing here shows the entry was made before then (see the note); the lab\'s case store holding it, or a time-stamp token, would';
+      }
       return 'VERIFIED against the custody log beside the image: every byte of the media matches what it records, but its signing keys came with the image and nothing on this machine vouches for them; compare their fingerprints (above) with the examiner\'s, or give --key or --trust';
     case 'stored-hash':
       return 'VERIFIED against the hash stored in the image: every byte of the media matches it, which shows the image intact since it was written, not who wrote it; compare it with the acquiring side\'s report, or give it with --expect';
