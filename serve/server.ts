@@ -20,6 +20,9 @@ import { casePage, casesPage, checkingPage, itemPage, jobRows, jobsPage, mapPage
 import { Actions, acquisitionMap, reportDownload, type ActionOptions } from './files.js';
 import { Refusal } from './refusal.js';
 
+/** Live event streams served at once, across sessions: far more pages than a lab keeps open. */
+const MAX_STREAMS = 256;
+
 export interface ServeOptions extends ActionOptions {
   paths: ExhibitPaths;
   host: string;
@@ -203,6 +206,8 @@ export async function startServer(o: ServeOptions): Promise<Served> {
   }
 
   function events(res: http.ServerResponse): void {
+    // Each open page keeps one stream; a runaway client opening thousands would hold as many file descriptors.
+    if (streams.size >= MAX_STREAMS) throw new Refusal(503, `Too many live views are open (${MAX_STREAMS}): close some pages and reload.`);
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream', Connection: 'keep-alive' });
     res.write(`event: jobs\ndata: ${JSON.stringify((lastRows = jobRows(listJobs())))}\n\n`);
     streams.add(res);
