@@ -211,7 +211,9 @@ describe('a second run while the first is alive', () => {
     let exited = false;
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     void closed.then(() => (exited = true));
-    await until('the conversion to start writing', () => exited || (fs.existsSync(path.join(to, `${EV}.raw`)) && fs.statSync(path.join(to, `${EV}.raw`)).size > 0));
+    // It writes under <name>.partial until the image is checked (the final name comes at the very end).
+    const partial = path.join(to, `${EV}.raw.partial`);
+    await until('the conversion to start writing', () => exited || (fs.existsSync(partial) && fs.statSync(partial).size > 0));
     await hold(child);
     expect(exited, 'the conversion ended before it could be held').toBe(false);
     expect(fs.existsSync(path.join(to, `${EV}.lock`)), 'the conversion holds a lock file').toBe(true);
