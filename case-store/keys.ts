@@ -116,7 +116,7 @@ export function checkExaminerName(name: string): string {
 export function refuseLookAlike(store: CaseStore, name: string): void {
   const rows = listKeys(store);
   if (rows.some((r) => normalName(r.examiner) === normalName(name))) return; // the same name (see findKey)
-  const other = rows.find((r) => looksAlike(r.examiner, name));
+  const other = rows.find((r) => looksAlike(r.examiner, name, true));
   if (other) {
     throw new ExhibitError('USAGE', `the examiner name "${name}" looks like ${other.examiner}, who has key ${other.fingerprint.slice(0, 16)}...: exhibit keeps apart names a reader could confuse`, {
       hints: [`if this is ${other.examiner}, type the name exactly so`, 'if it is someone else, make the names differ visibly (a middle initial, a staff number)'],

@@ -33,13 +33,16 @@ const HOMOGLYPHS: Record<string, string> = {
  * The skeletons of a name: NFKC; accents and other combining marks removed; invisible characters
  * dropped; look-alike characters mapped to Latin and case folded, in both orders (by shape first, so
  * a capital I reads as l and Cyrillic Н as H; and by case first, so "j. doe" reads as "J. Doe");
- * "rn" read as "m"; white space and the punctuation between a name's parts left out ("C.Three", "C Three"
- * and "C. Three" are one name to a reader).
+ * "rn" read as "m"; white space collapsed. `loose`: white space and every stop, dot or dash between a name's
+ * parts left out too ("C.Three", "C Three", "C∙ Three" and "C. Three" are one name to a reader): for a new
+ * name beside the store's (a key made, a transfer's parties), not for telling whose key a log's signer is,
+ * where two real people may be "Mary Ann" and "MaryAnn".
  */
-export function nameSkeletons(name: string): [string, string] {
+export function nameSkeletons(name: string, loose = false): [string, string] {
   const visible = visibleForm(name);
   const fold = (s: string): string => s.toUpperCase().toLowerCase();
-  const tidy = (s: string): string => s.replace(/[\s.,'’‘-]+/gu, '').replaceAll('rn', 'm');
+  const tidy = (s: string): string =>
+    (loose ? s.replace(/[\s\p{P}\u00b7\u02cc\u02d1\u2022\u2219\u22c5\ua78f]+/gu, '') : s.replace(/\s+/gu, ' ').trim()).replaceAll('rn', 'm');
   return [tidy(fold(byShape(visible))), tidy(byShape(fold(visible)))];
 }
 
@@ -76,9 +79,9 @@ export function caseNumbersLookAlike(a: string, b: string): boolean {
 }
 
 /** Whether two names would look the same to a reader (see nameSkeletons). */
-export function looksAlike(a: string, b: string): boolean {
-  const [a1, a2] = nameSkeletons(a);
-  const [b1, b2] = nameSkeletons(b);
+export function looksAlike(a: string, b: string, loose = false): boolean {
+  const [a1, a2] = nameSkeletons(a, loose);
+  const [b1, b2] = nameSkeletons(b, loose);
   return a1 === b1 || a2 === b2;
 }
 

@@ -110,6 +110,24 @@ describe('the same name typed another way', () => {
   });
 });
 
+describe('names that differ only in spacing or stops', () => {
+  it('are refused a new key beside each other here, but a log another lab signed under one is not taken for an impostor\'s', () => {
+    expect(run(['key', 'create', '-x', 'Mary Ann']).code).toBe(0);
+    for (const spelt of ['MaryAnn', 'Mary-Ann', 'Mary.Ann', 'Mary\u2219Ann', 'Mary_Ann']) {
+      const r = run(['key', 'create', '-x', spelt]);
+      expect(r.code, spelt).toBe(2);
+      expectOneLineError(r.stderr, /looks like Mary Ann/);
+    }
+    // Another lab's examiner, MaryAnn, who is someone else: their log is theirs, not a look-alike of this store's Mary Ann.
+    const other = path.join(work, 'other-lab-home');
+    const folder = path.join(work, 'other-lab');
+    expect(inProcess(['acquire', src, '-o', folder, '-c', 'OTHER-1', '-e', 'EV-1', '-x', 'MaryAnn'], { env: { EXHIBIT_HOME: other } }).code).toBe(0);
+    const v = run(['verify', folder, '--no-record']);
+    expect(v.code, v.stdout).toBe(0);
+    expect(v.stdout).not.toMatch(/is not theirs here/);
+  });
+});
+
 describe('a name or case number that begins with "-"', () => {
   it('is an option that took the place of a value: refused, and no case or key is made', () => {
     // case open "-x" -x "A. One": -x takes "-x" as the examiner's name, and "A. One" becomes the case number.

@@ -73,7 +73,7 @@ export function custodyCommand(): Command {
         const fromName = examinerName(f.from);
         const toName = examinerName(f.to);
         if (fromName === toName) throw new ExhibitError('USAGE', '--from and --to name the same person');
-        if (looksAlike(fromName, toName)) throw new ExhibitError('USAGE', `--from and --to name people a reader could not tell apart ("${fromName}", "${toName}")`);
+        if (looksAlike(fromName, toName, true)) throw new ExhibitError('USAGE', `--from and --to name people a reader could not tell apart ("${fromName}", "${toName}")`);
         const store = openStore();
         try {
           refuseLookAlike(store, toName); // a receiver without a key is named only: not as someone who has one
