@@ -289,7 +289,15 @@ describe('another E01 put in an evidence folder under the evidence\'s name with 
       const v = as(home, ['verify', path.join(dir, 'EV-001.E09'), '--no-record']);
       expect(v.code, v.stdout).toBe(4);
       expect(v.stdout).not.toMatch(/^VERIFIED/m);
+      expect(v.stdout).toMatch(/EV-001\.E09 is not the image the record EV-001\.acquisition\.yaml beside it describes \(EV-001\.E01\): the record proves nothing of it; verify EV-001\.E01/);
     }
+    // A byte-identical copy of the media under another name beside the record is said to be that, not damage.
+    const raw = path.join(work, 'renamed-copy');
+    fs.cpSync(path.join(work, 'genuine', 'raw'), raw, { recursive: true });
+    fs.copyFileSync(path.join(raw, 'EV-001.raw'), path.join(raw, 'EV-001.dd'));
+    const copy = as(nowhere, ['verify', path.join(raw, 'EV-001.dd'), '--no-record']);
+    expect(copy.code).toBe(4);
+    expect(copy.stdout).toMatch(/^FAILED: 1 problem\n {2}EV-001\.dd is not the image the record EV-001\.acquisition\.yaml beside it describes \(EV-001\.raw\)/m);
     // An E01 under a name of its own beside them is another image: it rests on the hash it stores, and says so.
     fs.copyFileSync(path.join(work, 'forged', 'e01', 'EV-001.E01'), path.join(dir, 'Suspect.E01'));
     expect(as(nowhere, ['verify', path.join(dir, 'Suspect.E01'), '--no-record']).stdout).toMatch(/^VERIFIED against the hash stored in the image: /m);

@@ -134,6 +134,12 @@ export function checkFileSet(reader: ImageReader, rec: AcquisitionRecord | undef
   checkMapFile(dir, rec, problems);
   const listed = rec.image.files.map((f) => f.name);
   const found = reader.files.map((f) => path.basename(f));
+  // A file of another name beside the record (a copy named EV.dd, an E01 named EV.E09): none of the record's files.
+  if (found.length > 0 && found.every((n) => !listed.includes(n))) {
+    const what = listed.length === 1 ? listed[0]! : `${listed[0]} to ${listed[listed.length - 1]}`;
+    problems.push(`${found.join(', ')} ${found.length === 1 ? 'is' : 'are'} not the image the record ${rec.evidence}.acquisition.yaml beside it describes (${what}): the record proves nothing of ${found.length === 1 ? 'it' : 'them'}; verify ${listed[0]}, or a copy of ${found.length === 1 ? 'this file' : 'these files'} in a folder of ${found.length === 1 ? 'its' : 'their'} own`);
+    return;
+  }
   for (const [i, name] of listed.entries()) {
     if (!fs.existsSync(path.join(dir, name))) problems.push(`${name} is missing (file ${i + 1} of the ${listed.length} the record lists)`);
     else if (!found.includes(name)) problems.push(`${name} exists but is not part of the image as it can be read (a file before it is missing or damaged)`);
