@@ -18,6 +18,8 @@ export function renderMapfile(o: {
   sectorSize: number;
   done: number; // bytes [0, done) were read or filled
   bad: readonly BadRange[];
+  /** Areas before `done` not read yet (--skip-bad's deferred regions: placeholders in the image until the rescue pass). */
+  untried?: readonly { pos: number; len: number }[];
   commandLine: string[];
   started: Date;
   version: string;
@@ -29,14 +31,17 @@ export function renderMapfile(o: {
     if (last && last.status === status && last.pos + last.size === pos) last.size += size;
     else blocks.push({ pos, size, status });
   };
+  const marks = [
+    ...o.bad.map((r) => ({ start: r.first_sector * o.sectorSize, end: Math.min((r.first_sector + r.sectors) * o.sectorSize, o.size), status: '-' })),
+    ...(o.untried ?? []).map((r) => ({ start: r.pos, end: Math.min(r.pos + r.len, o.size), status: '?' })),
+  ].sort((a, b) => a.start - b.start);
   let at = 0;
-  for (const r of o.bad) {
-    const start = r.first_sector * o.sectorSize;
-    const end = Math.min(start + r.sectors * o.sectorSize, o.size);
+  for (const m of marks) {
+    const start = Math.max(m.start, at);
     if (start >= o.done) break;
     push(at, start - at, '+');
-    push(start, Math.min(end, o.done) - start, '-');
-    at = Math.min(end, o.done);
+    push(start, Math.min(m.end, o.done) - start, m.status);
+    at = Math.max(at, Math.min(m.end, o.done));
   }
   push(at, o.done - at, '+');
   push(o.done, o.size - o.done, '?');

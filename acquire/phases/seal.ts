@@ -108,7 +108,9 @@ export async function seal(s: Session, x: SealInput): Promise<AcquireOutcome> {
   // first when unfinished, since resuming depends on it; the map before the record, so a complete
   // record always has its map; the journal removed last, when complete.
   // The map is of the source: the zeros an E01 adds to fill its last sector (counted in safe_bytes) are not read from it.
-  const map = renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: Math.min(j.safe_bytes, facts.size_bytes), bad: j.bad_ranges, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version });
+  // --skip-bad's areas not read yet (deferred, or to be rescued again on resume) hold placeholders: '?' in the map, never '+'.
+  const untried = complete && !error ? [] : (j.deferred ?? []);
+  const map = renderMapfile({ size: facts.size_bytes, sectorSize: ss, done: Math.min(j.safe_bytes, facts.size_bytes), bad: j.bad_ranges, untried, commandLine: o.commandLine, started: new Date(j.started.utc), version: o.version });
   const recordText = renderRecord(record);
   // Unfinished: the journal first, since resuming depends on it. Complete: the journal as it stood at the last
   // safe point (what a resume starts from, should the run die before the record is written) notes the
