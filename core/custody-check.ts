@@ -6,7 +6,7 @@
  */
 import { mixedScriptWord } from './look-alike.js';
 import { parseCanonical } from './canonical-json.js';
-import { isRecord } from './text.js';
+import { codePoint as codePointOf, isRecord } from './text.js';
 import { keyFingerprint, readPublicKey, sha256Hex, verifyBytes, type PublicKey } from './crypto.js';
 import { retiredUse, revokedUses, revokeKey, rotateKey, type Revocation } from './custody-key-life.js';
 import { verifySignaturesInParallel } from './signature-pool.js';
@@ -138,7 +138,10 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
     if (entry.kind === 'key.registered') {
       // exhibit refuses such a name (checkExaminerName): a log that registers one was not written by it as it is.
       const mixed = mixedScriptWord(entry.actor.name);
-      if (mixed) say(`registers a key for "${entry.actor.name}", a name that mixes ${mixed.scripts.join(' and ')} letters in "${mixed.word}", so it looks like a name it is not; exhibit makes no key for such a name`);
+      // A space narrower than a letter's gap hides where a word ends: exhibit makes no key for such a name (checkName).
+      const narrow = /[\u2006\u2008\u2009\u200a\u202f\u205f]/u.exec(entry.actor.name);
+      if (narrow) say(`registers a key for "${entry.actor.name}", a name with a narrow space (${codePointOf(narrow[0])}), which hides where a word ends; exhibit makes no key for such a name`);
+      else if (mixed) say(`registers a key for "${entry.actor.name}", a name that mixes ${mixed.scripts.join(' and ')} letters in "${mixed.word}", so it looks like a name it is not; exhibit makes no key for such a name`);
       registerKey(entry, n, keys, o, say);
     }
     if (entry.kind === 'key.rotated') rotateKey(entry, n, keys, o, say);

@@ -89,6 +89,9 @@ export function checkName(what: string, value: string, max: number): string {
       hints: ['type it again with visible characters only'],
     });
   }
+  // A space narrower than a letter's gap hides where one word ends ("J. D\u200aое" reads as one word, "Dое").
+  const narrow = /[\u2006\u2008\u2009\u200a\u202f\u205f]/u.exec(value);
+  if (narrow) throw new ExhibitError('USAGE', `the ${what} contains a narrow space (${codePoint(narrow[0])}), which hides where a word ends and can make it look like another`, { hints: ['type it again with ordinary spaces'] });
   const v = normalName(nfkc);
   if (v === '') throw new ExhibitError('USAGE', `the ${what} must not be empty`);
   // "-x" as a name is an option that took the place of a value (case open -x -x "J. Doe").

@@ -41,6 +41,7 @@ const lookAlikes: { name: string; value: string; error: RegExp }[] = [
   { name: 'an accent', value: 'J. Do\u00e9', error: /looks like J\. Doe/ },
   { name: 'a combining accent', value: 'J. Doe\u0301', error: /looks like J\. Doe/ },
   { name: 'no space after the initial', value: 'J.Doe', error: /looks like J\. Doe/ },
+  { name: 'a hair space before Cyrillic letters', value: 'J. D\u200a\u043e\u0435', error: /narrow space \(U\+200A\)/ },
   { name: 'no full stop', value: 'J Doe', error: /looks like J\. Doe/ },
 ];
 
