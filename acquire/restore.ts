@@ -37,8 +37,11 @@ export interface RestoreOutcome {
   target: string;
   targetKind: 'block-device' | 'file';
   mediaBytes: number;
+  /** The target's bytes as written and as read back (the media, without the padding an E01 adds). */
   written: Digests;
   readBack: Digests;
+  /** The image's zeros after a source that ends inside a sector (E01), not written: the hashes with them, as the record's cover them. */
+  withPadding?: { bytes: number; hashes: Digests };
   reference?: { against: string; hashes: Digests };
   excessBytes: number; // target bytes beyond the media
   wiped: boolean;
@@ -87,7 +90,10 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
       }
       if (padding > 0) yield Buffer.alloc(padding); // hashed, not written
     }
-    const writtenSums = await hashStream(written(), algorithms.map((a) => ({ id: a, algorithm: a })), { size: mediaBytes + padding, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
+    // With padding (an E01's zeros after a source that ends inside a sector, hashed with it but not written):
+    // the target's own bytes are hashed apart, as the first segment of a job cut at the media's end.
+    const jobs = [...algorithms.map((a) => ({ id: a, algorithm: a })), ...(padding > 0 ? algorithms.map((a) => ({ id: `${a}:target`, algorithm: a, segmentSize: mediaBytes })) : [])];
+    const writtenSums = await hashStream(written(), jobs, { size: mediaBytes + padding, ...(o.onProgress ? { onBytes: o.onProgress } : {}) });
     const excessBytes = facts ? facts.size_bytes - mediaBytes : 0;
     if (o.wipeExcess && excessBytes > 0) {
       o.onPhase?.('wiping', excessBytes);
@@ -105,24 +111,29 @@ export async function restoreImage(o: RestoreOptions): Promise<RestoreOutcome> {
 
     o.onPhase?.('reading back', mediaBytes);
     const readSums = await readBackHashes(writePath(probe), mediaBytes, algorithms, o.onProgress, padding, o.signal);
-    const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(algorithms.map((a) => [a, m.get(a)![0]!]));
+    const pick = (m: Map<string, string[]>, suffix = ''): Digests => Object.fromEntries(algorithms.map((a) => [a, m.get(`${a}${suffix}`)![0]!]));
+    const onTarget = (m: Map<string, string[]>): Digests => pick(m, padding > 0 ? ':target' : '');
     const out: RestoreOutcome = {
       image: o.image,
       target: o.target,
       targetKind: kind,
       mediaBytes,
-      written: pick(writtenSums),
-      readBack: pick(readSums),
+      written: onTarget(writtenSums),
+      readBack: onTarget(readSums),
+      ...(padding > 0 ? { withPadding: { bytes: padding, hashes: pick(readSums) } } : {}),
       ...(reference ? { reference } : {}),
       excessBytes,
       wiped: o.wipeExcess && excessBytes > 0,
       problems: [],
       ...(rec ? { record: { file: recordPath, case: rec.case, evidence: rec.evidence } } : {}),
     };
+    const padded = pick(writtenSums);
     for (const a of algorithms) {
       if (!digestsEqual(out.written[a]!, out.readBack[a]!)) out.problems.push(`${a.toUpperCase()} read back from the target is ${out.readBack[a]}, but ${out.written[a]} was written`);
+      if (padding > 0 && !digestsEqual(padded[a]!, out.withPadding!.hashes[a]!)) out.problems.push(`${a.toUpperCase()} read back from the target with the image's ${padding} bytes of padding is ${out.withPadding!.hashes[a]}, but ${padded[a]} was written`);
       const want = reference?.hashes[a];
-      if (want && !digestsEqual(want, out.written[a]!)) out.problems.push(`${a.toUpperCase()} of the media written is ${out.written[a]}, ${reference!.against} says ${want}`);
+      // The record's hashes cover the padding too (the image holds it): compared with the target's bytes and those zeros.
+      if (want && !digestsEqual(want, padded[a]!)) out.problems.push(`${a.toUpperCase()} of the media written${padding > 0 ? ` (with the ${padding} zero bytes of padding the image holds)` : ''} is ${padded[a]}, ${reference!.against} says ${want}`);
     }
     if (out.problems.length === 0) {
       await publishTarget(probe);

@@ -201,7 +201,9 @@ export async function readBackHashes(target: string, bytes: number, algorithms: 
       }
       if (paddingBytes > 0) yield Buffer.alloc(paddingBytes);
     }
-    return await hashStream(pieces(), algorithms.map((a) => ({ id: a, algorithm: a })), { size: bytes + paddingBytes, ...(onProgress ? { onBytes: onProgress } : {}) });
+    // With padding: also `<alg>:target`, whose first segment is the digest of the target's own bytes.
+    const jobs = [...algorithms.map((a) => ({ id: a, algorithm: a })), ...(paddingBytes > 0 ? algorithms.map((a) => ({ id: `${a}:target`, algorithm: a, segmentSize: bytes })) : [])];
+    return await hashStream(pieces(), jobs, { size: bytes + paddingBytes, ...(onProgress ? { onBytes: onProgress } : {}) });
   } finally {
     await back.close();
   }

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
+import YAML from 'yaml';
+import { fileDigest, makeSourceFile, run as inProcess, type RunResult, tempDir } from './helpers/cli.js';
 import { expectOneLineError } from './helpers/expect.js';
 import { attachLoop, detachAll, loopUnavailable, mount, unmount } from './helpers/loop.js';
 
@@ -59,6 +60,14 @@ describe('an E01 of an odd-sized source', () => {
     const r = run(['restore', path.join(work, 'odd', 'ODD.E01'), target, '--no-record']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(fs.readFileSync(target).equals(fs.readFileSync(odd))).toBe(true);
+    // The hashes it prints are the target's bytes; those with the image's 412 zero bytes of padding are the record's.
+    const rec = YAML.parse(fs.readFileSync(path.join(work, 'odd', 'ODD.acquisition.yaml'), 'utf8'));
+    expect(r.stdout).toMatch(new RegExp(`^ {2}md5 {5}${fileDigest('md5', odd)} {2}read back as written$`, 'm'));
+    expect(r.stdout).toContain("with the 412 zero bytes the image holds after the source's last byte (not written to the target):");
+    expect(r.stdout).toMatch(new RegExp(`^ {2}md5 {5}${rec.media.hashes.md5} {2}matches the record$`, 'm'));
+    const j = JSON.parse(run(['restore', path.join(work, 'odd', 'ODD.E01'), path.join(work, 'odd2.dd'), '--no-record', '--json']).stdout);
+    expect(j.readBack.sha256).toBe(fileDigest('sha256', odd));
+    expect(j.withPadding).toEqual({ bytes: 412, hashes: rec.media.hashes });
   });
 });
 

@@ -72,9 +72,19 @@ export function restoreCommand(): Command {
           if (f.json) printJson({ ...out, ...(logged ? { logged } : {}) });
           else {
             const lines = [`restored ${image} onto ${target}: ${formatBytes(out.mediaBytes)} (${out.mediaBytes} bytes)`];
+            const p = out.withPadding;
             for (const [a, h] of Object.entries(out.readBack)) {
               const ref = out.reference?.hashes[a as keyof typeof out.reference.hashes];
-              lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.written[a as keyof typeof out.written] ? 'read back as written' : 'DIFFERS from what was written'}${ref ? `, ${ref === h ? 'matches' : 'DIFFERS FROM'} ${out.reference!.against}` : ''}`);
+              const compared = p ? p.hashes[a as keyof typeof p.hashes]! : h;
+              lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.written[a as keyof typeof out.written] ? 'read back as written' : 'DIFFERS from what was written'}${ref && !p ? `, ${ref === compared ? 'matches' : 'DIFFERS FROM'} ${out.reference!.against}` : ''}`);
+            }
+            if (p) {
+              // The image holds zeros after the source's last byte (its last sector filled); the record's hashes cover them.
+              lines.push(`  with the ${p.bytes} zero bytes the image holds after the source's last byte (not written to the target):`);
+              for (const [a, h] of Object.entries(p.hashes)) {
+                const ref = out.reference?.hashes[a as keyof typeof out.reference.hashes];
+                lines.push(`  ${a.padEnd(7)} ${h}${ref ? `  ${ref === h ? 'matches' : 'DIFFERS FROM'} ${out.reference!.against}` : ''}`);
+              }
             }
             if (out.excessBytes > 0) lines.push(`  ${formatBytes(out.excessBytes)} of the target beyond the media ${out.wiped ? 'filled with zeros' : 'left as they were (--wipe-excess zeroes them)'}`);
             if (!out.reference) lines.push('  note: nothing records what the image should hold; the target matches the image, which proves nothing more');
@@ -107,6 +117,7 @@ function logRestore(out: Awaited<ReturnType<typeof restoreImage>>, f: RestoreFla
       result: out.problems.length === 0 ? 'restored and checked' : 'failed',
       media_bytes: out.mediaBytes,
       hashes: { ...out.readBack },
+      ...(out.withPadding ? { padding_bytes: out.withPadding.bytes, hashes_with_padding: { ...out.withPadding.hashes } } : {}),
       excess_bytes: out.excessBytes,
       wiped: out.wiped,
     });
