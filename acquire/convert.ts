@@ -275,7 +275,7 @@ export async function convert(o: ConvertOptions): Promise<ConvertOutcome> {
     const selfProved = integrity !== undefined && integrity.checks.length > 0 && integrity.problems.length === 0 && integrity.coversMedia !== false;
     // A source whose files are damaged (read through a copy of a damaged table, say) is converted, but not called checked.
     const verified = damagedFiles.length === 0 && ((compared.length > 0 && compared.every((c) => c.equal)) || (compared.length === 0 && selfProved));
-    if (!error && selfProved) warnings.push(`the source's ${integrity.checks.length} stored hashes of its own parts all match the bytes read`);
+    if (!error && selfProved) notes.push(`the source's ${integrity.checks.length} stored hashes of its own parts all match the bytes read`);
     if (!error && !verified) warnings.push(damagedFiles.length > 0 ? 'the source\'s files are damaged (see above), so the conversion is not called checked' : 'the source records no hash, so the conversion could not be checked against it');
     const record = assembleRecord({
       kind: 'exhibit conversion',

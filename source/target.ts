@@ -42,6 +42,10 @@ export async function probeTarget(target: string): Promise<TargetProbe> {
     }
     return { path: target, words: `${target} (a new file)` };
   }
+  // Said of the target, in its own words (openSource speaks of a source).
+  const st = fs.statSync(target);
+  if (st.isDirectory()) throw new ExhibitError('USAGE', `the target ${target} is a folder: give a drive, a partition, or the name of a new file`);
+  if (!st.isBlockDevice() && !st.isFile()) throw new ExhibitError('USAGE', `the target ${target} is neither a block device nor a regular file: give a drive, a partition, or the name of a new file`);
   const { handle, facts } = await openSource(target);
   await handle.close();
   const d = facts.device;

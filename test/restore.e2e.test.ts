@@ -72,6 +72,17 @@ describe('an E01 of an odd-sized source', () => {
 });
 
 describe('refusals that need no device', () => {
+  it('speaks of a folder or a character device given as the target as the target', () => {
+    const folder = path.join(work, 'a-folder');
+    fs.mkdirSync(folder);
+    const r = run(['restore', image('raw'), folder, '--no-record']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /the target .*a-folder is a folder: give a drive, a partition, or the name of a new file/);
+    const n = run(['restore', image('raw'), '/dev/null', '--no-record', '--yes']);
+    expect(n.code).toBe(2);
+    expectOneLineError(n.stderr, /the target \/dev\/null is neither a block device nor a regular file/);
+  });
+
   it('never overwrites an existing file', () => {
     const target = path.join(work, 'exists.dd');
     fs.writeFileSync(target, 'keep me');
