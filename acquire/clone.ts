@@ -52,6 +52,8 @@ export interface CloneOutcome {
   readOnly: ReadOnlyProof;
   unreadable: BadRange[];
   problems: string[];
+  /** Bytes of a larger target past the clone, left as they were (its old data). */
+  excessBytes: number;
 }
 
 const PIECE = 4 * 1024 * 1024;
@@ -169,7 +171,8 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       throw new ExhibitError('OUTPUT_WRITE', why, { cause: err, hints });
     }
     const pick = (m: Map<string, string[]>): Digests => Object.fromEntries(o.hashes.map((a) => [a, m.get(a)![0]!]));
-    const out: CloneOutcome = { recordFile: o.recordFile, target: written, source: facts, bytes, sourceHashes: pick(sourceSums), targetHashes: pick(targetSums), readOnly, unreadable: bad.ranges, problems: [] };
+    const excessBytes = Math.max(0, (targetFacts?.size_bytes ?? bytes) - bytes);
+    const out: CloneOutcome = { recordFile: o.recordFile, target: written, source: facts, bytes, sourceHashes: pick(sourceSums), targetHashes: pick(targetSums), readOnly, unreadable: bad.ranges, problems: [], excessBytes };
     for (const a of o.hashes) {
       if (!digestsEqual(out.sourceHashes[a]!, out.targetHashes[a]!)) out.problems.push(`${a.toUpperCase()} of the target read back is ${out.targetHashes[a]}, the source's is ${out.sourceHashes[a]}`);
     }
@@ -184,7 +187,7 @@ export async function cloneDrive(o: CloneOptions): Promise<CloneOutcome> {
       problems: out.problems,
       ...common(),
       read_only: readOnly,
-      target: targetFields(out.target),
+      target: { ...targetFields(out.target), ...(excessBytes > 0 ? { beyond_the_clone: `${excessBytes} bytes past the clone's end left as they were: the target's old data` } : {}) },
       bytes,
       hashes: { source: out.sourceHashes, target_read_back: out.targetHashes },
       read_errors: readErrors(),

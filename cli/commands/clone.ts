@@ -111,6 +111,7 @@ export function cloneCommand(version: string): Command {
             const lines = [`cloned ${source} onto ${target}: ${formatBytes(out.bytes)} (${out.bytes} bytes)`];
             for (const [a, h] of Object.entries(out.sourceHashes)) lines.push(`  ${a.padEnd(7)} ${h}  ${h === out.targetHashes[a as keyof typeof out.targetHashes] ? 'the target reads back the same' : 'THE TARGET DIFFERS'}`);
             lines.push(`  read-only: ${out.readOnly.unchanged ? 'source unchanged' : 'SOURCE CHANGED'}`);
+            if (out.excessBytes > 0) lines.push(`  ${formatBytes(out.excessBytes)} of the target beyond the clone left as they were (its old data)`);
             const bad = out.unreadable.reduce((n, r) => n + r.sectors, 0);
             if (bad > 0) lines.push(`  WARNING: ${bad} source sectors unreadable in ${out.unreadable.length} ranges, filled on the target; see the record`);
             lines.push(`  record  ${out.recordFile}`);
