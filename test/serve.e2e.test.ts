@@ -102,12 +102,15 @@ describe.skipIf(why !== undefined)('exhibit serve in a browser', () => {
     expect((await fetch(`${base}cases/C-1/report`, { method: 'POST', headers: { cookie, origin: 'http://evil.example' } })).status).toBe(403);
     // Live event streams are bounded: a client opening hundreds is refused past the limit, and the server goes on answering.
     const opened: AbortController[] = [];
+    const held: Response[] = []; // kept, so no stream is closed by the garbage collector before the count
     const statuses: number[] = [];
     try {
       for (let i = 0; i < 260; i++) {
         const ac = new AbortController();
         opened.push(ac);
-        statuses.push((await fetch(`${base}events`, { headers: { cookie }, signal: ac.signal })).status);
+        const res = await fetch(`${base}events`, { headers: { cookie }, signal: ac.signal });
+        held.push(res);
+        statuses.push(res.status);
       }
       expect(statuses.filter((x) => x === 200).length).toBeLessThanOrEqual(256);
       expect(statuses.at(-1)).toBe(503);
