@@ -156,6 +156,19 @@ describe('Ctrl-C, then the very same command again', () => {
 // ---------------------------------------------------------------- 3. a full destination
 
 /** Start an acquisition onto a 48 MiB tmpfs and, once the image appears, fill the tmpfs so that it cannot finish. */
+/** Byte `at` of the partial image `raw` changed as someone between sessions would; then the resume, which must refuse (exit 1). */
+function flippedThenResumed(raw: string, at: number, dir: string): Run {
+  const fd = fs.openSync(raw, 'r+');
+  fs.writeSync(fd, Buffer.from([source[at]! ^ 0xff]), 0, 1, at);
+  fs.closeSync(fd);
+  const refused = run(resumeArgs(dir));
+  expect(refused.code).toBe(1);
+  return refused;
+}
+
+/** Whether byte `b` lies in one of the eight evenly spread places a resume compares with the source. */
+const sampledPlace = (safeBytes: number, b: number): boolean => Array.from({ length: 8 }, (_, i) => Math.floor(((safeBytes - 65536) * i) / 7)).some((p) => b >= p && b < p + 65536);
+
 /** Run an acquisition into `dir` and stop it with Ctrl-C once its raw image holds 12 MiB; the image's path. */
 async function stoppedAt12MiB(args: string[], dir: string): Promise<string> {
   const child = exhibitAsync(args);
@@ -668,11 +681,7 @@ describe('crash windows', () => {
       expect(at < place || at >= place + 65536, `byte ${at} is not a sampled place`).toBe(true);
     }
     expect(at).toBeLessThan(piece);
-    const fd = fs.openSync(raw, 'r+');
-    fs.writeSync(fd, Buffer.from([source[at]! ^ 0xff]), 0, 1, at);
-    fs.closeSync(fd);
-    const refused = run(resumeArgs(dir));
-    expect(refused.code).toBe(1);
+    const refused = flippedThenResumed(raw, at, dir);
     expect(refused.stderr).toMatch(/^exhibit: error: the partial image changed since an earlier session wrote it: piece 0 \(bytes 0 to 8388607\) no longer has the SHA-256 noted when it was read from the source$/m);
     // No resume mends it: the run does not say it can be resumed.
     expect(refused.stderr).toMatch(/^exhibit: the image is incomplete, and going on would not make it a faithful copy/m);
@@ -693,7 +702,7 @@ describe('crash windows', () => {
     expect(j.safe_bytes).toBeGreaterThan(tail);
     // A byte of the tail inside a stretch of random data (not its first non-zero byte, which the resume compares)
     // where none of the eight evenly spread places lies.
-    const sampled = (b: number) => Array.from({ length: 8 }, (_, i) => Math.floor(((j.safe_bytes - 65536) * i) / 7)).some((p) => b >= p && b < p + 65536);
+    const sampled = (b: number) => sampledPlace(j.safe_bytes, b);
     let at = -1;
     const bucket = Math.ceil(j.safe_bytes / 64); // the stretches whose first non-zero byte the resume compares
     for (let stripe = Math.floor(tail / MiB); stripe * MiB < j.safe_bytes && at < 0; stripe++) {
@@ -703,11 +712,7 @@ describe('crash windows', () => {
       }
     }
     expect(at, `a byte of random data between ${tail} and ${j.safe_bytes}`).toBeGreaterThan(tail);
-    const fd = fs.openSync(raw, 'r+');
-    fs.writeSync(fd, Buffer.from([source[at]! ^ 0xff]), 0, 1, at);
-    fs.closeSync(fd);
-    const refused = run(resumeArgs(dir));
-    expect(refused.code).toBe(1);
+    const refused = flippedThenResumed(raw, at, dir);
     expect(refused.stderr).toMatch(new RegExp(`^exhibit: error: the source differs from the partial image at byte ${at}, which an earlier session read and wrote: it is not the drive`, 'm'));
     expect(readRecord(dir).result).toBe('incomplete');
     expect(readJournal(dir).safe_bytes).toBe(j.safe_bytes);
@@ -721,15 +726,11 @@ describe('crash windows', () => {
     expect(j.skip_bad).toBe(true);
     expect(j.pieces_sha256 ?? []).toEqual([]);
     // A byte in the first stripe of random data, between the sampled places and past its first non-zero byte.
-    const sampled = (b: number) => Array.from({ length: 8 }, (_, i) => Math.floor(((j.safe_bytes - 65536) * i) / 7)).some((p) => b >= p && b < p + 65536);
+    const sampled = (b: number) => sampledPlace(j.safe_bytes, b);
     let at = 300_000;
     while (sampled(at)) at += 70_000;
     expect(at).toBeLessThan(MiB);
-    const fd = fs.openSync(raw, 'r+');
-    fs.writeSync(fd, Buffer.from([source[at]! ^ 0xff]), 0, 1, at);
-    fs.closeSync(fd);
-    const refused = run(resumeArgs(dir));
-    expect(refused.code).toBe(1);
+    const refused = flippedThenResumed(raw, at, dir);
     expect(refused.stderr).toMatch(new RegExp(`^exhibit: error: the source differs from the partial image at byte ${at}, which an earlier session read and wrote`, 'm'));
     expect(readRecord(dir).result).toBe('incomplete');
   });
