@@ -64,6 +64,18 @@ export async function checkSamples(o: {
  * and to `size` bytes before the safe point), skipping unreadable sectors; the first difference
  * throws RESUME_MISMATCH naming its byte. Returns how many places were compared.
  */
+/**
+ * The `n` source bytes in `a` against the partial image's at `pos` (read into `b`): a partial image
+ * shorter than the journal's safe point, or the first byte that differs, throws RESUME_MISMATCH.
+ */
+async function sameAsImage(image: ImageReader, a: Buffer, b: Buffer, pos: number, n: number, safeBytes: number, o: { said?: string; hints?: string[] } = {}): Promise<void> {
+  if ((await image.read(b, pos, n)) !== n) throw new ExhibitError('RESUME_MISMATCH', `the partial image is shorter than the journal says (${safeBytes} bytes)`);
+  if (a.compare(b, 0, n, 0, n) === 0) return;
+  let at = 0;
+  while (a[at] === b[at]) at++;
+  throw new ExhibitError('RESUME_MISMATCH', `the source differs from the partial image at byte ${pos + at}${o.said ?? ''}: it is not the drive this acquisition started on, or one of them changed`, { hints: o.hints ?? [] });
+}
+
 async function comparePlaces(o: { source: SampleReader; image: ImageReader; safeBytes: number; sectorSize: number; avoid: Pick<BadSectorMap, 'overlaps'>; places: readonly number[]; size: number }): Promise<number> {
   const size = Math.min(o.size, o.safeBytes);
   if (size <= 0) return 0;
@@ -75,14 +87,7 @@ async function comparePlaces(o: { source: SampleReader; image: ImageReader; safe
     const pos = raw - (raw % o.sectorSize);
     if (o.avoid.overlaps(Math.floor(pos / o.sectorSize), Math.ceil(size / o.sectorSize))) continue;
     if (!(await o.source.readRaw(a, pos))) continue;
-    if ((await o.image.read(b, pos, size)) !== size) {
-      throw new ExhibitError('RESUME_MISMATCH', `the partial image is shorter than the journal says (${o.safeBytes} bytes)`);
-    }
-    if (!a.equals(b)) {
-      let at = 0;
-      while (a[at] === b[at]) at++;
-      throw new ExhibitError('RESUME_MISMATCH', `the source differs from the partial image at byte ${pos + at}: it is not the drive this acquisition started on, or one of them changed`);
-    }
+    await sameAsImage(o.image, a, b, pos, size, o.safeBytes);
     compared++;
   }
   return compared;
@@ -104,15 +109,11 @@ export async function checkTail(o: { source: SampleReader; image: ImageReader; f
   let compared = 0;
   const compare = async (pos: number, n: number, sourceRead: boolean): Promise<void> => {
     if (!sourceRead && !(await o.source.readRaw(a.subarray(0, n), pos))) return; // unreadable now: nothing to compare with
-    if ((await o.image.read(b, pos, n)) !== n) throw new ExhibitError('RESUME_MISMATCH', `the partial image is shorter than the journal says (${o.safeBytes} bytes)`);
-    if (a.compare(b, 0, n, 0, n) !== 0) {
-      let at = 0;
-      while (a[at] === b[at]) at++;
-      // Which of the two changed, nothing here tells: another drive given by mistake is mended by giving the right one.
-      throw new ExhibitError('RESUME_MISMATCH', `the source differs from the partial image at byte ${pos + at}, which an earlier session read and wrote: it is not the drive this acquisition started on, or one of them changed`, {
-        hints: ['give the drive the acquisition started on; if it is that drive, the partial image or the drive changed since: acquire it again into a new folder (exhibit added nothing to this one)'],
-      });
-    }
+    // Which of the two changed, nothing here tells: another drive given by mistake is mended by giving the right one.
+    await sameAsImage(o.image, a, b, pos, n, o.safeBytes, {
+      said: ', which an earlier session read and wrote',
+      hints: ['give the drive the acquisition started on; if it is that drive, the partial image or the drive changed since: acquire it again into a new folder (exhibit added nothing to this one)'],
+    });
     compared += n;
   };
   for (let pos = o.from - (o.from % ss); pos < o.safeBytes; pos += block) {

@@ -6,7 +6,7 @@
  */
 import { mixedScriptWord } from './look-alike.js';
 import { parseCanonical } from './canonical-json.js';
-import { codePoint as codePointOf, isRecord } from './text.js';
+import { codePoint as codePointOf, isRecord, NARROW_SPACE } from './text.js';
 import { keyFingerprint, readPublicKey, sha256Hex, verifyBytes, type PublicKey } from './crypto.js';
 import { retiredUse, revokedUses, revokeKey, rotateKey, type Revocation } from './custody-key-life.js';
 import { verifySignaturesInParallel } from './signature-pool.js';
@@ -139,7 +139,7 @@ export function checkCustodyLog(lines: readonly string[], o: CustodyCheckOptions
       // exhibit refuses such a name (checkExaminerName): a log that registers one was not written by it as it is.
       const mixed = mixedScriptWord(entry.actor.name);
       // A space narrower than a letter's gap hides where a word ends: exhibit makes no key for such a name (checkName).
-      const narrow = /[\u2006\u2008\u2009\u200a\u202f\u205f]/u.exec(entry.actor.name);
+      const narrow = NARROW_SPACE.exec(entry.actor.name);
       if (narrow) say(`registers a key for "${entry.actor.name}", a name with a narrow space (${codePointOf(narrow[0])}), which hides where a word ends; exhibit makes no key for such a name`);
       else if (mixed) say(`registers a key for "${entry.actor.name}", a name that mixes ${mixed.scripts.join(' and ')} letters in "${mixed.word}", so it looks like a name it is not; exhibit makes no key for such a name`);
       registerKey(entry, n, keys, o, say);

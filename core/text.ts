@@ -73,6 +73,9 @@ export function withoutInvisible(s: string): string {
   return s.replace(EVERY_INVISIBLE, '');
 }
 
+/** Spaces narrower than the gap between two letters (six-per-em, punctuation, thin, hair, narrow no-break, medium mathematical). */
+export const NARROW_SPACE = /[\u2006\u2008\u2009\u200a\u202f\u205f]/u;
+
 /**
  * A required one-line name (case number, examiner): in Unicode's compatibility form (NFKC: a
  * full-width or ligature letter becomes the plain one, a no-break space a space), white space
@@ -90,7 +93,7 @@ export function checkName(what: string, value: string, max: number): string {
     });
   }
   // A space narrower than a letter's gap hides where one word ends ("J. D\u200aое" reads as one word, "Dое").
-  const narrow = /[\u2006\u2008\u2009\u200a\u202f\u205f]/u.exec(value);
+  const narrow = NARROW_SPACE.exec(value);
   if (narrow) throw new ExhibitError('USAGE', `the ${what} contains a narrow space (${codePoint(narrow[0])}), which hides where a word ends and can make it look like another`, { hints: ['type it again with ordinary spaces'] });
   const v = normalName(nfkc);
   if (v === '') throw new ExhibitError('USAGE', `the ${what} must not be empty`);

@@ -9,15 +9,16 @@ import path from 'node:path';
 import type { AcquisitionRecord } from '../core/record.js';
 import { readTextIfExists } from '../core/text.js';
 import { renderMapfile } from '../source/mapfile.js';
+import { parseBlocks } from '../image/foreign-map.js';
 
 /** The most bytes of map read: a map of a damaged drive with a million ranges is some 40 MB. */
 const MAP_MAX = 64 * 1024 * 1024;
 
-/** The block lines of a mapfile (pos, size, status), comments and the status line left out. */
-function blocks(text: string): string[] {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  return lines.slice(1).map((l) => l.split(/\s+/).map((w) => (/^0x/i.test(w) ? String(Number.parseInt(w, 16)) : w)).join(' '));
-}
+/** The blocks of a mapfile, comparable: undefined when it is no ddrescue mapfile (image/foreign-map.ts reads the format). */
+const blocks = (text: string): string | undefined => {
+  const b = parseBlocks(text);
+  return b ? JSON.stringify(b) : undefined;
+};
 
 /** A problem when the map beside a complete acquisition's image differs from the record; nothing when it agrees or there is none. */
 export function checkMapFile(dir: string, rec: AcquisitionRecord, problems: string[]): void {
@@ -34,7 +35,7 @@ export function checkMapFile(dir: string, rec: AcquisitionRecord, problems: stri
   const size = rec.media.size_bytes;
   const render = (done: number) => blocks(renderMapfile({ size, sectorSize: rec.media.sector_size, done, bad: rec.read_errors!.ranges, commandLine: [], started: new Date(0), version: '' }));
   const got = blocks(text);
-  const same = (expected: string[]) => got.length === expected.length && got.every((b, i) => b === expected[i]);
+  const same = (expected: string | undefined) => got !== undefined && got === expected;
   // An E01 of a source that is not whole sectors: exhibit's maps before 2026-12-02 counted the zeros filling its last sector as read.
   const padded = rec.media.padding_bytes ? render(size + rec.media.padding_bytes) : undefined;
   if (!same(render(size)) && !(padded && same(padded)))
