@@ -24,9 +24,8 @@ import { describeSystemError, ExhibitError } from '../core/errors.js';
 import { readPublicKey, sha256Hex, signBytes, verifyBytes } from '../core/crypto.js';
 import type { RecordVouch } from '../acquire/phases/session.js';
 import type { Payload } from '../core/custody.js';
-import type { AcquisitionRecord } from '../core/record.js';
+import { creditedExaminers, recordCredits, type AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
-import { normalName } from '../core/text.js';
 import { shellWord } from '../core/shell-word.js';
 import { info } from './messages.js';
 import { examinerSigner, openStore } from './store.js';
@@ -108,9 +107,8 @@ export async function logAcquisition(ctx: CustodyContext, written: AcquisitionRe
     const appended = seq === undefined;
     // An acquisition's entry is signed by someone the record credits (its examiner, or a session's): a record
     // finished by A. One and logged late by B. Two would read as B. Two's work signed for A. One's (verify fails it).
-    const credited = [record.examiner, ...(record.sessions ?? []).map((x) => x.examiner)];
-    if (appended && !convertedFrom && !credited.some((n) => normalName(String(n)) === normalName(ctx.signer.name))) {
-      throw new ExhibitError('USAGE', `the record credits ${[...new Set(credited)].join(', ')}, not ${ctx.signer.name}: only one of them logs it`, {
+    if (appended && !convertedFrom && !recordCredits(record, ctx.signer.name)) {
+      throw new ExhibitError('USAGE', `the record credits ${creditedExaminers(record).join(', ')}, not ${ctx.signer.name}: only one of them logs it`, {
         hints: [`run the same command as ${record.examiner}: -x ${shellWord(record.examiner)}`],
       });
     }

@@ -16,6 +16,7 @@ import type { PiecesSummary } from './pieces.js';
 import { readInputSync } from './input-file.js';
 import { describeSystemError, ExhibitError } from './errors.js';
 import type { Timestamp } from './time.js';
+import { normalName } from './text.js';
 
 export { removeAtomicLeftovers, writeFileAtomic } from './record/atomic.js';
 export { evidenceOfRecordName, isRecordFileName, journalFileName, recordBesideImage, recordFileName, recordPathFor, RECORD_SUFFIX } from './record/paths.js';
@@ -178,6 +179,20 @@ export const TOKENS_PER_BYTE_AT_MOST = 4;
  * counted by the lexer, which holds nothing, before the parser builds a
  * node. Throws a plain Error saying which limit was passed.
  */
+/**
+ * The examiners a record credits with the acquisition: its examiner and each session's (a resume by a
+ * colleague), each once. Whoever signs its acquisition entry must be one of them (verify and the late
+ * logging of a finished record hold to it alike).
+ */
+export function creditedExaminers(rec: AcquisitionRecord): string[] {
+  return [...new Set([rec.examiner, ...(rec.sessions ?? []).map((x) => x.examiner)].map(String))];
+}
+
+/** Whether `name` is one of the examiners the record credits (the same name typed with other spacing or compatibility forms counts). */
+export function recordCredits(rec: AcquisitionRecord, name: string): boolean {
+  return creditedExaminers(rec).some((n) => normalName(n) === normalName(name));
+}
+
 export function checkYamlBounds(text: string, limits: { maxBytes: number; maxValues: number }): void {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > limits.maxBytes) throw new Error(`it is ${bytes} bytes, more than the ${limits.maxBytes} exhibit reads`);

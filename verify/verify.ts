@@ -15,8 +15,8 @@ import path from 'node:path';
 import type { CheckedEntry } from '../core/custody-check.js';
 import { digestsEqual, HASH_ALGORITHMS, type Digests, type HashAlgorithm, type PublicKey } from '../core/crypto.js';
 import { ExhibitError } from '../core/errors.js';
-import { listWords, normalName } from '../core/text.js';
-import { recordBesideImage, type AcquisitionRecord } from '../core/record.js';
+import { listWords } from '../core/text.js';
+import { recordBesideImage, recordCredits, type AcquisitionRecord } from '../core/record.js';
 import { readRecord } from '../core/record/read.js';
 import { damagedAtOpen, openImage } from '../image/open.js';
 import { readableFormatOf } from '../image/registry.js';
@@ -536,8 +536,7 @@ function mismatchLine(what: string, computed: string, refs: readonly { against: 
  */
 function signerNotCredited(rec: AcquisitionRecord, entry: CheckedEntry, where: string): string[] {
   if (!entry.entry.kind.startsWith('acquisition.')) return []; // a conversion's record keeps the acquiring examiner; the converter signs
-  const credited = new Set([rec.examiner, ...(rec.sessions ?? []).map((x) => x.examiner)].map((n) => normalName(String(n))));
   const signer = entry.entry.actor.name;
-  if (credited.has(normalName(signer))) return [];
+  if (recordCredits(rec, signer)) return [];
   return [`${where}, which logs this record, was signed by ${signer}, but the record names ${rec.examiner} as its examiner and no session of it was ${signer}'s: the record credits someone other than who signed it`];
 }
